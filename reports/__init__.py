@@ -1,0 +1,1 @@
+"""Town-office report builders: plain data in, xlsx bytes out (xlsxwriter); no Flask, no database."""

@@ -1,0 +1,56 @@
+"""taizhang's Flask application: OpenRosa for ODK Collect, review UI, JSON API, auth and persistence."""
+
+from __future__ import annotations
+
+from email.utils import formatdate
+from pathlib import Path
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from server.config import load_config
+from server.database import configure_engine
+from server.extensions import db, migrate
+from server.storage import BlobStore
+
+__all__ = ["create_app"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    config = load_config(test_config)
+    app = Flask(__name__, instance_path=str(config["INSTANCE_DIR"]))
+    app.config.from_mapping(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from server import models  # noqa: F401  (every table registered before Alembic looks)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    with app.app_context():
+        configure_engine(db.engine)
+    app.extensions["taizhang_blobs"] = BlobStore(app.config["TAIZHANG_BLOB_DIR"])
+
+    from server.errors import channel, register_error_handlers
+    from server.openrosa.views import bp as openrosa_bp
+
+    app.register_blueprint(openrosa_bp)
+    app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_token")
+    register_error_handlers(app)
+
+    @app.after_request
+    def _protocol_headers(response):
+        if channel() == "openrosa":
+            response.headers["X-OpenRosa-Version"] = "1.0"
+            if request.path.endswith("/submission"):
+                response.headers["X-OpenRosa-Accept-Content-Length"] = str(app.config["TAIZHANG_MAX_SUBMISSION_BYTES"])
+        response.headers.setdefault("Date", formatdate(usegmt=True))
+        return response
+
+    proxies = app.config["TAIZHANG_PROXY_COUNT"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies,
+                                x_prefix=proxies)
+    return app
+

@@ -1,0 +1,241 @@
+"""The `taizhang` command: database, areas, users, forms, demo data and the production server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server import create_app
+from server.database import commit
+from server.storage import blob_store
+from sync.errors import TaizhangError
+
+__all__ = ["main", "cli"]
+
+
+class _Group(FlaskGroup):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TaizhangError as exc:
+            raise click.ClickException(exc.message()) from exc
+
+
+@click.group(cls=_Group, create_app=lambda: create_app(), add_version_option=False)
+def cli():
+    """taizhang (台账): village household register kept current from ODK Collect visits."""
+
+
+# ---- areas -------------------------------------------------------------------------------------------------
+
+@cli.group()
+def area():
+    """Towns, villages and villager groups."""
+
+
+@area.command("add")
+@click.argument("full_name")
+@with_appcontext
+def area_add(full_name: str):
+    """Add an area (and its missing parents), e.g. 青山镇/东村/第一组."""
+    from server.areas.operations import ensure_area
+
+    created = ensure_area(full_name)
+    commit()
+    click.echo(f"{created.kind}: {created.full_name}")
+
+
+@area.command("list")
+@with_appcontext
+def area_list():
+    from server.areas.queries import all_areas
+
+    for row in all_areas():
+        click.echo(f"{'  ' * (row.path.count('/') - 2)}{row.kind:8} {row.full_name}")
+
+
+# ---- users -------------------------------------------------------------------------------------------------
+
+@cli.group()
+def user():
+    """Collectors, village cadres, town officers and county admins."""
+
+
+def _print_credentials(creds) -> None:
+    if creds.password:
+        click.echo(f"  user name: {creds.username}\n  password:  {creds.password}")
+    if creds.token:
+        click.echo(f"  token URL: {_token_url(creds.token)}")
+
+
+def _token_url(token: str) -> str:
+    base = current_app.config.get("TAIZHANG_PUBLIC_URL") or "http://127.0.0.1:8000"
+    return f"{base.rstrip('/')}/key/{token}"
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["collector", "village_cadre", "town_officer", "county_admin"]),
+              required=True)
+@click.option("--area", "area_name", help="group (collector), village (cadre) or town (officer), e.g. 青山镇/东村")
+@click.option("--name", "display_name", help="the person's name as shown to others")
+@click.option("--password", help="omit to generate one")
+@click.option("--token/--no-token", default=None, help="issue an app token URL (default: collectors only)")
+@with_appcontext
+def user_add(username, role, area_name, display_name, password, token):
+    """Add a user; prints the password (and the token URL for collectors) once."""
+    from server.users.operations import add_user
+
+    creds = add_user(username, role, area_name, realm=current_app.config["TAIZHANG_REALM"],
+                     display_name=display_name, password=password, with_token=token)
+    commit()
+    click.echo(f"added {role} {username}")
+    _print_credentials(creds)
+
+
+@user.command("password")
+@click.argument("username")
+@click.option("--password", help="omit to generate one")
+@with_appcontext
+def user_password(username, password):
+    """Set a new password (web login and ODK Collect)."""
+    from server.users.operations import set_password
+
+    creds = set_password(username, password, realm=current_app.config["TAIZHANG_REALM"])
+    commit()
+    _print_credentials(creds)
+
+
+@user.command("token")
+@click.argument("username")
+@click.option("--revoke", is_flag=True, help="remove the token without issuing a new one")
+@with_appcontext
+def user_token(username, revoke):
+    """Issue a new token URL for a user (the old one stops working)."""
+    from server.users.operations import revoke_token, rotate_token
+
+    if revoke:
+        revoke_token(username)
+        commit()
+        click.echo(f"token of {username} revoked")
+        return
+    creds = rotate_token(username)
+    commit()
+    _print_credentials(creds)
+
+
+@user.command("list")
+@with_appcontext
+def user_list():
+    from server.users.queries import all_users
+
+    for row, area_name in all_users():
+        state = "" if row.active else " (inactive)"
+        click.echo(f"{row.username:20} {row.role:14} {area_name or '(county)'}{state}")
+
+
+# ---- forms -------------------------------------------------------------------------------------------------
+
+@cli.group()
+def form():
+    """Publish and list forms."""
+
+
+@form.command("publish")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--media", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="a media file the form uses (repeatable)")
+@click.option("--audience", default="collector",
+              type=click.Choice(["collector", "village_cadre", "town_officer", "county_admin"]))
+@click.option("--area", "area_name", help="only users inside this area get the form")
+@with_appcontext
+def form_publish(source, media, audience, area_name):
+    """Compile (pyxform + ODK Validate) and publish an XLSForm or XForm as a new version."""
+    from server.forms.operations import publish_form
+
+    result = publish_form(source, blob_store(), media=list(media), audience=audience, area=area_name)
+    commit()
+    _print_publish(result)
+
+
+def _print_publish(result) -> None:
+    state = "published" if result.created else "already published (identical)"
+    click.echo(f"{result.xml_form_id} version {result.version} ({result.title}): {state}")
+    for name in result.media_attached:
+        click.echo(f"  media: {name}")
+    for name in result.media_missing:
+        click.echo(f"  WARNING: media file {name} is referenced but was not given (--media)", err=True)
+    for warning in result.warnings:
+        click.echo(f"  warning: {warning}", err=True)
+
+
+@form.command("list")
+@with_appcontext
+def form_list():
+    from server.forms.queries import all_forms
+
+    for row, version, area_name in all_forms():
+        click.echo(f"{row.xml_form_id:24} {version.version if version else '-':14} {row.state:6} "
+                   f"{row.audience:12} {area_name or '(all)'}  {row.title}")
+
+
+# ---- demo and serving --------------------------------------------------------------------------------------
+
+@cli.command("demo")
+@with_appcontext
+def demo_command():
+    """Create (or refresh) the demo town, its collectors and forms; print credentials."""
+    from server.demo import seed_demo
+
+    _upgrade()
+    _print_demo(seed_demo())
+
+
+def _print_demo(demo) -> None:
+    for result in demo.forms:
+        _print_publish(result)
+    click.echo("\nDemo collectors (ODK Collect → Settings → Project → Server):")
+    for creds, area_name in demo.collectors:
+        click.echo(f"- {area_name}")
+        _print_credentials(creds)
+
+
+def _upgrade() -> None:
+    from flask_migrate import upgrade
+
+    upgrade(directory=str(Path(__file__).parent / "migrations"))
+
+
+@cli.command("serve")
+@click.option("--demo", is_flag=True, help="create the demo town, collectors and forms first")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="gunicorn worker processes")
+@click.option("--threads", default=4, show_default=True, type=int, help="threads per worker")
+@with_appcontext
+def serve(demo, host, port, workers, threads):
+    """Apply migrations, then serve with gunicorn (a production WSGI server)."""
+    current_app.config["TAIZHANG_PUBLIC_URL"] = current_app.config.get("TAIZHANG_PUBLIC_URL") or \
+        f"http://{host}:{port}"
+    if current_app.config["TAIZHANG_MIGRATE_ON_START"]:
+        _upgrade()
+    if demo:
+        from server.demo import seed_demo
+
+        _print_demo(seed_demo())
+    from server.wsgi import run_gunicorn
+
+    click.echo(f"\nServing on http://{host}:{port}/  (Ctrl+C to stop)")
+    sys.stdout.flush()
+    from server.extensions import db
+
+    db.engine.dispose()  # workers open their own connections
+    run_gunicorn(f"{host}:{port}", workers=workers, threads=threads)
+
+
+def main() -> None:
+    cli(prog_name="taizhang")

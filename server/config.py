@@ -1,0 +1,77 @@
+"""All runtime configuration, read from TAIZHANG_* environment variables in this one module."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+__all__ = ["load_config", "default_instance_dir"]
+
+MiB = 1024 * 1024
+
+
+def default_instance_dir() -> Path:
+    """`instance/` beside the source tree (an editable checkout), or TAIZHANG_INSTANCE_DIR."""
+    configured = os.environ.get("TAIZHANG_INSTANCE_DIR")
+    if configured:
+        return Path(configured).resolve()
+    return Path(__file__).resolve().parent.parent / "instance"
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _secret_key(instance_dir: Path) -> str:
+    """TAIZHANG_SECRET_KEY, else a random key kept in the instance folder so it survives restarts."""
+    configured = os.environ.get("TAIZHANG_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the Flask config mapping from the environment; `overrides` (tests) win."""
+    overrides = overrides or {}
+    instance_dir = Path(overrides.get("INSTANCE_DIR") or default_instance_dir())
+    database_url = os.environ.get("TAIZHANG_DATABASE_URL") or f"sqlite:///{instance_dir / 'taizhang.sqlite3'}"
+    config = {
+        "INSTANCE_DIR": instance_dir,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance_dir),
+        # Collect's Digest realm; a collector's stored HA1 is bound to it (changing it means new passwords).
+        "TAIZHANG_REALM": os.environ.get("TAIZHANG_REALM", "taizhang"),
+        # Digest nonces are stateless (HMAC of a timestamp); after this many seconds Collect is told stale=true.
+        "TAIZHANG_NONCE_TTL": _int("TAIZHANG_NONCE_TTL", 3600),
+        # Behind a TLS proxy: trust X-Forwarded-Proto/Host/For from this many proxies (0 = none).
+        "TAIZHANG_PROXY_COUNT": _int("TAIZHANG_PROXY_COUNT", 0),
+        # Size limits, advertised to Collect in X-OpenRosa-Accept-Content-Length.
+        "TAIZHANG_MAX_SUBMISSION_BYTES": _int("TAIZHANG_MAX_SUBMISSION_BYTES", 50 * MiB),
+        "TAIZHANG_MAX_XML_BYTES": _int("TAIZHANG_MAX_XML_BYTES", 5 * MiB),
+        "TAIZHANG_MAX_ATTACHMENT_BYTES": _int("TAIZHANG_MAX_ATTACHMENT_BYTES", 25 * MiB),
+        # Content-addressed attachment and media store (shared storage when several app servers run).
+        "TAIZHANG_BLOB_DIR": Path(os.environ.get("TAIZHANG_BLOB_DIR") or instance_dir / "blobs"),
+        # Apply pending migrations when the app starts serving (`taizhang serve`).
+        "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "JSON_AS_ASCII": False,
+    }
+    config["MAX_CONTENT_LENGTH"] = config["TAIZHANG_MAX_SUBMISSION_BYTES"]
+    # Werkzeug spools uploaded files to disk past this size instead of keeping them in memory.
+    config["MAX_FORM_MEMORY_SIZE"] = config["TAIZHANG_MAX_XML_BYTES"]
+    config.update(overrides)
+    return config

@@ -1,0 +1,76 @@
+"""Engine set-up per dialect, the one commit point, and the one place database errors become TaizhangErrors."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from server.extensions import db
+from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
+
+__all__ = ["configure_engine", "commit", "translating_db_errors", "translate_db_error"]
+
+# Unique constraints whose violation is a user-facing conflict, by constraint name.
+_CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
+    "uq_submission_deprecated_id": EditAlreadySuperseded,
+    "uq_submission_instance_id": InstanceConflict,
+}
+
+
+def configure_engine(engine: Engine) -> None:
+    """SQLite: WAL, full fsync, foreign keys, and BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def translate_db_error(exc: DBAPIError) -> TaizhangError:
+    """Map a database exception to the user-facing error it means."""
+    if isinstance(exc, IntegrityError):
+        text = str(exc.orig)
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        for name, error in _CONSTRAINT_ERRORS.items():
+            if constraint == name or (constraint is None and _sqlite_names(name, text)):
+                return error()
+        return Conflict()
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return ServiceUnavailable()
+    return TaizhangError()
+
+
+def _sqlite_names(constraint: str, message: str) -> bool:
+    """SQLite reports `UNIQUE constraint failed: submission.deprecated_id` instead of the constraint name."""
+    table_column = constraint.removeprefix("uq_").replace("submission_", "submission.", 1)
+    return table_column in message
+
+
+@contextmanager
+def translating_db_errors():
+    """Run a block of database work; roll back and raise the matching TaizhangError if the database refuses."""
+    try:
+        yield
+    except DBAPIError as exc:
+        db.session.rollback()
+        raise translate_db_error(exc) from exc
+
+
+def commit() -> None:
+    """The single commit point of a request or command."""
+    with translating_db_errors():
+        db.session.commit()

@@ -1,0 +1,98 @@
+"""Form look-ups for publishing, for formList, and for matching a submission to its form version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from server.areas.models import Area
+from server.extensions import db
+from server.forms.models import Form, FormMedia, FormVersion
+
+
+@dataclass(frozen=True, slots=True)
+class FormVersionAccess:
+    """A form version with what deciding access needs."""
+
+    form_pk: int
+    version_pk: int
+    xml_form_id: str
+    version: str
+    title: str
+    md5: str
+    audience: str
+    area_path: str | None
+    state: str
+    binary_paths: frozenset[str]
+    media_names: tuple[str, ...]
+    is_current: bool
+
+
+def _access_query():
+    area = aliased(Area)
+    return (select(Form.id, FormVersion.id, Form.xml_form_id, FormVersion.version, FormVersion.title,
+                   FormVersion.md5, Form.audience, area.path, Form.state, FormVersion.binary_paths,
+                   FormVersion.media_names, Form.current_version_id == FormVersion.id)
+            .join(FormVersion, FormVersion.form_id == Form.id)
+            .outerjoin(area, area.id == Form.area_id))
+
+
+def _access(row) -> FormVersionAccess:
+    values = list(row)
+    values[9] = frozenset(values[9] or ())
+    values[10] = tuple(values[10] or ())
+    values[11] = bool(values[11])
+    return FormVersionAccess(*values)
+
+
+def current_versions(xml_form_id: str | None = None) -> list[FormVersionAccess]:
+    query = _access_query().where(Form.current_version_id == FormVersion.id).order_by(Form.xml_form_id)
+    if xml_form_id is not None:
+        query = query.where(Form.xml_form_id == xml_form_id)
+    return [_access(row) for row in db.session.execute(query)]
+
+
+def version_access(xml_form_id: str, version: str) -> FormVersionAccess | None:
+    row = db.session.execute(
+        _access_query().where(Form.xml_form_id == xml_form_id, FormVersion.version == version)).first()
+    return _access(row) if row else None
+
+
+def form_exists(xml_form_id: str) -> bool:
+    return db.session.scalar(select(Form.id).where(Form.xml_form_id == xml_form_id)) is not None
+
+
+def version_xml(version_pk: int) -> bytes:
+    return db.session.scalar(select(FormVersion.xml).where(FormVersion.id == version_pk))
+
+
+def media_rows(version_pk: int) -> list[FormMedia]:
+    return list(db.session.scalars(
+        select(FormMedia).where(FormMedia.form_version_id == version_pk).order_by(FormMedia.filename)))
+
+
+def form_by_xml_id(xml_form_id: str) -> Form | None:
+    return db.session.scalar(select(Form).where(Form.xml_form_id == xml_form_id))
+
+
+def version_row(form_pk: int, version: str) -> FormVersion | None:
+    return db.session.scalar(select(FormVersion).where(FormVersion.form_id == form_pk, FormVersion.version == version))
+
+
+def version_by_pk(version_pk: int) -> FormVersion | None:
+    return db.session.get(FormVersion, version_pk)
+
+
+def all_forms() -> list[tuple[Form, FormVersion | None, str | None]]:
+    area = aliased(Area)
+    return list(db.session.execute(
+        select(Form, FormVersion, area.full_name)
+        .outerjoin(FormVersion, FormVersion.id == Form.current_version_id)
+        .outerjoin(area, area.id == Form.area_id).order_by(Form.xml_form_id)))
+
+
+def add(instance) -> None:
+    db.session.add(instance)
+    db.session.flush()

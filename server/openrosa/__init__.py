@@ -1,0 +1,1 @@
+"""The OpenRosa channel ODK Collect talks to: formList, form and media download, manifest, submission."""

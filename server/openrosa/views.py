@@ -1,0 +1,128 @@
+"""OpenRosa endpoints; registered twice: at the site root and under /key/<token>/ (token URLs)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, request, send_file, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
+
+from server.database import commit
+from server.forms import operations as form_operations
+from server.forms.media import media_for
+from server.openrosa import formats
+from server.openrosa.auth import authenticate
+from server.storage import blob_store
+from server.submissions.operations import IncomingFile, receive_submission
+from sync.errors import MultipartMalformed, NotFound, PayloadTooLarge, UnsupportedMediaType, XmlPartMissing
+
+bp = Blueprint("openrosa", __name__)
+
+XML_PART = "xml_submission_file"
+
+
+def _url(endpoint: str, **values) -> str:
+    """An absolute URL in the same base (plain or token) as the current request."""
+    return url_for(f"{request.blueprint}.{endpoint}", _external=True, **{**request.view_args, **values})
+
+
+def _xml(body: bytes, status: int = 200) -> Response:
+    return Response(body, status=status, mimetype=formats.XML_MIMETYPE, content_type="text/xml; charset=utf-8")
+
+
+@bp.get("/formList")
+def form_list(token: str | None = None):
+    principal = authenticate(token)
+    forms = form_operations.forms_for(principal, request.args.get("formID"))
+    entries = []
+    for form in forms:
+        ids = {"form_id": form.xml_form_id, "version": form.version}
+        entries.append(formats.FormListEntry(
+            form_id=form.xml_form_id, name=form.title, version=form.version, md5=form.md5,
+            download_url=_url("form_xml", **ids),
+            manifest_url=_url("form_manifest", **ids) if form.media_names else None))
+    return _xml(formats.form_list(entries))
+
+
+@bp.get("/forms/<form_id>/versions/<version>/form.xml")
+def form_xml(form_id: str, version: str, token: str | None = None):
+    form = form_operations.version_for(authenticate(token), form_id, version)
+    return _xml(form_operations.form_xml(form))
+
+
+@bp.get("/forms/<form_id>/versions/<version>/manifest")
+def form_manifest(form_id: str, version: str, token: str | None = None):
+    principal = authenticate(token)
+    form = form_operations.version_for(principal, form_id, version)
+    entries = [formats.ManifestEntry(filename=media.filename, md5=media.md5,
+                                     download_url=_url("form_media", filename=media.filename), kind=media.kind)
+               for media in media_for(form, principal, blob_store())]
+    return _xml(formats.manifest(entries))
+
+
+@bp.get("/forms/<form_id>/versions/<version>/media/<filename>")
+def form_media(form_id: str, version: str, filename: str, token: str | None = None):
+    principal = authenticate(token)
+    form = form_operations.version_for(principal, form_id, version)
+    media = next((m for m in media_for(form, principal, blob_store()) if m.filename == filename), None)
+    if media is None:
+        raise NotFound(filename)
+    return send_file(media.open(), mimetype=media.content_type, as_attachment=True, download_name=media.filename,
+                     etag=media.md5, max_age=0)
+
+
+@bp.route("/submission", methods=["HEAD"])
+def submission_head(token: str | None = None):
+    authenticate(token)
+    return Response(status=204)
+
+
+@bp.post("/submission")
+def submission_post(token: str | None = None):
+    principal = authenticate(token)
+    xml, files = _read_multipart()
+    result = receive_submission(
+        principal, xml, files, blobs=blob_store(),
+        max_attachment_bytes=current_app.config["TAIZHANG_MAX_ATTACHMENT_BYTES"],
+        device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
+        now=datetime.now(timezone.utc))
+    commit()
+    if result.attachments_missing:
+        text = (f"已收到表单，还缺 {result.attachments_missing} 个附件，请继续发送。 / "
+                f"Form received; {result.attachments_missing} attachment(s) still to come.")
+    else:
+        text = "提交成功。 / Submission received."
+    return _xml(formats.response_message(text), status=201)
+
+
+def _read_multipart() -> tuple[bytes, list[IncomingFile]]:
+    """Parse the multipart body strictly (werkzeug), spooling large parts to disk; return the XML and the files."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(request.mimetype or "no Content-Type")
+    if not request.mimetype_params.get("boundary"):
+        raise MultipartMalformed("no boundary")
+    config = current_app.config
+    parser = FormDataParser(max_form_memory_size=config["TAIZHANG_MAX_XML_BYTES"],
+                            max_content_length=config["TAIZHANG_MAX_SUBMISSION_BYTES"],
+                            max_form_parts=500, silent=False)
+    try:
+        _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
+                                      request.mimetype_params)
+    except RequestEntityTooLarge as exc:
+        raise PayloadTooLarge() from exc
+    except ValueError as exc:
+        raise MultipartMalformed(str(exc)[:200]) from exc
+    limit = config["TAIZHANG_MAX_XML_BYTES"]
+    if XML_PART in files:
+        xml = files[XML_PART].stream.read(limit + 1)
+    elif XML_PART in form:
+        xml = form[XML_PART].encode("utf-8")
+    else:
+        raise XmlPartMissing()
+    if len(xml) > limit:
+        raise PayloadTooLarge(f"{XML_PART} over {limit} bytes")
+    incoming = [IncomingFile(name=storage.filename or "", content_type=storage.mimetype or None,
+                             stream=storage.stream)
+                for key, storage in files.items(multi=True) if key != XML_PART]
+    return xml, incoming

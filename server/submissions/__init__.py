@@ -1,0 +1,1 @@
+"""Raw submissions: every accepted filled form, kept unchanged forever, with its attachments."""

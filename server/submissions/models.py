@@ -1,0 +1,46 @@
+"""Submission and attachment tables: the immutable raw store the register is rebuilt from."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.extensions import db
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Submission(db.Model):
+    """One version of one filled form; an edit (meta/deprecatedID) is a new row in the same chain."""
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    instance_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # The instanceID the chain of edits started from.
+    root_instance_id: Mapped[str] = mapped_column(String(255), index=True)
+    # The version this one replaces; a version can be replaced once (a linear chain).
+    deprecated_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("form.id"), index=True)
+    form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id"))
+    xml: Mapped[bytes] = mapped_column(LargeBinary)
+    xml_sha256: Mapped[str] = mapped_column(String(64))
+    submitter_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    device_id: Mapped[str | None] = mapped_column(String(255))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SubmissionAttachment(db.Model):
+    """A file the submission's XML names; `sha256` stays NULL until a (possibly later) POST brings it."""
+
+    __tablename__ = "submission_attachment"
+    __table_args__ = (UniqueConstraint("submission_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,90 @@
+"""Receiving a submission: validate, then store XML, metadata and attachments whole or not at all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from server.forms import queries as form_queries
+from server.storage import BlobStore
+from server.submissions import queries
+from server.users.queries import Principal
+from sync.access import may_fill_form
+from sync.errors import EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden, InstanceConflict
+from sync.submission import attachment_names, check_attachment_name, parse_submission, text_values
+
+__all__ = ["IncomingFile", "IntakeResult", "receive_submission"]
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingFile:
+    name: str
+    content_type: str | None
+    stream: BinaryIO
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    instance_id: str
+    created: bool
+    attachments_added: int
+    attachments_missing: int
+
+
+def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFile], *, blobs: BlobStore,
+                       max_attachment_bytes: int, device_id: str | None, user_agent: str | None,
+                       now: datetime) -> IntakeResult:
+    """Accept one POST of a submission; a retry or a later part of a split upload adds only missing files."""
+    for incoming in files:
+        check_attachment_name(incoming.name)
+    envelope = parse_submission(xml)
+    # Stream the files the XML names to the blob store before any database work, so transactions stay short.
+    named = text_values(envelope.root)
+    arrived = {}
+    for incoming in files:
+        if incoming.name in named and incoming.name not in arrived:
+            arrived[incoming.name] = (blobs.put_stream(incoming.stream, max_bytes=max_attachment_bytes),
+                                      incoming.content_type)
+
+    form = form_queries.version_access(envelope.form_id, envelope.version)
+    if form is None:
+        if form_queries.form_exists(envelope.form_id):
+            raise FormVersionUnknown(f"{envelope.form_id} version {envelope.version or '(none)'}")
+        raise FormNotFound(envelope.form_id)
+    if not may_fill_form(principal.role, principal.area_path, audience=form.audience,
+                         form_area_path=form.area_path, form_state=form.state):
+        raise Forbidden(envelope.form_id)
+
+    root_instance_id = envelope.instance_id
+    if envelope.deprecated_id is not None:
+        replaced = queries.by_instance_id(envelope.deprecated_id)
+        if replaced is not None and replaced.form_id != form.form_pk:
+            raise EditFormMismatch(envelope.deprecated_id)
+        # An edit that arrives before its original still starts from the original's instanceID.
+        root_instance_id = replaced.root_instance_id if replaced else envelope.deprecated_id
+
+    expected = attachment_names(envelope.root, form.binary_paths)
+    submission_id = queries.insert_submission({
+        "instance_id": envelope.instance_id, "root_instance_id": root_instance_id,
+        "deprecated_id": envelope.deprecated_id, "form_id": form.form_pk, "form_version_id": form.version_pk,
+        "xml": xml, "xml_sha256": envelope.sha256, "submitter_id": principal.id,
+        "device_id": (device_id or None) and device_id[:255], "user_agent": (user_agent or None) and user_agent[:500],
+        "received_at": now,
+    })
+    created = submission_id is not None
+    if not created:
+        stored = queries.by_instance_id(envelope.instance_id)
+        if stored is None or stored.xml_sha256 != envelope.sha256:
+            raise InstanceConflict(envelope.instance_id)
+        submission_id = stored.id
+    queries.expect_attachments(submission_id, expected)
+
+    added = 0
+    for name in expected:  # a file the form's binary fields do not name is not part of the submission
+        if name in arrived:
+            blob, content_type = arrived[name]
+            added += queries.fill_attachment(submission_id, name, sha256=blob.sha256, size=blob.size,
+                                             content_type=content_type, received_at=now)
+    missing = queries.missing_attachment_count(submission_id) if expected else 0
+    return IntakeResult(envelope.instance_id, created, added, missing)

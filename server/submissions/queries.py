@@ -1,0 +1,69 @@
+"""Raw submission inserts and look-ups; instanceID uniqueness is the database's job (ON CONFLICT DO NOTHING)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.extensions import db
+from server.submissions.models import Submission, SubmissionAttachment
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSubmission:
+    id: int
+    form_id: int
+    xml_sha256: str
+    root_instance_id: str
+
+
+def _insert(table):
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def insert_submission(values: dict) -> int | None:
+    """Insert a submission; None when its instanceID is already stored (committed, or committing concurrently)."""
+    statement = (_insert(Submission.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=["instance_id"]).returning(Submission.__table__.c.id))
+    return db.session.execute(statement).scalar()
+
+
+def by_instance_id(instance_id: str) -> StoredSubmission | None:
+    row = db.session.execute(
+        select(Submission.id, Submission.form_id, Submission.xml_sha256, Submission.root_instance_id)
+        .where(Submission.instance_id == instance_id)).first()
+    return StoredSubmission(*row) if row else None
+
+
+def expect_attachments(submission_id: int, names: list[str]) -> None:
+    """Record the files a submission names, before any has arrived."""
+    if not names:
+        return
+    statement = (_insert(SubmissionAttachment.__table__)
+                 .values([{"submission_id": submission_id, "name": name} for name in names])
+                 .on_conflict_do_nothing(index_elements=["submission_id", "name"]))
+    db.session.execute(statement)
+
+
+def fill_attachment(submission_id: int, name: str, *, sha256: str, size: int, content_type: str | None,
+                    received_at: datetime) -> bool:
+    """Attach a file's content if that attachment is still missing; an arrived file is never replaced."""
+    statement = (update(SubmissionAttachment)
+                 .where(SubmissionAttachment.submission_id == submission_id, SubmissionAttachment.name == name,
+                        SubmissionAttachment.sha256.is_(None))
+                 .values(sha256=sha256, size=size, content_type=content_type, received_at=received_at)
+                 .execution_options(synchronize_session=False))
+    return db.session.execute(statement).rowcount == 1
+
+
+def missing_attachment_count(submission_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(SubmissionAttachment).where(
+        SubmissionAttachment.submission_id == submission_id, SubmissionAttachment.sha256.is_(None)))
+
+
+def count_submissions() -> int:
+    return db.session.scalar(select(func.count()).select_from(Submission))

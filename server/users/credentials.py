@@ -1,0 +1,81 @@
+"""Credential arithmetic: web password hashes, Digest HA1 and responses, stateless nonces, app tokens."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import struct
+import time
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+__all__ = [
+    "hash_web_password", "check_web_password", "digest_ha1", "digest_response", "make_nonce", "nonce_age",
+    "new_token", "token_hash", "new_password", "constant_equal",
+]
+
+
+def hash_web_password(password: str) -> str:
+    return generate_password_hash(password)
+
+
+def check_web_password(stored_hash: str, password: str) -> bool:
+    return check_password_hash(stored_hash, password)
+
+
+def digest_ha1(username: str, realm: str, password: str) -> str:
+    """RFC 7616 HA1 for algorithm MD5, the form ODK Collect's Digest authenticator uses."""
+    return hashlib.md5(f"{username}:{realm}:{password}".encode()).hexdigest()
+
+
+def digest_response(ha1: str, *, method: str, uri: str, nonce: str, nc: str | None, cnonce: str | None,
+                    qop: str | None) -> str:
+    ha2 = hashlib.md5(f"{method}:{uri}".encode()).hexdigest()
+    if qop:
+        return hashlib.md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}".encode()).hexdigest()
+    return hashlib.md5(f"{ha1}:{nonce}:{ha2}".encode()).hexdigest()
+
+
+def make_nonce(secret: str, now: float | None = None) -> str:
+    """A nonce any app server can check without shared state: issue time + HMAC over it."""
+    stamp = struct.pack(">Q", int((now if now is not None else time.time()) * 1000))
+    mac = hmac.new(secret.encode(), b"nonce" + stamp, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(stamp + mac).decode().rstrip("=")
+
+
+def nonce_age(secret: str, nonce: str, now: float | None = None) -> float | None:
+    """Seconds since the nonce was issued by us, or None when it is not one of ours."""
+    try:
+        raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
+    except (ValueError, TypeError):
+        return None
+    if len(raw) != 24:
+        return None
+    stamp, mac = raw[:8], raw[8:]
+    expected = hmac.new(secret.encode(), b"nonce" + stamp, hashlib.sha256).digest()[:16]
+    if not hmac.compare_digest(mac, expected):
+        return None
+    issued = struct.unpack(">Q", stamp)[0] / 1000
+    return (now if now is not None else time.time()) - issued
+
+
+def new_token() -> str:
+    """64 characters from [A-Za-z0-9], like ODK Central's app-user tokens (URL-safe, QR-friendly)."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(64))
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_password() -> str:
+    """A generated collector password: 14 characters, no look-alikes, ~69 bits (typed once on a phone)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(14))
+
+
+def constant_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())

@@ -1,0 +1,47 @@
+"""User look-ups: the authenticated principal for OpenRosa requests, and admin listings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from server.areas.models import Area
+from server.extensions import db
+from server.users.models import User
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is making a request, with what they need for scoping; detached from the session."""
+
+    id: int
+    username: str
+    role: str
+    area_path: str | None
+    digest_ha1: str
+    digest_realm: str
+
+
+def _principal_query():
+    return (select(User.id, User.username, User.role, Area.path, User.digest_ha1, User.digest_realm)
+            .outerjoin(Area, Area.id == User.area_id).where(User.active.is_(True)))
+
+
+def principal_by_username(username: str) -> Principal | None:
+    row = db.session.execute(_principal_query().where(User.username == username)).first()
+    return Principal(*row) if row else None
+
+
+def principal_by_token_hash(token_hash: str) -> Principal | None:
+    row = db.session.execute(_principal_query().where(User.token_hash == token_hash)).first()
+    return Principal(*row) if row else None
+
+
+def by_username(username: str) -> User | None:
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def all_users() -> list[tuple[User, str | None]]:
+    return list(db.session.execute(
+        select(User, Area.full_name).outerjoin(Area, Area.id == User.area_id).order_by(User.username)))

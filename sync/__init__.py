@@ -1,0 +1,1 @@
+"""Pure core of taizhang's two-way sync: submission parsing, dedupe, merge, schedules, phone-side lists."""

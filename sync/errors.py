@@ -1,0 +1,203 @@
+"""The one error hierarchy of taizhang, with stable codes; each channel (OpenRosa XML, JSON, HTML) renders it.
+
+    TaizhangError                      code            status
+    ├── BadRequest                                     400
+    │   ├── MultipartMalformed         400.1
+    │   ├── XmlPartMissing             400.2
+    │   ├── XmlMalformed               400.3
+    │   ├── XmlForbiddenConstruct      400.4  (DTD, entities)
+    │   ├── InstanceIdMissing          400.5
+    │   ├── AttachmentNameInvalid      400.6
+    │   ├── FormVersionUnknown         400.7
+    │   ├── FormIdMissing              400.8
+    │   └── XFormInvalid               400.9  (publishing)
+    ├── Unauthorized                   401.1
+    ├── Forbidden                      403.1
+    │   └── TokenInvalid               403.2
+    ├── NotFound                       404.1
+    │   └── FormNotFound               404.2
+    ├── MethodNotAllowed               405.1
+    ├── Conflict                                       409
+    │   ├── InstanceConflict           409.1
+    │   ├── EditAlreadySuperseded      409.2
+    │   ├── EditFormMismatch           409.3
+    │   └── FormVersionConflict        409.4  (publishing)
+    ├── PayloadTooLarge                413.1
+    ├── UnsupportedMediaType           415.1
+    └── ServiceUnavailable             503.1  (database busy or away; safe to retry)
+
+Messages are given in Chinese and English, short enough for a phone's dialog, and say what to do.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
+    "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
+    "FormIdMissing", "XFormInvalid", "Unauthorized", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
+    "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
+    "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
+]
+
+
+class TaizhangError(Exception):
+    """Base of every error taizhang reports to a user; `detail` adds specifics to the fixed message."""
+
+    code = "500.1"
+    status = 500
+    message_zh = "服务器内部错误，请稍后重试。"
+    message_en = "Internal server error; please try again later."
+
+    def __init__(self, detail: str | None = None, **context: object) -> None:
+        self.detail = detail
+        self.context = context
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        text = f"{self.message_zh} / {self.message_en}"
+        return f"{text} ({self.detail})" if self.detail else text
+
+
+class BadRequest(TaizhangError):
+    code, status = "400.0", 400
+    message_zh = "请求有误。"
+    message_en = "The request is not valid."
+
+
+class MultipartMalformed(BadRequest):
+    code = "400.1"
+    message_zh = "上传内容格式不正确（需要 multipart/form-data），请重新发送。"
+    message_en = "The upload is not well-formed multipart/form-data; please send it again."
+
+
+class XmlPartMissing(BadRequest):
+    code = "400.2"
+    message_zh = "上传中缺少表单数据文件 xml_submission_file。"
+    message_en = "The upload has no xml_submission_file part."
+
+
+class XmlMalformed(BadRequest):
+    code = "400.3"
+    message_zh = "表单数据不是有效的 XML，请在手机上重新保存后再发送。"
+    message_en = "The form data is not valid XML; re-save the form on the phone and send it again."
+
+
+class XmlForbiddenConstruct(BadRequest):
+    code = "400.4"
+    message_zh = "表单数据含有不允许的 XML 结构（DTD 或实体）。"
+    message_en = "The form data contains a forbidden XML construct (DTD or entity)."
+
+
+class InstanceIdMissing(BadRequest):
+    code = "400.5"
+    message_zh = "表单数据缺少 meta/instanceID。"
+    message_en = "The form data has no meta/instanceID."
+
+
+class AttachmentNameInvalid(BadRequest):
+    code = "400.6"
+    message_zh = "附件文件名不合法（不能含路径）。"
+    message_en = "An attachment's file name is not allowed (it must not contain a path)."
+
+
+class FormVersionUnknown(BadRequest):
+    code = "400.7"
+    message_zh = "服务器上没有这个表单版本，请先在手机上下载最新表单。"
+    message_en = "This form version is not on the server; download the latest form on the phone first."
+
+
+class FormIdMissing(BadRequest):
+    code = "400.8"
+    message_zh = "表单数据的根元素没有 id 属性。"
+    message_en = "The form data's root element has no id attribute."
+
+
+class XFormInvalid(BadRequest):
+    code = "400.9"
+    message_zh = "表单定义无效。"
+    message_en = "The form definition is not valid."
+
+
+class Unauthorized(TaizhangError):
+    code, status = "401.1", 401
+    message_zh = "需要登录：请检查用户名和密码，或重新扫描二维码。"
+    message_en = "Authentication required: check the user name and password, or scan the QR code again."
+
+
+class Forbidden(TaizhangError):
+    code, status = "403.1", 403
+    message_zh = "您没有权限使用这个表单或资源。"
+    message_en = "You may not use this form or resource."
+
+
+class TokenInvalid(Forbidden):
+    code = "403.2"
+    message_zh = "这个服务器地址里的令牌已失效，请向镇计生办索取新的二维码并重新扫描。"
+    message_en = "The token in this server address is no longer valid; ask the town office for a new QR code."
+
+
+class MethodNotAllowed(TaizhangError):
+    code, status = "405.1", 405
+    message_zh = "这个地址不支持该请求方法。"
+    message_en = "This address does not accept that request method."
+
+
+class NotFound(TaizhangError):
+    code, status = "404.1", 404
+    message_zh = "找不到请求的资源。"
+    message_en = "The requested resource was not found."
+
+
+class FormNotFound(NotFound):
+    code = "404.2"
+    message_zh = "服务器上没有这个表单，请联系村计生专干。"
+    message_en = "This form is not on the server; contact your village cadre."
+
+
+class Conflict(TaizhangError):
+    code, status = "409.0", 409
+    message_zh = "与服务器上已有的数据冲突。"
+    message_en = "This conflicts with data already on the server."
+
+
+class InstanceConflict(Conflict):
+    code = "409.1"
+    message_zh = "服务器上已有同一编号（instanceID）但内容不同的表单；请勿重复使用编号，如需修改请用编辑功能。"
+    message_en = ("A different form with the same instanceID is already on the server; "
+                  "do not reuse instance IDs, edit the form instead.")
+
+
+class EditAlreadySuperseded(Conflict):
+    code = "409.2"
+    message_zh = "这份表单已经被另一次修改取代，请下载最新数据后再修改。"
+    message_en = "This form was already replaced by another edit; get the latest data before editing again."
+
+
+class EditFormMismatch(Conflict):
+    code = "409.3"
+    message_zh = "修改后的表单与原表单不是同一个表单。"
+    message_en = "The edited form is not the same form as the original."
+
+
+class FormVersionConflict(Conflict):
+    code = "409.4"
+    message_zh = "这个表单版本号已发布过且内容不同，请提高版本号。"
+    message_en = "This form version was already published with different content; raise the version."
+
+
+class PayloadTooLarge(TaizhangError):
+    code, status = "413.1", 413
+    message_zh = "上传内容太大，超过服务器限制。"
+    message_en = "The upload is larger than the server accepts."
+
+
+class UnsupportedMediaType(TaizhangError):
+    code, status = "415.1", 415
+    message_zh = "上传内容类型不正确，需要 multipart/form-data。"
+    message_en = "Wrong content type; multipart/form-data is required."
+
+
+class ServiceUnavailable(TaizhangError):
+    code, status = "503.1", 503
+    message_zh = "服务器暂时繁忙，表单仍保存在手机上，请稍后重新发送。"
+    message_en = "The server is busy; the form is still on the phone, send it again later."
