@@ -79,5 +79,5 @@ def challenge_headers(stale: bool = False) -> list[tuple[str, str]]:
         digest.parameters["stale"] = "TRUE"
     headers = [("WWW-Authenticate", digest.to_header())]
     if request.is_secure:
-        headers.append(("WWW-Authenticate", WWWAuthenticate("basic", {"realm": realm}).to_header()))
+        headers.append(("WWW-Authenticate", f'Basic realm="{realm}", charset="UTF-8"'))
     return headers

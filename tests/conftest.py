@@ -1,0 +1,191 @@
+"""Shared fixtures: a live taizhang server over real HTTP per database backend, factories, a Collect-like client."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from server import create_app
+from server.database import commit
+from server.extensions import db
+from tests.collect import CollectClient
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PG_URL = os.environ.get("TAIZHANG_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+REALM = "taizhang"
+
+_TABLES = ["submission_attachment", "submission", "form_media", "form_version", "form", "app_user", "area"]
+
+
+def fresh_postgres_database(suffix: str = "") -> str:
+    """Drop and recreate the test database (optionally a sibling named with `suffix`); return its URL."""
+    url = make_url(PG_URL)
+    if suffix:
+        url = url.set(database=f"{url.database}{suffix}")
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    admin.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+@dataclass
+class LiveServer:
+    app: object
+    url: str
+    backend: str
+
+    def client(self, username: str | None = None, password: str | None = None, token: str | None = None,
+               **kwargs) -> CollectClient:
+        base = f"{self.url}/key/{token}" if token else self.url
+        return CollectClient(base, username, password, **kwargs)
+
+
+def start_live_server(app) -> tuple[str, callable]:
+    """Serve a WSGI app on a free loopback port in a thread (real sockets, real HTTP/1.1)."""
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+
+    def stop():
+        httpd.shutdown()
+        thread.join(timeout=10)
+        httpd.server_close()
+
+    return f"http://127.0.0.1:{httpd.server_port}", stop
+
+
+def make_test_app(tmp_path_factory, backend: str, **overrides):
+    instance = tmp_path_factory.mktemp(f"instance-{backend}")
+    database_url = fresh_postgres_database() if backend == "postgresql" else f"sqlite:///{instance / 'test.sqlite3'}"
+    config = {"INSTANCE_DIR": instance, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
+              "TAIZHANG_REALM": REALM, "TESTING": True}
+    config.update(overrides)
+    app = create_app(config)
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "server" / "migrations"))
+    return app
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request, tmp_path_factory):
+    """One app and HTTP server per database backend for the whole session; tables are emptied per test."""
+    app = make_test_app(tmp_path_factory, request.param, TAIZHANG_MAX_SUBMISSION_BYTES=2 * 1024 * 1024,
+                        TAIZHANG_MAX_XML_BYTES=256 * 1024, TAIZHANG_MAX_ATTACHMENT_BYTES=1024 * 1024)
+    url, stop = start_live_server(app)
+    yield LiveServer(app=app, url=url, backend=request.param)
+    stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def server(live_server):
+    """The live server with empty tables, and an app context for factories and assertions."""
+    with live_server.app.app_context():
+        if live_server.backend == "postgresql":
+            db.session.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            db.session.execute(text("UPDATE form SET current_version_id = NULL"))
+            for table in _TABLES:
+                db.session.execute(text(f"DELETE FROM {table}"))
+        db.session.commit()
+        yield live_server
+        db.session.remove()
+
+
+# ---- factories ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Collector:
+    username: str
+    password: str
+    token: str
+    area: str
+
+
+@pytest.fixture
+def create_collector(server):
+    """create_collector(area='青山镇/东村/第一组', username=None, ...) → Collector with password and token."""
+    from server.areas.operations import ensure_area
+    from server.users.operations import add_user
+
+    counter = iter(range(1, 10_000))
+
+    def factory(area: str = "青山镇/东村/第一组", username: str | None = None, role: str = "collector",
+                password: str | None = None) -> Collector:
+        ensure_area(area)
+        creds = add_user(username or f"collector{next(counter)}", role, area, realm=REALM, password=password,
+                         with_token=True)
+        commit()
+        return Collector(creds.username, creds.password, creds.token, area)
+
+    return factory
+
+
+@pytest.fixture(scope="session")
+def household_visit_xform(tmp_path_factory) -> Path:
+    """The placeholder XLSForm compiled once per session, ODK Validate on."""
+    from server.forms.operations import compile_form
+
+    xml, _, _ = compile_form(ROOT / "xlsforms" / "household_visit.xlsx", validate=True)
+    path = tmp_path_factory.mktemp("forms") / "household_visit.xml"
+    path.write_bytes(xml)
+    return path
+
+
+@pytest.fixture
+def publish(server):
+    """publish(path, media=[...], area=None, audience='collector') → PublishResult (validated forms only)."""
+    from server.forms.operations import publish_form
+    from server.storage import blob_store
+
+    def factory(source: Path, media: list[Path] = (), **kwargs):
+        result = publish_form(source, blob_store(), media=list(media), validate=False, **kwargs)
+        commit()
+        return result
+
+    return factory
+
+
+@pytest.fixture
+def visit_form(publish, household_visit_xform):
+    return publish(household_visit_xform)
+
+
+@pytest.fixture
+def collector(create_collector, visit_form) -> Collector:
+    return create_collector()
+
+
+def _rows(table) -> list[dict]:
+    """Read rows as plain dicts and end the transaction (a SQLite write lock must not outlive the read)."""
+    from sqlalchemy import select
+
+    rows = [dict(row) for row in db.session.execute(select(table).order_by(table.c.id)).mappings()]
+    db.session.rollback()
+    return rows
+
+
+def stored_submissions() -> list[dict]:
+    from server.submissions.models import Submission
+
+    return _rows(Submission.__table__)
+
+
+def stored_attachments() -> list[dict]:
+    from server.submissions.models import SubmissionAttachment
+
+    return _rows(SubmissionAttachment.__table__)
