@@ -10,7 +10,9 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from server import create_app
-from server.database import commit
+from sqlalchemy.exc import DBAPIError
+
+from server.database import commit, translate_db_error
 from server.storage import blob_store
 from sync.errors import TaizhangError
 
@@ -23,6 +25,8 @@ class _Group(FlaskGroup):
             return super().invoke(ctx)
         except TaizhangError as exc:
             raise click.ClickException(exc.message()) from exc
+        except DBAPIError as exc:
+            raise click.ClickException(translate_db_error(exc).message()) from exc
 
 
 @click.group(cls=_Group, create_app=lambda: create_app(), add_version_option=False)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, request
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from server.database import translate_db_error
 from server.extensions import db
 from server.openrosa import formats
 from server.openrosa.auth import challenge_headers
@@ -54,6 +56,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(errors.TaizhangError)
     def _taizhang_error(error: errors.TaizhangError):
         return render(error)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):
+        return render(translate_db_error(error))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

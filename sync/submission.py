@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
@@ -67,7 +68,7 @@ def parse_submission(xml: bytes) -> SubmissionEnvelope:
 def check_attachment_name(name: str) -> str:
     """An attachment is named by a bare file name: no directories, no traversal, no control characters."""
     if (not name or len(name) > 255 or name in (".", "..") or "/" in name or "\\" in name
-            or any(ord(ch) < 32 or ord(ch) == 127 for ch in name)):
+            or any(unicodedata.category(ch) == "Cc" for ch in name)):
         raise AttachmentNameInvalid(repr(name)[:80])
     return name
 

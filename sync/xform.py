@@ -10,8 +10,8 @@ from sync.xmlsafe import local_name, parse_untrusted
 
 __all__ = ["FormDefinition", "parse_xform", "VERSION_PATTERN"]
 
-VERSION_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-_FORM_ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9._-]{0,99}$")
+VERSION_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_FORM_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9._-]{0,99}")
 _MEDIA_REFERENCE = re.compile(r"jr://(?:images|audio|video|file|file-csv)/([^\s\"'<>)]+)")
 _H = "{http://www.w3.org/1999/xhtml}"
 _XF = "{http://www.w3.org/2002/xforms}"
@@ -38,10 +38,10 @@ def parse_xform(xml: bytes) -> FormDefinition:
     if data is None:
         raise XFormInvalid("no primary instance")
     form_id = data.get("id") or ""
-    if not _FORM_ID_PATTERN.match(form_id):
+    if not _FORM_ID_PATTERN.fullmatch(form_id):
         raise XFormInvalid(f"formID {form_id!r} must be letters, digits, '.', '_' or '-'")
     version = data.get("version") or ""
-    if not VERSION_PATTERN.match(version):
+    if not VERSION_PATTERN.fullmatch(version):
         raise XFormInvalid(f"version {version!r}: set a version (letters, digits, '.', '_', '-') in the settings sheet")
     title_element = head.find(f"{_H}title")
     title = (title_element.text or "").strip() if title_element is not None else ""

@@ -20,7 +20,7 @@ def parse_untrusted(data: bytes) -> Element:
         raise XmlForbiddenConstruct(type(exc).__name__) from exc
     except ParseError as exc:
         raise XmlMalformed(str(exc)) from exc
-    except (ValueError, UnicodeError) as exc:  # e.g. bad encoding declarations
+    except (ValueError, LookupError) as exc:  # e.g. an unknown or wrong encoding declaration
         raise XmlMalformed(str(exc)) from exc
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from tempfile import SpooledTemporaryFile
 
 from flask import Blueprint, Response, current_app, request, send_file, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -81,13 +84,13 @@ def submission_head(token: str | None = None):
 @bp.post("/submission")
 def submission_post(token: str | None = None):
     principal = authenticate(token)
-    xml, files = _read_multipart()
-    result = receive_submission(
-        principal, xml, files, blobs=blob_store(),
-        max_attachment_bytes=current_app.config["TAIZHANG_MAX_ATTACHMENT_BYTES"],
-        device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
-        now=datetime.now(timezone.utc))
-    commit()
+    with _multipart() as (xml, files):
+        result = receive_submission(
+            principal, xml, files, blobs=blob_store(),
+            max_attachment_bytes=current_app.config["TAIZHANG_MAX_ATTACHMENT_BYTES"],
+            device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
+            now=datetime.now(timezone.utc))
+        commit()
     if result.attachments_missing:
         text = (f"已收到表单，还缺 {result.attachments_missing} 个附件，请继续发送。 / "
                 f"Form received; {result.attachments_missing} attachment(s) still to come.")
@@ -96,33 +99,44 @@ def submission_post(token: str | None = None):
     return _xml(formats.response_message(text), status=201)
 
 
-def _read_multipart() -> tuple[bytes, list[IncomingFile]]:
-    """Parse the multipart body strictly (werkzeug), spooling large parts to disk; return the XML and the files."""
+@contextmanager
+def _multipart() -> Iterator[tuple[bytes, list[IncomingFile]]]:
+    """Parse the multipart body strictly (werkzeug), spooling large parts to disk; yield the XML and the files."""
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType(request.mimetype or "no Content-Type")
     if not request.mimetype_params.get("boundary"):
         raise MultipartMalformed("no boundary")
     config = current_app.config
-    parser = FormDataParser(max_form_memory_size=config["TAIZHANG_MAX_XML_BYTES"],
-                            max_content_length=config["TAIZHANG_MAX_SUBMISSION_BYTES"],
-                            max_form_parts=500, silent=False)
+    spooled: list[SpooledTemporaryFile] = []
+
+    def spool(*_args, **_kwargs) -> SpooledTemporaryFile:
+        """Each uploaded part goes to a temporary file past 512 KiB; all are closed however parsing ends."""
+        spooled.append(SpooledTemporaryFile(max_size=512 * 1024, mode="rb+"))
+        return spooled[-1]
+
+    parser = FormDataParser(stream_factory=spool, max_form_memory_size=config["TAIZHANG_MAX_XML_BYTES"],
+                            max_content_length=config["TAIZHANG_MAX_SUBMISSION_BYTES"], max_form_parts=500,
+                            silent=False)
     try:
-        _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
-                                      request.mimetype_params)
-    except RequestEntityTooLarge as exc:
-        raise PayloadTooLarge() from exc
-    except ValueError as exc:
-        raise MultipartMalformed(str(exc)[:200]) from exc
-    limit = config["TAIZHANG_MAX_XML_BYTES"]
-    if XML_PART in files:
-        xml = files[XML_PART].stream.read(limit + 1)
-    elif XML_PART in form:
-        xml = form[XML_PART].encode("utf-8")
-    else:
-        raise XmlPartMissing()
-    if len(xml) > limit:
-        raise PayloadTooLarge(f"{XML_PART} over {limit} bytes")
-    incoming = [IncomingFile(name=storage.filename or "", content_type=storage.mimetype or None,
-                             stream=storage.stream)
-                for key, storage in files.items(multi=True) if key != XML_PART]
-    return xml, incoming
+        try:
+            _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
+                                          request.mimetype_params)
+        except RequestEntityTooLarge as exc:
+            raise PayloadTooLarge() from exc
+        except ValueError as exc:
+            raise MultipartMalformed(str(exc)[:200]) from exc
+        limit = config["TAIZHANG_MAX_XML_BYTES"]
+        if XML_PART in files:
+            xml = files[XML_PART].stream.read(limit + 1)
+        elif XML_PART in form:
+            xml = form[XML_PART].encode("utf-8")
+        else:
+            raise XmlPartMissing()
+        if len(xml) > limit:
+            raise PayloadTooLarge(f"{XML_PART} over {limit} bytes")
+        yield xml, [IncomingFile(name=storage.filename or "", content_type=storage.mimetype or None,
+                                 stream=storage.stream)
+                    for key, storage in files.items(multi=True) if key != XML_PART]
+    finally:
+        for handle in spooled:
+            handle.close()
