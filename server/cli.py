@@ -77,7 +77,7 @@ def _print_credentials(creds) -> None:
 
 
 def _token_url(token: str) -> str:
-    base = current_app.config.get("TAIZHANG_PUBLIC_URL") or "http://127.0.0.1:8000"
+    base = current_app.config["TAIZHANG_PUBLIC_URL"] or "http://127.0.0.1:8000"
     return f"{base.rstrip('/')}/key/{token}"
 
 
@@ -223,8 +223,7 @@ def _upgrade() -> None:
 @with_appcontext
 def serve(demo, host, port, workers, threads):
     """Apply migrations, then serve with gunicorn (a production WSGI server)."""
-    current_app.config["TAIZHANG_PUBLIC_URL"] = current_app.config.get("TAIZHANG_PUBLIC_URL") or \
-        f"http://{host}:{port}"
+    current_app.config["TAIZHANG_PUBLIC_URL"] = current_app.config["TAIZHANG_PUBLIC_URL"] or f"http://{host}:{port}"
     if current_app.config["TAIZHANG_MIGRATE_ON_START"]:
         _upgrade()
     if demo:

@@ -57,6 +57,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_REALM": os.environ.get("TAIZHANG_REALM", "taizhang"),
         # Digest nonces are stateless (HMAC of a timestamp); after this many seconds Collect is told stale=true.
         "TAIZHANG_NONCE_TTL": _int("TAIZHANG_NONCE_TTL", 3600),
+        # The address phones use (printed in token URLs), e.g. https://taizhang.example.org; default: the bind address.
+        "TAIZHANG_PUBLIC_URL": os.environ.get("TAIZHANG_PUBLIC_URL", ""),
         # Behind a TLS proxy: trust X-Forwarded-Proto/Host/For from this many proxies (0 = none).
         "TAIZHANG_PROXY_COUNT": _int("TAIZHANG_PROXY_COUNT", 0),
         # Size limits, advertised to Collect in X-OpenRosa-Accept-Content-Length.

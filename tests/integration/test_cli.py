@@ -1,0 +1,105 @@
+"""The `taizhang` command as a new user runs it: migrations, areas, users, publishing (ODK Validate on), serve."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.collect import CollectClient, visit_xml
+from tests.conftest import BACKENDS, ROOT, fresh_postgres_database
+
+TAIZHANG = str(Path(sys.executable).parent / "taizhang")
+
+
+@pytest.fixture(params=BACKENDS)
+def cli_env(request, tmp_path):
+    env = {**os.environ, "TAIZHANG_INSTANCE_DIR": str(tmp_path / "instance")}
+    env.pop("TAIZHANG_DATABASE_URL", None)
+    if request.param == "postgresql":
+        env["TAIZHANG_DATABASE_URL"] = fresh_postgres_database("_cli")
+    return env
+
+
+def run(env, *args, check=True) -> subprocess.CompletedProcess:
+    result = subprocess.run([TAIZHANG, *args], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_areas_users_and_forms_from_the_command_line(cli_env, tmp_path):
+    run(cli_env, "db", "upgrade")
+    assert run(cli_env, "area", "add", "青山镇/东村/第一组").stdout == "group: 青山镇/东村/第一组\n"
+    added = run(cli_env, "user", "add", "wang", "--role", "collector", "--area", "青山镇/东村/第一组").stdout
+    assert re.search(r"password:  [a-z2-9]{14}\n", added)
+    assert re.search(r"token URL: http://127\.0\.0\.1:8000/key/[A-Za-z0-9]{64}\n", added)
+    wrong_kind = run(cli_env, "user", "add", "li", "--role", "village_cadre", "--area", "青山镇/东村/第一组",
+                     check=False)
+    assert wrong_kind.returncode == 1 and "belongs to a village" in wrong_kind.stderr
+
+    published = run(cli_env, "form", "publish", str(ROOT / "xlsforms" / "household_visit.xlsx"))
+    assert "household_visit version 2026112201 (入户访视（占位）): published" in published.stdout
+    again = run(cli_env, "form", "publish", str(ROOT / "xlsforms" / "household_visit.xlsx"))
+    assert "already published (identical)" in again.stdout
+    assert run(cli_env, "form", "list").stdout.startswith("household_visit          2026112201     open")
+
+    broken = tmp_path / "broken.xml"
+    broken.write_text('<h:html xmlns:h="http://www.w3.org/1999/xhtml" xmlns="http://www.w3.org/2002/xforms">'
+                      "<h:head><h:title>x</h:title><model><instance><data id=\"broken\" version=\"1\"><a/></data>"
+                      '</instance><bind nodeset="/data/a" type="string" calculate="1 +"/></model>'
+                      "</h:head><h:body/></h:html>")
+    refused = run(cli_env, "form", "publish", str(broken), check=False)
+    assert refused.returncode == 1
+    assert "The form definition is not valid" in refused.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_demo_is_the_main_job(cli_env):
+    """`taizhang serve --demo`: migrations, demo town and collectors, forms, gunicorn; a collector can submit."""
+    port = _free_port()
+    process = subprocess.Popen([TAIZHANG, "serve", "--demo", "--port", str(port), "--workers", "2"], env=cli_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+                               start_new_session=True)
+    output = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if line.startswith("Serving on"):
+                break
+        text = "".join(output)
+        assert f"Serving on http://127.0.0.1:{port}/" in text, text
+        users = re.findall(r"user name: (\S+)\n  password:  (\S+)\n  token URL: (\S+)\n", text)
+        assert [u[0] for u in users] == ["dongcun1", "dongcun2", "xicun1"]
+        assert all(url.startswith(f"http://127.0.0.1:{port}/key/") for _, _, url in users)
+        for _ in range(100):  # gunicorn workers booting
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        username, password, token_url = users[0]
+        listed = CollectClient(f"http://127.0.0.1:{port}", username, password).form_list()
+        assert listed.status_code == 200 and "<formID>household_visit</formID>" in listed.text
+        assert listed.headers["Server"].startswith("gunicorn")
+        assert CollectClient(token_url).submit(visit_xml()).status_code == 201
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        process.stdout.close()
