@@ -69,7 +69,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_BLOB_DIR": Path(os.environ.get("TAIZHANG_BLOB_DIR") or instance_dir / "blobs"),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
         "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping round trip per request: a connection lost with a database restart fails that one request
+        # with 503 (Collect keeps the form and retries), and SQLAlchemy then replaces the pool's connections.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "JSON_AS_ASCII": False,
     }
     config["MAX_CONTENT_LENGTH"] = config["TAIZHANG_MAX_SUBMISSION_BYTES"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -54,9 +54,12 @@ def current_versions(xml_form_id: str | None = None) -> list[FormVersionAccess]:
     return [_access(row) for row in db.session.execute(query)]
 
 
+_VERSION_ACCESS = _access_query().where(Form.xml_form_id == bindparam("form_id"),
+                                        FormVersion.version == bindparam("version"))
+
+
 def version_access(xml_form_id: str, version: str) -> FormVersionAccess | None:
-    row = db.session.execute(
-        _access_query().where(Form.xml_form_id == xml_form_id, FormVersion.version == version)).first()
+    row = db.session.connection().execute(_VERSION_ACCESS, {"form_id": xml_form_id, "version": version}).first()
     return _access(row) if row else None
 
 

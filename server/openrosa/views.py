@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from tempfile import SpooledTemporaryFile
 
 from flask import Blueprint, Response, current_app, request, send_file, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.formparser import FormDataParser
 
 from server.database import commit
 from server.forms import operations as form_operations
@@ -17,12 +12,11 @@ from server.forms.media import media_for
 from server.openrosa import formats
 from server.openrosa.auth import authenticate
 from server.storage import blob_store
-from server.submissions.operations import IncomingFile, receive_submission
-from sync.errors import MultipartMalformed, NotFound, PayloadTooLarge, UnsupportedMediaType, XmlPartMissing
+from server.openrosa.uploads import UploadLimits, read_submission_body
+from server.submissions.operations import receive_submission
+from sync.errors import NotFound
 
 bp = Blueprint("openrosa", __name__)
-
-XML_PART = "xml_submission_file"
 
 
 def _url(endpoint: str, **values) -> str:
@@ -84,10 +78,14 @@ def submission_head(token: str | None = None):
 @bp.post("/submission")
 def submission_post(token: str | None = None):
     principal = authenticate(token)
-    with _multipart() as (xml, files):
+    config = current_app.config
+    limits = UploadLimits(body_bytes=config["TAIZHANG_MAX_SUBMISSION_BYTES"], xml_bytes=config["TAIZHANG_MAX_XML_BYTES"],
+                          attachment_bytes=config["TAIZHANG_MAX_ATTACHMENT_BYTES"])
+    with read_submission_body(request.stream, request.mimetype, request.mimetype_params, request.content_length,
+                              limits) as (xml, files):
         result = receive_submission(
             principal, xml, files, blobs=blob_store(),
-            max_attachment_bytes=current_app.config["TAIZHANG_MAX_ATTACHMENT_BYTES"],
+            max_attachment_bytes=limits.attachment_bytes,
             device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
             now=datetime.now(timezone.utc))
         commit()
@@ -97,46 +95,3 @@ def submission_post(token: str | None = None):
     else:
         text = "提交成功。 / Submission received."
     return _xml(formats.response_message(text), status=201)
-
-
-@contextmanager
-def _multipart() -> Iterator[tuple[bytes, list[IncomingFile]]]:
-    """Parse the multipart body strictly (werkzeug), spooling large parts to disk; yield the XML and the files."""
-    if request.mimetype != "multipart/form-data":
-        raise UnsupportedMediaType(request.mimetype or "no Content-Type")
-    if not request.mimetype_params.get("boundary"):
-        raise MultipartMalformed("no boundary")
-    config = current_app.config
-    spooled: list[SpooledTemporaryFile] = []
-
-    def spool(*_args, **_kwargs) -> SpooledTemporaryFile:
-        """Each uploaded part goes to a temporary file past 512 KiB; all are closed however parsing ends."""
-        spooled.append(SpooledTemporaryFile(max_size=512 * 1024, mode="rb+"))
-        return spooled[-1]
-
-    parser = FormDataParser(stream_factory=spool, max_form_memory_size=config["TAIZHANG_MAX_XML_BYTES"],
-                            max_content_length=config["TAIZHANG_MAX_SUBMISSION_BYTES"], max_form_parts=500,
-                            silent=False)
-    try:
-        try:
-            _, form, files = parser.parse(request.stream, request.mimetype, request.content_length,
-                                          request.mimetype_params)
-        except RequestEntityTooLarge as exc:
-            raise PayloadTooLarge() from exc
-        except ValueError as exc:
-            raise MultipartMalformed(str(exc)[:200]) from exc
-        limit = config["TAIZHANG_MAX_XML_BYTES"]
-        if XML_PART in files:
-            xml = files[XML_PART].stream.read(limit + 1)
-        elif XML_PART in form:
-            xml = form[XML_PART].encode("utf-8")
-        else:
-            raise XmlPartMissing()
-        if len(xml) > limit:
-            raise PayloadTooLarge(f"{XML_PART} over {limit} bytes")
-        yield xml, [IncomingFile(name=storage.filename or "", content_type=storage.mimetype or None,
-                                 stream=storage.stream)
-                    for key, storage in files.items(multi=True) if key != XML_PART]
-    finally:
-        for handle in spooled:
-            handle.close()

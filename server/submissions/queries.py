@@ -25,11 +25,17 @@ def _insert(table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+_INSERT_SUBMISSION = {
+    dialect: insert(Submission.__table__).on_conflict_do_nothing(index_elements=["instance_id"])
+    .returning(Submission.__table__.c.id)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def insert_submission(values: dict) -> int | None:
     """Insert a submission; None when its instanceID is already stored (committed, or committing concurrently)."""
-    statement = (_insert(Submission.__table__).values(**values)
-                 .on_conflict_do_nothing(index_elements=["instance_id"]).returning(Submission.__table__.c.id))
-    return db.session.execute(statement).scalar()
+    connection = db.session.connection()
+    return connection.execute(_INSERT_SUBMISSION[connection.dialect.name], values).scalar()
 
 
 def by_instance_id(instance_id: str) -> StoredSubmission | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from server.areas.models import Area
 from server.extensions import db
@@ -23,19 +23,24 @@ class Principal:
     digest_realm: str
 
 
-def _principal_query():
-    return (select(User.id, User.username, User.role, Area.path, User.digest_ha1, User.digest_realm)
-            .outerjoin(Area, Area.id == User.area_id).where(User.active.is_(True)))
+_PRINCIPAL = (select(User.id, User.username, User.role, Area.path, User.digest_ha1, User.digest_realm)
+              .outerjoin(Area, Area.id == User.area_id).where(User.active.is_(True)))
+# Built once: these run on every OpenRosa request.
+_PRINCIPAL_BY_USERNAME = _PRINCIPAL.where(User.username == bindparam("key"))
+_PRINCIPAL_BY_TOKEN_HASH = _PRINCIPAL.where(User.token_hash == bindparam("key"))
+
+
+def _principal(statement, key: str) -> Principal | None:
+    row = db.session.connection().execute(statement, {"key": key}).first()
+    return Principal(*row) if row else None
 
 
 def principal_by_username(username: str) -> Principal | None:
-    row = db.session.execute(_principal_query().where(User.username == username)).first()
-    return Principal(*row) if row else None
+    return _principal(_PRINCIPAL_BY_USERNAME, username)
 
 
 def principal_by_token_hash(token_hash: str) -> Principal | None:
-    row = db.session.execute(_principal_query().where(User.token_hash == token_hash)).first()
-    return Principal(*row) if row else None
+    return _principal(_PRINCIPAL_BY_TOKEN_HASH, token_hash)
 
 
 def by_username(username: str) -> User | None:
