@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
-__all__ = ["configure_engine", "commit", "translating_db_errors", "translate_db_error"]
+__all__ = ["configure_engine", "commit", "lookup_connection", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
@@ -58,6 +59,21 @@ def _sqlite_names(constraint: str, message: str) -> bool:
     """SQLite reports `UNIQUE constraint failed: submission.deprecated_id` instead of the constraint name."""
     table_column = constraint.removeprefix("uq_").replace("submission_", "submission.", 1)
     return table_column in message
+
+
+@contextmanager
+def lookup_connection() -> Iterator[Connection]:
+    """A connection for single-statement lookups that need no transaction (who is asking, which form version).
+
+    On PostgreSQL it is an autocommit connection outside the request's transaction: no BEGIN and ROLLBACK round
+    trips, so a HEAD /submission costs one query. On SQLite it is the session's own connection (its transactions
+    are BEGIN IMMEDIATE, and a second connection would only queue behind them).
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield db.session.connection()
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 @contextmanager

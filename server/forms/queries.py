@@ -8,6 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
+from server.database import lookup_connection
 from server.extensions import db
 from server.forms.models import Form, FormMedia, FormVersion
 
@@ -59,7 +60,8 @@ _VERSION_ACCESS = _access_query().where(Form.xml_form_id == bindparam("form_id")
 
 
 def version_access(xml_form_id: str, version: str) -> FormVersionAccess | None:
-    row = db.session.connection().execute(_VERSION_ACCESS, {"form_id": xml_form_id, "version": version}).first()
+    with lookup_connection() as connection:
+        row = connection.execute(_VERSION_ACCESS, {"form_id": xml_form_id, "version": version}).first()
     return _access(row) if row else None
 
 

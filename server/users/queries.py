@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 
 from server.areas.models import Area
+from server.database import lookup_connection
 from server.extensions import db
 from server.users.models import User
 
@@ -31,7 +32,8 @@ _PRINCIPAL_BY_TOKEN_HASH = _PRINCIPAL.where(User.token_hash == bindparam("key"))
 
 
 def _principal(statement, key: str) -> Principal | None:
-    row = db.session.connection().execute(statement, {"key": key}).first()
+    with lookup_connection() as connection:
+        row = connection.execute(statement, {"key": key}).first()
     return Principal(*row) if row else None
 
 
