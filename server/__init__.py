@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import load_config
 from server.database import configure_engine
-from server.extensions import db, migrate
+from server.extensions import compress, db, migrate
 from server.storage import BlobStore
 
 __all__ = ["create_app"]
@@ -28,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    compress.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
     app.extensions["taizhang_blobs"] = BlobStore(app.config["TAIZHANG_BLOB_DIR"])

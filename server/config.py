@@ -73,6 +73,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # with 503 (Collect keeps the form and retries), and SQLAlchemy then replaces the pool's connections.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "JSON_AS_ASCII": False,
+        # gzip for phones that ask (Collect does): XForms, manifests and CSV lists; small answers stay plain.
+        "COMPRESS_ALGORITHM": ["gzip"],
+        "COMPRESS_MIMETYPES": ["text/xml", "text/csv", "application/json", "text/html", "text/plain"],
+        "COMPRESS_MIN_SIZE": 1024,
+        "COMPRESS_STREAMS": False,
     }
     config["MAX_CONTENT_LENGTH"] = config["TAIZHANG_MAX_SUBMISSION_BYTES"]
     # Werkzeug spools uploaded files to disk past this size instead of keeping them in memory.

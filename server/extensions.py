@@ -1,10 +1,11 @@
 """Flask extensions, created unbound and attached to an app in create_app()."""
 
+from flask_compress import Compress
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
-__all__ = ["db", "migrate"]
+__all__ = ["db", "migrate", "compress"]
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 naming_convention = {
@@ -17,3 +18,4 @@ naming_convention = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
+compress = Compress()

@@ -68,6 +68,7 @@ def test_collect_downloads_every_form_and_media_file_with_matching_hashes(server
     for entry in forms:
         xform = client.get(entry.findtext(f"{XFORMS_LIST}downloadUrl"))
         assert xform.status_code == 200
+        assert xform.headers["Content-Encoding"] == "gzip"  # Collect asks for gzip; the hash is of the XForm itself
         assert f"md5:{hashlib.md5(xform.content).hexdigest()}" == entry.findtext(f"{XFORMS_LIST}hash")
         manifest_url = entry.findtext(f"{XFORMS_LIST}manifestUrl")
         if manifest_url is None:
