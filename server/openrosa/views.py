@@ -72,7 +72,9 @@ def form_media(form_id: str, version: str, filename: str, token: str | None = No
 @bp.route("/submission", methods=["HEAD"])
 def submission_head(token: str | None = None):
     authenticate(token)
-    return Response(status=204)
+    response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, no type
+    return response
 
 
 @bp.post("/submission")

@@ -28,6 +28,7 @@ def test_head_submission_answers_204_with_the_accepted_length(server, collector)
     assert response.headers["X-OpenRosa-Version"] == "1.0"
     assert response.headers["X-OpenRosa-Accept-Content-Length"] == str(2 * 1024 * 1024)
     assert "Date" in response.headers
+    assert "Content-Type" not in response.headers
     assert response.content == b""
 
 
