@@ -171,6 +171,8 @@ def _print_publish(result) -> None:
     click.echo(f"{result.xml_form_id} version {result.version} ({result.title}): {state}")
     for name in result.media_attached:
         click.echo(f"  media: {name}")
+    for name in result.media_ignored:
+        click.echo(f"  note: {name} is not used by this form; not attached", err=True)
     for name in result.media_missing:
         click.echo(f"  WARNING: media file {name} is referenced but was not given (--media)", err=True)
     for warning in result.warnings:

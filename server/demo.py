@@ -14,7 +14,7 @@ from server.storage import blob_store
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
-__all__ = ["DEMO_GROUPS", "seed_demo", "xlsform_sources"]
+__all__ = ["DEMO_GROUPS", "seed_demo", "xlsform_sources", "fixture_lists"]
 
 XLSFORMS_DIR = Path(__file__).resolve().parent.parent / "xlsforms"
 
@@ -37,6 +37,10 @@ def xlsform_sources() -> list[Path]:
     return sorted(p for p in XLSFORMS_DIR.glob("*.xlsx") if not p.name.startswith("~$"))
 
 
+def fixture_lists() -> list[Path]:
+    return sorted((XLSFORMS_DIR / "fixtures").glob("*.csv"))
+
+
 def seed_demo() -> DemoResult:
     """Idempotent: areas and forms are created once; demo collectors get fresh passwords and tokens each run."""
     realm = current_app.config["TAIZHANG_REALM"]
@@ -50,6 +54,7 @@ def seed_demo() -> DemoResult:
             creds = NewCredentials(username, password, rotate_token(username).token)
         result.collectors.append((creds, group_path))
     for source in xlsform_sources():
-        result.forms.append(publish_form(source, blob_store()))
+        # Fixture phone lists until per-collector lists are generated (schedules issue).
+        result.forms.append(publish_form(source, blob_store(), media=fixture_lists()))
     commit()
     return result

@@ -33,6 +33,7 @@ class PublishResult:
     created: bool
     media_attached: list[str] = field(default_factory=list)
     media_missing: list[str] = field(default_factory=list)
+    media_ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -86,7 +87,8 @@ def publish_form(source: Path, blobs: BlobStore, *, media: list[Path] = (), audi
                           binary_paths=sorted(definition.binary_paths), media_names=list(definition.media_names))
     queries.add(version)
     result = PublishResult(definition.form_id, definition.version, definition.title, created=True, warnings=warnings)
-    for name in sorted(set(definition.media_names) | set(generated) | set(media_files)):
+    result.media_ignored = sorted(set(media_files) - set(definition.media_names))  # given but not used by the form
+    for name in sorted(set(definition.media_names) | set(generated)):
         if name in media_files:
             with open(media_files[name], "rb") as handle:
                 stored = blobs.put_stream(handle, max_bytes=1 << 40)

@@ -216,9 +216,9 @@ def test_real_xlsform_version_is_the_primary_instance_version(household_visit_xf
     assert (version, bool(VERSION_PATTERN.match(version))) == (declared[0], True)
 
 
-def test_real_xlsform_binary_paths(household_visit_xform):
-    assert parse_xform(household_visit_xform).binary_paths == frozenset({"/data/photo"})
+def test_real_xlsform_has_no_binary_fields(household_visit_xform):
+    assert parse_xform(household_visit_xform).binary_paths == frozenset()
 
 
-def test_real_xlsform_has_no_media(household_visit_xform):
-    assert parse_xform(household_visit_xform).media_names == ()
+def test_real_xlsform_reads_the_phone_lists(household_visit_xform):
+    assert parse_xform(household_visit_xform).media_names == ("households.csv", "people.csv")
