@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 
 from tests.collect import CollectClient, visit_xml
+from xlsforms import sheets
 from tests.conftest import BACKENDS, ROOT, fresh_postgres_database
 
 TAIZHANG = str(Path(sys.executable).parent / "taizhang")
+VISIT_VERSION = sheets.version_of((ROOT / "xlsforms" / "text" / "household_visit.md").read_text())
 
 
 @pytest.fixture(params=BACKENDS)
@@ -46,10 +48,10 @@ def test_areas_users_and_forms_from_the_command_line(cli_env, tmp_path):
     assert wrong_kind.returncode == 1 and "belongs to a village" in wrong_kind.stderr
 
     published = run(cli_env, "form", "publish", str(ROOT / "xlsforms" / "household_visit.xlsx"))
-    assert "household_visit version 2026112202 (入户访视): published" in published.stdout
+    assert f"household_visit version {VISIT_VERSION} (入户访视): published" in published.stdout
     again = run(cli_env, "form", "publish", str(ROOT / "xlsforms" / "household_visit.xlsx"))
     assert "already published (identical)" in again.stdout
-    assert run(cli_env, "form", "list").stdout.startswith("household_visit          2026112202     open")
+    assert run(cli_env, "form", "list").stdout.startswith(f"household_visit          {VISIT_VERSION}     open")
 
     broken = tmp_path / "broken.xml"
     broken.write_text('<h:html xmlns:h="http://www.w3.org/1999/xhtml" xmlns="http://www.w3.org/2002/xforms">'
@@ -98,7 +100,7 @@ def test_serve_demo_is_the_main_job(cli_env):
         listed = CollectClient(f"http://127.0.0.1:{port}", username, password).form_list()
         assert listed.status_code == 200 and "<formID>household_visit</formID>" in listed.text
         assert listed.headers["Server"].startswith("gunicorn")
-        assert CollectClient(token_url).submit(visit_xml(version="2026112202")).status_code == 201
+        assert CollectClient(token_url).submit(visit_xml(version=VISIT_VERSION)).status_code == 201
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)

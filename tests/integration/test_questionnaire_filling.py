@@ -1,0 +1,220 @@
+"""The real questionnaires filled by JavaRosa (ODK Collect's form engine) along their main paths, then sent to
+the server exactly as Collect sends them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from pyxform.xls2xform import convert
+
+from tests.formengine import fill_form
+from tests.conftest import ROOT, stored_submissions
+
+XLSFORMS = ROOT / "xlsforms"
+FIXTURES = XLSFORMS / "fixtures"
+MEDIA = {path.name: path for path in FIXTURES.glob("*.csv")}
+TODAY = dt.date.today()
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def resident_id(birth: str, male: bool, order: int = 1) -> str:
+    body = f"510723{birth.replace('-', '')}{order:02d}{1 if male else 2}"
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, WEIGHTS)) % 11]
+
+
+def fixture_row(list_name: str, **match) -> dict:
+    with open(FIXTURES / list_name, newline="") as handle:
+        return next(row for row in csv.DictReader(handle) if all(row[k] == v for k, v in match.items()))
+
+
+@pytest.fixture(scope="module")
+def xforms() -> dict[str, bytes]:
+    return {name: convert(xlsform=XLSFORMS / f"{name}.xlsx", file_type=".xlsx").xform.encode()
+            for name in ("household_visit", "followup")}
+
+
+@pytest.fixture
+def phone(server, create_collector, publish):
+    """A collector whose server has both questionnaires and the fixture lists, as the demo publishes them."""
+    for name in ("household_visit", "followup"):
+        publish(XLSFORMS / f"{name}.xlsx", media=list(MEDIA.values()))
+    return server.client(token=create_collector().token)
+
+
+def fill(xforms, form: str, answers, **kwargs):
+    result = fill_form(xforms[form], answers, media=MEDIA, **kwargs)
+    assert result.ok, result.violations
+    return result
+
+
+def send(phone, result) -> None:
+    response = phone.submit(result.xml)
+    assert response.status_code == 201, response.text
+    assert result.value("/data/meta/instanceID") in {row["instance_id"] for row in stored_submissions()}
+
+
+def test_known_household_with_no_changes_is_quick_and_accepted(phone, xforms):
+    household = fixture_row("households.csv", household_no="001")
+    result = fill(xforms, "household_visit", [
+        ("/data/household_choice/mode", "existing"),
+        ("/data/household_choice/household", household["name"]),
+        ("/data/outcome_group/outcome", "completed"),
+        ("/data/outcome_group/consent", "yes"),
+        ("/data/closing/next_visit", (TODAY + dt.timedelta(days=30)).isoformat()),
+    ])
+    assert result.screens <= 10
+    assert result.value("/data/household_uuid") == household["name"]
+    assert result.value("/data/household_base_version") == household["base_version"]
+    assert result.value("/data/recording") == "yes"
+    send(phone, result)
+
+
+def test_new_household_with_members_is_registered(phone, xforms):
+    head_id = resident_id("1985-06-15", male=True)
+    result = fill(xforms, "household_visit", [
+        ("/data/household_choice/mode", "new"),
+        ("/data/household_choice/new_household_no", "004"),
+        ("/data/household_choice/new_address", "东村一组4号"),
+        ("/data/outcome_group/outcome", "completed"),
+        ("/data/outcome_group/consent", "yes"),
+        ("/data/new_members[1]/new_member/reason", "registration"),
+        ("/data/new_members[1]/new_member/person_name_new", "周强"),
+        ("/data/new_members[1]/new_member/id_number", head_id),
+        ("/data/new_members[1]/new_member/sex", "male"),
+        ("/data/new_members[1]/new_member/birth_date", "1985-06-15"),
+        ("/data/new_members[1]/new_member/relationship", "head"),
+        ("/data/new_members[1]/new_member/phone", "13812340000"),
+        ("/data/new_members[2]/new_member/reason", "registration"),
+        ("/data/new_members[2]/new_member/person_name_new", "周小花"),
+        ("/data/new_members[2]/new_member/sex", "female"),
+        ("/data/new_members[2]/new_member/birth_date", "2015-03-03"),
+        ("/data/new_members[2]/new_member/relationship", "child"),
+    ])
+    uuids = {result.value("/data/new_members[1]/new_person_uuid"), result.value("/data/new_members[2]/new_person_uuid")}
+    assert len(uuids) == 2 and all(len(u) == 36 for u in uuids)
+    assert len(result.value("/data/household_uuid")) == 36
+    assert result.value("/data/household_base_version") == ""
+    assert result.value("/data/new_members[1]/new_member/id_number") == head_id
+    send(phone, result)
+
+
+def test_birth_with_postpartum_follow_up_need_is_recorded(phone, xforms):
+    household = fixture_row("households.csv", household_no="003")
+    mother = fixture_row("people.csv", person_name="孙丽")
+    born = (TODAY - dt.timedelta(days=10)).isoformat()
+    result = fill(xforms, "household_visit", [
+        ("/data/household_choice/mode", "existing"),
+        ("/data/household_choice/household", household["name"]),
+        ("/data/outcome_group/outcome", "completed"),
+        ("/data/outcome_group/consent", "yes"),
+        ("/data/changes/household_events", "birth"),
+        ("/data/new_members[1]/new_member/reason", "birth"),
+        ("/data/new_members[1]/new_member/person_name_new", "赵小雨"),
+        ("/data/new_members[1]/new_member/sex", "female"),
+        ("/data/new_members[1]/new_member/birth_date", born),
+        ("/data/new_members[1]/new_member/relationship", "child"),
+        ("/data/service_needs", "postpartum_followup"),
+        ("/data/postpartum/followup_person", mother["name"]),
+        ("/data/postpartum/followup_event_date", born),
+    ])
+    assert result.value("/data/new_members/new_member/reason") == "birth"
+    assert result.value("/data/postpartum/followup_person") == mother["name"]
+    send(phone, result)
+
+
+def test_member_moving_out_is_recorded_with_the_version_seen(phone, xforms):
+    household = fixture_row("households.csv", household_no="001")
+    member = fixture_row("people.csv", person_name="陈静")
+    result = fill(xforms, "household_visit", [
+        ("/data/household_choice/mode", "existing"),
+        ("/data/household_choice/household", household["name"]),
+        ("/data/outcome_group/outcome", "completed"),
+        ("/data/outcome_group/consent", "yes"),
+        ("/data/changes/changed_people", member["name"]),
+        ("/data/person_updates[1]/person_update/change", "moved_out"),
+        ("/data/person_updates[1]/person_update/event_date", (TODAY - dt.timedelta(days=3)).isoformat()),
+        ("/data/person_updates[1]/person_update/place", "四川省成都市"),
+    ])
+    assert result.value("/data/person_updates/person_uuid") == member["name"]
+    assert result.value("/data/person_updates/person_base_version") == member["base_version"]
+    send(phone, result)
+
+
+def test_follow_up_done_from_the_due_list(phone, xforms):
+    due = fixture_row("due.csv", person_name="孙丽", due_type="postpartum")
+    result = fill(xforms, "followup", [
+        ("/data/who/due_item", due["name"]),
+        ("/data/visit/outcome", "completed"),
+        ("/data/services/services_given", "postpartum_care health_guidance"),
+        ("/data/services/referral", "no"),
+        ("/data/closing/next_date", (TODAY + dt.timedelta(days=14)).isoformat()),
+    ])
+    assert result.value("/data/visit/followup_type") == "postpartum"  # prefilled from the due list
+    assert result.value("/data/person_uuid") == due["person"]
+    assert result.value("/data/person_base_version") == due["base_version"]
+    send(phone, result)
+
+
+def test_nobody_home_records_only_the_outcome(phone, xforms):
+    household = fixture_row("households.csv", household_no="002")
+    result = fill(xforms, "household_visit", [
+        ("/data/household_choice/mode", "existing"),
+        ("/data/household_choice/household", household["name"]),
+        ("/data/outcome_group/outcome", "nobody_home"),
+    ])
+    assert result.screens <= 4
+    assert result.value("/data/recording") == "no"
+    send(phone, result)
+
+
+@pytest.mark.parametrize("language, message", [("中文 (zh)", "身份证号码不正确"), ("English (en)", "The ID number is not valid")])
+def test_id_number_with_a_wrong_check_character_is_refused_at_the_door(xforms, language, message):
+    good = resident_id("1985-06-15", male=True)
+    bad = good[:17] + ("0" if good[17] != "0" else "1")
+    result = fill_form(xforms["household_visit"], [
+        ("/data/household_choice/mode", "new"),
+        ("/data/household_choice/new_household_no", "005"),
+        ("/data/household_choice/new_address", "东村一组5号"),
+        ("/data/outcome_group/outcome", "completed"),
+        ("/data/outcome_group/consent", "yes"),
+        ("/data/new_members[1]/new_member/person_name_new", "钱进"),
+        ("/data/new_members[1]/new_member/id_number", bad),
+    ], media=MEDIA, language=language, strict=False)
+    assert not result.ok
+    [violation] = result.violations
+    assert (violation.kind, violation.path.endswith("/id_number")) == ("constraint", True)
+    assert message in violation.message
+
+
+def test_sex_that_contradicts_the_id_number_is_refused(xforms):
+    result = fill_form(xforms["household_visit"], [
+        ("/data/household_choice/mode", "new"),
+        ("/data/household_choice/new_household_no", "006"),
+        ("/data/household_choice/new_address", "东村一组6号"),
+        ("/data/outcome_group/outcome", "completed"),
+        ("/data/outcome_group/consent", "yes"),
+        ("/data/new_members[1]/new_member/person_name_new", "孙红"),
+        ("/data/new_members[1]/new_member/id_number", resident_id("1990-01-01", male=True)),
+        ("/data/new_members[1]/new_member/sex", "female"),
+    ], media=MEDIA, strict=False)
+    assert [(v.kind, v.path.rsplit("/", 1)[-1]) for v in result.violations] == [("constraint", "sex")]
+    assert "性别与身份证号码不一致" in result.violations[0].message
+
+
+def test_mobile_phone_in_the_wrong_format_is_refused(xforms):
+    result = fill_form(xforms["household_visit"], [
+        ("/data/household_choice/mode", "new"),
+        ("/data/household_choice/new_household_no", "007"),
+        ("/data/household_choice/new_address", "东村一组7号"),
+        ("/data/outcome_group/outcome", "completed"),
+        ("/data/outcome_group/consent", "yes"),
+        ("/data/new_members[1]/new_member/person_name_new", "李四"),
+        ("/data/new_members[1]/new_member/sex", "male"),
+        ("/data/new_members[1]/new_member/birth_date", "1980-02-02"),
+        ("/data/new_members[1]/new_member/relationship", "head"),
+        ("/data/new_members[1]/new_member/phone", "1234567"),
+    ], media=MEDIA, strict=False)
+    assert [(v.kind, v.path.rsplit("/", 1)[-1]) for v in result.violations] == [("constraint", "phone")]
