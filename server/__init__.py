@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from server.config import load_config
 from server.database import configure_engine
 from server.extensions import compress, db, migrate
+from server.lookup_cache import LookupCache
 from server.storage import BlobStore
 
 __all__ = ["create_app"]
@@ -32,6 +33,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
     app.extensions["taizhang_blobs"] = BlobStore(app.config["TAIZHANG_BLOB_DIR"])
+    app.extensions["taizhang_lookup_cache"] = LookupCache(app.config["TAIZHANG_LOOKUP_CACHE_SECONDS"])
 
     from server.errors import channel, register_error_handlers
     from server.openrosa.views import bp as openrosa_bp

@@ -59,6 +59,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_NONCE_TTL": _int("TAIZHANG_NONCE_TTL", 3600),
         # The address phones use (printed in token URLs), e.g. https://taizhang.example.org; default: the bind address.
         "TAIZHANG_PUBLIC_URL": os.environ.get("TAIZHANG_PUBLIC_URL", ""),
+        # Seconds a worker may reuse a looked-up user or form version; a revoked token or changed password
+        # reaches every worker within this time (0 = look up on every request).
+        "TAIZHANG_LOOKUP_CACHE_SECONDS": float(os.environ.get("TAIZHANG_LOOKUP_CACHE_SECONDS") or 5),
         # Behind a TLS proxy: trust X-Forwarded-Proto/Host/For from this many proxies (0 = none).
         "TAIZHANG_PROXY_COUNT": _int("TAIZHANG_PROXY_COUNT", 0),
         # Size limits, advertised to Collect in X-OpenRosa-Accept-Content-Length.

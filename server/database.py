@@ -22,7 +22,8 @@ _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
 
 
 def configure_engine(engine: Engine) -> None:
-    """SQLite: WAL, full fsync, foreign keys, and BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+    """SQLite: WAL, full fsync, foreign keys, and BEGIN IMMEDIATE for transactions so concurrent writers queue
+    instead of failing (autocommit lookups excepted)."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -38,7 +39,8 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":  # lookups take no lock
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def translate_db_error(exc: DBAPIError) -> TaizhangError:
@@ -65,13 +67,10 @@ def _sqlite_names(constraint: str, message: str) -> bool:
 def lookup_connection() -> Iterator[Connection]:
     """A connection for single-statement lookups that need no transaction (who is asking, which form version).
 
-    On PostgreSQL it is an autocommit connection outside the request's transaction: no BEGIN and ROLLBACK round
-    trips, so a HEAD /submission costs one query. On SQLite it is the session's own connection (its transactions
-    are BEGIN IMMEDIATE, and a second connection would only queue behind them).
+    It is an autocommit connection outside the request's transaction: on PostgreSQL no BEGIN and ROLLBACK round
+    trips, so a HEAD /submission costs one query; on SQLite (WAL) the lookup takes no lock, so it never queues
+    behind another request's write transaction.
     """
-    if db.engine.dialect.name != "postgresql":
-        yield db.session.connection()
-        return
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         yield connection
 

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from server import create_app
 from server.database import commit
 from server.extensions import db
+from server.lookup_cache import lookup_cache
 from tests.collect import CollectClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +103,7 @@ def server(live_server):
             for table in _TABLES:
                 db.session.execute(text(f"DELETE FROM {table}"))
         db.session.commit()
+        lookup_cache().clear()
         yield live_server
         db.session.remove()
 

@@ -15,6 +15,7 @@ from pyxform.xls2xform import convert
 from server.areas.operations import find_area
 from server.forms import queries
 from server.forms.models import Form, FormMedia, FormVersion
+from server.lookup_cache import lookup_cache
 from server.storage import BlobStore
 from sync.access import may_fill_form
 from sync.errors import BadRequest, FormNotFound, FormVersionConflict, XFormInvalid
@@ -108,6 +109,7 @@ def publish_form(source: Path, blobs: BlobStore, *, media: list[Path] = (), audi
     if area_row is not None:
         form.area_id = area_row.id
     form.audience = audience
+    lookup_cache().clear()
     return result
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from server.areas.models import Area
 from server.database import lookup_connection
 from server.extensions import db
+from server.lookup_cache import lookup_cache
 from server.forms.models import Form, FormMedia, FormVersion
 
 
@@ -60,9 +61,12 @@ _VERSION_ACCESS = _access_query().where(Form.xml_form_id == bindparam("form_id")
 
 
 def version_access(xml_form_id: str, version: str) -> FormVersionAccess | None:
-    with lookup_connection() as connection:
-        row = connection.execute(_VERSION_ACCESS, {"form_id": xml_form_id, "version": version}).first()
-    return _access(row) if row else None
+    def load() -> FormVersionAccess | None:
+        with lookup_connection() as connection:
+            row = connection.execute(_VERSION_ACCESS, {"form_id": xml_form_id, "version": version}).first()
+        return _access(row) if row else None
+
+    return lookup_cache().get(("form_version", xml_form_id, version), load)
 
 
 def form_exists(xml_form_id: str) -> bool:

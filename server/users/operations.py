@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from server.areas.operations import find_area
 from server.extensions import db
+from server.lookup_cache import lookup_cache
 from server.users import credentials, queries
 from server.users.models import ROLES, User
 from sync.errors import BadRequest, Conflict
@@ -52,6 +53,7 @@ def add_user(username: str, role: str, area_full_name: str | None, *, realm: str
         user.token_hash = credentials.token_hash(token)
     db.session.add(user)
     db.session.flush()
+    lookup_cache().clear()
     return NewCredentials(username=username, password=password, token=token)
 
 
@@ -69,6 +71,7 @@ def set_password(username: str, password: str | None, *, realm: str) -> NewCrede
     user.password_hash = credentials.hash_web_password(password)
     user.digest_ha1 = credentials.digest_ha1(username, realm, password)
     user.digest_realm = realm
+    lookup_cache().clear()
     return NewCredentials(username=username, password=password, token=None)
 
 
@@ -77,8 +80,10 @@ def rotate_token(username: str) -> NewCredentials:
     user = _user(username)
     token = credentials.new_token()
     user.token_hash = credentials.token_hash(token)
+    lookup_cache().clear()
     return NewCredentials(username=username, password=None, token=token)
 
 
 def revoke_token(username: str) -> None:
     _user(username).token_hash = None
+    lookup_cache().clear()

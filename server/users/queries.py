@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from server.areas.models import Area
 from server.database import lookup_connection
 from server.extensions import db
+from server.lookup_cache import lookup_cache
 from server.users.models import User
 
 
@@ -38,11 +39,11 @@ def _principal(statement, key: str) -> Principal | None:
 
 
 def principal_by_username(username: str) -> Principal | None:
-    return _principal(_PRINCIPAL_BY_USERNAME, username)
+    return lookup_cache().get(("username", username), lambda: _principal(_PRINCIPAL_BY_USERNAME, username))
 
 
 def principal_by_token_hash(token_hash: str) -> Principal | None:
-    return _principal(_PRINCIPAL_BY_TOKEN_HASH, token_hash)
+    return lookup_cache().get(("token", token_hash), lambda: _principal(_PRINCIPAL_BY_TOKEN_HASH, token_hash))
 
 
 def by_username(username: str) -> User | None:

@@ -199,3 +199,33 @@ def test_forms_for_another_area_are_invisible_and_refused(server, create_collect
         f"{server.url}/key/{east.token}/forms/visit_with_media/versions/3/form.xml")
     assert denied.status_code == 404
     assert 'nature="error"' in denied.text
+
+
+def test_token_revoked_by_another_process_stops_working_within_the_cache_ttl(server, collector):
+    """Another app server revokes the token (an UPDATE this process does not see): it lasts at most the TTL."""
+    from sqlalchemy import create_engine
+
+    from server.lookup_cache import LookupCache
+
+    class Clock:
+        now = 0.0
+
+        def __call__(self):
+            return self.now
+
+    clock = Clock()
+    original = server.app.extensions["taizhang_lookup_cache"]
+    server.app.extensions["taizhang_lookup_cache"] = LookupCache(5, timer=clock)
+    other_process = create_engine(server.app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        client = server.client(token=collector.token)
+        assert client.form_list().status_code == 200
+        with other_process.begin() as connection:
+            connection.exec_driver_sql("UPDATE app_user SET token_hash = NULL")
+        clock.now = 4.0
+        assert client.form_list().status_code == 200
+        clock.now = 5.5
+        assert client.form_list().status_code == 403
+    finally:
+        server.app.extensions["taizhang_lookup_cache"] = original
+        other_process.dispose()
