@@ -66,6 +66,7 @@ def test_known_household_with_no_changes_is_quick_and_accepted(phone, xforms):
         ("/data/closing/next_visit", (TODAY + dt.timedelta(days=30)).isoformat()),
     ])
     assert result.screens <= 10
+    assert result.value("/data/members_now") == "王建国、李秀英、王磊、陈静"
     assert result.value("/data/household_uuid") == household["name"]
     assert result.value("/data/household_base_version") == household["base_version"]
     assert result.value("/data/recording") == "yes"
