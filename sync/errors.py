@@ -10,7 +10,8 @@
     │   ├── AttachmentNameInvalid      400.6
     │   ├── FormVersionUnknown         400.7
     │   ├── FormIdMissing              400.8
-    │   └── XFormInvalid               400.9  (publishing)
+    │   ├── XFormInvalid               400.9  (publishing)
+    │   └── IdentifierTooLong          400.10
     ├── Unauthorized                   401.1
     ├── Forbidden                      403.1
     │   └── TokenInvalid               403.2
@@ -34,7 +35,7 @@ from __future__ import annotations
 __all__ = [
     "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
     "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
-    "FormIdMissing", "XFormInvalid", "Unauthorized", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
+    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "Unauthorized", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
 ]
@@ -116,6 +117,12 @@ class XFormInvalid(BadRequest):
     code = "400.9"
     message_zh = "表单定义无效。"
     message_en = "The form definition is not valid."
+
+
+class IdentifierTooLong(BadRequest):
+    code = "400.10"
+    message_zh = "表单编号、版本或 instanceID 太长（最多255个字符）。"
+    message_en = "The form ID, version or instanceID is too long (at most 255 characters)."
 
 
 class Unauthorized(TaizhangError):

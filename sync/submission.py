@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from sync.errors import AttachmentNameInvalid, FormIdMissing, InstanceIdMissing
+from sync.errors import AttachmentNameInvalid, FormIdMissing, IdentifierTooLong, InstanceIdMissing
 from sync.xmlsafe import local_name, parse_untrusted
 
 __all__ = ["SubmissionEnvelope", "parse_submission", "attachment_names", "check_attachment_name", "text_values"]
@@ -54,7 +54,7 @@ def parse_submission(xml: bytes) -> SubmissionEnvelope:
         raise InstanceIdMissing()
     for value in (form_id, version, instance_id, deprecated_id or ""):
         if len(value) > _MAX_ID_LENGTH:
-            raise InstanceIdMissing(f"identifier longer than {_MAX_ID_LENGTH} characters")
+            raise IdentifierTooLong(value[:40] + "…")
     return SubmissionEnvelope(
         form_id=form_id,
         version=version,

@@ -44,6 +44,20 @@ def phone(server, create_collector, publish):
     return server.client(token=create_collector().token)
 
 
+def known_household(number: str, outcome: str = "completed") -> list[tuple[str, str]]:
+    """The first screens of a visit to a household on the list, with consent when the visit happened."""
+    answers = [("/data/household_choice/mode", "existing"),
+               ("/data/household_choice/household", fixture_row("households.csv", household_no=number)["name"]),
+               ("/data/outcome_group/outcome", outcome)]
+    return answers + ([("/data/outcome_group/consent", "yes")] if outcome == "completed" else [])
+
+
+def new_household(number: str) -> list[tuple[str, str]]:
+    return [("/data/household_choice/mode", "new"), ("/data/household_choice/new_household_no", number),
+            ("/data/household_choice/new_address", f"东村一组{int(number)}号"),
+            ("/data/outcome_group/outcome", "completed"), ("/data/outcome_group/consent", "yes")]
+
+
 def fill(xforms, form: str, answers, **kwargs):
     result = fill_form(xforms[form], answers, media=MEDIA, **kwargs)
     assert result.ok, result.violations
@@ -58,11 +72,7 @@ def send(phone, result) -> None:
 
 def test_known_household_with_no_changes_is_quick_and_accepted(phone, xforms):
     household = fixture_row("households.csv", household_no="001")
-    result = fill(xforms, "household_visit", [
-        ("/data/household_choice/mode", "existing"),
-        ("/data/household_choice/household", household["name"]),
-        ("/data/outcome_group/outcome", "completed"),
-        ("/data/outcome_group/consent", "yes"),
+    result = fill(xforms, "household_visit", known_household("001") + [
         ("/data/closing/next_visit", (TODAY + dt.timedelta(days=30)).isoformat()),
     ])
     assert result.screens <= 10
@@ -75,12 +85,7 @@ def test_known_household_with_no_changes_is_quick_and_accepted(phone, xforms):
 
 def test_new_household_with_members_is_registered(phone, xforms):
     head_id = resident_id("1985-06-15", male=True)
-    result = fill(xforms, "household_visit", [
-        ("/data/household_choice/mode", "new"),
-        ("/data/household_choice/new_household_no", "004"),
-        ("/data/household_choice/new_address", "东村一组4号"),
-        ("/data/outcome_group/outcome", "completed"),
-        ("/data/outcome_group/consent", "yes"),
+    result = fill(xforms, "household_visit", new_household("004") + [
         ("/data/new_members[1]/new_member/reason", "registration"),
         ("/data/new_members[1]/new_member/person_name_new", "周强"),
         ("/data/new_members[1]/new_member/id_number", head_id),
@@ -103,14 +108,9 @@ def test_new_household_with_members_is_registered(phone, xforms):
 
 
 def test_birth_with_postpartum_follow_up_need_is_recorded(phone, xforms):
-    household = fixture_row("households.csv", household_no="003")
     mother = fixture_row("people.csv", person_name="孙丽")
     born = (TODAY - dt.timedelta(days=10)).isoformat()
-    result = fill(xforms, "household_visit", [
-        ("/data/household_choice/mode", "existing"),
-        ("/data/household_choice/household", household["name"]),
-        ("/data/outcome_group/outcome", "completed"),
-        ("/data/outcome_group/consent", "yes"),
+    result = fill(xforms, "household_visit", known_household("003") + [
         ("/data/changes/household_events", "birth"),
         ("/data/new_members[1]/new_member/reason", "birth"),
         ("/data/new_members[1]/new_member/person_name_new", "赵小雨"),
@@ -127,13 +127,8 @@ def test_birth_with_postpartum_follow_up_need_is_recorded(phone, xforms):
 
 
 def test_member_moving_out_is_recorded_with_the_version_seen(phone, xforms):
-    household = fixture_row("households.csv", household_no="001")
     member = fixture_row("people.csv", person_name="陈静")
-    result = fill(xforms, "household_visit", [
-        ("/data/household_choice/mode", "existing"),
-        ("/data/household_choice/household", household["name"]),
-        ("/data/outcome_group/outcome", "completed"),
-        ("/data/outcome_group/consent", "yes"),
+    result = fill(xforms, "household_visit", known_household("001") + [
         ("/data/changes/changed_people", member["name"]),
         ("/data/person_updates[1]/person_update/change", "moved_out"),
         ("/data/person_updates[1]/person_update/event_date", (TODAY - dt.timedelta(days=3)).isoformat()),
@@ -160,12 +155,7 @@ def test_follow_up_done_from_the_due_list(phone, xforms):
 
 
 def test_nobody_home_records_only_the_outcome(phone, xforms):
-    household = fixture_row("households.csv", household_no="002")
-    result = fill(xforms, "household_visit", [
-        ("/data/household_choice/mode", "existing"),
-        ("/data/household_choice/household", household["name"]),
-        ("/data/outcome_group/outcome", "nobody_home"),
-    ])
+    result = fill(xforms, "household_visit", known_household("002", outcome="nobody_home"))
     assert result.screens <= 4
     assert result.value("/data/recording") == "no"
     send(phone, result)
@@ -175,12 +165,7 @@ def test_nobody_home_records_only_the_outcome(phone, xforms):
 def test_id_number_with_a_wrong_check_character_is_refused_at_the_door(xforms, language, message):
     good = resident_id("1985-06-15", male=True)
     bad = good[:17] + ("0" if good[17] != "0" else "1")
-    result = fill_form(xforms["household_visit"], [
-        ("/data/household_choice/mode", "new"),
-        ("/data/household_choice/new_household_no", "005"),
-        ("/data/household_choice/new_address", "东村一组5号"),
-        ("/data/outcome_group/outcome", "completed"),
-        ("/data/outcome_group/consent", "yes"),
+    result = fill_form(xforms["household_visit"], new_household("005") + [
         ("/data/new_members[1]/new_member/person_name_new", "钱进"),
         ("/data/new_members[1]/new_member/id_number", bad),
     ], media=MEDIA, language=language, strict=False)
@@ -191,12 +176,7 @@ def test_id_number_with_a_wrong_check_character_is_refused_at_the_door(xforms, l
 
 
 def test_sex_that_contradicts_the_id_number_is_refused(xforms):
-    result = fill_form(xforms["household_visit"], [
-        ("/data/household_choice/mode", "new"),
-        ("/data/household_choice/new_household_no", "006"),
-        ("/data/household_choice/new_address", "东村一组6号"),
-        ("/data/outcome_group/outcome", "completed"),
-        ("/data/outcome_group/consent", "yes"),
+    result = fill_form(xforms["household_visit"], new_household("006") + [
         ("/data/new_members[1]/new_member/person_name_new", "孙红"),
         ("/data/new_members[1]/new_member/id_number", resident_id("1990-01-01", male=True)),
         ("/data/new_members[1]/new_member/sex", "female"),
@@ -206,12 +186,7 @@ def test_sex_that_contradicts_the_id_number_is_refused(xforms):
 
 
 def test_mobile_phone_in_the_wrong_format_is_refused(xforms):
-    result = fill_form(xforms["household_visit"], [
-        ("/data/household_choice/mode", "new"),
-        ("/data/household_choice/new_household_no", "007"),
-        ("/data/household_choice/new_address", "东村一组7号"),
-        ("/data/outcome_group/outcome", "completed"),
-        ("/data/outcome_group/consent", "yes"),
+    result = fill_form(xforms["household_visit"], new_household("007") + [
         ("/data/new_members[1]/new_member/person_name_new", "李四"),
         ("/data/new_members[1]/new_member/sex", "male"),
         ("/data/new_members[1]/new_member/birth_date", "1980-02-02"),

@@ -10,6 +10,7 @@ import pytest
 from sync.errors import (
     AttachmentNameInvalid,
     FormIdMissing,
+    IdentifierTooLong,
     InstanceIdMissing,
     TaizhangError,
     XmlForbiddenConstruct,
@@ -172,12 +173,12 @@ def test_parse_submission_instance_id_of_255_characters_is_accepted():
 
 def test_parse_submission_instance_id_over_255_characters_is_refused():
     long_id = "uuid:" + "a" * 251
-    with pytest.raises(InstanceIdMissing):
+    with pytest.raises(IdentifierTooLong):
         parse_submission(submission(meta=f"<meta><instanceID>{long_id}</instanceID></meta>"))
 
 
 def test_parse_submission_form_id_over_255_characters_is_refused():
-    with pytest.raises(InstanceIdMissing):
+    with pytest.raises(IdentifierTooLong):
         parse_submission(submission(root_attrs=f'id="{"f" * 256}" version="1"'))
 
 
