@@ -11,8 +11,8 @@ from server.forms import operations as form_operations
 from server.forms.media import media_for
 from server.openrosa import formats
 from server.openrosa.auth import authenticate
-from server.storage import blob_store
 from server.openrosa.uploads import UploadLimits, read_submission_body
+from server.storage import blob_store
 from server.submissions.operations import receive_submission
 from sync.errors import NotFound
 

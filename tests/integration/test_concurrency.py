@@ -29,3 +29,25 @@ def test_eight_threads_posting_the_same_200_submissions_store_exactly_200(server
     rows = stored_submissions()
     assert len(rows) == SUBMISSIONS
     assert len({row["instance_id"] for row in rows}) == SUBMISSIONS
+
+
+def test_concurrent_identical_edits_are_all_201_and_stored_once(server, collector):
+    """An edit carries both an instanceID and a deprecatedID, each unique: retries of it must still be 201."""
+    originals = [f"uuid:{uuid.uuid4()}" for _ in range(50)]
+    client = server.client(token=collector.token)
+    for instance_id in originals:
+        assert client.post_submission(visit_xml(instance_id)).status_code == 201
+    edits = [visit_xml(f"uuid:{uuid.uuid4()}", head_name="王秀兰", deprecated_id=original) for original in originals]
+    barrier = threading.Barrier(THREADS)
+
+    def worker(_index: int) -> Counter:
+        client = server.client(token=collector.token)
+        barrier.wait()
+        return Counter(client.post_submission(xml).status_code for xml in edits)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        statuses = sum(pool.map(worker, range(THREADS)), Counter())
+    assert statuses == Counter({201: THREADS * len(edits)})
+    rows = stored_submissions()
+    assert len(rows) == 2 * len(originals)
+    assert sorted(row["deprecated_id"] for row in rows if row["deprecated_id"]) == sorted(originals)
