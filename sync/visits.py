@@ -1,0 +1,236 @@
+"""Read a questionnaire submission (household_visit, followup) into what it says about the register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element
+
+from sync.errors import BadRequest
+from sync.submission import parse_submission
+from sync.xmlsafe import local_name
+
+__all__ = ["LifeEvent", "PersonObservation", "HouseholdObservation", "FollowupObservation", "Visit", "read_visit",
+           "PERSON_FIELDS", "COMPLETED"]
+
+COMPLETED = "completed"
+# Register fields of a person a visit can state (values as the forms' choice codes; dates ISO).
+PERSON_FIELDS = ("name", "sex", "birth_date", "id_number", "relationship", "phone", "residence", "hukou", "status",
+                 "household")
+
+# What an existing member's change means for the register: the event recorded and the fields it sets.
+_CHANGES: dict[str, tuple[str, dict[str, str]]] = {
+    "died": ("death", {"status": "died"}),
+    "married": ("marriage", {}),
+    "moved_out": ("moved_out", {"residence": "moved_away"}),
+    "left_for_work": ("left_for_work", {"residence": "working_away"}),
+    "returned": ("returned", {"residence": "here"}),
+    "details_corrected": ("", {}),
+}
+_JOIN_EVENTS = {"birth": "birth", "moved_in": "moved_in", "registration": "registered", "missed": "registered"}
+
+
+@dataclass(frozen=True, slots=True)
+class LifeEvent:
+    kind: str                   # birth, death, marriage, moved_in, moved_out, left_for_work, returned, registered
+    date: dt.date | None
+    place: str | None = None    # destination or origin
+    spouse_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonObservation:
+    person_uuid: str
+    base_version: int | None    # the register version the phone saw; None for a person new to the register
+    fields: Mapping[str, str]   # only what this visit states
+    event: LifeEvent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdObservation:
+    household_uuid: str
+    base_version: int | None
+    fields: Mapping[str, str]   # household_no, address for a new household
+
+
+@dataclass(frozen=True, slots=True)
+class FollowupObservation:
+    due_type: str
+    followup_type: str
+    due_since: dt.date | None
+    services: tuple[str, ...]
+    referral: bool
+    next_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    instance_id: str
+    deprecated_id: str | None
+    form_id: str
+    visited_at: dt.datetime | None   # when the form was started on the phone (orders visits, not arrival)
+    visit_date: dt.date | None       # the phone's calendar date of the visit
+    collector: str | None
+    outcome: str
+    recorded: bool                   # completed and consented: more than the outcome is recorded
+    household: HouseholdObservation | None
+    people: tuple[PersonObservation, ...] = ()
+    service_needs: tuple[str, ...] = ()
+    next_visit: dt.date | None = None
+    followup: FollowupObservation | None = field(default=None)
+
+    @property
+    def completed(self) -> bool:
+        """Only completed visits count for schedules."""
+        return self.outcome == COMPLETED
+
+
+def read_visit(xml: bytes) -> Visit:
+    """Parse a household_visit or followup submission; raises a TaizhangError for other forms or bad values."""
+    envelope = parse_submission(xml)
+    node = _Node(envelope.root)
+    common = dict(instance_id=envelope.instance_id, deprecated_id=envelope.deprecated_id, form_id=envelope.form_id,
+                  visited_at=_datetime(node.text("start") or node.text("end")), visit_date=_date(node.text("today")),
+                  collector=node.text("username"))
+    if envelope.form_id == "household_visit":
+        return _household_visit(node, common)
+    if envelope.form_id == "followup":
+        return _followup(node, common)
+    raise BadRequest(f"{envelope.form_id} is not a register form")
+
+
+def _household_visit(node: _Node, common: dict) -> Visit:
+    outcome = node.text("outcome_group/outcome") or ""
+    recorded = node.text("recording") == "yes"
+    new_household = node.text("household_choice/mode") == "new"
+    household_uuid = node.text("household_uuid")
+    household = None
+    if household_uuid:
+        household = HouseholdObservation(
+            household_uuid=household_uuid,
+            base_version=_int(node.text("household_base_version")),
+            fields=_present({"household_no": node.text("household_choice/new_household_no"),
+                             "address": node.text("household_choice/new_address")}) if new_household and recorded
+            else {})
+    people: list[PersonObservation] = []
+    if recorded:
+        people += [_person_update(update) for update in node.all("person_updates")]
+        people += [_new_member(member, household_uuid, common["visit_date"]) for member in node.all("new_members")]
+    return Visit(**common, outcome=outcome, recorded=recorded, household=household, people=tuple(people),
+                 service_needs=tuple((node.text("service_needs") or "").split()) if recorded else (),
+                 next_visit=_date(node.text("closing/next_visit")))
+
+
+def _person_update(update: _Node) -> PersonObservation:
+    change = update.text("person_update/change") or ""
+    if change not in _CHANGES:
+        raise BadRequest(f"unknown member change {change!r}")
+    event_kind, fields = _CHANGES[change]
+    fields = dict(fields)
+    phone = update.text("person_update/phone_now")
+    if phone:
+        fields["phone"] = phone
+    if change == "details_corrected":
+        fields.update(_present({"name": update.text("person_update/name_corrected"),
+                                "id_number": update.text("person_update/id_number_corrected")}))
+    event = None
+    if event_kind:
+        event = LifeEvent(kind=event_kind, date=_date(update.text("person_update/event_date")),
+                          place=update.text("person_update/place"),
+                          spouse_name=update.text("person_update/spouse_name"))
+    return PersonObservation(person_uuid=_required(update.text("person_uuid"), "person_uuid"),
+                             base_version=_int(update.text("person_base_version")), fields=fields, event=event)
+
+
+def _new_member(member: _Node, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
+    details = member.child("new_member")
+    reason = details.text("reason") or "registration"
+    fields = _present({
+        "name": details.text("person_name_new"), "sex": details.text("sex"), "birth_date": details.text("birth_date"),
+        "id_number": details.text("id_number"), "relationship": details.text("relationship"),
+        "phone": details.text("phone"), "residence": details.text("residence"), "hukou": details.text("hukou"),
+        "household": household_uuid,
+    })
+    fields["status"] = "living"
+    if reason == "birth":
+        event = LifeEvent(kind="birth", date=_date(details.text("birth_date")))
+    elif reason == "moved_in":
+        event = LifeEvent(kind="moved_in", date=_date(details.text("event_date")), place=details.text("origin"))
+    else:
+        event = LifeEvent(kind=_JOIN_EVENTS.get(reason, "registered"), date=visit_date)
+    return PersonObservation(person_uuid=_required(member.text("new_person_uuid"), "new_person_uuid"),
+                             base_version=None, fields=fields, event=event)
+
+
+def _followup(node: _Node, common: dict) -> Visit:
+    outcome = node.text("visit/outcome") or ""
+    person_uuid = _required(node.text("person_uuid"), "person_uuid")
+    household_uuid = node.text("household_uuid")
+    person = PersonObservation(person_uuid=person_uuid, base_version=_int(node.text("person_base_version")), fields={})
+    followup = FollowupObservation(
+        due_type=node.text("due_type") or "", followup_type=node.text("visit/followup_type") or "",
+        due_since=_date(node.text("due_since")),
+        services=tuple((node.text("services/services_given") or "").split()),
+        referral=node.text("services/referral") == "yes", next_date=_date(node.text("closing/next_date")))
+    household = HouseholdObservation(household_uuid, None, {}) if household_uuid else None
+    return Visit(**common, outcome=outcome, recorded=outcome == COMPLETED, household=household, people=(person,),
+                 followup=followup)
+
+
+class _Node:
+    """Namespace-blind access to a submission's elements by slash paths of local names."""
+
+    def __init__(self, element: Element) -> None:
+        self.element = element
+
+    def _find(self, path: str) -> Element | None:
+        element = self.element
+        for name in path.split("/"):
+            element = next((child for child in element if local_name(child.tag) == name), None)
+            if element is None:
+                return None
+        return element
+
+    def text(self, path: str) -> str | None:
+        element = self._find(path)
+        value = (element.text or "").strip() if element is not None else ""
+        return value or None
+
+    def child(self, path: str) -> _Node:
+        element = self._find(path)
+        return _Node(element if element is not None else Element("missing"))
+
+    def all(self, name: str) -> list[_Node]:
+        return [_Node(child) for child in self.element if local_name(child.tag) == name]
+
+
+def _present(values: dict[str, str | None]) -> dict[str, str]:
+    return {key: value for key, value in values.items() if value}
+
+
+def _required(value: str | None, name: str) -> str:
+    if not value:
+        raise BadRequest(f"{name} is missing")
+    return value
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError as exc:
+        raise BadRequest(f"not a whole number: {value!r}") from exc
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value[:10]) if value else None
+    except ValueError as exc:
+        raise BadRequest(f"not a date: {value!r}") from exc
+
+
+def _datetime(value: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise BadRequest(f"not a date and time: {value!r}") from exc

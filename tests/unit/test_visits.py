@@ -1,0 +1,83 @@
+"""read_visit on submissions JavaRosa produced from the real questionnaires."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from sync.errors import BadRequest
+from sync.visits import LifeEvent, read_visit
+
+XML = Path(__file__).resolve().parents[1] / "fixtures" / "xml"
+HOUSEHOLD = "689047be-f51b-5fa2-83b1-af90b0d336cb"
+
+
+@pytest.fixture(scope="module")
+def visit():
+    return read_visit((XML / "household_visit_changes.xml").read_bytes())
+
+
+def test_identity_outcome_and_time(visit):
+    assert (visit.instance_id, visit.form_id, visit.outcome, visit.recorded, visit.completed) == (
+        "uuid:da48f838-d969-45d7-8703-f021a235e2da", "household_visit", "completed", True, True)
+    assert visit.visited_at == dt.datetime(2026, 11, 22, 10, 54, 54, 412000, tzinfo=dt.timezone.utc)
+    assert visit.visit_date == dt.date(2026, 11, 22)
+
+
+def test_household_and_the_version_the_phone_saw(visit):
+    assert (visit.household.household_uuid, visit.household.base_version, dict(visit.household.fields)) == (
+        HOUSEHOLD, 3, {})
+
+
+def test_member_moving_out(visit):
+    moved = visit.people[0]
+    assert (moved.person_uuid, moved.base_version, dict(moved.fields)) == (
+        "52df4294-3b88-55f4-af16-6297ca27f83a", 2, {"residence": "moved_away"})
+    assert moved.event == LifeEvent(kind="moved_out", date=dt.date(2026, 11, 1), place="成都")
+
+
+def test_member_coming_back_with_a_new_phone(visit):
+    back = visit.people[1]
+    assert (dict(back.fields), back.event.kind) == ({"residence": "here", "phone": "13900001111"}, "returned")
+
+
+def test_birth_registers_a_new_person_in_the_household(visit):
+    baby = visit.people[2]
+    assert (baby.person_uuid, baby.base_version) == ("f546a422-bbe1-4698-a246-abcc999373d0", None)
+    assert dict(baby.fields) == {"name": "王小宝", "sex": "male", "birth_date": "2026-11-10",
+                                 "relationship": "grandchild", "residence": "here", "hukou": "here",
+                                 "household": HOUSEHOLD, "status": "living"}
+    assert baby.event == LifeEvent(kind="birth", date=dt.date(2026, 11, 10))
+
+
+def test_service_needs(visit):
+    assert visit.service_needs == ("postpartum_followup", "supplies")
+
+
+def test_nobody_home_records_the_outcome_only():
+    xml = ((XML / "household_visit_changes.xml").read_bytes()
+           .replace(b"<outcome>completed</outcome><consent>yes</consent>", b"<outcome>nobody_home</outcome>")
+           .replace(b"<recording>yes</recording>", b"<recording>no</recording>"))
+    visit = read_visit(xml)
+    assert (visit.outcome, visit.completed, visit.recorded, visit.people, visit.service_needs) == (
+        "nobody_home", False, False, (), ())
+
+
+def test_other_forms_are_not_register_forms():
+    with pytest.raises(BadRequest):
+        read_visit(b'<data id="other" version="1"><meta><instanceID>uuid:1</instanceID></meta></data>')
+
+
+def test_follow_up_from_the_due_list():
+    visit = read_visit((XML / "followup_postpartum.xml").read_bytes())
+    assert (visit.form_id, visit.outcome, visit.completed) == ("followup", "completed", True)
+    [person] = visit.people
+    assert (person.person_uuid, person.base_version, dict(person.fields)) == (
+        "6ea9d3db-46aa-51bc-9151-65eb9433a158", 2, {})
+    assert visit.household.household_uuid == "fc944cb4-c3ec-5f58-bca5-9362b8883dd8"
+    followup = visit.followup
+    assert (followup.due_type, followup.followup_type, followup.due_since, followup.services, followup.referral,
+            followup.next_date) == ("postpartum", "postpartum", dt.date(2025, 10, 4),
+                                    ("postpartum_care", "supplies"), True, dt.date(2026, 12, 20))
