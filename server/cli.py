@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -189,6 +191,45 @@ def form_list():
                    f"{row.audience:12} {area_name or '(all)'}  {row.title}")
 
 
+# ---- register ---------------------------------------------------------------------------------------------
+
+@cli.group()
+def register():
+    """Merge submissions into the household register."""
+
+
+@register.command("merge")
+@click.option("--loop", is_flag=True, help="keep merging as submissions arrive (the merge worker)")
+@click.option("--interval", default=1.0, show_default=True, help="seconds between polls of an empty queue")
+@with_appcontext
+def register_merge(loop: bool, interval: float):
+    """Merge queued submissions into the register, oldest first, one transaction each."""
+    from server.register.operations import merge_next
+
+    merged = 0
+    while True:
+        outcome = merge_next()
+        commit()
+        if outcome is not None:
+            merged += 1
+            continue
+        if not loop:
+            break
+        time.sleep(interval)
+    click.echo(f"merged {merged} submission(s)")
+
+
+@register.command("rebuild")
+@with_appcontext
+def register_rebuild():
+    """Rebuild the register from every raw submission (the same result as merging them as they came)."""
+    from server.register.operations import rebuild_register
+
+    applied = rebuild_register()
+    commit()
+    click.echo(f"register rebuilt from {applied} submission(s)")
+
+
 # ---- demo and serving --------------------------------------------------------------------------------------
 
 @cli.command("demo")
@@ -224,7 +265,7 @@ def _upgrade() -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="threads per worker")
 @with_appcontext
 def serve(demo, host, port, workers, threads):
-    """Apply migrations, then serve with gunicorn (a production WSGI server)."""
+    """Apply migrations, then serve with gunicorn (a production WSGI server) and a register merge worker."""
     current_app.config["TAIZHANG_PUBLIC_URL"] = current_app.config["TAIZHANG_PUBLIC_URL"] or f"http://{host}:{port}"
     if current_app.config["TAIZHANG_MIGRATE_ON_START"]:
         _upgrade()
@@ -239,7 +280,13 @@ def serve(demo, host, port, workers, threads):
     from server.extensions import db
 
     db.engine.dispose()  # workers open their own connections
-    run_gunicorn(f"{host}:{port}", workers=workers, threads=threads)
+    merge_worker = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()",
+                                     "register", "merge", "--loop"])
+    try:
+        run_gunicorn(f"{host}:{port}", workers=workers, threads=threads)
+    finally:
+        merge_worker.terminate()
+        merge_worker.wait(timeout=30)
 
 
 def main() -> None:

@@ -73,7 +73,9 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         "received_at": now,
     })
     created = submission_id is not None
-    if not created:
+    if created:
+        queries.enqueue_merge(submission_id, now)
+    else:
         stored = queries.by_instance_id(envelope.instance_id)
         if stored is None or stored.xml_sha256 != envelope.sha256:
             raise InstanceConflict(envelope.instance_id)

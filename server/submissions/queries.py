@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.extensions import db
+from server.register.models import MergeQueueEntry
 from server.submissions.models import Submission, SubmissionAttachment
 
 
@@ -36,6 +37,11 @@ def insert_submission(values: dict) -> int | None:
     """Insert a submission; None when its instanceID is already stored (committed, or committing concurrently)."""
     connection = db.session.connection()
     return connection.execute(_INSERT_SUBMISSION[connection.dialect.name], values).scalar()
+
+
+def enqueue_merge(submission_id: int, now: datetime) -> None:
+    """Queue a new submission for the register, in the intake's own transaction (a crash loses nothing)."""
+    db.session.add(MergeQueueEntry(submission_id=submission_id, enqueued_at=now))
 
 
 def by_instance_id(instance_id: str) -> StoredSubmission | None:

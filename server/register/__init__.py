@@ -1,0 +1,1 @@
+"""The village register: households and people derived from visits, with history, events and conflicts."""

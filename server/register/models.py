@@ -1,0 +1,104 @@
+"""Register tables: current records, their field history, life events, visits, conflicts and the merge queue."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.extensions import db
+from server.submissions.models import BigId
+
+
+class Household(db.Model):
+    __tablename__ = "household"
+
+    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    household_no: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Person(db.Model):
+    __tablename__ = "person"
+
+    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    sex: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[str | None] = mapped_column(String(10))
+    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    relationship: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    residence: Mapped[str | None] = mapped_column(String(20))
+    hukou: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str | None] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class RegisterFieldValue(db.Model):
+    """Every value a record's field took, with the version and the visit: the history merges are judged on."""
+
+    __tablename__ = "register_field_value"
+    __table_args__ = (CheckConstraint("record_kind IN ('household', 'person')", name="record_kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    record_kind: Mapped[str] = mapped_column(String(10))
+    record_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    instance_id: Mapped[str] = mapped_column(String(255))
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LifeEventRecord(db.Model):
+    __tablename__ = "life_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    event_date: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(String(200))
+    spouse_name: Mapped[str | None] = mapped_column(String(100))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+
+
+class Visit(db.Model):
+    """One per applied submission version: what kind of visit, where, when on the phone, with what outcome."""
+
+    __tablename__ = "visit"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    form: Mapped[str] = mapped_column(String(100))
+    household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    outcome: Mapped[str] = mapped_column(String(20))
+    completed: Mapped[bool] = mapped_column(Boolean)
+
+
+class RegisterConflict(db.Model):
+    __tablename__ = "register_conflict"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    record_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    instance_id: Mapped[str] = mapped_column(String(255))
+    other_value: Mapped[str] = mapped_column(Text)
+    other_instance_id: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(10), server_default="open")
+
+
+class MergeQueueEntry(db.Model):
+    """A stored submission not yet merged into the register; written in the intake's own transaction."""
+
+    __tablename__ = "merge_queue"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(500))
