@@ -204,19 +204,28 @@ def register():
 @with_appcontext
 def register_merge(loop: bool, interval: float):
     """Merge queued submissions into the register, oldest first, one transaction each."""
-    from server.register.operations import merge_next
+    from server.extensions import db
+    from server.register.operations import merge_next, note_merge_failure
 
-    merged = 0
+    merged = failed = 0
     while True:
-        outcome = merge_next()
-        commit()
+        try:
+            outcome = merge_next()
+            commit()
+        except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the register
+            db.session.rollback()
+            submission_id = note_merge_failure(exc)
+            commit()
+            failed += 1
+            click.echo(f"merge of submission {submission_id} failed ({type(exc).__name__}); will retry", err=True)
+            continue
         if outcome is not None:
             merged += 1
             continue
         if not loop:
             break
         time.sleep(interval)
-    click.echo(f"merged {merged} submission(s)")
+    click.echo(f"merged {merged} submission(s)" + (f", {failed} failed attempt(s)" if failed else ""))
 
 
 @register.command("rebuild")

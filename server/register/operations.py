@@ -16,7 +16,7 @@ from sync.errors import TaizhangError
 from sync.merge import SubmissionVersion, VisitRef, apply_plan, effective_versions, plan_record
 from sync.visits import PersonObservation, Visit, read_visit
 
-__all__ = ["MergeOutcome", "merge_next", "rebuild_register"]
+__all__ = ["MergeOutcome", "merge_next", "note_merge_failure", "rebuild_register"]
 
 REGISTER_FORMS = {"household_visit", "followup"}
 
@@ -45,6 +45,12 @@ def merge_next() -> MergeOutcome | None:
             outcome = MergeOutcome(submission_id, applied=True)
     queries.dequeue(submission_id)
     return outcome
+
+
+def note_merge_failure(error: BaseException) -> int | None:
+    """After a failed merge was rolled back: count the attempt on its queue entry (the error's type only: messages
+    can quote personal data). After MAX_ATTEMPTS the entry is left for a person and the worker moves on."""
+    return queries.note_failure(type(error).__name__)
 
 
 def rebuild_register() -> int:

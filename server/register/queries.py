@@ -14,6 +14,7 @@ from server.users.models import User
 from sync.merge import FieldValue, RecordState, VisitRef
 
 RECORD_MODELS = {"household": Household, "person": Person}
+MAX_ATTEMPTS = 3  # an entry that failed this often stays queued, with its error, for a person to look at
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -26,7 +27,8 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 def claim_next() -> tuple[int, bytes, str, str | None, int | None] | None:
     """The oldest queued submission, locked so merges happen one at a time in arrival order (FOR UPDATE on
     PostgreSQL; SQLite's write lock already serialises): (id, xml, instance_id, deprecated_id, submitter's area)."""
-    query = select(MergeQueueEntry.submission_id).order_by(MergeQueueEntry.submission_id).limit(1)
+    query = (select(MergeQueueEntry.submission_id).where(MergeQueueEntry.attempts < MAX_ATTEMPTS)
+             .order_by(MergeQueueEntry.submission_id).limit(1))
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # in order, one at a time (see register.operations)
     submission_id = db.session.scalar(query)
@@ -47,6 +49,18 @@ def chain_ids(submission_id: int) -> set[int]:
     """Ids of every stored version in the same edit chain as this submission."""
     root = db.session.scalar(select(Submission.root_instance_id).where(Submission.id == submission_id))
     return set(db.session.scalars(select(Submission.id).where(Submission.root_instance_id == root)))
+
+
+def note_failure(error: str) -> int | None:
+    """Count a failed attempt on the oldest eligible entry (the one that just failed); return its submission id."""
+    query = (select(MergeQueueEntry).where(MergeQueueEntry.attempts < MAX_ATTEMPTS)
+             .order_by(MergeQueueEntry.submission_id).limit(1))
+    entry = db.session.scalar(query)
+    if entry is None:
+        return None
+    entry.attempts += 1
+    entry.last_error = error[:500]
+    return entry.submission_id
 
 
 def dequeue(submission_id: int) -> None:

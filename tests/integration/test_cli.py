@@ -53,6 +53,9 @@ def test_areas_users_and_forms_from_the_command_line(cli_env, tmp_path):
     assert "already published (identical)" in again.stdout
     assert run(cli_env, "form", "list").stdout.startswith(f"household_visit          {VISIT_VERSION}     open")
 
+    assert run(cli_env, "register", "merge").stdout == "merged 0 submission(s)\n"
+    assert run(cli_env, "register", "rebuild").stdout == "register rebuilt from 0 submission(s)\n"
+
     broken = tmp_path / "broken.xml"
     broken.write_text('<h:html xmlns:h="http://www.w3.org/1999/xhtml" xmlns="http://www.w3.org/2002/xforms">'
                       "<h:head><h:title>x</h:title><model><instance><data id=\"broken\" version=\"1\"><a/></data>"

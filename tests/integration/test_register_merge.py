@@ -168,3 +168,30 @@ def test_rebuild_from_raw_submissions_equals_the_live_register(phone, visit_xfor
     commit()
     assert register_queries.register_snapshot() == live
     db.session.rollback()
+
+
+def test_a_submission_that_cannot_be_merged_is_retried_then_left_with_its_error(phone, visit_xform, monkeypatch):
+    """Fault injection: the visit reader fails for one submission; the queue keeps it, counts attempts, moves on."""
+    from server.register import operations
+    from server.register.operations import note_merge_failure
+
+    register_new_household(phone, visit_xform)
+
+    def broken(_xml):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(operations, "read_visit", broken)
+    for attempt in range(1, 4):
+        with pytest.raises(RuntimeError):
+            merge_next()
+        db.session.rollback()
+        note_merge_failure(RuntimeError("injected"))
+        commit()
+        [entry] = db.session.scalars(select(MergeQueueEntry)).all()
+        assert (entry.attempts, entry.last_error) == (attempt, "RuntimeError")
+        db.session.rollback()
+    assert merge_next() is None  # given up on: the worker is free for the next submission
+    db.session.rollback()
+    monkeypatch.undo()
+    assert db.session.scalars(select(Household)).all() == []
+    db.session.rollback()
