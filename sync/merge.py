@@ -166,19 +166,19 @@ def effective_versions(versions: Iterable[SubmissionVersion]) -> list[Submission
     by_id = {version.instance_id: version for version in versions}
     replaced_by = {version.deprecated_id: version for version in by_id.values() if version.deprecated_id}
 
-    def root(version: SubmissionVersion) -> SubmissionVersion:
+    def follow(version: SubmissionVersion, step) -> SubmissionVersion:
+        """Walk the chain one way until it ends (a cycle from hostile input stops too)."""
         seen = set()
-        while version.deprecated_id in by_id and version.instance_id not in seen:
+        while (following := step(version)) is not None and version.instance_id not in seen:
             seen.add(version.instance_id)
-            version = by_id[version.deprecated_id]
+            version = following
         return version
 
+    def root(version: SubmissionVersion) -> SubmissionVersion:
+        return follow(version, lambda v: by_id.get(v.deprecated_id) if v.deprecated_id else None)
+
     def newest(version: SubmissionVersion) -> SubmissionVersion:
-        seen = set()
-        while version.instance_id in replaced_by and version.instance_id not in seen:
-            seen.add(version.instance_id)
-            version = replaced_by[version.instance_id]
-        return version
+        return follow(version, lambda v: replaced_by.get(v.instance_id))
 
     chains: dict[str, tuple[int, SubmissionVersion]] = {}
     for version in by_id.values():
