@@ -83,7 +83,5 @@ def load_config(overrides: dict | None = None) -> dict:
         "COMPRESS_STREAMS": False,
     }
     config["MAX_CONTENT_LENGTH"] = config["TAIZHANG_MAX_SUBMISSION_BYTES"]
-    # Werkzeug spools uploaded files to disk past this size instead of keeping them in memory.
-    config["MAX_FORM_MEMORY_SIZE"] = config["TAIZHANG_MAX_XML_BYTES"]
     config.update(overrides)
     return config

@@ -39,7 +39,7 @@ def render(error: errors.TaizhangError) -> Response:
     kind = channel()
     if kind == "openrosa":
         response = Response(formats.response_message(error.message(), nature="error"), status=error.status,
-                            content_type="text/xml; charset=utf-8")
+                            content_type=formats.XML_CONTENT_TYPE)
     elif kind == "json":
         response = jsonify(code=error.code, message=error.message(), message_zh=error.message_zh,
                            message_en=error.message_en, detail=error.detail)

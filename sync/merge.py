@@ -27,6 +27,9 @@ __all__ = ["FieldValue", "RecordState", "Conflict", "RecordPlan", "VisitRef", "p
            "replay_record", "effective_versions", "SubmissionVersion"]
 
 
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+
 @dataclass(frozen=True, slots=True)
 class VisitRef:
     """The visit an observation comes from: its instanceID and when it happened on the phone."""
@@ -36,9 +39,10 @@ class VisitRef:
 
     def happened_after(self, other: VisitRef) -> bool:
         """True when this visit happened later on the phone (unknown times count as earliest; ties by id)."""
-        mine = (self.visited_at is not None, self.visited_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
-        theirs = (other.visited_at is not None, other.visited_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
-        return (mine, self.instance_id) > (theirs, other.instance_id)
+        return self._phone_order() > other._phone_order()
+
+    def _phone_order(self) -> tuple:
+        return (self.visited_at is not None, self.visited_at or _EARLIEST, self.instance_id)
 
 
 @dataclass(frozen=True, slots=True)

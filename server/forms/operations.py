@@ -21,7 +21,7 @@ from sync.access import may_fill_form
 from sync.errors import BadRequest, FormNotFound, FormVersionConflict, XFormInvalid
 from sync.xform import parse_xform
 
-__all__ = ["PublishResult", "compile_form", "publish_form", "forms_for", "version_for", "form_xml"]
+__all__ = ["PublishResult", "compile_form", "publish_form", "forms_for", "version_for", "form_xml", "may_fill"]
 
 XLSFORM_SUFFIXES = {".xlsx", ".xls", ".xlsm"}
 
@@ -113,18 +113,21 @@ def publish_form(source: Path, blobs: BlobStore, *, media: list[Path] = (), audi
     return result
 
 
+def may_fill(principal, form: queries.FormVersionAccess) -> bool:
+    """Whether this user may download and submit this form version."""
+    return may_fill_form(principal.role, principal.area_path, audience=form.audience, form_area_path=form.area_path,
+                         form_state=form.state)
+
+
 def forms_for(principal, xml_form_id: str | None = None) -> list[queries.FormVersionAccess]:
     """The current version of every open form this user may fill (formList), optionally one formID only."""
-    return [form for form in queries.current_versions(xml_form_id)
-            if may_fill_form(principal.role, principal.area_path, audience=form.audience,
-                             form_area_path=form.area_path, form_state=form.state)]
+    return [form for form in queries.current_versions(xml_form_id) if may_fill(principal, form)]
 
 
 def version_for(principal, xml_form_id: str, version: str) -> queries.FormVersionAccess:
     """A form version this user may download, or NotFound (the same answer whether it exists or is not theirs)."""
     form = queries.version_access(xml_form_id, version)
-    if form is None or not may_fill_form(principal.role, principal.area_path, audience=form.audience,
-                                         form_area_path=form.area_path, form_state=form.state):
+    if form is None or not may_fill(principal, form):
         raise FormNotFound(xml_form_id)
     return form
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.builder import ElementMaker
 
-__all__ = ["FormListEntry", "ManifestEntry", "form_list", "manifest", "response_message", "XML_MIMETYPE"]
+__all__ = ["FormListEntry", "ManifestEntry", "form_list", "manifest", "response_message", "XML_CONTENT_TYPE"]
 
-XML_MIMETYPE = "text/xml"
+XML_CONTENT_TYPE = "text/xml; charset=utf-8"
 _XFORMS_LIST = ElementMaker(namespace="http://openrosa.org/xforms/xformsList",
                             nsmap={None: "http://openrosa.org/xforms/xformsList"})
 _MANIFEST = ElementMaker(namespace="http://openrosa.org/xforms/xformsManifest",

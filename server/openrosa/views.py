@@ -25,7 +25,7 @@ def _url(endpoint: str, **values) -> str:
 
 
 def _xml(body: bytes, status: int = 200) -> Response:
-    return Response(body, status=status, mimetype=formats.XML_MIMETYPE, content_type="text/xml; charset=utf-8")
+    return Response(body, status=status, content_type=formats.XML_CONTENT_TYPE)
 
 
 @bp.get("/formList")

@@ -27,17 +27,19 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
 def claim_next() -> tuple[int, bytes, str, str | None, int | None] | None:
     """The oldest queued submission, locked so merges happen one at a time in arrival order (FOR UPDATE on
     PostgreSQL; SQLite's write lock already serialises): (id, xml, instance_id, deprecated_id, submitter's area)."""
-    query = (select(MergeQueueEntry.submission_id).where(MergeQueueEntry.attempts < MAX_ATTEMPTS)
-             .order_by(MergeQueueEntry.submission_id).limit(1))
+    query = _oldest_eligible(MergeQueueEntry.submission_id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # in order, one at a time (see register.operations)
     submission_id = db.session.scalar(query)
     if submission_id is None:
         return None
-    row = db.session.execute(
-        select(Submission.id, Submission.xml, Submission.instance_id, Submission.deprecated_id, User.area_id)
-        .outerjoin(User, User.id == Submission.submitter_id).where(Submission.id == submission_id)).one()
-    return row.id, bytes(row.xml), row.instance_id, row.deprecated_id, row.area_id
+    return submission_rows({submission_id})[0]
+
+
+def _oldest_eligible(what):
+    """The queue entry merged next: the oldest one not yet given up on."""
+    return (select(what).where(MergeQueueEntry.attempts < MAX_ATTEMPTS)
+            .order_by(MergeQueueEntry.submission_id).limit(1))
 
 
 def is_superseded(instance_id: str) -> bool:
@@ -53,9 +55,7 @@ def chain_ids(submission_id: int) -> set[int]:
 
 def note_failure(error: str) -> int | None:
     """Count a failed attempt on the oldest eligible entry (the one that just failed); return its submission id."""
-    query = (select(MergeQueueEntry).where(MergeQueueEntry.attempts < MAX_ATTEMPTS)
-             .order_by(MergeQueueEntry.submission_id).limit(1))
-    entry = db.session.scalar(query)
+    entry = db.session.scalar(_oldest_eligible(MergeQueueEntry))
     if entry is None:
         return None
     entry.attempts += 1
@@ -65,10 +65,6 @@ def note_failure(error: str) -> int | None:
 
 def dequeue(submission_id: int) -> None:
     db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id == submission_id))
-
-
-def queued_count() -> int:
-    return len(db.session.scalars(select(MergeQueueEntry.submission_id)).all())
 
 
 def record_state(kind: str, uuid: str) -> RecordState | None:

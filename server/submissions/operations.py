@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import BinaryIO
 
 from server.forms import queries as form_queries
+from server.forms.operations import may_fill
 from server.storage import BlobStore
 from server.submissions import queries
 from server.users.queries import Principal
-from sync.access import may_fill_form
 from sync.errors import EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden, InstanceConflict
 from sync.submission import attachment_names, check_attachment_name, parse_submission, text_values
 
@@ -52,8 +52,7 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         if form_queries.form_exists(envelope.form_id):
             raise FormVersionUnknown(f"{envelope.form_id} version {envelope.version or '(none)'}")
         raise FormNotFound(envelope.form_id)
-    if not may_fill_form(principal.role, principal.area_path, audience=form.audience,
-                         form_area_path=form.area_path, form_state=form.state):
+    if not may_fill(principal, form):
         raise Forbidden(envelope.form_id)
 
     root_instance_id = envelope.instance_id

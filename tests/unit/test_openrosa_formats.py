@@ -6,7 +6,7 @@ import pytest
 from lxml import etree
 
 from server.openrosa.formats import (
-    XML_MIMETYPE,
+    XML_CONTENT_TYPE,
     FormListEntry,
     ManifestEntry,
     form_list,
@@ -39,8 +39,8 @@ MEDIA = [
 ]
 
 
-def test_xml_mimetype_is_text_xml():
-    assert XML_MIMETYPE == "text/xml"
+def test_xml_content_type_is_text_xml_in_utf8():
+    assert XML_CONTENT_TYPE == "text/xml; charset=utf-8"
 
 
 # --- form list -------------------------------------------------------------------------------------------------
