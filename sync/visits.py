@@ -24,6 +24,7 @@ _CHANGES: dict[str, tuple[str, dict[str, str]]] = {
     "died": ("death", {"status": "died"}),
     "married": ("marriage", {}),
     "moved_out": ("moved_out", {"residence": "moved_away"}),
+    "changed_household": ("changed_household", {}),   # sets household to the one chosen (to_household)
     "left_for_work": ("left_for_work", {"residence": "working_away"}),
     "returned": ("returned", {"residence": "here"}),
     "details_corrected": ("", {}),
@@ -33,7 +34,8 @@ _JOIN_EVENTS = {"birth": "birth", "moved_in": "moved_in", "registration": "regis
 
 @dataclass(frozen=True, slots=True)
 class LifeEvent:
-    kind: str                   # birth, death, marriage, moved_in, moved_out, left_for_work, returned, registered
+    kind: str                   # birth, death, marriage, moved_in, moved_out, changed_household, household_split,
+                                # left_for_work, returned, registered
     date: dt.date | None
     place: str | None = None    # destination or origin
     spouse_name: str | None = None
@@ -51,7 +53,7 @@ class PersonObservation:
 class HouseholdObservation:
     household_uuid: str
     base_version: int | None
-    fields: Mapping[str, str]   # household_no, address for a new household
+    fields: Mapping[str, str]   # household_no, address (and split_from, the household it split off) for a new household
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +113,13 @@ def _household_visit(node: _Node, common: dict) -> Visit:
             household_uuid=household_uuid,
             base_version=_int(node.text("household_base_version")),
             fields=_present({"household_no": node.text("household_choice/new_household_no"),
-                             "address": node.text("household_choice/new_address")}) if new_household and recorded
+                             "address": node.text("household_choice/new_address"),
+                             "split_from": node.text("split/split_from")}) if new_household and recorded
             else {})
     people: list[PersonObservation] = []
     if recorded:
         people += [_person_update(update) for update in node.all("person_updates")]
+        people += [_split_member(member, household_uuid, common["visit_date"]) for member in node.all("split_members")]
         people += [_new_member(member, household_uuid, common["visit_date"]) for member in node.all("new_members")]
     return Visit(**common, outcome=outcome, recorded=recorded, household=household, people=tuple(people),
                  service_needs=tuple((node.text("service_needs") or "").split()) if recorded else (),
@@ -131,6 +135,8 @@ def _person_update(update: _Node) -> PersonObservation:
     phone = update.text("person_update/phone_now")
     if phone:
         fields["phone"] = phone
+    if change == "changed_household":
+        fields["household"] = _required(update.text("person_update/to_household"), "to_household")
     if change == "details_corrected":
         fields.update(_present({"name": update.text("person_update/name_corrected"),
                                 "id_number": update.text("person_update/id_number_corrected")}))
@@ -141,6 +147,14 @@ def _person_update(update: _Node) -> PersonObservation:
                           spouse_name=update.text("person_update/spouse_name"))
     return PersonObservation(person_uuid=_required(update.text("person_uuid"), "person_uuid"),
                              base_version=_int(update.text("person_base_version")), fields=fields, event=event)
+
+
+def _split_member(member: _Node, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
+    """A member of the old household moving to the new household split off it (分户)."""
+    return PersonObservation(person_uuid=_required(member.text("split_person_uuid"), "split_person_uuid"),
+                             base_version=_int(member.text("split_person_base_version")),
+                             fields=_present({"household": household_uuid}),
+                             event=LifeEvent(kind="household_split", date=visit_date))
 
 
 def _new_member(member: _Node, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
@@ -179,23 +193,31 @@ def _followup(node: _Node, common: dict) -> Visit:
 
 
 class _Node:
-    """Namespace-blind access to a submission's elements by slash paths of local names."""
+    """Namespace-blind access to a submission's elements by slash paths of local names: the subtree is indexed
+    once, by path, the first element of each path (in document order) standing for it."""
+
+    __slots__ = ("element", "_paths")
 
     def __init__(self, element: Element) -> None:
         self.element = element
+        self._paths: dict[str, Element] | None = None
 
     def _find(self, path: str) -> Element | None:
-        element = self.element
-        for name in path.split("/"):
-            element = next((child for child in element if local_name(child.tag) == name), None)
-            if element is None:
-                return None
-        return element
+        if self._paths is None:
+            paths: dict[str, Element] = {}
+            pending = [(self.element, "")]
+            for element, prefix in pending:  # breadth first: earlier elements of a path come first
+                for child in element:
+                    child_path = prefix + local_name(child.tag)
+                    paths.setdefault(child_path, child)
+                    if len(child):
+                        pending.append((child, child_path + "/"))
+            self._paths = paths
+        return self._paths.get(path)
 
     def text(self, path: str) -> str | None:
         element = self._find(path)
-        value = (element.text or "").strip() if element is not None else ""
-        return value or None
+        return ((element.text or "").strip() or None) if element is not None else None
 
     def child(self, path: str) -> _Node:
         element = self._find(path)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pyxform.xls2xform import convert
 
+from sync.visits import LifeEvent, PersonObservation, Visit, read_visit
 from tests.formengine import fill_form
 from tests.conftest import ROOT, stored_submissions
 
@@ -52,10 +53,12 @@ def known_household(number: str, outcome: str = "completed") -> list[tuple[str, 
     return answers + ([("/data/outcome_group/consent", "yes")] if outcome == "completed" else [])
 
 
-def new_household(number: str) -> list[tuple[str, str]]:
-    return [("/data/household_choice/mode", "new"), ("/data/household_choice/new_household_no", number),
-            ("/data/household_choice/new_address", f"东村一组{int(number)}号"),
-            ("/data/outcome_group/outcome", "completed"), ("/data/outcome_group/consent", "yes")]
+def new_household(number: str, split_from: str | None = None) -> list[tuple[str, str]]:
+    """The first screens of registering a household, split off `split_from` (a household UUID) or not."""
+    answers = [("/data/household_choice/mode", "new"), ("/data/household_choice/new_household_no", number),
+               ("/data/household_choice/new_address", f"东村一组{int(number)}号"),
+               ("/data/outcome_group/outcome", "completed"), ("/data/outcome_group/consent", "yes")]
+    return answers + ([("/data/split/splits_off", "yes"), ("/data/split/split_from", split_from)] if split_from else [])
 
 
 def fill(xforms, form: str, answers, **kwargs):
@@ -64,10 +67,12 @@ def fill(xforms, form: str, answers, **kwargs):
     return result
 
 
-def send(phone, result) -> None:
+def send(phone, result) -> Visit:
+    """Submit as Collect does; returns what the server stored, as read_visit reads it."""
     response = phone.submit(result.xml)
     assert response.status_code == 201, response.text
-    assert result.value("/data/meta/instanceID") in {row["instance_id"] for row in stored_submissions()}
+    stored = {row["instance_id"]: bytes(row["xml"]) for row in stored_submissions()}
+    return read_visit(stored[result.value("/data/meta/instanceID")])
 
 
 def test_known_household_with_no_changes_is_quick_and_accepted(phone, xforms):
@@ -137,6 +142,67 @@ def test_member_moving_out_is_recorded_with_the_version_seen(phone, xforms):
     assert result.value("/data/person_updates/person_uuid") == member["name"]
     assert result.value("/data/person_updates/person_base_version") == member["base_version"]
     send(phone, result)
+
+
+def test_member_moving_to_another_household_of_the_group_is_recorded(phone, xforms):
+    member = fixture_row("people.csv", person_name="张桂兰")
+    target = fixture_row("households.csv", household_no="003")
+    moved_on = (TODAY - dt.timedelta(days=5)).isoformat()
+    result = fill(xforms, "household_visit", known_household("002") + [
+        ("/data/changes/changed_people", member["name"]),
+        ("/data/person_updates[1]/person_update/change", "changed_household"),
+        ("/data/person_updates[1]/person_update/to_household", target["name"]),
+        ("/data/person_updates[1]/person_update/event_date", moved_on),
+    ])
+    [moved] = send(phone, result).people
+    assert moved == PersonObservation(member["name"], int(member["base_version"]), {"household": target["name"]},
+                                      LifeEvent(kind="changed_household", date=dt.date.fromisoformat(moved_on)))
+
+
+def test_moving_to_another_household_offers_only_the_others(xforms):
+    household = fixture_row("households.csv", household_no="002")
+    result = fill_form(xforms["household_visit"], known_household("002") + [
+        ("/data/changes/changed_people", fixture_row("people.csv", person_name="张桂兰")["name"]),
+        ("/data/person_updates[1]/person_update/change", "changed_household"),
+        ("/data/person_updates[1]/person_update/to_household", household["name"]),
+    ], media=MEDIA, strict=False)
+    assert [(v.kind, v.path.rsplit("/", 1)[-1]) for v in result.violations] == [("invalid", "to_household")]
+
+
+def test_household_split_moves_the_chosen_members_with_the_versions_seen(phone, xforms):
+    old = fixture_row("households.csv", household_no="001")
+    moving = [fixture_row("people.csv", person_name=name) for name in ("王磊", "陈静")]
+    result = fill(xforms, "household_visit", new_household("004", split_from=old["name"]) + [
+        ("/data/split/split_people", [person["name"] for person in moving]),
+    ])
+    assert result.value("/data/new_members") is None  # the members move over, they are not registered again
+    assert [result.value(f"/data/split_members[{n}]/split_person_base_version") for n in (1, 2)] == [
+        person["base_version"] for person in moving]
+    visit = send(phone, result)
+    household_uuid = result.value("/data/household_uuid")
+    assert dict(visit.household.fields) == {"household_no": "004", "address": "东村一组4号", "split_from": old["name"]}
+    assert [(p.person_uuid, p.base_version, dict(p.fields), p.event) for p in visit.people] == [
+        (person["name"], int(person["base_version"]), {"household": household_uuid},
+         LifeEvent(kind="household_split", date=TODAY)) for person in moving]
+
+
+def test_household_split_with_someone_from_outside_the_group(phone, xforms):
+    old = fixture_row("households.csv", household_no="001")
+    son = fixture_row("people.csv", person_name="王磊")
+    result = fill(xforms, "household_visit", new_household("005", split_from=old["name"]) + [
+        ("/data/split/split_people", son["name"]),
+        ("/data/changes/household_events", "moved_in"),
+        ("/data/new_members[1]/new_member/reason", "moved_in"),
+        ("/data/new_members[1]/new_member/person_name_new", "刘芳"),
+        ("/data/new_members[1]/new_member/sex", "female"),
+        ("/data/new_members[1]/new_member/birth_date", "1996-08-08"),
+        ("/data/new_members[1]/new_member/relationship", "spouse"),
+        ("/data/new_members[1]/new_member/event_date", (TODAY - dt.timedelta(days=20)).isoformat()),
+        ("/data/new_members[1]/new_member/origin", "西村三组"),
+    ])
+    visit = send(phone, result)
+    assert [(p.person_uuid, p.event.kind) for p in visit.people] == [
+        (son["name"], "household_split"), (result.value("/data/new_members/new_person_uuid"), "moved_in")]
 
 
 def test_follow_up_done_from_the_due_list(phone, xforms):

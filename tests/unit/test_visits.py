@@ -81,3 +81,29 @@ def test_follow_up_from_the_due_list():
     assert (followup.due_type, followup.followup_type, followup.due_since, followup.services, followup.referral,
             followup.next_date) == ("postpartum", "postpartum", dt.date(2025, 10, 4),
                                     ("postpartum_care", "supplies"), True, dt.date(2026, 12, 20))
+
+
+def test_member_moving_to_another_household_of_the_group():
+    visit = read_visit((XML / "household_visit_changed_household.xml").read_bytes())
+    assert visit.household.household_uuid == "01527893-8084-5e89-9daf-9d200c3cce28"
+    [moved] = visit.people
+    assert (moved.person_uuid, moved.base_version, dict(moved.fields)) == (
+        "375fb1d1-db66-5bb7-9a33-acde40defc39", 2, {"household": "fc944cb4-c3ec-5f58-bca5-9362b8883dd8"})
+    assert moved.event == LifeEvent(kind="changed_household", date=dt.date(2026, 11, 15), place=None)
+
+
+def test_member_moving_without_the_household_they_moved_to_is_refused():
+    xml = ((XML / "household_visit_changed_household.xml").read_bytes()
+           .replace(b"<to_household>fc944cb4-c3ec-5f58-bca5-9362b8883dd8</to_household>", b"<to_household />"))
+    with pytest.raises(BadRequest, match="to_household"):
+        read_visit(xml)
+
+
+def test_household_split_registers_the_new_household_and_moves_the_chosen_members():
+    visit = read_visit((XML / "household_visit_split.xml").read_bytes())
+    new_household = "6a7d8487-a59e-4697-867d-f8c385ed0f1a"
+    assert (visit.household.household_uuid, visit.household.base_version, dict(visit.household.fields)) == (
+        new_household, None, {"household_no": "004", "address": "东村一组4号", "split_from": HOUSEHOLD})
+    assert [(p.person_uuid, p.base_version, dict(p.fields), p.event) for p in visit.people] == [
+        (uuid, 2, {"household": new_household}, LifeEvent(kind="household_split", date=dt.date(2026, 11, 22)))
+        for uuid in ("08f581e9-f409-501e-ae6d-28b1973c9501", "52df4294-3b88-55f4-af16-6297ca27f83a")]
