@@ -195,7 +195,7 @@ def form_list():
 
 @cli.group()
 def register():
-    """Merge submissions into the household register."""
+    """Merge submissions into the household register; review duplicates; move households; undo decisions."""
 
 
 @register.command("merge")
@@ -231,12 +231,111 @@ def register_merge(loop: bool, interval: float):
 @register.command("rebuild")
 @with_appcontext
 def register_rebuild():
-    """Rebuild the register from every raw submission (the same result as merging them as they came)."""
+    """Rebuild the register from every raw submission and the recorded decisions (the same result as merging
+    them as they came)."""
     from server.register.operations import rebuild_register
 
     applied = rebuild_register()
     commit()
     click.echo(f"register rebuilt from {applied} submission(s)")
+
+
+cli.add_command(register_rebuild, "rebuild")
+
+
+def _principal(username: str):
+    from server.users.queries import principal_by_username
+
+    principal = principal_by_username(username)
+    if principal is None:
+        raise click.ClickException(f"no active user {username!r}")
+    return principal
+
+
+_AS_USER = click.option("--user", "username", required=True, help="the village cadre or town officer deciding")
+
+
+@register.command("scan")
+@click.option("--village", "village_name", help="only this village, e.g. 青山镇/东村 (default: every village)")
+@with_appcontext
+def register_scan(village_name: str | None):
+    """Look for duplicate people in whole villages; sure pairs are merged, the rest queued for review."""
+    from server.areas.operations import find_area
+    from server.register.operations import scan_duplicates
+
+    villages = [find_area(village_name).id] if village_name else None
+    found, merged = scan_duplicates(village_ids=villages)
+    commit()
+    click.echo(f"{found} candidate pair(s), {merged} merged automatically")
+
+
+@register.command("duplicates")
+@click.option("--area", "area_name", help="only candidates in this area (default: all)")
+@with_appcontext
+def register_duplicates(area_name: str | None):
+    """The review queue: open candidate pairs, best first (ids, score and reasons; names are on the review page)."""
+    from server.areas.operations import find_area
+    from server.register.queries import open_candidates
+    from sync.identity import REASONS
+
+    for candidate in open_candidates(find_area(area_name).path if area_name else None):
+        reasons = "; ".join(REASONS[code][1] for code in candidate.reasons.split())
+        click.echo(f"{candidate.id:6} {candidate.score:.2f} {candidate.a_uuid} {candidate.b_uuid}  {reasons}")
+
+
+@register.command("merge-pair")
+@click.argument("candidate_id", type=int)
+@click.option("--keep", "kept_uuid", required=True, help="the uuid of the record kept (one of the pair)")
+@_AS_USER
+@with_appcontext
+def register_merge_pair(candidate_id: int, kept_uuid: str, username: str):
+    """Merge a candidate pair into the record kept (undo with `register undo`)."""
+    from server.register.operations import merge_candidate
+
+    decision_id = merge_candidate(_principal(username), candidate_id, kept_uuid)
+    commit()
+    click.echo(f"merged: decision {decision_id}")
+
+
+@register.command("distinct")
+@click.argument("candidate_id", type=int)
+@_AS_USER
+@with_appcontext
+def register_distinct(candidate_id: int, username: str):
+    """Record that a candidate pair is two different people."""
+    from server.register.operations import mark_distinct
+
+    mark_distinct(_principal(username), candidate_id)
+    commit()
+    click.echo(f"candidate {candidate_id}: two people")
+
+
+@register.command("move-household")
+@click.argument("household_uuid")
+@click.argument("group_name")
+@_AS_USER
+@with_appcontext
+def register_move_household(household_uuid: str, group_name: str, username: str):
+    """Move a household to another villager group, e.g. 青山镇/东村/第二组."""
+    from server.areas.operations import find_area
+    from server.register.operations import move_household
+
+    decision_id = move_household(_principal(username), household_uuid, find_area(group_name).id)
+    commit()
+    click.echo(f"moved: decision {decision_id}")
+
+
+@register.command("undo")
+@click.argument("decision_id", type=int)
+@_AS_USER
+@with_appcontext
+def register_undo(decision_id: int, username: str):
+    """Undo a merge or a move exactly, as if it had never been made."""
+    from server.register.operations import undo_decision
+
+    undo_decision(_principal(username), decision_id)
+    commit()
+    click.echo(f"decision {decision_id} undone")
 
 
 # ---- demo and serving --------------------------------------------------------------------------------------

@@ -16,13 +16,15 @@
     ├── Forbidden                      403.1
     │   └── TokenInvalid               403.2
     ├── NotFound                       404.1
-    │   └── FormNotFound               404.2
+    │   ├── FormNotFound               404.2
+    │   └── RecordNotFound             404.3  (register record, candidate or decision)
     ├── MethodNotAllowed               405.1
     ├── Conflict                                       409
     │   ├── InstanceConflict           409.1
     │   ├── EditAlreadySuperseded      409.2
     │   ├── EditFormMismatch           409.3
-    │   └── FormVersionConflict        409.4  (publishing)
+    │   ├── FormVersionConflict        409.4  (publishing)
+    │   └── DecisionNotPossible        409.5  (register decisions)
     ├── PayloadTooLarge                413.1
     ├── UnsupportedMediaType           415.1
     └── ServiceUnavailable             503.1  (database busy or away; safe to retry)
@@ -36,6 +38,7 @@ __all__ = [
     "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
     "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
     "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "Unauthorized", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
+    "RecordNotFound", "DecisionNotPossible",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
 ]
@@ -161,6 +164,12 @@ class FormNotFound(NotFound):
     message_en = "This form is not on the server; contact your village cadre."
 
 
+class RecordNotFound(NotFound):
+    code = "404.3"
+    message_zh = "登记册中没有这条记录（可能已被合并），请刷新后再试。"
+    message_en = "This register record is not there (it may have been merged); refresh and try again."
+
+
 class Conflict(TaizhangError):
     code, status = "409.0", 409
     message_zh = "与服务器上已有的数据冲突。"
@@ -190,6 +199,12 @@ class FormVersionConflict(Conflict):
     code = "409.4"
     message_zh = "这个表单版本号已发布过且内容不同，请提高版本号。"
     message_en = "This form version was already published with different content; raise the version."
+
+
+class DecisionNotPossible(Conflict):
+    code = "409.5"
+    message_zh = "无法执行这个操作：记录已被处理，或不在同一个村。"
+    message_en = "This cannot be done: the records were already dealt with, or are not in the same village."
 
 
 class PayloadTooLarge(TaizhangError):

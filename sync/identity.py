@@ -48,13 +48,17 @@ and is not compared as a block.
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import operator
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT, RE_HANS
 from rapidfuzz import fuzz
 
 __all__ = [
@@ -62,7 +66,7 @@ __all__ = [
     "SURNAME_READINGS", "SIMILAR_CHARACTERS_RATIO", "SIMILAR_PINYIN_RATIO", "LARGEST_BLOCK",
     "ResidentId", "NameKey", "PersonRecord", "MatchScore", "Candidate",
     "normalize_id_number", "id_check_character", "parse_id_number", "name_key", "normalize_phone",
-    "score_pair", "blocked_pairs", "candidate_pairs",
+    "score_pair", "block_keys", "blocked_pairs", "candidate_pairs", "candidates_for",
 ]
 
 # --- resident ID numbers ----------------------------------------------------------------------------------------
@@ -73,7 +77,7 @@ ID_NUMBER_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARACTERS = "10X98765432"
 """The check character for each remainder of the weighted sum modulo 11."""
 
-_ASCII_DIGITS = frozenset("0123456789")
+_CHECK_CHARACTERS = frozenset("0123456789X")
 
 ID_NUMBER_PROBLEMS = ("empty", "length", "characters", "check_character", "birth_date")
 """What `parse_id_number` may find wrong with a number, in the order it looks."""
@@ -100,7 +104,9 @@ def normalize_id_number(text: str | None) -> str:
 
 def id_check_character(first_17_digits: str) -> str:
     """The ISO 7064 MOD 11-2 check character for 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_17_digits, ID_NUMBER_WEIGHTS, strict=True))
+    if len(first_17_digits) != len(ID_NUMBER_WEIGHTS):
+        raise ValueError(f"17 digits expected, not {len(first_17_digits)} characters")
+    total = sum(map(operator.mul, map(int, first_17_digits), ID_NUMBER_WEIGHTS))
     return ID_CHECK_CHARACTERS[total % 11]
 
 
@@ -111,7 +117,7 @@ def parse_id_number(text: str | None, *, today: date | None = None) -> ResidentI
         return ResidentId(number, False, problem="empty")
     if len(number) != 18:
         return ResidentId(number, False, problem="length")
-    if not (set(number[:17]) <= _ASCII_DIGITS and number[17] in _ASCII_DIGITS | {"X"}):
+    if not (number[:17].isascii() and number[:17].isdigit() and number[17] in _CHECK_CHARACTERS):
         return ResidentId(number, False, problem="characters")
     if id_check_character(number[:17]) != number[17]:
         return ResidentId(number, False, problem="check_character")
@@ -147,6 +153,31 @@ def _lowercase_letters_and_digits(chunk: str) -> str:
     return "".join(character for character in chunk if character.isalnum()).lower()
 
 
+def _pinyin(text: str) -> list[str]:
+    return lazy_pinyin(text, style=Style.NORMAL, errors=_lowercase_letters_and_digits)
+
+
+@functools.lru_cache(maxsize=8192)
+def _character_pinyin(character: str) -> str | None:
+    """The pinyin of a Chinese character with a reading, alone; None for any other character."""
+    return _pinyin(character)[0] if ord(character) in PINYIN_DICT and RE_HANS.match(character) else None
+
+
+@functools.cache
+def _phrase_beginnings() -> frozenset[str]:
+    """The first two characters of each phrase in pypinyin's phrase dictionary, read as a whole."""
+    return frozenset(phrase[:2] for phrase in PHRASES_DICT)
+
+
+def _syllables(text: str) -> list[str]:
+    """What `_pinyin` gives for `text`, read character by character where pypinyin reads it so: Chinese
+    characters with a reading, no two neighbours beginning a phrase (3% of names in bench/dedupe.py are not)."""
+    syllables = [_character_pinyin(character) for character in text]
+    if None in syllables or any(text[index:index + 2] in _phrase_beginnings() for index in range(len(text) - 1)):
+        return _pinyin(text)
+    return syllables
+
+
 @functools.lru_cache(maxsize=65536)
 def name_key(name: str | None) -> NameKey:
     """NFKC, then only letters, marks and digits kept; pinyin syllables joined by single spaces."""
@@ -156,7 +187,7 @@ def name_key(name: str | None) -> NameKey:
         return NameKey("", "")
     surname_reading = SURNAME_READINGS.get(characters[0]) if len(characters) > 1 else None
     rest = characters[1:] if surname_reading else characters
-    syllables = lazy_pinyin(rest, style=Style.NORMAL, errors=_lowercase_letters_and_digits)
+    syllables = _syllables(rest)
     if surname_reading:
         syllables = [surname_reading, *syllables]
     return NameKey(characters, " ".join(syllable for syllable in syllables if syllable))
@@ -241,8 +272,7 @@ class Candidate:
     score: MatchScore
 
 
-@dataclass(frozen=True)
-class _Identifiers:
+class _Identifiers(NamedTuple):
     """What scoring reads from one record, computed once per record."""
 
     record: PersonRecord
@@ -254,8 +284,9 @@ class _Identifiers:
 
 def normalize_phone(text: str | None) -> str | None:
     """The digits of a phone number (NFKC), without a leading +86 / 0086; None when there are none."""
-    digits = "".join(character for character in unicodedata.normalize("NFKC", text or "")
-                     if character.isascii() and character.isdigit())
+    folded = unicodedata.normalize("NFKC", text or "")
+    digits = folded if folded.isascii() and folded.isdigit() else "".join(
+        character for character in folded if character.isascii() and character.isdigit())
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             digits = digits[len(prefix):]
@@ -264,11 +295,8 @@ def normalize_phone(text: str | None) -> str | None:
 
 def _identifiers(record: PersonRecord, today: date | None) -> _Identifiers:
     resident_id = parse_id_number(record.id_number, today=today)
-    return _Identifiers(record=record, name=name_key(record.name), resident_id=resident_id,
-                        sex=record.sex or resident_id.sex, phone=normalize_phone(record.phone))
-
-
-_NAME_REASONS = frozenset({"same_name", "same_name_pinyin", "similar_name"})
+    return _Identifiers(record, name_key(record.name), resident_id, record.sex or resident_id.sex,
+                        normalize_phone(record.phone))
 
 
 def _name_reason(a: NameKey, b: NameKey) -> str | None:
@@ -285,13 +313,12 @@ def _name_reason(a: NameKey, b: NameKey) -> str | None:
 
 
 def _birth_date_reason(a: _Identifiers, b: _Identifiers) -> str | None:
-    if a.record.birth_date is not None and b.record.birth_date is not None:
-        return "same_birth_date" if a.record.birth_date == b.record.birth_date else "birth_date_differs"
-    for given, other in ((a, b), (b, a)):
-        if given.record.birth_date is not None and other.resident_id.valid:
-            if given.record.birth_date == other.resident_id.birth_date:
-                return "birth_date_matches_id_number"
-            return "birth_date_differs"
+    a_born, b_born = a.record.birth_date, b.record.birth_date
+    if a_born is not None and b_born is not None:
+        return "same_birth_date" if a_born == b_born else "birth_date_differs"
+    for born, other_id in ((a_born, b.resident_id), (b_born, a.resident_id)):
+        if born is not None and other_id.valid:
+            return "birth_date_matches_id_number" if born == other_id.birth_date else "birth_date_differs"
     return None
 
 
@@ -303,23 +330,25 @@ def _agrees_with_own_id(person: _Identifiers) -> bool:
 
 
 def _score(a: _Identifiers, b: _Identifiers) -> MatchScore:
-    found: set[str] = set()
-    both_ids_valid = a.resident_id.valid and b.resident_id.valid
-    if both_ids_valid:
-        found.add("same_id_number" if a.resident_id.number == b.resident_id.number else "id_number_differs")
-    found.update(code for code in (_name_reason(a.name, b.name), _birth_date_reason(a, b)) if code)
+    # Each group of reasons below comes in the order of WEIGHTS, so `reasons` is in that order.
+    reasons = []
+    a_id, b_id = a.resident_id, b.resident_id
+    same_id_number = a_id.valid and b_id.valid and a_id.number == b_id.number
+    if a_id.valid and b_id.valid:
+        reasons.append("same_id_number" if same_id_number else "id_number_differs")
+    name_reason = _name_reason(a.name, b.name)
+    for code in (name_reason, _birth_date_reason(a, b)):
+        if code:
+            reasons.append(code)
     if a.sex and b.sex:
-        found.add("same_sex" if a.sex == b.sex else "sex_differs")
+        reasons.append("same_sex" if a.sex == b.sex else "sex_differs")
     if a.record.household and a.record.household == b.record.household:
-        found.add("same_household")
+        reasons.append("same_household")
     if a.phone and a.phone == b.phone:
-        found.add("same_phone")
-    reasons = tuple(code for code in WEIGHTS if code in found)
-    total = sum(WEIGHTS[code] for code in reasons)
-    score = round(min(1.0, max(0.0, total)), 6)
-    automatic = ("same_id_number" in found and _agrees_with_own_id(a) and _agrees_with_own_id(b)
-                 and not found.isdisjoint(_NAME_REASONS))
-    return MatchScore(score=score, reasons=reasons, automatic=automatic)
+        reasons.append("same_phone")
+    total = sum(map(WEIGHTS.__getitem__, reasons))
+    automatic = same_id_number and name_reason is not None and _agrees_with_own_id(a) and _agrees_with_own_id(b)
+    return MatchScore(score=round(min(1.0, max(0.0, total)), 6), reasons=tuple(reasons), automatic=automatic)
 
 
 def score_pair(a: PersonRecord, b: PersonRecord, *, today: date | None = None) -> MatchScore:
@@ -329,62 +358,131 @@ def score_pair(a: PersonRecord, b: PersonRecord, *, today: date | None = None) -
 
 # --- candidates -------------------------------------------------------------------------------------------------
 
-def _block_keys(person: _Identifiers) -> list[tuple[str, str]]:
-    record = person.record
+def _block_keys(person: _Identifiers) -> list[str]:
+    birth_date = person.record.birth_date
     keys = []
     if person.resident_id.valid:
-        keys.append(("id_number", person.resident_id.number))
+        keys.append(f"id_number:{person.resident_id.number}")
     if person.name.pinyin:
-        keys.append(("pinyin", person.name.pinyin))
+        keys.append(f"pinyin:{person.name.pinyin}")
     if person.name.characters:
-        keys.append(("characters", person.name.characters))
-    if record.birth_date is not None and person.sex:
-        keys.append(("birth_date_sex", f"{record.birth_date.isoformat()}/{person.sex}"))
+        keys.append(f"characters:{person.name.characters}")
+    if birth_date is not None and person.sex:
+        keys.append(f"birth_date_sex:{birth_date.isoformat()}/{person.sex}")
     if person.phone:
-        keys.append(("phone", person.phone))
+        keys.append(f"phone:{person.phone}")
     return keys
 
 
-def _pairs_sharing_a_block(people: Iterable[_Identifiers], largest_block: int
-                           ) -> Iterable[tuple[_Identifiers, _Identifiers]]:
+def block_keys(record: PersonRecord, *, today: date | None = None) -> list[str]:
+    """The record's block keys as "<kind>:<value>" (kinds id_number, pinyin, characters, birth_date_sex, phone),
+    without its village: `candidate_pairs` compares the records of one village that share one of these."""
+    return _block_keys(_identifiers(record, today))
+
+
+def _villages(people: Iterable[PersonRecord]) -> list[list[PersonRecord]]:
+    """The records of each village, villages in the order they first appear."""
+    villages: dict[str, list[PersonRecord]] = defaultdict(list)
+    for record in people:
+        villages[record.village].append(record)
+    return list(villages.values())
+
+
+def _village_pairs(village: list[PersonRecord], today: date | None, largest_block: int
+                   ) -> Iterator[tuple[_Identifiers, _Identifiers]]:
     """Each pair of records (lower id first) of one village sharing a block key, once; never a record with itself."""
-    blocks: dict[tuple[str, str, str], list[_Identifiers]] = defaultdict(list)
-    for person in people:
-        for kind, value in _block_keys(person):
-            blocks[(person.record.village, kind, value)].append(person)
-    seen: set[tuple[str, str]] = set()
+    persons = [_identifiers(record, today) for record in village]
+    id_ranks = {id: rank for rank, id in enumerate(sorted({record.id for record in village}))}
+    ranks = [id_ranks[record.id] for record in village]
+    blocks: dict[str, int | list[int]] = {}  # key -> the index in `village` of its one record, or of its records
+    for index, person in enumerate(persons):
+        for key in _block_keys(person):
+            members = blocks.setdefault(key, index)
+            if isinstance(members, list):
+                members.append(index)
+            elif members != index:
+                blocks[key] = [members, index]
+    seen: set[int] = set()  # pairs of id ranks, as low * len(id_ranks) + high
     for members in blocks.values():
-        if len(members) < 2 or len(members) > largest_block:
+        if isinstance(members, int) or len(members) > largest_block:
             continue
-        for index, first in enumerate(members):
-            for second in members[index + 1:]:
-                low, high = (first, second) if first.record.id < second.record.id else (second, first)
-                pair = (low.record.id, high.record.id)
-                if pair[0] != pair[1] and pair not in seen:
+        for position, first in enumerate(members):
+            first_rank = ranks[first]
+            for second in members[position + 1:]:
+                second_rank = ranks[second]
+                if first_rank < second_rank:
+                    pair, low, high = first_rank * len(ranks) + second_rank, first, second
+                elif second_rank < first_rank:
+                    pair, low, high = second_rank * len(ranks) + first_rank, second, first
+                else:
+                    continue
+                if pair not in seen:
                     seen.add(pair)
-                    yield low, high
+                    yield persons[low], persons[high]
+
+
+def _village_candidates(village: list[PersonRecord], threshold: float, today: date | None, largest_block: int
+                        ) -> list[Candidate]:
+    candidates = []
+    for low, high in _village_pairs(village, today, largest_block):
+        score = _score(low, high)
+        if score.score >= threshold:
+            candidates.append(Candidate(a=low.record.id, b=high.record.id, score=score))
+    return candidates
+
+
+def _best_first(candidate: Candidate) -> tuple[float, str, str]:
+    return -candidate.score.score, candidate.a, candidate.b
 
 
 def blocked_pairs(people: Iterable[PersonRecord], *, today: date | None = None,
                   largest_block: int = LARGEST_BLOCK) -> list[tuple[str, str]]:
     """The id pairs (a < b) that `candidate_pairs` compares, in the order it compares them."""
-    persons = [_identifiers(record, today) for record in people]
-    return [(low.record.id, high.record.id) for low, high in _pairs_sharing_a_block(persons, largest_block)]
+    return [(low.record.id, high.record.id)
+            for village in _villages(people) for low, high in _village_pairs(village, today, largest_block)]
 
 
 def candidate_pairs(people: Iterable[PersonRecord], *, threshold: float = 0.6, today: date | None = None,
-                    largest_block: int = LARGEST_BLOCK) -> list[Candidate]:
+                    largest_block: int = LARGEST_BLOCK, processes: int = 1) -> list[Candidate]:
     """Pairs of records in the same village scoring at least `threshold`, best first, then by ids.
 
-    Only records sharing a block key (valid ID number, name pinyin, name characters, birth date with sex,
-    phone) are compared; a block of more than `largest_block` records is skipped. A record is never paired
-    with itself (nor with another record carrying the same id).
+    Only records sharing a block key (`block_keys`: valid ID number, name pinyin, name characters, birth date
+    with sex, phone) are compared; a block of more than `largest_block` records is skipped. A record is never
+    paired with itself (nor with another record carrying the same id). With `processes` above 1 the villages
+    are shared out among that many worker processes; the result is the same.
     """
-    persons = [_identifiers(record, today) for record in people]
+    villages = _villages(people)
+    scan = functools.partial(_village_candidates, threshold=threshold, today=today, largest_block=largest_block)
+    if processes > 1 and len(villages) > 1:
+        with multiprocessing.Pool(min(processes, len(villages))) as pool:
+            per_village = pool.map(scan, villages, chunksize=1)
+    else:
+        per_village = map(scan, villages)
+    candidates = [candidate for village_candidates in per_village for candidate in village_candidates]
+    candidates.sort(key=_best_first)
+    return candidates
+
+
+def candidates_for(record: PersonRecord, others: Iterable[PersonRecord], *, threshold: float = 0.6,
+                   today: date | None = None) -> list[Candidate]:
+    """Pairs (a < b) of `record` with each of `others` scoring at least `threshold`, best first, then by ids.
+
+    The incremental check of one new or changed record: `others` are the records of its village sharing one of
+    its `block_keys`, without the keys shared by more than `LARGEST_BLOCK` records with it, so that it finds
+    the pairs with `record` that `candidate_pairs` on the village would. Each id of `others` is scored once,
+    however often it is given; the record's own id is not scored.
+    """
+    person = _identifiers(record, today)
+    scored = {record.id}
     candidates = []
-    for low, high in _pairs_sharing_a_block(persons, largest_block):
+    for other_record in others:
+        if other_record.id in scored:
+            continue
+        scored.add(other_record.id)
+        other = _identifiers(other_record, today)
+        low, high = (person, other) if record.id < other_record.id else (other, person)
         score = _score(low, high)
         if score.score >= threshold:
             candidates.append(Candidate(a=low.record.id, b=high.record.id, score=score))
-    candidates.sort(key=lambda candidate: (-candidate.score.score, candidate.a, candidate.b))
+    candidates.sort(key=_best_first)
     return candidates

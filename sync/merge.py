@@ -13,6 +13,11 @@ The rules (pure functions; the caller supplies state and visits):
   keeps both values and both visits for the village cadre.
 * An edit (`deprecatedID`) takes the place of the version it replaces: replay the record's visits with the edit
   in the original's position, so what the original contributed is replaced, not added to.
+* A merge of two records of one person (or household) folds the duplicate into the record kept: fields the kept
+  record lacks are taken over, a field both hold with different values keeps the kept record's value and is a
+  conflict (with both values and visits) for the village cadre, and the duplicate's events follow it.
+* Decisions (merges, household moves) are replayed with the submissions, at the position in arrival order where
+  they were made (`replay_order`), so a rebuild, or a replay after an edit or an undo, reproduces them.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from sync.visits import LifeEvent, PersonObservation
 
 __all__ = ["FieldValue", "RecordState", "Conflict", "RecordPlan", "VisitRef", "plan_record", "apply_plan",
-           "replay_record", "effective_versions", "SubmissionVersion"]
+           "replay_record", "effective_versions", "SubmissionVersion", "fold_record", "DecisionPoint", "replay_order"]
 
 
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
@@ -74,6 +79,9 @@ class RecordState:
 
     def values(self) -> dict[str, str]:
         return {name: entries[-1].value for name, entries in self.history.items() if entries}
+
+    def values_with_visits(self) -> dict[str, FieldValue]:
+        return {name: entries[-1] for name, entries in self.history.items() if entries}
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +153,31 @@ def apply_plan(state: RecordState | None, plan: RecordPlan, visit: VisitRef) -> 
     return replace(base, version=plan.new_version, history=history, events=events)
 
 
+def fold_record(kept: RecordState, duplicate: RecordState) -> tuple[RecordState, dict[str, FieldValue],
+                                                                    tuple[Conflict, ...]]:
+    """The kept record after taking in a duplicate of it: (record, the values taken over, conflicts).
+
+    The values taken over (fields the kept record lacks) keep the visit that stated them, at the kept record's
+    next version; where both hold a value, the kept record's stays and the difference is a conflict.
+    """
+    version = kept.version + 1
+    taken: dict[str, FieldValue] = {}
+    conflicts: list[Conflict] = []
+    for name, theirs in sorted(duplicate.values_with_visits().items()):
+        ours = kept.current(name)
+        if ours is None:
+            taken[name] = FieldValue(theirs.value, version, theirs.visit)
+        elif ours.value != theirs.value:
+            conflicts.append(Conflict(kept.uuid, name, ours.value, ours.visit, theirs.value, theirs.visit))
+    if not taken and not conflicts and not duplicate.events:
+        return kept, {}, ()
+    history = dict(kept.history)
+    for name, value in taken.items():
+        history[name] = history.get(name, ()) + (value,)
+    return (replace(kept, version=version, history=history, events=kept.events + duplicate.events), taken,
+            tuple(conflicts))
+
+
 def replay_record(entries: Iterable[tuple[PersonObservation, VisitRef]]) -> tuple[RecordState | None,
                                                                                  tuple[Conflict, ...]]:
     """Build a record from all its observations in arrival order (edits already in place): the rebuild path."""
@@ -167,6 +200,26 @@ class SubmissionVersion:
 def effective_versions(versions: Iterable[SubmissionVersion]) -> list[SubmissionVersion]:
     """The versions that count, in arrival order: each edit chain's newest version, at the position of the
     chain's first arrival (so an edit replaces what the original contributed, where the original contributed it)."""
+    return [version for _, version in _positioned_versions(versions)]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionPoint:
+    """A recorded decision's place in the replay: after the submission with id `after`, then by decision id."""
+
+    id: int
+    after: int
+
+
+def replay_order(versions: Iterable[SubmissionVersion], decisions: Iterable[DecisionPoint]
+                 ) -> list[SubmissionVersion | DecisionPoint]:
+    """Effective submission versions and decisions, merged into the one order a replay applies them in."""
+    keyed = [((position, 0, 0), version) for position, version in _positioned_versions(versions)]
+    keyed += [((decision.after, 1, decision.id), decision) for decision in decisions]
+    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def _positioned_versions(versions: Iterable[SubmissionVersion]) -> list[tuple[int, SubmissionVersion]]:
     by_id = {version.instance_id: version for version in versions}
     replaced_by = {version.deprecated_id: version for version in by_id.values() if version.deprecated_id}
 
@@ -189,4 +242,4 @@ def effective_versions(versions: Iterable[SubmissionVersion]) -> list[Submission
         first = root(version)
         position = min(chains.get(first.instance_id, (version.arrival, version))[0], version.arrival, first.arrival)
         chains[first.instance_id] = (position, newest(first))
-    return [newest_version for _, newest_version in sorted(chains.values(), key=lambda item: item[0])]
+    return sorted(chains.values(), key=lambda item: item[0])

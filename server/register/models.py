@@ -1,8 +1,10 @@
-"""Register tables: current records, their field history, life events, visits, conflicts and the merge queue."""
+"""Register tables: current records, their field history, life events, visits, conflicts, the merge queue, the
+recorded decisions (duplicate merges, household moves) and the duplicate review queue."""
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        String, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
@@ -48,7 +50,9 @@ class RegisterFieldValue(db.Model):
     field: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    # The submission that stated the value, or the decision that carried it over (a merge) or set it (a move).
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("register_decision.id"), index=True)
     instance_id: Mapped[str] = mapped_column(String(255))
     visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -102,3 +106,73 @@ class MergeQueueEntry(db.Model):
     enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class SubmissionRecord(db.Model):
+    """Which register uuids a submission names, as written on the phone: what to replay when those records change."""
+
+    __tablename__ = "submission_record"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+DECISION_KINDS = ("merge_people", "merge_households", "move_household")
+
+
+class RegisterDecision(db.Model):
+    """A change to the register made by a person (or the automatic duplicate merge), not by a visit.
+
+    Replayed with the submissions at its position (after the submission with id `after_submission_id`), so a
+    rebuild reproduces it; an undone decision stays in the log and is skipped.
+    """
+
+    __tablename__ = "register_decision"
+    __table_args__ = (CheckConstraint("kind IN ('merge_people', 'merge_households', 'move_household')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject_uuid: Mapped[str] = mapped_column(String(64), index=True)   # merged away, or moved
+    target: Mapped[str] = mapped_column(String(64), index=True)         # the record kept, or the new group's id
+    after_submission_id: Mapped[int] = mapped_column(BigInteger)
+    candidate_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_candidate.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))   # None: the automatic merge
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    undone_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DuplicateCandidate(db.Model):
+    """A pair of people (or households) of one village that may be one: the review queue, with score and reasons."""
+
+    __tablename__ = "duplicate_candidate"
+    __table_args__ = (
+        UniqueConstraint("record_kind", "a_uuid", "b_uuid"),
+        CheckConstraint("record_kind IN ('person', 'household')", name="record_kind"),
+        CheckConstraint("state IN ('open', 'merged', 'distinct')", name="state"),
+        CheckConstraint("a_uuid < b_uuid", name="ordered_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    record_kind: Mapped[str] = mapped_column(String(10))
+    village_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    a_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    b_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    score: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[str] = mapped_column(String(300))    # reason codes, space-separated (sync.identity.REASONS)
+    automatic: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(10), server_default="open")
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PersonMatchKey(db.Model):
+    """A person's duplicate-blocking keys per village (sync.identity.block_keys): the incremental check's index."""
+
+    __tablename__ = "person_match_key"
+    __table_args__ = (Index("ix_person_match_key_village_key", "village_id", "key"),)
+
+    person_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("area.id"))

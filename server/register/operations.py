@@ -1,24 +1,39 @@
-"""Merging queued submissions into the register, and rebuilding it from the raw submissions.
+"""Merging queued submissions into the register, replaying records with the recorded decisions, and rebuilding.
 
 Submissions are merged in arrival order (submission id), one at a time: the merge worker locks the oldest queue
 entry (FOR UPDATE, not SKIP LOCKED: a second worker waits instead of overtaking, which keeps record versions
 deterministic, so a rebuild reproduces the live register exactly). Intake only stores and queues, so Collect gets
-its 201 at once and a crash between acceptance and merge leaves the entry queued. An edit, or an original that
-arrives after its edit, makes the records it touches replay from their submissions with the edit in place.
+its 201 at once and a crash between acceptance and merge leaves the entry queued.
+
+A new submission is merged into the stored records directly. Anything that changes the past is a replay: an edit
+(or an original arriving after its edit), a decision (a duplicate merge, a household moved to another group) and
+the undo of a decision. A replay forgets the records concerned (closed over the decisions that join them) and
+applies, in memory, every submission naming them and every decision in force about them, in one order
+(`sync.merge.replay_order`), then writes the result. `rebuild_register` is the same replay over everything.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from server.register import queries
-from sync.errors import TaizhangError
-from sync.merge import SubmissionVersion, VisitRef, apply_plan, effective_versions, plan_record
+from sync.access import may_decide_register
+from sync.errors import DecisionNotPossible, Forbidden, RecordNotFound, TaizhangError
+from sync.identity import PersonRecord, block_keys, candidate_pairs, candidates_for
+from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, SubmissionVersion, VisitRef, apply_plan,
+                        fold_record, plan_record, replay_order)
 from sync.visits import PersonObservation, Visit, read_visit
 
-__all__ = ["MergeOutcome", "merge_next", "note_merge_failure", "rebuild_register"]
+__all__ = ["MergeOutcome", "merge_next", "note_merge_failure", "rebuild_register", "merge_duplicates",
+           "mark_distinct", "undo_decision", "move_household", "scan_duplicates", "REGISTER_FORMS"]
 
 REGISTER_FORMS = {"household_visit", "followup"}
+# Field values that name a household: they follow a household merge.
+_HOUSEHOLD_REFERENCES = ("household", "split_from")
+# Person fields duplicate detection reads: a change to one of them re-checks the person.
+_IDENTITY_FIELDS = {"name", "sex", "birth_date", "id_number", "phone", "household", "status"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +43,9 @@ class MergeOutcome:
     replayed_records: int = 0
 
 
-def merge_next() -> MergeOutcome | None:
+# ---- the merge worker ----------------------------------------------------------------------------------------
+
+def merge_next(*, now: dt.datetime | None = None) -> MergeOutcome | None:
     """Merge the oldest queued submission (the caller commits); None when the queue is empty."""
     claimed = queries.claim_next()
     if claimed is None:
@@ -37,12 +54,18 @@ def merge_next() -> MergeOutcome | None:
     visit = _register_visit(xml)
     outcome = MergeOutcome(submission_id, applied=False)
     if visit is not None:
-        superseded = queries.is_superseded(visit.instance_id)
-        if deprecated_id or superseded:
-            outcome = MergeOutcome(submission_id, applied=True, replayed_records=_replay_chain(submission_id, visit))
+        if deprecated_id or queries.is_superseded(visit.instance_id):
+            replayed = _replay_records(_raw_uuids(visit) | _chain_uuids(submission_id),
+                                       extra_submissions=queries.chain_ids(submission_id))
+            outcome = MergeOutcome(submission_id, applied=True, replayed_records=len(replayed))
+            changed = {uuid for kind, uuid in replayed if kind == "person"}
         else:
-            _apply(submission_id, visit, area_id, only=None)
+            store = _DatabaseStore()
+            _apply_visit(store, submission_id, visit, area_id, _StoredAliases(_named_uuids(visit)), only=None)
+            store.flush()
             outcome = MergeOutcome(submission_id, applied=True)
+            changed = store.identity_changed
+        _check_duplicates(changed, after=submission_id, now=now or _now())
     queries.dequeue(submission_id)
     return outcome
 
@@ -54,10 +77,225 @@ def note_merge_failure(error: BaseException) -> int | None:
 
 
 def rebuild_register() -> int:
-    """Forget the derived register and merge every effective submission again, in arrival order."""
+    """Forget the derived register and replay every effective submission and every decision in force."""
     queries.forget_everything()
-    return _replay(queries.submission_rows(), only=None)
+    store = _MemoryStore()
+    applied = _replay(store, queries.submission_rows(), queries.decisions_in_force(), only=None)
+    store.flush()
+    _index_villages(None)
+    return applied
 
+
+# ---- decisions by people -----------------------------------------------------------------------------------------
+
+def merge_duplicates(principal, kept_uuid: str, merged_uuid: str, *, candidate_id: int | None = None,
+                     now: dt.datetime | None = None) -> int:
+    """Merge one person's duplicate record into the record kept; returns the decision's id (undo with it)."""
+    if kept_uuid == merged_uuid:
+        raise DecisionNotPossible("a record cannot be merged into itself")
+    villages = {_person_village(kept_uuid), _person_village(merged_uuid)}
+    if len(villages) != 1:
+        raise DecisionNotPossible("the two people live in different villages")
+    _authorise(principal, *(path for _, path in villages))
+    return _decide("merge_people", merged_uuid, kept_uuid, by=principal.id, candidate_id=candidate_id,
+                   now=now or _now())
+
+
+def move_household(principal, household_uuid: str, group_id: int, *, now: dt.datetime | None = None) -> int:
+    """Move a household to another group (of the same town or not, within the deciding person's area)."""
+    area = queries.household_area(household_uuid)
+    if area is None:
+        raise RecordNotFound(household_uuid)
+    new_group = queries.area_path(group_id)
+    if new_group is None or new_group[0] != "group":
+        raise RecordNotFound(f"group {group_id}")
+    if area[0] == group_id:
+        raise DecisionNotPossible("the household is in that group already")
+    _authorise(principal, area[2], new_group[1])
+    return _decide("move_household", household_uuid, str(group_id), by=principal.id, now=now or _now())
+
+
+def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = None) -> None:
+    """Record that a candidate pair is two different people; the pair is not proposed again."""
+    candidate = _open_candidate(principal, candidate_id)
+    candidate.state, candidate.decided_by, candidate.decided_at = "distinct", principal.id, now or _now()
+
+
+def merge_candidate(principal, candidate_id: int, kept_uuid: str, *, now: dt.datetime | None = None) -> int:
+    """Merge a reviewed candidate pair, keeping the record `kept_uuid` (one of the two)."""
+    candidate = _open_candidate(principal, candidate_id)
+    pair = {candidate.a_uuid, candidate.b_uuid}
+    if kept_uuid not in pair:
+        raise DecisionNotPossible("the record kept must be one of the pair")
+    (merged_uuid,) = pair - {kept_uuid}
+    now = now or _now()
+    decision_id = merge_duplicates(principal, kept_uuid, merged_uuid, candidate_id=candidate_id, now=now)
+    candidate.state, candidate.decided_by, candidate.decided_at = "merged", principal.id, now
+    return decision_id
+
+
+def undo_decision(principal, decision_id: int, *, now: dt.datetime | None = None) -> None:
+    """Undo a decision exactly: the records concerned are replayed as if it had never been made (it stays in the
+    log, marked undone); a candidate it decided is open again."""
+    decision = queries.decision(decision_id)
+    if decision is None:
+        raise RecordNotFound(f"decision {decision_id}")
+    if decision.undone_at is not None:
+        raise DecisionNotPossible("this decision was undone already")
+    _authorise(principal, *_decision_area_paths(decision))
+    decision.undone_by, decision.undone_at = principal.id, now or _now()
+    if decision.candidate_id is not None:
+        queries.reopen_candidate(decision.candidate_id)
+    replayed = _replay_records(_decision_records(decision.kind, decision.subject_uuid, decision.target))
+    _index_people({uuid for kind, uuid in replayed if kind == "person"})
+
+
+def _decide(kind: str, subject: str, target: str, *, by: int | None, now: dt.datetime,
+            candidate_id: int | None = None, after: int | None = None) -> int:
+    decision = queries.add_decision(
+        kind=kind, subject_uuid=subject, target=target, candidate_id=candidate_id, decided_by=by, decided_at=now,
+        after_submission_id=queries.last_merged_submission_id() if after is None else after)
+    replayed = _replay_records(_decision_records(kind, subject, target))
+    _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
+    return decision.id
+
+
+def _decision_records(kind: str, subject: str, target: str) -> set[str]:
+    return {subject} if kind == "move_household" else {subject, target}
+
+
+def _authorise(principal, *area_paths: str) -> None:
+    if not may_decide_register(principal.role, principal.area_path, *area_paths):
+        raise Forbidden("only the village cadre or the town office of these records may change them")
+
+
+def _person_village(person_uuid: str) -> tuple[int, str]:
+    """(village id, village path) of a person in the register."""
+    household_uuid = queries.household_of(person_uuid)
+    area = queries.household_area(household_uuid) if household_uuid else None
+    if area is None:
+        raise RecordNotFound(person_uuid)
+    return area[1], area[2].rsplit("/", 2)[0] + "/"
+
+
+def _decision_area_paths(decision) -> list[str]:
+    if decision.kind == "move_household":
+        return [path for path in (_group_path_of(decision.subject_uuid), _area_path(int(decision.target))) if path]
+    paths = []
+    for uuid in (decision.subject_uuid, decision.target):
+        household = uuid if decision.kind == "merge_households" else queries.household_of(uuid)
+        area = queries.household_area(household) if household else None
+        if area is not None:
+            paths.append(area[2].rsplit("/", 2)[0] + "/")
+    return paths
+
+
+def _group_path_of(household_uuid: str) -> str | None:
+    area = queries.household_area(household_uuid)
+    return area[2] if area else None
+
+
+def _area_path(area_id: int) -> str | None:
+    area = queries.area_path(area_id)
+    return area[1] if area else None
+
+
+def _open_candidate(principal, candidate_id: int):
+    candidate = queries.candidate(candidate_id)
+    if candidate is None:
+        raise RecordNotFound(f"candidate {candidate_id}")
+    if candidate.state != "open":
+        raise DecisionNotPossible(f"candidate {candidate_id} was decided already")
+    village = queries.area_path(candidate.village_id)
+    _authorise(principal, village[1])
+    return candidate
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# ---- duplicate detection ---------------------------------------------------------------------------------------
+
+def _person_records(rows) -> list[tuple[PersonRecord, int]]:
+    return [(PersonRecord(id=row.uuid, village=str(row.village_id), household=row.household_uuid, name=row.name or "",
+                          sex=row.sex, birth_date=_date(row.birth_date), id_number=row.id_number, phone=row.phone),
+             row.village_id) for row in rows]
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _index_people(uuids: set[str]) -> dict[str, tuple[PersonRecord, int]]:
+    """Refresh these people's match keys; returns the ones still in the register (merged-away ones drop out)."""
+    found = {record.id: (record, village) for record, village in _person_records(queries.identity_rows(uuids))}
+    for uuid in uuids:
+        record, village = found.get(uuid, (None, None))
+        queries.set_match_keys(uuid, village, block_keys(record) if record else [])
+    return found
+
+
+def _index_villages(villages: list[int] | None) -> None:
+    rows = []
+    for village in (villages if villages is not None else queries.villages_with_people()):
+        for record, village_id in _person_records(queries.identity_rows(village_id=village)):
+            rows += [dict(person_uuid=record.id, key=key, village_id=village_id)
+                     for key in dict.fromkeys(block_keys(record))]
+    queries.replace_match_keys(rows, villages)
+
+
+def _check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
+    """The incremental check: compare each changed person with the people of their village sharing a block key.
+    An automatic pair is merged at once (the changed record into the one already there); others are queued."""
+    found = _index_people(uuids)
+    for uuid, (record, village) in sorted(found.items()):
+        if not queries.person_exists(uuid):
+            continue  # merged away by an earlier automatic merge in this loop
+        others = queries.people_sharing_keys(village, block_keys(record), exclude=uuid)
+        for candidate in candidates_for(record, [other for other, _ in _person_records(queries.identity_rows(others))]):
+            if _queue_candidate(candidate, village, now) and queries.person_exists(uuid):
+                kept = candidate.b if candidate.a == uuid else candidate.a
+                row = queries.candidate_for_pair("person", candidate.a, candidate.b)
+                row.state, row.decided_at = "merged", now
+                _decide("merge_people", uuid, kept, by=None, candidate_id=row.id, now=now, after=after)
+
+
+def _queue_candidate(candidate, village: int, now: dt.datetime) -> bool:
+    """Record or refresh a candidate pair; True when it is to be merged automatically now."""
+    row = queries.candidate_for_pair("person", candidate.a, candidate.b)
+    score = candidate.score
+    if row is None:
+        row = queries.add_candidate(record_kind="person", village_id=village, a_uuid=candidate.a, b_uuid=candidate.b,
+                                    score=score.score, reasons=" ".join(score.reasons), automatic=score.automatic,
+                                    state="open", found_at=now)
+    elif row.state == "open":
+        row.score, row.reasons, row.automatic = score.score, " ".join(score.reasons), score.automatic
+    return row.state == "open" and score.automatic and not queries.decided_against(row.id)
+
+
+def scan_duplicates(*, village_ids: list[int] | None = None, now: dt.datetime | None = None) -> tuple[int, int]:
+    """The full scan: candidate pairs of every village (or those given), queued or merged automatically;
+    returns (candidates found, automatic merges made)."""
+    now = now or _now()
+    found = merged = 0
+    for village in (village_ids if village_ids is not None else queries.villages_with_people()):
+        records = [record for record, _ in _person_records(queries.identity_rows(village_id=village))]
+        for candidate in candidate_pairs(records):
+            found += 1
+            if _queue_candidate(candidate, village, now) and queries.person_exists(candidate.a) \
+                    and queries.person_exists(candidate.b):
+                row = queries.candidate_for_pair("person", candidate.a, candidate.b)
+                row.state, row.decided_at = "merged", now
+                _decide("merge_people", candidate.b, candidate.a, by=None, candidate_id=row.id, now=now)
+                merged += 1
+    return found, merged
+
+
+# ---- applying visits and decisions -------------------------------------------------------------------------------
 
 def _register_visit(xml: bytes) -> Visit | None:
     try:
@@ -67,68 +305,275 @@ def _register_visit(xml: bytes) -> Visit | None:
     return visit if visit.form_id in REGISTER_FORMS else None
 
 
-def _uuids(visit: Visit) -> set[str]:
+def _raw_uuids(visit: Visit) -> set[str]:
+    """The register uuids a visit names, as the phone wrote them."""
     found = {observation.person_uuid for observation in visit.people}
     if visit.household is not None:
         found.add(visit.household.household_uuid)
     return found
 
 
-def _replay_chain(submission_id: int, visit: Visit) -> int:
-    """Replay every record this submission's chain touches, from all submissions touching those records."""
-    uuids = _uuids(visit)
+def _named_uuids(visit: Visit) -> set[str]:
+    """Every uuid a visit names: its records and the households its field values point to."""
+    return _raw_uuids(visit) | {value for observation in visit.people for name, value in observation.fields.items()
+                                if name in _HOUSEHOLD_REFERENCES} | (
+        {visit.household.fields["split_from"]} if visit.household and "split_from" in visit.household.fields else set())
+
+
+def _chain_uuids(submission_id: int) -> set[str]:
+    uuids: set[str] = set()
     for row in queries.submission_rows(queries.chain_ids(submission_id)):
         chained = _register_visit(row[1])
         if chained is not None:
-            uuids |= _uuids(chained)
-    ids = queries.submissions_touching(uuids) | queries.chain_ids(submission_id)
-    queries.forget_records(uuids, ids)
-    _replay(queries.submission_rows(ids), only=uuids)
-    return len(uuids)
+            uuids |= _raw_uuids(chained)
+    return uuids
 
 
-def _replay(rows, *, only: set[str] | None) -> int:
-    by_arrival = {row[0]: row for row in rows}
+class _StoredAliases:
+    """Merged-away uuids resolved through the decisions in force (the live merge: every decision is in the past);
+    the uuids a visit names are looked up in one query."""
+
+    def __init__(self, uuids: set[str]) -> None:
+        self.merged_into = queries.merged_into(uuids)
+
+    def resolve(self, uuid: str) -> str:
+        seen = set()
+        while uuid not in seen and (step := self.merged_into.get(uuid)) is not None:
+            seen.add(uuid)
+            self.merged_into.update(queries.merged_into({step}))
+            uuid = step
+        return uuid
+
+
+class _ReplayAliases:
+    """Merged-away uuids resolved through the decisions replayed so far."""
+
+    def __init__(self) -> None:
+        self.merged_into: dict[str, str] = {}
+
+    def resolve(self, uuid: str) -> str:
+        seen = set()
+        while uuid in self.merged_into and uuid not in seen:
+            seen.add(uuid)
+            uuid = self.merged_into[uuid]
+        return uuid
+
+
+def _apply_visit(store, submission_id: int, visit: Visit, area_id: int | None, aliases, *,
+                 only: set[str] | None) -> None:
+    """Merge one visit's observations (restricted to `only` records when replaying part of the register)."""
+    ref = VisitRef(visit.instance_id, visit.visited_at)
+    household = visit.household
+    household_uuid = aliases.resolve(household.household_uuid) if household else None
+    if household is not None and household.fields and (only is None or household_uuid in only):
+        fields = _resolved(household.fields, aliases)
+        if area_id is not None:
+            fields.setdefault("group", str(area_id))  # a new household is in its collector's group
+        observation = PersonObservation(household_uuid, household.base_version, fields)
+        _merge_record(store, "household", observation, ref, submission_id=submission_id,
+                      redirected=household_uuid != household.household_uuid)
+    person_uuid = None
+    for observation in visit.people:
+        uuid = aliases.resolve(observation.person_uuid)
+        person_uuid = person_uuid or uuid
+        if only is None or uuid in only:
+            _merge_record(store, "person", replace(observation, person_uuid=uuid,
+                                                   fields=_resolved(observation.fields, aliases)),
+                          ref, submission_id=submission_id, redirected=uuid != observation.person_uuid)
+    store.add_visit(submission_id, _raw_uuids(visit), queries.visit_row(
+        submission_id, form=visit.form_id, household_uuid=household_uuid,
+        person_uuid=person_uuid if visit.followup is not None else None, visited_at=visit.visited_at,
+        visit_date=visit.visit_date, outcome=visit.outcome, completed=visit.completed))
+
+
+def _resolved(fields, aliases) -> dict[str, str]:
+    return {name: aliases.resolve(value) if name in _HOUSEHOLD_REFERENCES else value for name, value in fields.items()}
+
+
+def _merge_record(store, kind: str, observation: PersonObservation, ref: VisitRef, *, submission_id: int | None = None,
+                  decision_id: int | None = None, redirected: bool = False) -> None:
+    state = store.state(kind, observation.person_uuid)
+    if redirected and observation.base_version is not None and state is not None:
+        # The phone saw the duplicate, merged away since: it counts as having seen the kept record as it stands.
+        observation = replace(observation, base_version=state.version)
+    plan = plan_record(state, observation, ref)
+    if plan.changes_anything:
+        store.save(kind, plan, apply_plan(state, plan, ref), ref, submission_id=submission_id,
+                   decision_id=decision_id)
+
+
+def _apply_decision(store, decision, aliases: _ReplayAliases, *, only: set[str] | None) -> None:
+    ref = VisitRef(f"decision:{decision.id}", _aware(decision.decided_at))
+    if decision.kind == "move_household":
+        uuid = aliases.resolve(decision.subject_uuid)
+        state = store.state("household", uuid)
+        if state is not None and (only is None or uuid in only):
+            _merge_record(store, "household", PersonObservation(uuid, state.version, {"group": decision.target}), ref,
+                          decision_id=decision.id)
+        return
+    kind = "person" if decision.kind == "merge_people" else "household"
+    kept, merged = aliases.resolve(decision.target), aliases.resolve(decision.subject_uuid)
+    if kept == merged or store.state(kind, kept) is None or store.state(kind, merged) is None:
+        return
+    store.fold(kind, kept, merged, decision.id)
+    aliases.merged_into[merged] = kept
+    if kind == "household":
+        for person_uuid in store.members(merged):
+            state = store.state("person", person_uuid)
+            _merge_record(store, "person", PersonObservation(person_uuid, state.version, {"household": kept}), ref,
+                          decision_id=decision.id)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+
+
+# ---- replays -----------------------------------------------------------------------------------------------------
+
+def _closure(uuids: set[str]) -> tuple[set[str], list]:
+    """The records to replay with these (joined to them by decisions, in force or undone) and those decisions."""
+    records, decisions, pending = set(uuids), {}, set(uuids)
+    while pending:
+        found = set()
+        for decision in queries.decisions_naming(pending):
+            decisions[decision.id] = decision
+            found |= {decision.subject_uuid} | ({decision.target} if decision.kind != "move_household" else set())
+            if decision.kind == "merge_households":
+                found |= queries.people_ever_in({decision.subject_uuid, decision.target})
+        pending = found - records
+        records |= found
+    return records, [decision for decision in decisions.values() if decision.undone_at is None]
+
+
+def _replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) -> set[tuple[str, str]]:
+    """Forget these records (and those joined to them by decisions) and replay them; returns (kind, uuid) of the
+    records now in the register among them."""
+    records, decisions = _closure(uuids)
+    submission_ids = queries.submissions_touching(records) | set(extra_submissions)
+    queries.forget_records(records, submission_ids)
+    store = _MemoryStore()
+    _replay(store, queries.submission_rows(submission_ids), decisions, only=records)
+    store.flush()
+    return store.record_keys()
+
+
+def _replay(store, rows, decisions, *, only: set[str] | None) -> int:
+    by_instance = {row[2]: row for row in rows}
     versions = [SubmissionVersion(instance_id, deprecated_id, arrival=row_id)
                 for row_id, _xml, instance_id, deprecated_id, _area in rows]
-    instance_to_id = {row[2]: row[0] for row in rows}
+    by_decision = {decision.id: decision for decision in decisions}
+    points = [DecisionPoint(decision.id, decision.after_submission_id) for decision in decisions]
+    aliases = _ReplayAliases()
     applied = 0
-    for version in effective_versions(versions):
-        row_id, xml, _instance_id, _deprecated, area_id = by_arrival[instance_to_id[version.instance_id]]
+    for item in replay_order(versions, points):
+        if isinstance(item, DecisionPoint):
+            _apply_decision(store, by_decision[item.id], aliases, only=only)
+            continue
+        row_id, xml, _instance_id, _deprecated, area_id = by_instance[item.instance_id]
         visit = _register_visit(xml)
         if visit is not None:
-            _apply(row_id, visit, area_id, only=only)
+            _apply_visit(store, row_id, visit, area_id, aliases, only=only)
             applied += 1
     return applied
 
 
-def _apply(submission_id: int, visit: Visit, area_id: int | None, *, only: set[str] | None) -> None:
-    """Merge one visit's observations (restricted to `only` records when replaying)."""
-    ref = VisitRef(visit.instance_id, visit.visited_at)
-    household = visit.household
-    if household is not None and household.fields and (only is None or household.household_uuid in only):
-        observation = PersonObservation(household.household_uuid, household.base_version, household.fields)
-        _merge_record("household", observation, submission_id, ref, group_id=area_id)
-    for observation in visit.people:
-        if only is None or observation.person_uuid in only:
-            _merge_record("person", observation, submission_id, ref)
-    person_uuid = visit.people[0].person_uuid if visit.followup is not None and visit.people else None
-    queries.add_visit(submission_id, form=visit.form_id,
-                      household_uuid=household.household_uuid if household else None, person_uuid=person_uuid,
-                      visited_at=visit.visited_at, visit_date=visit.visit_date, outcome=visit.outcome,
-                      completed=visit.completed)
+# ---- where merged records go -------------------------------------------------------------------------------------
+
+class _DatabaseStore:
+    """Records read from and written to the database one by one: the live merge of a new submission."""
+
+    def __init__(self) -> None:
+        self.field_values: list[dict] = []
+        self.events: list[dict] = []
+        self.conflicts: list[dict] = []
+        self.visits: list[dict] = []
+        self.submission_records: list[dict] = []
+        self.identity_changed: set[str] = set()
+
+    def state(self, kind: str, uuid: str) -> RecordState | None:
+        return queries.record_state(kind, uuid)
+
+    def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
+             decision_id: int | None) -> None:
+        self.field_values += [queries.field_value_row(kind, plan.uuid, name, FieldValue(value, plan.new_version, ref),
+                                                      submission_id=submission_id, decision_id=decision_id)
+                              for name, value in plan.updates.items()]
+        queries.save_record(kind, plan.uuid, after.values(), after.version)
+        if plan.event is not None and kind == "person":
+            self.events.append(queries.event_row(plan.uuid, plan.event, submission_id))
+        self.conflicts += [queries.conflict_row(conflict) for conflict in plan.conflicts]
+        if kind == "person" and (plan.create or _IDENTITY_FIELDS & set(plan.updates)):
+            self.identity_changed.add(plan.uuid)
+
+    def add_visit(self, submission_id: int, uuids: set[str], visit: dict) -> None:
+        self.visits.append(visit)
+        self.submission_records += [dict(submission_id=submission_id, record_uuid=uuid) for uuid in sorted(uuids)]
+
+    def flush(self) -> None:
+        queries.add_field_values(self.field_values)
+        queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits,
+                         submission_records=self.submission_records)
 
 
-def _merge_record(kind: str, observation: PersonObservation, submission_id: int, ref: VisitRef, *,
-                  group_id: int | None = None) -> None:
-    state = queries.record_state(kind, observation.person_uuid)
-    plan = plan_record(state, observation, ref)
-    if not plan.changes_anything:
-        return
-    after = apply_plan(state, plan, ref)
-    queries.add_field_values(kind, plan.uuid, dict(plan.updates), plan.new_version, submission_id, ref)
-    queries.save_record(kind, plan.uuid, after.values(), after.version, group_id=group_id)
-    if plan.event is not None and kind == "person":
-        queries.add_event(plan.uuid, plan.event, submission_id)
-    for conflict in plan.conflicts:
-        queries.add_conflict(conflict)
+class _MemoryStore:
+    """Records replayed from nothing, in memory, written in bulk at the end: replays and the rebuild."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], RecordState] = {}
+        self.removed: set[tuple[str, str]] = set()
+        self.field_values: list[dict] = []
+        self.events: list[dict] = []       # person_uuid is re-pointed when a person is merged
+        self.conflicts: list[dict] = []
+        self.visits: list[dict] = []
+        self.submission_records: list[dict] = []
+
+    def state(self, kind: str, uuid: str) -> RecordState | None:
+        return self.records.get((kind, uuid))
+
+    def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
+             decision_id: int | None) -> None:
+        self.records[(kind, plan.uuid)] = after
+        self.field_values += [queries.field_value_row(kind, plan.uuid, name, FieldValue(value, plan.new_version, ref),
+                                                      submission_id=submission_id, decision_id=decision_id)
+                              for name, value in plan.updates.items()]
+        if plan.event is not None and kind == "person":
+            self.events.append(queries.event_row(plan.uuid, plan.event, submission_id))
+        self.conflicts += [queries.conflict_row(conflict) for conflict in plan.conflicts]
+
+    def fold(self, kind: str, kept: str, merged: str, decision_id: int) -> None:
+        after, taken, conflicts = fold_record(self.records[(kind, kept)], self.records[(kind, merged)])
+        self.records[(kind, kept)] = after
+        del self.records[(kind, merged)]
+        self.removed.add((kind, merged))
+        self.field_values += [queries.field_value_row(kind, kept, name, value, submission_id=None,
+                                                      decision_id=decision_id) for name, value in taken.items()]
+        self.conflicts += [queries.conflict_row(conflict) for conflict in conflicts]
+        for row in self.conflicts:
+            if row["record_uuid"] == merged:
+                row["record_uuid"] = kept
+        for row in self.events if kind == "person" else ():
+            if row["person_uuid"] == merged:
+                row["person_uuid"] = kept
+        column = "person_uuid" if kind == "person" else "household_uuid"
+        for row in self.visits:
+            if row[column] == merged:
+                row[column] = kept
+
+    def members(self, household_uuid: str) -> list[str]:
+        return sorted(uuid for (kind, uuid), state in self.records.items()
+                      if kind == "person" and state.values().get("household") == household_uuid)
+
+    def add_visit(self, submission_id: int, uuids: set[str], visit: dict) -> None:
+        self.visits.append(visit)
+        self.submission_records += [dict(submission_id=submission_id, record_uuid=uuid) for uuid in sorted(uuids)]
+
+    def record_keys(self) -> set[tuple[str, str]]:
+        return set(self.records) | self.removed
+
+    def flush(self) -> None:
+        for kind in ("household", "person"):
+            queries.add_records(kind, [(uuid, state.values(), state.version)
+                                       for (record_kind, uuid), state in self.records.items() if record_kind == kind])
+        queries.add_field_values(self.field_values)
+        queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits,
+                         submission_records=self.submission_records)
