@@ -273,14 +273,18 @@ def register_scan(village_name: str | None):
 @click.option("--area", "area_name", help="only candidates in this area (default: all)")
 @with_appcontext
 def register_duplicates(area_name: str | None):
-    """The review queue: open candidate pairs, best first (ids, score and reasons; names are on the review page)."""
+    """The review queue: open candidate pairs of people and households, best first (ids, score and reasons;
+    names are on the review page)."""
     from server.areas.operations import find_area
     from server.register.queries import open_candidates
+    from sync.households import HOUSEHOLD_REASONS
     from sync.identity import REASONS
 
     for candidate in open_candidates(find_area(area_name).path if area_name else None):
-        reasons = "; ".join(REASONS[code][1] for code in candidate.reasons.split())
-        click.echo(f"{candidate.id:6} {candidate.score:.2f} {candidate.a_uuid} {candidate.b_uuid}  {reasons}")
+        explained = REASONS if candidate.record_kind == "person" else HOUSEHOLD_REASONS
+        reasons = "; ".join(explained[code][1] for code in candidate.reasons.split())
+        click.echo(f"{candidate.id:6} {candidate.record_kind:9} {candidate.score:.2f} {candidate.a_uuid} "
+                   f"{candidate.b_uuid}  {reasons}")
 
 
 @register.command("merge-pair")

@@ -21,13 +21,15 @@ from dataclasses import dataclass, replace
 from server.register import queries
 from sync.access import may_decide_register
 from sync.errors import DecisionNotPossible, Forbidden, RecordNotFound, TaizhangError
-from sync.identity import PersonRecord, block_keys, candidate_pairs, candidates_for
+from sync.households import HOUSEHOLD_THRESHOLD, HouseholdRecord, score_households
+from sync.identity import Candidate, PersonRecord, block_keys, candidate_pairs, candidates_for
 from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, SubmissionVersion, VisitRef, apply_plan,
                         fold_record, plan_record, replay_order)
 from sync.visits import PersonObservation, Visit, read_visit
 
 __all__ = ["MergeOutcome", "merge_next", "note_merge_failure", "rebuild_register", "merge_duplicates",
-           "mark_distinct", "undo_decision", "move_household", "scan_duplicates", "REGISTER_FORMS"]
+           "merge_households", "merge_candidate", "mark_distinct", "undo_decision", "move_household", "scan_duplicates",
+           "REGISTER_FORMS"]
 
 REGISTER_FORMS = {"household_visit", "followup"}
 # Field values that name a household: they follow a household merge.
@@ -65,6 +67,7 @@ def merge_next(*, now: dt.datetime | None = None) -> MergeOutcome | None:
             store.flush()
             outcome = MergeOutcome(submission_id, applied=True)
             changed = store.identity_changed
+            _check_households(store.created_households, now=now or _now())
         _check_duplicates(changed, after=submission_id, now=now or _now())
     queries.dequeue(submission_id)
     return outcome
@@ -101,6 +104,21 @@ def merge_duplicates(principal, kept_uuid: str, merged_uuid: str, *, candidate_i
                    now=now or _now())
 
 
+def merge_households(principal, kept_uuid: str, merged_uuid: str, *, candidate_id: int | None = None,
+                     now: dt.datetime | None = None) -> int:
+    """Merge a household's duplicate record into the one kept: its members move to the household kept."""
+    if kept_uuid == merged_uuid:
+        raise DecisionNotPossible("a record cannot be merged into itself")
+    areas = [queries.household_area(uuid) for uuid in (kept_uuid, merged_uuid)]
+    if None in areas:
+        raise RecordNotFound(kept_uuid if areas[0] is None else merged_uuid)
+    if areas[0][1] != areas[1][1]:
+        raise DecisionNotPossible("the two households are in different villages")
+    _authorise(principal, areas[0][2], areas[1][2])
+    return _decide("merge_households", merged_uuid, kept_uuid, by=principal.id, candidate_id=candidate_id,
+                   now=now or _now())
+
+
 def move_household(principal, household_uuid: str, group_id: int, *, now: dt.datetime | None = None) -> int:
     """Move a household to another group (of the same town or not, within the deciding person's area)."""
     area = queries.household_area(household_uuid)
@@ -129,7 +147,8 @@ def merge_candidate(principal, candidate_id: int, kept_uuid: str, *, now: dt.dat
         raise DecisionNotPossible("the record kept must be one of the pair")
     (merged_uuid,) = pair - {kept_uuid}
     now = now or _now()
-    decision_id = merge_duplicates(principal, kept_uuid, merged_uuid, candidate_id=candidate_id, now=now)
+    merge = merge_duplicates if candidate.record_kind == "person" else merge_households
+    decision_id = merge(principal, kept_uuid, merged_uuid, candidate_id=candidate_id, now=now)
     candidate.state, candidate.decided_by, candidate.decided_at = "merged", principal.id, now
     return decision_id
 
@@ -152,11 +171,15 @@ def undo_decision(principal, decision_id: int, *, now: dt.datetime | None = None
 
 def _decide(kind: str, subject: str, target: str, *, by: int | None, now: dt.datetime,
             candidate_id: int | None = None, after: int | None = None) -> int:
+    households = ({queries.household_of(subject), queries.household_of(target)} - {None}
+                  if kind == "merge_people" else set())
     decision = queries.add_decision(
         kind=kind, subject_uuid=subject, target=target, candidate_id=candidate_id, decided_by=by, decided_at=now,
         after_submission_id=queries.last_merged_submission_id() if after is None else after)
     replayed = _replay_records(_decision_records(kind, subject, target))
     _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
+    if len(households) == 2:
+        _queue_household_pair(*households, share_a_person=True, now=now)
     return decision.id
 
 
@@ -264,17 +287,36 @@ def _check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
                 _decide("merge_people", uuid, kept, by=None, candidate_id=row.id, now=now, after=after)
 
 
-def _queue_candidate(candidate, village: int, now: dt.datetime) -> bool:
+def _queue_candidate(candidate, village: int, now: dt.datetime, kind: str = "person") -> bool:
     """Record or refresh a candidate pair; True when it is to be merged automatically now."""
-    row = queries.candidate_for_pair("person", candidate.a, candidate.b)
+    row = queries.candidate_for_pair(kind, candidate.a, candidate.b)
     score = candidate.score
     if row is None:
-        row = queries.add_candidate(record_kind="person", village_id=village, a_uuid=candidate.a, b_uuid=candidate.b,
+        row = queries.add_candidate(record_kind=kind, village_id=village, a_uuid=candidate.a, b_uuid=candidate.b,
                                     score=score.score, reasons=" ".join(score.reasons), automatic=score.automatic,
                                     state="open", found_at=now)
     elif row.state == "open":
         row.score, row.reasons, row.automatic = score.score, " ".join(score.reasons), score.automatic
     return row.state == "open" and score.automatic and not queries.decided_against(row.id)
+
+
+def _check_households(created: set[str], *, now: dt.datetime) -> None:
+    """A new household with the number of another household of its group is queued for review with it."""
+    for uuid in sorted(created):
+        for other in queries.households_numbered_alike(uuid):
+            _queue_household_pair(uuid, other, share_a_person=False, now=now)
+
+
+def _queue_household_pair(first: str, second: str, *, share_a_person: bool, now: dt.datetime) -> None:
+    records = {row.uuid: row for row in queries.household_rows({first, second})}
+    if len(records) != 2 or len({row.village_id for row in records.values()}) != 1:
+        return
+    a, b = sorted(records)
+    score = score_households(*(HouseholdRecord(uuid, records[uuid].group_id, records[uuid].household_no,
+                                               records[uuid].address) for uuid in (a, b)),
+                             share_a_person=share_a_person)
+    if score.score >= HOUSEHOLD_THRESHOLD:
+        _queue_candidate(Candidate(a, b, score), records[a].village_id, now, kind="household")
 
 
 def scan_duplicates(*, village_ids: list[int] | None = None, now: dt.datetime | None = None) -> tuple[int, int]:
@@ -489,6 +531,7 @@ class _DatabaseStore:
         self.visits: list[dict] = []
         self.submission_records: list[dict] = []
         self.identity_changed: set[str] = set()
+        self.created_households: set[str] = set()
 
     def state(self, kind: str, uuid: str) -> RecordState | None:
         return queries.record_state(kind, uuid)
@@ -504,6 +547,8 @@ class _DatabaseStore:
         self.conflicts += [queries.conflict_row(conflict) for conflict in plan.conflicts]
         if kind == "person" and (plan.create or _IDENTITY_FIELDS & set(plan.updates)):
             self.identity_changed.add(plan.uuid)
+        if kind == "household" and plan.create:
+            self.created_households.add(plan.uuid)
 
     def add_visit(self, submission_id: int, uuids: set[str], visit: dict) -> None:
         self.visits.append(visit)

@@ -297,6 +297,22 @@ def area_path(area_id: int) -> tuple[str, str] | None:
     return (row.kind, row.path) if row else None
 
 
+def household_rows(uuids: set[str]):
+    """uuid, group, village, number and address of these households."""
+    return db.session.execute(select(Household.uuid, Household.group_id, _group.parent_id.label("village_id"),
+                                     Household.household_no, Household.address)
+                              .join(_group, _group.id == Household.group_id).where(Household.uuid.in_(uuids))).all()
+
+
+def households_numbered_alike(household_uuid: str) -> list[str]:
+    """Other households of the same group with the same household number."""
+    other = aliased(Household)
+    return list(db.session.scalars(select(other.uuid).join(Household, (Household.group_id == other.group_id)
+                                                           & (Household.household_no == other.household_no))
+                                   .where(Household.uuid == household_uuid, other.uuid != household_uuid)
+                                   .order_by(other.uuid)))
+
+
 def person_exists(uuid: str) -> bool:
     return db.session.get(Person, uuid) is not None
 
@@ -372,10 +388,13 @@ def add_candidate(**values) -> DuplicateCandidate:
 
 def open_candidates(village_path: str | None = None) -> list[DuplicateCandidate]:
     """Open candidates whose two records are both still in the register, best first (in an area, if given)."""
-    a, b = aliased(Person), aliased(Person)
+    in_register = {kind: (select(model.uuid).where(model.uuid == DuplicateCandidate.a_uuid).exists()
+                          & select(model.uuid).where(model.uuid == DuplicateCandidate.b_uuid).exists())
+                   for kind, model in RECORD_MODELS.items()}
     query = (select(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
-             .where(DuplicateCandidate.state == "open", DuplicateCandidate.record_kind == "person")
-             .join(a, a.uuid == DuplicateCandidate.a_uuid).join(b, b.uuid == DuplicateCandidate.b_uuid)
+             .where(DuplicateCandidate.state == "open",
+                    ((DuplicateCandidate.record_kind == "person") & in_register["person"])
+                    | ((DuplicateCandidate.record_kind == "household") & in_register["household"]))
              .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id))
     if village_path is not None:
         query = query.where(Area.path.startswith(village_path))

@@ -68,6 +68,12 @@ def snapshot() -> dict:
     return shot
 
 
+def person_candidates() -> list:
+    found = [c for c in register_queries.open_candidates() if c.record_kind == "person"]
+    db.session.rollback()
+    return found
+
+
 def register_two(phones, first: Member, second: Member, *, second_group: str = "青山镇/东村/第二组") -> None:
     send(phones["青山镇/东村/第一组"], household_visit(household=HOUSEHOLD_1, new=("001", "东村一组1号"),
                                                  start="2026-11-01T09:00:00.000+08:00", members=[first]))
@@ -90,7 +96,7 @@ def test_same_valid_id_number_with_agreeing_details_is_merged_automatically(phon
     decision = db.session.scalars(select(RegisterDecision)).one()
     assert (decision.kind, decision.subject_uuid, decision.target, decision.decided_by) == (
         "merge_people", second.uuid, first.uuid, None)
-    candidate = db.session.scalars(select(DuplicateCandidate)).one()
+    candidate = db.session.scalars(select(DuplicateCandidate).where(DuplicateCandidate.record_kind == "person")).one()
     assert (candidate.state, candidate.automatic, candidate.reasons) == (
         "merged", True, "same_id_number same_name same_birth_date same_sex")
     db.session.rollback()
@@ -118,8 +124,7 @@ def test_a_cadre_merges_a_pair_later_visits_follow_and_undo_is_exact(phones):
     decision_id = merge_candidate(cadre(), candidate.id, first.uuid, now=NOW)
     commit()
     assert people() == {first.uuid: ("王秀英", HOUSEHOLD_1, "13800000001", 2)}
-    assert register_queries.open_candidates() == []
-    db.session.rollback()
+    assert person_candidates() == []
 
     # A phone that still lists the duplicate records a new phone number for her: it lands on the record kept.
     send(phones["青山镇/东村/第二组"], household_visit(
@@ -141,7 +146,7 @@ def test_a_cadre_merges_a_pair_later_visits_follow_and_undo_is_exact(phones):
     rebuild_register()
     commit()
     assert snapshot() == after_undo
-    assert [c.id for c in register_queries.open_candidates()] == [candidate.id]
+    assert [c.id for c in person_candidates()] == [candidate.id]
     db.session.rollback()
 
 
@@ -173,7 +178,8 @@ def test_an_undone_automatic_merge_is_not_made_again(phones):
         updates=[dict(person_uuid=second.uuid, base_version=1, change="details_corrected", phone_now="13900000009")]))
     merge_all()
     assert set(people()) == {first.uuid, second.uuid}
-    assert [c.automatic for c in register_queries.open_candidates()] == [True]
+    assert [(c.record_kind, c.automatic) for c in register_queries.open_candidates()] == [
+        ("person", True), ("household", False)]
     db.session.rollback()
 
 
@@ -259,13 +265,14 @@ def test_review_from_the_command_line(server, phones):
     a, b = candidate.a_uuid, candidate.b_uuid
     db.session.rollback()
     assert run("register", "duplicates", "--area", "青山镇/东村") == (
-        f"{candidate.id:6} 0.65 {a} {b}  Names sound the same (homophone characters); Same birth date; Same sex\n")
+        f"{candidate.id:6} person    0.65 {a} {b}  Names sound the same (homophone characters); Same birth date; "
+        "Same sex\n")
     refused = runner.invoke(cli, ["register", "merge-pair", str(candidate.id), "--keep", a, "--user", "xicun_cadre"])
     assert refused.exit_code == 1 and "You may not use this form or resource." in refused.output
     assert run("register", "merge-pair", str(candidate.id), "--keep", a, "--user", "dongcun_cadre") == (
         "merged: decision 1\n")
     assert list(people()) == [a]
-    assert run("register", "duplicates") == ""
+    assert [line.split()[1] for line in run("register", "duplicates").splitlines()] == ["household"]
     assert run("register", "undo", "1", "--user", "dongcun_cadre") == "decision 1 undone\n"
     assert set(people()) == {a, b}
     assert run("rebuild") == "register rebuilt from 2 submission(s)\n"
@@ -310,3 +317,49 @@ def test_a_member_moves_to_another_household_and_a_household_splits(phones):
     rebuild_register()
     commit()
     assert snapshot() == live
+
+
+def test_a_household_registered_twice_is_queued_and_merging_it_moves_its_members(phones):
+    phone = phones["青山镇/东村/第一组"]
+    first, second = Member("张伟", "male", "1960-03-04"), Member("李芳", "female", "1962-01-02")
+    send(phone, household_visit(household=HOUSEHOLD_1, new=("007", "东村一组7号"), start="2026-11-01T09:00:00.000+08:00",
+                                members=[first]))
+    send(phone, household_visit(household=HOUSEHOLD_2, new=("007", "东村一组 7 号"),
+                                start="2026-11-03T09:00:00.000+08:00", members=[second]))
+    merge_all()
+    before = snapshot()
+    (candidate,) = register_queries.open_candidates()
+    assert (candidate.record_kind, candidate.a_uuid, candidate.b_uuid, candidate.score, candidate.reasons) == (
+        "household", HOUSEHOLD_1, HOUSEHOLD_2, 0.6, "same_household_no same_address")
+    db.session.rollback()
+
+    decision_id = merge_candidate(cadre(), candidate.id, HOUSEHOLD_1, now=NOW)
+    commit()
+    assert {uuid: household for uuid, (_, household, _, _) in people().items()} == {
+        first.uuid: HOUSEHOLD_1, second.uuid: HOUSEHOLD_1}
+    assert db.session.scalars(select(Household.uuid)).all() == [HOUSEHOLD_1]
+    db.session.rollback()
+    # A phone still listing the duplicate household registers a birth there: the baby joins the household kept.
+    baby = Member("张小宝", "male", "2026-11-10", relationship="grandchild", reason="birth")
+    send(phone, household_visit(household=HOUSEHOLD_2, base_version=1, start="2026-11-15T09:00:00.000+08:00",
+                                members=[baby]))
+    merge_all()
+    assert people()[baby.uuid][1] == HOUSEHOLD_1
+    live = snapshot()
+    rebuild_register()
+    commit()
+    assert snapshot() == live
+    undo_decision(cadre(), decision_id, now=NOW)
+    commit()
+    assert {uuid: household for uuid, (_, household, _, _) in people().items()} == {
+        first.uuid: HOUSEHOLD_1, second.uuid: HOUSEHOLD_2, baby.uuid: HOUSEHOLD_2}
+
+
+def test_merging_one_person_of_two_households_proposes_the_households(phones):
+    number = resident_id("1980-03-04", male=True)
+    register_two(phones, Member("张伟", "male", "1980-03-04", id_number=number),
+                 Member("张伟", "male", "1980-03-04", id_number=number))
+    (candidate,) = register_queries.open_candidates()
+    assert (candidate.record_kind, candidate.a_uuid, candidate.b_uuid, candidate.reasons) == (
+        "household", HOUSEHOLD_1, HOUSEHOLD_2, "shares_a_person")
+    db.session.rollback()
