@@ -11,7 +11,8 @@
     │   ├── FormVersionUnknown         400.7
     │   ├── FormIdMissing              400.8
     │   ├── XFormInvalid               400.9  (publishing)
-    │   └── IdentifierTooLong          400.10
+    │   ├── IdentifierTooLong          400.10
+    │   └── ScheduleInvalid            400.11 (a schedule file)
     ├── Unauthorized                   401.1
     ├── Forbidden                      403.1
     │   └── TokenInvalid               403.2
@@ -37,7 +38,7 @@ from __future__ import annotations
 __all__ = [
     "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
     "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
-    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "Unauthorized", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
+    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
     "RecordNotFound", "DecisionNotPossible",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
@@ -126,6 +127,12 @@ class IdentifierTooLong(BadRequest):
     code = "400.10"
     message_zh = "表单编号、版本或 instanceID 太长（最多255个字符）。"
     message_en = "The form ID, version or instanceID is too long (at most 255 characters)."
+
+
+class ScheduleInvalid(BadRequest):
+    code = "400.11"
+    message_zh = "访视计划文件有误，请按提示修改后再试。"
+    message_en = "The visit schedule file is not valid; correct it as described and try again."
 
 
 class Unauthorized(TaizhangError):

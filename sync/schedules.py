@@ -1,0 +1,353 @@
+"""Visit schedules: rules as data (cadence tiers, event windows), and due or overdue flags computed for an as-of date.
+
+Nothing here is stored: `flags_for` computes a person's flags from their tier history, anchor events and completed
+visits for a given `today` (a calendar date in the schedule's timezone), so figures for a past date reproduce.
+
+Tier rules (one completed visit inside each calendar period):
+
+* A period (month, quarter, year) is judged by the tier the person had on its **first day**: a person given the
+  key tier on 15 November is first due a monthly visit in December; a quarter that began in the general tier
+  is still a general quarter.
+* The flag for today: **done** when the current period has a qualifying visit; otherwise **overdue** when the
+  period before it (judged the same way) had none, counting the run of missed periods back (at most
+  `lookback_periods`) and the days since the first missed period ended; otherwise **due** by the period's end.
+* A qualifying visit: a completed visit to the person's household, or a completed follow-up of the rule's code,
+  dated inside the period. A late-synced visit dated in a missed period clears it the moment it is merged.
+
+Event rules (a window after an anchor event): due from day `due_from_day`, overdue after day `overdue_after_day`,
+expired after day `expires_after_day`; done when a completed follow-up of the rule's code is dated on or after the
+anchor and no later than the window's end. Before the window opens the flag is **upcoming**.
+
+People who died or moved away (`active_until` on or before today) have no flags.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from sync.errors import ScheduleInvalid
+
+__all__ = ["PERIOD_KINDS", "ANCHOR_KINDS", "STATUSES", "Period", "period_of", "TierRule", "EventRule", "Schedule",
+           "parse_schedule", "default_schedule", "VisitDone", "Anchor", "PersonSchedule", "Flag", "flags_for",
+           "local_date", "summarise"]
+
+PERIOD_KINDS = ("month", "quarter", "year")
+ANCHOR_KINDS = ("birth", "operation", "pregnancy_reported")
+STATUSES = ("upcoming", "due", "overdue", "done", "expired")
+
+
+# ---- calendar periods --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, order=True)
+class Period:
+    kind: str
+    start: dt.date
+    end: dt.date    # the last day, inclusive
+
+    def label(self, language: str = "zh") -> str:
+        if self.kind == "month":
+            return f"{self.start.year}年{self.start.month}月" if language == "zh" else f"{self.start:%Y-%m}"
+        if self.kind == "quarter":
+            quarter = (self.start.month - 1) // 3 + 1
+            return f"{self.start.year}年第{quarter}季度" if language == "zh" else f"{self.start.year} Q{quarter}"
+        return f"{self.start.year}年" if language == "zh" else str(self.start.year)
+
+    def previous(self) -> Period:
+        return period_of(self.kind, self.start - dt.timedelta(days=1))
+
+    def __contains__(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+def period_of(kind: str, day: dt.date) -> Period:
+    """The calendar month, quarter or year containing a day."""
+    if kind == "year":
+        return Period(kind, dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
+    months = 1 if kind == "month" else 3
+    first_month = (day.month - 1) // months * months + 1
+    start = dt.date(day.year, first_month, 1)
+    following = dt.date(day.year + (first_month + months > 12), (first_month + months - 1) % 12 + 1, 1)
+    return Period(kind, start, following - dt.timedelta(days=1))
+
+
+def local_date(instant: dt.datetime, timezone: str) -> dt.date:
+    """The calendar day of an instant in the schedule's timezone (a naive instant is taken as UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.timezone.utc)
+    return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+# ---- rules -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TierRule:
+    code: str           # the follow-up form's followup_type code, e.g. tier_key
+    tier: str           # the tier a person is given, e.g. key
+    period: str
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class EventRule:
+    code: str
+    anchor: str
+    due_from_day: int
+    overdue_after_day: int
+    expires_after_day: int
+    label_zh: str
+    label_en: str
+
+
+@dataclass(frozen=True)
+class Schedule:
+    timezone: str
+    lookback_periods: int
+    tiers: tuple[TierRule, ...]
+    events: tuple[EventRule, ...]
+
+    def rule(self, code: str) -> TierRule | EventRule:
+        return next(rule for rule in (*self.tiers, *self.events) if rule.code == code)
+
+    @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(rule.tier for rule in self.tiers)
+
+
+class _Labels(Schema):
+    label_zh = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    label_en = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class _TierSchema(_Labels):
+    tier = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,19}$"))
+    period = fields.String(required=True, validate=validate.OneOf(PERIOD_KINDS))
+
+
+class _EventSchema(_Labels):
+    anchor = fields.String(required=True, validate=validate.OneOf(ANCHOR_KINDS))
+    due_from_day = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=3650))
+    overdue_after_day = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=3650))
+    expires_after_day = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=3650))
+
+    @validates_schema
+    def _ordered(self, data, **_kwargs) -> None:
+        if not data["due_from_day"] <= data["overdue_after_day"] <= data["expires_after_day"]:
+            raise ValidationError("need due_from_day <= overdue_after_day <= expires_after_day")
+
+
+_CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,29}$", error="codes are lowercase letters, digits and _")
+
+
+class _ScheduleSchema(Schema):
+    timezone = fields.String(load_default="Asia/Shanghai")
+    lookback_periods = fields.Integer(load_default=12, strict=True, validate=validate.Range(min=1, max=60))
+    tiers = fields.Dict(keys=fields.String(validate=_CODE), values=fields.Nested(_TierSchema), load_default=dict)
+    events = fields.Dict(keys=fields.String(validate=_CODE), values=fields.Nested(_EventSchema), load_default=dict)
+
+    @validates_schema
+    def _consistent(self, data, **_kwargs) -> None:
+        try:
+            ZoneInfo(data["timezone"])
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError(f"unknown timezone {data['timezone']!r}", "timezone") from exc
+        tiers = [rule["tier"] for rule in data["tiers"].values()]
+        if len(set(tiers)) != len(tiers):
+            raise ValidationError("each tier may have one rule", "tiers")
+        if set(data["tiers"]) & set(data["events"]):
+            raise ValidationError("a code is either a tier rule or an event rule", "events")
+
+
+def parse_schedule(text: str, *, source: str = "schedule") -> Schedule:
+    """Read and validate a schedule file's TOML; a ScheduleInvalid error lists every problem with its place."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScheduleInvalid(f"{source}: {exc}") from exc
+    try:
+        data = _ScheduleSchema().load(raw)
+    except ValidationError as exc:
+        raise ScheduleInvalid(f"{source}: " + "; ".join(_problems(exc.messages))) from exc
+    return Schedule(
+        timezone=data["timezone"], lookback_periods=data["lookback_periods"],
+        tiers=tuple(TierRule(code=code, **rule) for code, rule in data["tiers"].items()),
+        events=tuple(EventRule(code=code, **rule) for code, rule in data["events"].items()))
+
+
+def _problems(messages, path: str = "") -> list[str]:
+    if isinstance(messages, Mapping):
+        return [problem for key, value in messages.items()
+                for problem in _problems(value, f"{path}.{key}" if path and key != "_schema" else
+                                         (path if key == "_schema" else str(key)))]
+    if isinstance(messages, list) and all(isinstance(message, str) for message in messages):
+        return [f"{path or 'file'}: {message}" for message in messages]
+    return [problem for message in messages for problem in _problems(message, path)]
+
+
+def default_schedule() -> Schedule:
+    """The schedule shipped with taizhang (sync/default_schedule.toml)."""
+    return parse_schedule(resources.files("sync").joinpath("default_schedule.toml").read_text("utf-8"),
+                          source="default_schedule.toml")
+
+
+# ---- a person's schedule -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VisitDone:
+    """A completed visit: its date on the phone; the follow-up type for a follow-up, None for a household visit."""
+
+    day: dt.date
+    followup_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Anchor:
+    kind: str
+    day: dt.date
+
+
+@dataclass(frozen=True)
+class PersonSchedule:
+    person: str
+    tiers: tuple[tuple[dt.date, str | None], ...] = ()   # (from which day, tier or None), oldest first
+    visits: tuple[VisitDone, ...] = ()
+    anchors: tuple[Anchor, ...] = ()
+    active_until: dt.date | None = None                   # died or moved away on this day
+
+    def tier_on(self, day: dt.date) -> str | None:
+        tier = None
+        for since, value in self.tiers:
+            if since > day:
+                break
+            tier = value
+        return tier
+
+
+@dataclass(frozen=True)
+class Flag:
+    """What one rule asks of one person today, with everything needed to explain it."""
+
+    person: str
+    rule: str
+    status: str
+    due_since: dt.date                      # since when the visit is (or was) asked for
+    due_by: dt.date | None                  # the last day it counts as on time
+    overdue_days: int = 0
+    anchor: Anchor | None = None
+    missed: tuple[Period, ...] = ()         # tier rules: the periods without a visit, oldest first
+    period: Period | None = None            # tier rules: the current period
+    last_visit: dt.date | None = None       # the last qualifying visit on or before today
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """A stable id of the due item (person, rule, anchor)."""
+        return f"{self.person}:{self.rule}" + (f":{self.anchor.day.isoformat()}" if self.anchor else "")
+
+    def explain(self, schedule: Schedule, language: str = "zh") -> str:
+        rule = schedule.rule(self.rule)
+        zh = language == "zh"
+        label = rule.label_zh if zh else rule.label_en
+        last = (f"上次访视 {self.last_visit}" if zh else f"last visit {self.last_visit}") if self.last_visit else (
+            "没有访视记录" if zh else "no visit recorded")
+        if isinstance(rule, EventRule):
+            window = (f"{_ANCHOR_NAMES[rule.anchor][0]} {self.anchor.day} 后第 {rule.due_from_day}–"
+                      f"{rule.overdue_after_day} 天，第 {rule.expires_after_day} 天后不再随访" if zh else
+                      f"days {rule.due_from_day}–{rule.overdue_after_day} after the {_ANCHOR_NAMES[rule.anchor][1]} "
+                      f"on {self.anchor.day}, not asked after day {rule.expires_after_day}")
+            state = _EVENT_STATES[self.status][0 if zh else 1].format(days=self.overdue_days,
+                                                                        since=self.due_since, by=self.due_by)
+            return f"{label}（{window}）：{state}；{last}。" if zh else f"{label} ({window}): {state}; {last}."
+        if self.status == "overdue":
+            periods = ("、" if zh else ", ").join(period.label(language) for period in self.missed)
+            state = (f"{periods}没有完成的访视，已逾期 {self.overdue_days} 天" if zh else
+                     f"no completed visit in {periods}, overdue by {self.overdue_days} days")
+        elif self.status == "done":
+            state = f"{self.period.label()}已访视" if zh else f"visited in {self.period.label('en')}"
+        else:
+            state = (f"{self.period.label()}还没有完成的访视，{self.due_by} 前完成" if zh else
+                     f"no completed visit yet in {self.period.label('en')}, due by {self.due_by}")
+        return f"{label}：{state}；{last}。" if zh else f"{label}: {state}; {last}."
+
+
+_ANCHOR_NAMES = {"birth": ("分娩", "birth"), "operation": ("手术", "operation"),
+                 "pregnancy_reported": ("告知怀孕", "pregnancy was reported")}
+_EVENT_STATES = {
+    "upcoming": ("{since} 起随访", "due from {since}"),
+    "due": ("应在 {by} 前随访", "due by {by}"),
+    "overdue": ("已逾期 {days} 天", "overdue by {days} days"),
+    "done": ("已随访", "done"),
+    "expired": ("已过随访期", "the window has passed"),
+}
+
+
+def flags_for(person: PersonSchedule, schedule: Schedule, today: dt.date) -> list[Flag]:
+    """Every flag the schedule raises for a person on `today` (done ones included), tier rules first."""
+    if person.active_until is not None and person.active_until <= today:
+        return []
+    visits = sorted((visit for visit in person.visits if visit.day <= today), key=lambda visit: visit.day)
+    flags = [flag for rule in schedule.tiers if (flag := _tier_flag(person, rule, visits, schedule, today))]
+    for rule in schedule.events:
+        flags += [_event_flag(person, rule, anchor, visits, today)
+                  for anchor in sorted(set(person.anchors)) if anchor.kind == rule.anchor and anchor.day <= today]
+    return flags
+
+
+def _qualifies(visit: VisitDone, rule: TierRule) -> bool:
+    return visit.followup_type is None or visit.followup_type == rule.code
+
+
+def _tier_flag(person: PersonSchedule, rule: TierRule, visits: list[VisitDone], schedule: Schedule,
+               today: dt.date) -> Flag | None:
+    current = period_of(rule.period, today)
+    if person.tier_on(current.start) != rule.tier:
+        return None
+    qualifying = [visit.day for visit in visits if _qualifies(visit, rule)]
+    last = qualifying[-1] if qualifying else None
+    if last is not None and last in current:
+        return Flag(person.person, rule.code, "done", current.start, current.end, period=current, last_visit=last)
+    missed: list[Period] = []
+    period = current.previous()
+    while (len(missed) < schedule.lookback_periods and person.tier_on(period.start) == rule.tier
+           and not any(day in period for day in qualifying)):
+        missed.insert(0, period)
+        period = period.previous()
+    if missed:
+        return Flag(person.person, rule.code, "overdue", missed[0].start, missed[0].end,
+                    overdue_days=(today - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
+    return Flag(person.person, rule.code, "due", current.start, current.end, period=current, last_visit=last)
+
+
+def _event_flag(person: PersonSchedule, rule: EventRule, anchor: Anchor, visits: list[VisitDone],
+                today: dt.date) -> Flag:
+    due_from = anchor.day + dt.timedelta(days=rule.due_from_day)
+    due_by = anchor.day + dt.timedelta(days=rule.overdue_after_day)
+    expires = anchor.day + dt.timedelta(days=rule.expires_after_day)
+    done = [visit.day for visit in visits if visit.followup_type == rule.code and anchor.day <= visit.day <= expires]
+    if done:
+        status, overdue = "done", 0
+    elif today < due_from:
+        status, overdue = "upcoming", 0
+    elif today <= due_by:
+        status, overdue = "due", 0
+    elif today <= expires:
+        status, overdue = "overdue", (today - due_by).days
+    else:
+        status, overdue = "expired", 0
+    return Flag(person.person, rule.code, status, due_from, due_by, overdue_days=overdue, anchor=anchor,
+                last_visit=done[-1] if done else None)
+
+
+def summarise(flags: Iterable[Flag]) -> dict[str, int]:
+    """How many flags of each status."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for flag in flags:
+        counts[flag.status] += 1
+    return counts

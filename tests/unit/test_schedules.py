@@ -1,0 +1,208 @@
+"""Visit schedules: calendar periods, tier cadences, event windows, explanations, and the schedule file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from sync.errors import ScheduleInvalid
+from sync.schedules import (Anchor, PersonSchedule, Period, VisitDone, default_schedule, flags_for, local_date,
+                            parse_schedule, period_of)
+
+D = dt.date
+SCHEDULE = default_schedule()
+
+
+def flag(person: PersonSchedule, today: dt.date, rule: str):
+    found = [f for f in flags_for(person, SCHEDULE, today) if f.rule == rule]
+    return found[0] if found else None
+
+
+def key_person(*visits: dt.date, since: dt.date = D(2025, 1, 1), **kwargs) -> PersonSchedule:
+    return PersonSchedule("p", tiers=((since, "key"),), visits=tuple(VisitDone(day) for day in visits), **kwargs)
+
+
+# ---- periods -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind, day, start, end", [
+    ("month", D(2024, 2, 10), D(2024, 2, 1), D(2024, 2, 29)),      # leap year
+    ("month", D(2026, 2, 28), D(2026, 2, 1), D(2026, 2, 28)),
+    ("month", D(2026, 12, 31), D(2026, 12, 1), D(2026, 12, 31)),
+    ("quarter", D(2026, 3, 31), D(2026, 1, 1), D(2026, 3, 31)),
+    ("quarter", D(2026, 4, 1), D(2026, 4, 1), D(2026, 6, 30)),
+    ("quarter", D(2026, 11, 22), D(2026, 10, 1), D(2026, 12, 31)),
+    ("year", D(2024, 2, 29), D(2024, 1, 1), D(2024, 12, 31)),
+])
+def test_calendar_periods(kind, day, start, end):
+    assert period_of(kind, day) == Period(kind, start, end)
+
+
+def test_previous_period_crosses_the_year():
+    assert period_of("month", D(2026, 1, 5)).previous() == Period("month", D(2025, 12, 1), D(2025, 12, 31))
+    assert period_of("quarter", D(2026, 2, 5)).previous() == Period("quarter", D(2025, 10, 1), D(2025, 12, 31))
+
+
+def test_midnight_in_shanghai_is_the_next_day_while_still_the_day_before_in_utc():
+    instant = dt.datetime(2026, 10, 31, 16, 30, tzinfo=dt.timezone.utc)   # 00:30 on 1 November in Shanghai
+    assert local_date(instant, "Asia/Shanghai") == D(2026, 11, 1)
+    assert local_date(instant, "UTC") == D(2026, 10, 31)
+    assert local_date(instant.replace(tzinfo=None), "Asia/Shanghai") == D(2026, 11, 1)
+
+
+# ---- tier cadences -------------------------------------------------------------------------------------------
+
+def test_a_visit_in_the_current_month_makes_the_key_tier_done():
+    done = flag(key_person(D(2026, 11, 3)), D(2026, 11, 22), "tier_key")
+    assert (done.status, done.last_visit, done.due_by) == ("done", D(2026, 11, 3), D(2026, 11, 30))
+    assert done.explain(SCHEDULE) == "重点服务对象例行访视（每月一次）：2026年11月已访视；上次访视 2026-11-03。"
+
+
+def test_due_until_the_end_of_the_month_when_last_month_was_visited():
+    due = flag(key_person(D(2026, 10, 31)), D(2026, 11, 30), "tier_key")
+    assert (due.status, due.due_since, due.due_by, due.overdue_days) == ("due", D(2026, 11, 1), D(2026, 11, 30), 0)
+    assert due.explain(SCHEDULE, "en") == ("Routine visit, key service target (once a month): no completed visit "
+                                           "yet in 2026-11, due by 2026-11-30; last visit 2026-10-31.")
+
+
+def test_missed_months_are_counted_back_and_explained():
+    overdue = flag(key_person(D(2026, 8, 20)), D(2026, 11, 22), "tier_key")
+    assert (overdue.status, overdue.overdue_days, [p.label("en") for p in overdue.missed]) == (
+        "overdue", 53, ["2026-09", "2026-10"])
+    assert overdue.explain(SCHEDULE) == ("重点服务对象例行访视（每月一次）：2026年9月、2026年10月没有完成的访视，"
+                                         "已逾期 53 天；上次访视 2026-08-20。")
+
+
+def test_a_month_is_over_at_its_last_day_not_thirty_days_later():
+    person = key_person(D(2026, 1, 31))
+    assert flag(person, D(2026, 2, 28), "tier_key").status == "due"
+    march = flag(person, D(2026, 3, 1), "tier_key")
+    assert (march.status, march.overdue_days, march.missed) == (
+        "overdue", 1, (Period("month", D(2026, 2, 1), D(2026, 2, 28)),))
+
+
+def test_a_leap_february_ends_on_the_29th():
+    person = key_person(D(2024, 1, 15), since=D(2023, 1, 1))
+    assert flag(person, D(2024, 2, 29), "tier_key").status == "due"
+    assert flag(person, D(2024, 3, 1), "tier_key").overdue_days == 1
+
+
+def test_quarters_for_the_general_tier():
+    person = PersonSchedule("p", tiers=((D(2025, 1, 1), "general"),), visits=(VisitDone(D(2026, 6, 30)),))
+    assert flag(person, D(2026, 9, 30), "tier_general").status == "due"
+    october = flag(person, D(2026, 10, 1), "tier_general")
+    assert (october.status, october.overdue_days, october.missed[0].label()) == ("overdue", 1, "2026年第3季度")
+
+
+def test_a_late_synced_visit_dated_in_the_missed_month_clears_the_flag():
+    today = D(2026, 11, 22)
+    assert flag(key_person(D(2026, 9, 1)), today, "tier_key").status == "overdue"
+    assert flag(key_person(D(2026, 9, 1), D(2026, 10, 30)), today, "tier_key").status == "due"
+
+
+def test_follow_ups_of_another_type_do_not_count_for_a_tier_but_household_visits_do():
+    person = PersonSchedule("p", tiers=((D(2025, 1, 1), "key"),),
+                            visits=(VisitDone(D(2026, 11, 2), "postpartum"), VisitDone(D(2026, 10, 2), "tier_key")))
+    assert flag(person, D(2026, 11, 22), "tier_key").status == "due"
+
+
+def test_a_tier_given_mid_month_is_first_judged_the_next_month():
+    person = key_person(since=D(2026, 11, 15))
+    assert flag(person, D(2026, 11, 22), "tier_key") is None
+    december = flag(person, D(2026, 12, 5), "tier_key")
+    assert (december.status, december.missed) == ("due", ())
+
+
+def test_each_period_is_judged_by_the_tier_on_its_first_day():
+    # general since 2025, key from 15 November 2026
+    person = PersonSchedule("p", tiers=((D(2025, 1, 1), "general"), (D(2026, 11, 15), "key")),
+                            visits=(VisitDone(D(2026, 9, 10)),))
+    today = D(2026, 12, 10)
+    assert flag(person, today, "tier_key").status == "due"          # December is the first key month
+    general = flag(person, today, "tier_general")                      # the fourth quarter began as general
+    assert (general.status, general.due_by) == ("due", D(2026, 12, 31))
+    assert flag(person, D(2027, 1, 5), "tier_general") is None         # 2027 Q1 began as key
+    january = flag(person, D(2027, 1, 5), "tier_key")
+    assert (january.status, [p.label("en") for p in january.missed]) == ("overdue", ["2026-12"])
+
+
+def test_lookback_stops_where_the_tier_began():
+    overdue = flag(key_person(since=D(2026, 9, 1)), D(2026, 11, 22), "tier_key")
+    assert [p.label("en") for p in overdue.missed] == ["2026-09", "2026-10"]
+
+
+def test_people_who_died_or_moved_away_are_not_due():
+    assert flags_for(key_person(active_until=D(2026, 11, 2)), SCHEDULE, D(2026, 11, 22)) == []
+    assert flag(key_person(active_until=D(2026, 12, 2)), D(2026, 11, 22), "tier_key").status == "overdue"
+
+
+def test_flags_as_of_a_past_date_reproduce():
+    person = key_person(D(2026, 9, 3), D(2026, 11, 20))
+    assert flag(person, D(2026, 10, 31), "tier_key").status == "due"
+    assert flag(person, D(2026, 11, 1), "tier_key").status == "overdue"
+    assert flag(person, D(2026, 11, 22), "tier_key").status == "done"
+    assert flag(person, D(2026, 11, 1), "tier_key") == flag(person, D(2026, 11, 1), "tier_key")
+
+
+# ---- event windows -------------------------------------------------------------------------------------------
+
+def mother(*visits: VisitDone) -> PersonSchedule:
+    return PersonSchedule("m", anchors=(Anchor("birth", D(2026, 11, 10)),), visits=visits)
+
+
+@pytest.mark.parametrize("today, status, overdue_days", [
+    (D(2026, 11, 10), "upcoming", 0), (D(2026, 11, 13), "due", 0), (D(2026, 11, 17), "due", 0),
+    (D(2026, 11, 18), "overdue", 1), (D(2026, 12, 22), "overdue", 35), (D(2026, 12, 23), "expired", 0),
+])
+def test_postpartum_window(today, status, overdue_days):
+    found = flag(mother(), today, "postpartum")
+    assert (found.status, found.overdue_days, found.due_since, found.due_by) == (
+        status, overdue_days, D(2026, 11, 13), D(2026, 11, 17))
+
+
+def test_a_follow_up_of_the_type_after_the_event_makes_it_done():
+    found = flag(mother(VisitDone(D(2026, 11, 20), "postpartum")), D(2026, 11, 22), "postpartum")
+    assert (found.status, found.last_visit) == ("done", D(2026, 11, 20))
+    assert found.explain(SCHEDULE) == ("产后随访（分娩 2026-11-10 后第 3–7 天，第 42 天后不再随访）：已随访；"
+                                       "上次访视 2026-11-20。")
+    assert flag(mother(VisitDone(D(2026, 11, 20))), D(2026, 11, 22), "postpartum").status == "overdue"
+    assert flag(mother(VisitDone(D(2026, 11, 1), "postpartum")), D(2026, 11, 22), "postpartum").status == "overdue"
+
+
+def test_overdue_event_explains_itself_in_english():
+    found = flag(mother(), D(2026, 11, 22), "postpartum")
+    assert found.explain(SCHEDULE, "en") == ("Follow-up after a birth (days 3–7 after the birth on 2026-11-10, "
+                                             "not asked after day 42): overdue by 5 days; no visit recorded.")
+    assert found.key == "m:postpartum:2026-11-10"
+
+
+def test_anchors_after_today_are_not_flagged_yet():
+    assert flag(mother(), D(2026, 11, 9), "postpartum") is None
+
+
+# ---- the schedule file ---------------------------------------------------------------------------------------
+
+def test_the_default_schedule():
+    assert [(rule.code, rule.tier, rule.period) for rule in SCHEDULE.tiers] == [
+        ("tier_key", "key", "month"), ("tier_general", "general", "quarter"), ("tier_followup", "followup", "year")]
+    assert [(rule.code, rule.anchor) for rule in SCHEDULE.events] == [
+        ("postpartum", "birth"), ("post_operation", "operation"), ("pregnancy_outcome", "pregnancy_reported")]
+    assert (SCHEDULE.timezone, SCHEDULE.lookback_periods) == ("Asia/Shanghai", 12)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('timezone = "Mars/Olympus"', "timezone: unknown timezone 'Mars/Olympus'"),
+    ('[tiers.tier_key]\ntier = "key"\nperiod = "fortnight"\nlabel_zh = "a"\nlabel_en = "a"',
+     "tiers.tier_key.value.period: Must be one of: month, quarter, year."),
+    ('[events.postpartum]\nanchor = "birth"\ndue_from_day = 9\noverdue_after_day = 7\nexpires_after_day = 42\n'
+     'label_zh = "a"\nlabel_en = "a"', "events.postpartum.value: need due_from_day <= overdue_after_day"),
+    ('[events.postpartum]\nanchor = "birth"\ndue_from_day = "3"\noverdue_after_day = 7\nexpires_after_day = 42\n'
+     'label_zh = "a"\nlabel_en = "a"', "events.postpartum.value.due_from_day: Not a valid integer."),
+    ("timezone = ", "Invalid value"),
+    ('[tiers.A]\ntier = "key"\nperiod = "month"\nlabel_zh = "a"\nlabel_en = "a"', "tiers.A.key: codes are lowercase"),
+])
+def test_invalid_schedule_files_say_what_is_wrong(text, problem):
+    with pytest.raises(ScheduleInvalid) as raised:
+        parse_schedule(text, source="town.toml")
+    assert raised.value.code == "400.11"
+    assert problem in raised.value.detail and raised.value.detail.startswith("town.toml: ")
