@@ -37,9 +37,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from server.errors import channel, register_error_handlers
     from server.openrosa.views import bp as openrosa_bp
+    from server.schedules.views import bp as schedules_bp
 
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_token")
+    app.register_blueprint(schedules_bp)
     register_error_handlers(app)
 
     @app.after_request

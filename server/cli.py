@@ -329,6 +329,22 @@ def register_move_household(household_uuid: str, group_name: str, username: str)
     click.echo(f"moved: decision {decision_id}")
 
 
+@register.command("set-tier")
+@click.argument("person_uuid")
+@click.argument("tier")
+@_AS_USER
+@with_appcontext
+def register_set_tier(person_uuid: str, tier: str, username: str):
+    """Give a person a service tier of the schedule (e.g. key, general, followup; "none" to clear), from today."""
+    from server.register.operations import set_tier
+    from server.schedules.operations import current_schedule
+
+    decision_id = set_tier(_principal(username), person_uuid, "" if tier == "none" else tier,
+                           tiers=current_schedule().tier_names)
+    commit()
+    click.echo(f"tier set: decision {decision_id}")
+
+
 @register.command("undo")
 @click.argument("decision_id", type=int)
 @_AS_USER
@@ -340,6 +356,39 @@ def register_undo(decision_id: int, username: str):
     undo_decision(_principal(username), decision_id)
     commit()
     click.echo(f"decision {decision_id} undone")
+
+
+# ---- schedules ------------------------------------------------------------------------------------------
+
+@cli.group()
+def schedule():
+    """The visit schedule: tiers and event windows (TAIZHANG_SCHEDULE_FILE, else the default)."""
+
+
+@schedule.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def schedule_check(path: Path):
+    """Validate a schedule file before pointing TAIZHANG_SCHEDULE_FILE at it."""
+    from sync.schedules import parse_schedule
+
+    parsed = parse_schedule(path.read_text("utf-8"), source=path.name)
+    click.echo(f"{path.name}: {len(parsed.tiers)} tier rule(s), {len(parsed.events)} event rule(s), "
+               f"timezone {parsed.timezone}")
+
+
+@schedule.command("show")
+@with_appcontext
+def schedule_show():
+    """The rules in force."""
+    from server.schedules.operations import current_schedule
+
+    parsed = current_schedule()
+    click.echo(f"timezone {parsed.timezone}")
+    for rule in parsed.tiers:
+        click.echo(f"{rule.code:18} tier {rule.tier:9} once a {rule.period:8} {rule.label_zh}")
+    for rule in parsed.events:
+        click.echo(f"{rule.code:18} after {rule.anchor:18} days {rule.due_from_day}-{rule.overdue_after_day}, "
+                   f"until day {rule.expires_after_day}  {rule.label_zh}")
 
 
 # ---- demo and serving --------------------------------------------------------------------------------------

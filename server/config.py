@@ -70,6 +70,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_MAX_ATTACHMENT_BYTES": _int("TAIZHANG_MAX_ATTACHMENT_BYTES", 25 * MiB),
         # Content-addressed attachment and media store (shared storage when several app servers run).
         "TAIZHANG_BLOB_DIR": Path(os.environ.get("TAIZHANG_BLOB_DIR") or instance_dir / "blobs"),
+        # The town's visit schedule (TOML; `taizhang schedule check FILE`); empty: sync/default_schedule.toml.
+        "TAIZHANG_SCHEDULE_FILE": os.environ.get("TAIZHANG_SCHEDULE_FILE", ""),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
         "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),
         # No pre-ping round trip per request: a connection lost with a database restart fails that one request

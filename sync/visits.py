@@ -11,7 +11,8 @@ from sync.errors import BadRequest
 from sync.submission import parse_submission
 from sync.xmlsafe import local_name
 
-__all__ = ["LifeEvent", "PersonObservation", "HouseholdObservation", "FollowupObservation", "Visit", "read_visit",
+__all__ = ["LifeEvent", "PersonObservation", "HouseholdObservation", "FollowupObservation", "AnchorObservation",
+           "Visit", "read_visit",
            "PERSON_FIELDS", "COMPLETED"]
 
 COMPLETED = "completed"
@@ -57,6 +58,15 @@ class HouseholdObservation:
 
 
 @dataclass(frozen=True, slots=True)
+class AnchorObservation:
+    """An event a follow-up schedule counts from (sync.schedules.ANCHOR_KINDS), told by the household."""
+
+    person_uuid: str
+    kind: str                   # birth, operation, pregnancy_reported
+    date: dt.date
+
+
+@dataclass(frozen=True, slots=True)
 class FollowupObservation:
     due_type: str
     followup_type: str
@@ -81,6 +91,7 @@ class Visit:
     service_needs: tuple[str, ...] = ()
     next_visit: dt.date | None = None
     followup: FollowupObservation | None = field(default=None)
+    anchors: tuple[AnchorObservation, ...] = ()
 
     @property
     def completed(self) -> bool:
@@ -121,9 +132,34 @@ def _household_visit(node: _Node, common: dict) -> Visit:
         people += [_person_update(update) for update in node.all("person_updates")]
         people += [_split_member(member, household_uuid, common["visit_date"]) for member in node.all("split_members")]
         people += [_new_member(member, household_uuid, common["visit_date"]) for member in node.all("new_members")]
+    service_needs = tuple((node.text("service_needs") or "").split()) if recorded else ()
     return Visit(**common, outcome=outcome, recorded=recorded, household=household, people=tuple(people),
-                 service_needs=tuple((node.text("service_needs") or "").split()) if recorded else (),
-                 next_visit=_date(node.text("closing/next_visit")))
+                 service_needs=service_needs, next_visit=_date(node.text("closing/next_visit")),
+                 anchors=_anchors(node, service_needs, people, common["visit_date"]))
+
+
+def _anchors(node: _Node, service_needs: tuple[str, ...], people: list[PersonObservation],
+             visit_date: dt.date | None) -> tuple[AnchorObservation, ...]:
+    """Events follow-ups count from: a birth or an operation the household told of, a pregnancy the woman chose
+    to tell (with her consent to be recorded). In a new household the person is named, not picked: the new member
+    of that name."""
+    new_by_name = {observation.fields.get("name"): observation.person_uuid for observation in people
+                   if observation.base_version is None and observation.fields.get("name")}
+
+    def person(picked: str, named: str) -> str | None:
+        return node.text(picked) or new_by_name.get(node.text(named))
+
+    anchors = []
+    for need, kind in (("postpartum_followup", "birth"), ("post_operation_followup", "operation")):
+        date = _date(node.text("postpartum/followup_event_date"))
+        who = person("postpartum/followup_person", "postpartum/followup_person_name")
+        if need in service_needs and date and who:
+            anchors.append(AnchorObservation(who, kind, date))
+    who = person("pregnancy/pregnant_person", "pregnancy/pregnant_person_name")
+    if ("pregnancy_reported" in service_needs and node.text("pregnancy/pregnancy_consent") == "yes" and who
+            and visit_date):
+        anchors.append(AnchorObservation(who, "pregnancy_reported", visit_date))
+    return tuple(anchors)
 
 
 def _person_update(update: _Node) -> PersonObservation:

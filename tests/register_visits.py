@@ -9,8 +9,9 @@ from xml.sax.saxutils import escape
 
 from tests.conftest import ROOT
 
-VISIT_FORM_VERSION = dict(line.split()[:2] for line in (ROOT / "xlsforms" / "versions.txt").read_text().splitlines()
-                          if line.strip())["household_visit"]
+FORM_VERSIONS = dict(line.split()[:2] for line in (ROOT / "xlsforms" / "versions.txt").read_text().splitlines()
+                     if line.strip())
+VISIT_FORM_VERSION = FORM_VERSIONS["household_visit"]
 
 
 @dataclass
@@ -34,11 +35,13 @@ def _element(name: str, value: str | None) -> str:
 def household_visit(*, household: str, start: str, new: tuple[str, str] | None = None, base_version: int | None = None,
                     members: list[Member] = (), updates: list[dict] = (), instance_id: str | None = None,
                     deprecated_id: str | None = None, split_from: str | None = None,
-                    split_members: dict[str, int] | None = None) -> bytes:
+                    split_members: dict[str, int] | None = None, outcome: str = "completed",
+                    postpartum: tuple[str, str] | None = None) -> bytes:
     """A completed, consented household visit: `new` = (household number, address) registers the household;
     `updates` are dicts of person_uuid, base_version, change and the change's answers (phone_now, event_date,
     place, name_corrected, id_number_corrected, to_household); a new household can split off `split_from`, taking
-    `split_members` (person uuid → the version the phone listed)."""
+    `split_members` (person uuid → the version the phone listed); `postpartum` = (person uuid, date of the birth)
+    notes the need of a follow-up after a birth."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
     mode = "new" if new else "existing"
     choice = (f"<household_choice><mode>new</mode>{_element('new_household_no', new[0])}"
@@ -71,8 +74,29 @@ def household_visit(*, household: str, start: str, new: tuple[str, str] | None =
         f"<start>{start}</start><end>{start}</end><today>{start[:10]}</today><deviceid>collect:test</deviceid>"
         f"<username />{choice}<household_uuid>{household}</household_uuid>"
         f"{_element('household_base_version', str(base_version) if base_version is not None else None)}"
-        f"<outcome_group><outcome>completed</outcome><consent>yes</consent></outcome_group><recording>yes</recording>{split}"
+        f"<outcome_group><outcome>{outcome}</outcome>"
+        f"{'<consent>yes</consent>' if outcome == 'completed' else ''}</outcome_group>"
+        f"<recording>{'yes' if outcome == 'completed' else 'no'}</recording>{split}"
         f"<changes><changed_people /><household_events /></changes>{person_updates}{new_members}"
-        f"<service_needs /><closing><next_visit /></closing>"
+        + (f"<service_needs>postpartum_followup</service_needs><postpartum><followup_person>{postpartum[0]}"
+           f"</followup_person><followup_event_date>{postpartum[1]}</followup_event_date></postpartum>"
+           if postpartum else "<service_needs />")
+        + f"<closing><next_visit /></closing>"
         f"<meta><instanceID>{instance_id}</instanceID>{deprecated}</meta></data>"
+    ).encode("utf-8")
+
+
+def followup_visit(*, person: str, household: str, followup_type: str, start: str, outcome: str = "completed",
+                   base_version: int = 1, instance_id: str | None = None) -> bytes:
+    """A follow-up of one person from the due list."""
+    instance_id = instance_id or f"uuid:{uuid.uuid4()}"
+    return (
+        f"<?xml version='1.0' encoding='UTF-8' ?><data id=\"followup\" version=\"{FORM_VERSIONS['followup']}\" "
+        f"xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\">"
+        f"<start>{start}</start><end>{start}</end><today>{start[:10]}</today><deviceid>collect:test</deviceid>"
+        f"<username /><person_uuid>{person}</person_uuid><household_uuid>{household}</household_uuid>"
+        f"<person_base_version>{base_version}</person_base_version><due_type>{followup_type}</due_type>"
+        f"<visit><followup_type>{followup_type}</followup_type><outcome>{outcome}</outcome></visit>"
+        f"<services><services_given>health_guidance</services_given><referral>no</referral></services>"
+        f"<closing><next_date /></closing><meta><instanceID>{instance_id}</instanceID></meta></data>"
     ).encode("utf-8")

@@ -35,6 +35,7 @@ class Person(db.Model):
     residence: Mapped[str | None] = mapped_column(String(20))
     hukou: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str | None] = mapped_column(String(20))
+    tier: Mapped[str | None] = mapped_column(String(20))     # service tier (sync.schedules), set by review
     version: Mapped[int] = mapped_column(Integer)
 
 
@@ -69,6 +70,18 @@ class LifeEventRecord(db.Model):
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
 
 
+class ServiceAnchor(db.Model):
+    """An event a follow-up schedule counts from (a birth, an operation, a reported pregnancy), as a visit told it."""
+
+    __tablename__ = "service_anchor"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    person_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    anchor_date: Mapped[date] = mapped_column(Date)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+
+
 class Visit(db.Model):
     """One per applied submission version: what kind of visit, where, when on the phone, with what outcome."""
 
@@ -82,6 +95,7 @@ class Visit(db.Model):
     visit_date: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(String(20))
     completed: Mapped[bool] = mapped_column(Boolean)
+    followup_type: Mapped[str | None] = mapped_column(String(30))   # a follow-up's type (schedules count it)
 
 
 class RegisterConflict(db.Model):
@@ -117,7 +131,7 @@ class SubmissionRecord(db.Model):
     record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-DECISION_KINDS = ("merge_people", "merge_households", "move_household")
+DECISION_KINDS = ("merge_people", "merge_households", "move_household", "set_tier")
 
 
 class RegisterDecision(db.Model):
@@ -128,12 +142,14 @@ class RegisterDecision(db.Model):
     """
 
     __tablename__ = "register_decision"
-    __table_args__ = (CheckConstraint("kind IN ('merge_people', 'merge_households', 'move_household')", name="kind"),)
+    __table_args__ = (CheckConstraint("kind IN ('merge_people', 'merge_households', 'move_household', 'set_tier')",
+                                      name="kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     subject_uuid: Mapped[str] = mapped_column(String(64), index=True)   # merged away, or moved
-    target: Mapped[str] = mapped_column(String(64), index=True)         # the record kept, or the new group's id
+    # the record kept, the new group's id, or the tier given ("" for none)
+    target: Mapped[str] = mapped_column(String(64), index=True)
     after_submission_id: Mapped[int] = mapped_column(BigInteger)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_candidate.id"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))   # None: the automatic merge

@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from server import clock
 from server.register import queries
 from sync.access import may_decide_register
 from sync.errors import DecisionNotPossible, Forbidden, RecordNotFound, TaizhangError
@@ -28,12 +29,14 @@ from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, Subm
 from sync.visits import PersonObservation, Visit, read_visit
 
 __all__ = ["MergeOutcome", "merge_next", "note_merge_failure", "rebuild_register", "merge_duplicates",
-           "merge_households", "merge_candidate", "mark_distinct", "undo_decision", "move_household", "scan_duplicates",
+           "merge_households", "merge_candidate", "mark_distinct", "set_tier", "undo_decision", "move_household", "scan_duplicates",
            "REGISTER_FORMS"]
 
 REGISTER_FORMS = {"household_visit", "followup"}
 # Field values that name a household: they follow a household merge.
 _HOUSEHOLD_REFERENCES = ("household", "split_from")
+# Decisions that set one field of one record: (record kind, field).
+_FIELD_DECISIONS = {"move_household": ("household", "group"), "set_tier": ("person", "tier")}
 # Person fields duplicate detection reads: a change to one of them re-checks the person.
 _IDENTITY_FIELDS = {"name", "sex", "birth_date", "id_number", "phone", "household", "status"}
 
@@ -133,6 +136,15 @@ def move_household(principal, household_uuid: str, group_id: int, *, now: dt.dat
     return _decide("move_household", household_uuid, str(group_id), by=principal.id, now=now or _now())
 
 
+def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], now: dt.datetime | None = None) -> int:
+    """Give a person a service tier (one of `tiers`, the schedule's), or none (""), from today on."""
+    if tier and tier not in tiers:
+        raise DecisionNotPossible(f"unknown tier {tier!r}; the schedule has {', '.join(tiers)}")
+    village = _person_village(person_uuid)
+    _authorise(principal, village[1])
+    return _decide("set_tier", person_uuid, tier, by=principal.id, now=now or _now())
+
+
 def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = None) -> None:
     """Record that a candidate pair is two different people; the pair is not proposed again."""
     candidate = _open_candidate(principal, candidate_id)
@@ -184,7 +196,7 @@ def _decide(kind: str, subject: str, target: str, *, by: int | None, now: dt.dat
 
 
 def _decision_records(kind: str, subject: str, target: str) -> set[str]:
-    return {subject} if kind == "move_household" else {subject, target}
+    return {subject} if kind in _FIELD_DECISIONS else {subject, target}
 
 
 def _authorise(principal, *area_paths: str) -> None:
@@ -204,6 +216,8 @@ def _person_village(person_uuid: str) -> tuple[int, str]:
 def _decision_area_paths(decision) -> list[str]:
     if decision.kind == "move_household":
         return [path for path in (_group_path_of(decision.subject_uuid), _area_path(int(decision.target))) if path]
+    if decision.kind == "set_tier":
+        return [_person_village(decision.subject_uuid)[1]]
     paths = []
     for uuid in (decision.subject_uuid, decision.target):
         household = uuid if decision.kind == "merge_households" else queries.household_of(uuid)
@@ -235,7 +249,7 @@ def _open_candidate(principal, candidate_id: int):
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return clock.now()
 
 
 # ---- duplicate detection ---------------------------------------------------------------------------------------
@@ -349,7 +363,7 @@ def _register_visit(xml: bytes) -> Visit | None:
 
 def _raw_uuids(visit: Visit) -> set[str]:
     """The register uuids a visit names, as the phone wrote them."""
-    found = {observation.person_uuid for observation in visit.people}
+    found = {observation.person_uuid for observation in visit.people} | {anchor.person_uuid for anchor in visit.anchors}
     if visit.household is not None:
         found.add(visit.household.household_uuid)
     return found
@@ -422,10 +436,15 @@ def _apply_visit(store, submission_id: int, visit: Visit, area_id: int | None, a
             _merge_record(store, "person", replace(observation, person_uuid=uuid,
                                                    fields=_resolved(observation.fields, aliases)),
                           ref, submission_id=submission_id, redirected=uuid != observation.person_uuid)
+    for anchor in visit.anchors:
+        uuid = aliases.resolve(anchor.person_uuid)
+        if only is None or uuid in only:
+            store.anchors.append(queries.anchor_row(uuid, anchor, submission_id))
     store.add_visit(submission_id, _raw_uuids(visit), queries.visit_row(
         submission_id, form=visit.form_id, household_uuid=household_uuid,
         person_uuid=person_uuid if visit.followup is not None else None, visited_at=visit.visited_at,
-        visit_date=visit.visit_date, outcome=visit.outcome, completed=visit.completed))
+        visit_date=visit.visit_date, outcome=visit.outcome, completed=visit.completed,
+        followup_type=visit.followup.followup_type if visit.followup else None))
 
 
 def _resolved(fields, aliases) -> dict[str, str]:
@@ -446,11 +465,12 @@ def _merge_record(store, kind: str, observation: PersonObservation, ref: VisitRe
 
 def _apply_decision(store, decision, aliases: _ReplayAliases, *, only: set[str] | None) -> None:
     ref = VisitRef(f"decision:{decision.id}", _aware(decision.decided_at))
-    if decision.kind == "move_household":
+    if decision.kind in _FIELD_DECISIONS:
+        kind, name = _FIELD_DECISIONS[decision.kind]
         uuid = aliases.resolve(decision.subject_uuid)
-        state = store.state("household", uuid)
+        state = store.state(kind, uuid)
         if state is not None and (only is None or uuid in only):
-            _merge_record(store, "household", PersonObservation(uuid, state.version, {"group": decision.target}), ref,
+            _merge_record(store, kind, PersonObservation(uuid, state.version, {name: decision.target}), ref,
                           decision_id=decision.id)
         return
     kind = "person" if decision.kind == "merge_people" else "household"
@@ -479,7 +499,7 @@ def _closure(uuids: set[str]) -> tuple[set[str], list]:
         found = set()
         for decision in queries.decisions_naming(pending):
             decisions[decision.id] = decision
-            found |= {decision.subject_uuid} | ({decision.target} if decision.kind != "move_household" else set())
+            found |= {decision.subject_uuid} | ({decision.target} if decision.kind not in _FIELD_DECISIONS else set())
             if decision.kind == "merge_households":
                 found |= queries.people_ever_in({decision.subject_uuid, decision.target})
         pending = found - records
@@ -529,6 +549,7 @@ class _DatabaseStore:
         self.events: list[dict] = []
         self.conflicts: list[dict] = []
         self.visits: list[dict] = []
+        self.anchors: list[dict] = []
         self.submission_records: list[dict] = []
         self.identity_changed: set[str] = set()
         self.created_households: set[str] = set()
@@ -556,7 +577,7 @@ class _DatabaseStore:
 
     def flush(self) -> None:
         queries.add_field_values(self.field_values)
-        queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits,
+        queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
                          submission_records=self.submission_records)
 
 
@@ -570,6 +591,7 @@ class _MemoryStore:
         self.events: list[dict] = []       # person_uuid is re-pointed when a person is merged
         self.conflicts: list[dict] = []
         self.visits: list[dict] = []
+        self.anchors: list[dict] = []      # person_uuid is re-pointed when a person is merged
         self.submission_records: list[dict] = []
 
     def state(self, kind: str, uuid: str) -> RecordState | None:
@@ -596,7 +618,7 @@ class _MemoryStore:
         for row in self.conflicts:
             if row["record_uuid"] == merged:
                 row["record_uuid"] = kept
-        for row in self.events if kind == "person" else ():
+        for row in (*self.events, *self.anchors) if kind == "person" else ():
             if row["person_uuid"] == merged:
                 row["person_uuid"] = kept
         column = "person_uuid" if kind == "person" else "household_uuid"
@@ -620,5 +642,5 @@ class _MemoryStore:
             queries.add_records(kind, [(uuid, state.values(), state.version)
                                        for (record_kind, uuid), state in self.records.items() if record_kind == kind])
         queries.add_field_values(self.field_values)
-        queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits,
+        queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
                          submission_records=self.submission_records)

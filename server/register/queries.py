@@ -13,7 +13,7 @@ from server.areas.models import Area
 from server.extensions import db
 from server.register.models import (DuplicateCandidate, Household, LifeEventRecord, MergeQueueEntry, Person,
                                     PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
-                                    SubmissionRecord, Visit)
+                                    ServiceAnchor, SubmissionRecord, Visit)
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.merge import FieldValue, RecordState, VisitRef
@@ -107,6 +107,8 @@ def _columns(kind: str, uuid: str, values: dict[str, str], version: int) -> dict
             columns["household_uuid"] = value
         elif (kind, name) == ("household", "group"):
             columns["group_id"] = int(value)
+        elif (kind, name) == ("person", "tier"):
+            columns["tier"] = value or None
         elif name in model.__table__.columns and name not in columns:
             columns[name] = value
     return columns
@@ -147,6 +149,10 @@ def event_row(person_uuid: str, event, submission_id: int) -> dict:
                 spouse_name=event.spouse_name, submission_id=submission_id)
 
 
+def anchor_row(person_uuid: str, anchor, submission_id: int) -> dict:
+    return dict(person_uuid=person_uuid, kind=anchor.kind, anchor_date=anchor.date, submission_id=submission_id)
+
+
 def conflict_row(conflict) -> dict:
     return dict(record_uuid=conflict.uuid, field=conflict.field, value=conflict.value,
                 instance_id=conflict.visit.instance_id, other_value=conflict.other_value,
@@ -157,11 +163,11 @@ def visit_row(submission_id: int, *, visited_at: dt.datetime | None, **values) -
     return dict(submission_id=submission_id, visited_at=_utc(visited_at), **values)
 
 
-def add_rows(events: list[dict] = (), conflicts: list[dict] = (), visits: list[dict] = (),
+def add_rows(events: list[dict] = (), conflicts: list[dict] = (), visits: list[dict] = (), anchors: list[dict] = (),
              submission_records: list[dict] = ()) -> None:
-    """Insert derived rows in bulk (one executemany per table)."""
+    """Insert derived rows in bulk (one bulk insert per table)."""
     for model, rows in ((LifeEventRecord, events), (RegisterConflict, conflicts), (Visit, visits),
-                        (SubmissionRecord, submission_records)):
+                        (ServiceAnchor, anchors), (SubmissionRecord, submission_records)):
         if rows:
             bulk_insert(model, list(rows))
 
@@ -186,6 +192,7 @@ def forget_records(uuids: set[str], submission_ids: set[int]) -> None:
     """Remove what is derived for these records, so they can be replayed from their submissions."""
     db.session.execute(delete(RegisterFieldValue).where(RegisterFieldValue.record_uuid.in_(uuids)))
     db.session.execute(delete(LifeEventRecord).where(LifeEventRecord.person_uuid.in_(uuids)))
+    db.session.execute(delete(ServiceAnchor).where(ServiceAnchor.person_uuid.in_(uuids)))
     db.session.execute(delete(RegisterConflict).where(RegisterConflict.record_uuid.in_(uuids)))
     db.session.execute(delete(Person).where(Person.uuid.in_(uuids)))
     db.session.execute(delete(Household).where(Household.uuid.in_(uuids)))
@@ -196,7 +203,8 @@ def forget_records(uuids: set[str], submission_ids: set[int]) -> None:
 
 def forget_everything() -> None:
     """Remove the whole derived register (not the decisions, nor the review queue: people made those)."""
-    for model in (RegisterFieldValue, LifeEventRecord, RegisterConflict, Visit, SubmissionRecord, PersonMatchKey,
+    for model in (RegisterFieldValue, LifeEventRecord, ServiceAnchor, RegisterConflict, Visit, SubmissionRecord,
+                  PersonMatchKey,
                   Person, Household, MergeQueueEntry):
         db.session.execute(delete(model))
 
@@ -220,6 +228,8 @@ def register_snapshot() -> dict:
                               for r in db.session.scalars(select(RegisterFieldValue))),
             "events": sorted((r.person_uuid, r.kind, str(r.event_date), r.place or "")
                              for r in db.session.scalars(select(LifeEventRecord))),
+            "anchors": sorted((r.person_uuid, r.kind, str(r.anchor_date), r.submission_id)
+                              for r in db.session.scalars(select(ServiceAnchor))),
             "conflicts": sorted((r.record_uuid, r.field, r.value, r.other_value)
                                 for r in db.session.scalars(select(RegisterConflict)))}
 

@@ -1,0 +1,113 @@
+"""Schedules on the server: the town's schedule, flags for an area as of a date, a collector's phone lists."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from server import clock
+from server.audit import queries as audit
+from server.schedules import queries
+from server.users.queries import Principal
+from sync.access import area_contains
+from sync.errors import Forbidden, NotFound
+from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
+from sync.schedules import (Anchor, Flag, PersonSchedule, Schedule, VisitDone, default_schedule, flags_for,
+                            local_date, parse_schedule)
+
+__all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists", "STAFF_ROLES"]
+
+STAFF_ROLES = frozenset({"village_cadre", "town_officer", "county_admin"})
+
+
+def current_schedule() -> Schedule:
+    """The schedule in force: TAIZHANG_SCHEDULE_FILE if set, else the default shipped with taizhang."""
+    return _load(current_app.config.get("TAIZHANG_SCHEDULE_FILE") or "")
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str) -> Schedule:
+    if not path:
+        return default_schedule()
+    return parse_schedule(Path(path).read_text("utf-8"), source=path)
+
+
+def today(schedule: Schedule) -> dt.date:
+    """Today's date where the town is (whole days in the schedule's timezone)."""
+    return local_date(clock.now(), schedule.timezone)
+
+
+@dataclass(frozen=True)
+class AreaFlags:
+    schedule: Schedule
+    as_of: dt.date
+    flags: list[Flag]
+    people: dict[str, object]       # person uuid → row (name, household, group, …)
+
+
+def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.date | None,
+                  *, statuses: frozenset[str] | None = None) -> AreaFlags:
+    """Every flag for the people of an area (the principal's own area by default) as of a date (default today).
+    Reads personal data: only staff whose area holds the area asked for, and the read is audited."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("due lists of an area are for village cadres and the town office")
+    path = principal.area_path
+    if area_full_name:
+        area = queries.area_of(area_full_name)
+        if area is None:
+            raise NotFound(area_full_name)
+        path = area.path
+    if path is not None and not area_contains(principal.area_path, path):
+        raise Forbidden(area_full_name)
+    schedule = current_schedule()
+    as_of = as_of or today(schedule)
+    people, flags = _flags(path or "/", schedule, as_of)
+    if statuses is not None:
+        flags = [flag for flag in flags if flag.status in statuses]
+    audit.record(principal.id, "due.read", area_path=path, records=len({flag.person for flag in flags}))
+    return AreaFlags(schedule, as_of, flags, people)
+
+
+def _flags(path: str, schedule: Schedule, as_of: dt.date) -> tuple[dict, list[Flag]]:
+    people = {row.uuid: row for row in queries.people_in(path, current_only=False)}
+    tiers = queries.tier_history(path)
+    anchors = queries.anchors_of(path)
+    household_visits, followups = queries.completed_visits(path)
+    ends = queries.end_dates(path)
+    flags: list[Flag] = []
+    for uuid, row in people.items():
+        if uuid not in tiers and uuid not in anchors:
+            continue  # no tier and no event: nothing is scheduled for this person
+        ended = row.status == "died" or row.residence == "moved_away"
+        person = PersonSchedule(
+            person=uuid,
+            tiers=tuple((local_date(at, schedule.timezone), value or None) for at, value in tiers.get(uuid, ())),
+            visits=tuple([VisitDone(day) for day in household_visits.get(row.household_uuid, ())]
+                         + [VisitDone(day, kind) for day, kind in followups.get(uuid, ())]),
+            anchors=tuple(Anchor(kind, day) for kind, day in anchors.get(uuid, ())),
+            active_until=ends.get(uuid, dt.date.min) if ended else None)
+        flags += flags_for(person, schedule, as_of)
+    return people, flags
+
+
+def phone_lists(principal: Principal) -> dict[str, bytes]:
+    """households.csv, people.csv and due.csv for a collector's own group, as of today (empty for anyone else:
+    a phone only ever gets its own group's people)."""
+    schedule = current_schedule()
+    if principal.role != "collector" or principal.area_path is None:
+        return {"households.csv": households_csv(()), "people.csv": people_csv(()),
+                "due.csv": due_csv((), {}, schedule)}
+    path = principal.area_path
+    households = [HouseholdRow(row.uuid, row.household_no or "", row.head_name or "", row.address or "",
+                               row.members, row.version) for row in queries.households_in(path)]
+    people = {row.uuid: PersonRow(row.uuid, row.household_uuid, row.household_no or "", row.name or "", row.sex or "",
+                                  row.birth_date or "", row.id_number or "", row.relationship or "", row.phone or "",
+                                  row.residence or "", row.hukou or "", row.version)
+              for row in queries.people_in(path, current_only=True)}
+    _, flags = _flags(path, schedule, today(schedule))
+    return {"households.csv": households_csv(households), "people.csv": people_csv(people.values()),
+            "due.csv": due_csv(flags, people, schedule)}

@@ -1,0 +1,55 @@
+"""Due and overdue lists over HTTP: JSON for programs, a page for people (the review UI makes it pleasant)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+from marshmallow import ValidationError
+
+from server.database import commit
+from server.openrosa.auth import authenticate
+from server.schedules.operations import AreaFlags, flags_in_area
+from server.schedules.schemas import DueQuery, FlagOut
+from sync.errors import BadRequest
+
+bp = Blueprint("schedules", __name__, template_folder="templates")
+
+
+def _area_flags() -> AreaFlags:
+    principal = authenticate(None)
+    arguments = {name: request.args.get(name) for name in ("area", "as_of") if request.args.get(name)}
+    if request.args.getlist("status"):
+        arguments["status"] = request.args.getlist("status")
+    try:
+        query = DueQuery().load(arguments)
+    except ValidationError as exc:
+        raise BadRequest("; ".join(f"{key}: {' '.join(map(str, value))}" for key, value in exc.messages.items()))
+    found = flags_in_area(principal, query["area"], query["as_of"], statuses=frozenset(query["status"]))
+    commit()  # the audit record of this read
+    return found
+
+
+def _rows(found: AreaFlags) -> list[dict]:
+    rows = []
+    for flag in sorted(found.flags, key=lambda f: (-f.overdue_days, f.due_since, f.key)):
+        person = found.people[flag.person]
+        rows.append(dict(
+            person=flag.person, person_name=person.name or "", household=person.household_uuid,
+            household_no=person.household_no or "", group_id=person.group_id, rule=flag.rule, status=flag.status,
+            due_since=flag.due_since, due_by=flag.due_by, overdue_days=flag.overdue_days,
+            anchor_kind=flag.anchor.kind if flag.anchor else None, anchor_date=flag.anchor.day if flag.anchor else None,
+            last_visit=flag.last_visit, missed=[period.label("en") for period in flag.missed],
+            explanation_zh=flag.explain(found.schedule, "zh"), explanation_en=flag.explain(found.schedule, "en")))
+    return rows
+
+
+@bp.get("/api/v1/due")
+def due_json():
+    found = _area_flags()
+    return jsonify(as_of=found.as_of.isoformat(), timezone=found.schedule.timezone,
+                   flags=FlagOut(many=True).dump(_rows(found)))
+
+
+@bp.get("/due")
+def due_page():
+    found = _area_flags()
+    return render_template("schedules/due.html", found=found, rows=_rows(found))

@@ -1,0 +1,91 @@
+"""The lists a collector's phone gets as form media (households.csv, people.csv, due.csv; xlsforms/README.md has
+the contract), built as bytes from plain rows so their md5 changes exactly when their content does."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sync.schedules import Flag, Schedule
+
+__all__ = ["HouseholdRow", "PersonRow", "LIST_FILES", "DUE_STATUSES", "households_csv", "people_csv", "due_csv"]
+
+LIST_FILES = ("households.csv", "people.csv", "due.csv")
+DUE_STATUSES = ("due", "overdue")
+"""The flags a phone lists: what is asked for now (not upcoming, done or expired)."""
+
+_DUE_ITEM_NAMESPACE = uuid.UUID("5f3c6a0e-9d1b-4c55-8a77-2f1d0c3b9e41")
+
+
+@dataclass(frozen=True)
+class HouseholdRow:
+    uuid: str
+    household_no: str
+    head_name: str
+    address: str
+    members: int
+    version: int
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    uuid: str
+    household: str
+    household_no: str
+    name: str
+    sex: str
+    birth_date: str
+    id_number: str
+    relationship: str
+    phone: str
+    residence: str
+    hukou: str
+    version: int
+
+
+def _csv(header: list[str], rows: Iterable[list]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def households_csv(households: Iterable[HouseholdRow]) -> bytes:
+    return _csv(["name", "label", "household_no", "head_name", "address", "members", "base_version"],
+                ([h.uuid, f"{h.household_no} {h.head_name}".strip(), h.household_no, h.head_name, h.address,
+                  h.members, h.version] for h in sorted(households, key=lambda h: (h.household_no, h.uuid))))
+
+
+def people_csv(people: Iterable[PersonRow]) -> bytes:
+    return _csv(["name", "label", "household", "person_name", "sex", "birth_date", "id_number", "relationship",
+                 "phone", "residence", "hukou", "base_version"],
+                ([p.uuid, f"{p.name}（{p.household_no}）", p.household, p.name, p.sex, p.birth_date, p.id_number,
+                  p.relationship, p.phone, p.residence, p.hukou, p.version]
+                 for p in sorted(people, key=lambda p: (p.household_no, p.household, p.name, p.uuid))))
+
+
+def due_csv(flags: Iterable[Flag], people: Mapping[str, PersonRow], schedule: Schedule) -> bytes:
+    """The due and overdue items of the collector's people, most overdue first."""
+    listed = sorted((flag for flag in flags if flag.status in DUE_STATUSES and flag.person in people),
+                    key=lambda flag: (-flag.overdue_days, flag.due_since, people[flag.person].name, flag.key))
+    return _csv(["name", "label", "person", "household", "person_name", "due_type", "due_since", "last_visit",
+                 "base_version"],
+                ([str(uuid.uuid5(_DUE_ITEM_NAMESPACE, flag.key)), _label(flag, people[flag.person], schedule),
+                  flag.person, people[flag.person].household, people[flag.person].name, flag.rule,
+                  flag.due_since.isoformat(), flag.last_visit.isoformat() if flag.last_visit else "",
+                  people[flag.person].version] for flag in listed))
+
+
+def _label(flag: Flag, person: PersonRow, schedule: Schedule) -> str:
+    rule = schedule.rule(flag.rule)
+    state = f"已逾期{flag.overdue_days}天" if flag.status == "overdue" else f"{_short(flag.due_by)}前"
+    return f"{person.name}：{rule.label_zh}（{state}）"
+
+
+def _short(day: dt.date | None) -> str:
+    return day.isoformat() if day else ""

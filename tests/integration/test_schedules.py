@@ -1,0 +1,210 @@
+"""Schedules end to end: tiers set by a cadre, anchors told in visits, flags over the JSON API (scoped and
+audited), late visits clearing flags, and each collector's generated phone lists in the manifest."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+
+import pytest
+import requests
+from lxml import etree
+from requests.auth import HTTPDigestAuth
+from sqlalchemy import select
+
+from server import clock
+from server.audit.models import AuditEvent
+from server.database import commit
+from server.extensions import db
+from server.register.operations import merge_next, set_tier
+from server.users.queries import principal_by_username
+from sync.schedules import default_schedule
+from tests.conftest import ROOT
+from tests.register_visits import Member, followup_visit, household_visit
+
+XLSFORMS = ROOT / "xlsforms"
+MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
+HOUSEHOLD_1, HOUSEHOLD_2 = "22222222-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002"
+TIERS = default_schedule().tier_names
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.fixture
+def town(server, create_collector, publish, monkeypatch):
+    """Two groups of 东村 with a collector each, a cadre of 东村 and one of 西村, the real forms published with the
+    fixture lists (the register lists among them are generated per collector), and a settable clock."""
+    media = list((XLSFORMS / "fixtures").glob("*.csv"))
+    publish(XLSFORMS / "household_visit.xlsx", media=media)
+    publish(XLSFORMS / "followup.xlsx", media=media)
+    collectors = {area: create_collector(area) for area in ("青山镇/东村/第一组", "青山镇/东村/第二组")}
+    for area, name in (("青山镇/东村", "dongcun_cadre"), ("青山镇/西村", "xicun_cadre")):
+        create_collector(area, username=name, role="village_cadre", password="cadre-password")
+    now = {"at": dt.datetime(2026, 11, 22, 3, 0, tzinfo=dt.timezone.utc)}
+    monkeypatch.setattr(clock, "now", lambda: now["at"])
+    return {"server": server, "collectors": collectors, "clock": now,
+            "phones": {area: server.client(token=c.token) for area, c in collectors.items()}}
+
+
+def merge_all() -> None:
+    while merge_next() is not None:
+        commit()
+    commit()
+
+
+def send(phone, xml: bytes) -> None:
+    assert phone.submit(xml).status_code == 201
+
+
+def api(town, path: str, user: str, password: str = "cadre-password", **params) -> requests.Response:
+    """A program (not Collect) calling the JSON API with Digest credentials."""
+    return requests.get(f"{town['server'].url}{path}", params=params, auth=HTTPDigestAuth(user, password), timeout=30)
+
+
+def due(town, *, user: str = "dongcun_cadre", **params) -> requests.Response:
+    return api(town, "/api/v1/due", user, **params)
+
+
+def register(town, members: list[Member], household: str = HOUSEHOLD_1, group: str = "青山镇/东村/第一组",
+             number: str = "001", start: str = "2026-08-03T09:00:00.000+08:00") -> None:
+    send(town["phones"][group], household_visit(household=household, new=(number, f"{number}号"), start=start,
+                                                members=members))
+    merge_all()
+
+
+def test_a_key_tier_person_missing_visits_is_overdue_and_a_late_visit_clears_it(town):
+    wang = Member("王秀英", "female", "1990-05-06")
+    register(town, [wang])
+    set_tier(principal_by_username("dongcun_cadre"), wang.uuid, "key", tiers=TIERS,
+             now=dt.datetime(2026, 8, 20, 2, 0, tzinfo=dt.timezone.utc))
+    commit()
+
+    response = due(town, as_of="2026-11-22")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["as_of"], body["timezone"]) == ("2026-11-22", "Asia/Shanghai")
+    (flag,) = body["flags"]
+    assert {key: flag[key] for key in ("person", "person_name", "household_no", "rule", "status", "due_since",
+                                       "due_by", "overdue_days", "missed", "last_visit")} == {
+        "person": wang.uuid, "person_name": "王秀英", "household_no": "001", "rule": "tier_key", "status": "overdue",
+        "due_since": "2026-09-01", "due_by": "2026-09-30", "overdue_days": 53, "missed": ["2026-09", "2026-10"],
+        "last_visit": "2026-08-03"}
+    assert flag["explanation_zh"] == ("重点服务对象例行访视（每月一次）：2026年9月、2026年10月没有完成的访视，"
+                                      "已逾期 53 天；上次访视 2026-08-03。")
+
+    # Last month's visit reaches the server late: October is no longer missed, September still is.
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=HOUSEHOLD_1, base_version=1, start="2026-10-28T10:00:00.000+08:00"))
+    merge_all()
+    (flag,) = due(town, as_of="2026-11-22").json()["flags"]
+    assert (flag["status"], flag["due_by"], flag["last_visit"]) == ("due", "2026-11-30", "2026-10-28")
+    # Nobody home does not count.
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=HOUSEHOLD_1, base_version=1, start="2026-11-21T10:00:00.000+08:00", outcome="nobody_home"))
+    merge_all()
+    assert due(town, as_of="2026-11-22").json()["flags"][0]["status"] == "due"
+    # As of an earlier date, the answer is what it was then.
+    (then,) = due(town, as_of="2026-10-15").json()["flags"]
+    assert (then["status"], then["missed"]) == ("overdue", ["2026-09"])
+    done = due(town, as_of="2026-10-31", status="done").json()["flags"]
+    assert [(f["status"], f["last_visit"]) for f in done] == [("done", "2026-10-28")]
+
+
+def test_a_birth_told_in_a_visit_makes_a_postpartum_follow_up_due_until_it_is_done(town):
+    mother = Member("李芳", "female", "1995-01-02")
+    register(town, [mother])
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=HOUSEHOLD_1, base_version=1, start="2026-11-12T09:00:00.000+08:00",
+        postpartum=(mother.uuid, "2026-11-10")))
+    merge_all()
+    (flag,) = due(town, as_of="2026-11-22").json()["flags"]
+    assert (flag["rule"], flag["status"], flag["anchor_kind"], flag["anchor_date"], flag["overdue_days"]) == (
+        "postpartum", "overdue", "birth", "2026-11-10", 5)
+    send(town["phones"]["青山镇/东村/第一组"], followup_visit(
+        person=mother.uuid, household=HOUSEHOLD_1, followup_type="postpartum", start="2026-11-21T15:00:00.000+08:00"))
+    merge_all()
+    assert due(town, as_of="2026-11-22").json()["flags"] == []
+    assert [f["status"] for f in due(town, as_of="2026-11-22", status="done").json()["flags"]] == ["done"]
+
+
+def test_due_lists_are_for_staff_of_the_area_and_every_read_is_audited(town):
+    register(town, [Member("王秀英", "female", "1990-05-06")])
+    collector = town["collectors"]["青山镇/东村/第一组"]
+    by_collector = api(town, "/api/v1/due", collector.username, collector.password)
+    assert by_collector.status_code == 403
+    assert by_collector.json()["code"] == "403.1"
+    assert due(town, user="xicun_cadre", area="青山镇/东村").status_code == 403
+    assert due(town, area="青山镇/南村").status_code == 404
+    invalid = due(town, as_of="yesterday").json()
+    assert (invalid["code"], invalid["detail"]) == ("400.0", "as_of: Not a valid date.")
+    assert due(town, area="青山镇/东村/第一组").status_code == 200
+    assert due(town, user="xicun_cadre").json()["flags"] == []
+    events = [(e.action, e.area_path) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    db.session.rollback()
+    assert [action for action, _ in events] == ["due.read", "due.read"]
+    page = api(town, "/due", "dongcun_cadre")
+    assert page.status_code == 200 and "待访视与逾期" in page.text
+
+
+def lists_of(town, group: str) -> dict[str, tuple[str, bytes]]:
+    """filename → (manifest hash, downloaded bytes) as this group's collector's phone gets them (both forms)."""
+    phone = town["phones"][group]
+    listed = etree.fromstring(phone.form_list().content)
+    files = [media for url in listed.iterfind(".//{http://openrosa.org/xforms/xformsList}manifestUrl")
+             for media in etree.fromstring(phone.get(url.text).content).findall(f"{MANIFEST}mediaFile")]
+    found = {}
+    for media in files:
+        content = phone.get(media.findtext(f"{MANIFEST}downloadUrl")).content
+        assert media.findtext(f"{MANIFEST}hash") == f"md5:{hashlib.md5(content).hexdigest()}"
+        found[media.findtext(f"{MANIFEST}filename")] = (media.findtext(f"{MANIFEST}hash"), content)
+    return found
+
+
+def rows(content: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+
+
+def test_each_collector_gets_lists_of_their_own_group_and_hashes_change_exactly_with_the_content(town):
+    wang = Member("王秀英", "female", "1990-05-06", phone="13800000001")
+    li = Member("王强", "male", "1988-01-01", relationship="spouse")
+    register(town, [wang, li])
+    register(town, [Member("张伟", "male", "1970-03-04")], household=HOUSEHOLD_2, group="青山镇/东村/第二组")
+    set_tier(principal_by_username("dongcun_cadre"), wang.uuid, "key", tiers=TIERS,
+             now=dt.datetime(2026, 8, 20, 2, 0, tzinfo=dt.timezone.utc))
+    commit()
+
+    first = lists_of(town, "青山镇/东村/第一组")
+    assert rows(first["households.csv"][1]) == [
+        {"name": HOUSEHOLD_1, "label": "001 王秀英", "household_no": "001", "head_name": "王秀英",
+         "address": "001号", "members": "2", "base_version": "1"}]
+    assert [(p["name"], p["person_name"], p["phone"], p["base_version"]) for p in rows(first["people.csv"][1])] == [
+        (li.uuid, "王强", "", "1"), (wang.uuid, "王秀英", "13800000001", "2")]
+    (item,) = rows(first["due.csv"][1])
+    assert ({key: item[key] for key in ("label", "person", "household", "person_name", "due_type", "due_since",
+                                        "last_visit", "base_version")} == {
+        "label": "王秀英：重点服务对象例行访视（每月一次）（已逾期53天）", "person": wang.uuid, "household": HOUSEHOLD_1,
+        "person_name": "王秀英", "due_type": "tier_key", "due_since": "2026-09-01", "last_visit": "2026-08-03",
+        "base_version": "2"})
+    # The other group's collector never receives these people.
+    second = lists_of(town, "青山镇/东村/第二组")
+    assert [p["person_name"] for p in rows(second["people.csv"][1])] == ["张伟"]
+    assert rows(second["due.csv"][1]) == []
+    # Same register, same day: same bytes, same hashes.
+    assert lists_of(town, "青山镇/东村/第一组") == first
+    # A visit changes the people list (phone number) and the due list (the month is now done): new hashes;
+    # the households list did not change, nor did its hash.
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=HOUSEHOLD_1, base_version=1, start="2026-11-22T10:00:00.000+08:00", updates=[
+            dict(person_uuid=wang.uuid, base_version=2, change="details_corrected", phone_now="13900000002")]))
+    merge_all()
+    after = lists_of(town, "青山镇/东村/第一组")
+    assert after["households.csv"] == first["households.csv"]
+    assert after["people.csv"][0] != first["people.csv"][0] and after["due.csv"][0] != first["due.csv"][0]
+    assert rows(after["due.csv"][1]) == []
+    # Midnight in Shanghai: on 1 December the key tier is due again for December.
+    town["clock"]["at"] = dt.datetime(2026, 11, 30, 16, 0, tzinfo=dt.timezone.utc)
+    (december,) = rows(lists_of(town, "青山镇/东村/第一组")["due.csv"][1])
+    assert (december["due_since"], december["last_visit"]) == ("2026-12-01", "2026-11-22")
+    town["clock"]["at"] = dt.datetime(2026, 11, 30, 15, 59, tzinfo=dt.timezone.utc)
+    assert rows(lists_of(town, "青山镇/东村/第一组")["due.csv"][1]) == []
