@@ -410,6 +410,12 @@ def _print_demo(demo) -> None:
     for creds, area_name in demo.collectors:
         click.echo(f"- {area_name}")
         _print_credentials(creds)
+    if demo.cadre is not None:
+        creds, area_name = demo.cadre
+        click.echo(f"\nDemo village cadre of {area_name} (due and overdue lists at /due, JSON at /api/v1/due):")
+        _print_credentials(creds)
+    if demo.visits:
+        click.echo(f"\nDemo register: {demo.visits} visit(s) merged")
 
 
 def _upgrade() -> None:

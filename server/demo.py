@@ -1,20 +1,28 @@
-"""Demo data for a first look: one town, two villages, three groups, a collector each, the forms in xlsforms/."""
+"""Demo data for a first look: one town, two villages, three groups, a collector each and a village cadre, the forms
+in xlsforms/, and a register built from demo registration visits (tiers and a birth, so the due lists show)."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
+from lxml import etree
+from lxml.builder import E
 
+from server import clock
 from server.areas.operations import ensure_area
 from server.database import commit
 from server.forms.operations import PublishResult, publish_form
+from server.register import queries as register_queries
 from server.storage import blob_store
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
-__all__ = ["DEMO_GROUPS", "seed_demo", "xlsform_sources", "fixture_lists"]
+__all__ = ["DEMO_GROUPS", "DEMO_CADRE", "seed_demo", "xlsform_sources", "fixture_lists"]
 
 XLSFORMS_DIR = Path(__file__).resolve().parent.parent / "xlsforms"
 
@@ -26,10 +34,29 @@ DEMO_GROUPS = [
 ]
 
 
+# (village path, cadre user name, cadre's name): reviews the village, reads its due lists at /due.
+DEMO_CADRE = ("青山镇/东村", "dongcun_cadre", "陈红")
+# Households of the other demo groups (the fixture lists hold 东村第一组's): number, address, members as
+# (name, sex, birth date, relationship).
+_OTHER_HOUSEHOLDS = {
+    "青山镇/东村/第二组": [("001", "东村二组1号", [("李建国", "male", "1965-02-03", "head"),
+                                                 ("周玉兰", "female", "1967-08-19", "spouse")]),
+                         ("002", "东村二组2号", [("何芳", "female", "1992-12-01", "head")])],
+    "青山镇/西村/第一组": [("001", "西村一组1号", [("张德明", "male", "1958-06-06", "head"),
+                                                 ("黄秀珍", "female", "1960-10-10", "spouse")])],
+}
+# Tiers given in review (person uuid from the fixture lists → tier) and a birth told on a visit (mother, days ago).
+_DEMO_TIERS = {"9e2bff1a-96bc-56a0-ad3a-923e66f82158": "general", "375fb1d1-db66-5bb7-9a33-acde40defc39": "key",
+               "52df4294-3b88-55f4-af16-6297ca27f83a": "key"}
+_DEMO_BIRTH = ("6ea9d3db-46aa-51bc-9151-65eb9433a158", "fc944cb4-c3ec-5f58-bca5-9362b8883dd8", 9)
+
+
 @dataclass
 class DemoResult:
     forms: list[PublishResult] = field(default_factory=list)
     collectors: list[tuple[NewCredentials, str]] = field(default_factory=list)
+    cadre: tuple[NewCredentials, str] | None = None
+    visits: int = 0
 
 
 def xlsform_sources() -> list[Path]:
@@ -53,8 +80,90 @@ def seed_demo() -> DemoResult:
             password = set_password(username, None, realm=realm).password
             creds = NewCredentials(username, password, rotate_token(username).token)
         result.collectors.append((creds, group_path))
+    village, username, name = DEMO_CADRE
+    if user_queries.by_username(username) is None:
+        cadre = add_user(username, "village_cadre", village, realm=realm, display_name=name)
+    else:
+        cadre = NewCredentials(username, set_password(username, None, realm=realm).password, None)
+    result.cadre = (cadre, village)
     for source in xlsform_sources():
-        # Fixture phone lists until per-collector lists are generated (schedules issue).
+        # The register lists among these media are generated per collector when phones ask (server.forms.media).
         result.forms.append(publish_form(source, blob_store(), media=fixture_lists()))
     commit()
+    if not register_queries.any_household():
+        result.visits = _seed_register()
     return result
+
+
+def _seed_register() -> int:
+    """Register the demo households through intake and the merge, as if the collectors had visited them; give
+    some people a tier and tell a birth, so the due lists have something to show."""
+    from server.register.operations import merge_next, set_tier
+    from server.schedules.operations import current_schedule, today
+    from server.submissions.operations import receive_submission
+
+    schedule = current_schedule()
+    day = today(schedule)
+    visits = _fixture_registrations(day) + [
+        (username, _registration(day - dt.timedelta(days=40 + index), number, address, members))
+        for (group, username, _), households in ((g, _OTHER_HOUSEHOLDS.get(g[0], [])) for g in DEMO_GROUPS)
+        for index, (number, address, members) in enumerate(households)]
+    mother, household, days_ago = _DEMO_BIRTH
+    visits.append(("dongcun1", _visit_xml(day - dt.timedelta(days=days_ago - 2), E.household_uuid(household),
+                                          E.household_base_version("1"), E.service_needs("postpartum_followup"),
+                                          E.postpartum(E.followup_person(mother), E.followup_event_date(
+                                              (day - dt.timedelta(days=days_ago)).isoformat())))))
+    for username, xml in visits:
+        receive_submission(user_queries.principal_by_username(username), xml, [], blobs=blob_store(),
+                           max_attachment_bytes=0, device_id="collect:demo", user_agent="taizhang demo", now=clock.now())
+        commit()
+    while merge_next() is not None:
+        commit()
+    cadre = user_queries.principal_by_username(DEMO_CADRE[1])
+    for person, tier in _DEMO_TIERS.items():
+        set_tier(cadre, person, tier, tiers=schedule.tier_names, now=clock.now() - dt.timedelta(days=200))
+    commit()
+    return len(visits)
+
+
+def _fixture_registrations(day: dt.date) -> list[tuple[str, bytes]]:
+    """The households and people of fixtures/*.csv, registered by 东村第一组's collector months ago."""
+    people = list(csv.DictReader((XLSFORMS_DIR / "fixtures" / "people.csv").open(encoding="utf-8")))
+    visits = []
+    for index, household in enumerate(csv.DictReader((XLSFORMS_DIR / "fixtures" / "households.csv")
+                                                     .open(encoding="utf-8"))):
+        members = [E.new_members(E.new_person_uuid(person["name"]), E.new_member(
+            E.reason("registration"), E.person_name_new(person["person_name"]), E.id_number(person["id_number"]),
+            E.sex(person["sex"]), E.birth_date(person["birth_date"]), E.relationship(person["relationship"]),
+            E.phone(person["phone"]), E.residence(person["residence"]), E.hukou(person["hukou"])))
+            for person in people if person["household"] == household["name"]]
+        when = day - dt.timedelta(days=120 - 30 * index)
+        visits.append(("dongcun1", _visit_xml(when, E.household_choice(
+            E.mode("new"), E.new_household_no(household["household_no"]), E.new_address(household["address"])),
+            E.household_uuid(household["name"]), *members)))
+    return visits
+
+
+def _registration(day: dt.date, number: str, address: str, members) -> bytes:
+    return _visit_xml(day, E.household_choice(E.mode("new"), E.new_household_no(number), E.new_address(address)),
+                      E.household_uuid(str(uuid.uuid4())), *[
+                          E.new_members(E.new_person_uuid(str(uuid.uuid4())), E.new_member(
+                              E.reason("registration"), E.person_name_new(name), E.sex(sex), E.birth_date(born),
+                              E.relationship(relationship), E.residence("here"), E.hukou("here")))
+                          for name, sex, born, relationship in members])
+
+
+def _visit_xml(day: dt.date, *content) -> bytes:
+    """A completed, consented household_visit submission of the published version, dated `day` 10:00 in China."""
+    started = f"{day.isoformat()}T10:00:00.000+08:00"
+    root = E.data(E.start(started), E.end(started), E.today(day.isoformat()), E.deviceid("collect:demo"),
+                  E.outcome_group(E.outcome("completed"), E.consent("yes")), E.recording("yes"), *content,
+                  E.meta(E.instanceID(f"uuid:{uuid.uuid4()}")),
+                  id="household_visit", version=_published_version("household_visit"))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _published_version(form_id: str) -> str:
+    versions = dict(line.split()[:2] for line in (XLSFORMS_DIR / "versions.txt").read_text().splitlines()
+                    if line.strip())
+    return versions[form_id]

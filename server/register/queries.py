@@ -323,6 +323,10 @@ def households_numbered_alike(household_uuid: str) -> list[str]:
                                    .order_by(other.uuid)))
 
 
+def any_household() -> bool:
+    return db.session.scalar(select(Household.uuid).limit(1)) is not None
+
+
 def person_exists(uuid: str) -> bool:
     return db.session.get(Person, uuid) is not None
 

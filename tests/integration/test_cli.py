@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
+from requests.auth import HTTPDigestAuth
 
 from tests.collect import CollectClient, visit_xml
 from xlsforms import sheets
@@ -104,6 +106,13 @@ def test_serve_demo_is_the_main_job(cli_env):
         assert listed.status_code == 200 and "<formID>household_visit</formID>" in listed.text
         assert listed.headers["Server"].startswith("gunicorn")
         assert CollectClient(token_url).submit(visit_xml(version=VISIT_VERSION)).status_code == 201
+        # The demo register gives the village cadre a due list, and the collector their group's lists.
+        cadre, cadre_password = re.search(r"Demo village cadre of 青山镇/东村 .*\n  user name: (\S+)\n  password:  (\S+)",
+                                          text).groups()
+        flags = requests.get(f"http://127.0.0.1:{port}/api/v1/due", auth=HTTPDigestAuth(cadre, cadre_password),
+                             timeout=30).json()["flags"]
+        assert {flag["rule"] for flag in flags} == {"postpartum", "tier_key", "tier_general"}
+        assert "Demo register: 7 visit(s) merged" in text
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
