@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sync.errors import BadRequest
-from sync.visits import LifeEvent, read_visit
+from sync.visits import AnchorObservation, LifeEvent, read_visit
 
 XML = Path(__file__).resolve().parents[1] / "fixtures" / "xml"
 HOUSEHOLD = "689047be-f51b-5fa2-83b1-af90b0d336cb"
@@ -107,3 +107,7 @@ def test_household_split_registers_the_new_household_and_moves_the_chosen_member
     assert [(p.person_uuid, p.base_version, dict(p.fields), p.event) for p in visit.people] == [
         (uuid, 2, {"household": new_household}, LifeEvent(kind="household_split", date=dt.date(2026, 11, 22)))
         for uuid in ("08f581e9-f409-501e-ae6d-28b1973c9501", "52df4294-3b88-55f4-af16-6297ca27f83a")]
+
+
+def test_a_birth_told_on_a_visit_is_an_anchor_for_the_mother(visit):
+    assert visit.anchors == (AnchorObservation("52df4294-3b88-55f4-af16-6297ca27f83a", "birth", dt.date(2026, 11, 10)),)

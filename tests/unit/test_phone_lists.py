@@ -1,0 +1,44 @@
+"""The phone lists as bytes: columns of the contract, order, labels, only due and overdue items."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
+from sync.schedules import Anchor, Flag, default_schedule
+
+SCHEDULE = default_schedule()
+WANG = PersonRow("p1", "h1", "001", "王秀英", "female", "1990-05-06", "", "head", "13800000001", "here", "here", 3)
+LI = PersonRow("p2", "h1", "001", "李强", "male", "1988-01-01", "", "spouse", "", "working_away", "here", 1)
+
+
+def test_households_sorted_by_number_with_head_and_members():
+    assert households_csv([HouseholdRow("h2", "002", "", "二号", 0, 1), HouseholdRow("h1", "001", "王秀英", "一号", 2, 4)]) \
+        == ("name,label,household_no,head_name,address,members,base_version\n"
+            "h1,001 王秀英,001,王秀英,一号,2,4\nh2,002,002,,二号,0,1\n").encode()
+
+
+def test_people_with_their_household_and_version():
+    assert people_csv([WANG, LI]).decode().splitlines() == [
+        "name,label,household,person_name,sex,birth_date,id_number,relationship,phone,residence,hukou,base_version",
+        "p2,李强（001）,h1,李强,male,1988-01-01,,spouse,,working_away,here,1",
+        "p1,王秀英（001）,h1,王秀英,female,1990-05-06,,head,13800000001,here,here,3"]
+
+
+def test_due_list_most_overdue_first_only_due_and_overdue_with_stable_item_ids():
+    flags = [
+        Flag("p1", "tier_general", "due", dt.date(2026, 10, 1), dt.date(2026, 12, 31), last_visit=dt.date(2026, 7, 1)),
+        Flag("p2", "postpartum", "overdue", dt.date(2026, 11, 13), dt.date(2026, 11, 17), overdue_days=5,
+             anchor=Anchor("birth", dt.date(2026, 11, 10))),
+        Flag("p1", "tier_key", "done", dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
+        Flag("p9", "tier_key", "overdue", dt.date(2026, 10, 1), dt.date(2026, 10, 31), overdue_days=22),
+    ]
+    lines = due_csv(flags, {"p1": WANG, "p2": LI}, SCHEDULE).decode().splitlines()
+    assert lines[0] == "name,label,person,household,person_name,due_type,due_since,last_visit,base_version"
+    assert [line.split(",", 1)[1] for line in lines[1:]] == [
+        "李强：产后随访（已逾期5天）,p2,h1,李强,postpartum,2026-11-13,,1",
+        "王秀英：一般服务对象例行访视（每季度一次）（2026-12-31前）,p1,h1,王秀英,tier_general,2026-10-01,2026-07-01,3"]
+    assert due_csv(flags, {"p1": WANG, "p2": LI}, SCHEDULE) == due_csv(list(reversed(flags)), {"p1": WANG, "p2": LI},
+                                                                       SCHEDULE)
+    # The item id is a uuid5 of person, rule and anchor: the same item keeps its id from day to day.
+    assert lines[1].split(",")[0] == "6edae89a-e27b-56f9-94db-82808c04aeb3"
