@@ -24,6 +24,7 @@ People who died or moved away (`active_until` on or before today) have no flags.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ class Period:
         return f"{self.start.year}年" if language == "zh" else str(self.start.year)
 
     def previous(self) -> Period:
-        return period_of(self.kind, self.start - dt.timedelta(days=1))
+        return _cached_period(self.kind, self.start - dt.timedelta(days=1))
 
     def __contains__(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -292,37 +293,53 @@ def flags_for(person: PersonSchedule, schedule: Schedule, today: dt.date) -> lis
     """Every flag the schedule raises for a person on `today` (done ones included), tier rules first."""
     if person.active_until is not None and person.active_until <= today:
         return []
-    visits = sorted((visit for visit in person.visits if visit.day <= today), key=lambda visit: visit.day)
-    flags = [flag for rule in schedule.tiers if (flag := _tier_flag(person, rule, visits, schedule, today))]
-    for rule in schedule.events:
-        flags += [_event_flag(person, rule, anchor, visits, today)
-                  for anchor in sorted(set(person.anchors)) if anchor.kind == rule.anchor and anchor.day <= today]
+    flags = []
+    if person.tiers:
+        tiers_held = {tier for _, tier in person.tiers if tier}
+        flags += [flag for rule in schedule.tiers
+                  if rule.tier in tiers_held and (flag := _tier_flag(person, rule, schedule, today))]
+    if person.anchors:
+        visits = sorted((visit for visit in person.visits if visit.day <= today), key=lambda visit: visit.day)
+        for rule in schedule.events:
+            flags += [_event_flag(person, rule, anchor, visits, today) for anchor in sorted(set(person.anchors))
+                      if anchor.kind == rule.anchor and anchor.day <= today]
     return flags
 
 
-def _qualifies(visit: VisitDone, rule: TierRule) -> bool:
-    return visit.followup_type is None or visit.followup_type == rule.code
+def _period_key(kind: str, day: dt.date) -> tuple[int, int]:
+    """Which period of its kind a day falls in, cheaply comparable: (year, month), (year, quarter) or (year, 0)."""
+    if kind == "month":
+        return day.year, day.month
+    if kind == "quarter":
+        return day.year, (day.month - 1) // 3
+    return day.year, 0
 
 
-def _tier_flag(person: PersonSchedule, rule: TierRule, visits: list[VisitDone], schedule: Schedule,
-               today: dt.date) -> Flag | None:
-    current = period_of(rule.period, today)
+def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, today: dt.date) -> Flag | None:
+    current = _cached_period(rule.period, today)
     if person.tier_on(current.start) != rule.tier:
         return None
-    qualifying = [visit.day for visit in visits if _qualifies(visit, rule)]
-    last = qualifying[-1] if qualifying else None
-    if last is not None and last in current:
+    qualifying = [visit.day for visit in person.visits
+                  if visit.day <= today and (visit.followup_type is None or visit.followup_type == rule.code)]
+    last = max(qualifying) if qualifying else None
+    if last is not None and last >= current.start:
         return Flag(person.person, rule.code, "done", current.start, current.end, period=current, last_visit=last)
+    visited = {_period_key(rule.period, day) for day in qualifying}
     missed: list[Period] = []
     period = current.previous()
     while (len(missed) < schedule.lookback_periods and person.tier_on(period.start) == rule.tier
-           and not any(day in period for day in qualifying)):
+           and _period_key(rule.period, period.start) not in visited):
         missed.insert(0, period)
         period = period.previous()
     if missed:
         return Flag(person.person, rule.code, "overdue", missed[0].start, missed[0].end,
                     overdue_days=(today - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
     return Flag(person.person, rule.code, "due", current.start, current.end, period=current, last_visit=last)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_period(kind: str, day: dt.date) -> Period:
+    return period_of(kind, day)
 
 
 def _event_flag(person: PersonSchedule, rule: EventRule, anchor: Anchor, visits: list[VisitDone],

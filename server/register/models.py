@@ -43,7 +43,8 @@ class RegisterFieldValue(db.Model):
     """Every value a record's field took, with the version and the visit: the history merges are judged on."""
 
     __tablename__ = "register_field_value"
-    __table_args__ = (CheckConstraint("record_kind IN ('household', 'person')", name="record_kind"),)
+    __table_args__ = (CheckConstraint("record_kind IN ('household', 'person')", name="record_kind"),
+                      Index("ix_register_field_value_field_record", "field", "record_uuid"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     record_kind: Mapped[str] = mapped_column(String(10))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,12 +73,18 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
     return AreaFlags(schedule, as_of, flags, people)
 
 
-def _flags(path: str, schedule: Schedule, as_of: dt.date) -> tuple[dict, list[Flag]]:
-    people = {row.uuid: row for row in queries.people_in(path, current_only=False)}
-    tiers = queries.tier_history(path)
-    anchors = queries.anchors_of(path)
-    household_visits, followups = queries.completed_visits(path)
-    ends = queries.end_dates(path)
+def _flags(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None) -> tuple[dict, list[Flag]]:
+    """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids)."""
+    if people is None:
+        people = {row.uuid: row for row in queries.scheduled_people(path)}
+        uuids = queries.scheduled(path)
+        households = queries.households_of(uuids)
+    else:
+        uuids, households = sorted(people), sorted({row.household_uuid for row in people.values()})
+    tiers = queries.tier_history(uuids)
+    anchors = queries.anchors_of(uuids)
+    household_visits, followups = queries.completed_visits(uuids, households)
+    ends = queries.end_dates(uuids)
     flags: list[Flag] = []
     for uuid, row in people.items():
         if uuid not in tiers and uuid not in anchors:
@@ -102,12 +109,18 @@ def phone_lists(principal: Principal) -> dict[str, bytes]:
         return {"households.csv": households_csv(()), "people.csv": people_csv(()),
                 "due.csv": due_csv((), {}, schedule)}
     path = principal.area_path
-    households = [HouseholdRow(row.uuid, row.household_no or "", row.head_name or "", row.address or "",
-                               row.members, row.version) for row in queries.households_in(path)]
+    rows = queries.people_in(path, current_only=False)
+    current = [row for row in rows if row.status != "died" and row.residence != "moved_away"]
+    members = Counter(row.household_uuid for row in current)
+    heads = {}
+    for row in sorted(current, key=lambda row: row.name or ""):
+        if row.relationship == "head":
+            heads.setdefault(row.household_uuid, row.name or "")
+    households = [HouseholdRow(row.uuid, row.household_no or "", heads.get(row.uuid, ""), row.address or "",
+                               members[row.uuid], row.version) for row in queries.households_in(path)]
     people = {row.uuid: PersonRow(row.uuid, row.household_uuid, row.household_no or "", row.name or "", row.sex or "",
                                   row.birth_date or "", row.id_number or "", row.relationship or "", row.phone or "",
-                                  row.residence or "", row.hukou or "", row.version)
-              for row in queries.people_in(path, current_only=True)}
-    _, flags = _flags(path, schedule, today(schedule))
+                                  row.residence or "", row.hukou or "", row.version) for row in current}
+    _, flags = _flags(path, schedule, today(schedule), people={row.uuid: row for row in rows})
     return {"households.csv": households_csv(households), "people.csv": people_csv(people.values()),
             "due.csv": due_csv(flags, people, schedule)}

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 
 from server.areas.models import Area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
 
-__all__ = ["area_of", "households_in", "people_in", "tier_history", "anchors_of", "completed_visits", "end_dates"]
+__all__ = ["area_of", "households_in", "people_in", "scheduled", "scheduled_people", "tier_history", "anchors_of",
+           "completed_visits", "households_of", "end_dates"]
 
 # Events after which a person is no longer due (with the field value that says they still apply).
 _ENDING_EVENTS = {"death": (Person.status, "died"), "moved_out": (Person.residence, "moved_away")}
@@ -28,41 +29,54 @@ def _in_area(path: str):
 
 
 def households_in(path: str):
-    """uuid, group, number, address, version, head's name and number of current members, per household."""
-    members = (select(Person.household_uuid, func.count().label("members"))
-               .where(Person.status.is_distinct_from("died"), Person.residence.is_distinct_from("moved_away"))
-               .group_by(Person.household_uuid).subquery())
-    heads = (select(Person.household_uuid, func.min(Person.name).label("head_name"))
-             .where(Person.relationship == "head", Person.status.is_distinct_from("died"))
-             .group_by(Person.household_uuid).subquery())
+    """uuid, group, number, address and version of the area's households."""
     return db.session.execute(
-        select(Household.uuid, Household.group_id, Household.household_no, Household.address, Household.version,
-               heads.c.head_name, func.coalesce(members.c.members, 0).label("members"))
-        .join(Area, Area.id == Household.group_id).where(Area.path.startswith(path))
-        .outerjoin(members, members.c.household_uuid == Household.uuid)
-        .outerjoin(heads, heads.c.household_uuid == Household.uuid)).all()
+        select(Household.uuid, Household.group_id, Household.household_no, Household.address, Household.version)
+        .join(Area, Area.id == Household.group_id).where(Area.path.startswith(path))).all()
+
+
+_PEOPLE = (select(Person.uuid, Person.household_uuid, Person.name, Person.sex, Person.birth_date, Person.id_number,
+                  Person.relationship, Person.phone, Person.residence, Person.hukou, Person.status, Person.tier,
+                  Person.version, Household.household_no, Household.group_id)
+           .join(Household, Household.uuid == Person.household_uuid))
 
 
 def people_in(path: str, *, current_only: bool):
     """The people of the area's households, with their household's group and number (current members only: not
     dead, not moved away)."""
-    query = (select(Person.uuid, Person.household_uuid, Person.name, Person.sex, Person.birth_date, Person.id_number,
-                    Person.relationship, Person.phone, Person.residence, Person.hukou, Person.status, Person.tier,
-                    Person.version, Household.household_no, Household.group_id)
-             .join(Household, Household.uuid == Person.household_uuid)
-             .join(Area, Area.id == Household.group_id).where(Area.path.startswith(path)))
+    query = _PEOPLE.join(Area, Area.id == Household.group_id).where(Area.path.startswith(path))
     if current_only:
         query = query.where(Person.status.is_distinct_from("died"), Person.residence.is_distinct_from("moved_away"))
     return db.session.execute(query).all()
 
 
-def tier_history(path: str) -> dict[str, list[tuple[dt.datetime, str]]]:
+def _scheduled(path: str):
+    """People of the area with a tier (now or ever) or an anchor event: the only ones a schedule concerns."""
+    concerned = union(select(RegisterFieldValue.record_uuid).where(RegisterFieldValue.field == "tier",
+                                                                   RegisterFieldValue.record_kind == "person"),
+                      select(ServiceAnchor.person_uuid))
+    return select(Person.uuid).where(Person.household_uuid.in_(_in_area(path)), Person.uuid.in_(concerned))
+
+
+def scheduled(path: str):
+    """The uuids of the people a schedule concerns in an area, as a subquery for the reads below."""
+    return _scheduled(path)
+
+
+def scheduled_people(path: str):
+    """As people_in, for the people a schedule concerns only."""
+    return db.session.execute(_PEOPLE.join(Area, Area.id == Household.group_id).where(
+        Area.path.startswith(path), Person.uuid.in_(_scheduled(path)))).all()
+
+
+# The reads below take `people`: uuids, as a list or a subquery (`scheduled`).
+
+def tier_history(people) -> dict[str, list[tuple[dt.datetime, str]]]:
     """Each person's tier values, oldest first: (when it was set, tier or "")."""
     rows = db.session.execute(
         select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
-        .join(Person, Person.uuid == RegisterFieldValue.record_uuid)
-        .where(RegisterFieldValue.record_kind == "person", RegisterFieldValue.field == "tier",
-               Person.household_uuid.in_(_in_area(path)))
+        .where(RegisterFieldValue.field == "tier", RegisterFieldValue.record_uuid.in_(people),
+               RegisterFieldValue.record_kind == "person")
         .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id))
     history: dict[str, list] = defaultdict(list)
     for uuid, at, value in rows:
@@ -70,44 +84,47 @@ def tier_history(path: str) -> dict[str, list[tuple[dt.datetime, str]]]:
     return history
 
 
-def anchors_of(path: str) -> dict[str, list[tuple[str, dt.date]]]:
+def anchors_of(people) -> dict[str, list[tuple[str, dt.date]]]:
     rows = db.session.execute(
         select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date)
-        .join(Person, Person.uuid == ServiceAnchor.person_uuid).where(Person.household_uuid.in_(_in_area(path))))
+        .where(ServiceAnchor.person_uuid.in_(people)))
     anchors: dict[str, list] = defaultdict(list)
     for uuid, kind, day in rows:
         anchors[uuid].append((kind, day))
     return anchors
 
 
-def completed_visits(path: str) -> tuple[dict[str, list[dt.date]], dict[str, list[tuple[dt.date, str]]]]:
+def completed_visits(people, households) -> tuple[dict[str, list[dt.date]], dict[str, list[tuple[dt.date, str]]]]:
     """Completed household visits by household ({household: [dates]}) and completed follow-ups by person
-    ({person: [(date, followup type)]}), in the area."""
-    in_area = _in_area(path)
-    households: dict[str, list] = defaultdict(list)
+    ({person: [(date, followup type)]}) of these people and households (uuids or subqueries)."""
+    by_household: dict[str, list] = defaultdict(list)
     for uuid, day in db.session.execute(select(Visit.household_uuid, Visit.visit_date).where(
-            Visit.completed.is_(True), Visit.form == "household_visit", Visit.visit_date.is_not(None),
-            Visit.household_uuid.in_(in_area))):
-        households[uuid].append(day)
-    people: dict[str, list] = defaultdict(list)
+            Visit.household_uuid.in_(households), Visit.form == "household_visit", Visit.completed.is_(True),
+            Visit.visit_date.is_not(None))):
+        by_household[uuid].append(day)
+    by_person: dict[str, list] = defaultdict(list)
     for uuid, day, kind in db.session.execute(
-            select(Visit.person_uuid, Visit.visit_date, Visit.followup_type)
-            .join(Person, Person.uuid == Visit.person_uuid).where(
-                Visit.completed.is_(True), Visit.form == "followup", Visit.visit_date.is_not(None),
-                Person.household_uuid.in_(in_area))):
-        people[uuid].append((day, kind))
-    return households, people
+            select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
+                Visit.person_uuid.in_(people), Visit.form == "followup", Visit.completed.is_(True),
+                Visit.visit_date.is_not(None))):
+        by_person[uuid].append((day, kind))
+    return by_household, by_person
 
 
-def end_dates(path: str) -> dict[str, dt.date]:
+def households_of(people):
+    """The households of these people, as a subquery."""
+    return select(Person.household_uuid).where(Person.uuid.in_(people))
+
+
+def end_dates(people) -> dict[str, dt.date]:
     """When people who died or moved away did so (their latest such event, where the register still says so)."""
     ends: dict[str, dt.date] = {}
     for kind, (column, value) in _ENDING_EVENTS.items():
         for uuid, day in db.session.execute(
                 select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date))
                 .join(Person, Person.uuid == LifeEventRecord.person_uuid)
-                .where(LifeEventRecord.kind == kind, column == value, LifeEventRecord.event_date.is_not(None),
-                       Person.household_uuid.in_(_in_area(path)))
+                .where(LifeEventRecord.person_uuid.in_(people), LifeEventRecord.kind == kind, column == value,
+                       LifeEventRecord.event_date.is_not(None))
                 .group_by(LifeEventRecord.person_uuid)):
             ends[uuid] = min(day, ends.get(uuid, day))
     return ends

@@ -52,6 +52,9 @@ def upgrade():
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.add_column(sa.Column('followup_type', sa.String(length=30), nullable=True))
 
+    with op.batch_alter_table('register_field_value', schema=None) as batch_op:
+        batch_op.create_index('ix_register_field_value_field_record', ['field', 'record_uuid'], unique=False)
+
     with op.batch_alter_table('register_decision', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_register_decision_kind'), type_='check')
         batch_op.create_check_constraint(
@@ -65,6 +68,9 @@ def downgrade():
     with op.batch_alter_table('register_decision', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_register_decision_kind'), type_='check')
         batch_op.create_check_constraint('kind', "kind IN ('merge_people', 'merge_households', 'move_household')")
+
+    with op.batch_alter_table('register_field_value', schema=None) as batch_op:
+        batch_op.drop_index('ix_register_field_value_field_record')
 
     with op.batch_alter_table('visit', schema=None) as batch_op:
         batch_op.drop_column('followup_type')

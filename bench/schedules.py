@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Schedule benchmark: every flag of a synthetic county, and one collector's phone lists, on PostgreSQL.
+
+    .venv/bin/python bench/schedules.py [--towns 20] [--samples 200]
+
+Builds a county register directly in the tables (COPY; the merge is measured by bench/register.py): towns × 10
+villages × 30 groups, ~133 people per group in households of 1–6 (20 towns ≈ 800,000 people), a third of the
+people with a service tier (key 10 %, general 15 %, follow-up 8 %, given on 1 January), a birth or an operation
+told for 1 % in the last two months, and a year of completed household visits (about one a month per household,
+some months missed) plus follow-ups. Then, timed:
+
+* **county flags**: `flags_in_area` for the whole county as of today (the queries and the pure computation), the
+  path `GET /api/v1/due` takes; the same computation on inputs already in memory is the same-run baseline, so the
+  ratio shows what reading the register costs;
+* **one collector's lists**: `GET manifest` of the household form through the app (token URL, the lists
+  generated for the group) for `--samples` random collectors: median and p95 against the 20 ms target.
+
+Figures are printed, never asserted. PostgreSQL database `taizhang_bench_schedules` is dropped and recreated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/taizhang_bench_schedules"
+TODAY = dt.date(2026, 11, 22)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林"
+GIVEN = "秀英兰芳丽华玉桂琴霞建国明伟军强平德文志勇"
+
+
+def fresh_app():
+    import psycopg
+
+    from server import create_app
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS taizhang_bench_schedules WITH (FORCE)")
+        conn.execute("CREATE DATABASE taizhang_bench_schedules")
+    return create_app({"SQLALCHEMY_DATABASE_URI": PG_BENCH, "INSTANCE_DIR": tempfile.mkdtemp(), "SECRET_KEY": "b"})
+
+
+def build_county(towns: int, rng: random.Random) -> dict[int, str]:
+    """Areas, a collector per group (token = "t<group id>"), the forms, and the register rows; {group: token}."""
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from server.areas.operations import ensure_area
+    from server.database import commit
+    from server.extensions import db
+    from server.forms.models import Form
+    from server.forms.operations import publish_form
+    from server.register.models import Household, Person, RegisterFieldValue, ServiceAnchor, Visit
+    from server.register.queries import bulk_insert
+    from server.storage import blob_store
+    from server.submissions.models import Submission
+    from server.users import credentials
+    from server.users.models import User
+
+    upgrade(directory=str(ROOT / "server" / "migrations"))
+    groups = [ensure_area(f"镇{t:02d}/村{v:02d}/组{g:02d}").id
+              for t in range(1, towns + 1) for v in range(1, 11) for g in range(1, 31)]
+    commit()
+    db.session.execute(insert(User), [dict(username=f"c{g}", display_name="c", role="collector", area_id=g,
+                                           password_hash="-", digest_ha1="-", digest_realm="-",
+                                           token_hash=credentials.token_hash(f"t{g}")) for g in groups])
+    db.session.execute(insert(User), [dict(username="admin", display_name="admin", role="county_admin",
+                                           password_hash="-", digest_ha1="-", digest_realm="-")])
+    media = list((ROOT / "xlsforms" / "fixtures").glob("*.csv"))
+    publish_form(ROOT / "xlsforms" / "household_visit.xlsx", blob_store(), media=media, validate=False)
+    commit()
+    form = db.session.scalar(select(Form).where(Form.xml_form_id == "household_visit"))
+
+    households, people, tiers, anchors, visits = [], [], [], [], []
+    new_year = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    for group in groups:
+        number = in_group = 0
+        while in_group < 133:
+            number += 1
+            household = f"{group}-{number}"
+            households.append(dict(uuid=household, group_id=group, household_no=f"{number:03d}", address="-",
+                                   version=1))
+            for month in range(1, 12):
+                if rng.random() < 0.75:
+                    visits.append((household, None, dt.date(2026, month, rng.randint(1, 28)), None))
+            surname = rng.choice(SURNAMES)
+            size = rng.randint(1, 6)
+            in_group += size
+            for index in range(size):
+                uuid = f"{household}-{index}"
+                people.append(dict(uuid=uuid, household_uuid=household, name=surname + rng.choice(GIVEN),
+                                   sex=rng.choice(("male", "female")), birth_date="1980-01-01",
+                                   relationship="head" if index == 0 else "child", residence="here", hukou="here",
+                                   status="living", version=1))
+                draw = rng.random()
+                tier = "key" if draw < 0.10 else "general" if draw < 0.25 else "followup" if draw < 0.33 else None
+                if tier:
+                    people[-1]["tier"] = tier
+                    tiers.append(dict(record_kind="person", record_uuid=uuid, field="tier", value=tier, version=2,
+                                      instance_id="decision:0", visited_at=new_year))
+                    if rng.random() < 0.3:
+                        visits.append((household, uuid, dt.date(2026, rng.randint(1, 11), rng.randint(1, 28)),
+                                       f"tier_{tier}"))
+                if rng.random() < 0.01:
+                    anchors.append((uuid, rng.choice(("birth", "operation")),
+                                    TODAY - dt.timedelta(days=rng.randint(0, 60))))
+    now = dt.datetime.now(dt.timezone.utc)
+    version_id = form.current_version_id
+    bulk_insert(Submission, [dict(id=i, instance_id=f"b{i}", root_instance_id=f"b{i}", form_id=form.id,
+                                  form_version_id=version_id, xml=b"", xml_sha256="-", received_at=now)
+                             for i in range(1, len(visits) + 1)])
+    bulk_insert(Household, households)
+    bulk_insert(Person, people)
+    bulk_insert(RegisterFieldValue, tiers)
+    bulk_insert(ServiceAnchor, [dict(person_uuid=p, kind=k, anchor_date=d, submission_id=1) for p, k, d in anchors])
+    bulk_insert(Visit, [dict(submission_id=i, form="followup" if kind else "household_visit", household_uuid=h,
+                             person_uuid=p, visit_date=d, outcome="completed", completed=True, followup_type=kind)
+                        for i, (h, p, d, kind) in enumerate(visits, start=1)])
+    commit()
+    db.session.execute(__import__("sqlalchemy").text("ANALYZE"))
+    commit()
+    print(f"county: {len(groups):,} groups, {len(households):,} households, {len(people):,} people, "
+          f"{len(tiers):,} with a tier, {len(anchors):,} anchors, {len(visits):,} completed visits")
+    return {group: f"t{group}" for group in groups}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--towns", type=int, default=20)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=20261122)
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL")
+    rng = random.Random(args.seed)
+    app = fresh_app()
+    with app.app_context():
+        started = time.perf_counter()
+        tokens = build_county(args.towns, rng)
+        print(f"built in {time.perf_counter() - started:.0f} s (untimed)")
+
+        from server.database import commit
+        from server.schedules import operations, queries
+        from server.users.queries import principal_by_username
+        from sync.schedules import summarise
+
+        admin = principal_by_username("admin")
+        started = time.perf_counter()
+        found = operations.flags_in_area(admin, None, TODAY)
+        county_seconds = time.perf_counter() - started
+        commit()
+        counts = summarise(found.flags)
+        # Baseline: the same computation with the inputs already read.
+        schedule = found.schedule
+        original = (queries.people_in, queries.tier_history, queries.anchors_of, queries.completed_visits,
+                    queries.end_dates)
+        loaded = [function("/") if function is not queries.people_in else function("/", current_only=False)
+                  for function in original]
+        queries.people_in, queries.tier_history, queries.anchors_of, queries.completed_visits, queries.end_dates = (
+            lambda *_a, **_k: loaded[0], lambda *_a: loaded[1], lambda *_a: loaded[2], lambda *_a: loaded[3],
+            lambda *_a: loaded[4])
+        started = time.perf_counter()
+        operations._flags("/", schedule, TODAY)
+        compute_seconds = time.perf_counter() - started
+        queries.people_in, queries.tier_history, queries.anchors_of, queries.completed_visits, queries.end_dates = (
+            original)
+        print(f"\ncounty flags as of {TODAY}: {len(found.flags):,} flags ({counts}) in {county_seconds:.2f} s "
+              f"(target < 5 s); computation alone {compute_seconds:.2f} s, so reading the register is "
+              f"{county_seconds / compute_seconds:.1f}× the computation")
+
+    client = app.test_client()
+    groups = rng.sample(sorted(tokens), min(args.samples, len(tokens)))
+    timings = []
+    from xlsforms.sheets import version_of
+    version = version_of((ROOT / "xlsforms" / "text" / "household_visit.md").read_text())
+    for group in groups:
+        started = time.perf_counter()
+        response = client.get(f"/key/{tokens[group]}/forms/household_visit/versions/{version}/manifest",
+                              headers={"X-OpenRosa-Version": "1.0"})
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.data
+    timings.sort()
+    p95 = timings[int(len(timings) * 0.95) - 1]
+    print(f"one collector's lists (manifest with households.csv and people.csv generated), {len(timings)} "
+          f"collectors: median {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms (target < 20 ms)")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
