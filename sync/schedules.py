@@ -28,6 +28,7 @@ import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -78,6 +79,7 @@ def period_of(kind: str, day: dt.date) -> Period:
     return Period(kind, start, following - dt.timedelta(days=1))
 
 
+@functools.lru_cache(maxsize=65536)
 def local_date(instant: dt.datetime, timezone: str) -> dt.date:
     """The calendar day of an instant in the schedule's timezone (a naive instant is taken as UTC)."""
     if instant.tzinfo is None:
@@ -200,9 +202,9 @@ def default_schedule() -> Schedule:
 
 # ---- a person's schedule -----------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class VisitDone:
-    """A completed visit: its date on the phone; the follow-up type for a follow-up, None for a household visit."""
+class VisitDone(NamedTuple):
+    """A completed visit: its date on the phone; the follow-up type for a follow-up, None for a household visit.
+    (A named tuple: a county has millions of them.)"""
 
     day: dt.date
     followup_type: str | None = None

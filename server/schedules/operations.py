@@ -77,15 +77,13 @@ def _flags(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None
     """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids)."""
     if people is None:
         people = {row.uuid: row for row in queries.scheduled_people(path)}
-        uuids = queries.scheduled(path)
-        households = queries.households_of(uuids)
-    else:
-        uuids, households = sorted(people), sorted({row.household_uuid for row in people.values()})
+    uuids, households = set(people), {row.household_uuid for row in people.values()}
     tiers = queries.tier_history(uuids)
     anchors = queries.anchors_of(uuids)
     household_visits, followups = queries.completed_visits(uuids, households)
     ends = queries.end_dates(uuids)
     flags: list[Flag] = []
+    household_visits = {uuid: tuple(VisitDone(day) for day in days) for uuid, days in household_visits.items()}
     for uuid, row in people.items():
         if uuid not in tiers and uuid not in anchors:
             continue  # no tier and no event: nothing is scheduled for this person
@@ -93,8 +91,8 @@ def _flags(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None
         person = PersonSchedule(
             person=uuid,
             tiers=tuple((local_date(at, schedule.timezone), value or None) for at, value in tiers.get(uuid, ())),
-            visits=tuple([VisitDone(day) for day in household_visits.get(row.household_uuid, ())]
-                         + [VisitDone(day, kind) for day, kind in followups.get(uuid, ())]),
+            visits=household_visits.get(row.household_uuid, ()) + tuple(
+                VisitDone(day, kind) for day, kind in followups.get(uuid, ())),
             anchors=tuple(Anchor(kind, day) for kind, day in anchors.get(uuid, ())),
             active_until=ends.get(uuid, dt.date.min) if ended else None)
         flags += flags_for(person, schedule, as_of)

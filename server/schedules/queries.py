@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, select, union
+from sqlalchemy import func, select
 
 from server.areas.models import Area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
 
-__all__ = ["area_of", "households_in", "people_in", "scheduled", "scheduled_people", "tier_history", "anchors_of",
-           "completed_visits", "households_of", "end_dates"]
+__all__ = ["area_of", "households_in", "people_in", "scheduled_people", "tier_history", "anchors_of",
+           "completed_visits", "end_dates"]
 
 # Events after which a person is no longer due (with the field value that says they still apply).
 _ENDING_EVENTS = {"death": (Person.status, "died"), "moved_out": (Person.residence, "moved_away")}
@@ -52,15 +52,11 @@ def people_in(path: str, *, current_only: bool):
 
 def _scheduled(path: str):
     """People of the area with a tier (now or ever) or an anchor event: the only ones a schedule concerns."""
-    concerned = union(select(RegisterFieldValue.record_uuid).where(RegisterFieldValue.field == "tier",
-                                                                   RegisterFieldValue.record_kind == "person"),
-                      select(ServiceAnchor.person_uuid))
-    return select(Person.uuid).where(Person.household_uuid.in_(_in_area(path)), Person.uuid.in_(concerned))
-
-
-def scheduled(path: str):
-    """The uuids of the people a schedule concerns in an area, as a subquery for the reads below."""
-    return _scheduled(path)
+    tier_ever = select(RegisterFieldValue.id).where(RegisterFieldValue.field == "tier",
+                                                    RegisterFieldValue.record_uuid == Person.uuid).exists()
+    anchored = select(ServiceAnchor.id).where(ServiceAnchor.person_uuid == Person.uuid).exists()
+    return select(Person.uuid).where(Person.household_uuid.in_(_in_area(path)),
+                                     Person.tier.is_not(None) | tier_ever | anchored)
 
 
 def scheduled_people(path: str):
@@ -69,28 +65,36 @@ def scheduled_people(path: str):
         Area.path.startswith(path), Person.uuid.in_(_scheduled(path)))).all()
 
 
-# The reads below take `people`: uuids, as a list or a subquery (`scheduled`).
+# The reads below take uuids and read them in chunks by index (a chunk's uuids are bound parameters: small
+# enough for SQLite's limit, and each chunk an index lookup rather than a scan of the county).
+_CHUNK = 2000
+
+
+def _chunks(uuids) -> list[list[str]]:
+    ordered = sorted(uuids)
+    return [ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK)]
+
 
 def tier_history(people) -> dict[str, list[tuple[dt.datetime, str]]]:
     """Each person's tier values, oldest first: (when it was set, tier or "")."""
-    rows = db.session.execute(
-        select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
-        .where(RegisterFieldValue.field == "tier", RegisterFieldValue.record_uuid.in_(people),
-               RegisterFieldValue.record_kind == "person")
-        .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id))
     history: dict[str, list] = defaultdict(list)
-    for uuid, at, value in rows:
-        history[uuid].append((at, value))
+    for chunk in _chunks(people):
+        for uuid, at, value in db.session.execute(
+                select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
+                .where(RegisterFieldValue.field == "tier", RegisterFieldValue.record_uuid.in_(chunk),
+                       RegisterFieldValue.record_kind == "person")
+                .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
+            history[uuid].append((at, value))
     return history
 
 
 def anchors_of(people) -> dict[str, list[tuple[str, dt.date]]]:
-    rows = db.session.execute(
-        select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date)
-        .where(ServiceAnchor.person_uuid.in_(people)))
     anchors: dict[str, list] = defaultdict(list)
-    for uuid, kind, day in rows:
-        anchors[uuid].append((kind, day))
+    for chunk in _chunks(people):
+        for uuid, kind, day in db.session.execute(
+                select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date)
+                .where(ServiceAnchor.person_uuid.in_(chunk))):
+            anchors[uuid].append((kind, day))
     return anchors
 
 
@@ -98,33 +102,31 @@ def completed_visits(people, households) -> tuple[dict[str, list[dt.date]], dict
     """Completed household visits by household ({household: [dates]}) and completed follow-ups by person
     ({person: [(date, followup type)]}) of these people and households (uuids or subqueries)."""
     by_household: dict[str, list] = defaultdict(list)
-    for uuid, day in db.session.execute(select(Visit.household_uuid, Visit.visit_date).where(
-            Visit.household_uuid.in_(households), Visit.form == "household_visit", Visit.completed.is_(True),
-            Visit.visit_date.is_not(None))):
-        by_household[uuid].append(day)
-    by_person: dict[str, list] = defaultdict(list)
-    for uuid, day, kind in db.session.execute(
-            select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
-                Visit.person_uuid.in_(people), Visit.form == "followup", Visit.completed.is_(True),
+    for chunk in _chunks(households):
+        for uuid, day in db.session.execute(select(Visit.household_uuid, Visit.visit_date).where(
+                Visit.household_uuid.in_(chunk), Visit.form == "household_visit", Visit.completed.is_(True),
                 Visit.visit_date.is_not(None))):
-        by_person[uuid].append((day, kind))
+            by_household[uuid].append(day)
+    by_person: dict[str, list] = defaultdict(list)
+    for chunk in _chunks(people):
+        for uuid, day, kind in db.session.execute(
+                select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
+                    Visit.person_uuid.in_(chunk), Visit.form == "followup", Visit.completed.is_(True),
+                    Visit.visit_date.is_not(None))):
+            by_person[uuid].append((day, kind))
     return by_household, by_person
-
-
-def households_of(people):
-    """The households of these people, as a subquery."""
-    return select(Person.household_uuid).where(Person.uuid.in_(people))
 
 
 def end_dates(people) -> dict[str, dt.date]:
     """When people who died or moved away did so (their latest such event, where the register still says so)."""
     ends: dict[str, dt.date] = {}
     for kind, (column, value) in _ENDING_EVENTS.items():
-        for uuid, day in db.session.execute(
-                select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date))
-                .join(Person, Person.uuid == LifeEventRecord.person_uuid)
-                .where(LifeEventRecord.person_uuid.in_(people), LifeEventRecord.kind == kind, column == value,
-                       LifeEventRecord.event_date.is_not(None))
-                .group_by(LifeEventRecord.person_uuid)):
-            ends[uuid] = min(day, ends.get(uuid, day))
+        for chunk in _chunks(people):
+            for uuid, day in db.session.execute(
+                    select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date))
+                    .join(Person, Person.uuid == LifeEventRecord.person_uuid)
+                    .where(LifeEventRecord.person_uuid.in_(chunk), LifeEventRecord.kind == kind, column == value,
+                           LifeEventRecord.event_date.is_not(None))
+                    .group_by(LifeEventRecord.person_uuid)):
+                ends[uuid] = min(day, ends.get(uuid, day))
     return ends
