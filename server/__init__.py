@@ -6,11 +6,12 @@ from email.utils import formatdate
 from pathlib import Path
 
 from flask import Flask, request
+from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import load_config
 from server.database import configure_engine
-from server.extensions import compress, db, migrate
+from server.extensions import babel, compress, csrf, db, limiter, migrate, select_locale
 from server.lookup_cache import LookupCache
 from server.storage import BlobStore
 
@@ -30,6 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     compress.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     with app.app_context():
         configure_engine(db.engine)
     app.extensions["taizhang_blobs"] = BlobStore(app.config["TAIZHANG_BLOB_DIR"])
@@ -37,12 +41,19 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from server.errors import channel, register_error_handlers
     from server.openrosa.views import bp as openrosa_bp
+    from server.accounts.views import bp as accounts_bp
+    from server.audit.views import bp as audit_bp
     from server.schedules.views import bp as schedules_bp
 
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_token")
     app.register_blueprint(schedules_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(audit_bp)
     register_error_handlers(app)
+    from server.accounts.session import current_staff
+
+    app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)
 
     @app.after_request
     def _protocol_headers(response):

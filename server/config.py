@@ -78,6 +78,18 @@ def load_config(overrides: dict | None = None) -> dict:
         # with 503 (Collect keeps the form and retries), and SQLAlchemy then replaces the pool's connections.
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False},
         "JSON_AS_ASCII": False,
+        # Staff sessions: a signed cookie, not readable by scripts, not sent by other sites' forms; over HTTPS
+        # (TAIZHANG_SECURE_COOKIES=1 behind TLS) only over HTTPS. Eight hours, then sign in again.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(os.environ.get("TAIZHANG_SECURE_COOKIES")),
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "zh",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
+        # Sign-in attempts per client address and per user name (flask-limiter, per worker process).
+        "TAIZHANG_LOGIN_LIMIT": os.environ.get("TAIZHANG_LOGIN_LIMIT", "10 per minute"),
         # gzip for phones that ask (Collect does): XForms, manifests and CSV lists; small answers stay plain.
         "COMPRESS_ALGORITHM": ["gzip"],
         "COMPRESS_MIMETYPES": ["text/xml", "text/csv", "application/json", "text/html", "text/plain"],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, redirect, request, url_for
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 _HTTP_ERRORS: dict[int, type[errors.TaizhangError]] = {
     400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
     405: errors.MethodNotAllowed, 413: errors.PayloadTooLarge, 415: errors.UnsupportedMediaType,
+    429: errors.TooManyRequests,
 }
 
 
@@ -44,9 +46,11 @@ def render(error: errors.TaizhangError) -> Response:
         response = jsonify(code=error.code, message=error.message(), message_zh=error.message_zh,
                            message_en=error.message_en, detail=error.detail)
         response.status_code = error.status
+    elif isinstance(error, errors.LoginRequired):
+        return redirect(url_for("accounts.login_form", next=request.full_path.rstrip("?")))
     else:
         response = Response(error.message() + "\n", status=error.status, content_type="text/plain; charset=utf-8")
-    if isinstance(error, errors.Unauthorized):
+    if isinstance(error, errors.Unauthorized) and not isinstance(error, (errors.LoginRequired, errors.LoginFailed)):
         for name, value in challenge_headers(stale=bool(error.context.get("stale"))):
             response.headers.add(name, value)
     return response
@@ -60,6 +64,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DBAPIError)
     def _database_error(error: DBAPIError):
         return render(translate_db_error(error))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return render(errors.FormTokenInvalid(error.description))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

@@ -1,11 +1,16 @@
 """Flask extensions, created unbound and attached to an app in create_app()."""
 
+from flask import request, session
+from flask_babel import Babel
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
-__all__ = ["db", "migrate", "compress"]
+__all__ = ["db", "migrate", "compress", "csrf", "babel", "limiter", "LANGUAGES", "select_locale"]
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 naming_convention = {
@@ -19,3 +24,16 @@ naming_convention = {
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
 migrate = Migrate()
 compress = Compress()
+
+# Web forms only: OpenRosa and the Digest-authenticated JSON API carry no CSRF token (WTF_CSRF_CHECK_DEFAULT off;
+# the web blueprints call csrf.protect() before each request).
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
+babel = Babel()
+
+LANGUAGES = ("zh", "en")
+
+
+def select_locale() -> str:
+    """The language chosen on the page (kept in the session), else the browser's, else Chinese."""
+    return session.get("lang") or request.accept_languages.best_match(LANGUAGES) or "zh"

@@ -12,8 +12,12 @@
     │   ├── FormIdMissing              400.8
     │   ├── XFormInvalid               400.9  (publishing)
     │   ├── IdentifierTooLong          400.10
-    │   └── ScheduleInvalid            400.11 (a schedule file)
+    │   ├── ScheduleInvalid            400.11 (a schedule file)
+    │   ├── PasswordRejected           400.12 (too short, or the user name)
+    │   └── FormTokenInvalid           400.13 (a web form without a valid CSRF token)
     ├── Unauthorized                   401.1
+    │   ├── LoginFailed                401.2  (web login: wrong name or password)
+    │   └── LoginRequired              401.3  (web pages: sign in first)
     ├── Forbidden                      403.1
     │   └── TokenInvalid               403.2
     ├── NotFound                       404.1
@@ -27,6 +31,7 @@
     │   ├── FormVersionConflict        409.4  (publishing)
     │   └── DecisionNotPossible        409.5  (register decisions)
     ├── PayloadTooLarge                413.1
+    ├── TooManyRequests                429.1  (sign-in attempts)
     ├── UnsupportedMediaType           415.1
     └── ServiceUnavailable             503.1  (database busy or away; safe to retry)
 
@@ -38,7 +43,7 @@ from __future__ import annotations
 __all__ = [
     "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
     "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
-    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
+    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "LoginFailed", "LoginRequired", "PasswordRejected", "FormTokenInvalid", "TooManyRequests", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
     "RecordNotFound", "DecisionNotPossible",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
@@ -129,6 +134,18 @@ class IdentifierTooLong(BadRequest):
     message_en = "The form ID, version or instanceID is too long (at most 255 characters)."
 
 
+class PasswordRejected(BadRequest):
+    code = "400.12"
+    message_zh = "新密码不符合要求：至少 10 个字符，且不能与用户名相同。"
+    message_en = "The new password is not accepted: at least 10 characters, and not the user name."
+
+
+class FormTokenInvalid(BadRequest):
+    code = "400.13"
+    message_zh = "表单已过期或来源不明，请刷新页面后重试。"
+    message_en = "The form has expired or did not come from this site; reload the page and try again."
+
+
 class ScheduleInvalid(BadRequest):
     code = "400.11"
     message_zh = "访视计划文件有误，请按提示修改后再试。"
@@ -139,6 +156,18 @@ class Unauthorized(TaizhangError):
     code, status = "401.1", 401
     message_zh = "需要登录：请检查用户名和密码，或重新扫描二维码。"
     message_en = "Authentication required: check the user name and password, or scan the QR code again."
+
+
+class LoginFailed(Unauthorized):
+    code = "401.2"
+    message_zh = "用户名或密码不正确。"
+    message_en = "Wrong user name or password."
+
+
+class LoginRequired(Unauthorized):
+    code = "401.3"
+    message_zh = "请先登录。"
+    message_en = "Please sign in first."
 
 
 class Forbidden(TaizhangError):
@@ -218,6 +247,12 @@ class PayloadTooLarge(TaizhangError):
     code, status = "413.1", 413
     message_zh = "上传内容太大，超过服务器限制。"
     message_en = "The upload is larger than the server accepts."
+
+
+class TooManyRequests(TaizhangError):
+    code, status = "429.1", 429
+    message_zh = "尝试次数太多，请稍后再试。"
+    message_en = "Too many attempts; wait a minute and try again."
 
 
 class UnsupportedMediaType(TaizhangError):

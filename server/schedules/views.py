@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 from marshmallow import ValidationError
 
+from server.accounts.session import current_staff, require_staff
 from server.database import commit
+from server.extensions import csrf
 from server.openrosa.auth import authenticate
 from server.schedules.operations import AreaFlags, flags_in_area
 from server.schedules.schemas import DueQuery, FlagOut
@@ -14,8 +16,7 @@ from sync.errors import BadRequest
 bp = Blueprint("schedules", __name__, template_folder="templates")
 
 
-def _area_flags() -> AreaFlags:
-    principal = authenticate(None)
+def _area_flags(principal) -> AreaFlags:
     arguments = {name: request.args.get(name) for name in ("area", "as_of") if request.args.get(name)}
     if request.args.getlist("status"):
         arguments["status"] = request.args.getlist("status")
@@ -44,12 +45,14 @@ def _rows(found: AreaFlags) -> list[dict]:
 
 @bp.get("/api/v1/due")
 def due_json():
-    found = _area_flags()
+    """For a signed-in browser session, or a program with Digest credentials."""
+    found = _area_flags(current_staff() or authenticate(None))
     return jsonify(as_of=found.as_of.isoformat(), timezone=found.schedule.timezone,
                    flags=FlagOut(many=True).dump(_rows(found)))
 
 
 @bp.get("/due")
 def due_page():
-    found = _area_flags()
+    csrf.protect()
+    found = _area_flags(require_staff())
     return render_template("schedules/due.html", found=found, rows=_rows(found))

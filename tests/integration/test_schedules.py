@@ -23,6 +23,7 @@ from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
 from tests.conftest import ROOT
 from tests.register_visits import Member, followup_visit, household_visit
+from tests.web import WebClient
 
 XLSFORMS = ROOT / "xlsforms"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
@@ -143,8 +144,12 @@ def test_due_lists_are_for_staff_of_the_area_and_every_read_is_audited(town):
     events = [(e.action, e.area_path) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     db.session.rollback()
     assert [action for action, _ in events] == ["due.read", "due.read"]
-    page = api(town, "/due", "dongcun_cadre")
-    assert page.status_code == 200 and "待访视与逾期" in page.text
+    # The page is for a signed-in browser; Digest credentials are for programs calling the JSON API.
+    assert api(town, "/due", "dongcun_cadre").url.endswith("/login?next=/due")
+    browser = WebClient(town["server"].url)
+    browser.sign_in("dongcun_cadre", "cadre-password")
+    page = browser.get("/due?area=青山镇/东村/第一组")
+    assert page.status_code == 200 and "<h1>待访视与逾期</h1>" in page.text and "王秀英" not in page.text
 
 
 def lists_of(town, group: str) -> dict[str, tuple[str, bytes]]:

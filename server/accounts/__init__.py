@@ -1,0 +1,1 @@
+"""Staff accounts on the web: signing in and out, sessions, password changes."""

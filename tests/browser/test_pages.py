@@ -1,0 +1,94 @@
+"""The staff pages in a real browser: sign in, the due list in both languages, scope, a forged form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import quote
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from server.database import commit
+from server.register.operations import merge_next, set_tier
+from server.users.queries import principal_by_username
+from sync.schedules import default_schedule
+from tests.register_visits import Member, household_visit
+from tests.conftest import ROOT
+
+PASSWORD = "cadre-password"
+XLSFORMS = ROOT / "xlsforms"
+
+
+@pytest.fixture
+def village(server, create_collector, publish, browser):
+    publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
+    collector = create_collector("青山镇/东村/第一组")
+    create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password=PASSWORD)
+    create_collector("青山镇/西村", username="xicun_cadre", role="village_cadre", password=PASSWORD)
+    wang = Member("王秀英", "female", "1990-05-06")
+    xml = household_visit(household="33333333-0000-4000-8000-000000000001", new=("001", "东村一组1号"),
+                          start="2026-08-03T09:00:00.000+08:00", members=[wang])
+    assert server.client(token=collector.token).submit(xml).status_code == 201
+    while merge_next() is not None:
+        commit()
+    set_tier(principal_by_username("dongcun_cadre"), wang.uuid, "key", tiers=default_schedule().tier_names,
+             now=dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc))
+    commit()
+    browser.delete_all_cookies()
+    return server
+
+
+def sign_in(browser, base: str, username: str, next_path: str = "/due") -> None:
+    browser.get(f"{base}{next_path}")
+    assert browser.current_url == f"{base}/login?next={quote(next_path, safe='/?')}"
+    browser.find_element(By.ID, "username").send_keys(username)
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "sign-in").click()
+
+
+def test_a_cadre_signs_in_and_reads_the_due_list_in_both_languages(village, browser, screenshot):
+    sign_in(browser, village.url, "dongcun_cadre", "/due?as_of=2026-11-22")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "待访视与逾期"
+    rows = browser.find_elements(By.CSS_SELECTOR, "#due tbody tr")
+    assert [row.get_attribute("class") for row in rows] == ["overdue"]
+    assert "2026年9月、2026年10月没有完成的访视，已逾期 53 天" in rows[0].text
+    screenshot("due-zh")
+    browser.find_element(By.LINK_TEXT, "English").click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Due and overdue"
+    assert "no completed visit in 2026-09, 2026-10, overdue by 53 days" in browser.find_element(
+        By.CSS_SELECTOR, "#due tbody tr").text
+    screenshot("due-en")
+    browser.find_element(By.ID, "logout").click()
+    assert browser.current_url == f"{village.url}/login"
+
+
+def test_a_wrong_password_is_refused(village, browser, screenshot):
+    browser.get(f"{village.url}/login")
+    browser.find_element(By.ID, "username").send_keys("dongcun_cadre")
+    browser.find_element(By.ID, "password").send_keys("not-the-password")
+    browser.find_element(By.ID, "sign-in").click()
+    assert browser.find_element(By.ID, "error").text == "用户名或密码不正确。"
+    screenshot("refused")
+
+
+def test_another_villages_cadre_cannot_see_this_village(village, browser, screenshot):
+    sign_in(browser, village.url, "xicun_cadre")
+    assert browser.find_elements(By.CSS_SELECTOR, "#due tbody tr") == []
+    browser.get(f"{village.url}/due?area=青山镇/东村")
+    assert "您没有权限" in browser.find_element(By.TAG_NAME, "body").text
+    screenshot("scope")
+
+
+def test_a_forged_form_from_another_page_is_refused(village, browser, screenshot):
+    sign_in(browser, village.url, "dongcun_cadre")
+    # A page elsewhere posts a password change with the cadre's cookies but without the form's CSRF token.
+    browser.get("data:text/html;charset=utf-8," + (
+        f'<form id="forged" method="post" action="{village.url}/account/password">'
+        '<input name="current" value="cadre-password"><input name="new" value="taken-over-1234"></form>'
+        '<script>document.getElementById("forged").submit()</script>'))
+    assert "表单已过期或来源不明" in browser.find_element(By.TAG_NAME, "body").text
+    screenshot("forged")
+    browser.get(f"{village.url}/login")
+    browser.delete_all_cookies()
+    sign_in(browser, village.url, "dongcun_cadre")  # the password is unchanged
+    assert browser.find_element(By.TAG_NAME, "h1").text == "待访视与逾期"
