@@ -39,16 +39,17 @@ identical, each record's birth date, where given, equals the ID number's date, e
 agrees with the ID number's sex, and the names are the same, homophones or similar (a number typed in for the
 wrong person of the same birthday must reach a person, not be merged).
 
-`candidate_pairs` compares only records of the same village that share a block key (valid ID number, name
-pinyin, name characters, birth date with sex, phone), so a village of 5,000 people costs thousands of
-comparisons, not 12.5 million. A key shared by more than `LARGEST_BLOCK` records is a placeholder, not a lead,
-and is not compared as a block.
+`candidate_pairs` compares only records of the same village that share a block key (`block_keys`: valid ID
+number, name pinyin, name characters, birth date with sex, phone), village after village, so a village of 5,000
+people costs thousands of comparisons, not 12.5 million. A key shared by more than `LARGEST_BLOCK` records is a
+placeholder, not a lead, and is not compared as a block. `candidates_for` is the incremental check of one new or
+changed record against the records of its village sharing one of its block keys (kept by the caller in an index
+per village): it finds the pairs with that record that a scan of the village would.
 """
 
 from __future__ import annotations
 
 import functools
-import multiprocessing
 import operator
 import unicodedata
 from collections import defaultdict
@@ -83,7 +84,7 @@ ID_NUMBER_PROBLEMS = ("empty", "length", "characters", "check_character", "birth
 """What `parse_id_number` may find wrong with a number, in the order it looks."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResidentId:
     """A parsed resident ID number; `birth_date` and `sex` are given only for a valid number."""
 
@@ -140,7 +141,7 @@ SURNAME_READINGS = {
 """Surname readings of characters whose everyday reading differs (单 is Shan as a surname, not dan)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameKey:
     """A name as compared: its characters without spaces or punctuation, and their toneless pinyin."""
 
@@ -163,17 +164,16 @@ def _character_pinyin(character: str) -> str | None:
     return _pinyin(character)[0] if ord(character) in PINYIN_DICT and RE_HANS.match(character) else None
 
 
-@functools.cache
-def _phrase_beginnings() -> frozenset[str]:
-    """The first two characters of each phrase in pypinyin's phrase dictionary, read as a whole."""
-    return frozenset(phrase[:2] for phrase in PHRASES_DICT)
+_PHRASE_BEGINNINGS = frozenset(phrase[:2] for phrase in PHRASES_DICT)
+"""The first two characters of each phrase that pypinyin reads as a whole (its phrase dictionary, to which this
+module adds none)."""
 
 
 def _syllables(text: str) -> list[str]:
-    """What `_pinyin` gives for `text`, read character by character where pypinyin reads it so: Chinese
-    characters with a reading, no two neighbours beginning a phrase (3% of names in bench/dedupe.py are not)."""
+    """What `_pinyin` gives for `text`, read character by character (cached) where pypinyin reads it so: Chinese
+    characters with a reading, no two neighbours beginning a phrase (2.5 % of bench/dedupe.py's names have two)."""
     syllables = [_character_pinyin(character) for character in text]
-    if None in syllables or any(text[index:index + 2] in _phrase_beginnings() for index in range(len(text) - 1)):
+    if None in syllables or any(text[index:index + 2] in _PHRASE_BEGINNINGS for index in range(len(text) - 1)):
         return _pinyin(text)
     return syllables
 
@@ -182,7 +182,8 @@ def _syllables(text: str) -> list[str]:
 def name_key(name: str | None) -> NameKey:
     """NFKC, then only letters, marks and digits kept; pinyin syllables joined by single spaces."""
     folded = unicodedata.normalize("NFKC", name or "")
-    characters = "".join(character for character in folded if unicodedata.category(character)[0] in "LMN")
+    characters = folded if folded.isalnum() else "".join(  # isalnum: every character is a letter or digit
+        character for character in folded if unicodedata.category(character)[0] in "LMN")
     if not characters:
         return NameKey("", "")
     surname_reading = SURNAME_READINGS.get(characters[0]) if len(characters) > 1 else None
@@ -240,7 +241,7 @@ LARGEST_BLOCK = 200
 default birth date), not a lead: such a block is not compared as a whole; other keys still pair its members."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonRecord:
     """One person as the register holds them, as far as identifying them goes."""
 
@@ -254,7 +255,7 @@ class PersonRecord:
     phone: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchScore:
     """How likely two records are one person: score in [0, 1], the reason codes, and whether merging may skip review."""
 
@@ -263,7 +264,7 @@ class MatchScore:
     automatic: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """A pair of person ids (a < b) worth a person's review, with its score."""
 
@@ -402,7 +403,7 @@ def _village_pairs(village: list[PersonRecord], today: date | None, largest_bloc
                 members.append(index)
             elif members != index:
                 blocks[key] = [members, index]
-    seen: set[int] = set()  # pairs of id ranks, as low * len(id_ranks) + high
+    seen: set[int] = set()  # pairs of id ranks, as low * len(village) + high
     for members in blocks.values():
         if isinstance(members, int) or len(members) > largest_block:
             continue
@@ -421,16 +422,6 @@ def _village_pairs(village: list[PersonRecord], today: date | None, largest_bloc
                     yield persons[low], persons[high]
 
 
-def _village_candidates(village: list[PersonRecord], threshold: float, today: date | None, largest_block: int
-                        ) -> list[Candidate]:
-    candidates = []
-    for low, high in _village_pairs(village, today, largest_block):
-        score = _score(low, high)
-        if score.score >= threshold:
-            candidates.append(Candidate(a=low.record.id, b=high.record.id, score=score))
-    return candidates
-
-
 def _best_first(candidate: Candidate) -> tuple[float, str, str]:
     return -candidate.score.score, candidate.a, candidate.b
 
@@ -443,22 +434,19 @@ def blocked_pairs(people: Iterable[PersonRecord], *, today: date | None = None,
 
 
 def candidate_pairs(people: Iterable[PersonRecord], *, threshold: float = 0.6, today: date | None = None,
-                    largest_block: int = LARGEST_BLOCK, processes: int = 1) -> list[Candidate]:
+                    largest_block: int = LARGEST_BLOCK) -> list[Candidate]:
     """Pairs of records in the same village scoring at least `threshold`, best first, then by ids.
 
     Only records sharing a block key (`block_keys`: valid ID number, name pinyin, name characters, birth date
     with sex, phone) are compared; a block of more than `largest_block` records is skipped. A record is never
-    paired with itself (nor with another record carrying the same id). With `processes` above 1 the villages
-    are shared out among that many worker processes; the result is the same.
+    paired with itself (nor with another record carrying the same id).
     """
-    villages = _villages(people)
-    scan = functools.partial(_village_candidates, threshold=threshold, today=today, largest_block=largest_block)
-    if processes > 1 and len(villages) > 1:
-        with multiprocessing.Pool(min(processes, len(villages))) as pool:
-            per_village = pool.map(scan, villages, chunksize=1)
-    else:
-        per_village = map(scan, villages)
-    candidates = [candidate for village_candidates in per_village for candidate in village_candidates]
+    candidates = []
+    for village in _villages(people):
+        for low, high in _village_pairs(village, today, largest_block):
+            score = _score(low, high)
+            if score.score >= threshold:
+                candidates.append(Candidate(a=low.record.id, b=high.record.id, score=score))
     candidates.sort(key=_best_first)
     return candidates
 

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from sync.identity import (
-    REASONS, WEIGHTS, Candidate, NameKey, PersonRecord, ResidentId, blocked_pairs, candidate_pairs,
-    id_check_character, name_key, normalize_id_number, normalize_phone, parse_id_number, score_pair,
+    REASONS, WEIGHTS, Candidate, NameKey, PersonRecord, ResidentId, block_keys, blocked_pairs, candidate_pairs,
+    candidates_for, id_check_character, name_key, normalize_id_number, normalize_phone, parse_id_number, score_pair,
 )
 
 # Valid numbers (check characters computed with the GB 11643 weights; 11010519491231002X is the standard's
@@ -180,6 +180,10 @@ def test_polyphonic_surname_is_read_as_a_surname():
 
 def test_empty_name_has_an_empty_key():
     assert name_key(" · ") == NameKey("", "")
+
+
+def test_name_with_a_phrase_is_read_as_pypinyin_reads_the_phrase():
+    assert name_key("张重庆").pinyin == "zhang chong qing"  # 重 alone is zhong
 
 
 def test_name_key_is_cached_per_name():
@@ -424,3 +428,79 @@ def test_block_larger_than_the_limit_is_not_compared():
 def test_block_at_the_limit_is_compared():
     people = [person(str(n), name=f"名{n}", phone="13812345678") for n in range(3)]
     assert blocked_pairs(people, largest_block=3) == [("0", "1"), ("0", "2"), ("1", "2")]
+
+
+# --- block keys ---------------------------------------------------------------------------------------------------
+
+
+def test_block_keys_are_kind_and_value_without_the_village():
+    record = person("a", birth_date=date(1988, 8, 8), id_number=MALE_1988, phone="+86 138 1234 5678")
+    assert block_keys(record) == [
+        f"id_number:{MALE_1988}", "pinyin:wang xiu ying", "characters:王秀英", "birth_date_sex:1988-08-08/male",
+        "phone:13812345678"]
+
+
+def test_invalid_id_number_and_birth_date_without_sex_give_no_block_key():
+    record = person("a", birth_date=date(1988, 8, 8), id_number="510723198808081238")
+    assert block_keys(record) == ["pinyin:wang xiu ying", "characters:王秀英"]
+
+
+def test_id_number_born_after_today_gives_no_block_key():
+    assert block_keys(person("a", id_number="51072320300101001X"), today=TODAY) == [
+        "pinyin:wang xiu ying", "characters:王秀英"]
+
+
+def test_records_compared_are_those_sharing_a_block_key():
+    a = person("a", name="王秀英", phone="13812345678")
+    b = person("b", name="李明", phone="138 1234 5678")
+    c = person("c", name="张伟", phone="13912345678")
+    assert (set(block_keys(a)) & set(block_keys(b)), blocked_pairs([a, b, c])) == (
+        {"phone:13812345678"}, [("a", "b")])
+
+
+# --- incremental check --------------------------------------------------------------------------------------------
+
+
+def test_candidates_for_gives_the_pairs_above_the_threshold():
+    new = person("b", name="王秀瑛", sex="female", birth_date=date(1962, 4, 3))
+    homophone = person("a", name="王秀英", sex="female", birth_date=date(1962, 4, 3))
+    similar = person("c", name="王秀兰", sex="female", birth_date=date(1962, 4, 3))  # 0.55
+    assert candidates_for(new, [similar, homophone]) == [Candidate("a", "b", score_pair(homophone, new))]
+
+
+def test_candidates_for_orders_each_pair_lower_id_first_and_best_first():
+    new = person("m", name="王秀英", sex="female", birth_date=date(1962, 4, 3), id_number=FEMALE_1990)
+    same_id = person("z", name="王秀英", id_number=FEMALE_1990)
+    homophone = person("a", name="王秀瑛", sex="female", birth_date=date(1962, 4, 3))
+    assert [(c.a, c.b, c.score.score) for c in candidates_for(new, [homophone, same_id])] == [
+        ("m", "z", 0.75), ("a", "m", 0.65)]
+
+
+def test_candidates_for_scores_each_id_once_and_not_the_records_own():
+    new = person("b", sex="female", birth_date=date(1962, 4, 3))
+    namesake = person("a", sex="female", birth_date=date(1962, 4, 3))
+    assert candidates_for(new, [namesake, new, namesake, dataclasses.replace(new, name="王秀瑛")]) == [
+        Candidate("a", "b", score_pair(namesake, new))]
+
+
+def test_candidates_for_lower_threshold_lets_a_weaker_pair_in():
+    new = person("b", household="h1")
+    namesake = person("a", household="h1")  # same name and household: 0.50
+    assert [(c.a, c.b) for c in candidates_for(new, [namesake], threshold=0.5)] == [("a", "b")]
+
+
+def test_candidates_for_with_the_records_sharing_a_key_equals_the_village_scan():
+    village = [
+        person("p1", name="王秀英", sex="female", birth_date=date(1962, 4, 3), phone="13812345678"),
+        person("p2", name="李明", sex="male", birth_date=date(1988, 8, 8), id_number=MALE_1988),
+        person("p3", name="王建国", sex="male", birth_date=date(1962, 4, 3), phone="13812345678"),
+        person("p4", name="张伟", sex="female", birth_date=date(1962, 4, 3)),
+        person("p5", name="刘桂兰", sex="female", birth_date=date(1950, 1, 1)),
+    ]
+    new = person("p0", name="王秀瑛", sex="female", birth_date=date(1962, 4, 3), phone="138 1234 5678")
+    keys = set(block_keys(new))
+    sharing = [record for record in village if keys & set(block_keys(record))]
+    from_scan = [c for c in candidate_pairs([*village, new], threshold=0.0) if "p0" in (c.a, c.b)]
+    assert ([record.id for record in sharing], candidates_for(new, sharing, threshold=0.0)) == (
+        ["p1", "p3", "p4"], from_scan)
+
