@@ -23,7 +23,7 @@ from server.register import queries
 from sync.access import may_decide_register
 from sync.errors import DecisionNotPossible, Forbidden, RecordNotFound, TaizhangError
 from sync.households import HOUSEHOLD_THRESHOLD, HouseholdRecord, score_households
-from sync.identity import Candidate, PersonRecord, block_keys, candidate_pairs, candidates_for
+from sync.identity import LARGEST_BLOCK, Candidate, PersonRecord, block_keys, candidate_pairs, candidates_for
 from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, SubmissionVersion, VisitRef, apply_plan,
                         fold_record, plan_record, replay_order)
 from sync.visits import PersonObservation, Visit, read_visit
@@ -292,7 +292,7 @@ def _check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
     for uuid, (record, village) in sorted(found.items()):
         if not queries.person_exists(uuid):
             continue  # merged away by an earlier automatic merge in this loop
-        others = queries.people_sharing_keys(village, block_keys(record), exclude=uuid)
+        others = queries.people_sharing_keys(village, block_keys(record), exclude=uuid, largest_block=LARGEST_BLOCK)
         for candidate in candidates_for(record, [other for other, _ in _person_records(queries.identity_rows(others))]):
             if _queue_candidate(candidate, village, now) and queries.person_exists(uuid):
                 kept = candidate.b if candidate.a == uuid else candidate.a

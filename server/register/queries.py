@@ -375,11 +375,15 @@ def replace_match_keys(rows: list[dict], villages: list[int] | None = None) -> N
         bulk_insert(PersonMatchKey, rows)
 
 
-def people_sharing_keys(village_id: int, keys: list[str], exclude: str) -> set[str]:
+def people_sharing_keys(village_id: int, keys: list[str], exclude: str, *, largest_block: int) -> set[str]:
+    """People of the village sharing one of these keys, leaving out keys held by more than `largest_block` people
+    (placeholders, as the full scan leaves them out)."""
     if not keys:
         return set()
+    leads = (select(PersonMatchKey.key).where(PersonMatchKey.village_id == village_id, PersonMatchKey.key.in_(keys))
+             .group_by(PersonMatchKey.key).having(func.count() <= largest_block + 1))
     return set(db.session.scalars(select(PersonMatchKey.person_uuid).distinct().where(
-        PersonMatchKey.village_id == village_id, PersonMatchKey.key.in_(keys),
+        PersonMatchKey.village_id == village_id, PersonMatchKey.key.in_(leads),
         PersonMatchKey.person_uuid != exclude)))
 
 
