@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import func, select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from server.areas.models import Area
 from server.extensions import db
@@ -65,24 +66,26 @@ def scheduled_people(path: str):
         Area.path.startswith(path), Person.uuid.in_(_scheduled(path)))).all()
 
 
-# The reads below take uuids and read them in chunks by index (a chunk's uuids are bound parameters: small
-# enough for SQLite's limit, and each chunk an index lookup rather than a scan of the county).
+# The reads below take sets of uuids and look them up by index: on PostgreSQL as one array parameter
+# (`= ANY(:uuids)`), on SQLite in chunks of bound parameters (below its limit on the number of them).
 _CHUNK = 2000
 
 
-def _chunks(uuids) -> list[list[str]]:
+def _matching(column, uuids) -> list:
+    """Conditions `column in uuids`, one per query to run."""
     ordered = sorted(uuids)
-    return [ordered[start:start + _CHUNK] for start in range(0, len(ordered), _CHUNK)]
+    if db.session.get_bind().dialect.name == "postgresql":
+        return [column == any_(bindparam("uuids", ordered, type_=ARRAY(String)))] if ordered else []
+    return [column.in_(ordered[start:start + _CHUNK]) for start in range(0, len(ordered), _CHUNK)]
 
 
 def tier_history(people) -> dict[str, list[tuple[dt.datetime, str]]]:
     """Each person's tier values, oldest first: (when it was set, tier or "")."""
     history: dict[str, list] = defaultdict(list)
-    for chunk in _chunks(people):
+    for matching in _matching(RegisterFieldValue.record_uuid, people):
         for uuid, at, value in db.session.execute(
                 select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
-                .where(RegisterFieldValue.field == "tier", RegisterFieldValue.record_uuid.in_(chunk),
-                       RegisterFieldValue.record_kind == "person")
+                .where(RegisterFieldValue.field == "tier", matching, RegisterFieldValue.record_kind == "person")
                 .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
             history[uuid].append((at, value))
     return history
@@ -90,10 +93,9 @@ def tier_history(people) -> dict[str, list[tuple[dt.datetime, str]]]:
 
 def anchors_of(people) -> dict[str, list[tuple[str, dt.date]]]:
     anchors: dict[str, list] = defaultdict(list)
-    for chunk in _chunks(people):
+    for matching in _matching(ServiceAnchor.person_uuid, people):
         for uuid, kind, day in db.session.execute(
-                select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date)
-                .where(ServiceAnchor.person_uuid.in_(chunk))):
+                select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date).where(matching)):
             anchors[uuid].append((kind, day))
     return anchors
 
@@ -102,16 +104,16 @@ def completed_visits(people, households) -> tuple[dict[str, list[dt.date]], dict
     """Completed household visits by household ({household: [dates]}) and completed follow-ups by person
     ({person: [(date, followup type)]}) of these people and households (uuids or subqueries)."""
     by_household: dict[str, list] = defaultdict(list)
-    for chunk in _chunks(households):
+    for matching in _matching(Visit.household_uuid, households):
         for uuid, day in db.session.execute(select(Visit.household_uuid, Visit.visit_date).where(
-                Visit.household_uuid.in_(chunk), Visit.form == "household_visit", Visit.completed.is_(True),
+                matching, Visit.form == "household_visit", Visit.completed.is_(True),
                 Visit.visit_date.is_not(None))):
             by_household[uuid].append(day)
     by_person: dict[str, list] = defaultdict(list)
-    for chunk in _chunks(people):
+    for matching in _matching(Visit.person_uuid, people):
         for uuid, day, kind in db.session.execute(
                 select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
-                    Visit.person_uuid.in_(chunk), Visit.form == "followup", Visit.completed.is_(True),
+                    matching, Visit.form == "followup", Visit.completed.is_(True),
                     Visit.visit_date.is_not(None))):
             by_person[uuid].append((day, kind))
     return by_household, by_person
@@ -121,11 +123,11 @@ def end_dates(people) -> dict[str, dt.date]:
     """When people who died or moved away did so (their latest such event, where the register still says so)."""
     ends: dict[str, dt.date] = {}
     for kind, (column, value) in _ENDING_EVENTS.items():
-        for chunk in _chunks(people):
+        for matching in _matching(LifeEventRecord.person_uuid, people):
             for uuid, day in db.session.execute(
                     select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date))
                     .join(Person, Person.uuid == LifeEventRecord.person_uuid)
-                    .where(LifeEventRecord.person_uuid.in_(chunk), LifeEventRecord.kind == kind, column == value,
+                    .where(matching, LifeEventRecord.kind == kind, column == value,
                            LifeEventRecord.event_date.is_not(None))
                     .group_by(LifeEventRecord.person_uuid)):
                 ends[uuid] = min(day, ends.get(uuid, day))
