@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from server.database import commit
 from server.register.operations import merge_next, set_tier
@@ -44,22 +46,29 @@ def sign_in(browser, base: str, username: str, next_path: str = "/due") -> None:
     browser.find_element(By.ID, "username").send_keys(username)
     browser.find_element(By.ID, "password").send_keys(PASSWORD)
     browser.find_element(By.ID, "sign-in").click()
+    WebDriverWait(browser, 10).until(lambda driver: "/login" not in driver.current_url)
+
+
+def heading(browser, text: str) -> None:
+    """Wait until the page (once loaded) has this main heading."""
+    WebDriverWait(browser, 10).until(
+        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), text))
 
 
 def test_a_cadre_signs_in_and_reads_the_due_list_in_both_languages(village, browser, screenshot):
     sign_in(browser, village.url, "dongcun_cadre", "/due?as_of=2026-11-22")
-    assert browser.find_element(By.TAG_NAME, "h1").text == "待访视与逾期"
+    heading(browser, "待访视与逾期")
     rows = browser.find_elements(By.CSS_SELECTOR, "#due tbody tr")
     assert [row.get_attribute("class") for row in rows] == ["overdue"]
     assert "2026年9月、2026年10月没有完成的访视，已逾期 53 天" in rows[0].text
     screenshot("due-zh")
     browser.find_element(By.LINK_TEXT, "English").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Due and overdue"
+    heading(browser, "Due and overdue")
     assert "no completed visit in 2026-09, 2026-10, overdue by 53 days" in browser.find_element(
         By.CSS_SELECTOR, "#due tbody tr").text
     screenshot("due-en")
     browser.find_element(By.ID, "logout").click()
-    assert browser.current_url == f"{village.url}/login"
+    WebDriverWait(browser, 10).until(expected_conditions.url_to_be(f"{village.url}/login"))
 
 
 def test_a_wrong_password_is_refused(village, browser, screenshot):
@@ -67,12 +76,14 @@ def test_a_wrong_password_is_refused(village, browser, screenshot):
     browser.find_element(By.ID, "username").send_keys("dongcun_cadre")
     browser.find_element(By.ID, "password").send_keys("not-the-password")
     browser.find_element(By.ID, "sign-in").click()
-    assert browser.find_element(By.ID, "error").text == "用户名或密码不正确。"
+    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
+        (By.ID, "error"), "用户名或密码不正确。"))
     screenshot("refused")
 
 
 def test_another_villages_cadre_cannot_see_this_village(village, browser, screenshot):
     sign_in(browser, village.url, "xicun_cadre")
+    heading(browser, "待访视与逾期")
     assert browser.find_elements(By.CSS_SELECTOR, "#due tbody tr") == []
     browser.get(f"{village.url}/due?area=青山镇/东村")
     assert "您没有权限" in browser.find_element(By.TAG_NAME, "body").text
@@ -86,9 +97,10 @@ def test_a_forged_form_from_another_page_is_refused(village, browser, screenshot
         f'<form id="forged" method="post" action="{village.url}/account/password">'
         '<input name="current" value="cadre-password"><input name="new" value="taken-over-1234"></form>'
         '<script>document.getElementById("forged").submit()</script>'))
-    assert "表单已过期或来源不明" in browser.find_element(By.TAG_NAME, "body").text
+    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
+        (By.TAG_NAME, "body"), "表单已过期或来源不明"))
     screenshot("forged")
     browser.get(f"{village.url}/login")
     browser.delete_all_cookies()
     sign_in(browser, village.url, "dongcun_cadre")  # the password is unchanged
-    assert browser.find_element(By.TAG_NAME, "h1").text == "待访视与逾期"
+    heading(browser, "待访视与逾期")
