@@ -44,12 +44,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.accounts.views import bp as accounts_bp
     from server.audit.views import bp as audit_bp
     from server.schedules.views import bp as schedules_bp
+    from server.users.views import bp as users_bp
 
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_token")
     app.register_blueprint(schedules_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(users_bp)
     register_error_handlers(app)
     from server.accounts.session import current_staff
 

@@ -87,3 +87,61 @@ def rotate_token(username: str) -> NewCredentials:
 def revoke_token(username: str) -> None:
     _user(username).token_hash = None
     lookup_cache().clear()
+
+
+# ---- collector onboarding by the town office --------------------------------------------------------------------
+
+ONBOARDERS = frozenset({"town_officer", "county_admin"})
+
+
+def _may_onboard(principal, area_path: str | None) -> None:
+    from sync.access import area_contains
+    from sync.errors import Forbidden
+
+    if principal.role not in ONBOARDERS or not area_contains(principal.area_path, area_path):
+        raise Forbidden("collectors are set up by the town office of their group")
+
+
+def collectors_for(principal) -> list[tuple[User, str]]:
+    """The collectors of the officer's area, with their groups."""
+    _may_onboard(principal, principal.area_path)
+    return queries.collectors_in(principal.area_path)
+
+
+def onboard_collector(principal, username: str, display_name: str, group_full_name: str, *,
+                      realm: str) -> NewCredentials:
+    """Create a collector of a group in the officer's area, with a token for the QR code (the audit log says who)."""
+    from server.audit import queries as audit
+
+    group = find_area(group_full_name)
+    _may_onboard(principal, group.path)
+    created = add_user(username, "collector", group_full_name, realm=realm, display_name=display_name or username,
+                       with_token=True)
+    audit.record(principal.id, "collector.create", area_path=group.path, subject=username)
+    return created
+
+
+def reissue_collector_token(principal, username: str) -> NewCredentials:
+    """A new QR code for a collector (a new phone): the old token stops working."""
+    from server.audit import queries as audit
+
+    path = queries.user_area_path(username)
+    _may_onboard(principal, path)
+    if _user(username).role != "collector":
+        raise BadRequest(f"{username!r} is not a collector")
+    _user(username).active = True
+    created = rotate_token(username)
+    audit.record(principal.id, "collector.token", area_path=path, subject=username)
+    return created
+
+
+def revoke_collector(principal, username: str) -> None:
+    """Stop a collector's phone and password from working (a lost phone, a collector who left)."""
+    from server.audit import queries as audit
+
+    path = queries.user_area_path(username)
+    _may_onboard(principal, path)
+    user = _user(username)
+    user.token_hash, user.active = None, False
+    lookup_cache().clear()
+    audit.record(principal.id, "collector.revoke", area_path=path, subject=username)

@@ -53,3 +53,16 @@ def by_username(username: str) -> User | None:
 def all_users() -> list[tuple[User, str | None]]:
     return list(db.session.execute(
         select(User, Area.full_name).outerjoin(Area, Area.id == User.area_id).order_by(User.username)))
+
+
+def collectors_in(area_path: str | None) -> list[tuple[User, str]]:
+    """Collectors whose group lies in an area (all of them for the county), with the group's full name."""
+    query = (select(User, Area.full_name).join(Area, Area.id == User.area_id)
+             .where(User.role == "collector").order_by(Area.full_name, User.username))
+    if area_path is not None:
+        query = query.where(Area.path.startswith(area_path))
+    return list(db.session.execute(query))
+
+
+def user_area_path(username: str) -> str | None:
+    return db.session.scalar(select(Area.path).join(User, User.area_id == Area.id).where(User.username == username))

@@ -104,3 +104,18 @@ def test_a_forged_form_from_another_page_is_refused(village, browser, screenshot
     browser.delete_all_cookies()
     sign_in(browser, village.url, "dongcun_cadre")  # the password is unchanged
     heading(browser, "待访视与逾期")
+
+
+def test_the_town_office_sets_up_a_collector_with_a_qr_code(village, browser, create_collector, screenshot):
+    create_collector("青山镇", username="qingshan_officer", role="town_officer", password=PASSWORD)
+    sign_in(browser, village.url, "qingshan_officer", "/collectors")
+    heading(browser, "信息员")
+    browser.find_element(By.ID, "username").send_keys("dongcun1b")
+    browser.find_element(By.ID, "display_name").send_keys("赵六")
+    browser.find_element(By.ID, "group").send_keys("青山镇/东村/第一组")
+    browser.find_element(By.ID, "create").click()
+    heading(browser, "设置 dongcun1b 的手机")
+    qr = browser.find_element(By.CSS_SELECTOR, "#qr svg")
+    assert qr.size["width"] > 150
+    assert browser.find_element(By.ID, "server-url").text.startswith(f"{village.url}/key/")
+    screenshot("qr")

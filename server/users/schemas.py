@@ -1,0 +1,16 @@
+"""The new-collector form at the boundary."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+__all__ = ["NewCollectorForm"]
+
+
+class NewCollectorForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{2,64}$"))
+    display_name = fields.String(load_default="", validate=validate.Length(max=100))
+    group = fields.String(required=True, validate=validate.Length(min=1, max=400))
