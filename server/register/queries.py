@@ -428,3 +428,67 @@ def decided_against(candidate_id: int) -> bool:
 def reopen_candidate(candidate_id: int) -> None:
     db.session.execute(update(DuplicateCandidate).where(DuplicateCandidate.id == candidate_id)
                        .values(state="open", decided_by=None, decided_at=None))
+
+
+# ---- staff pages ------------------------------------------------------------------------------------------------
+
+def person_page_rows(uuid: str):
+    """(person, household, group area) of a person in the register, or None."""
+    return db.session.execute(select(Person, Household, Area).join(Household, Household.uuid == Person.household_uuid)
+                              .join(Area, Area.id == Household.group_id).where(Person.uuid == uuid)).first()
+
+
+def household_page_rows(uuid: str):
+    return db.session.execute(select(Household, Area).join(Area, Area.id == Household.group_id)
+                              .where(Household.uuid == uuid)).first()
+
+
+def members(household_uuid: str) -> list[Person]:
+    return list(db.session.scalars(select(Person).where(Person.household_uuid == household_uuid)
+                                   .order_by(Person.relationship != "head", Person.birth_date, Person.uuid)))
+
+
+def history(kind: str, uuid: str) -> list[RegisterFieldValue]:
+    return list(db.session.scalars(select(RegisterFieldValue).where(
+        RegisterFieldValue.record_kind == kind, RegisterFieldValue.record_uuid == uuid)
+        .order_by(RegisterFieldValue.version, RegisterFieldValue.id)))
+
+
+def life_events(person_uuid: str) -> list[LifeEventRecord]:
+    return list(db.session.scalars(select(LifeEventRecord).where(LifeEventRecord.person_uuid == person_uuid)
+                                   .order_by(LifeEventRecord.event_date, LifeEventRecord.id)))
+
+
+def visits_to(household_uuid: str | None = None, person_uuid: str | None = None) -> list[Visit]:
+    query = select(Visit).order_by(Visit.visited_at.desc(), Visit.submission_id.desc())
+    query = query.where(Visit.person_uuid == person_uuid) if person_uuid else query.where(
+        Visit.household_uuid == household_uuid)
+    return list(db.session.scalars(query))
+
+
+def merges_kept_in(uuid: str) -> list[RegisterDecision]:
+    """Merge decisions in force that folded another record into this one (the ones an unmerge can undo)."""
+    return list(db.session.scalars(select(RegisterDecision).where(
+        RegisterDecision.target == uuid, RegisterDecision.kind.in_(MERGE_KINDS),
+        RegisterDecision.undone_at.is_(None)).order_by(RegisterDecision.id)))
+
+
+def people_by_uuid(uuids: set[str]) -> dict[str, Person]:
+    return {person.uuid: person for person in db.session.scalars(select(Person).where(Person.uuid.in_(uuids)))}
+
+
+def households_by_uuid(uuids: set[str]) -> dict[str, Household]:
+    return {row.uuid: row for row in db.session.scalars(select(Household).where(Household.uuid.in_(uuids)))}
+
+
+def search_people(area_path: str | None, keys: list[str], prefix: str | None, limit: int = 100) -> list[Person]:
+    """People of an area whose match keys equal one of `keys` or start with `prefix` (pinyin as typed)."""
+    condition = PersonMatchKey.key.in_(keys)
+    if prefix:
+        condition = condition | PersonMatchKey.key.startswith(prefix, autoescape=True)
+    query = (select(Person).join(PersonMatchKey, PersonMatchKey.person_uuid == Person.uuid)
+             .join(Area, Area.id == PersonMatchKey.village_id).where(condition)
+             .distinct().order_by(Person.name, Person.uuid).limit(limit))
+    if area_path is not None:
+        query = query.where(Area.path.startswith(area_path))
+    return list(db.session.scalars(query))

@@ -33,6 +33,7 @@ def village(server, create_collector, publish, browser):
     assert server.client(token=collector.token).submit(xml).status_code == 201
     while merge_next() is not None:
         commit()
+    commit()
     set_tier(principal_by_username("dongcun_cadre"), wang.uuid, "key", tiers=default_schedule().tier_names,
              now=dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc))
     commit()
@@ -119,3 +120,28 @@ def test_the_town_office_sets_up_a_collector_with_a_qr_code(village, browser, cr
     assert qr.size["width"] > 150
     assert browser.find_element(By.ID, "server-url").text.startswith(f"{village.url}/key/")
     screenshot("qr")
+
+
+def test_a_cadre_merges_a_duplicate_and_unmerges_it(server, create_collector, publish, browser, screenshot):
+    publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
+    create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password=PASSWORD)
+    phone = server.client(token=create_collector("青山镇/东村/第一组").token)
+    first, second = Member("王秀英", "female", "1975-05-06"), Member("王秀瑛", "female", "1975-05-06")
+    assert phone.submit(household_visit(household="55555555-0000-4000-8000-000000000001", new=("001", "1号"),
+                                        start="2026-11-01T09:00:00.000+08:00", members=[first, second])).status_code == 201
+    while merge_next() is not None:
+        commit()
+    commit()
+    browser.delete_all_cookies()
+    sign_in(browser, server.url, "dongcun_cadre", "/duplicates")
+    heading(browser, "疑似重复")
+    screenshot("queue")
+    browser.find_element(By.XPATH, f"//input[@name='keep' and @value='{first.uuid}']/following-sibling::button").click()
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "none")))
+    browser.get(f"{server.url}/people/{first.uuid}")
+    heading(browser, "王秀英")
+    screenshot("merged")
+    browser.find_element(By.CSS_SELECTOR, "#merges button.unmerge").click()
+    WebDriverWait(browser, 10).until(lambda driver: not driver.find_elements(By.ID, "merges"))
+    browser.get(f"{server.url}/people/{second.uuid}")
+    heading(browser, "王秀瑛")

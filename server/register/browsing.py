@@ -1,0 +1,116 @@
+"""The register as staff read it: a person's page, a household's page, the duplicate queue, search. Every read is
+scoped to the reader's area and written to the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.audit import queries as audit
+from server.register import queries
+from server.users.queries import Principal
+from sync.access import area_contains
+from sync.errors import Forbidden, RecordNotFound
+from sync.households import HOUSEHOLD_REASONS
+from sync.identity import REASONS, name_key, normalize_id_number, parse_id_number
+
+__all__ = ["person_page", "household_page", "duplicate_queue", "search", "PersonPage", "HouseholdPage", "PairView"]
+
+STAFF_ROLES = frozenset({"village_cadre", "town_officer", "county_admin"})
+
+
+def _staff_in(principal: Principal, area_path: str) -> None:
+    if principal.role not in STAFF_ROLES or not area_contains(principal.area_path, area_path):
+        raise Forbidden("this record is outside your area")
+
+
+@dataclass(frozen=True)
+class PersonPage:
+    person: object
+    household: object
+    group: object
+    history: list
+    events: list
+    visits: list
+    merges: list
+
+
+def person_page(principal: Principal, uuid: str) -> PersonPage:
+    found = queries.person_page_rows(uuid)
+    if found is None:
+        raise RecordNotFound(uuid)
+    person, household, group = found
+    _staff_in(principal, group.path)
+    audit.record(principal.id, "person.read", area_path=group.path, subject=uuid, records=1)
+    return PersonPage(person, household, group, queries.history("person", uuid), queries.life_events(uuid),
+                      queries.visits_to(person_uuid=uuid), queries.merges_kept_in(uuid))
+
+
+@dataclass(frozen=True)
+class HouseholdPage:
+    household: object
+    group: object
+    members: list
+    history: list
+    visits: list
+    merges: list
+
+
+def household_page(principal: Principal, uuid: str) -> HouseholdPage:
+    found = queries.household_page_rows(uuid)
+    if found is None:
+        raise RecordNotFound(uuid)
+    household, group = found
+    _staff_in(principal, group.path)
+    members = queries.members(uuid)
+    audit.record(principal.id, "household.read", area_path=group.path, subject=uuid, records=len(members))
+    return HouseholdPage(household, group, members, queries.history("household", uuid),
+                         queries.visits_to(household_uuid=uuid), queries.merges_kept_in(uuid))
+
+
+@dataclass(frozen=True)
+class PairView:
+    candidate: object
+    a: object
+    b: object
+    reasons: list[tuple[str, str]]     # (Chinese, English) explanations
+
+
+def duplicate_queue(principal: Principal) -> list[PairView]:
+    """Open candidate pairs of the reader's area, best first, each record side by side."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("the duplicate queue is for village cadres and the town office")
+    candidates = queries.open_candidates(principal.area_path)
+    people = queries.people_by_uuid({uuid for c in candidates if c.record_kind == "person" for uuid in (c.a_uuid, c.b_uuid)})
+    households = queries.households_by_uuid({uuid for c in candidates if c.record_kind == "household"
+                                             for uuid in (c.a_uuid, c.b_uuid)})
+    pairs = []
+    for candidate in candidates:
+        records = people if candidate.record_kind == "person" else households
+        explained = REASONS if candidate.record_kind == "person" else HOUSEHOLD_REASONS
+        pairs.append(PairView(candidate, records[candidate.a_uuid], records[candidate.b_uuid],
+                              [explained[code] for code in candidate.reasons.split()]))
+    audit.record(principal.id, "duplicates.read", area_path=principal.area_path, records=2 * len(pairs))
+    return pairs
+
+
+def search(principal: Principal, text: str) -> list:
+    """People of the reader's area by ID number, name characters, or toneless pinyin (whole, or its beginning)."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("search is for village cadres and the town office")
+    text = text.strip()
+    if not text:
+        return []
+    keys, prefix = [], None
+    resident_id = parse_id_number(text)
+    if resident_id.valid:
+        keys.append(f"id_number:{resident_id.number}")
+    elif normalize_id_number(text).isdigit():
+        prefix = f"id_number:{normalize_id_number(text)}"
+    else:
+        name = name_key(text)
+        keys += [f"characters:{name.characters}", f"pinyin:{name.pinyin}"]
+        if text.isascii():
+            prefix = f"pinyin:{' '.join(text.lower().split())}"
+    found = queries.search_people(principal.area_path, keys, prefix)
+    audit.record(principal.id, "person.search", area_path=principal.area_path, records=len(found))
+    return found
