@@ -5,11 +5,11 @@ from server.audit.models import AuditEvent
 from server.forms.models import Form, FormMedia, FormVersion
 from server.register.models import (DuplicateCandidate, Household, LifeEventRecord, MergeQueueEntry, Person,
                                     PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
-                                    ServiceAnchor, SubmissionRecord, Visit)
+                                    ServiceAnchor, SubmissionRecord, Visit, VisitReview)
 from server.submissions.models import Submission, SubmissionAttachment
 from server.users.models import User
 
 __all__ = ["Area", "AuditEvent", "User", "Form", "FormVersion", "FormMedia", "Submission", "SubmissionAttachment",
            "Household", "Person", "RegisterFieldValue", "LifeEventRecord", "ServiceAnchor", "Visit",
            "RegisterConflict", "MergeQueueEntry", "SubmissionRecord", "RegisterDecision", "DuplicateCandidate",
-           "PersonMatchKey"]
+           "PersonMatchKey", "VisitReview"]

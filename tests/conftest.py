@@ -24,7 +24,7 @@ PG_URL = os.environ.get("TAIZHANG_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 REALM = "taizhang"
 
-_TABLES = ["audit_event", "service_anchor", "merge_queue", "person_match_key", "submission_record", "register_field_value", "register_decision",
+_TABLES = ["visit_review", "audit_event", "service_anchor", "merge_queue", "person_match_key", "submission_record", "register_field_value", "register_decision",
            "duplicate_candidate", "life_event", "visit", "register_conflict", "person", "household",
            "submission_attachment", "submission", "form_media", "form_version", "form", "app_user", "area"]
 
@@ -85,7 +85,9 @@ def make_test_app(tmp_path_factory, backend: str, **overrides):
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, tmp_path_factory):
     """One app and HTTP server per database backend for the whole session; tables are emptied per test."""
-    app = make_test_app(tmp_path_factory, request.param, TAIZHANG_MAX_SUBMISSION_BYTES=2 * 1024 * 1024,
+    # Many tests sign in from 127.0.0.1 within a minute: the sign-in limit is tested on its own (test_accounts).
+    app = make_test_app(tmp_path_factory, request.param, TAIZHANG_LOGIN_LIMIT="100000 per minute",
+                        TAIZHANG_MAX_SUBMISSION_BYTES=2 * 1024 * 1024,
                         TAIZHANG_MAX_XML_BYTES=256 * 1024, TAIZHANG_MAX_ATTACHMENT_BYTES=1024 * 1024)
     url, stop = start_live_server(app)
     yield LiveServer(app=app, url=url, backend=request.param)

@@ -13,7 +13,8 @@ from sync.errors import Forbidden, RecordNotFound
 from sync.households import HOUSEHOLD_REASONS
 from sync.identity import REASONS, name_key, normalize_id_number, parse_id_number
 
-__all__ = ["person_page", "household_page", "duplicate_queue", "search", "PersonPage", "HouseholdPage", "PairView"]
+__all__ = ["person_page", "household_page", "duplicate_queue", "search", "conflict_queue", "inbox", "visit_page",
+           "PersonPage", "HouseholdPage", "PairView", "VisitPage"]
 
 STAFF_ROLES = frozenset({"village_cadre", "town_officer", "county_admin"})
 
@@ -114,3 +115,43 @@ def search(principal: Principal, text: str) -> list:
     found = queries.search_people(principal.area_path, keys, prefix)
     audit.record(principal.id, "person.search", area_path=principal.area_path, records=len(found))
     return found
+
+
+def conflict_queue(principal: Principal) -> list:
+    """Open conflicts of the reader's area: (conflict, the record's name or number, group)."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("the conflict queue is for village cadres and the town office")
+    found = queries.open_conflicts(principal.area_path)
+    audit.record(principal.id, "conflicts.read", area_path=principal.area_path, records=len(found))
+    return found
+
+
+def inbox(principal: Principal, **filters) -> list:
+    """Synced visits of the reader's area, newest first (see queries.inbox for the filters)."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("the inbox is for village cadres and the town office")
+    found = queries.inbox(principal.area_path, **filters)
+    audit.record(principal.id, "inbox.read", area_path=principal.area_path, records=len(found))
+    return found
+
+
+@dataclass(frozen=True)
+class VisitPage:
+    submission_id: int
+    area_path: str
+    review: object
+    changes: list
+    names: dict
+
+
+def visit_page(principal: Principal, submission_id: int) -> VisitPage:
+    """What one synced visit changed in the register (before → after), and its review."""
+    area_path = queries.submitter_area_path(submission_id)
+    if area_path is None:
+        raise RecordNotFound(f"visit {submission_id}")
+    _staff_in(principal, area_path)
+    changes = queries.changes_made_by(submission_id)
+    names = {uuid: person.name for uuid, person in queries.people_by_uuid(
+        {value.record_uuid for value, _ in changes}).items()}
+    audit.record(principal.id, "visit.read", area_path=area_path, subject=str(submission_id), records=len(names))
+    return VisitPage(submission_id, area_path, queries.review_of(submission_id), changes, names)

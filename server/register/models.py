@@ -109,7 +109,7 @@ class RegisterConflict(db.Model):
     instance_id: Mapped[str] = mapped_column(String(255))
     other_value: Mapped[str] = mapped_column(Text)
     other_instance_id: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(10), server_default="open")
+    state: Mapped[str] = mapped_column(String(10), server_default="open")   # open, or resolved by a decision
 
 
 class MergeQueueEntry(db.Model):
@@ -132,7 +132,7 @@ class SubmissionRecord(db.Model):
     record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-DECISION_KINDS = ("merge_people", "merge_households", "move_household", "set_tier")
+DECISION_KINDS = ("merge_people", "merge_households", "move_household", "set_tier", "set_field", "reject_visit")
 
 
 class RegisterDecision(db.Model):
@@ -143,14 +143,16 @@ class RegisterDecision(db.Model):
     """
 
     __tablename__ = "register_decision"
-    __table_args__ = (CheckConstraint("kind IN ('merge_people', 'merge_households', 'move_household', 'set_tier')",
-                                      name="kind"),)
+    __table_args__ = (CheckConstraint("kind IN ('merge_people', 'merge_households', 'move_household', 'set_tier', "
+                                      "'set_field', 'reject_visit')", name="kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     subject_uuid: Mapped[str] = mapped_column(String(64), index=True)   # merged away, or moved
-    # the record kept, the new group's id, or the tier given ("" for none)
-    target: Mapped[str] = mapped_column(String(64), index=True)
+    # the record kept, the new group's id, the tier given ("" for none), or a field's value set
+    target: Mapped[str] = mapped_column(String(200), index=True)
+    # set_field: which field of which kind of record ("person:phone", "household:address")
+    field: Mapped[str | None] = mapped_column(String(40))
     after_submission_id: Mapped[int] = mapped_column(BigInteger)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_candidate.id"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))   # None: the automatic merge
@@ -193,3 +195,17 @@ class PersonMatchKey(db.Model):
     person_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+
+
+class VisitReview(db.Model):
+    """A village cadre's review of a synced visit (after the fact: the visit is in the register from the start;
+    rejecting it takes it out, as a decision)."""
+
+    __tablename__ = "visit_review"
+    __table_args__ = (CheckConstraint("state IN ('approved', 'has_issues', 'rejected')", name="state"),)
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(12))
+    comment: Mapped[str | None] = mapped_column(String(500))    # for the collector
+    reviewed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -29,7 +29,7 @@ from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, Subm
 from sync.visits import PersonObservation, Visit, read_visit
 
 __all__ = ["MergeOutcome", "merge_next", "note_merge_failure", "rebuild_register", "merge_duplicates",
-           "merge_households", "merge_candidate", "mark_distinct", "set_tier", "undo_decision", "move_household", "scan_duplicates",
+           "merge_households", "merge_candidate", "mark_distinct", "set_tier", "resolve_conflict", "review_visit", "undo_decision", "move_household", "scan_duplicates",
            "REGISTER_FORMS"]
 
 REGISTER_FORMS = {"household_visit", "followup"}
@@ -37,6 +37,8 @@ REGISTER_FORMS = {"household_visit", "followup"}
 _HOUSEHOLD_REFERENCES = ("household", "split_from")
 # Decisions that set one field of one record: (record kind, field).
 _FIELD_DECISIONS = {"move_household": ("household", "group"), "set_tier": ("person", "tier")}
+# Decisions joining two records (replayed together).
+_MERGE_KINDS = {"merge_people", "merge_households"}
 # Person fields duplicate detection reads: a change to one of them re-checks the person.
 _IDENTITY_FIELDS = {"name", "sex", "birth_date", "id_number", "phone", "household", "status"}
 
@@ -145,6 +147,60 @@ def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], 
     return _decide("set_tier", person_uuid, tier, by=principal.id, now=now or _now())
 
 
+def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetime | None = None) -> int:
+    """Settle a conflict by setting the field to one of the two values or a corrected one (a decision)."""
+    conflict = queries.conflict(conflict_id)
+    if conflict is None or conflict.state != "open":
+        raise RecordNotFound(f"conflict {conflict_id}")
+    value = value.strip()
+    if not value or len(value) > 200:
+        raise DecisionNotPossible("a value of 1 to 200 characters is needed")
+    kind = "person" if queries.person_exists(conflict.record_uuid) else "household"
+    household = queries.household_of(conflict.record_uuid) if kind == "person" else conflict.record_uuid
+    area = queries.household_area(household) if household else None
+    if area is None:
+        raise RecordNotFound(conflict.record_uuid)
+    _authorise(principal, area[2])
+    decision = queries.add_decision(
+        kind="set_field", subject_uuid=conflict.record_uuid, target=value, field=f"{kind}:{conflict.field}",
+        decided_by=principal.id, decided_at=now or _now(), after_submission_id=queries.last_merged_submission_id())
+    replayed = _replay_records({conflict.record_uuid})
+    _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
+    return decision.id
+
+
+REVIEW_STATES = ("approved", "has_issues", "rejected")
+
+
+def review_visit(principal, submission_id: int, state: str, comment: str | None = None, *,
+                 now: dt.datetime | None = None) -> None:
+    """A cadre's review of a synced visit, after the fact: approved, has issues (with a comment for the collector)
+    or rejected, which takes the visit out of the register (a decision; reviewing it again puts it back)."""
+    if state not in REVIEW_STATES:
+        raise DecisionNotPossible(f"state must be one of {', '.join(REVIEW_STATES)}")
+    area_path = queries.submitter_area_path(submission_id)
+    if area_path is None:
+        raise RecordNotFound(f"visit {submission_id}")
+    _authorise(principal, area_path)
+    now = now or _now()
+    previous = queries.review_of(submission_id)
+    was_rejected = previous is not None and previous.state == "rejected"
+    queries.save_review(submission_id, state=state, comment=(comment or "").strip()[:500] or None,
+                        reviewed_by=principal.id, reviewed_at=now)
+    if (state == "rejected") == was_rejected:
+        return
+    if state == "rejected":
+        queries.add_decision(kind="reject_visit", subject_uuid=str(submission_id), target="", decided_by=principal.id,
+                             decided_at=now, after_submission_id=queries.last_merged_submission_id())
+    else:
+        for decision in queries.rejections_of({submission_id}):
+            decision.undone_by, decision.undone_at = principal.id, now
+    (row,) = queries.submission_rows({submission_id})
+    visit = _register_visit(row[1])
+    replayed = _replay_records(_raw_uuids(visit) if visit else set(), extra_submissions={submission_id})
+    _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
+
+
 def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = None) -> None:
     """Record that a candidate pair is two different people; the pair is not proposed again."""
     candidate = _open_candidate(principal, candidate_id)
@@ -196,7 +252,7 @@ def _decide(kind: str, subject: str, target: str, *, by: int | None, now: dt.dat
 
 
 def _decision_records(kind: str, subject: str, target: str) -> set[str]:
-    return {subject} if kind in _FIELD_DECISIONS else {subject, target}
+    return {subject, target} if kind in _MERGE_KINDS else {subject}
 
 
 def _authorise(principal, *area_paths: str) -> None:
@@ -465,13 +521,18 @@ def _merge_record(store, kind: str, observation: PersonObservation, ref: VisitRe
 
 def _apply_decision(store, decision, aliases: _ReplayAliases, *, only: set[str] | None) -> None:
     ref = VisitRef(f"decision:{decision.id}", _aware(decision.decided_at))
-    if decision.kind in _FIELD_DECISIONS:
-        kind, name = _FIELD_DECISIONS[decision.kind]
+    if decision.kind == "reject_visit":
+        return  # the replay leaves the rejected submission out
+    if decision.kind in _FIELD_DECISIONS or decision.kind == "set_field":
+        kind, name = (_FIELD_DECISIONS[decision.kind] if decision.kind in _FIELD_DECISIONS
+                      else decision.field.split(":", 1))
         uuid = aliases.resolve(decision.subject_uuid)
         state = store.state(kind, uuid)
         if state is not None and (only is None or uuid in only):
             _merge_record(store, kind, PersonObservation(uuid, state.version, {name: decision.target}), ref,
                           decision_id=decision.id)
+            if decision.kind == "set_field":
+                store.resolve_conflicts(uuid, name)
         return
     kind = "person" if decision.kind == "merge_people" else "household"
     kept, merged = aliases.resolve(decision.target), aliases.resolve(decision.subject_uuid)
@@ -499,7 +560,7 @@ def _closure(uuids: set[str]) -> tuple[set[str], list]:
         found = set()
         for decision in queries.decisions_naming(pending):
             decisions[decision.id] = decision
-            found |= {decision.subject_uuid} | ({decision.target} if decision.kind not in _FIELD_DECISIONS else set())
+            found |= {decision.subject_uuid} | ({decision.target} if decision.kind in _MERGE_KINDS else set())
             if decision.kind == "merge_households":
                 found |= queries.people_ever_in({decision.subject_uuid, decision.target})
         pending = found - records
@@ -512,6 +573,7 @@ def _replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) -
     records now in the register among them."""
     records, decisions = _closure(uuids)
     submission_ids = queries.submissions_touching(records) | set(extra_submissions)
+    decisions += queries.rejections_of(submission_ids)
     queries.forget_records(records, submission_ids)
     store = _MemoryStore()
     _replay(store, queries.submission_rows(submission_ids), decisions, only=records)
@@ -524,7 +586,8 @@ def _replay(store, rows, decisions, *, only: set[str] | None) -> int:
     versions = [SubmissionVersion(instance_id, deprecated_id, arrival=row_id)
                 for row_id, _xml, instance_id, deprecated_id, _area in rows]
     by_decision = {decision.id: decision for decision in decisions}
-    points = [DecisionPoint(decision.id, decision.after_submission_id) for decision in decisions]
+    points = [DecisionPoint(decision.id, decision.after_submission_id) for decision in by_decision.values()]
+    rejected = {int(decision.subject_uuid) for decision in by_decision.values() if decision.kind == "reject_visit"}
     aliases = _ReplayAliases()
     applied = 0
     for item in replay_order(versions, points):
@@ -532,6 +595,8 @@ def _replay(store, rows, decisions, *, only: set[str] | None) -> int:
             _apply_decision(store, by_decision[item.id], aliases, only=only)
             continue
         row_id, xml, _instance_id, _deprecated, area_id = by_instance[item.instance_id]
+        if row_id in rejected:
+            continue
         visit = _register_visit(xml)
         if visit is not None:
             _apply_visit(store, row_id, visit, area_id, aliases, only=only)
@@ -625,6 +690,12 @@ class _MemoryStore:
         for row in self.visits:
             if row[column] == merged:
                 row[column] = kept
+
+    def resolve_conflicts(self, uuid: str, name: str) -> None:
+        """A decision set this field: the conflicts about it so far are resolved."""
+        for row in self.conflicts:
+            if row["record_uuid"] == uuid and row["field"] == name:
+                row["state"] = "resolved"
 
     def members(self, household_uuid: str) -> list[str]:
         return sorted(uuid for (kind, uuid), state in self.records.items()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.extensions import db
-from server.register.models import (DuplicateCandidate, Household, LifeEventRecord, MergeQueueEntry, Person,
+from server.register.models import (VisitReview, DuplicateCandidate, Household, LifeEventRecord, MergeQueueEntry, Person,
                                     PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
                                     ServiceAnchor, SubmissionRecord, Visit)
 from server.submissions.models import Submission
@@ -156,7 +156,7 @@ def anchor_row(person_uuid: str, anchor, submission_id: int) -> dict:
 def conflict_row(conflict) -> dict:
     return dict(record_uuid=conflict.uuid, field=conflict.field, value=conflict.value,
                 instance_id=conflict.visit.instance_id, other_value=conflict.other_value,
-                other_instance_id=conflict.other_visit.instance_id)
+                other_instance_id=conflict.other_visit.instance_id, state="open")
 
 
 def visit_row(submission_id: int, *, visited_at: dt.datetime | None, **values) -> dict:
@@ -230,7 +230,7 @@ def register_snapshot() -> dict:
                              for r in db.session.scalars(select(LifeEventRecord))),
             "anchors": sorted((r.person_uuid, r.kind, str(r.anchor_date), r.submission_id)
                               for r in db.session.scalars(select(ServiceAnchor))),
-            "conflicts": sorted((r.record_uuid, r.field, r.value, r.other_value)
+            "conflicts": sorted((r.record_uuid, r.field, r.value, r.other_value, r.state)
                                 for r in db.session.scalars(select(RegisterConflict)))}
 
 
@@ -260,6 +260,15 @@ def decisions_in_force(ids: set[int] | None = None) -> list[RegisterDecision]:
     if ids is not None:
         query = query.where(RegisterDecision.id.in_(ids))
     return list(db.session.scalars(query))
+
+
+def rejections_of(submission_ids: set[int]) -> list[RegisterDecision]:
+    """Rejections in force of these submissions."""
+    if not submission_ids:
+        return []
+    return list(db.session.scalars(select(RegisterDecision).where(
+        RegisterDecision.kind == "reject_visit", RegisterDecision.undone_at.is_(None),
+        RegisterDecision.subject_uuid.in_([str(i) for i in submission_ids]))))
 
 
 def decision(decision_id: int) -> RegisterDecision | None:
@@ -492,3 +501,86 @@ def search_people(area_path: str | None, keys: list[str], prefix: str | None, li
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
     return list(db.session.scalars(query))
+
+
+def conflict(conflict_id: int) -> RegisterConflict | None:
+    return db.session.get(RegisterConflict, conflict_id)
+
+
+def open_conflicts(area_path: str | None) -> list[tuple[RegisterConflict, str, str]]:
+    """Open conflicts of people and households in an area: (conflict, record's name or number, group name)."""
+    person_group = (select(RegisterConflict, Person.name, Area.full_name, Area.path)
+                    .join(Person, Person.uuid == RegisterConflict.record_uuid)
+                    .join(Household, Household.uuid == Person.household_uuid)
+                    .join(Area, Area.id == Household.group_id))
+    household_group = (select(RegisterConflict, Household.household_no, Area.full_name, Area.path)
+                       .join(Household, Household.uuid == RegisterConflict.record_uuid)
+                       .join(Area, Area.id == Household.group_id))
+    found = []
+    for query in (person_group, household_group):
+        query = query.where(RegisterConflict.state == "open")
+        if area_path is not None:
+            query = query.where(Area.path.startswith(area_path))
+        found += [(row[0], row[1] or "", row[2]) for row in db.session.execute(query)]
+    return sorted(found, key=lambda item: item[0].id)
+
+
+def submitter_area_path(submission_id: int) -> str | None:
+    return db.session.scalar(select(Area.path).join(User, User.area_id == Area.id)
+                             .join(Submission, Submission.submitter_id == User.id).where(Submission.id == submission_id))
+
+
+def review_of(submission_id: int) -> VisitReview | None:
+    return db.session.get(VisitReview, submission_id)
+
+
+def save_review(submission_id: int, **values) -> None:
+    review = db.session.get(VisitReview, submission_id) or VisitReview(submission_id=submission_id)
+    for name, value in values.items():
+        setattr(review, name, value)
+    db.session.add(review)
+
+
+def inbox(area_path: str | None, *, group_id: int | None = None, collector: str | None = None,
+          since=None, until=None, state: str | None = None, limit: int = 200):
+    """Register-form submissions of collectors in an area, newest first, with their visit and review:
+    (submission id, received, form, collector, group name, visit date, outcome, household uuid, review state,
+    comment). `state` "received" means not reviewed yet."""
+    from server.forms.models import Form
+
+    query = (select(Submission.id, Submission.received_at, Form.xml_form_id, User.username, Area.full_name,
+                    Visit.visit_date, Visit.outcome, Visit.household_uuid, VisitReview.state, VisitReview.comment)
+             .join(Form, Form.id == Submission.form_id).join(User, User.id == Submission.submitter_id)
+             .join(Area, Area.id == User.area_id)
+             .outerjoin(Visit, Visit.submission_id == Submission.id)
+             .outerjoin(VisitReview, VisitReview.submission_id == Submission.id)
+             .where(Form.xml_form_id.in_(["household_visit", "followup"]))
+             .order_by(Submission.id.desc()).limit(limit))
+    if area_path is not None:
+        query = query.where(Area.path.startswith(area_path))
+    if group_id is not None:
+        query = query.where(Area.id == group_id)
+    if collector:
+        query = query.where(User.username == collector)
+    if since is not None:
+        query = query.where(Visit.visit_date >= since)
+    if until is not None:
+        query = query.where(Visit.visit_date <= until)
+    if state == "received":
+        query = query.where(VisitReview.state.is_(None))
+    elif state:
+        query = query.where(VisitReview.state == state)
+    return db.session.execute(query).all()
+
+
+def changes_made_by(submission_id: int) -> list[tuple[RegisterFieldValue, str | None]]:
+    """What a submission changed in the register: each value it set, with the value before it (None: new)."""
+    changes = []
+    for value in db.session.scalars(select(RegisterFieldValue).where(RegisterFieldValue.submission_id == submission_id)
+                                    .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.id)):
+        before = db.session.scalar(select(RegisterFieldValue.value).where(
+            RegisterFieldValue.record_uuid == value.record_uuid, RegisterFieldValue.field == value.field,
+            RegisterFieldValue.version < value.version).order_by(RegisterFieldValue.version.desc(),
+                                                                 RegisterFieldValue.id.desc()).limit(1))
+        changes.append((value, before))
+    return changes

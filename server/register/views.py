@@ -8,7 +8,9 @@ from server.accounts.session import require_staff
 from server.database import commit
 from server.extensions import csrf
 from server.register import browsing
-from server.register.operations import mark_distinct, merge_candidate, undo_decision
+from server.register.operations import (mark_distinct, merge_candidate, resolve_conflict, review_visit,
+                                        undo_decision)
+from server.register.schemas import InboxFilters
 from sync.errors import BadRequest
 
 bp = Blueprint("register", __name__, template_folder="templates")
@@ -64,3 +66,42 @@ def undo(decision_id: int):
     commit()
     return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/") else
                     url_for("register.duplicates"))
+
+
+@bp.get("/conflicts")
+def conflicts():
+    found = browsing.conflict_queue(require_staff())
+    commit()
+    return render_template("register/conflicts.html", conflicts=found)
+
+
+@bp.post("/conflicts/<int:conflict_id>")
+def settle_conflict(conflict_id: int):
+    value = request.form.get("value") or ""
+    if value == "__other__":
+        value = request.form.get("other") or ""
+    resolve_conflict(require_staff(), conflict_id, value)
+    commit()
+    return redirect(url_for("register.conflicts"))
+
+
+@bp.get("/inbox")
+def inbox():
+    filters = InboxFilters().load({name: value for name, value in request.args.items() if value})
+    found = browsing.inbox(require_staff(), **filters)
+    commit()
+    return render_template("register/inbox.html", visits=found, filters=request.args)
+
+
+@bp.get("/visits/<int:submission_id>")
+def visit(submission_id: int):
+    page = browsing.visit_page(require_staff(), submission_id)
+    commit()
+    return render_template("register/visit.html", page=page)
+
+
+@bp.post("/visits/<int:submission_id>/review")
+def review(submission_id: int):
+    review_visit(require_staff(), submission_id, request.form.get("state", ""), request.form.get("comment"))
+    commit()
+    return redirect(url_for("register.visit", submission_id=submission_id))

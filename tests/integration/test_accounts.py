@@ -55,7 +55,8 @@ def test_a_form_without_its_csrf_token_is_refused(staff):
     assert client.sign_in("dongcun_cadre", PASSWORD).status_code == 302  # the password did not change
 
 
-def test_sign_in_attempts_are_rate_limited(staff):
+def test_sign_in_attempts_are_rate_limited(staff, monkeypatch):
+    monkeypatch.setitem(staff["server"].app.config, "TAIZHANG_LOGIN_LIMIT", "10 per minute")
     client = web(staff)
     answers = [client.sign_in("dongcun_cadre", "wrong-password").status_code for _ in range(11)]
     assert answers == [401] * 10 + [429]

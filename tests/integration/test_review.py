@@ -1,0 +1,117 @@
+"""Reviewing synced visits and settling conflicts over HTTP: the inbox, a visit's changes, approve / has issues /
+reject (which takes the visit out of the register, and back in), keeping one of two values or a corrected one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from server.database import commit
+from server.extensions import db
+from server.register import queries as register_queries
+from server.register.models import Person
+from server.register.operations import merge_next, rebuild_register
+from tests.conftest import ROOT
+from tests.register_visits import Member, household_visit
+from tests.web import WebClient
+
+PASSWORD = "cadre-password"
+XLSFORMS = ROOT / "xlsforms"
+HOUSEHOLD = "66666666-0000-4000-8000-000000000001"
+
+
+def merge_all() -> None:
+    while merge_next() is not None:
+        commit()
+    commit()
+
+
+def phone_of(person_uuid: str) -> str | None:
+    phone = db.session.get(Person, person_uuid).phone
+    db.session.rollback()
+    return phone
+
+
+@pytest.fixture
+def village(server, create_collector, publish):
+    publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
+    phone = server.client(token=create_collector("青山镇/东村/第一组", username="dongcun1").token)
+    create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password=PASSWORD)
+    create_collector("青山镇/西村", username="xicun_cadre", role="village_cadre", password=PASSWORD)
+    wang = Member("王秀英", "female", "1975-05-06", phone="13800000001")
+    assert phone.submit(household_visit(household=HOUSEHOLD, new=("001", "1号"), members=[wang],
+                                        start="2026-11-01T09:00:00.000+08:00")).status_code == 201
+    # Two phones that both saw version 1 change her number differently: a conflict.
+    for number, day in (("13900000002", "05"), ("13700000003", "06")):
+        assert phone.submit(household_visit(household=HOUSEHOLD, base_version=1, start=f"2026-11-{day}T09:00:00.000+08:00",
+                                            updates=[dict(person_uuid=wang.uuid, base_version=1,
+                                                          change="details_corrected", phone_now=number)])).status_code == 201
+    merge_all()
+    cadre = WebClient(server.url)
+    cadre.sign_in("dongcun_cadre", PASSWORD)
+    return {"server": server, "cadre": cadre, "wang": wang}
+
+
+def visit_ids(page: str) -> list[int]:
+    return [int(found) for found in re.findall(r'<tr id="visit-(\d+)">', page)]
+
+
+def test_the_inbox_lists_visits_newest_first_and_shows_what_each_changed(village):
+    cadre = village["cadre"]
+    ids = visit_ids(cadre.get("/inbox").text)
+    assert len(ids) == 3 and ids == sorted(ids, reverse=True)
+    assert visit_ids(cadre.get("/inbox", params={"collector": "nobody"}).text) == []
+    assert visit_ids(cadre.get("/inbox", params={"since": "2026-11-06"}).text) == ids[:1]
+    page = cadre.get(f"/visits/{ids[0]}").text
+    assert re.search(r"<td>王秀英</td><td>phone</td>\s*<td>13900000002</td><td>13700000003</td>", page)
+    assert cadre.get("/inbox", params={"since": "soon"}).status_code == 400
+
+
+def test_a_rejected_visit_leaves_the_register_and_comes_back_when_approved(village):
+    cadre, wang = village["cadre"], village["wang"]
+    latest = visit_ids(cadre.get("/inbox").text)[0]
+    assert phone_of(wang.uuid) == "13700000003"
+    cadre.post(f"/visits/{latest}/review", {"state": "has_issues", "comment": "号码请再核实"})
+    page = cadre.get(f"/visits/{latest}").text
+    assert '<span id="review-state">has_issues</span>' in page and "号码请再核实" in page
+    cadre.post(f"/visits/{latest}/review", {"state": "rejected"})
+    assert phone_of(wang.uuid) == "13900000002"
+    assert visit_ids(cadre.get("/inbox", params={"state": "rejected"}).text) == [latest]
+    live = register_queries.register_snapshot()
+    db.session.rollback()
+    rebuild_register()
+    commit()
+    assert register_queries.register_snapshot() == live
+    db.session.rollback()
+    cadre.post(f"/visits/{latest}/review", {"state": "approved"})
+    assert phone_of(wang.uuid) == "13700000003"
+    assert visit_ids(cadre.get("/inbox", params={"state": "received"}).text) == visit_ids(cadre.get("/inbox").text)[1:]
+
+
+@pytest.mark.parametrize("choice, other, expected", [("13900000002", "", "13900000002"),
+                                                      ("__other__", "13600000004", "13600000004")])
+def test_a_conflict_is_settled_with_one_of_the_values_or_a_corrected_one(village, choice, other, expected):
+    cadre, wang = village["cadre"], village["wang"]
+    page = cadre.get("/conflicts").text
+    (conflict_id,) = re.findall(r'<section class="conflict" id="conflict-(\d+)">', page)
+    assert "<h2>王秀英 · phone</h2>" in page
+    cadre.post(f"/conflicts/{conflict_id}", {"value": choice, "other": other})
+    assert phone_of(wang.uuid) == expected
+    assert 'id="none"' in cadre.get("/conflicts").text
+    live = register_queries.register_snapshot()
+    db.session.rollback()
+    rebuild_register()
+    commit()
+    assert register_queries.register_snapshot() == live
+
+
+def test_reviews_and_conflicts_stay_in_the_village(village):
+    other = WebClient(village["server"].url)
+    other.sign_in("xicun_cadre", PASSWORD)
+    latest = visit_ids(village["cadre"].get("/inbox").text)[0]
+    assert visit_ids(other.get("/inbox").text) == []
+    assert other.get(f"/visits/{latest}").status_code == 403
+    assert other.post(f"/visits/{latest}/review", {"state": "rejected"}).status_code == 403
+    assert 'id="none"' in other.get("/conflicts").text
+    assert phone_of(village["wang"].uuid) == "13700000003"
