@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from server import clock
+from server.audit import queries as audit
 from server.register import queries
 from sync.access import may_decide_register
 from sync.errors import DecisionNotPossible, Forbidden, RecordNotFound, TaizhangError
@@ -104,9 +105,10 @@ def merge_duplicates(principal, kept_uuid: str, merged_uuid: str, *, candidate_i
     villages = {_person_village(kept_uuid), _person_village(merged_uuid)}
     if len(villages) != 1:
         raise DecisionNotPossible("the two people live in different villages")
-    _authorise(principal, *(path for _, path in villages))
+    (village_path,) = (path for _, path in villages)
+    _authorise(principal, village_path)
     return _decide("merge_people", merged_uuid, kept_uuid, by=principal.id, candidate_id=candidate_id,
-                   now=now or _now())
+                   now=now or _now(), area_path=village_path)
 
 
 def merge_households(principal, kept_uuid: str, merged_uuid: str, *, candidate_id: int | None = None,
@@ -121,7 +123,7 @@ def merge_households(principal, kept_uuid: str, merged_uuid: str, *, candidate_i
         raise DecisionNotPossible("the two households are in different villages")
     _authorise(principal, areas[0][2], areas[1][2])
     return _decide("merge_households", merged_uuid, kept_uuid, by=principal.id, candidate_id=candidate_id,
-                   now=now or _now())
+                   now=now or _now(), area_path=areas[0][2])
 
 
 def move_household(principal, household_uuid: str, group_id: int, *, now: dt.datetime | None = None) -> int:
@@ -135,7 +137,8 @@ def move_household(principal, household_uuid: str, group_id: int, *, now: dt.dat
     if area[0] == group_id:
         raise DecisionNotPossible("the household is in that group already")
     _authorise(principal, area[2], new_group[1])
-    return _decide("move_household", household_uuid, str(group_id), by=principal.id, now=now or _now())
+    return _decide("move_household", household_uuid, str(group_id), by=principal.id, now=now or _now(),
+                   area_path=area[2])
 
 
 def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], now: dt.datetime | None = None) -> int:
@@ -144,7 +147,7 @@ def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], 
         raise DecisionNotPossible(f"unknown tier {tier!r}; the schedule has {', '.join(tiers)}")
     village = _person_village(person_uuid)
     _authorise(principal, village[1])
-    return _decide("set_tier", person_uuid, tier, by=principal.id, now=now or _now())
+    return _decide("set_tier", person_uuid, tier, by=principal.id, now=now or _now(), area_path=village[1])
 
 
 def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetime | None = None) -> int:
@@ -166,6 +169,7 @@ def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetim
         decided_by=principal.id, decided_at=now or _now(), after_submission_id=queries.last_merged_submission_id())
     replayed = _replay_records({conflict.record_uuid})
     _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
+    audit.record(principal.id, "register.set_field", area_path=area[2], subject=conflict.record_uuid)
     return decision.id
 
 
@@ -187,6 +191,7 @@ def review_visit(principal, submission_id: int, state: str, comment: str | None 
     was_rejected = previous is not None and previous.state == "rejected"
     queries.save_review(submission_id, state=state, comment=(comment or "").strip()[:500] or None,
                         reviewed_by=principal.id, reviewed_at=now)
+    audit.record(principal.id, f"visit.{state}", area_path=area_path, subject=str(submission_id))
     if (state == "rejected") == was_rejected:
         return
     if state == "rejected":
@@ -205,6 +210,8 @@ def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = Non
     """Record that a candidate pair is two different people; the pair is not proposed again."""
     candidate = _open_candidate(principal, candidate_id)
     candidate.state, candidate.decided_by, candidate.decided_at = "distinct", principal.id, now or _now()
+    audit.record(principal.id, "register.distinct", area_path=queries.area_path(candidate.village_id)[1],
+                 subject=str(candidate_id))
 
 
 def merge_candidate(principal, candidate_id: int, kept_uuid: str, *, now: dt.datetime | None = None) -> int:
@@ -229,21 +236,27 @@ def undo_decision(principal, decision_id: int, *, now: dt.datetime | None = None
         raise RecordNotFound(f"decision {decision_id}")
     if decision.undone_at is not None:
         raise DecisionNotPossible("this decision was undone already")
-    _authorise(principal, *_decision_area_paths(decision))
+    paths = _decision_area_paths(decision)
+    _authorise(principal, *paths)
     decision.undone_by, decision.undone_at = principal.id, now or _now()
+    audit.record(principal.id, f"register.undo_{decision.kind}", area_path=paths[0] if paths else None,
+                 subject=str(decision_id))
     if decision.candidate_id is not None:
         queries.reopen_candidate(decision.candidate_id)
     replayed = _replay_records(_decision_records(decision.kind, decision.subject_uuid, decision.target))
     _index_people({uuid for kind, uuid in replayed if kind == "person"})
 
 
-def _decide(kind: str, subject: str, target: str, *, by: int | None, now: dt.datetime,
+def _decide(kind: str, subject: str, target: str, *, by: int | None, now: dt.datetime, area_path: str | None,
             candidate_id: int | None = None, after: int | None = None) -> int:
+    """Record a decision (in the decision log and the audit log: `by` None is the automatic merge) and replay
+    the records it concerns."""
     households = ({queries.household_of(subject), queries.household_of(target)} - {None}
                   if kind == "merge_people" else set())
     decision = queries.add_decision(
         kind=kind, subject_uuid=subject, target=target, candidate_id=candidate_id, decided_by=by, decided_at=now,
         after_submission_id=queries.last_merged_submission_id() if after is None else after)
+    audit.record(by, f"register.{kind}", area_path=area_path, subject=subject)
     replayed = _replay_records(_decision_records(kind, subject, target))
     _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
     if len(households) == 2:
@@ -354,7 +367,8 @@ def _check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
                 kept = candidate.b if candidate.a == uuid else candidate.a
                 row = queries.candidate_for_pair("person", candidate.a, candidate.b)
                 row.state, row.decided_at = "merged", now
-                _decide("merge_people", uuid, kept, by=None, candidate_id=row.id, now=now, after=after)
+                _decide("merge_people", uuid, kept, by=None, candidate_id=row.id, now=now, after=after,
+                        area_path=queries.area_path(village)[1])
 
 
 def _queue_candidate(candidate, village: int, now: dt.datetime, kind: str = "person") -> bool:
@@ -402,7 +416,8 @@ def scan_duplicates(*, village_ids: list[int] | None = None, now: dt.datetime | 
                     and queries.person_exists(candidate.b):
                 row = queries.candidate_for_pair("person", candidate.a, candidate.b)
                 row.state, row.decided_at = "merged", now
-                _decide("merge_people", candidate.b, candidate.a, by=None, candidate_id=row.id, now=now)
+                _decide("merge_people", candidate.b, candidate.a, by=None, candidate_id=row.id, now=now,
+                        area_path=queries.area_path(village)[1])
                 merged += 1
     return found, merged
 

@@ -66,6 +66,10 @@ def test_merge_from_the_queue_and_unmerge_from_the_person_page(village):
     assert cadre.get(f"/people/{second.uuid}").status_code == 200
     assert "<dd></dd>" in cadre.get(f"/people/{first.uuid}").text.split("身份证号码</dt>")[1][:12]
     assert f'id="pair-{candidate_id}"' in cadre.get("/duplicates").text
+    actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    db.session.rollback()
+    assert [a for a in actions if a.startswith("register.")] == ["register.merge_people",
+                                                                  "register.undo_merge_people"]
 
 
 def test_not_the_same_person_leaves_both(village):
