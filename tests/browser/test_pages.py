@@ -145,3 +145,50 @@ def test_a_cadre_merges_a_duplicate_and_unmerges_it(server, create_collector, pu
     WebDriverWait(browser, 10).until(lambda driver: not driver.find_elements(By.ID, "merges"))
     browser.get(f"{server.url}/people/{second.uuid}")
     heading(browser, "王秀瑛")
+
+
+def test_a_cadre_reviews_visits_and_settles_a_conflict(server, create_collector, publish, browser, screenshot):
+    publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
+    create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password=PASSWORD)
+    phone = server.client(token=create_collector("青山镇/东村/第一组").token)
+    wang = Member("王秀英", "female", "1975-05-06", phone="13800000001")
+    household = "77777777-0000-4000-8000-000000000001"
+    assert phone.submit(household_visit(household=household, new=("001", "1号"), members=[wang],
+                                        start="2026-11-01T09:00:00.000+08:00")).status_code == 201
+    for number, day in (("13900000002", "05"), ("13700000003", "06")):
+        assert phone.submit(household_visit(household=household, base_version=1, start=f"2026-11-{day}T09:00:00+08:00",
+                                            updates=[dict(person_uuid=wang.uuid, base_version=1,
+                                                          change="details_corrected", phone_now=number)])).status_code == 201
+    while merge_next() is not None:
+        commit()
+    commit()
+    browser.delete_all_cookies()
+    sign_in(browser, server.url, "dongcun_cadre", "/inbox")
+    heading(browser, "已同步的访视")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#inbox tbody tr")
+    assert len(rows) == 3
+    rows[0].find_element(By.TAG_NAME, "a").click()
+    heading(browser, "访视")
+    assert "13700000003" in browser.find_element(By.ID, "changes").text
+    browser.find_element(By.CSS_SELECTOR, "input[name=state][value=has_issues]").click()
+    browser.find_element(By.ID, "comment").send_keys("号码请再核实")
+    browser.find_element(By.ID, "save-review").click()
+    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
+        (By.ID, "review-comment"), "号码请再核实"))
+    screenshot("flagged")
+    browser.get(f"{server.url}/inbox")
+    browser.find_elements(By.CSS_SELECTOR, "#inbox tbody tr")[1].find_element(By.TAG_NAME, "a").click()
+    heading(browser, "访视")
+    browser.find_element(By.ID, "save-review").click()   # approved is preselected
+    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
+        (By.ID, "review-state"), "approved"))
+    browser.get(f"{server.url}/conflicts")
+    heading(browser, "冲突")
+    screenshot("conflict")
+    browser.find_element(By.CSS_SELECTOR, "input[name=value][value=__other__]").click()
+    browser.find_element(By.CSS_SELECTOR, "input.other").send_keys("13600000004")
+    browser.find_element(By.CSS_SELECTOR, "button.settle").click()
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "none")))
+    browser.get(f"{server.url}/people/{wang.uuid}")
+    heading(browser, "王秀英")
+    assert "13600000004" in browser.find_element(By.CSS_SELECTOR, "dl.fields").text
