@@ -55,10 +55,18 @@ def _csv(header: list[str], rows: Iterable[list]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def households_csv(households: Iterable[HouseholdRow]) -> bytes:
+def households_csv(households: Iterable[HouseholdRow], notes: Mapping[str, str] | None = None) -> bytes:
+    """`notes`: the village cadre's comment on the latest visit to a household that has issues, shown on the
+    phone with the household until a later review clears it."""
+    notes = notes or {}
+
+    def label(h: HouseholdRow) -> str:
+        text = f"{h.household_no} {h.head_name}".strip()
+        return f"{text}（审核意见：{notes[h.uuid]}）" if notes.get(h.uuid) else text
+
     return _csv(["name", "label", "household_no", "head_name", "address", "members", "base_version"],
-                ([h.uuid, f"{h.household_no} {h.head_name}".strip(), h.household_no, h.head_name, h.address,
-                  h.members, h.version] for h in sorted(households, key=lambda h: (h.household_no, h.uuid))))
+                ([h.uuid, label(h), h.household_no, h.head_name, h.address, h.members, h.version]
+                 for h in sorted(households, key=lambda h: (h.household_no, h.uuid))))
 
 
 def people_csv(people: Iterable[PersonRow]) -> bytes:

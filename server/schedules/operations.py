@@ -120,5 +120,6 @@ def phone_lists(principal: Principal) -> dict[str, bytes]:
                                   row.birth_date or "", row.id_number or "", row.relationship or "", row.phone or "",
                                   row.residence or "", row.hukou or "", row.version) for row in current}
     _, flags = _flags(path, schedule, today(schedule), people={row.uuid: row for row in rows})
-    return {"households.csv": households_csv(households), "people.csv": people_csv(people.values()),
+    return {"households.csv": households_csv(households, queries.review_notes(path)),
+            "people.csv": people_csv(people.values()),
             "due.csv": due_csv(flags, people, schedule)}

@@ -14,7 +14,7 @@ from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
 
 __all__ = ["area_of", "households_in", "people_in", "scheduled_people", "tier_history", "anchors_of",
-           "completed_visits", "end_dates"]
+           "completed_visits", "end_dates", "review_notes"]
 
 # Events after which a person is no longer due (with the field value that says they still apply).
 _ENDING_EVENTS = {"death": (Person.status, "died"), "moved_out": (Person.residence, "moved_away")}
@@ -132,3 +132,15 @@ def end_dates(people) -> dict[str, dt.date]:
                     .group_by(LifeEventRecord.person_uuid)):
                 ends[uuid] = min(day, ends.get(uuid, day))
     return ends
+
+
+def review_notes(path: str) -> dict[str, str]:
+    """For households of the area whose latest reviewed visit has issues: the cadre's comment."""
+    from server.register.models import VisitReview
+
+    latest = (select(Visit.household_uuid, func.max(VisitReview.submission_id).label("submission_id"))
+              .join(VisitReview, VisitReview.submission_id == Visit.submission_id)
+              .where(Visit.household_uuid.in_(_in_area(path))).group_by(Visit.household_uuid).subquery())
+    rows = db.session.execute(select(latest.c.household_uuid, VisitReview.state, VisitReview.comment)
+                              .join(VisitReview, VisitReview.submission_id == latest.c.submission_id))
+    return {household: comment for household, state, comment in rows if state == "has_issues" and comment}

@@ -50,7 +50,17 @@ def village(server, create_collector, publish):
     merge_all()
     cadre = WebClient(server.url)
     cadre.sign_in("dongcun_cadre", PASSWORD)
-    return {"server": server, "cadre": cadre, "wang": wang}
+    return {"server": server, "cadre": cadre, "wang": wang, "phone": phone}
+
+
+def households_csv_url(village) -> str:
+    from lxml import etree
+
+    listed = etree.fromstring(village["phone"].form_list("household_visit").content)
+    manifest = village["phone"].get(listed.findtext(".//{http://openrosa.org/xforms/xformsList}manifestUrl"))
+    return next(media.findtext("{http://openrosa.org/xforms/xformsManifest}downloadUrl")
+                for media in etree.fromstring(manifest.content)
+                if media.findtext("{http://openrosa.org/xforms/xformsManifest}filename") == "households.csv")
 
 
 def visit_ids(page: str) -> list[int]:
@@ -75,6 +85,9 @@ def test_a_rejected_visit_leaves_the_register_and_comes_back_when_approved(villa
     cadre.post(f"/visits/{latest}/review", {"state": "has_issues", "comment": "号码请再核实"})
     page = cadre.get(f"/visits/{latest}").text
     assert '<span id="review-state">has_issues</span>' in page and "号码请再核实" in page
+    # The collector sees the comment with the household on the phone.
+    listed = village["phone"].get(households_csv_url(village)).text
+    assert "001 王秀英（审核意见：号码请再核实）" in listed
     cadre.post(f"/visits/{latest}/review", {"state": "rejected"})
     assert phone_of(wang.uuid) == "13900000002"
     assert visit_ids(cadre.get("/inbox", params={"state": "rejected"}).text) == [latest]

@@ -18,6 +18,11 @@ def test_households_sorted_by_number_with_head_and_members():
             "h1,001 王秀英,001,王秀英,一号,2,4\nh2,002,002,,二号,0,1\n").encode()
 
 
+def test_a_cadres_comment_shows_with_the_household():
+    rows = households_csv([HouseholdRow("h1", "001", "王秀英", "一号", 2, 4)], {"h1": "号码请再核实"}).decode()
+    assert rows.splitlines()[1] == "h1,001 王秀英（审核意见：号码请再核实）,001,王秀英,一号,2,4"
+
+
 def test_people_with_their_household_and_version():
     assert people_csv([WANG, LI]).decode().splitlines() == [
         "name,label,household,person_name,sex,birth_date,id_number,relationship,phone,residence,hukou,base_version",
