@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["area_contains", "may_fill_form", "REGISTER_DECIDERS", "may_decide_register"]
+__all__ = ["area_contains", "may_fill_form", "STAFF_ROLES", "TOWN_OFFICE_ROLES", "REGISTER_DECIDERS",
+           "may_decide_register"]
 
-REGISTER_DECIDERS = frozenset({"village_cadre", "town_officer", "county_admin"})
-"""Roles that may merge duplicates, undo merges and move households (collectors only report what they see)."""
+STAFF_ROLES = frozenset({"village_cadre", "town_officer", "county_admin"})
+"""Roles that use the web pages and read people's data in their area (collectors use ODK Collect only)."""
+
+TOWN_OFFICE_ROLES = frozenset({"town_officer", "county_admin"})
+"""Roles that set collectors up and read the audit log."""
+
+REGISTER_DECIDERS = STAFF_ROLES
+"""Roles that may merge duplicates, undo merges, move households and review visits (collectors only report)."""
 
 
 def area_contains(outer_path: str | None, inner_path: str | None) -> bool:

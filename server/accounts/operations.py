@@ -10,12 +10,11 @@ from server.users import credentials
 from server.users import queries as user_queries
 from server.users.operations import set_password
 from server.users.queries import Principal
-from sync.access import REGISTER_DECIDERS
+from sync.access import STAFF_ROLES
 from sync.errors import Forbidden, LoginFailed, PasswordRejected
 
-__all__ = ["STAFF_ROLES", "log_in", "session_principal", "change_password", "MIN_PASSWORD_LENGTH"]
+__all__ = ["log_in", "session_principal", "change_password", "MIN_PASSWORD_LENGTH"]
 
-STAFF_ROLES = REGISTER_DECIDERS
 MIN_PASSWORD_LENGTH = 10
 
 

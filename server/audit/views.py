@@ -7,17 +7,15 @@ from flask import Blueprint, render_template
 from server.accounts.session import require_staff
 from server.audit import queries
 from server.extensions import csrf
+from sync.access import TOWN_OFFICE_ROLES
 from sync.errors import Forbidden
 
 bp = Blueprint("audit", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
 
-AUDIT_READERS = frozenset({"town_officer", "county_admin"})
-
-
 @bp.get("/audit")
 def audit_page():
     principal = require_staff()
-    if principal.role not in AUDIT_READERS:
+    if principal.role not in TOWN_OFFICE_ROLES:
         raise Forbidden("the audit log is for the town office")
     return render_template("audit/log.html", events=queries.recent(principal.area_path))

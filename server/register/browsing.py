@@ -8,16 +8,13 @@ from dataclasses import dataclass
 from server.audit import queries as audit
 from server.register import queries
 from server.users.queries import Principal
-from sync.access import area_contains
+from sync.access import STAFF_ROLES, area_contains
 from sync.errors import Forbidden, RecordNotFound
 from sync.households import HOUSEHOLD_REASONS
 from sync.identity import REASONS, name_key, normalize_id_number, parse_id_number
 
 __all__ = ["person_page", "household_page", "duplicate_queue", "search", "conflict_queue", "inbox", "visit_page",
            "PersonPage", "HouseholdPage", "PairView", "VisitPage"]
-
-STAFF_ROLES = frozenset({"village_cadre", "town_officer", "county_admin"})
-
 
 def _staff_in(principal: Principal, area_path: str) -> None:
     if principal.role not in STAFF_ROLES or not area_contains(principal.area_path, area_path):

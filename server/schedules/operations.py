@@ -14,16 +14,13 @@ from server import clock
 from server.audit import queries as audit
 from server.schedules import queries
 from server.users.queries import Principal
-from sync.access import area_contains
+from sync.access import STAFF_ROLES, area_contains
 from sync.errors import Forbidden, NotFound
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
 from sync.schedules import (Anchor, Flag, PersonSchedule, Schedule, VisitDone, default_schedule, flags_for,
                             local_date, parse_schedule)
 
-__all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists", "STAFF_ROLES"]
-
-STAFF_ROLES = frozenset({"village_cadre", "town_officer", "county_admin"})
-
+__all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists"]
 
 def current_schedule() -> Schedule:
     """The schedule in force: TAIZHANG_SCHEDULE_FILE if set, else the default shipped with taizhang."""

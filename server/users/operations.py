@@ -91,14 +91,11 @@ def revoke_token(username: str) -> None:
 
 # ---- collector onboarding by the town office --------------------------------------------------------------------
 
-ONBOARDERS = frozenset({"town_officer", "county_admin"})
-
-
 def _may_onboard(principal, area_path: str | None) -> None:
-    from sync.access import area_contains
+    from sync.access import TOWN_OFFICE_ROLES, area_contains
     from sync.errors import Forbidden
 
-    if principal.role not in ONBOARDERS or not area_contains(principal.area_path, area_path):
+    if principal.role not in TOWN_OFFICE_ROLES or not area_contains(principal.area_path, area_path):
         raise Forbidden("collectors are set up by the town office of their group")
 
 
