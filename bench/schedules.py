@@ -151,7 +151,10 @@ def main() -> None:
     with app.app_context():
         started = time.perf_counter()
         if args.reuse:
+            from flask_migrate import upgrade
             from sqlalchemy import select
+
+            upgrade(directory=str(ROOT / "server" / "migrations"))
 
             from server.extensions import db
             from server.users.models import User
