@@ -74,24 +74,24 @@ def _flags(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None
     """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids)."""
     if people is None:
         people = {row.uuid: row for row in queries.scheduled_people(path)}
-    uuids, households = set(people), {row.household_uuid for row in people.values()}
-    tiers = queries.tier_history(uuids)
-    anchors = queries.anchors_of(uuids)
-    household_visits, followups = queries.completed_visits(uuids, households)
-    ends = queries.end_dates(uuids)
+    tiers = queries.tier_history(set(people))
+    anchors = queries.anchors_of(set(people))
+    # Only people with a tier or an event are scheduled; only their visits and ends are read.
+    scheduled = {uuid: row for uuid, row in people.items() if uuid in tiers or uuid in anchors}
+    household_visits, followups = queries.completed_visits(
+        set(scheduled), {row.household_uuid for row in scheduled.values()})
+    ended = {uuid for uuid, row in scheduled.items() if row.status == "died" or row.residence == "moved_away"}
+    ends = queries.end_dates(ended)
     flags: list[Flag] = []
     household_visits = {uuid: tuple(VisitDone(day) for day in days) for uuid, days in household_visits.items()}
-    for uuid, row in people.items():
-        if uuid not in tiers and uuid not in anchors:
-            continue  # no tier and no event: nothing is scheduled for this person
-        ended = row.status == "died" or row.residence == "moved_away"
+    for uuid, row in scheduled.items():
         person = PersonSchedule(
             person=uuid,
             tiers=tuple((local_date(at, schedule.timezone), value or None) for at, value in tiers.get(uuid, ())),
             visits=household_visits.get(row.household_uuid, ()) + tuple(
                 VisitDone(day, kind) for day, kind in followups.get(uuid, ())),
             anchors=tuple(Anchor(kind, day) for kind, day in anchors.get(uuid, ())),
-            active_until=ends.get(uuid, dt.date.min) if ended else None)
+            active_until=ends.get(uuid, dt.date.min) if uuid in ended else None)
         flags += flags_for(person, schedule, as_of)
     return people, flags
 

@@ -24,16 +24,25 @@ def area_of(full_name: str) -> Area | None:
     return db.session.scalar(select(Area).where(Area.full_name == full_name))
 
 
+def _groups_of(path: str):
+    """A condition on Household.group_id: the group itself for a group's path ("/town/village/group/": no look at
+    the area table, the phone lists' case), else every group under the area."""
+    ids = path.strip("/").split("/")
+    if len(ids) == 3:
+        return Household.group_id == int(ids[2])
+    return Household.group_id.in_(select(Area.id).where(Area.path.startswith(path)))
+
+
 def _in_area(path: str):
     """Households whose group lies in the area with this path."""
-    return select(Household.uuid).join(Area, Area.id == Household.group_id).where(Area.path.startswith(path))
+    return select(Household.uuid).where(_groups_of(path))
 
 
 def households_in(path: str):
     """uuid, group, number, address and version of the area's households."""
     return db.session.execute(
         select(Household.uuid, Household.group_id, Household.household_no, Household.address, Household.version)
-        .join(Area, Area.id == Household.group_id).where(Area.path.startswith(path))).all()
+        .where(_groups_of(path))).all()
 
 
 _PEOPLE = (select(Person.uuid, Person.household_uuid, Person.name, Person.sex, Person.birth_date, Person.id_number,
@@ -45,7 +54,7 @@ _PEOPLE = (select(Person.uuid, Person.household_uuid, Person.name, Person.sex, P
 def people_in(path: str, *, current_only: bool):
     """The people of the area's households, with their household's group and number (current members only: not
     dead, not moved away)."""
-    query = _PEOPLE.join(Area, Area.id == Household.group_id).where(Area.path.startswith(path))
+    query = _PEOPLE.where(_groups_of(path))
     if current_only:
         query = query.where(Person.status.is_distinct_from("died"), Person.residence.is_distinct_from("moved_away"))
     return db.session.execute(query).all()
@@ -62,8 +71,7 @@ def _scheduled(path: str):
 
 def scheduled_people(path: str):
     """As people_in, for the people a schedule concerns only."""
-    return db.session.execute(_PEOPLE.join(Area, Area.id == Household.group_id).where(
-        Area.path.startswith(path), Person.uuid.in_(_scheduled(path)))).all()
+    return db.session.execute(_PEOPLE.where(_groups_of(path), Person.uuid.in_(_scheduled(path)))).all()
 
 
 # The reads below take sets of uuids and look them up by index: on PostgreSQL as one array parameter

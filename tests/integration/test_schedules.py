@@ -213,3 +213,18 @@ def test_each_collector_gets_lists_of_their_own_group_and_hashes_change_exactly_
     assert (december["due_since"], december["last_visit"]) == ("2026-12-01", "2026-11-22")
     town["clock"]["at"] = dt.datetime(2026, 11, 30, 15, 59, tzinfo=dt.timezone.utc)
     assert rows(lists_of(town, "青山镇/东村/第一组")["due.csv"][1]) == []
+
+
+def test_people_who_died_are_no_longer_due_from_the_day_they_died(town):
+    wang = Member("王秀英", "female", "1940-05-06")
+    register(town, [wang])
+    set_tier(principal_by_username("dongcun_cadre"), wang.uuid, "key", tiers=TIERS,
+             now=dt.datetime(2026, 8, 20, 2, 0, tzinfo=dt.timezone.utc))
+    commit()
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=HOUSEHOLD_1, base_version=1, start="2026-11-20T10:00:00.000+08:00",
+        updates=[dict(person_uuid=wang.uuid, base_version=2, change="died", event_date="2026-11-10")]))
+    merge_all()
+    assert due(town, as_of="2026-11-22").json()["flags"] == []
+    (before,) = due(town, as_of="2026-11-09").json()["flags"]
+    assert before["status"] == "overdue"
