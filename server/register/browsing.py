@@ -123,13 +123,14 @@ def conflict_queue(principal: Principal) -> list:
     return found
 
 
-def inbox(principal: Principal, **filters) -> list:
-    """Synced visits of the reader's area, newest first (see queries.inbox for the filters)."""
+def inbox(principal: Principal, **filters) -> tuple[list, list]:
+    """Synced visits of the reader's area, newest first (see queries.inbox for the filters), and the area's
+    groups to filter by."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden("the inbox is for village cadres and the town office")
     found = queries.inbox(principal.area_path, **filters)
     audit.record(principal.id, "inbox.read", area_path=principal.area_path, records=len(found))
-    return found
+    return found, queries.groups_in(principal.area_path)
 
 
 @dataclass(frozen=True)

@@ -584,3 +584,10 @@ def changes_made_by(submission_id: int) -> list[tuple[RegisterFieldValue, str | 
                                                                  RegisterFieldValue.id.desc()).limit(1))
         changes.append((value, before))
     return changes
+
+
+def groups_in(area_path: str | None) -> list[Area]:
+    query = select(Area).where(Area.kind == "group").order_by(Area.full_name)
+    if area_path is not None:
+        query = query.where(Area.path.startswith(area_path))
+    return list(db.session.scalars(query))

@@ -88,9 +88,9 @@ def settle_conflict(conflict_id: int):
 @bp.get("/inbox")
 def inbox():
     filters = InboxFilters().load({name: value for name, value in request.args.items() if value})
-    found = browsing.inbox(require_staff(), **filters)
+    found, groups = browsing.inbox(require_staff(), **filters)
     commit()
-    return render_template("register/inbox.html", visits=found, filters=request.args)
+    return render_template("register/inbox.html", visits=found, groups=groups, filters=request.args)
 
 
 @bp.get("/visits/<int:submission_id>")

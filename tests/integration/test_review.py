@@ -73,6 +73,9 @@ def test_the_inbox_lists_visits_newest_first_and_shows_what_each_changed(village
     assert len(ids) == 3 and ids == sorted(ids, reverse=True)
     assert visit_ids(cadre.get("/inbox", params={"collector": "nobody"}).text) == []
     assert visit_ids(cadre.get("/inbox", params={"since": "2026-11-06"}).text) == ids[:1]
+    page = cadre.get("/inbox").text
+    (group_id,) = re.findall(r'<option value="(\d+)" >青山镇/东村/第一组</option>', page)
+    assert visit_ids(cadre.get("/inbox", params={"group_id": group_id}).text) == ids
     page = cadre.get(f"/visits/{ids[0]}").text
     assert re.search(r"<td>王秀英</td><td>phone</td>\s*<td>13900000002</td><td>13700000003</td>", page)
     assert cadre.get("/inbox", params={"since": "soon"}).status_code == 400
