@@ -1,0 +1,114 @@
+"""The monthly change report's numbers (月变更报告单): per group and calendar month, the people living there at the
+start, the month's events, and at the end, as the register stood when the report was produced; events that reached
+the server after an earlier month's report are late corrections, shown in the next report instead of silently
+changing a printed one.
+
+Counts are of people living in the group (常住): births, moves in, people registered for the first time
+(registration of a household, or someone missed before) and people coming back from work away add one; deaths,
+moves out and leaving to work away take one away; marriages are counted but change nothing. So for every group
+
+    closing = opening + births + moved_in + registered + returned - deaths - moved_out - left_for_work
+
+and the opening of a month is the closing of the month before as it stands when this report is produced: the
+printed closing plus the late corrections listed with this report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+__all__ = ["EVENT_KINDS", "POPULATION_EFFECT", "DatedEvent", "GroupMonth", "LateCorrection", "month_start",
+           "next_month", "group_months", "late_corrections", "sync_deadline", "synced_in_time"]
+
+EVENT_KINDS = ("birth", "death", "marriage", "moved_in", "moved_out", "left_for_work", "returned", "registered")
+"""The report's event columns, in its order."""
+
+POPULATION_EFFECT = {"birth": 1, "moved_in": 1, "registered": 1, "returned": 1, "death": -1, "moved_out": -1,
+                     "left_for_work": -1, "marriage": 0}
+"""How each event changes the number of people living in the group."""
+
+
+@dataclass(frozen=True)
+class DatedEvent:
+    group: str          # the group (its full name) of the person's household
+    kind: str           # one of EVENT_KINDS (other kinds are ignored)
+    day: dt.date        # when it happened
+    received: dt.datetime  # when the visit that told it reached the server (aware)
+
+
+@dataclass(frozen=True)
+class GroupMonth:
+    group: str
+    opening: int
+    counts: Mapping[str, int]   # by EVENT_KINDS
+    closing: int
+
+
+@dataclass(frozen=True)
+class LateCorrection:
+    group: str
+    month: dt.date      # the month the events belong to (its first day)
+    kind: str
+    count: int
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def group_months(events: Iterable[DatedEvent], month: dt.date, produced_at: dt.datetime,
+                 groups: Iterable[str] = ()) -> list[GroupMonth]:
+    """Each group's numbers for `month` from the events received by `produced_at` (groups without events listed
+    too when named in `groups`), in group order."""
+    start, end = month_start(month), next_month(month)
+    opening: Counter[str] = Counter()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for event in events:
+        if event.kind not in POPULATION_EFFECT or event.received > produced_at:
+            continue
+        if event.day < start:
+            opening[event.group] += POPULATION_EFFECT[event.kind]
+        elif event.day < end:
+            counts[event.group][event.kind] += 1
+    result = []
+    for group in sorted(set(groups) | set(opening) | set(counts)):
+        month_counts = {kind: counts[group][kind] for kind in EVENT_KINDS}
+        closing = opening[group] + sum(POPULATION_EFFECT[kind] * count for kind, count in month_counts.items())
+        result.append(GroupMonth(group, opening[group], month_counts, closing))
+    return result
+
+
+def late_corrections(events: Iterable[DatedEvent], month: dt.date, previous_report_at: dt.datetime | None,
+                     produced_at: dt.datetime) -> list[LateCorrection]:
+    """Events of months before `month` that reached the server after the previous report was produced (and by
+    this one): what the earlier printed reports did not show."""
+    if previous_report_at is None:
+        return []
+    start = month_start(month)
+    late: Counter[tuple[str, dt.date, str]] = Counter(
+        (event.group, month_start(event.day), event.kind) for event in events
+        if event.kind in POPULATION_EFFECT and event.day < start and previous_report_at < event.received <= produced_at)
+    return [LateCorrection(group, month_of, kind, count) for (group, month_of, kind), count in sorted(late.items())]
+
+
+def sync_deadline(month: dt.date, timezone: str) -> dt.datetime:
+    """The end of the 2nd of the next month where the town is: a month's data is due at the town office by then."""
+    following = next_month(month)
+    return dt.datetime.combine(following.replace(day=3), dt.time(), tzinfo=ZoneInfo(timezone))
+
+
+def synced_in_time(receipts: Mapping[str, Iterable[dt.datetime]], month: dt.date, timezone: str) -> dict[str, bool]:
+    """For each group: did its collector's phone sync at the month's close, that is, did a submission arrive from
+    the month's last day to the deadline? (The server cannot see forms left on a phone; a sync in that window is
+    the sign that the month's visits were sent.)"""
+    last_day = dt.datetime.combine(next_month(month) - dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(timezone))
+    deadline = sync_deadline(month, timezone)
+    return {group: any(last_day <= at < deadline for at in times) for group, times in receipts.items()}

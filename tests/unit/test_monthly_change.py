@@ -1,0 +1,60 @@
+"""The monthly change report's numbers: opening, events, closing per group; late corrections; the sync deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sync.monthly_change import (DatedEvent, GroupMonth, LateCorrection, group_months, late_corrections,
+                                 sync_deadline, synced_in_time)
+
+D = dt.date
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+ONE, TWO = "青山镇/东村/第一组", "青山镇/东村/第二组"
+
+
+def at(day: str, hour: int = 9) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+EVENTS = [
+    DatedEvent(ONE, "registered", D(2026, 9, 1), at("2026-09-01")),
+    DatedEvent(ONE, "registered", D(2026, 9, 1), at("2026-09-01")),
+    DatedEvent(ONE, "registered", D(2026, 9, 1), at("2026-09-01")),
+    DatedEvent(ONE, "birth", D(2026, 10, 10), at("2026-10-12")),
+    DatedEvent(ONE, "marriage", D(2026, 10, 15), at("2026-10-16")),
+    DatedEvent(ONE, "left_for_work", D(2026, 10, 20), at("2026-10-21")),
+    DatedEvent(ONE, "death", D(2026, 10, 28), at("2026-11-05")),       # synced after the October report
+    DatedEvent(TWO, "moved_in", D(2026, 11, 3), at("2026-11-04")),
+    DatedEvent(ONE, "changed_household", D(2026, 10, 3), at("2026-10-04")),  # not a report event
+]
+OCTOBER_REPORT = at("2026-11-02", 17)
+NOVEMBER_REPORT = at("2026-12-02", 17)
+
+
+def test_a_month_as_the_register_stood_when_the_report_was_produced():
+    assert group_months(EVENTS, D(2026, 10, 1), OCTOBER_REPORT, groups=[TWO]) == [
+        GroupMonth(ONE, 3, {"birth": 1, "death": 0, "marriage": 1, "moved_in": 0, "moved_out": 0, "left_for_work": 1,
+                            "returned": 0, "registered": 0}, 3),
+        GroupMonth(TWO, 0, dict.fromkeys(("birth", "death", "marriage", "moved_in", "moved_out", "left_for_work",
+                                          "returned", "registered"), 0), 0)]
+
+
+def test_a_late_event_changes_the_next_opening_and_is_listed_as_a_late_correction():
+    (one, two) = group_months(EVENTS, D(2026, 11, 1), NOVEMBER_REPORT)
+    assert (one.opening, one.closing) == (2, 2)          # October's printed closing 3, minus the late death
+    assert (two.opening, two.counts["moved_in"], two.closing) == (0, 1, 1)
+    assert late_corrections(EVENTS, D(2026, 11, 1), OCTOBER_REPORT, NOVEMBER_REPORT) == [
+        LateCorrection(ONE, D(2026, 10, 1), "death", 1)]
+    assert late_corrections(EVENTS, D(2026, 11, 1), None, NOVEMBER_REPORT) == []
+
+
+def test_the_same_report_produced_again_gives_the_same_numbers():
+    later = [*EVENTS, DatedEvent(ONE, "birth", D(2026, 10, 30), at("2026-11-20"))]
+    assert group_months(later, D(2026, 10, 1), OCTOBER_REPORT) == group_months(EVENTS, D(2026, 10, 1), OCTOBER_REPORT)
+
+
+def test_the_deadline_is_the_end_of_the_second_of_the_next_month_in_the_towns_timezone():
+    assert sync_deadline(D(2026, 12, 1), "Asia/Shanghai") == dt.datetime(2027, 1, 3, tzinfo=SHANGHAI)
+    receipts = {ONE: [at("2026-10-31", 20)], TWO: [at("2026-10-29"), at("2026-11-03", 8)]}
+    assert synced_in_time(receipts, D(2026, 10, 1), "Asia/Shanghai") == {ONE: True, TWO: False}
+    assert synced_in_time({ONE: [at("2026-11-02", 23)]}, D(2026, 10, 1), "Asia/Shanghai") == {ONE: True}
