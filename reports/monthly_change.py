@@ -1,0 +1,265 @@
+"""The town's monthly change report (月变更报告单): register changes of one calendar month, by village and group."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from xlsxwriter.worksheet import Worksheet
+
+from reports.workbook import Formats, month_label, new_workbook, print_setup, sheet_name, standard_formats, \
+    write_title
+
+__all__ = ["EVENT_KINDS", "EVENT_EFFECT", "GroupChanges", "LateCorrection", "VillageSync", "MonthlyChangeReport",
+           "build_monthly_change_report"]
+
+# The counted events, in column order, with their bilingual headers and their effect on the head count.
+EVENT_KINDS = {
+    "births": "出生 Births",
+    "deaths": "死亡 Deaths",
+    "marriages": "结婚 Marriages",
+    "moved_in": "迁入 Moved in",
+    "moved_out": "迁出 Moved out",
+    "left_to_work": "外出务工 Left to work away",
+    "returned": "返回 Returned",
+    "registered": "新登记 Registered",
+}
+EVENT_EFFECT = {"births": 1, "deaths": -1, "marriages": 0, "moved_in": 1, "moved_out": -1, "left_to_work": -1,
+                "returned": 1, "registered": 1}
+_OPENING, _CLOSING = "期初人数 Opening", "期末人数 Closing"
+
+
+@dataclass(frozen=True)
+class GroupChanges:
+    """One group's month: the head count at the start of the month and the events dated in it.
+
+    `opening` is the previous month's closing recomputed with everything known when this report is produced,
+    so it already includes the late corrections listed in this report."""
+
+    village: str
+    group: str
+    opening: int
+    births: int = 0
+    deaths: int = 0
+    marriages: int = 0
+    moved_in: int = 0
+    moved_out: int = 0
+    left_to_work: int = 0
+    returned: int = 0
+    registered: int = 0     # registered for the first time: a new household, or someone missed before
+
+    @property
+    def closing(self) -> int:
+        return self.opening + sum(EVENT_EFFECT[kind] * getattr(self, kind) for kind in EVENT_KINDS)
+
+
+@dataclass(frozen=True)
+class LateCorrection:
+    """Events dated in an earlier month that reached the server after that month's report was produced."""
+
+    village: str
+    group: str
+    month: dt.date          # the first day of the month the events belong to
+    kind: str               # a key of EVENT_KINDS
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {self.kind!r}; expected one of {', '.join(EVENT_KINDS)}")
+
+
+@dataclass(frozen=True)
+class VillageSync:
+    """Whether a village's collectors had synced the month by the deadline (the 2nd of the next month)."""
+
+    village: str
+    groups: int
+    groups_synced: int      # groups whose collector synced the month by the deadline
+
+    @property
+    def complete(self) -> bool:
+        return self.groups_synced >= self.groups
+
+
+@dataclass(frozen=True)
+class MonthlyChangeReport:
+    town: str
+    month: dt.date                          # the first day of the reported month
+    produced_at: dt.datetime
+    groups: tuple[GroupChanges, ...]        # in display order; villages appear in their first group's order
+    late_corrections: tuple[LateCorrection, ...] = ()
+    sync: tuple[VillageSync, ...] = ()
+
+
+_COUNT_HEADERS = (_OPENING, *EVENT_KINDS.values(), _CLOSING)
+_SYNC_HEADERS = ("小组数 Groups", "按期同步小组 Groups synced by the 2nd", "按期 On time")
+_CHARTED = ("births", "deaths", "moved_in", "moved_out", "left_to_work", "returned")
+
+
+def _counts(row: GroupChanges) -> list[int]:
+    return [row.opening, *(getattr(row, kind) for kind in EVENT_KINDS), row.closing]
+
+
+def _village_totals(rows: Iterable[GroupChanges]) -> list[int]:
+    return [sum(column) for column in zip(*(_counts(row) for row in rows))]
+
+
+def _write_count_table(worksheet: Worksheet, formats: Formats, first_row: int, labels: list[tuple[str, ...]],
+                       counts: list[list[int]], total_label: tuple[str, ...]) -> int:
+    """Label columns then count columns, one row per entry, then a total row; returns the total row's index."""
+    for offset, (label, values) in enumerate(zip(labels, counts)):
+        worksheet.write_row(first_row + offset, 0, label, formats.text)
+        worksheet.write_row(first_row + offset, len(label), values, formats.integer)
+    total_row = first_row + len(labels)
+    worksheet.write_row(total_row, 0, total_label, formats.total_text)
+    totals = [sum(column) for column in zip(*counts)] if counts else [0] * len(_COUNT_HEADERS)
+    worksheet.write_row(total_row, len(total_label), totals, formats.total_integer)
+    return total_row
+
+
+def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str,
+                   by_village: dict[str, list[GroupChanges]]) -> None:
+    worksheet = workbook.add_worksheet("镇汇总 Town summary")
+    title = f"{report.town} 月变更报告单 Monthly change report — {month_label(report.month)}"
+    write_title(worksheet, formats, title, subtitle)
+    headers = ("村 Village", *_COUNT_HEADERS, *_SYNC_HEADERS)
+    worksheet.write_row(2, 0, headers, formats.header)
+    villages = list(by_village)
+    total_row = _write_count_table(worksheet, formats, 3, [(village,) for village in villages],
+                                   [_village_totals(by_village[village]) for village in villages],
+                                   ("合计 Total",))
+    sync = {entry.village: entry for entry in report.sync}
+    sync_col = 1 + len(_COUNT_HEADERS)
+    for offset, village in enumerate(villages):
+        if village in sync:
+            entry = sync[village]
+            worksheet.write_row(3 + offset, sync_col, (entry.groups, entry.groups_synced), formats.integer)
+            worksheet.write_string(3 + offset, sync_col + 2, "是 Yes" if entry.complete else "否 No", formats.text)
+        else:
+            worksheet.write_row(3 + offset, sync_col, ("", "", "—"), formats.text)
+    worksheet.write_row(total_row, sync_col, (sum(entry.groups for entry in report.sync),
+                                              sum(entry.groups_synced for entry in report.sync)),
+                        formats.total_integer)
+    worksheet.write_string(total_row, sync_col + 2,
+                           f"{sum(entry.complete for entry in report.sync)}/{len(report.sync)}", formats.total_text)
+    worksheet.set_column(0, 0, 14)
+    worksheet.set_column(1, len(headers) - 1, 10)
+    worksheet.set_column(sync_col + 1, sync_col + 1, 14)
+    worksheet.set_row(2, 56)
+    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1)
+    if villages:
+        _change_chart(workbook, worksheet, last_row=total_row - 1)
+
+
+def _change_chart(workbook, worksheet: Worksheet, *, last_row: int) -> None:
+    chart = workbook.add_chart({"type": "column"})
+    for kind in _CHARTED:
+        col = 2 + list(EVENT_KINDS).index(kind)
+        chart.add_series({"name": [worksheet.name, 2, col], "categories": [worksheet.name, 3, 0, last_row, 0],
+                          "values": [worksheet.name, 3, col, last_row, col]})
+    chart.set_title({"name": "各村变动 Changes by village", "name_font": {"size": 11}})
+    chart.set_y_axis({"name": "人 People", "major_gridlines": {"visible": True}})
+    chart.set_legend({"position": "bottom"})
+    chart.set_size({"width": 900, "height": 360})
+    worksheet.insert_chart(last_row + 3, 0, chart)
+
+
+def _village_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str, used: set[str],
+                   village: str, rows: list[GroupChanges]) -> None:
+    worksheet = workbook.add_worksheet(sheet_name(village, used))
+    title = f"{report.town} {village} 月变更报告单 Monthly change report — {month_label(report.month)}"
+    write_title(worksheet, formats, title, subtitle)
+    headers = ("小组 Group", *_COUNT_HEADERS)
+    worksheet.write_row(2, 0, headers, formats.header)
+    total_row = _write_count_table(worksheet, formats, 3, [(row.group,) for row in rows],
+                                   [_counts(row) for row in rows], (f"{village} 合计 Total",))
+    worksheet.set_column(0, 0, 16)
+    worksheet.set_column(1, len(headers) - 1, 10)
+    worksheet.set_row(2, 42)
+    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1)
+
+
+def _late_corrections_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
+    worksheet = workbook.add_worksheet("迟报更正 Late corrections")
+    title = f"{report.town} 迟报更正 Late corrections — {month_label(report.month)}"
+    write_title(worksheet, formats, title, subtitle)
+    headers = ("村 Village", "小组 Group", "所属月份 Month", "事项 Event", "人数 Count", "对人数的影响 Effect on count")
+    worksheet.write_row(2, 0, headers, formats.header)
+    corrections = sorted(report.late_corrections, key=lambda item: (item.month, item.village, item.group))
+    for row, item in enumerate(corrections, start=3):
+        worksheet.write_row(row, 0, (item.village, item.group, f"{item.month:%Y-%m}", EVENT_KINDS[item.kind]),
+                            formats.text)
+        worksheet.write_row(row, 4, (item.count, EVENT_EFFECT[item.kind] * item.count), formats.integer)
+    if not corrections:
+        worksheet.write_string(3, 0, "本月没有迟报更正 No late corrections this month", formats.text)
+    worksheet.set_column(0, 1, 14)
+    worksheet.set_column(2, 2, 12)
+    worksheet.set_column(3, 3, 24)
+    worksheet.set_column(4, 5, 12)
+    worksheet.set_row(2, 30)
+    print_setup(worksheet, header_rows=3, title=title, last_row=2 + max(len(corrections), 1),
+                last_col=len(headers) - 1)
+
+
+def _notes_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
+    worksheet = workbook.add_worksheet("说明 Notes")
+    title = f"{report.town} 月变更报告单说明 Notes — {month_label(report.month)}"
+    write_title(worksheet, formats, title, subtitle)
+    worksheet.write_row(2, 0, ("项目 Item", "说明 Definition"), formats.header)
+    for row, note in enumerate(_NOTES, start=3):
+        worksheet.write_row(row, 0, note, formats.wrap)
+    worksheet.set_column(0, 0, 22)
+    worksheet.set_column(1, 1, 110)
+    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(_NOTES), last_col=1)
+
+
+_NOTES = (
+    ("期初人数 Opening",
+     "上月期末人数，按本报表生成时已知的全部记录重新计算（含本表所列迟报更正）。\n"
+     "The previous month's closing count, recomputed with everything known when this report was produced "
+     "(including the late corrections listed here)."),
+    ("期末人数 Closing",
+     "期初 + 出生 + 迁入 + 返回 + 新登记 − 死亡 − 迁出 − 外出务工。\n"
+     "Opening + births + moved in + returned + registered − deaths − moved out − left to work away."),
+    ("新登记 Registered",
+     "首次登记的人（新登记的户，或以前漏登的人）。\n"
+     "People registered for the first time (a newly registered household, or someone missed before)."),
+    ("结婚 Marriages", "计数，但不改变人数（迁入、迁出另行登记）。\n"
+                      "Counted, but do not change the head count (a move in or out is recorded on its own)."),
+    ("统计口径 What counts",
+     "按事项发生日期（手机上的日期）归入月份，而不是上传日期。\n"
+     "Events are counted in the month of their date on the phone, not the day they reached the server."),
+    ("报送期限 Deadline",
+     "月变更报告单于次月2日前报镇计生办。「按期」= 该村所有小组的信息员在次月2日（含）前已同步本月记录。\n"
+     "Due at the town office by the 2nd of the next month. \"On time\" = every group's collector had synced the "
+     "month by the 2nd of the next month (inclusive)."),
+    ("迟报更正 Late corrections",
+     "以前月份的事项在该月报表生成之后才到达服务器的，不改动已打印的报表，而在下一份报表的「迟报更正」表中列出；"
+     "其净影响已计入本月期初人数，所以本月期初 = 上月报表期末 + 更正的净影响。\n"
+     "Events of an earlier month that reached the server after that month's report was produced never change a "
+     "printed report: they are listed on the next report's \"Late corrections\" sheet, and their net effect is "
+     "already in this month's opening, so this opening = last report's closing + the corrections' net effect."),
+)
+
+
+def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
+    """The report as xlsx bytes: town summary (with a chart), one sheet per village, late corrections, notes."""
+    output = io.BytesIO()
+    workbook = new_workbook(output)
+    formats = standard_formats(workbook)
+    subtitle = (f"生成时间 Produced {report.produced_at:%Y-%m-%d %H:%M} · "
+                f"迟报更正 Late corrections: {len(report.late_corrections)}")
+    by_village: dict[str, list[GroupChanges]] = defaultdict(list)
+    for row in report.groups:
+        by_village[row.village].append(row)
+    _summary_sheet(workbook, formats, report, subtitle, by_village)
+    used = {"镇汇总 town summary", "迟报更正 late corrections", "说明 notes"}
+    for village, rows in by_village.items():
+        _village_sheet(workbook, formats, report, subtitle, used, village, rows)
+    _late_corrections_sheet(workbook, formats, report, subtitle)
+    _notes_sheet(workbook, formats, report, subtitle)
+    workbook.close()
+    return output.getvalue()

@@ -1,0 +1,238 @@
+"""Report builders: small fixtures written to xlsx and read back with openpyxl, cell by cell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+
+from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
+from reports.monthly_change import (GroupChanges, LateCorrection, MonthlyChangeReport, VillageSync,
+                                    build_monthly_change_report)
+from reports.register_export import GroupRows, PersonRow, build_register_export, register_export_bytes
+from reports.workbook import sheet_name
+
+D = dt.date
+INJECTION = '=HYPERLINK("http://example.com","点我")'
+
+
+def load(data: bytes) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def row_values(worksheet, row: int) -> list:
+    return [cell.value for cell in worksheet[row]]
+
+
+def assert_print_setup(worksheet, *, autofilter: str, frozen: str = "A4", title_rows: str = "$1:$3") -> None:
+    assert worksheet.freeze_panes == frozen
+    assert worksheet.auto_filter.ref == autofilter
+    assert worksheet.page_setup.orientation == "landscape"
+    assert worksheet.page_setup.paperSize == 9
+    assert (worksheet.page_setup.fitToWidth or 1) == 1        # 1 page wide: the default, so not written
+    assert worksheet.page_setup.fitToHeight == 0                # as many pages tall as needed
+    assert worksheet.sheet_properties.pageSetUpPr.fitToPage
+    assert worksheet.print_title_rows == title_rows
+    assert worksheet.oddFooter.center.text == "&P / &N"
+
+
+# ---- monthly change report ------------------------------------------------------------------------------------
+
+MONTHLY = MonthlyChangeReport(
+    town="青山镇",
+    month=D(2026, 11, 1),
+    produced_at=dt.datetime(2026, 12, 2, 9, 30),
+    groups=(
+        GroupChanges("东村", "一组", opening=120, births=2, deaths=1, marriages=1, moved_in=3, moved_out=1,
+                     left_to_work=4, returned=2),
+        GroupChanges("东村", INJECTION, opening=80, births=1),
+        GroupChanges("西村", "一组", opening=200, deaths=2, left_to_work=5, returned=1, registered=1),
+    ),
+    late_corrections=(LateCorrection("西村", "一组", D(2026, 10, 1), "births", 1),
+                      LateCorrection("东村", "一组", D(2026, 9, 1), "deaths", 2),
+                      LateCorrection("东村", "一组", D(2026, 10, 1), "marriages", 1)),
+    sync=(VillageSync("东村", groups=2, groups_synced=2), VillageSync("西村", groups=3, groups_synced=2)),
+)
+
+
+def test_monthly_change_sheets_and_summary():
+    workbook = load(build_monthly_change_report(MONTHLY))
+    assert workbook.sheetnames == ["镇汇总 Town summary", "东村", "西村", "迟报更正 Late corrections", "说明 Notes"]
+    summary = workbook["镇汇总 Town summary"]
+    assert summary["A1"].value == "青山镇 月变更报告单 Monthly change report — 2026年11月 (2026-11)"
+    assert summary["A2"].value == "生成时间 Produced 2026-12-02 09:30 · 迟报更正 Late corrections: 3"
+    assert row_values(summary, 3) == [
+        "村 Village", "期初人数 Opening", "出生 Births", "死亡 Deaths", "结婚 Marriages", "迁入 Moved in",
+        "迁出 Moved out", "外出务工 Left to work away", "返回 Returned", "新登记 Registered", "期末人数 Closing",
+        "小组数 Groups",
+        "按期同步小组 Groups synced by the 2nd", "按期 On time"]
+    # 东村: 120+2-1+3-1-4+2 = 121 and 80+1 = 81
+    assert row_values(summary, 4) == ["东村", 200, 3, 1, 1, 3, 1, 4, 2, 0, 202, 2, 2, "是 Yes"]
+    assert row_values(summary, 5) == ["西村", 200, 0, 2, 0, 0, 0, 5, 1, 1, 195, 3, 2, "否 No"]
+    assert row_values(summary, 6) == ["合计 Total", 400, 3, 3, 1, 3, 1, 9, 3, 1, 397, 5, 4, "1/2"]
+    assert_print_setup(summary, autofilter="A3:N5")
+    assert summary.oddHeader.center.text == "青山镇 月变更报告单 Monthly change report — 2026年11月 (2026-11)"
+    assert len(summary._charts) == 1
+
+
+def test_monthly_change_village_sheet_keeps_formula_like_names_as_text():
+    village = load(build_monthly_change_report(MONTHLY))["东村"]
+    assert row_values(village, 3)[:2] == ["小组 Group", "期初人数 Opening"]
+    assert row_values(village, 4) == ["一组", 120, 2, 1, 1, 3, 1, 4, 2, 0, 121]
+    assert row_values(village, 5) == [INJECTION, 80, 1, 0, 0, 0, 0, 0, 0, 0, 81]
+    assert village["A5"].data_type == "s"
+    assert row_values(village, 6) == ["东村 合计 Total", 200, 3, 1, 1, 3, 1, 4, 2, 0, 202]
+    assert_print_setup(village, autofilter="A3:K5")
+
+
+def test_monthly_change_late_corrections_and_notes():
+    workbook = load(build_monthly_change_report(MONTHLY))
+    late = workbook["迟报更正 Late corrections"]
+    assert row_values(late, 3) == ["村 Village", "小组 Group", "所属月份 Month", "事项 Event", "人数 Count",
+                                   "对人数的影响 Effect on count"]
+    assert [row_values(late, row) for row in (4, 5, 6)] == [
+        ["东村", "一组", "2026-09", "死亡 Deaths", 2, -2],
+        ["东村", "一组", "2026-10", "结婚 Marriages", 1, 0],
+        ["西村", "一组", "2026-10", "出生 Births", 1, 1]]
+    assert_print_setup(late, autofilter="A3:F6")
+    notes = [row_values(workbook["说明 Notes"], row)[0] for row in range(4, 11)]
+    assert notes == ["期初人数 Opening", "期末人数 Closing", "新登记 Registered", "结婚 Marriages",
+                     "统计口径 What counts", "报送期限 Deadline", "迟报更正 Late corrections"]
+    assert "2nd of the next month" in workbook["说明 Notes"]["B9"].value
+
+
+def test_monthly_change_rejects_unknown_event_kind():
+    with pytest.raises(ValueError, match="unknown event kind"):
+        LateCorrection("东村", "一组", D(2026, 10, 1), "fines", 1)
+
+
+# ---- coverage ---------------------------------------------------------------------------------------------
+
+COVERAGE = CoverageReport(
+    town="青山镇",
+    period_start=D(2026, 10, 1),
+    period_end=D(2026, 10, 31),
+    as_of=D(2026, 11, 22),
+    produced_at=dt.datetime(2026, 11, 22, 8, 0),
+    rows=(CoverageRow("东村", "一组", due=10, on_time=6, late=2, overdue=2),
+          CoverageRow("东村", "二组", due=5, on_time=5, late=0, overdue=0),
+          CoverageRow("西村", "一组", due=0, on_time=0, late=0, overdue=0)),
+    overdue=(
+        OverdueItem("王芳", "东村", "一组", "李秀英", "H-003", "重点服务对象例行访视", D(2026, 10, 1), 22,
+                    D(2026, 8, 3), "2026年10月没有完成的访视，已逾期 22 天；上次访视 2026-08-03。"),
+        OverdueItem("王芳", "东村", "一组", INJECTION, "H-001", "产后随访", D(2026, 9, 20), 40, None, "产后随访逾期。"),
+        OverdueItem("陈静", "东村", "二组", "张桂兰", "H-010", "一般服务对象例行访视", D(2026, 7, 1), 53,
+                    D(2026, 3, 1), "逾期 53 天。"),
+    ),
+    monthly_rates=tuple(MonthlyRate(month, 0.8 + number / 100) for number, month in enumerate(
+        [D(2025, 11, 1), D(2025, 12, 1), *(D(2026, month, 1) for month in range(1, 11))])),
+)
+
+
+def test_coverage_summary_rates_and_charts():
+    workbook = load(build_coverage_report(COVERAGE))
+    assert workbook.sheetnames == ["随访汇总 Coverage summary", "分组 By group", "逾期名单 Overdue by collector",
+                                   "月度随访率 Monthly rate", "说明 Notes"]
+    summary = workbook["随访汇总 Coverage summary"]
+    assert row_values(summary, 3) == ["村 Village", "应访 Due", "按时完成 Done on time", "逾期后完成 Done late",
+                                      "逾期未访 Overdue", "随访率 Follow-up rate", "及时率 Timeliness"]
+    assert row_values(summary, 4) == ["东村", 15, 11, 2, 2, pytest.approx(13 / 15), pytest.approx(11 / 13)]
+    assert row_values(summary, 5) == ["西村", 0, 0, 0, 0, "—", "—"]
+    assert row_values(summary, 6) == ["合计 Total", 15, 11, 2, 2, pytest.approx(13 / 15), pytest.approx(11 / 13)]
+    assert summary["F4"].number_format == "0.0%"
+    assert_print_setup(summary, autofilter="A3:G5")
+    assert len(summary._charts) == 2            # overdue by village (bar), follow-up rate by month (line)
+    groups = workbook["分组 By group"]
+    assert row_values(groups, 4) == ["东村", "一组", 10, 6, 2, 2, 0.8, 0.75]
+    assert row_values(groups, 7) == ["合计 Total", None, 15, 11, 2, 2, pytest.approx(13 / 15), pytest.approx(11 / 13)]
+    assert_print_setup(groups, autofilter="A3:H6")
+    trend = workbook["月度随访率 Monthly rate"]
+    assert [trend.cell(row, 1).value for row in (4, 15)] == ["2025-11", "2026-10"]
+
+
+def test_coverage_overdue_lists_by_collector():
+    worksheet = load(build_coverage_report(COVERAGE))["逾期名单 Overdue by collector"]
+    assert row_values(worksheet, 3) == [
+        "信息员 Collector", "村 Village", "小组 Group", "姓名 Name", "户号 Household no.", "服务项目 Rule",
+        "应访起始 Due since", "逾期天数 Days overdue", "上次访视 Last visit", "说明 Explanation"]
+    assert row_values(worksheet, 4) == [
+        "王芳", "东村", "一组", INJECTION, "H-001", "产后随访", dt.datetime(2026, 9, 20), 40, "无 None",
+        "产后随访逾期。"]                                       # most overdue first within a collector
+    assert worksheet["D4"].data_type == "s"
+    assert worksheet["G4"].number_format == "yyyy-mm-dd"
+    assert row_values(worksheet, 5)[:9] == ["王芳", "东村", "一组", "李秀英", "H-003", "重点服务对象例行访视",
+                                            dt.datetime(2026, 10, 1), 22, dt.datetime(2026, 8, 3)]
+    assert row_values(worksheet, 6)[0] == "陈静"
+    assert [page_break.id for page_break in worksheet.row_breaks.brk] == [5]   # 陈静 starts a new page
+    assert_print_setup(worksheet, autofilter="A3:J6")
+
+
+def test_coverage_row_must_add_up():
+    with pytest.raises(ValueError, match="must equal due"):
+        CoverageRow("东村", "一组", due=10, on_time=6, late=2, overdue=1)
+
+
+def test_coverage_without_trend_has_one_chart():
+    report = CoverageReport("青山镇", D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 22),
+                            dt.datetime(2026, 11, 22, 8, 0), rows=COVERAGE.rows)
+    workbook = load(build_coverage_report(report))
+    assert "月度随访率 Monthly rate" not in workbook.sheetnames
+    assert len(workbook["随访汇总 Coverage summary"]._charts) == 1
+
+
+# ---- register export ---------------------------------------------------------------------------------------
+
+def person(household_no: str, name: str, relationship: str, **overrides) -> PersonRow:
+    values = dict(household_no=household_no, address=f"东村{household_no}号", name=name, sex="女",
+                  birth_date=D(1990, 5, 17), id_number="510722199005170021", relationship=relationship,
+                  phone="13800001234", lives="here", hukou="本村", status="在册", tier="一般")
+    return PersonRow(**(values | overrides))
+
+
+def register_groups():
+    yield GroupRows("青山镇", "东村", "一组", iter([
+        person("001", "李秀英", "户主"),
+        person("001", INJECTION, "子女", sex="男", birth_date=None, lives="working_away"),
+        person("002", "张桂兰", "户主", lives="moved_away", tier=""),
+    ]))
+    yield GroupRows("青山镇", "东村", "二组", iter([person("101", "陈静", "户主")]))
+
+
+def test_register_export_rows_grouped_by_household():
+    workbook = load(register_export_bytes(register_groups(), exported_at=dt.datetime(2026, 11, 22, 8, 0)))
+    assert workbook.sheetnames == ["目录 Index", "东村一组", "东村二组"]
+    sheet = workbook["东村一组"]
+    assert sheet["A1"].value == "青山镇 东村 一组 台账 Register"
+    assert row_values(sheet, 3) == ["户号 Household no.", "地址 Address", "姓名 Name", "性别 Sex",
+                                    "出生日期 Birth date", "身份证号 ID number", "与户主关系 Relationship", "电话 Phone",
+                                    "居住 Lives", "户籍 Hukou", "状态 Status", "服务分级 Tier"]
+    assert row_values(sheet, 4) == ["001", "东村001号", "李秀英", "女", dt.datetime(1990, 5, 17), "510722199005170021",
+                                    "户主", "13800001234", "在家 Here", "本村", "在册", "一般"]
+    assert row_values(sheet, 5)[:5] == ["001", "东村001号", INJECTION, "男", None]
+    assert sheet["C5"].data_type == "s" and sheet["F4"].data_type == "s"
+    assert sheet["I5"].value == "外出务工 Working away"
+    assert row_values(sheet, 6)[0:3] == ["002", "东村002号", "张桂兰"]
+    assert sheet["I6"].value == "迁出 Moved away"
+    assert sheet["E4"].number_format == "yyyy-mm-dd"
+    # a line above each household's first row; none between its members
+    assert [sheet.cell(row, 1).border.top.style for row in (4, 5, 6)] == ["thin", None, "thin"]
+    assert_print_setup(sheet, autofilter="A3:L6")
+    index = workbook["目录 Index"]
+    assert index["A2"].value == "导出时间 Exported 2026-11-22 08:00"
+    assert row_values(index, 4) == ["青山镇", "东村", "一组", "东村一组", 3, 2]
+    assert row_values(index, 5) == ["青山镇", "东村", "二组", "东村二组", 1, 1]
+    assert index["D4"].hyperlink.location == "'东村一组'!A1"
+
+
+def test_register_export_writes_to_a_path(tmp_path):
+    path = tmp_path / "register.xlsx"
+    build_register_export(register_groups(), str(path))
+    assert openpyxl.load_workbook(path)["东村二组"]["C4"].value == "陈静"
+
+
+def test_sheet_names_are_valid_and_unique():
+    used: set[str] = set()
+    names = [sheet_name(text, used) for text in ("东村一组", "东村一组", "a/b:c*d?[e]", "x" * 40, "X" * 40)]
+    assert names == ["东村一组", "东村一组~2", "a_b_c_d__e_", "x" * 31, "X" * 29 + "~2"]
