@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.openrosa.views import bp as openrosa_bp
     from server.accounts.views import bp as accounts_bp
     from server.audit.views import bp as audit_bp
+    from server.exports.views import bp as exports_bp
     from server.register.views import bp as register_bp
     from server.schedules.views import bp as schedules_bp
     from server.users.views import bp as users_bp
@@ -54,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(register_bp)
+    app.register_blueprint(exports_bp)
     register_error_handlers(app)
     from server.accounts.session import current_staff
 

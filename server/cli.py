@@ -358,6 +358,45 @@ def register_undo(decision_id: int, username: str):
     click.echo(f"decision {decision_id} undone")
 
 
+# ---- reports ----------------------------------------------------------------------------------------------
+
+@cli.group()
+def report():
+    """The town office's Excel reports (only the area the --user may see; every export is audited)."""
+
+
+@report.command("monthly-change")
+@click.argument("area_name")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_AS_USER
+@with_appcontext
+def report_monthly_change(area_name: str, month: str, out: Path, username: str):
+    """月变更报告单 of a town or village, e.g. 青山镇 --month 2026-10."""
+    import datetime as dt
+
+    from server.exports.operations import monthly_change_report
+
+    content = monthly_change_report(_principal(username), area_name, dt.datetime.strptime(month, "%Y-%m").date())
+    out.write_bytes(content)
+    commit()
+    click.echo(f"{out}: {len(content):,} bytes")
+
+
+@report.command("register")
+@click.argument("area_name")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_AS_USER
+@with_appcontext
+def report_register(area_name: str, out: Path, username: str):
+    """台账: the register of an area, one sheet per group (streamed: a county fits in little memory)."""
+    from server.exports.operations import register_export
+
+    people = register_export(_principal(username), area_name, str(out))
+    commit()
+    click.echo(f"{out}: {people:,} people")
+
+
 # ---- schedules ------------------------------------------------------------------------------------------
 
 @cli.group()

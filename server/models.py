@@ -2,6 +2,7 @@
 
 from server.areas.models import Area
 from server.audit.models import AuditEvent
+from server.exports.models import ReportRun
 from server.forms.models import Form, FormMedia, FormVersion
 from server.register.models import (DuplicateCandidate, Household, LifeEventRecord, MergeQueueEntry, Person,
                                     PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
@@ -12,4 +13,4 @@ from server.users.models import User
 __all__ = ["Area", "AuditEvent", "User", "Form", "FormVersion", "FormMedia", "Submission", "SubmissionAttachment",
            "Household", "Person", "RegisterFieldValue", "LifeEventRecord", "ServiceAnchor", "Visit",
            "RegisterConflict", "MergeQueueEntry", "SubmissionRecord", "RegisterDecision", "DuplicateCandidate",
-           "PersonMatchKey", "VisitReview"]
+           "PersonMatchKey", "VisitReview", "ReportRun"]

@@ -1,0 +1,104 @@
+"""The town office's reports from the register: monthly change report and register export, for the requester's
+own area only, each one audited (and the monthly report's run kept, for the next report's late corrections)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import BinaryIO
+
+from server import clock
+from server.audit import queries as audit
+from server.exports import queries
+from server.schedules.operations import current_schedule
+from server.users.queries import Principal
+from sync.access import STAFF_ROLES, area_contains
+from sync.errors import Forbidden, NotFound
+from sync.monthly_change import (DatedEvent, group_months, late_corrections, month_start, next_month,
+                                 sync_deadline, synced_in_time)
+
+from reports.monthly_change import GroupChanges, LateCorrection, MonthlyChangeReport, VillageSync, \
+    build_monthly_change_report
+from reports.register_export import GroupRows, PersonRow, build_register_export
+
+__all__ = ["monthly_change_report", "register_export"]
+
+# sync.monthly_change's event kinds → the report's columns.
+_COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "moved_in": "moved_in",
+            "moved_out": "moved_out", "left_for_work": "left_to_work", "returned": "returned",
+            "registered": "registered"}
+
+
+def _area(principal: Principal, full_name: str):
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("reports are for village cadres and the town office")
+    area = queries.area_by_name(full_name)
+    if area is None:
+        raise NotFound(full_name)
+    if not area_contains(principal.area_path, area.path):
+        raise Forbidden(full_name)
+    return area
+
+
+def monthly_change_report(principal: Principal, area_name: str, month: dt.date, *,
+                          now: dt.datetime | None = None) -> bytes:
+    """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
+    after the previous month's report are listed as late corrections."""
+    area = _area(principal, area_name)
+    month, produced_at, timezone = month_start(month), now or clock.now(), current_schedule().timezone
+    rows = queries.dated_events(area.path)
+    village_of = {group: village for village, group, *_ in rows}
+    groups = queries.groups_in(area.path)
+    village_of.update({group: village for village, group in groups})
+    events = [DatedEvent(group, kind, day, received) for _, group, kind, day, received in rows]
+    deadline = sync_deadline(month, timezone)
+    received = queries.receipts(area.path, deadline - dt.timedelta(days=4), deadline)
+    synced = synced_in_time({group: received.get(group, []) for _, group in groups}, month, timezone)
+    report = MonthlyChangeReport(
+        town=area.full_name, month=month, produced_at=produced_at,
+        groups=tuple(GroupChanges(village=village_of[row.group], group=row.group, opening=row.opening,
+                                  **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
+                     for row in group_months(events, month, produced_at, groups=[group for _, group in groups])),
+        late_corrections=tuple(LateCorrection(village_of[late.group], late.group, late.month, _COLUMNS[late.kind],
+                                              late.count)
+                               for late in late_corrections(events, month, queries.previous_run(
+                                   "monthly_change", area.id, month), produced_at)),
+        sync=tuple(VillageSync(village, len(members), sum(synced[group] for _, group in members))
+                   for village, members in ((village, list(members)) for village, members
+                                            in itertools.groupby(groups, key=lambda pair: pair[0]))))
+    content = build_monthly_change_report(report)
+    queries.add_run(kind="monthly_change", area_id=area.id, month=month, produced_at=produced_at,
+                    produced_by=principal.id)
+    audit.record(principal.id, "export.monthly_change", area_path=area.path, subject=f"{month:%Y-%m}")
+    return content
+
+
+def register_export(principal: Principal, area_name: str, output: str | BinaryIO) -> int:
+    """台账: the area's people, one sheet per group, streamed to `output`; returns how many people."""
+    area = _area(principal, area_name)
+    count = 0
+
+    def people_of(rows):
+        nonlocal count
+        for row in rows:
+            count += 1
+            yield PersonRow(household_no=row.household_no or "", address=row.address or "", name=row.name or "",
+                            sex=row.sex or "", birth_date=_date(row.birth_date), id_number=row.id_number or "",
+                            relationship=row.relationship or "", phone=row.phone or "",
+                            lives=row.residence or "", hukou=row.hukou or "", status=row.status or "",
+                            tier=row.tier or "")
+
+    town = area.full_name.split("/")[0]
+    groups = (GroupRows(town=town, village=village, group=group, people=people_of(rows))
+              for (village, group), rows in itertools.groupby(queries.register_people(area.path),
+                                                              key=lambda row: (row.village, row.group)))
+    build_register_export(groups, output, exported_at=clock.now())
+    audit.record(principal.id, "export.register", area_path=area.path, records=count)
+    return count
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None

@@ -1,0 +1,86 @@
+"""What the reports read: dated register events with their group and arrival, collectors' syncs, earlier report
+runs, and the register's people group by group (streamed)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from server.areas.models import Area
+from server.exports.models import ReportRun
+from server.extensions import db
+from server.register.models import Household, LifeEventRecord, Person
+from server.submissions.models import Submission
+from server.users.models import User
+
+__all__ = ["area_by_name", "dated_events", "groups_in", "receipts", "previous_run", "add_run", "register_people"]
+
+_group, _village = aliased(Area), aliased(Area)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
+
+
+def area_by_name(full_name: str) -> Area | None:
+    return db.session.scalar(select(Area).where(Area.full_name == full_name))
+
+
+def groups_in(path: str) -> list[tuple[str, str]]:
+    """(village name, group full name) of every group in the area, in name order."""
+    return [(row[0], row[1]) for row in db.session.execute(
+        select(_village.name, _group.full_name).join(_village, _village.id == _group.parent_id)
+        .where(_group.kind == "group", _group.path.startswith(path)).order_by(_group.full_name))]
+
+
+def dated_events(path: str):
+    """(village name, group full name, kind, day, received) of every life event of the area's people (by their
+    household's group now), with when the submission telling it arrived."""
+    rows = db.session.execute(
+        select(_village.name, _group.full_name, LifeEventRecord.kind, LifeEventRecord.event_date,
+               Submission.received_at)
+        .join(Person, Person.uuid == LifeEventRecord.person_uuid)
+        .join(Household, Household.uuid == Person.household_uuid)
+        .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
+        .join(Submission, Submission.id == LifeEventRecord.submission_id)
+        .where(_group.path.startswith(path), LifeEventRecord.event_date.is_not(None)))
+    return [(village, group, kind, day, _utc(received)) for village, group, kind, day, received in rows]
+
+
+def receipts(path: str, since: dt.datetime, until: dt.datetime) -> dict[str, list[dt.datetime]]:
+    """When submissions from each group's collectors arrived in [since, until)."""
+    found: dict[str, list[dt.datetime]] = {}
+    for group, received in db.session.execute(
+            select(_group.full_name, Submission.received_at).join(User, User.id == Submission.submitter_id)
+            .join(_group, _group.id == User.area_id)
+            .where(_group.path.startswith(path), Submission.received_at >= since, Submission.received_at < until)):
+        found.setdefault(group, []).append(_utc(received))
+    return found
+
+
+def previous_run(kind: str, area_id: int, month: dt.date) -> dt.datetime | None:
+    """When the report of the month before was last produced for this area."""
+    at = db.session.scalar(select(func.max(ReportRun.produced_at)).where(
+        ReportRun.kind == kind, ReportRun.area_id == area_id, ReportRun.month < month))
+    return _utc(at) if at else None
+
+
+def add_run(**values) -> None:
+    db.session.add(ReportRun(**values))
+
+
+def register_people(path: str):
+    """The area's people, group after group, household after household: a streamed result (rows fetched in
+    batches), for the register export."""
+    return db.session.execute(
+        select(_village.name.label("village"), _group.full_name.label("group"), Household.household_no,
+               Household.address, Person.name, Person.sex, Person.birth_date, Person.id_number, Person.relationship,
+               Person.phone, Person.residence, Person.hukou, Person.status, Person.tier)
+        .join(Household, Household.uuid == Person.household_uuid)
+        .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
+        .where(_group.path.startswith(path))
+        .order_by(_group.full_name, Household.household_no, Household.uuid, Person.relationship != "head",
+                  Person.birth_date, Person.uuid)
+        .execution_options(yield_per=2000))

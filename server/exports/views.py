@@ -1,0 +1,56 @@
+"""Report downloads for staff: the page listing them, and each report as an .xlsx file of the reader's area."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from flask import Blueprint, render_template, request, send_file
+
+from server.accounts.session import require_staff
+from server.database import commit
+from server.exports.operations import monthly_change_report, register_export
+from server.extensions import csrf
+from server.register.queries import groups_in
+from sync.errors import BadRequest
+
+bp = Blueprint("exports", __name__, template_folder="templates")
+bp.before_request(csrf.protect)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _month(text: str | None) -> dt.date:
+    try:
+        return dt.datetime.strptime(text or "", "%Y-%m").date()
+    except ValueError as exc:
+        raise BadRequest("month: YYYY-MM") from exc
+
+
+@bp.get("/reports")
+def reports_page():
+    principal = require_staff()
+    areas = sorted({group.full_name.rsplit("/", 1)[0] for group in groups_in(principal.area_path)}
+                   | {group.full_name.split("/", 1)[0] for group in groups_in(principal.area_path)
+                      if principal.role != "village_cadre"})
+    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    return render_template("exports/reports.html", areas=areas, last_month=last_month)
+
+
+@bp.get("/reports/monthly-change.xlsx")
+def monthly_change():
+    month = _month(request.args.get("month"))
+    content = monthly_change_report(require_staff(), request.args.get("area", ""), month)
+    commit()
+    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
+                     download_name=f"monthly-change-{month:%Y-%m}.xlsx")
+
+
+@bp.get("/reports/register.xlsx")
+def register():
+    """A village's or town's register (a few MB); a county's is exported with `taizhang report register`."""
+    output = io.BytesIO()
+    register_export(require_staff(), request.args.get("area", ""), output)
+    commit()
+    output.seek(0)
+    return send_file(output, mimetype=XLSX, as_attachment=True, download_name="register.xlsx")
