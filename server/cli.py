@@ -383,6 +383,24 @@ def report_monthly_change(area_name: str, month: str, out: Path, username: str):
     click.echo(f"{out}: {len(content):,} bytes")
 
 
+@report.command("coverage")
+@click.argument("area_name")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@_AS_USER
+@with_appcontext
+def report_coverage(area_name: str, month: str, out: Path, username: str):
+    """随访情况: visits due, done on time, late and overdue per group, and each collector's overdue list."""
+    import datetime as dt
+
+    from server.exports.operations import coverage_report
+
+    content = coverage_report(_principal(username), area_name, dt.datetime.strptime(month, "%Y-%m").date())
+    out.write_bytes(content)
+    commit()
+    click.echo(f"{out}: {len(content):,} bytes")
+
+
 @report.command("register")
 @click.argument("area_name")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))

@@ -38,7 +38,7 @@ from sync.errors import ScheduleInvalid
 
 __all__ = ["PERIOD_KINDS", "ANCHOR_KINDS", "STATUSES", "Period", "period_of", "TierRule", "EventRule", "Schedule",
            "parse_schedule", "default_schedule", "VisitDone", "Anchor", "PersonSchedule", "Flag", "flags_for",
-           "local_date", "summarise"]
+           "local_date", "summarise", "OUTCOMES", "period_outcomes"]
 
 PERIOD_KINDS = ("month", "quarter", "year")
 ANCHOR_KINDS = ("birth", "operation", "pregnancy_reported")
@@ -362,6 +362,43 @@ def _event_flag(person: PersonSchedule, rule: EventRule, anchor: Anchor, visits:
         status, overdue = "expired", 0
     return Flag(person.person, rule.code, status, due_from, due_by, overdue_days=overdue, anchor=anchor,
                 last_visit=done[-1] if done else None)
+
+
+OUTCOMES = ("on_time", "late", "overdue", "open")
+
+
+def period_outcomes(person: PersonSchedule, schedule: Schedule, start: dt.date, end: dt.date,
+                    as_of: dt.date) -> list[tuple[str, str]]:
+    """What became of each visit a person was due whose deadline fell in [start, end], judged on `as_of`:
+    (rule code, outcome) with outcome on_time (a qualifying visit by the deadline), late (after it, while the
+    visit was still asked for), overdue (none, and the deadline has passed) or open (none yet, deadline ahead).
+
+    A tier period's deadline is its last day (a visit after it belongs to the next period, so a tier visit is
+    never late); an event window's deadline is `overdue_after_day`, and a visit up to `expires_after_day` is late.
+    People who died or moved away before the deadline are not due."""
+    outcomes = []
+    ended = person.active_until
+    for rule in schedule.tiers:
+        period = _cached_period(rule.period, end)
+        while period.end >= start:
+            if start <= period.end <= end and person.tier_on(period.start) == rule.tier and (
+                    ended is None or ended > period.end):
+                visited = any(period.start <= visit.day <= min(period.end, as_of) for visit in person.visits
+                              if visit.followup_type is None or visit.followup_type == rule.code)
+                outcomes.append((rule.code, "on_time" if visited else "overdue" if as_of > period.end else "open"))
+            period = period.previous()
+    for rule in schedule.events:
+        for anchor in sorted(set(person.anchors)):
+            due_by = anchor.day + dt.timedelta(days=rule.overdue_after_day)
+            if anchor.kind != rule.anchor or not start <= due_by <= end or (ended is not None and ended <= due_by):
+                continue
+            expires = anchor.day + dt.timedelta(days=rule.expires_after_day)
+            days = [visit.day for visit in person.visits
+                    if visit.followup_type == rule.code and anchor.day <= visit.day <= min(expires, as_of)]
+            outcome = ("on_time" if any(day <= due_by for day in days) else "late" if days
+                       else "overdue" if as_of > due_by else "open")
+            outcomes.append((rule.code, outcome))
+    return outcomes
 
 
 def summarise(flags: Iterable[Flag]) -> dict[str, int]:

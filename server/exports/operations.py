@@ -1,5 +1,6 @@
-"""The town office's reports from the register: monthly change report and register export, for the requester's
-own area only, each one audited (and the monthly report's run kept, for the next report's late corrections)."""
+"""The town office's reports from the register: monthly change report, visit coverage, register export; for the
+requester's own area only, each one audited (and the monthly report's run kept, for the next report's late
+corrections)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,22 @@ import datetime as dt
 import itertools
 from typing import BinaryIO
 
+from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
+from reports.monthly_change import (GroupChanges, LateCorrection, MonthlyChangeReport, VillageSync,
+                                    build_monthly_change_report)
+from reports.register_export import GroupRows, PersonRow, build_register_export
 from server import clock
 from server.audit import queries as audit
 from server.exports import queries
-from server.schedules.operations import current_schedule
+from server.schedules.operations import current_schedule, person_schedules, today
 from server.users.queries import Principal
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import Forbidden, NotFound
 from sync.monthly_change import (DatedEvent, group_months, late_corrections, month_start, next_month,
                                  sync_deadline, synced_in_time)
+from sync.schedules import flags_for, period_outcomes
 
-from reports.monthly_change import GroupChanges, LateCorrection, MonthlyChangeReport, VillageSync, \
-    build_monthly_change_report
-from reports.register_export import GroupRows, PersonRow, build_register_export
-
-__all__ = ["monthly_change_report", "register_export"]
+__all__ = ["monthly_change_report", "coverage_report", "register_export"]
 
 # sync.monthly_change's event kinds → the report's columns.
 _COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "moved_in": "moved_in",
@@ -70,6 +72,57 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
     queries.add_run(kind="monthly_change", area_id=area.id, month=month, produced_at=produced_at,
                     produced_by=principal.id)
     audit.record(principal.id, "export.monthly_change", area_path=area.path, subject=f"{month:%Y-%m}")
+    return content
+
+
+def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:
+    """随访情况 of a town or village for a calendar month, judged today: per group the visits due in the month
+    (tier periods ending in it, event deadlines in it), done on time, done late and overdue; the overdue list of
+    each collector as of today; the follow-up rate of the twelve months up to this one."""
+    area = _area(principal, area_name)
+    schedule = current_schedule()
+    as_of = today(schedule) if now is None else now.date()
+    month = month_start(month)
+    people, schedules = person_schedules(area.path, schedule)
+    groups = queries.group_names(area.path)
+    collectors = queries.collectors_by_group(area.path)
+
+    def outcomes_in(start: dt.date) -> dict[int, dict[str, int]]:
+        end = next_month(start) - dt.timedelta(days=1)
+        counts: dict[int, dict[str, int]] = {group: dict.fromkeys(("on_time", "late", "overdue", "open"), 0)
+                                             for group in groups}
+        for person in schedules:
+            for _rule, outcome in period_outcomes(person, schedule, start, end, as_of):
+                counts[people[person.person].group_id][outcome] += 1
+        return counts
+
+    counts = outcomes_in(month)
+    rows = tuple(CoverageRow(village=village, group=group, due=c["on_time"] + c["late"] + c["overdue"],
+                             on_time=c["on_time"], late=c["late"], overdue=c["overdue"])
+                 for group_id, (village, group) in sorted(groups.items(), key=lambda item: item[1][1])
+                 for c in (counts[group_id],))
+    overdue = []
+    for person in schedules:
+        row = people[person.person]
+        village, group = groups[row.group_id]
+        for flag in flags_for(person, schedule, as_of):
+            if flag.status == "overdue":
+                rule = schedule.rule(flag.rule)
+                overdue.append(OverdueItem(collectors.get(row.group_id, ""), village, group, row.name or "",
+                                           row.household_no or "", rule.label_zh, flag.due_since, flag.overdue_days,
+                                           flag.last_visit, flag.explain(schedule, "zh")))
+    rates, start = [], month
+    for _ in range(12):
+        totals = [sum(c[key] for c in outcomes_in(start).values()) for key in ("on_time", "late", "overdue")]
+        rates.append(MonthlyRate(start, (totals[0] + totals[1]) / sum(totals) if sum(totals) else None))
+        start = month_start(start - dt.timedelta(days=1))
+    content = build_coverage_report(CoverageReport(
+        town=area.full_name, period_start=month, period_end=next_month(month) - dt.timedelta(days=1), as_of=as_of,
+        produced_at=now or clock.now(), rows=rows,
+        overdue=tuple(sorted(overdue, key=lambda item: (item.collector, -item.overdue_days, item.person_name))),
+        monthly_rates=tuple(reversed(rates))))
+    audit.record(principal.id, "export.coverage", area_path=area.path, subject=f"{month:%Y-%m}",
+                 records=len({item.person_name for item in overdue}))
     return content
 
 

@@ -15,7 +15,8 @@ from server.register.models import Household, LifeEventRecord, Person
 from server.submissions.models import Submission
 from server.users.models import User
 
-__all__ = ["area_by_name", "dated_events", "groups_in", "receipts", "previous_run", "add_run", "register_people"]
+__all__ = ["area_by_name", "dated_events", "groups_in", "group_names", "collectors_by_group", "receipts",
+           "previous_run", "add_run", "register_people"]
 
 _group, _village = aliased(Area), aliased(Area)
 
@@ -33,6 +34,24 @@ def groups_in(path: str) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in db.session.execute(
         select(_village.name, _group.full_name).join(_village, _village.id == _group.parent_id)
         .where(_group.kind == "group", _group.path.startswith(path)).order_by(_group.full_name))]
+
+
+def group_names(path: str) -> dict[int, tuple[str, str]]:
+    """group id → (village name, group full name) of the area's groups."""
+    return {row[0]: (row[1], row[2]) for row in db.session.execute(
+        select(_group.id, _village.name, _group.full_name).join(_village, _village.id == _group.parent_id)
+        .where(_group.kind == "group", _group.path.startswith(path)))}
+
+
+def collectors_by_group(path: str) -> dict[int, str]:
+    """group id → its collectors' user names (joined when a group has more than one)."""
+    found: dict[int, list[str]] = {}
+    for group_id, username in db.session.execute(
+            select(User.area_id, User.username).join(_group, _group.id == User.area_id)
+            .where(User.role == "collector", User.active.is_(True), _group.path.startswith(path))
+            .order_by(User.username)):
+        found.setdefault(group_id, []).append(username)
+    return {group_id: "、".join(names) for group_id, names in found.items()}
 
 
 def dated_events(path: str):

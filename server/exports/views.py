@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request, send_file
 
 from server.accounts.session import require_staff
 from server.database import commit
-from server.exports.operations import monthly_change_report, register_export
+from server.exports.operations import coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
 from server.register.queries import groups_in
 from sync.errors import BadRequest
@@ -44,6 +44,15 @@ def monthly_change():
     commit()
     return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
                      download_name=f"monthly-change-{month:%Y-%m}.xlsx")
+
+
+@bp.get("/reports/coverage.xlsx")
+def coverage():
+    month = _month(request.args.get("month"))
+    content = coverage_report(require_staff(), request.args.get("area", ""), month)
+    commit()
+    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
+                     download_name=f"coverage-{month:%Y-%m}.xlsx")
 
 
 @bp.get("/reports/register.xlsx")

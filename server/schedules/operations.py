@@ -20,7 +20,7 @@ from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, p
 from sync.schedules import (Anchor, Flag, PersonSchedule, Schedule, VisitDone, default_schedule, flags_for,
                             local_date, parse_schedule)
 
-__all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists"]
+__all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists", "person_schedules"]
 
 def current_schedule() -> Schedule:
     """The schedule in force: TAIZHANG_SCHEDULE_FILE if set, else the default shipped with taizhang."""
@@ -72,6 +72,14 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
 
 def _flags(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None) -> tuple[dict, list[Flag]]:
     """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids)."""
+    people, schedules = person_schedules(path, schedule, people=people)
+    return people, [flag for person in schedules for flag in flags_for(person, schedule, as_of)]
+
+
+def person_schedules(path: str, schedule: Schedule, *, people: dict | None = None
+                     ) -> tuple[dict, list[PersonSchedule]]:
+    """What the schedule needs of each scheduled person of an area (or of the given people): tier history, anchors,
+    completed visits, when they died or moved away; with the people's rows by uuid."""
     if people is None:
         people = {row.uuid: row for row in queries.scheduled_people(path)}
     tiers = queries.tier_history(set(people))
@@ -82,18 +90,14 @@ def _flags(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None
         set(scheduled), {row.household_uuid for row in scheduled.values()})
     ended = {uuid for uuid, row in scheduled.items() if row.status == "died" or row.residence == "moved_away"}
     ends = queries.end_dates(ended)
-    flags: list[Flag] = []
     household_visits = {uuid: tuple(VisitDone(day) for day in days) for uuid, days in household_visits.items()}
-    for uuid, row in scheduled.items():
-        person = PersonSchedule(
-            person=uuid,
-            tiers=tuple((local_date(at, schedule.timezone), value or None) for at, value in tiers.get(uuid, ())),
-            visits=household_visits.get(row.household_uuid, ()) + tuple(
-                VisitDone(day, kind) for day, kind in followups.get(uuid, ())),
-            anchors=tuple(Anchor(kind, day) for kind, day in anchors.get(uuid, ())),
-            active_until=ends.get(uuid, dt.date.min) if uuid in ended else None)
-        flags += flags_for(person, schedule, as_of)
-    return people, flags
+    return people, [PersonSchedule(
+        person=uuid,
+        tiers=tuple((local_date(at, schedule.timezone), value or None) for at, value in tiers.get(uuid, ())),
+        visits=household_visits.get(row.household_uuid, ()) + tuple(
+            VisitDone(day, kind) for day, kind in followups.get(uuid, ())),
+        anchors=tuple(Anchor(kind, day) for kind, day in anchors.get(uuid, ())),
+        active_until=ends.get(uuid, dt.date.min) if uuid in ended else None) for uuid, row in scheduled.items()]
 
 
 def phone_lists(principal: Principal) -> dict[str, bytes]:

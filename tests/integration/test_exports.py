@@ -107,3 +107,28 @@ def test_reports_from_the_command_line(town, tmp_path):
                                  "--user", "qingshan_officer"])
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(monthly).sheetnames
+
+
+def test_the_coverage_report_counts_the_months_visits_and_lists_the_overdue(town):
+    from server.register.operations import set_tier
+    from server.users.queries import principal_by_username
+    from sync.schedules import default_schedule
+
+    set_tier(principal_by_username("qingshan_officer"), town["head"].uuid, "key",
+             tiers=default_schedule().tier_names, now=dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc))
+    commit()
+    town["now"]["at"] = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.timezone.utc)
+
+    def report(month: str) -> openpyxl.Workbook:
+        answer = town["officer"].get("/reports/coverage.xlsx", params={"area": "青山镇", "month": month})
+        assert answer.status_code == 200
+        return openpyxl.load_workbook(io.BytesIO(answer.content))
+
+    # October: the key-tier head was visited on 8 October, on time.
+    october = [row for row in report("2026-10")["分组 By group"].iter_rows(values_only=True)]
+    assert ("东村", "青山镇/东村/第一组", 1, 1, 0, 0, 1, 1) in october
+    # November: nobody visited; as of 5 December the month is missed and he is on his collector's list.
+    november = report("2026-11")
+    assert ("东村", "青山镇/东村/第一组", 1, 0, 0, 1, 0, "—") in list(november["分组 By group"].iter_rows(values_only=True))
+    (item,) = [row for row in november["逾期名单 Overdue by collector"].iter_rows(values_only=True) if "张伟" in row]
+    assert item[0].startswith("collector") and item[5] == "重点服务对象例行访视（每月一次）" and item[7] == 5

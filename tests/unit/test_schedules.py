@@ -206,3 +206,34 @@ def test_invalid_schedule_files_say_what_is_wrong(text, problem):
         parse_schedule(text, source="town.toml")
     assert raised.value.code == "400.11"
     assert problem in raised.value.detail and raised.value.detail.startswith("town.toml: ")
+
+
+# ---- what became of the visits due in a period (the coverage report) ------------------------------------------
+
+from sync.schedules import period_outcomes  # noqa: E402
+
+
+def test_tier_periods_ending_in_the_report_month():
+    person = PersonSchedule("p", tiers=((D(2025, 1, 1), "key"),), visits=(VisitDone(D(2026, 10, 3)),))
+    assert period_outcomes(person, SCHEDULE, D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 5)) == [
+        ("tier_key", "on_time")]
+    assert period_outcomes(person, SCHEDULE, D(2026, 11, 1), D(2026, 11, 30), D(2026, 12, 2)) == [
+        ("tier_key", "overdue")]
+    assert period_outcomes(person, SCHEDULE, D(2026, 11, 1), D(2026, 11, 30), D(2026, 11, 20)) == [
+        ("tier_key", "open")]
+    general = PersonSchedule("g", tiers=((D(2025, 1, 1), "general"),), visits=(VisitDone(D(2026, 8, 3)),))
+    assert period_outcomes(general, SCHEDULE, D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 5)) == []
+    assert period_outcomes(general, SCHEDULE, D(2026, 9, 1), D(2026, 9, 30), D(2026, 11, 5)) == [
+        ("tier_general", "on_time")]
+
+
+def test_event_windows_on_time_late_and_overdue():
+    def with_visit(day):
+        return PersonSchedule("m", anchors=(Anchor("birth", D(2026, 10, 20)),),
+                              visits=(VisitDone(day, "postpartum"),) if day else ())
+    month = (D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 30))   # due by 27 October, asked for until 1 December
+    assert period_outcomes(with_visit(D(2026, 10, 25)), SCHEDULE, *month) == [("postpartum", "on_time")]
+    assert period_outcomes(with_visit(D(2026, 11, 10)), SCHEDULE, *month) == [("postpartum", "late")]
+    assert period_outcomes(with_visit(None), SCHEDULE, *month) == [("postpartum", "overdue")]
+    dead = PersonSchedule("m", anchors=(Anchor("birth", D(2026, 10, 20)),), active_until=D(2026, 10, 22))
+    assert period_outcomes(dead, SCHEDULE, *month) == []
