@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from reports.workbook import Formats, new_workbook, print_setup, ratio, standard_formats, write_title
+from reports.workbook import (Formats, new_workbook, notes_sheet, print_setup, ratio, standard_formats,
+                              write_title)
 
 __all__ = ["CoverageRow", "OverdueItem", "MonthlyRate", "CoverageReport", "build_coverage_report"]
 
@@ -179,17 +180,6 @@ def _charts(workbook: Workbook, summary: Worksheet, villages: int, months: int) 
     summary.insert_chart(villages + 6, 6, trend)
 
 
-def _notes_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: str) -> None:
-    worksheet = workbook.add_worksheet("说明 Notes")
-    write_title(worksheet, formats, title, subtitle)
-    worksheet.write_row(2, 0, ("项目 Item", "定义 Definition"), formats.header)
-    for row, note in enumerate(_NOTES, start=3):
-        worksheet.write_row(row, 0, note, formats.wrap)
-    worksheet.set_column(0, 0, 22)
-    worksheet.set_column(1, 1, 110)
-    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(_NOTES), last_col=1)
-
-
 _NOTES = (
     ("应访 Due",
      "应访时限（due_by）落在统计期内的访视项目（每人每项规则每个周期或每次事件一项）：分级访视为该月/季/年，"
@@ -244,7 +234,7 @@ def build_coverage_report(report: CoverageReport) -> bytes:
     if report.monthly_rates:
         _trend_sheet(workbook, formats, f"{report.town} 月度随访率 Monthly follow-up rate", subtitle,
                      report.monthly_rates)
-    _notes_sheet(workbook, formats, f"{report.town} 随访指标说明 Notes — {period}", subtitle)
+    notes_sheet(workbook, formats, f"{report.town} 随访指标说明 Notes — {period}", subtitle, _NOTES)
     if by_village:
         _charts(workbook, summary, len(by_village), len(report.monthly_rates))
     workbook.close()

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from xlsxwriter.worksheet import Worksheet
 
-from reports.workbook import Formats, month_label, new_workbook, print_setup, sheet_name, standard_formats, \
-    write_title
+from reports.workbook import (Formats, month_label, new_workbook, notes_sheet, print_setup, sheet_name,
+                              standard_formats, write_title)
 
 __all__ = ["EVENT_KINDS", "EVENT_EFFECT", "GroupChanges", "LateCorrection", "VillageSync", "MonthlyChangeReport",
            "build_monthly_change_report"]
@@ -204,18 +204,6 @@ def _late_corrections_sheet(workbook, formats: Formats, report: MonthlyChangeRep
                 last_col=len(headers) - 1)
 
 
-def _notes_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
-    worksheet = workbook.add_worksheet("说明 Notes")
-    title = f"{report.town} 月变更报告单说明 Notes — {month_label(report.month)}"
-    write_title(worksheet, formats, title, subtitle)
-    worksheet.write_row(2, 0, ("项目 Item", "说明 Definition"), formats.header)
-    for row, note in enumerate(_NOTES, start=3):
-        worksheet.write_row(row, 0, note, formats.wrap)
-    worksheet.set_column(0, 0, 22)
-    worksheet.set_column(1, 1, 110)
-    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(_NOTES), last_col=1)
-
-
 _NOTES = (
     ("期初人数 Opening",
      "上月期末人数，按本报表生成时已知的全部记录重新计算（含本表所列迟报更正）。\n"
@@ -260,6 +248,7 @@ def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
     for village, rows in by_village.items():
         _village_sheet(workbook, formats, report, subtitle, used, village, rows)
     _late_corrections_sheet(workbook, formats, report, subtitle)
-    _notes_sheet(workbook, formats, report, subtitle)
+    notes_sheet(workbook, formats, f"{report.town} 月变更报告单说明 Notes — {month_label(report.month)}", subtitle,
+                _NOTES)
     workbook.close()
     return output.getvalue()

@@ -12,7 +12,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-__all__ = ["Formats", "new_workbook", "standard_formats", "print_setup", "sheet_name", "write_title",
+__all__ = ["Formats", "new_workbook", "standard_formats", "print_setup", "sheet_name", "write_title", "notes_sheet",
            "ratio", "month_label", "A4"]
 
 A4 = 9                          # xlsxwriter / Excel paper code
@@ -92,6 +92,19 @@ def print_setup(worksheet: Worksheet, *, header_rows: int, title: str, last_row:
     worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
     worksheet.freeze_panes(header_rows, 0)
     worksheet.autofilter(header_rows - 1, 0, max(last_row, header_rows - 1), last_col)
+
+
+def notes_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: str,
+                notes: tuple[tuple[str, str], ...]) -> None:
+    """A "说明 Notes" sheet: one row per (item, definition), wrapped, printable like the others."""
+    worksheet = workbook.add_worksheet("说明 Notes")
+    write_title(worksheet, formats, title, subtitle)
+    worksheet.write_row(2, 0, ("项目 Item", "定义 Definition"), formats.header)
+    for row, note in enumerate(notes, start=3):
+        worksheet.write_row(row, 0, note, formats.wrap)
+    worksheet.set_column(0, 0, 22)
+    worksheet.set_column(1, 1, 110)
+    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(notes), last_col=1)
 
 
 def sheet_name(text: str, used: set[str]) -> str:
