@@ -621,6 +621,16 @@ def _replay(store, rows, decisions, *, only: set[str] | None) -> int:
 
 # ---- where merged records go -------------------------------------------------------------------------------------
 
+_CONFLICT_KEY = ("record_uuid", "field", "value", "other_value")
+
+
+def _known_conflict(row: dict, rows: list[dict]) -> bool:
+    """An open conflict between the same two values of the same field is one conflict for the cadre, however many
+    visits stated the losing value (so the list does not depend on the order the visits arrived in)."""
+    return any(other.get("state", "open") == "open" and all(other[key] == row[key] for key in _CONFLICT_KEY)
+               for other in rows)
+
+
 class _DatabaseStore:
     """Records read from and written to the database one by one: the live merge of a new submission."""
 
@@ -645,7 +655,8 @@ class _DatabaseStore:
         queries.save_record(kind, plan.uuid, after.values(), after.version)
         if plan.event is not None and kind == "person":
             self.events.append(queries.event_row(plan.uuid, plan.event, submission_id))
-        self.conflicts += [queries.conflict_row(conflict) for conflict in plan.conflicts]
+        self.conflicts += [row for row in map(queries.conflict_row, plan.conflicts)
+                           if not _known_conflict(row, self.conflicts) and not queries.open_conflict_exists(row)]
         if kind == "person" and (plan.create or _IDENTITY_FIELDS & set(plan.updates)):
             self.identity_changed.add(plan.uuid)
         if kind == "household" and plan.create:
@@ -685,7 +696,10 @@ class _MemoryStore:
                               for name, value in plan.updates.items()]
         if plan.event is not None and kind == "person":
             self.events.append(queries.event_row(plan.uuid, plan.event, submission_id))
-        self.conflicts += [queries.conflict_row(conflict) for conflict in plan.conflicts]
+        self._add_conflicts(plan.conflicts)
+
+    def _add_conflicts(self, conflicts) -> None:
+        self.conflicts += [row for row in map(queries.conflict_row, conflicts) if not _known_conflict(row, self.conflicts)]
 
     def fold(self, kind: str, kept: str, merged: str, decision_id: int) -> None:
         after, taken, conflicts = fold_record(self.records[(kind, kept)], self.records[(kind, merged)])
@@ -694,7 +708,7 @@ class _MemoryStore:
         self.removed.add((kind, merged))
         self.field_values += [queries.field_value_row(kind, kept, name, value, submission_id=None,
                                                       decision_id=decision_id) for name, value in taken.items()]
-        self.conflicts += [queries.conflict_row(conflict) for conflict in conflicts]
+        self._add_conflicts(conflicts)
         for row in self.conflicts:
             if row["record_uuid"] == merged:
                 row["record_uuid"] = kept

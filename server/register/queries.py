@@ -159,6 +159,14 @@ def conflict_row(conflict) -> dict:
                 other_instance_id=conflict.other_visit.instance_id, state="open")
 
 
+def open_conflict_exists(row: dict) -> bool:
+    """Whether the register already holds this open conflict (same record, field and values)."""
+    return db.session.scalar(select(RegisterConflict.id).where(
+        RegisterConflict.record_uuid == row["record_uuid"], RegisterConflict.field == row["field"],
+        RegisterConflict.value == row["value"], RegisterConflict.other_value == row["other_value"],
+        RegisterConflict.state == "open").limit(1)) is not None
+
+
 def visit_row(submission_id: int, *, visited_at: dt.datetime | None, **values) -> dict:
     return dict(submission_id=submission_id, visited_at=_utc(visited_at), **values)
 
