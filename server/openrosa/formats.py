@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.builder import ElementMaker
 
-__all__ = ["FormListEntry", "ManifestEntry", "form_list", "manifest", "response_message", "XML_CONTENT_TYPE"]
+__all__ = ["FormListEntry", "ManifestEntry", "form_list", "manifest", "response_message", "ALREADY_THERE",
+           "XML_CONTENT_TYPE"]
 
 XML_CONTENT_TYPE = "text/xml; charset=utf-8"
+
+ALREADY_THERE = "服务器上已有这份表单。 / Already on the server."
+"""The message of a 201 to a retry that brought nothing new (transfer clients report it as "already there")."""
 _XFORMS_LIST = ElementMaker(namespace="http://openrosa.org/xforms/xformsList",
                             nsmap={None: "http://openrosa.org/xforms/xformsList"})
 _MANIFEST = ElementMaker(namespace="http://openrosa.org/xforms/xformsManifest",

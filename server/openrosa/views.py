@@ -94,6 +94,8 @@ def submission_post(token: str | None = None):
     if result.attachments_missing:
         text = (f"已收到表单，还缺 {result.attachments_missing} 个附件，请继续发送。 / "
                 f"Form received; {result.attachments_missing} attachment(s) still to come.")
+    elif not result.created and not result.attachments_added:
+        text = formats.ALREADY_THERE
     else:
         text = "提交成功。 / Submission received."
     return _xml(formats.response_message(text), status=201)

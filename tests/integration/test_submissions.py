@@ -66,7 +66,9 @@ def test_token_url_submission_is_stored(server, collector):
 def test_identical_retry_is_201_and_stored_once(server, collector):
     client = server.client(collector.username, collector.password)
     xml = visit_xml()
-    assert [client.submit(xml).status_code for _ in range(3)] == [201, 201, 201]
+    answers = [client.submit(xml) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [201, 201, 201]
+    assert answers[0].text == SUCCESS and all("Already on the server." in answer.text for answer in answers[1:])
     assert len(stored_submissions()) == 1
 
 
