@@ -365,6 +365,15 @@ def report():
     """The town office's Excel reports (only the area the --user may see; every export is audited)."""
 
 
+def _write_monthly_report(build, area_name: str, month: str, out: Path, username: str) -> None:
+    import datetime as dt
+
+    content = build(_principal(username), area_name, dt.datetime.strptime(month, "%Y-%m").date())
+    out.write_bytes(content)
+    commit()
+    click.echo(f"{out}: {len(content):,} bytes")
+
+
 @report.command("monthly-change")
 @click.argument("area_name")
 @click.option("--month", required=True, help="YYYY-MM")
@@ -373,14 +382,9 @@ def report():
 @with_appcontext
 def report_monthly_change(area_name: str, month: str, out: Path, username: str):
     """月变更报告单 of a town or village, e.g. 青山镇 --month 2026-10."""
-    import datetime as dt
-
     from server.exports.operations import monthly_change_report
 
-    content = monthly_change_report(_principal(username), area_name, dt.datetime.strptime(month, "%Y-%m").date())
-    out.write_bytes(content)
-    commit()
-    click.echo(f"{out}: {len(content):,} bytes")
+    _write_monthly_report(monthly_change_report, area_name, month, out, username)
 
 
 @report.command("coverage")
@@ -391,14 +395,9 @@ def report_monthly_change(area_name: str, month: str, out: Path, username: str):
 @with_appcontext
 def report_coverage(area_name: str, month: str, out: Path, username: str):
     """随访情况: visits due, done on time, late and overdue per group, and each collector's overdue list."""
-    import datetime as dt
-
     from server.exports.operations import coverage_report
 
-    content = coverage_report(_principal(username), area_name, dt.datetime.strptime(month, "%Y-%m").date())
-    out.write_bytes(content)
-    commit()
-    click.echo(f"{out}: {len(content):,} bytes")
+    _write_monthly_report(coverage_report, area_name, month, out, username)
 
 
 @report.command("register")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from server.areas import queries
 from server.areas.models import AREA_KINDS, Area
-from sync.errors import BadRequest
+from server.users.queries import Principal
+from sync.access import STAFF_ROLES, area_contains
+from sync.errors import BadRequest, Forbidden, NotFound
 
-__all__ = ["ensure_area", "find_area"]
+__all__ = ["ensure_area", "find_area", "staff_area"]
 
 
 def _split(full_name: str) -> list[str]:
@@ -30,4 +32,17 @@ def find_area(full_name: str) -> Area:
     area = queries.by_full_name("/".join(_split(full_name)))
     if area is None:
         raise BadRequest(f"no area {full_name!r}; add it with `taizhang area add`")
+    return area
+
+
+def staff_area(principal: Principal, full_name: str, *, refusal: str) -> Area:
+    """The area a staff member asks about by name: it must exist (404) and lie inside their own area (403);
+    `refusal` says why to anyone who is not staff."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden(refusal)
+    area = queries.by_full_name(full_name)
+    if area is None:
+        raise NotFound(full_name)
+    if not area_contains(principal.area_path, area.path):
+        raise Forbidden(full_name)
     return area

@@ -13,12 +13,11 @@ from reports.monthly_change import (GroupChanges, LateCorrection, MonthlyChangeR
                                     build_monthly_change_report)
 from reports.register_export import GroupRows, PersonRow, build_register_export
 from server import clock
+from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
 from server.schedules.operations import current_schedule, person_schedules, today
 from server.users.queries import Principal
-from sync.access import STAFF_ROLES, area_contains
-from sync.errors import Forbidden, NotFound
 from sync.monthly_change import (DatedEvent, group_months, late_corrections, month_start, next_month,
                                  sync_deadline, synced_in_time)
 from sync.schedules import flags_for, period_outcomes
@@ -32,14 +31,7 @@ _COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "move
 
 
 def _area(principal: Principal, full_name: str):
-    if principal.role not in STAFF_ROLES:
-        raise Forbidden("reports are for village cadres and the town office")
-    area = queries.area_by_name(full_name)
-    if area is None:
-        raise NotFound(full_name)
-    if not area_contains(principal.area_path, area.path):
-        raise Forbidden(full_name)
-    return area
+    return staff_area(principal, full_name, refusal="reports are for village cadres and the town office")
 
 
 def monthly_change_report(principal: Principal, area_name: str, month: dt.date, *,

@@ -15,7 +15,7 @@ from server.register.models import Household, LifeEventRecord, Person
 from server.submissions.models import Submission
 from server.users.models import User
 
-__all__ = ["area_by_name", "dated_events", "groups_in", "group_names", "collectors_by_group", "receipts",
+__all__ = ["dated_events", "groups_in", "group_names", "collectors_by_group", "receipts",
            "previous_run", "add_run", "register_people"]
 
 _group, _village = aliased(Area), aliased(Area)
@@ -23,10 +23,6 @@ _group, _village = aliased(Area), aliased(Area)
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
-
-
-def area_by_name(full_name: str) -> Area | None:
-    return db.session.scalar(select(Area).where(Area.full_name == full_name))
 
 
 def groups_in(path: str) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from server.accounts.session import require_staff
 from server.database import commit
 from server.exports.operations import coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
+from server.schedules.operations import current_schedule, today
 from server.register.queries import groups_in
 from sync.errors import BadRequest
 
@@ -33,26 +34,26 @@ def reports_page():
     areas = sorted({group.full_name.rsplit("/", 1)[0] for group in groups_in(principal.area_path)}
                    | {group.full_name.split("/", 1)[0] for group in groups_in(principal.area_path)
                       if principal.role != "village_cadre"})
-    last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    last_month = (today(current_schedule()).replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     return render_template("exports/reports.html", areas=areas, last_month=last_month)
+
+
+def _monthly_report(build, name: str):
+    """A month's report of the area asked for, as a download named after the month."""
+    month = _month(request.args.get("month"))
+    content = build(require_staff(), request.args.get("area", ""), month)
+    commit()
+    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=f"{name}-{month:%Y-%m}.xlsx")
 
 
 @bp.get("/reports/monthly-change.xlsx")
 def monthly_change():
-    month = _month(request.args.get("month"))
-    content = monthly_change_report(require_staff(), request.args.get("area", ""), month)
-    commit()
-    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
-                     download_name=f"monthly-change-{month:%Y-%m}.xlsx")
+    return _monthly_report(monthly_change_report, "monthly-change")
 
 
 @bp.get("/reports/coverage.xlsx")
 def coverage():
-    month = _month(request.args.get("month"))
-    content = coverage_report(require_staff(), request.args.get("area", ""), month)
-    commit()
-    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
-                     download_name=f"coverage-{month:%Y-%m}.xlsx")
+    return _monthly_report(coverage_report, "coverage")
 
 
 @bp.get("/reports/register.xlsx")

@@ -11,11 +11,12 @@ from pathlib import Path
 from flask import current_app
 
 from server import clock
+from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.schedules import queries
 from server.users.queries import Principal
-from sync.access import STAFF_ROLES, area_contains
-from sync.errors import Forbidden, NotFound
+from sync.access import STAFF_ROLES
+from sync.errors import Forbidden
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
 from sync.schedules import (Anchor, Flag, PersonSchedule, Schedule, VisitDone, default_schedule, flags_for,
                             local_date, parse_schedule)
@@ -51,16 +52,10 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
                   *, statuses: frozenset[str] | None = None) -> AreaFlags:
     """Every flag for the people of an area (the principal's own area by default) as of a date (default today).
     Reads personal data: only staff whose area holds the area asked for, and the read is audited."""
+    refusal = "due lists of an area are for village cadres and the town office"
     if principal.role not in STAFF_ROLES:
-        raise Forbidden("due lists of an area are for village cadres and the town office")
-    path = principal.area_path
-    if area_full_name:
-        area = queries.area_of(area_full_name)
-        if area is None:
-            raise NotFound(area_full_name)
-        path = area.path
-    if path is not None and not area_contains(principal.area_path, path):
-        raise Forbidden(area_full_name)
+        raise Forbidden(refusal)
+    path = staff_area(principal, area_full_name, refusal=refusal).path if area_full_name else principal.area_path
     schedule = current_schedule()
     as_of = as_of or today(schedule)
     people, flags = _flags(path or "/", schedule, as_of)

@@ -13,15 +13,11 @@ from server.areas.models import Area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
 
-__all__ = ["area_of", "households_in", "people_in", "scheduled_people", "tier_history", "anchors_of",
+__all__ = ["households_in", "people_in", "scheduled_people", "tier_history", "anchors_of",
            "completed_visits", "end_dates", "review_notes"]
 
 # Events after which a person is no longer due (with the field value that says they still apply).
 _ENDING_EVENTS = {"death": (Person.status, "died"), "moved_out": (Person.residence, "moved_away")}
-
-
-def area_of(full_name: str) -> Area | None:
-    return db.session.scalar(select(Area).where(Area.full_name == full_name))
 
 
 def _groups_of(path: str):
