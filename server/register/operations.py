@@ -279,7 +279,12 @@ def _person_village(person_uuid: str) -> tuple[int, str]:
     area = queries.household_area(household_uuid) if household_uuid else None
     if area is None:
         raise RecordNotFound(person_uuid)
-    return area[1], area[2].rsplit("/", 2)[0] + "/"
+    return area[1], _village_path(area[2])
+
+
+def _village_path(group_path: str) -> str:
+    """"/1/5/23/" (a group) → "/1/5/" (its village)."""
+    return group_path.rsplit("/", 2)[0] + "/"
 
 
 def _decision_area_paths(decision) -> list[str]:
@@ -292,7 +297,7 @@ def _decision_area_paths(decision) -> list[str]:
         household = uuid if decision.kind == "merge_households" else queries.household_of(uuid)
         area = queries.household_area(household) if household else None
         if area is not None:
-            paths.append(area[2].rsplit("/", 2)[0] + "/")
+            paths.append(_village_path(area[2]))
     return paths
 
 
@@ -363,16 +368,14 @@ def _check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
             continue  # merged away by an earlier automatic merge in this loop
         others = queries.people_sharing_keys(village, block_keys(record), exclude=uuid, largest_block=LARGEST_BLOCK)
         for candidate in candidates_for(record, [other for other, _ in _person_records(queries.identity_rows(others))]):
-            if _queue_candidate(candidate, village, now) and queries.person_exists(uuid):
-                kept = candidate.b if candidate.a == uuid else candidate.a
-                row = queries.candidate_for_pair("person", candidate.a, candidate.b)
-                row.state, row.decided_at = "merged", now
-                _decide("merge_people", uuid, kept, by=None, candidate_id=row.id, now=now, after=after,
-                        area_path=queries.area_path(village)[1])
+            row = _queue_candidate(candidate, village, now)
+            if row is not None and queries.person_exists(uuid):
+                _merge_automatically(row, uuid, candidate.b if candidate.a == uuid else candidate.a, village, now,
+                                     after=after)
 
 
-def _queue_candidate(candidate, village: int, now: dt.datetime, kind: str = "person") -> bool:
-    """Record or refresh a candidate pair; True when it is to be merged automatically now."""
+def _queue_candidate(candidate, village: int, now: dt.datetime, kind: str = "person"):
+    """Record or refresh a candidate pair; returns its row when it is to be merged automatically now."""
     row = queries.candidate_for_pair(kind, candidate.a, candidate.b)
     score = candidate.score
     if row is None:
@@ -381,7 +384,16 @@ def _queue_candidate(candidate, village: int, now: dt.datetime, kind: str = "per
                                     state="open", found_at=now)
     elif row.state == "open":
         row.score, row.reasons, row.automatic = score.score, " ".join(score.reasons), score.automatic
-    return row.state == "open" and score.automatic and not queries.decided_against(row.id)
+    automatic = row.state == "open" and score.automatic and not queries.decided_against(row.id)
+    return row if automatic else None
+
+
+def _merge_automatically(row, merged: str, kept: str, village: int, now: dt.datetime, *,
+                         after: int | None = None) -> None:
+    """The automatic merge of a sure pair: a decision by no one, the candidate marked merged."""
+    row.state, row.decided_at = "merged", now
+    _decide("merge_people", merged, kept, by=None, candidate_id=row.id, now=now, after=after,
+            area_path=queries.area_path(village)[1])
 
 
 def _check_households(created: set[str], *, now: dt.datetime) -> None:
@@ -412,12 +424,9 @@ def scan_duplicates(*, village_ids: list[int] | None = None, now: dt.datetime | 
         records = [record for record, _ in _person_records(queries.identity_rows(village_id=village))]
         for candidate in candidate_pairs(records):
             found += 1
-            if _queue_candidate(candidate, village, now) and queries.person_exists(candidate.a) \
-                    and queries.person_exists(candidate.b):
-                row = queries.candidate_for_pair("person", candidate.a, candidate.b)
-                row.state, row.decided_at = "merged", now
-                _decide("merge_people", candidate.b, candidate.a, by=None, candidate_id=row.id, now=now,
-                        area_path=queries.area_path(village)[1])
+            row = _queue_candidate(candidate, village, now)
+            if row is not None and queries.person_exists(candidate.a) and queries.person_exists(candidate.b):
+                _merge_automatically(row, candidate.b, candidate.a, village, now)
                 merged += 1
     return found, merged
 
