@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable, Iterable
+from typing import TypeVar
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
@@ -18,10 +19,13 @@ from sync.errors import TaizhangError
 from sync.submission import parse_submission
 from sync.xmlsafe import local_name, parse_untrusted
 
-__all__ = ["Instance", "PushResult", "find_instances", "Pusher", "TransferError"]
+__all__ = ["Instance", "PushResult", "find_instances", "read_instance", "request_with_retries", "split_under", "Pusher",
+           "TransferError"]
 
 _XML_PART = "xml_submission_file"
 _RETRIES = 4                 # network errors and 5xx: tried this many more times, waiting 1, 2, 4, 8 s
+BODY_MARGIN = 64 * 1024      # multipart headers and boundaries, beside the XML and the files
+T = TypeVar("T")
 
 
 class TransferError(Exception):
@@ -49,22 +53,24 @@ def find_instances(root: Path) -> list[Instance]:
     """The saved forms under a phone's `instances/` folder (or the folder itself), oldest folder name first;
     a folder whose XML cannot be read is left out (it is reported as refused by `Pusher.push`)."""
     root = root / "instances" if (root / "instances").is_dir() else root
-    found = []
-    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
-        xml_path = folder / f"{folder.name}.xml"
-        if not xml_path.is_file():
-            continue
-        data = xml_path.read_bytes()
-        try:
-            envelope = parse_submission(data)
-        except TaizhangError:
-            found.append(Instance(folder, xml_path, "", ()))
-            continue
-        named = {(element.text or "").strip() for element in envelope.root.iter() if len(element) == 0}
-        media = tuple(sorted(path for path in folder.iterdir()
-                             if path.is_file() and path != xml_path and path.name in named))
-        found.append(Instance(folder, xml_path, envelope.instance_id, media))
-    return found
+    found = (read_instance(path) for path in sorted(path for path in root.iterdir() if path.is_dir()))
+    return [instance for instance in found if instance is not None]
+
+
+def read_instance(folder: Path) -> Instance | None:
+    """The saved form in `folder` (`<name>/<name>.xml` and the files beside it that the XML names), None if the
+    folder holds no such XML; an XML that cannot be read gives an Instance without instanceID."""
+    xml_path = folder / f"{folder.name}.xml"
+    if not xml_path.is_file():
+        return None
+    try:
+        envelope = parse_submission(xml_path.read_bytes())
+    except TaizhangError:
+        return Instance(folder, xml_path, "", ())
+    named = {(element.text or "").strip() for element in envelope.root.iter() if len(element) == 0}
+    media = tuple(sorted(path for path in folder.iterdir()
+                         if path.is_file() and path != xml_path and path.name in named))
+    return Instance(folder, xml_path, envelope.instance_id, media)
 
 
 class Pusher:
@@ -98,10 +104,15 @@ class Pusher:
                 self._send(instance, result)
         return result
 
+    def forget(self, instance_id: str) -> None:
+        """Send this instance again on the next push (it has since gained attachments the server still lacks)."""
+        if self.done.pop(instance_id, None) is not None:
+            self._save_state()
+
     def _send(self, instance: Instance, result: PushResult) -> None:
         limit = self._accepted_length()
         xml = instance.xml_path.read_bytes()
-        batches = _batches(instance.media, limit - len(xml) - 64 * 1024)
+        batches = split_under(instance.media, limit - len(xml) - BODY_MARGIN, lambda path: path.stat().st_size)
         answer = None
         for index, batch in enumerate(batches):
             answer = self._post(xml, batch, incomplete=index < len(batches) - 1)
@@ -128,23 +139,14 @@ class Pusher:
         return self._request("POST", "/submission", files=files, data={"*isIncomplete*": "yes"} if incomplete else None)
 
     def _request(self, method: str, path: str, *, files=None, data=None) -> requests.Response:
-        for attempt in range(_RETRIES + 1):
-            try:
-                answer = self.session.request(method, self.server + path, params={"deviceID": self.device_id},
-                                              files=files() if files else None, data=data, timeout=120)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == _RETRIES:
-                    raise TransferError(f"{self.server} cannot be reached: {type(exc).__name__}") from exc
-            else:
-                if answer.status_code in (401, 403):
-                    explained = answer if method != "HEAD" else self.session.get(
-                        self.server + "/formList", timeout=60)   # a HEAD answer has no message to show
-                    raise TransferError(f"{self.server} refused the credentials ({answer.status_code}): "
-                                        f"{_message(explained)}")
-                if answer.status_code < 500 or attempt == _RETRIES:
-                    return answer
-            self.sleep(2 ** attempt)
-        raise AssertionError("unreachable")
+        answer = request_with_retries(self.session, method, self.server + path, sleep=self.sleep, what=self.server,
+                                      params={"deviceID": self.device_id}, files=files, data=data, timeout=120)
+        if answer.status_code in (401, 403):
+            explained = answer if method != "HEAD" else self.session.get(
+                self.server + "/formList", timeout=60)   # a HEAD answer has no message to show
+            raise TransferError(f"{self.server} refused the credentials ({answer.status_code}): "
+                                f"{_message(explained)}")
+        return answer
 
     def _save_state(self) -> None:
         temporary = self.state_path.with_suffix(".tmp")
@@ -152,18 +154,36 @@ class Pusher:
         os.replace(temporary, self.state_path)
 
 
-def _batches(media: tuple[Path, ...], budget: int) -> list[list[Path]]:
-    """The media split into POSTs that each stay under the accepted length (a file larger than the budget goes
-    alone: the server's own limit per file then decides); at least one POST, with the XML only if no media."""
-    batches: list[list[Path]] = [[]]
-    size = 0
-    for path in media:
-        length = path.stat().st_size
-        if batches[-1] and size + length > budget:
+def request_with_retries(session: requests.Session, method: str, url: str, *, sleep: Callable[[float], None],
+                         what: str, files: Callable[[], list] | None = None, **kwargs) -> requests.Response:
+    """One HTTP request; network errors and 5xx answers are tried again `_RETRIES` times, waiting 1, 2, 4, 8 s
+    (`files` is a function, so each attempt reads the files afresh); the last 5xx answer is returned, the last
+    network error raised as a TransferError naming `what` cannot be reached."""
+    for attempt in range(_RETRIES + 1):
+        try:
+            answer = session.request(method, url, files=files() if files else None, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            if attempt == _RETRIES:
+                raise TransferError(f"{what} cannot be reached: {type(exc).__name__}") from exc
+        else:
+            if answer.status_code < 500 or attempt == _RETRIES:
+                return answer
+        sleep(2 ** attempt)
+    raise AssertionError("unreachable")
+
+
+def split_under(files: Sequence[T], budget: int, size: Callable[[T], int]) -> list[list[T]]:
+    """Files split into POSTs that each stay under the accepted length (a file larger than the budget goes alone:
+    the server's own limit per file then decides); at least one POST, with the XML only if there are no files."""
+    batches: list[list[T]] = [[]]
+    total = 0
+    for item in files:
+        length = size(item)
+        if batches[-1] and total + length > budget:
             batches.append([])
-            size = 0
-        batches[-1].append(path)
-        size += length
+            total = 0
+        batches[-1].append(item)
+        total += length
     return batches
 
 

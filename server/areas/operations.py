@@ -8,10 +8,11 @@ from server.users.queries import Principal
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import BadRequest, Forbidden, NotFound
 
-__all__ = ["ensure_area", "find_area", "staff_area"]
+__all__ = ["area_parts", "ensure_area", "find_area", "staff_area"]
 
 
-def _split(full_name: str) -> list[str]:
+def area_parts(full_name: str) -> list[str]:
+    """The names of a path such as 青山镇/东村/第一组, town first (BadRequest if it is not one)."""
     parts = [part.strip() for part in full_name.strip().strip("/").split("/")]
     if not parts or any(not part for part in parts) or len(parts) > len(AREA_KINDS):
         raise BadRequest(f"area path {full_name!r}: give town/village/group, e.g. 青山镇/东村/第一组")
@@ -21,15 +22,15 @@ def _split(full_name: str) -> list[str]:
 def ensure_area(full_name: str) -> Area:
     """Create the area and any missing ancestors; return the deepest one."""
     parent = None
-    for depth, name in enumerate(_split(full_name)):
-        path_name = "/".join(_split(full_name)[: depth + 1])
+    for depth, name in enumerate(area_parts(full_name)):
+        path_name = "/".join(area_parts(full_name)[: depth + 1])
         area = queries.by_full_name(path_name) or queries.insert(AREA_KINDS[depth], name, path_name, parent)
         parent = area
     return parent
 
 
 def find_area(full_name: str) -> Area:
-    area = queries.by_full_name("/".join(_split(full_name)))
+    area = queries.by_full_name("/".join(area_parts(full_name)))
     if area is None:
         raise BadRequest(f"no area {full_name!r}; add it with `taizhang area add`")
     return area

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
+from server.database import as_utc
 from server.exports.models import ReportRun
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person
@@ -19,10 +20,6 @@ __all__ = ["dated_events", "groups_in", "group_names", "collectors_by_group", "r
            "previous_run", "add_run", "register_people"]
 
 _group, _village = aliased(Area), aliased(Area)
-
-
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment
 
 
 def groups_in(path: str) -> list[tuple[str, str]]:
@@ -61,17 +58,16 @@ def dated_events(path: str):
         .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
         .join(Submission, Submission.id == LifeEventRecord.submission_id)
         .where(_group.path.startswith(path), LifeEventRecord.event_date.is_not(None)))
-    return [(village, group, kind, day, _utc(received)) for village, group, kind, day, received in rows]
+    return [(village, group, kind, day, as_utc(received)) for village, group, kind, day, received in rows]
 
 
 def receipts(path: str, since: dt.datetime, until: dt.datetime) -> dict[str, list[dt.datetime]]:
-    """When submissions from each group's collectors arrived in [since, until)."""
+    """When submissions collected in each group arrived in [since, until)."""
     found: dict[str, list[dt.datetime]] = {}
     for group, received in db.session.execute(
-            select(_group.full_name, Submission.received_at).join(User, User.id == Submission.submitter_id)
-            .join(_group, _group.id == User.area_id)
+            select(_group.full_name, Submission.received_at).join(_group, _group.id == Submission.area_id)
             .where(_group.path.startswith(path), Submission.received_at >= since, Submission.received_at < until)):
-        found.setdefault(group, []).append(_utc(received))
+        found.setdefault(group, []).append(as_utc(received))
     return found
 
 
@@ -79,7 +75,7 @@ def previous_run(kind: str, area_id: int, month: dt.date) -> dt.datetime | None:
     """When the report of the month before was last produced for this area."""
     at = db.session.scalar(select(func.max(ReportRun.produced_at)).where(
         ReportRun.kind == kind, ReportRun.area_id == area_id, ReportRun.month < month))
-    return _utc(at) if at else None
+    return as_utc(at) if at else None
 
 
 def add_run(**values) -> None:

@@ -119,6 +119,12 @@ def may_fill(principal, form: queries.FormVersionAccess) -> bool:
                          form_state=form.state)
 
 
+def may_fill_as_collector(group_path: str | None, form: queries.FormVersionAccess) -> bool:
+    """Whether a collector of this group may submit this form version (for submissions replicated from a town)."""
+    return may_fill_form("collector", group_path, audience=form.audience, form_area_path=form.area_path,
+                         form_state=form.state)
+
+
 def forms_for(principal, xml_form_id: str | None = None) -> list[queries.FormVersionAccess]:
     """The current version of every open form this user may fill (formList), optionally one formID only."""
     return [form for form in queries.current_versions(xml_form_id) if may_fill(principal, form)]

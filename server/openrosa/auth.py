@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import current_app, request
 from werkzeug.datastructures import WWWAuthenticate
@@ -49,7 +49,7 @@ def _digest(auth, realm: str) -> Principal:
         raise Unauthorized()
     if params.get("algorithm", "MD5").upper() != "MD5":
         raise Unauthorized()
-    if urlsplit(params["uri"]).path != request.path:
+    if unquote(urlsplit(params["uri"]).path) != request.path:  # the URI as sent, the path decoded
         raise Unauthorized()
     age = credentials.nonce_age(current_app.config["SECRET_KEY"], params["nonce"])
     if age is None:

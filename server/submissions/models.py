@@ -25,7 +25,12 @@ class Submission(db.Model):
     form_version_id: Mapped[int] = mapped_column(ForeignKey("form_version.id"))
     xml: Mapped[bytes] = mapped_column(LargeBinary)
     xml_sha256: Mapped[str] = mapped_column(String(64))
+    # Who sent it here: the collector, or for a replicated submission the town officer replicating it.
     submitter_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    # Where it was collected (its collector's group, which a new household joins) and by whom: kept on the row,
+    # so a submission replicated from a town server keeps both though the county has no account for the collector.
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    collector_name: Mapped[str | None] = mapped_column(String(64))
     device_id: Mapped[str | None] = mapped_column(String(255))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -7,14 +7,14 @@ from datetime import datetime
 from typing import BinaryIO
 
 from server.forms import queries as form_queries
-from server.forms.operations import may_fill
+from server.forms.operations import may_fill, may_fill_as_collector
 from server.storage import BlobStore
 from server.submissions import queries
 from server.users.queries import Principal
 from sync.errors import EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden, InstanceConflict
 from sync.submission import attachment_names, check_attachment_name, parse_submission, text_values
 
-__all__ = ["IncomingFile", "IntakeResult", "receive_submission"]
+__all__ = ["IncomingFile", "IntakeResult", "Origin", "receive_submission"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,17 @@ class IncomingFile:
     name: str
     content_type: str | None
     stream: BinaryIO
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where and by whom a submission was collected, and when it first reached a server: the sender's own group,
+    name and now, except for a submission replicated from a town server, which brings the town's."""
+
+    area_id: int | None
+    area_path: str | None
+    collector_name: str
+    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +45,26 @@ class IntakeResult:
 
 def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFile], *, blobs: BlobStore,
                        max_attachment_bytes: int, device_id: str | None, user_agent: str | None,
-                       now: datetime) -> IntakeResult:
+                       now: datetime, origin: Origin | None = None) -> IntakeResult:
     """Accept one POST of a submission; a retry or a later part of a split upload adds only missing files."""
+    replicated = origin is not None
+    origin = origin or Origin(principal.area_id, principal.area_path, principal.username, now)
     for incoming in files:
         check_attachment_name(incoming.name)
     envelope = parse_submission(xml)
+    # Refuse what is not this user's to send before any file is kept (the look-ups take no transaction).
+    form = form_queries.version_access(envelope.form_id, envelope.version)
+    if form is None:
+        if form_queries.form_exists(envelope.form_id):
+            raise FormVersionUnknown(f"{envelope.form_id} version {envelope.version or '(none)'}")
+        raise FormNotFound(envelope.form_id)
+    # A replicated submission was filled by a collector of its group; the replicating officer's area is checked
+    # by the replication service.
+    if not (may_fill_as_collector(origin.area_path, form) if replicated else may_fill(principal, form)):
+        raise Forbidden(envelope.form_id)
+    if envelope.deprecated_id is not None and queries.form_of_instance(envelope.deprecated_id) not in (
+            None, form.form_pk):
+        raise EditFormMismatch(envelope.deprecated_id)
     # Stream the files the XML names to the blob store before any database work, so transactions stay short.
     named = text_values(envelope.root)
     arrived = {}
@@ -46,14 +72,6 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         if incoming.name in named and incoming.name not in arrived:
             arrived[incoming.name] = (blobs.put_stream(incoming.stream, max_bytes=max_attachment_bytes),
                                       incoming.content_type)
-
-    form = form_queries.version_access(envelope.form_id, envelope.version)
-    if form is None:
-        if form_queries.form_exists(envelope.form_id):
-            raise FormVersionUnknown(f"{envelope.form_id} version {envelope.version or '(none)'}")
-        raise FormNotFound(envelope.form_id)
-    if not may_fill(principal, form):
-        raise Forbidden(envelope.form_id)
 
     root_instance_id = envelope.instance_id
     if envelope.deprecated_id is not None:
@@ -68,8 +86,9 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         "instance_id": envelope.instance_id, "root_instance_id": root_instance_id,
         "deprecated_id": envelope.deprecated_id, "form_id": form.form_pk, "form_version_id": form.version_pk,
         "xml": xml, "xml_sha256": envelope.sha256, "submitter_id": principal.id,
+        "area_id": origin.area_id, "collector_name": origin.collector_name[:64],
         "device_id": (device_id or None) and device_id[:255], "user_agent": (user_agent or None) and user_agent[:500],
-        "received_at": now,
+        "received_at": origin.received_at,
     })
     created = submission_id is not None
     if created:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.database import lookup_connection
 from server.extensions import db
 from server.register.models import MergeQueueEntry
 from server.submissions.models import Submission, SubmissionAttachment
@@ -42,6 +43,12 @@ def insert_submission(values: dict) -> int | None:
 def enqueue_merge(submission_id: int, now: datetime) -> None:
     """Queue a new submission for the register, in the intake's own transaction (a crash loses nothing)."""
     db.session.add(MergeQueueEntry(submission_id=submission_id, enqueued_at=now))
+
+
+def form_of_instance(instance_id: str) -> int | None:
+    """The form a stored submission belongs to, looked up outside the request's transaction."""
+    with lookup_connection() as connection:
+        return connection.execute(select(Submission.form_id).where(Submission.instance_id == instance_id)).scalar()
 
 
 def by_instance_id(instance_id: str) -> StoredSubmission | None:

@@ -23,9 +23,10 @@ class Principal:
     area_path: str | None
     digest_ha1: str
     digest_realm: str
+    area_id: int | None = None
 
 
-_PRINCIPAL = (select(User.id, User.username, User.role, Area.path, User.digest_ha1, User.digest_realm)
+_PRINCIPAL = (select(User.id, User.username, User.role, Area.path, User.digest_ha1, User.digest_realm, User.area_id)
               .outerjoin(Area, Area.id == User.area_id).where(User.active.is_(True)))
 # Built once: these run on every OpenRosa request.
 _PRINCIPAL_BY_USERNAME = _PRINCIPAL.where(User.username == bindparam("key"))

@@ -1,0 +1,1 @@
+"""Replication from a town server to the county server: raw submissions, as stored, by cursor."""

@@ -1,0 +1,58 @@
+"""The replication API's boundary: cursor and origin arguments in, raw submissions out."""
+
+from __future__ import annotations
+
+import base64
+
+from marshmallow import Schema, fields, validate
+
+from server.boundary import BoundarySchema
+
+__all__ = ["PageQuery", "ReplicatedArgs", "PageOut", "RawSubmissionOut", "IntakeOut"]
+
+MAX_PAGE = 500
+
+
+class PageQuery(BoundarySchema):
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_PAGE))
+
+
+class ReplicatedArgs(BoundarySchema):
+    """Query arguments of a replicated submission's POST (the body is the OpenRosa multipart as stored)."""
+
+    area = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    collector = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    received_at = fields.AwareDateTime(required=True)
+    device_id = fields.String(load_default=None, validate=validate.Length(max=255))
+
+
+class AttachmentOut(Schema):
+    name = fields.String()
+    sha256 = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+    content_type = fields.String(allow_none=True)
+
+
+class RawSubmissionOut(Schema):
+    cursor = fields.Integer()
+    instance_id = fields.String()
+    xml = fields.Function(lambda raw: base64.b64encode(raw.xml).decode("ascii"))   # the exact bytes stored
+    area = fields.String()
+    collector = fields.String()
+    device_id = fields.String(allow_none=True)
+    received_at = fields.AwareDateTime()
+    attachments = fields.List(fields.Nested(AttachmentOut))
+
+
+class PageOut(Schema):
+    submissions = fields.List(fields.Nested(RawSubmissionOut))
+    cursor = fields.Integer()
+    more = fields.Boolean()
+
+
+class IntakeOut(Schema):
+    instance_id = fields.String()
+    created = fields.Boolean()
+    attachments_added = fields.Integer()
+    attachments_missing = fields.Integer()

@@ -1,0 +1,157 @@
+"""The transfer client's replicate: a town server's raw submissions copied to the county server, by cursor, each
+with the group and collector it was collected by, so the county register is the merge of its towns'."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import requests
+from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
+
+from sync.transfer import BODY_MARGIN, TransferError, request_with_retries, split_under
+
+__all__ = ["ReplicationResult", "Replicator", "server_auth"]
+
+_API = "/api/v1/replication/submissions"
+
+
+def server_auth(server: str, username: str, password: str) -> AuthBase:
+    """Basic only over HTTPS; Digest otherwise (as Collect does)."""
+    return (HTTPBasicAuth if server.startswith("https://") else HTTPDigestAuth)(username, password)
+
+
+@dataclass
+class ReplicationResult:
+    sent: list[str] = field(default_factory=list)
+    already_there: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)           # attachments still to reach the town: kept to retry
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (instanceID, the county's message): kept to retry
+
+
+class _Server:
+    """One server's replication API: retries of network errors and 5xx, and a clear stop on refused credentials."""
+
+    def __init__(self, url: str, auth: AuthBase, sleep: Callable[[float], None]) -> None:
+        self.url = url.rstrip("/")
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.auth = auth
+
+    def request(self, method: str, path: str, *, files=None, **arguments) -> requests.Response:
+        answer = request_with_retries(self.session, method, self.url + path, sleep=self.sleep, what=self.url,
+                                      files=(lambda: files) if files else None, timeout=120, **arguments)
+        if answer.status_code == 401:
+            raise TransferError(f"{self.url} refused the credentials (401): {_message(answer)}")
+        return answer
+
+    def json(self, path: str, **params) -> dict:
+        answer = self.request("GET", path, params=params)
+        if answer.status_code != 200:
+            raise TransferError(f"{self.url}{path} answered {answer.status_code}: {_message(answer)}")
+        return answer.json()
+
+
+class Replicator:
+    """Copies what the town server (`source`) has collected past the cursor kept in `state_path` to the county
+    server (`target`); what the town still lacks attachments for, or the county refused, is tried again next run."""
+
+    def __init__(self, source: str, target: str, state_path: Path, *, source_auth: AuthBase, target_auth: AuthBase,
+                 page_size: int = 100, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.source = _Server(source, source_auth, sleep)
+        self.target = _Server(target, target_auth, sleep)
+        self.state_path = state_path
+        self.page_size = page_size
+        state = json.loads(state_path.read_text()) if state_path.exists() else {}
+        self.cursor: int = state.get("cursor", 0)
+        self.pending: dict[str, str] = state.get("pending", {})      # instanceID → why it is to be tried again
+        self.ahead: dict[str, int] = state.get("ahead", {})          # sent past the cursor: instanceID → its cursor
+
+    def run(self, progress: Callable[[str], None] = lambda _: None) -> ReplicationResult:
+        result = ReplicationResult()
+        accepted_length = self._accepted_length()
+        for instance_id in list(self.pending):
+            answer = self.source.request("GET", f"{_API}/{quote(instance_id, safe='')}")
+            if answer.status_code == 404:          # taken out of the town's reach: nothing to send any more
+                del self.pending[instance_id]
+                continue
+            if answer.status_code != 200:
+                raise TransferError(f"{self.source.url} answered {answer.status_code}: {_message(answer)}")
+            self._replicate(answer.json(), accepted_length, result)
+            progress(instance_id)
+        after = self.cursor
+        while True:
+            page = self.source.json(_API, after=after, limit=self.page_size)
+            for raw in page["submissions"]:
+                if raw["instance_id"] not in self.ahead and raw["instance_id"] not in self.pending:
+                    self._replicate(raw, accepted_length, result)
+                    self.ahead[raw["instance_id"]] = raw["cursor"]
+                progress(raw["instance_id"])
+                after = raw["cursor"]
+            self.cursor = max(self.cursor, page["cursor"])
+            self.ahead = {instance_id: at for instance_id, at in self.ahead.items() if at > self.cursor}
+            self._save_state()
+            if not page["more"]:
+                return result
+
+    def _replicate(self, raw: dict, accepted_length: int, result: ReplicationResult) -> None:
+        """Send one submission (in several POSTs if its files exceed the county's accepted length)."""
+        instance_id = raw["instance_id"]
+        xml = base64.b64decode(raw["xml"])
+        arrived = [attachment for attachment in raw["attachments"] if attachment["sha256"] is not None]
+        answer = None
+        for batch in split_under(arrived, accepted_length - len(xml) - BODY_MARGIN, lambda file: file["size"]):
+            files = [("xml_submission_file", ("submission.xml", xml, "text/xml"))]
+            files += [(attachment["name"], (attachment["name"], self._download(instance_id, attachment),
+                                            attachment["content_type"] or "application/octet-stream"))
+                      for attachment in batch]
+            answer = self.target.request("POST", _API, files=files, params={
+                "area": raw["area"], "collector": raw["collector"], "received_at": raw["received_at"],
+                **({"device_id": raw["device_id"]} if raw["device_id"] else {})})
+            if answer.status_code != 201:
+                self.pending[instance_id] = f"refused: {_message(answer)}"
+                result.refused.append((instance_id, _message(answer)))
+                self._save_state()
+                return
+        intake = answer.json()
+        if len(arrived) < len(raw["attachments"]):
+            self.pending[instance_id] = "attachments still to reach the town server"
+            result.incomplete.append(instance_id)
+        else:
+            self.pending.pop(instance_id, None)
+            (result.sent if intake["created"] or intake["attachments_added"] else result.already_there).append(
+                instance_id)
+        self._save_state()
+
+    def _download(self, instance_id: str, attachment: dict) -> bytes:
+        path = f"{_API}/{quote(instance_id, safe='')}/attachments/{quote(attachment['name'], safe='')}"
+        answer = self.source.request("GET", path)
+        if answer.status_code != 200:
+            raise TransferError(f"{self.source.url}{path} answered {answer.status_code}: {_message(answer)}")
+        return answer.content
+
+    def _accepted_length(self) -> int:
+        answer = self.target.request("HEAD", "/submission")
+        if answer.status_code != 204:
+            raise TransferError(f"HEAD {self.target.url}/submission answered {answer.status_code}")
+        return int(answer.headers.get("X-OpenRosa-Accept-Content-Length", 10 * 1024 * 1024))
+
+    def _save_state(self) -> None:
+        temporary = self.state_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"cursor": self.cursor, "pending": self.pending, "ahead": self.ahead},
+                                        ensure_ascii=False, indent=1))
+        os.replace(temporary, self.state_path)
+
+
+def _message(answer: requests.Response) -> str:
+    """The message of a JSON error answer (or the body's start)."""
+    try:
+        return answer.json()["message"]
+    except (ValueError, KeyError, TypeError):
+        return answer.text[:200] or answer.reason

@@ -1,0 +1,311 @@
+"""`taizhang-transfer replicate`: two town servers copied to the county server over HTTP, by cursor; the county
+register equals the union of the towns' and a county rebuild equals it; recent submissions, late attachments,
+refusals and unreachable servers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import pytest
+import requests
+from click.testing import CliRunner
+from requests.auth import HTTPDigestAuth
+from sqlalchemy import select
+
+from server import clock
+from server.areas.models import Area
+from server.audit.models import AuditEvent
+from server.database import commit
+from server.extensions import db
+from server.register import queries as register_queries
+from server.register.operations import merge_next, rebuild_register
+from server.submissions.models import Submission
+from sync.replicate import Replicator
+from sync.transfer import TransferError
+from sync.transfer_cli import main as transfer_command
+from tests.collect import visit_xml
+from tests.conftest import FIXTURES, REALM, ROOT, LiveServer, empty_tables, make_test_app, start_live_server, \
+    stored_attachments, stored_submissions
+from tests.register_visits import Member, household_visit
+
+XLSFORMS = ROOT / "xlsforms"
+LOGIN = {"青山镇": "qingshan", "白水镇": "baishui"}       # user names go into Digest headers: ASCII
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def town_servers(live_server, tmp_path_factory):
+    """Two town servers (青山镇, 白水镇) on the county's database engine, each with its own database."""
+    servers = []
+    for suffix in ("_town1", "_town2"):
+        app = make_test_app(tmp_path_factory, live_server.backend, database_suffix=suffix,
+                            TAIZHANG_LOGIN_LIMIT="100000 per minute")
+        url, stop = start_live_server(app)
+        servers.append((LiveServer(app=app, url=url, backend=live_server.backend), stop))
+    yield [town for town, _ in servers]
+    for town, stop in servers:
+        stop()
+        with town.app.app_context():
+            db.engine.dispose()
+
+
+class Town:
+    """A town server with a collector per group and a town officer who replicates."""
+
+    def __init__(self, live: LiveServer, town: str, groups: list[str], form=XLSFORMS / "household_visit.xlsx") -> None:
+        from server.areas.operations import ensure_area
+        from server.forms.operations import publish_form
+        from server.storage import blob_store
+        from server.users.operations import add_user
+
+        self.live, self.town = live, town
+        with live.app.app_context():
+            empty_tables(live.backend)
+            publish_form(form, blob_store(), validate=False,
+                         media=list((XLSFORMS / "fixtures").glob("*.csv")) if form.suffix == ".xlsx" else [])
+            self.phones, self.tokens = {}, {}
+            for number, group in enumerate(groups, start=1):
+                ensure_area(f"{town}/{group}")
+                token = add_user(f"{LOGIN[town]}-collector{number}", "collector", f"{town}/{group}", realm=REALM,
+                                 with_token=True).token
+                self.phones[group], self.tokens[group] = live.client(token=token), token
+            add_user(f"{LOGIN[town]}-office", "town_officer", town, realm=REALM, password="town-secret")
+            commit()
+
+    def auth(self) -> HTTPDigestAuth:
+        return HTTPDigestAuth(f"{LOGIN[self.town]}-office", "town-secret")
+
+    def send(self, group: str, xml: bytes, attachments: dict[str, bytes] | None = None) -> None:
+        assert self.phones[group].submit(xml, attachments).status_code == 201
+
+    def merge(self) -> None:
+        with self.live.app.app_context():
+            merge_all()
+
+    def snapshot(self) -> dict:
+        with self.live.app.app_context():
+            return portable_snapshot()
+
+
+def merge_all() -> None:
+    while merge_next(now=NOW) is not None:
+        commit()
+    commit()
+
+
+def portable_snapshot() -> dict:
+    """The register with area ids as full names and submission ids as instanceIDs (ids differ between servers)."""
+    shot = register_queries.register_snapshot()
+    areas = {area.id: area.full_name for area in db.session.scalars(select(Area))}
+    instances = dict(db.session.execute(select(Submission.id, Submission.instance_id)).all())
+    db.session.rollback()
+
+    def portable(row):
+        return tuple((name, areas[value] if name.endswith("_id") and value is not None else value)
+                     for name, value in row)
+
+    return {**shot, "households": sorted(map(portable, shot["households"])),
+            "history": sorted((*entry[:2], areas[int(entry[2])] if entry[1] == "group" else entry[2], *entry[3:])
+                              for entry in shot["history"]),
+            "people": sorted(map(portable, shot["people"])),
+            "anchors": sorted((*anchor[:3], instances[anchor[3]]) for anchor in shot["anchors"])}
+
+
+def union(*shots: dict) -> dict:
+    return {key: sorted(item for shot in shots for item in shot[key]) for key in shots[0]}
+
+
+@pytest.fixture
+def county(server, publish, create_collector):
+    """The county server: the household visit published; an account for each town's replication."""
+    from server.users.operations import add_user
+
+    publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
+    for town in ("青山镇", "白水镇"):
+        create_collector(f"{town}/县里/占位组")    # the town exists on the county server, nothing more of it
+        add_user(f"{LOGIN[town]}-sync", "town_officer", town, realm=REALM, password="county-secret")
+    commit()
+    return server
+
+
+@pytest.fixture
+def towns(town_servers, county):
+    return (Town(town_servers[0], "青山镇", ["东村/第一组", "西村/第一组"]),
+            Town(town_servers[1], "白水镇", ["南村/第一组"]))
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Every stored submission older than the settle time: the cursor may pass all of them."""
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=2))
+
+
+def replicator(town: Town, county: LiveServer, state, **kwargs) -> Replicator:
+    return Replicator(town.live.url, county.url, state, source_auth=town.auth(),
+                      target_auth=HTTPDigestAuth(f"{LOGIN[town.town]}-sync", "county-secret"), **kwargs)
+
+
+def register_households(town: Town, group: str, count: int, day: int) -> None:
+    for number in range(count):
+        members = [Member(f"{town.town[:1]}{group[:1]}户主{number}", "male", "1970-01-01"),
+                   Member(f"{town.town[:1]}{group[:1]}配偶{number}", "female", "1972-02-02", relationship="spouse")]
+        town.send(group, household_visit(household=f"{town.town}-{group}-{number}", new=(f"{number:03d}", "门牌"),
+                                         start=f"2026-11-{day:02d}T09:{number:02d}:00.000+08:00", members=members))
+
+
+def test_the_county_register_is_the_union_of_its_towns_and_a_rebuild_equals_it(county, towns, settled, tmp_path):
+    qingshan, baishui = towns
+    register_households(qingshan, "东村/第一组", 3, 1)
+    register_households(qingshan, "西村/第一组", 2, 2)
+    register_households(baishui, "南村/第一组", 4, 3)
+    for town in towns:
+        town.merge()
+
+    results = [replicator(town, county, tmp_path / f"{town.town}.json", page_size=2).run() for town in towns]
+    assert [(len(r.sent), r.already_there, r.incomplete, r.refused) for r in results] == [(5, [], [], []),
+                                                                                          (4, [], [], [])]
+    merge_all()
+    county_register = portable_snapshot()
+    assert county_register == union(qingshan.snapshot(), baishui.snapshot())
+    assert len(county_register["people"]) == 18
+    # New groups reached the county with the town's names; each visit kept its collector and arrival time.
+    assert sorted(db.session.scalars(select(Area.full_name).where(Area.kind == "group"))) == [
+        "白水镇/南村/第一组", "白水镇/县里/占位组", "青山镇/东村/第一组", "青山镇/县里/占位组", "青山镇/西村/第一组"]
+    assert {row.collector_name for row in db.session.execute(select(Submission.collector_name))} == {
+        "qingshan-collector1", "qingshan-collector2", "baishui-collector1"}
+    db.session.rollback()
+
+    rebuild_register()
+    commit()
+    assert portable_snapshot() == county_register
+
+    # Incremental: a second run sends nothing; an edit and a new visit at one town are all the next run sends.
+    again = replicator(qingshan, county, tmp_path / "青山镇.json").run()
+    assert (again.sent, again.already_there) == ([], [])
+    head = Member("新户主", "female", "1990-09-09")
+    for instance_id, deprecated_id, address in (("uuid:later-1", None, "门牌"), ("uuid:later-2", "uuid:later-1", "新门牌")):
+        qingshan.send("西村/第一组", household_visit(
+            household="青山镇-西村/第一组-9", new=("009", address), start="2026-11-05T10:00:00.000+08:00",
+            members=[head], instance_id=instance_id, deprecated_id=deprecated_id))
+    qingshan.merge()
+    later = replicator(qingshan, county, tmp_path / "青山镇.json").run()
+    assert (later.sent, later.already_there) == (["uuid:later-1", "uuid:later-2"], [])
+    merge_all()
+    assert portable_snapshot() == union(qingshan.snapshot(), baishui.snapshot())
+
+
+def test_the_cursor_waits_for_recent_submissions_and_nothing_is_sent_twice(county, towns, tmp_path, monkeypatch):
+    """A submission younger than the settle time is sent but the cursor stays before it (PostgreSQL may still
+    commit an earlier id); the state remembers it was sent, so the next run does not send it again."""
+    qingshan, _ = towns
+    register_households(qingshan, "东村/第一组", 2, 1)
+    state = tmp_path / "state.json"
+    first = replicator(qingshan, county, state).run()
+    assert len(first.sent) == 2
+    saved = json.loads(state.read_text())
+    assert saved["cursor"] == 0 and len(saved["ahead"]) == 2 and saved["pending"] == {}
+    assert replicator(qingshan, county, state).run().sent == []
+
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=2))
+    assert replicator(qingshan, county, state).run().sent == []
+    saved = json.loads(state.read_text())
+    assert saved["cursor"] == 2 and saved["ahead"] == {}
+
+
+def test_the_page_a_town_server_hands_out(county, towns, settled):
+    """The replication API's shape: exact XML bytes, the group's full name, the collector, arrival, attachments."""
+    qingshan, _ = towns
+    xml = household_visit(household="h-1", new=("001", "门牌"), start="2026-11-01T09:00:00.000+08:00",
+                          members=[Member("王秀英", "female", "1975-05-06")])
+    qingshan.send("东村/第一组", xml)
+    answer = requests.get(f"{qingshan.live.url}/api/v1/replication/submissions", params={"after": 0, "limit": 10},
+                          auth=qingshan.auth(), timeout=30)
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "application/json"
+    page = answer.json()
+    (raw,) = page["submissions"]
+    assert (page["cursor"], page["more"]) == (raw["cursor"], False)
+    assert base64.b64decode(raw["xml"]) == xml
+    assert (raw["area"], raw["collector"], raw["attachments"]) == ("青山镇/东村/第一组", "qingshan-collector1", [])
+    assert dt.datetime.fromisoformat(raw["received_at"]).tzinfo is not None
+    with qingshan.live.app.app_context():
+        events = [(e.action, e.records) for e in db.session.scalars(select(AuditEvent))]
+    assert events == [("replication.read", 1)]
+    # Only the town office and the county replicate: a collector is refused, and so is a bad cursor.
+    collector = requests.get(f"{qingshan.live.url}/key/{qingshan.tokens['东村/第一组']}"
+                             "/api/v1/replication/submissions", timeout=30)
+    assert collector.status_code == 404      # token URLs serve OpenRosa only
+    bad = requests.get(f"{qingshan.live.url}/api/v1/replication/submissions", params={"after": -1},
+                       auth=qingshan.auth(), timeout=30)
+    assert (bad.status_code, bad.json()["code"]) == (400, "400.0")
+
+
+def test_attachments_follow_even_when_they_reach_the_town_late(server, publish, town_servers, settled, tmp_path):
+    """A photo still on its way to the town server: the form is replicated now and the photo on a later run."""
+    from server.areas.operations import ensure_area
+    from server.users.operations import add_user
+
+    placeholder = FIXTURES / "forms" / "household_visit_placeholder.xml"
+    publish(placeholder)
+    ensure_area("青山镇")
+    add_user("qingshan-sync", "town_officer", "青山镇", realm=REALM, password="county-secret")
+    commit()
+    town = Town(town_servers[0], "青山镇", ["东村/第一组"], form=placeholder)
+    xml = visit_xml(photo="photo.jpg")
+    assert town.phones["东村/第一组"].post_submission(xml).status_code == 201   # the XML first, the photo to come
+    state = tmp_path / "state.json"
+    first = replicator(town, server, state).run()
+    assert (first.sent, len(first.incomplete)) == ([], 1)
+    assert [a["sha256"] for a in stored_attachments()] == [None]
+    db.session.rollback()
+
+    assert town.phones["东村/第一组"].post_submission(xml, {"photo.jpg": b"\xff\xd8jpeg"}).status_code == 201
+    second = replicator(town, server, state).run()
+    assert (len(second.sent), second.incomplete) == (1, [])
+    assert [a["size"] for a in stored_attachments()] == [6]
+    assert json.loads(state.read_text())["pending"] == {}
+
+
+def test_refusals_are_reported_kept_and_retried(county, towns, settled, tmp_path):
+    qingshan, _ = towns
+    register_households(qingshan, "东村/第一组", 1, 1)
+    state = tmp_path / "state.json"
+    # The county account of 白水镇 may not write 青山镇's visits: refused with the county's message, and kept.
+    wrong = Replicator(qingshan.live.url, county.url, state, source_auth=qingshan.auth(),
+                       target_auth=HTTPDigestAuth("baishui-sync", "county-secret")).run()
+    assert [message for _, message in wrong.refused] == [
+        "您没有权限使用这个表单或资源。 / You may not use this form or resource. (青山镇/东村/第一组)"]
+    assert list(json.loads(state.read_text())["pending"].values()) == [f"refused: {wrong.refused[0][1]}"]
+    assert stored_submissions() == []
+    # The next run (with the right account) tries it again, though the cursor has passed it.
+    right = replicator(qingshan, county, state).run()
+    assert (right.sent, right.refused) == ([wrong.refused[0][0]], [])
+    assert json.loads(state.read_text())["pending"] == {} and len(stored_submissions()) == 1
+
+    # Wrong credentials stop the run with a clear message.
+    with pytest.raises(TransferError, match="refused the credentials"):
+        Replicator(qingshan.live.url, county.url, tmp_path / "x.json", source_auth=HTTPDigestAuth("qingshan-office", "no"),
+                   target_auth=HTTPDigestAuth("qingshan-sync", "county-secret")).run()
+
+
+def test_an_unreachable_server_is_retried_with_bounded_backoff(county, towns, tmp_path):
+    qingshan, _ = towns
+    waits = []
+    with pytest.raises(TransferError, match="cannot be reached"):
+        Replicator("http://127.0.0.1:9", county.url, tmp_path / "s.json", source_auth=qingshan.auth(),
+                   target_auth=HTTPDigestAuth("qingshan-sync", "county-secret"), sleep=waits.append).run()
+    assert waits == [1, 2, 4, 8]
+
+
+def test_the_console_command(county, towns, settled, tmp_path):
+    qingshan, _ = towns
+    register_households(qingshan, "东村/第一组", 2, 1)
+    arguments = ["replicate", "--from", qingshan.live.url, "--from-user", "qingshan-office", "--to", county.url,
+                 "--to-user", "qingshan-sync", "--state", str(tmp_path / "state.json")]
+    environment = {"TAIZHANG_SOURCE_PASSWORD": "town-secret", "TAIZHANG_TARGET_PASSWORD": "county-secret"}
+    result = CliRunner().invoke(transfer_command, arguments, env=environment)
+    assert (result.exit_code, result.output.splitlines()[-1]) == (
+        0, "sent 2, already there 0, waiting for attachments 0, refused 0")
+    again = CliRunner().invoke(transfer_command, arguments, env=environment)
+    assert again.output.splitlines()[-1] == "sent 0, already there 0, waiting for attachments 0, refused 0"
