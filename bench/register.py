@@ -34,34 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.register_visits import Member, household_visit  # noqa: E402  (the project root is put on the path first)
+from bench.county import SURNAMES, phone_time, random_member  # noqa: E402  (the project root is put on the path first)
+from tests.register_visits import Member, household_visit  # noqa: E402
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何罗高林邓唐蒋谢曾彭萧蔡潘田董袁于余叶蒋杜苏魏程吕丁沈任姚卢傅钟姜崔谭廖范汪陆金石戴贾韦夏邱方侯邹熊孟秦白江阎薛尹段雷黎史龙陶贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "秀英兰芳丽华玉桂琴霞静敏燕红梅娟建国明伟军强平德文志勇磊林刚成春海波辉鹏飞超涛杰俊峰云洪斌亮宇浩凯翔玲婷雪莉萍慧颖洁佳欣怡倩琳晶"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/taizhang_bench_register"
-
-
-def resident_id(rng: random.Random, birth: dt.date, male: bool) -> str:
-    from sync.identity import id_check_character
-
-    first_17 = f"51{rng.randrange(10**4):04d}{birth:%Y%m%d}{rng.randrange(100):02d}{rng.choice('13579' if male else '02468')}"
-    return first_17 + id_check_character(first_17)
-
-
-def random_member(rng: random.Random, surname: str, relationship: str) -> Member:
-    male = rng.random() < 0.5
-    birth = dt.date(1935, 1, 1) + dt.timedelta(days=rng.randrange(32_000))
-    adult = birth.year <= 2006
-    return Member(name=surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))),
-                  sex="male" if male else "female", birth_date=birth.isoformat(),
-                  id_number=resident_id(rng, birth, male) if rng.random() < 0.8 else "",
-                  phone=f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if adult and rng.random() < 0.7 else "",
-                  relationship=relationship, uuid=f"{rng.getrandbits(128):032x}")
-
-
-def phone_time(rng: random.Random, day: int) -> str:
-    return f"2026-{1 + day // 28:02d}-{1 + day % 28:02d}T{rng.randrange(8, 18):02d}:{rng.randrange(60):02d}:00.000+08:00"
 
 
 def registrations(rng: random.Random, groups: list[int], households_per_group: int):
@@ -180,7 +157,8 @@ class Register:
             instance_id = parse_submission(xml).instance_id
             rows.append(dict(instance_id=instance_id, root_instance_id=instance_id, form_id=self.form_id,
                              form_version_id=self.version_id, xml=xml, xml_sha256=hashlib.sha256(xml).hexdigest(),
-                             submitter_id=self.collectors[group], received_at=now))
+                             submitter_id=self.collectors[group], area_id=group, collector_name=f"c{group}",
+                             received_at=now))
         for start in range(0, len(rows), 5000):
             db.session.execute(insert(Submission), rows[start:start + 5000])
         if queued:

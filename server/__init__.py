@@ -45,6 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from server.audit.views import bp as audit_bp
     from server.exports.views import bp as exports_bp
     from server.register.views import bp as register_bp
+    from server.replication.views import bp as replication_bp
     from server.schedules.views import bp as schedules_bp
     from server.users.views import bp as users_bp
 
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(users_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(replication_bp)
     register_error_handlers(app)
     from server.accounts.session import current_staff
 

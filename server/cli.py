@@ -204,21 +204,31 @@ def register():
 @with_appcontext
 def register_merge(loop: bool, interval: float):
     """Merge queued submissions into the register, oldest first, one transaction each."""
+    from server.database import database_unavailable
     from server.extensions import db
     from server.register.operations import merge_next, note_merge_failure
 
-    merged = failed = 0
+    merged = failed = outages = 0
     while True:
         try:
             outcome = merge_next()
             commit()
         except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the register
-            db.session.rollback()
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 - the connection may be gone with the database
+                db.session.remove()
+            if database_unavailable(exc):  # not the submission's fault: wait, and count no attempt
+                outages += 1
+                click.echo(f"database unavailable ({type(exc).__name__}); merging resumes when it is back", err=True)
+                time.sleep(min(interval * 2 ** min(outages, 5), 30))
+                continue
             submission_id = note_merge_failure(exc)
             commit()
             failed += 1
             click.echo(f"merge of submission {submission_id} failed ({type(exc).__name__}); will retry", err=True)
             continue
+        outages = 0
         if outcome is not None:
             merged += 1
             continue
@@ -447,6 +457,46 @@ def schedule_show():
                    f"until day {rule.expires_after_day}  {rule.label_zh}")
 
 
+# ---- backup and restore ----------------------------------------------------------------------------------
+
+@cli.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(out: Path):
+    """Back up the database and the attachment files into one archive OUT (name it .tar.gz to compress it).
+    Safe while the server runs: the database is copied as one consistent snapshot."""
+    from server.backup.operations import back_up
+
+    if not out.parent.is_dir():
+        raise click.ClickException(f"no folder {out.parent}")
+    result = back_up(out)
+    manifest = result.manifest
+    click.echo(f"{out}: {manifest.engine} database at revision {manifest.alembic_revision}, "
+               f"{manifest.counts.get('submission', 0)} submission(s), {manifest.counts.get('person', 0)} "
+               f"person record(s), {result.files} file(s); {out.stat().st_size:,} bytes")
+    if result.files_missing:
+        click.echo(f"WARNING: {result.files_missing} attachment or media file(s) the database names were already "
+                   f"missing from {current_app.config['TAIZHANG_BLOB_DIR']}", err=True)
+
+
+@cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="replace a database that already holds data")
+@with_appcontext
+def restore_command(archive: Path, force: bool):
+    """Restore an archive made by `taizhang backup` into the configured database and attachment store.
+    Everything is checked before anything changes; stop the server (and its merge worker) first."""
+    from server.backup.operations import restore
+
+    result = restore(archive, force=force)
+    manifest = result.manifest
+    click.echo(f"restored {archive.name} (made {manifest.created_at} by taizhang {manifest.taizhang_version}): "
+               f"{manifest.counts.get('submission', 0)} submission(s), {manifest.counts.get('person', 0)} person "
+               f"record(s), {result.files_added} file(s) added to the attachment store")
+    if result.migrated_to:
+        click.echo(f"the backup's schema revision {manifest.alembic_revision} was migrated to {result.migrated_to}")
+
+
 # ---- demo and serving --------------------------------------------------------------------------------------
 
 @cli.command("demo")
@@ -475,9 +525,23 @@ def _print_demo(demo) -> None:
 
 
 def _upgrade() -> None:
+    """Migrate to the newest schema; on PostgreSQL under an advisory lock, so app servers that start together
+    (several machines, one database) migrate one after the other."""
     from flask_migrate import upgrade
+    from sqlalchemy import text
 
-    upgrade(directory=str(Path(__file__).parent / "migrations"))
+    from server.extensions import db
+
+    directory = str(Path(__file__).parent / "migrations")
+    if db.engine.dialect.name != "postgresql":
+        upgrade(directory=directory)
+        return
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(72240001)"))
+        try:
+            upgrade(directory=directory)
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(72240001)"))
 
 
 @cli.command("serve")
@@ -514,3 +578,7 @@ def serve(demo, host, port, workers, threads):
 
 def main() -> None:
     cli(prog_name="taizhang")
+
+
+if __name__ == "__main__":
+    main()

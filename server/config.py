@@ -70,6 +70,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_MAX_ATTACHMENT_BYTES": _int("TAIZHANG_MAX_ATTACHMENT_BYTES", 25 * MiB),
         # Content-addressed attachment and media store (shared storage when several app servers run).
         "TAIZHANG_BLOB_DIR": Path(os.environ.get("TAIZHANG_BLOB_DIR") or instance_dir / "blobs"),
+        # Where pg_dump and pg_restore are (`taizhang backup` / `restore` on PostgreSQL); empty: PATH, then
+        # /usr/lib/postgresql/<version>/bin, the newest that is not older than the server.
+        "TAIZHANG_PG_BIN_DIR": os.environ.get("TAIZHANG_PG_BIN_DIR", ""),
         # The town's visit schedule (TOML; `taizhang schedule check FILE`); empty: sync/default_schedule.toml.
         "TAIZHANG_SCHEDULE_FILE": os.environ.get("TAIZHANG_SCHEDULE_FILE", ""),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
@@ -88,8 +91,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "zh",
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
-        # Sign-in attempts per client address and per user name (flask-limiter, per worker process).
+        # Sign-in attempts per client address and per user name (flask-limiter). Counted per worker process
+        # unless the counters are shared, e.g. TAIZHANG_RATELIMIT_STORAGE_URI=redis://host:6379 (docs/deploy.md).
         "TAIZHANG_LOGIN_LIMIT": os.environ.get("TAIZHANG_LOGIN_LIMIT", "10 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("TAIZHANG_RATELIMIT_STORAGE_URI", "memory://"),
         # gzip for phones that ask (Collect does): XForms, manifests and CSV lists; small answers stay plain.
         "COMPRESS_ALGORITHM": ["gzip"],
         "COMPRESS_MIMETYPES": ["text/xml", "text/csv", "application/json", "text/html", "text/plain"],

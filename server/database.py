@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,13 +13,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
-__all__ = ["configure_engine", "commit", "lookup_connection", "translating_db_errors", "translate_db_error"]
+__all__ = ["as_utc", "configure_engine", "commit", "database_unavailable", "lookup_connection", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
     "uq_submission_deprecated_id": EditAlreadySuperseded,
     "uq_submission_instance_id": InstanceConflict,
 }
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored instant as an aware UTC datetime (SQLite keeps no offset; its naive values are UTC)."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -55,6 +61,12 @@ def translate_db_error(exc: DBAPIError) -> TaizhangError:
     if isinstance(exc, OperationalError) or exc.connection_invalidated:
         return ServiceUnavailable()
     return TaizhangError()
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether an error means the database cannot be reached or is busy (worth waiting for), not a bad request."""
+    return isinstance(error, ServiceUnavailable) or (
+        isinstance(error, DBAPIError) and isinstance(translate_db_error(error), ServiceUnavailable))
 
 
 def _sqlite_names(constraint: str, message: str) -> bool:

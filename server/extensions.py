@@ -28,7 +28,7 @@ compress = Compress()
 # Web forms only: OpenRosa and the Digest-authenticated JSON API carry no CSRF token (WTF_CSRF_CHECK_DEFAULT off;
 # the web blueprints call csrf.protect() before each request).
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
+limiter = Limiter(key_func=get_remote_address, default_limits=[])   # storage: RATELIMIT_STORAGE_URI
 babel = Babel()
 
 LANGUAGES = ("zh", "en")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +17,7 @@ from sync.errors import PayloadTooLarge
 __all__ = ["BlobStore", "StoredBlob"]
 
 _CHUNK = 256 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,12 @@ class BlobStore:
 
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path(sha256), "rb")
+
+    def stored(self) -> Iterator[tuple[str, Path]]:
+        """(sha256, path) of every stored file, in name order (files being written, in staging/, are not)."""
+        for path in sorted(self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*")):
+            if _SHA256.fullmatch(path.name) and path.name.startswith(path.parent.parent.name + path.parent.name):
+                yield path.name, path
 
 
 def _fsync_dir(path: Path) -> None:

@@ -14,7 +14,8 @@
     │   ├── IdentifierTooLong          400.10
     │   ├── ScheduleInvalid            400.11 (a schedule file)
     │   ├── PasswordRejected           400.12 (too short, or the user name)
-    │   └── FormTokenInvalid           400.13 (a web form without a valid CSRF token)
+    │   ├── FormTokenInvalid           400.13 (a web form without a valid CSRF token)
+    │   └── BackupInvalid              400.14 (a damaged file, or not a taizhang backup)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -29,11 +30,15 @@
     │   ├── EditAlreadySuperseded      409.2
     │   ├── EditFormMismatch           409.3
     │   ├── FormVersionConflict        409.4  (publishing)
-    │   └── DecisionNotPossible        409.5  (register decisions)
+    │   ├── DecisionNotPossible        409.5  (register decisions)
+    │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
+    │   └── DatabaseNotEmpty           409.7  (restore without --force)
     ├── PayloadTooLarge                413.1
     ├── TooManyRequests                429.1  (sign-in attempts)
     ├── UnsupportedMediaType           415.1
-    └── ServiceUnavailable             503.1  (database busy or away; safe to retry)
+    ├── ServiceUnavailable             503.1  (database busy or away; safe to retry)
+    ├── DatabaseToolMissing            500.2  (pg_dump / pg_restore absent or too old)
+    └── DatabaseToolFailed             500.3  (backup or restore of the database failed)
 
 Messages are given in Chinese and English, short enough for a phone's dialog, and say what to do.
 """
@@ -47,6 +52,7 @@ __all__ = [
     "RecordNotFound", "DecisionNotPossible",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
+    "BackupInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
 ]
 
 
@@ -152,6 +158,12 @@ class ScheduleInvalid(BadRequest):
     message_en = "The visit schedule file is not valid; correct it as described and try again."
 
 
+class BackupInvalid(BadRequest):
+    code = "400.14"
+    message_zh = "备份文件已损坏或不是 taizhang 的备份，没有做任何改动。"
+    message_en = "The file is damaged or not a taizhang backup; nothing was changed."
+
+
 class Unauthorized(TaizhangError):
     code, status = "401.1", 401
     message_zh = "需要登录：请检查用户名和密码，或重新扫描二维码。"
@@ -243,6 +255,18 @@ class DecisionNotPossible(Conflict):
     message_en = "This cannot be done: the records were already dealt with, or are not in the same village."
 
 
+class BackupIncompatible(Conflict):
+    code = "409.6"
+    message_zh = "这个备份不能恢复到这个数据库，没有做任何改动。"
+    message_en = "This backup cannot be restored into this database; nothing was changed."
+
+
+class DatabaseNotEmpty(Conflict):
+    code = "409.7"
+    message_zh = "数据库中已有数据，没有做任何改动；确定要用备份替换这些数据时请加 --force。"
+    message_en = "The database already holds data; nothing was changed. Add --force to replace it with the backup."
+
+
 class PayloadTooLarge(TaizhangError):
     code, status = "413.1", 413
     message_zh = "上传内容太大，超过服务器限制。"
@@ -265,3 +289,16 @@ class ServiceUnavailable(TaizhangError):
     code, status = "503.1", 503
     message_zh = "服务器暂时繁忙，表单仍保存在手机上，请稍后重新发送。"
     message_en = "The server is busy; the form is still on the phone, send it again later."
+
+
+class DatabaseToolMissing(TaizhangError):
+    code, status = "500.2", 500
+    message_zh = "缺少数据库工具 pg_dump / pg_restore，或其版本比数据库服务器旧；请安装与服务器相同版本的 postgresql-client。"
+    message_en = ("pg_dump / pg_restore is missing or older than the database server; install the postgresql-client "
+                  "of the server's version.")
+
+
+class DatabaseToolFailed(TaizhangError):
+    code, status = "500.3", 500
+    message_zh = "数据库备份或恢复失败，没有做任何改动（原因见后）。"
+    message_en = "Backing up or restoring the database failed; nothing was changed (the reason follows)."

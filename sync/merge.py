@@ -122,7 +122,9 @@ def plan_record(state: RecordState | None, observation: PersonObservation, visit
             continue  # the phone showed this value and the visit kept it
         current = state.current(name)
         if current is None or current.value == value:
-            if current is None:
+            if current is None or visit.happened_after(current.visit):
+                # New, or the value the register holds stated again later: the later phone time is the one a
+                # conflicting statement must beat (so the outcome does not depend on which arrived first).
                 updates[name] = value
             continue
         unseen = [entry for entry in state.history.get(name, ())

@@ -288,7 +288,10 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def _datetime(value: str | None) -> dt.datetime | None:
+    """An instant; a time written without its UTC offset (Collect always writes one) is read as UTC, as the register
+    stores such times, so that every visit's time compares with every other's."""
     try:
-        return dt.datetime.fromisoformat(value) if value else None
+        moment = dt.datetime.fromisoformat(value) if value else None
     except ValueError as exc:
         raise BadRequest(f"not a date and time: {value!r}") from exc
+    return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment

@@ -68,9 +68,11 @@ def start_live_server(app) -> tuple[str, callable]:
     return f"http://127.0.0.1:{httpd.server_port}", stop
 
 
-def make_test_app(tmp_path_factory, backend: str, **overrides):
+def make_test_app(tmp_path_factory, backend: str, database_suffix: str = "", **overrides):
+    """An app on a new database (PostgreSQL: the test database, or a sibling named with `database_suffix`)."""
     instance = tmp_path_factory.mktemp(f"instance-{backend}")
-    database_url = fresh_postgres_database() if backend == "postgresql" else f"sqlite:///{instance / 'test.sqlite3'}"
+    database_url = (fresh_postgres_database(database_suffix) if backend == "postgresql"
+                    else f"sqlite:///{instance / 'test.sqlite3'}")
     config = {"INSTANCE_DIR": instance, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
               "TAIZHANG_REALM": REALM, "TESTING": True}
     config.update(overrides)
@@ -96,18 +98,23 @@ def live_server(request, tmp_path_factory):
         db.engine.dispose()
 
 
+def empty_tables(backend: str) -> None:
+    """Delete every row and forget cached look-ups (inside the app's context)."""
+    if backend == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(text("UPDATE form SET current_version_id = NULL"))
+        for table in _TABLES:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+    lookup_cache().clear()
+
+
 @pytest.fixture
 def server(live_server):
     """The live server with empty tables, and an app context for factories and assertions."""
     with live_server.app.app_context():
-        if live_server.backend == "postgresql":
-            db.session.execute(text(f"TRUNCATE {', '.join(_TABLES)} RESTART IDENTITY CASCADE"))
-        else:
-            db.session.execute(text("UPDATE form SET current_version_id = NULL"))
-            for table in _TABLES:
-                db.session.execute(text(f"DELETE FROM {table}"))
-        db.session.commit()
-        lookup_cache().clear()
+        empty_tables(live_server.backend)
         yield live_server
         db.session.remove()
 

@@ -27,6 +27,11 @@ class UploadLimits:
     attachment_bytes: int
     parts: int = 500
 
+    @classmethod
+    def from_config(cls, config) -> UploadLimits:
+        return cls(body_bytes=config["TAIZHANG_MAX_SUBMISSION_BYTES"], xml_bytes=config["TAIZHANG_MAX_XML_BYTES"],
+                   attachment_bytes=config["TAIZHANG_MAX_ATTACHMENT_BYTES"])
+
 
 @dataclass(slots=True)
 class _Part:
@@ -50,9 +55,12 @@ def read_submission_body(stream: BinaryIO, mimetype: str, mimetype_params: dict,
     parts: list[_Part] = []
     try:
         _parse(stream, boundary, content_length, limits, parts)
-        xml_part = next((part for part in parts if part.name == XML_PART), None)
-        if xml_part is None:
+        xml_parts = [part for part in parts if part.name == XML_PART]
+        if not xml_parts:
             raise XmlPartMissing()
+        if len(xml_parts) > 1:  # which one is the submission? Collect sends one
+            raise MultipartMalformed(f"{len(xml_parts)} {XML_PART} parts")
+        xml_part = xml_parts[0]
         if xml_part.size > limits.xml_bytes:
             raise PayloadTooLarge(f"{XML_PART} over {limits.xml_bytes} bytes")
         xml = xml_part.file.read()

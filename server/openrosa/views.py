@@ -80,9 +80,7 @@ def submission_head(token: str | None = None):
 @bp.post("/submission")
 def submission_post(token: str | None = None):
     principal = authenticate(token)
-    config = current_app.config
-    limits = UploadLimits(body_bytes=config["TAIZHANG_MAX_SUBMISSION_BYTES"], xml_bytes=config["TAIZHANG_MAX_XML_BYTES"],
-                          attachment_bytes=config["TAIZHANG_MAX_ATTACHMENT_BYTES"])
+    limits = UploadLimits.from_config(current_app.config)
     with read_submission_body(request.stream, request.mimetype, request.mimetype_params, request.content_length,
                               limits) as (xml, files):
         result = receive_submission(

@@ -144,7 +144,7 @@ class VisitPage:
 
 def visit_page(principal: Principal, submission_id: int) -> VisitPage:
     """What one synced visit changed in the register (before → after), and its review."""
-    area_path = queries.submitter_area_path(submission_id)
+    area_path = queries.submission_area_path(submission_id)
     if area_path is None:
         raise RecordNotFound(f"visit {submission_id}")
     _staff_in(principal, area_path)

@@ -182,7 +182,7 @@ def review_visit(principal, submission_id: int, state: str, comment: str | None 
     or rejected, which takes the visit out of the register (a decision; reviewing it again puts it back)."""
     if state not in REVIEW_STATES:
         raise DecisionNotPossible(f"state must be one of {', '.join(REVIEW_STATES)}")
-    area_path = queries.submitter_area_path(submission_id)
+    area_path = queries.submission_area_path(submission_id)
     if area_path is None:
         raise RecordNotFound(f"visit {submission_id}")
     _authorise(principal, area_path)
@@ -630,14 +630,21 @@ def _replay(store, rows, decisions, *, only: set[str] | None) -> int:
 
 # ---- where merged records go -------------------------------------------------------------------------------------
 
-_CONFLICT_KEY = ("record_uuid", "field", "value", "other_value")
-
-
-def _known_conflict(row: dict, rows: list[dict]) -> bool:
-    """An open conflict between the same two values of the same field is one conflict for the cadre, however many
-    visits stated the losing value (so the list does not depend on the order the visits arrived in)."""
-    return any(other.get("state", "open") == "open" and all(other[key] == row[key] for key in _CONFLICT_KEY)
-               for other in rows)
+def _settle_conflict(row: dict, rows: list[dict], *, stored: bool = False) -> None:
+    """Take a new conflict into the open ones of its record and field, kept as the cadre sees them whatever order
+    the visits arrived in: one per value that lost, each against the latest winner (the winner's own row goes).
+    `stored`: the database already holds an open row for this losing value (see queries.settle_stored_conflict)."""
+    same_field = [other for other in rows if other.get("state", "open") == "open"
+                  and other["record_uuid"] == row["record_uuid"] and other["field"] == row["field"]]
+    for other in same_field:
+        other["value"], other["instance_id"] = row["value"], row["instance_id"]
+    rows[:] = [other for other in rows if not any(other is same and same["other_value"] == row["value"]
+                                                  for same in same_field)]
+    known = next((other for other in same_field if other["other_value"] == row["other_value"]), None)
+    if known is not None:
+        known["other_instance_id"] = row["other_instance_id"]
+    elif not stored:
+        rows.append(row)
 
 
 class _DatabaseStore:
@@ -664,8 +671,8 @@ class _DatabaseStore:
         queries.save_record(kind, plan.uuid, after.values(), after.version)
         if plan.event is not None and kind == "person":
             self.events.append(queries.event_row(plan.uuid, plan.event, submission_id))
-        self.conflicts += [row for row in map(queries.conflict_row, plan.conflicts)
-                           if not _known_conflict(row, self.conflicts) and not queries.open_conflict_exists(row)]
+        for row in map(queries.conflict_row, plan.conflicts):
+            _settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
         if kind == "person" and (plan.create or _IDENTITY_FIELDS & set(plan.updates)):
             self.identity_changed.add(plan.uuid)
         if kind == "household" and plan.create:
@@ -708,7 +715,8 @@ class _MemoryStore:
         self._add_conflicts(plan.conflicts)
 
     def _add_conflicts(self, conflicts) -> None:
-        self.conflicts += [row for row in map(queries.conflict_row, conflicts) if not _known_conflict(row, self.conflicts)]
+        for row in map(queries.conflict_row, conflicts):
+            _settle_conflict(row, self.conflicts)
 
     def fold(self, kind: str, kept: str, merged: str, decision_id: int) -> None:
         after, taken, conflicts = fold_record(self.records[(kind, kept)], self.records[(kind, merged)])

@@ -15,7 +15,6 @@ from server.register.models import (VisitReview, DuplicateCandidate, Household, 
                                     PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
                                     ServiceAnchor, SubmissionRecord, Visit)
 from server.submissions.models import Submission
-from server.users.models import User
 from sync.merge import FieldValue, RecordState, VisitRef
 
 RECORD_MODELS = {"household": Household, "person": Person}
@@ -159,12 +158,20 @@ def conflict_row(conflict) -> dict:
                 other_instance_id=conflict.other_visit.instance_id, state="open")
 
 
-def open_conflict_exists(row: dict) -> bool:
-    """Whether the register already holds this open conflict (same record, field and values)."""
-    return db.session.scalar(select(RegisterConflict.id).where(
-        RegisterConflict.record_uuid == row["record_uuid"], RegisterConflict.field == row["field"],
-        RegisterConflict.value == row["value"], RegisterConflict.other_value == row["other_value"],
-        RegisterConflict.state == "open").limit(1)) is not None
+def settle_stored_conflict(row: dict) -> bool:
+    """The stored side of operations._settle_conflict: the open conflicts of the row's record and field now point
+    at its winner, the winner's own row goes, and True if an open row for its losing value is already stored."""
+    same_field = (RegisterConflict.record_uuid == row["record_uuid"], RegisterConflict.field == row["field"],
+                  RegisterConflict.state == "open")
+    db.session.execute(delete(RegisterConflict).where(*same_field, RegisterConflict.other_value == row["value"])
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(RegisterConflict).where(*same_field).values(value=row["value"],
+                                                                          instance_id=row["instance_id"])
+                       .execution_options(synchronize_session=False))
+    return db.session.execute(update(RegisterConflict).where(*same_field, RegisterConflict.other_value ==
+                                                             row["other_value"])
+                              .values(other_instance_id=row["other_instance_id"])
+                              .execution_options(synchronize_session=False)).rowcount > 0
 
 
 def visit_row(submission_id: int, *, visited_at: dt.datetime | None, **values) -> dict:
@@ -218,9 +225,9 @@ def forget_everything() -> None:
 
 
 def submission_rows(ids: set[int] | None = None):
-    """(id, xml, instance_id, deprecated_id, submitter area) of submissions, in arrival order."""
-    query = (select(Submission.id, Submission.xml, Submission.instance_id, Submission.deprecated_id, User.area_id)
-             .outerjoin(User, User.id == Submission.submitter_id).order_by(Submission.id))
+    """(id, xml, instance_id, deprecated_id, the area it was collected in) of submissions, in arrival order."""
+    query = (select(Submission.id, Submission.xml, Submission.instance_id, Submission.deprecated_id,
+                    Submission.area_id).order_by(Submission.id))
     if ids is not None:
         query = query.where(Submission.id.in_(ids))
     return [(r.id, bytes(r.xml), r.instance_id, r.deprecated_id, r.area_id) for r in db.session.execute(query)]
@@ -533,9 +540,10 @@ def open_conflicts(area_path: str | None) -> list[tuple[RegisterConflict, str, s
     return sorted(found, key=lambda item: item[0].id)
 
 
-def submitter_area_path(submission_id: int) -> str | None:
-    return db.session.scalar(select(Area.path).join(User, User.area_id == Area.id)
-                             .join(Submission, Submission.submitter_id == User.id).where(Submission.id == submission_id))
+def submission_area_path(submission_id: int) -> str | None:
+    """The path of the group a submission was collected in."""
+    return db.session.scalar(select(Area.path).join(Submission, Submission.area_id == Area.id)
+                             .where(Submission.id == submission_id))
 
 
 def review_of(submission_id: int) -> VisitReview | None:
@@ -551,15 +559,15 @@ def save_review(submission_id: int, **values) -> None:
 
 def inbox(area_path: str | None, *, group_id: int | None = None, collector: str | None = None,
           since=None, until=None, state: str | None = None, limit: int = 200):
-    """Register-form submissions of collectors in an area, newest first, with their visit and review:
+    """Register-form submissions collected in an area, newest first, with their visit and review:
     (submission id, received, form, collector, group name, visit date, outcome, household uuid, review state,
     comment). `state` "received" means not reviewed yet."""
     from server.forms.models import Form
 
-    query = (select(Submission.id, Submission.received_at, Form.xml_form_id, User.username, Area.full_name,
-                    Visit.visit_date, Visit.outcome, Visit.household_uuid, VisitReview.state, VisitReview.comment)
-             .join(Form, Form.id == Submission.form_id).join(User, User.id == Submission.submitter_id)
-             .join(Area, Area.id == User.area_id)
+    query = (select(Submission.id, Submission.received_at, Form.xml_form_id, Submission.collector_name,
+                    Area.full_name, Visit.visit_date, Visit.outcome, Visit.household_uuid, VisitReview.state,
+                    VisitReview.comment)
+             .join(Form, Form.id == Submission.form_id).join(Area, Area.id == Submission.area_id)
              .outerjoin(Visit, Visit.submission_id == Submission.id)
              .outerjoin(VisitReview, VisitReview.submission_id == Submission.id)
              .where(Form.xml_form_id.in_(["household_visit", "followup"]))
@@ -569,7 +577,7 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
     if group_id is not None:
         query = query.where(Area.id == group_id)
     if collector:
-        query = query.where(User.username == collector)
+        query = query.where(Submission.collector_name == collector)
     if since is not None:
         query = query.where(Visit.visit_date >= since)
     if until is not None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, fields, validate
 
-from sync.errors import BadRequest
+from server.boundary import BoundarySchema
 
 __all__ = ["InboxFilters"]
 
 
-class InboxFilters(Schema):
+class InboxFilters(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 
@@ -18,9 +18,3 @@ class InboxFilters(Schema):
     since = fields.Date(load_default=None)
     until = fields.Date(load_default=None)
     state = fields.String(load_default=None, validate=validate.OneOf(("received", "approved", "has_issues", "rejected")))
-
-    def load(self, data, **kwargs):
-        try:
-            return super().load(data, **kwargs)
-        except ValidationError as exc:
-            raise BadRequest("; ".join(f"{key}: {' '.join(value)}" for key, value in exc.messages.items())) from exc

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from server.boundary import BoundarySchema
+
 from sync.schedules import STATUSES
 
 __all__ = ["DueQuery", "FlagOut"]
 
 
-class DueQuery(Schema):
+class DueQuery(BoundarySchema):
     area = fields.String(load_default=None, validate=validate.Length(max=400))
     as_of = fields.Date(load_default=None)
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)), load_default=["due", "overdue"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
-from marshmallow import ValidationError
 
 from server.accounts.session import current_staff, require_staff
 from server.database import commit
@@ -11,7 +10,6 @@ from server.extensions import csrf
 from server.openrosa.auth import authenticate
 from server.schedules.operations import AreaFlags, flags_in_area
 from server.schedules.schemas import DueQuery, FlagOut
-from sync.errors import BadRequest
 
 bp = Blueprint("schedules", __name__, template_folder="templates")
 
@@ -20,10 +18,7 @@ def _area_flags(principal) -> AreaFlags:
     arguments = {name: request.args.get(name) for name in ("area", "as_of") if request.args.get(name)}
     if request.args.getlist("status"):
         arguments["status"] = request.args.getlist("status")
-    try:
-        query = DueQuery().load(arguments)
-    except ValidationError as exc:
-        raise BadRequest("; ".join(f"{key}: {' '.join(map(str, value))}" for key, value in exc.messages.items()))
+    query = DueQuery().load(arguments)
     found = flags_in_area(principal, query["area"], query["as_of"], statuses=frozenset(query["status"]))
     commit()  # the audit record of this read
     return found

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, fields, validate
+
+from server.boundary import BoundarySchema
 
 __all__ = ["NewCollectorForm"]
 
 
-class NewCollectorForm(Schema):
+class NewCollectorForm(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from marshmallow import ValidationError
 
 from server.accounts.session import require_staff
 from server.database import commit
@@ -13,7 +12,6 @@ from server.users.operations import (NewCredentials, collectors_for, onboard_col
                                      revoke_collector)
 from server.users.schemas import NewCollectorForm
 from sync.collect_settings import collector_settings, encode_settings
-from sync.errors import BadRequest
 
 bp = Blueprint("users", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -39,10 +37,7 @@ def collectors():
 @bp.post("/collectors")
 def new_collector():
     principal = require_staff()
-    try:
-        form = NewCollectorForm().load(request.form)
-    except ValidationError as exc:
-        raise BadRequest("; ".join(f"{key}: {' '.join(value)}" for key, value in exc.messages.items())) from exc
+    form = NewCollectorForm().load(request.form)
     created = onboard_collector(principal, form["username"], form["display_name"], form["group"],
                                 realm=current_app.config["TAIZHANG_REALM"])
     commit()

@@ -81,12 +81,20 @@ def test_a_later_observation_arriving_second_wins_the_conflict():
     assert (conflict.value, conflict.other_value, conflict.other_visit) == ("13800000003", "13800000002", earlier)
 
 
-def test_two_visits_making_the_same_change_do_not_conflict():
+def test_two_visits_making_the_same_change_do_not_conflict_and_the_later_one_counts():
+    """The later statement of the same value is recorded: a visit contradicting both must be later than it, not
+    only than the first, to win (found by the arrival-order property: otherwise the order decided)."""
     state = registered(residence="here")
-    b, c = visit("b", 2), visit("c", 3)
+    b, c, d = visit("b", 2), visit("c", 5), visit("d", 3)
     state = apply_plan(state, plan_record(state, observe(1, residence="moved_away"), b), b)
     plan = plan_record(state, observe(1, residence="moved_away"), c)
-    assert (dict(plan.updates), plan.conflicts, plan.changes_anything) == ({}, (), False)
+    assert (dict(plan.updates), plan.conflicts) == ({"residence": "moved_away"}, ())
+    state = apply_plan(state, plan, c)
+    contradiction = plan_record(state, observe(2, residence="here"), d)   # seen after the first change
+    assert (dict(contradiction.updates), [(x.value, x.other_value) for x in contradiction.conflicts]) == (
+        {}, [("moved_away", "here")])
+    # An earlier visit stating the value again changes nothing.
+    assert plan_record(state, observe(1, residence="moved_away"), b).changes_anything is False
 
 
 def test_events_are_recorded_with_the_visit_and_raise_the_version():

@@ -1,0 +1,397 @@
+"""`taizhang backup` and `taizhang restore` on both backends, run as commands beside the live server: a register
+with an attachment and decisions survives a round trip exactly, a rebuild of the restored register gives the same
+register, and damaged or unsuitable archives and non-empty databases are refused with nothing changed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import select
+
+from server import create_app
+from server.database import commit
+from server.extensions import db
+from server.lookup_cache import lookup_cache
+from server.register import queries as register_queries
+from server.register.models import RegisterDecision
+from server.register.operations import merge_duplicates, merge_next, set_tier
+from server.schedules.operations import current_schedule
+from server.users.queries import principal_by_username
+from tests.collect import visit_xml
+from tests.conftest import FIXTURES, ROOT, fresh_postgres_database, stored_attachments, stored_submissions
+from tests.register_visits import Member, household_visit
+
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+PHOTO = bytes(range(256)) * 40 + b"\xff\xd8 a photo"
+HEAD = ScriptDirectory(str(ROOT / "server" / "migrations")).get_current_head()   # the newest schema revision
+HOUSEHOLD_1, HOUSEHOLD_2 = "22222222-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002"
+
+
+# ---- building a register as Collect and the cadres do ---------------------------------------------------------
+
+def merge_all() -> None:
+    while merge_next(now=NOW) is not None:
+        commit()
+    commit()
+
+
+@pytest.fixture
+def town(server, create_collector, publish, tmp_path):
+    """Two households of 东村 sent from two groups' phones, one person merged into a duplicate by the cadre,
+    a tier set, and a photo sent with a second form as Collect sends it (multipart, through HTTP)."""
+    publish(ROOT / "xlsforms" / "household_visit.xlsx", media=list((ROOT / "xlsforms" / "fixtures").glob("*.csv")))
+    photo_form = tmp_path / "site_photo.xml"
+    photo_form.write_text((FIXTURES / "forms" / "household_visit_placeholder.xml").read_text("utf-8").replace(
+        '<data id="household_visit"', '<data id="site_photo"'), "utf-8")
+    publish(photo_form)
+    phones = {group: server.client(token=create_collector(group).token)
+              for group in ("青山镇/东村/第一组", "青山镇/东村/第二组")}
+    create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre")
+
+    first, second = Member("王秀英", "female", "1975-05-06"), Member("王秀瑛", "female", "1975-05-06")
+    head = Member("张伟", "male", "1970-01-02")
+    send(phones["青山镇/东村/第一组"], household_visit(household=HOUSEHOLD_1, new=("001", "东村一组1号"),
+                                                 start="2026-11-01T09:00:00.000+08:00", members=[first, head]))
+    send(phones["青山镇/东村/第二组"], household_visit(household=HOUSEHOLD_2, new=("009", "东村二组9号"),
+                                                 start="2026-11-02T09:00:00.000+08:00", members=[second]))
+    response = phones["青山镇/东村/第一组"].submit(visit_xml(form_id="site_photo", photo="door.jpg"),
+                                               {"door.jpg": PHOTO})
+    assert response.status_code == 201
+    merge_all()
+    cadre = principal_by_username("dongcun_cadre")
+    merge_duplicates(cadre, first.uuid, second.uuid, now=NOW)
+    set_tier(cadre, head.uuid, "key", tiers=current_schedule().tier_names, now=NOW)
+    commit()
+    return {"server": server, "phones": phones, "head": head, "kept": first}
+
+
+def send(phone, xml: bytes) -> None:
+    assert phone.submit(xml).status_code == 201
+
+
+def state(blob_dir: Path) -> dict:
+    """Everything a restore must bring back: the register, the raw submissions, the attachments' rows and bytes,
+    and the decisions."""
+    snapshot = register_queries.register_snapshot()
+    decisions = [dict(row) for row in db.session.execute(
+        select(RegisterDecision.__table__).order_by(RegisterDecision.id)).mappings()]
+    db.session.rollback()
+    attachments = stored_attachments()
+    return {"register": snapshot, "submissions": stored_submissions(), "attachments": attachments,
+            "decisions": decisions,
+            "files": {a["sha256"]: (blob_dir / a["sha256"][:2] / a["sha256"][2:4] / a["sha256"]).read_bytes()
+                      for a in attachments}}
+
+
+# ---- the commands, as an operator runs them -------------------------------------------------------------------
+
+def command_env(app, **changes) -> dict:
+    env = {**os.environ, "TAIZHANG_INSTANCE_DIR": str(app.instance_path),
+           "TAIZHANG_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "TAIZHANG_BLOB_DIR": str(app.config["TAIZHANG_BLOB_DIR"]), "TAIZHANG_SECRET_KEY": "test-secret"}
+    env.update(changes)
+    return env
+
+
+def taizhang(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
+
+
+def release_connections() -> None:
+    """What stopping the server does: no session or pooled connection of this process stays open."""
+    db.session.remove()
+    db.engine.dispose()
+    lookup_cache().clear()
+
+
+def restore_here(server, archive: Path, *args: str) -> subprocess.CompletedProcess:
+    release_connections()
+    result = taizhang(command_env(server.app), "restore", str(archive), *args)
+    release_connections()
+    return result
+
+
+def back_up(env: dict, out: Path) -> None:
+    result = taizhang(env, "backup", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{out}: ")
+    assert result.stderr == ""
+
+
+def new_target(server, tmp_path: Path, name: str):
+    """A database that does not exist yet (SQLite) or is empty without tables (PostgreSQL), and an empty
+    attachment store: the machine after a disk was lost."""
+    url = (fresh_postgres_database(f"_{name}") if server.backend == "postgresql"
+           else f"sqlite:///{tmp_path / name / 'restored.sqlite3'}")
+    return create_app({"INSTANCE_DIR": tmp_path / name, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
+                       "TAIZHANG_BLOB_DIR": tmp_path / f"{name}-blobs", "TESTING": True})
+
+
+def close(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def other_target(server, tmp_path):
+    app = new_target(server, tmp_path, "restored")
+    yield app
+    close(app)
+
+
+# ---- round trips ------------------------------------------------------------------------------------------------
+
+def test_a_changed_database_is_restored_exactly_only_with_force_and_a_rebuild_gives_the_same_register(town,
+                                                                                                     tmp_path):
+    server = town["server"]
+    blob_dir = Path(server.app.config["TAIZHANG_BLOB_DIR"])
+    before = state(blob_dir)
+    assert len(before["submissions"]) == 3 and [a["name"] for a in before["attachments"]] == ["door.jpg"]
+    assert [(d["kind"], d["target"]) for d in before["decisions"]] == [("merge_people", town["kept"].uuid),
+                                                                       ("set_tier", "key")]
+    archive = tmp_path / "taizhang.tar.gz"
+    back_up(command_env(server.app), archive)
+
+    # The register moves on after the backup: a new household and a tier taken away.
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=str(uuid.uuid4()), new=("002", "东村一组2号"), start="2026-11-03T09:00:00.000+08:00",
+        members=[Member("李强", "male", "1988-08-08")]))
+    merge_all()
+    set_tier(principal_by_username("dongcun_cadre"), town["head"].uuid, "", tiers=current_schedule().tier_names,
+             now=NOW)
+    commit()
+    changed = state(blob_dir)
+    assert changed != before
+
+    refused = restore_here(server, archive)
+    assert refused.returncode == 1
+    assert refused.stderr == ("Error: 数据库中已有数据，没有做任何改动；确定要用备份替换这些数据时请加 --force。 / The database "
+                              "already holds data; nothing was changed. Add --force to replace it with the backup.\n")
+    assert state(blob_dir) == changed
+
+    restored = restore_here(server, archive, "--force")
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.startswith("restored taizhang.tar.gz (made ")
+    assert restored.stdout.endswith("3 submission(s), 2 person record(s), 0 file(s) added to the attachment "
+                                    "store\n")
+    assert state(blob_dir) == before
+
+    rebuilt = taizhang(command_env(server.app), "rebuild")
+    assert rebuilt.stdout == "register rebuilt from 2 submission(s)\n", rebuilt.stderr
+    release_connections()
+    assert state(blob_dir) == before
+
+
+def test_a_lost_database_and_attachment_store_are_restored_into_new_ones(town, other_target, tmp_path):
+    server = town["server"]
+    before = state(Path(server.app.config["TAIZHANG_BLOB_DIR"]))
+    archive = tmp_path / "taizhang.tar"
+    back_up(command_env(server.app), archive)
+    # The photo and the form lists, and whatever earlier tests left in the session's store: all of it.
+    stored = len(list(Path(server.app.config["TAIZHANG_BLOB_DIR"]).glob("*/*/*")))
+
+    env = command_env(other_target)
+    restored = taizhang(env, "restore", str(archive))
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.endswith(f" {stored} file(s) added to the attachment store\n")
+    with other_target.app_context():
+        assert state(Path(other_target.config["TAIZHANG_BLOB_DIR"])) == before
+        assert sorted(p.name for p in Path(other_target.config["TAIZHANG_BLOB_DIR"]).glob("*/*/*")) == sorted(
+            p.name for p in Path(server.app.config["TAIZHANG_BLOB_DIR"]).glob("*/*/*"))
+        db.session.remove()
+    assert taizhang(env, "rebuild").returncode == 0
+    with other_target.app_context():
+        assert state(Path(other_target.config["TAIZHANG_BLOB_DIR"]))["register"] == before["register"]
+        db.session.remove()
+
+
+def test_an_older_backup_is_migrated_after_the_restore(town, other_target, tmp_path):
+    server = town["server"]
+    before = state(Path(server.app.config["TAIZHANG_BLOB_DIR"]))
+    archive, older = tmp_path / "now.tar", tmp_path / "older.tar"
+    back_up(command_env(server.app), archive)
+    env = command_env(other_target)
+    assert taizhang(env, "restore", str(archive)).returncode == 0
+    downgraded = taizhang(env, "db", "downgrade", "0005")
+    assert downgraded.returncode == 0, downgraded.stderr
+    back_up(env, older)
+    with tarfile.open(older) as tar:
+        assert json.load(tar.extractfile("manifest.json"))["alembic_revision"] == "0005"
+
+    fresh = new_target(server, tmp_path, "older")
+    try:
+        restored = taizhang(command_env(fresh), "restore", str(older))
+        assert restored.returncode == 0, restored.stderr
+        assert restored.stdout.endswith(f"the backup's schema revision 0005 was migrated to {HEAD}\n")
+        with fresh.app_context():
+            assert state(Path(fresh.config["TAIZHANG_BLOB_DIR"])) == before
+            db.session.remove()
+    finally:
+        close(fresh)
+
+    over_newer = restore_here(server, older, "--force")
+    if server.backend == "postgresql":  # pg_restore --clean would leave report_run beside the older tables
+        assert (over_newer.returncode, over_newer.stderr) == (
+            1, "Error: 这个备份不能恢复到这个数据库，没有做任何改动。 / This backup cannot be restored into this database; "
+               "nothing was changed. (the database has tables the backup lacks (report_run): its schema is newer; "
+               "restore into a new, empty database (createdb) instead)\n")
+    else:  # the whole database file is replaced
+        assert over_newer.stdout.endswith(f"the backup's schema revision 0005 was migrated to {HEAD}\n")
+    assert state(Path(server.app.config["TAIZHANG_BLOB_DIR"])) == before
+
+
+def test_a_backup_taken_while_collectors_send_holds_every_file_its_database_names(town, other_target, tmp_path):
+    server = town["server"]
+    phone = town["phones"]["青山镇/东村/第二组"]
+    stop = threading.Event()
+    statuses = []
+
+    def keep_sending():
+        number = 0
+        while not stop.is_set():
+            number += 1
+            photo = PHOTO + str(number).encode()
+            statuses.append(phone.submit(visit_xml(form_id="site_photo", photo=f"p{number}.jpg"),
+                                         {f"p{number}.jpg": photo}).status_code)
+
+    sender = threading.Thread(target=keep_sending)
+    sender.start()
+    try:
+        while len(statuses) < 3:
+            stop.wait(0.05)
+        archive = tmp_path / "live.tar"
+        back_up(command_env(server.app), archive)
+        sent_during = len(statuses)
+    finally:
+        stop.set()
+        sender.join(timeout=60)
+    assert set(statuses) == {201} and sent_during >= 3
+
+    assert taizhang(command_env(other_target), "restore", str(archive)).returncode == 0
+    everything = stored_submissions()
+    with other_target.app_context():
+        restored = state(Path(other_target.config["TAIZHANG_BLOB_DIR"]))
+        db.session.remove()
+    # A consistent snapshot: the first submissions in arrival order, each photo with its bytes.
+    assert restored["submissions"] == everything[:len(restored["submissions"])]
+    assert len(restored["submissions"]) >= 3 + 3
+    assert all(restored["files"][a["sha256"]].startswith(PHOTO) for a in restored["attachments"])
+
+
+# ---- refusals ------------------------------------------------------------------------------------------------
+
+def _members(archive: Path) -> list[tuple[tarfile.TarInfo, bytes]]:
+    with tarfile.open(archive) as tar:
+        return [(member, tar.extractfile(member).read()) for member in tar.getmembers()]
+
+
+def _write(archive: Path, members: list[tuple[tarfile.TarInfo, bytes]]) -> None:
+    with tarfile.open(archive, "w") as tar:
+        for member, data in members:
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+
+
+DATABASE_MEMBERS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+
+
+def _edited_manifest(archive: Path, out: Path, **changes) -> Path:
+    """A copy of the archive with its manifest changed (a changed engine renames the database member to match)."""
+    members = _members(archive)
+    manifest = json.loads(members[0][1])
+    if "engine" in changes:
+        old, new = DATABASE_MEMBERS[manifest["engine"]], DATABASE_MEMBERS[changes["engine"]]
+        manifest["members"][new] = manifest["members"].pop(old)
+        for member, _ in members:
+            member.name = new if member.name == old else member.name
+    manifest.update(changes)
+    _write(out, [(members[0][0], json.dumps(manifest).encode())] + members[1:])
+    return out
+
+
+def test_damaged_or_unsuitable_archives_are_refused_and_nothing_changes(town, tmp_path):
+    server = town["server"]
+    blob_dir = Path(server.app.config["TAIZHANG_BLOB_DIR"])
+    archive = tmp_path / "good.tar"
+    back_up(command_env(server.app), archive)
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=str(uuid.uuid4()), new=("003", "东村一组3号"), start="2026-11-04T09:00:00.000+08:00",
+        members=[Member("赵敏", "female", "1990-09-09")]))
+    merge_all()
+    changed = state(blob_dir)
+    files = sorted(blob_dir.rglob("*"))
+    database_member = DATABASE_MEMBERS[server.backend]
+
+    flipped = tmp_path / "flipped.tar"
+    raw = bytearray(archive.read_bytes())
+    with tarfile.open(archive) as tar:
+        offset = tar.getmember(database_member).offset_data + 200
+    raw[offset] ^= 0xFF
+    flipped.write_bytes(bytes(raw))
+    cut = tmp_path / "cut.tar"
+    with tarfile.open(archive) as tar:
+        middle = tar.getmember(database_member).offset_data + tar.getmember(database_member).size // 2
+    cut.write_bytes(archive.read_bytes()[:middle])
+    not_an_archive = tmp_path / "notes.tar"
+    not_an_archive.write_text("这不是备份\n", "utf-8")
+    other_engine = "sqlite" if server.backend == "postgresql" else "postgresql"
+
+    damaged = "Error: 备份文件已损坏或不是 taizhang 的备份，没有做任何改动。 / The file is damaged or not a taizhang backup; nothing was changed."
+    unsuitable = "Error: 这个备份不能恢复到这个数据库，没有做任何改动。 / This backup cannot be restored into this database; nothing was changed."
+    cases = {
+        flipped: f"{damaged} ({database_member} does not match its checksum in manifest.json)\n",
+        cut: f"{damaged} (cut.tar is damaged or cut short: unexpected end of data)\n",
+        not_an_archive: f"{damaged} (notes.tar is not a tar archive)\n",
+        _edited_manifest(archive, tmp_path / "engine.tar", engine=other_engine):
+            f"{unsuitable} (the backup holds a {other_engine} database, the configured database is "
+            f"{server.backend})\n",
+        _edited_manifest(archive, tmp_path / "future.tar", alembic_revision="0099"):
+            f"{unsuitable} (the backup's schema revision '0099' is unknown here: it was made by a newer taizhang; "
+            f"upgrade taizhang first)\n",
+        _edited_manifest(archive, tmp_path / "format.tar", format_version=2):
+            f"{unsuitable} (the archive has format version 2, made by a newer taizhang; this one reads version 1)\n",
+    }
+    for bad, message in cases.items():
+        result = restore_here(server, bad, "--force")
+        assert (result.returncode, result.stderr) == (1, message), bad.name
+        assert state(blob_dir) == changed
+        assert sorted(blob_dir.rglob("*")) == files
+        assert not list(Path(server.app.instance_path).glob(".taizhang-restore-*"))
+
+
+def test_a_missing_or_too_old_pg_dump_is_named_with_what_to_install(town, tmp_path):
+    if town["server"].backend != "postgresql":
+        pytest.skip("pg_dump is for PostgreSQL")
+    missing = "Error: 缺少数据库工具 pg_dump / pg_restore，或其版本比数据库服务器旧；请安装与服务器相同版本的 postgresql-client。 / " \
+              "pg_dump / pg_restore is missing or older than the database server; install the postgresql-client of " \
+              "the server's version."
+    out = tmp_path / "none.tar"
+    result = taizhang(command_env(town["server"].app, TAIZHANG_PG_BIN_DIR=str(tmp_path / "nowhere")), "backup",
+                      str(out))
+    assert (result.returncode, result.stderr) == (
+        1, f"{missing} (pg_dump not found in {tmp_path / 'nowhere'}; on Debian: apt install postgresql-client)\n")
+
+    old = tmp_path / "old-client"
+    old.mkdir()
+    (old / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    (old / "pg_dump").chmod(0o755)
+    result = taizhang(command_env(town["server"].app, TAIZHANG_PG_BIN_DIR=str(old)), "backup", str(out))
+    server_major = db.session.connection().dialect.server_version_info[0]
+    db.session.rollback()
+    assert (result.returncode, result.stderr) == (
+        1, f"{missing} (pg_dump {server_major} or newer is needed ({old / 'pg_dump'} is version 9); install "
+           f"postgresql-client-{server_major} or set TAIZHANG_PG_BIN_DIR)\n")
+    assert not out.exists() and not list(tmp_path.glob(".taizhang-backup-*"))
