@@ -11,7 +11,7 @@ from server.forms.operations import may_fill, may_fill_as_collector
 from server.storage import BlobStore
 from server.submissions import queries
 from server.users.queries import Principal
-from sync.errors import EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden, InstanceConflict
+from sync.errors import EditAlreadySuperseded, EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden, InstanceConflict
 from sync.submission import attachment_names, check_attachment_name, parse_submission, text_values
 
 __all__ = ["IncomingFile", "IntakeResult", "Origin", "receive_submission"]
@@ -95,7 +95,9 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         queries.enqueue_merge(submission_id, now)
     else:
         stored = queries.by_instance_id(envelope.instance_id)
-        if stored is None or stored.xml_sha256 != envelope.sha256:
+        if stored is None:  # not this instanceID: another edit already replaced the same version
+            raise EditAlreadySuperseded(envelope.deprecated_id)
+        if stored.xml_sha256 != envelope.sha256:
             raise InstanceConflict(envelope.instance_id)
         submission_id = stored.id
     queries.expect_attachments(submission_id, expected)

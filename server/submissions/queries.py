@@ -1,4 +1,5 @@
-"""Raw submission inserts and look-ups; instanceID uniqueness is the database's job (ON CONFLICT DO NOTHING)."""
+"""Raw submission inserts and look-ups; instanceID and deprecatedID uniqueness is the database's job (ON CONFLICT DO
+NOTHING)."""
 
 from __future__ import annotations
 
@@ -27,15 +28,18 @@ def _insert(table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+# No conflict target: a clash on instance_id *or* deprecated_id does nothing. With a target only instance_id would be
+# an arbiter, and on PostgreSQL two identical edits racing could fail on deprecated_id instead of waiting.
 _INSERT_SUBMISSION = {
-    dialect: insert(Submission.__table__).on_conflict_do_nothing(index_elements=["instance_id"])
+    dialect: insert(Submission.__table__).on_conflict_do_nothing()
     .returning(Submission.__table__.c.id)
     for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 
 
 def insert_submission(values: dict) -> int | None:
-    """Insert a submission; None when its instanceID is already stored (committed, or committing concurrently)."""
+    """Insert a submission; None when its instanceID, or the version it replaces, is already stored (committed, or
+    committing concurrently)."""
     connection = db.session.connection()
     return connection.execute(_INSERT_SUBMISSION[connection.dialect.name], values).scalar()
 
