@@ -92,6 +92,7 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
     })
     created = submission_id is not None
     if created:
+        queries.adopt_later_versions(envelope.instance_id, root_instance_id)
         queries.enqueue_merge(submission_id, now)
     else:
         stored = queries.by_instance_id(envelope.instance_id)

@@ -49,6 +49,13 @@ def enqueue_merge(submission_id: int, now: datetime) -> None:
     db.session.add(MergeQueueEntry(submission_id=submission_id, enqueued_at=now))
 
 
+def adopt_later_versions(instance_id: str, root_instance_id: str) -> None:
+    """Versions that arrived before this one and were rooted at it (it was missing then) join its chain's root."""
+    if instance_id != root_instance_id:
+        db.session.execute(update(Submission).where(Submission.root_instance_id == instance_id)
+                           .values(root_instance_id=root_instance_id))
+
+
 def form_of_instance(instance_id: str) -> int | None:
     """The form a stored submission belongs to, looked up outside the request's transaction."""
     with lookup_connection() as connection:

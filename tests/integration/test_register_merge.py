@@ -16,6 +16,7 @@ from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import Household, LifeEventRecord, MergeQueueEntry, Person, RegisterConflict
 from server.register.operations import merge_next, rebuild_register
+from server.submissions.models import Submission
 from tests.conftest import ROOT
 from tests.formengine import fill_form
 
@@ -148,6 +149,32 @@ def test_an_edit_replaces_what_the_original_contributed(phone, visit_xform):
     assert names == ["吴刚", "吴芬"]
     assert {p.version for p in db.session.scalars(select(Person))} == {1}
     assert db.session.scalars(select(RegisterConflict)).all() == []
+    db.session.rollback()
+
+
+def test_an_edit_of_an_edit_arriving_before_the_edit_it_replaces_joins_the_same_chain(phone, visit_xform):
+    """Versions reach the server out of order (original, then the second edit, then the first): the register shows
+    the last version, every version has the original as its chain root, and a rebuild agrees."""
+    original = register_new_household(phone, visit_xform)
+    merge_all()
+    instance_id = re.search(rb"<instanceID>(.*?)</instanceID>", original).group(1).decode()
+
+    def version(new_id: str, replaces: str, name: str) -> bytes:
+        return (original.replace("吴芳".encode(), name.encode())
+                .replace(f"<instanceID>{instance_id}</instanceID>".encode(),
+                         f"<instanceID>{new_id}</instanceID><deprecatedID>{replaces}</deprecatedID>".encode()))
+
+    assert phone.submit(version("uuid:edit-b", "uuid:edit-a", "吴芸")).status_code == 201
+    assert phone.submit(version("uuid:edit-a", instance_id, "吴芬")).status_code == 201
+    merge_all()
+    assert sorted(p.name for p in db.session.scalars(select(Person))) == ["吴刚", "吴芸"]
+    roots = {row.instance_id: row.root_instance_id for row in db.session.execute(
+        select(Submission.instance_id, Submission.root_instance_id))}
+    assert roots == {instance_id: instance_id, "uuid:edit-a": instance_id, "uuid:edit-b": instance_id}
+    live = register_queries.register_snapshot()
+    rebuild_register()
+    commit()
+    assert register_queries.register_snapshot() == live
     db.session.rollback()
 
 
