@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from server import create_app
 from sqlalchemy.exc import DBAPIError
 
+from server import clock
 from server.database import commit, translate_db_error
 from server.storage import blob_store
 from sync.errors import TaizhangError
@@ -495,6 +497,34 @@ def restore_command(archive: Path, force: bool):
                f"record(s), {result.files_added} file(s) added to the attachment store")
     if result.migrated_to:
         click.echo(f"the backup's schema revision {manifest.alembic_revision} was migrated to {result.migrated_to}")
+
+
+# ---- the attachment store --------------------------------------------------------------------------------
+
+@cli.group()
+def blobs():
+    """Upkeep of the attachment store (TAIZHANG_BLOB_DIR)."""
+
+
+@blobs.command("prune")
+@click.option("--older-than", "hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="spare files stored in the last HOURS hours (uploads still in progress)")
+@click.option("--dry-run", is_flag=True, help="count what would be removed, remove nothing")
+@with_appcontext
+def blobs_prune(hours: float, dry_run: bool):
+    """Remove files no submission or form names: left by refused, interrupted or failed uploads, or by a restore
+    over an older store. Safe while the server runs."""
+    from server.blobs.operations import prune_blobs
+
+    result = prune_blobs(blob_store(), now=clock.now(), grace=dt.timedelta(hours=hours), dry_run=dry_run)
+    if result.put_back:
+        click.echo(f"{result.put_back} file(s) an interrupted prune had set aside were put back")
+    if dry_run:
+        click.echo(f"{result.files} file(s) stored; {result.unnamed} named by no row and older than {hours:g} h "
+                   f"would be removed (dry run: nothing removed)")
+    else:
+        click.echo(f"{result.files} file(s) stored; {result.removed} named by no row and older than {hours:g} h "
+                   f"removed ({result.bytes_removed:,} bytes), {result.partial_removed} partial upload(s) removed")
 
 
 # ---- demo and serving --------------------------------------------------------------------------------------

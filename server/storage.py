@@ -55,7 +55,7 @@ class BlobStore:
                 os.fsync(out.fileno())
             digest = sha.hexdigest()
             final = self.path(digest)
-            if final.exists():
+            if _touch(final):  # already stored: kept, and marked as just used so a prune running now spares it
                 os.unlink(temp_name)
             else:
                 final.parent.mkdir(parents=True, exist_ok=True)
@@ -73,11 +73,60 @@ class BlobStore:
     def open(self, sha256: str) -> BinaryIO:
         return open(self.path(sha256), "rb")
 
+    def remove_unless_touched(self, sha256: str, listed_mtime_ns: int) -> bool:
+        """Remove a stored file unless it was stored again since it was listed (its mtime moved); True if removed.
+
+        The file is first renamed aside, atomically: a put of the same content after that finds no file and writes
+        a new one, and a put just before it moved the mtime, which the renamed file shows, so it is put back (the
+        same content, so replacing a newer copy is harmless)."""
+        path, aside = self.path(sha256), self._aside(sha256)
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return False
+        if aside.stat().st_mtime_ns != listed_mtime_ns:
+            os.replace(aside, path)
+            return False
+        aside.unlink()
+        return True
+
+    def put_back_set_aside(self) -> int:
+        """Return files a removal interrupted (a crash between rename and decision) to their place; how many."""
+        returned = 0
+        for aside in sorted((self.root / "staging").glob("prune-*")):
+            sha256 = aside.name.removeprefix("prune-")
+            if _SHA256.fullmatch(sha256):
+                self.path(sha256).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(aside, self.path(sha256))
+                returned += 1
+        return returned
+
+    def staging_leftovers(self) -> Iterator[tuple[Path, int]]:
+        """(path, mtime in ns) of partial files in staging/ (uploads being written, or cut off by a crash)."""
+        for path in sorted((self.root / "staging").glob("tmp*")):
+            try:
+                yield path, path.stat().st_mtime_ns
+            except FileNotFoundError:  # moved into place while we looked
+                continue
+
+    def _aside(self, sha256: str) -> Path:
+        return self.root / "staging" / f"prune-{sha256}"
+
     def stored(self) -> Iterator[tuple[str, Path]]:
         """(sha256, path) of every stored file, in name order (files being written, in staging/, are not)."""
         for path in sorted(self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*")):
             if _SHA256.fullmatch(path.name) and path.name.startswith(path.parent.parent.name + path.parent.name):
                 yield path.name, path
+
+
+def _touch(path: Path) -> bool:
+    """Set a file's mtime to now; False if there is no such file."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _fsync_dir(path: Path) -> None:

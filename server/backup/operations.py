@@ -1,8 +1,9 @@
 """Backing up the configured database and blob store into one archive, and restoring one safely.
 
 A backup copies the database first (one consistent snapshot, taken while the server runs), then the blob store's
-files. Intake writes a file before the row naming it and no file is ever rewritten or removed, so every file the
-snapshot names is in the archive (files that arrived after the snapshot come too, harmlessly).
+files. Intake writes a file before the row naming it, no file is ever rewritten, and only files no row names are
+ever removed (`taizhang blobs prune`), so every file the snapshot names is in the archive (files that arrived after
+the snapshot come too, harmlessly).
 
 A restore checks everything before it changes anything: the manifest (format, engine, a revision this taizhang
 knows), every member's SHA-256 while copying the archive out to a temporary directory beside the instance, the

@@ -5,9 +5,8 @@ from __future__ import annotations
 from sqlalchemy import column, func, inspect, select, table, text
 from sqlalchemy.engine import Connection
 
+from server.blobs.queries import named_blobs_select
 from server.extensions import db
-from server.forms.models import FormMedia
-from server.submissions.models import SubmissionAttachment
 
 __all__ = ["table_names", "row_counts", "holds_data", "alembic_revision", "named_blobs", "export_snapshot"]
 
@@ -38,9 +37,7 @@ def alembic_revision(connection: Connection) -> str | None:
 
 def named_blobs(connection: Connection) -> set[str]:
     """SHA-256 of every file the database refers to: received attachments and published form media."""
-    attachments = select(SubmissionAttachment.sha256).where(SubmissionAttachment.sha256.is_not(None))
-    media = select(FormMedia.sha256)
-    return set(connection.scalars(attachments.union(media)))
+    return set(connection.scalars(named_blobs_select()))
 
 
 def export_snapshot(connection: Connection) -> str:

@@ -1,0 +1,1 @@
+"""Upkeep of the attachment store: removing files no row names (left by refused or interrupted uploads)."""
