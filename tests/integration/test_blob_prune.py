@@ -77,10 +77,11 @@ def test_prune_removes_an_old_unnamed_file_and_a_partial_upload_and_keeps_named_
     assert "1 partial upload(s) removed" in result.stdout
     assert not refused.exists() and not partial.exists()
     assert named.exists() and named.read_bytes() == PHOTO
-    # Named files are never removed, however old.
+    # Named files are never removed, however old (the store is shared with earlier tests, whose files no row
+    # names any more: those go).
     again = taizhang_blobs_prune(server.app, "--older-than", "0")
-    assert " 0 named by no row and older than 0 h removed (0 bytes)" in again.stdout
-    assert named.exists()
+    assert again.returncode == 0, again.stderr
+    assert named.read_bytes() == PHOTO
 
 
 def test_a_file_stored_again_after_the_listing_is_put_back_not_removed(server, collector):
