@@ -32,7 +32,8 @@
     │   ├── FormVersionConflict        409.4  (publishing)
     │   ├── DecisionNotPossible        409.5  (register decisions)
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
-    │   └── DatabaseNotEmpty           409.7  (restore without --force)
+    │   ├── DatabaseNotEmpty           409.7  (restore without --force)
+    │   └── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
     ├── PayloadTooLarge                413.1
     ├── TooManyRequests                429.1  (sign-in attempts)
     ├── UnsupportedMediaType           415.1
@@ -49,7 +50,7 @@ __all__ = [
     "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
     "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
     "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "LoginFailed", "LoginRequired", "PasswordRejected", "FormTokenInvalid", "TooManyRequests", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
-    "RecordNotFound", "DecisionNotPossible",
+    "RecordNotFound", "DecisionNotPossible", "DecisionNotYetMergeable",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
     "BackupInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
@@ -265,6 +266,12 @@ class DatabaseNotEmpty(Conflict):
     code = "409.7"
     message_zh = "数据库中已有数据，没有做任何改动；确定要用备份替换这些数据时请加 --force。"
     message_en = "The database already holds data; nothing was changed. Add --force to replace it with the backup."
+
+
+class DecisionNotYetMergeable(Conflict):
+    code = "409.8"
+    message_zh = "这个决定涉及的访视还没有并入本服务器的台账；稍后会再次发送。"
+    message_en = "The visits this decision concerns are not merged into this server's register yet; it is sent again later."
 
 
 class PayloadTooLarge(TaizhangError):

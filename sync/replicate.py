@@ -1,5 +1,6 @@
 """The transfer client's replicate: a town server's raw submissions copied to the county server, by cursor, each
-with the group and collector it was collected by, so the county register is the merge of its towns'."""
+with the group and collector it was collected by, then the town's register decisions (merges, moves, tiers,
+settled conflicts, rejected visits, and their undoing), so the county register is the merge of its towns'."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from sync.transfer import BODY_MARGIN, TransferError, request_with_retries, spli
 __all__ = ["ReplicationResult", "Replicator", "server_auth"]
 
 _API = "/api/v1/replication/submissions"
+_DECISIONS = "/api/v1/replication/decisions"
+_NOT_YET_MERGED = "409.8"    # the county has not merged the visits a decision needs yet: sent again next run
 
 
 def server_auth(server: str, username: str, password: str) -> AuthBase:
@@ -33,6 +36,9 @@ class ReplicationResult:
     already_there: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)           # attachments still to reach the town: kept to retry
     refused: list[tuple[str, str]] = field(default_factory=list)  # (instanceID, the county's message): kept to retry
+    decisions_sent: list[str] = field(default_factory=list)       # uuids recorded (or undone) on the county now
+    decisions_waiting: list[str] = field(default_factory=list)    # their visits not merged on the county yet: kept
+    decisions_refused: list[tuple[str, str]] = field(default_factory=list)  # (uuid, the county's message): kept
 
 
 class _Server:
@@ -72,6 +78,9 @@ class Replicator:
         self.cursor: int = state.get("cursor", 0)
         self.pending: dict[str, str] = state.get("pending", {})      # instanceID → why it is to be tried again
         self.ahead: dict[str, int] = state.get("ahead", {})          # sent past the cursor: instanceID → its cursor
+        self.decision_cursor: int = state.get("decision_cursor", 0)
+        self.undone_since: str | None = state.get("undone_since")     # the town's clock: undone at or after this
+        self.decisions_pending: dict[str, dict] = state.get("decisions_pending", {})  # uuid → the decision to resend
 
     def run(self, progress: Callable[[str], None] = lambda _: None) -> ReplicationResult:
         result = ReplicationResult()
@@ -98,7 +107,51 @@ class Replicator:
             self.ahead = {instance_id: at for instance_id, at in self.ahead.items() if at > self.cursor}
             self._save_state()
             if not page["more"]:
-                return result
+                break
+        self._replicate_decisions(result)
+        return result
+
+    def _replicate_decisions(self, result: ReplicationResult) -> None:
+        """After the submissions: the decisions still to send, those past the cursor, and those undone lately.
+        Sending one again is harmless (the county records each uuid once), so decisions not yet settled on the
+        town are simply sent again next run."""
+        sent: dict[str, str | None] = {}     # this run's: uuid → its undone_at as sent
+        for decision in list(self.decisions_pending.values()):
+            self._send_decision(decision, result, sent)
+        after, undone_since, first = self.decision_cursor, self.undone_since, True
+        while True:
+            params = {"after": after, "limit": self.page_size, **({"undone_since": undone_since} if undone_since else {})}
+            page = self.source.json(_DECISIONS, **params)
+            for decision in page["decisions"] + page["undone"]:
+                self._send_decision(decision, result, sent)
+            if first:   # the run's first page: what is undone after its moment comes next run
+                self.undone_since, first = page["undone_cursor"], False
+            undone_since = None   # the undone ones all came with the first page
+            self.decision_cursor = max(self.decision_cursor, page["cursor"])
+            self._save_state()
+            if not page["more"]:
+                return
+            after = page["last"]
+
+    def _send_decision(self, decision: dict, result: ReplicationResult, sent: dict[str, str | None]) -> None:
+        uuid = decision["uuid"]
+        if decision["undone_at"] is None and uuid in self.decisions_pending:
+            decision = {**decision, "undone_at": self.decisions_pending[uuid]["undone_at"]}
+        if uuid in sent and sent[uuid] == decision["undone_at"]:
+            return
+        sent[uuid] = decision["undone_at"]
+        answer = self.target.request("POST", _DECISIONS, json=decision)
+        if answer.status_code == 200:
+            self.decisions_pending.pop(uuid, None)
+            if answer.json()["changed"]:
+                result.decisions_sent.append(uuid)
+        else:
+            self.decisions_pending[uuid] = decision
+            if _code(answer) == _NOT_YET_MERGED:
+                result.decisions_waiting.append(uuid)
+            else:
+                result.decisions_refused.append((uuid, _message(answer)))
+        self._save_state()
 
     def _replicate(self, raw: dict, accepted_length: int, result: ReplicationResult) -> None:
         """Send one submission (in several POSTs if its files exceed the county's accepted length)."""
@@ -144,8 +197,9 @@ class Replicator:
 
     def _save_state(self) -> None:
         temporary = self.state_path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"cursor": self.cursor, "pending": self.pending, "ahead": self.ahead},
-                                        ensure_ascii=False, indent=1))
+        temporary.write_text(json.dumps({"cursor": self.cursor, "pending": self.pending, "ahead": self.ahead,
+                                         "decision_cursor": self.decision_cursor, "undone_since": self.undone_since,
+                                         "decisions_pending": self.decisions_pending}, ensure_ascii=False, indent=1))
         os.replace(temporary, self.state_path)
 
 
@@ -155,3 +209,11 @@ def _message(answer: requests.Response) -> str:
         return answer.json()["message"]
     except (ValueError, KeyError, TypeError):
         return answer.text[:200] or answer.reason
+
+
+def _code(answer: requests.Response) -> str | None:
+    """The stable code of a JSON error answer."""
+    try:
+        return answer.json()["code"]
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -118,7 +118,8 @@ class _Bars:
               help="where the cursor and what is to be tried again are kept")
 def replicate(source: str, source_user: str, source_password: str, target: str, target_user: str,
               target_password: str, state_path: Path):
-    """Copy the submissions a town server has and the county server lacks (from where the last run stopped)."""
+    """Copy the submissions a town server has and the county server lacks (from where the last run stopped), then
+    the town's register decisions (merges, moves, tiers, settled conflicts, rejected visits) and their undoing."""
     replicator = Replicator(source, target, state_path, source_auth=server_auth(source, source_user, source_password),
                             target_auth=server_auth(target, target_user, target_password))
     with click.progressbar(length=0, label="replicating", file=sys.stderr,
@@ -129,9 +130,11 @@ def replicate(source: str, source_user: str, source_password: str, target: str, 
             raise click.ClickException(str(exc)) from exc
     click.echo(f"sent {len(result.sent)}, already there {len(result.already_there)}, "
                f"waiting for attachments {len(result.incomplete)}, refused {len(result.refused)}")
-    for instance_id, message in result.refused:
-        click.echo(f"refused {instance_id}: {message}")
-    if result.refused:
+    click.echo(f"decisions: sent {len(result.decisions_sent)}, waiting for their visits to be merged "
+               f"{len(result.decisions_waiting)}, refused {len(result.decisions_refused)}")
+    for identifier, message in result.refused + result.decisions_refused:
+        click.echo(f"refused {identifier}: {message}")
+    if result.refused or result.decisions_refused:
         raise SystemExit(1)
 
 

@@ -2,6 +2,7 @@
 recorded decisions (duplicate merges, household moves) and the duplicate review queue."""
 
 from datetime import date, datetime
+from uuid import uuid4
 
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
                         String, Text, UniqueConstraint)
@@ -147,6 +148,8 @@ class RegisterDecision(db.Model):
                                       "'set_field', 'reject_visit')", name="kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The same on every server that holds the decision (a town's decisions are replicated to the county with it).
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     kind: Mapped[str] = mapped_column(String(20))
     subject_uuid: Mapped[str] = mapped_column(String(64), index=True)   # merged away, or moved
     # the record kept, the new group's id, the tier given ("" for none), or a field's value set

@@ -10,6 +10,9 @@ A new submission is merged into the stored records directly. Anything that chang
 the undo of a decision. A replay forgets the records concerned (closed over the decisions that join them) and
 applies, in memory, every submission naming them and every decision in force about them, in one order
 (`sync.merge.replay_order`), then writes the result. `rebuild_register` is the same replay over everything.
+
+A decision replicated from a town server (`record_replicated_decision`) is recorded with the town's uuid at its
+place after the visit it followed there, and replayed like one made here; so is its undoing.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from server import clock
 from server.audit import queries as audit
 from server.register import queries
 from sync.access import may_decide_register
-from sync.errors import DecisionNotPossible, Forbidden, RecordNotFound, TaizhangError
+from sync.errors import DecisionNotPossible, DecisionNotYetMergeable, Forbidden, RecordNotFound, TaizhangError
 from sync.households import HOUSEHOLD_THRESHOLD, HouseholdRecord, score_households
 from sync.identity import LARGEST_BLOCK, Candidate, PersonRecord, block_keys, candidate_pairs, candidates_for
 from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, SubmissionVersion, VisitRef, apply_plan,
@@ -200,10 +203,7 @@ def review_visit(principal, submission_id: int, state: str, comment: str | None 
     else:
         for decision in queries.rejections_of({submission_id}):
             decision.undone_by, decision.undone_at = principal.id, now
-    (row,) = queries.submission_rows({submission_id})
-    visit = _register_visit(row[1])
-    replayed = _replay_records(_raw_uuids(visit) if visit else set(), extra_submissions={submission_id})
-    _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
+    _replay_visit(submission_id)
 
 
 def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = None) -> None:
@@ -243,7 +243,95 @@ def undo_decision(principal, decision_id: int, *, now: dt.datetime | None = None
                  subject=str(decision_id))
     if decision.candidate_id is not None:
         queries.reopen_candidate(decision.candidate_id)
+    _replay_decision(decision)
+
+
+# ---- decisions replicated from a town server ------------------------------------------------------------------
+
+REPLICATED_KINDS = ("merge_people", "merge_households", "move_household", "set_tier", "set_field", "reject_visit")
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicatedDecision:
+    """A decision made on a town server, its ids already those of this server: a group's id as `target` of a move,
+    a submission's id as `subject` of a rejection, `after_submission_id` the id here of the submission it followed."""
+
+    uuid: str
+    kind: str
+    subject: str
+    target: str
+    field: str | None
+    after_submission_id: int
+    decided_at: dt.datetime
+    undone_at: dt.datetime | None
+
+
+def record_replicated_decision(principal, decision: ReplicatedDecision) -> bool:
+    """Record a town's decision at its place among the submissions and replay the records it concerns; one
+    recorded already is only undone, when the town has undone it. Whether anything changed."""
+    if decision.kind not in REPLICATED_KINDS:
+        raise DecisionNotPossible(f"decision kind {decision.kind!r}")
+    if not queries.merged_through(decision.after_submission_id):
+        raise DecisionNotYetMergeable(decision.uuid)
+    paths = decision_area_paths(decision)
+    _authorise(principal, *paths)
+    recorded = queries.decision_by_uuid(decision.uuid)
+    changed = recorded is None
+    if recorded is None:
+        recorded = queries.add_decision(
+            uuid=decision.uuid, kind=decision.kind, subject_uuid=decision.subject, target=decision.target,
+            field=decision.field, decided_by=principal.id, decided_at=decision.decided_at,
+            after_submission_id=decision.after_submission_id)
+        audit.record(principal.id, f"replication.{decision.kind}", area_path=paths[0], subject=decision.subject)
+        _replay_decision(recorded)
+    if decision.undone_at is not None and recorded.undone_at is None:
+        recorded.undone_by, recorded.undone_at = principal.id, decision.undone_at
+        audit.record(principal.id, f"replication.undo_{decision.kind}", area_path=paths[0], subject=decision.subject)
+        _replay_decision(recorded)
+        changed = True
+    return changed
+
+
+def decision_area_paths(decision: ReplicatedDecision) -> list[str]:
+    """The areas of the records a decision concerns, in this server's ids (a replicating account must hold them);
+    DecisionNotYetMergeable when a record is not in this register yet."""
+    if decision.kind == "reject_visit":
+        paths = [queries.submission_area_path(int(decision.subject))]
+    elif decision.kind == "set_field":
+        record_kind, _, field = (decision.field or "").partition(":")
+        if record_kind not in ("person", "household") or not field:
+            raise DecisionNotPossible(f"field {decision.field!r}")
+        household = decision.subject if record_kind == "household" else queries.household_of(decision.subject)
+        area = queries.household_area(household) if household else None
+        paths = [area[2] if area else None]
+    elif decision.kind == "move_household":
+        paths = [_group_path_of(decision.subject), _area_path(int(decision.target))]
+    elif decision.kind in _MERGE_KINDS:  # the records still in the register (one is gone once merged)
+        households = [uuid if decision.kind == "merge_households" else queries.household_of(uuid)
+                      for uuid in (decision.subject, decision.target)]
+        paths = [path for household in households if household and (path := _group_path_of(household))] or [None]
+    else:  # a tier: the person's
+        household = queries.household_of(decision.subject)
+        paths = [_group_path_of(household) if household else None]
+    if None in paths:  # a record not in this register yet: its visits are still on their way
+        raise DecisionNotYetMergeable(decision.uuid)
+    return paths
+
+
+def _replay_decision(decision) -> None:
+    """Replay what a decision (just recorded or just undone) concerns."""
+    if decision.kind == "reject_visit":
+        _replay_visit(int(decision.subject_uuid))
+        return
     replayed = _replay_records(_decision_records(decision.kind, decision.subject_uuid, decision.target))
+    _index_people({uuid for kind, uuid in replayed if kind == "person"})
+
+
+def _replay_visit(submission_id: int) -> None:
+    """Replay the records a visit names, with the visit itself (taken out of the register, or put back)."""
+    (row,) = queries.submission_rows({submission_id})
+    visit = _register_visit(row[1])
+    replayed = _replay_records(_raw_uuids(visit) if visit else set(), extra_submissions={submission_id})
     _index_people({uuid for kind, uuid in replayed if kind == "person"})
 
 

@@ -290,6 +290,16 @@ def decision(decision_id: int) -> RegisterDecision | None:
     return db.session.get(RegisterDecision, decision_id)
 
 
+def decision_by_uuid(uuid: str) -> RegisterDecision | None:
+    return db.session.scalar(select(RegisterDecision).where(RegisterDecision.uuid == uuid))
+
+
+def merged_through(submission_id: int) -> bool:
+    """Whether every submission up to this id is merged (none waits in the queue; one given up on does not count)."""
+    return db.session.scalar(select(MergeQueueEntry.submission_id).where(
+        MergeQueueEntry.submission_id <= submission_id, MergeQueueEntry.attempts < MAX_ATTEMPTS).limit(1)) is None
+
+
 def add_decision(**values) -> RegisterDecision:
     row = RegisterDecision(**values)
     db.session.add(row)

@@ -1,5 +1,6 @@
-"""Replication services: a town server hands out its raw submissions by cursor; the county server takes them in
-with the group and collector they were collected by, so the county register is the merge of its towns'."""
+"""Replication services: a town server hands out its raw submissions and its people's register decisions by
+cursor; the county server takes them in (submissions with the group and collector they were collected by,
+decisions at their place after the submission they followed), so the county register is the merge of its towns'."""
 
 from __future__ import annotations
 
@@ -9,17 +10,22 @@ from typing import BinaryIO
 
 from server import clock
 from server.audit import queries as audit
+from server.database import as_utc
 from server.areas import queries as area_queries
 from server.areas.operations import area_parts, ensure_area
 from server.replication import queries
 from server.replication.queries import StoredRaw
+from server.register import operations as register_operations
+from server.register.operations import ReplicatedDecision
+from server.schedules.operations import current_schedule
 from server.storage import BlobStore
 from server.submissions.operations import IncomingFile, IntakeResult, Origin, receive_submission
 from server.users.queries import Principal
 from sync.access import TOWN_OFFICE_ROLES, area_contains
-from sync.errors import BadRequest, Forbidden, NotFound
+from sync.errors import BadRequest, DecisionNotPossible, DecisionNotYetMergeable, Forbidden, NotFound
 
-__all__ = ["ReplicationPage", "attachment_file", "receive_replicated", "submissions_after", "submission"]
+__all__ = ["DecisionPage", "PortableDecision", "ReplicationPage", "attachment_file", "decisions_after", "receive_decision",
+           "receive_replicated", "submissions_after", "submission"]
 
 SETTLE = dt.timedelta(seconds=60)
 """A submission's cursor is handed out only once it is older than this. PostgreSQL can make a later id visible
@@ -84,6 +90,14 @@ def receive_replicated(principal: Principal, xml: bytes, files: list[IncomingFil
     """Store a submission replicated from a town server as it was stored there: its group (created here when the
     town added it, inside the replicator's area), its collector's name and when it first arrived."""
     _replicator(principal)
+    group = _group_in_reach(principal, area)
+    return receive_submission(principal, xml, files, blobs=blobs, max_attachment_bytes=max_attachment_bytes,
+                              device_id=device_id, user_agent=None, now=now,
+                              origin=Origin(group.id, group.path, collector, received_at))
+
+
+def _group_in_reach(principal: Principal, area: str):
+    """A town's group by its full name, created here when the town added it, inside the replicator's area."""
     parts = area_parts(area)
     if len(parts) != 3:
         raise BadRequest(f"area {area!r}: give the group as town/village/group")
@@ -95,6 +109,97 @@ def receive_replicated(principal: Principal, xml: bytes, files: list[IncomingFil
     group = ensure_area("/".join(parts))
     if group.kind != "group":
         raise BadRequest(f"area {area!r} is not a group")
-    return receive_submission(principal, xml, files, blobs=blobs, max_attachment_bytes=max_attachment_bytes,
-                              device_id=device_id, user_agent=None, now=now,
-                              origin=Origin(group.id, group.path, collector, received_at))
+    return group
+
+
+# ---- decisions -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PortableDecision:
+    """A register decision in terms every server understands: a group by its full name (`target` of a move), a
+    submission by its instanceID (`subject` of a rejection, and `after_instance_id`, the visit it followed)."""
+
+    uuid: str
+    kind: str
+    subject: str
+    target: str
+    field: str | None
+    after_instance_id: str | None
+    decided_at: dt.datetime
+    undone_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionPage:
+    decisions: list[PortableDecision]   # past the cursor
+    cursor: int                         # past every decision that can no longer be overtaken
+    last: int                           # the last one looked at (the next page starts after it)
+    more: bool
+    undone: list[PortableDecision]      # undone at or after `undone_since`, whatever their id
+    undone_cursor: dt.datetime          # the next request's `undone_since`
+
+
+def decisions_after(principal: Principal, cursor: int, limit: int, undone_since: dt.datetime | None
+                    ) -> DecisionPage:
+    """The register decisions people made about the principal's area past the cursor, and those undone since a
+    moment (audited: they name people). The automatic merge is not among them: each server makes its own."""
+    _replicator(principal)
+    now = clock.now()
+    rows = queries.decisions_after(cursor, limit)
+    settled_before = now - SETTLE
+    next_cursor = cursor
+    for row in rows:
+        if as_utc(row.decided_at) > settled_before:
+            break
+        next_cursor = row.id
+    decisions = [found for row in rows if (found := _portable(principal, row))]
+    undone = [found for row in (queries.decisions_undone_since(undone_since) if undone_since else [])
+              if (found := _portable(principal, row))]
+    if decisions or undone:
+        audit.record(principal.id, "replication.read", area_path=principal.area_path, subject="decisions",
+                     records=len(decisions) + len(undone))
+    return DecisionPage(decisions, next_cursor, rows[-1].id if rows else cursor, len(rows) == limit, undone,
+                        now - SETTLE)
+
+
+def _portable(principal: Principal, row) -> PortableDecision | None:
+    """A stored decision in portable terms; None when its records are outside the principal's area."""
+    local = ReplicatedDecision(row.uuid, row.kind, row.subject_uuid, row.target, row.field, row.after_submission_id,
+                               as_utc(row.decided_at), row.undone_at and as_utc(row.undone_at))
+    try:
+        paths = register_operations.decision_area_paths(local)
+    except DecisionNotYetMergeable:
+        return None
+    if not all(area_contains(principal.area_path, path) for path in paths):
+        return None
+    return PortableDecision(
+        row.uuid, row.kind,
+        subject=queries.instance_id_of(int(row.subject_uuid)) if row.kind == "reject_visit" else row.subject_uuid,
+        target=queries.group_full_name(int(row.target)) if row.kind == "move_household" else row.target,
+        field=row.field,
+        after_instance_id=queries.instance_id_of(row.after_submission_id) if row.after_submission_id else None,
+        decided_at=local.decided_at, undone_at=local.undone_at)
+
+
+def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
+    """Record a decision replicated from a town server at its place here (after the visit it followed); whether
+    anything changed. DecisionNotYetMergeable while a submission it needs has not arrived or is not merged yet."""
+    _replicator(principal)
+    subject, target, after = decision.subject, decision.target, 0
+    if decision.kind == "reject_visit":
+        rejected = queries.submission_id_of(decision.subject)
+        if rejected is None:
+            raise DecisionNotYetMergeable(decision.uuid)
+        subject = str(rejected)
+    if decision.kind == "move_household":
+        target = str(_group_in_reach(principal, decision.target).id)
+    if decision.kind == "set_tier" and target and target not in current_schedule().tier_names:
+        raise DecisionNotPossible(f"unknown tier {target!r}; this server's schedule has "
+                                  f"{', '.join(current_schedule().tier_names)}")
+    if decision.after_instance_id is not None:
+        after = queries.submission_id_of(decision.after_instance_id)
+        if after is None:
+            raise DecisionNotYetMergeable(decision.uuid)
+    return register_operations.record_replicated_decision(principal, ReplicatedDecision(
+        decision.uuid, decision.kind, subject, target, decision.field, after, decision.decided_at,
+        decision.undone_at))

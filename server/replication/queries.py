@@ -1,4 +1,5 @@
-"""Reads of raw submissions for replication: by cursor (submission id) within an area, and their attachments."""
+"""Reads for replication: raw submissions by cursor (submission id) with their attachments, and decisions by
+cursor (decision id) or by when they were undone; the ids a town's submissions and groups have here."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from sqlalchemy import select
 from server.areas.models import Area
 from server.database import as_utc
 from server.extensions import db
+from server.register.models import RegisterDecision
 from server.submissions.models import Submission, SubmissionAttachment
 
-__all__ = ["StoredAttachment", "StoredRaw", "after_cursor", "attachment", "by_instance_id"]
+__all__ = ["StoredAttachment", "StoredRaw", "after_cursor", "attachment", "by_instance_id", "decisions_after",
+           "decisions_undone_since", "instance_id_of", "submission_id_of", "group_full_name"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +81,32 @@ def attachment(instance_id: str, name: str) -> tuple[StoredAttachment, str] | No
         .join(Area, Area.id == Submission.area_id)
         .where(Submission.instance_id == instance_id, SubmissionAttachment.name == name)).first()
     return (StoredAttachment(*row[:4]), row.path) if row else None
+
+
+# ---- decisions -------------------------------------------------------------------------------------------------
+
+_BY_PEOPLE = RegisterDecision.decided_by.is_not(None)   # the automatic merge is each server's own
+
+
+def decisions_after(cursor: int, limit: int) -> list[RegisterDecision]:
+    """Decisions made by people with an id past the cursor, oldest first."""
+    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.id > cursor, _BY_PEOPLE)
+                                   .order_by(RegisterDecision.id).limit(limit)))
+
+
+def decisions_undone_since(moment: datetime) -> list[RegisterDecision]:
+    """Decisions made by people and undone at or after a moment (undoing is rare: all of them)."""
+    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.undone_at >= moment, _BY_PEOPLE)
+                                   .order_by(RegisterDecision.id)))
+
+
+def instance_id_of(submission_id: int) -> str | None:
+    return db.session.scalar(select(Submission.instance_id).where(Submission.id == submission_id))
+
+
+def submission_id_of(instance_id: str) -> int | None:
+    return db.session.scalar(select(Submission.id).where(Submission.instance_id == instance_id))
+
+
+def group_full_name(area_id: int) -> str | None:
+    return db.session.scalar(select(Area.full_name).where(Area.id == area_id, Area.kind == "group"))

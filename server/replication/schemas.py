@@ -1,14 +1,17 @@
-"""The replication API's boundary: cursor and origin arguments in, raw submissions out."""
+"""The replication API's boundary: cursor and origin arguments in, raw submissions out; decisions both ways."""
 
 from __future__ import annotations
 
 import base64
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from server.boundary import BoundarySchema
+from server.register.operations import REPLICATED_KINDS
+from server.replication.operations import PortableDecision
 
-__all__ = ["PageQuery", "ReplicatedArgs", "PageOut", "RawSubmissionOut", "IntakeOut"]
+__all__ = ["PageQuery", "ReplicatedArgs", "PageOut", "RawSubmissionOut", "IntakeOut", "DecisionPageQuery",
+           "DecisionIn", "DecisionPageOut", "DecisionIntakeOut"]
 
 MAX_PAGE = 500
 
@@ -56,3 +59,49 @@ class IntakeOut(Schema):
     created = fields.Boolean()
     attachments_added = fields.Integer()
     attachments_missing = fields.Integer()
+
+
+class DecisionPageQuery(PageQuery):
+    undone_since = fields.AwareDateTime(load_default=None)
+
+
+class DecisionIn(BoundarySchema):
+    """A decision as a town server hands it out and the county takes it in (PortableDecision)."""
+
+    uuid = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(REPLICATED_KINDS))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    target = fields.String(required=True, validate=validate.Length(max=400))
+    field = fields.String(load_default=None, validate=validate.Length(max=40))
+    after_instance_id = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
+    decided_at = fields.AwareDateTime(required=True)
+    undone_at = fields.AwareDateTime(load_default=None)
+
+    @post_load
+    def portable(self, data, **_):
+        return PortableDecision(**{**data, "uuid": str(data["uuid"])})
+
+
+class DecisionOut(Schema):
+    uuid = fields.String()
+    kind = fields.String()
+    subject = fields.String()
+    target = fields.String()
+    field = fields.String(allow_none=True)
+    after_instance_id = fields.String(allow_none=True)
+    decided_at = fields.AwareDateTime()
+    undone_at = fields.AwareDateTime(allow_none=True)
+
+
+class DecisionPageOut(Schema):
+    decisions = fields.List(fields.Nested(DecisionOut))
+    cursor = fields.Integer()
+    last = fields.Integer()
+    more = fields.Boolean()
+    undone = fields.List(fields.Nested(DecisionOut))
+    undone_cursor = fields.AwareDateTime()
+
+
+class DecisionIntakeOut(Schema):
+    uuid = fields.String()
+    changed = fields.Boolean()

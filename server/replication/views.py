@@ -11,8 +11,10 @@ from server.database import commit
 from server.openrosa.auth import authenticate
 from server.openrosa.uploads import UploadLimits, read_submission_body
 from server.replication import operations
-from server.replication.schemas import IntakeOut, PageOut, PageQuery, RawSubmissionOut, ReplicatedArgs
+from server.replication.schemas import (DecisionIn, DecisionIntakeOut, DecisionPageOut, DecisionPageQuery, IntakeOut,
+                                        PageOut, PageQuery, RawSubmissionOut, ReplicatedArgs)
 from server.storage import blob_store
+from sync.errors import BadRequest
 
 bp = Blueprint("replication", __name__, url_prefix="/api/v1/replication")
 
@@ -58,3 +60,24 @@ def receive():
             max_attachment_bytes=limits.attachment_bytes, now=clock.now())
         commit()
     return Response(IntakeOut().dumps(result), status=201, content_type="application/json")
+
+
+@bp.get("/decisions")
+def decisions_after():
+    query = DecisionPageQuery().load(request.args)
+    page = operations.decisions_after(_principal(), query["after"], query["limit"], query["undone_since"])
+    commit()  # the audit record of this read
+    return jsonify(DecisionPageOut().dump(page))
+
+
+@bp.post("/decisions")
+def receive_decision():
+    """A register decision from a town server (JSON), recorded once; sent again with `undone_at`, it is undone."""
+    principal = authenticate(None)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("a JSON object is expected")
+    decision = DecisionIn().load(body)
+    changed = operations.receive_decision(principal, decision)
+    commit()
+    return jsonify(DecisionIntakeOut().dump({"uuid": decision.uuid, "changed": changed}))

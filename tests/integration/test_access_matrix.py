@@ -274,6 +274,14 @@ def replicated_post(world: World, role: str, place: str) -> requests.Response:
         files={"xml_submission_file": ("submission.xml", submission(world, place), "text/xml")},
         auth=HTTPDigestAuth(role, PASSWORD) if role != "anonymous" else None, timeout=30)
 
+def replicated_decision(world: World, role: str, place: str) -> requests.Response:
+    """A town's decision (no tier for the place's person) replicated to this server (Digest only)."""
+    return requests.post(f"{world.url}/api/v1/replication/decisions", json={
+        "uuid": str(uuid.uuid4()), "kind": "set_tier", "subject": world.places[place].person, "target": "",
+        "decided_at": "2026-11-20T09:00:00+08:00"},
+        auth=HTTPDigestAuth(role, PASSWORD) if role != "anonymous" else None, timeout=30)
+
+
 ROWS = [
     # OpenRosa, with Digest at the root URL. Staff authenticate but fill no collector form.
     Row("openrosa.form_list", "GET", openrosa(same("/formList")), statuses(401, 200, 200, 200, 200)),
@@ -364,6 +372,9 @@ ROWS = [
                                                                    f"{world.places[place].instance_id}/attachments/x.jpg"),
         statuses(401, 403, 403, 404, 404), "not arrived"),
     Row("replication.receive", "POST", replicated_post, statuses(401, 403, 403, (201, 403), 201)),
+    Row("replication.decisions_after", "GET", page(same("/api/v1/replication/decisions")),
+        statuses(401, 403, 403, 200, 200)),
+    Row("replication.receive_decision", "POST", replicated_decision, statuses(401, 403, 403, (200, 403), 200)),
 ]
 
 

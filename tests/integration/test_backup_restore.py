@@ -94,6 +94,10 @@ def state(blob_dir: Path) -> dict:
                       for a in attachments}}
 
 
+def without_decision_uuids(found: dict) -> dict:
+    return {**found, "decisions": [{**row, "uuid": None} for row in found["decisions"]]}
+
+
 # ---- the commands, as an operator runs them -------------------------------------------------------------------
 
 def command_env(app, **changes) -> dict:
@@ -236,8 +240,9 @@ def test_an_older_backup_is_migrated_after_the_restore(town, other_target, tmp_p
         restored = taizhang(command_env(fresh), "restore", str(older))
         assert restored.returncode == 0, restored.stderr
         assert restored.stdout.endswith(f"the backup's schema revision 0005 was migrated to {HEAD}\n")
-        with fresh.app_context():
-            assert state(Path(fresh.config["TAIZHANG_BLOB_DIR"])) == before
+        with fresh.app_context():  # decisions made before 0008 get new uuids when it is applied again
+            assert without_decision_uuids(state(Path(fresh.config["TAIZHANG_BLOB_DIR"]))) == \
+                without_decision_uuids(before)
             db.session.remove()
     finally:
         close(fresh)
@@ -250,7 +255,9 @@ def test_an_older_backup_is_migrated_after_the_restore(town, other_target, tmp_p
                "restore into a new, empty database (createdb) instead)\n")
     else:  # the whole database file is replaced
         assert over_newer.stdout.endswith(f"the backup's schema revision 0005 was migrated to {HEAD}\n")
-    assert state(Path(server.app.config["TAIZHANG_BLOB_DIR"])) == before
+    after = state(Path(server.app.config["TAIZHANG_BLOB_DIR"]))
+    assert (after if server.backend == "postgresql" else without_decision_uuids(after)) == (
+        before if server.backend == "postgresql" else without_decision_uuids(before))
 
 
 def test_a_backup_taken_while_collectors_send_holds_every_file_its_database_names(town, other_target, tmp_path):

@@ -20,6 +20,7 @@ from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
+from server.register.models import Person, RegisterDecision
 from server.register.operations import merge_next, rebuild_register
 from server.submissions.models import Submission
 from sync.replicate import Replicator
@@ -96,10 +97,13 @@ def merge_all() -> None:
 
 
 def portable_snapshot() -> dict:
-    """The register with area ids as full names and submission ids as instanceIDs (ids differ between servers)."""
+    """The register with area ids as full names, submission ids as instanceIDs and decision ids as their uuids
+    (ids differ between servers)."""
     shot = register_queries.register_snapshot()
     areas = {area.id: area.full_name for area in db.session.scalars(select(Area))}
     instances = dict(db.session.execute(select(Submission.id, Submission.instance_id)).all())
+    instances |= {f"decision:{row.id}": f"decision:{row.uuid}"
+                  for row in db.session.execute(select(RegisterDecision.id, RegisterDecision.uuid))}
     db.session.rollback()
 
     def portable(row):
@@ -107,8 +111,8 @@ def portable_snapshot() -> dict:
                      for name, value in row)
 
     return {**shot, "households": sorted(map(portable, shot["households"])),
-            "history": sorted((*entry[:2], areas[int(entry[2])] if entry[1] == "group" else entry[2], *entry[3:])
-                              for entry in shot["history"]),
+            "history": sorted((*entry[:2], areas[int(entry[2])] if entry[1] == "group" else entry[2], entry[3],
+                               instances.get(entry[4], entry[4])) for entry in shot["history"]),
             "people": sorted(map(portable, shot["people"])),
             "anchors": sorted((*anchor[:3], instances[anchor[3]]) for anchor in shot["anchors"])}
 
@@ -305,7 +309,132 @@ def test_the_console_command(county, towns, settled, tmp_path):
                  "--to-user", "qingshan-sync", "--state", str(tmp_path / "state.json")]
     environment = {"TAIZHANG_SOURCE_PASSWORD": "town-secret", "TAIZHANG_TARGET_PASSWORD": "county-secret"}
     result = CliRunner().invoke(transfer_command, arguments, env=environment)
-    assert (result.exit_code, result.output.splitlines()[-1]) == (
-        0, "sent 2, already there 0, waiting for attachments 0, refused 0")
+    assert (result.exit_code, result.output.splitlines()[-2:]) == (0, [
+        "sent 2, already there 0, waiting for attachments 0, refused 0",
+        "decisions: sent 0, waiting for their visits to be merged 0, refused 0"])
     again = CliRunner().invoke(transfer_command, arguments, env=environment)
-    assert again.output.splitlines()[-1] == "sent 0, already there 0, waiting for attachments 0, refused 0"
+    assert again.output.splitlines()[-2] == "sent 0, already there 0, waiting for attachments 0, refused 0"
+
+
+def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_their_undoing(county, towns, settled,
+                                                                                          tmp_path):
+    """The town office settles a conflict, merges a duplicate, moves a household, gives tiers, rejects a visit
+    and undoes a tier; the
+    county records each decision once its visits are merged there, at its place, and later undoing follows."""
+    from server.register.models import RegisterConflict
+    from server.register.operations import (merge_duplicates, move_household, resolve_conflict, review_visit,
+                                            set_tier, undo_decision)
+    from server.schedules.operations import current_schedule
+    from server.users.queries import principal_by_username
+
+    qingshan, _ = towns
+    twin_a, twin_b = Member("李秀英", "female", "1975-05-06"), Member("李秀瑛", "female", "1975-05-06")
+    head, mover = Member("张伟", "male", "1970-01-02"), Member("赵军", "male", "1980-03-04")
+    for number, members in enumerate(([twin_a, head], [twin_b], [mover]), start=1):
+        qingshan.send("东村/第一组", household_visit(household=f"h-{number}", new=(f"00{number}", "门牌"),
+                                                  start=f"2026-11-0{number}T09:00:00.000+08:00", members=members))
+    qingshan.send("东村/第一组", household_visit(household="h-9", new=("009", "门牌"),
+                                              start="2026-11-04T09:00:00.000+08:00", instance_id="uuid:rejected",
+                                              members=[Member("钱多", "male", "1990-01-01")]))
+    for hour, phone in ((11, "13800000001"), (12, "13900000001")):   # two visits change head's phone differently
+        qingshan.send("东村/第一组", household_visit(
+            household="h-1", base_version=1, start=f"2026-11-05T{hour}:00:00.000+08:00",
+            updates=[dict(person_uuid=head.uuid, base_version=1, change="details_corrected", phone_now=phone)]))
+    qingshan.merge()
+    with qingshan.live.app.app_context():
+        office = principal_by_username("qingshan-office")
+        tiers = current_schedule().tier_names
+        (conflict,) = db.session.scalars(select(RegisterConflict.id).where(RegisterConflict.state == "open"))
+        resolve_conflict(office, conflict, "13700000001", now=NOW)
+        merge_duplicates(office, twin_a.uuid, twin_b.uuid, now=NOW)
+        west = db.session.scalar(select(Area.id).where(Area.full_name == "青山镇/西村/第一组"))
+        move_household(office, "h-3", west, now=NOW)
+        set_tier(office, head.uuid, tiers[0], tiers=tiers, now=NOW)
+        undone_tier = set_tier(office, mover.uuid, tiers[0], tiers=tiers, now=NOW)
+        undo_decision(office, undone_tier, now=NOW)
+        rejected = db.session.scalar(select(Submission.id).where(Submission.instance_id == "uuid:rejected"))
+        review_visit(office, rejected, "rejected", now=NOW)
+        commit()
+
+    state = tmp_path / "state.json"
+    first = replicator(qingshan, county, state).run()
+    # The county has the visits but has not merged them yet: every decision waits, kept in the state file.
+    assert (len(first.sent), first.decisions_sent, len(first.decisions_waiting)) == (6, [], 6)
+    assert len(json.loads(state.read_text())["decisions_pending"]) == 6
+    merge_all()
+    second = replicator(qingshan, county, state).run()
+    assert (second.sent, len(second.decisions_sent), second.decisions_waiting, second.decisions_refused) == (
+        [], 6, [], [])
+    assert json.loads(state.read_text())["decisions_pending"] == {}
+    county_register = portable_snapshot()
+    assert county_register == qingshan.snapshot()
+    people = dict(db.session.execute(select(Person.name, Person.phone)).all())
+    assert "李秀瑛" not in people and "钱多" not in people   # merged away; the rejected visit's household is out
+    assert people["张伟"] == "13700000001"                     # the value the town office settled the conflict with
+    db.session.rollback()
+    rebuild_register()
+    commit()
+    assert portable_snapshot() == county_register
+
+    # Nothing new: nothing sent. Then the town undoes the merge and approves the rejected visit: both follow.
+    assert replicator(qingshan, county, state).run().decisions_sent == []
+    with qingshan.live.app.app_context():
+        office = principal_by_username("qingshan-office")
+        merge = db.session.scalar(select(RegisterDecision.id).where(RegisterDecision.kind == "merge_people"))
+        undo_decision(office, merge, now=clock.now())      # the town's clock, as when a cadre clicks "undo"
+        review_visit(office, rejected, "approved", now=clock.now())
+        commit()
+    undone = replicator(qingshan, county, state).run()
+    assert len(undone.decisions_sent) == 2
+    assert portable_snapshot() == qingshan.snapshot()
+    with county.app.app_context():
+        replicated = sorted(e.action for e in db.session.scalars(select(AuditEvent))
+                            if e.action.startswith("replication.") and e.action != "replication.read")
+    assert replicated == ["replication.merge_people", "replication.move_household", "replication.reject_visit",
+                          "replication.set_field", "replication.set_tier", "replication.set_tier",
+                          "replication.undo_merge_people",
+                          "replication.undo_reject_visit", "replication.undo_set_tier"]
+
+
+def test_a_decision_outside_the_accounts_area_is_refused_and_kept(county, towns, settled, tmp_path):
+    from server.register.operations import set_tier
+    from server.schedules.operations import current_schedule
+    from server.users.queries import principal_by_username
+
+    qingshan, _ = towns
+    head = Member("张伟", "male", "1970-01-02")
+    qingshan.send("东村/第一组", household_visit(household="h-1", new=("001", "门牌"),
+                                              start="2026-11-01T09:00:00.000+08:00", members=[head]))
+    qingshan.merge()
+    with qingshan.live.app.app_context():
+        tiers = current_schedule().tier_names
+        set_tier(principal_by_username("qingshan-office"), head.uuid, tiers[0], tiers=tiers, now=NOW)
+        commit()
+    replicator(qingshan, county, tmp_path / "state.json").run()
+    merge_all()
+    state = tmp_path / "state.json"
+    wrong = Replicator(qingshan.live.url, county.url, state, source_auth=qingshan.auth(),
+                       target_auth=HTTPDigestAuth("baishui-sync", "county-secret")).run()
+    assert [message for _, message in wrong.decisions_refused] == [
+        "您没有权限使用这个表单或资源。 / You may not use this form or resource. (only the village cadre or the town "
+        "office of these records may change them)"]
+    right = replicator(qingshan, county, state).run()
+    assert (len(right.decisions_sent), right.decisions_refused) == (1, [])
+
+
+def test_the_decision_api_refuses_bad_input_with_its_message(county, towns):
+    qingshan, _ = towns
+    url = f"{county.url}/api/v1/replication/decisions"
+    auth = HTTPDigestAuth("qingshan-sync", "county-secret")
+    not_json = requests.post(url, data=b"kind=set_tier", auth=auth, timeout=30)
+    assert (not_json.status_code, not_json.json()["code"]) == (400, "400.0")
+    unknown = requests.post(url, json={"uuid": "not-a-uuid", "kind": "fine", "subject": "x", "target": "",
+                                       "decided_at": "2026-11-22T12:00:00+00:00"}, auth=auth, timeout=30)
+    assert (unknown.status_code, unknown.json()["code"]) == (400, "400.0")
+    assert "kind" in unknown.json()["message"] and "uuid" in unknown.json()["message"]
+    waiting = requests.post(url, json={"uuid": "6f1c3c1e-0000-4000-8000-000000000001", "kind": "set_tier",
+                                       "subject": "nobody", "target": "key", "after_instance_id": "uuid:not-here",
+                                       "decided_at": "2026-11-22T12:00:00+00:00"}, auth=auth, timeout=30)
+    assert (waiting.status_code, waiting.json()["code"]) == (409, "409.8")
+    collector = requests.get(f"{qingshan.live.url}/api/v1/replication/decisions", timeout=30)
+    assert collector.status_code == 401
