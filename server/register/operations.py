@@ -264,17 +264,20 @@ class ReplicatedDecision:
     after_submission_id: int
     decided_at: dt.datetime
     undone_at: dt.datetime | None
+    automatic: bool = False   # the town's automatic merge: only its undoing is replicated
 
 
 def record_replicated_decision(principal, decision: ReplicatedDecision) -> bool:
     """Record a town's decision at its place among the submissions and replay the records it concerns; one
     recorded already is only undone, when the town has undone it. Whether anything changed."""
-    if decision.kind not in REPLICATED_KINDS:
+    if decision.kind not in REPLICATED_KINDS or decision.automatic and decision.kind != "merge_people":
         raise DecisionNotPossible(f"decision kind {decision.kind!r}")
     if not queries.merged_through(decision.after_submission_id):
         raise DecisionNotYetMergeable(decision.uuid)
     paths = decision_area_paths(decision)
     _authorise(principal, *paths)
+    if decision.automatic:
+        return _undo_own_automatic_merge(principal, decision, paths)
     recorded = queries.decision_by_uuid(decision.uuid)
     changed = recorded is None
     if recorded is None:
@@ -290,6 +293,20 @@ def record_replicated_decision(principal, decision: ReplicatedDecision) -> bool:
         _replay_decision(recorded)
         changed = True
     return changed
+
+
+def _undo_own_automatic_merge(principal, decision: ReplicatedDecision, paths: list[str]) -> bool:
+    """The town undid its automatic merge of a pair. This server made its own by the same rule from the same visits:
+    it is undone too (and, as any undone automatic merge, not made again)."""
+    own = queries.automatic_merge(decision.subject, decision.target) if decision.undone_at else None
+    if own is None:
+        return False
+    own.undone_by, own.undone_at = principal.id, decision.undone_at
+    if own.candidate_id is not None:
+        queries.reopen_candidate(own.candidate_id)
+    audit.record(principal.id, "replication.undo_automatic_merge", area_path=paths[0], subject=decision.subject)
+    _replay_decision(own)
+    return True
 
 
 def decision_area_paths(decision: ReplicatedDecision) -> list[str]:

@@ -294,6 +294,14 @@ def decision_by_uuid(uuid: str) -> RegisterDecision | None:
     return db.session.scalar(select(RegisterDecision).where(RegisterDecision.uuid == uuid))
 
 
+def automatic_merge(merged_uuid: str, kept_uuid: str) -> RegisterDecision | None:
+    """This server's own automatic merge of a pair of people, in force."""
+    return db.session.scalar(select(RegisterDecision).where(
+        RegisterDecision.kind == "merge_people", RegisterDecision.subject_uuid == merged_uuid,
+        RegisterDecision.target == kept_uuid, RegisterDecision.decided_by.is_(None),
+        RegisterDecision.undone_at.is_(None)))
+
+
 def merged_through(submission_id: int) -> bool:
     """Whether every submission up to this id is merged (none waits in the queue; one given up on does not count)."""
     return db.session.scalar(select(MergeQueueEntry.submission_id).where(

@@ -127,6 +127,7 @@ class PortableDecision:
     after_instance_id: str | None
     decided_at: dt.datetime
     undone_at: dt.datetime | None
+    automatic: bool = False   # the town's automatic merge (listed only once undone: the county undoes its own)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +179,7 @@ def _portable(principal: Principal, row) -> PortableDecision | None:
         target=queries.group_full_name(int(row.target)) if row.kind == "move_household" else row.target,
         field=row.field,
         after_instance_id=queries.instance_id_of(row.after_submission_id) if row.after_submission_id else None,
-        decided_at=local.decided_at, undone_at=local.undone_at)
+        decided_at=local.decided_at, undone_at=local.undone_at, automatic=row.decided_by is None)
 
 
 def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
@@ -202,4 +203,4 @@ def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
             raise DecisionNotYetMergeable(decision.uuid)
     return register_operations.record_replicated_decision(principal, ReplicatedDecision(
         decision.uuid, decision.kind, subject, target, decision.field, after, decision.decided_at,
-        decision.undone_at))
+        decision.undone_at, decision.automatic))

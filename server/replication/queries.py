@@ -95,8 +95,9 @@ def decisions_after(cursor: int, limit: int) -> list[RegisterDecision]:
 
 
 def decisions_undone_since(moment: datetime) -> list[RegisterDecision]:
-    """Decisions made by people and undone at or after a moment (undoing is rare: all of them)."""
-    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.undone_at >= moment, _BY_PEOPLE)
+    """Decisions undone at or after a moment (undoing is rare: all of them), automatic merges included: a person
+    undid those."""
+    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.undone_at >= moment)
                                    .order_by(RegisterDecision.id)))
 
 

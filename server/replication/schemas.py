@@ -76,6 +76,7 @@ class DecisionIn(BoundarySchema):
     after_instance_id = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
     decided_at = fields.AwareDateTime(required=True)
     undone_at = fields.AwareDateTime(load_default=None)
+    automatic = fields.Boolean(load_default=False)
 
     @post_load
     def portable(self, data, **_):
@@ -91,6 +92,7 @@ class DecisionOut(Schema):
     after_instance_id = fields.String(allow_none=True)
     decided_at = fields.AwareDateTime()
     undone_at = fields.AwareDateTime(allow_none=True)
+    automatic = fields.Boolean()
 
 
 class DecisionPageOut(Schema):

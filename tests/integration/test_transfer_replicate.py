@@ -438,3 +438,39 @@ def test_the_decision_api_refuses_bad_input_with_its_message(county, towns):
     assert (waiting.status_code, waiting.json()["code"]) == (409, "409.8")
     collector = requests.get(f"{qingshan.live.url}/api/v1/replication/decisions", timeout=30)
     assert collector.status_code == 401
+
+
+def test_an_automatic_merge_the_town_undid_is_undone_on_the_county_too(county, towns, settled, tmp_path):
+    """Both servers merge a near-certain duplicate by themselves (the same rule on the same visits); when the town
+    office undoes the town's, the county undoes its own, and neither makes it again."""
+    from server.register.operations import undo_decision
+    from server.users.queries import principal_by_username
+    from tests.integration.test_questionnaire_filling import resident_id
+
+    qingshan, _ = towns
+    number = resident_id("1980-03-04", male=True)
+    for household, member in (("h-1", Member("张伟", "male", "1980-03-04", id_number=number)),
+                              ("h-2", Member("张伟", "male", "1980-03-04", id_number=number))):
+        qingshan.send("东村/第一组", household_visit(household=household, new=(household[-1], "门牌"),
+                                                  start="2026-11-01T09:00:00.000+08:00", members=[member]))
+    qingshan.merge()
+    state = tmp_path / "state.json"
+    assert len(replicator(qingshan, county, state).run().sent) == 2
+    merge_all()
+    automatic = dict(db.session.execute(select(RegisterDecision.kind, RegisterDecision.decided_by)).all())
+    assert automatic == {"merge_people": None}
+    db.session.rollback()
+    assert portable_snapshot() == qingshan.snapshot()
+    assert replicator(qingshan, county, state).run().decisions_sent == []   # the town's own is not sent
+
+    with qingshan.live.app.app_context():
+        town_merge = db.session.scalar(select(RegisterDecision.id))
+        undo_decision(principal_by_username("qingshan-office"), town_merge, now=clock.now())
+        commit()
+    assert len(replicator(qingshan, county, state).run().decisions_sent) == 1
+    assert portable_snapshot() == qingshan.snapshot()
+    assert len(db.session.scalars(select(Person)).all()) == 2
+    assert [e.action for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "replication.undo_automatic_merge"))] == ["replication.undo_automatic_merge"]
+    db.session.rollback()
+    assert replicator(qingshan, county, state).run().decisions_sent == []   # undone once
