@@ -271,7 +271,8 @@ class DatabaseNotEmpty(Conflict):
 class DecisionNotYetMergeable(Conflict):
     code = "409.8"
     message_zh = "这个决定涉及的访视还没有并入本服务器的台账；稍后会再次发送。"
-    message_en = "The visits this decision concerns are not merged into this server's register yet; it is sent again later."
+    message_en = ("The visits this decision concerns are not merged into this server's register yet; "
+                  "it is sent again later.")
 
 
 class PayloadTooLarge(TaizhangError):

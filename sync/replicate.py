@@ -120,8 +120,8 @@ class Replicator:
             self._send_decision(decision, result, sent)
         after, undone_since, first = self.decision_cursor, self.undone_since, True
         while True:
-            params = {"after": after, "limit": self.page_size, **({"undone_since": undone_since} if undone_since else {})}
-            page = self.source.json(_DECISIONS, **params)
+            since = {"undone_since": undone_since} if undone_since else {}
+            page = self.source.json(_DECISIONS, after=after, limit=self.page_size, **since)
             for decision in page["decisions"] + page["undone"]:
                 self._send_decision(decision, result, sent)
             if first:   # the run's first page: what is undone after its moment comes next run

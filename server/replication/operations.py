@@ -24,8 +24,8 @@ from server.users.queries import Principal
 from sync.access import TOWN_OFFICE_ROLES, area_contains
 from sync.errors import BadRequest, DecisionNotPossible, DecisionNotYetMergeable, Forbidden, NotFound
 
-__all__ = ["DecisionPage", "PortableDecision", "ReplicationPage", "attachment_file", "decisions_after", "receive_decision",
-           "receive_replicated", "submissions_after", "submission"]
+__all__ = ["DecisionPage", "PortableDecision", "ReplicationPage", "attachment_file", "decisions_after",
+           "receive_decision", "receive_replicated", "submissions_after", "submission"]
 
 SETTLE = dt.timedelta(seconds=60)
 """A submission's cursor is handed out only once it is older than this. PostgreSQL can make a later id visible

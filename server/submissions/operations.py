@@ -11,7 +11,8 @@ from server.forms.operations import may_fill, may_fill_as_collector
 from server.storage import BlobStore
 from server.submissions import queries
 from server.users.queries import Principal
-from sync.errors import EditAlreadySuperseded, EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden, InstanceConflict
+from sync.errors import (EditAlreadySuperseded, EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden,
+                         InstanceConflict)
 from sync.submission import attachment_names, check_attachment_name, parse_submission, text_values
 
 __all__ = ["IncomingFile", "IntakeResult", "Origin", "receive_submission"]
