@@ -12,7 +12,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 from requests.auth import HTTPDigestAuth
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server import clock
 from server.areas.models import Area
@@ -357,10 +357,13 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
         commit()
 
     state = tmp_path / "state.json"
-    first = replicator(qingshan, county, state).run()
+    first = replicator(qingshan, county, state, page_size=2).run()    # three pages of decisions
     # The county has the visits but has not merged them yet: every decision waits, kept in the state file.
     assert (len(first.sent), first.decisions_sent, len(first.decisions_waiting)) == (6, [], 6)
-    assert len(json.loads(state.read_text())["decisions_pending"]) == 6
+    saved = json.loads(state.read_text())
+    assert len(saved["decisions_pending"]) == 6
+    with qingshan.live.app.app_context():
+        assert saved["decision_cursor"] == db.session.scalar(select(func.max(RegisterDecision.id)))
     merge_all()
     second = replicator(qingshan, county, state).run()
     assert (second.sent, len(second.decisions_sent), second.decisions_waiting, second.decisions_refused) == (
