@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -53,9 +53,23 @@ def is_superseded(instance_id: str) -> bool:
 
 
 def chain_ids(submission_id: int) -> set[int]:
-    """Ids of every stored version in the same edit chain as this submission."""
+    """Ids of every stored version in the same edit chain as this submission: those sharing its root, and any
+    joined to them by a deprecatedID link (two versions of a chain stored at the same instant on PostgreSQL can
+    each miss the other's root)."""
     root = db.session.scalar(select(Submission.root_instance_id).where(Submission.id == submission_id))
-    return set(db.session.scalars(select(Submission.id).where(Submission.root_instance_id == root)))
+    rows = {row.id: row for row in db.session.execute(
+        select(Submission.id, Submission.instance_id, Submission.deprecated_id)
+        .where(Submission.root_instance_id == root))}
+    while True:
+        instance_ids = {row.instance_id for row in rows.values()}
+        replaced = {row.deprecated_id for row in rows.values() if row.deprecated_id}
+        linked = {row.id: row for row in db.session.execute(
+            select(Submission.id, Submission.instance_id, Submission.deprecated_id)
+            .where(Submission.id.not_in(list(rows)), or_(Submission.deprecated_id.in_(instance_ids),
+                                                   Submission.instance_id.in_(replaced))))}
+        if not linked:
+            return set(rows)
+        rows |= linked
 
 
 def note_failure(error: str) -> int | None:

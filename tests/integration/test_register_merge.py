@@ -9,7 +9,7 @@ import re
 
 import pytest
 from pyxform.xls2xform import convert
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.database import commit
 from server.extensions import db
@@ -171,6 +171,14 @@ def test_an_edit_of_an_edit_arriving_before_the_edit_it_replaces_joins_the_same_
     roots = {row.instance_id: row.root_instance_id for row in db.session.execute(
         select(Submission.instance_id, Submission.root_instance_id))}
     assert roots == {instance_id: instance_id, "uuid:edit-a": instance_id, "uuid:edit-b": instance_id}
+    ids = dict(db.session.execute(select(Submission.instance_id, Submission.id)).all())
+    # Had the two edits been stored at the same instant, neither would have seen the other's root: the chain is
+    # still found through the deprecatedID links.
+    db.session.execute(update(Submission).where(Submission.instance_id == "uuid:edit-b")
+                       .values(root_instance_id="uuid:edit-a"))
+    assert register_queries.chain_ids(ids["uuid:edit-b"]) == register_queries.chain_ids(ids[instance_id]) == set(
+        ids.values())
+    db.session.rollback()
     live = register_queries.register_snapshot()
     rebuild_register()
     commit()
