@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -192,6 +194,21 @@ def stored_submissions() -> list[dict]:
     from server.submissions.models import Submission
 
     return _rows(Submission.__table__)
+
+
+def command_env(app, **changes) -> dict:
+    """The environment of a `taizhang` command run beside the live app: its instance, database and blob store."""
+    env = {**os.environ, "TAIZHANG_INSTANCE_DIR": str(app.instance_path),
+           "TAIZHANG_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "TAIZHANG_BLOB_DIR": str(app.config["TAIZHANG_BLOB_DIR"]), "TAIZHANG_SECRET_KEY": "test-secret"}
+    env.update(changes)
+    return env
+
+
+def taizhang(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """Run the `taizhang` console command as an operator does, in its own process."""
+    return subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=ROOT)
 
 
 def stored_attachments() -> list[dict]:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import subprocess
-import sys
 import tarfile
 import threading
 import uuid
@@ -29,7 +27,8 @@ from server.register.operations import merge_duplicates, merge_next, set_tier
 from server.schedules.operations import current_schedule
 from server.users.queries import principal_by_username
 from tests.collect import visit_xml
-from tests.conftest import FIXTURES, ROOT, fresh_postgres_database, stored_attachments, stored_submissions
+from tests.conftest import (FIXTURES, ROOT, command_env, fresh_postgres_database, stored_attachments,
+                            stored_submissions, taizhang)
 from tests.register_visits import Member, household_visit
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
@@ -99,19 +98,6 @@ def without_decision_uuids(found: dict) -> dict:
 
 
 # ---- the commands, as an operator runs them -------------------------------------------------------------------
-
-def command_env(app, **changes) -> dict:
-    env = {**os.environ, "TAIZHANG_INSTANCE_DIR": str(app.instance_path),
-           "TAIZHANG_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "TAIZHANG_BLOB_DIR": str(app.config["TAIZHANG_BLOB_DIR"]), "TAIZHANG_SECRET_KEY": "test-secret"}
-    env.update(changes)
-    return env
-
-
-def taizhang(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=300, cwd=ROOT)
-
 
 def release_connections() -> None:
     """What stopping the server does: no session or pooled connection of this process stays open."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import time
 import uuid
 
@@ -14,7 +13,7 @@ from server import clock
 from server.blobs.operations import prune_blobs
 from server.storage import blob_store
 from tests.collect import visit_xml
-from tests.conftest import FIXTURES, ROOT, stored_attachments
+from tests.conftest import FIXTURES, command_env, stored_attachments, taizhang
 
 PHOTO = (FIXTURES / "forms" / "logo.png").read_bytes()
 REFUSED_PHOTO = PHOTO + b" a different photo, sent with a reused instanceID"
@@ -22,11 +21,7 @@ TWO_DAYS = 2 * 24 * 3600
 
 
 def taizhang_blobs_prune(app, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TAIZHANG_INSTANCE_DIR": str(app.instance_path),
-           "TAIZHANG_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "TAIZHANG_BLOB_DIR": str(app.config["TAIZHANG_BLOB_DIR"]), "TAIZHANG_SECRET_KEY": "test-secret"}
-    return subprocess.run([sys.executable, "-m", "server.cli", "blobs", "prune", *args], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    return taizhang(command_env(app), "blobs", "prune", *args)
 
 
 def age(path, seconds: int = TWO_DAYS) -> None:
