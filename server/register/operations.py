@@ -146,11 +146,16 @@ def move_household(principal, household_uuid: str, group_id: int, *, now: dt.dat
 
 def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], now: dt.datetime | None = None) -> int:
     """Give a person a service tier (one of `tiers`, the schedule's), or none (""), from today on."""
-    if tier and tier not in tiers:
-        raise DecisionNotPossible(f"unknown tier {tier!r}; the schedule has {', '.join(tiers)}")
+    check_tier(tier, tiers)
     village = _person_village(person_uuid)
     _authorise(principal, village[1])
     return _decide("set_tier", person_uuid, tier, by=principal.id, now=now or _now(), area_path=village[1])
+
+
+def check_tier(tier: str, tiers: tuple[str, ...]) -> None:
+    """A tier given must be one of the schedule's (or none, "")."""
+    if tier and tier not in tiers:
+        raise DecisionNotPossible(f"unknown tier {tier!r}; the schedule has {', '.join(tiers)}")
 
 
 def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetime | None = None) -> int:

@@ -22,7 +22,7 @@ from server.storage import BlobStore
 from server.submissions.operations import IncomingFile, IntakeResult, Origin, receive_submission
 from server.users.queries import Principal
 from sync.access import TOWN_OFFICE_ROLES, area_contains
-from sync.errors import BadRequest, DecisionNotPossible, DecisionNotYetMergeable, Forbidden, NotFound
+from sync.errors import BadRequest, DecisionNotYetMergeable, Forbidden, NotFound
 
 __all__ = ["DecisionPage", "PortableDecision", "ReplicationPage", "attachment_file", "decisions_after",
            "receive_decision", "receive_replicated", "submissions_after", "submission"]
@@ -194,9 +194,8 @@ def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
         subject = str(rejected)
     if decision.kind == "move_household":
         target = str(_group_in_reach(principal, decision.target).id)
-    if decision.kind == "set_tier" and target and target not in current_schedule().tier_names:
-        raise DecisionNotPossible(f"unknown tier {target!r}; this server's schedule has "
-                                  f"{', '.join(current_schedule().tier_names)}")
+    if decision.kind == "set_tier":
+        register_operations.check_tier(target, current_schedule().tier_names)
     if decision.after_instance_id is not None:
         after = queries.submission_id_of(decision.after_instance_id)
         if after is None:

@@ -439,6 +439,11 @@ def test_the_decision_api_refuses_bad_input_with_its_message(county, towns):
                                        "subject": "nobody", "target": "key", "after_instance_id": "uuid:not-here",
                                        "decided_at": "2026-11-22T12:00:00+00:00"}, auth=auth, timeout=30)
     assert (waiting.status_code, waiting.json()["code"]) == (409, "409.8")
+    unknown_tier = requests.post(url, json={"uuid": "6f1c3c1e-0000-4000-8000-000000000002", "kind": "set_tier",
+                                            "subject": "nobody", "target": "gold",
+                                            "decided_at": "2026-11-22T12:00:00+00:00"}, auth=auth, timeout=30)
+    assert (unknown_tier.status_code, unknown_tier.json()["code"]) == (409, "409.5")
+    assert "unknown tier 'gold'" in unknown_tier.json()["message"]
     collector = requests.get(f"{qingshan.live.url}/api/v1/replication/decisions", timeout=30)
     assert collector.status_code == 401
 
