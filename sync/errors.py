@@ -20,7 +20,9 @@
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
     ├── Forbidden                      403.1
-    │   └── TokenInvalid               403.2
+    │   ├── TokenInvalid               403.2
+│   ├── OutsideArea                403.3  (a record, submission or decision of another area)
+│   └── EditOutsideGroup           403.4  (an edit replacing another group's submission)
     ├── NotFound                       404.1
     │   ├── FormNotFound               404.2
     │   └── RecordNotFound             404.3  (register record, candidate or decision)
@@ -33,7 +35,8 @@
     │   ├── DecisionNotPossible        409.5  (register decisions)
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
     │   ├── DatabaseNotEmpty           409.7  (restore without --force)
-    │   └── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
+    │   ├── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
+│   └── EditOriginalUnknown        409.9  (an edit whose original is not on the server)
     ├── PayloadTooLarge                413.1
     ├── TooManyRequests                429.1  (sign-in attempts)
     ├── UnsupportedMediaType           415.1
@@ -49,8 +52,8 @@ from __future__ import annotations
 __all__ = [
     "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
     "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
-    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "LoginFailed", "LoginRequired", "PasswordRejected", "FormTokenInvalid", "TooManyRequests", "Forbidden", "TokenInvalid", "MethodNotAllowed", "NotFound", "FormNotFound",
-    "RecordNotFound", "DecisionNotPossible", "DecisionNotYetMergeable",
+    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "LoginFailed", "LoginRequired", "PasswordRejected", "FormTokenInvalid", "TooManyRequests", "Forbidden", "TokenInvalid", "OutsideArea", "EditOutsideGroup", "MethodNotAllowed", "NotFound", "FormNotFound",
+    "RecordNotFound", "DecisionNotPossible", "DecisionNotYetMergeable", "EditOriginalUnknown",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
     "BackupInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
@@ -195,6 +198,18 @@ class TokenInvalid(Forbidden):
     message_en = "The token in this server address is no longer valid; ask the town office for a new QR code."
 
 
+class OutsideArea(Forbidden):
+    code = "403.3"
+    message_zh = "这条记录不在您负责的范围内，不能修改。"
+    message_en = "This record is outside your area; you may not change it."
+
+
+class EditOutsideGroup(Forbidden):
+    code = "403.4"
+    message_zh = "这份修改要替换的表单是别的小组上报的，不能修改。"
+    message_en = "This edit replaces a form sent by another group; you may not change it."
+
+
 class MethodNotAllowed(TaizhangError):
     code, status = "405.1", 405
     message_zh = "这个地址不支持该请求方法。"
@@ -273,6 +288,12 @@ class DecisionNotYetMergeable(Conflict):
     message_zh = "这个决定涉及的访视还没有并入本服务器的台账；稍后会再次发送。"
     message_en = ("The visits this decision concerns are not merged into this server's register yet; "
                   "it is sent again later.")
+
+
+class EditOriginalUnknown(Conflict):
+    code = "409.9"
+    message_zh = "这份修改要替换的原表单还没有发送到服务器：请先发送原表单，再发送修改。"
+    message_en = "The form this edit replaces is not on the server: send the original form first, then the edit."
 
 
 class PayloadTooLarge(TaizhangError):
