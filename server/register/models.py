@@ -98,6 +98,9 @@ class Visit(db.Model):
     outcome: Mapped[str] = mapped_column(String(20))
     completed: Mapped[bool] = mapped_column(Boolean)
     followup_type: Mapped[str | None] = mapped_column(String(30))   # a follow-up's type (schedules count it)
+    # Why the merge refused the visit (sync.scope.REFUSALS: it named records outside its collector's group); such
+    # a visit changed nothing in the register, and is kept for the village cadre to see.
+    refusal: Mapped[str | None] = mapped_column(String(40))
 
 
 class RegisterConflict(db.Model):
@@ -162,6 +165,8 @@ class RegisterDecision(db.Model):
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     undone_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     undone_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The group (or village) of the records it concerns, when it was made: who may undo it (none when unknown).
+    area_path: Mapped[str | None] = mapped_column(String(255))
 
 
 class DuplicateCandidate(db.Model):

@@ -25,12 +25,14 @@ from server import clock
 from server.audit import queries as audit
 from server.register import queries
 from sync.access import may_decide_register
-from sync.errors import DecisionNotPossible, DecisionNotYetMergeable, Forbidden, RecordNotFound, TaizhangError
+from sync.errors import (DecisionNotPossible, DecisionNotYetMergeable, Forbidden, OutsideArea, RecordNotFound,
+                         TaizhangError)
 from sync.households import HOUSEHOLD_THRESHOLD, HouseholdRecord, score_households
 from sync.identity import LARGEST_BLOCK, Candidate, PersonRecord, block_keys, candidate_pairs, candidates_for
 from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, SubmissionVersion, VisitRef, apply_plan,
                         fold_record, plan_record, replay_order)
-from sync.visits import PersonObservation, Visit, read_visit
+from sync.scope import RegisterLookup, refusal
+from sync.visits import PERSON_FIELDS, PersonObservation, Visit, read_visit
 
 __all__ = ["MergeOutcome", "merge_next", "note_merge_failure", "rebuild_register", "merge_duplicates",
            "merge_households", "merge_candidate", "mark_distinct", "set_tier", "resolve_conflict", "review_visit", "undo_decision", "move_household", "scan_duplicates",
@@ -167,17 +169,19 @@ def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetim
     if not value or len(value) > 200:
         raise DecisionNotPossible("a value of 1 to 200 characters is needed")
     kind = "person" if queries.person_exists(conflict.record_uuid) else "household"
-    household = queries.household_of(conflict.record_uuid) if kind == "person" else conflict.record_uuid
-    area = queries.household_area(household) if household else None
-    if area is None:
+    field = f"{kind}:{conflict.field}"
+    paths = decision_area_paths("set_field", conflict.record_uuid, value, field)
+    if paths[0] is None:
         raise RecordNotFound(conflict.record_uuid)
-    _authorise(principal, area[2])
+    if None in paths:  # the value typed names a group or household that is not in the register
+        raise DecisionNotPossible(f"{conflict.field} {value!r}")
+    _authorise(principal, *paths)
     decision = queries.add_decision(
-        kind="set_field", subject_uuid=conflict.record_uuid, target=value, field=f"{kind}:{conflict.field}",
+        kind="set_field", subject_uuid=conflict.record_uuid, target=value, field=field, area_path=paths[0],
         decided_by=principal.id, decided_at=now or _now(), after_submission_id=queries.last_merged_submission_id())
     replayed = _replay_records({conflict.record_uuid})
     _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
-    audit.record(principal.id, "register.set_field", area_path=area[2], subject=conflict.record_uuid)
+    audit.record(principal.id, "register.set_field", area_path=paths[0], subject=conflict.record_uuid)
     return decision.id
 
 
@@ -203,8 +207,9 @@ def review_visit(principal, submission_id: int, state: str, comment: str | None 
     if (state == "rejected") == was_rejected:
         return
     if state == "rejected":
-        queries.add_decision(kind="reject_visit", subject_uuid=str(submission_id), target="", decided_by=principal.id,
-                             decided_at=now, after_submission_id=queries.last_merged_submission_id())
+        queries.add_decision(kind="reject_visit", subject_uuid=str(submission_id), target="", area_path=area_path,
+                             decided_by=principal.id, decided_at=now,
+                             after_submission_id=queries.last_merged_submission_id())
     else:
         for decision in queries.rejections_of({submission_id}):
             decision.undone_by, decision.undone_at = principal.id, now
@@ -215,7 +220,7 @@ def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = Non
     """Record that a candidate pair is two different people; the pair is not proposed again."""
     candidate = _open_candidate(principal, candidate_id)
     candidate.state, candidate.decided_by, candidate.decided_at = "distinct", principal.id, now or _now()
-    audit.record(principal.id, "register.distinct", area_path=queries.area_path(candidate.village_id)[1],
+    audit.record(principal.id, "register.distinct", area_path=_candidate_paths(candidate)[0],
                  subject=str(candidate_id))
 
 
@@ -241,10 +246,13 @@ def undo_decision(principal, decision_id: int, *, now: dt.datetime | None = None
         raise RecordNotFound(f"decision {decision_id}")
     if decision.undone_at is not None:
         raise DecisionNotPossible("this decision was undone already")
-    paths = _decision_area_paths(decision)
+    if decision.area_path is None:  # made before areas were recorded, about records no longer here: nobody's
+        raise OutsideArea(f"decision {decision_id}")
+    current = decision_area_paths(decision.kind, decision.subject_uuid, decision.target, decision.field)
+    paths = [decision.area_path, *(path for path in current if path is not None)]
     _authorise(principal, *paths)
     decision.undone_by, decision.undone_at = principal.id, now or _now()
-    audit.record(principal.id, f"register.undo_{decision.kind}", area_path=paths[0] if paths else None,
+    audit.record(principal.id, f"register.undo_{decision.kind}", area_path=decision.area_path,
                  subject=str(decision_id))
     if decision.candidate_id is not None:
         queries.reopen_candidate(decision.candidate_id)
@@ -277,9 +285,13 @@ def record_replicated_decision(principal, decision: ReplicatedDecision) -> bool:
     recorded already is only undone, when the town has undone it. Whether anything changed."""
     if decision.kind not in REPLICATED_KINDS or decision.automatic and decision.kind != "merge_people":
         raise DecisionNotPossible(f"decision kind {decision.kind!r}")
+    if decision.kind == "set_field":
+        check_field(decision.field)
     if not queries.merged_through(decision.after_submission_id):
         raise DecisionNotYetMergeable(decision.uuid)
-    paths = decision_area_paths(decision)
+    paths = decision_area_paths(decision.kind, decision.subject, decision.target, decision.field)
+    if None in paths:  # a record not in this register yet: its visits are still on their way
+        raise DecisionNotYetMergeable(decision.uuid)
     _authorise(principal, *paths)
     if decision.automatic:
         return _undo_own_automatic_merge(principal, decision, paths)
@@ -288,7 +300,7 @@ def record_replicated_decision(principal, decision: ReplicatedDecision) -> bool:
     if recorded is None:
         recorded = queries.add_decision(
             uuid=decision.uuid, kind=decision.kind, subject_uuid=decision.subject, target=decision.target,
-            field=decision.field, decided_by=principal.id, decided_at=decision.decided_at,
+            field=decision.field, area_path=paths[0], decided_by=principal.id, decided_at=decision.decided_at,
             after_submission_id=decision.after_submission_id)
         audit.record(principal.id, f"replication.{decision.kind}", area_path=paths[0], subject=decision.subject)
         _replay_decision(recorded)
@@ -314,30 +326,68 @@ def _undo_own_automatic_merge(principal, decision: ReplicatedDecision, paths: li
     return True
 
 
-def decision_area_paths(decision: ReplicatedDecision) -> list[str]:
-    """The areas of the records a decision concerns, in this server's ids (a replicating account must hold them);
-    DecisionNotYetMergeable when a record is not in this register yet."""
-    if decision.kind == "reject_visit":
-        paths = [queries.submission_area_path(int(decision.subject))]
-    elif decision.kind == "set_field":
-        record_kind, _, field = (decision.field or "").partition(":")
-        if record_kind not in ("person", "household") or not field:
-            raise DecisionNotPossible(f"field {decision.field!r}")
-        household = decision.subject if record_kind == "household" else queries.household_of(decision.subject)
-        area = queries.household_area(household) if household else None
-        paths = [area[2] if area else None]
-    elif decision.kind == "move_household":
-        paths = [_group_path_of(decision.subject), _area_path(int(decision.target))]
-    elif decision.kind in _MERGE_KINDS:  # the records still in the register (one is gone once merged)
-        households = [uuid if decision.kind == "merge_households" else queries.household_of(uuid)
-                      for uuid in (decision.subject, decision.target)]
-        paths = [path for household in households if household and (path := _group_path_of(household))] or [None]
-    else:  # a tier: the person's
-        household = queries.household_of(decision.subject)
-        paths = [_group_path_of(household) if household else None]
-    if None in paths:  # a record not in this register yet: its visits are still on their way
-        raise DecisionNotYetMergeable(decision.uuid)
+# Fields a decision may set, by kind of record: what visits state, and a household's group and split origin.
+SETTABLE_FIELDS = {"person": frozenset(PERSON_FIELDS),
+                   "household": frozenset({"household_no", "address", "group", "split_from"})}
+# Fields whose value names another record: (kind of record named) — the value must lie in the decider's area too.
+_REFERENCE_FIELDS = {"person:household": "household", "household:split_from": "household", "household:group": "group"}
+
+
+def check_field(field: str | None) -> tuple[str, str]:
+    """A set_field decision's "kind:field", checked against the fields a decision may set."""
+    record_kind, _, name = (field or "").partition(":")
+    if name not in SETTABLE_FIELDS.get(record_kind, ()):
+        raise DecisionNotPossible(f"field {field!r}")
+    return record_kind, name
+
+
+def _reject_paths(subject: str, target: str, field: str | None) -> list[str | None]:
+    return [queries.submission_area_path(int(subject)) if subject.isdigit() else None]
+
+
+def _set_field_paths(subject: str, target: str, field: str | None) -> list[str | None]:
+    record_kind, _ = check_field(field)
+    household = subject if record_kind == "household" else queries.household_of(subject)
+    paths = [_group_path_of(household) if household else None]
+    named = _REFERENCE_FIELDS.get(field)
+    if named == "household":
+        paths.append(_group_path_of(target))
+    elif named == "group":
+        group = queries.area_path(int(target)) if target.isdigit() else None
+        paths.append(group[1] if group and group[0] == "group" else None)
     return paths
+
+
+def _move_paths(subject: str, target: str, field: str | None) -> list[str | None]:
+    return [_group_path_of(subject), _area_path(int(target)) if target.isdigit() else None]
+
+
+def _merge_paths(record_kind: str):
+    def paths(subject: str, target: str, field: str | None) -> list[str | None]:
+        """The records still in the register (the one merged away is gone once merged)."""
+        households = [uuid if record_kind == "household" else queries.household_of(uuid) for uuid in (subject, target)]
+        return [path for household in households if household and (path := _group_path_of(household))] or [None]
+    return paths
+
+
+def _tier_paths(subject: str, target: str, field: str | None) -> list[str | None]:
+    household = queries.household_of(subject)
+    return [_group_path_of(household) if household else None]
+
+
+DECISION_AREAS = {"reject_visit": _reject_paths, "set_field": _set_field_paths, "move_household": _move_paths,
+                  "merge_people": _merge_paths("person"), "merge_households": _merge_paths("household"),
+                  "set_tier": _tier_paths}
+"""For each kind of decision: the group paths of the records it concerns as the register holds them now, the
+first one where it is recorded (None for a record or group not in this register). Whoever makes or undoes a
+decision must hold every one of them."""
+
+
+def decision_area_paths(kind: str, subject: str, target: str, field: str | None) -> list[str | None]:
+    """The areas a decision concerns (see DECISION_AREAS); an unknown kind concerns no known area."""
+    if kind not in DECISION_AREAS:
+        return [None]
+    return DECISION_AREAS[kind](subject, target, field)
 
 
 def _replay_decision(decision) -> None:
@@ -365,7 +415,7 @@ def _decide(kind: str, subject: str, target: str, *, by: int | None, now: dt.dat
                   if kind == "merge_people" else set())
     decision = queries.add_decision(
         kind=kind, subject_uuid=subject, target=target, candidate_id=candidate_id, decided_by=by, decided_at=now,
-        after_submission_id=queries.last_merged_submission_id() if after is None else after)
+        area_path=area_path, after_submission_id=queries.last_merged_submission_id() if after is None else after)
     audit.record(by, f"register.{kind}", area_path=area_path, subject=subject)
     replayed = _replay_records(_decision_records(kind, subject, target))
     _index_people({uuid for record_kind, uuid in replayed if record_kind == "person"})
@@ -397,20 +447,6 @@ def _village_path(group_path: str) -> str:
     return group_path.rsplit("/", 2)[0] + "/"
 
 
-def _decision_area_paths(decision) -> list[str]:
-    if decision.kind == "move_household":
-        return [path for path in (_group_path_of(decision.subject_uuid), _area_path(int(decision.target))) if path]
-    if decision.kind == "set_tier":
-        return [_person_village(decision.subject_uuid)[1]]
-    paths = []
-    for uuid in (decision.subject_uuid, decision.target):
-        household = uuid if decision.kind == "merge_households" else queries.household_of(uuid)
-        area = queries.household_area(household) if household else None
-        if area is not None:
-            paths.append(_village_path(area[2]))
-    return paths
-
-
 def _group_path_of(household_uuid: str) -> str | None:
     area = queries.household_area(household_uuid)
     return area[2] if area else None
@@ -427,9 +463,20 @@ def _open_candidate(principal, candidate_id: int):
         raise RecordNotFound(f"candidate {candidate_id}")
     if candidate.state != "open":
         raise DecisionNotPossible(f"candidate {candidate_id} was decided already")
-    village = queries.area_path(candidate.village_id)
-    _authorise(principal, village[1])
+    _authorise(principal, *_candidate_paths(candidate))
     return candidate
+
+
+def _candidate_paths(candidate) -> list[str]:
+    """The village a pair was found in and where each of its records is now (one may have moved away since)."""
+    paths = [queries.area_path(candidate.village_id)[1]]
+    for uuid in (candidate.a_uuid, candidate.b_uuid):
+        household = uuid if candidate.record_kind == "household" else queries.household_of(uuid)
+        path = _group_path_of(household) if household else None
+        if path is None:
+            raise RecordNotFound(f"candidate {candidate.id}")
+        paths.append(path)
+    return paths
 
 
 def _now() -> dt.datetime:
@@ -606,8 +653,17 @@ class _ReplayAliases:
 
 
 def _apply_visit(store, submission_id: int, visit: Visit, area_id: int | None, aliases, *,
-                 only: set[str] | None) -> None:
-    """Merge one visit's observations (restricted to `only` records when replaying part of the register)."""
+                 only: set[str] | None, chain: frozenset[int] = frozenset()) -> str | None:
+    """Merge one visit's observations (restricted to `only` records when replaying part of the register), unless
+    it names records outside its collector's group: then nothing changes and the visit is kept with the reason,
+    which is returned (sync.scope). `chain`: the ids of the stored versions this one replaces."""
+    refused = refusal(visit, None if area_id is None else str(area_id), store.lookup(aliases, chain))
+    if refused is not None:
+        store.add_visit(submission_id, _named_uuids(visit), queries.visit_row(
+            submission_id, form=visit.form_id, household_uuid=None, person_uuid=None, visited_at=visit.visited_at,
+            visit_date=visit.visit_date, outcome=visit.outcome, completed=visit.completed,
+            followup_type=visit.followup.followup_type if visit.followup else None, refusal=refused))
+        return refused
     ref = VisitRef(visit.instance_id, visit.visited_at)
     household = visit.household
     household_uuid = aliases.resolve(household.household_uuid) if household else None
@@ -630,11 +686,12 @@ def _apply_visit(store, submission_id: int, visit: Visit, area_id: int | None, a
         uuid = aliases.resolve(anchor.person_uuid)
         if only is None or uuid in only:
             store.anchors.append(queries.anchor_row(uuid, anchor, submission_id))
-    store.add_visit(submission_id, _raw_uuids(visit), queries.visit_row(
+    store.add_visit(submission_id, _named_uuids(visit), queries.visit_row(
         submission_id, form=visit.form_id, household_uuid=household_uuid,
         person_uuid=person_uuid if visit.followup is not None else None, visited_at=visit.visited_at,
         visit_date=visit.visit_date, outcome=visit.outcome, completed=visit.completed,
         followup_type=visit.followup.followup_type if visit.followup else None))
+    return None
 
 
 def _resolved(fields, aliases) -> dict[str, str]:
@@ -709,7 +766,7 @@ def _replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) -
     submission_ids = queries.submissions_touching(records) | set(extra_submissions)
     decisions += queries.rejections_of(submission_ids)
     queries.forget_records(records, submission_ids)
-    store = _MemoryStore()
+    store = _MemoryStore(only=records)
     _replay(store, queries.submission_rows(submission_ids), decisions, only=records)
     store.flush()
     return store.record_keys()
@@ -728,14 +785,24 @@ def _replay(store, rows, decisions, *, only: set[str] | None) -> int:
         if isinstance(item, DecisionPoint):
             _apply_decision(store, by_decision[item.id], aliases, only=only)
             continue
-        row_id, xml, _instance_id, _deprecated, area_id = by_instance[item.instance_id]
-        if row_id in rejected:
-            continue
-        visit = _register_visit(xml)
-        if visit is not None:
-            _apply_visit(store, row_id, visit, area_id, aliases, only=only)
-            applied += 1
+        row = by_instance[item.instance_id]
+        while row is not None and row[0] not in rejected and (visit := _register_visit(row[1])) is not None:
+            if _apply_visit(store, row[0], visit, row[4], aliases, only=only,
+                            chain=_versions_replaced(row, by_instance)) is None:
+                applied += 1
+                break
+            # A refused edit changes nothing: the version it replaces stays in force, where it was.
+            row = by_instance.get(row[3]) if row[3] else None
     return applied
+
+
+def _versions_replaced(row, by_instance) -> frozenset[int]:
+    """The ids of a submission version and of the stored versions it replaces (its edit chain, back to the root)."""
+    ids = set()
+    while row is not None and row[0] not in ids:
+        ids.add(row[0])
+        row = by_instance.get(row[3]) if row[3] else None
+    return frozenset(ids)
 
 
 # ---- where merged records go -------------------------------------------------------------------------------------
@@ -773,6 +840,10 @@ class _DatabaseStore:
     def state(self, kind: str, uuid: str) -> RecordState | None:
         return queries.record_state(kind, uuid)
 
+    def lookup(self, aliases, chain: frozenset[int]) -> RegisterLookup:
+        """The register as it stands: every record is here."""
+        return RegisterLookup(aliases.resolve, queries.household_group, queries.household_of)
+
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
         self.field_values += [queries.field_value_row(kind, plan.uuid, name, FieldValue(value, plan.new_version, ref),
@@ -801,7 +872,8 @@ class _DatabaseStore:
 class _MemoryStore:
     """Records replayed from nothing, in memory, written in bulk at the end: replays and the rebuild."""
 
-    def __init__(self) -> None:
+    def __init__(self, only: set[str] | None = None) -> None:
+        self.only = only                   # the records a partial replay rebuilds (None: all of them)
         self.records: dict[tuple[str, str], RecordState] = {}
         self.removed: set[tuple[str, str]] = set()
         self.field_values: list[dict] = []
@@ -813,6 +885,20 @@ class _MemoryStore:
 
     def state(self, kind: str, uuid: str) -> RecordState | None:
         return self.records.get((kind, uuid))
+
+    def lookup(self, aliases, chain: frozenset[int]) -> RegisterLookup:
+        """The register at the visit's place in the replay: records replayed are as replayed so far; a record left
+        out of a partial replay is as stored (unless this visit's own edit chain made it: then it is not there yet,
+        as in a rebuild)."""
+        def stored(kind: str, uuid: str, read) -> str | None:
+            state = self.records.get((kind, uuid))
+            if state is not None:
+                return state.values().get("group", "") if kind == "household" else state.values().get("household")
+            if self.only is None or uuid in self.only or queries.created_by(kind, uuid) in chain:
+                return None
+            return read(uuid)
+        return RegisterLookup(aliases.resolve, lambda uuid: stored("household", uuid, queries.household_group),
+                              lambda uuid: stored("person", uuid, queries.household_of))
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:

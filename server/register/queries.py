@@ -188,8 +188,8 @@ def settle_stored_conflict(row: dict) -> bool:
                               .execution_options(synchronize_session=False)).rowcount > 0
 
 
-def visit_row(submission_id: int, *, visited_at: dt.datetime | None, **values) -> dict:
-    return dict(submission_id=submission_id, visited_at=_utc(visited_at), **values)
+def visit_row(submission_id: int, *, visited_at: dt.datetime | None, refusal: str | None = None, **values) -> dict:
+    return dict(submission_id=submission_id, visited_at=_utc(visited_at), refusal=refusal, **values)
 
 
 def add_rows(events: list[dict] = (), conflicts: list[dict] = (), visits: list[dict] = (), anchors: list[dict] = (),
@@ -207,6 +207,13 @@ def add_records(kind: str, records: list[tuple[str, dict[str, str], int]]) -> No
         model = RECORD_MODELS[kind]
         rows = [_columns(kind, uuid, values, version) for uuid, values, version in records]
         bulk_insert(model, rows)
+
+
+def created_by(kind: str, uuid: str) -> int | None:
+    """The submission that created a record (stated its first version), if one did."""
+    return db.session.scalar(select(RegisterFieldValue.submission_id).where(
+        RegisterFieldValue.record_kind == kind, RegisterFieldValue.record_uuid == uuid,
+        RegisterFieldValue.version == 1, RegisterFieldValue.submission_id.is_not(None)).limit(1))
 
 
 def submissions_touching(uuids: set[str]) -> set[int]:
@@ -355,6 +362,12 @@ def household_area(household_uuid: str) -> tuple[int, int, str] | None:
                              .join(Household, Household.group_id == _group.id)
                              .where(Household.uuid == household_uuid)).first()
     return (row.id, row.parent_id, row.path) if row else None
+
+
+def household_group(household_uuid: str) -> str | None:
+    """The group id (as the register's "group" field holds it) of a household; None when not in the register."""
+    row = db.session.execute(select(Household.group_id).where(Household.uuid == household_uuid)).first()
+    return None if row is None else ("" if row.group_id is None else str(row.group_id))
 
 
 def area_path(area_id: int) -> tuple[str, str] | None:

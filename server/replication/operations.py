@@ -165,21 +165,24 @@ def decisions_after(principal: Principal, cursor: int, limit: int, undone_since:
 
 def _portable(principal: Principal, row) -> PortableDecision | None:
     """A stored decision in portable terms; None when its records are outside the principal's area."""
-    local = ReplicatedDecision(row.uuid, row.kind, row.subject_uuid, row.target, row.field, row.after_submission_id,
-                               as_utc(row.decided_at), row.undone_at and as_utc(row.undone_at))
-    try:
-        paths = register_operations.decision_area_paths(local)
-    except DecisionNotYetMergeable:
+    paths = register_operations.decision_area_paths(row.kind, row.subject_uuid, row.target, row.field)
+    if None in paths or not all(area_contains(principal.area_path, path) for path in paths):
         return None
-    if not all(area_contains(principal.area_path, path) for path in paths):
-        return None
+    # The visit it followed, among the principal's own: another town's instanceIDs are not theirs to read (and
+    # only the order among the visits of these records matters).
+    after = queries.last_submission_in(principal.area_path, through=row.after_submission_id)
     return PortableDecision(
         row.uuid, row.kind,
         subject=queries.instance_id_of(int(row.subject_uuid)) if row.kind == "reject_visit" else row.subject_uuid,
-        target=queries.group_full_name(int(row.target)) if row.kind == "move_household" else row.target,
-        field=row.field,
-        after_instance_id=queries.instance_id_of(row.after_submission_id) if row.after_submission_id else None,
-        decided_at=local.decided_at, undone_at=local.undone_at, automatic=row.decided_by is None)
+        target=queries.group_full_name(int(row.target)) if _names_group(row.kind, row.field) else row.target,
+        field=row.field, after_instance_id=queries.instance_id_of(after) if after else None,
+        decided_at=as_utc(row.decided_at), undone_at=row.undone_at and as_utc(row.undone_at),
+        automatic=row.decided_by is None)
+
+
+def _names_group(kind: str, field: str | None) -> bool:
+    """Whether a decision's target is a group (sent by its full name: each server numbers its areas itself)."""
+    return kind == "move_household" or kind == "set_field" and field == "household:group"
 
 
 def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
@@ -192,7 +195,7 @@ def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
         if rejected is None:
             raise DecisionNotYetMergeable(decision.uuid)
         subject = str(rejected)
-    if decision.kind == "move_household":
+    if _names_group(decision.kind, decision.field):
         target = str(_group_in_reach(principal, decision.target).id)
     if decision.kind == "set_tier":
         register_operations.check_tier(target, current_schedule().tier_names)

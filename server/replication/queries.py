@@ -101,6 +101,14 @@ def decisions_undone_since(moment: datetime) -> list[RegisterDecision]:
                                    .order_by(RegisterDecision.id)))
 
 
+def last_submission_in(area_path: str | None, *, through: int) -> int | None:
+    """The id of the newest submission collected in an area with an id up to `through`."""
+    query = select(Submission.id).where(Submission.id <= through).order_by(Submission.id.desc()).limit(1)
+    if area_path is not None:
+        query = query.join(Area, Area.id == Submission.area_id).where(Area.path.startswith(area_path))
+    return db.session.scalar(query)
+
+
 def instance_id_of(submission_id: int) -> str | None:
     return db.session.scalar(select(Submission.instance_id).where(Submission.id == submission_id))
 

@@ -11,8 +11,8 @@ from server.forms.operations import may_fill, may_fill_as_collector
 from server.storage import BlobStore
 from server.submissions import queries
 from server.users.queries import Principal
-from sync.errors import (EditAlreadySuperseded, EditFormMismatch, FormNotFound, FormVersionUnknown, Forbidden,
-                         InstanceConflict)
+from sync.errors import (EditAlreadySuperseded, EditFormMismatch, EditOriginalUnknown, EditOutsideGroup, FormNotFound,
+                         FormVersionUnknown, Forbidden, InstanceConflict)
 from sync.submission import attachment_names, check_attachment_name, parse_submission, text_values
 
 __all__ = ["IncomingFile", "IntakeResult", "Origin", "receive_submission"]
@@ -63,9 +63,17 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
     # by the replication service.
     if not (may_fill_as_collector(origin.area_path, form) if replicated else may_fill(principal, form)):
         raise Forbidden(envelope.form_id)
-    if envelope.deprecated_id is not None and queries.form_of_instance(envelope.deprecated_id) not in (
-            None, form.form_pk):
-        raise EditFormMismatch(envelope.deprecated_id)
+    root_instance_id = envelope.instance_id
+    if envelope.deprecated_id is not None:
+        # An edit replaces a submission already here, of the same form, collected in the same group.
+        replaced = queries.edited_submission(envelope.deprecated_id)
+        if replaced is None:
+            raise EditOriginalUnknown(envelope.deprecated_id)
+        if replaced.area_id is None or replaced.area_id != origin.area_id:
+            raise EditOutsideGroup(envelope.deprecated_id)
+        if replaced.form_id != form.form_pk:
+            raise EditFormMismatch(envelope.deprecated_id)
+        root_instance_id = replaced.root_instance_id
     # Stream the files the XML names to the blob store before any database work, so transactions stay short.
     named = text_values(envelope.root)
     arrived = {}
@@ -74,13 +82,6 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
             arrived[incoming.name] = (blobs.put_stream(incoming.stream, max_bytes=max_attachment_bytes),
                                       incoming.content_type)
 
-    root_instance_id = envelope.instance_id
-    if envelope.deprecated_id is not None:
-        replaced = queries.by_instance_id(envelope.deprecated_id)
-        if replaced is not None and replaced.form_id != form.form_pk:
-            raise EditFormMismatch(envelope.deprecated_id)
-        # An edit that arrives before its original still starts from the original's instanceID.
-        root_instance_id = replaced.root_instance_id if replaced else envelope.deprecated_id
 
     expected = attachment_names(envelope.root, form.binary_paths)
     submission_id = queries.insert_submission({
@@ -99,6 +100,8 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         stored = queries.by_instance_id(envelope.instance_id)
         if stored is None:  # not this instanceID: another edit already replaced the same version
             raise EditAlreadySuperseded(envelope.deprecated_id)
+        if stored.area_id != origin.area_id:  # another group's submission: not this sender's to send again
+            raise Forbidden(envelope.instance_id)
         if stored.xml_sha256 != envelope.sha256:
             raise InstanceConflict(envelope.instance_id)
         submission_id = stored.id

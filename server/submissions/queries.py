@@ -21,6 +21,7 @@ class StoredSubmission:
     form_id: int
     xml_sha256: str
     root_instance_id: str
+    area_id: int | None      # the group it was collected in
 
 
 def _insert(table):
@@ -56,16 +57,19 @@ def adopt_later_versions(instance_id: str, root_instance_id: str) -> None:
                            .values(root_instance_id=root_instance_id))
 
 
-def form_of_instance(instance_id: str) -> int | None:
-    """The form a stored submission belongs to, looked up outside the request's transaction."""
+def edited_submission(instance_id: str) -> StoredSubmission | None:
+    """The stored submission an edit replaces, looked up outside the request's transaction."""
     with lookup_connection() as connection:
-        return connection.execute(select(Submission.form_id).where(Submission.instance_id == instance_id)).scalar()
+        row = connection.execute(
+            select(Submission.id, Submission.form_id, Submission.xml_sha256, Submission.root_instance_id,
+                   Submission.area_id).where(Submission.instance_id == instance_id)).first()
+    return StoredSubmission(*row) if row else None
 
 
 def by_instance_id(instance_id: str) -> StoredSubmission | None:
     row = db.session.execute(
-        select(Submission.id, Submission.form_id, Submission.xml_sha256, Submission.root_instance_id)
-        .where(Submission.instance_id == instance_id)).first()
+        select(Submission.id, Submission.form_id, Submission.xml_sha256, Submission.root_instance_id,
+               Submission.area_id).where(Submission.instance_id == instance_id)).first()
     return StoredSubmission(*row) if row else None
 
 

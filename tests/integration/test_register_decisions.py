@@ -12,7 +12,7 @@ from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import (DuplicateCandidate, Household, LifeEventRecord, Person, RegisterConflict,
-                                    RegisterDecision, RegisterFieldValue)
+                                    RegisterDecision, RegisterFieldValue, Visit)
 from server.register.operations import (mark_distinct, merge_candidate, merge_next, move_household, rebuild_register,
                                         scan_duplicates, undo_decision)
 from server.users.queries import principal_by_username
@@ -126,14 +126,17 @@ def test_a_cadre_merges_a_pair_later_visits_follow_and_undo_is_exact(phones):
     assert people() == {first.uuid: ("王秀英", HOUSEHOLD_1, "13800000001", 2)}
     assert person_candidates() == []
 
-    # A phone that still lists the duplicate records a new phone number for her: it lands on the record kept.
+    # The second group's phone still lists the duplicate and records a new phone number for her: the record kept
+    # lives in the first group, so the visit is refused (kept for the cadre) and changes nothing.
     send(phones["青山镇/东村/第二组"], household_visit(
         household=HOUSEHOLD_2, base_version=1, start="2026-11-20T09:00:00.000+08:00",
         updates=[dict(person_uuid=second.uuid, base_version=1, change="details_corrected", phone_now="13900000009")]))
     merge_all()
-    assert people() == {first.uuid: ("王秀英", HOUSEHOLD_1, "13900000009", 3)}
+    assert people() == {first.uuid: ("王秀英", HOUSEHOLD_1, "13800000001", 2)}
+    assert [visit.refusal for visit in db.session.scalars(select(Visit).order_by(Visit.submission_id))] == [
+        None, None, "person_elsewhere"]
     live = snapshot()
-    assert rebuild_register() == 3
+    assert rebuild_register() == 2
     commit()
     assert snapshot() == live
 

@@ -17,7 +17,8 @@ from server.register import queries as register_queries
 from server.register.models import Household, LifeEventRecord, MergeQueueEntry, Person, RegisterConflict
 from server.register.operations import merge_next, rebuild_register
 from server.submissions.models import Submission
-from tests.conftest import ROOT
+from sync.errors import EditOriginalUnknown
+from tests.conftest import ROOT, stored_submissions
 from tests.formengine import fill_form
 
 XLSFORMS = ROOT / "xlsforms"
@@ -152,9 +153,11 @@ def test_an_edit_replaces_what_the_original_contributed(phone, visit_xform):
     db.session.rollback()
 
 
-def test_an_edit_of_an_edit_arriving_before_the_edit_it_replaces_joins_the_same_chain(phone, visit_xform):
-    """Versions reach the server out of order (original, then the second edit, then the first): the register shows
-    the last version, every version has the original as its chain root, and a rebuild agrees."""
+def test_an_edit_of_an_edit_arriving_before_the_edit_it_replaces_is_refused_until_that_edit_is_here(phone,
+                                                                                                     visit_xform):
+    """Versions reach the server out of order (original, then the second edit, then the first): the second edit is
+    refused (409.9, nothing stored) until the first is here; sent again then, the register shows the last version,
+    every version has the original as its chain root, and a rebuild agrees."""
     original = register_new_household(phone, visit_xform)
     merge_all()
     instance_id = re.search(rb"<instanceID>(.*?)</instanceID>", original).group(1).decode()
@@ -164,8 +167,11 @@ def test_an_edit_of_an_edit_arriving_before_the_edit_it_replaces_joins_the_same_
                 .replace(f"<instanceID>{instance_id}</instanceID>".encode(),
                          f"<instanceID>{new_id}</instanceID><deprecatedID>{replaces}</deprecatedID>".encode()))
 
-    assert phone.submit(version("uuid:edit-b", "uuid:edit-a", "吴芸")).status_code == 201
+    early = phone.submit(version("uuid:edit-b", "uuid:edit-a", "吴芸"))
+    assert (early.status_code, EditOriginalUnknown.message_en.encode() in early.content) == (409, True)
+    assert [row["instance_id"] for row in stored_submissions()] == [instance_id]
     assert phone.submit(version("uuid:edit-a", instance_id, "吴芬")).status_code == 201
+    assert phone.submit(version("uuid:edit-b", "uuid:edit-a", "吴芸")).status_code == 201
     merge_all()
     assert sorted(p.name for p in db.session.scalars(select(Person))) == ["吴刚", "吴芸"]
     roots = {row.instance_id: row.root_instance_id for row in db.session.execute(

@@ -7,6 +7,7 @@ import uuid
 
 import requests
 
+from sync.errors import EditOriginalUnknown, EditOutsideGroup, Forbidden
 from tests.collect import visit_xml
 from tests.conftest import FIXTURES, stored_attachments, stored_submissions
 
@@ -109,12 +110,30 @@ def test_second_edit_of_an_already_edited_version_is_409(server, collector):
     assert len(stored_submissions()) == 2
 
 
-def test_edit_arriving_before_its_original_is_kept_in_the_same_chain(server, collector):
+def test_an_edit_whose_original_is_not_here_is_refused_and_accepted_once_the_original_arrives(server, collector):
     client = server.client(collector.username, collector.password)
     original, edit = f"uuid:{uuid.uuid4()}", f"uuid:{uuid.uuid4()}"
-    assert client.submit(visit_xml(edit, deprecated_id=original)).status_code == 201
+    early = client.submit(visit_xml(edit, deprecated_id=original))
+    assert (early.status_code, EditOriginalUnknown.message_en in early.text, stored_submissions()) == (409, True, [])
     assert client.submit(visit_xml(original)).status_code == 201
+    assert client.submit(visit_xml(edit, deprecated_id=original)).status_code == 201
     assert {r["root_instance_id"] for r in stored_submissions()} == {original}
+
+
+def test_a_collector_cannot_edit_or_resend_another_groups_submission(server, collector, create_collector):
+    """deprecatedID naming a submission of another group (another village, another town) is refused at intake, and
+    so is the byte-identical copy of another group's submission; nothing is stored."""
+    original = f"uuid:{uuid.uuid4()}"
+    xml = visit_xml(original)
+    assert server.client(collector.username, collector.password).submit(xml).status_code == 201
+    for area in ("青山镇/东村/第二组", "青山镇/西村/第一组", "白水镇/南村/第一组"):
+        other = create_collector(area)
+        client = server.client(other.username, other.password)
+        edit = client.submit(visit_xml(f"uuid:{uuid.uuid4()}", head_name="改名", deprecated_id=original))
+        assert (edit.status_code, EditOutsideGroup.message_en in edit.text) == (403, True)
+        again = client.submit(xml)
+        assert (again.status_code, Forbidden.message_en in again.text) == (403, True)
+    assert [row["instance_id"] for row in stored_submissions()] == [original]
 
 
 def test_attachments_are_stored_content_addressed(server, collector):
