@@ -11,6 +11,7 @@ from server.users.queries import Principal
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import Forbidden, RecordNotFound
 from sync.households import HOUSEHOLD_REASONS
+from sync.scope import REFUSALS
 from sync.identity import REASONS, name_key, normalize_id_number, parse_id_number
 
 __all__ = ["person_page", "household_page", "duplicate_queue", "search", "conflict_queue", "inbox", "visit_page",
@@ -140,6 +141,7 @@ class VisitPage:
     review: object
     changes: list
     names: dict
+    refusal: tuple[str, str] | None    # why the merge refused it (Chinese, English)
 
 
 def visit_page(principal: Principal, submission_id: int) -> VisitPage:
@@ -152,4 +154,6 @@ def visit_page(principal: Principal, submission_id: int) -> VisitPage:
     names = {uuid: person.name for uuid, person in queries.people_by_uuid(
         {value.record_uuid for value, _ in changes}).items()}
     audit.record(principal.id, "visit.read", area_path=area_path, subject=str(submission_id), records=len(names))
-    return VisitPage(submission_id, area_path, queries.review_of(submission_id), changes, names)
+    refused = queries.refusal_of(submission_id)
+    return VisitPage(submission_id, area_path, queries.review_of(submission_id), changes, names,
+                     REFUSALS[refused] if refused else None)

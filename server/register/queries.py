@@ -474,14 +474,24 @@ def add_candidate(**values) -> DuplicateCandidate:
 
 
 def open_candidates(village_path: str | None = None) -> list[DuplicateCandidate]:
-    """Open candidates whose two records are both still in the register, best first (in an area, if given)."""
-    in_register = {kind: (select(model.uuid).where(model.uuid == DuplicateCandidate.a_uuid).exists()
-                          & select(model.uuid).where(model.uuid == DuplicateCandidate.b_uuid).exists())
-                   for kind, model in RECORD_MODELS.items()}
+    """Open candidates whose two records are both still in the register, best first; in an area, if given, where
+    both records are now (a record may have moved away since the pair was found)."""
+    def where_now(uuid_column, kind: str):
+        group = aliased(Area)
+        query = (select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
+                 .where(Person.uuid == uuid_column) if kind == "person"
+                 else select(Household.uuid).where(Household.uuid == uuid_column))
+        query = query.join(group, group.id == Household.group_id)
+        if village_path is not None:
+            query = query.where(group.path.startswith(village_path))
+        return query.exists()
+
+    in_area = {kind: where_now(DuplicateCandidate.a_uuid, kind) & where_now(DuplicateCandidate.b_uuid, kind)
+               for kind in RECORD_MODELS}
     query = (select(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
              .where(DuplicateCandidate.state == "open",
-                    ((DuplicateCandidate.record_kind == "person") & in_register["person"])
-                    | ((DuplicateCandidate.record_kind == "household") & in_register["household"]))
+                    ((DuplicateCandidate.record_kind == "person") & in_area["person"])
+                    | ((DuplicateCandidate.record_kind == "household") & in_area["household"]))
              .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id))
     if village_path is not None:
         query = query.where(Area.path.startswith(village_path))
@@ -591,6 +601,11 @@ def submission_area_path(submission_id: int) -> str | None:
                              .where(Submission.id == submission_id))
 
 
+def refusal_of(submission_id: int) -> str | None:
+    """Why the merge refused a visit (sync.scope.REFUSALS), or None."""
+    return db.session.scalar(select(Visit.refusal).where(Visit.submission_id == submission_id))
+
+
 def review_of(submission_id: int) -> VisitReview | None:
     return db.session.get(VisitReview, submission_id)
 
@@ -606,12 +621,12 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
           since=None, until=None, state: str | None = None, limit: int = 200):
     """Register-form submissions collected in an area, newest first, with their visit and review:
     (submission id, received, form, collector, group name, visit date, outcome, household uuid, review state,
-    comment). `state` "received" means not reviewed yet."""
+    comment, why the merge refused it). `state` "received" means not reviewed yet."""
     from server.forms.models import Form
 
     query = (select(Submission.id, Submission.received_at, Form.xml_form_id, Submission.collector_name,
                     Area.full_name, Visit.visit_date, Visit.outcome, Visit.household_uuid, VisitReview.state,
-                    VisitReview.comment)
+                    VisitReview.comment, Visit.refusal)
              .join(Form, Form.id == Submission.form_id).join(Area, Area.id == Submission.area_id)
              .outerjoin(Visit, Visit.submission_id == Submission.id)
              .outerjoin(VisitReview, VisitReview.submission_id == Submission.id)
