@@ -6,6 +6,7 @@
 // script.json (written by tests/formengine/__init__.py):
 //   {"answers":    [["/data/name", "Ann"], ["/data/members[2]/name", "Bob"], ...],
 //    "language":   "English (en)" | null,
+//    "earlier":    [["/data/mode", "known"], ...],  // optional answers of a first pass, then changed
 //    "repeats":    {"/data/members": 2, ...},      // optional explicit repeat counts
 //    "properties": {"deviceid": "collect:abc", ...}} // optional property-manager values
 //
@@ -91,6 +92,12 @@ public class FillForm {
     final FormEntryController fec;
     final Map<String, String> answers = new LinkedHashMap<>(); // canonical path -> value (null = clear)
     final Set<String> used = new HashSet<>();
+    // Answers of a first pass through the form: the collector answers these, swipes back to the start and goes
+    // through again with `answers` (what the model remembers of the first pass stays, as on the phone).
+    final Map<String, String> earlier = new LinkedHashMap<>();
+    final Set<String> usedEarlier = new HashSet<>();
+    Map<String, String> active = answers;                       // the pass being walked
+    Set<String> activeUsed = used;
     final Map<String, Integer> repeats = new HashMap<>();       // canonical repeat path -> count
     final ArrayNode violations = JSON.createArrayNode();
     final ArrayNode trace = JSON.createArrayNode();
@@ -168,6 +175,10 @@ public class FillForm {
             JsonNode v = pair.get(1);
             answers.put(canon(pair.get(0).asText()), v == null || v.isNull() ? null : v.asText());
         }
+        for (JsonNode pair : script.path("earlier")) {
+            JsonNode v = pair.get(1);
+            earlier.put(canon(pair.get(0).asText()), v == null || v.isNull() ? null : v.asText());
+        }
         script.path("repeats").fields().forEachRemaining(e -> repeats.put(canon(e.getKey()), e.getValue().asInt()));
     }
 
@@ -187,6 +198,14 @@ public class FillForm {
 
         boolean ok;
         try {
+            if (!earlier.isEmpty()) {
+                active = earlier;
+                activeUsed = usedEarlier;
+                walk();                               // stops once every earlier answer is given
+                trace.add("back-to-start");
+                active = answers;
+                activeUsed = used;
+            }
             walk();
             ok = finish(out);
         } catch (Stop stop) {
@@ -197,6 +216,7 @@ public class FillForm {
         out.set("violations", violations);
         out.put("screens", screens);
         ArrayNode unused = out.putArray("unused");
+        for (String k : earlier.keySet()) if (!usedEarlier.contains(k)) unused.add(k);
         for (String k : answers.keySet()) if (!used.contains(k)) unused.add(k);
         out.set("trace", trace);
         return out;
@@ -210,6 +230,7 @@ public class FillForm {
         fec.jumpToIndex(FormIndex.createBeginningOfFormIndex());
         int event = fec.stepToNextEvent();
         while (event != FormEntryController.EVENT_END_OF_FORM) {
+            if (active == earlier && usedEarlier.size() == earlier.size()) return;  // the collector swipes back
             FormIndex index = model.getFormIndex();
             String path = canon(index.getReference());
             switch (event) {
@@ -288,9 +309,9 @@ public class FillForm {
         FormEntryPrompt prompt = model.getQuestionPrompt(index);
         String path = canon(index.getReference());
         IAnswerData data;
-        if (answers.containsKey(path)) {
-            used.add(path);
-            String raw = answers.get(path);
+        if (active.containsKey(path)) {
+            activeUsed.add(path);
+            String raw = active.get(path);
             try {
                 data = raw == null || raw.isEmpty() ? null : toAnswerData(prompt, raw);
             } catch (IllegalArgumentException e) {
@@ -415,9 +436,9 @@ public class FillForm {
         TreeReference ref = promptIndex.getReference();      // e.g. /data/members[3] = the would-be instance
         int number = ref.getMultLast() + 1;
         String repeat = repeatPath(ref);
-        Integer explicit = repeats.get(repeat);
+        Integer explicit = active == answers ? repeats.get(repeat) : null;
         if (explicit != null) return number <= explicit;
-        for (String p : answers.keySet()) {
+        for (String p : active.keySet()) {
             if (!p.startsWith(repeat)) continue;
             String rest = p.substring(repeat.length());
             int position = 0;
@@ -437,7 +458,7 @@ public class FillForm {
         IFormElement e = form.getChild(index);
         if (!(e instanceof GroupDef) || ((GroupDef) e).getCountReference() != null) return false; // jr:count
         TreeReference ref = index.getReference();
-        Integer explicit = repeats.get(repeatPath(ref));
+        Integer explicit = active == answers ? repeats.get(repeatPath(ref)) : null;
         if (explicit == null || ref.getMultLast() + 1 <= explicit) return false;
         trace.add("delete-repeat " + path);
         fec.deleteRepeat(index);

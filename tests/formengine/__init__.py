@@ -44,6 +44,15 @@ instance if some answer path refers to position *n* or higher of that repeat
 the key: ``{"/data/hh[2]/members": 1}``); an explicit count below the existing instances deletes the
 extras, so ``{"/data/members": 0}`` submits no member. ``jr:count`` repeats are sized by JavaRosa.
 
+Going back
+----------
+``earlier`` (same form as ``answers``) is a first pass: the walk answers these screen by screen as
+above until every one of them is given, then goes back to the start and walks the form again with
+``answers`` — a collector who swipes back and changes an answer. What the model holds from the
+first pass stays (a question that is no longer relevant keeps its value in the model, though it is
+left out of the submission; a ``once()`` keeps what it computed). ``trace`` marks the turn with
+``back-to-start``; an earlier answer never reached is listed in ``unused``.
+
 Languages
 ---------
 ``language="中文 (zh)"`` switches the form language (Collect's language menu) — it must be one of the
@@ -83,7 +92,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 __all__ = ["FillResult", "FormEngineError", "Violation", "available", "fill_form", "odk_validate_jar"]
@@ -161,7 +170,7 @@ def available() -> str | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _build_dir() -> Path:
     """Compile FillForm.java once; cached on disk by (jar, jar size/mtime, source) hash."""
     jar = odk_validate_jar()
@@ -177,7 +186,7 @@ def _build_dir() -> Path:
     try:
         proc = subprocess.run(
             ["javac", "-nowarn", "-encoding", "UTF-8", "-cp", str(jar), "-d", str(staging), str(SOURCE)],
-            capture_output=True, text=True, timeout=180,
+            check=False, capture_output=True, text=True, timeout=180,
         )
         if proc.returncode != 0:
             raise FormEngineError(f"javac FillForm.java failed:\n{proc.stdout}{proc.stderr}")
@@ -213,6 +222,7 @@ def fill_form(
     media: Mapping[str, bytes | str | Path] | None = None,
     language: str | None = None,
     repeats: Mapping[str, int] | None = None,
+    earlier: Mapping[str, object] | Iterable[tuple[str, object]] = (),
     properties: Mapping[str, str] | None = None,
     strict: bool = True,
     timeout: float = 120,
@@ -233,8 +243,10 @@ def fill_form(
     else:
         xform_bytes = bytes(xform)
     pairs = list(answers.items()) if isinstance(answers, Mapping) else [tuple(a) for a in answers]
+    first = list(earlier.items()) if isinstance(earlier, Mapping) else [tuple(a) for a in earlier]
     script = {
         "answers": [[str(path), _text(value)] for path, value in pairs],
+        "earlier": [[str(path), _text(value)] for path, value in first],
         "language": language,
         "repeats": {str(k): int(v) for k, v in (repeats or {}).items()},
         "properties": {str(k): str(v) for k, v in (properties or {}).items()},
@@ -257,7 +269,8 @@ def fill_form(
                 dest.write_bytes(bytes(content))
         cmd = ["java", *JVM_FLAGS, "-cp", os.pathsep.join([str(odk_validate_jar()), str(build)]),
                "FillForm", str(form_path), str(media_dir)]
-        proc = subprocess.run(cmd, input=json.dumps(script).encode("utf-8"), capture_output=True, timeout=timeout)
+        proc = subprocess.run(cmd, input=json.dumps(script).encode("utf-8"), capture_output=True, timeout=timeout,
+                              check=False)
     try:
         out = json.loads(proc.stdout.decode("utf-8"))
     except ValueError:

@@ -278,3 +278,39 @@ def test_answer_to_a_non_relevant_question_is_unused():
 def test_unknown_language_is_a_harness_error():
     with pytest.raises(FormEngineError, match="not in form languages"):
         fill_form(PHONE, {"/data/name": "x"}, language="Français (fr)")
+
+
+PICKER = xform("""
+| survey |
+| | type                                | name   | label     | relevant          | calculation                               | default  |
+| | select_one mode                     | mode   | Mode      |                   |                                           | existing |
+| | select_one_from_file households.csv | hh     | Household | ${mode} = 'known' |                                           |          |
+| | text                                | new_no | Number    | ${mode} = 'new'   |                                           |          |
+| | calculate                           | shared |           |                   | if(${mode} = 'new', once(uuid()), ${hh})  |          |
+| | calculate                           | fresh  |           |                   | once(uuid())                              |          |
+| | calculate                           | chosen |           |                   | if(${mode} = 'new', ${fresh}, ${hh})      |          |
+| choices |
+| | list_name | name  | label |
+| | mode      | known | Known |
+| | mode      | new   | New   |
+""")
+
+
+def test_earlier_answers_changed_on_a_second_pass_keep_what_the_model_remembers():
+    """A collector picks a household, swipes back and switches to a new one: the picker is no longer relevant (and
+    left out of the submission) but its value stays in the model, so a once() that ran while it was picked keeps it."""
+    result = fill_form(PICKER, {"/data/mode": "new", "/data/new_no": "7"},
+                       earlier={"/data/mode": "known", "/data/hh": "h1"}, media={"households.csv": HOUSEHOLDS_CSV})
+    assert result.ok, result.violations
+    assert result.trace == ["question /data/mode", "question /data/hh", "back-to-start",
+                            "question /data/mode", "question /data/new_no"]
+    assert result.value("/data/hh") is None
+    assert result.value("/data/shared") == "h1"  # once() kept the picked household's id
+    assert result.value("/data/chosen") == result.value("/data/fresh") != "h1"
+    assert len(result.value("/data/fresh")) == 36
+
+
+def test_an_earlier_answer_never_reached_is_unused():
+    with pytest.raises(FormEngineError, match="never reached"):
+        fill_form(PICKER, {"/data/mode": "new"}, earlier={"/data/mode": "new", "/data/hh": "h1"},
+                  media={"households.csv": HOUSEHOLDS_CSV})
