@@ -5,20 +5,33 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from pathlib import Path
+import io
 
 import pytest
+from lxml import etree
 from pyxform.xls2xform import convert
+from sqlalchemy import select
 
-from sync.visits import LifeEvent, PersonObservation, Visit, read_visit
-from tests.formengine import fill_form
+from server.database import commit
+from server.extensions import db
+from server.register.models import Household, Person
+from server.register.operations import merge_next
+from sync.visits import (
+    HouseholdObservation,
+    LifeEvent,
+    PersonObservation,
+    Visit,
+    read_visit,
+)
 from tests.conftest import ROOT, stored_submissions
+from tests.formengine import fill_form
 
 XLSFORMS = ROOT / "xlsforms"
 FIXTURES = XLSFORMS / "fixtures"
 MEDIA = {path.name: path for path in FIXTURES.glob("*.csv")}
 TODAY = dt.date.today()
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
 
 
 def resident_id(birth: str, male: bool, order: int = 1) -> str:
@@ -61,10 +74,34 @@ def new_household(number: str, split_from: str | None = None) -> list[tuple[str,
     return answers + ([("/data/split/splits_off", "yes"), ("/data/split/split_from", split_from)] if split_from else [])
 
 
-def fill(xforms, form: str, answers, **kwargs):
-    result = fill_form(xforms[form], answers, media=MEDIA, **kwargs)
+def fill(xforms, form: str, answers, media=MEDIA, **kwargs):
+    result = fill_form(xforms[form], answers, media=media, **kwargs)
     assert result.ok, result.violations
     return result
+
+
+def member(n: int, name: str, sex: str, birth: str, relationship: str) -> list[tuple[str, str]]:
+    """A new member's answers (reason left to the form: registration in a new household)."""
+    return [(f"/data/new_members[{n}]/new_member/person_name_new", name),
+            (f"/data/new_members[{n}]/new_member/sex", sex),
+            (f"/data/new_members[{n}]/new_member/birth_date", birth),
+            (f"/data/new_members[{n}]/new_member/relationship", relationship)]
+
+
+def phone_media(phone) -> dict[str, bytes]:
+    """The household_visit media as this phone downloads them (the register lists generated for its group)."""
+    listed = etree.fromstring(phone.form_list().content)
+    url = next(item.findtext("{http://openrosa.org/xforms/xformsList}manifestUrl")
+               for item in listed.iterfind(".//{http://openrosa.org/xforms/xformsList}xform")
+               if item.findtext("{http://openrosa.org/xforms/xformsList}formID") == "household_visit")
+    return {media.findtext(f"{MANIFEST}filename"): phone.get(media.findtext(f"{MANIFEST}downloadUrl")).content
+            for media in etree.fromstring(phone.get(url).content).iterfind(f"{MANIFEST}mediaFile")}
+
+
+def merge_all() -> None:
+    while merge_next() is not None:
+        commit()
+    commit()
 
 
 def send(phone, result) -> Visit:
@@ -91,14 +128,12 @@ def test_known_household_with_no_changes_is_quick_and_accepted(phone, xforms):
 def test_new_household_with_members_is_registered(phone, xforms):
     head_id = resident_id("1985-06-15", male=True)
     result = fill(xforms, "household_visit", new_household("004") + [
-        ("/data/new_members[1]/new_member/reason", "registration"),
         ("/data/new_members[1]/new_member/person_name_new", "周强"),
         ("/data/new_members[1]/new_member/id_number", head_id),
         ("/data/new_members[1]/new_member/sex", "male"),
         ("/data/new_members[1]/new_member/birth_date", "1985-06-15"),
         ("/data/new_members[1]/new_member/relationship", "head"),
         ("/data/new_members[1]/new_member/phone", "13812340000"),
-        ("/data/new_members[2]/new_member/reason", "registration"),
         ("/data/new_members[2]/new_member/person_name_new", "周小花"),
         ("/data/new_members[2]/new_member/sex", "female"),
         ("/data/new_members[2]/new_member/birth_date", "2015-03-03"),
@@ -109,6 +144,8 @@ def test_new_household_with_members_is_registered(phone, xforms):
     assert len(result.value("/data/household_uuid")) == 36
     assert result.value("/data/household_base_version") == ""
     assert result.value("/data/new_members[1]/new_member/id_number") == head_id
+    assert [result.value(f"/data/new_members[{n}]/new_member/reason") for n in (1, 2)] == ["registration"] * 2
+    assert result.value("/data/instance_name") == f"004 周强 {TODAY.isoformat()}"
     send(phone, result)
 
 
@@ -117,7 +154,7 @@ def test_birth_with_postpartum_follow_up_need_is_recorded(phone, xforms):
     born = (TODAY - dt.timedelta(days=10)).isoformat()
     result = fill(xforms, "household_visit", known_household("003") + [
         ("/data/changes/household_events", "birth"),
-        ("/data/new_members[1]/new_member/reason", "birth"),
+        ("/data/new_members[1]/new_member/why_new", "birth"),
         ("/data/new_members[1]/new_member/person_name_new", "赵小雨"),
         ("/data/new_members[1]/new_member/sex", "female"),
         ("/data/new_members[1]/new_member/birth_date", born),
@@ -192,7 +229,7 @@ def test_household_split_with_someone_from_outside_the_group(phone, xforms):
     result = fill(xforms, "household_visit", new_household("005", split_from=old["name"]) + [
         ("/data/split/split_people", son["name"]),
         ("/data/changes/household_events", "moved_in"),
-        ("/data/new_members[1]/new_member/reason", "moved_in"),
+        ("/data/new_members[1]/new_member/why_new", "moved_in"),
         ("/data/new_members[1]/new_member/person_name_new", "刘芳"),
         ("/data/new_members[1]/new_member/sex", "female"),
         ("/data/new_members[1]/new_member/birth_date", "1996-08-08"),
@@ -260,3 +297,73 @@ def test_mobile_phone_in_the_wrong_format_is_refused(xforms):
         ("/data/new_members[1]/new_member/phone", "1234567"),
     ], media=MEDIA, strict=False)
     assert [(v.kind, v.path.rsplit("/", 1)[-1]) for v in result.violations] == [("constraint", "phone")]
+
+
+def test_a_household_picked_then_switched_to_new_gets_its_own_uuid_and_the_picked_one_is_unchanged(phone, xforms):
+    """The collector picks a household of the list, goes back and registers a new household instead: the new one
+    gets a UUID of its own (never the picked one's), and the picked household keeps its number, address and
+    people."""
+    registered = fill(xforms, "household_visit", new_household("008") + member(1, "吴刚", "male", "1979-08-08", "head"))
+    send(phone, registered)
+    merge_all()
+    media = phone_media(phone)
+    picked = next(csv.DictReader(io.StringIO(media["households.csv"].decode())))
+    assert (picked["household_no"], picked["head_name"]) == ("008", "吴刚")
+    result = fill(xforms, "household_visit", new_household("009") + member(1, "周强", "male", "1985-06-15", "head"),
+                  media=media, earlier=[("/data/household_choice/mode", "existing"),
+                                        ("/data/household_choice/household", picked["name"])])
+    assert "back-to-start" in result.trace
+    new_uuid = result.value("/data/household_uuid")
+    assert len(new_uuid) == 36 and new_uuid != picked["name"]
+    assert new_uuid == result.value("/data/new_household_uuid")
+    assert (result.value("/data/household_base_version"), result.value("/data/household_no"),
+            result.value("/data/head_name")) == ("", "009", "周强")
+    assert result.value("/data/instance_name") == f"009 周强 {TODAY.isoformat()}"
+    assert send(phone, result).household == HouseholdObservation(new_uuid, None, {"household_no": "009",
+                                                                                  "address": "东村一组9号"})
+    merge_all()
+    households = {h.uuid: (h.household_no, h.address, h.version) for h in db.session.scalars(select(Household))}
+    assert households == {picked["name"]: ("008", "东村一组8号", 1), new_uuid: ("009", "东村一组9号", 1)}
+    assert sorted((p.name, p.household_uuid) for p in db.session.scalars(select(Person))) == [
+        ("吴刚", picked["name"]), ("周强", new_uuid)]
+    db.session.rollback()
+
+
+def test_a_birth_in_a_known_household_is_recorded_as_a_birth_and_the_reason_is_asked(phone, xforms):
+    born = (TODAY - dt.timedelta(days=3)).isoformat()
+    answers = known_household("002") + [("/data/changes/household_events", "birth")] + member(
+        1, "刘小宝", "male", born, "grandchild")
+    unanswered = fill_form(xforms["household_visit"], answers, media=MEDIA, strict=False)
+    assert [(v.kind, v.path) for v in unanswered.violations] == [
+        ("required", "/data/new_members/new_member/why_new")]  # never a hidden "registration"
+    result = fill(xforms, "household_visit", answers + [("/data/new_members[1]/new_member/why_new", "birth")])
+    assert result.value("/data/new_members/new_member/reason") == "birth"
+    [baby] = send(phone, result).people
+    assert baby.event == LifeEvent(kind="birth", date=dt.date.fromisoformat(born))
+
+
+def test_members_of_a_new_household_are_registered_unless_born_or_moved_in(xforms):
+    result = fill(xforms, "household_visit", new_household("004") + member(1, "周强", "male", "1985-06-15", "head")
+                  + member(2, "周宝", "male", (TODAY - dt.timedelta(days=2)).isoformat(), "child")
+                  + [("/data/new_members[2]/new_member/why_new", "birth")])
+    assert [result.value(f"/data/new_members[{n}]/new_member/reason") for n in (1, 2)] == ["registration", "birth"]
+
+
+def test_the_saved_form_is_named_by_household_number_head_and_date(xforms):
+    result = fill(xforms, "household_visit", known_household("002", outcome="nobody_home"))
+    assert result.value("/data/instance_name") == f"002 张桂兰 {TODAY.isoformat()}"
+
+
+@pytest.mark.parametrize("due_by_days_ago, overdue_days, days_left, notes", [
+    (65, "65", "-65", ["overdue_note"]), (0, "0", "0", ["due_note"]), (-3, "-3", "3", ["due_note"])])
+def test_the_phone_counts_the_days_overdue_from_its_own_today(xforms, due_by_days_ago, overdue_days, days_left, notes):
+    """JavaRosa's today() is the machine's date: the list's due date is set that many days before it."""
+    due_by = (TODAY - dt.timedelta(days=due_by_days_ago)).isoformat()
+    due_list = ("name,label,person,household,person_name,due_type,due_since,due_by,last_visit,base_version\n"
+                f"d1,孙丽：产后随访（应于{due_by}前）,p1,h1,孙丽,postpartum,2026-01-01,{due_by},,2\n")
+    result = fill_form(xforms["followup"], [("/data/who/due_item", "d1"), ("/data/visit/outcome", "nobody_home")],
+                       media={**MEDIA, "due.csv": due_list})
+    assert result.ok, result.violations
+    assert (result.value("/data/due_by"), result.value("/data/overdue_days"), result.value("/data/days_left")) == (
+        due_by, overdue_days, days_left)
+    assert [name for name in ("overdue_note", "due_note") if result.value(f"/data/visit/{name}") is not None] == notes

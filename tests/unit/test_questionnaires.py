@@ -93,6 +93,14 @@ def test_every_constraint_and_required_field_explains_itself(form):
 
 
 @pytest.mark.parametrize("form", FORMS)
+def test_text_stands_between_any_two_outputs(form):
+    """JavaRosa drops the white space between two outputs ("户：002张桂兰"): put words or punctuation there."""
+    texts = [(row["name"], column, value) for row in sheet_rows(form)["survey"] for column, value in row.items()
+             if column.split("::")[0] in ("label", "hint") and value]
+    assert [text for text in texts if re.search(r"\}\s*\$\{", text[2])] == []
+
+
+@pytest.mark.parametrize("form", FORMS)
 def test_nothing_outside_the_service_scope(form):
     data = sheet_rows(form)
     texts = [str(value).lower() for sheet in ("survey", "choices") for row in data[sheet] for value in row.values()
