@@ -763,11 +763,26 @@ def _replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) -
     """Forget these records (and those joined to them by decisions) and replay them; returns (kind, uuid) of the
     records now in the register among them."""
     records, decisions = _closure(uuids)
-    submission_ids = queries.submissions_touching(records) | set(extra_submissions)
-    decisions += queries.rejections_of(submission_ids)
-    queries.forget_records(records, submission_ids)
-    store = _MemoryStore(only=records)
-    _replay(store, queries.submission_rows(submission_ids), decisions, only=records)
+    verdicts: dict[int, str | None] = {}   # whether each visit was refused before this replay
+    submission_ids = set(extra_submissions)
+    while True:
+        submission_ids |= queries.submissions_touching(records)   # (those forgotten already are in the set)
+        verdicts.update(queries.refusals(submission_ids - set(verdicts)))
+        queries.forget_records(records, submission_ids)
+        store = _MemoryStore(only=records)
+        _replay(store, queries.submission_rows(submission_ids), decisions + queries.rejections_of(submission_ids),
+                only=records)
+        # A visit the replay judged otherwise than before (a decision moved a record into or out of its group)
+        # changes records outside this replay too: replay again with every record it names.
+        judged = {row["submission_id"]: row["refusal"] for row in store.visits}
+        changed = {row["record_uuid"] for row in store.submission_records
+                   if row["submission_id"] in verdicts and judged.get(row["submission_id"], 0) != verdicts[
+                       row["submission_id"]]} - records
+        if not changed:
+            break
+        more_records, more_decisions = _closure(changed)
+        records |= more_records
+        decisions += [decision for decision in more_decisions if decision not in decisions]
     store.flush()
     return store.record_keys()
 

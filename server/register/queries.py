@@ -209,6 +209,14 @@ def add_records(kind: str, records: list[tuple[str, dict[str, str], int]]) -> No
         bulk_insert(model, rows)
 
 
+def refusals(submission_ids: set[int]) -> dict[int, str | None]:
+    """For each of these submissions merged into the register: why it was refused (None: it was merged)."""
+    if not submission_ids:
+        return {}
+    return dict(db.session.execute(select(Visit.submission_id, Visit.refusal)
+                                   .where(Visit.submission_id.in_(submission_ids))).all())
+
+
 def created_by(kind: str, uuid: str) -> int | None:
     """The submission that created a record (stated its first version), if one did."""
     return db.session.scalar(select(RegisterFieldValue.submission_id).where(
