@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sync.schedules import Flag, Schedule
 
-__all__ = ["HouseholdRow", "PersonRow", "LIST_FILES", "DUE_STATUSES", "households_csv", "people_csv", "due_csv"]
+__all__ = ["DUE_STATUSES", "LIST_FILES", "HouseholdRow", "PersonRow", "due_csv", "households_csv", "people_csv"]
 
 LIST_FILES = ("households.csv", "people.csv", "due.csv")
 DUE_STATUSES = ("due", "overdue")
@@ -78,22 +78,23 @@ def people_csv(people: Iterable[PersonRow]) -> bytes:
 
 
 def due_csv(flags: Iterable[Flag], people: Mapping[str, PersonRow], schedule: Schedule) -> bytes:
-    """The due and overdue items of the collector's people, most overdue first."""
+    """The due and overdue items of the collector's people, most overdue (earliest due-by date) first. Nothing in a
+    row depends on the day the list is made: it carries the due-by date and the form counts the days from the
+    phone's today(), so a list downloaded last week still shows the right number."""
     listed = sorted((flag for flag in flags if flag.status in DUE_STATUSES and flag.person in people),
-                    key=lambda flag: (-flag.overdue_days, flag.due_since, people[flag.person].name, flag.key))
-    return _csv(["name", "label", "person", "household", "person_name", "due_type", "due_since", "last_visit",
-                 "base_version"],
+                    key=lambda flag: (flag.due_by or dt.date.max, flag.due_since, people[flag.person].name, flag.key))
+    return _csv(["name", "label", "person", "household", "person_name", "due_type", "due_since", "due_by",
+                 "last_visit", "base_version"],
                 ([str(uuid.uuid5(_DUE_ITEM_NAMESPACE, flag.key)), _label(flag, people[flag.person], schedule),
                   flag.person, people[flag.person].household, people[flag.person].name, flag.rule,
-                  flag.due_since.isoformat(), flag.last_visit.isoformat() if flag.last_visit else "",
+                  flag.due_since.isoformat(), _iso(flag.due_by), _iso(flag.last_visit),
                   people[flag.person].version] for flag in listed))
 
 
 def _label(flag: Flag, person: PersonRow, schedule: Schedule) -> str:
-    rule = schedule.rule(flag.rule)
-    state = f"已逾期{flag.overdue_days}天" if flag.status == "overdue" else f"{_short(flag.due_by)}前"
-    return f"{person.name}：{rule.label_zh}（{state}）"
+    due_by = f"（应于{flag.due_by.isoformat()}前）" if flag.due_by else ""
+    return f"{person.name}：{schedule.rule(flag.rule).label_zh}{due_by}"
 
 
-def _short(day: dt.date | None) -> str:
+def _iso(day: dt.date | None) -> str:
     return day.isoformat() if day else ""

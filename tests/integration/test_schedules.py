@@ -187,16 +187,20 @@ def test_each_collector_gets_lists_of_their_own_group_and_hashes_change_exactly_
         (li.uuid, "王强", "", "1"), (wang.uuid, "王秀英", "13800000001", "2")]
     (item,) = rows(first["due.csv"][1])
     assert ({key: item[key] for key in ("label", "person", "household", "person_name", "due_type", "due_since",
-                                        "last_visit", "base_version")} == {
-        "label": "王秀英：重点服务对象例行访视（每月一次）（已逾期53天）", "person": wang.uuid, "household": HOUSEHOLD_1,
-        "person_name": "王秀英", "due_type": "tier_key", "due_since": "2026-09-01", "last_visit": "2026-08-03",
-        "base_version": "2"})
+                                        "due_by", "last_visit", "base_version")} == {
+        "label": "王秀英：重点服务对象例行访视（每月一次）（应于2026-09-30前）", "person": wang.uuid, "household": HOUSEHOLD_1,
+        "person_name": "王秀英", "due_type": "tier_key", "due_since": "2026-09-01", "due_by": "2026-09-30",
+        "last_visit": "2026-08-03", "base_version": "2"})
     # The other group's collector never receives these people.
     second = lists_of(town, "青山镇/东村/第二组")
     assert [p["person_name"] for p in rows(second["people.csv"][1])] == ["张伟"]
     assert rows(second["due.csv"][1]) == []
     # Same register, same day: same bytes, same hashes.
     assert lists_of(town, "青山镇/东村/第一组") == first
+    # A day later the item is a day further overdue, counted on the phone: the list and its hash stay the same.
+    town["clock"]["at"] += dt.timedelta(days=1)
+    assert lists_of(town, "青山镇/东村/第一组") == first
+    town["clock"]["at"] -= dt.timedelta(days=1)
     # A visit changes the people list (phone number) and the due list (the month is now done): new hashes;
     # the households list did not change, nor did its hash.
     send(town["phones"]["青山镇/东村/第一组"], household_visit(

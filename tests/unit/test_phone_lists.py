@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
+from sync.phone_lists import (
+    HouseholdRow,
+    PersonRow,
+    due_csv,
+    households_csv,
+    people_csv,
+)
 from sync.schedules import Anchor, Flag, default_schedule
 
 SCHEDULE = default_schedule()
@@ -39,11 +45,23 @@ def test_due_list_most_overdue_first_only_due_and_overdue_with_stable_item_ids()
         Flag("p9", "tier_key", "overdue", dt.date(2026, 10, 1), dt.date(2026, 10, 31), overdue_days=22),
     ]
     lines = due_csv(flags, {"p1": WANG, "p2": LI}, SCHEDULE).decode().splitlines()
-    assert lines[0] == "name,label,person,household,person_name,due_type,due_since,last_visit,base_version"
+    assert lines[0] == "name,label,person,household,person_name,due_type,due_since,due_by,last_visit,base_version"
     assert [line.split(",", 1)[1] for line in lines[1:]] == [
-        "李强：产后随访（已逾期5天）,p2,h1,李强,postpartum,2026-11-13,,1",
-        "王秀英：一般服务对象例行访视（每季度一次）（2026-12-31前）,p1,h1,王秀英,tier_general,2026-10-01,2026-07-01,3"]
+        "李强：产后随访（应于2026-11-17前）,p2,h1,李强,postpartum,2026-11-13,2026-11-17,,1",
+        ("王秀英：一般服务对象例行访视（每季度一次）（应于2026-12-31前）,p1,h1,王秀英,tier_general,2026-10-01,2026-12-31,"
+         "2026-07-01,3")]
     assert due_csv(flags, {"p1": WANG, "p2": LI}, SCHEDULE) == due_csv(list(reversed(flags)), {"p1": WANG, "p2": LI},
                                                                        SCHEDULE)
     # The item id is a uuid5 of person, rule and anchor: the same item keeps its id from day to day.
     assert lines[1].split(",")[0] == "6edae89a-e27b-56f9-94db-82808c04aeb3"
+
+
+def test_an_item_reads_the_same_whichever_day_the_list_is_made():
+    """No day counts in the list (the form counts them from the phone's today()): the same item on a later day,
+    now further overdue, is the same row."""
+    anchor = Anchor("birth", dt.date(2026, 11, 10))
+    on_the_18th = Flag("p2", "postpartum", "overdue", dt.date(2026, 11, 13), dt.date(2026, 11, 17), overdue_days=1,
+                       anchor=anchor)
+    a_week_later = Flag("p2", "postpartum", "overdue", dt.date(2026, 11, 13), dt.date(2026, 11, 17), overdue_days=8,
+                        anchor=anchor)
+    assert due_csv([on_the_18th], {"p2": LI}, SCHEDULE) == due_csv([a_week_later], {"p2": LI}, SCHEDULE)
