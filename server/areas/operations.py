@@ -11,10 +11,14 @@ from sync.errors import BadRequest, Forbidden, NotFound
 __all__ = ["area_parts", "ensure_area", "find_area", "staff_area"]
 
 
+NAME_LENGTH = 100
+"""The longest name of a town, village or group (the column's)."""
+
+
 def area_parts(full_name: str) -> list[str]:
     """The names of a path such as 青山镇/东村/第一组, town first (BadRequest if it is not one)."""
     parts = [part.strip() for part in full_name.strip().strip("/").split("/")]
-    if not parts or any(not part for part in parts) or len(parts) > len(AREA_KINDS):
+    if not parts or any(not part or len(part) > NAME_LENGTH for part in parts) or len(parts) > len(AREA_KINDS):
         raise BadRequest(f"area path {full_name!r}: give town/village/group, e.g. 青山镇/东村/第一组")
     return parts
 

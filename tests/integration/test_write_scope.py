@@ -382,7 +382,8 @@ def test_a_town_cannot_replicate_decisions_about_another_towns_records(server, w
 
 @pytest.mark.parametrize("field, target, status", [
     ("person:secret", "x", 409), ("household:group", "青山镇/东村", 400),
-    ("household:group", "白水镇/南村/第一组", 403), ("nonsense", "x", 409)])
+    ("household:group", "白水镇/南村/第一组", 403), ("household:group", "青山镇/东村/" + "组" * 101, 400),
+    ("nonsense", "x", 409)])
 def test_a_replicated_decision_with_a_bad_field_or_group_is_a_clear_client_error(server, world, field, target,
                                                                                  status):
     subject = place_uuid("own", "household") if field.startswith("household") else place_uuid("own", "head")
