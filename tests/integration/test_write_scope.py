@@ -21,6 +21,7 @@ from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import DuplicateCandidate, RegisterConflict, RegisterDecision, Visit
+from server.submissions.models import Submission
 from server.register.operations import (merge_next, move_household, rebuild_register, resolve_conflict, review_visit,
                                         set_tier, undo_decision)
 from server.users.queries import principal_by_username
@@ -409,3 +410,28 @@ def test_the_decision_feed_does_not_name_another_towns_instance_ids(server, worl
     (decision,) = feed["decisions"]
     assert decision["after_instance_id"] != "uuid:baishui-secret-visit"
     assert "baishui-secret-visit" not in str(feed)
+
+
+def replicate_submission(server, username: str, area: str, xml: bytes) -> requests.Response:
+    return requests.post(f"{server.url}/api/v1/replication/submissions", params={
+        "area": area, "collector": "town-collector", "received_at": "2026-11-20T09:00:00+08:00"},
+        files={"xml_submission_file": ("submission.xml", xml, "text/xml")},
+        auth=HTTPDigestAuth(username, PASSWORD), timeout=30)
+
+
+def test_a_town_replicates_only_its_own_groups_and_their_visits_stay_in_their_group(server, world):
+    """A town's submission for another town's group is refused at the door; one of its own groups that names
+    another town's records is kept raw and refused by the merge, as the town's own merge refused it."""
+    before = snapshot()
+    refused = replicate_submission(server, "qingshan_officer", OTHERS["town"], visit_renaming("group"))
+    assert (refused.status_code, refused.json()["code"]) == (403, "403.1")
+    stored = replicate_submission(server, "qingshan_officer", OWN, visit_renaming("town"))
+    assert stored.status_code == 201
+    merge_all()
+    assert snapshot() == before
+    assert refusals()[-1] == "household_elsewhere"
+    ours = db.session.scalar(select(Submission.instance_id).order_by(Submission.id.desc()))
+    db.session.rollback()
+    edit = replicate_submission(server, "qingshan_officer", OTHERS["group"], household_visit(
+        household=place_uuid("group", "household"), base_version=1, start=LATER, deprecated_id=ours))
+    assert (edit.status_code, edit.json()["code"]) == (403, "403.4")
