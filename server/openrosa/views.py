@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Blueprint, Response, current_app, request, send_file, url_for
 
+from server import clock
 from server.database import commit
 from server.forms import operations as form_operations
 from server.forms.media import media_for
@@ -87,7 +86,7 @@ def submission_post(token: str | None = None):
             principal, xml, files, blobs=blob_store(),
             max_attachment_bytes=limits.attachment_bytes,
             device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
-            now=datetime.now(timezone.utc))
+            now=clock.now())
         commit()
     if result.attachments_missing:
         text = (f"已收到表单，还缺 {result.attachments_missing} 个附件，请继续发送。 / "
