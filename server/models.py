@@ -8,9 +8,9 @@ from server.register.models import (DuplicateCandidate, Household, LifeEventReco
                                     PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
                                     ServiceAnchor, SubmissionRecord, Visit, VisitReview)
 from server.submissions.models import Submission, SubmissionAttachment
-from server.users.models import User
+from server.users.models import AuthThrottle, DigestNonceUse, StaffSession, User
 
 __all__ = ["Area", "AuditEvent", "User", "Form", "FormVersion", "FormMedia", "Submission", "SubmissionAttachment",
            "Household", "Person", "RegisterFieldValue", "LifeEventRecord", "ServiceAnchor", "Visit",
            "RegisterConflict", "MergeQueueEntry", "SubmissionRecord", "RegisterDecision", "DuplicateCandidate",
-           "PersonMatchKey", "VisitReview", "ReportRun"]
+           "PersonMatchKey", "VisitReview", "ReportRun", "StaffSession", "AuthThrottle", "DigestNonceUse"]

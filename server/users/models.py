@@ -31,3 +31,37 @@ class User(db.Model):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, server_default=true())
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class StaffSession(db.Model):
+    """A signed-in web session, held on the server so signing out (or revoking the account) ends it at once."""
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # sha256 of the random key the signed cookie carries: a copy of this table opens no session.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuthThrottle(db.Model):
+    """Failed sign-ins counted per user name and per client address, across every worker and channel."""
+
+    __tablename__ = "auth_throttle"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "user:<name>" or "address:<ip>"
+    failures: Mapped[int] = mapped_column(Integer)
+    window_started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DigestNonceUse(db.Model):
+    """Each (nonce, nc) a Digest request was accepted with: a captured Authorization header cannot be sent again."""
+
+    __tablename__ = "digest_nonce_use"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nc: Mapped[str] = mapped_column(String(8), primary_key=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # when the nonce was made
