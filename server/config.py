@@ -95,6 +95,12 @@ def load_config(overrides: dict | None = None) -> dict:
         # unless the counters are shared, e.g. TAIZHANG_RATELIMIT_STORAGE_URI=redis://host:6379 (docs/deploy.md).
         "TAIZHANG_LOGIN_LIMIT": os.environ.get("TAIZHANG_LOGIN_LIMIT", "10 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("TAIZHANG_RATELIMIT_STORAGE_URI", "memory://"),
+        # Failed sign-ins (web, Digest, Basic, token URLs), counted in the database so every worker shares them:
+        # this many failures within the window lock the user name (or the client address) for the lockout time.
+        "TAIZHANG_SIGNIN_FAILURES_PER_USER": _int("TAIZHANG_SIGNIN_FAILURES_PER_USER", 10),
+        "TAIZHANG_SIGNIN_FAILURES_PER_ADDRESS": _int("TAIZHANG_SIGNIN_FAILURES_PER_ADDRESS", 100),
+        "TAIZHANG_SIGNIN_WINDOW": _int("TAIZHANG_SIGNIN_WINDOW", 900),
+        "TAIZHANG_SIGNIN_LOCKOUT": _int("TAIZHANG_SIGNIN_LOCKOUT", 900),
         # gzip for phones that ask (Collect does): XForms, manifests and CSV lists; small answers stay plain.
         "COMPRESS_ALGORITHM": ["gzip"],
         "COMPRESS_MIMETYPES": ["text/xml", "text/csv", "application/json", "text/html", "text/plain"],

@@ -50,6 +50,8 @@ def render(error: errors.TaizhangError) -> Response:
         return redirect(url_for("accounts.login_form", next=request.full_path.rstrip("?")))
     else:
         response = Response(error.message() + "\n", status=error.status, content_type="text/plain; charset=utf-8")
+    if error.context.get("retry_after"):
+        response.headers["Retry-After"] = str(error.context["retry_after"])
     if isinstance(error, errors.Unauthorized) and not isinstance(error, (errors.LoginRequired, errors.LoginFailed)):
         for name, value in challenge_headers(stale=bool(error.context.get("stale"))):
             response.headers.add(name, value)

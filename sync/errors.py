@@ -39,6 +39,7 @@
 │   └── EditOriginalUnknown        409.9  (an edit whose original is not on the server)
     ├── PayloadTooLarge                413.1
     ├── TooManyRequests                429.1  (sign-in attempts)
+    │   └── SignInLocked               429.2  (too many failed sign-ins: the user or address is locked)
     ├── UnsupportedMediaType           415.1
     ├── ServiceUnavailable             503.1  (database busy or away; safe to retry)
     ├── DatabaseToolMissing            500.2  (pg_dump / pg_restore absent or too old)
@@ -52,7 +53,7 @@ from __future__ import annotations
 __all__ = [
     "TaizhangError", "BadRequest", "MultipartMalformed", "XmlPartMissing", "XmlMalformed",
     "XmlForbiddenConstruct", "InstanceIdMissing", "AttachmentNameInvalid", "FormVersionUnknown",
-    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "LoginFailed", "LoginRequired", "PasswordRejected", "FormTokenInvalid", "TooManyRequests", "Forbidden", "TokenInvalid", "OutsideArea", "EditOutsideGroup", "MethodNotAllowed", "NotFound", "FormNotFound",
+    "FormIdMissing", "XFormInvalid", "IdentifierTooLong", "ScheduleInvalid", "Unauthorized", "LoginFailed", "LoginRequired", "PasswordRejected", "FormTokenInvalid", "TooManyRequests", "SignInLocked", "Forbidden", "TokenInvalid", "OutsideArea", "EditOutsideGroup", "MethodNotAllowed", "NotFound", "FormNotFound",
     "RecordNotFound", "DecisionNotPossible", "DecisionNotYetMergeable", "EditOriginalUnknown",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
@@ -306,6 +307,14 @@ class TooManyRequests(TaizhangError):
     code, status = "429.1", 429
     message_zh = "尝试次数太多，请稍后再试。"
     message_en = "Too many attempts; wait a minute and try again."
+
+
+class SignInLocked(TooManyRequests):
+    """`retry_after` (seconds) goes into the Retry-After header."""
+
+    code = "429.2"
+    message_zh = "登录失败次数太多，已暂时锁定，请稍后再试。"
+    message_en = "Too many failed sign-ins: locked for a while; try again later."
 
 
 class UnsupportedMediaType(TaizhangError):

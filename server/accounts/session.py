@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from flask import g, session
 
-from server.accounts.operations import session_principal
+from server.accounts import operations
 from server.users.queries import Principal
 from sync.errors import LoginRequired
 
-__all__ = ["current_staff", "require_staff", "open_session", "close_session"]
+__all__ = ["close_session", "current_staff", "open_session", "require_staff", "session_key"]
+
+
+def session_key() -> str | None:
+    """The server-side session's key, carried in the signed cookie."""
+    return session.get("key")
 
 
 def current_staff() -> Principal | None:
     if "staff" not in g:
-        g.staff = session_principal(session.get("username"), session.get("fingerprint"))
+        g.staff = operations.session_principal(session_key())
     return g.staff
 
 
@@ -24,13 +29,18 @@ def require_staff() -> Principal:
     return principal
 
 
-def open_session(principal: Principal, fingerprint: str) -> None:
+def open_session(principal: Principal) -> None:
+    """A fresh session (a new key: one held before signing in is never carried over)."""
+    language = session.get("lang")
     session.clear()
+    if language:
+        session["lang"] = language
     session.permanent = True
-    session["username"], session["fingerprint"] = principal.username, fingerprint
+    session["key"] = operations.open_session(principal)
     g.staff = principal
 
 
 def close_session() -> None:
+    operations.close_session(session_key())
     session.clear()
     g.staff = None

@@ -10,10 +10,10 @@ from marshmallow import ValidationError
 
 from server.accounts.operations import change_password, log_in
 from server.accounts.schemas import LoginForm, PasswordForm
-from server.accounts.session import close_session, open_session, require_staff
+from server.accounts.session import close_session, open_session, require_staff, session_key
 from server.database import commit
 from server.extensions import LANGUAGES, csrf, limiter
-from sync.errors import Forbidden, LoginFailed, PasswordRejected
+from sync.errors import Forbidden, LoginFailed, PasswordRejected, SignInLocked
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -41,17 +41,25 @@ def login_form():
 def login():
     try:
         form = LoginForm().load(request.form)
-        principal, fingerprint = log_in(form["username"], form["password"])
+        principal = log_in(form["username"], form["password"], request.remote_addr)
+    except SignInLocked as exc:
+        minutes = -(-exc.context["retry_after"] // 60)
+        page = render_template("accounts/login.html", next=request.form.get("next", ""), error=_(
+            "Too many failed sign-ins: this user name or address is locked for %(minutes)s minutes.",
+            minutes=minutes))
+        return page, 429, {"Retry-After": str(exc.context["retry_after"])}
     except (ValidationError, LoginFailed, Forbidden) as exc:
         message = exc.message() if isinstance(exc, Forbidden) else _("Wrong user name or password.")
         return render_template("accounts/login.html", error=message, next=request.form.get("next", "")), 401
-    open_session(principal, fingerprint)
+    open_session(principal)
+    commit()
     return redirect(_safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout():
     close_session()
+    commit()
     return redirect(url_for("accounts.login_form"))
 
 
@@ -62,13 +70,12 @@ def password():
         return render_template("accounts/password.html")
     try:
         form = PasswordForm().load(request.form)
-        fingerprint = change_password(principal, form["current"], form["new"])
+        change_password(principal, form["current"], form["new"], session_key())
     except (ValidationError, LoginFailed, PasswordRejected) as exc:
         error = _("The current password is wrong.") if isinstance(exc, LoginFailed) else _(
             "The new password must have at least 10 characters and differ from the user name.")
         return render_template("accounts/password.html", error=error), 400
     commit()
-    open_session(principal, fingerprint)
     return render_template("accounts/password.html", done=True)
 
 

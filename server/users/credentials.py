@@ -1,4 +1,4 @@
-"""Credential arithmetic: web password hashes, Digest HA1 and responses, stateless nonces, app tokens."""
+"""Credential arithmetic: web password hashes, Digest HA1 and responses, signed nonces, app tokens."""
 
 from __future__ import annotations
 
@@ -12,8 +12,17 @@ import time
 from werkzeug.security import check_password_hash, generate_password_hash
 
 __all__ = [
-    "hash_web_password", "check_web_password", "digest_ha1", "digest_response", "make_nonce", "nonce_age",
-    "new_token", "token_hash", "new_password", "constant_equal",
+    "check_web_password",
+    "constant_equal",
+    "digest_ha1",
+    "digest_response",
+    "hash_web_password",
+    "make_nonce",
+    "new_password",
+    "new_token",
+    "nonce_age",
+    "nonce_issued",
+    "token_hash",
 ]
 
 
@@ -21,7 +30,17 @@ def hash_web_password(password: str) -> str:
     return generate_password_hash(password)
 
 
-def check_web_password(stored_hash: str, password: str) -> bool:
+# A hash of a random password made with werkzeug's default method: a sign-in by an unknown (or revoked) user is
+# checked against it, so it takes as long as a wrong password of a real user (the name's existence does not show).
+_DUMMY_HASH = ("scrypt:32768:8:1$cAuhCAm9hq6znQko$4245829990706164e88cdd90f2cc0efd5d9fcb4547a0b6d09d6ee96c594d0904"
+               "404f29bc0ff70de2177b70018e2d8e0ca5aead9e6e92debcb06b137a4b3af4e8")
+
+
+def check_web_password(stored_hash: str | None, password: str) -> bool:
+    """Whether the password matches; with no stored hash (no such user) the same work is done and False returned."""
+    if stored_hash is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
     return check_password_hash(stored_hash, password)
 
 
@@ -45,8 +64,8 @@ def make_nonce(secret: str, now: float | None = None) -> str:
     return base64.urlsafe_b64encode(stamp + mac).decode().rstrip("=")
 
 
-def nonce_age(secret: str, nonce: str, now: float | None = None) -> float | None:
-    """Seconds since the nonce was issued by us, or None when it is not one of ours."""
+def nonce_issued(secret: str, nonce: str) -> float | None:
+    """When (Unix seconds) the nonce was issued by us, or None when it is not one of ours."""
     try:
         raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
     except (ValueError, TypeError):
@@ -57,8 +76,13 @@ def nonce_age(secret: str, nonce: str, now: float | None = None) -> float | None
     expected = hmac.new(secret.encode(), b"nonce" + stamp, hashlib.sha256).digest()[:16]
     if not hmac.compare_digest(mac, expected):
         return None
-    issued = struct.unpack(">Q", stamp)[0] / 1000
-    return (now if now is not None else time.time()) - issued
+    return struct.unpack(">Q", stamp)[0] / 1000
+
+
+def nonce_age(secret: str, nonce: str, now: float | None = None) -> float | None:
+    """Seconds since the nonce was issued by us, or None when it is not one of ours."""
+    issued = nonce_issued(secret, nonce)
+    return None if issued is None else (now if now is not None else time.time()) - issued
 
 
 def new_token() -> str:

@@ -5,13 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.areas.operations import find_area
+from server.audit import queries as audit
 from server.extensions import db
 from server.lookup_cache import lookup_cache
 from server.users import credentials, queries
 from server.users.models import ROLES, User
-from sync.errors import BadRequest, Conflict
+from sync.access import TOWN_OFFICE_ROLES, area_contains
+from sync.errors import BadRequest, Conflict, Forbidden
 
-__all__ = ["NewCredentials", "add_user", "set_password", "rotate_token", "revoke_token"]
+__all__ = [
+    "MANAGED_ROLES",
+    "NewCredentials",
+    "accounts_for",
+    "activate_account",
+    "add_user",
+    "collectors_for",
+    "may_manage",
+    "onboard_collector",
+    "reissue_collector_token",
+    "revoke_account",
+    "revoke_token",
+    "rotate_token",
+    "set_password",
+]
 
 # The area kind each role is tied to.
 ROLE_AREA_KIND = {"collector": "group", "village_cadre": "village", "town_officer": "town", "county_admin": None}
@@ -89,14 +105,23 @@ def revoke_token(username: str) -> None:
     lookup_cache().clear()
 
 
-# ---- collector onboarding by the town office --------------------------------------------------------------------
+# ---- collector onboarding and accounts by the town office -------------------------------------------------------
+
+# Whose accounts a role may revoke and re-activate: a town officer the collectors and village cadres of the own town,
+# the county administrator those and the town officers; nobody other administrators or themselves.
+MANAGED_ROLES = {"town_officer": ("collector", "village_cadre"),
+                 "county_admin": ("collector", "village_cadre", "town_officer")}
+
 
 def _may_onboard(principal, area_path: str | None) -> None:
-    from sync.access import TOWN_OFFICE_ROLES, area_contains
-    from sync.errors import Forbidden
-
     if principal.role not in TOWN_OFFICE_ROLES or not area_contains(principal.area_path, area_path):
         raise Forbidden("collectors are set up by the town office of their group")
+
+
+def may_manage(principal, role: str, area_path: str | None, user_id: int) -> bool:
+    """Whether the principal may revoke or re-activate an account of this role and area."""
+    return (role in MANAGED_ROLES.get(principal.role, ()) and user_id != principal.id
+            and area_path is not None and area_contains(principal.area_path, area_path))
 
 
 def collectors_for(principal) -> list[tuple[User, str]]:
@@ -105,11 +130,16 @@ def collectors_for(principal) -> list[tuple[User, str]]:
     return queries.collectors_in(principal.area_path)
 
 
+def accounts_for(principal) -> list[tuple[User, str | None]]:
+    """The other accounts the officer manages (village cadres; for the county also town officers)."""
+    _may_onboard(principal, principal.area_path)
+    roles = tuple(role for role in MANAGED_ROLES[principal.role] if role != "collector")
+    return queries.managed_accounts_in(principal.area_path, roles)
+
+
 def onboard_collector(principal, username: str, display_name: str, group_full_name: str, *,
                       realm: str) -> NewCredentials:
     """Create a collector of a group in the officer's area, with a token for the QR code (the audit log says who)."""
-    from server.audit import queries as audit
-
     group = find_area(group_full_name)
     _may_onboard(principal, group.path)
     created = add_user(username, "collector", group_full_name, realm=realm, display_name=display_name or username,
@@ -118,27 +148,46 @@ def onboard_collector(principal, username: str, display_name: str, group_full_na
     return created
 
 
-def reissue_collector_token(principal, username: str) -> NewCredentials:
-    """A new QR code for a collector (a new phone): the old token stops working."""
-    from server.audit import queries as audit
+def _managed(principal, username: str) -> tuple[User, str]:
+    """The account named in a request, if the principal may manage it (the name is a claim: Forbidden otherwise,
+    the same answer whether or not such a user exists)."""
+    user = queries.by_username(username) if len(username) <= 64 and "\x00" not in username else None
+    path = queries.area_path_of(user) if user is not None else None
+    if user is None or not may_manage(principal, user.role, path, user.id):
+        raise Forbidden("you may revoke or re-activate only collectors and village cadres of your own area, "
+                        "never yourself or another officer")
+    return user, path
 
-    path = queries.user_area_path(username)
-    _may_onboard(principal, path)
-    if _user(username).role != "collector":
+
+def reissue_collector_token(principal, username: str) -> NewCredentials:
+    """A new QR code for an active collector (a new phone): the old token stops working."""
+    user, path = _managed(principal, username)
+    if user.role != "collector":
         raise BadRequest(f"{username!r} is not a collector")
-    _user(username).active = True
+    if not user.active:
+        raise Conflict("the account is revoked: re-activate it first")
     created = rotate_token(username)
     audit.record(principal.id, "collector.token", area_path=path, subject=username)
     return created
 
 
-def revoke_collector(principal, username: str) -> None:
-    """Stop a collector's phone and password from working (a lost phone, a collector who left)."""
-    from server.audit import queries as audit
-
-    path = queries.user_area_path(username)
-    _may_onboard(principal, path)
-    user = _user(username)
+def revoke_account(principal, username: str) -> None:
+    """Stop an account at once: web sessions end, its password, Digest and app token stop working (a lost phone, a
+    collector or cadre who left). Other workers' look-up caches keep it for TAIZHANG_LOOKUP_CACHE_SECONDS."""
+    user, path = _managed(principal, username)
+    if not user.active:
+        return
     user.token_hash, user.active = None, False
+    queries.end_sessions(user.id)
     lookup_cache().clear()
-    audit.record(principal.id, "collector.revoke", area_path=path, subject=username)
+    audit.record(principal.id, f"{user.role}.revoke", area_path=path, subject=username)
+
+
+def activate_account(principal, username: str) -> None:
+    """Let a revoked account sign in again with its password (a collector's phone needs a new QR code)."""
+    user, path = _managed(principal, username)
+    if user.active:
+        return
+    user.active = True
+    lookup_cache().clear()
+    audit.record(principal.id, f"{user.role}.activate", area_path=path, subject=username)

@@ -1,17 +1,20 @@
-"""Collectors for the town office: the list, a new collector with the QR code Collect scans, a new code, revoking."""
+"""Accounts for the town office: collectors (a new one with the QR code Collect scans, a new code) and village
+cadres; revoking and re-activating them."""
 
 from __future__ import annotations
 
 import segno
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from server.accounts.session import require_staff
 from server.database import commit
 from server.extensions import csrf
-from server.users.operations import (NewCredentials, collectors_for, onboard_collector, reissue_collector_token,
-                                     revoke_collector)
+from server.users.operations import (NewCredentials, accounts_for, activate_account, collectors_for,
+                                     onboard_collector, reissue_collector_token, revoke_account)
 from server.users.schemas import NewCollectorForm
 from sync.collect_settings import collector_settings, encode_settings
+from sync.errors import Forbidden
 
 bp = Blueprint("users", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -29,9 +32,18 @@ def _qr_page(created: NewCredentials, group: str):
     return render_template("users/qr.html", created=created, group=group, url=url, qr_svg=svg, payload=payload)
 
 
+def _refused():
+    """An account change the officer may not make: a page in their language, nothing changed."""
+    message = _("You may revoke or re-activate only collectors and village cadres of your own area; never yourself "
+                "or another officer.")
+    return render_template("users/refused.html", message=message), 403
+
+
 @bp.get("/collectors")
 def collectors():
-    return render_template("users/collectors.html", collectors=collectors_for(require_staff()))
+    principal = require_staff()
+    return render_template("users/collectors.html", collectors=collectors_for(principal),
+                           accounts=accounts_for(principal))
 
 
 @bp.post("/collectors")
@@ -47,7 +59,10 @@ def new_collector():
 @bp.post("/collectors/<username>/token")
 def new_token(username: str):
     principal = require_staff()
-    created = reissue_collector_token(principal, username)
+    try:
+        created = reissue_collector_token(principal, username)
+    except Forbidden:
+        return _refused()
     commit()
     group = next(name for user, name in collectors_for(principal) if user.username == username)
     return _qr_page(created, group)
@@ -55,6 +70,21 @@ def new_token(username: str):
 
 @bp.post("/collectors/<username>/revoke")
 def revoke(username: str):
-    revoke_collector(require_staff(), username)
+    principal = require_staff()
+    try:
+        revoke_account(principal, username)
+    except Forbidden:
+        return _refused()
+    commit()
+    return redirect(url_for("users.collectors"))
+
+
+@bp.post("/collectors/<username>/activate")
+def activate(username: str):
+    principal = require_staff()
+    try:
+        activate_account(principal, username)
+    except Forbidden:
+        return _refused()
     commit()
     return redirect(url_for("users.collectors"))

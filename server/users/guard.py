@@ -1,0 +1,94 @@
+"""Failed sign-in limits per user name and per client address, and single-use Digest nonce counts, kept in the
+database so that every worker process and app server shares them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from server import clock
+from server.database import lookup_connection
+from server.extensions import db
+from server.users import queries
+from sync.errors import SignInLocked
+
+__all__ = ["LOCK_ACTION", "SignInAttempt", "use_nonce_count", "valid_username"]
+
+LOCK_ACTION = "signin.locked"  # audit action: a user name or address reached its limit and is locked
+
+
+def valid_username(username: str | None) -> bool:
+    """A name that can be a user's (what add_user allows); anything else is looked up nowhere."""
+    return bool(username) and len(username) <= 64 and "\x00" not in username and ":" not in username
+
+
+@dataclass
+class SignInAttempt:
+    """One sign-in by name (web, Digest, Basic) or by token (address only) from one client address.
+
+    Call `check()` before looking at the credentials, then `failed()` or `succeeded()`; on SQLite no transaction of
+    the request's session may be open (the counts commit in their own transaction: a refused request keeps them).
+    """
+
+    username: str | None
+    address: str | None
+    _failures_on_record: bool = field(default=False, init=False)
+
+    def _limits(self) -> dict[str, int]:
+        config = current_app.config
+        limits = {}
+        if valid_username(self.username):
+            limits[f"user:{self.username}"] = config["TAIZHANG_SIGNIN_FAILURES_PER_USER"]
+        if self.address and "\x00" not in self.address:
+            limits[f"address:{self.address[:100]}"] = config["TAIZHANG_SIGNIN_FAILURES_PER_ADDRESS"]
+        return limits
+
+    def check(self) -> None:
+        """SignInLocked (429, with the seconds to wait) while the user name or the address is locked."""
+        limits = self._limits()
+        if not limits:
+            return
+        now = clock.now()
+        with lookup_connection() as connection:
+            rows = queries.throttle_rows(connection, list(limits))
+        self._failures_on_record = any(key.startswith("user:") and failures for key, failures, _ in rows)
+        until = max((locked for _, _, locked in rows if locked is not None and locked > now), default=None)
+        if until is not None:
+            raise SignInLocked(retry_after=max(1, math.ceil((until - now).total_seconds())))
+
+    def failed(self) -> None:
+        """Count a failure for the name and the address; the one that reaches a limit locks it (audited)."""
+        limits = self._limits()
+        if not limits:
+            return
+        config = current_app.config
+        now = clock.now()
+        window = dt.timedelta(seconds=config["TAIZHANG_SIGNIN_WINDOW"])
+        until = now + dt.timedelta(seconds=config["TAIZHANG_SIGNIN_LOCKOUT"])
+        with db.engine.begin() as connection:
+            for key, limit in limits.items():
+                failures = queries.count_failure(connection, key, now, now - window)
+                if failures >= limit and queries.lock(connection, key, limit, now, until):
+                    user = queries.user_for_audit(connection, self.username) if key.startswith("user:") else None
+                    queries.record_event(connection, LOCK_ACTION, at=now, user_id=user[0] if user else None,
+                                         area_path=user[1] if user else None, subject=key[:100])
+
+    def succeeded(self) -> None:
+        """A right password forgets the name's earlier failures (never the address's)."""
+        if self._failures_on_record:
+            with db.engine.begin() as connection:
+                queries.clear_failures(connection, f"user:{self.username}", clock.now())
+
+
+def use_nonce_count(nonce: str, nc: str, issued_at: dt.datetime) -> bool:
+    """Record a Digest (nonce, nc) as used; False if it was used before. A nonce's first use forgets the uses of
+    nonces old enough to be stale anyway (they are refused before this check)."""
+    with lookup_connection() as connection:
+        fresh = queries.use_nonce_count(connection, nonce, nc, issued_at)
+        if fresh and nc in ("", "00000001"):
+            ttl = current_app.config["TAIZHANG_NONCE_TTL"]
+            queries.forget_nonces(connection, clock.now() - dt.timedelta(seconds=ttl + 120))
+    return fresh
