@@ -58,8 +58,9 @@ def digest_response(ha1: str, *, method: str, uri: str, nonce: str, nc: str | No
 
 
 def make_nonce(secret: str, now: float | None = None) -> str:
-    """A nonce any app server can check without shared state: issue time + HMAC over it."""
-    stamp = struct.pack(">Q", int((now if now is not None else time.time()) * 1000))
+    """A nonce any app server can check without shared state: issue time + 8 random bytes + HMAC over both (two
+    challenges in the same millisecond still differ, so their (nonce, nc) uses never collide)."""
+    stamp = struct.pack(">Q", int((now if now is not None else time.time()) * 1000)) + secrets.token_bytes(8)
     mac = hmac.new(secret.encode(), b"nonce" + stamp, hashlib.sha256).digest()[:16]
     return base64.urlsafe_b64encode(stamp + mac).decode().rstrip("=")
 
@@ -70,13 +71,13 @@ def nonce_issued(secret: str, nonce: str) -> float | None:
         raw = base64.urlsafe_b64decode(nonce + "=" * (-len(nonce) % 4))
     except (ValueError, TypeError):
         return None
-    if len(raw) != 24:
+    if len(raw) != 32:
         return None
-    stamp, mac = raw[:8], raw[8:]
+    stamp, mac = raw[:16], raw[16:]
     expected = hmac.new(secret.encode(), b"nonce" + stamp, hashlib.sha256).digest()[:16]
     if not hmac.compare_digest(mac, expected):
         return None
-    return struct.unpack(">Q", stamp)[0] / 1000
+    return struct.unpack(">Q", stamp[:8])[0] / 1000
 
 
 def nonce_age(secret: str, nonce: str, now: float | None = None) -> float | None:

@@ -141,7 +141,7 @@ def world(live_server):
         tokens = {}
         users = [("collector", "collector", GROUP["own"]), ("collector_other", "collector", GROUP["other"]),
                  *((role, role, STAFF_AREA[role]) for role in STAFF_AREA),
-                 *((f"spare_{use}_{place}", "collector", GROUP[place]) for use in ("token", "revoke")
+                 *((f"spare_{use}_{place}", "collector", GROUP[place]) for use in ("token", "revoke", "activate")
                    for place in PLACES)]
         for username, role, area in users:
             created = add_user(username, role, area, realm=REALM, password=PASSWORD, with_token=True)
@@ -362,6 +362,7 @@ ROWS = [
         statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
     Row("users.new_token", "POST", page(spare("token"), "POST"), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
     Row("users.revoke", "POST", page(spare("revoke"), "POST"), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
+    Row("users.activate", "POST", page(spare("activate"), "POST"), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
     # Replication (town → county): the town office and the county only; a session or Digest for reads.
     Row("replication.submissions_after", "GET", page(same("/api/v1/replication/submissions")),
         statuses(401, 403, 403, 200, 200)),

@@ -8,6 +8,7 @@ import string
 
 import pytest
 
+from server.users import credentials
 from server.users.credentials import (
     check_web_password,
     constant_equal,
@@ -18,6 +19,7 @@ from server.users.credentials import (
     new_password,
     new_token,
     nonce_age,
+    nonce_issued,
     token_hash,
 )
 
@@ -76,16 +78,22 @@ def test_nonce_keeps_millisecond_resolution():
     assert nonce_age(SECRET, make_nonce(SECRET, now=1000.25), now=1001.0) == 0.75
 
 
-def test_make_nonce_is_deterministic_for_same_secret_and_time():
-    assert make_nonce(SECRET, now=1000.0) == make_nonce(SECRET, now=1000.0)
+def test_make_nonce_differs_for_the_same_secret_and_time():
+    """Each (nonce, nc) is accepted once: two challenges in one millisecond must not share a nonce."""
+    assert make_nonce(SECRET, now=1000.0) != make_nonce(SECRET, now=1000.0)
 
 
-def test_make_nonce_is_32_url_safe_characters_without_padding():
-    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", make_nonce(SECRET, now=1_700_000_000.0))
+def test_make_nonce_is_43_url_safe_characters_without_padding():
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", make_nonce(SECRET, now=1_700_000_000.0))
 
 
 def test_make_nonce_differs_for_different_times():
     assert make_nonce(SECRET, now=1000.0) != make_nonce(SECRET, now=1000.001)
+
+
+def test_nonce_issued_is_the_issue_time_in_milliseconds():
+    assert nonce_issued(SECRET, make_nonce(SECRET, now=1_700_000_000.1234)) == 1_700_000_000.123
+    assert nonce_issued("another-secret", make_nonce(SECRET, now=1000.0)) is None
 
 
 def test_nonce_from_another_secret_is_refused():
@@ -97,13 +105,13 @@ def _replace_char(text: str, index: int) -> str:
     return text[:index] + replacement + text[index + 1:]
 
 
-@pytest.mark.parametrize("index", [0, 5, 10, 11, 20, 31], ids=lambda i: f"char_{i}")
+@pytest.mark.parametrize("index", [0, 5, 10, 11, 20, 31, 41], ids=lambda i: f"char_{i}")
 def test_tampered_nonce_is_refused(index):
     nonce = make_nonce(SECRET, now=1000.0)
     assert nonce_age(SECRET, _replace_char(nonce, index), now=1001.0) is None
 
 
-@pytest.mark.parametrize("garbage", ["", "x", "not a nonce", "!!!!", "ü" * 32, "A" * 32, "A" * 44,
+@pytest.mark.parametrize("garbage", ["", "x", "not a nonce", "!!!!", "ü" * 32, "A" * 43, "A" * 44,
                                      "dcd98b7102dd2f0e8b11d0f600bfb0c093"],
                          ids=["empty", "one_char", "words", "punctuation", "non_ascii", "zeros_right_length",
                               "too_long", "rfc_nonce"])
@@ -159,6 +167,12 @@ def test_new_passwords_differ():
 @pytest.fixture(scope="module")
 def stored_hash() -> str:
     return hash_web_password("正确的密码 correct horse")
+
+
+def test_check_web_password_without_a_stored_hash_does_the_same_work_and_refuses(stored_hash):
+    """An unknown user name is checked against a dummy hash of the default kind: as slow as a wrong password."""
+    assert check_web_password(None, "正确的密码 correct horse") is False
+    assert stored_hash.split("$")[0] == credentials._DUMMY_HASH.split("$")[0]
 
 
 def test_check_web_password_accepts_the_right_password(stored_hash):
