@@ -19,7 +19,7 @@ from server.audit.models import AuditEvent
 from server.extensions import db
 from server.users.models import User
 from tests.collect import visit_xml
-from tests.conftest import stored_submissions, start_live_server
+from tests.conftest import start_live_server, stored_submissions
 from tests.web import WebClient
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
