@@ -1,10 +1,19 @@
-"""Staff sign-in over HTTP: sessions, CSRF, rate limits, password changes, roles and the audit log page."""
+"""Staff sign-in over HTTP: sessions, CSRF, rate limits, password changes, roles, the audit log page, and the town
+office revoking and re-activating accounts (only its own collectors and cadres)."""
 
 from __future__ import annotations
 
 import pytest
+import requests
+from sqlalchemy import select, update
 
-from server.extensions import limiter
+from server import create_app
+from server.audit.models import AuditEvent
+from server.database import commit
+from server.extensions import db, limiter
+from server.users.models import User
+from server.users.operations import add_user
+from tests.conftest import start_live_server
 from tests.web import WebClient
 
 PASSWORD = "cadre-password"
@@ -99,3 +108,115 @@ def test_the_audit_log_is_for_the_town_office(staff):
     log = officer.get("/audit")
     assert log.status_code == 200
     assert log.text.count("<td>due.read</td>") == 1 and "<td>dongcun_cadre</td>" in log.text
+
+
+# ---- revoking and re-activating accounts (the town office) -------------------------------------------------------
+
+REFUSED_ZH = ('<p class="error" id="error">您只能停用或重新启用本辖区的采集员和村干部，不能停用自己或其他工作人员。'
+              "</p>")
+
+
+def _accounts() -> dict[str, tuple[bool, str | None]]:
+    rows = {name: (active, token) for name, active, token in db.session.execute(
+        select(User.username, User.active, User.token_hash))}
+    db.session.rollback()
+    return rows
+
+
+def _audit() -> list[tuple[str, str | None, str | None]]:
+    rows = db.session.execute(select(AuditEvent.action, AuditEvent.subject, User.username)
+                              .outerjoin(User, User.id == AuditEvent.user_id).order_by(AuditEvent.id)).all()
+    db.session.rollback()
+    return [tuple(row) for row in rows]
+
+
+def _basic_over_https(server, username: str, password: str) -> int:
+    """Basic authentication as it arrives through a TLS proxy (the only way Basic is accepted)."""
+    app = create_app({**server.app.config, "TAIZHANG_PROXY_COUNT": 1})
+    url, stop = start_live_server(app)
+    try:
+        return requests.get(f"{url}/formList", auth=(username, password),
+                            headers={"X-OpenRosa-Version": "1.0", "X-Forwarded-Proto": "https"}).status_code
+    finally:
+        stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_town_officer_revokes_and_reactivates_a_cadre_and_a_collector(staff, visit_form):
+    server, collector = staff["server"], staff["collector"]
+    cadre, officer = web(staff), web(staff)
+    cadre.sign_in("dongcun_cadre", PASSWORD)
+    officer.sign_in("town_officer", PASSWORD)
+    page = officer.get("/collectors").text
+    assert 'id="account-dongcun_cadre"' in page and 'id="collector-dongcun1"' in page
+    assert 'id="account-town_officer"' not in page  # officers are not on the town's list
+    for username in ("dongcun_cadre", "dongcun1"):
+        revoked = officer.post(f"/collectors/{username}/revoke", {}, allow_redirects=False)
+        assert (revoked.status_code, revoked.headers["Location"]) == (302, "/collectors")
+    # Revoked: the open web session ends, and no way in is left.
+    assert cadre.get("/due", allow_redirects=False).status_code == 302
+    refused = web(staff).sign_in("dongcun_cadre", PASSWORD)
+    assert refused.status_code == 401 and "用户名或密码不正确。" in refused.text
+    assert server.client(collector.username, collector.password).form_list().status_code == 401
+    assert server.client(token=collector.token).form_list().status_code == 403
+    assert _basic_over_https(server, collector.username, collector.password) == 401
+    page = officer.get("/collectors").text
+    assert page.count("重新启用") == 2 and "已停用" in page
+    for username in ("dongcun_cadre", "dongcun1"):
+        assert officer.post(f"/collectors/{username}/activate", {}, allow_redirects=False).status_code == 302
+    assert web(staff).sign_in("dongcun_cadre", PASSWORD).status_code == 302
+    assert server.client(collector.username, collector.password).form_list().status_code == 200
+    assert _basic_over_https(server, collector.username, collector.password) == 200
+    assert server.client(token=collector.token).form_list().status_code == 403  # the phone needs a new QR code
+    assert [event for event in _audit() if event[0] != "due.read"] == [
+        ("village_cadre.revoke", "dongcun_cadre", "town_officer"), ("collector.revoke", "dongcun1", "town_officer"),
+        ("village_cadre.activate", "dongcun_cadre", "town_officer"),
+        ("collector.activate", "dongcun1", "town_officer")]
+
+
+@pytest.fixture
+def others(staff, create_collector):
+    """Accounts a 青山镇 officer must not change: another town's, another officer, the county's, their own."""
+    create_collector("白沙镇/南村/第一组", username="baisha1")
+    create_collector("白沙镇/南村/第一组", username="baisha_revoked")
+    create_collector("白沙镇/南村", username="baisha_cadre", role="village_cadre", password=PASSWORD)
+    create_collector("青山镇", username="town_officer2", role="town_officer", password=PASSWORD)
+    add_user("county", "county_admin", None, realm="taizhang", password=PASSWORD)
+    db.session.execute(update(User).where(User.username == "baisha_revoked").values(active=False))
+    commit()
+    return staff
+
+
+@pytest.mark.parametrize("target", ["baisha1", "baisha_revoked", "baisha_cadre", "town_officer2", "town_officer",
+                                    "county", "nobody"])
+@pytest.mark.parametrize("action", ["revoke", "activate", "token"])
+def test_account_changes_outside_the_officers_reach_are_refused(others, target, action):
+    officer = web(others)
+    officer.sign_in("town_officer", PASSWORD)
+    before = _accounts()
+    refused = officer.post(f"/collectors/{target}/{action}", {}, allow_redirects=False)
+    assert refused.status_code == 403 and REFUSED_ZH in refused.text
+    assert _accounts() == before
+    assert _audit() == []
+
+
+def test_a_refused_account_change_speaks_the_officers_language(others):
+    officer = web(others)
+    officer.sign_in("town_officer", PASSWORD)
+    officer.get("/language/en")
+    refused = officer.post("/collectors/baisha1/revoke", {})
+    assert refused.status_code == 403
+    assert ('<p class="error" id="error">You may revoke or re-activate only collectors and village cadres of your own '
+            "area; never yourself or another officer.</p>") in refused.text
+
+
+def test_a_cadre_changes_no_accounts_and_the_county_changes_officers(others):
+    cadre = web(others)
+    cadre.sign_in("dongcun_cadre", PASSWORD)
+    assert cadre.post("/collectors/dongcun1/revoke", {}).status_code == 403
+    county = web(others)
+    county.sign_in("county", PASSWORD)
+    assert county.post("/collectors/county/revoke", {}).status_code == 403
+    assert county.post("/collectors/town_officer2/revoke", {}, allow_redirects=False).status_code == 302
+    assert _accounts()["town_officer2"][0] is False and _accounts()["county"][0] is True
