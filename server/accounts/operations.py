@@ -81,5 +81,5 @@ def change_password(principal: Principal, current: str, new: str, session_key: s
         raise LoginFailed()
     if len(new) < MIN_PASSWORD_LENGTH or new.lower() == principal.username.lower():
         raise PasswordRejected()
-    set_password(principal.username, new, realm=current_app.config["TAIZHANG_REALM"])
-    user_queries.end_sessions(user.id, keep_key_hash=_key_hash(session_key))
+    set_password(principal.username, new, realm=current_app.config["TAIZHANG_REALM"],
+                 keep_session_key_hash=_key_hash(session_key))

@@ -80,13 +80,16 @@ def _user(username: str) -> User:
     return user
 
 
-def set_password(username: str, password: str | None, *, realm: str) -> NewCredentials:
-    """Set (or generate) a password: updates the web hash and the Digest HA1 together."""
+def set_password(username: str, password: str | None, *, realm: str,
+                 keep_session_key_hash: str | None = None) -> NewCredentials:
+    """Set (or generate) a password: updates the web hash and the Digest HA1 together and ends the user's web
+    sessions (but the one kept: the session that changed its own password)."""
     user = _user(username)
     password = password or credentials.new_password()
     user.password_hash = credentials.hash_web_password(password)
     user.digest_ha1 = credentials.digest_ha1(username, realm, password)
     user.digest_realm = realm
+    queries.end_sessions(user.id, keep_key_hash=keep_session_key_hash)
     lookup_cache().clear()
     return NewCredentials(username=username, password=password, token=None)
 

@@ -32,10 +32,10 @@ def _qr_page(created: NewCredentials, group: str):
     return render_template("users/qr.html", created=created, group=group, url=url, qr_svg=svg, payload=payload)
 
 
-def _refused():
+def _refused(message: str | None = None):
     """An account change the officer may not make: a page in their language, nothing changed."""
-    message = _("You may revoke or re-activate only collectors and village cadres of your own area; never yourself "
-                "or another officer.")
+    message = message or _("You may revoke or re-activate only collectors and village cadres of your own area; "
+                           "never yourself or another officer.")
     return render_template("users/refused.html", message=message), 403
 
 
@@ -50,8 +50,11 @@ def collectors():
 def new_collector():
     principal = require_staff()
     form = NewCollectorForm().load(request.form)
-    created = onboard_collector(principal, form["username"], form["display_name"], form["group"],
-                                realm=current_app.config["TAIZHANG_REALM"])
+    try:
+        created = onboard_collector(principal, form["username"], form["display_name"], form["group"],
+                                    realm=current_app.config["TAIZHANG_REALM"])
+    except Forbidden:
+        return _refused(_("You may set up collectors only for groups of your own area."))
     commit()
     return _qr_page(created, form["group"])
 

@@ -220,3 +220,13 @@ def test_a_cadre_changes_no_accounts_and_the_county_changes_officers(others):
     assert county.post("/collectors/county/revoke", {}).status_code == 403
     assert county.post("/collectors/town_officer2/revoke", {}, allow_redirects=False).status_code == 302
     assert _accounts()["town_officer2"][0] is False and _accounts()["county"][0] is True
+
+
+def test_a_collector_for_another_towns_group_is_refused_in_the_officers_language(others):
+    officer = web(others)
+    officer.sign_in("town_officer", PASSWORD)
+    before = _accounts()
+    refused = officer.post("/collectors", {"username": "intruder", "group": "白沙镇/南村/第一组"})
+    assert refused.status_code == 403
+    assert '<p class="error" id="error">您只能为本辖区的小组设置采集员。</p>' in refused.text
+    assert _accounts() == before and _audit() == []

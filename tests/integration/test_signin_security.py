@@ -19,7 +19,7 @@ from server.audit.models import AuditEvent
 from server.extensions import db
 from server.users.models import User
 from tests.collect import visit_xml
-from tests.conftest import start_live_server, stored_submissions
+from tests.conftest import command_env, start_live_server, stored_submissions, taizhang
 from tests.web import WebClient
 
 OPENROSA = {"X-OpenRosa-Version": "1.0"}
@@ -240,3 +240,14 @@ def test_sign_in_takes_as_long_for_an_unknown_name(server, create_collector):
         unknown.append(duration("nobody-at-all"))
     # Without the dummy hash an unknown name answers in a few ms and a known one after the scrypt hash (~100 ms).
     assert statistics.median(unknown) > 0.6 * statistics.median(known), (known, unknown)
+
+
+def test_a_password_set_by_the_operator_ends_the_users_sessions(server, create_collector):
+    create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password="cadre-password")
+    laptop = WebClient(server.url)
+    laptop.sign_in("dongcun_cadre", "cadre-password")
+    assert laptop.get("/due").status_code == 200
+    done = taizhang(command_env(server.app), "user", "password", "dongcun_cadre", "--password", "another-password")
+    assert done.returncode == 0, done.stderr
+    assert laptop.get("/due", allow_redirects=False).status_code == 302
+    assert WebClient(server.url).sign_in("dongcun_cadre", "another-password").status_code == 302
