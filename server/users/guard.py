@@ -69,6 +69,7 @@ class SignInAttempt:
         window = dt.timedelta(seconds=config["TAIZHANG_SIGNIN_WINDOW"])
         until = now + dt.timedelta(seconds=config["TAIZHANG_SIGNIN_LOCKOUT"])
         with db.engine.begin() as connection:
+            queries.forget_old_failures(connection, now - window, now)
             for key, limit in limits.items():
                 failures = queries.count_failure(connection, key, now, now - window)
                 if failures >= limit and queries.lock(connection, key, limit, now, until):

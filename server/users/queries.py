@@ -155,6 +155,12 @@ def count_failure(connection: Connection, key: str, now: dt.datetime, window_sta
     return connection.execute(statement).scalar_one()
 
 
+def forget_old_failures(connection: Connection, window_started_before: dt.datetime, now: dt.datetime) -> None:
+    """Counts whose window has passed and that lock nothing (names tried once, addresses gone quiet)."""
+    connection.execute(delete(_THROTTLE).where(_THROTTLE.c.window_started <= window_started_before).where(
+        (_THROTTLE.c.locked_until.is_(None)) | (_THROTTLE.c.locked_until <= now)))
+
+
 def lock(connection: Connection, key: str, limit: int, now: dt.datetime, until: dt.datetime) -> bool:
     """Lock a key that has reached its limit; True for the one request that set the lock."""
     result = connection.execute(update(_THROTTLE).where(_THROTTLE.c.key == key, _THROTTLE.c.failures >= limit)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server import clock, create_app
 from server.audit.models import AuditEvent
 from server.extensions import db
-from server.users.models import User
+from server.users.models import AuthThrottle, User
 from tests.collect import visit_xml
 from tests.conftest import command_env, start_live_server, stored_submissions, taizhang
 from tests.web import WebClient
@@ -178,6 +178,15 @@ def test_failures_from_one_address_lock_it_for_every_name_and_token(server, coll
     assert audit_events() == [("signin.locked", "address:127.0.0.1", None, None)]
     limits["at"] += dt.timedelta(seconds=601)
     assert server.client(token=collector.token).form_list().status_code == 200
+
+
+def test_counts_whose_window_has_passed_are_forgotten(server, visit_form, limits):
+    assert server.client("nobody1", "x").form_list().status_code == 401
+    limits["at"] += dt.timedelta(seconds=601)
+    assert server.client("nobody2", "x").form_list().status_code == 401
+    rows = db.session.execute(select(AuthThrottle.key, AuthThrottle.failures).order_by(AuthThrottle.key)).all()
+    db.session.rollback()
+    assert [tuple(row) for row in rows] == [("address:127.0.0.1", 1), ("user:nobody2", 1)]
 
 
 def test_a_stale_nonce_or_a_first_request_is_no_failure(server, collector, limits):
