@@ -64,6 +64,14 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_LOOKUP_CACHE_SECONDS": float(os.environ.get("TAIZHANG_LOOKUP_CACHE_SECONDS") or 5),
         # Behind a TLS proxy: trust X-Forwarded-Proto/Host/For from this many proxies (0 = none).
         "TAIZHANG_PROXY_COUNT": _int("TAIZHANG_PROXY_COUNT", 0),
+        # `taizhang serve` reads each request whole before a worker thread sees it: a request's line and headers
+        # must arrive within this many seconds, and a connection that sends nothing for this long (mid-request or
+        # kept alive) is closed.
+        "TAIZHANG_CLIENT_TIMEOUT": _int("TAIZHANG_CLIENT_TIMEOUT", 30),
+        # ... and after that time a request body must keep arriving at this average rate (bytes per second).
+        "TAIZHANG_MIN_UPLOAD_RATE": _int("TAIZHANG_MIN_UPLOAD_RATE", 500),
+        # Open connections per worker process (further ones wait in the listen queue).
+        "TAIZHANG_CONNECTION_LIMIT": _int("TAIZHANG_CONNECTION_LIMIT", 500),
         # Size limits, advertised to Collect in X-OpenRosa-Accept-Content-Length.
         "TAIZHANG_MAX_SUBMISSION_BYTES": _int("TAIZHANG_MAX_SUBMISSION_BYTES", 50 * MiB),
         "TAIZHANG_MAX_XML_BYTES": _int("TAIZHANG_MAX_XML_BYTES", 5 * MiB),
