@@ -14,7 +14,8 @@ from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer, UnixWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
+from waitress.utilities import RequestEntityTooLarge
 
 __all__ = ["BufferedWorker", "run_gunicorn"]
 
@@ -29,8 +30,24 @@ class _TimedRequest(HTTPRequestParser):
         self.began = time.monotonic()
 
 
+class _OversizeTask(WSGITask):
+    """A request announcing a body over the size limit goes to the app without its body (none was read), so the app
+    refuses it in the client's own format (OpenRosa XML for Collect); then the connection closes."""
+
+    def build_response_header(self):
+        self.set_close_on_finish()
+        return super().build_response_header()
+
+
+def _error_task(channel, request):
+    if isinstance(request.error, RequestEntityTooLarge) and request.content_length:
+        return _OversizeTask(channel, request)
+    return ErrorTask(channel, request)
+
+
 class _Channel(HTTPChannel):
     parser_class = _TimedRequest
+    error_task_class = staticmethod(_error_task)
 
 
 class _Deadlines:
@@ -74,10 +91,10 @@ class BufferedWorker(Worker):
             sockets=[listener.sock for listener in self.sockets], threads=self.cfg.threads,
             channel_timeout=config["TAIZHANG_CLIENT_TIMEOUT"], cleanup_interval=1,
             connection_limit=config["TAIZHANG_CONNECTION_LIMIT"], asyncore_use_poll=True,
-            # Bodies above 64 KiB wait in a temporary file, not in memory; a body over the app's own limit by more
-            # than 1 MiB is refused (413) before it is read. A response is written from its buffer by the event
-            # loop, so a client that reads slowly holds no thread either.
-            inbuf_overflow=64 * 1024, max_request_body_size=config["MAX_CONTENT_LENGTH"] + MiB,
+            # Bodies above 64 KiB wait in a temporary file, not in memory; a body announced over the size limit
+            # is refused (413) before it is read. A response is written from its buffer by the event loop, so a
+            # client that reads slowly holds no thread either.
+            inbuf_overflow=64 * 1024, max_request_body_size=config["MAX_CONTENT_LENGTH"] + 1,
             outbuf_high_watermark=256 * MiB,
             # X-Forwarded-* are removed unless a trusted proxy count is configured (then the app's ProxyFix reads
             # them, the same under any WSGI server).
@@ -135,7 +152,7 @@ class _Gunicorn(BaseApplication):
 
 def run_gunicorn(bind: str, *, workers: int, threads: int) -> None:
     options = {"bind": bind, "workers": workers, "threads": threads, "worker_class": BufferedWorker,
-               "accesslog": None, "timeout": 120, "graceful_timeout": 10}
+               "accesslog": None, "timeout": 120, "graceful_timeout": 10, "control_socket_disable": True}
     _Gunicorn(options).run()
 
 

@@ -158,6 +158,22 @@ def test_an_idle_connection_is_closed(served):
     assert CLIENT_TIMEOUT - 0.5 <= time.monotonic() - started < CLIENT_TIMEOUT + 3
 
 
+def test_a_body_over_the_limit_is_refused_before_it_is_sent(served):
+    """A request announcing more than TAIZHANG_MAX_SUBMISSION_BYTES is answered at once by the app (413 in the
+    client's format: OpenRosa XML for Collect), without waiting for the body, and the connection closes."""
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as conn:
+        conn.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-OpenRosa-Version: 1.0\r\n"
+                     b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 52428801\r\n\r\nusername=")
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 413 ")
+    assert b"\r\nConnection: close\r\n" in head
+    assert body.endswith("<message nature=\"error\">上传内容太大，超过服务器限制。 / The upload is larger than the server "
+                         "accepts.</message></OpenRosaResponse>".encode())
+
+
 def _throttle_keys(database: Path) -> set[str]:
     with sqlite3.connect(database) as connection:
         return {key for (key,) in connection.execute("SELECT key FROM auth_throttle")}
