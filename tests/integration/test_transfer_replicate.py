@@ -22,6 +22,7 @@ from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import Person, RegisterDecision
 from server.register.operations import merge_next, rebuild_register
+from server.replication import operations as replication_operations
 from server.submissions.models import Submission
 from sync.replicate import Replicator
 from sync.transfer import TransferError
@@ -142,8 +143,9 @@ def towns(town_servers, county):
 
 @pytest.fixture
 def settled(monkeypatch):
-    """Every stored submission older than the settle time: the cursor may pass all of them."""
-    monkeypatch.setattr(clock, "now", lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=2))
+    """No settle time: the cursor may pass every stored submission and decision at once (the clock itself is
+    left alone, since intake stamps arrivals with it)."""
+    monkeypatch.setattr(replication_operations, "SETTLE", dt.timedelta(0))
 
 
 def replicator(town: Town, county: LiveServer, state, **kwargs) -> Replicator:
