@@ -15,7 +15,10 @@
     │   ├── ScheduleInvalid            400.11 (a schedule file)
     │   ├── PasswordRejected           400.12 (too short, or the user name)
     │   ├── FormTokenInvalid           400.13 (a web form without a valid CSRF token)
-    │   └── BackupInvalid              400.14 (a damaged file, or not a taizhang backup)
+    │   ├── BackupInvalid              400.14 (a damaged file, or not a taizhang backup)
+    │   ├── NulCharacter               400.15 (a NUL byte in a field, argument or header)
+    │   ├── ValueOutOfRange            400.16 (a number or date no column or calendar holds)
+    │   └── InstanceIdInvalid          400.17 (an instanceID that is not a plain identifier)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -57,7 +60,7 @@ __all__ = [
     "RecordNotFound", "DecisionNotPossible", "DecisionNotYetMergeable", "EditOriginalUnknown",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
-    "BackupInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
+    "BackupInvalid", "NulCharacter", "ValueOutOfRange", "InstanceIdInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
 ]
 
 
@@ -167,6 +170,25 @@ class BackupInvalid(BadRequest):
     code = "400.14"
     message_zh = "备份文件已损坏或不是 taizhang 的备份，没有做任何改动。"
     message_en = "The file is damaged or not a taizhang backup; nothing was changed."
+
+
+class NulCharacter(BadRequest):
+    code = "400.15"
+    message_zh = "输入中含有空字符（NUL），不能保存；请删除后重新发送。"
+    message_en = "The input contains a NUL character, which cannot be stored; remove it and send again."
+
+
+class ValueOutOfRange(BadRequest):
+    code = "400.16"
+    message_zh = "数字或日期超出允许的范围（日期须在1900年至2199年之间）。"
+    message_en = "A number or date is outside the accepted range (dates from 1900 to 2199)."
+
+
+class InstanceIdInvalid(BadRequest):
+    code = "400.17"
+    message_zh = "表单编号（instanceID）含有不允许的字符（如 / 或空白）；ODK Collect 生成的编号形如 uuid:…。"
+    message_en = ("The instanceID contains characters that are not allowed (such as / or spaces); ODK Collect's "
+                  "look like uuid:... .")
 
 
 class Unauthorized(TaizhangError):
