@@ -9,6 +9,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from server import boundary
 from server.config import load_config
 from server.database import configure_engine
 from server.extensions import babel, compress, csrf, db, limiter, migrate, select_locale
@@ -24,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config = load_config(test_config)
     app = Flask(__name__, instance_path=str(config["INSTANCE_DIR"]))
     app.config.from_mapping(config)
+    boundary.init_app(app)  # the bounded <int:…> converter first: routes compile their converters when added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     from server import models  # noqa: F401  (every table registered before Alembic looks)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Flask, Response, jsonify, redirect, request, url_for
 from flask_wtf.csrf import CSRFError
@@ -18,6 +19,8 @@ from sync import errors
 __all__ = ["register_error_handlers", "channel"]
 
 log = logging.getLogger(__name__)
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _HTTP_ERRORS: dict[int, type[errors.TaizhangError]] = {
     400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
@@ -36,11 +39,16 @@ def channel() -> str:
     return "text"
 
 
+def _xml_text(text: str) -> str:
+    """A message that may quote what was sent, with the characters XML cannot hold replaced (U+FFFD)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def render(error: errors.TaizhangError) -> Response:
     db.session.rollback()  # nothing of a failed request is kept
     kind = channel()
     if kind == "openrosa":
-        response = Response(formats.response_message(error.message(), nature="error"), status=error.status,
+        response = Response(formats.response_message(_xml_text(error.message()), nature="error"), status=error.status,
                             content_type=formats.XML_CONTENT_TYPE)
     elif kind == "json":
         response = jsonify(code=error.code, message=error.message(), message_zh=error.message_zh,

@@ -7,10 +7,12 @@ import unicodedata
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from sync.errors import AttachmentNameInvalid, FormIdMissing, IdentifierTooLong, InstanceIdMissing
+from sync.errors import (AttachmentNameInvalid, FormIdMissing, IdentifierTooLong, InstanceIdInvalid,
+                         InstanceIdMissing)
 from sync.xmlsafe import local_name, parse_untrusted
 
-__all__ = ["SubmissionEnvelope", "parse_submission", "attachment_names", "check_attachment_name", "text_values"]
+__all__ = ["SubmissionEnvelope", "parse_submission", "attachment_names", "check_attachment_name", "check_instance_id",
+           "text_values"]
 
 _MAX_ID_LENGTH = 255
 
@@ -55,6 +57,9 @@ def parse_submission(xml: bytes) -> SubmissionEnvelope:
     for value in (form_id, version, instance_id, deprecated_id or ""):
         if len(value) > _MAX_ID_LENGTH:
             raise IdentifierTooLong(value[:40] + "…")
+    check_instance_id(instance_id)
+    if deprecated_id is not None:
+        check_instance_id(deprecated_id)
     return SubmissionEnvelope(
         form_id=form_id,
         version=version,
@@ -63,6 +68,17 @@ def parse_submission(xml: bytes) -> SubmissionEnvelope:
         sha256=hashlib.sha256(xml).hexdigest(),
         root=root,
     )
+
+
+def check_instance_id(instance_id: str) -> str:
+    """An instanceID is one URL path segment as it stands (it names the submission in the replication API and in
+    Central's): no slash or backslash, no spaces, control or invisible formatting characters, not `.` or `..`.
+    Collect writes `uuid:<uuid>`; ODK Central passes any instanceID through, and has crashed on hostile ones
+    (getodk/central-backend#1157), so ours are refused at intake, before anything is kept."""
+    if instance_id in (".", "..") or any(
+            ch in "/\\" or unicodedata.category(ch)[0] in "CZ" for ch in instance_id):
+        raise InstanceIdInvalid(repr(instance_id)[:80])
+    return instance_id
 
 
 def check_attachment_name(name: str) -> str:

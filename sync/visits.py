@@ -292,6 +292,8 @@ def _datetime(value: str | None) -> dt.datetime | None:
     stores such times, so that every visit's time compares with every other's."""
     try:
         moment = dt.datetime.fromisoformat(value) if value else None
-    except ValueError as exc:
+        if moment is not None and moment.tzinfo is not None:
+            moment.astimezone(dt.UTC)  # an offset that carries it out of the calendar (9999-12-31T23:00-12:00)
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(f"not a date and time: {value!r}") from exc
     return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment

@@ -64,8 +64,10 @@ def read_submission_body(stream: BinaryIO, mimetype: str, mimetype_params: dict,
         if xml_part.size > limits.xml_bytes:
             raise PayloadTooLarge(f"{XML_PART} over {limits.xml_bytes} bytes")
         xml = xml_part.file.read()
+        # A part without a file name (none, or filename="" as an empty file input sends) is no attachment: the XML
+        # cannot name it, so it is passed over, never stored.
         yield xml, [IncomingFile(name=part.filename, content_type=part.content_type, stream=part.file)
-                    for part in parts if part is not xml_part and part.filename is not None]
+                    for part in parts if part is not xml_part and part.filename]
     finally:
         for part in parts:
             part.file.close()

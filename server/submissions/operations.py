@@ -13,7 +13,7 @@ from server.submissions import queries
 from server.users.queries import Principal
 from sync.errors import (EditAlreadySuperseded, EditFormMismatch, EditOriginalUnknown, EditOutsideGroup, FormNotFound,
                          FormVersionUnknown, Forbidden, InstanceConflict)
-from sync.submission import attachment_names, check_attachment_name, parse_submission, text_values
+from sync.submission import attachment_names, check_attachment_name, parse_submission
 
 __all__ = ["IncomingFile", "IntakeResult", "Origin", "receive_submission"]
 
@@ -74,16 +74,14 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         if replaced.form_id != form.form_pk:
             raise EditFormMismatch(envelope.deprecated_id)
         root_instance_id = replaced.root_instance_id
-    # Stream the files the XML names to the blob store before any database work, so transactions stay short.
-    named = text_values(envelope.root)
+    # Stream the files the form's file fields name to the blob store before any database work, so transactions
+    # stay short; any other file is not part of the submission, and is not kept (it would be no one's).
+    expected = attachment_names(envelope.root, form.binary_paths)
     arrived = {}
     for incoming in files:
-        if incoming.name in named and incoming.name not in arrived:
+        if incoming.name in expected and incoming.name not in arrived:
             arrived[incoming.name] = (blobs.put_stream(incoming.stream, max_bytes=max_attachment_bytes),
                                       incoming.content_type)
-
-
-    expected = attachment_names(envelope.root, form.binary_paths)
     submission_id = queries.insert_submission({
         "instance_id": envelope.instance_id, "root_instance_id": root_instance_id,
         "deprecated_id": envelope.deprecated_id, "form_id": form.form_pk, "form_version_id": form.version_pk,

@@ -157,12 +157,18 @@ XML_CASES = [
     xml_case("missing-form-id", with_meta(new_id(), attributes='version="2026112201"'), 400, errors.FormIdMissing),
     xml_case("instance-id-too-long", with_meta(f"<instanceID>uuid:{'f' * 300}</instanceID>"), 400,
              errors.IdentifierTooLong),
+    xml_case("instance-id-with-slash", with_meta("<instanceID>uuid:a/../b</instanceID>"), 400,
+             errors.InstanceIdInvalid, "uuid:a/../b"),
+    xml_case("instance-id-dotdot", with_meta("<instanceID>..</instanceID>"), 400, errors.InstanceIdInvalid),
+    xml_case("instance-id-with-space", with_meta("<instanceID>uuid:a b</instanceID>"), 400, errors.InstanceIdInvalid),
+    xml_case("deprecated-id-with-slash", with_meta(new_id() + "<deprecatedID>uuid:x/y</deprecatedID>"), 400,
+             errors.InstanceIdInvalid, "uuid:x/y"),
     xml_case("wrong-form-id", visit_xml(form_id="no_such_form"), 404, errors.FormNotFound, "no_such_form"),
     xml_case("unknown-version", visit_xml(version="1999"), 400, errors.FormVersionUnknown, "household_visit version 1999"),
     xml_case("missing-version", with_meta(new_id(), attributes='id="household_visit"'), 400,
              errors.FormVersionUnknown, "household_visit version (none)"),
-    xml_case("deprecated-id-of-another-form", visit_xml(deprecated_id=OTHER_FORM_INSTANCE), 409,
-             errors.EditFormMismatch, OTHER_FORM_INSTANCE),
+    xml_case("deprecated-id-of-another-groups-submission", visit_xml(deprecated_id=OTHER_FORM_INSTANCE), 403,
+             errors.EditOutsideGroup, OTHER_FORM_INSTANCE),
     xml_case("form-of-another-area", f'<data id="visit_with_media" version="3"><meta>{new_id()}</meta></data>'
              .encode(), 403, errors.Forbidden, "visit_with_media"),
     # The same with a photo: refused before the photo is kept.
@@ -173,8 +179,9 @@ XML_CASES = [
     xml_case("form-of-another-area-with-photo", f'<data id="visit_with_media" version="3"><photo>p.jpg</photo>'
              f'<meta>{new_id()}</meta></data>'.encode(), 403, errors.Forbidden,
              attachments={"p.jpg": b"\xff\xd8another-area"}),
-    xml_case("deprecated-id-of-another-form-with-photo", visit_xml(deprecated_id=OTHER_FORM_INSTANCE, photo="p.jpg"),
-             409, errors.EditFormMismatch, attachments={"p.jpg": b"\xff\xd8another-form"}),
+    xml_case("deprecated-id-of-another-groups-submission-with-photo",
+             visit_xml(deprecated_id=OTHER_FORM_INSTANCE, photo="p.jpg"), 403, errors.EditOutsideGroup,
+             attachments={"p.jpg": b"\xff\xd8another-group"}),
 ]
 
 UPLOAD_CASES = [
@@ -351,6 +358,15 @@ def test_a_form_of_another_area_is_refused_but_its_own_area_sends_it(world):
     xml = f'<data id="visit_with_media" version="3"><meta>{new_id()}</meta></data>'.encode()
     assert_openrosa_error(world.phone.post_submission(xml), 403, errors.Forbidden, "visit_with_media")
     assert world.west.post_submission(xml).status_code == 201
+
+
+@pytest.mark.parametrize("attachments", [None, {"p.jpg": b"\xff\xd8another-form"}], ids=["xml", "with-photo"])
+def test_an_edit_replacing_a_submission_of_another_form_is_refused(world, attachments):
+    """The west collector's own visit_with_media submission cannot be replaced by a household_visit."""
+    xml = visit_xml(deprecated_id=OTHER_FORM_INSTANCE, photo="p.jpg" if attachments else "")
+    refused_leaving_nothing(world, lambda: post(world.west, *collect(xml, attachments)),
+                            Case("deprecated-id-of-another-form", lambda config: (None, b""), 409,
+                                 errors.EditFormMismatch, OTHER_FORM_INSTANCE))
 
 
 def test_get_on_submission_is_405_in_openrosa_format(world):

@@ -59,6 +59,8 @@ def parse_or_refuse(xml: bytes) -> SubmissionEnvelope | None:
     assert envelope.form_id and envelope.instance_id
     assert all(len(value) <= 255 for value in (envelope.form_id, envelope.version, envelope.instance_id,
                                                envelope.deprecated_id or ""))
+    for identifier in (envelope.instance_id, envelope.deprecated_id or "uuid:x"):  # one URL path segment
+        assert "/" not in identifier and identifier not in (".", "..") and not any(ch.isspace() for ch in identifier)
     return envelope
 
 
@@ -107,6 +109,8 @@ def element(draw, depth: int = 0) -> etree._Element:
 @example(b"\xef\xbb\xbf")
 @example(b"<data/>")
 @example(b'<data id="f"><meta><instanceID>uuid:1</instanceID></meta></data>')
+@example(b'<data id="f"><meta><instanceID>uuid:1/../2</instanceID></meta></data>')
+@example(b'<data id="f"><meta><instanceID>uuid:1</instanceID><deprecatedID>a b</deprecatedID></meta></data>')
 def test_parse_submission_on_arbitrary_bytes(data):
     parse_or_refuse(data)
 
@@ -137,7 +141,8 @@ ODD_VALUES = st.sampled_from([
     "", " ", "-1", "0", "1", "2", "9" * 30, "1" * 5000, "1.5", "1e3", "١٢", "二", "2026-11-01", "2026-13-45",
     "2026-02-30", "0000-00-00", "20261101", "2026-11-01T09:00:00", "2026-11-01T09:00:00.000+08:00",
     "2026-11-01T09:00:00Z", "2026-11-01T25:00:00+08:00", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00",
-    "died", "married", "changed_household", "details_corrected", "no_such_change", "completed", "yes", "new",
+    "10000-01-01", "9999-12-31", "0001-01-01", "9999-12-31T23:59:59-12:00", "99999999999999999999", "-" + "9" * 20,
+    "9" * 400, "died", "married", "changed_household", "details_corrected", "no_such_change", "completed", "yes", "new",
     PEOPLE[0], PEOPLE[1], HOUSEHOLD, "王秀英", "\u202e", "a" * 300]) | TEXT
 
 
@@ -183,6 +188,8 @@ def test_read_visit_and_replay_on_odd_values(documents):
     visits = [visit for visit in map(read_or_refuse, documents) if visit is not None]
     for visit in visits:
         assert visit.visited_at is None or visit.visited_at.utcoffset() is not None  # an instant, comparable
+        if visit.visited_at is not None:
+            visit.visited_at.astimezone(dt.UTC)  # stored as UTC: no offset carries it out of the calendar
     entries = [(observation, VisitRef(visit.instance_id, visit.visited_at))
                for visit in visits for observation in visit.people]
     for person in {observation.person_uuid for observation, _ref in entries}:
