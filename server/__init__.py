@@ -72,6 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
             if request.path.endswith("/submission"):
                 response.headers["X-OpenRosa-Accept-Content-Length"] = str(app.config["TAIZHANG_MAX_SUBMISSION_BYTES"])
         response.headers.setdefault("Date", formatdate(usegmt=True))
+        # Pages, exports, the API and the phones' lists show personal data: no browser or proxy keeps a copy.
+        response.headers["Cache-Control"] = "no-store"
         return response
 
     proxies = app.config["TAIZHANG_PROXY_COUNT"]
