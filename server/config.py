@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 __all__ = ["load_config", "default_instance_dir"]
@@ -12,11 +13,15 @@ MiB = 1024 * 1024
 
 
 def default_instance_dir() -> Path:
-    """`instance/` beside the source tree (an editable checkout), or TAIZHANG_INSTANCE_DIR."""
+    """TAIZHANG_INSTANCE_DIR, else `instance/` beside the source tree (a checkout), else, installed (`pip install .`),
+    `var/taizhang-instance` in the Python environment (Flask's place for an installed app's instance folder)."""
     configured = os.environ.get("TAIZHANG_INSTANCE_DIR")
     if configured:
         return Path(configured).resolve()
-    return Path(__file__).resolve().parent.parent / "instance"
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "instance"
+    return Path(sys.prefix) / "var" / "taizhang-instance"
 
 
 def _bool(value: str | None, default: bool = False) -> bool:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import uuid
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 from flask import current_app
 from lxml import etree
@@ -22,9 +24,10 @@ from server.storage import blob_store
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
-__all__ = ["DEMO_GROUPS", "DEMO_CADRE", "seed_demo", "xlsform_sources", "fixture_lists"]
+__all__ = ["DEMO_CADRE", "DEMO_GROUPS", "fixture_lists", "seed_demo", "xlsform_sources"]
 
-XLSFORMS_DIR = Path(__file__).resolve().parent.parent / "xlsforms"
+# The questionnaires and their lists: package data of `xlsforms` (the checkout's folder, or the installed package).
+XLSFORMS = resources.files("xlsforms")
 
 # (group path, collector user name, collector's name)
 DEMO_GROUPS = [
@@ -59,13 +62,15 @@ class DemoResult:
     visits: int = 0
 
 
-def xlsform_sources() -> list[Path]:
+def xlsform_sources() -> list[Traversable]:
     """The questionnaires shipped in xlsforms/, in name order."""
-    return sorted(p for p in XLSFORMS_DIR.glob("*.xlsx") if not p.name.startswith("~$"))
+    sources = (item for item in XLSFORMS.iterdir() if item.name.endswith(".xlsx") and not item.name.startswith("~$"))
+    return sorted(sources, key=lambda item: item.name)
 
 
-def fixture_lists() -> list[Path]:
-    return sorted((XLSFORMS_DIR / "fixtures").glob("*.csv"))
+def fixture_lists() -> list[Traversable]:
+    return sorted((item for item in (XLSFORMS / "fixtures").iterdir() if item.name.endswith(".csv")),
+                  key=lambda item: item.name)
 
 
 def seed_demo() -> DemoResult:
@@ -86,9 +91,12 @@ def seed_demo() -> DemoResult:
     else:
         cadre = NewCredentials(username, set_password(username, None, realm=realm).password, None)
     result.cadre = (cadre, village)
-    for source in xlsform_sources():
-        # The register lists among these media are generated per collector when phones ask (server.forms.media).
-        result.forms.append(publish_form(source, blob_store(), media=fixture_lists()))
+    with ExitStack() as files:  # each resource as a file on disk (it already is, unless installed zipped)
+        media = [files.enter_context(resources.as_file(item)) for item in fixture_lists()]
+        for source in xlsform_sources():
+            # The register lists among these media are generated per collector when phones ask (server.forms.media).
+            result.forms.append(publish_form(files.enter_context(resources.as_file(source)), blob_store(),
+                                             media=media))
     commit()
     if not register_queries.any_household():
         result.visits = _seed_register()
@@ -128,10 +136,12 @@ def _seed_register() -> int:
 
 def _fixture_registrations(day: dt.date) -> list[tuple[str, bytes]]:
     """The households and people of fixtures/*.csv, registered by 东村第一组's collector months ago."""
-    people = list(csv.DictReader((XLSFORMS_DIR / "fixtures" / "people.csv").open(encoding="utf-8")))
+    with (XLSFORMS / "fixtures" / "people.csv").open(encoding="utf-8", newline="") as handle:
+        people = list(csv.DictReader(handle))
+    with (XLSFORMS / "fixtures" / "households.csv").open(encoding="utf-8", newline="") as handle:
+        households = list(csv.DictReader(handle))
     visits = []
-    for index, household in enumerate(csv.DictReader((XLSFORMS_DIR / "fixtures" / "households.csv")
-                                                     .open(encoding="utf-8"))):
+    for index, household in enumerate(households):
         members = [E.new_members(E.new_person_uuid(person["name"]), E.new_member(
             E.reason("registration"), E.person_name_new(person["person_name"]), E.id_number(person["id_number"]),
             E.sex(person["sex"]), E.birth_date(person["birth_date"]), E.relationship(person["relationship"]),
@@ -164,6 +174,6 @@ def _visit_xml(day: dt.date, *content) -> bytes:
 
 
 def _published_version(form_id: str) -> str:
-    versions = dict(line.split()[:2] for line in (XLSFORMS_DIR / "versions.txt").read_text().splitlines()
-                    if line.strip())
+    lines = (XLSFORMS / "versions.txt").read_text(encoding="utf-8").splitlines()
+    versions = dict(line.split()[:2] for line in lines if line.strip())
     return versions[form_id]
