@@ -582,7 +582,8 @@ def _upgrade() -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="threads per worker")
 @with_appcontext
 def serve(demo, host, port, workers, threads):
-    """Apply migrations, then serve with gunicorn (a production WSGI server) and a register merge worker."""
+    """Apply migrations, then serve with gunicorn (worker processes whose event loop reads each request whole before
+    a thread runs it: slow clients hold no thread) and a register merge worker."""
     current_app.config["TAIZHANG_PUBLIC_URL"] = current_app.config["TAIZHANG_PUBLIC_URL"] or f"http://{host}:{port}"
     if current_app.config["TAIZHANG_MIGRATE_ON_START"]:
         _upgrade()
