@@ -101,10 +101,13 @@ def test_edit_with_deprecated_id_is_a_new_version_of_the_same_submission(server,
 
 def test_second_edit_of_an_already_edited_version_is_409(server, collector):
     client = server.client(collector.username, collector.password)
-    original = f"uuid:{uuid.uuid4()}"
+    # Fixed ids: the message quotes one, and a random one could hold the digits 409.
+    original = "uuid:00000000-0000-4000-8000-000000000001"
     assert client.submit(visit_xml(original)).status_code == 201
-    assert client.submit(visit_xml(f"uuid:{uuid.uuid4()}", deprecated_id=original)).status_code == 201
-    fork = client.submit(visit_xml(f"uuid:{uuid.uuid4()}", head_name="另一个", deprecated_id=original))
+    assert client.submit(visit_xml("uuid:00000000-0000-4000-8000-000000000002",
+                                   deprecated_id=original)).status_code == 201
+    fork = client.submit(visit_xml("uuid:00000000-0000-4000-8000-000000000003", head_name="另一个",
+                                   deprecated_id=original))
     assert fork.status_code == 409
     assert "409" not in fork.text and "已经被另一次修改取代" in fork.text
     assert len(stored_submissions()) == 2
