@@ -58,7 +58,8 @@ def upgrade():
                "WHERE kind = 'merge_people'")
     op.execute(f"UPDATE register_decision SET area_path = {village_of('register_decision.subject_uuid')} "
                "WHERE kind = 'set_tier'")
-    op.execute(f"UPDATE register_decision SET area_path = {_GROUP_OF_PERSON.format(uuid='register_decision.subject_uuid')} "
+    group_of_subject = _GROUP_OF_PERSON.format(uuid='register_decision.subject_uuid')
+    op.execute(f"UPDATE register_decision SET area_path = {group_of_subject} "
                "WHERE kind = 'set_field' AND field LIKE 'person:%'")
     op.execute(f"UPDATE register_decision SET area_path = {household('register_decision.subject_uuid')} "
                "WHERE kind = 'set_field' AND field LIKE 'household:%'")
