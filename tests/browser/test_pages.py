@@ -6,6 +6,7 @@ import datetime as dt
 from urllib.parse import quote
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
@@ -51,8 +52,9 @@ def sign_in(browser, base: str, username: str, next_path: str = "/due") -> None:
 
 
 def heading(browser, text: str) -> None:
-    """Wait until the page (once loaded) has this main heading."""
-    WebDriverWait(browser, 10).until(
+    """Wait until the page (once loaded) has this main heading. Looking while the browser is still navigating can
+    get chromedriver's "unhandled inspector error": that is waited out like a heading not there yet."""
+    WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
         expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), text))
 
 
