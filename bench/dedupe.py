@@ -54,8 +54,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sync import identity  # noqa: E402  (the project root is put on the path first)
 from sync.identity import (  # noqa: E402
-    LARGEST_BLOCK, Candidate, PersonRecord, block_keys, blocked_pairs, candidate_pairs, candidates_for,
-    id_check_character, name_key, parse_id_number,
+    LARGEST_BLOCK,
+    Candidate,
+    PersonRecord,
+    block_keys,
+    blocked_pairs,
+    candidate_pairs,
+    candidates_for,
+    id_check_character,
+    name_key,
+    parse_id_number,
 )
 
 SURNAME_PER_MILLE = {

@@ -43,7 +43,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -54,8 +53,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.county import plan_county, submissions as county_submissions  # noqa: E402
-from bench.ingest import Processes, ServerSpec, free_port, tail  # noqa: E402
+from bench.county import plan_county
+from bench.county import submissions as county_submissions
+from bench.ingest import Processes, ServerSpec, free_port, tail
 
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

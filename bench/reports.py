@@ -35,8 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report  # noqa: E402
-from reports.monthly_change import (EVENT_KINDS, GroupChanges, LateCorrection, MonthlyChangeReport,  # noqa: E402
-                                    VillageSync, build_monthly_change_report)
+from reports.monthly_change import (  # noqa: E402
+    EVENT_KINDS,
+    GroupChanges,
+    LateCorrection,
+    MonthlyChangeReport,
+    VillageSync,
+    build_monthly_change_report,
+)
 from reports.register_export import GroupRows, PersonRow, build_register_export  # noqa: E402
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from reports.workbook import (Formats, new_workbook, notes_sheet, print_setup, ratio, standard_formats,
-                              write_title)
+from reports.workbook import Formats, new_workbook, notes_sheet, print_setup, ratio, standard_formats, write_title
 
 __all__ = ["CoverageRow", "OverdueItem", "MonthlyRate", "CoverageReport", "build_coverage_report"]
 

@@ -10,8 +10,16 @@ from dataclasses import dataclass
 
 from xlsxwriter.worksheet import Worksheet
 
-from reports.workbook import (Formats, month_label, new_workbook, notes_sheet, print_setup, sheet_name,
-                              standard_formats, write_title)
+from reports.workbook import (
+    Formats,
+    month_label,
+    new_workbook,
+    notes_sheet,
+    print_setup,
+    sheet_name,
+    standard_formats,
+    write_title,
+)
 
 __all__ = ["EVENT_KINDS", "EVENT_EFFECT", "GroupChanges", "LateCorrection", "VillageSync", "MonthlyChangeReport",
            "build_monthly_change_report"]

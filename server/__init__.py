@@ -41,11 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["taizhang_blobs"] = BlobStore(app.config["TAIZHANG_BLOB_DIR"])
     app.extensions["taizhang_lookup_cache"] = LookupCache(app.config["TAIZHANG_LOOKUP_CACHE_SECONDS"])
 
-    from server.errors import channel, register_error_handlers
-    from server.openrosa.views import bp as openrosa_bp
     from server.accounts.views import bp as accounts_bp
     from server.audit.views import bp as audit_bp
+    from server.errors import channel, register_error_handlers
     from server.exports.views import bp as exports_bp
+    from server.openrosa.views import bp as openrosa_bp
     from server.register.views import bp as register_bp
     from server.replication.views import bp as replication_bp
     from server.schedules.views import bp as schedules_bp

@@ -11,11 +11,9 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
-
-from server import create_app
 from sqlalchemy.exc import DBAPIError
 
-from server import clock
+from server import clock, create_app
 from server.database import commit, translate_db_error
 from server.storage import blob_store
 from sync.errors import TaizhangError

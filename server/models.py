@@ -4,9 +4,21 @@ from server.areas.models import Area
 from server.audit.models import AuditEvent
 from server.exports.models import ReportRun
 from server.forms.models import Form, FormMedia, FormVersion
-from server.register.models import (DuplicateCandidate, Household, LifeEventRecord, MergeQueueEntry, Person,
-                                    PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
-                                    ServiceAnchor, SubmissionRecord, Visit, VisitReview)
+from server.register.models import (
+                                    DuplicateCandidate,
+                                    Household,
+                                    LifeEventRecord,
+                                    MergeQueueEntry,
+                                    Person,
+                                    PersonMatchKey,
+                                    RegisterConflict,
+                                    RegisterDecision,
+                                    RegisterFieldValue,
+                                    ServiceAnchor,
+                                    SubmissionRecord,
+                                    Visit,
+                                    VisitReview,
+)
 from server.submissions.models import Submission, SubmissionAttachment
 from server.users.models import AuthThrottle, DigestNonceUse, StaffSession, User
 

@@ -7,8 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from sync.errors import (AttachmentNameInvalid, FormIdMissing, IdentifierTooLong, InstanceIdInvalid,
-                         InstanceIdMissing)
+from sync.errors import AttachmentNameInvalid, FormIdMissing, IdentifierTooLong, InstanceIdInvalid, InstanceIdMissing
 from sync.xmlsafe import local_name, parse_untrusted
 
 __all__ = ["SubmissionEnvelope", "parse_submission", "attachment_names", "check_attachment_name", "check_instance_id",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import TypeVar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from xml.etree.ElementTree import ParseError
 
 import requests

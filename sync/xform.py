@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from sync.errors import XFormInvalid
-from sync.xmlsafe import local_name, parse_untrusted
+from sync.xmlsafe import parse_untrusted
 
 __all__ = ["FormDefinition", "parse_xform", "VERSION_PATTERN"]
 

@@ -47,7 +47,6 @@ def household_visit(*, household: str, start: str, new: tuple[str, str] | None =
     operation; `username` and `device_id` are what Collect fills in from its settings, `end` when the form was last
     saved (`start` when not given)."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
-    mode = "new" if new else "existing"
     choice = (f"<household_choice><mode>new</mode>{_element('new_household_no', new[0])}"
               f"{_element('new_address', new[1])}</household_choice>" if new else
               f"<household_choice><mode>existing</mode><household>{household}</household></household_choice>")

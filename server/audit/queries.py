@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from server import clock
 from sqlalchemy import select
 
+from server import clock
 from server.audit.models import AuditEvent
 from server.extensions import db
 from server.users.models import User

@@ -9,8 +9,13 @@ import itertools
 from typing import BinaryIO
 
 from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
-from reports.monthly_change import (GroupChanges, LateCorrection, MonthlyChangeReport, VillageSync,
-                                    build_monthly_change_report)
+from reports.monthly_change import (
+    GroupChanges,
+    LateCorrection,
+    MonthlyChangeReport,
+    VillageSync,
+    build_monthly_change_report,
+)
 from reports.register_export import GroupRows, PersonRow, build_register_export
 from server import clock
 from server.areas.operations import staff_area
@@ -18,8 +23,15 @@ from server.audit import queries as audit
 from server.exports import queries
 from server.schedules.operations import current_schedule, person_schedules, today
 from server.users.queries import Principal
-from sync.monthly_change import (DatedEvent, group_months, late_corrections, month_start, next_month,
-                                 sync_deadline, synced_in_time)
+from sync.monthly_change import (
+    DatedEvent,
+    group_months,
+    late_corrections,
+    month_start,
+    next_month,
+    sync_deadline,
+    synced_in_time,
+)
 from sync.schedules import flags_for, period_outcomes
 
 __all__ = ["monthly_change_report", "coverage_report", "register_export"]

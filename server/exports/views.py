@@ -11,8 +11,8 @@ from server.accounts.session import require_staff
 from server.database import commit
 from server.exports.operations import coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
-from server.schedules.operations import current_schedule, today
 from server.register.queries import groups_in
+from server.schedules.operations import current_schedule, today
 from sync.errors import BadRequest
 
 bp = Blueprint("exports", __name__, template_folder="templates")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from typing import Callable, BinaryIO
+from typing import BinaryIO, Callable
 
 from server.forms import queries
 from server.forms.queries import FormVersionAccess

@@ -10,8 +10,8 @@ from sqlalchemy.orm import aliased
 from server.areas.models import Area
 from server.database import lookup_connection
 from server.extensions import db
-from server.lookup_cache import lookup_cache
 from server.forms.models import Form, FormMedia, FormVersion
+from server.lookup_cache import lookup_cache
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from server.users.queries import Principal
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import Forbidden, RecordNotFound
 from sync.households import HOUSEHOLD_REASONS
-from sync.scope import REFUSALS
 from sync.identity import REASONS, name_key, normalize_id_number, parse_id_number
+from sync.scope import REFUSALS
 
 __all__ = ["person_page", "household_page", "duplicate_queue", "search", "conflict_queue", "inbox", "visit_page",
            "PersonPage", "HouseholdPage", "PairView", "VisitPage"]

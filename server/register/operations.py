@@ -25,12 +25,28 @@ from server import clock
 from server.audit import queries as audit
 from server.register import queries
 from sync.access import may_decide_register
-from sync.errors import (DecisionNotPossible, DecisionNotYetMergeable, Forbidden, OutsideArea, RecordNotFound,
-                         TaizhangError)
+from sync.errors import (
+    DecisionNotPossible,
+    DecisionNotYetMergeable,
+    Forbidden,
+    OutsideArea,
+    RecordNotFound,
+    TaizhangError,
+)
 from sync.households import HOUSEHOLD_THRESHOLD, HouseholdRecord, score_households
 from sync.identity import LARGEST_BLOCK, Candidate, PersonRecord, block_keys, candidate_pairs, candidates_for
-from sync.merge import (DecisionPoint, FieldValue, RecordPlan, RecordState, SubmissionVersion, VisitRef, apply_plan,
-                        fold_record, plan_record, replay_order)
+from sync.merge import (
+    DecisionPoint,
+    FieldValue,
+    RecordPlan,
+    RecordState,
+    SubmissionVersion,
+    VisitRef,
+    apply_plan,
+    fold_record,
+    plan_record,
+    replay_order,
+)
 from sync.scope import RegisterLookup, refusal
 from sync.visits import PERSON_FIELDS, PersonObservation, Visit, read_visit
 

@@ -11,9 +11,21 @@ from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.extensions import db
-from server.register.models import (VisitReview, DuplicateCandidate, Household, LifeEventRecord, MergeQueueEntry, Person,
-                                    PersonMatchKey, RegisterConflict, RegisterDecision, RegisterFieldValue,
-                                    ServiceAnchor, SubmissionRecord, Visit)
+from server.register.models import (
+    DuplicateCandidate,
+    Household,
+    LifeEventRecord,
+    MergeQueueEntry,
+    Person,
+    PersonMatchKey,
+    RegisterConflict,
+    RegisterDecision,
+    RegisterFieldValue,
+    ServiceAnchor,
+    SubmissionRecord,
+    Visit,
+    VisitReview,
+)
 from server.submissions.models import Submission
 from sync.merge import FieldValue, RecordState, VisitRef
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from server import clock
-from server.audit import queries as audit
-from server.database import as_utc
 from server.areas import queries as area_queries
 from server.areas.operations import area_parts, ensure_area
-from server.replication import queries
-from server.replication.queries import StoredRaw
+from server.audit import queries as audit
+from server.database import as_utc
 from server.register import operations as register_operations
 from server.register.operations import ReplicatedDecision
+from server.replication import queries
+from server.replication.queries import StoredRaw
 from server.schedules.operations import current_schedule
 from server.storage import BlobStore
 from server.submissions.operations import IncomingFile, IntakeResult, Origin, receive_submission

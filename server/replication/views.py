@@ -11,8 +11,17 @@ from server.database import commit
 from server.openrosa.auth import authenticate
 from server.openrosa.uploads import UploadLimits, read_submission_body
 from server.replication import operations
-from server.replication.schemas import (DecisionIn, DecisionIntakeOut, DecisionPageOut, DecisionPageQuery, IntakeOut,
-                                        PageOut, PageQuery, RawSubmissionOut, ReplicatedArgs)
+from server.replication.schemas import (
+    DecisionIn,
+    DecisionIntakeOut,
+    DecisionPageOut,
+    DecisionPageQuery,
+    IntakeOut,
+    PageOut,
+    PageQuery,
+    RawSubmissionOut,
+    ReplicatedArgs,
+)
 from server.storage import blob_store
 from sync.errors import BadRequest
 

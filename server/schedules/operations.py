@@ -18,8 +18,17 @@ from server.users.queries import Principal
 from sync.access import STAFF_ROLES
 from sync.errors import Forbidden
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
-from sync.schedules import (Anchor, Flag, PersonSchedule, Schedule, VisitDone, default_schedule, flags_for,
-                            local_date, parse_schedule)
+from sync.schedules import (
+    Anchor,
+    Flag,
+    PersonSchedule,
+    Schedule,
+    VisitDone,
+    default_schedule,
+    flags_for,
+    local_date,
+    parse_schedule,
+)
 
 __all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists", "person_schedules"]
 

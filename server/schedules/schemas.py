@@ -5,7 +5,6 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from server.boundary import BoundarySchema
-
 from sync.schedules import STATUSES
 
 __all__ = ["DueQuery", "FlagOut"]

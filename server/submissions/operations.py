@@ -11,8 +11,16 @@ from server.forms.operations import may_fill, may_fill_as_collector
 from server.storage import BlobStore
 from server.submissions import queries
 from server.users.queries import Principal
-from sync.errors import (EditAlreadySuperseded, EditFormMismatch, EditOriginalUnknown, EditOutsideGroup, FormNotFound,
-                         FormVersionUnknown, Forbidden, InstanceConflict)
+from sync.errors import (
+    EditAlreadySuperseded,
+    EditFormMismatch,
+    EditOriginalUnknown,
+    EditOutsideGroup,
+    Forbidden,
+    FormNotFound,
+    FormVersionUnknown,
+    InstanceConflict,
+)
 from sync.submission import attachment_names, check_attachment_name, parse_submission
 
 __all__ = ["IncomingFile", "IntakeResult", "Origin", "receive_submission"]

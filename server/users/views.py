@@ -10,8 +10,15 @@ from flask_babel import gettext as _
 from server.accounts.session import require_staff
 from server.database import commit
 from server.extensions import csrf
-from server.users.operations import (NewCredentials, accounts_for, activate_account, collectors_for,
-                                     onboard_collector, reissue_collector_token, revoke_account)
+from server.users.operations import (
+    NewCredentials,
+    accounts_for,
+    activate_account,
+    collectors_for,
+    onboard_collector,
+    reissue_collector_token,
+    revoke_account,
+)
 from server.users.schemas import NewCollectorForm
 from sync.collect_settings import collector_settings, encode_settings
 from sync.errors import Forbidden

@@ -15,8 +15,8 @@ from server.database import commit
 from server.register.operations import merge_next, set_tier
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
-from tests.register_visits import Member, household_visit
 from tests.conftest import ROOT
+from tests.register_visits import Member, household_visit
 
 PASSWORD = "cadre-password"
 XLSFORMS = ROOT / "xlsforms"

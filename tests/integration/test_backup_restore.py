@@ -27,8 +27,15 @@ from server.register.operations import merge_duplicates, merge_next, set_tier
 from server.schedules.operations import current_schedule
 from server.users.queries import principal_by_username
 from tests.collect import visit_xml
-from tests.conftest import (FIXTURES, ROOT, command_env, fresh_postgres_database, stored_attachments,
-                            stored_submissions, taizhang)
+from tests.conftest import (
+    FIXTURES,
+    ROOT,
+    command_env,
+    fresh_postgres_database,
+    stored_attachments,
+    stored_submissions,
+    taizhang,
+)
 from tests.register_visits import Member, household_visit
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)

@@ -16,8 +16,8 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from tests.collect import CollectClient, visit_xml
-from xlsforms import sheets
 from tests.conftest import BACKENDS, ROOT, fresh_postgres_database
+from xlsforms import sheets
 
 TAIZHANG = str(Path(sys.executable).parent / "taizhang")
 VISIT_VERSION = sheets.version_of((ROOT / "xlsforms" / "text" / "household_visit.md").read_text())

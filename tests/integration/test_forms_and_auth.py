@@ -8,9 +8,9 @@ import re
 import requests
 from lxml import etree
 
-from server.users.credentials import make_nonce
 from server import create_app
 from server.extensions import db
+from server.users.credentials import make_nonce
 from tests.conftest import FIXTURES, start_live_server
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"

@@ -12,15 +12,15 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from sync import errors
-from sync.submission import parse_submission
-from sync.xmlsafe import parse_untrusted
 from server.areas.operations import ensure_area
 from server.database import commit
 from server.extensions import db
 from server.forms.operations import publish_form
 from server.storage import blob_store
 from server.users.operations import add_user
+from sync import errors
+from sync.submission import parse_submission
+from sync.xmlsafe import parse_untrusted
 from tests.collect import OPENROSA_HEADERS, CollectClient, visit_xml
 from tests.conftest import FIXTURES, REALM, LiveServer, empty_tables, stored_attachments, stored_submissions
 

@@ -11,10 +11,25 @@ from sqlalchemy import select
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
-from server.register.models import (DuplicateCandidate, Household, LifeEventRecord, Person, RegisterConflict,
-                                    RegisterDecision, RegisterFieldValue, Visit)
-from server.register.operations import (mark_distinct, merge_candidate, merge_next, move_household, rebuild_register,
-                                        scan_duplicates, undo_decision)
+from server.register.models import (
+    DuplicateCandidate,
+    Household,
+    LifeEventRecord,
+    Person,
+    RegisterConflict,
+    RegisterDecision,
+    RegisterFieldValue,
+    Visit,
+)
+from server.register.operations import (
+    mark_distinct,
+    merge_candidate,
+    merge_next,
+    move_household,
+    rebuild_register,
+    scan_duplicates,
+    undo_decision,
+)
 from server.users.queries import principal_by_username
 from sync.errors import DecisionNotPossible, Forbidden
 from sync.identity import id_check_character
@@ -330,7 +345,6 @@ def test_a_household_registered_twice_is_queued_and_merging_it_moves_its_members
     send(phone, household_visit(household=HOUSEHOLD_2, new=("007", "东村一组 7 号"),
                                 start="2026-11-03T09:00:00.000+08:00", members=[second]))
     merge_all()
-    before = snapshot()
     (candidate,) = register_queries.open_candidates()
     assert (candidate.record_kind, candidate.a_uuid, candidate.b_uuid, candidate.score, candidate.reasons) == (
         "household", HOUSEHOLD_1, HOUSEHOLD_2, 0.6, "same_household_no same_address")

@@ -28,8 +28,17 @@ from sync.replicate import Replicator
 from sync.transfer import TransferError
 from sync.transfer_cli import main as transfer_command
 from tests.collect import visit_xml
-from tests.conftest import FIXTURES, REALM, ROOT, LiveServer, empty_tables, make_test_app, start_live_server, \
-    stored_attachments, stored_submissions
+from tests.conftest import (
+    FIXTURES,
+    REALM,
+    ROOT,
+    LiveServer,
+    empty_tables,
+    make_test_app,
+    start_live_server,
+    stored_attachments,
+    stored_submissions,
+)
 from tests.register_visits import Member, household_visit
 
 XLSFORMS = ROOT / "xlsforms"
@@ -324,8 +333,14 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
     and undoes a tier; the
     county records each decision once its visits are merged there, at its place, and later undoing follows."""
     from server.register.models import RegisterConflict
-    from server.register.operations import (merge_duplicates, move_household, resolve_conflict, review_visit,
-                                            set_tier, undo_decision)
+    from server.register.operations import (
+        merge_duplicates,
+        move_household,
+        resolve_conflict,
+        review_visit,
+        set_tier,
+        undo_decision,
+    )
     from server.schedules.operations import current_schedule
     from server.users.queries import principal_by_username
 

@@ -19,8 +19,15 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from sync.errors import TaizhangError
-from sync.merge import (DecisionPoint, SubmissionVersion, VisitRef, effective_versions, fold_record, replay_order,
-                        replay_record)
+from sync.merge import (
+    DecisionPoint,
+    SubmissionVersion,
+    VisitRef,
+    effective_versions,
+    fold_record,
+    replay_order,
+    replay_record,
+)
 from sync.submission import SubmissionEnvelope, attachment_names, parse_submission
 from sync.visits import PERSON_FIELDS, LifeEvent, PersonObservation, Visit, read_visit
 from tests.collect import visit_xml

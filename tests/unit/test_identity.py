@@ -8,8 +8,22 @@ from datetime import date
 import pytest
 
 from sync.identity import (
-    REASONS, WEIGHTS, Candidate, NameKey, PersonRecord, ResidentId, block_keys, blocked_pairs, candidate_pairs,
-    candidates_for, id_check_character, name_key, normalize_id_number, normalize_phone, parse_id_number, score_pair,
+    REASONS,
+    WEIGHTS,
+    Candidate,
+    NameKey,
+    PersonRecord,
+    ResidentId,
+    block_keys,
+    blocked_pairs,
+    candidate_pairs,
+    candidates_for,
+    id_check_character,
+    name_key,
+    normalize_id_number,
+    normalize_phone,
+    parse_id_number,
+    score_pair,
 )
 
 # Valid numbers (check characters computed with the GB 11643 weights; 11010519491231002X is the standard's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sync.merge import (SubmissionVersion, VisitRef, apply_plan, effective_versions, plan_record, replay_record)
+from sync.merge import SubmissionVersion, VisitRef, apply_plan, effective_versions, plan_record, replay_record
 from sync.visits import LifeEvent, PersonObservation
 
 PERSON = "p-1"

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sync.monthly_change import (DatedEvent, GroupMonth, LateCorrection, group_months, late_corrections,
-                                 sync_deadline, synced_in_time)
+from sync.monthly_change import (
+    DatedEvent,
+    GroupMonth,
+    LateCorrection,
+    group_months,
+    late_corrections,
+    sync_deadline,
+    synced_in_time,
+)
 
 D = dt.date
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))

@@ -9,8 +9,13 @@ import openpyxl
 import pytest
 
 from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
-from reports.monthly_change import (GroupChanges, LateCorrection, MonthlyChangeReport, VillageSync,
-                                    build_monthly_change_report)
+from reports.monthly_change import (
+    GroupChanges,
+    LateCorrection,
+    MonthlyChangeReport,
+    VillageSync,
+    build_monthly_change_report,
+)
 from reports.register_export import GroupRows, PersonRow, build_register_export, register_export_bytes
 from reports.workbook import sheet_name
 

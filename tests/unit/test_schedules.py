@@ -7,8 +7,17 @@ import datetime as dt
 import pytest
 
 from sync.errors import ScheduleInvalid
-from sync.schedules import (Anchor, PersonSchedule, Period, VisitDone, default_schedule, flags_for, local_date,
-                            parse_schedule, period_of)
+from sync.schedules import (
+    Anchor,
+    Period,
+    PersonSchedule,
+    VisitDone,
+    default_schedule,
+    flags_for,
+    local_date,
+    parse_schedule,
+    period_of,
+)
 
 D = dt.date
 SCHEDULE = default_schedule()

@@ -12,7 +12,6 @@ from sync.errors import (
     FormIdMissing,
     IdentifierTooLong,
     InstanceIdMissing,
-    TaizhangError,
     XmlForbiddenConstruct,
     XmlMalformed,
 )
