@@ -206,7 +206,7 @@ def register_merge(loop: bool, interval: float):
     """Merge queued submissions into the register, oldest first, one transaction each."""
     from server.database import database_unavailable
     from server.extensions import db
-    from server.register.operations import merge_next, note_merge_failure
+    from server.register.worker import merge_next, note_merge_failure
 
     merged = failed = outages = 0
     while True:
@@ -243,7 +243,7 @@ def register_merge(loop: bool, interval: float):
 def register_rebuild():
     """Rebuild the register from every raw submission and the recorded decisions (the same result as merging
     them as they came)."""
-    from server.register.operations import rebuild_register
+    from server.register.replays import rebuild_register
 
     applied = rebuild_register()
     commit()
@@ -271,7 +271,7 @@ _AS_USER = click.option("--user", "username", required=True, help="the village c
 def register_scan(village_name: str | None):
     """Look for duplicate people in whole villages; sure pairs are merged, the rest queued for review."""
     from server.areas.operations import find_area
-    from server.register.operations import scan_duplicates
+    from server.register.duplicates import scan_duplicates
 
     villages = [find_area(village_name).id] if village_name else None
     found, merged = scan_duplicates(village_ids=villages)
@@ -304,7 +304,7 @@ def register_duplicates(area_name: str | None):
 @with_appcontext
 def register_merge_pair(candidate_id: int, kept_uuid: str, username: str):
     """Merge a candidate pair into the record kept (undo with `register undo`)."""
-    from server.register.operations import merge_candidate
+    from server.register.decisions import merge_candidate
 
     decision_id = merge_candidate(_principal(username), candidate_id, kept_uuid)
     commit()
@@ -317,7 +317,7 @@ def register_merge_pair(candidate_id: int, kept_uuid: str, username: str):
 @with_appcontext
 def register_distinct(candidate_id: int, username: str):
     """Record that a candidate pair is two different people."""
-    from server.register.operations import mark_distinct
+    from server.register.decisions import mark_distinct
 
     mark_distinct(_principal(username), candidate_id)
     commit()
@@ -332,7 +332,7 @@ def register_distinct(candidate_id: int, username: str):
 def register_move_household(household_uuid: str, group_name: str, username: str):
     """Move a household to another villager group, e.g. 青山镇/东村/第二组."""
     from server.areas.operations import find_area
-    from server.register.operations import move_household
+    from server.register.decisions import move_household
 
     decision_id = move_household(_principal(username), household_uuid, find_area(group_name).id)
     commit()
@@ -346,7 +346,7 @@ def register_move_household(household_uuid: str, group_name: str, username: str)
 @with_appcontext
 def register_set_tier(person_uuid: str, tier: str, username: str):
     """Give a person a service tier of the schedule (e.g. key, general, followup; "none" to clear), from today."""
-    from server.register.operations import set_tier
+    from server.register.decisions import set_tier
     from server.schedules.operations import current_schedule
 
     decision_id = set_tier(_principal(username), person_uuid, "" if tier == "none" else tier,
@@ -361,7 +361,7 @@ def register_set_tier(person_uuid: str, tier: str, username: str):
 @with_appcontext
 def register_undo(decision_id: int, username: str):
     """Undo a merge or a move exactly, as if it had never been made."""
-    from server.register.operations import undo_decision
+    from server.register.decisions import undo_decision
 
     undo_decision(_principal(username), decision_id)
     commit()

@@ -106,7 +106,8 @@ def seed_demo() -> DemoResult:
 def _seed_register() -> int:
     """Register the demo households through intake and the merge, as if the collectors had visited them; give
     some people a tier and tell a birth, so the due lists have something to show."""
-    from server.register.operations import merge_next, set_tier
+    from server.register.decisions import set_tier
+    from server.register.worker import merge_next
     from server.schedules.operations import current_schedule, today
     from server.submissions.operations import receive_submission
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["area_contains", "may_fill_form", "STAFF_ROLES", "TOWN_OFFICE_ROLES", "REGISTER_DECIDERS",
-           "may_decide_register"]
+__all__ = ["area_contains", "may_fill_form", "STAFF_ROLES", "TOWN_OFFICE_ROLES", "REGISTER_DECIDERS"]
 
 STAFF_ROLES = frozenset({"village_cadre", "town_officer", "county_admin"})
 """Roles that use the web pages and read people's data in their area (collectors use ODK Collect only)."""
@@ -29,8 +28,3 @@ def may_fill_form(user_role: str, user_area_path: str | None, *, audience: str, 
     """A user fills an open form meant for their role whose area (if any) contains their own area."""
     return form_state == "open" and user_role == audience and area_contains(form_area_path, user_area_path)
 
-
-def may_decide_register(user_role: str, user_area_path: str | None, *area_paths: str | None) -> bool:
-    """A village cadre, town officer or county administrator changes register records only inside their area
-    (every area the decision touches: both records' villages, a household's old and new group)."""
-    return user_role in REGISTER_DECIDERS and all(area_contains(user_area_path, path) for path in area_paths)

@@ -116,7 +116,7 @@ def search(principal: Principal, text: str) -> list:
 
 
 def conflict_queue(principal: Principal) -> list:
-    """Open conflicts of the reader's area: (conflict, the record's name or number, group)."""
+    """Open conflicts of the reader's area (queries.OpenConflict: the conflict, its record's name, its group)."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden("the conflict queue is for village cadres and the town office")
     found = queries.open_conflicts(principal.area_path)

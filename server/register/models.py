@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
 from server.submissions.models import BigId
+from sync.decisions import DECISION_KINDS
 
 
 class Household(db.Model):
@@ -148,7 +149,6 @@ class SubmissionRecord(db.Model):
     record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
-DECISION_KINDS = ("merge_people", "merge_households", "move_household", "set_tier", "set_field", "reject_visit")
 
 
 class RegisterDecision(db.Model):
@@ -159,8 +159,8 @@ class RegisterDecision(db.Model):
     """
 
     __tablename__ = "register_decision"
-    __table_args__ = (CheckConstraint("kind IN ('merge_people', 'merge_households', 'move_household', 'set_tier', "
-                                      "'set_field', 'reject_visit')", name="kind"),)
+    # The kinds of sync.decisions.DECISION_KINDS (a new kind widens this check in a migration).
+    __table_args__ = (CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in DECISION_KINDS)})", name="kind"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # The same on every server that holds the decision (a town's decisions are replicated to the county with it).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import aliased
@@ -27,7 +28,9 @@ from server.register.models import (
     VisitReview,
 )
 from server.submissions.models import Submission
+from sync.decisions import DECISION_KINDS
 from sync.merge import FieldValue, RecordState, VisitRef
+from sync.replay import StoredSubmission
 
 RECORD_MODELS = {"household": Household, "person": Person}
 MAX_ATTEMPTS = 3  # an entry that failed this often stays queued, with its error, for a person to look at
@@ -41,9 +44,9 @@ def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
-def claim_next() -> tuple[int, bytes, str, str | None, int | None] | None:
+def claim_next() -> StoredSubmission | None:
     """The oldest queued submission, locked so merges happen one at a time in arrival order (FOR UPDATE on
-    PostgreSQL; SQLite's write lock already serialises): (id, xml, instance_id, deprecated_id, submitter's area)."""
+    PostgreSQL; SQLite's write lock already serialises)."""
     query = _oldest_eligible(MergeQueueEntry.submission_id)
     if db.session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # in order, one at a time (see register.operations)
@@ -265,13 +268,14 @@ def forget_everything() -> None:
         db.session.execute(delete(model))
 
 
-def submission_rows(ids: set[int] | None = None):
-    """(id, xml, instance_id, deprecated_id, the area it was collected in) of submissions, in arrival order."""
+def submission_rows(ids: set[int] | None = None) -> list[StoredSubmission]:
+    """Submissions as a replay reads them (with the group they were collected in), in arrival order."""
     query = (select(Submission.id, Submission.xml, Submission.instance_id, Submission.deprecated_id,
                     Submission.area_id).order_by(Submission.id))
     if ids is not None:
         query = query.where(Submission.id.in_(ids))
-    return [(r.id, bytes(r.xml), r.instance_id, r.deprecated_id, r.area_id) for r in db.session.execute(query)]
+    return [StoredSubmission(r.id, bytes(r.xml), r.instance_id, r.deprecated_id, r.area_id)
+            for r in db.session.execute(query)]
 
 
 def register_snapshot() -> dict:
@@ -292,7 +296,9 @@ def register_snapshot() -> dict:
 
 # ---- decisions ------------------------------------------------------------------------------------------------
 
-MERGE_KINDS = ("merge_people", "merge_households")
+MERGE_KINDS = tuple(name for name, kind in DECISION_KINDS.items() if kind.joins_records)
+_VISIT_TAKEN_OUT = tuple(name for name, kind in DECISION_KINDS.items() if kind.takes_visit_out)
+_AUTOMATIC_KINDS = tuple(name for name, kind in DECISION_KINDS.items() if kind.automatic)
 
 
 def merged_into(uuids: set[str]) -> dict[str, str]:
@@ -323,7 +329,7 @@ def rejections_of(submission_ids: set[int]) -> list[RegisterDecision]:
     if not submission_ids:
         return []
     return list(db.session.scalars(select(RegisterDecision).where(
-        RegisterDecision.kind == "reject_visit", RegisterDecision.undone_at.is_(None),
+        RegisterDecision.kind.in_(_VISIT_TAKEN_OUT), RegisterDecision.undone_at.is_(None),
         RegisterDecision.subject_uuid.in_([str(i) for i in submission_ids]))))
 
 
@@ -338,7 +344,7 @@ def decision_by_uuid(uuid: str) -> RegisterDecision | None:
 def automatic_merge(merged_uuid: str, kept_uuid: str) -> RegisterDecision | None:
     """This server's own automatic merge of a pair of people, in force."""
     return db.session.scalar(select(RegisterDecision).where(
-        RegisterDecision.kind == "merge_people", RegisterDecision.subject_uuid == merged_uuid,
+        RegisterDecision.kind.in_(_AUTOMATIC_KINDS), RegisterDecision.subject_uuid == merged_uuid,
         RegisterDecision.target == kept_uuid, RegisterDecision.decided_by.is_(None),
         RegisterDecision.undone_at.is_(None)))
 
@@ -376,12 +382,18 @@ def last_merged_submission_id() -> int:
 _group = aliased(Area)
 
 
-def household_area(household_uuid: str) -> tuple[int, int, str] | None:
-    """(group id, village id, group path) of a household in the register."""
+class HouseholdArea(NamedTuple):
+    group_id: int
+    village_id: int
+    group_path: str
+
+
+def household_area(household_uuid: str) -> HouseholdArea | None:
+    """The group and village of a household in the register."""
     row = db.session.execute(select(_group.id, _group.parent_id, _group.path)
                              .join(Household, Household.group_id == _group.id)
                              .where(Household.uuid == household_uuid)).first()
-    return (row.id, row.parent_id, row.path) if row else None
+    return HouseholdArea(row.id, row.parent_id, row.path) if row else None
 
 
 def household_group(household_uuid: str) -> str | None:
@@ -390,10 +402,9 @@ def household_group(household_uuid: str) -> str | None:
     return None if row is None else ("" if row.group_id is None else str(row.group_id))
 
 
-def area_path(area_id: int) -> tuple[str, str] | None:
-    """(kind, path) of an area."""
-    row = db.session.execute(select(Area.kind, Area.path).where(Area.id == area_id)).first()
-    return (row.kind, row.path) if row else None
+def area_path(area_id: int):
+    """The kind and path of an area (a row with .kind and .path), or None."""
+    return db.session.execute(select(Area.kind, Area.path).where(Area.id == area_id)).first()
 
 
 def household_rows(uuids: set[str]):
@@ -597,8 +608,14 @@ def conflict(conflict_id: int) -> RegisterConflict | None:
     return db.session.get(RegisterConflict, conflict_id)
 
 
-def open_conflicts(area_path: str | None) -> list[tuple[RegisterConflict, str, str]]:
-    """Open conflicts of people and households in an area: (conflict, record's name or number, group name)."""
+class OpenConflict(NamedTuple):
+    conflict: RegisterConflict
+    record_name: str       # the person's name or the household's number
+    group_name: str        # the group's full name
+
+
+def open_conflicts(area_path: str | None) -> list[OpenConflict]:
+    """Open conflicts of people and households in an area, oldest first."""
     person_group = (select(RegisterConflict, Person.name, Area.full_name, Area.path)
                     .join(Person, Person.uuid == RegisterConflict.record_uuid)
                     .join(Household, Household.uuid == Person.household_uuid)
@@ -611,8 +628,9 @@ def open_conflicts(area_path: str | None) -> list[tuple[RegisterConflict, str, s
         query = query.where(RegisterConflict.state == "open")
         if area_path is not None:
             query = query.where(Area.path.startswith(area_path))
-        found += [(row[0], row[1] or "", row[2]) for row in db.session.execute(query)]
-    return sorted(found, key=lambda item: item[0].id)
+        found += [OpenConflict(conflict, name or "", group_name)
+                  for conflict, name, group_name, _path in db.session.execute(query)]
+    return sorted(found, key=lambda item: item.conflict.id)
 
 
 def submission_area_path(submission_id: int) -> str | None:

@@ -8,7 +8,7 @@ from server.accounts.session import require_staff
 from server.database import commit
 from server.extensions import csrf
 from server.register import browsing
-from server.register.operations import mark_distinct, merge_candidate, resolve_conflict, review_visit, undo_decision
+from server.register.decisions import mark_distinct, merge_candidate, resolve_conflict, review_visit, undo_decision
 from server.register.schemas import InboxFilters
 from sync.errors import BadRequest
 

@@ -13,15 +13,16 @@ from server.areas import queries as area_queries
 from server.areas.operations import area_parts, ensure_area
 from server.audit import queries as audit
 from server.database import as_utc
-from server.register import operations as register_operations
-from server.register.operations import ReplicatedDecision
+from server.register.decisions import area_paths_of
 from server.replication import queries
+from server.replication.decisions import ReplicatedDecision, record_replicated_decision
 from server.replication.queries import StoredRaw
 from server.schedules.operations import current_schedule
 from server.storage import BlobStore
 from server.submissions.operations import IncomingFile, IntakeResult, Origin, receive_submission
 from server.users.queries import Principal
 from sync.access import TOWN_OFFICE_ROLES, area_contains
+from sync.decisions import DECISION_KINDS, decision_kind
 from sync.errors import BadRequest, DecisionNotYetMergeable, Forbidden, NotFound
 
 __all__ = ["DecisionPage", "PortableDecision", "ReplicationPage", "attachment_file", "decisions_after",
@@ -165,7 +166,8 @@ def decisions_after(principal: Principal, cursor: int, limit: int, undone_since:
 
 def _portable(principal: Principal, row) -> PortableDecision | None:
     """A stored decision in portable terms; None when its records are outside the principal's area."""
-    paths = register_operations.decision_area_paths(row.kind, row.subject_uuid, row.target, row.field)
+    kind = DECISION_KINDS[row.kind]
+    paths = area_paths_of(row)
     if None in paths or not all(area_contains(principal.area_path, path) for path in paths):
         return None
     # The visit it followed, among the principal's own: another town's instanceIDs are not theirs to read (and
@@ -173,36 +175,31 @@ def _portable(principal: Principal, row) -> PortableDecision | None:
     after = queries.last_submission_in(principal.area_path, through=row.after_submission_id)
     return PortableDecision(
         row.uuid, row.kind,
-        subject=queries.instance_id_of(int(row.subject_uuid)) if row.kind == "reject_visit" else row.subject_uuid,
-        target=queries.group_full_name(int(row.target)) if _names_group(row.kind, row.field) else row.target,
+        subject=queries.instance_id_of(int(row.subject_uuid)) if kind.subject_is_visit else row.subject_uuid,
+        target=queries.group_full_name(int(row.target)) if kind.target_is_group(row.field) else row.target,
         field=row.field, after_instance_id=queries.instance_id_of(after) if after else None,
         decided_at=as_utc(row.decided_at), undone_at=row.undone_at and as_utc(row.undone_at),
         automatic=row.decided_by is None)
-
-
-def _names_group(kind: str, field: str | None) -> bool:
-    """Whether a decision's target is a group (sent by its full name: each server numbers its areas itself)."""
-    return kind == "move_household" or kind == "set_field" and field == "household:group"
 
 
 def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
     """Record a decision replicated from a town server at its place here (after the visit it followed); whether
     anything changed. DecisionNotYetMergeable while a submission it needs has not arrived or is not merged yet."""
     _replicator(principal)
+    kind = decision_kind(decision.kind)
     subject, target, after = decision.subject, decision.target, 0
-    if decision.kind == "reject_visit":
+    if kind.subject_is_visit:   # sent as its instanceID
         rejected = queries.submission_id_of(decision.subject)
         if rejected is None:
             raise DecisionNotYetMergeable(decision.uuid)
         subject = str(rejected)
-    if _names_group(decision.kind, decision.field):
+    if kind.target_is_group(decision.field):   # sent by its full name
         target = str(_group_in_reach(principal, decision.target).id)
-    if decision.kind == "set_tier":
-        register_operations.check_tier(target, current_schedule().tier_names)
+    kind.check(target, decision.field, tiers=current_schedule().tier_names)
     if decision.after_instance_id is not None:
         after = queries.submission_id_of(decision.after_instance_id)
         if after is None:
             raise DecisionNotYetMergeable(decision.uuid)
-    return register_operations.record_replicated_decision(principal, ReplicatedDecision(
+    return record_replicated_decision(principal, ReplicatedDecision(
         decision.uuid, decision.kind, subject, target, decision.field, after, decision.decided_at,
         decision.undone_at, decision.automatic))

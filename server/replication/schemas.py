@@ -7,7 +7,7 @@ import base64
 from marshmallow import Schema, fields, post_load, validate
 
 from server.boundary import BoundarySchema
-from server.register.operations import REPLICATED_KINDS
+from server.replication.decisions import REPLICATED_KINDS
 from server.replication.operations import PortableDecision
 
 __all__ = ["PageQuery", "ReplicatedArgs", "PageOut", "RawSubmissionOut", "IntakeOut", "DecisionPageQuery",

@@ -12,7 +12,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from server.database import commit
-from server.register.operations import merge_next, set_tier
+from server.register.decisions import set_tier
+from server.register.worker import merge_next
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
 from tests.conftest import ROOT

@@ -20,8 +20,9 @@ from server.areas.operations import ensure_area, find_area
 from server.database import commit
 from server.extensions import db
 from server.forms.operations import publish_form
+from server.register.decisions import resolve_conflict
 from server.register.models import DuplicateCandidate, RegisterConflict
-from server.register.operations import merge_next, resolve_conflict
+from server.register.worker import merge_next
 from server.storage import blob_store
 from server.submissions.models import Submission
 from server.users.operations import add_user

@@ -22,8 +22,9 @@ from server.database import commit
 from server.extensions import db
 from server.lookup_cache import lookup_cache
 from server.register import queries as register_queries
+from server.register.decisions import merge_duplicates, set_tier
 from server.register.models import RegisterDecision
-from server.register.operations import merge_duplicates, merge_next, set_tier
+from server.register.worker import merge_next
 from server.schedules.operations import current_schedule
 from server.users.queries import principal_by_username
 from tests.collect import visit_xml

@@ -14,7 +14,7 @@ from server import clock
 from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
-from server.register.operations import merge_next
+from server.register.worker import merge_next
 from tests.conftest import ROOT
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
@@ -115,7 +115,7 @@ def test_reports_from_the_command_line(town, tmp_path):
 
 
 def test_the_coverage_report_counts_the_months_visits_and_lists_the_overdue(town):
-    from server.register.operations import set_tier
+    from server.register.decisions import set_tier
     from server.users.queries import principal_by_username
     from sync.schedules import default_schedule
 

@@ -12,7 +12,7 @@ from requests.auth import HTTPDigestAuth
 
 from server.areas.operations import ensure_area
 from server.database import commit
-from server.register.operations import merge_next
+from server.register.worker import merge_next
 from server.users.operations import add_user
 from tests.collect import CollectClient, xml_text
 from tests.conftest import FIXTURES, REALM, ROOT

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from server.database import commit
 from server.extensions import db
 from server.register.models import Household, Person
-from server.register.operations import merge_next
+from server.register.worker import merge_next
 from sync.visits import (
     HouseholdObservation,
     LifeEvent,

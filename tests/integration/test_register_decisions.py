@@ -11,6 +11,8 @@ from sqlalchemy import select
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
+from server.register.decisions import mark_distinct, merge_candidate, move_household, undo_decision
+from server.register.duplicates import scan_duplicates
 from server.register.models import (
     DuplicateCandidate,
     Household,
@@ -21,15 +23,8 @@ from server.register.models import (
     RegisterFieldValue,
     Visit,
 )
-from server.register.operations import (
-    mark_distinct,
-    merge_candidate,
-    merge_next,
-    move_household,
-    rebuild_register,
-    scan_duplicates,
-    undo_decision,
-)
+from server.register.replays import rebuild_register
+from server.register.worker import merge_next
 from server.users.queries import principal_by_username
 from sync.errors import DecisionNotPossible, Forbidden
 from sync.identity import id_check_character

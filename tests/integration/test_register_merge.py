@@ -15,8 +15,10 @@ from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import Household, LifeEventRecord, MergeQueueEntry, Person, RegisterConflict
-from server.register.operations import merge_next, rebuild_register
+from server.register.replays import rebuild_register
+from server.register.worker import merge_next
 from server.submissions.models import Submission
+from sync import replay
 from sync.errors import EditOriginalUnknown
 from tests.conftest import ROOT, stored_submissions
 from tests.formengine import fill_form
@@ -213,15 +215,14 @@ def test_rebuild_from_raw_submissions_equals_the_live_register(phone, visit_xfor
 
 def test_a_submission_that_cannot_be_merged_is_retried_then_left_with_its_error(phone, visit_xform, monkeypatch):
     """Fault injection: the visit reader fails for one submission; the queue keeps it, counts attempts, moves on."""
-    from server.register import operations
-    from server.register.operations import note_merge_failure
+    from server.register.worker import note_merge_failure
 
     register_new_household(phone, visit_xform)
 
     def broken(_xml):
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(operations, "read_visit", broken)
+    monkeypatch.setattr(replay, "read_visit", broken)
     for attempt in range(1, 4):
         with pytest.raises(RuntimeError):
             merge_next()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
-from server.register.operations import merge_next
+from server.register.worker import merge_next
 from sync.identity import id_check_character
 from tests.conftest import ROOT
 from tests.register_visits import Member, household_visit

@@ -11,7 +11,8 @@ from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import Person
-from server.register.operations import merge_next, rebuild_register
+from server.register.replays import rebuild_register
+from server.register.worker import merge_next
 from tests.conftest import ROOT
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient

@@ -18,7 +18,8 @@ from server import clock
 from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
-from server.register.operations import merge_next, set_tier
+from server.register.decisions import set_tier
+from server.register.worker import merge_next
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
 from tests.conftest import ROOT

@@ -21,7 +21,8 @@ from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import Person, RegisterDecision
-from server.register.operations import merge_next, rebuild_register
+from server.register.replays import rebuild_register
+from server.register.worker import merge_next
 from server.replication import operations as replication_operations
 from server.submissions.models import Submission
 from sync.replicate import Replicator
@@ -332,8 +333,7 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
     """The town office settles a conflict, merges a duplicate, moves a household, gives tiers, rejects a visit
     and undoes a tier; the
     county records each decision once its visits are merged there, at its place, and later undoing follows."""
-    from server.register.models import RegisterConflict
-    from server.register.operations import (
+    from server.register.decisions import (
         merge_duplicates,
         move_household,
         resolve_conflict,
@@ -341,6 +341,7 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
         set_tier,
         undo_decision,
     )
+    from server.register.models import RegisterConflict
     from server.schedules.operations import current_schedule
     from server.users.queries import principal_by_username
 
@@ -417,7 +418,7 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
 
 
 def test_a_decision_outside_the_accounts_area_is_refused_and_kept(county, towns, settled, tmp_path):
-    from server.register.operations import set_tier
+    from server.register.decisions import set_tier
     from server.schedules.operations import current_schedule
     from server.users.queries import principal_by_username
 
@@ -468,7 +469,7 @@ def test_the_decision_api_refuses_bad_input_with_its_message(county, towns):
 def test_an_automatic_merge_the_town_undid_is_undone_on_the_county_too(county, towns, settled, tmp_path):
     """Both servers merge a near-certain duplicate by themselves (the same rule on the same visits); when the town
     office undoes the town's, the county undoes its own, and neither makes it again."""
-    from server.register.operations import undo_decision
+    from server.register.decisions import undo_decision
     from server.users.queries import principal_by_username
     from tests.integration.test_questionnaire_filling import resident_id
 

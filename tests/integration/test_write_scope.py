@@ -20,21 +20,15 @@ from server.areas.queries import by_full_name
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
+from server.register.decisions import move_household, resolve_conflict, review_visit, set_tier, undo_decision
 from server.register.models import (
     DuplicateCandidate,
     RegisterConflict,
     RegisterDecision,
     Visit,
 )
-from server.register.operations import (
-    merge_next,
-    move_household,
-    rebuild_register,
-    resolve_conflict,
-    review_visit,
-    set_tier,
-    undo_decision,
-)
+from server.register.replays import rebuild_register
+from server.register.worker import merge_next
 from server.submissions.models import Submission
 from server.users.queries import principal_by_username
 from sync.errors import OutsideArea

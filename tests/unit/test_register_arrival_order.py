@@ -8,7 +8,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.register.operations import _MemoryStore, _replay
+from server.register.stores import MemoryStore
+from sync.replay import StoredSubmission, replay
 from tests.register_visits import Member, household_visit
 
 HOUSEHOLDS = [f"00000000-0000-4000-8000-00000000000{index}" for index in range(2)]
@@ -62,10 +63,10 @@ def visits(draw):
 
 def register(arrivals) -> dict:
     """Replay submissions in this arrival order; the register's current values, events and conflicts."""
-    rows = [(position, xml, instance, deprecated, 7) for position, (instance, deprecated, xml, *_rest)
+    rows = [StoredSubmission(position, xml, instance, deprecated, 7) for position, (instance, deprecated, xml, *_rest)
             in enumerate(arrivals, start=1)]
-    store = _MemoryStore()
-    _replay(store, rows, [], only=None)
+    store = MemoryStore()
+    replay(store, rows, [], only=None)
     return {"records": {key: state.values() for key, state in store.records.items()},
             "events": sorted((row["person_uuid"], row["kind"], str(row["event_date"])) for row in store.events),
             "conflicts": sorted((row["record_uuid"], row["field"], row["value"], row["other_value"])

@@ -1,0 +1,187 @@
+"""Where a replay's records come from and go: the database one by one (live merge) or memory in bulk (replays)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from server.register import queries
+from sync.merge import FieldValue, RecordPlan, RecordState, VisitRef, fold_record
+from sync.replay import ReplayAliases, VisitEntry
+from sync.scope import RegisterLookup
+from sync.visits import AnchorObservation
+
+__all__ = ["DatabaseStore", "MemoryStore", "StoredAliases"]
+
+# Person fields duplicate detection reads: a change to one of them re-checks the person.
+IDENTITY_FIELDS = frozenset({"name", "sex", "birth_date", "id_number", "phone", "household", "status"})
+
+
+class StoredAliases(ReplayAliases):
+    """Merged-away uuids resolved through the decisions in force (the live merge: every decision is in the past);
+    the uuids a visit names are looked up in one query, further steps as they are met."""
+
+    def __init__(self, uuids: set[str]) -> None:
+        super().__init__(queries.merged_into(uuids))
+
+    def resolve(self, uuid: str) -> str:
+        seen = set()
+        while uuid not in seen and (step := self.merged_into.get(uuid)) is not None:
+            seen.add(uuid)
+            self.merged_into.update(queries.merged_into({step}))
+            uuid = step
+        return uuid
+
+
+def settle_conflict(row: dict, rows: list[dict], *, stored: bool = False) -> None:
+    """Take a new conflict into the open ones of its record and field, kept as the cadre sees them whatever order
+    the visits arrived in: one per value that lost, each against the latest winner (the winner's own row goes).
+    `stored`: the database already holds an open row for this losing value (see queries.settle_stored_conflict)."""
+    same_field = [other for other in rows if other.get("state", "open") == "open"
+                  and other["record_uuid"] == row["record_uuid"] and other["field"] == row["field"]]
+    for other in same_field:
+        other["value"], other["instance_id"] = row["value"], row["instance_id"]
+    rows[:] = [other for other in rows if not any(other is same and same["other_value"] == row["value"]
+                                                  for same in same_field)]
+    known = next((other for other in same_field if other["other_value"] == row["other_value"]), None)
+    if known is not None:
+        known["other_instance_id"] = row["other_instance_id"]
+    elif not stored:
+        rows.append(row)
+
+
+class _DerivedRows:
+    """The rows a merge derives besides records, inserted in bulk when the store is flushed."""
+
+    def __init__(self) -> None:
+        self.field_values: list[dict] = []
+        self.events: list[dict] = []       # person_uuid is re-pointed when a person is merged
+        self.conflicts: list[dict] = []
+        self.visits: list[dict] = []
+        self.anchors: list[dict] = []      # person_uuid is re-pointed when a person is merged
+        self.submission_records: list[dict] = []
+
+    def _note_values(self, kind: str, plan: RecordPlan, ref: VisitRef, *, submission_id: int | None,
+                     decision_id: int | None) -> None:
+        self.field_values += [queries.field_value_row(kind, plan.uuid, name, FieldValue(value, plan.new_version, ref),
+                                                      submission_id=submission_id, decision_id=decision_id)
+                              for name, value in plan.updates.items()]
+        if plan.event is not None and kind == "person":
+            self.events.append(queries.event_row(plan.uuid, plan.event, submission_id))
+
+    def add_anchor(self, person_uuid: str, anchor: AnchorObservation, submission_id: int) -> None:
+        self.anchors.append(queries.anchor_row(person_uuid, anchor, submission_id))
+
+    def add_visit(self, submission_id: int, uuids: set[str], entry: VisitEntry) -> None:
+        self.visits.append(queries.visit_row(submission_id, **dataclasses.asdict(entry)))
+        self.submission_records += [dict(submission_id=submission_id, record_uuid=uuid) for uuid in sorted(uuids)]
+
+    def _flush_rows(self) -> None:
+        queries.add_field_values(self.field_values)
+        queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
+                         submission_records=self.submission_records)
+
+
+class DatabaseStore(_DerivedRows):
+    """Records read from and written to the database one by one: the live merge of a new submission (decisions
+    are only ever replayed, into a MemoryStore, so this store does not fold records)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.identity_changed: set[str] = set()
+        self.created_households: set[str] = set()
+
+    def state(self, kind: str, uuid: str) -> RecordState | None:
+        return queries.record_state(kind, uuid)
+
+    def lookup(self, aliases: ReplayAliases, chain: frozenset[int]) -> RegisterLookup:
+        """The register as it stands: every record is here."""
+        return RegisterLookup(aliases.resolve, queries.household_group, queries.household_of)
+
+    def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
+             decision_id: int | None) -> None:
+        self._note_values(kind, plan, ref, submission_id=submission_id, decision_id=decision_id)
+        queries.save_record(kind, plan.uuid, after.values(), after.version)
+        for row in map(queries.conflict_row, plan.conflicts):
+            settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
+        if kind == "person" and (plan.create or IDENTITY_FIELDS & set(plan.updates)):
+            self.identity_changed.add(plan.uuid)
+        if kind == "household" and plan.create:
+            self.created_households.add(plan.uuid)
+
+    def flush(self) -> None:
+        self._flush_rows()
+
+
+class MemoryStore(_DerivedRows):
+    """Records replayed from nothing, in memory, written in bulk at the end: replays and the rebuild."""
+
+    def __init__(self, only: set[str] | None = None) -> None:
+        super().__init__()
+        self.only = only                   # the records a partial replay rebuilds (None: all of them)
+        self.records: dict[tuple[str, str], RecordState] = {}
+        self.removed: set[tuple[str, str]] = set()
+
+    def state(self, kind: str, uuid: str) -> RecordState | None:
+        return self.records.get((kind, uuid))
+
+    def lookup(self, aliases: ReplayAliases, chain: frozenset[int]) -> RegisterLookup:
+        """The register at the visit's place in the replay: records replayed are as replayed so far; a record left
+        out of a partial replay is as stored (unless this visit's own edit chain made it: then it is not there yet,
+        as in a rebuild)."""
+        def stored(kind: str, uuid: str, read) -> str | None:
+            state = self.records.get((kind, uuid))
+            if state is not None:
+                return state.values().get("group", "") if kind == "household" else state.values().get("household")
+            if self.only is None or uuid in self.only or queries.created_by(kind, uuid) in chain:
+                return None
+            return read(uuid)
+        return RegisterLookup(aliases.resolve, lambda uuid: stored("household", uuid, queries.household_group),
+                              lambda uuid: stored("person", uuid, queries.household_of))
+
+    def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
+             decision_id: int | None) -> None:
+        self.records[(kind, plan.uuid)] = after
+        self._note_values(kind, plan, ref, submission_id=submission_id, decision_id=decision_id)
+        self._add_conflicts(plan.conflicts)
+
+    def _add_conflicts(self, conflicts) -> None:
+        for row in map(queries.conflict_row, conflicts):
+            settle_conflict(row, self.conflicts)
+
+    def fold(self, kind: str, kept: str, merged: str, decision_id: int) -> None:
+        after, taken, conflicts = fold_record(self.records[(kind, kept)], self.records[(kind, merged)])
+        self.records[(kind, kept)] = after
+        del self.records[(kind, merged)]
+        self.removed.add((kind, merged))
+        self.field_values += [queries.field_value_row(kind, kept, name, value, submission_id=None,
+                                                      decision_id=decision_id) for name, value in taken.items()]
+        self._add_conflicts(conflicts)
+        for row in self.conflicts:
+            if row["record_uuid"] == merged:
+                row["record_uuid"] = kept
+        for row in (*self.events, *self.anchors) if kind == "person" else ():
+            if row["person_uuid"] == merged:
+                row["person_uuid"] = kept
+        column = "person_uuid" if kind == "person" else "household_uuid"
+        for row in self.visits:
+            if row[column] == merged:
+                row[column] = kept
+
+    def resolve_conflicts(self, uuid: str, name: str) -> None:
+        """A decision set this field: the conflicts about it so far are resolved."""
+        for row in self.conflicts:
+            if row["record_uuid"] == uuid and row["field"] == name:
+                row["state"] = "resolved"
+
+    def members(self, household_uuid: str) -> list[str]:
+        return sorted(uuid for (kind, uuid), state in self.records.items()
+                      if kind == "person" and state.values().get("household") == household_uuid)
+
+    def record_keys(self) -> set[tuple[str, str]]:
+        return set(self.records) | self.removed
+
+    def flush(self) -> None:
+        for kind in ("household", "person"):
+            queries.add_records(kind, [(uuid, state.values(), state.version)
+                                       for (record_kind, uuid), state in self.records.items() if record_kind == kind])
+        self._flush_rows()

@@ -1,0 +1,292 @@
+"""The kinds of register decision, one entry each: how it is checked, whose area it is, how it is replayed and sent.
+
+A decision is a change to the register made by a person (or the automatic duplicate merge), not by a visit. It is
+stored as (kind, subject, target, field) and replayed with the submissions at its place in arrival order, so a
+rebuild, or a replay after an edit or an undo, reproduces it. Everything that depends on the kind is answered
+here, by the kind's entry in `DECISION_KINDS`: adding a kind is one class below (plus a migration widening the
+database's check of the kind column).
+
+Pure: the register is reached through the `RegisterStore` of a replay (sync.replay) and the `RecordAreas` lookup
+the server supplies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from sync.access import REGISTER_DECIDERS, area_contains
+from sync.errors import DecisionNotPossible
+from sync.merge import VisitRef
+from sync.visits import PERSON_FIELDS, PersonObservation
+
+__all__ = ["DecisionKind", "DECISION_KINDS", "MERGE_PEOPLE", "MERGE_HOUSEHOLDS", "MOVE_HOUSEHOLD", "SET_TIER",
+           "SET_FIELD", "REJECT_VISIT", "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
+           "REFERENCE_FIELDS", "check_field", "check_tier", "decision_kind"]
+
+
+class DecisionRow(Protocol):
+    """A stored decision, as a replay reads it."""
+
+    id: int
+    kind: str
+    subject_uuid: str
+    target: str
+    field: str | None
+    after_submission_id: int
+    decided_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAreas:
+    """Where records are in the register as it stands now (the server reads them from the database)."""
+
+    household_of: Callable[[str], str | None]           # a person's household uuid; None: not in the register
+    group_path_of: Callable[[str], str | None]          # a household's group path; None: not in the register
+    group_path: Callable[[int], str | None]             # a group's path by id; None: no such group
+    submission_group_path: Callable[[int], str | None]  # the group a submission was collected in
+
+    def household_path(self, household_uuid: str | None) -> str | None:
+        return self.group_path_of(household_uuid) if household_uuid else None
+
+    def person_path(self, person_uuid: str) -> str | None:
+        return self.household_path(self.household_of(person_uuid))
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayScope:
+    """What to replay when a decision is made or undone: records (with those decisions join to them) and visits."""
+
+    records: frozenset[str] = frozenset()
+    visit: int | None = None
+
+
+# Fields a decision may set, by kind of record: what visits state, and a household's group and split origin.
+SETTABLE_FIELDS = {"person": frozenset(PERSON_FIELDS),
+                   "household": frozenset({"household_no", "address", "group", "split_from"})}
+# Fields whose value names another record: (kind of record named) — the value must lie in the decider's area too.
+REFERENCE_FIELDS = {"person:household": "household", "household:split_from": "household", "household:group": "group"}
+
+
+def check_field(field: str | None) -> tuple[str, str]:
+    """A set_field decision's "kind:field", checked against the fields a decision may set."""
+    record_kind, _, name = (field or "").partition(":")
+    if name not in SETTABLE_FIELDS.get(record_kind, ()):
+        raise DecisionNotPossible(f"field {field!r}")
+    return record_kind, name
+
+
+def check_tier(tier: str, tiers: Iterable[str]) -> None:
+    """A tier given must be one of the schedule's (or none, "")."""
+    tiers = tuple(tiers)
+    if tier and tier not in tiers:
+        raise DecisionNotPossible(f"unknown tier {tier!r}; the schedule has {', '.join(tiers)}")
+
+
+class DecisionKind(ABC):
+    """What every kind of decision answers. Subclasses set the class attributes and override what differs."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    deciders: frozenset[str] = REGISTER_DECIDERS   # roles that may take it (within their area)
+    replicable: bool = True        # sent from a town server to the county
+    automatic: bool = False        # the duplicate check makes it by itself (by no one)
+    proposes_households: bool = False   # the households of the two records are proposed as duplicates too
+    subject_is_visit: bool = False   # the subject is a submission id (sent as its instanceID)
+    record_kind: str | None = None   # the kind of record the subject is
+    joins_records: bool = False      # subject and target are two records replayed together from then on
+    joins_members: bool = False      # the members of the two households are replayed with them too
+    takes_visit_out: bool = False    # the replay leaves the subject visit out
+
+    def may_take(self, role: str, area_path: str | None, *area_paths: str | None) -> bool:
+        """Who may take (or undo) it: a decider's role, and every area it concerns inside the person's area (both
+        records' villages, a household's old and new group)."""
+        return role in self.deciders and all(area_contains(area_path, path) for path in area_paths)
+
+    def target_is_group(self, field: str | None) -> bool:
+        """Whether the target is a group's id (sent by the group's full name: each server numbers its areas)."""
+        return False
+
+    def check(self, target: str, field: str | None, *, tiers: Iterable[str]) -> None:
+        """Refuse a decision of this kind that cannot be replayed (DecisionNotPossible)."""
+
+    @abstractmethod
+    def area_paths(self, subject: str, target: str, field: str | None, areas: RecordAreas) -> list[str | None]:
+        """The group paths of the records it concerns as the register holds them now, the first one where it is
+        recorded (None for a record or group not in this register). Whoever makes or undoes the decision must
+        hold every one of them."""
+
+    def replay_scope(self, subject: str, target: str) -> ReplayScope:
+        """What a replay covers when this decision is made or undone."""
+        return ReplayScope(records=frozenset({subject, target} if self.joins_records else {subject}))
+
+    def joined(self, subject: str, target: str) -> set[str]:
+        """The records this decision joins to its subject in every replay of either."""
+        return {subject, target} if self.joins_records else {subject}
+
+    @abstractmethod
+    def replay(self, store, decision: DecisionRow, aliases, *, only: set[str] | None,
+               merge_record: Callable) -> None:
+        """Apply the decision at its place in a replay (`merge_record` merges one observation into the store)."""
+
+
+class _MergeRecords(DecisionKind):
+    """Fold a duplicate record (the subject) into the record kept (the target)."""
+
+    joins_records = True
+
+    def area_paths(self, subject, target, field, areas):
+        """The records still in the register (the one merged away is gone once merged)."""
+        households = [uuid if self.record_kind == "household" else areas.household_of(uuid)
+                      for uuid in (subject, target)]
+        return [path for household in households if (path := areas.household_path(household))] or [None]
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        kept, merged = aliases.resolve(decision.target), aliases.resolve(decision.subject_uuid)
+        kind = self.record_kind
+        if kept == merged or store.state(kind, kept) is None or store.state(kind, merged) is None:
+            return
+        store.fold(kind, kept, merged, decision.id)
+        aliases.merged_into[merged] = kept
+        if self.joins_members:
+            ref = _decision_ref(decision)
+            for person_uuid in store.members(merged):
+                state = store.state("person", person_uuid)
+                merge_record(store, "person", PersonObservation(person_uuid, state.version, {"household": kept}),
+                             ref, decision_id=decision.id)
+
+
+class MergePeople(_MergeRecords):
+    name, label_zh, label_en = "merge_people", "合并重复人员", "Merge duplicate people"
+    record_kind = "person"
+    automatic = True
+    proposes_households = True   # one person in two households: the households are likely one too
+
+
+class MergeHouseholds(_MergeRecords):
+    name, label_zh, label_en = "merge_households", "合并重复户", "Merge duplicate households"
+    record_kind = "household"
+    joins_members = True
+
+
+class _SetOneField(DecisionKind):
+    """Set one field of one record (the subject) to the target, from the decision's place on."""
+
+    @abstractmethod
+    def field_of(self, field: str | None) -> tuple[str, str]:
+        """(kind of record, field name) the decision sets."""
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        kind, name = self.field_of(decision.field)
+        uuid = aliases.resolve(decision.subject_uuid)
+        state = store.state(kind, uuid)
+        if state is not None and (only is None or uuid in only):
+            merge_record(store, kind, PersonObservation(uuid, state.version, {name: decision.target}),
+                         _decision_ref(decision), decision_id=decision.id)
+            self.settled(store, uuid, name)
+
+    def settled(self, store, uuid: str, name: str) -> None:
+        """After the field is set: what else the decision settles."""
+
+
+class MoveHousehold(_SetOneField):
+    name, label_zh, label_en = "move_household", "户迁到其他小组", "Move a household to another group"
+    record_kind = "household"
+
+    def field_of(self, field):
+        return "household", "group"
+
+    def target_is_group(self, field):
+        return True
+
+    def area_paths(self, subject, target, field, areas):
+        return [areas.group_path_of(subject), areas.group_path(int(target)) if target.isdigit() else None]
+
+
+class SetTier(_SetOneField):
+    name, label_zh, label_en = "set_tier", "设置服务分级", "Set a service tier"
+    record_kind = "person"
+
+    def field_of(self, field):
+        return "person", "tier"
+
+    def check(self, target, field, *, tiers):
+        check_tier(target, tiers)
+
+    def area_paths(self, subject, target, field, areas):
+        return [areas.person_path(subject)]
+
+
+class SetField(_SetOneField):
+    """A conflict settled with a value (the cadre's choice or correction): `field` is "kind:name"."""
+
+    name, label_zh, label_en = "set_field", "处理冲突（设定字段值）", "Settle a conflict (set a field)"
+
+    def field_of(self, field):
+        return check_field(field)
+
+    def target_is_group(self, field):
+        return field == "household:group"
+
+    def check(self, target, field, *, tiers):
+        check_field(field)
+
+    def area_paths(self, subject, target, field, areas):
+        record_kind, _ = check_field(field)
+        household = subject if record_kind == "household" else areas.household_of(subject)
+        paths = [areas.household_path(household)]
+        named = REFERENCE_FIELDS.get(field)
+        if named == "household":
+            paths.append(areas.group_path_of(target))
+        elif named == "group":
+            paths.append(areas.group_path(int(target)) if target.isdigit() else None)
+        return paths
+
+    def settled(self, store, uuid, name):
+        store.resolve_conflicts(uuid, name)
+
+
+class RejectVisit(DecisionKind):
+    """A cadre rejected a synced visit in review: the replay leaves it out (approving it again undoes this)."""
+
+    name, label_zh, label_en = "reject_visit", "退回访视", "Reject a visit"
+    subject_is_visit = True
+    takes_visit_out = True
+
+    def area_paths(self, subject, target, field, areas):
+        return [areas.submission_group_path(int(subject)) if subject.isdigit() else None]
+
+    def replay_scope(self, subject, target):
+        return ReplayScope(visit=int(subject))
+
+    def joined(self, subject, target):
+        return set()
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        """Nothing to apply: the replay leaves the rejected submission out."""
+
+
+MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT = (
+    MergePeople(), MergeHouseholds(), MoveHousehold(), SetTier(), SetField(), RejectVisit())
+
+DECISION_KINDS: dict[str, DecisionKind] = {kind.name: kind for kind in (
+    MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT)}
+"""Every kind of decision by its stored name."""
+
+
+def decision_kind(name: str) -> DecisionKind:
+    """The entry of a stored or received kind; an unknown one cannot be taken (DecisionNotPossible)."""
+    try:
+        return DECISION_KINDS[name]
+    except KeyError:
+        raise DecisionNotPossible(f"decision kind {name!r}") from None
+
+
+def _decision_ref(decision: DecisionRow) -> VisitRef:
+    moment = decision.decided_at
+    return VisitRef(f"decision:{decision.id}", moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None
+                    else moment)
