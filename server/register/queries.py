@@ -49,7 +49,7 @@ def claim_next() -> StoredSubmission | None:
     PostgreSQL; SQLite's write lock already serialises)."""
     query = _oldest_eligible(MergeQueueEntry.submission_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # in order, one at a time (see register.operations)
+        query = query.with_for_update()  # in order, one at a time (see register.worker)
     submission_id = db.session.scalar(query)
     if submission_id is None:
         return None
@@ -188,7 +188,7 @@ def conflict_row(conflict) -> dict:
 
 
 def settle_stored_conflict(row: dict) -> bool:
-    """The stored side of operations._settle_conflict: the open conflicts of the row's record and field now point
+    """The stored side of stores.settle_conflict: the open conflicts of the row's record and field now point
     at its winner, the winner's own row goes, and True if an open row for its losing value is already stored."""
     same_field = (RegisterConflict.record_uuid == row["record_uuid"], RegisterConflict.field == row["field"],
                   RegisterConflict.state == "open")
