@@ -37,7 +37,7 @@ def person_page(principal: Principal, uuid: str) -> PersonPage:
     found = queries.person_page_rows(uuid)
     if found is None:
         raise RecordNotFound(uuid)
-    person, household, group = found
+    person, household, group = found.person, found.household, found.group
     _staff_in(principal, group.path)
     audit.record(principal.id, "person.read", area_path=group.path, subject=uuid, records=1)
     return PersonPage(person, household, group, queries.history("person", uuid), queries.life_events(uuid),
@@ -58,7 +58,7 @@ def household_page(principal: Principal, uuid: str) -> HouseholdPage:
     found = queries.household_page_rows(uuid)
     if found is None:
         raise RecordNotFound(uuid)
-    household, group = found
+    household, group = found.household, found.group
     _staff_in(principal, group.path)
     members = queries.members(uuid)
     audit.record(principal.id, "household.read", area_path=group.path, subject=uuid, records=len(members))
@@ -152,7 +152,7 @@ def visit_page(principal: Principal, submission_id: int) -> VisitPage:
     _staff_in(principal, area_path)
     changes = queries.changes_made_by(submission_id)
     names = {uuid: person.name for uuid, person in queries.people_by_uuid(
-        {value.record_uuid for value, _ in changes}).items()}
+        {change.value.record_uuid for change in changes}).items()}
     audit.record(principal.id, "visit.read", area_path=area_path, subject=str(submission_id), records=len(names))
     refused = queries.refusal_of(submission_id)
     return VisitPage(submission_id, area_path, queries.review_of(submission_id), changes, names,

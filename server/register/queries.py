@@ -542,15 +542,26 @@ def reopen_candidate(candidate_id: int) -> None:
 
 # ---- staff pages ------------------------------------------------------------------------------------------------
 
-def person_page_rows(uuid: str):
-    """(person, household, group area) of a person in the register, or None."""
-    return db.session.execute(select(Person, Household, Area).join(Household, Household.uuid == Person.household_uuid)
-                              .join(Area, Area.id == Household.group_id).where(Person.uuid == uuid)).first()
+class PlacedRecord(NamedTuple):
+    """A person or household of the register with where they are."""
+
+    household: Household
+    group: Area
+    person: Person | None = None
 
 
-def household_page_rows(uuid: str):
-    return db.session.execute(select(Household, Area).join(Area, Area.id == Household.group_id)
-                              .where(Household.uuid == uuid)).first()
+def person_page_rows(uuid: str) -> PlacedRecord | None:
+    """A person in the register with their household and group, or None."""
+    row = db.session.execute(select(Person, Household, Area).join(Household, Household.uuid == Person.household_uuid)
+                             .join(Area, Area.id == Household.group_id).where(Person.uuid == uuid)).first()
+    return None if row is None else PlacedRecord(household=row.Household, group=row.Area, person=row.Person)
+
+
+def household_page_rows(uuid: str) -> PlacedRecord | None:
+    """A household in the register with its group, or None."""
+    row = db.session.execute(select(Household, Area).join(Area, Area.id == Household.group_id)
+                             .where(Household.uuid == uuid)).first()
+    return None if row is None else PlacedRecord(household=row.Household, group=row.Area)
 
 
 def members(household_uuid: str) -> list[Person]:
@@ -687,8 +698,13 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
     return db.session.execute(query).all()
 
 
-def changes_made_by(submission_id: int) -> list[tuple[RegisterFieldValue, str | None]]:
-    """What a submission changed in the register: each value it set, with the value before it (None: new)."""
+class FieldChange(NamedTuple):
+    value: RegisterFieldValue   # the value a submission set
+    before: str | None          # the field's value before it (None: new)
+
+
+def changes_made_by(submission_id: int) -> list[FieldChange]:
+    """What a submission changed in the register: each value it set, with the value before it."""
     changes = []
     for value in db.session.scalars(select(RegisterFieldValue).where(RegisterFieldValue.submission_id == submission_id)
                                     .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.id)):
@@ -696,7 +712,7 @@ def changes_made_by(submission_id: int) -> list[tuple[RegisterFieldValue, str | 
             RegisterFieldValue.record_uuid == value.record_uuid, RegisterFieldValue.field == value.field,
             RegisterFieldValue.version < value.version).order_by(RegisterFieldValue.version.desc(),
                                                                  RegisterFieldValue.id.desc()).limit(1))
-        changes.append((value, before))
+        changes.append(FieldChange(value, before))
     return changes
 
 
