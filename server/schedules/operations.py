@@ -19,11 +19,9 @@ from sync.access import STAFF_ROLES
 from sync.errors import Forbidden
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
 from sync.schedules import (
-    Anchor,
     Flag,
     PersonSchedule,
     Schedule,
-    VisitDone,
     default_schedule,
     flags_for,
     local_date,
@@ -90,17 +88,14 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
     anchors = queries.anchors_of(set(people))
     # Only people with a tier or an event are scheduled; only their visits and ends are read.
     scheduled = {uuid: row for uuid, row in people.items() if uuid in tiers or uuid in anchors}
-    household_visits, followups = queries.completed_visits(
-        set(scheduled), {row.household_uuid for row in scheduled.values()})
+    visits = queries.completed_visits(set(scheduled), {row.household_uuid for row in scheduled.values()})
     ended = {uuid for uuid, row in scheduled.items() if row.status == "died" or row.residence == "moved_away"}
     ends = queries.end_dates(ended)
-    household_visits = {uuid: tuple(VisitDone(day) for day in days) for uuid, days in household_visits.items()}
     return people, [PersonSchedule(
         person=uuid,
-        tiers=tuple((local_date(at, schedule.timezone), value or None) for at, value in tiers.get(uuid, ())),
-        visits=household_visits.get(row.household_uuid, ()) + tuple(
-            VisitDone(day, kind) for day, kind in followups.get(uuid, ())),
-        anchors=tuple(Anchor(kind, day) for kind, day in anchors.get(uuid, ())),
+        tiers=tuple((local_date(change.at, schedule.timezone), change.tier or None) for change in tiers.get(uuid, ())),
+        visits=visits.by_household.get(row.household_uuid, ()) + visits.by_person.get(uuid, ()),
+        anchors=anchors.get(uuid, ()),
         active_until=ends.get(uuid, dt.date.min) if uuid in ended else None) for uuid, row in scheduled.items()]
 
 
