@@ -23,16 +23,10 @@ from server.audit import queries as audit
 from server.exports import queries
 from server.schedules.operations import current_schedule, person_schedules, today
 from server.users.queries import Principal
-from sync.monthly_change import (
-    DatedEvent,
-    group_months,
-    late_corrections,
-    month_start,
-    next_month,
-    sync_deadline,
-    synced_in_time,
-)
-from sync.schedules import flags_for, period_outcomes
+from sync.coverage import monthly_rates, outcomes_by_group
+from sync.monthly_change import DatedEvent, group_months, late_corrections, sync_deadline, synced_in_time
+from sync.periods import month_of, month_start
+from sync.schedules import flags_for
 
 __all__ = ["monthly_change_report", "coverage_report", "register_export"]
 
@@ -86,25 +80,16 @@ def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now
     area = _area(principal, area_name)
     schedule = current_schedule()
     as_of = today(schedule) if now is None else now.date()
-    month = month_start(month)
+    period = month_of(month)
     people, schedules = person_schedules(area.path, schedule)
     groups = queries.group_names(area.path)
     collectors = queries.collectors_by_group(area.path)
-
-    def outcomes_in(start: dt.date) -> dict[int, dict[str, int]]:
-        end = next_month(start) - dt.timedelta(days=1)
-        counts: dict[int, dict[str, int]] = {group: dict.fromkeys(("on_time", "late", "overdue", "open"), 0)
-                                             for group in groups}
-        for person in schedules:
-            for _rule, outcome in period_outcomes(person, schedule, start, end, as_of):
-                counts[people[person.person].group_id][outcome] += 1
-        return counts
-
-    counts = outcomes_in(month)
-    rows = tuple(CoverageRow(village=village, group=group, due=c["on_time"] + c["late"] + c["overdue"],
-                             on_time=c["on_time"], late=c["late"], overdue=c["overdue"])
+    outcomes = outcomes_by_group(schedules, schedule, period.start, as_of,
+                                 {uuid: row.group_id for uuid, row in people.items()}, groups)
+    rows = tuple(CoverageRow(village=village, group=group, due=counts.due, on_time=counts.on_time, late=counts.late,
+                             overdue=counts.overdue)
                  for group_id, (village, group) in sorted(groups.items(), key=lambda item: item[1][1])
-                 for c in (counts[group_id],))
+                 for counts in (outcomes[group_id],))
     overdue = []
     for person in schedules:
         row = people[person.person]
@@ -115,17 +100,13 @@ def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now
                 overdue.append(OverdueItem(collectors.get(row.group_id, ""), village, group, row.name or "",
                                            row.household_no or "", rule.label_zh, flag.due_since, flag.overdue_days,
                                            flag.last_visit, flag.explain(schedule, "zh")))
-    rates, start = [], month
-    for _ in range(12):
-        totals = [sum(c[key] for c in outcomes_in(start).values()) for key in ("on_time", "late", "overdue")]
-        rates.append(MonthlyRate(start, (totals[0] + totals[1]) / sum(totals) if sum(totals) else None))
-        start = month_start(start - dt.timedelta(days=1))
     content = build_coverage_report(CoverageReport(
-        town=area.full_name, period_start=month, period_end=next_month(month) - dt.timedelta(days=1), as_of=as_of,
+        town=area.full_name, period_start=period.start, period_end=period.end, as_of=as_of,
         produced_at=now or clock.now(), rows=rows,
         overdue=tuple(sorted(overdue, key=lambda item: (item.collector, -item.overdue_days, item.person_name))),
-        monthly_rates=tuple(reversed(rates))))
-    audit.record(principal.id, "export.coverage", area_path=area.path, subject=f"{month:%Y-%m}",
+        monthly_rates=tuple(MonthlyRate(earlier.start, rate)
+                            for earlier, rate in monthly_rates(schedules, schedule, period.start, as_of))))
+    audit.record(principal.id, "export.coverage", area_path=area.path, subject=f"{period.start:%Y-%m}",
                  records=len({item.person_name for item in overdue}))
     return content
 

@@ -17,16 +17,9 @@ from server.schedules import queries
 from server.users.queries import Principal
 from sync.access import STAFF_ROLES
 from sync.errors import Forbidden
+from sync.periods import local_date
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
-from sync.schedules import (
-    Flag,
-    PersonSchedule,
-    Schedule,
-    default_schedule,
-    flags_for,
-    local_date,
-    parse_schedule,
-)
+from sync.schedules import Flag, PersonSchedule, Schedule, default_schedule, flags_for, parse_schedule, tiers_from
 
 __all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists", "person_schedules"]
 
@@ -93,7 +86,7 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
     ends = queries.end_dates(ended)
     return people, [PersonSchedule(
         person=uuid,
-        tiers=tuple((local_date(change.at, schedule.timezone), change.tier or None) for change in tiers.get(uuid, ())),
+        tiers=tiers_from(tiers.get(uuid, ()), schedule.timezone),
         visits=visits.by_household.get(row.household_uuid, ()) + visits.by_person.get(uuid, ()),
         anchors=anchors.get(uuid, ()),
         active_until=ends.get(uuid, dt.date.min) if uuid in ended else None) for uuid, row in scheduled.items()]
