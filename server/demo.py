@@ -107,11 +107,11 @@ def _seed_register() -> int:
     """Register the demo households through intake and the merge, as if the collectors had visited them; give
     some people a tier and tell a birth, so the due lists have something to show."""
     from server.register.operations import merge_next, set_tier
-    from server.schedules.operations import current_schedule, today
+    from server.schedules.operations import current_schedule
     from server.submissions.operations import receive_submission
 
     schedule = current_schedule()
-    day = today(schedule)
+    day = clock.today()
     visits = _fixture_registrations(day) + [
         (username, _registration(day - dt.timedelta(days=40 + index), number, address, members))
         for (group, username, _), households in ((g, _OTHER_HOUSEHOLDS.get(g[0], [])) for g in DEMO_GROUPS)

@@ -21,7 +21,7 @@ from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
-from server.schedules.operations import current_schedule, person_schedules, today
+from server.schedules.operations import current_schedule, person_schedules
 from server.users.queries import Principal
 from sync.coverage import monthly_rates, outcomes_by_group
 from sync.monthly_change import DatedEvent, group_months, late_corrections, sync_deadline, synced_in_time
@@ -45,7 +45,7 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
     """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
     after the previous month's report are listed as late corrections."""
     area = _area(principal, area_name)
-    month, produced_at, timezone = month_start(month), now or clock.now(), current_schedule().timezone
+    month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
     rows = queries.dated_events(area.path)
     village_of = {group: village for village, group, *_ in rows}
     groups = queries.groups_in(area.path)
@@ -55,7 +55,7 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
     received = queries.receipts(area.path, deadline - dt.timedelta(days=4), deadline)
     synced = synced_in_time({group: received.get(group, []) for _, group in groups}, month, timezone)
     report = MonthlyChangeReport(
-        town=area.full_name, month=month, produced_at=produced_at,
+        town=area.full_name, month=month, produced_at=clock.wall_time(produced_at),
         groups=tuple(GroupChanges(village=village_of[row.group], group=row.group, opening=row.opening,
                                   **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
                      for row in group_months(events, month, produced_at, groups=[group for _, group in groups])),
@@ -74,12 +74,14 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
 
 
 def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:
-    """随访情况 of a town or village for a calendar month, judged today: per group the visits due in the month
-    (tier periods ending in it, event deadlines in it), done on time, done late and overdue; the overdue list of
-    each collector as of today; the follow-up rate of the twelve months up to this one."""
+    """随访情况 of a town or village for a calendar month, as of the day it is produced (`now`, default the clock's
+    instant; its date where the town is): per group the visits due in the month (tier periods ending in it, event
+    deadlines in it), done on time, done late and overdue; the overdue list of each collector as of that day; the
+    follow-up rate of the twelve months up to this one."""
     area = _area(principal, area_name)
     schedule = current_schedule()
-    as_of = today(schedule) if now is None else now.date()
+    produced_at = now or clock.now()
+    as_of = clock.date_of(produced_at)
     period = month_of(month)
     people, schedules = person_schedules(area.path, schedule)
     groups = queries.group_names(area.path)
@@ -102,7 +104,7 @@ def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now
                                            flag.last_visit, flag.explain(schedule, "zh")))
     content = build_coverage_report(CoverageReport(
         town=area.full_name, period_start=period.start, period_end=period.end, as_of=as_of,
-        produced_at=now or clock.now(), rows=rows,
+        produced_at=clock.wall_time(produced_at), rows=rows,
         overdue=tuple(sorted(overdue, key=lambda item: (item.collector, -item.overdue_days, item.person_name))),
         monthly_rates=tuple(MonthlyRate(earlier.start, rate)
                             for earlier, rate in monthly_rates(schedules, schedule, period.start, as_of))))
@@ -130,7 +132,7 @@ def register_export(principal: Principal, area_name: str, output: str | BinaryIO
     groups = (GroupRows(town=town, village=village, group=group, people=people_of(rows))
               for (village, group), rows in itertools.groupby(queries.register_people(area.path),
                                                               key=lambda row: (row.village, row.group)))
-    build_register_export(groups, output, exported_at=clock.now())
+    build_register_export(groups, output, exported_at=clock.wall_time(clock.now()))
     audit.record(principal.id, "export.register", area_path=area.path, records=count)
     return count
 
