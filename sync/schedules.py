@@ -166,8 +166,10 @@ class VisitDone(NamedTuple):
     followup_type: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Anchor:
+    """An event follow-ups count from; ordered by kind, then day (a person may have several)."""
+
     kind: str
     day: dt.date
 

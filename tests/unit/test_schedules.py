@@ -149,6 +149,14 @@ def test_overdue_event_explains_itself_in_english():
     assert found.key == "m:postpartum:2026-11-10"
 
 
+def test_a_person_with_several_anchor_events_has_a_flag_for_each():
+    person = PersonSchedule("m", anchors=(Anchor("pregnancy_reported", D(2026, 3, 2)), Anchor("birth", D(2026, 11, 10)),
+                                          Anchor("birth", D(2024, 5, 1))))
+    assert [(found.rule, found.anchor.day, found.status) for found in flags_for(person, SCHEDULE, D(2026, 11, 15))] == [
+        ("postpartum", D(2024, 5, 1), "expired"), ("postpartum", D(2026, 11, 10), "due"),
+        ("pregnancy_outcome", D(2026, 3, 2), "due")]
+
+
 def test_anchors_after_today_are_not_flagged_yet():
     assert flag(mother(), D(2026, 11, 9), "postpartum") is None
 
