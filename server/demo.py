@@ -108,11 +108,11 @@ def _seed_register() -> int:
     some people a tier and tell a birth, so the due lists have something to show."""
     from server.register.decisions import set_tier
     from server.register.worker import merge_next
-    from server.schedules.operations import current_schedule, today
+    from server.schedules.operations import current_schedule
     from server.submissions.operations import receive_submission
 
     schedule = current_schedule()
-    day = today(schedule)
+    day = clock.today()
     visits = _fixture_registrations(day) + [
         (username, _registration(day - dt.timedelta(days=40 + index), number, address, members))
         for (group, username, _), households in ((g, _OTHER_HOUSEHOLDS.get(g[0], [])) for g in DEMO_GROUPS)

@@ -21,8 +21,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-__all__ = ["EVENT_KINDS", "POPULATION_EFFECT", "DatedEvent", "GroupMonth", "LateCorrection", "month_start",
-           "next_month", "group_months", "late_corrections", "sync_deadline", "synced_in_time"]
+from sync.periods import month_start, next_month
+
+__all__ = ["EVENT_KINDS", "POPULATION_EFFECT", "DatedEvent", "GroupMonth", "LateCorrection", "group_months",
+           "late_corrections", "sync_deadline", "synced_in_time"]
 
 EVENT_KINDS = ("birth", "death", "marriage", "moved_in", "moved_out", "left_for_work", "returned", "registered")
 """The report's event columns, in its order."""
@@ -54,14 +56,6 @@ class LateCorrection:
     month: dt.date      # the month the events belong to (its first day)
     kind: str
     count: int
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(month: dt.date) -> dt.date:
-    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def group_months(events: Iterable[DatedEvent], month: dt.date, produced_at: dt.datetime,

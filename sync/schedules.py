@@ -1,14 +1,14 @@
 """Visit schedules: rules as data (cadence tiers, event windows), and due or overdue flags computed for an as-of date.
 
 Nothing here is stored: `flags_for` computes a person's flags from their tier history, anchor events and completed
-visits for a given `today` (a calendar date in the schedule's timezone), so figures for a past date reproduce.
+visits for a given `as_of` date (a calendar date in the schedule's timezone), so figures for a past date reproduce.
 
 Tier rules (one completed visit inside each calendar period):
 
 * A period (month, quarter, year) is judged by the tier the person had on its **first day**: a person given the
   key tier on 15 November is first due a monthly visit in December; a quarter that began in the general tier
   is still a general quarter.
-* The flag for today: **done** when the current period has a qualifying visit; otherwise **overdue** when the
+* The flag on the as-of date: **done** when the current period has a qualifying visit; otherwise **overdue** when the
   period before it (judged the same way) had none, counting the run of missed periods back (at most
   `lookback_periods`) and the days since the first missed period ended; otherwise **due** by the period's end.
 * A qualifying visit: a completed visit to the person's household, or a completed follow-up of the rule's code,
@@ -18,13 +18,12 @@ Event rules (a window after an anchor event): due from day `due_from_day`, overd
 expired after day `expires_after_day`; done when a completed follow-up of the rule's code is dated on or after the
 anchor and no later than the window's end. Before the window opens the flag is **upcoming**.
 
-People who died or moved away (`active_until` on or before today) have no flags.
+People who died or moved away (`active_until` on or before the as-of date) have no flags.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,56 +34,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from sync.errors import ScheduleInvalid
+from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, period_key, period_of
 
-__all__ = ["PERIOD_KINDS", "ANCHOR_KINDS", "STATUSES", "Period", "period_of", "TierRule", "EventRule", "Schedule",
-           "parse_schedule", "default_schedule", "VisitDone", "Anchor", "PersonSchedule", "Flag", "flags_for",
-           "local_date", "summarise", "OUTCOMES", "period_outcomes"]
+__all__ = ["ANCHOR_KINDS", "STATUSES", "TierRule", "EventRule", "Schedule", "parse_schedule", "default_schedule",
+           "VisitDone", "Anchor", "PersonSchedule", "tiers_from", "Flag", "flags_for", "summarise"]
 
-PERIOD_KINDS = ("month", "quarter", "year")
 ANCHOR_KINDS = ("birth", "operation", "pregnancy_reported")
 STATUSES = ("upcoming", "due", "overdue", "done", "expired")
-
-
-# ---- calendar periods --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True, order=True)
-class Period:
-    kind: str
-    start: dt.date
-    end: dt.date    # the last day, inclusive
-
-    def label(self, language: str = "zh") -> str:
-        if self.kind == "month":
-            return f"{self.start.year}年{self.start.month}月" if language == "zh" else f"{self.start:%Y-%m}"
-        if self.kind == "quarter":
-            quarter = (self.start.month - 1) // 3 + 1
-            return f"{self.start.year}年第{quarter}季度" if language == "zh" else f"{self.start.year} Q{quarter}"
-        return f"{self.start.year}年" if language == "zh" else str(self.start.year)
-
-    def previous(self) -> Period:
-        return _cached_period(self.kind, self.start - dt.timedelta(days=1))
-
-    def __contains__(self, day: dt.date) -> bool:
-        return self.start <= day <= self.end
-
-
-def period_of(kind: str, day: dt.date) -> Period:
-    """The calendar month, quarter or year containing a day."""
-    if kind == "year":
-        return Period(kind, dt.date(day.year, 1, 1), dt.date(day.year, 12, 31))
-    months = 1 if kind == "month" else 3
-    first_month = (day.month - 1) // months * months + 1
-    start = dt.date(day.year, first_month, 1)
-    following = dt.date(day.year + (first_month + months > 12), (first_month + months - 1) % 12 + 1, 1)
-    return Period(kind, start, following - dt.timedelta(days=1))
-
-
-@functools.lru_cache(maxsize=65536)
-def local_date(instant: dt.datetime, timezone: str) -> dt.date:
-    """The calendar day of an instant in the schedule's timezone (a naive instant is taken as UTC)."""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.timezone.utc)
-    return instant.astimezone(ZoneInfo(timezone)).date()
 
 
 # ---- rules -------------------------------------------------------------------------------------------------------
@@ -150,7 +106,7 @@ _CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,29}$", error="codes are lowercase le
 
 
 class _ScheduleSchema(Schema):
-    timezone = fields.String(load_default="Asia/Shanghai")
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE)
     lookback_periods = fields.Integer(load_default=12, strict=True, validate=validate.Range(min=1, max=60))
     tiers = fields.Dict(keys=fields.String(validate=_CODE), values=fields.Nested(_TierSchema), load_default=dict)
     events = fields.Dict(keys=fields.String(validate=_CODE), values=fields.Nested(_EventSchema), load_default=dict)
@@ -210,8 +166,10 @@ class VisitDone(NamedTuple):
     followup_type: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Anchor:
+    """An event follow-ups count from; ordered by kind, then day (a person may have several)."""
+
     kind: str
     day: dt.date
 
@@ -233,9 +191,15 @@ class PersonSchedule:
         return tier
 
 
+def tiers_from(changes: Iterable[tuple[dt.datetime, str]], timezone: str) -> tuple[tuple[dt.date, str | None], ...]:
+    """A person's tier changes (when each was set, the tier or "" for none), oldest first, as PersonSchedule.tiers:
+    each from the day it was set where the town is."""
+    return tuple((local_date(at, timezone), tier or None) for at, tier in changes)
+
+
 @dataclass(frozen=True)
 class Flag:
-    """What one rule asks of one person today, with everything needed to explain it."""
+    """What one rule asks of one person on the as-of date, with everything needed to explain it."""
 
     person: str
     rule: str
@@ -246,7 +210,7 @@ class Flag:
     anchor: Anchor | None = None
     missed: tuple[Period, ...] = ()         # tier rules: the periods without a visit, oldest first
     period: Period | None = None            # tier rules: the current period
-    last_visit: dt.date | None = None       # the last qualifying visit on or before today
+    last_visit: dt.date | None = None       # the last qualifying visit on or before the as-of date
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -291,114 +255,63 @@ _EVENT_STATES = {
 }
 
 
-def flags_for(person: PersonSchedule, schedule: Schedule, today: dt.date) -> list[Flag]:
-    """Every flag the schedule raises for a person on `today` (done ones included), tier rules first."""
-    if person.active_until is not None and person.active_until <= today:
+def flags_for(person: PersonSchedule, schedule: Schedule, as_of: dt.date) -> list[Flag]:
+    """Every flag the schedule raises for a person on `as_of` (done ones included), tier rules first."""
+    if person.active_until is not None and person.active_until <= as_of:
         return []
     flags = []
     if person.tiers:
         tiers_held = {tier for _, tier in person.tiers if tier}
         flags += [flag for rule in schedule.tiers
-                  if rule.tier in tiers_held and (flag := _tier_flag(person, rule, schedule, today))]
+                  if rule.tier in tiers_held and (flag := _tier_flag(person, rule, schedule, as_of))]
     if person.anchors:
-        visits = sorted((visit for visit in person.visits if visit.day <= today), key=lambda visit: visit.day)
+        visits = sorted((visit for visit in person.visits if visit.day <= as_of), key=lambda visit: visit.day)
         for rule in schedule.events:
-            flags += [_event_flag(person, rule, anchor, visits, today) for anchor in sorted(set(person.anchors))
-                      if anchor.kind == rule.anchor and anchor.day <= today]
+            flags += [_event_flag(person, rule, anchor, visits, as_of) for anchor in sorted(set(person.anchors))
+                      if anchor.kind == rule.anchor and anchor.day <= as_of]
     return flags
 
 
-def _period_key(kind: str, day: dt.date) -> tuple[int, int]:
-    """Which period of its kind a day falls in, cheaply comparable: (year, month), (year, quarter) or (year, 0)."""
-    if kind == "month":
-        return day.year, day.month
-    if kind == "quarter":
-        return day.year, (day.month - 1) // 3
-    return day.year, 0
-
-
-def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, today: dt.date) -> Flag | None:
-    current = _cached_period(rule.period, today)
+def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of: dt.date) -> Flag | None:
+    current = period_of(rule.period, as_of)
     if person.tier_on(current.start) != rule.tier:
         return None
     qualifying = [visit.day for visit in person.visits
-                  if visit.day <= today and (visit.followup_type is None or visit.followup_type == rule.code)]
+                  if visit.day <= as_of and (visit.followup_type is None or visit.followup_type == rule.code)]
     last = max(qualifying) if qualifying else None
     if last is not None and last >= current.start:
         return Flag(person.person, rule.code, "done", current.start, current.end, period=current, last_visit=last)
-    visited = {_period_key(rule.period, day) for day in qualifying}
+    visited = {period_key(rule.period, day) for day in qualifying}
     missed: list[Period] = []
     period = current.previous()
     while (len(missed) < schedule.lookback_periods and person.tier_on(period.start) == rule.tier
-           and _period_key(rule.period, period.start) not in visited):
+           and period_key(rule.period, period.start) not in visited):
         missed.insert(0, period)
         period = period.previous()
     if missed:
         return Flag(person.person, rule.code, "overdue", missed[0].start, missed[0].end,
-                    overdue_days=(today - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
+                    overdue_days=(as_of - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
     return Flag(person.person, rule.code, "due", current.start, current.end, period=current, last_visit=last)
 
 
-@functools.lru_cache(maxsize=1024)
-def _cached_period(kind: str, day: dt.date) -> Period:
-    return period_of(kind, day)
-
-
 def _event_flag(person: PersonSchedule, rule: EventRule, anchor: Anchor, visits: list[VisitDone],
-                today: dt.date) -> Flag:
+                as_of: dt.date) -> Flag:
     due_from = anchor.day + dt.timedelta(days=rule.due_from_day)
     due_by = anchor.day + dt.timedelta(days=rule.overdue_after_day)
     expires = anchor.day + dt.timedelta(days=rule.expires_after_day)
     done = [visit.day for visit in visits if visit.followup_type == rule.code and anchor.day <= visit.day <= expires]
     if done:
         status, overdue = "done", 0
-    elif today < due_from:
+    elif as_of < due_from:
         status, overdue = "upcoming", 0
-    elif today <= due_by:
+    elif as_of <= due_by:
         status, overdue = "due", 0
-    elif today <= expires:
-        status, overdue = "overdue", (today - due_by).days
+    elif as_of <= expires:
+        status, overdue = "overdue", (as_of - due_by).days
     else:
         status, overdue = "expired", 0
     return Flag(person.person, rule.code, status, due_from, due_by, overdue_days=overdue, anchor=anchor,
                 last_visit=done[-1] if done else None)
-
-
-OUTCOMES = ("on_time", "late", "overdue", "open")
-
-
-def period_outcomes(person: PersonSchedule, schedule: Schedule, start: dt.date, end: dt.date,
-                    as_of: dt.date) -> list[tuple[str, str]]:
-    """What became of each visit a person was due whose deadline fell in [start, end], judged on `as_of`:
-    (rule code, outcome) with outcome on_time (a qualifying visit by the deadline), late (after it, while the
-    visit was still asked for), overdue (none, and the deadline has passed) or open (none yet, deadline ahead).
-
-    A tier period's deadline is its last day (a visit after it belongs to the next period, so a tier visit is
-    never late); an event window's deadline is `overdue_after_day`, and a visit up to `expires_after_day` is late.
-    People who died or moved away before the deadline are not due."""
-    outcomes = []
-    ended = person.active_until
-    for rule in schedule.tiers:
-        period = _cached_period(rule.period, end)
-        while period.end >= start:
-            if start <= period.end <= end and person.tier_on(period.start) == rule.tier and (
-                    ended is None or ended > period.end):
-                visited = any(period.start <= visit.day <= min(period.end, as_of) for visit in person.visits
-                              if visit.followup_type is None or visit.followup_type == rule.code)
-                outcomes.append((rule.code, "on_time" if visited else "overdue" if as_of > period.end else "open"))
-            period = period.previous()
-    for rule in schedule.events:
-        for anchor in sorted(set(person.anchors)):
-            due_by = anchor.day + dt.timedelta(days=rule.overdue_after_day)
-            if anchor.kind != rule.anchor or not start <= due_by <= end or (ended is not None and ended <= due_by):
-                continue
-            expires = anchor.day + dt.timedelta(days=rule.expires_after_day)
-            days = [visit.day for visit in person.visits
-                    if visit.followup_type == rule.code and anchor.day <= visit.day <= min(expires, as_of)]
-            outcome = ("on_time" if any(day <= due_by for day in days) else "late" if days
-                       else "overdue" if as_of > due_by else "open")
-            outcomes.append((rule.code, outcome))
-    return outcomes
 
 
 def summarise(flags: Iterable[Flag]) -> dict[str, int]:

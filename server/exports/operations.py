@@ -21,18 +21,12 @@ from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
-from server.schedules.operations import current_schedule, person_schedules, today
+from server.schedules.operations import current_schedule, person_schedules
 from server.users.queries import Principal
-from sync.monthly_change import (
-    DatedEvent,
-    group_months,
-    late_corrections,
-    month_start,
-    next_month,
-    sync_deadline,
-    synced_in_time,
-)
-from sync.schedules import flags_for, period_outcomes
+from sync.coverage import monthly_rates, outcomes_by_group
+from sync.monthly_change import DatedEvent, group_months, late_corrections, sync_deadline, synced_in_time
+from sync.periods import month_of, month_start
+from sync.schedules import flags_for
 
 __all__ = ["monthly_change_report", "coverage_report", "register_export"]
 
@@ -51,7 +45,7 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
     """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
     after the previous month's report are listed as late corrections."""
     area = _area(principal, area_name)
-    month, produced_at, timezone = month_start(month), now or clock.now(), current_schedule().timezone
+    month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
     rows = queries.dated_events(area.path)
     village_of = {group: village for village, group, *_ in rows}
     groups = queries.groups_in(area.path)
@@ -61,7 +55,7 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
     received = queries.receipts(area.path, deadline - dt.timedelta(days=4), deadline)
     synced = synced_in_time({group: received.get(group, []) for _, group in groups}, month, timezone)
     report = MonthlyChangeReport(
-        town=area.full_name, month=month, produced_at=produced_at,
+        town=area.full_name, month=month, produced_at=clock.wall_time(produced_at),
         groups=tuple(GroupChanges(village=village_of[row.group], group=row.group, opening=row.opening,
                                   **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
                      for row in group_months(events, month, produced_at, groups=[group for _, group in groups])),
@@ -80,31 +74,24 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
 
 
 def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:
-    """随访情况 of a town or village for a calendar month, judged today: per group the visits due in the month
-    (tier periods ending in it, event deadlines in it), done on time, done late and overdue; the overdue list of
-    each collector as of today; the follow-up rate of the twelve months up to this one."""
+    """随访情况 of a town or village for a calendar month, as of the day it is produced (`now`, default the clock's
+    instant; its date where the town is): per group the visits due in the month (tier periods ending in it, event
+    deadlines in it), done on time, done late and overdue; the overdue list of each collector as of that day; the
+    follow-up rate of the twelve months up to this one."""
     area = _area(principal, area_name)
     schedule = current_schedule()
-    as_of = today(schedule) if now is None else now.date()
-    month = month_start(month)
+    produced_at = now or clock.now()
+    as_of = clock.date_of(produced_at)
+    period = month_of(month)
     people, schedules = person_schedules(area.path, schedule)
     groups = queries.group_names(area.path)
     collectors = queries.collectors_by_group(area.path)
-
-    def outcomes_in(start: dt.date) -> dict[int, dict[str, int]]:
-        end = next_month(start) - dt.timedelta(days=1)
-        counts: dict[int, dict[str, int]] = {group: dict.fromkeys(("on_time", "late", "overdue", "open"), 0)
-                                             for group in groups}
-        for person in schedules:
-            for _rule, outcome in period_outcomes(person, schedule, start, end, as_of):
-                counts[people[person.person].group_id][outcome] += 1
-        return counts
-
-    counts = outcomes_in(month)
-    rows = tuple(CoverageRow(village=village, group=group, due=c["on_time"] + c["late"] + c["overdue"],
-                             on_time=c["on_time"], late=c["late"], overdue=c["overdue"])
+    outcomes = outcomes_by_group(schedules, schedule, period.start, as_of,
+                                 {uuid: row.group_id for uuid, row in people.items()}, groups)
+    rows = tuple(CoverageRow(village=village, group=group, due=counts.due, on_time=counts.on_time, late=counts.late,
+                             overdue=counts.overdue)
                  for group_id, (village, group) in sorted(groups.items(), key=lambda item: item[1][1])
-                 for c in (counts[group_id],))
+                 for counts in (outcomes[group_id],))
     overdue = []
     for person in schedules:
         row = people[person.person]
@@ -115,17 +102,13 @@ def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now
                 overdue.append(OverdueItem(collectors.get(row.group_id, ""), village, group, row.name or "",
                                            row.household_no or "", rule.label_zh, flag.due_since, flag.overdue_days,
                                            flag.last_visit, flag.explain(schedule, "zh")))
-    rates, start = [], month
-    for _ in range(12):
-        totals = [sum(c[key] for c in outcomes_in(start).values()) for key in ("on_time", "late", "overdue")]
-        rates.append(MonthlyRate(start, (totals[0] + totals[1]) / sum(totals) if sum(totals) else None))
-        start = month_start(start - dt.timedelta(days=1))
     content = build_coverage_report(CoverageReport(
-        town=area.full_name, period_start=month, period_end=next_month(month) - dt.timedelta(days=1), as_of=as_of,
-        produced_at=now or clock.now(), rows=rows,
+        town=area.full_name, period_start=period.start, period_end=period.end, as_of=as_of,
+        produced_at=clock.wall_time(produced_at), rows=rows,
         overdue=tuple(sorted(overdue, key=lambda item: (item.collector, -item.overdue_days, item.person_name))),
-        monthly_rates=tuple(reversed(rates))))
-    audit.record(principal.id, "export.coverage", area_path=area.path, subject=f"{month:%Y-%m}",
+        monthly_rates=tuple(MonthlyRate(earlier.start, rate)
+                            for earlier, rate in monthly_rates(schedules, schedule, period.start, as_of))))
+    audit.record(principal.id, "export.coverage", area_path=area.path, subject=f"{period.start:%Y-%m}",
                  records=len({item.person_name for item in overdue}))
     return content
 
@@ -149,7 +132,7 @@ def register_export(principal: Principal, area_name: str, output: str | BinaryIO
     groups = (GroupRows(town=town, village=village, group=group, people=people_of(rows))
               for (village, group), rows in itertools.groupby(queries.register_people(area.path),
                                                               key=lambda row: (row.village, row.group)))
-    build_register_export(groups, output, exported_at=clock.now())
+    build_register_export(groups, output, exported_at=clock.wall_time(clock.now()))
     audit.record(principal.id, "export.register", area_path=area.path, records=count)
     return count
 

@@ -7,12 +7,12 @@ import io
 
 from flask import Blueprint, render_template, request, send_file
 
+from server import clock
 from server.accounts.session import require_staff
 from server.database import commit
 from server.exports.operations import coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
 from server.register.queries import groups_in
-from server.schedules.operations import current_schedule, today
 from sync.errors import BadRequest
 
 bp = Blueprint("exports", __name__, template_folder="templates")
@@ -34,7 +34,7 @@ def reports_page():
     areas = sorted({group.full_name.rsplit("/", 1)[0] for group in groups_in(principal.area_path)}
                    | {group.full_name.split("/", 1)[0] for group in groups_in(principal.area_path)
                       if principal.role != "village_cadre"})
-    last_month = (today(current_schedule()).replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    last_month = (clock.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     return render_template("exports/reports.html", areas=areas, last_month=last_month)
 
 

@@ -3,50 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
-
-from flask import current_app
 
 from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.schedules import queries
+from server.schedules.current import current_schedule
 from server.users.queries import Principal
 from sync.access import STAFF_ROLES
 from sync.errors import Forbidden
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
-from sync.schedules import (
-    Anchor,
-    Flag,
-    PersonSchedule,
-    Schedule,
-    VisitDone,
-    default_schedule,
-    flags_for,
-    local_date,
-    parse_schedule,
-)
+from sync.schedules import Flag, PersonSchedule, Schedule, flags_for, tiers_from
 
-__all__ = ["current_schedule", "today", "AreaFlags", "flags_in_area", "phone_lists", "person_schedules"]
-
-def current_schedule() -> Schedule:
-    """The schedule in force: TAIZHANG_SCHEDULE_FILE if set, else the default shipped with taizhang."""
-    return _load(current_app.config.get("TAIZHANG_SCHEDULE_FILE") or "")
-
-
-@functools.lru_cache(maxsize=4)
-def _load(path: str) -> Schedule:
-    if not path:
-        return default_schedule()
-    return parse_schedule(Path(path).read_text("utf-8"), source=path)
-
-
-def today(schedule: Schedule) -> dt.date:
-    """Today's date where the town is (whole days in the schedule's timezone)."""
-    return local_date(clock.now(), schedule.timezone)
+__all__ = ["current_schedule", "AreaFlags", "flags_in_area", "phone_lists", "person_schedules"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +37,7 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
         raise Forbidden(refusal)
     path = staff_area(principal, area_full_name, refusal=refusal).path if area_full_name else principal.area_path
     schedule = current_schedule()
-    as_of = as_of or today(schedule)
+    as_of = as_of or clock.today()
     people, flags = _flags(path or "/", schedule, as_of)
     if statuses is not None:
         flags = [flag for flag in flags if flag.status in statuses]
@@ -90,17 +61,14 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
     anchors = queries.anchors_of(set(people))
     # Only people with a tier or an event are scheduled; only their visits and ends are read.
     scheduled = {uuid: row for uuid, row in people.items() if uuid in tiers or uuid in anchors}
-    household_visits, followups = queries.completed_visits(
-        set(scheduled), {row.household_uuid for row in scheduled.values()})
+    visits = queries.completed_visits(set(scheduled), {row.household_uuid for row in scheduled.values()})
     ended = {uuid for uuid, row in scheduled.items() if row.status == "died" or row.residence == "moved_away"}
     ends = queries.end_dates(ended)
-    household_visits = {uuid: tuple(VisitDone(day) for day in days) for uuid, days in household_visits.items()}
     return people, [PersonSchedule(
         person=uuid,
-        tiers=tuple((local_date(at, schedule.timezone), value or None) for at, value in tiers.get(uuid, ())),
-        visits=household_visits.get(row.household_uuid, ()) + tuple(
-            VisitDone(day, kind) for day, kind in followups.get(uuid, ())),
-        anchors=tuple(Anchor(kind, day) for kind, day in anchors.get(uuid, ())),
+        tiers=tiers_from(tiers.get(uuid, ()), schedule.timezone),
+        visits=visits.by_household.get(row.household_uuid, ()) + visits.by_person.get(uuid, ()),
+        anchors=anchors.get(uuid, ()),
         active_until=ends.get(uuid, dt.date.min) if uuid in ended else None) for uuid, row in scheduled.items()]
 
 
@@ -124,7 +92,7 @@ def phone_lists(principal: Principal) -> dict[str, bytes]:
     people = {row.uuid: PersonRow(row.uuid, row.household_uuid, row.household_no or "", row.name or "", row.sex or "",
                                   row.birth_date or "", row.id_number or "", row.relationship or "", row.phone or "",
                                   row.residence or "", row.hukou or "", row.version) for row in current}
-    _, flags = _flags(path, schedule, today(schedule), people={row.uuid: row for row in rows})
+    _, flags = _flags(path, schedule, clock.today(), people={row.uuid: row for row in rows})
     return {"households.csv": households_csv(households, queries.review_notes(path)),
             "people.csv": people_csv(people.values()),
             "due.csv": due_csv(flags, people, schedule)}

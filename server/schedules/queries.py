@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import NamedTuple
 
 from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from server.areas.models import Area
 from server.extensions import db
-from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
+from server.register.models import (
+    Household,
+    LifeEventRecord,
+    Person,
+    RegisterFieldValue,
+    ServiceAnchor,
+    Visit,
+    VisitReview,
+)
+from sync.schedules import Anchor, VisitDone
 
-__all__ = ["households_in", "people_in", "scheduled_people", "tier_history", "anchors_of",
-           "completed_visits", "end_dates", "review_notes"]
+__all__ = ["households_in", "people_in", "scheduled_people", "TierChange", "tier_history", "anchors_of",
+           "CompletedVisits", "completed_visits", "end_dates", "review_notes"]
 
 # Events after which a person is no longer due (with the field value that says they still apply).
 _ENDING_EVENTS = {"death": (Person.status, "died"), "moved_out": (Person.residence, "moved_away")}
@@ -83,44 +93,59 @@ def _matching(column, uuids) -> list:
     return [column.in_(ordered[start:start + _CHUNK]) for start in range(0, len(ordered), _CHUNK)]
 
 
-def tier_history(people) -> dict[str, list[tuple[dt.datetime, str]]]:
-    """Each person's tier values, oldest first: (when it was set, tier or "")."""
+class TierChange(NamedTuple):
+    """A tier given to a person: when (an instant) and which ("" for none)."""
+
+    at: dt.datetime
+    tier: str
+
+
+def tier_history(people) -> dict[str, list[TierChange]]:
+    """Each person's tier changes, oldest first."""
     history: dict[str, list] = defaultdict(list)
     for matching in _matching(RegisterFieldValue.record_uuid, people):
         for uuid, at, value in db.session.execute(
                 select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
                 .where(RegisterFieldValue.field == "tier", matching, RegisterFieldValue.record_kind == "person")
                 .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
-            history[uuid].append((at, value))
+            history[uuid].append(TierChange(at, value))
     return history
 
 
-def anchors_of(people) -> dict[str, list[tuple[str, dt.date]]]:
+def anchors_of(people) -> dict[str, tuple[Anchor, ...]]:
+    """Each person's anchor events (a birth, an operation, a pregnancy told), which follow-ups count from."""
     anchors: dict[str, list] = defaultdict(list)
     for matching in _matching(ServiceAnchor.person_uuid, people):
         for uuid, kind, day in db.session.execute(
                 select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date).where(matching)):
-            anchors[uuid].append((kind, day))
-    return anchors
+            anchors[uuid].append(Anchor(kind, day))
+    return {uuid: tuple(found) for uuid, found in anchors.items()}
 
 
-def completed_visits(people, households) -> tuple[dict[str, list[dt.date]], dict[str, list[tuple[dt.date, str]]]]:
-    """Completed household visits by household ({household: [dates]}) and completed follow-ups by person
-    ({person: [(date, followup type)]}) of these people and households (uuids or subqueries)."""
+class CompletedVisits(NamedTuple):
+    """Completed visits by date: household visits by household, follow-ups (with their type) by person."""
+
+    by_household: dict[str, tuple[VisitDone, ...]]
+    by_person: dict[str, tuple[VisitDone, ...]]
+
+
+def completed_visits(people, households) -> CompletedVisits:
+    """The completed household visits to these households and follow-ups of these people (uuids or subqueries)."""
     by_household: dict[str, list] = defaultdict(list)
     for matching in _matching(Visit.household_uuid, households):
         for uuid, day in db.session.execute(select(Visit.household_uuid, Visit.visit_date).where(
                 matching, Visit.form == "household_visit", Visit.completed.is_(True),
                 Visit.visit_date.is_not(None))):
-            by_household[uuid].append(day)
+            by_household[uuid].append(VisitDone(day))
     by_person: dict[str, list] = defaultdict(list)
     for matching in _matching(Visit.person_uuid, people):
         for uuid, day, kind in db.session.execute(
                 select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
                     matching, Visit.form == "followup", Visit.completed.is_(True),
                     Visit.visit_date.is_not(None))):
-            by_person[uuid].append((day, kind))
-    return by_household, by_person
+            by_person[uuid].append(VisitDone(day, kind))
+    return CompletedVisits({uuid: tuple(visits) for uuid, visits in by_household.items()},
+                           {uuid: tuple(visits) for uuid, visits in by_person.items()})
 
 
 def end_dates(people) -> dict[str, dt.date]:
@@ -140,8 +165,6 @@ def end_dates(people) -> dict[str, dt.date]:
 
 def review_notes(path: str) -> dict[str, str]:
     """For households of the area whose latest reviewed visit has issues: the cadre's comment."""
-    from server.register.models import VisitReview
-
     latest = (select(Visit.household_uuid, func.max(VisitReview.submission_id).label("submission_id"))
               .join(VisitReview, VisitReview.submission_id == Visit.submission_id)
               .where(Visit.household_uuid.in_(_in_area(path))).group_by(Visit.household_uuid).subquery())

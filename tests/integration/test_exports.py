@@ -13,8 +13,12 @@ from sqlalchemy import select
 from server import clock
 from server.audit.models import AuditEvent
 from server.database import commit
+from server.exports.operations import coverage_report
 from server.extensions import db
+from server.register.decisions import set_tier
 from server.register.worker import merge_next
+from server.users.queries import principal_by_username
+from sync.schedules import default_schedule
 from tests.conftest import ROOT
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
@@ -22,6 +26,7 @@ from tests.web import WebClient
 PASSWORD = "officer-password"
 XLSFORMS = ROOT / "xlsforms"
 HOUSEHOLD = "88888888-0000-4000-8000-000000000001"
+CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
 def merge_all() -> None:
@@ -115,10 +120,6 @@ def test_reports_from_the_command_line(town, tmp_path):
 
 
 def test_the_coverage_report_counts_the_months_visits_and_lists_the_overdue(town):
-    from server.register.decisions import set_tier
-    from server.users.queries import principal_by_username
-    from sync.schedules import default_schedule
-
     set_tier(principal_by_username("qingshan_officer"), town["head"].uuid, "key",
              tiers=default_schedule().tier_names, now=dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc))
     commit()
@@ -137,3 +138,23 @@ def test_the_coverage_report_counts_the_months_visits_and_lists_the_overdue(town
     assert ("东村", "青山镇/东村/第一组", 1, 0, 0, 1, 0, "—") in list(november["分组 By group"].iter_rows(values_only=True))
     (item,) = [row for row in november["逾期名单 Overdue by collector"].iter_rows(values_only=True) if "张伟" in row]
     assert item[0].startswith("collector") and item[5] == "重点服务对象例行访视（每月一次）" and item[7] == 5
+
+
+def test_the_coverage_report_in_the_first_hours_of_a_china_day_judges_the_towns_date(town):
+    """At 01:30 on 1 December in China (still 30 November in UTC) November is over: its missed key visit is
+    overdue, and the report is counted up to and produced on 1 December, whether the clock or the caller says when."""
+    set_tier(principal_by_username("qingshan_officer"), town["head"].uuid, "key",
+             tiers=default_schedule().tier_names, now=dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc))
+    commit()
+    town["now"]["at"] = dt.datetime(2026, 12, 1, 1, 30, tzinfo=CHINA).astimezone(dt.timezone.utc)
+    assert town["now"]["at"].date() == dt.date(2026, 11, 30)
+    answer = officer(town).get("/reports/coverage.xlsx", params={"area": "青山镇", "month": "2026-11"})
+    assert answer.status_code == 200
+    given = coverage_report(principal_by_username("qingshan_officer"), "青山镇", dt.date(2026, 11, 1),
+                            now=town["now"]["at"])
+    commit()
+    for content in (answer.content, given):
+        assert ("东村", "青山镇/东村/第一组", 1, 0, 0, 1, 0, "—") in sheet_rows(content, "分组 By group")
+        subtitle = sheet_rows(content, "随访汇总 Coverage summary")[1][0]
+        assert "Counted up to 2026-12-01" in subtitle and "Produced 2026-12-01 01:30" in subtitle, subtitle
+        assert any("张伟" in row for row in sheet_rows(content, "逾期名单 Overdue by collector"))

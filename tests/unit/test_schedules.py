@@ -1,4 +1,4 @@
-"""Visit schedules: calendar periods, tier cadences, event windows, explanations, and the schedule file."""
+"""Visit schedules: tier cadences, event windows, explanations, and the schedule file."""
 
 from __future__ import annotations
 
@@ -7,56 +7,20 @@ import datetime as dt
 import pytest
 
 from sync.errors import ScheduleInvalid
-from sync.schedules import (
-    Anchor,
-    Period,
-    PersonSchedule,
-    VisitDone,
-    default_schedule,
-    flags_for,
-    local_date,
-    parse_schedule,
-    period_of,
-)
+from sync.periods import Period
+from sync.schedules import Anchor, PersonSchedule, VisitDone, default_schedule, flags_for, parse_schedule
 
 D = dt.date
 SCHEDULE = default_schedule()
 
 
-def flag(person: PersonSchedule, today: dt.date, rule: str):
-    found = [f for f in flags_for(person, SCHEDULE, today) if f.rule == rule]
+def flag(person: PersonSchedule, as_of: dt.date, rule: str):
+    found = [f for f in flags_for(person, SCHEDULE, as_of) if f.rule == rule]
     return found[0] if found else None
 
 
 def key_person(*visits: dt.date, since: dt.date = D(2025, 1, 1), **kwargs) -> PersonSchedule:
     return PersonSchedule("p", tiers=((since, "key"),), visits=tuple(VisitDone(day) for day in visits), **kwargs)
-
-
-# ---- periods -------------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("kind, day, start, end", [
-    ("month", D(2024, 2, 10), D(2024, 2, 1), D(2024, 2, 29)),      # leap year
-    ("month", D(2026, 2, 28), D(2026, 2, 1), D(2026, 2, 28)),
-    ("month", D(2026, 12, 31), D(2026, 12, 1), D(2026, 12, 31)),
-    ("quarter", D(2026, 3, 31), D(2026, 1, 1), D(2026, 3, 31)),
-    ("quarter", D(2026, 4, 1), D(2026, 4, 1), D(2026, 6, 30)),
-    ("quarter", D(2026, 11, 22), D(2026, 10, 1), D(2026, 12, 31)),
-    ("year", D(2024, 2, 29), D(2024, 1, 1), D(2024, 12, 31)),
-])
-def test_calendar_periods(kind, day, start, end):
-    assert period_of(kind, day) == Period(kind, start, end)
-
-
-def test_previous_period_crosses_the_year():
-    assert period_of("month", D(2026, 1, 5)).previous() == Period("month", D(2025, 12, 1), D(2025, 12, 31))
-    assert period_of("quarter", D(2026, 2, 5)).previous() == Period("quarter", D(2025, 10, 1), D(2025, 12, 31))
-
-
-def test_midnight_in_shanghai_is_the_next_day_while_still_the_day_before_in_utc():
-    instant = dt.datetime(2026, 10, 31, 16, 30, tzinfo=dt.timezone.utc)   # 00:30 on 1 November in Shanghai
-    assert local_date(instant, "Asia/Shanghai") == D(2026, 11, 1)
-    assert local_date(instant, "UTC") == D(2026, 10, 31)
-    assert local_date(instant.replace(tzinfo=None), "Asia/Shanghai") == D(2026, 11, 1)
 
 
 # ---- tier cadences -------------------------------------------------------------------------------------------
@@ -104,9 +68,9 @@ def test_quarters_for_the_general_tier():
 
 
 def test_a_late_synced_visit_dated_in_the_missed_month_clears_the_flag():
-    today = D(2026, 11, 22)
-    assert flag(key_person(D(2026, 9, 1)), today, "tier_key").status == "overdue"
-    assert flag(key_person(D(2026, 9, 1), D(2026, 10, 30)), today, "tier_key").status == "due"
+    as_of = D(2026, 11, 22)
+    assert flag(key_person(D(2026, 9, 1)), as_of, "tier_key").status == "overdue"
+    assert flag(key_person(D(2026, 9, 1), D(2026, 10, 30)), as_of, "tier_key").status == "due"
 
 
 def test_follow_ups_of_another_type_do_not_count_for_a_tier_but_household_visits_do():
@@ -126,9 +90,9 @@ def test_each_period_is_judged_by_the_tier_on_its_first_day():
     # general since 2025, key from 15 November 2026
     person = PersonSchedule("p", tiers=((D(2025, 1, 1), "general"), (D(2026, 11, 15), "key")),
                             visits=(VisitDone(D(2026, 9, 10)),))
-    today = D(2026, 12, 10)
-    assert flag(person, today, "tier_key").status == "due"          # December is the first key month
-    general = flag(person, today, "tier_general")                      # the fourth quarter began as general
+    as_of = D(2026, 12, 10)
+    assert flag(person, as_of, "tier_key").status == "due"          # December is the first key month
+    general = flag(person, as_of, "tier_general")                      # the fourth quarter began as general
     assert (general.status, general.due_by) == ("due", D(2026, 12, 31))
     assert flag(person, D(2027, 1, 5), "tier_general") is None         # 2027 Q1 began as key
     january = flag(person, D(2027, 1, 5), "tier_key")
@@ -159,12 +123,12 @@ def mother(*visits: VisitDone) -> PersonSchedule:
     return PersonSchedule("m", anchors=(Anchor("birth", D(2026, 11, 10)),), visits=visits)
 
 
-@pytest.mark.parametrize("today, status, overdue_days", [
+@pytest.mark.parametrize("as_of, status, overdue_days", [
     (D(2026, 11, 10), "upcoming", 0), (D(2026, 11, 13), "due", 0), (D(2026, 11, 17), "due", 0),
     (D(2026, 11, 18), "overdue", 1), (D(2026, 12, 22), "overdue", 35), (D(2026, 12, 23), "expired", 0),
 ])
-def test_postpartum_window(today, status, overdue_days):
-    found = flag(mother(), today, "postpartum")
+def test_postpartum_window(as_of, status, overdue_days):
+    found = flag(mother(), as_of, "postpartum")
     assert (found.status, found.overdue_days, found.due_since, found.due_by) == (
         status, overdue_days, D(2026, 11, 13), D(2026, 11, 17))
 
@@ -183,6 +147,14 @@ def test_overdue_event_explains_itself_in_english():
     assert found.explain(SCHEDULE, "en") == ("Follow-up after a birth (days 3–7 after the birth on 2026-11-10, "
                                              "not asked after day 42): overdue by 5 days; no visit recorded.")
     assert found.key == "m:postpartum:2026-11-10"
+
+
+def test_a_person_with_several_anchor_events_has_a_flag_for_each():
+    person = PersonSchedule("m", anchors=(Anchor("pregnancy_reported", D(2026, 3, 2)), Anchor("birth", D(2026, 11, 10)),
+                                          Anchor("birth", D(2024, 5, 1))))
+    assert [(found.rule, found.anchor.day, found.status) for found in flags_for(person, SCHEDULE, D(2026, 11, 15))] == [
+        ("postpartum", D(2024, 5, 1), "expired"), ("postpartum", D(2026, 11, 10), "due"),
+        ("pregnancy_outcome", D(2026, 3, 2), "due")]
 
 
 def test_anchors_after_today_are_not_flagged_yet():
@@ -215,34 +187,3 @@ def test_invalid_schedule_files_say_what_is_wrong(text, problem):
         parse_schedule(text, source="town.toml")
     assert raised.value.code == "400.11"
     assert problem in raised.value.detail and raised.value.detail.startswith("town.toml: ")
-
-
-# ---- what became of the visits due in a period (the coverage report) ------------------------------------------
-
-from sync.schedules import period_outcomes  # noqa: E402
-
-
-def test_tier_periods_ending_in_the_report_month():
-    person = PersonSchedule("p", tiers=((D(2025, 1, 1), "key"),), visits=(VisitDone(D(2026, 10, 3)),))
-    assert period_outcomes(person, SCHEDULE, D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 5)) == [
-        ("tier_key", "on_time")]
-    assert period_outcomes(person, SCHEDULE, D(2026, 11, 1), D(2026, 11, 30), D(2026, 12, 2)) == [
-        ("tier_key", "overdue")]
-    assert period_outcomes(person, SCHEDULE, D(2026, 11, 1), D(2026, 11, 30), D(2026, 11, 20)) == [
-        ("tier_key", "open")]
-    general = PersonSchedule("g", tiers=((D(2025, 1, 1), "general"),), visits=(VisitDone(D(2026, 8, 3)),))
-    assert period_outcomes(general, SCHEDULE, D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 5)) == []
-    assert period_outcomes(general, SCHEDULE, D(2026, 9, 1), D(2026, 9, 30), D(2026, 11, 5)) == [
-        ("tier_general", "on_time")]
-
-
-def test_event_windows_on_time_late_and_overdue():
-    def with_visit(day):
-        return PersonSchedule("m", anchors=(Anchor("birth", D(2026, 10, 20)),),
-                              visits=(VisitDone(day, "postpartum"),) if day else ())
-    month = (D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 30))   # due by 27 October, asked for until 1 December
-    assert period_outcomes(with_visit(D(2026, 10, 25)), SCHEDULE, *month) == [("postpartum", "on_time")]
-    assert period_outcomes(with_visit(D(2026, 11, 10)), SCHEDULE, *month) == [("postpartum", "late")]
-    assert period_outcomes(with_visit(None), SCHEDULE, *month) == [("postpartum", "overdue")]
-    dead = PersonSchedule("m", anchors=(Anchor("birth", D(2026, 10, 20)),), active_until=D(2026, 10, 22))
-    assert period_outcomes(dead, SCHEDULE, *month) == []
