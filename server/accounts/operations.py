@@ -39,13 +39,13 @@ def log_in(username: str, password: str, address: str | None) -> Principal:
     for an unknown name, a revoked account and a wrong password), SignInLocked after too many failures."""
     attempt = SignInAttempt(username, address)
     attempt.check()
-    row = user_queries.password_check_row(username) if valid_username(username) else None
-    right = credentials.check_web_password(row[1] if row else None, password)
-    if row is None or not row[2] or not right:
+    found = user_queries.password_check_row(username) if valid_username(username) else None
+    right = credentials.check_web_password(found.password_hash if found else None, password)
+    if found is None or not found.active or not right:
         attempt.failed()
         raise LoginFailed()
     attempt.succeeded()
-    if row[3] not in STAFF_ROLES:
+    if found.role not in STAFF_ROLES:
         raise Forbidden("collectors use ODK Collect, not the web pages")
     return user_queries.principal_by_username(username)
 

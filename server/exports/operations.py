@@ -47,25 +47,25 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
     area = _area(principal, area_name)
     month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
     rows = queries.dated_events(area.path)
-    village_of = {group: village for village, group, *_ in rows}
+    village_of = {row.group: row.village for row in rows}
     groups = queries.groups_in(area.path)
-    village_of.update({group: village for village, group in groups})
-    events = [DatedEvent(group, kind, day, received) for _, group, kind, day, received in rows]
+    village_of.update({named.group: named.village for named in groups})
+    events = [DatedEvent(row.group, row.kind, row.day, row.received) for row in rows]
     deadline = sync_deadline(month, timezone)
     received = queries.receipts(area.path, deadline - dt.timedelta(days=4), deadline)
-    synced = synced_in_time({group: received.get(group, []) for _, group in groups}, month, timezone)
+    synced = synced_in_time({named.group: received.get(named.group, []) for named in groups}, month, timezone)
     report = MonthlyChangeReport(
         town=area.full_name, month=month, produced_at=clock.wall_time(produced_at),
         groups=tuple(GroupChanges(village=village_of[row.group], group=row.group, opening=row.opening,
                                   **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
-                     for row in group_months(events, month, produced_at, groups=[group for _, group in groups])),
+                     for row in group_months(events, month, produced_at, groups=[named.group for named in groups])),
         late_corrections=tuple(LateCorrection(village_of[late.group], late.group, late.month, _COLUMNS[late.kind],
                                               late.count)
                                for late in late_corrections(events, month, queries.previous_run(
                                    "monthly_change", area.id, month), produced_at)),
-        sync=tuple(VillageSync(village, len(members), sum(synced[group] for _, group in members))
+        sync=tuple(VillageSync(village, len(members), sum(synced[named.group] for named in members))
                    for village, members in ((village, list(members)) for village, members
-                                            in itertools.groupby(groups, key=lambda pair: pair[0]))))
+                                            in itertools.groupby(groups, key=lambda named: named.village))))
     content = build_monthly_change_report(report)
     queries.add_run(kind="monthly_change", area_id=area.id, month=month, produced_at=produced_at,
                     produced_by=principal.id)
@@ -88,18 +88,18 @@ def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now
     collectors = queries.collectors_by_group(area.path)
     outcomes = outcomes_by_group(schedules, schedule, period.start, as_of,
                                  {uuid: row.group_id for uuid, row in people.items()}, groups)
-    rows = tuple(CoverageRow(village=village, group=group, due=counts.due, on_time=counts.on_time, late=counts.late,
+    rows = tuple(CoverageRow(village=named.village, group=named.group, due=counts.due, on_time=counts.on_time, late=counts.late,
                              overdue=counts.overdue)
-                 for group_id, (village, group) in sorted(groups.items(), key=lambda item: item[1][1])
+                 for group_id, named in sorted(groups.items(), key=lambda item: item[1].group)
                  for counts in (outcomes[group_id],))
     overdue = []
     for person in schedules:
         row = people[person.person]
-        village, group = groups[row.group_id]
+        named = groups[row.group_id]
         for flag in flags_for(person, schedule, as_of):
             if flag.status == "overdue":
                 rule = schedule.rule(flag.rule)
-                overdue.append(OverdueItem(collectors.get(row.group_id, ""), village, group, row.name or "",
+                overdue.append(OverdueItem(collectors.get(row.group_id, ""), named.village, named.group, row.name or "",
                                            row.household_no or "", rule.label_zh, flag.due_since, flag.overdue_days,
                                            flag.last_visit, flag.explain(schedule, "zh")))
     content = build_coverage_report(CoverageReport(

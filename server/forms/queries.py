@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased
@@ -32,21 +33,31 @@ class FormVersionAccess:
     is_current: bool
 
 
+class FormListing(NamedTuple):
+    """A form with its current version (None before one is published) and the full name of the area it is
+    limited to (None: everywhere)."""
+
+    form: Form
+    version: FormVersion | None
+    area_full_name: str | None
+
+
 def _access_query():
     area = aliased(Area)
-    return (select(Form.id, FormVersion.id, Form.xml_form_id, FormVersion.version, FormVersion.title,
-                   FormVersion.md5, Form.audience, area.path, Form.state, FormVersion.binary_paths,
-                   FormVersion.media_names, Form.current_version_id == FormVersion.id)
+    return (select(Form.id.label("form_pk"), FormVersion.id.label("version_pk"), Form.xml_form_id,
+                   FormVersion.version, FormVersion.title, FormVersion.md5, Form.audience,
+                   area.path.label("area_path"), Form.state, FormVersion.binary_paths, FormVersion.media_names,
+                   (Form.current_version_id == FormVersion.id).label("is_current"))
             .join(FormVersion, FormVersion.form_id == Form.id)
             .outerjoin(area, area.id == Form.area_id))
 
 
 def _access(row) -> FormVersionAccess:
-    values = list(row)
-    values[9] = frozenset(values[9] or ())
-    values[10] = tuple(values[10] or ())
-    values[11] = bool(values[11])
-    return FormVersionAccess(*values)
+    return FormVersionAccess(
+        form_pk=row.form_pk, version_pk=row.version_pk, xml_form_id=row.xml_form_id, version=row.version,
+        title=row.title, md5=row.md5, audience=row.audience, area_path=row.area_path, state=row.state,
+        binary_paths=frozenset(row.binary_paths or ()), media_names=tuple(row.media_names or ()),
+        is_current=bool(row.is_current))
 
 
 def current_versions(xml_form_id: str | None = None) -> list[FormVersionAccess]:
@@ -94,12 +105,12 @@ def version_by_pk(version_pk: int) -> FormVersion | None:
     return db.session.get(FormVersion, version_pk)
 
 
-def all_forms() -> list[tuple[Form, FormVersion | None, str | None]]:
+def all_forms() -> list[FormListing]:
     area = aliased(Area)
-    return list(db.session.execute(
+    return [FormListing(row.Form, row.FormVersion, row.full_name) for row in db.session.execute(
         select(Form, FormVersion, area.full_name)
         .outerjoin(FormVersion, FormVersion.id == Form.current_version_id)
-        .outerjoin(area, area.id == Form.area_id).order_by(Form.xml_form_id)))
+        .outerjoin(area, area.id == Form.area_id).order_by(Form.xml_form_id))]
 
 
 def add(instance) -> None:

@@ -69,20 +69,21 @@ def submission(principal: Principal, instance_id: str) -> StoredRaw:
     """One raw submission, to look again at one whose attachments had not all arrived (audited)."""
     _replicator(principal)
     found = queries.by_instance_id(instance_id)
-    if found is None or not area_contains(principal.area_path, found[1]):
+    if found is None or not area_contains(principal.area_path, found.area_path):
         raise NotFound(instance_id)
-    audit.record(principal.id, "replication.read", area_path=found[1], subject=instance_id, records=1)
-    return found[0]
+    audit.record(principal.id, "replication.read", area_path=found.area_path, subject=instance_id, records=1)
+    return found.raw
 
 
 def attachment_file(principal: Principal, instance_id: str, name: str, blobs: BlobStore) -> tuple[BinaryIO, str]:
     """An arrived attachment's content and type (audited)."""
     _replicator(principal)
     found = queries.attachment(instance_id, name)
-    if found is None or found[0].sha256 is None or not area_contains(principal.area_path, found[1]):
+    if found is None or found.attachment.sha256 is None or not area_contains(principal.area_path, found.area_path):
         raise NotFound(f"{instance_id} {name}")
-    audit.record(principal.id, "replication.read", area_path=found[1], subject=f"{instance_id} {name}", records=1)
-    return blobs.open(found[0].sha256), found[0].content_type or "application/octet-stream"
+    audit.record(principal.id, "replication.read", area_path=found.area_path, subject=f"{instance_id} {name}",
+                 records=1)
+    return blobs.open(found.attachment.sha256), found.attachment.content_type or "application/octet-stream"
 
 
 def receive_replicated(principal: Principal, xml: bytes, files: list[IncomingFile], *, area: str, collector: str,

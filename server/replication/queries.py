@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from server.extensions import db
 from server.register.models import RegisterDecision
 from server.submissions.models import Submission, SubmissionAttachment
 
-__all__ = ["StoredAttachment", "StoredRaw", "after_cursor", "attachment", "by_instance_id", "decisions_after",
+__all__ = ["StoredAttachment", "StoredRaw", "RawInArea", "AttachmentInArea", "after_cursor", "attachment", "by_instance_id", "decisions_after",
            "decisions_undone_since", "instance_id_of", "submission_id_of", "group_full_name"]
 
 
@@ -38,23 +39,43 @@ class StoredRaw:
     attachments: tuple[StoredAttachment, ...]
 
 
+class RawInArea(NamedTuple):
+    """A raw submission with the path of the area it was collected in."""
+
+    raw: StoredRaw
+    area_path: str
+
+
+class AttachmentInArea(NamedTuple):
+    """An attachment with the path of the area its submission was collected in."""
+
+    attachment: StoredAttachment
+    area_path: str
+
+
 _RAW = (select(Submission.id, Submission.instance_id, Submission.xml, Area.full_name, Submission.collector_name,
                Submission.device_id, Submission.received_at)
         .join(Area, Area.id == Submission.area_id).order_by(Submission.id))
+_ATTACHMENT = (SubmissionAttachment.name, SubmissionAttachment.sha256, SubmissionAttachment.size,
+               SubmissionAttachment.content_type)
+
+
+def _attachment(row) -> StoredAttachment:
+    return StoredAttachment(name=row.name, sha256=row.sha256, size=row.size, content_type=row.content_type)
 
 
 def _with_attachments(rows) -> list[StoredRaw]:
     rows = list(rows)
     files: dict[int, list[StoredAttachment]] = {}
     if rows:
-        for submission_id, *values in db.session.execute(
-                select(SubmissionAttachment.submission_id, SubmissionAttachment.name, SubmissionAttachment.sha256,
-                       SubmissionAttachment.size, SubmissionAttachment.content_type)
+        for file in db.session.execute(
+                select(SubmissionAttachment.submission_id, *_ATTACHMENT)
                 .where(SubmissionAttachment.submission_id.in_([row.id for row in rows]))
                 .order_by(SubmissionAttachment.submission_id, SubmissionAttachment.name)):
-            files.setdefault(submission_id, []).append(StoredAttachment(*values))
-    return [StoredRaw(row.id, row.instance_id, bytes(row.xml), row.full_name, row.collector_name or "",
-                      row.device_id, as_utc(row.received_at), tuple(files.get(row.id, ())))
+            files.setdefault(file.submission_id, []).append(_attachment(file))
+    return [StoredRaw(cursor=row.id, instance_id=row.instance_id, xml=bytes(row.xml), area=row.full_name,
+                      collector=row.collector_name or "", device_id=row.device_id,
+                      received_at=as_utc(row.received_at), attachments=tuple(files.get(row.id, ())))
             for row in rows]
 
 
@@ -66,21 +87,20 @@ def after_cursor(cursor: int, area_path: str | None, limit: int) -> list[StoredR
     return _with_attachments(db.session.execute(query))
 
 
-def by_instance_id(instance_id: str) -> tuple[StoredRaw, str] | None:
+def by_instance_id(instance_id: str) -> RawInArea | None:
     """One submission and the path of the area it was collected in."""
     row = db.session.execute(_RAW.add_columns(Area.path).where(Submission.instance_id == instance_id)).first()
-    return (_with_attachments([row])[0], row.path) if row else None
+    return RawInArea(_with_attachments([row])[0], row.path) if row else None
 
 
-def attachment(instance_id: str, name: str) -> tuple[StoredAttachment, str] | None:
+def attachment(instance_id: str, name: str) -> AttachmentInArea | None:
     """An attachment of a submission and the path of the area the submission was collected in."""
     row = db.session.execute(
-        select(SubmissionAttachment.name, SubmissionAttachment.sha256, SubmissionAttachment.size,
-               SubmissionAttachment.content_type, Area.path)
+        select(*_ATTACHMENT, Area.path)
         .join(Submission, Submission.id == SubmissionAttachment.submission_id)
         .join(Area, Area.id == Submission.area_id)
         .where(Submission.instance_id == instance_id, SubmissionAttachment.name == name)).first()
-    return (StoredAttachment(*row[:4]), row.path) if row else None
+    return AttachmentInArea(_attachment(row), row.path) if row else None
 
 
 # ---- decisions -------------------------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ class StoredSubmission:
     area_id: int | None      # the group it was collected in
 
 
+_STORED = select(Submission.id, Submission.form_id, Submission.xml_sha256, Submission.root_instance_id,
+                 Submission.area_id)
+
+
 def _insert(table):
     dialect = db.session.get_bind().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
@@ -60,17 +64,13 @@ def adopt_later_versions(instance_id: str, root_instance_id: str) -> None:
 def edited_submission(instance_id: str) -> StoredSubmission | None:
     """The stored submission an edit replaces, looked up outside the request's transaction."""
     with lookup_connection() as connection:
-        row = connection.execute(
-            select(Submission.id, Submission.form_id, Submission.xml_sha256, Submission.root_instance_id,
-                   Submission.area_id).where(Submission.instance_id == instance_id)).first()
-    return StoredSubmission(*row) if row else None
+        row = connection.execute(_STORED.where(Submission.instance_id == instance_id)).first()
+    return StoredSubmission(**row._mapping) if row else None
 
 
 def by_instance_id(instance_id: str) -> StoredSubmission | None:
-    row = db.session.execute(
-        select(Submission.id, Submission.form_id, Submission.xml_sha256, Submission.root_instance_id,
-               Submission.area_id).where(Submission.instance_id == instance_id)).first()
-    return StoredSubmission(*row) if row else None
+    row = db.session.execute(_STORED.where(Submission.instance_id == instance_id)).first()
+    return StoredSubmission(**row._mapping) if row else None
 
 
 def expect_attachments(submission_id: int, names: list[str]) -> None:

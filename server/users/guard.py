@@ -54,8 +54,9 @@ class SignInAttempt:
         now = clock.now()
         with lookup_connection() as connection:
             rows = queries.throttle_rows(connection, list(limits))
-        self._failures_on_record = any(key.startswith("user:") and failures for key, failures, _ in rows)
-        until = max((locked for _, _, locked in rows if locked is not None and locked > now), default=None)
+        self._failures_on_record = any(row.key.startswith("user:") and row.failures for row in rows)
+        until = max((row.locked_until for row in rows if row.locked_until is not None and row.locked_until > now),
+                    default=None)
         if until is not None:
             raise SignInLocked(retry_after=max(1, math.ceil((until - now).total_seconds())))
 
@@ -74,8 +75,8 @@ class SignInAttempt:
                 failures = queries.count_failure(connection, key, now, now - window)
                 if failures >= limit and queries.lock(connection, key, limit, now, until):
                     user = queries.user_for_audit(connection, self.username) if key.startswith("user:") else None
-                    queries.record_event(connection, LOCK_ACTION, at=now, user_id=user[0] if user else None,
-                                         area_path=user[1] if user else None, subject=key[:100])
+                    queries.record_event(connection, LOCK_ACTION, at=now, user_id=user.user_id if user else None,
+                                         area_path=user.area_path if user else None, subject=key[:100])
 
     def succeeded(self) -> None:
         """A right password forgets the name's earlier failures (never the address's)."""

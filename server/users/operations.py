@@ -127,13 +127,13 @@ def may_manage(principal, role: str, area_path: str | None, user_id: int) -> boo
             and area_path is not None and area_contains(principal.area_path, area_path))
 
 
-def collectors_for(principal) -> list[tuple[User, str]]:
+def collectors_for(principal) -> list[queries.UserInArea]:
     """The collectors of the officer's area, with their groups."""
     _may_onboard(principal, principal.area_path)
     return queries.collectors_in(principal.area_path)
 
 
-def accounts_for(principal) -> list[tuple[User, str | None]]:
+def accounts_for(principal) -> list[queries.UserInArea]:
     """The other accounts the officer manages (village cadres; for the county also town officers)."""
     _may_onboard(principal, principal.area_path)
     roles = tuple(role for role in MANAGED_ROLES[principal.role] if role != "collector")

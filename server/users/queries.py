@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,7 +31,39 @@ class Principal:
     area_id: int | None = None
 
 
-_PRINCIPAL = (select(User.id, User.username, User.role, Area.path, User.digest_ha1, User.digest_realm, User.area_id)
+class UserInArea(NamedTuple):
+    """An account with the full name of its area (None for a county account)."""
+
+    user: User
+    area_full_name: str | None
+
+
+class PasswordCheck(NamedTuple):
+    """What signing in with a password needs to know of a user name."""
+
+    user_id: int
+    password_hash: str
+    active: bool
+    role: str
+
+
+class ThrottleCount(NamedTuple):
+    """A sign-in throttle key's failures in its window, and until when it is locked."""
+
+    key: str
+    failures: int
+    locked_until: dt.datetime | None
+
+
+class AuditSubject(NamedTuple):
+    """Whom an audit event written outside a request is about."""
+
+    user_id: int
+    area_path: str | None
+
+
+_PRINCIPAL = (select(User.id, User.username, User.role, Area.path.label("area_path"), User.digest_ha1,
+                     User.digest_realm, User.area_id)
               .outerjoin(Area, Area.id == User.area_id).where(User.active.is_(True)))
 # Built once: these run on every OpenRosa request.
 _PRINCIPAL_BY_USERNAME = _PRINCIPAL.where(User.username == bindparam("key"))
@@ -40,7 +73,7 @@ _PRINCIPAL_BY_TOKEN_HASH = _PRINCIPAL.where(User.token_hash == bindparam("key"))
 def _principal(statement, key: str) -> Principal | None:
     with lookup_connection() as connection:
         row = connection.execute(statement, {"key": key}).first()
-    return Principal(*row) if row else None
+    return Principal(**row._mapping) if row else None
 
 
 def principal_by_username(username: str) -> Principal | None:
@@ -55,31 +88,35 @@ def by_username(username: str) -> User | None:
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def all_users() -> list[tuple[User, str | None]]:
-    return list(db.session.execute(
-        select(User, Area.full_name).outerjoin(Area, Area.id == User.area_id).order_by(User.username)))
+def _users_in_areas(query) -> list[UserInArea]:
+    return [UserInArea(row.User, row.full_name) for row in db.session.execute(query)]
 
 
-def collectors_in(area_path: str | None) -> list[tuple[User, str]]:
+def all_users() -> list[UserInArea]:
+    return _users_in_areas(
+        select(User, Area.full_name).outerjoin(Area, Area.id == User.area_id).order_by(User.username))
+
+
+def collectors_in(area_path: str | None) -> list[UserInArea]:
     """Collectors whose group lies in an area (all of them for the county), with the group's full name."""
     query = (select(User, Area.full_name).join(Area, Area.id == User.area_id)
              .where(User.role == "collector").order_by(Area.full_name, User.username))
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
-    return list(db.session.execute(query))
+    return _users_in_areas(query)
 
 
 def user_area_path(username: str) -> str | None:
     return db.session.scalar(select(Area.path).join(User, User.area_id == Area.id).where(User.username == username))
 
 
-def managed_accounts_in(area_path: str | None, roles: tuple[str, ...]) -> list[tuple[User, str | None]]:
+def managed_accounts_in(area_path: str | None, roles: tuple[str, ...]) -> list[UserInArea]:
     """Accounts of these roles whose area lies in an area (all of them for the county), with the area's name."""
     query = (select(User, Area.full_name).outerjoin(Area, Area.id == User.area_id)
              .where(User.role.in_(roles)).order_by(User.role, Area.full_name, User.username))
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
-    return list(db.session.execute(query))
+    return _users_in_areas(query)
 
 
 def by_id(user_id: int) -> User | None:
@@ -90,12 +127,12 @@ def area_path_of(user: User) -> str | None:
     return db.session.scalar(select(Area.path).where(Area.id == user.area_id)) if user.area_id else None
 
 
-def password_check_row(username: str) -> tuple[int, str, bool, str] | None:
-    """(id, password hash, active, role) of a user name, outside the request's transaction."""
+def password_check_row(username: str) -> PasswordCheck | None:
+    """The id, password hash, state and role of a user name, outside the request's transaction."""
     with lookup_connection() as connection:
         row = connection.execute(select(User.id, User.password_hash, User.active, User.role)
                                  .where(User.username == username)).first()
-    return tuple(row) if row else None
+    return PasswordCheck(row.id, row.password_hash, row.active, row.role) if row else None
 
 
 # ---- server-side staff sessions --------------------------------------------------------------------------------
@@ -133,10 +170,11 @@ def forget_expired_sessions(now: dt.datetime) -> None:
 _THROTTLE = AuthThrottle.__table__
 
 
-def throttle_rows(connection: Connection, keys: list[str]) -> list[tuple[str, int, dt.datetime | None]]:
+def throttle_rows(connection: Connection, keys: list[str]) -> list[ThrottleCount]:
     rows = connection.execute(select(_THROTTLE.c.key, _THROTTLE.c.failures, _THROTTLE.c.locked_until)
                               .where(_THROTTLE.c.key.in_(keys))).all()
-    return [(key, failures, as_utc(until) if until else None) for key, failures, until in rows]
+    return [ThrottleCount(row.key, row.failures, as_utc(row.locked_until) if row.locked_until else None)
+            for row in rows]
 
 
 def _upsert(connection: Connection):
@@ -180,10 +218,10 @@ def record_event(connection: Connection, action: str, *, at: dt.datetime, user_i
                                                             area_path=area_path, subject=subject, records=0))
 
 
-def user_for_audit(connection: Connection, username: str) -> tuple[int, str | None] | None:
+def user_for_audit(connection: Connection, username: str) -> AuditSubject | None:
     row = connection.execute(select(User.id, Area.path).outerjoin(Area, Area.id == User.area_id)
                              .where(User.username == username)).first()
-    return tuple(row) if row else None
+    return AuditSubject(row.id, row.path) if row else None
 
 
 def use_nonce_count(connection: Connection, nonce: str, nc: str, issued_at: dt.datetime) -> bool:

@@ -74,7 +74,7 @@ def new_token(username: str):
     except Forbidden:
         return _refused()
     commit()
-    group = next(name for user, name in collectors_for(principal) if user.username == username)
+    group = next(row.area_full_name for row in collectors_for(principal) if row.user.username == username)
     return _qr_page(created, group)
 
 
