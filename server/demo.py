@@ -20,7 +20,10 @@ from server.areas.operations import ensure_area
 from server.database import commit
 from server.forms.operations import PublishResult, publish_form
 from server.register import queries as register_queries
+from server.register.operations import merge_next, set_tier
+from server.schedules.operations import current_schedule, today
 from server.storage import blob_store
+from server.submissions.operations import receive_submission
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
@@ -106,10 +109,6 @@ def seed_demo() -> DemoResult:
 def _seed_register() -> int:
     """Register the demo households through intake and the merge, as if the collectors had visited them; give
     some people a tier and tell a birth, so the due lists have something to show."""
-    from server.register.operations import merge_next, set_tier
-    from server.schedules.operations import current_schedule, today
-    from server.submissions.operations import receive_submission
-
     schedule = current_schedule()
     day = today(schedule)
     visits = _fixture_registrations(day) + [
