@@ -20,7 +20,11 @@ from server.areas.operations import ensure_area
 from server.database import commit
 from server.forms.operations import PublishResult, publish_form
 from server.register import queries as register_queries
+from server.register.decisions import set_tier
+from server.register.worker import merge_next
+from server.schedules.current import current_schedule
 from server.storage import blob_store
+from server.submissions.operations import receive_submission
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
@@ -106,11 +110,6 @@ def seed_demo() -> DemoResult:
 def _seed_register() -> int:
     """Register the demo households through intake and the merge, as if the collectors had visited them; give
     some people a tier and tell a birth, so the due lists have something to show."""
-    from server.register.decisions import set_tier
-    from server.register.worker import merge_next
-    from server.schedules.operations import current_schedule
-    from server.submissions.operations import receive_submission
-
     schedule = current_schedule()
     day = clock.today()
     visits = _fixture_registrations(day) + [
