@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from server import clock
 from server.audit.models import AuditEvent
 from server.extensions import db
-from server.users.models import User
 
-__all__ = ["record", "recent"]
+__all__ = ["record"]
 
 
 def record(user_id: int | None, action: str, *, area_path: str | None = None, subject: str | None = None,
@@ -17,11 +14,3 @@ def record(user_id: int | None, action: str, *, area_path: str | None = None, su
     db.session.add(AuditEvent(at=clock.now(), user_id=user_id, action=action,
                               area_path=area_path, subject=subject, records=records))
 
-
-def recent(area_path: str | None, limit: int = 500):
-    """The newest events about an area (all of them for the county), with the user's name."""
-    query = (select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.user_id)
-             .order_by(AuditEvent.id.desc()).limit(limit))
-    if area_path is not None:
-        query = query.where(AuditEvent.area_path.startswith(area_path))
-    return db.session.execute(query).all()

@@ -21,8 +21,8 @@ from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
+from server.principal import Principal
 from server.schedules.operations import current_schedule, person_schedules, today
-from server.users.queries import Principal
 from sync.monthly_change import (
     DatedEvent,
     group_months,

@@ -11,7 +11,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from server.areas.models import Area
 from server.extensions import db
-from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
+from server.register.models import (
+    Household,
+    LifeEventRecord,
+    Person,
+    RegisterFieldValue,
+    ServiceAnchor,
+    Visit,
+    VisitReview,
+)
 
 __all__ = ["households_in", "people_in", "scheduled_people", "tier_history", "anchors_of",
            "completed_visits", "end_dates", "review_notes"]
@@ -140,8 +148,6 @@ def end_dates(people) -> dict[str, dt.date]:
 
 def review_notes(path: str) -> dict[str, str]:
     """For households of the area whose latest reviewed visit has issues: the cadre's comment."""
-    from server.register.models import VisitReview
-
     latest = (select(Visit.household_uuid, func.max(VisitReview.submission_id).label("submission_id"))
               .join(VisitReview, VisitReview.submission_id == Visit.submission_id)
               .where(Visit.household_uuid.in_(_in_area(path))).group_by(Visit.household_uuid).subquery())
