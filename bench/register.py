@@ -147,8 +147,7 @@ class Register:
 
         from server.database import commit
         from server.extensions import db
-        from server.register.models import MergeQueueEntry
-        from server.submissions.models import Submission
+        from server.submissions.models import MergeQueueEntry, Submission
         from sync.submission import parse_submission
 
         now = dt.datetime.now(dt.timezone.utc)

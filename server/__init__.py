@@ -9,16 +9,27 @@ from flask import Flask, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from server import boundary
+from server import (
+    boundary,
+    models,  # noqa: F401  (every table registered before Alembic looks)
+)
+from server.accounts.session import current_staff
+from server.accounts.views import bp as accounts_bp
+from server.audit.views import bp as audit_bp
 from server.config import load_config
 from server.database import configure_engine
-from server.extensions import babel, compress, csrf, db, limiter, migrate, select_locale
+from server.errors import channel, register_error_handlers
+from server.exports.views import bp as exports_bp
+from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter, migrate, select_locale
 from server.lookup_cache import LookupCache
+from server.openrosa.views import bp as openrosa_bp
+from server.register.views import bp as register_bp
+from server.replication.views import bp as replication_bp
+from server.schedules.views import bp as schedules_bp
 from server.storage import BlobStore
+from server.users.views import bp as users_bp
 
 __all__ = ["create_app"]
-
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -27,8 +38,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(config)
     boundary.init_app(app)  # the bounded <int:…> converter first: routes compile their converters when added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-
-    from server import models  # noqa: F401  (every table registered before Alembic looks)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
@@ -41,16 +50,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["taizhang_blobs"] = BlobStore(app.config["TAIZHANG_BLOB_DIR"])
     app.extensions["taizhang_lookup_cache"] = LookupCache(app.config["TAIZHANG_LOOKUP_CACHE_SECONDS"])
 
-    from server.accounts.views import bp as accounts_bp
-    from server.audit.views import bp as audit_bp
-    from server.errors import channel, register_error_handlers
-    from server.exports.views import bp as exports_bp
-    from server.openrosa.views import bp as openrosa_bp
-    from server.register.views import bp as register_bp
-    from server.replication.views import bp as replication_bp
-    from server.schedules.views import bp as schedules_bp
-    from server.users.views import bp as users_bp
-
     app.register_blueprint(openrosa_bp)
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_token")
     app.register_blueprint(schedules_bp)
@@ -61,8 +60,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(exports_bp)
     app.register_blueprint(replication_bp)
     register_error_handlers(app)
-    from server.accounts.session import current_staff
-
     app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)
 
     @app.after_request

@@ -98,7 +98,7 @@ def seed_demo() -> DemoResult:
     with ExitStack() as files:  # each resource as a file on disk (it already is, unless installed zipped)
         media = [files.enter_context(resources.as_file(item)) for item in fixture_lists()]
         for source in xlsform_sources():
-            # The register lists among these media are generated per collector when phones ask (server.forms.media).
+            # The register lists among these media are generated per collector when phones ask (server.openrosa.media).
             result.forms.append(publish_form(files.enter_context(resources.as_file(source)), blob_store(),
                                              media=media))
     commit()

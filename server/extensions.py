@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and attached to an app in create_app()."""
 
+from pathlib import Path
+
 from flask import request, session
 from flask_babel import Babel
 from flask_compress import Compress
@@ -8,9 +10,10 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import BigInteger, Integer, MetaData
 
-__all__ = ["db", "migrate", "compress", "csrf", "babel", "limiter", "LANGUAGES", "select_locale"]
+__all__ = ["db", "migrate", "compress", "csrf", "babel", "limiter", "LANGUAGES", "select_locale", "BigId",
+           "MIGRATIONS_DIR"]
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 naming_convention = {
@@ -22,7 +25,11 @@ naming_convention = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
+# Row ids that outgrow 32 bits (BIGINT), as SQLite's INTEGER so that its primary keys stay rowid aliases.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
 migrate = Migrate()
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 compress = Compress()
 
 # Web forms only: OpenRosa and the Digest-authenticated JSON API carry no CSRF token (WTF_CSRF_CHECK_DEFAULT off;

@@ -8,7 +8,6 @@ from server.register.models import (
                                     DuplicateCandidate,
                                     Household,
                                     LifeEventRecord,
-                                    MergeQueueEntry,
                                     Person,
                                     PersonMatchKey,
                                     RegisterConflict,
@@ -19,7 +18,7 @@ from server.register.models import (
                                     Visit,
                                     VisitReview,
 )
-from server.submissions.models import Submission, SubmissionAttachment
+from server.submissions.models import MergeQueueEntry, Submission, SubmissionAttachment
 from server.users.models import AuthThrottle, DigestNonceUse, StaffSession, User
 
 __all__ = ["Area", "AuditEvent", "User", "Form", "FormVersion", "FormMedia", "Submission", "SubmissionAttachment",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from flask import current_app
+
 from sync.errors import PayloadTooLarge
 
 __all__ = ["BlobStore", "StoredBlob"]
@@ -139,6 +141,4 @@ def _fsync_dir(path: Path) -> None:
 
 def blob_store() -> BlobStore:
     """The current app's blob store."""
-    from flask import current_app
-
     return current_app.extensions["taizhang_blobs"]

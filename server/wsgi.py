@@ -17,6 +17,8 @@ from waitress.server import TcpWSGIServer, UnixWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
 from waitress.utilities import RequestEntityTooLarge
 
+from server import create_app
+
 __all__ = ["BufferedWorker", "run_gunicorn"]
 
 MiB = 1024 * 1024
@@ -145,8 +147,6 @@ class _Gunicorn(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        from server import create_app
-
         return create_app()
 
 
@@ -158,7 +158,5 @@ def run_gunicorn(bind: str, *, workers: int, threads: int) -> None:
 
 def __getattr__(name: str):
     if name == "app":  # `gunicorn server.wsgi:app`
-        from server import create_app
-
         return create_app()
     raise AttributeError(name)

@@ -9,11 +9,11 @@ import secrets
 from flask import current_app
 
 from server import clock
+from server.principal import Principal
 from server.users import credentials
 from server.users import queries as user_queries
 from server.users.guard import SignInAttempt, valid_username
 from server.users.operations import set_password
-from server.users.queries import Principal
 from sync.access import STAFF_ROLES
 from sync.errors import Forbidden, LoginFailed, PasswordRejected
 

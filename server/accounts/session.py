@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, session
 
 from server.accounts import operations
-from server.users.queries import Principal
+from server.principal import Principal
 from sync.errors import LoginRequired
 
 __all__ = ["close_session", "current_staff", "open_session", "require_staff", "session_key"]

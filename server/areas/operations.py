@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.areas import queries
 from server.areas.models import AREA_KINDS, Area
-from server.users.queries import Principal
+from server.principal import Principal
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import BadRequest, Forbidden, NotFound
 

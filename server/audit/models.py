@@ -5,8 +5,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import db
-from server.submissions.models import BigId
+from server.extensions import BigId, db
 
 
 class AuditEvent(db.Model):

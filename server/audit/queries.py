@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from sqlalchemy import select
-
 from server import clock
 from server.audit.models import AuditEvent
 from server.extensions import db
-from server.users.models import User
 
-__all__ = ["AuditEntry", "record", "recent"]
-
-
-class AuditEntry(NamedTuple):
-    """An audit event with the user name of who did it (None when no account did it)."""
-
-    event: AuditEvent
-    username: str | None
+__all__ = ["record"]
 
 
 def record(user_id: int | None, action: str, *, area_path: str | None = None, subject: str | None = None,
@@ -26,11 +14,3 @@ def record(user_id: int | None, action: str, *, area_path: str | None = None, su
     db.session.add(AuditEvent(at=clock.now(), user_id=user_id, action=action,
                               area_path=area_path, subject=subject, records=records))
 
-
-def recent(area_path: str | None, limit: int = 500) -> list[AuditEntry]:
-    """The newest events about an area (all of them for the county), with the user's name."""
-    query = (select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.user_id)
-             .order_by(AuditEvent.id.desc()).limit(limit))
-    if area_path is not None:
-        query = query.where(AuditEvent.area_path.startswith(area_path))
-    return [AuditEntry(row.AuditEvent, row.username) for row in db.session.execute(query)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from server.accounts.session import require_staff
-from server.audit import queries
+from server.audit import listing
 from server.extensions import csrf
 from sync.access import TOWN_OFFICE_ROLES
 from sync.errors import Forbidden
@@ -18,4 +18,4 @@ def audit_page():
     principal = require_staff()
     if principal.role not in TOWN_OFFICE_ROLES:
         raise Forbidden("the audit log is for the town office")
-    return render_template("audit/log.html", events=queries.recent(principal.area_path))
+    return render_template("audit/log.html", events=listing.recent(principal.area_path))

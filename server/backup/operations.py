@@ -23,13 +23,14 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from flask import current_app
+from flask_migrate import upgrade
 from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
-from server import MIGRATIONS_DIR, clock
+from server import clock
 from server.backup import engines, queries
 from server.backup.archive import Manifest, extract_verified, read_manifest, write_archive
-from server.extensions import db
+from server.extensions import MIGRATIONS_DIR, db
 from server.storage import blob_store
 from sync.errors import BackupIncompatible, DatabaseNotEmpty, DatabaseToolFailed
 
@@ -144,8 +145,6 @@ def restore(archive: Path, *, force: bool = False) -> RestoreResult:
         restored_revision = queries.alembic_revision(connection)
     migrated_to = None
     if restored_revision != scripts.get_current_head():
-        from flask_migrate import upgrade
-
         upgrade(directory=str(MIGRATIONS_DIR))
         migrated_to = scripts.get_current_head()
     return RestoreResult(manifest, files_added=files_added, migrated_to=migrated_to)

@@ -5,8 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import db
-from server.submissions.models import BigId
+from server.extensions import BigId, db
 
 
 class ReportRun(db.Model):

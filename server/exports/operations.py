@@ -21,8 +21,8 @@ from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
+from server.principal import Principal
 from server.schedules.operations import current_schedule, person_schedules
-from server.users.queries import Principal
 from sync.coverage import monthly_rates, outcomes_by_group
 from sync.monthly_change import DatedEvent, group_months, late_corrections, sync_deadline, synced_in_time
 from sync.periods import month_of, month_start

@@ -11,9 +11,10 @@ from flask import current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 
 from server import clock
+from server.principal import Principal
 from server.users import credentials
 from server.users.guard import SignInAttempt, use_nonce_count, valid_username
-from server.users.queries import Principal, principal_by_token_hash, principal_by_username
+from server.users.queries import principal_by_token_hash, principal_by_username
 from sync.errors import TokenInvalid, Unauthorized
 
 __all__ = ["authenticate", "challenge_headers"]

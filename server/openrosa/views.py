@@ -7,9 +7,9 @@ from flask import Blueprint, Response, current_app, request, send_file, url_for
 from server import clock
 from server.database import commit
 from server.forms import operations as form_operations
-from server.forms.media import media_for
 from server.openrosa import formats
 from server.openrosa.auth import authenticate
+from server.openrosa.media import media_for
 from server.openrosa.uploads import UploadLimits, read_submission_body
 from server.storage import blob_store
 from server.submissions.operations import receive_submission

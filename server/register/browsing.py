@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from server.audit import queries as audit
+from server.principal import Principal
 from server.register import queries
-from server.users.queries import Principal
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import Forbidden, RecordNotFound
 from sync.households import HOUSEHOLD_REASONS

@@ -1,4 +1,4 @@
-"""Register tables: current records, their field history, life events, visits, conflicts, the merge queue, the
+"""Register tables: current records, their field history, life events, visits, conflicts, the
 recorded decisions (duplicate merges, household moves) and the duplicate review queue."""
 
 from datetime import date, datetime
@@ -20,8 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import db
-from server.submissions.models import BigId
+from server.extensions import BigId, db
 from sync.decisions import DECISION_KINDS
 
 
@@ -127,17 +126,6 @@ class RegisterConflict(db.Model):
     other_value: Mapped[str] = mapped_column(Text)
     other_instance_id: Mapped[str] = mapped_column(String(255))
     state: Mapped[str] = mapped_column(String(10), server_default="open")   # open, or resolved by a decision
-
-
-class MergeQueueEntry(db.Model):
-    """A stored submission not yet merged into the register; written in the intake's own transaction."""
-
-    __tablename__ = "merge_queue"
-
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
-    enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class SubmissionRecord(db.Model):

@@ -12,11 +12,11 @@ from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.extensions import db
+from server.forms.models import Form
 from server.register.models import (
     DuplicateCandidate,
     Household,
     LifeEventRecord,
-    MergeQueueEntry,
     Person,
     PersonMatchKey,
     RegisterConflict,
@@ -27,7 +27,7 @@ from server.register.models import (
     Visit,
     VisitReview,
 )
-from server.submissions.models import Submission
+from server.submissions.models import MergeQueueEntry, Submission
 from sync.decisions import DECISION_KINDS
 from sync.merge import FieldValue, RecordState, VisitRef
 from sync.replay import StoredSubmission
@@ -671,8 +671,6 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
     """Register-form submissions collected in an area, newest first, with their visit and review:
     (submission id, received, form, collector, group name, visit date, outcome, household uuid, review state,
     comment, why the merge refused it). `state` "received" means not reviewed yet."""
-    from server.forms.models import Form
-
     query = (select(Submission.id, Submission.received_at, Form.xml_form_id, Submission.collector_name,
                     Area.full_name, Visit.visit_date, Visit.outcome, Visit.household_uuid, VisitReview.state,
                     VisitReview.comment, Visit.refusal)

@@ -13,6 +13,7 @@ from server.areas import queries as area_queries
 from server.areas.operations import area_parts, ensure_area
 from server.audit import queries as audit
 from server.database import as_utc
+from server.principal import Principal
 from server.register.decisions import area_paths_of
 from server.replication import queries
 from server.replication.decisions import ReplicatedDecision, record_replicated_decision
@@ -20,7 +21,6 @@ from server.replication.queries import StoredRaw
 from server.schedules.operations import current_schedule
 from server.storage import BlobStore
 from server.submissions.operations import IncomingFile, IntakeResult, Origin, receive_submission
-from server.users.queries import Principal
 from sync.access import TOWN_OFFICE_ROLES, area_contains
 from sync.decisions import DECISION_KINDS, decision_kind
 from sync.errors import BadRequest, DecisionNotYetMergeable, Forbidden, NotFound

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
+from server.principal import Principal
 from server.schedules import queries
 from server.schedules.current import current_schedule
-from server.users.queries import Principal
 from sync.access import STAFF_ROLES
 from sync.errors import Forbidden
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv

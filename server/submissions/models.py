@@ -1,13 +1,12 @@
-"""Submission and attachment tables: the immutable raw store the register is rebuilt from."""
+"""Submission and attachment tables: the immutable raw store the register is rebuilt from, and the merge queue
+the intake writes for the register."""
 
 from datetime import datetime
 
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import db
-
-BigId = BigInteger().with_variant(Integer, "sqlite")
+from server.extensions import BigId, db
 
 
 class Submission(db.Model):
@@ -49,3 +48,14 @@ class SubmissionAttachment(db.Model):
     size: Mapped[int | None] = mapped_column(BigInteger)
     content_type: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MergeQueueEntry(db.Model):
+    """A stored submission not yet merged into the register; written in the intake's own transaction."""
+
+    __tablename__ = "merge_queue"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
+    enqueued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(500))

@@ -8,9 +8,9 @@ from typing import BinaryIO
 
 from server.forms import queries as form_queries
 from server.forms.operations import may_fill, may_fill_as_collector
+from server.principal import Principal
 from server.storage import BlobStore
 from server.submissions import queries
-from server.users.queries import Principal
 from sync.errors import (
     EditAlreadySuperseded,
     EditFormMismatch,

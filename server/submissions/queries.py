@@ -11,8 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from server.database import lookup_connection
 from server.extensions import db
-from server.register.models import MergeQueueEntry
-from server.submissions.models import Submission, SubmissionAttachment
+from server.submissions.models import MergeQueueEntry, Submission, SubmissionAttachment
 
 
 @dataclass(frozen=True, slots=True)

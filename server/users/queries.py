@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, case, delete, select, update
@@ -15,20 +14,8 @@ from server.audit.models import AuditEvent
 from server.database import as_utc, lookup_connection
 from server.extensions import db
 from server.lookup_cache import lookup_cache
+from server.principal import Principal
 from server.users.models import AuthThrottle, DigestNonceUse, StaffSession, User
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is making a request, with what they need for scoping; detached from the session."""
-
-    id: int
-    username: str
-    role: str
-    area_path: str | None
-    digest_ha1: str
-    digest_realm: str
-    area_id: int | None = None
 
 
 class UserInArea(NamedTuple):

@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from server.database import commit
 from server.extensions import db
-from server.register.models import Household, MergeQueueEntry, Person
+from server.register.models import Household, Person
 from server.register.worker import merge_next
+from server.submissions.models import MergeQueueEntry
 from server.users.operations import add_user
 from sync import errors
 from tests.collect import CollectClient

@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
-from server.register.models import Household, LifeEventRecord, MergeQueueEntry, Person, RegisterConflict
+from server.register.models import Household, LifeEventRecord, Person, RegisterConflict
 from server.register.replays import rebuild_register
 from server.register.worker import merge_next
-from server.submissions.models import Submission
+from server.submissions.models import MergeQueueEntry, Submission
 from sync import replay
 from sync.errors import EditOriginalUnknown
 from tests.conftest import ROOT, stored_submissions

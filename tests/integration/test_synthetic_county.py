@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from bench.county import KINDS, plan_county, submissions
 from server.database import commit
 from server.extensions import db
-from server.register.models import Household, MergeQueueEntry, Person
+from server.register.models import Household, Person
 from server.register.worker import merge_next
-from server.submissions.models import Submission
+from server.submissions.models import MergeQueueEntry, Submission
 from sync.visits import read_visit
 from tests.conftest import ROOT
 

@@ -10,8 +10,9 @@ from typing import BinaryIO, Callable
 
 from server.forms import queries
 from server.forms.queries import FormVersionAccess
+from server.principal import Principal
+from server.schedules.operations import phone_lists
 from server.storage import BlobStore
-from server.users.queries import Principal
 from sync.phone_lists import LIST_FILES
 
 __all__ = ["MediaFile", "media_for"]
@@ -31,17 +32,11 @@ class MediaFile:
 def media_for(form: FormVersionAccess, principal: Principal, blobs: BlobStore) -> list[MediaFile]:
     """Every media file this user's copy of the form needs, with the md5 of exactly the bytes served."""
     rows = queries.media_rows(form.version_pk)
-    lists = _phone_lists(principal) if any(row.filename in LIST_FILES for row in rows) else {}
+    lists = phone_lists(principal) if any(row.filename in LIST_FILES for row in rows) else {}
     return [_generated(row.filename, lists[row.filename]) if row.filename in lists else
             MediaFile(filename=row.filename, md5=row.md5, size=row.size, content_type=row.content_type,
                       open=lambda sha=row.sha256: blobs.open(sha))
             for row in rows]
-
-
-def _phone_lists(principal: Principal) -> dict[str, bytes]:
-    from server.schedules.operations import phone_lists
-
-    return phone_lists(principal)
 
 
 def _generated(filename: str, content: bytes) -> MediaFile:
