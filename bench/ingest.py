@@ -72,7 +72,7 @@ class Processes:
             except subprocess.TimeoutExpired:
                 self._signal_group(proc.pid, signal.SIGKILL)
                 proc.wait(5)
-        for pid in self._members(proc.pid):
+        for pid in self.group_members(proc.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -95,7 +95,7 @@ class Processes:
             pass
 
     @staticmethod
-    def _members(pgid: int) -> list[int]:
+    def group_members(pgid: int) -> list[int]:
         """Processes still in the group this script created for a child."""
         members = []
         for entry in os.listdir("/proc"):

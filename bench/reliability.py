@@ -138,7 +138,7 @@ class Servers:
     def kill(self) -> None:
         """SIGKILL every app-server and merge-worker process at once (gunicorn masters and workers)."""
         for proc in self.apps + self.workers:
-            for pid in self.procs._members(proc.pid):
+            for pid in self.procs.group_members(proc.pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -156,7 +156,7 @@ class Servers:
         """The app servers' resident memory (gunicorn masters and workers; not the merge workers)."""
         total = 0
         for proc in self.apps:
-            for pid in self.procs._members(proc.pid):
+            for pid in self.procs.group_members(proc.pid):
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:

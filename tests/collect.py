@@ -25,19 +25,20 @@ class CollectClient:
         if username is not None:
             self.session.auth = HTTPDigestAuth(username, password)
 
-    def _request(self, method: str, url: str, **kwargs) -> requests.Response:
+    def request(self, method: str, url: str, **kwargs) -> requests.Response:
+        """Any request as Collect sends it: its session (OpenRosa headers, Digest when set) and a Date header."""
         headers = {"Date": formatdate(usegmt=True), **kwargs.pop("headers", {})}
         return self.session.request(method, url, headers=headers, timeout=60, **kwargs)
 
     def form_list(self, form_id: str | None = None) -> requests.Response:
         params = {"formID": form_id} if form_id else None
-        return self._request("GET", f"{self.base}/formList", params=params)
+        return self.request("GET", f"{self.base}/formList", params=params)
 
     def get(self, url: str) -> requests.Response:
-        return self._request("GET", url)
+        return self.request("GET", url)
 
     def head_submission(self) -> requests.Response:
-        return self._request("HEAD", f"{self.base}/submission", params={"deviceID": self.device_id})
+        return self.request("HEAD", f"{self.base}/submission", params={"deviceID": self.device_id})
 
     def post_submission(self, xml: bytes, attachments: dict[str, bytes] | None = None,
                         incomplete: bool = False) -> requests.Response:
@@ -45,7 +46,7 @@ class CollectClient:
         for name, content in (attachments or {}).items():
             files.append((name, (name, content, "image/jpeg")))
         data = {"*isIncomplete*": "yes"} if incomplete else None
-        return self._request("POST", f"{self.base}/submission", params={"deviceID": self.device_id},
+        return self.request("POST", f"{self.base}/submission", params={"deviceID": self.device_id},
                              files=files, data=data)
 
     def submit(self, xml: bytes, attachments: dict[str, bytes] | None = None) -> requests.Response:

@@ -132,7 +132,7 @@ def test_every_route_answers_every_hostile_value_without_a_server_error(world, s
             path = fill(rule, path_values)
             arguments = {name: value for name in NAMES}
             if rule_is_openrosa(server.app, rule):
-                response = world.digest._request(method, world.url + path, params=arguments, data=arguments)
+                response = world.digest.request(method, world.url + path, params=arguments, data=arguments)
             elif method == "GET":
                 response = world.staff.session.get(world.url + path, params=arguments, timeout=30)
             elif method == "HEAD":
@@ -170,7 +170,7 @@ def test_a_nul_in_the_device_id_is_refused_in_openrosa_and_nothing_is_stored(wor
 @pytest.mark.parametrize("header", ["User-Agent", "X-Anything", "Date"])
 def test_a_nul_in_a_header_is_refused(world, header):
     before = stored_submissions()
-    response = world.phone._request(
+    response = world.phone.request(
         "POST", f"{world.phone.base}/submission", headers={header: "a\x00b"},
         files=[("xml_submission_file", ("submission.xml", visit("uuid:" + str(uuid.uuid4())), "text/xml"))])
     assert_openrosa_error(response, 400, errors.NulCharacter, header)
