@@ -17,11 +17,10 @@ from sqlalchemy import select
 from server.database import commit
 from server.extensions import db
 from server.register.models import Household, MergeQueueEntry, Person
-from server.register.operations import merge_next
 from server.users.operations import add_user
 from sync import errors
 from tests.collect import CollectClient
-from tests.conftest import REALM, ROOT, stored_attachments, stored_submissions
+from tests.conftest import REALM, ROOT, merge_all, stored_attachments, stored_submissions
 from tests.integration.test_hostile_input import (
     MULTIPART,
     assert_openrosa_error,
@@ -72,15 +71,6 @@ def world(server, create_collector, publish) -> World:
     return World(server.url, server, staff,
                  server.client(token=collector.token), server.client(collector.username, collector.password),
                  collector.token)
-
-
-def merge_all() -> int:
-    merged = 0
-    while merge_next() is not None:
-        commit()
-        merged += 1
-    commit()
-    return merged
 
 
 def queue() -> list[tuple[int, int]]:

@@ -12,22 +12,19 @@ from sqlalchemy import select
 
 from server import clock
 from server.audit.models import AuditEvent
+from server.cli import cli
 from server.database import commit
 from server.extensions import db
-from server.register.operations import merge_next
-from tests.conftest import ROOT
+from server.register.operations import set_tier
+from server.users.queries import principal_by_username
+from sync.schedules import default_schedule
+from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
 
 PASSWORD = "officer-password"
 XLSFORMS = ROOT / "xlsforms"
 HOUSEHOLD = "88888888-0000-4000-8000-000000000001"
-
-
-def merge_all() -> None:
-    while merge_next() is not None:
-        commit()
-    commit()
 
 
 @pytest.fixture
@@ -100,8 +97,6 @@ def test_the_register_export_holds_the_area_and_nothing_else(town):
 
 
 def test_reports_from_the_command_line(town, tmp_path):
-    from server.cli import cli
-
     runner = town["server"].app.test_cli_runner()
     out = tmp_path / "register.xlsx"
     result = runner.invoke(cli, ["report", "register", "青山镇", "--out", str(out), "--user", "qingshan_officer"])
@@ -115,10 +110,6 @@ def test_reports_from_the_command_line(town, tmp_path):
 
 
 def test_the_coverage_report_counts_the_months_visits_and_lists_the_overdue(town):
-    from server.register.operations import set_tier
-    from server.users.queries import principal_by_username
-    from sync.schedules import default_schedule
-
     set_tier(principal_by_username("qingshan_officer"), town["head"].uuid, "key",
              tiers=default_schedule().tier_names, now=dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc))
     commit()
