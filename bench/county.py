@@ -65,10 +65,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
 
-from sync.identity import id_check_character  # noqa: E402  (the project root is put on the path first)
-from tests.register_visits import Member, followup_visit, household_visit  # noqa: E402
+from bench.dedupe import HOMOPHONES
+from sync.identity import id_check_character
+from tests.register_visits import Member, followup_visit, household_visit
 
 __all__ = ["CountyPlan", "GroupPlan", "SyntheticSubmission", "KINDS", "plan_county", "submissions",
            "base_household", "write_instances", "SURNAMES", "GIVEN", "resident_id", "random_member", "phone_time"]
@@ -263,8 +264,6 @@ def _years(day: dt.date, earliest: int, latest: int) -> tuple[dt.date, dt.date]:
 
 def _mistyped(rng: random.Random, name: str) -> str:
     """One given-name character replaced by a homophone (most often) or by another name character."""
-    from bench.dedupe import HOMOPHONES
-
     position = rng.randrange(1, len(name))
     character = name[position]
     if character in HOMOPHONES and rng.random() < 0.7:

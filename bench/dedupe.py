@@ -50,10 +50,10 @@ from datetime import date, timedelta
 from itertools import accumulate
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout first: the imports below are its packages
 
-from sync import identity  # noqa: E402  (the project root is put on the path first)
-from sync.identity import (  # noqa: E402
+from sync import identity
+from sync.identity import (
     LARGEST_BLOCK,
     Candidate,
     PersonRecord,

@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 LUA = BENCH / "ingest.lua"
@@ -72,7 +74,7 @@ class Processes:
             except subprocess.TimeoutExpired:
                 self._signal_group(proc.pid, signal.SIGKILL)
                 proc.wait(5)
-        for pid in self._members(proc.pid):
+        for pid in self.group_members(proc.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -95,7 +97,7 @@ class Processes:
             pass
 
     @staticmethod
-    def _members(pgid: int) -> list[int]:
+    def group_members(pgid: int) -> list[int]:
         """Processes still in the group this script created for a child."""
         members = []
         for entry in os.listdir("/proc"):
@@ -253,8 +255,6 @@ class PostgresBackend(Backend):
         return {**super().env(), "TAIZHANG_DATABASE_URL": self.sqlalchemy_url}
 
     def prepare(self) -> None:
-        import psycopg
-
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{self.database}"')
@@ -268,8 +268,6 @@ class PostgresBackend(Backend):
                 f"{s['synchronous_commit']}, fsync={s['fsync']}, wal_sync_method={s['wal_sync_method']})")
 
     def count(self, nonce: str | None = None) -> int:
-        import psycopg
-
         with psycopg.connect(self.url) as conn:
             if nonce is None:
                 return conn.execute("SELECT count(*) FROM submission").fetchone()[0]

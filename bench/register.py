@@ -32,10 +32,28 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
 
-from bench.county import SURNAMES, phone_time, random_member  # noqa: E402  (the project root is put on the path first)
-from tests.register_visits import Member, household_visit  # noqa: E402
+import psycopg
+from flask_migrate import upgrade
+from sqlalchemy import func, insert, select
+
+from bench.county import SURNAMES, phone_time, random_member
+from server import create_app
+from server.areas.operations import ensure_area
+from server.database import commit
+from server.extensions import db
+from server.forms.models import Form
+from server.forms.operations import publish_form
+from server.register.models import Household, Person, RegisterFieldValue
+from server.register.replays import rebuild_register
+from server.register.worker import merge_next
+from server.storage import blob_store
+from server.submissions.models import MergeQueueEntry, Submission
+from server.users.models import User
+from sync.submission import parse_submission
+from sync.visits import read_visit
+from tests.register_visits import Member, household_visit
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/taizhang_bench_register"
@@ -79,14 +97,8 @@ class Register:
     """A fresh database with areas, collectors and the household_visit form, inside an app context."""
 
     def __init__(self, backend: str, towns: int, villages_only: int | None = None) -> None:
-        from flask_migrate import upgrade
-
-        from server import create_app
-
         self.instance = tempfile.mkdtemp(prefix="taizhang-bench-register-")
         if backend == "postgresql":
-            import psycopg
-
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                 conn.execute("DROP DATABASE IF EXISTS taizhang_bench_register WITH (FORCE)")
                 conn.execute("CREATE DATABASE taizhang_bench_register")
@@ -102,9 +114,6 @@ class Register:
         self.form_id, self.version_id = self._form()
 
     def _areas(self, towns: int, villages_only: int | None) -> list[int]:
-        from server.areas.operations import ensure_area
-        from server.database import commit
-
         groups = []
         for town in range(1, towns + 1):
             for village in range(1, (villages_only or 10) + 1):
@@ -114,12 +123,6 @@ class Register:
         return groups
 
     def _collectors(self) -> dict[int, int]:
-        from sqlalchemy import insert, select
-
-        from server.database import commit
-        from server.extensions import db
-        from server.users.models import User
-
         db.session.execute(insert(User), [dict(username=f"c{group}", display_name=f"c{group}", role="collector",
                                                area_id=group, password_hash="-", digest_ha1="-", digest_realm="-")
                                           for group in self.groups])
@@ -127,14 +130,6 @@ class Register:
         return {area: user for user, area in db.session.execute(select(User.id, User.area_id))}
 
     def _form(self) -> tuple[int, int]:
-        from sqlalchemy import select
-
-        from server.database import commit
-        from server.extensions import db
-        from server.forms.models import Form
-        from server.forms.operations import publish_form
-        from server.storage import blob_store
-
         publish_form(ROOT / "xlsforms" / "household_visit.xlsx", blob_store(),
                      media=list((ROOT / "xlsforms" / "fixtures").glob("*.csv")), validate=False)
         commit()
@@ -143,13 +138,6 @@ class Register:
 
     def store(self, submissions: list[tuple[int, bytes]], *, queued: bool) -> None:
         """Store raw submissions as intake stores them (and queue them for the merge worker, if asked)."""
-        from sqlalchemy import insert, select
-
-        from server.database import commit
-        from server.extensions import db
-        from server.submissions.models import MergeQueueEntry, Submission
-        from sync.submission import parse_submission
-
         now = dt.datetime.now(dt.timezone.utc)
         rows = []
         for group, xml in submissions:
@@ -167,19 +155,12 @@ class Register:
         commit()
 
     def counts(self) -> tuple[int, int, int]:
-        from sqlalchemy import func, select
-
-        from server.extensions import db
-        from server.register.models import Household, Person, RegisterFieldValue
-
         counted = tuple(db.session.scalar(select(func.count()).select_from(model))
                         for model in (Household, Person, RegisterFieldValue))
         db.session.rollback()
         return counted
 
     def close(self) -> None:
-        from server.extensions import db
-
         db.session.remove()
         db.engine.dispose()
         self.context.pop()
@@ -187,10 +168,6 @@ class Register:
 
 def build(backend: str, towns: int, households_per_group: int, update_count: int, seed: int,
           villages_only: int | None = None) -> dict:
-    from server.database import commit
-    from server.register.operations import merge_next, rebuild_register
-    from sync.visits import read_visit
-
     rng = random.Random(seed)
     register = Register(backend, towns, villages_only)
     households, submissions = [], []

@@ -51,11 +51,25 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
+
+import psycopg
+from flask_migrate import upgrade
+from sqlalchemy import func, select
 
 from bench.county import plan_county
 from bench.county import submissions as county_submissions
 from bench.ingest import Processes, ServerSpec, free_port, tail
+from server import create_app
+from server.areas.operations import ensure_area
+from server.database import commit
+from server.extensions import db
+from server.forms.operations import publish_form
+from server.register import queries as register_queries
+from server.register.replays import rebuild_register
+from server.storage import blob_store
+from server.submissions.models import Submission
+from server.users.operations import add_user
 
 BIN = Path(sys.executable).parent
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -69,23 +83,11 @@ SERVER = ServerSpec("gthread", 2, 4)
 
 def prepare(instance: Path, groups: dict[str, str]) -> dict[str, str]:
     """A fresh database with the real forms, the county's areas and a collector per group; collector → token."""
-    import psycopg
-    from flask_migrate import upgrade
-
-    from server import create_app
-
     with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {DATABASE}")
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL, "INSTANCE_DIR": instance})
     with app.app_context():
-        from server.areas.operations import ensure_area
-        from server.database import commit
-        from server.extensions import db
-        from server.forms.operations import publish_form
-        from server.storage import blob_store
-        from server.users.operations import add_user
-
         upgrade(directory=str(ROOT / "server" / "migrations"))
         fixtures = list((ROOT / "xlsforms" / "fixtures").glob("*.csv"))
         for form in ("household_visit", "followup"):
@@ -138,7 +140,7 @@ class Servers:
     def kill(self) -> None:
         """SIGKILL every app-server and merge-worker process at once (gunicorn masters and workers)."""
         for proc in self.apps + self.workers:
-            for pid in self.procs._members(proc.pid):
+            for pid in self.procs.group_members(proc.pid):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -156,7 +158,7 @@ class Servers:
         """The app servers' resident memory (gunicorn masters and workers; not the merge workers)."""
         total = 0
         for proc in self.apps:
-            for pid in self.procs._members(proc.pid):
+            for pid in self.procs.group_members(proc.pid):
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
                 except OSError:
@@ -281,8 +283,6 @@ def phone(base: str, work: queue.Queue, tally: Tally, give_up: float, pace: Pace
 
 def queue_depth() -> tuple[int, int]:
     """(entries waiting to be merged, entries given up after failed attempts) — (-1, -1) while unreachable."""
-    import psycopg
-
     try:
         with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3) as connection:
             return connection.execute("SELECT count(*) FILTER (WHERE attempts < 3), count(*) FILTER "
@@ -292,8 +292,6 @@ def queue_depth() -> tuple[int, int]:
 
 
 def autovacuum_is_on() -> bool:
-    import psycopg
-
     with psycopg.connect(PG_ADMIN) as connection:
         return connection.execute("SHOW autovacuum").fetchone()[0] == "on"
 
@@ -301,8 +299,6 @@ def autovacuum_is_on() -> bool:
 def analyze() -> None:
     """What autovacuum would do as the tables grow: without statistics PostgreSQL plans the merge's look-ups as if
     the tables were empty, and a merge takes a hundred times longer."""
-    import psycopg
-
     try:
         with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True, connect_timeout=3) as connection:
             connection.execute("ANALYZE")
@@ -312,15 +308,6 @@ def analyze() -> None:
 
 def verify(instance: Path, tally: Tally, sent: dict[str, str]) -> tuple[list[str], dict]:
     """Every acknowledged submission stored once with its bytes; the register equal to a rebuild."""
-    from sqlalchemy import func, select
-
-    from server import create_app
-    from server.database import commit
-    from server.extensions import db
-    from server.register import queries as register_queries
-    from server.register.operations import rebuild_register
-    from server.submissions.models import Submission
-
     problems = []
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL, "INSTANCE_DIR": instance})
     with app.app_context():

@@ -32,10 +32,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
 
-from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report  # noqa: E402
-from reports.monthly_change import (  # noqa: E402
+from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
+from reports.monthly_change import (
     EVENT_KINDS,
     GroupChanges,
     LateCorrection,
@@ -43,7 +43,7 @@ from reports.monthly_change import (  # noqa: E402
     VillageSync,
     build_monthly_change_report,
 )
-from reports.register_export import GroupRows, PersonRow, build_register_export  # noqa: E402
+from reports.register_export import GroupRows, PersonRow, build_register_export
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
 GIVEN = "秀英桂兰芳敏静丽强磊军洋勇艳杰娟涛明超华平刚红玉梅建国志伟春霞海燕德兴福文斌"

@@ -33,7 +33,28 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
+
+import psycopg
+from flask_migrate import upgrade
+from sqlalchemy import insert, select, text
+
+from server import create_app
+from server.areas.operations import ensure_area
+from server.database import commit
+from server.extensions import db
+from server.forms.models import Form
+from server.forms.operations import publish_form
+from server.register.models import Household, Person, RegisterFieldValue, ServiceAnchor, Visit
+from server.register.queries import bulk_insert
+from server.schedules import operations, queries
+from server.storage import blob_store
+from server.submissions.models import Submission
+from server.users import credentials
+from server.users.models import User
+from server.users.queries import principal_by_username
+from sync.schedules import summarise
+from xlsforms.sheets import version_of
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/taizhang_bench_schedules"
@@ -43,10 +64,6 @@ GIVEN = "秀英兰芳丽华玉桂琴霞建国明伟军强平德文志勇"
 
 
 def fresh_app(reuse: bool):
-    import psycopg
-
-    from server import create_app
-
     if not reuse:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute("DROP DATABASE IF EXISTS taizhang_bench_schedules WITH (FORCE)")
@@ -56,21 +73,6 @@ def fresh_app(reuse: bool):
 
 def build_county(towns: int, rng: random.Random) -> dict[int, str]:
     """Areas, a collector per group (token = "t<group id>"), the forms, and the register rows; {group: token}."""
-    from flask_migrate import upgrade
-    from sqlalchemy import insert, select
-
-    from server.areas.operations import ensure_area
-    from server.database import commit
-    from server.extensions import db
-    from server.forms.models import Form
-    from server.forms.operations import publish_form
-    from server.register.models import Household, Person, RegisterFieldValue, ServiceAnchor, Visit
-    from server.register.queries import bulk_insert
-    from server.storage import blob_store
-    from server.submissions.models import Submission
-    from server.users import credentials
-    from server.users.models import User
-
     upgrade(directory=str(ROOT / "server" / "migrations"))
     groups = [ensure_area(f"镇{t:02d}/村{v:02d}/组{g:02d}").id
               for t in range(1, towns + 1) for v in range(1, 11) for g in range(1, 31)]
@@ -131,7 +133,7 @@ def build_county(towns: int, rng: random.Random) -> dict[int, str]:
                              person_uuid=p, visit_date=d, outcome="completed", completed=True, followup_type=kind)
                         for i, (h, p, d, kind) in enumerate(visits, start=1)])
     commit()
-    db.session.execute(__import__("sqlalchemy").text("ANALYZE"))
+    db.session.execute(text("ANALYZE"))
     commit()
     print(f"county: {len(groups):,} groups, {len(households):,} households, {len(people):,} people, "
           f"{len(tiers):,} with a tier, {len(anchors):,} anchors, {len(visits):,} completed visits")
@@ -151,23 +153,12 @@ def main() -> None:
     with app.app_context():
         started = time.perf_counter()
         if args.reuse:
-            from flask_migrate import upgrade
-            from sqlalchemy import select
-
             upgrade(directory=str(ROOT / "server" / "migrations"))
-
-            from server.extensions import db
-            from server.users.models import User
             tokens = {area: f"t{area}" for area in db.session.scalars(select(User.area_id).where(
                 User.role == "collector"))}
         else:
             tokens = build_county(args.towns, rng)
             print(f"built in {time.perf_counter() - started:.0f} s (untimed)")
-
-        from server.database import commit
-        from server.schedules import operations, queries
-        from server.users.queries import principal_by_username
-        from sync.schedules import summarise
 
         admin = principal_by_username("admin")
         started = time.perf_counter()
@@ -203,7 +194,6 @@ def main() -> None:
     client = app.test_client()
     groups = rng.sample(sorted(tokens), min(args.samples, len(tokens)))
     timings = []
-    from xlsforms.sheets import version_of
     version = version_of((ROOT / "xlsforms" / "text" / "household_visit.md").read_text())
     for group in groups:
         started = time.perf_counter()

@@ -9,6 +9,8 @@ from email.utils import formatdate
 import requests
 from requests.auth import HTTPDigestAuth
 
+from tests.submission_xml import COLLECT_DECLARATION, E, optional, submission_bytes, submission_root
+
 OPENROSA_HEADERS = {"X-OpenRosa-Version": "1.0", "Accept-Encoding": "gzip"}
 
 
@@ -25,19 +27,20 @@ class CollectClient:
         if username is not None:
             self.session.auth = HTTPDigestAuth(username, password)
 
-    def _request(self, method: str, url: str, **kwargs) -> requests.Response:
+    def request(self, method: str, url: str, **kwargs) -> requests.Response:
+        """Any request as Collect sends it: its session (OpenRosa headers, Digest when set) and a Date header."""
         headers = {"Date": formatdate(usegmt=True), **kwargs.pop("headers", {})}
         return self.session.request(method, url, headers=headers, timeout=60, **kwargs)
 
     def form_list(self, form_id: str | None = None) -> requests.Response:
         params = {"formID": form_id} if form_id else None
-        return self._request("GET", f"{self.base}/formList", params=params)
+        return self.request("GET", f"{self.base}/formList", params=params)
 
     def get(self, url: str) -> requests.Response:
-        return self._request("GET", url)
+        return self.request("GET", url)
 
     def head_submission(self) -> requests.Response:
-        return self._request("HEAD", f"{self.base}/submission", params={"deviceID": self.device_id})
+        return self.request("HEAD", f"{self.base}/submission", params={"deviceID": self.device_id})
 
     def post_submission(self, xml: bytes, attachments: dict[str, bytes] | None = None,
                         incomplete: bool = False) -> requests.Response:
@@ -45,7 +48,7 @@ class CollectClient:
         for name, content in (attachments or {}).items():
             files.append((name, (name, content, "image/jpeg")))
         data = {"*isIncomplete*": "yes"} if incomplete else None
-        return self._request("POST", f"{self.base}/submission", params={"deviceID": self.device_id},
+        return self.request("POST", f"{self.base}/submission", params={"deviceID": self.device_id},
                              files=files, data=data)
 
     def submit(self, xml: bytes, attachments: dict[str, bytes] | None = None) -> requests.Response:
@@ -59,18 +62,13 @@ def visit_xml(instance_id: str | None = None, *, form_id: str = "household_visit
               head_name: str = "王秀英", photo: str = "", deprecated_id: str | None = None) -> bytes:
     """A submission of the placeholder household visit form, as Collect would write it."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
-    deprecated = f"<deprecatedID>{deprecated_id}</deprecatedID>" if deprecated_id else ""
-    photo_element = f"<photo>{photo}</photo>" if photo else "<photo/>"
-    return (
-        f'<?xml version="1.0" encoding="UTF-8"?>'
-        f'<data xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms" '
-        f'id="{form_id}" version="{version}">'
-        f"<start>2026-11-20T09:00:00.000+08:00</start><end>2026-11-20T09:05:00.000+08:00</end>"
-        f"<deviceid>collect:TESTDEVICE00001</deviceid><household_no>12</household_no>"
-        f"<head_name>{head_name}</head_name><visit_date>2026-11-20</visit_date><outcome>completed</outcome>"
-        f"{photo_element}<needs/>"
-        f"<meta><instanceID>{instance_id}</instanceID>{deprecated}</meta></data>"
-    ).encode("utf-8")
+    root = submission_root(
+        form_id, version,
+        E.start("2026-11-20T09:00:00.000+08:00"), E.end("2026-11-20T09:05:00.000+08:00"),
+        E.deviceid("collect:TESTDEVICE00001"), E.household_no("12"), E.head_name(head_name),
+        E.visit_date("2026-11-20"), E.outcome("completed"), optional("photo", photo), E.needs(),
+        E.meta(E.instanceID(instance_id), *([E.deprecatedID(deprecated_id)] if deprecated_id else [])))
+    return submission_bytes(root, COLLECT_DECLARATION)
 
 
 def xml_text(response: requests.Response, tag: str) -> list[str]:

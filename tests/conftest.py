@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from server import create_app
+from server.areas.operations import ensure_area
 from server.database import commit
 from server.extensions import db
+from server.forms.operations import publish_form
 from server.lookup_cache import lookup_cache
+from server.register.worker import merge_next
+from server.storage import blob_store
+from server.submissions.models import Submission, SubmissionAttachment
+from server.users.operations import add_user
 from tests.collect import CollectClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,8 +89,6 @@ def make_test_app(tmp_path_factory, backend: str, database_suffix: str = "", **o
               "TAIZHANG_REALM": REALM, "TESTING": True}
     config.update(overrides)
     app = create_app(config)
-    from flask_migrate import upgrade
-
     with app.app_context():
         upgrade(directory=str(ROOT / "server" / "migrations"))
     return app
@@ -136,9 +143,6 @@ class Collector:
 @pytest.fixture
 def create_collector(server):
     """create_collector(area='青山镇/东村/第一组', username=None, ...) → Collector with password and token."""
-    from server.areas.operations import ensure_area
-    from server.users.operations import add_user
-
     counter = iter(range(1, 10_000))
 
     def factory(area: str = "青山镇/东村/第一组", username: str | None = None, role: str = "collector",
@@ -162,9 +166,6 @@ def household_visit_xform() -> Path:
 @pytest.fixture
 def publish(server):
     """publish(path, media=[...], area=None, audience='collector') → PublishResult (validated forms only)."""
-    from server.forms.operations import publish_form
-    from server.storage import blob_store
-
     def factory(source: Path, media: list[Path] = (), **kwargs):
         result = publish_form(source, blob_store(), media=list(media), validate=False, **kwargs)
         commit()
@@ -185,16 +186,12 @@ def collector(create_collector, visit_form) -> Collector:
 
 def _rows(table) -> list[dict]:
     """Read rows as plain dicts and end the transaction (a SQLite write lock must not outlive the read)."""
-    from sqlalchemy import select
-
     rows = [dict(row) for row in db.session.execute(select(table).order_by(table.c.id)).mappings()]
     db.session.rollback()
     return rows
 
 
 def stored_submissions() -> list[dict]:
-    from server.submissions.models import Submission
-
     return _rows(Submission.__table__)
 
 
@@ -214,6 +211,33 @@ def taizhang(env: dict, *args: str) -> subprocess.CompletedProcess:
 
 
 def stored_attachments() -> list[dict]:
-    from server.submissions.models import SubmissionAttachment
-
     return _rows(SubmissionAttachment.__table__)
+
+
+def merge_all(now=None) -> int:
+    """Merge every queued submission into the register as the worker does (`now` as the worker's clock), committing
+    after each; how many were merged."""
+    merged = 0
+    while merge_next(now=now) is not None:
+        commit()
+        merged += 1
+    commit()
+    return merged
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, tries: int = 100) -> None:
+    """Wait (up to `tries` tenths of a second and connection attempts) until something accepts on the loopback port,
+    e.g. gunicorn's workers booting after the master printed its address."""
+    for _ in range(tries):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.sax.saxutils import escape
+
+from tests.submission_xml import JAVAROSA_DECLARATION, E, optional, submission_bytes, submission_root
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,8 +30,9 @@ class Member:
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
-def _element(name: str, value: str | None) -> str:
-    return f"<{name}>{escape(value)}</{name}>" if value else f"<{name} />"
+# The answers of one person's change, in the order of the form.
+UPDATE_ANSWERS = ("event_date", "place", "phone_now", "name_corrected", "id_number_corrected", "to_household",
+                  "spouse_name")
 
 
 def household_visit(*, household: str, start: str, new: tuple[str, str] | None = None, base_version: int | None = None,
@@ -47,53 +49,52 @@ def household_visit(*, household: str, start: str, new: tuple[str, str] | None =
     operation; `username` and `device_id` are what Collect fills in from its settings, `end` when the form was last
     saved (`start` when not given)."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
-    choice = (f"<household_choice><mode>new</mode>{_element('new_household_no', new[0])}"
-              f"{_element('new_address', new[1])}</household_choice>" if new else
-              f"<household_choice><mode>existing</mode><household>{household}</household></household_choice>")
-    person_updates = "".join(
-        f"<person_updates><person_uuid>{update['person_uuid']}</person_uuid>"
-        f"{_element('person_base_version', str(update.get('base_version', '')))}<person_update>"
-        f"<change>{update['change']}</change>"
-        + "".join(_element(name, update.get(name)) for name in ("event_date", "place", "phone_now", "name_corrected",
-                                                               "id_number_corrected", "to_household",
-                                                               "spouse_name"))
-        + "</person_update></person_updates>" for update in updates)
-    new_members = "".join(
-        f"<new_members><new_person_uuid>{member.uuid}</new_person_uuid><new_member>"
-        f"<reason>{member.reason}</reason>{_element('person_name_new', member.name)}"
-        f"{_element('id_number', member.id_number)}<sex>{member.sex}</sex><birth_date>{member.birth_date}</birth_date>"
-        f"<relationship>{member.relationship}</relationship>{_element('phone', member.phone)}"
-        f"<residence>here</residence><hukou>here</hukou></new_member></new_members>" for member in members)
-    deprecated = _element("deprecatedID", deprecated_id) if deprecated_id else ""
-    split = ""
+    if new:
+        choice = E.household_choice(E.mode("new"), optional("new_household_no", new[0]),
+                                    optional("new_address", new[1]))
+    else:
+        choice = E.household_choice(E.mode("existing"), E.household(household))
+    person_updates = [
+        E.person_updates(
+            E.person_uuid(update["person_uuid"]),
+            optional("person_base_version", str(update.get("base_version", ""))),
+            E.person_update(E.change(update["change"]),
+                            *(optional(name, update.get(name)) for name in UPDATE_ANSWERS)))
+        for update in updates]
+    new_members = [
+        E.new_members(
+            E.new_person_uuid(member.uuid),
+            E.new_member(E.reason(member.reason), optional("person_name_new", member.name),
+                         optional("id_number", member.id_number), E.sex(member.sex), E.birth_date(member.birth_date),
+                         E.relationship(member.relationship), optional("phone", member.phone),
+                         E.residence("here"), E.hukou("here")))
+        for member in members]
+    split = []
     if split_from:
-        split = (f"<split><splits_off>yes</splits_off><split_from>{split_from}</split_from>"
-                 f"<split_people>{' '.join(split_members)}</split_people></split>"
-                 + "".join(f"<split_members><split_person_uuid>{person}</split_person_uuid>"
-                           f"<split_person_base_version>{version}</split_person_base_version></split_members>"
-                           for person, version in split_members.items()))
+        split = [E.split(E.splits_off("yes"), E.split_from(split_from), E.split_people(" ".join(split_members))),
+                 *(E.split_members(E.split_person_uuid(person), E.split_person_base_version(str(version)))
+                   for person, version in split_members.items())]
     changed_people = " ".join(update["person_uuid"] for update in updates)
     household_events = " ".join(dict.fromkeys(member.reason for member in members if member.reason != "registration"))
     anchor = postpartum or post_operation
-    need = "postpartum_followup" if postpartum else "post_operation_followup"
-    return (
-        f"<?xml version='1.0' encoding='UTF-8' ?><data id=\"household_visit\" version=\"{VISIT_FORM_VERSION}\" "
-        f"xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\">"
-        f"<start>{start}</start><end>{end or start}</end><today>{start[:10]}</today>"
-        f"{_element('deviceid', device_id)}{_element('username', username)}{choice}"
-        f"<household_uuid>{household}</household_uuid>"
-        f"{_element('household_base_version', str(base_version) if base_version is not None else None)}"
-        f"<outcome_group><outcome>{outcome}</outcome>"
-        f"{'<consent>yes</consent>' if outcome == 'completed' else ''}</outcome_group>"
-        f"<recording>{'yes' if outcome == 'completed' else 'no'}</recording>{split}"
-        f"<changes>{_element('changed_people', changed_people)}{_element('household_events', household_events)}"
-        f"</changes>{person_updates}{new_members}"
-        + (f"<service_needs>{need}</service_needs><postpartum><followup_person>{anchor[0]}"
-           f"</followup_person><followup_event_date>{anchor[1]}</followup_event_date></postpartum>"
-           if anchor else "<service_needs />")
-        + f"<closing><next_visit /></closing>"
-        f"<meta><instanceID>{instance_id}</instanceID>{deprecated}</meta></data>"
-    ).encode("utf-8")
+    if anchor:
+        need = "postpartum_followup" if postpartum else "post_operation_followup"
+        service_needs = [E.service_needs(need),
+                         E.postpartum(E.followup_person(anchor[0]), E.followup_event_date(anchor[1]))]
+    else:
+        service_needs = [E.service_needs()]
+    completed = outcome == "completed"
+    meta = E.meta(E.instanceID(instance_id), *([E.deprecatedID(deprecated_id)] if deprecated_id else []))
+    root = submission_root(
+        "household_visit", VISIT_FORM_VERSION,
+        E.start(start), E.end(end or start), E.today(start[:10]), optional("deviceid", device_id),
+        optional("username", username), choice, E.household_uuid(household),
+        optional("household_base_version", str(base_version) if base_version is not None else None),
+        E.outcome_group(E.outcome(outcome), *([E.consent("yes")] if completed else [])),
+        E.recording("yes" if completed else "no"), *split,
+        E.changes(optional("changed_people", changed_people), optional("household_events", household_events)),
+        *person_updates, *new_members, *service_needs, E.closing(E.next_visit()), meta)
+    return submission_bytes(root, JAVAROSA_DECLARATION)
 
 
 def followup_visit(*, person: str, household: str, followup_type: str, start: str, outcome: str = "completed",
@@ -101,16 +102,15 @@ def followup_visit(*, person: str, household: str, followup_type: str, start: st
                    username: str | None = None, device_id: str = "collect:test", end: str | None = None) -> bytes:
     """A follow-up of one person from the due list (`due_since` as the list gave it)."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
-    services = ("<services><services_given>health_guidance</services_given><referral>no</referral></services>"
-                if outcome == "completed" else "<services><services_given /><referral /></services>")
-    return (
-        f"<?xml version='1.0' encoding='UTF-8' ?><data id=\"followup\" version=\"{FORM_VERSIONS['followup']}\" "
-        f"xmlns:jr=\"http://openrosa.org/javarosa\" xmlns:orx=\"http://openrosa.org/xforms\">"
-        f"<start>{start}</start><end>{end or start}</end><today>{start[:10]}</today>"
-        f"{_element('deviceid', device_id)}{_element('username', username)}"
-        f"<person_uuid>{person}</person_uuid><household_uuid>{household}</household_uuid>"
-        f"<person_base_version>{base_version}</person_base_version><due_type>{followup_type}</due_type>"
-        f"{_element('due_since', due_since)}"
-        f"<visit><followup_type>{followup_type}</followup_type><outcome>{outcome}</outcome></visit>{services}"
-        f"<closing><next_date /></closing><meta><instanceID>{instance_id}</instanceID></meta></data>"
-    ).encode("utf-8")
+    if outcome == "completed":
+        services = E.services(E.services_given("health_guidance"), E.referral("no"))
+    else:
+        services = E.services(E.services_given(), E.referral())
+    root = submission_root(
+        "followup", FORM_VERSIONS["followup"],
+        E.start(start), E.end(end or start), E.today(start[:10]), optional("deviceid", device_id),
+        optional("username", username), E.person_uuid(person), E.household_uuid(household),
+        E.person_base_version(str(base_version)), E.due_type(followup_type), optional("due_since", due_since),
+        E.visit(E.followup_type(followup_type), E.outcome(outcome)), services, E.closing(E.next_date()),
+        E.meta(E.instanceID(instance_id)))
+    return submission_bytes(root, JAVAROSA_DECLARATION)

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -18,9 +20,6 @@ def browser():
         if os.environ.get("TAIZHANG_REQUIRE_BROWSER"):
             pytest.fail("Chromium and chromedriver are needed: apt-get install chromium chromium-driver")
         pytest.skip("Chromium is not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",

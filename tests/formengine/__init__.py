@@ -95,6 +95,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+import pyxform.validators.odk_validate as odk_validate
+
 __all__ = ["FillResult", "FormEngineError", "Violation", "available", "fill_form", "odk_validate_jar"]
 
 HERE = Path(__file__).resolve().parent
@@ -151,13 +153,7 @@ class FillResult:
 
 def odk_validate_jar() -> Path:
     """pyxform's bundled ODK_Validate.jar (JavaRosa + kxml + jackson + commons-csv)."""
-    try:
-        from pyxform.validators.odk_validate import ODK_VALIDATE_PATH
-    except ImportError:  # older pyxform layout
-        import pyxform.validators.odk_validate as module
-
-        ODK_VALIDATE_PATH = Path(module.__file__).parent / "bin" / "ODK_Validate.jar"
-    return Path(ODK_VALIDATE_PATH)
+    return Path(odk_validate.__file__).parent / "bin" / "ODK_Validate.jar"
 
 
 def available() -> str | None:

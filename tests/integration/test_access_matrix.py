@@ -199,7 +199,7 @@ def openrosa(path: Callable[[World, str], str], method: str = "GET", *, via: str
         client = (world.digest if via == "digest" else world.token)[role]
         if method == "POST":
             return client.post_submission(body(world, place))
-        return client._request(method, client.base + path(world, place))
+        return client.request(method, client.base + path(world, place))
     return call
 
 

@@ -24,7 +24,6 @@ from server.lookup_cache import lookup_cache
 from server.register import queries as register_queries
 from server.register.decisions import merge_duplicates, set_tier
 from server.register.models import RegisterDecision
-from server.register.worker import merge_next
 from server.schedules.operations import current_schedule
 from server.users.queries import principal_by_username
 from tests.collect import visit_xml
@@ -33,6 +32,7 @@ from tests.conftest import (
     ROOT,
     command_env,
     fresh_postgres_database,
+    merge_all,
     stored_attachments,
     stored_submissions,
     taizhang,
@@ -46,12 +46,6 @@ HOUSEHOLD_1, HOUSEHOLD_2 = "22222222-0000-4000-8000-000000000001", "22222222-000
 
 
 # ---- building a register as Collect and the cadres do ---------------------------------------------------------
-
-def merge_all() -> None:
-    while merge_next(now=NOW) is not None:
-        commit()
-    commit()
-
 
 @pytest.fixture
 def town(server, create_collector, publish, tmp_path):
@@ -75,7 +69,7 @@ def town(server, create_collector, publish, tmp_path):
     response = phones["青山镇/东村/第一组"].submit(visit_xml(form_id="site_photo", photo="door.jpg"),
                                                {"door.jpg": PHOTO})
     assert response.status_code == 201
-    merge_all()
+    merge_all(NOW)
     cadre = principal_by_username("dongcun_cadre")
     merge_duplicates(cadre, first.uuid, second.uuid, now=NOW)
     set_tier(cadre, head.uuid, "key", tiers=current_schedule().tier_names, now=NOW)
@@ -167,7 +161,7 @@ def test_a_changed_database_is_restored_exactly_only_with_force_and_a_rebuild_gi
     send(town["phones"]["青山镇/东村/第一组"], household_visit(
         household=str(uuid.uuid4()), new=("002", "东村一组2号"), start="2026-11-03T09:00:00.000+08:00",
         members=[Member("李强", "male", "1988-08-08")]))
-    merge_all()
+    merge_all(NOW)
     set_tier(principal_by_username("dongcun_cadre"), town["head"].uuid, "", tiers=current_schedule().tier_names,
              now=NOW)
     commit()
@@ -332,7 +326,7 @@ def test_damaged_or_unsuitable_archives_are_refused_and_nothing_changes(town, tm
     send(town["phones"]["青山镇/东村/第一组"], household_visit(
         household=str(uuid.uuid4()), new=("003", "东村一组3号"), start="2026-11-04T09:00:00.000+08:00",
         members=[Member("赵敏", "female", "1990-09-09")]))
-    merge_all()
+    merge_all(NOW)
     changed = state(blob_dir)
     files = sorted(blob_dir.rglob("*"))
     database_member = DATABASE_MEMBERS[server.backend]

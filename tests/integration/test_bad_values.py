@@ -17,12 +17,11 @@ from sqlalchemy import select
 from server.database import commit
 from server.extensions import db
 from server.register.models import Household, Person
-from server.register.worker import merge_next
 from server.submissions.models import MergeQueueEntry
 from server.users.operations import add_user
 from sync import errors
 from tests.collect import CollectClient
-from tests.conftest import REALM, ROOT, stored_attachments, stored_submissions
+from tests.conftest import REALM, ROOT, merge_all, stored_attachments, stored_submissions
 from tests.integration.test_hostile_input import (
     MULTIPART,
     assert_openrosa_error,
@@ -75,15 +74,6 @@ def world(server, create_collector, publish) -> World:
                  collector.token)
 
 
-def merge_all() -> int:
-    merged = 0
-    while merge_next() is not None:
-        commit()
-        merged += 1
-    commit()
-    return merged
-
-
 def queue() -> list[tuple[int, int]]:
     rows = [(entry.submission_id, entry.attempts) for entry in db.session.scalars(select(MergeQueueEntry))]
     db.session.rollback()
@@ -133,7 +123,7 @@ def test_every_route_answers_every_hostile_value_without_a_server_error(world, s
             path = fill(rule, path_values)
             arguments = {name: value for name in NAMES}
             if rule_is_openrosa(server.app, rule):
-                response = world.digest._request(method, world.url + path, params=arguments, data=arguments)
+                response = world.digest.request(method, world.url + path, params=arguments, data=arguments)
             elif method == "GET":
                 response = world.staff.session.get(world.url + path, params=arguments, timeout=30)
             elif method == "HEAD":
@@ -171,7 +161,7 @@ def test_a_nul_in_the_device_id_is_refused_in_openrosa_and_nothing_is_stored(wor
 @pytest.mark.parametrize("header", ["User-Agent", "X-Anything", "Date"])
 def test_a_nul_in_a_header_is_refused(world, header):
     before = stored_submissions()
-    response = world.phone._request(
+    response = world.phone.request(
         "POST", f"{world.phone.base}/submission", headers={header: "a\x00b"},
         files=[("xml_submission_file", ("submission.xml", visit("uuid:" + str(uuid.uuid4())), "text/xml"))])
     assert_openrosa_error(response, 400, errors.NulCharacter, header)

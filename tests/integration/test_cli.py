@@ -16,7 +16,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 
 from tests.collect import CollectClient, visit_xml
-from tests.conftest import BACKENDS, ROOT, fresh_postgres_database
+from tests.conftest import BACKENDS, ROOT, fresh_postgres_database, wait_for_port
 from xlsforms import sheets
 
 TAIZHANG = str(Path(sys.executable).parent / "taizhang")
@@ -95,12 +95,7 @@ def test_serve_demo_is_the_main_job(cli_env):
         users = re.findall(r"user name: (\S+)\n  password:  (\S+)\n  token URL: (\S+)\n", text)
         assert [u[0] for u in users] == ["dongcun1", "dongcun2", "xicun1"]
         assert all(url.startswith(f"http://127.0.0.1:{port}/key/") for _, _, url in users)
-        for _ in range(100):  # gunicorn workers booting
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)  # gunicorn workers booting
         username, password, token_url = users[0]
         listed = CollectClient(f"http://127.0.0.1:{port}", username, password).form_list()
         assert listed.status_code == 200 and "<formID>household_visit</formID>" in listed.text

@@ -12,14 +12,14 @@ from sqlalchemy import select
 
 from server import clock
 from server.audit.models import AuditEvent
+from server.cli import cli
 from server.database import commit
 from server.exports.operations import coverage_report
 from server.extensions import db
 from server.register.decisions import set_tier
-from server.register.worker import merge_next
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
-from tests.conftest import ROOT
+from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
 
@@ -27,12 +27,6 @@ PASSWORD = "officer-password"
 XLSFORMS = ROOT / "xlsforms"
 HOUSEHOLD = "88888888-0000-4000-8000-000000000001"
 CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def merge_all() -> None:
-    while merge_next() is not None:
-        commit()
-    commit()
 
 
 @pytest.fixture
@@ -105,8 +99,6 @@ def test_the_register_export_holds_the_area_and_nothing_else(town):
 
 
 def test_reports_from_the_command_line(town, tmp_path):
-    from server.cli import cli
-
     runner = town["server"].app.test_cli_runner()
     out = tmp_path / "register.xlsx"
     result = runner.invoke(cli, ["report", "register", "青山镇", "--out", str(out), "--user", "qingshan_officer"])

@@ -7,10 +7,14 @@ import re
 
 import requests
 from lxml import etree
+from sqlalchemy import create_engine
 
 from server import create_app
+from server.database import commit
 from server.extensions import db
+from server.lookup_cache import LookupCache
 from server.users.credentials import make_nonce
+from server.users.operations import rotate_token
 from tests.conftest import FIXTURES, start_live_server
 
 XFORMS_LIST = "{http://openrosa.org/xforms/xformsList}"
@@ -137,9 +141,6 @@ def test_unknown_token_is_refused_with_an_openrosa_error(server, collector):
 
 
 def test_rotated_token_stops_working(server, collector):
-    from server.database import commit
-    from server.users.operations import rotate_token
-
     new_token = rotate_token(collector.username).token
     commit()
     assert server.client(token=collector.token).form_list().status_code == 403
@@ -207,10 +208,6 @@ def test_forms_for_another_area_are_invisible_and_refused(server, create_collect
 
 def test_token_revoked_by_another_process_stops_working_within_the_cache_ttl(server, collector):
     """Another app server revokes the token (an UPDATE this process does not see): it lasts at most the TTL."""
-    from sqlalchemy import create_engine
-
-    from server.lookup_cache import LookupCache
-
     class Clock:
         now = 0.0
 

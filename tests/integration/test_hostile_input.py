@@ -4,6 +4,7 @@ an OpenRosa error carrying its stable message; nothing is stored (rows or blobs)
 from __future__ import annotations
 
 import http.client
+import io
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -345,8 +346,8 @@ def test_content_length_over_the_limit_is_refused_before_the_body_is_read(world)
         connection.endheaders(xml_part(visit_xml()))
         answer = connection.getresponse()
         response = requests.Response()
-        response.status_code, response.headers, response._content = (
-            answer.status, requests.structures.CaseInsensitiveDict(answer.getheaders()), answer.read())
+        response.status_code, response.headers, response.raw = (
+            answer.status, requests.structures.CaseInsensitiveDict(answer.getheaders()), io.BytesIO(answer.read()))
         connection.close()
         return response
 

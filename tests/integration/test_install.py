@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,9 @@ from pathlib import Path
 import requests
 
 from tests.collect import CollectClient, xml_text
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, wait_for_port
 
 SOURCES = ("pyproject.toml", "README.md", "server", "sync", "reports", "xlsforms")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run(*args, cwd: Path, env: dict) -> str:
@@ -57,7 +50,7 @@ def test_the_wheel_installs_and_serves_the_demo(tmp_path):
                     cwd=elsewhere, env=env)
     assert Path(imported.strip()).is_relative_to(venv / "lib"), imported
 
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([str(venv / "bin" / "taizhang"), "serve", "--demo", "--port", str(port)], env=env,
                                cwd=elsewhere, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
@@ -72,12 +65,7 @@ def test_the_wheel_installs_and_serves_the_demo(tmp_path):
         assert f"Serving on http://127.0.0.1:{port}/" in text, text
         assert "household_visit version" in text and "followup version" in text
         token_url = re.search(r"token URL: (\S+)\n", text).group(1)
-        for _ in range(100):  # the workers booting
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)  # the workers booting
         phone = CollectClient(token_url)
         listed = phone.form_list()
         assert listed.status_code == 200

@@ -12,10 +12,8 @@ from lxml import etree
 from pyxform.xls2xform import convert
 from sqlalchemy import select
 
-from server.database import commit
 from server.extensions import db
 from server.register.models import Household, Person
-from server.register.worker import merge_next
 from sync.visits import (
     HouseholdObservation,
     LifeEvent,
@@ -23,7 +21,7 @@ from sync.visits import (
     Visit,
     read_visit,
 )
-from tests.conftest import ROOT, stored_submissions
+from tests.conftest import ROOT, merge_all, stored_submissions
 from tests.formengine import fill_form
 
 XLSFORMS = ROOT / "xlsforms"
@@ -96,12 +94,6 @@ def phone_media(phone) -> dict[str, bytes]:
                if item.findtext("{http://openrosa.org/xforms/xformsList}formID") == "household_visit")
     return {media.findtext(f"{MANIFEST}filename"): phone.get(media.findtext(f"{MANIFEST}downloadUrl")).content
             for media in etree.fromstring(phone.get(url).content).iterfind(f"{MANIFEST}mediaFile")}
-
-
-def merge_all() -> None:
-    while merge_next() is not None:
-        commit()
-    commit()
 
 
 def send(phone, result) -> Visit:

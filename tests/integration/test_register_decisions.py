@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from server.areas.operations import find_area
+from server.cli import cli
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
@@ -24,11 +26,10 @@ from server.register.models import (
     Visit,
 )
 from server.register.replays import rebuild_register
-from server.register.worker import merge_next
 from server.users.queries import principal_by_username
 from sync.errors import DecisionNotPossible, Forbidden
 from sync.identity import id_check_character
-from tests.conftest import ROOT
+from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, household_visit
 
 XLSFORMS = ROOT / "xlsforms"
@@ -50,12 +51,6 @@ def phones(server, create_collector, publish):
     create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre")
     create_collector("青山镇/西村", username="xicun_cadre", role="village_cadre")
     return phones
-
-
-def merge_all() -> None:
-    while merge_next(now=NOW) is not None:
-        commit()
-    commit()
 
 
 def send(phone, xml: bytes) -> None:
@@ -89,7 +84,7 @@ def register_two(phones, first: Member, second: Member, *, second_group: str = "
                                                  start="2026-11-01T09:00:00.000+08:00", members=[first]))
     send(phones[second_group], household_visit(household=HOUSEHOLD_2, new=("009", "东村二组9号"),
                                                start="2026-11-02T09:00:00.000+08:00", members=[second]))
-    merge_all()
+    merge_all(NOW)
 
 
 def test_same_valid_id_number_with_agreeing_details_is_merged_automatically(phones):
@@ -141,7 +136,7 @@ def test_a_cadre_merges_a_pair_later_visits_follow_and_undo_is_exact(phones):
     send(phones["青山镇/东村/第二组"], household_visit(
         household=HOUSEHOLD_2, base_version=1, start="2026-11-20T09:00:00.000+08:00",
         updates=[dict(person_uuid=second.uuid, base_version=1, change="details_corrected", phone_now="13900000009")]))
-    merge_all()
+    merge_all(NOW)
     assert people() == {first.uuid: ("王秀英", HOUSEHOLD_1, "13800000001", 2)}
     assert [visit.refusal for visit in db.session.scalars(select(Visit).order_by(Visit.submission_id))] == [
         None, None, "person_elsewhere"]
@@ -189,7 +184,7 @@ def test_an_undone_automatic_merge_is_not_made_again(phones):
     send(phones["青山镇/东村/第二组"], household_visit(
         household=HOUSEHOLD_2, base_version=1, start="2026-11-20T09:00:00.000+08:00",
         updates=[dict(person_uuid=second.uuid, base_version=1, change="details_corrected", phone_now="13900000009")]))
-    merge_all()
+    merge_all(NOW)
     assert set(people()) == {first.uuid, second.uuid}
     assert [(c.record_kind, c.automatic) for c in register_queries.open_candidates()] == [
         ("person", True), ("household", False)]
@@ -236,10 +231,9 @@ def test_a_household_moves_to_another_group_and_back_by_undo(phones):
     first = Member("张伟", "male", "1980-03-04")
     send(phones["青山镇/东村/第一组"], household_visit(household=HOUSEHOLD_1, new=("001", "东村一组1号"),
                                                  start="2026-11-01T09:00:00.000+08:00", members=[first]))
-    merge_all()
+    merge_all(NOW)
     groups = {h.uuid: h.group_id for h in db.session.scalars(select(Household))}
     second_group = register_queries.household_area(HOUSEHOLD_1)[1]
-    from server.areas.operations import find_area
     target = find_area("青山镇/东村/第二组").id
     before = snapshot()
     db.session.rollback()
@@ -260,8 +254,6 @@ def test_a_household_moves_to_another_group_and_back_by_undo(phones):
 
 
 def test_review_from_the_command_line(server, phones):
-    from server.cli import cli
-
     first = Member("王秀英", "female", "1975-05-06")
     second = Member("王秀瑛", "female", "1975-05-06")
     register_two(phones, first, second)
@@ -304,7 +296,7 @@ def test_a_member_moves_to_another_household_and_a_household_splits(phones):
                                 members=[head, wife, son]))
     send(phone, household_visit(household=HOUSEHOLD_2, new=("002", "东村一组2号"), start="2026-11-01T10:00:00.000+08:00",
                                 members=[other]))
-    merge_all()
+    merge_all(NOW)
 
     # The son marries and goes to live in household 002 ...
     send(phone, household_visit(household=HOUSEHOLD_1, base_version=1, start="2026-11-10T09:00:00.000+08:00", updates=[
@@ -314,7 +306,7 @@ def test_a_member_moves_to_another_household_and_a_household_splits(phones):
     new_household = "11111111-0000-4000-8000-000000000003"
     send(phone, household_visit(household=new_household, new=("003", "东村一组3号"), start="2026-11-12T09:00:00.000+08:00",
                                 split_from=HOUSEHOLD_1, split_members={head.uuid: 1, wife.uuid: 1}))
-    merge_all()
+    merge_all(NOW)
 
     assert {uuid: household for uuid, (_, household, _, _) in people().items()} == {
         head.uuid: new_household, wife.uuid: new_household, son.uuid: HOUSEHOLD_2, other.uuid: HOUSEHOLD_2}
@@ -339,7 +331,7 @@ def test_a_household_registered_twice_is_queued_and_merging_it_moves_its_members
                                 members=[first]))
     send(phone, household_visit(household=HOUSEHOLD_2, new=("007", "东村一组 7 号"),
                                 start="2026-11-03T09:00:00.000+08:00", members=[second]))
-    merge_all()
+    merge_all(NOW)
     (candidate,) = register_queries.open_candidates()
     assert (candidate.record_kind, candidate.a_uuid, candidate.b_uuid, candidate.score, candidate.reasons) == (
         "household", HOUSEHOLD_1, HOUSEHOLD_2, 0.6, "same_household_no same_address")
@@ -355,7 +347,7 @@ def test_a_household_registered_twice_is_queued_and_merging_it_moves_its_members
     baby = Member("张小宝", "male", "2026-11-10", relationship="grandchild", reason="birth")
     send(phone, household_visit(household=HOUSEHOLD_2, base_version=1, start="2026-11-15T09:00:00.000+08:00",
                                 members=[baby]))
-    merge_all()
+    merge_all(NOW)
     assert people()[baby.uuid][1] == HOUSEHOLD_1
     live = snapshot()
     rebuild_register()

@@ -16,11 +16,11 @@ from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import Household, LifeEventRecord, Person, RegisterConflict
 from server.register.replays import rebuild_register
-from server.register.worker import merge_next
+from server.register.worker import merge_next, note_merge_failure
 from server.submissions.models import MergeQueueEntry, Submission
 from sync import replay
 from sync.errors import EditOriginalUnknown
-from tests.conftest import ROOT, stored_submissions
+from tests.conftest import ROOT, merge_all, stored_submissions
 from tests.formengine import fill_form
 
 XLSFORMS = ROOT / "xlsforms"
@@ -37,15 +37,6 @@ def visit_xform() -> bytes:
 def phone(server, create_collector, publish):
     publish(XLSFORMS / "household_visit.xlsx", media=list(FIXTURES.glob("*.csv")))
     return server.client(token=create_collector().token)
-
-
-def merge_all() -> int:
-    merged = 0
-    while merge_next() is not None:
-        commit()
-        merged += 1
-    commit()
-    return merged
 
 
 def register_lists() -> dict[str, bytes]:
@@ -215,8 +206,6 @@ def test_rebuild_from_raw_submissions_equals_the_live_register(phone, visit_xfor
 
 def test_a_submission_that_cannot_be_merged_is_retried_then_left_with_its_error(phone, visit_xform, monkeypatch):
     """Fault injection: the visit reader fails for one submission; the queue keeps it, counts attempts, moves on."""
-    from server.register.worker import note_merge_failure
-
     register_new_household(phone, visit_xform)
 
     def broken(_xml):

@@ -6,26 +6,20 @@ from __future__ import annotations
 import re
 
 import pytest
+from lxml import etree
 
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register.models import Person
 from server.register.replays import rebuild_register
-from server.register.worker import merge_next
-from tests.conftest import ROOT
+from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
 
 PASSWORD = "cadre-password"
 XLSFORMS = ROOT / "xlsforms"
 HOUSEHOLD = "66666666-0000-4000-8000-000000000001"
-
-
-def merge_all() -> None:
-    while merge_next() is not None:
-        commit()
-    commit()
 
 
 def phone_of(person_uuid: str) -> str | None:
@@ -55,8 +49,6 @@ def village(server, create_collector, publish):
 
 
 def households_csv_url(village) -> str:
-    from lxml import etree
-
     listed = etree.fromstring(village["phone"].form_list("household_visit").content)
     manifest = village["phone"].get(listed.findtext(".//{http://openrosa.org/xforms/xformsList}manifestUrl"))
     return next(media.findtext("{http://openrosa.org/xforms/xformsManifest}downloadUrl")

@@ -19,10 +19,9 @@ from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
 from server.register.decisions import set_tier
-from server.register.worker import merge_next
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
-from tests.conftest import ROOT
+from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, followup_visit, household_visit
 from tests.web import WebClient
 
@@ -47,12 +46,6 @@ def town(server, create_collector, publish, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: now["at"])
     return {"server": server, "collectors": collectors, "clock": now,
             "phones": {area: server.client(token=c.token) for area, c in collectors.items()}}
-
-
-def merge_all() -> None:
-    while merge_next() is not None:
-        commit()
-    commit()
 
 
 def send(phone, xml: bytes) -> None:

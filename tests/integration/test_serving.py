@@ -18,16 +18,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import free_port
 from tests.web import WebClient
 
 TAIZHANG = str(Path(sys.executable).parent / "taizhang")
 CLIENT_TIMEOUT = 2  # seconds (TAIZHANG_CLIENT_TIMEOUT): short, to keep the test quick
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -40,7 +35,7 @@ class Served:
 
 def _serve(tmp_path: Path, *args: str, **environ: str) -> Served:
     """`taizhang serve` in a subprocess on a free port, on a new SQLite database; returns once it answers."""
-    port = _free_port()
+    port = free_port()
     instance = tmp_path / "instance"
     env = {**os.environ, "TAIZHANG_INSTANCE_DIR": str(instance), "TAIZHANG_CLIENT_TIMEOUT": str(CLIENT_TIMEOUT),
            **environ}

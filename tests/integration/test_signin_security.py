@@ -15,8 +15,10 @@ import requests
 from sqlalchemy import select
 
 from server import clock, create_app
+from server.areas.operations import find_area
 from server.audit.models import AuditEvent
 from server.extensions import db
+from server.users.credentials import make_nonce
 from server.users.models import AuthThrottle, User
 from tests.collect import visit_xml
 from tests.conftest import command_env, start_live_server, stored_submissions, taizhang
@@ -119,8 +121,6 @@ def test_the_digest_uri_must_be_the_request_with_its_query_string(server, collec
 
 
 def test_a_nonce_signed_with_another_secret_and_the_right_password_is_stale(server, collector):
-    from server.users.credentials import make_nonce
-
     nonce = make_nonce("the-secret-before-a-reinstall", time.time())
     header = digest_header(collector.username, collector.password, "GET", "/formList", nonce)
     answer = requests.get(f"{server.url}/formList", headers={**OPENROSA, "Authorization": header})
@@ -150,8 +150,6 @@ def test_failed_digest_sign_ins_lock_the_user_then_the_lock_expires(server, coll
 
 
 def _group_path(full_name: str) -> str:
-    from server.areas.operations import find_area
-
     path = find_area(full_name).path
     db.session.rollback()
     return path
@@ -190,8 +188,6 @@ def test_counts_whose_window_has_passed_are_forgotten(server, visit_form, limits
 
 
 def test_a_stale_nonce_or_a_first_request_is_no_failure(server, collector, limits):
-    from server.users.credentials import make_nonce
-
     old = make_nonce("test-secret", time.time() - 7200)
     header = digest_header(collector.username, collector.password, "GET", "/formList", old)
     for _ in range(6):

@@ -16,15 +16,28 @@ from sqlalchemy import func, select
 
 from server import clock
 from server.areas.models import Area
+from server.areas.operations import ensure_area
 from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
+from server.forms.operations import publish_form
 from server.register import queries as register_queries
-from server.register.models import Person, RegisterDecision
+from server.register.decisions import (
+    merge_duplicates,
+    move_household,
+    resolve_conflict,
+    review_visit,
+    set_tier,
+    undo_decision,
+)
+from server.register.models import Person, RegisterConflict, RegisterDecision
 from server.register.replays import rebuild_register
-from server.register.worker import merge_next
 from server.replication import operations as replication_operations
+from server.schedules.operations import current_schedule
+from server.storage import blob_store
 from server.submissions.models import Submission
+from server.users.operations import add_user
+from server.users.queries import principal_by_username
 from sync.replicate import Replicator
 from sync.transfer import TransferError
 from sync.transfer_cli import main as transfer_command
@@ -36,10 +49,12 @@ from tests.conftest import (
     LiveServer,
     empty_tables,
     make_test_app,
+    merge_all,
     start_live_server,
     stored_attachments,
     stored_submissions,
 )
+from tests.integration.test_questionnaire_filling import resident_id
 from tests.register_visits import Member, household_visit
 
 XLSFORMS = ROOT / "xlsforms"
@@ -67,11 +82,6 @@ class Town:
     """A town server with a collector per group and a town officer who replicates."""
 
     def __init__(self, live: LiveServer, town: str, groups: list[str], form=XLSFORMS / "household_visit.xlsx") -> None:
-        from server.areas.operations import ensure_area
-        from server.forms.operations import publish_form
-        from server.storage import blob_store
-        from server.users.operations import add_user
-
         self.live, self.town = live, town
         with live.app.app_context():
             empty_tables(live.backend)
@@ -94,17 +104,11 @@ class Town:
 
     def merge(self) -> None:
         with self.live.app.app_context():
-            merge_all()
+            merge_all(NOW)
 
     def snapshot(self) -> dict:
         with self.live.app.app_context():
             return portable_snapshot()
-
-
-def merge_all() -> None:
-    while merge_next(now=NOW) is not None:
-        commit()
-    commit()
 
 
 def portable_snapshot() -> dict:
@@ -135,8 +139,6 @@ def union(*shots: dict) -> dict:
 @pytest.fixture
 def county(server, publish, create_collector):
     """The county server: the household visit published; an account for each town's replication."""
-    from server.users.operations import add_user
-
     publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
     for town in ("青山镇", "白水镇"):
         create_collector(f"{town}/县里/占位组")    # the town exists on the county server, nothing more of it
@@ -182,7 +184,7 @@ def test_the_county_register_is_the_union_of_its_towns_and_a_rebuild_equals_it(c
     results = [replicator(town, county, tmp_path / f"{town.town}.json", page_size=2).run() for town in towns]
     assert [(len(r.sent), r.already_there, r.incomplete, r.refused) for r in results] == [(5, [], [], []),
                                                                                           (4, [], [], [])]
-    merge_all()
+    merge_all(NOW)
     county_register = portable_snapshot()
     assert county_register == union(qingshan.snapshot(), baishui.snapshot())
     assert len(county_register["people"]) == 18
@@ -208,7 +210,7 @@ def test_the_county_register_is_the_union_of_its_towns_and_a_rebuild_equals_it(c
     qingshan.merge()
     later = replicator(qingshan, county, tmp_path / "青山镇.json").run()
     assert (later.sent, later.already_there) == (["uuid:later-1", "uuid:later-2"], [])
-    merge_all()
+    merge_all(NOW)
     assert portable_snapshot() == union(qingshan.snapshot(), baishui.snapshot())
 
 
@@ -259,9 +261,6 @@ def test_the_page_a_town_server_hands_out(county, towns, settled):
 
 def test_attachments_follow_even_when_they_reach_the_town_late(server, publish, town_servers, settled, tmp_path):
     """A photo still on its way to the town server: the form is replicated now and the photo on a later run."""
-    from server.areas.operations import ensure_area
-    from server.users.operations import add_user
-
     placeholder = FIXTURES / "forms" / "household_visit_placeholder.xml"
     publish(placeholder)
     ensure_area("青山镇")
@@ -333,18 +332,6 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
     """The town office settles a conflict, merges a duplicate, moves a household, gives tiers, rejects a visit
     and undoes a tier; the
     county records each decision once its visits are merged there, at its place, and later undoing follows."""
-    from server.register.decisions import (
-        merge_duplicates,
-        move_household,
-        resolve_conflict,
-        review_visit,
-        set_tier,
-        undo_decision,
-    )
-    from server.register.models import RegisterConflict
-    from server.schedules.operations import current_schedule
-    from server.users.queries import principal_by_username
-
     qingshan, _ = towns
     twin_a, twin_b = Member("李秀英", "female", "1975-05-06"), Member("李秀瑛", "female", "1975-05-06")
     head, mover = Member("张伟", "male", "1970-01-02"), Member("赵军", "male", "1980-03-04")
@@ -382,7 +369,7 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
     assert len(saved["decisions_pending"]) == 6
     with qingshan.live.app.app_context():
         assert saved["decision_cursor"] == db.session.scalar(select(func.max(RegisterDecision.id)))
-    merge_all()
+    merge_all(NOW)
     second = replicator(qingshan, county, state).run()
     assert (second.sent, len(second.decisions_sent), second.decisions_waiting, second.decisions_refused) == (
         [], 6, [], [])
@@ -418,10 +405,6 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
 
 
 def test_a_decision_outside_the_accounts_area_is_refused_and_kept(county, towns, settled, tmp_path):
-    from server.register.decisions import set_tier
-    from server.schedules.operations import current_schedule
-    from server.users.queries import principal_by_username
-
     qingshan, _ = towns
     head = Member("张伟", "male", "1970-01-02")
     qingshan.send("东村/第一组", household_visit(household="h-1", new=("001", "门牌"),
@@ -432,7 +415,7 @@ def test_a_decision_outside_the_accounts_area_is_refused_and_kept(county, towns,
         set_tier(principal_by_username("qingshan-office"), head.uuid, tiers[0], tiers=tiers, now=NOW)
         commit()
     replicator(qingshan, county, tmp_path / "state.json").run()
-    merge_all()
+    merge_all(NOW)
     state = tmp_path / "state.json"
     wrong = Replicator(qingshan.live.url, county.url, state, source_auth=qingshan.auth(),
                        target_auth=HTTPDigestAuth("baishui-sync", "county-secret")).run()
@@ -469,10 +452,6 @@ def test_the_decision_api_refuses_bad_input_with_its_message(county, towns):
 def test_an_automatic_merge_the_town_undid_is_undone_on_the_county_too(county, towns, settled, tmp_path):
     """Both servers merge a near-certain duplicate by themselves (the same rule on the same visits); when the town
     office undoes the town's, the county undoes its own, and neither makes it again."""
-    from server.register.decisions import undo_decision
-    from server.users.queries import principal_by_username
-    from tests.integration.test_questionnaire_filling import resident_id
-
     qingshan, _ = towns
     number = resident_id("1980-03-04", male=True)
     for household, member in (("h-1", Member("张伟", "male", "1980-03-04", id_number=number)),
@@ -482,7 +461,7 @@ def test_an_automatic_merge_the_town_undid_is_undone_on_the_county_too(county, t
     qingshan.merge()
     state = tmp_path / "state.json"
     assert len(replicator(qingshan, county, state).run().sent) == 2
-    merge_all()
+    merge_all(NOW)
     automatic = dict(db.session.execute(select(RegisterDecision.kind, RegisterDecision.decided_by)).all())
     assert automatic == {"merge_people": None}
     db.session.rollback()

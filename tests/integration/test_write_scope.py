@@ -28,12 +28,11 @@ from server.register.models import (
     Visit,
 )
 from server.register.replays import rebuild_register
-from server.register.worker import merge_next
 from server.submissions.models import Submission
 from server.users.queries import principal_by_username
 from sync.errors import OutsideArea
 from sync.scope import REFUSALS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, followup_visit, household_visit
 from tests.web import WebClient
 
@@ -70,18 +69,12 @@ def world(server, create_collector, publish):
                                  ("qingshan_officer", "town_officer", "青山镇"),
                                  ("baishui_officer", "town_officer", "白水镇")):
         create_collector(area, username=username, role=role, password=PASSWORD)
-    merge_all()
+    merge_all(NOW)
     return phones
 
 
 def send(phone, xml: bytes) -> None:
     assert phone.submit(xml).status_code == 201
-
-
-def merge_all() -> None:
-    while merge_next(now=NOW) is not None:
-        commit()
-    commit()
 
 
 def snapshot() -> dict:
@@ -166,7 +159,7 @@ def test_a_visit_naming_another_places_records_is_refused_and_changes_nothing(se
     before = snapshot()
     make, reason = VISITS[visit]
     send(world["own"], make(place))
-    merge_all()
+    merge_all(NOW)
     assert snapshot() == before
     assert refusals() == [None, None, None, None, reason]
     assert_rebuild_agrees()
@@ -175,7 +168,7 @@ def test_a_visit_naming_another_places_records_is_refused_and_changes_nothing(se
 
 def test_the_collector_does_not_get_another_groups_people_on_the_phone_after_a_refused_takeover(server, world):
     send(world["own"], new_household_taking_their_uuid("town"))
-    merge_all()
+    merge_all(NOW)
     households = phone_list(world["own"], "households.csv")
     assert [row["name"] for row in households] == [place_uuid("own", "household")]
     people = phone_list(world["own"], "people.csv")
@@ -198,14 +191,14 @@ def test_switching_an_existing_household_to_new_on_the_phone_does_not_overwrite_
     before = snapshot()
     send(world["own"], household_visit(household=place_uuid("own", "household"), new=("077", "别处77号"),
                                        start=LATER, members=[Member("张桂兰", "female", "1950-01-01")]))
-    merge_all()
+    merge_all(NOW)
     assert snapshot() == before
     assert refusals()[-1] == "new_household_exists"
 
 
 def test_the_cadre_sees_the_refused_visit_and_why(server, world):
     send(world["own"], visit_renaming("town"))
-    merge_all()
+    merge_all(NOW)
     cadre = signed_in(server, "dongcun_cadre")
     inbox = cadre.get("/inbox", headers={"Accept-Language": "zh"})
     assert inbox.text.count("未并入台账") == 1
@@ -221,10 +214,10 @@ def test_a_refused_edit_leaves_the_version_it_replaces_in_force(server, world):
                                        instance_id=instance_id, updates=[dict(
                                            person_uuid=place_uuid("own", "head"), base_version=1,
                                            change="details_corrected", phone_now="13800000001")]))
-    merge_all()
+    merge_all(NOW)
     corrected = snapshot()
     send(world["own"], own_household_naming("town", deprecated_id=instance_id))
-    merge_all()
+    merge_all(NOW)
     assert snapshot() == corrected
     assert refusals()[-1] == "person_elsewhere"
     assert_rebuild_agrees()
@@ -238,7 +231,7 @@ def test_an_undone_move_lets_a_refused_visit_in_and_a_rebuild_agrees(server, wor
     decision = move_household(officer, place_uuid("group", "household"), group, now=NOW)
     commit()
     send(world["own"], visit_renaming("group"))
-    merge_all()
+    merge_all(NOW)
     assert refusals()[-1] is None
     assert_rebuild_agrees()
     undo_decision(officer, decision, now=NOW)
@@ -260,7 +253,7 @@ def decisions_of_every_kind(world) -> dict[str, int]:
                                         start="2026-11-11T09:00:00.000+08:00",
                                         updates=[dict(person_uuid=town_head, base_version=1,
                                                       change="details_corrected", phone_now="13922222222")]))
-    merge_all()
+    merge_all(NOW)
     conflict = db.session.scalar(select(RegisterConflict.id).where(RegisterConflict.record_uuid == town_head))
     ids = {"set_field": resolve_conflict(officer, conflict, "13933333333", now=NOW),
            "set_tier": set_tier(officer, town_head, "key", tiers=("key", "general", "followup"), now=NOW)}
@@ -316,7 +309,7 @@ def conflicting_moves(world) -> int:
             household=place_uuid("own", "household"), base_version=1, start=f"2026-11-0{hour - 8}T09:00:00+08:00",
             updates=[dict(person_uuid=place_uuid("own", "child"), base_version=1, change="changed_household",
                           to_household=target)]))
-    merge_all()
+    merge_all(NOW)
     conflict = db.session.scalar(select(RegisterConflict.id).where(RegisterConflict.field == "household"))
     db.session.rollback()
     return conflict
@@ -346,7 +339,7 @@ def test_a_conflict_is_not_settled_with_a_household_of_another_area(server, worl
 def test_a_pair_whose_record_moved_to_another_village_is_neither_shown_nor_decidable_there(server, world):
     send(world["own"], household_visit(household=place_uuid("own", "twin-household"), new=("03", "三号"), start=START,
                                        members=[Member("王秀瑛", "female", "1975-05-06")]))
-    merge_all()
+    merge_all(NOW)
     (candidate,) = db.session.scalars(select(DuplicateCandidate.id).where(DuplicateCandidate.state == "open"))
     db.session.rollback()
     cadre = signed_in(server, "dongcun_cadre")
@@ -406,7 +399,7 @@ def test_the_decision_feed_does_not_name_another_towns_instance_ids(server, worl
                                         instance_id="uuid:baishui-secret-visit",
                                         updates=[dict(person_uuid=place_uuid("town", "head"), base_version=1,
                                                       change="details_corrected", phone_now="13955555555")]))
-    merge_all()
+    merge_all(NOW)
     set_tier(principal_by_username("qingshan_officer"), place_uuid("own", "head"), "key",
              tiers=("key", "general", "followup"), now=NOW)
     commit()
@@ -433,7 +426,7 @@ def test_a_town_replicates_only_its_own_groups_and_their_visits_stay_in_their_gr
     assert (refused.status_code, refused.json()["code"]) == (403, "403.1")
     stored = replicate_submission(server, "qingshan_officer", OWN, visit_renaming("town"))
     assert stored.status_code == 201
-    merge_all()
+    merge_all(NOW)
     assert snapshot() == before
     assert refusals()[-1] == "household_elsewhere"
     ours = db.session.scalar(select(Submission.instance_id).order_by(Submission.id.desc()))

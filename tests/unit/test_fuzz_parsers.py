@@ -99,7 +99,7 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size
 
 
 @st.composite
-def element(draw, depth: int = 0) -> etree._Element:
+def element(draw, depth: int = 0):
     """A well-formed element tree of submission-like names, attributes and texts."""
     node = etree.Element(draw(NAMES))
     for name in draw(st.lists(st.sampled_from(["id", "version", "instanceID", "x"]), max_size=3, unique=True)):

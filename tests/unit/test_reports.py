@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import posixpath
+import zipfile
 
 import openpyxl
 import pytest
+from lxml import etree
 
 from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
 from reports.monthly_change import (
@@ -25,6 +28,33 @@ INJECTION = '=HYPERLINK("http://example.com","点我")'
 
 def load(data: bytes) -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def related_parts(archive: zipfile.ZipFile, part: str, kind: str) -> list[str]:
+    """The parts `part` refers to with relationships of type `kind` (e.g. "drawing", "chart"), as archive paths."""
+    folder, name = posixpath.split(part)
+    relationships_part = posixpath.join(folder, "_rels", name + ".rels")
+    if relationships_part not in archive.namelist():
+        return []
+    relationships = etree.fromstring(archive.read(relationships_part))
+    return [posixpath.normpath(posixpath.join(folder, relationship.get("Target")))
+            for relationship in relationships if relationship.get("Type").rsplit("/", 1)[-1] == kind]
+
+
+def charts_on(data: bytes, sheet: str) -> int:
+    """How many charts the saved workbook draws on the named sheet (sheet → drawing → charts in the package)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        workbook = etree.fromstring(archive.read("xl/workbook.xml"))
+        (relationship_id,) = workbook.xpath(
+            "//m:sheet[@name=$name]/@r:id", name=sheet,
+            namespaces={"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+                        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"})
+        relationships = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        (target,) = [relationship.get("Target") for relationship in relationships
+                     if relationship.get("Id") == relationship_id]
+        sheet_part = posixpath.normpath(posixpath.join("xl", target))
+        return sum(len(related_parts(archive, drawing, "chart"))
+                   for drawing in related_parts(archive, sheet_part, "drawing"))
 
 
 def row_values(worksheet, row: int) -> list:
@@ -63,7 +93,8 @@ MONTHLY = MonthlyChangeReport(
 
 
 def test_monthly_change_sheets_and_summary():
-    workbook = load(build_monthly_change_report(MONTHLY))
+    data = build_monthly_change_report(MONTHLY)
+    workbook = load(data)
     assert workbook.sheetnames == ["镇汇总 Town summary", "东村", "西村", "迟报更正 Late corrections", "说明 Notes"]
     summary = workbook["镇汇总 Town summary"]
     assert summary["A1"].value == "青山镇 月变更报告单 Monthly change report — 2026年11月 (2026-11)"
@@ -79,7 +110,7 @@ def test_monthly_change_sheets_and_summary():
     assert row_values(summary, 6) == ["合计 Total", 400, 3, 3, 1, 3, 1, 9, 3, 1, 397, 5, 4, "1/2"]
     assert_print_setup(summary, autofilter="A3:N5")
     assert summary.oddHeader.center.text == "青山镇 月变更报告单 Monthly change report — 2026年11月 (2026-11)"
-    assert len(summary._charts) == 1
+    assert charts_on(data, "镇汇总 Town summary") == 1
 
 
 def test_monthly_change_village_sheet_keeps_formula_like_names_as_text():
@@ -137,7 +168,8 @@ COVERAGE = CoverageReport(
 
 
 def test_coverage_summary_rates_and_charts():
-    workbook = load(build_coverage_report(COVERAGE))
+    data = build_coverage_report(COVERAGE)
+    workbook = load(data)
     assert workbook.sheetnames == ["随访汇总 Coverage summary", "分组 By group", "逾期名单 Overdue by collector",
                                    "月度随访率 Monthly rate", "说明 Notes"]
     summary = workbook["随访汇总 Coverage summary"]
@@ -148,7 +180,7 @@ def test_coverage_summary_rates_and_charts():
     assert row_values(summary, 6) == ["合计 Total", 15, 11, 2, 2, pytest.approx(13 / 15), pytest.approx(11 / 13)]
     assert summary["F4"].number_format == "0.0%"
     assert_print_setup(summary, autofilter="A3:G5")
-    assert len(summary._charts) == 2            # overdue by village (bar), follow-up rate by month (line)
+    assert charts_on(data, "随访汇总 Coverage summary") == 2  # overdue by village (bar), follow-up rate by month (line)
     groups = workbook["分组 By group"]
     assert row_values(groups, 4) == ["东村", "一组", 10, 6, 2, 2, 0.8, 0.75]
     assert row_values(groups, 7) == ["合计 Total", None, 15, 11, 2, 2, pytest.approx(13 / 15), pytest.approx(11 / 13)]
@@ -182,9 +214,9 @@ def test_coverage_row_must_add_up():
 def test_coverage_without_trend_has_one_chart():
     report = CoverageReport("青山镇", D(2026, 10, 1), D(2026, 10, 31), D(2026, 11, 22),
                             dt.datetime(2026, 11, 22, 8, 0), rows=COVERAGE.rows)
-    workbook = load(build_coverage_report(report))
-    assert "月度随访率 Monthly rate" not in workbook.sheetnames
-    assert len(workbook["随访汇总 Coverage summary"]._charts) == 1
+    data = build_coverage_report(report)
+    assert "月度随访率 Monthly rate" not in load(data).sheetnames
+    assert charts_on(data, "随访汇总 Coverage summary") == 1
 
 
 # ---- register export ---------------------------------------------------------------------------------------

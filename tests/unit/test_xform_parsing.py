@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from pyxform.xls2xform import convert
 
 from sync.errors import XFormInvalid, XmlForbiddenConstruct, XmlMalformed
 from sync.xform import VERSION_PATTERN, FormDefinition, parse_xform
@@ -199,8 +200,6 @@ def test_parse_xform_refuses_malformed_xml():
 
 @pytest.fixture(scope="module")
 def household_visit_xform() -> bytes:
-    from pyxform.xls2xform import convert
-
     return convert(xlsform=str(HOUSEHOLD_XLSFORM), validate=False).xform.encode()
 
 
