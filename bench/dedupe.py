@@ -375,7 +375,7 @@ def format_recall(recall: dict[str, tuple[int, int]]) -> str:
 
 def all_pairs_candidates(people: list[PersonRecord], threshold: float) -> tuple[int, set[tuple[str, str]]]:
     """The naive baseline: every pair of the same village scored with the same scoring as candidate_pairs."""
-    persons = [identity._identifiers(record, None) for record in people]
+    persons = [identity.identifiers(record, None) for record in people]
     compared, found = 0, set()
     for index, first in enumerate(persons):
         for second in persons[index + 1:]:
@@ -383,7 +383,7 @@ def all_pairs_candidates(people: list[PersonRecord], threshold: float) -> tuple[
                 continue
             low, high = (first, second) if first.record.id < second.record.id else (second, first)
             compared += 1
-            if identity._score(low, high).score >= threshold:
+            if identity.score_identifiers(low, high).score >= threshold:
                 found.add((low.record.id, high.record.id))
     return compared, found
 

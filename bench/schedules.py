@@ -181,9 +181,9 @@ def main() -> None:
 
         for name in names:
             setattr(queries, name, remembered(name))
-        operations._flags("/", schedule, TODAY)
+        operations.flags_of_people("/", schedule, TODAY)
         started = time.perf_counter()
-        operations._flags("/", schedule, TODAY)
+        operations.flags_of_people("/", schedule, TODAY)
         compute_seconds = time.perf_counter() - started
         for name in names:
             setattr(queries, name, originals[name])

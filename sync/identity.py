@@ -67,7 +67,8 @@ __all__ = [
     "SURNAME_READINGS", "SIMILAR_CHARACTERS_RATIO", "SIMILAR_PINYIN_RATIO", "LARGEST_BLOCK",
     "ResidentId", "NameKey", "PersonRecord", "MatchScore", "Candidate",
     "normalize_id_number", "id_check_character", "parse_id_number", "name_key", "normalize_phone",
-    "score_pair", "block_keys", "blocked_pairs", "candidate_pairs", "candidates_for",
+    "Identifiers", "identifiers", "score_identifiers", "score_pair", "block_keys", "blocked_pairs", "candidate_pairs",
+    "candidates_for",
 ]
 
 # --- resident ID numbers ----------------------------------------------------------------------------------------
@@ -111,8 +112,8 @@ def id_check_character(first_17_digits: str) -> str:
     return ID_CHECK_CHARACTERS[total % 11]
 
 
-def parse_id_number(text: str | None, *, today: date | None = None) -> ResidentId:
-    """Check a resident ID number; a birth date after `today` is a problem (no such check when today is None)."""
+def parse_id_number(text: str | None, *, as_of: date | None = None) -> ResidentId:
+    """Check a resident ID number; a birth date after `as_of` is a problem (no such check when as_of is None)."""
     number = normalize_id_number(text)
     if not number:
         return ResidentId(number, False, problem="empty")
@@ -126,7 +127,7 @@ def parse_id_number(text: str | None, *, today: date | None = None) -> ResidentI
         birth_date = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return ResidentId(number, False, problem="birth_date")
-    if today is not None and birth_date > today:
+    if as_of is not None and birth_date > as_of:
         return ResidentId(number, False, problem="birth_date")
     sex = "male" if int(number[16]) % 2 == 1 else "female"
     return ResidentId(number, True, birth_date=birth_date, sex=sex)
@@ -273,7 +274,7 @@ class Candidate:
     score: MatchScore
 
 
-class _Identifiers(NamedTuple):
+class Identifiers(NamedTuple):
     """What scoring reads from one record, computed once per record."""
 
     record: PersonRecord
@@ -294,9 +295,9 @@ def normalize_phone(text: str | None) -> str | None:
     return digits or None
 
 
-def _identifiers(record: PersonRecord, today: date | None) -> _Identifiers:
-    resident_id = parse_id_number(record.id_number, today=today)
-    return _Identifiers(record, name_key(record.name), resident_id, record.sex or resident_id.sex,
+def identifiers(record: PersonRecord, as_of: date | None) -> Identifiers:
+    resident_id = parse_id_number(record.id_number, as_of=as_of)
+    return Identifiers(record, name_key(record.name), resident_id, record.sex or resident_id.sex,
                         normalize_phone(record.phone))
 
 
@@ -313,7 +314,7 @@ def _name_reason(a: NameKey, b: NameKey) -> str | None:
     return None
 
 
-def _birth_date_reason(a: _Identifiers, b: _Identifiers) -> str | None:
+def _birth_date_reason(a: Identifiers, b: Identifiers) -> str | None:
     a_born, b_born = a.record.birth_date, b.record.birth_date
     if a_born is not None and b_born is not None:
         return "same_birth_date" if a_born == b_born else "birth_date_differs"
@@ -323,14 +324,14 @@ def _birth_date_reason(a: _Identifiers, b: _Identifiers) -> str | None:
     return None
 
 
-def _agrees_with_own_id(person: _Identifiers) -> bool:
+def _agrees_with_own_id(person: Identifiers) -> bool:
     """The record's own birth date and sex, where given, are those its valid ID number gives."""
     record, resident_id = person.record, person.resident_id
     return ((record.birth_date is None or record.birth_date == resident_id.birth_date)
             and (not record.sex or record.sex == resident_id.sex))
 
 
-def _score(a: _Identifiers, b: _Identifiers) -> MatchScore:
+def score_identifiers(a: Identifiers, b: Identifiers) -> MatchScore:
     # Each group of reasons below comes in the order of WEIGHTS, so `reasons` is in that order.
     reasons = []
     a_id, b_id = a.resident_id, b.resident_id
@@ -352,14 +353,14 @@ def _score(a: _Identifiers, b: _Identifiers) -> MatchScore:
     return MatchScore(score=round(min(1.0, max(0.0, total)), 6), reasons=tuple(reasons), automatic=automatic)
 
 
-def score_pair(a: PersonRecord, b: PersonRecord, *, today: date | None = None) -> MatchScore:
+def score_pair(a: PersonRecord, b: PersonRecord, *, as_of: date | None = None) -> MatchScore:
     """Score how likely two records are the same person (see the weight table in the module docstring)."""
-    return _score(_identifiers(a, today), _identifiers(b, today))
+    return score_identifiers(identifiers(a, as_of), identifiers(b, as_of))
 
 
 # --- candidates -------------------------------------------------------------------------------------------------
 
-def _block_keys(person: _Identifiers) -> list[str]:
+def _block_keys(person: Identifiers) -> list[str]:
     birth_date = person.record.birth_date
     keys = []
     if person.resident_id.valid:
@@ -375,10 +376,10 @@ def _block_keys(person: _Identifiers) -> list[str]:
     return keys
 
 
-def block_keys(record: PersonRecord, *, today: date | None = None) -> list[str]:
+def block_keys(record: PersonRecord, *, as_of: date | None = None) -> list[str]:
     """The record's block keys as "<kind>:<value>" (kinds id_number, pinyin, characters, birth_date_sex, phone),
     without its village: `candidate_pairs` compares the records of one village that share one of these."""
-    return _block_keys(_identifiers(record, today))
+    return _block_keys(identifiers(record, as_of))
 
 
 def _villages(people: Iterable[PersonRecord]) -> list[list[PersonRecord]]:
@@ -389,10 +390,10 @@ def _villages(people: Iterable[PersonRecord]) -> list[list[PersonRecord]]:
     return list(villages.values())
 
 
-def _village_pairs(village: list[PersonRecord], today: date | None, largest_block: int
-                   ) -> Iterator[tuple[_Identifiers, _Identifiers]]:
+def _village_pairs(village: list[PersonRecord], as_of: date | None, largest_block: int
+                   ) -> Iterator[tuple[Identifiers, Identifiers]]:
     """Each pair of records (lower id first) of one village sharing a block key, once; never a record with itself."""
-    persons = [_identifiers(record, today) for record in village]
+    persons = [identifiers(record, as_of) for record in village]
     id_ranks = {id: rank for rank, id in enumerate(sorted({record.id for record in village}))}
     ranks = [id_ranks[record.id] for record in village]
     blocks: dict[str, int | list[int]] = {}  # key -> the index in `village` of its one record, or of its records
@@ -426,14 +427,14 @@ def _best_first(candidate: Candidate) -> tuple[float, str, str]:
     return -candidate.score.score, candidate.a, candidate.b
 
 
-def blocked_pairs(people: Iterable[PersonRecord], *, today: date | None = None,
+def blocked_pairs(people: Iterable[PersonRecord], *, as_of: date | None = None,
                   largest_block: int = LARGEST_BLOCK) -> list[tuple[str, str]]:
     """The id pairs (a < b) that `candidate_pairs` compares, in the order it compares them."""
     return [(low.record.id, high.record.id)
-            for village in _villages(people) for low, high in _village_pairs(village, today, largest_block)]
+            for village in _villages(people) for low, high in _village_pairs(village, as_of, largest_block)]
 
 
-def candidate_pairs(people: Iterable[PersonRecord], *, threshold: float = 0.6, today: date | None = None,
+def candidate_pairs(people: Iterable[PersonRecord], *, threshold: float = 0.6, as_of: date | None = None,
                     largest_block: int = LARGEST_BLOCK) -> list[Candidate]:
     """Pairs of records in the same village scoring at least `threshold`, best first, then by ids.
 
@@ -443,8 +444,8 @@ def candidate_pairs(people: Iterable[PersonRecord], *, threshold: float = 0.6, t
     """
     candidates = []
     for village in _villages(people):
-        for low, high in _village_pairs(village, today, largest_block):
-            score = _score(low, high)
+        for low, high in _village_pairs(village, as_of, largest_block):
+            score = score_identifiers(low, high)
             if score.score >= threshold:
                 candidates.append(Candidate(a=low.record.id, b=high.record.id, score=score))
     candidates.sort(key=_best_first)
@@ -452,7 +453,7 @@ def candidate_pairs(people: Iterable[PersonRecord], *, threshold: float = 0.6, t
 
 
 def candidates_for(record: PersonRecord, others: Iterable[PersonRecord], *, threshold: float = 0.6,
-                   today: date | None = None) -> list[Candidate]:
+                   as_of: date | None = None) -> list[Candidate]:
     """Pairs (a < b) of `record` with each of `others` scoring at least `threshold`, best first, then by ids.
 
     The incremental check of one new or changed record: `others` are the records of its village sharing one of
@@ -460,16 +461,16 @@ def candidates_for(record: PersonRecord, others: Iterable[PersonRecord], *, thre
     the pairs with `record` that `candidate_pairs` on the village would. Each id of `others` is scored once,
     however often it is given; the record's own id is not scored.
     """
-    person = _identifiers(record, today)
+    person = identifiers(record, as_of)
     scored = {record.id}
     candidates = []
     for other_record in others:
         if other_record.id in scored:
             continue
         scored.add(other_record.id)
-        other = _identifiers(other_record, today)
+        other = identifiers(other_record, as_of)
         low, high = (person, other) if record.id < other_record.id else (other, person)
-        score = _score(low, high)
+        score = score_identifiers(low, high)
         if score.score >= threshold:
             candidates.append(Candidate(a=low.record.id, b=high.record.id, score=score))
     candidates.sort(key=_best_first)

@@ -40,11 +40,11 @@ def _area(principal: Principal, full_name: str):
     return staff_area(principal, full_name, refusal="reports are for village cadres and the town office")
 
 
-def monthly_change_report(principal: Principal, area_name: str, month: dt.date, *,
+def monthly_change_report(principal: Principal, area_full_name: str, month: dt.date, *,
                           now: dt.datetime | None = None) -> bytes:
     """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
     after the previous month's report are listed as late corrections."""
-    area = _area(principal, area_name)
+    area = _area(principal, area_full_name)
     month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
     rows = queries.dated_events(area.path)
     village_of = {row.group: row.village for row in rows}
@@ -73,12 +73,12 @@ def monthly_change_report(principal: Principal, area_name: str, month: dt.date, 
     return content
 
 
-def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:
+def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:
     """随访情况 of a town or village for a calendar month, as of the day it is produced (`now`, default the clock's
     instant; its date where the town is): per group the visits due in the month (tier periods ending in it, event
     deadlines in it), done on time, done late and overdue; the overdue list of each collector as of that day; the
     follow-up rate of the twelve months up to this one."""
-    area = _area(principal, area_name)
+    area = _area(principal, area_full_name)
     schedule = current_schedule()
     produced_at = now or clock.now()
     as_of = clock.date_of(produced_at)
@@ -113,9 +113,9 @@ def coverage_report(principal: Principal, area_name: str, month: dt.date, *, now
     return content
 
 
-def register_export(principal: Principal, area_name: str, output: str | BinaryIO) -> int:
+def register_export(principal: Principal, area_full_name: str, output: str | BinaryIO) -> int:
     """台账: the area's people, one sheet per group, streamed to `output`; returns how many people."""
-    area = _area(principal, area_name)
+    area = _area(principal, area_full_name)
     count = 0
 
     def people_of(rows):

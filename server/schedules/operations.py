@@ -17,7 +17,7 @@ from sync.errors import Forbidden
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
 from sync.schedules import Flag, PersonSchedule, Schedule, flags_for, tiers_from
 
-__all__ = ["current_schedule", "AreaFlags", "flags_in_area", "phone_lists", "person_schedules"]
+__all__ = ["current_schedule", "AreaFlags", "flags_in_area", "flags_of_people", "phone_lists", "person_schedules"]
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,14 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
     path = staff_area(principal, area_full_name, refusal=refusal).path if area_full_name else principal.area_path
     schedule = current_schedule()
     as_of = as_of or clock.today()
-    people, flags = _flags(path or "/", schedule, as_of)
+    people, flags = flags_of_people(path or "/", schedule, as_of)
     if statuses is not None:
         flags = [flag for flag in flags if flag.status in statuses]
     audit.record(principal.id, "due.read", area_path=path, records=len({flag.person for flag in flags}))
     return AreaFlags(schedule, as_of, flags, people)
 
 
-def _flags(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None) -> tuple[dict, list[Flag]]:
+def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None) -> tuple[dict, list[Flag]]:
     """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids)."""
     people, schedules = person_schedules(path, schedule, people=people)
     return people, [flag for person in schedules for flag in flags_for(person, schedule, as_of)]
@@ -92,7 +92,7 @@ def phone_lists(principal: Principal) -> dict[str, bytes]:
     people = {row.uuid: PersonRow(row.uuid, row.household_uuid, row.household_no or "", row.name or "", row.sex or "",
                                   row.birth_date or "", row.id_number or "", row.relationship or "", row.phone or "",
                                   row.residence or "", row.hukou or "", row.version) for row in current}
-    _, flags = _flags(path, schedule, clock.today(), people={row.uuid: row for row in rows})
+    _, flags = flags_of_people(path, schedule, clock.today(), people={row.uuid: row for row in rows})
     return {"households.csv": households_csv(households, queries.review_notes(path)),
             "people.csv": people_csv(people.values()),
             "due.csv": due_csv(flags, people, schedule)}

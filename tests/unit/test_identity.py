@@ -109,7 +109,7 @@ def test_impossible_birth_date_with_correct_check_character_is_reported():
 
 def test_birth_date_after_today_is_reported():
     number = "51072320300101001X"  # 2030-01-01, correct check character
-    assert parse_id_number(number, today=TODAY).problem == "birth_date"
+    assert parse_id_number(number, as_of=TODAY).problem == "birth_date"
 
 
 def test_birth_date_after_today_is_accepted_without_today():
@@ -117,7 +117,7 @@ def test_birth_date_after_today_is_accepted_without_today():
 
 
 def test_birth_date_on_today_is_valid():
-    assert parse_id_number("110105202601010019", today=TODAY).valid is True  # born 2026-01-01
+    assert parse_id_number("110105202601010019", as_of=TODAY).valid is True  # born 2026-01-01
 
 
 def test_fifteen_digit_first_generation_number_is_a_length_problem():
@@ -280,7 +280,7 @@ def test_identical_invalid_id_numbers_are_not_evidence():
 def test_id_number_born_after_today_is_not_evidence():
     a = person("a", id_number="51072320300101001X")
     b = person("b", id_number="51072320300101001X")
-    assert "same_id_number" not in score_pair(a, b, today=TODAY).reasons
+    assert "same_id_number" not in score_pair(a, b, as_of=TODAY).reasons
 
 
 def test_homophone_with_same_birth_date_and_sex_is_above_the_threshold():
@@ -460,7 +460,7 @@ def test_invalid_id_number_and_birth_date_without_sex_give_no_block_key():
 
 
 def test_id_number_born_after_today_gives_no_block_key():
-    assert block_keys(person("a", id_number="51072320300101001X"), today=TODAY) == [
+    assert block_keys(person("a", id_number="51072320300101001X"), as_of=TODAY) == [
         "pinyin:wang xiu ying", "characters:王秀英"]
 
 
