@@ -5,7 +5,8 @@ from __future__ import annotations
 from lxml import etree
 from lxml.builder import E
 
-__all__ = ["COLLECT_DECLARATION", "E", "JAVAROSA_DECLARATION", "optional", "submission_bytes", "submission_root"]
+__all__ = ["COLLECT_DECLARATION", "E", "JAVAROSA_DECLARATION", "optional", "plain_submission", "submission_bytes",
+           "submission_root"]
 
 # JavaRosa (the form engine) and the placeholder form of tests/collect.py write the declaration each its own way.
 JAVAROSA_DECLARATION = b"<?xml version='1.0' encoding='UTF-8' ?>"
@@ -28,4 +29,14 @@ def optional(name: str, value: str | None):
 
 def submission_bytes(root, declaration: bytes) -> bytes:
     """The instance in UTF-8 after the given XML declaration."""
+    return declaration + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+
+
+def plain_submission(form_id: str, version: str, instance_id: str, fields: dict[str, str],
+                     declaration: bytes = b"") -> bytes:
+    """A minimal instance of a test form: `<data id=… version=…>`, its fields in order (an empty value gives an
+    empty element), then `<meta><instanceID>`; no namespaces declared."""
+    root = etree.Element("data", id=form_id, version=version)
+    root.extend(optional(name, value) for name, value in fields.items())
+    root.append(E.meta(E.instanceID(instance_id)))
     return declaration + etree.tostring(root, encoding="UTF-8", xml_declaration=False)

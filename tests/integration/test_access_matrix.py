@@ -30,6 +30,7 @@ from server.users.queries import principal_by_username
 from tests.collect import CollectClient
 from tests.conftest import FIXTURES, REALM, ROOT, empty_tables
 from tests.register_visits import Member, household_visit
+from tests.submission_xml import plain_submission
 from tests.web import WebClient
 
 ROLES = ("anonymous", "collector", "village_cadre", "town_officer", "county_admin")
@@ -229,8 +230,7 @@ def form_path(suffix: str) -> Callable[[World, str], str]:
 
 
 def submission(world: World, place: str) -> bytes:
-    return (f'<data id="form_{place}" version="3"><household>x</household>'
-            f"<meta><instanceID>uuid:{uuid.uuid4()}</instanceID></meta></data>").encode()
+    return plain_submission(f"form_{place}", "3", f"uuid:{uuid.uuid4()}", {"household": "x"})
 
 
 def same(path: str) -> Callable[[World, str], str]:

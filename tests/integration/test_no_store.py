@@ -17,6 +17,7 @@ from server.users.operations import add_user
 from tests.collect import CollectClient, xml_text
 from tests.conftest import FIXTURES, REALM, ROOT
 from tests.register_visits import Member, household_visit
+from tests.submission_xml import plain_submission
 from tests.web import WebClient
 
 PASSWORD = "no-store-password-1"
@@ -93,8 +94,8 @@ def _world(server, create_collector, publish):
         xml = household_visit(household=str(uuid.uuid4()), new=(number, f"东村{number}号"),
                               members=[Member(name, "female", "1975-05-06")], start="2026-10-01T09:00:00.000+08:00")
         assert phone.post_submission(xml).status_code == 201
-    photo_visit = (f'<data id="visit_with_media" version="3"><household>101</household><photo>photo.jpg</photo>'
-                   f"<signature/><meta><instanceID>uuid:{uuid.uuid4()}</instanceID></meta></data>").encode()
+    photo_visit = plain_submission("visit_with_media", "3", f"uuid:{uuid.uuid4()}",
+                                   {"household": "101", "photo": "photo.jpg", "signature": ""})
     assert phone.post_submission(photo_visit, {"photo.jpg": b"\xff\xd8 a photo"}).status_code == 201
     while merge_next() is not None:
         commit()

@@ -10,6 +10,7 @@ import requests
 from sync.errors import EditOriginalUnknown, EditOutsideGroup, Forbidden
 from tests.collect import visit_xml
 from tests.conftest import FIXTURES, stored_attachments, stored_submissions
+from tests.submission_xml import plain_submission
 
 SUCCESS = ("<?xml version='1.0' encoding='UTF-8'?>\n"
            '<OpenRosaResponse xmlns="http://openrosa.org/http/response"><message nature="">'
@@ -156,9 +157,8 @@ def test_split_upload_completes_the_same_submission(server, collector, publish):
     """Collect splits a large submission into several POSTs with the same XML and *isIncomplete*=yes."""
     publish(FIXTURES / "forms" / "visit_with_media.xml")
     instance_id = f"uuid:{uuid.uuid4()}"
-    xml = ('<?xml version="1.0"?><data id="visit_with_media" version="3"><household>h1</household>'
-           "<photo>photo.jpg</photo><signature>sign.png</signature>"
-           f"<meta><instanceID>{instance_id}</instanceID></meta></data>").encode()
+    xml = plain_submission("visit_with_media", "3", instance_id,
+                           {"household": "h1", "photo": "photo.jpg", "signature": "sign.png"}, b'<?xml version="1.0"?>')
     client = server.client(collector.username, collector.password)
     first = client.post_submission(xml, {"photo.jpg": b"photo-bytes"}, incomplete=True)
     assert first.status_code == 201
@@ -184,6 +184,5 @@ def test_form_version_published_earlier_still_accepts_visits(server, collector, 
     newer = tmp_path / "v4.xml"
     newer.write_text(source.replace('version="3"', 'version="4"'))
     publish(newer)
-    old = (f'<data id="visit_with_media" version="3"><household>h</household><photo/><signature/>'
-           f"<meta><instanceID>uuid:{uuid.uuid4()}</instanceID></meta></data>").encode()
+    old = plain_submission("visit_with_media", "3", f"uuid:{uuid.uuid4()}", {"household": "h", "photo": "", "signature": ""})
     assert server.client(collector.username, collector.password).submit(old).status_code == 201

@@ -13,6 +13,7 @@ import pytest
 from sync.transfer import Pusher, TransferError, find_instances
 from tests.collect import visit_xml
 from tests.conftest import FIXTURES, stored_attachments, stored_submissions
+from tests.submission_xml import plain_submission
 
 TRANSFER = str(Path(sys.executable).parent / "taizhang-transfer")
 
@@ -56,9 +57,8 @@ def test_a_large_form_is_split_under_the_accepted_length(server, collector, publ
     """Collect's rule: several POSTs with the same XML and *isIncomplete*=yes; the test server accepts 2 MiB."""
     publish(FIXTURES / "forms" / "visit_with_media.xml")
     instance_id = f"uuid:{uuid.uuid4()}"
-    xml = ('<?xml version="1.0"?><data id="visit_with_media" version="3"><household>h1</household>'
-           "<photo>photo.jpg</photo><signature>sign.png</signature>"
-           f"<meta><instanceID>{instance_id}</instanceID></meta></data>").encode()
+    xml = plain_submission("visit_with_media", "3", instance_id,
+                           {"household": "h1", "photo": "photo.jpg", "signature": "sign.png"}, b'<?xml version="1.0"?>')
     save_on_phone(tmp_path, "visit_with_media_1", xml, {"photo.jpg": b"p" * 900_000, "sign.png": b"s" * 900_000})
     result = Pusher(f"{server.url}/key/{collector.token}", tmp_path / "sent.json").push(find_instances(tmp_path))
     assert (len(result.sent), result.refused) == (1, [])
