@@ -12,6 +12,8 @@ from sync.visits import AnchorObservation
 
 __all__ = ["DatabaseStore", "MemoryStore", "StoredAliases"]
 
+_VISIT_FIELDS = tuple(field.name for field in dataclasses.fields(VisitEntry))
+
 # Person fields duplicate detection reads: a change to one of them re-checks the person.
 IDENTITY_FIELDS = frozenset({"name", "sex", "birth_date", "id_number", "phone", "household", "status"})
 
@@ -72,7 +74,7 @@ class _DerivedRows:
         self.anchors.append(queries.anchor_row(person_uuid, anchor, submission_id))
 
     def add_visit(self, submission_id: int, uuids: set[str], entry: VisitEntry) -> None:
-        self.visits.append(queries.visit_row(submission_id, **dataclasses.asdict(entry)))
+        self.visits.append(queries.visit_row(submission_id, **{name: getattr(entry, name) for name in _VISIT_FIELDS}))
         self.submission_records += [dict(submission_id=submission_id, record_uuid=uuid) for uuid in sorted(uuids)]
 
     def _flush_rows(self) -> None:
