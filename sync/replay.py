@@ -132,12 +132,9 @@ def apply_visit(store: RegisterStore, submission_id: int, visit: Visit, area_id:
     """Merge one visit's observations (restricted to `only` records when replaying part of the register), unless
     it names records outside its collector's group: then nothing changes and the visit is kept with the reason,
     which is returned (sync.scope). `chain`: the ids of the stored versions this one replaces."""
-    entry = VisitEntry(form=visit.form_id, household_uuid=None, person_uuid=None, visited_at=visit.visited_at,
-                       visit_date=visit.visit_date, outcome=visit.outcome, completed=visit.completed,
-                       followup_type=visit.followup.followup_type if visit.followup else None)
     refused = refusal(visit, None if area_id is None else str(area_id), store.lookup(aliases, chain))
     if refused is not None:
-        store.add_visit(submission_id, named_uuids(visit), replace(entry, refusal=refused))
+        store.add_visit(submission_id, named_uuids(visit), _entry(visit, None, None, refused))
         return refused
     ref = VisitRef(visit.instance_id, visit.visited_at)
     household = visit.household
@@ -160,9 +157,16 @@ def apply_visit(store: RegisterStore, submission_id: int, visit: Visit, area_id:
         uuid = aliases.resolve(anchor.person_uuid)
         if only is None or uuid in only:
             store.add_anchor(uuid, anchor, submission_id)
-    store.add_visit(submission_id, named_uuids(visit), replace(
-        entry, household_uuid=household_uuid, person_uuid=person_uuid if visit.followup is not None else None))
+    store.add_visit(submission_id, named_uuids(visit),
+                    _entry(visit, household_uuid, person_uuid if visit.followup is not None else None, None))
     return None
+
+
+def _entry(visit: Visit, household_uuid: str | None, person_uuid: str | None, refused: str | None) -> VisitEntry:
+    return VisitEntry(form=visit.form_id, household_uuid=household_uuid, person_uuid=person_uuid,
+                      visited_at=visit.visited_at, visit_date=visit.visit_date, outcome=visit.outcome,
+                      completed=visit.completed, followup_type=visit.followup.followup_type if visit.followup else None,
+                      refusal=refused)
 
 
 def _resolved(fields, aliases) -> dict[str, str]:
