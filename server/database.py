@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
-__all__ = ["as_utc", "configure_engine", "commit", "database_unavailable", "lookup_connection", "translating_db_errors", "translate_db_error"]
+__all__ = ["configure_engine", "commit", "database_unavailable", "lookup_connection", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
@@ -21,10 +20,6 @@ _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
     "uq_submission_instance_id": InstanceConflict,
 }
 
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """A stored instant as an aware UTC datetime (SQLite keeps no offset; its naive values are UTC)."""
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 def configure_engine(engine: Engine) -> None:

@@ -21,6 +21,7 @@ from typing import Protocol
 from sync.access import REGISTER_DECIDERS, area_contains
 from sync.errors import DecisionNotPossible
 from sync.merge import VisitRef
+from sync.periods import as_utc
 from sync.visits import PERSON_FIELDS, PersonObservation
 
 __all__ = ["DecisionKind", "DECISION_KINDS", "MERGE_PEOPLE", "MERGE_HOUSEHOLDS", "MOVE_HOUSEHOLD", "SET_TIER",
@@ -287,6 +288,4 @@ def decision_kind(name: str) -> DecisionKind:
 
 
 def _decision_ref(decision: DecisionRow) -> VisitRef:
-    moment = decision.decided_at
-    return VisitRef(f"decision:{decision.id}", moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None
-                    else moment)
+    return VisitRef(f"decision:{decision.id}", as_utc(decision.decided_at))

@@ -13,13 +13,19 @@ import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-__all__ = ["DEFAULT_TIMEZONE", "PERIOD_KINDS", "local_date", "local_time", "Period", "period_of", "period_key",
+__all__ = ["DEFAULT_TIMEZONE", "PERIOD_KINDS", "as_utc", "local_date", "local_time", "Period", "period_of", "period_key",
            "month_start", "next_month", "month_of", "months_back"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 """The town's time zone when the schedule file names none."""
 
 PERIOD_KINDS = ("month", "quarter", "year")
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """An instant as an aware UTC datetime (a naive one is taken as UTC: SQLite keeps no offset, and the register
+    stores instants in UTC)."""
+    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -30,9 +36,7 @@ def local_date(instant: dt.datetime, timezone: str) -> dt.date:
 
 def local_time(instant: dt.datetime, timezone: str) -> dt.datetime:
     """An instant as the wall clock shows it in a time zone (a naive instant is taken as UTC)."""
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.timezone.utc)
-    return instant.astimezone(ZoneInfo(timezone))
+    return as_utc(instant).astimezone(ZoneInfo(timezone))
 
 
 @dataclass(frozen=True, order=True)

@@ -10,12 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
-from server.database import as_utc
 from server.exports.models import ReportRun
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person
 from server.submissions.models import Submission
 from server.users.models import User
+from sync.periods import as_utc
 
 __all__ = ["GroupName", "GroupEvent", "dated_events", "groups_in", "group_names", "collectors_by_group", "receipts",
            "previous_run", "add_run", "register_people"]

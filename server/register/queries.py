@@ -30,6 +30,7 @@ from server.register.models import (
 from server.submissions.models import MergeQueueEntry, Submission
 from sync.decisions import DECISION_KINDS
 from sync.merge import FieldValue, RecordState, VisitRef
+from sync.periods import as_utc
 from sync.replay import StoredSubmission
 
 RECORD_MODELS = {"household": Household, "person": Person}
@@ -39,9 +40,7 @@ MAX_ATTEMPTS = 3  # an entry that failed this often stays queued, with its error
 @functools.lru_cache(maxsize=4096)
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     """Store instants in UTC (SQLite keeps no offset) and read stored naive values back as UTC."""
-    if moment is None:
-        return None
-    return moment.replace(tzinfo=dt.timezone.utc) if moment.tzinfo is None else moment.astimezone(dt.timezone.utc)
+    return None if moment is None else as_utc(moment)
 
 
 def claim_next() -> StoredSubmission | None:

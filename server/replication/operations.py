@@ -12,7 +12,6 @@ from server import clock
 from server.areas import queries as area_queries
 from server.areas.operations import area_parts, ensure_area
 from server.audit import queries as audit
-from server.database import as_utc
 from server.principal import Principal
 from server.register.decisions import area_paths_of
 from server.replication import queries
@@ -24,6 +23,7 @@ from server.submissions.operations import IncomingFile, IntakeResult, Origin, re
 from sync.access import TOWN_OFFICE_ROLES, area_contains
 from sync.decisions import DECISION_KINDS, decision_kind
 from sync.errors import BadRequest, DecisionNotYetMergeable, Forbidden, NotFound
+from sync.periods import as_utc
 
 __all__ = ["DecisionPage", "PortableDecision", "ReplicationPage", "attachment_file", "decisions_after",
            "receive_decision", "receive_replicated", "submissions_after", "submission"]

@@ -10,10 +10,10 @@ from typing import NamedTuple
 from sqlalchemy import select
 
 from server.areas.models import Area
-from server.database import as_utc
 from server.extensions import db
 from server.register.models import RegisterDecision
 from server.submissions.models import Submission, SubmissionAttachment
+from sync.periods import as_utc
 
 __all__ = ["StoredAttachment", "StoredRaw", "RawInArea", "AttachmentInArea", "after_cursor", "attachment", "by_instance_id", "decisions_after",
            "decisions_undone_since", "instance_id_of", "submission_id_of", "group_full_name"]

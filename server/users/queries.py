@@ -11,11 +11,12 @@ from sqlalchemy.engine import Connection
 
 from server.areas.models import Area
 from server.audit.models import AuditEvent
-from server.database import as_utc, lookup_connection
+from server.database import lookup_connection
 from server.extensions import db
 from server.lookup_cache import lookup_cache
 from server.principal import Principal
 from server.users.models import AuthThrottle, DigestNonceUse, StaffSession, User
+from sync.periods import as_utc
 
 
 class UserInArea(NamedTuple):
