@@ -18,14 +18,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sync.access import REGISTER_DECIDERS, area_contains
+from sync.access import REGISTER_DECIDERS, TOWN_OFFICE_ROLES, area_contains
 from sync.errors import DecisionNotPossible
 from sync.merge import VisitRef
 from sync.periods import as_utc
+from sync.services import REFERRAL_RESULTS, check_correction, check_support_value
 from sync.visits import PERSON_FIELDS, PersonObservation
 
 __all__ = ["DecisionKind", "DECISION_KINDS", "MERGE_PEOPLE", "MERGE_HOUSEHOLDS", "MOVE_HOUSEHOLD", "SET_TIER",
-           "SET_FIELD", "REJECT_VISIT", "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
+           "SET_FIELD", "REJECT_VISIT", "REFERRAL_RESULT", "SUPPORT_OUTCOME", "CORRECT_SERVICE", "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
            "REFERENCE_FIELDS", "check_field", "check_tier", "decision_kind"]
 
 
@@ -49,6 +50,7 @@ class RecordAreas:
     group_path_of: Callable[[str], str | None]          # a household's group path; None: not in the register
     group_path: Callable[[int], str | None]             # a group's path by id; None: no such group
     submission_group_path: Callable[[int], str | None]  # the group a submission was collected in
+    service_item_path: Callable[[str], str | None]      # the group of a service item's household
 
     def household_path(self, household_uuid: str | None) -> str | None:
         return self.group_path_of(household_uuid) if household_uuid else None
@@ -102,6 +104,7 @@ class DecisionKind(ABC):
     joins_records: bool = False      # subject and target are two records replayed together from then on
     joins_members: bool = False      # the members of the two households are replayed with them too
     takes_visit_out: bool = False    # the replay leaves the subject visit out
+    subject_is_service_item: bool = False   # the subject is a service item's key (sync.services.item_key)
 
     def may_take(self, role: str, area_path: str | None, *area_paths: str | None) -> bool:
         """Who may take (or undo) it: a decider's role, and every area it concerns inside the person's area (both
@@ -271,11 +274,64 @@ class RejectVisit(DecisionKind):
         """Nothing to apply: the replay leaves the rejected submission out."""
 
 
+class _ServiceItemDecision(DecisionKind):
+    """A decision about one item of a visit's service record (the subject is the item's key, `<instanceID>#<n>`,
+    the same on every server). It changes no register record: the item is read with the decisions in force about
+    it (sync.services.item_state), so a rebuild, which re-reads the item from its visit, keeps it; the decision
+    goes with its item when the visit is rejected or replaced by an edit."""
+
+    subject_is_service_item = True
+    service_fields: tuple[str, ...] = ()
+
+    def area_paths(self, subject, target, field, areas):
+        return [areas.service_item_path(subject)]
+
+    def replay_scope(self, subject, target):
+        return ReplayScope()
+
+    def joined(self, subject, target):
+        return set()
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        """Nothing to apply: service items are read with the decisions about them."""
+
+
+class SetReferralResult(_ServiceItemDecision):
+    """What became of a referral (attended, not attended yet, declined), recorded by the cadre."""
+
+    name, label_zh, label_en = "referral_result", "记录转介结果", "Record the result of a referral"
+
+    def check(self, target, field, *, tiers):
+        if target not in REFERRAL_RESULTS:
+            raise DecisionNotPossible(f"referral result {target!r}")
+
+
+class RecordSupportOutcome(_ServiceItemDecision):
+    """The town office's outcome of a support request, and the payment, one field a decision (`field`)."""
+
+    name, label_zh, label_en = "support_outcome", "记录扶助申请结果", "Record the outcome of a support request"
+    deciders = TOWN_OFFICE_ROLES
+
+    def check(self, target, field, *, tiers):
+        check_support_value(field, target)
+
+
+class CorrectServiceItem(_ServiceItemDecision):
+    """A correction of one column of a service item (`field`), e.g. a quantity flagged as odd."""
+
+    name, label_zh, label_en = "correct_service", "更正服务记录", "Correct a service record"
+
+    def check(self, target, field, *, tiers):
+        check_correction(field, target)
+
+
 MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT = (
     MergePeople(), MergeHouseholds(), MoveHousehold(), SetTier(), SetField(), RejectVisit())
+REFERRAL_RESULT, SUPPORT_OUTCOME, CORRECT_SERVICE = SetReferralResult(), RecordSupportOutcome(), CorrectServiceItem()
 
 DECISION_KINDS: dict[str, DecisionKind] = {kind.name: kind for kind in (
-    MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT)}
+    MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT, REFERRAL_RESULT,
+    SUPPORT_OUTCOME, CORRECT_SERVICE)}
 """Every kind of decision by its stored name."""
 
 

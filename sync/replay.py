@@ -28,6 +28,7 @@ from sync.merge import (
     replay_order,
 )
 from sync.scope import RegisterLookup, refusal
+from sync.services import ServiceItem
 from sync.visits import AnchorObservation, PersonObservation, Visit, read_visit
 
 __all__ = ["REGISTER_FORMS", "HOUSEHOLD_REFERENCES", "StoredSubmission", "VisitEntry", "RegisterStore",
@@ -63,6 +64,13 @@ class VisitEntry:
     completed: bool
     followup_type: str | None
     refusal: str | None = None     # why the merge refused it (sync.scope.REFUSALS); None: merged
+    form_version: str | None = None
+    next_visit: dt.date | None = None    # agreed with the household
+    notes: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    altitude: float | None = None
+    accuracy: float | None = None
 
 
 class RegisterStore(Protocol):
@@ -85,6 +93,9 @@ class RegisterStore(Protocol):
     def add_anchor(self, person_uuid: str, anchor: AnchorObservation, submission_id: int) -> None: ...
 
     def add_visit(self, submission_id: int, uuids: set[str], entry: VisitEntry) -> None: ...
+
+    def add_service_items(self, submission_id: int, visit: Visit, household_uuid: str | None,
+                          items: Iterable[ServiceItem]) -> None: ...
 
 
 class ReplayAliases:
@@ -112,7 +123,8 @@ def register_visit(xml: bytes) -> Visit | None:
 
 def raw_uuids(visit: Visit) -> set[str]:
     """The register uuids a visit names, as the phone wrote them."""
-    found = {observation.person_uuid for observation in visit.people} | {anchor.person_uuid for anchor in visit.anchors}
+    found = ({observation.person_uuid for observation in visit.people} | {anchor.person_uuid for anchor in visit.anchors}
+             | {item.person_uuid for item in visit.services.items if item.person_uuid})
     if visit.household is not None:
         found.add(visit.household.household_uuid)
     return found
@@ -159,14 +171,23 @@ def apply_visit(store: RegisterStore, submission_id: int, visit: Visit, area_id:
             store.add_anchor(uuid, anchor, submission_id)
     store.add_visit(submission_id, named_uuids(visit),
                     _entry(visit, household_uuid, person_uuid if visit.followup is not None else None, None))
+    store.add_service_items(submission_id, visit, household_uuid, [
+        replace(item, person_uuid=aliases.resolve(item.person_uuid)) if item.person_uuid else item
+        for item in visit.services.items])
     return None
 
 
 def _entry(visit: Visit, household_uuid: str | None, person_uuid: str | None, refused: str | None) -> VisitEntry:
+    services = visit.services
+    location = services.location
     return VisitEntry(form=visit.form_id, household_uuid=household_uuid, person_uuid=person_uuid,
                       visited_at=visit.visited_at, visit_date=visit.visit_date, outcome=visit.outcome,
                       completed=visit.completed, followup_type=visit.followup.followup_type if visit.followup else None,
-                      refusal=refused)
+                      refusal=refused, form_version=visit.form_version or None, next_visit=services.next_visit,
+                      notes=services.notes, latitude=location.latitude if location else None,
+                      longitude=location.longitude if location else None,
+                      altitude=location.altitude if location else None,
+                      accuracy=location.accuracy if location else None)
 
 
 def _resolved(fields, aliases) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 A collector's submission may only create or change households and people of the collector's own group: a new
 household is created in that group; an existing household, an existing person (by their household), a household a
-person moves into and a household split from must all be of that group. A "new household" that names a household
+person moves into, a household split from and a person a service was given to must all be of that group. A "new household" that names a household
 already in the register is never merged onto it (a form that kept the picked household's uuid would overwrite
 it). The merge asks this before it applies a visit, live and in every replay, so a rebuild reaches the same verdict.
 """
@@ -70,8 +70,10 @@ def refusal(visit: Visit, group: str | None, register: RegisterLookup) -> str | 
         moved_to = observation.fields.get("household")
         if moved_to and not ours(moved_to):
             return "household_elsewhere"
-    for anchor in visit.anchors:
-        home = register.person_household(register.resolve(anchor.person_uuid))
+    named_people = [anchor.person_uuid for anchor in visit.anchors] + [
+        item.person_uuid for item in visit.services.items if item.person_uuid]
+    for person_uuid in named_people:
+        home = register.person_household(register.resolve(person_uuid))
         if home is not None and not ours(home):
             return "person_elsewhere"
     return None

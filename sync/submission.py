@@ -107,3 +107,38 @@ def attachment_names(root: Element, binary_paths: frozenset[str]) -> list[str]:
 def text_values(root: Element) -> set[str]:
     """Every non-empty element text in the document: the file names an upload may legitimately carry."""
     return {value for element in root.iter() if (value := (element.text or "").strip())}
+
+
+class AnswerPaths:
+    """Namespace-blind access to a submission's elements by slash paths of local names: the subtree is indexed
+    once, by path, the first element of each path (in document order) standing for it."""
+
+    __slots__ = ("element", "_paths")
+
+    def __init__(self, element: Element) -> None:
+        self.element = element
+        self._paths: dict[str, Element] | None = None
+
+    def _find(self, path: str) -> Element | None:
+        if self._paths is None:
+            paths: dict[str, Element] = {}
+            pending = [(self.element, "")]
+            for element, prefix in pending:  # breadth first: earlier elements of a path come first
+                for child in element:
+                    child_path = prefix + local_name(child.tag)
+                    paths.setdefault(child_path, child)
+                    if len(child):
+                        pending.append((child, child_path + "/"))
+            self._paths = paths
+        return self._paths.get(path)
+
+    def text(self, path: str) -> str | None:
+        element = self._find(path)
+        return ((element.text or "").strip() or None) if element is not None else None
+
+    def child(self, path: str) -> AnswerPaths:
+        element = self._find(path)
+        return AnswerPaths(element if element is not None else Element("missing"))
+
+    def all(self, name: str) -> list[AnswerPaths]:
+        return [AnswerPaths(child) for child in self.element if local_name(child.tag) == name]

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from xml.etree.ElementTree import Element
+from dataclasses import dataclass, field, replace
 
 from sync.errors import BadRequest
-from sync.submission import parse_submission
-from sync.xmlsafe import local_name
+from sync.services import ServiceRecord, read_service_record
+from sync.submission import AnswerPaths, parse_submission
 
 __all__ = ["LifeEvent", "PersonObservation", "HouseholdObservation", "FollowupObservation", "AnchorObservation",
            "Visit", "read_visit",
@@ -92,6 +91,8 @@ class Visit:
     next_visit: dt.date | None = None
     followup: FollowupObservation | None = field(default=None)
     anchors: tuple[AnchorObservation, ...] = ()
+    form_version: str = ""
+    services: ServiceRecord = ServiceRecord()   # what was done and asked for (sync.services)
 
     @property
     def completed(self) -> bool:
@@ -102,10 +103,10 @@ class Visit:
 def read_visit(xml: bytes) -> Visit:
     """Parse a household_visit or followup submission; raises a TaizhangError for other forms or bad values."""
     envelope = parse_submission(xml)
-    node = _Node(envelope.root)
+    node = AnswerPaths(envelope.root)
     common = dict(instance_id=envelope.instance_id, deprecated_id=envelope.deprecated_id, form_id=envelope.form_id,
                   visited_at=_datetime(node.text("start") or node.text("end")), visit_date=_date(node.text("today")),
-                  collector=node.text("username"))
+                  collector=node.text("username"), form_version=envelope.version)
     if envelope.form_id == "household_visit":
         return _household_visit(node, common)
     if envelope.form_id == "followup":
@@ -113,7 +114,7 @@ def read_visit(xml: bytes) -> Visit:
     raise BadRequest(f"{envelope.form_id} is not a register form")
 
 
-def _household_visit(node: _Node, common: dict) -> Visit:
+def _household_visit(node: AnswerPaths, common: dict) -> Visit:
     outcome = node.text("outcome_group/outcome") or ""
     recorded = node.text("recording") == "yes"
     new_household = node.text("household_choice/mode") == "new"
@@ -133,12 +134,27 @@ def _household_visit(node: _Node, common: dict) -> Visit:
         people += [_split_member(member, household_uuid, common["visit_date"]) for member in node.all("split_members")]
         people += [_new_member(member, household_uuid, common["visit_date"]) for member in node.all("new_members")]
     service_needs = tuple((node.text("service_needs") or "").split()) if recorded else ()
+    services = read_service_record(node, form_id="household_visit", version=common["form_version"],
+                                   instance_id=common["instance_id"], visit_date=common["visit_date"],
+                                   recorded=recorded)
     return Visit(**common, outcome=outcome, recorded=recorded, household=household, people=tuple(people),
-                 service_needs=service_needs, next_visit=_date(node.text("closing/next_visit")),
-                 anchors=_anchors(node, service_needs, people, common["visit_date"]))
+                 service_needs=service_needs, next_visit=services.next_visit,
+                 anchors=_anchors(node, service_needs, people, common["visit_date"]),
+                 services=_named_people(services, people))
 
 
-def _anchors(node: _Node, service_needs: tuple[str, ...], people: list[PersonObservation],
+def _named_people(services: ServiceRecord, people: list[PersonObservation]) -> ServiceRecord:
+    """Items about a person named, not picked (in a household being registered): the new member of that name."""
+    new_by_name = {observation.fields.get("name"): observation.person_uuid for observation in people
+                   if observation.base_version is None and observation.fields.get("name")}
+    if not any(item.person_name and not item.person_uuid for item in services.items):
+        return services
+    return replace(services, items=tuple(
+        replace(item, person_uuid=new_by_name.get(item.person_name)) if item.person_name and not item.person_uuid
+        else item for item in services.items))
+
+
+def _anchors(node: AnswerPaths, service_needs: tuple[str, ...], people: list[PersonObservation],
              visit_date: dt.date | None) -> tuple[AnchorObservation, ...]:
     """Events follow-ups count from: a birth or an operation the household told of, a pregnancy the woman chose
     to tell (with her consent to be recorded). In a new household the person is named, not picked: the new member
@@ -162,7 +178,7 @@ def _anchors(node: _Node, service_needs: tuple[str, ...], people: list[PersonObs
     return tuple(anchors)
 
 
-def _person_update(update: _Node) -> PersonObservation:
+def _person_update(update: AnswerPaths) -> PersonObservation:
     change = update.text("person_update/change") or ""
     if change not in _CHANGES:
         raise BadRequest(f"unknown member change {change!r}")
@@ -185,7 +201,7 @@ def _person_update(update: _Node) -> PersonObservation:
                              base_version=_int(update.text("person_base_version")), fields=fields, event=event)
 
 
-def _split_member(member: _Node, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
+def _split_member(member: AnswerPaths, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
     """A member of the old household moving to the new household split off it (分户)."""
     return PersonObservation(person_uuid=_required(member.text("split_person_uuid"), "split_person_uuid"),
                              base_version=_int(member.text("split_person_base_version")),
@@ -193,7 +209,7 @@ def _split_member(member: _Node, household_uuid: str | None, visit_date: dt.date
                              event=LifeEvent(kind="household_split", date=visit_date))
 
 
-def _new_member(member: _Node, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
+def _new_member(member: AnswerPaths, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
     details = member.child("new_member")
     reason = details.text("reason") or "registration"
     fields = _present({
@@ -213,7 +229,7 @@ def _new_member(member: _Node, household_uuid: str | None, visit_date: dt.date |
                              base_version=None, fields=fields, event=event)
 
 
-def _followup(node: _Node, common: dict) -> Visit:
+def _followup(node: AnswerPaths, common: dict) -> Visit:
     outcome = node.text("visit/outcome") or ""
     person_uuid = _required(node.text("person_uuid"), "person_uuid")
     household_uuid = node.text("household_uuid")
@@ -224,43 +240,11 @@ def _followup(node: _Node, common: dict) -> Visit:
         services=tuple((node.text("services/services_given") or "").split()),
         referral=node.text("services/referral") == "yes", next_date=_date(node.text("closing/next_date")))
     household = HouseholdObservation(household_uuid, None, {}) if household_uuid else None
+    services = read_service_record(node, form_id="followup", version=common["form_version"],
+                                   instance_id=common["instance_id"], visit_date=common["visit_date"],
+                                   recorded=outcome == COMPLETED, person_uuid=person_uuid)
     return Visit(**common, outcome=outcome, recorded=outcome == COMPLETED, household=household, people=(person,),
-                 followup=followup)
-
-
-class _Node:
-    """Namespace-blind access to a submission's elements by slash paths of local names: the subtree is indexed
-    once, by path, the first element of each path (in document order) standing for it."""
-
-    __slots__ = ("element", "_paths")
-
-    def __init__(self, element: Element) -> None:
-        self.element = element
-        self._paths: dict[str, Element] | None = None
-
-    def _find(self, path: str) -> Element | None:
-        if self._paths is None:
-            paths: dict[str, Element] = {}
-            pending = [(self.element, "")]
-            for element, prefix in pending:  # breadth first: earlier elements of a path come first
-                for child in element:
-                    child_path = prefix + local_name(child.tag)
-                    paths.setdefault(child_path, child)
-                    if len(child):
-                        pending.append((child, child_path + "/"))
-            self._paths = paths
-        return self._paths.get(path)
-
-    def text(self, path: str) -> str | None:
-        element = self._find(path)
-        return ((element.text or "").strip() or None) if element is not None else None
-
-    def child(self, path: str) -> _Node:
-        element = self._find(path)
-        return _Node(element if element is not None else Element("missing"))
-
-    def all(self, name: str) -> list[_Node]:
-        return [_Node(child) for child in self.element if local_name(child.tag) == name]
+                 followup=followup, next_visit=services.next_visit, services=services)
 
 
 def _present(values: dict[str, str | None]) -> dict[str, str]:

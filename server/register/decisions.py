@@ -48,7 +48,8 @@ def _group_path_of(household_uuid: str) -> str | None:
 
 
 RECORD_AREAS = RecordAreas(household_of=queries.household_of, group_path_of=_group_path_of, group_path=_group_path,
-                           submission_group_path=queries.submission_area_path)
+                           submission_group_path=queries.submission_area_path,
+                           service_item_path=queries.service_item_path)
 """Where records are in this register now, for the decision kinds' area rules."""
 
 

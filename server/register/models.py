@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import BigId, db
 from sync.decisions import DECISION_KINDS
+from sync.services import ITEM_KINDS
 
 
 class Household(db.Model):
@@ -113,6 +114,46 @@ class Visit(db.Model):
     # Why the merge refused the visit (sync.scope.REFUSALS: it named records outside its collector's group); such
     # a visit changed nothing in the register, and is kept for the village cadre to see.
     refusal: Mapped[str | None] = mapped_column(String(40))
+    form_version: Mapped[str | None] = mapped_column(String(64))     # whose labels its answers are shown with
+    next_visit: Mapped[date | None] = mapped_column(Date)            # the next visit agreed with the household
+    notes: Mapped[str | None] = mapped_column(Text)
+    # The GPS point of the visit as Collect recorded it (WGS-84 degrees; altitude and accuracy in metres): shown to
+    # the village cadre and above only, never exported unless asked for (docs/services.md).
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    altitude: Mapped[float | None] = mapped_column(Float)
+    accuracy: Mapped[float | None] = mapped_column(Float)
+
+
+class ServiceItemRecord(db.Model):
+    """One item of a visit's service record (sync.services.ServiceItem): derived from the visit like the visit row,
+    so it is rebuilt with it and goes when the visit is rejected or replaced by an edit."""
+
+    __tablename__ = "service_item"
+    __table_args__ = (UniqueConstraint("submission_id", "seq"),
+                      CheckConstraint(f"kind IN ({', '.join(repr(kind) for kind in ITEM_KINDS)})", name="kind"),
+                      Index("ix_service_item_kind_date", "kind", "visit_date"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    item_key: Mapped[str] = mapped_column(String(300), index=True)   # <instanceID>#<seq>: what decisions name
+    kind: Mapped[str] = mapped_column(String(20))
+    household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_name: Mapped[str | None] = mapped_column(String(100))
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code: Mapped[str | None] = mapped_column(String(40))
+    quantity: Mapped[int | None] = mapped_column(BigInteger)
+    quantity_text: Mapped[str | None] = mapped_column(String(100))
+    given: Mapped[bool | None] = mapped_column(Boolean)
+    place: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(String(40))
+    consent: Mapped[bool | None] = mapped_column(Boolean)
+    refers_to: Mapped[str | None] = mapped_column(String(300), index=True)
+    problems: Mapped[str | None] = mapped_column(String(200))    # codes of sync.services.PROBLEMS, space-separated
 
 
 class RegisterConflict(db.Model):
@@ -154,10 +195,11 @@ class RegisterDecision(db.Model):
     # The same on every server that holds the decision (a town's decisions are replicated to the county with it).
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     kind: Mapped[str] = mapped_column(String(20))
-    subject_uuid: Mapped[str] = mapped_column(String(64), index=True)   # merged away, or moved
+    # merged away, moved, a submission's id (a visit rejected) or a service item's key (<instanceID>#<n>)
+    subject_uuid: Mapped[str] = mapped_column(String(300), index=True)
     # the record kept, the new group's id, the tier given ("" for none), or a field's value set
     target: Mapped[str] = mapped_column(String(200), index=True)
-    # set_field: which field of which kind of record ("person:phone", "household:address")
+    # set_field: which field of which kind of record ("person:phone", "household:address"); a service item's column
     field: Mapped[str | None] = mapped_column(String(40))
     after_submission_id: Mapped[int] = mapped_column(BigInteger)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_candidate.id"))

@@ -23,6 +23,7 @@ from server.register.models import (
     RegisterDecision,
     RegisterFieldValue,
     ServiceAnchor,
+    ServiceItemRecord,
     SubmissionRecord,
     Visit,
     VisitReview,
@@ -32,6 +33,7 @@ from sync.decisions import DECISION_KINDS
 from sync.merge import FieldValue, RecordState, VisitRef
 from sync.periods import as_utc
 from sync.replay import StoredSubmission
+from sync.services import ServiceItem, item_key
 
 RECORD_MODELS = {"household": Household, "person": Person}
 MAX_ATTEMPTS = 3  # an entry that failed this often stays queued, with its error, for a person to look at
@@ -206,11 +208,22 @@ def visit_row(submission_id: int, *, visited_at: dt.datetime | None, refusal: st
     return dict(submission_id=submission_id, visited_at=_utc(visited_at), refusal=refusal, **values)
 
 
+def service_item_row(submission_id: int, instance_id: str, household_uuid: str | None, visit_date: dt.date | None,
+                     visited_at: dt.datetime | None, item: ServiceItem) -> dict:
+    return dict(submission_id=submission_id, seq=item.seq, item_key=item_key(instance_id, item.seq), kind=item.kind,
+                household_uuid=household_uuid, person_uuid=item.person_uuid, person_name=item.person_name,
+                visit_date=visit_date, visited_at=_utc(visited_at), code=item.code, quantity=item.quantity,
+                quantity_text=item.quantity_text, given=item.given, place=item.place, text=item.text,
+                detail=item.detail, consent=item.consent, refers_to=item.refers_to,
+                problems=" ".join(item.problems) or None)
+
+
 def add_rows(events: list[dict] = (), conflicts: list[dict] = (), visits: list[dict] = (), anchors: list[dict] = (),
-             submission_records: list[dict] = ()) -> None:
+             submission_records: list[dict] = (), service_items: list[dict] = ()) -> None:
     """Insert derived rows in bulk (one bulk insert per table)."""
     for model, rows in ((LifeEventRecord, events), (RegisterConflict, conflicts), (Visit, visits),
-                        (ServiceAnchor, anchors), (SubmissionRecord, submission_records)):
+                        (ServiceAnchor, anchors), (SubmissionRecord, submission_records),
+                        (ServiceItemRecord, service_items)):
         if rows:
             bulk_insert(model, list(rows))
 
@@ -256,13 +269,14 @@ def forget_records(uuids: set[str], submission_ids: set[int]) -> None:
     db.session.execute(delete(Household).where(Household.uuid.in_(uuids)))
     db.session.execute(delete(PersonMatchKey).where(PersonMatchKey.person_uuid.in_(uuids)))
     db.session.execute(delete(Visit).where(Visit.submission_id.in_(submission_ids)))
+    db.session.execute(delete(ServiceItemRecord).where(ServiceItemRecord.submission_id.in_(submission_ids)))
     db.session.execute(delete(SubmissionRecord).where(SubmissionRecord.submission_id.in_(submission_ids)))
 
 
 def forget_everything() -> None:
     """Remove the whole derived register (not the decisions, nor the review queue: people made those)."""
-    for model in (RegisterFieldValue, LifeEventRecord, ServiceAnchor, RegisterConflict, Visit, SubmissionRecord,
-                  PersonMatchKey,
+    for model in (RegisterFieldValue, LifeEventRecord, ServiceAnchor, RegisterConflict, Visit, ServiceItemRecord,
+                  SubmissionRecord, PersonMatchKey,
                   Person, Household, MergeQueueEntry):
         db.session.execute(delete(model))
 
@@ -718,3 +732,12 @@ def groups_in(area_path: str | None) -> list[Area]:
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
     return list(db.session.scalars(query))
+
+
+def service_item_path(key: str) -> str | None:
+    """The group of a service item's household (where the visit was), or None when no such item is stored."""
+    row = db.session.execute(select(Area.path).select_from(ServiceItemRecord)
+                             .join(Household, Household.uuid == ServiceItemRecord.household_uuid)
+                             .join(Area, Area.id == Household.group_id)
+                             .where(ServiceItemRecord.item_key == key)).first()
+    return row.path if row else None

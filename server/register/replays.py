@@ -36,6 +36,8 @@ def replay_decision(decision: DecisionRow) -> None:
     if scope.visit is not None:
         replay_visit(scope.visit)
         return
+    if not scope.records:
+        return   # it changes no record (a decision about a service item is read with the item)
     replayed = replay_records(set(scope.records))
     index_people({uuid for kind, uuid in replayed if kind == "person"})
 

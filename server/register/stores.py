@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from server.register import queries
 from sync.merge import FieldValue, RecordPlan, RecordState, VisitRef, fold_record
 from sync.replay import ReplayAliases, VisitEntry
 from sync.scope import RegisterLookup
-from sync.visits import AnchorObservation
+from sync.services import ServiceItem
+from sync.visits import AnchorObservation, Visit
 
 __all__ = ["DatabaseStore", "MemoryStore", "StoredAliases"]
 
@@ -61,6 +63,7 @@ class _DerivedRows:
         self.visits: list[dict] = []
         self.anchors: list[dict] = []      # person_uuid is re-pointed when a person is merged
         self.submission_records: list[dict] = []
+        self.service_items: list[dict] = []    # person_uuid, household_uuid re-pointed when a record is merged
 
     def _note_values(self, kind: str, plan: RecordPlan, ref: VisitRef, *, submission_id: int | None,
                      decision_id: int | None) -> None:
@@ -77,10 +80,15 @@ class _DerivedRows:
         self.visits.append(queries.visit_row(submission_id, **{name: getattr(entry, name) for name in _VISIT_FIELDS}))
         self.submission_records += [dict(submission_id=submission_id, record_uuid=uuid) for uuid in sorted(uuids)]
 
+    def add_service_items(self, submission_id: int, visit: Visit, household_uuid: str | None,
+                          items: Iterable[ServiceItem]) -> None:
+        self.service_items += [queries.service_item_row(submission_id, visit.instance_id, household_uuid,
+                                                        visit.visit_date, visit.visited_at, item) for item in items]
+
     def _flush_rows(self) -> None:
         queries.add_field_values(self.field_values)
         queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
-                         submission_records=self.submission_records)
+                         submission_records=self.submission_records, service_items=self.service_items)
 
 
 class DatabaseStore(_DerivedRows):
@@ -165,7 +173,7 @@ class MemoryStore(_DerivedRows):
             if row["person_uuid"] == merged:
                 row["person_uuid"] = kept
         column = "person_uuid" if kind == "person" else "household_uuid"
-        for row in self.visits:
+        for row in (*self.visits, *self.service_items):
             if row[column] == merged:
                 row[column] = kept
 

@@ -23,13 +23,14 @@ GROUPS = {11: "/1/10/11/", 21: "/1/20/21/"}
 HOUSEHOLD_GROUP = {"h1": "/1/10/11/", "h2": "/1/20/21/"}
 PERSON_HOUSEHOLD = {"p1": "h1", "p2": "h2"}
 SUBMISSION_GROUP = {7: "/1/10/11/"}
+ITEM_GROUP = {"uuid:v1#1": "/1/10/11/"}
 AREAS = RecordAreas(household_of=PERSON_HOUSEHOLD.get, group_path_of=HOUSEHOLD_GROUP.get, group_path=GROUPS.get,
-                    submission_group_path=SUBMISSION_GROUP.get)
+                    submission_group_path=SUBMISSION_GROUP.get, service_item_path=ITEM_GROUP.get)
 
 
 def test_every_kind_is_registered_under_its_stored_name():
     assert list(DECISION_KINDS) == ["merge_people", "merge_households", "move_household", "set_tier", "set_field",
-                                    "reject_visit"]
+                                    "reject_visit", "referral_result", "support_outcome", "correct_service"]
     assert all(DECISION_KINDS[name].name == name for name in DECISION_KINDS)
     assert all(kind.label_zh and kind.label_en for kind in DECISION_KINDS.values())
 

@@ -24,6 +24,7 @@ LAYERS = [
     ("forms", ["server.forms"]),
     ("submissions", ["server.submissions"]),      # intake: the raw store and the merge queue it feeds
     ("register", ["server.register"]),
+    ("services", ["server.services"]),            # the service record: its items as they stand, its registers
     ("schedules", ["server.schedules"]),
     ("exports", ["server.exports"]),
     ("openrosa", ["server.openrosa"]),            # Collect's protocol: authentication, uploads, manifests, formats

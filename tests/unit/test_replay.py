@@ -19,7 +19,7 @@ class PlainStore:
     """The smallest RegisterStore: records and visits in dictionaries."""
 
     def __init__(self):
-        self.records, self.visits = {}, {}
+        self.records, self.visits, self.service_items = {}, {}, {}
 
     def state(self, kind, uuid):
         return self.records.get((kind, uuid))
@@ -52,6 +52,9 @@ class PlainStore:
 
     def add_visit(self, submission_id, uuids, entry):
         self.visits[submission_id] = entry
+
+    def add_service_items(self, submission_id, visit, household_uuid, items):
+        self.service_items[submission_id] = list(items)
 
     def values(self, kind):
         return {uuid: state.values() for (record_kind, uuid), state in self.records.items() if record_kind == kind}
