@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -13,6 +14,7 @@ from server.database import lookup_connection
 from server.extensions import db
 from server.forms.models import Form, FormMedia, FormVersion
 from server.lookup_cache import lookup_cache
+from sync.form_labels import FormLabels, parse_form_labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +118,26 @@ def all_forms() -> list[FormListing]:
 def add(instance) -> None:
     db.session.add(instance)
     db.session.flush()
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_labels(xform: bytes) -> FormLabels:
+    """A published XForm's labels (a version's XForm never changes: parsed once per process)."""
+    return parse_form_labels(xform)
+
+
+_EMPTY_LABELS = FormLabels(questions={}, choices={}, default_language="zh")
+
+
+def form_labels(xml_form_id: str, version: str | None) -> FormLabels:
+    """The words of a form version as published here (its questions' and choices' labels); a version not published
+    here (a visit replicated from a town, an old fixture) is shown with the form's current version's words."""
+    def load() -> FormLabels | None:
+        row = db.session.execute(select(FormVersion.xml).join(Form, Form.id == FormVersion.form_id).where(
+            Form.xml_form_id == xml_form_id, FormVersion.version == (version or ""))).first()
+        if row is None:
+            row = db.session.execute(select(FormVersion.xml).join(Form, Form.current_version_id == FormVersion.id)
+                                     .where(Form.xml_form_id == xml_form_id)).first()
+        return _parsed_labels(bytes(row.xml)) if row is not None else None
+
+    return lookup_cache().get(("form_labels", xml_form_id, version or ""), load) or _EMPTY_LABELS
