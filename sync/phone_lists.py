@@ -78,22 +78,24 @@ def people_csv(people: Iterable[PersonRow]) -> bytes:
 
 
 def due_csv(flags: Iterable[Flag], people: Mapping[str, PersonRow], schedule: Schedule) -> bytes:
-    """The due and overdue items of the collector's people, most overdue (earliest due-by date) first. Nothing in a
+    """The due and overdue items of the collector's people, most overdue (earliest due-by date) first; `item` is
+    the referral a referral item follows up (sync.services.item_key), empty for the others. Nothing in a
     row depends on the day the list is made: it carries the due-by date and the form counts the days from the
     phone's today(), so a list downloaded last week still shows the right number."""
     listed = sorted((flag for flag in flags if flag.status in DUE_STATUSES and flag.person in people),
                     key=lambda flag: (flag.due_by or dt.date.max, flag.due_since, people[flag.person].name, flag.key))
     return _csv(["name", "label", "person", "household", "person_name", "due_type", "due_since", "due_by",
-                 "last_visit", "base_version"],
+                 "last_visit", "base_version", "item"],
                 ([str(uuid.uuid5(_DUE_ITEM_NAMESPACE, flag.key)), _label(flag, people[flag.person], schedule),
                   flag.person, people[flag.person].household, people[flag.person].name, flag.rule,
                   flag.due_since.isoformat(), _iso(flag.due_by), _iso(flag.last_visit),
-                  people[flag.person].version] for flag in listed))
+                  people[flag.person].version, flag.extra.get("item", "")] for flag in listed))
 
 
 def _label(flag: Flag, person: PersonRow, schedule: Schedule) -> str:
     due_by = f"（应于{flag.due_by.isoformat()}前）" if flag.due_by else ""
-    return f"{person.name}：{schedule.rule(flag.rule).label_zh}{due_by}"
+    place = f"（{flag.extra['place']}）" if flag.extra.get("place") else ""
+    return f"{person.name}：{schedule.rule(flag.rule).label_zh}{place}{due_by}"
 
 
 def _iso(day: dt.date | None) -> str:

@@ -18,6 +18,11 @@ Event rules (a window after an anchor event): due from day `due_from_day`, overd
 expired after day `expires_after_day`; done when a completed follow-up of the rule's code is dated on or after the
 anchor and no later than the window's end. Before the window opens the flag is **upcoming**.
 
+Referrals (sync.services): a referral without a closing result (attended or declined) is due from day
+`due_after_day` after it was made and overdue after day `overdue_after_day` ([referrals] in the schedule file).
+A next visit agreed with a household is due on the day agreed, overdue after `overdue_after_day` days
+([agreed_visits]), and done by any completed visit after the visit that agreed it.
+
 People who died or moved away (`active_until` on or before the as-of date) have no flags.
 """
 
@@ -36,8 +41,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from sync.errors import ScheduleInvalid
 from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, period_key, period_of
 
-__all__ = ["ANCHOR_KINDS", "STATUSES", "TierRule", "EventRule", "Schedule", "parse_schedule", "default_schedule",
-           "VisitDone", "Anchor", "PersonSchedule", "tiers_from", "Flag", "flags_for", "summarise"]
+__all__ = ["ANCHOR_KINDS", "STATUSES", "TierRule", "EventRule", "ReferralRule", "AgreedVisitRule", "Schedule",
+           "parse_schedule", "default_schedule", "VisitDone", "Anchor", "ReferralMade", "VisitAgreed", "PersonSchedule",
+           "tiers_from", "Flag", "flags_for", "summarise"]
 
 ANCHOR_KINDS = ("birth", "operation", "pregnancy_reported")
 STATUSES = ("upcoming", "due", "overdue", "done", "expired")
@@ -66,14 +72,41 @@ class EventRule:
 
 
 @dataclass(frozen=True)
+class ReferralRule:
+    """A referral nobody has followed up: due from day `due_after_day` after it was made, overdue after day
+    `overdue_after_day`, until its result is recorded (attended or declined: by a follow-up or the cadre)."""
+
+    due_after_day: int = 14
+    overdue_after_day: int = 30
+    label_zh: str = "转介跟进"
+    label_en: str = "Follow-up of a referral"
+    code: str = "referral"      # the follow-up form's followup_type code
+
+
+@dataclass(frozen=True)
+class AgreedVisitRule:
+    """The next visit a collector agreed with a household: due on the day agreed, overdue after
+    `overdue_after_day` days; done by any completed visit to the household (or follow-up of the person) after the
+    visit that agreed it."""
+
+    overdue_after_day: int = 7
+    label_zh: str = "约定的访视"
+    label_en: str = "Visit agreed with the household"
+    code: str = "agreed_visit"
+
+
+@dataclass(frozen=True)
 class Schedule:
     timezone: str
     lookback_periods: int
     tiers: tuple[TierRule, ...]
     events: tuple[EventRule, ...]
+    referral: ReferralRule = ReferralRule()
+    agreed_visit: AgreedVisitRule = AgreedVisitRule()
 
-    def rule(self, code: str) -> TierRule | EventRule:
-        return next(rule for rule in (*self.tiers, *self.events) if rule.code == code)
+    def rule(self, code: str) -> TierRule | EventRule | ReferralRule | AgreedVisitRule:
+        return next(rule for rule in (*self.tiers, *self.events, self.referral, self.agreed_visit)
+                    if rule.code == code)
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -102,6 +135,20 @@ class _EventSchema(_Labels):
             raise ValidationError("need due_from_day <= overdue_after_day <= expires_after_day")
 
 
+class _ReferralSchema(_Labels):
+    due_after_day = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=3650))
+    overdue_after_day = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=3650))
+
+    @validates_schema
+    def _ordered(self, data, **_kwargs) -> None:
+        if not data["due_after_day"] <= data["overdue_after_day"]:
+            raise ValidationError("need due_after_day <= overdue_after_day")
+
+
+class _AgreedVisitSchema(_Labels):
+    overdue_after_day = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=3650))
+
+
 _CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,29}$", error="codes are lowercase letters, digits and _")
 
 
@@ -110,6 +157,8 @@ class _ScheduleSchema(Schema):
     lookback_periods = fields.Integer(load_default=12, strict=True, validate=validate.Range(min=1, max=60))
     tiers = fields.Dict(keys=fields.String(validate=_CODE), values=fields.Nested(_TierSchema), load_default=dict)
     events = fields.Dict(keys=fields.String(validate=_CODE), values=fields.Nested(_EventSchema), load_default=dict)
+    referrals = fields.Nested(_ReferralSchema, load_default=None)
+    agreed_visits = fields.Nested(_AgreedVisitSchema, load_default=None)
 
     @validates_schema
     def _consistent(self, data, **_kwargs) -> None:
@@ -122,6 +171,9 @@ class _ScheduleSchema(Schema):
             raise ValidationError("each tier may have one rule", "tiers")
         if set(data["tiers"]) & set(data["events"]):
             raise ValidationError("a code is either a tier rule or an event rule", "events")
+        if set(data["tiers"]) & _RESERVED_CODES or set(data["events"]) & _RESERVED_CODES:
+            raise ValidationError(f"{' and '.join(sorted(_RESERVED_CODES))} are the codes of the referral and "
+                                  "agreed-visit rules ([referrals], [agreed_visits])", "events")
 
 
 def parse_schedule(text: str, *, source: str = "schedule") -> Schedule:
@@ -137,7 +189,12 @@ def parse_schedule(text: str, *, source: str = "schedule") -> Schedule:
     return Schedule(
         timezone=data["timezone"], lookback_periods=data["lookback_periods"],
         tiers=tuple(TierRule(code=code, **rule) for code, rule in data["tiers"].items()),
-        events=tuple(EventRule(code=code, **rule) for code, rule in data["events"].items()))
+        events=tuple(EventRule(code=code, **rule) for code, rule in data["events"].items()),
+        referral=ReferralRule(**data["referrals"]) if data["referrals"] else ReferralRule(),
+        agreed_visit=AgreedVisitRule(**data["agreed_visits"]) if data["agreed_visits"] else AgreedVisitRule())
+
+
+_RESERVED_CODES = frozenset({ReferralRule.code, AgreedVisitRule.code})
 
 
 def _problems(messages, path: str = "") -> list[str]:
@@ -174,6 +231,24 @@ class Anchor:
     day: dt.date
 
 
+@dataclass(frozen=True, order=True)
+class ReferralMade:
+    """A referral of the person (sync.services): made on `day`, closed (attended or declined) on `closed_on`."""
+
+    day: dt.date
+    key: str                                  # the service item's key
+    closed_on: dt.date | None = None
+    place: str | None = None
+
+
+@dataclass(frozen=True, order=True)
+class VisitAgreed:
+    """A next visit agreed on the visit of `agreed_on`, for `day`."""
+
+    agreed_on: dt.date
+    day: dt.date
+
+
 @dataclass(frozen=True)
 class PersonSchedule:
     person: str
@@ -181,6 +256,8 @@ class PersonSchedule:
     visits: tuple[VisitDone, ...] = ()
     anchors: tuple[Anchor, ...] = ()
     active_until: dt.date | None = None                   # died or moved away on this day
+    referrals: tuple[ReferralMade, ...] = ()
+    agreed: tuple[VisitAgreed, ...] = ()
 
     def tier_on(self, day: dt.date) -> str | None:
         tier = None
@@ -215,8 +292,10 @@ class Flag:
 
     @property
     def key(self) -> str:
-        """A stable id of the due item (person, rule, anchor)."""
-        return f"{self.person}:{self.rule}" + (f":{self.anchor.day.isoformat()}" if self.anchor else "")
+        """A stable id of the due item (person, rule, anchor, or the referral or agreed day it follows up)."""
+        own = self.extra.get("item") or self.extra.get("agreed_for")
+        return f"{self.person}:{self.rule}" + (f":{self.anchor.day.isoformat()}" if self.anchor else "") + (
+            f":{own}" if own else "")
 
     def explain(self, schedule: Schedule, language: str = "zh") -> str:
         rule = schedule.rule(self.rule)
@@ -224,13 +303,25 @@ class Flag:
         label = rule.label_zh if zh else rule.label_en
         last = (f"上次访视 {self.last_visit}" if zh else f"last visit {self.last_visit}") if self.last_visit else (
             "没有访视记录" if zh else "no visit recorded")
+        state = _EVENT_STATES[self.status][0 if zh else 1].format(days=self.overdue_days, since=self.due_since,
+                                                                  by=self.due_by)
+        if isinstance(rule, ReferralRule):
+            made, place = self.extra.get("made_on", ""), self.extra.get("place")
+            where = (f"转介到{place}" if place else "转介") if zh else (f"referred to {place}" if place else "referred")
+            window = (f"{made} {where}，还没有结果；第 {rule.due_after_day} 天起跟进，第 {rule.overdue_after_day} 天后逾期"
+                      if zh else f"{where} on {made}, no result yet; follow up from day {rule.due_after_day}, "
+                      f"overdue after day {rule.overdue_after_day}")
+            return f"{label}（{window}）：{state}。" if zh else f"{label} ({window}): {state}."
+        if isinstance(rule, AgreedVisitRule):
+            agreed = self.extra.get("agreed_on", "")
+            window = (f"{agreed} 访视时与住户约定 {self.due_since} 再访" if zh else
+                      f"agreed on the visit of {agreed} for {self.due_since}")
+            return f"{label}（{window}）：{state}。" if zh else f"{label} ({window}): {state}."
         if isinstance(rule, EventRule):
             window = (f"{_ANCHOR_NAMES[rule.anchor][0]} {self.anchor.day} 后第 {rule.due_from_day}–"
                       f"{rule.overdue_after_day} 天，第 {rule.expires_after_day} 天后不再随访" if zh else
                       f"days {rule.due_from_day}–{rule.overdue_after_day} after the {_ANCHOR_NAMES[rule.anchor][1]} "
                       f"on {self.anchor.day}, not asked after day {rule.expires_after_day}")
-            state = _EVENT_STATES[self.status][0 if zh else 1].format(days=self.overdue_days,
-                                                                        since=self.due_since, by=self.due_by)
             return f"{label}（{window}）：{state}；{last}。" if zh else f"{label} ({window}): {state}; {last}."
         if self.status == "overdue":
             periods = ("、" if zh else ", ").join(period.label(language) for period in self.missed)
@@ -269,7 +360,39 @@ def flags_for(person: PersonSchedule, schedule: Schedule, as_of: dt.date) -> lis
         for rule in schedule.events:
             flags += [_event_flag(person, rule, anchor, visits, as_of) for anchor in sorted(set(person.anchors))
                       if anchor.kind == rule.anchor and anchor.day <= as_of]
+    flags += [_referral_flag(person, schedule.referral, referral, as_of) for referral in sorted(person.referrals)
+              if referral.day <= as_of and (referral.closed_on is None or referral.closed_on > as_of)]
+    agreements = [agreed for agreed in person.agreed if agreed.agreed_on <= as_of]
+    if agreements:
+        flags.append(_agreed_flag(person, schedule.agreed_visit, max(agreements), as_of))
     return flags
+
+
+def _window_status(as_of: dt.date, due_from: dt.date, due_by: dt.date) -> tuple[str, int]:
+    if as_of < due_from:
+        return "upcoming", 0
+    if as_of <= due_by:
+        return "due", 0
+    return "overdue", (as_of - due_by).days
+
+
+def _referral_flag(person: PersonSchedule, rule: ReferralRule, referral: ReferralMade, as_of: dt.date) -> Flag:
+    due_from = referral.day + dt.timedelta(days=rule.due_after_day)
+    due_by = referral.day + dt.timedelta(days=rule.overdue_after_day)
+    status, overdue = _window_status(as_of, due_from, due_by)
+    return Flag(person.person, rule.code, status, due_from, due_by, overdue_days=overdue,
+                extra={"item": referral.key, "place": referral.place or "", "made_on": referral.day.isoformat()})
+
+
+def _agreed_flag(person: PersonSchedule, rule: AgreedVisitRule, agreed: VisitAgreed, as_of: dt.date) -> Flag:
+    """The latest agreement made by `as_of`: done once any completed visit after the one that agreed it."""
+    due_by = agreed.day + dt.timedelta(days=rule.overdue_after_day)
+    later = [visit.day for visit in person.visits if agreed.agreed_on < visit.day <= as_of]
+    extra = {"agreed_on": agreed.agreed_on.isoformat(), "agreed_for": agreed.day.isoformat()}
+    if later:
+        return Flag(person.person, rule.code, "done", agreed.day, due_by, last_visit=max(later), extra=extra)
+    status, overdue = _window_status(as_of, agreed.day, due_by)
+    return Flag(person.person, rule.code, status, agreed.day, due_by, overdue_days=overdue, extra=extra)
 
 
 def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of: dt.date) -> Flag | None:

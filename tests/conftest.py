@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+import server.models  # noqa: F401 - every table in db.metadata
 from server import create_app
 from server.areas.operations import ensure_area
 from server.database import commit
@@ -35,10 +36,8 @@ PG_URL = os.environ.get("TAIZHANG_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 REALM = "taizhang"
 
-_TABLES = ["report_run", "visit_review", "audit_event", "service_anchor", "merge_queue", "person_match_key", "submission_record", "register_field_value", "register_decision",
-           "duplicate_candidate", "life_event", "visit", "register_conflict", "person", "household",
-           "submission_attachment", "submission", "form_media", "form_version", "form", "app_user", "area",
-           "staff_session", "auth_throttle", "digest_nonce_use"]
+# Every table, those that refer to others first (so rows can be deleted in this order).
+_TABLES = [table.name for table in reversed(db.metadata.sorted_tables) if table.name != "alembic_version"]
 
 
 def fresh_postgres_database(suffix: str = "") -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from server import clock
@@ -12,10 +12,12 @@ from server.audit import queries as audit
 from server.principal import Principal
 from server.schedules import queries
 from server.schedules.current import current_schedule
+from server.services import queries as service_queries
 from sync.access import STAFF_ROLES
 from sync.errors import Forbidden
 from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
-from sync.schedules import Flag, PersonSchedule, Schedule, flags_for, tiers_from
+from sync.schedules import Flag, PersonSchedule, ReferralMade, Schedule, VisitAgreed, flags_for, tiers_from
+from sync.services import CLOSING_RESULTS
 
 __all__ = ["current_schedule", "AreaFlags", "flags_in_area", "flags_of_people", "phone_lists", "person_schedules"]
 
@@ -59,8 +61,12 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
         people = {row.uuid: row for row in queries.scheduled_people(path)}
     tiers = queries.tier_history(set(people))
     anchors = queries.anchors_of(set(people))
-    # Only people with a tier or an event are scheduled; only their visits and ends are read.
-    scheduled = {uuid: row for uuid, row in people.items() if uuid in tiers or uuid in anchors}
+    referrals = _referrals_of(path, people)
+    agreed = _agreed_visits_of(people)
+    # Only people with a tier, an event, a referral or an agreed visit are scheduled; only their visits and ends
+    # are read.
+    scheduled = {uuid: row for uuid, row in people.items()
+                 if uuid in tiers or uuid in anchors or uuid in referrals or uuid in agreed}
     visits = queries.completed_visits(set(scheduled), {row.household_uuid for row in scheduled.values()})
     ended = {uuid for uuid, row in scheduled.items() if row.status == "died" or row.residence == "moved_away"}
     ends = queries.end_dates(ended)
@@ -69,7 +75,33 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
         tiers=tiers_from(tiers.get(uuid, ()), schedule.timezone),
         visits=visits.by_household.get(row.household_uuid, ()) + visits.by_person.get(uuid, ()),
         anchors=anchors.get(uuid, ()),
-        active_until=ends.get(uuid, dt.date.min) if uuid in ended else None) for uuid, row in scheduled.items()]
+        active_until=ends.get(uuid, dt.date.min) if uuid in ended else None,
+        referrals=tuple(referrals.get(uuid, ())), agreed=tuple(agreed.get(uuid, ())))
+        for uuid, row in scheduled.items()]
+
+
+def _referrals_of(path: str, people: dict) -> dict[str, list[ReferralMade]]:
+    """The referrals of these people (sync.services), with the day a result closed them."""
+    found: dict[str, list[ReferralMade]] = defaultdict(list)
+    for placed in service_queries.items_in(path, ("referral",)):
+        state = placed.state
+        if placed.person_uuid in people and placed.visit_date is not None:
+            closed = clock.date_of(state.result_at) if state.result in CLOSING_RESULTS and state.result_at else None
+            found[placed.person_uuid].append(ReferralMade(placed.visit_date, placed.key, closed, placed.item.place))
+    return found
+
+
+def _agreed_visits_of(people: dict) -> dict[str, list[VisitAgreed]]:
+    """Next visits agreed with these people's households (for the household head; a follow-up's for its person)."""
+    heads: dict[str, str] = {}
+    for uuid, row in sorted(people.items(), key=lambda item: (item[1].relationship != "head", item[1].name or "")):
+        heads.setdefault(row.household_uuid, uuid)
+    found: dict[str, list[VisitAgreed]] = defaultdict(list)
+    for agreement in service_queries.agreed_visits({row.household_uuid for row in people.values()}):
+        person = agreement.person_uuid if agreement.person_uuid in people else heads.get(agreement.household_uuid)
+        if person is not None:
+            found[person].append(VisitAgreed(agreement.agreed_on, agreement.next_visit))
+    return found
 
 
 def phone_lists(principal: Principal) -> dict[str, bytes]:

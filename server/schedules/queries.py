@@ -18,6 +18,7 @@ from server.register.models import (
     Person,
     RegisterFieldValue,
     ServiceAnchor,
+    ServiceItemRecord,
     Visit,
     VisitReview,
 )
@@ -67,12 +68,17 @@ def people_in(path: str, *, current_only: bool):
 
 
 def _scheduled(path: str):
-    """People of the area with a tier (now or ever) or an anchor event: the only ones a schedule concerns."""
+    """People of the area with a tier (now or ever), an anchor event, a referral, or a visit agreed with their
+    household: the only ones a schedule concerns."""
     tier_ever = select(RegisterFieldValue.id).where(RegisterFieldValue.field == "tier",
                                                     RegisterFieldValue.record_uuid == Person.uuid).exists()
     anchored = select(ServiceAnchor.id).where(ServiceAnchor.person_uuid == Person.uuid).exists()
+    referred = select(ServiceItemRecord.id).where(ServiceItemRecord.kind == "referral",
+                                                  ServiceItemRecord.person_uuid == Person.uuid).exists()
+    agreed = select(Visit.submission_id).where(Visit.household_uuid == Person.household_uuid,
+                                               Visit.next_visit.is_not(None)).exists()
     return select(Person.uuid).where(Person.household_uuid.in_(_in_area(path)),
-                                     Person.tier.is_not(None) | tier_ever | anchored)
+                                     Person.tier.is_not(None) | tier_ever | anchored | referred | agreed)
 
 
 def scheduled_people(path: str):

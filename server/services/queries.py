@@ -149,18 +149,20 @@ def open_referrals(area_path: str | None = None) -> list[PlacedItem]:
 
 class AgreedVisit(NamedTuple):
     household_uuid: str
-    agreed_on: dt.date          # the visit that agreed it
+    person_uuid: str | None     # a follow-up's person; None: agreed with the household on a household visit
+    agreed_on: dt.date          # the day of the visit that agreed it
     next_visit: dt.date
 
 
-def agreed_visits(household_uuids: Iterable[str] | None = None) -> list[AgreedVisit]:
-    """Next visits agreed with households on completed visits (the latest agreement of each household)."""
-    query = (select(Visit.household_uuid, Visit.visit_date, Visit.next_visit)
-             .where(Visit.next_visit.is_not(None), Visit.household_uuid.is_not(None), Visit.refusal.is_(None),
-                    Visit.visit_date.is_not(None)))
-    if household_uuids is not None:
-        query = query.where(Visit.household_uuid.in_(list(household_uuids)))
-    latest: dict[str, AgreedVisit] = {}
-    for row in db.session.execute(query.order_by(Visit.visit_date, Visit.submission_id)):
-        latest[row.household_uuid] = AgreedVisit(row.household_uuid, row.visit_date, row.next_visit)
-    return list(latest.values())
+def agreed_visits(household_uuids: set[str]) -> list[AgreedVisit]:
+    """Next visits agreed on visits to these households (each household's, or follow-up person's, latest)."""
+    latest: dict[tuple[str, str | None], AgreedVisit] = {}
+    for chunk in _chunks(household_uuids):
+        for row in db.session.execute(
+                select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit)
+                .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
+                       Visit.household_uuid.in_(chunk))
+                .order_by(Visit.visit_date, Visit.submission_id)):
+            latest[(row.household_uuid, row.person_uuid)] = AgreedVisit(row.household_uuid, row.person_uuid,
+                                                                        row.visit_date, row.next_visit)
+    return sorted(latest.values())

@@ -45,15 +45,27 @@ def test_due_list_most_overdue_first_only_due_and_overdue_with_stable_item_ids()
         Flag("p9", "tier_key", "overdue", dt.date(2026, 10, 1), dt.date(2026, 10, 31), overdue_days=22),
     ]
     lines = due_csv(flags, {"p1": WANG, "p2": LI}, SCHEDULE).decode().splitlines()
-    assert lines[0] == "name,label,person,household,person_name,due_type,due_since,due_by,last_visit,base_version"
+    assert lines[0] == ("name,label,person,household,person_name,due_type,due_since,due_by,last_visit,base_version,"
+                        "item")
     assert [line.split(",", 1)[1] for line in lines[1:]] == [
-        "李强：产后随访（应于2026-11-17前）,p2,h1,李强,postpartum,2026-11-13,2026-11-17,,1",
+        "李强：产后随访（应于2026-11-17前）,p2,h1,李强,postpartum,2026-11-13,2026-11-17,,1,",
         ("王秀英：一般服务对象例行访视（每季度一次）（应于2026-12-31前）,p1,h1,王秀英,tier_general,2026-10-01,2026-12-31,"
-         "2026-07-01,3")]
+         "2026-07-01,3,")]
     assert due_csv(flags, {"p1": WANG, "p2": LI}, SCHEDULE) == due_csv(list(reversed(flags)), {"p1": WANG, "p2": LI},
                                                                        SCHEDULE)
     # The item id is a uuid5 of person, rule and anchor: the same item keeps its id from day to day.
     assert lines[1].split(",")[0] == "6edae89a-e27b-56f9-94db-82808c04aeb3"
+
+
+def test_a_referral_item_names_the_referral_it_follows_up_and_where_she_was_referred():
+    referral = Flag("p1", "referral", "due", dt.date(2026, 11, 15), dt.date(2026, 12, 1),
+                    extra={"item": "uuid:visit-1#2", "place": "青山镇卫生院", "made_on": "2026-11-01"})
+    agreed = Flag("p2", "agreed_visit", "overdue", dt.date(2026, 11, 20), dt.date(2026, 11, 27), overdue_days=2,
+                  extra={"agreed_on": "2026-11-01", "agreed_for": "2026-11-20"})
+    lines = due_csv([referral, agreed], {"p1": WANG, "p2": LI}, SCHEDULE).decode().splitlines()
+    assert [line.split(",", 1)[1] for line in lines[1:]] == [
+        "李强：约定的访视（应于2026-11-27前）,p2,h1,李强,agreed_visit,2026-11-20,2026-11-27,,1,",
+        "王秀英：转介跟进（青山镇卫生院）（应于2026-12-01前）,p1,h1,王秀英,referral,2026-11-15,2026-12-01,,3,uuid:visit-1#2"]
 
 
 def test_an_item_reads_the_same_whichever_day_the_list_is_made():
