@@ -351,11 +351,136 @@ def test_the_saved_form_is_named_by_household_number_head_and_date(xforms):
 def test_the_phone_counts_the_days_overdue_from_its_own_today(xforms, due_by_days_ago, overdue_days, days_left, notes):
     """JavaRosa's today() is the machine's date: the list's due date is set that many days before it."""
     due_by = (TODAY - dt.timedelta(days=due_by_days_ago)).isoformat()
-    due_list = ("name,label,person,household,person_name,due_type,due_since,due_by,last_visit,base_version\n"
-                f"d1,孙丽：产后随访（应于{due_by}前）,p1,h1,孙丽,postpartum,2026-01-01,{due_by},,2\n")
+    due_list = ("name,label,person,household,person_name,due_type,due_since,due_by,last_visit,base_version,item\n"
+                f"d1,孙丽：产后随访（应于{due_by}前）,p1,h1,孙丽,postpartum,2026-01-01,{due_by},,2,\n")
     result = fill_form(xforms["followup"], [("/data/who/due_item", "d1"), ("/data/visit/outcome", "nobody_home")],
                        media={**MEDIA, "due.csv": due_list})
     assert result.ok, result.violations
     assert (result.value("/data/due_by"), result.value("/data/overdue_days"), result.value("/data/days_left")) == (
         due_by, overdue_days, days_left)
     assert [name for name in ("overdue_note", "due_note") if result.value(f"/data/visit/{name}") is not None] == notes
+
+
+def test_follow_up_with_a_referral_and_supplies_records_purpose_place_reason_and_items(phone, xforms):
+    due = fixture_row("due.csv", person_name="孙丽", due_type="postpartum")
+    result = fill(xforms, "followup", [
+        ("/data/who/due_item", due["name"]),
+        ("/data/visit/outcome", "completed"),
+        ("/data/services/services_given", "postpartum_care supplies"),
+        ("/data/services/referral", "yes"),
+        ("/data/services/referral_purpose", "health_centre"),
+        ("/data/services/referral_place", "青山镇卫生院"),
+        ("/data/services/referral_reason", "产后42天复查"),
+        ("/data/supplies[1]/supply/item", "folic_acid"),
+        ("/data/supplies[1]/supply/quantity", "2"),
+    ])
+    assert [result.value(path) for path in (
+        "/data/services/services_given", "/data/services/referral", "/data/services/referral_purpose",
+        "/data/services/referral_place", "/data/services/referral_reason", "/data/supplies[1]/supply/item",
+        "/data/supplies[1]/supply/quantity", "/data/supplies[2]/supply/item", "/data/referral_item",
+        "/data/referral_followup/referral_result")] == [
+        "postpartum_care supplies", "yes", "health_centre", "青山镇卫生院", "产后42天复查", "folic_acid", "2", None, "",
+        None]
+    assert result.value("/data/services/referral_to") is None  # replaced by purpose and place in 2026120501
+    assert result.root.get("version") == "2026120501"
+    send(phone, result)
+
+
+def test_a_referral_is_required_to_say_what_for_and_where(xforms):
+    due = fixture_row("due.csv", person_name="孙丽", due_type="postpartum")
+    result = fill_form(xforms["followup"], [
+        ("/data/who/due_item", due["name"]), ("/data/visit/outcome", "completed"),
+        ("/data/services/services_given", "health_guidance"), ("/data/services/referral", "yes"),
+    ], media=MEDIA, strict=False)
+    assert [(v.kind, v.path) for v in result.violations] == [("required", "/data/services/referral_purpose")]
+
+
+def test_follow_up_of_a_referral_from_the_due_list_records_the_referral_and_its_result(phone, xforms):
+    due = fixture_row("due.csv", person_name="孙丽", due_type="referral")
+    result = fill(xforms, "followup", [
+        ("/data/who/due_item", due["name"]),
+        ("/data/visit/outcome", "completed"),
+        ("/data/referral_followup/referral_result", "attended"),
+        ("/data/services/services_given", "health_guidance"),
+        ("/data/services/referral", "no"),
+    ])
+    assert [result.value(path) for path in (
+        "/data/due_type", "/data/visit/followup_type", "/data/referral_item", "/data/referral_followup/referral_result",
+        "/data/person_uuid", "/data/services/referral_purpose")] == [
+        "referral", "referral", "uuid:3f2a9c7e-0000-4000-8000-000000000001#1", "attended", due["person"], None]
+    send(phone, result)
+
+
+def test_the_result_of_a_referral_is_asked_only_when_the_follow_up_happened(xforms):
+    due = fixture_row("due.csv", person_name="孙丽", due_type="referral")
+    result = fill(xforms, "followup", [("/data/who/due_item", due["name"]), ("/data/visit/outcome", "nobody_home")])
+    assert (result.value("/data/referral_item"), result.value("/data/referral_followup")) == (
+        "uuid:3f2a9c7e-0000-4000-8000-000000000001#1", None)
+
+
+def test_household_visit_records_services_given_supplies_for_a_person_and_a_family_benefit_request(phone, xforms):
+    household = fixture_row("households.csv", household_no="001")
+    daughter_in_law = fixture_row("people.csv", person_name="陈静")
+    head = fixture_row("people.csv", person_name="王建国")
+    result = fill(xforms, "household_visit", known_household("001") + [
+        ("/data/service_needs", "supplies family_benefit"),
+        ("/data/services_given_group/services_given", "health_guidance other"),
+        ("/data/services_given_group/services_other", "帮助预约体检"),
+        ("/data/supplies[1]/supply/supply_person", daughter_in_law["name"]),
+        ("/data/supplies[1]/supply/item", "folic_acid"),
+        ("/data/supplies[1]/supply/quantity", "3"),
+        ("/data/supplies[1]/supply/given", "yes"),
+        ("/data/support/benefit_kind", "special"),
+        ("/data/support/support_person", head["name"]),
+        ("/data/support/support_details", "独生子女伤残，申请特别扶助"),
+    ])
+    assert [result.value(path) for path in (
+        "/data/household_uuid", "/data/services_given_group/services_given", "/data/services_given_group/services_other",
+        "/data/supplies[1]/supply/supply_person", "/data/supplies[1]/supply/supply_person_name",
+        "/data/supplies[1]/supply/item", "/data/supplies[1]/supply/quantity", "/data/supplies[1]/supply/given",
+        "/data/support/benefit_kind", "/data/support/support_person", "/data/support/support_person_name",
+        "/data/support/support_details")] == [
+        household["name"], "health_guidance other", "帮助预约体检", daughter_in_law["name"], None, "folic_acid", "3",
+        "yes", "special", head["name"], None, "独生子女伤残，申请特别扶助"]
+    assert result.root.get("version") == "2026120501"
+    send(phone, result)
+
+
+def test_services_given_may_be_left_empty_and_support_without_a_family_benefit_asks_no_kind(xforms):
+    result = fill(xforms, "household_visit", known_household("002") + [
+        ("/data/service_needs", "elderly_support"),
+        ("/data/support/support_details", "独居老人，需要定期探望"),
+    ])
+    assert [result.value(path) for path in (
+        "/data/services_given_group/services_given", "/data/services_given_group/services_other",
+        "/data/support/benefit_kind", "/data/support/support_person")] == ["", None, None, ""]
+
+
+def test_supplies_are_asked_for_by_someone_of_the_household(xforms):
+    outsider = fixture_row("people.csv", person_name="张桂兰")
+    answers = known_household("001") + [("/data/service_needs", "supplies"),
+                                         ("/data/supplies[1]/supply/item", "condoms"),
+                                         ("/data/supplies[1]/supply/quantity", "5"),
+                                         ("/data/supplies[1]/supply/given", "yes")]
+    unanswered = fill_form(xforms["household_visit"], answers, media=MEDIA, strict=False)
+    assert [(v.kind, v.path) for v in unanswered.violations] == [("required", "/data/supplies/supply/supply_person")]
+    picked_elsewhere = fill_form(xforms["household_visit"], answers + [
+        ("/data/supplies[1]/supply/supply_person", outsider["name"])], media=MEDIA, strict=False)
+    assert [(v.kind, v.path.rsplit("/", 1)[-1]) for v in picked_elsewhere.violations] == [("invalid", "supply_person")]
+
+
+def test_a_new_household_names_who_asked_for_supplies_and_for_whom_support_is_requested(xforms):
+    result = fill(xforms, "household_visit", new_household("004") + member(1, "周强", "male", "1985-06-15", "head") + [
+        ("/data/service_needs", "supplies family_benefit"),
+        ("/data/supplies[1]/supply/supply_person_name", "周强"),
+        ("/data/supplies[1]/supply/item", "condoms"),
+        ("/data/supplies[1]/supply/quantity", "10"),
+        ("/data/supplies[1]/supply/given", "no"),
+        ("/data/support/benefit_kind", "reward"),
+        ("/data/support/support_person_name", "周强"),
+        ("/data/support/support_details", "申请农村计生家庭奖励扶助"),
+    ])
+    assert [result.value(path) for path in (
+        "/data/supplies[1]/supply/supply_person", "/data/supplies[1]/supply/supply_person_name",
+        "/data/support/benefit_kind", "/data/support/support_person", "/data/support/support_person_name")] == [
+        None, "周强", "reward", None, "周强"]
