@@ -40,14 +40,23 @@ def household_visit(*, household: str, start: str, new: tuple[str, str] | None =
                     deprecated_id: str | None = None, split_from: str | None = None,
                     split_members: dict[str, int] | None = None, outcome: str = "completed",
                     postpartum: tuple[str, str] | None = None, post_operation: tuple[str, str] | None = None,
-                    username: str | None = None, device_id: str = "collect:test", end: str | None = None) -> bytes:
+                    username: str | None = None, device_id: str = "collect:test", end: str | None = None,
+                    services: tuple[str, ...] = (), services_other: str | None = None,
+                    supplies: list[tuple[str, str, str, str]] = (), support: dict | None = None,
+                    pregnancy: tuple[str, str, str] | None = None, prepregnancy: tuple[str, str] | None = None,
+                    other_needs: str | None = None, next_visit: str | None = None, notes: str | None = None,
+                    location: str | None = None, version: str | None = None) -> bytes:
     """A completed, consented household visit: `new` = (household number, address) registers the household;
     `updates` are dicts of person_uuid, base_version, change and the change's answers (phone_now, event_date,
     place, name_corrected, id_number_corrected, to_household); a new household can split off `split_from`, taking
     `split_members` (person uuid → the version the phone listed); `postpartum` = (person uuid, date of the birth)
     notes the need of a follow-up after a birth, `post_operation` = (person uuid, date of the operation) after an
     operation; `username` and `device_id` are what Collect fills in from its settings, `end` when the form was last
-    saved (`start` when not given)."""
+    saved (`start` when not given). The service record: `services` given (codes; `services_other` for "other"),
+    `supplies` as (person uuid, item code, quantity as written, given yes/no), `support` a dict of needs (codes),
+    details, benefit_kind, person; `pregnancy` = (person uuid, consent, antenatal referral), `prepregnancy` =
+    (names, consent), `other_needs` text; `next_visit`, `notes`, `location` (a geopoint) of the closing group;
+    `version` the form version written (default: the current one)."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
     if new:
         choice = E.household_choice(E.mode("new"), optional("new_household_no", new[0]),
@@ -77,40 +86,83 @@ def household_visit(*, household: str, start: str, new: tuple[str, str] | None =
     changed_people = " ".join(update["person_uuid"] for update in updates)
     household_events = " ".join(dict.fromkeys(member.reason for member in members if member.reason != "registration"))
     anchor = postpartum or post_operation
+    needs: list[str] = []
+    service_needs = []
     if anchor:
-        need = "postpartum_followup" if postpartum else "post_operation_followup"
-        service_needs = [E.service_needs(need),
-                         E.postpartum(E.followup_person(anchor[0]), E.followup_event_date(anchor[1]))]
-    else:
-        service_needs = [E.service_needs()]
+        needs.append("postpartum_followup" if postpartum else "post_operation_followup")
+        service_needs.append(E.postpartum(E.followup_person(anchor[0]), E.followup_event_date(anchor[1])))
+    if pregnancy:
+        needs.append("pregnancy_reported")
+        service_needs.append(E.pregnancy(E.pregnant_person(pregnancy[0]), E.pregnancy_consent(pregnancy[1]),
+                                         optional("antenatal_referral", pregnancy[2])))
+    if prepregnancy:
+        needs.append("prepregnancy_check")
+        service_needs.append(E.prepregnancy(optional("prepregnancy_names", prepregnancy[0]),
+                                            E.prepregnancy_consent(prepregnancy[1])))
+    if supplies:
+        needs.append("supplies")
+        service_needs += [E.supplies(E.supply(E.supply_person(person), E.item(item), E.quantity(quantity),
+                                              E.given(given))) for person, item, quantity, given in supplies]
+    if support:
+        needs += list(support["needs"])
+        service_needs.append(E.support(optional("benefit_kind", support.get("benefit_kind")),
+                                       optional("support_person", support.get("person")),
+                                       optional("support_details", support.get("details"))))
+    if other_needs:
+        needs.append("other")
+        service_needs.append(E.needs_text(other_needs))
+    given = [E.services_given_group(E.services_given(" ".join(services)), optional("services_other", services_other))]
+    service_needs = [E.service_needs(" ".join(needs)), *(given if completed_visit(outcome) else []), *service_needs]
     completed = outcome == "completed"
     meta = E.meta(E.instanceID(instance_id), *([E.deprecatedID(deprecated_id)] if deprecated_id else []))
     root = submission_root(
-        "household_visit", VISIT_FORM_VERSION,
+        "household_visit", version or VISIT_FORM_VERSION,
         E.start(start), E.end(end or start), E.today(start[:10]), optional("deviceid", device_id),
         optional("username", username), choice, E.household_uuid(household),
         optional("household_base_version", str(base_version) if base_version is not None else None),
         E.outcome_group(E.outcome(outcome), *([E.consent("yes")] if completed else [])),
         E.recording("yes" if completed else "no"), *split,
         E.changes(optional("changed_people", changed_people), optional("household_events", household_events)),
-        *person_updates, *new_members, *service_needs, E.closing(E.next_visit()), meta)
+        *person_updates, *new_members, *service_needs,
+        E.closing(E.next_visit(next_visit or ""), optional("location", location), optional("notes", notes)), meta)
     return submission_bytes(root, JAVAROSA_DECLARATION)
+
+
+def completed_visit(outcome: str) -> bool:
+    return outcome == "completed"
 
 
 def followup_visit(*, person: str, household: str, followup_type: str, start: str, outcome: str = "completed",
                    base_version: int = 1, instance_id: str | None = None, due_since: str | None = None,
-                   username: str | None = None, device_id: str = "collect:test", end: str | None = None) -> bytes:
-    """A follow-up of one person from the due list (`due_since` as the list gave it)."""
+                   username: str | None = None, device_id: str = "collect:test", end: str | None = None,
+                   services: tuple[str, ...] = ("health_guidance",), referral: tuple[str, str, str] | None = None,
+                   supplies: list[tuple[str, str]] = (), referral_result: tuple[str, str] | None = None,
+                   next_date: str | None = None, notes: str | None = None, version: str | None = None) -> bytes:
+    """A follow-up of one person from the due list (`due_since` as the list gave it): the services given (codes),
+    a `referral` = (purpose, place, reason), `supplies` as (item, quantity as written), a `referral_result` =
+    (the referral's key from the due list, result) for a follow-up of type referral; `version` the form version
+    written (default: the current one, which asks purpose and place; an older one wrote `referral_to`)."""
     instance_id = instance_id or f"uuid:{uuid.uuid4()}"
+    version = version or FORM_VERSIONS["followup"]
+    old = int(version) < 2026120501
     if outcome == "completed":
-        services = E.services(E.services_given("health_guidance"), E.referral("no"))
+        asked = ([E.referral_to(referral[1])] if old else [E.referral_purpose(referral[0]),
+                                                           E.referral_place(referral[1])]) if referral else []
+        services = E.services(E.services_given(" ".join(services + (("supplies",) if supplies else ()))),
+                              E.referral("yes" if referral else "no"), *asked,
+                              *([optional("referral_reason", referral[2])] if referral else []))
     else:
         services = E.services(E.services_given(), E.referral())
+    extra = [E.supplies(E.supply(E.item(item), E.quantity(quantity))) for item, quantity in supplies]
+    if referral_result and outcome == "completed":
+        extra.append(E.referral_followup(E.referral_result(referral_result[1])))
     root = submission_root(
-        "followup", FORM_VERSIONS["followup"],
+        "followup", version,
         E.start(start), E.end(end or start), E.today(start[:10]), optional("deviceid", device_id),
         optional("username", username), E.person_uuid(person), E.household_uuid(household),
         E.person_base_version(str(base_version)), E.due_type(followup_type), optional("due_since", due_since),
-        E.visit(E.followup_type(followup_type), E.outcome(outcome)), services, E.closing(E.next_date()),
+        *([E.referral_item(referral_result[0])] if referral_result else []),
+        E.visit(E.followup_type(followup_type), E.outcome(outcome)), services, *extra,
+        E.closing(E.next_date(next_date or ""), optional("notes", notes)),
         E.meta(E.instanceID(instance_id)))
     return submission_bytes(root, JAVAROSA_DECLARATION)

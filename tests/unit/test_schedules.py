@@ -8,7 +8,17 @@ import pytest
 
 from sync.errors import ScheduleInvalid
 from sync.periods import Period
-from sync.schedules import Anchor, PersonSchedule, VisitDone, default_schedule, flags_for, parse_schedule
+from sync.schedules import (
+    Anchor,
+    PersonSchedule,
+    ReferralMade,
+    ReferralRule,
+    VisitAgreed,
+    VisitDone,
+    default_schedule,
+    flags_for,
+    parse_schedule,
+)
 
 D = dt.date
 SCHEDULE = default_schedule()
@@ -169,6 +179,55 @@ def test_the_default_schedule():
     assert [(rule.code, rule.anchor) for rule in SCHEDULE.events] == [
         ("postpartum", "birth"), ("post_operation", "operation"), ("pregnancy_outcome", "pregnancy_reported")]
     assert (SCHEDULE.timezone, SCHEDULE.lookback_periods) == ("Asia/Shanghai", 12)
+    assert (SCHEDULE.referral.due_after_day, SCHEDULE.referral.overdue_after_day) == (14, 30)
+    assert SCHEDULE.agreed_visit.overdue_after_day == 7
+    # A file without the sections keeps the defaults; one with them sets them.
+    assert parse_schedule("").referral == ReferralRule()
+    own = parse_schedule('[referrals]\ndue_after_day = 7\noverdue_after_day = 21\nlabel_zh = "转介"\nlabel_en = "R"\n')
+    assert (own.referral.due_after_day, own.referral.overdue_after_day, own.rule("referral").label_zh) == (7, 21, "转介")
+
+
+REFERRAL = ReferralMade(dt.date(2026, 11, 2), "uuid:visit#2", place="青山镇卫生院")
+
+
+@pytest.mark.parametrize("as_of, status, overdue_days", [
+    (dt.date(2026, 11, 15), "upcoming", 0), (dt.date(2026, 11, 16), "due", 0), (dt.date(2026, 12, 2), "due", 0),
+    (dt.date(2026, 12, 4), "overdue", 2)])
+def test_an_open_referral_is_due_after_the_days_configured(as_of, status, overdue_days):
+    (flag,) = flags_for(PersonSchedule("p", referrals=(REFERRAL,)), SCHEDULE, as_of)
+    assert (flag.rule, flag.status, flag.overdue_days, flag.due_since, flag.due_by) == (
+        "referral", status, overdue_days, dt.date(2026, 11, 16), dt.date(2026, 12, 2))
+    assert flag.key == "p:referral:uuid:visit#2"
+
+
+def test_a_referral_explains_itself_and_stops_when_closed():
+    (flag,) = flags_for(PersonSchedule("p", referrals=(REFERRAL,)), SCHEDULE, dt.date(2026, 12, 4))
+    assert flag.explain(SCHEDULE) == ("转介跟进（2026-11-02 转介到青山镇卫生院，还没有结果；第 14 天起跟进，第 30 天后逾期）："
+                                      "已逾期 2 天。")
+    assert flag.explain(SCHEDULE, "en") == (
+        "Follow-up of a referral (referred to 青山镇卫生院 on 2026-11-02, no result yet; follow up from day 14, "
+        "overdue after day 30): overdue by 2 days.")
+    closed = ReferralMade(REFERRAL.day, REFERRAL.key, closed_on=dt.date(2026, 11, 20), place=REFERRAL.place)
+    person = PersonSchedule("p", referrals=(closed,))
+    assert flags_for(person, SCHEDULE, dt.date(2026, 12, 4)) == []
+    # As of a day before it was closed, it was still open: flags reproduce for past dates.
+    assert [flag.status for flag in flags_for(person, SCHEDULE, dt.date(2026, 11, 19))] == ["due"]
+
+
+def test_a_visit_agreed_with_the_household_is_due_on_the_day_and_done_by_a_later_visit():
+    agreed = VisitAgreed(dt.date(2026, 11, 1), dt.date(2026, 11, 20))
+    person = PersonSchedule("p", agreed=(agreed,))
+    statuses = [(day, flags_for(person, SCHEDULE, dt.date(2026, 11, day))[0].status) for day in (10, 20, 27, 28)]
+    assert statuses == [(10, "upcoming"), (20, "due"), (27, "due"), (28, "overdue")]
+    visited = PersonSchedule("p", agreed=(agreed,), visits=(VisitDone(dt.date(2026, 11, 1)),
+                                                            VisitDone(dt.date(2026, 11, 18), "tier_key")))
+    (flag,) = flags_for(visited, SCHEDULE, dt.date(2026, 11, 25))
+    assert (flag.status, flag.last_visit, flag.key) == ("done", dt.date(2026, 11, 18), "p:agreed_visit:2026-11-20")
+    assert flag.explain(SCHEDULE) == "约定的访视（2026-11-01 访视时与住户约定 2026-11-20 再访）：已随访。"
+    # Only the latest agreement made by the as-of date counts.
+    later = PersonSchedule("p", agreed=(agreed, VisitAgreed(dt.date(2026, 11, 18), dt.date(2026, 12, 18))))
+    assert [(flag.due_since, flag.status) for flag in flags_for(later, SCHEDULE, dt.date(2026, 11, 25))] == [
+        (dt.date(2026, 12, 18), "upcoming")]
 
 
 @pytest.mark.parametrize("text, problem", [
@@ -181,6 +240,10 @@ def test_the_default_schedule():
      'label_zh = "a"\nlabel_en = "a"', "events.postpartum.value.due_from_day: Not a valid integer."),
     ("timezone = ", "Invalid value"),
     ('[tiers.A]\ntier = "key"\nperiod = "month"\nlabel_zh = "a"\nlabel_en = "a"', "tiers.A.key: codes are lowercase"),
+    ('[referrals]\ndue_after_day = 30\noverdue_after_day = 14\nlabel_zh = "a"\nlabel_en = "a"',
+     "referrals: need due_after_day <= overdue_after_day"),
+    ('[events.referral]\nanchor = "birth"\ndue_from_day = 1\noverdue_after_day = 7\nexpires_after_day = 42\n'
+     'label_zh = "a"\nlabel_en = "a"', "agreed_visit and referral are the codes"),
 ])
 def test_invalid_schedule_files_say_what_is_wrong(text, problem):
     with pytest.raises(ScheduleInvalid) as raised:
