@@ -28,13 +28,17 @@ from sync.form_labels import FormLabels
 from sync.periods import month_start, next_month
 from sync.services import CLOSING_RESULTS, SUPPLY_ITEMS, SUPPORT_KINDS
 
-__all__ = ["VISIT_OUTCOMES", "QUANTITY_PROBLEMS", "FALLBACK_LABELS", "NOT_STATED", "NOT_LISTED", "VisitRow",
+__all__ = ["VISIT_OUTCOMES", "CLOSED_REFERRALS", "QUANTITY_PROBLEMS", "FALLBACK_LABELS", "NOT_STATED", "NOT_LISTED", "VisitRow",
            "ItemRow", "SupplyCount", "ServiceCounts", "SummaryTable", "ChoiceWords", "service_counts", "combined",
            "summary_tables"]
 
 VISIT_OUTCOMES = {"completed": "完成 Completed", "nobody_home": "无人在家 Nobody home", "refused": "拒绝 Refused",
                   "moved_away": "已搬走 Moved away"}
 """The outcomes a visit can have (both forms' `outcome` list), with the summary's words for them."""
+
+CLOSED_REFERRALS = {"attended": "本月结案：已就诊 Closed this month: attended",
+                    "declined": "本月结案：拒绝 Closed this month: declined"}
+"""The results that close a referral (sync.services.CLOSING_RESULTS), with the summary's words for them."""
 
 QUANTITY_PROBLEMS = frozenset({"quantity_not_a_number", "quantity_not_positive", "quantity_absurd"})
 """Problems (sync.services.PROBLEMS) that keep a quantity out of the totals until a cadre corrects it."""
@@ -53,8 +57,6 @@ FALLBACK_LABELS: Mapping[str, Mapping[str, str]] = {
                     "topical": "外用避孕药具 Topical contraceptives", "other": "其他 Other"},
     "service_needs": {"family_benefit": "计生家庭奖励扶助 Family benefit", "elderly_support": "养老关爱 Elderly support",
                       "hardship_support": "困难家庭帮扶 Hardship support", "other": "其他需求 Other needs"},
-    "referral_result": {"attended": "已就诊 Attended", "not_attended": "未就诊 Not attended",
-                        "declined": "拒绝 Declined"},
 }
 """The words of a choice when no published form version has it (the forms' own words as of this writing), by list
 and code: the one place a summary's fallback label is defined."""
@@ -275,8 +277,7 @@ def summary_tables(counts: Mapping[str, ServiceCounts], villages: Sequence[str],
                        lambda part: part.supplies_not_given)),
         table("转介 Referrals", [
             ("本月转介 Made this month", lambda part: part.referrals_made),
-            *((f"本月结案：{words.label('referral_result', result)}", _closed(result))
-              for result in ("attended", "declined")),
+            *((label, _closed(result)) for result, label in CLOSED_REFERRALS.items()),
             ("月末未结案 Open at the month's end", lambda part: part.referrals_open)]),
         table("扶助与关爱需求（次）Support requested (times)",
               _by_code(words, "service_needs", list(SUPPORT_KINDS), everything.requests, lambda part: part.requests)),

@@ -35,7 +35,7 @@ PG_URL = os.environ.get("TAIZHANG_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 REALM = "taizhang"
 
-_TABLES = ["report_run", "visit_review", "audit_event", "service_anchor", "merge_queue", "person_match_key", "submission_record", "register_field_value", "register_decision",
+_TABLES = ["report_run", "visit_review", "audit_event", "service_item", "service_anchor", "merge_queue", "person_match_key", "submission_record", "register_field_value", "register_decision",
            "duplicate_candidate", "life_event", "visit", "register_conflict", "person", "household",
            "submission_attachment", "submission", "form_media", "form_version", "form", "app_user", "area",
            "staff_session", "auth_throttle", "digest_nonce_use"]

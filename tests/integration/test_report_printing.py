@@ -37,6 +37,14 @@ REPORTS = {
 }
 
 
+# What must be legible on the printed pages (each on one line of the PDF's text).
+PRINTED = {
+    "monthly_change": ("青山镇 服务情况 Services — 2026年11月 (2026-11)", "访视 Visits (by outcome)",
+                       "青山镇 东村 变更名单 Changes, person by person — 2026年11月 (2026-11)", "配偶 Spouse: 陈静",
+                       "去向 To: 广东省深圳市", "2026-11-12", "访视 #19", "本月没有变更 No changes this month"),
+}
+
+
 @pytest.mark.parametrize("name", sorted(REPORTS))
 def test_each_report_prints_on_a4_landscape_pages_with_its_title(office, tmp_path, name):
     soffice, pdftoppm, pdfinfo, pdftotext = office
@@ -45,12 +53,19 @@ def test_each_report_prints_on_a4_landscape_pages_with_its_title(office, tmp_pat
     subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "pdf",
                     "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
     pdf = tmp_path / f"{name}.pdf"
-    info = subprocess.run([pdfinfo, str(pdf)], check=True, capture_output=True, text=True).stdout
-    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())
-    assert (round(width), round(height)) == (842, 595)          # A4, landscape
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run([pdfinfo, str(pdf)], check=True, capture_output=True,
+                                                            text=True).stdout).group(1))
+    info = subprocess.run([pdfinfo, "-f", "1", "-l", str(pages), str(pdf)], check=True, capture_output=True,
+                          text=True).stdout
+    sizes = {(round(float(width)), round(float(height)))
+             for width, height in re.findall(r"Page +\d+ size:\s+([\d.]+) x ([\d.]+) pts", info)}
+    assert sizes == {(842, 595)}                                # every page A4, landscape
     first_page = subprocess.run([pdftotext, "-f", "1", "-l", "1", "-layout", str(pdf), "-"], check=True,
                                 capture_output=True, text=True).stdout
     assert "青山镇" in first_page and re.search(r"\b1 ?/ ?\d+\s*$", first_page.strip("\x0c\n "))  # title, page 1 of n
+    everything = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True,
+                                text=True).stdout
+    assert all(text in everything for text in PRINTED.get(name, ())), everything
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run([pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(ARTIFACTS / f"report-{name}")],
                    check=True, timeout=60)

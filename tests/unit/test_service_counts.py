@@ -151,7 +151,8 @@ def test_the_summary_sections_in_words_with_a_row_per_village():
     assert tables[3].rows[0] == ("东村", (0, 1, 0, 0, 0, 0, 1))
     assert tables[4] == SummaryTable(
         "转介 Referrals",
-        ("本月转介 Made this month", "本月结案：已就诊 Attended", "本月结案：拒绝 Declined",
+        ("本月转介 Made this month", "本月结案：已就诊 Closed this month: attended",
+         "本月结案：拒绝 Closed this month: declined",
          "月末未结案 Open at the month's end"),
         (("东村", (1, 1, 1, 0)), ("西村", (2, 0, 0, 2)), ("北村", (0, 0, 0, 0))))
     assert tables[5] == SummaryTable(
