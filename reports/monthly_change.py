@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reports.workbook import (
@@ -248,15 +249,13 @@ _CHANGE_HEADERS = ("小组 Group", "户编号 Household no.", "户主 Head", "�
 _CHANGE_WIDTHS = (20, 9, 10, 10, 24, 28, 11, 10, 10)
 
 
-def _changes_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str, used: set[str],
-                   village: str, changes: list[PersonChange]) -> None:
+def _changes_sheet(workbook, formats: Formats, wrapped: Format, report: MonthlyChangeReport, subtitle: str,
+                   used: set[str], village: str, changes: list[PersonChange]) -> None:
     """The village's changes person by person, one row each, below a header repeated on every printed page."""
     worksheet = workbook.add_worksheet(sheet_name(f"{village} 变更名单 Changes", used))
     title = f"{report.town} {village} 变更名单 Changes, person by person — {month_label(report.month)}"
     write_title(worksheet, formats, title, subtitle)
     worksheet.write_row(2, 0, _CHANGE_HEADERS, formats.header)
-    wrapped = workbook.add_format({"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "border": 1,
-                                   "text_wrap": True})
     for row, change in enumerate(changes, start=3):
         worksheet.write_row(row, 0, (change.group, change.household_no, change.head_name, change.person_name),
                             formats.text)
@@ -281,18 +280,34 @@ def _lines(text: str, width: int) -> int:
     return max(1, -(-wide // (width - 1)))
 
 
+# The 服务情况 sheet's print geometry: A4 landscape inside the margins below, in points (1/72 inch).
+_PAGE_WIDTH, _PAGE_HEIGHT = 842 - 2 * 0.4 * 72, 595 - 2 * 0.6 * 72
+_TITLE_ROWS_HEIGHT, _HEADER_HEIGHT, _ROW_HEIGHT = 22 + 15, 56, 15
+_SERVICE_WIDTHS = (14, 11)      # the village column, then every number column (characters)
+
+
 def _services_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
     """服务情况: each section a small table, villages down and the town's total below, one under the other; A4
-    landscape, one page wide, the title repeated on every printed page."""
+    landscape at a scale that fits the widest section on the page's width, the title repeated on every printed
+    page, and a page break before a section that would not fit on what is left of the page (so none is split
+    unless it is longer than a page)."""
     worksheet = workbook.add_worksheet("服务情况 Services")
     title = f"{report.town} 服务情况 Services — {month_label(report.month)}"
     write_title(worksheet, formats, title, subtitle)
     section_format = workbook.add_format({"font_name": "SimSun", "font_size": 11, "bold": True})
-    row, widest = 3, 1
+    widest = max((1 + len(table.columns) for table in report.services), default=1)
+    scale = _print_scale(widest)
+    page_room = (_PAGE_HEIGHT - _TITLE_ROWS_HEIGHT * scale / 100) * 100 / scale
+    row, used, breaks = 3, _ROW_HEIGHT, []
     for table in report.services:
+        height = _ROW_HEIGHT + _HEADER_HEIGHT + _ROW_HEIGHT * (len(table.rows) + 1)
+        if used + height > page_room and row > 3:
+            breaks.append(row)
+            used = 0
+        used += height + _ROW_HEIGHT
         worksheet.write_string(row, 0, table.title, section_format)
         worksheet.write_row(row + 1, 0, ("村 Village", *table.columns), formats.header)
-        worksheet.set_row(row + 1, 42)
+        worksheet.set_row(row + 1, _HEADER_HEIGHT)
         for offset, (village, numbers) in enumerate(table.rows, start=row + 2):
             worksheet.write_string(offset, 0, village, formats.text)
             worksheet.write_row(offset, 1, numbers, formats.integer)
@@ -300,19 +315,27 @@ def _services_sheet(workbook, formats: Formats, report: MonthlyChangeReport, sub
         worksheet.write_string(total_row, 0, "合计 Total", formats.total_text)
         totals = [sum(column) for column in zip(*(numbers for _, numbers in table.rows))] or [0] * len(table.columns)
         worksheet.write_row(total_row, 1, totals, formats.total_integer)
-        widest = max(widest, 1 + len(table.columns))
         row = total_row + 2
     if not report.services:
         worksheet.write_string(3, 0, "没有服务记录 No service records", formats.text)
-    worksheet.set_column(0, 0, 14)
-    worksheet.set_column(1, widest - 1, 11)
+    worksheet.set_column(0, 0, _SERVICE_WIDTHS[0])
+    worksheet.set_column(1, max(widest - 1, 1), _SERVICE_WIDTHS[1])
     worksheet.set_paper(A4)
     worksheet.set_landscape()
-    worksheet.fit_to_pages(1, 0)
+    worksheet.set_print_scale(scale)    # not "fit to page": spreadsheets ignore page breaks then
+    worksheet.set_h_pagebreaks(breaks)
     worksheet.repeat_rows(0, 1)
     worksheet.set_header("&C" + title.replace("&", "&&"))
     worksheet.set_footer("&C&P / &N")
     worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+
+
+def _print_scale(columns: int) -> int:
+    """The print scale (percent) at which a village column and `columns - 1` number columns fit the page's width:
+    a column is as many characters of the default font wide, plus 5 pixels, 96 pixels to the inch; a character is
+    7 pixels in Excel (Calibri) and about 10 in LibreOffice's stand-in font, and the wider is taken."""
+    pixels = sum(width * 10 + 5 for width in (_SERVICE_WIDTHS[0], *[_SERVICE_WIDTHS[1]] * (columns - 1)))
+    return max(10, min(100, int(_PAGE_WIDTH / 72 * 96 / pixels * 100 * 0.95)))
 
 
 def _late_corrections_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
@@ -393,6 +416,9 @@ def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
     output = io.BytesIO()
     workbook = new_workbook(output)
     formats = standard_formats(workbook)
+    # A list's cell of wrapped text, centred like the others (the standard wrap format is for notes, at the top).
+    wrapped = workbook.add_format({"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "border": 1,
+                                   "text_wrap": True})
     subtitle = (f"生成时间 Produced {report.produced_at:%Y-%m-%d %H:%M} · "
                 f"迟报更正 Late corrections: {len(report.late_corrections)}")
     by_village: dict[str, list[GroupChanges]] = defaultdict(list)
@@ -407,7 +433,7 @@ def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
     for village in [*by_village, *(village for village in changes_of if village not in by_village)]:
         if village in by_village:
             _village_sheet(workbook, formats, report, subtitle, used, village, by_village[village])
-        _changes_sheet(workbook, formats, report, subtitle, used, village, changes_of[village])
+        _changes_sheet(workbook, formats, wrapped, report, subtitle, used, village, changes_of[village])
     _late_corrections_sheet(workbook, formats, report, subtitle)
     notes_sheet(workbook, formats, f"{report.town} 月变更报告单说明 Notes — {month_label(report.month)}", subtitle,
                 _NOTES)

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ import pytest
 from reports.coverage import build_coverage_report
 from reports.monthly_change import build_monthly_change_report
 from reports.register_export import register_export_bytes
+from sync.service_counts import ChoiceWords, ItemRow, service_counts, summary_tables
 from tests.unit.test_reports import COVERAGE, MONTHLY, register_groups
+from tests.unit.test_service_counts import ITEMS, LABELS, NOVEMBER, VISITS
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -30,8 +33,13 @@ def office():
     return tools
 
 
+# A town of eleven villages: the service counts' sections take more than a page; an item not on the list widens the
+# supplies' section to ten columns.
+SERVICES = summary_tables(
+    service_counts(VISITS, [*ITEMS, ItemRow("西村", "supply", "vitamins", NOVEMBER, quantity=2, given=True)], NOVEMBER),
+    ["东村", "西村", *(f"第{n}村" for n in range(3, 12))], ChoiceWords([LABELS]))
 REPORTS = {
-    "monthly_change": lambda: build_monthly_change_report(MONTHLY),
+    "monthly_change": lambda: build_monthly_change_report(replace(MONTHLY, services=SERVICES)),
     "coverage": lambda: build_coverage_report(COVERAGE),
     "register_export": lambda: register_export_bytes(register_groups(), exported_at=dt.datetime(2026, 11, 22, 8)),
 }
@@ -66,6 +74,11 @@ def test_each_report_prints_on_a4_landscape_pages_with_its_title(office, tmp_pat
     everything = subprocess.run([pdftotext, "-layout", str(pdf), "-"], check=True, capture_output=True,
                                 text=True).stdout
     assert all(text in everything for text in PRINTED.get(name, ())), everything
+    for page in everything.split("\f"):   # no section of the service counts split between pages, down or across
+        for section in SERVICES if name == "monthly_change" else ():
+            if section.title in page:
+                below = page.split(section.title, 1)[1]
+                assert "合计 Total" in below and section.columns[-1].split()[0][:4] in below, page
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run([pdftoppm, "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(ARTIFACTS / f"report-{name}")],
                    check=True, timeout=60)

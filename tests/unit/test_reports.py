@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import posixpath
 import zipfile
+from dataclasses import replace
 
 import openpyxl
 import pytest
@@ -196,6 +197,22 @@ def test_monthly_change_service_counts_sheet():
     assert row_values(services, 14)[:4] == ["合计 Total", 3, 10, 13]
     assert services.page_setup.orientation == "landscape" and services.page_setup.paperSize == 9
     assert services.print_title_rows == "$1:$2" and services.oddFooter.center.text == "&P / &N"
+    assert (services.page_setup.scale or 100) == 100 and not services.row_breaks.brk   # small sections: one page
+
+
+def test_monthly_change_service_sections_are_not_split_between_pages():
+    """A section that does not fit on what is left of a page starts a new one; a wide one prints smaller."""
+    villages = tuple((f"第{number}村", (number, 0, number)) for number in range(1, 12))
+    report = replace(MONTHLY, services=(SummaryTable("甲 A", ("一", "二", "合计 Total"), villages),
+                                        SummaryTable("乙 B", ("一", "二", "合计 Total"), villages)))
+    services = load(build_monthly_change_report(report))["服务情况 Services"]
+    assert services["A19"].value == "乙 B"
+    assert [brk.id for brk in services.row_breaks.brk] == [18]        # above 乙 B's title, row 19
+    assert (services.page_setup.scale or 100) == 100
+    wide = SummaryTable("宽表 Wide", tuple(f"第{number}列" for number in range(14)), (("东村", (0,) * 14),))
+    services = load(build_monthly_change_report(replace(MONTHLY, services=(wide,))))["服务情况 Services"]
+    assert services.page_setup.scale == 56                            # fifteen columns on the page's width
+    assert not services.row_breaks.brk
 
 
 def test_monthly_change_rejects_unknown_event_kind():

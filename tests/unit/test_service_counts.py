@@ -7,6 +7,7 @@ import datetime as dt
 
 from sync.form_labels import FormLabels
 from sync.service_counts import (
+    CLOSED_REFERRALS,
     NOT_LISTED,
     NOT_STATED,
     ChoiceWords,
@@ -19,6 +20,7 @@ from sync.service_counts import (
     service_counts,
     summary_tables,
 )
+from sync.services import CLOSING_RESULTS
 
 D = dt.date
 NOVEMBER = D(2026, 11, 1)
@@ -82,6 +84,10 @@ def test_each_villages_month():
     }
     assert (counts["东村"].completed, counts["东村"].attempted) == (2, 1)
     assert (counts["西村"].completed, counts["西村"].attempted) == (0, 2)
+
+
+def test_the_closed_columns_are_the_results_that_close_a_referral():
+    assert set(CLOSED_REFERRALS) == CLOSING_RESULTS
 
 
 def test_the_towns_total_adds_the_villages():
