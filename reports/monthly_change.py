@@ -1,4 +1,5 @@
-"""The town's monthly change report (月变更报告单): register changes of one calendar month, by village and group."""
+"""The town's monthly change report (月变更报告单): register changes of one calendar month, by village and group, each
+change person by person, and the month's service counts."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from reports.workbook import (
+    A4,
     Formats,
     month_label,
     new_workbook,
@@ -20,9 +23,10 @@ from reports.workbook import (
     standard_formats,
     write_title,
 )
+from sync.service_counts import SummaryTable
 
-__all__ = ["EVENT_KINDS", "EVENT_EFFECT", "GroupChanges", "LateCorrection", "VillageSync", "MonthlyChangeReport",
-           "build_monthly_change_report"]
+__all__ = ["EVENT_KINDS", "EVENT_EFFECT", "CHANGE_LABELS", "GroupChanges", "LateCorrection", "VillageSync",
+           "PersonChange", "MonthlyChangeReport", "build_monthly_change_report"]
 
 # The counted events, in column order, with their bilingual headers and their effect on the head count.
 EVENT_KINDS = {
@@ -38,6 +42,22 @@ EVENT_KINDS = {
 EVENT_EFFECT = {"births": 1, "deaths": -1, "marriages": 0, "moved_in": 1, "moved_out": -1, "left_to_work": -1,
                 "returned": 1, "registered": 1}
 _OPENING, _CLOSING = "期初人数 Opening", "期末人数 Closing"
+
+# What a person's change is called on the list: the counted events, and the moves between households of a group
+# (listed, not counted).
+CHANGE_LABELS = {
+    "births": "出生 Birth",
+    "deaths": "死亡 Death",
+    "marriages": "结婚 Marriage",
+    "moved_in": "迁入 Moved in",
+    "moved_out": "迁出 Moved out",
+    "left_to_work": "外出务工 Left to work away",
+    "returned": "返回居住 Came back",
+    "registered": "新登记 Registered",
+    "changed_household": "迁到本组另一户 Moved to another household of the group",
+    "household_split": "分户 Moved to a household split off",
+}
+_DESTINATION, _ORIGIN = ("moved_out", "left_to_work"), ("moved_in", "returned")
 
 
 @dataclass(frozen=True)
@@ -93,6 +113,38 @@ class VillageSync:
 
 
 @dataclass(frozen=True)
+class PersonChange:
+    """One person's change on the list: who, in which household, what, when, and the visit that told it."""
+
+    village: str
+    group: str
+    kind: str                   # a key of CHANGE_LABELS
+    day: dt.date
+    person_name: str
+    household_no: str
+    head_name: str
+    visit: int                  # the visit's number (its submission id: the visit page /visits/<n>)
+    collector: str              # the collector's name
+    place: str | None = None    # a move's destination or origin
+    spouse_name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in CHANGE_LABELS:
+            raise ValueError(f"unknown change {self.kind!r}; expected one of {', '.join(CHANGE_LABELS)}")
+
+    @property
+    def detail(self) -> str:
+        """Where to or from (a move), or whom (a marriage)."""
+        if self.kind in _DESTINATION and self.place:
+            return f"去向 To: {self.place}"
+        if self.kind in _ORIGIN and self.place:
+            return f"来自 From: {self.place}"
+        if self.kind == "marriages" and self.spouse_name:
+            return f"配偶 Spouse: {self.spouse_name}"
+        return ""
+
+
+@dataclass(frozen=True)
 class MonthlyChangeReport:
     town: str
     month: dt.date                          # the first day of the reported month
@@ -100,6 +152,8 @@ class MonthlyChangeReport:
     groups: tuple[GroupChanges, ...]        # in display order; villages appear in their first group's order
     late_corrections: tuple[LateCorrection, ...] = ()
     sync: tuple[VillageSync, ...] = ()
+    changes: tuple[PersonChange, ...] = ()  # the month's changes, in list order (sync.monthly_change.month_changes)
+    services: tuple[SummaryTable, ...] = ()  # the month's service counts by village (sync.service_counts)
 
 
 _COUNT_HEADERS = (_OPENING, *EVENT_KINDS.values(), _CLOSING)
@@ -190,6 +244,100 @@ def _village_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subt
     print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1)
 
 
+_CHANGE_HEADERS = ("小组 Group", "户编号 Household no.", "户主 Head", "姓名 Name", "变更 Change",
+                   "去向、来处或配偶 Where to / from, spouse", "日期 Date", "访视 Visit", "信息员 Collector")
+_CHANGE_WIDTHS = (20, 9, 10, 10, 24, 28, 11, 10, 10)
+
+
+def _changes_sheet(workbook, formats: Formats, wrapped: Format, report: MonthlyChangeReport, subtitle: str,
+                   used: set[str], village: str, changes: list[PersonChange]) -> None:
+    """The village's changes person by person, one row each, below a header repeated on every printed page."""
+    worksheet = workbook.add_worksheet(sheet_name(f"{village} 变更名单 Changes", used))
+    title = f"{report.town} {village} 变更名单 Changes, person by person — {month_label(report.month)}"
+    write_title(worksheet, formats, title, subtitle)
+    worksheet.write_row(2, 0, _CHANGE_HEADERS, formats.header)
+    for row, change in enumerate(changes, start=3):
+        worksheet.write_row(row, 0, (change.group, change.household_no, change.head_name, change.person_name),
+                            formats.text)
+        worksheet.write_row(row, 4, (CHANGE_LABELS[change.kind], change.detail), wrapped)
+        lines = max(_lines(CHANGE_LABELS[change.kind], _CHANGE_WIDTHS[4]), _lines(change.detail, _CHANGE_WIDTHS[5]))
+        if lines > 1:
+            worksheet.set_row(row, 14 * lines)   # spreadsheets do not grow a row for wrapped text on their own
+        worksheet.write_datetime(row, 6, change.day, formats.date)
+        worksheet.write_row(row, 7, (f"访视 #{change.visit}", change.collector), formats.text)
+    if not changes:
+        worksheet.write_string(3, 0, "本月没有变更 No changes this month", formats.text)
+    for col, width in enumerate(_CHANGE_WIDTHS):
+        worksheet.set_column(col, col, width)
+    worksheet.set_row(2, 42)
+    print_setup(worksheet, header_rows=3, title=title, last_row=2 + max(len(changes), 1),
+                last_col=len(_CHANGE_HEADERS) - 1)
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines a text wraps to in a column `width` characters wide (a Chinese character is two wide)."""
+    wide = sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+    return max(1, -(-wide // (width - 1)))
+
+
+# The 服务情况 sheet's print geometry: A4 landscape inside the margins below, in points (1/72 inch).
+_PAGE_WIDTH, _PAGE_HEIGHT = 842 - 2 * 0.4 * 72, 595 - 2 * 0.6 * 72
+_TITLE_ROWS_HEIGHT, _HEADER_HEIGHT, _ROW_HEIGHT = 22 + 15, 56, 15
+_SERVICE_WIDTHS = (14, 11)      # the village column, then every number column (characters)
+
+
+def _services_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
+    """服务情况: each section a small table, villages down and the town's total below, one under the other; A4
+    landscape at a scale that fits the widest section on the page's width, the title repeated on every printed
+    page, and a page break before a section that would not fit on what is left of the page (so none is split
+    unless it is longer than a page)."""
+    worksheet = workbook.add_worksheet("服务情况 Services")
+    title = f"{report.town} 服务情况 Services — {month_label(report.month)}"
+    write_title(worksheet, formats, title, subtitle)
+    section_format = workbook.add_format({"font_name": "SimSun", "font_size": 11, "bold": True})
+    widest = max((1 + len(table.columns) for table in report.services), default=1)
+    scale = _print_scale(widest)
+    page_room = (_PAGE_HEIGHT - _TITLE_ROWS_HEIGHT * scale / 100) * 100 / scale
+    row, used, breaks = 3, _ROW_HEIGHT, []
+    for table in report.services:
+        height = _ROW_HEIGHT + _HEADER_HEIGHT + _ROW_HEIGHT * (len(table.rows) + 1)
+        if used + height > page_room and row > 3:
+            breaks.append(row)
+            used = 0
+        used += height + _ROW_HEIGHT
+        worksheet.write_string(row, 0, table.title, section_format)
+        worksheet.write_row(row + 1, 0, ("村 Village", *table.columns), formats.header)
+        worksheet.set_row(row + 1, _HEADER_HEIGHT)
+        for offset, (village, numbers) in enumerate(table.rows, start=row + 2):
+            worksheet.write_string(offset, 0, village, formats.text)
+            worksheet.write_row(offset, 1, numbers, formats.integer)
+        total_row = row + 2 + len(table.rows)
+        worksheet.write_string(total_row, 0, "合计 Total", formats.total_text)
+        totals = [sum(column) for column in zip(*(numbers for _, numbers in table.rows))] or [0] * len(table.columns)
+        worksheet.write_row(total_row, 1, totals, formats.total_integer)
+        row = total_row + 2
+    if not report.services:
+        worksheet.write_string(3, 0, "没有服务记录 No service records", formats.text)
+    worksheet.set_column(0, 0, _SERVICE_WIDTHS[0])
+    worksheet.set_column(1, max(widest - 1, 1), _SERVICE_WIDTHS[1])
+    worksheet.set_paper(A4)
+    worksheet.set_landscape()
+    worksheet.set_print_scale(scale)    # not "fit to page": spreadsheets ignore page breaks then
+    worksheet.set_h_pagebreaks(breaks)
+    worksheet.repeat_rows(0, 1)
+    worksheet.set_header("&C" + title.replace("&", "&&"))
+    worksheet.set_footer("&C&P / &N")
+    worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+
+
+def _print_scale(columns: int) -> int:
+    """The print scale (percent) at which a village column and `columns - 1` number columns fit the page's width:
+    a column is as many characters of the default font wide, plus 5 pixels, 96 pixels to the inch; a character is
+    7 pixels in Excel (Calibri) and about 10 in LibreOffice's stand-in font, and the wider is taken."""
+    pixels = sum(width * 10 + 5 for width in (_SERVICE_WIDTHS[0], *[_SERVICE_WIDTHS[1]] * (columns - 1)))
+    return max(10, min(100, int(_PAGE_WIDTH / 72 * 96 / pixels * 100 * 0.95)))
+
+
 def _late_corrections_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
     worksheet = workbook.add_worksheet("迟报更正 Late corrections")
     title = f"{report.town} 迟报更正 Late corrections — {month_label(report.month)}"
@@ -238,23 +386,54 @@ _NOTES = (
      "Events of an earlier month that reached the server after that month's report was produced never change a "
      "printed report: they are listed on the next report's \"Late corrections\" sheet, and their net effect is "
      "already in this month's opening, so this opening = last report's closing + the corrections' net effect."),
+    ("变更名单 Changes",
+     "每村一张：本月（按事项日期）每个人的变更，即计数表所计的各项，外加迁到本组另一户和分户（列出，不计入人数）。"
+     "「访视 #n」是记录该变更的访视编号，在系统中打开 /visits/n 可查看该次访视。迟报更正只在「迟报更正」表中计数。\n"
+     "One sheet per village: each person's change dated in the month, as counted on the village's sheet, plus moves "
+     "to another household of the group and household splits (listed, not counted). \"访视 #n\" is the visit that "
+     "recorded it: its page is /visits/n. Late corrections are counted on their own sheet only."),
+    ("服务情况 Services",
+     "按访视日期（手机上的日期）归入月份，按户所在的村统计；被判定超出信息员小组范围的访视不计。"
+     "访视：完成与未完成（无人在家、拒绝、已搬走）。服务：本月访视提供的服务（次）。"
+     "药具：只计已当场发放的，按品种计数量；数量有误（非数字、不大于零、超过1000）的待更正后才计入数量；"
+     "已申请未发放的另计次数。转介：本月新转介；本月结案 = 本月由随访或专干记录为已就诊或拒绝（不论何时转介）；"
+     "月末未结案 = 月末前转介、到月末尚未就诊或拒绝。扶助与关爱需求：本月收到的申请（次），不作资格判断。"
+     "服务记录按更正后的内容统计。\n"
+     "Counted by the visit's date on the phone and the household's village; visits refused as outside their "
+     "collector's group are not counted. Visits: completed, and attempted but not completed (nobody home, refused, "
+     "moved away). Services: given on the month's visits (times). Supplies: only those handed out, quantity by item; "
+     "an odd quantity (not a number, zero or less, over 1,000) counts once corrected; requested but not given yet "
+     "counted apart (times). Referrals: made this month; closed this month = attended or declined as recorded this "
+     "month by a follow-up or a cadre (whenever made); open at the month's end = made by then and neither attended nor "
+     "declined by then. Support requested: requests received (times), never judged. Service records count as "
+     "corrected."),
 )
 
 
 def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
-    """The report as xlsx bytes: town summary (with a chart), one sheet per village, late corrections, notes."""
+    """The report as xlsx bytes: town summary (with a chart), service counts, for each village its counts and its
+    changes person by person, late corrections, notes."""
     output = io.BytesIO()
     workbook = new_workbook(output)
     formats = standard_formats(workbook)
+    # A list's cell of wrapped text, centred like the others (the standard wrap format is for notes, at the top).
+    wrapped = workbook.add_format({"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "border": 1,
+                                   "text_wrap": True})
     subtitle = (f"生成时间 Produced {report.produced_at:%Y-%m-%d %H:%M} · "
                 f"迟报更正 Late corrections: {len(report.late_corrections)}")
     by_village: dict[str, list[GroupChanges]] = defaultdict(list)
     for row in report.groups:
         by_village[row.village].append(row)
+    changes_of: dict[str, list[PersonChange]] = defaultdict(list)
+    for change in report.changes:
+        changes_of[change.village].append(change)
     _summary_sheet(workbook, formats, report, subtitle, by_village)
-    used = {"镇汇总 town summary", "迟报更正 late corrections", "说明 notes"}
-    for village, rows in by_village.items():
-        _village_sheet(workbook, formats, report, subtitle, used, village, rows)
+    _services_sheet(workbook, formats, report, subtitle)
+    used = {"镇汇总 town summary", "服务情况 services", "迟报更正 late corrections", "说明 notes"}
+    for village in [*by_village, *(village for village in changes_of if village not in by_village)]:
+        if village in by_village:
+            _village_sheet(workbook, formats, report, subtitle, used, village, by_village[village])
+        _changes_sheet(workbook, formats, wrapped, report, subtitle, used, village, changes_of[village])
     _late_corrections_sheet(workbook, formats, report, subtitle)
     notes_sheet(workbook, formats, f"{report.town} 月变更报告单说明 Notes — {month_label(report.month)}", subtitle,
                 _NOTES)

@@ -11,6 +11,10 @@ moves out and leaving to work away take one away; marriages are counted but chan
 
 and the opening of a month is the closing of the month before as it stands when this report is produced: the
 printed closing plus the late corrections listed with this report.
+
+Beneath the counts the report lists each change person by person (`ChangeLine`, `month_changes`): the month's
+events as counted, and the moves between households of the group (listed, not counted: they change no group's
+head count).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from zoneinfo import ZoneInfo
 
 from sync.periods import month_start, next_month
 
-__all__ = ["EVENT_KINDS", "POPULATION_EFFECT", "DatedEvent", "GroupMonth", "LateCorrection", "group_months",
-           "late_corrections", "sync_deadline", "synced_in_time"]
+__all__ = ["EVENT_KINDS", "LISTED_KINDS", "POPULATION_EFFECT", "ChangeLine", "DatedEvent", "GroupMonth",
+           "LateCorrection", "group_months", "late_corrections", "month_changes", "sync_deadline", "synced_in_time"]
 
 EVENT_KINDS = ("birth", "death", "marriage", "moved_in", "moved_out", "left_for_work", "returned", "registered")
 """The report's event columns, in its order."""
@@ -32,6 +36,10 @@ EVENT_KINDS = ("birth", "death", "marriage", "moved_in", "moved_out", "left_for_
 POPULATION_EFFECT = {"birth": 1, "moved_in": 1, "registered": 1, "returned": 1, "death": -1, "moved_out": -1,
                      "left_for_work": -1, "marriage": 0}
 """How each event changes the number of people living in the group."""
+
+LISTED_KINDS = (*EVENT_KINDS, "changed_household", "household_split")
+"""The events the person-by-person list shows, in this order on a day: the counted ones, then the moves between
+households of the group."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,35 @@ class LateCorrection:
     month: dt.date      # the month the events belong to (its first day)
     kind: str
     count: int
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One person's change as the list prints it: who, in which household, what, when, and the visit that told it."""
+
+    village: str
+    group: str                  # the group (its full name) of the person's household
+    kind: str                   # one of LISTED_KINDS (other kinds are left out)
+    day: dt.date
+    received: dt.datetime       # when the visit reached the server (aware)
+    person_name: str
+    household_no: str
+    head_name: str              # the household head's name ("" when the household has none recorded)
+    place: str | None           # a move's destination or origin
+    spouse_name: str | None     # a marriage's spouse
+    submission_id: int          # the visit (its page: /visits/<id>)
+    collector: str              # the collector's name
+
+
+def month_changes(lines: Iterable[ChangeLine], month: dt.date, produced_at: dt.datetime) -> list[ChangeLine]:
+    """The changes dated in `month` that reached the server by `produced_at` (the ones its counts count, plus the
+    moves between households), group by group, day by day, household by household, person by person."""
+    start, end = month_start(month), next_month(month)
+    order = {kind: position for position, kind in enumerate(LISTED_KINDS)}
+    return sorted((line for line in lines
+                   if line.kind in order and start <= line.day < end and line.received <= produced_at),
+                  key=lambda line: (line.group, line.day, line.household_no, line.person_name,
+                                    order[line.kind], line.submission_id))
 
 
 def group_months(events: Iterable[DatedEvent], month: dt.date, produced_at: dt.datetime,

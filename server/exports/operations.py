@@ -1,6 +1,6 @@
-"""The town office's reports from the register: monthly change report, visit coverage, register export; for the
-requester's own area only, each one audited (and the monthly report's run kept, for the next report's late
-corrections)."""
+"""The town office's reports from the register: monthly change report (with its changes person by person and the
+month's service counts), visit coverage, register export; for the requester's own area only, each one audited (and
+the monthly report's run kept, for the next report's late corrections)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from reports.monthly_change import (
     GroupChanges,
     LateCorrection,
     MonthlyChangeReport,
+    PersonChange,
     VillageSync,
     build_monthly_change_report,
 )
@@ -21,19 +22,33 @@ from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
+from server.forms.queries import form_labels
 from server.principal import Principal
 from server.schedules.operations import current_schedule, person_schedules
+from server.services.queries import items_in
 from sync.coverage import monthly_rates, outcomes_by_group
-from sync.monthly_change import DatedEvent, group_months, late_corrections, sync_deadline, synced_in_time
-from sync.periods import month_of, month_start
+from sync.monthly_change import (
+    ChangeLine,
+    DatedEvent,
+    group_months,
+    late_corrections,
+    month_changes,
+    sync_deadline,
+    synced_in_time,
+)
+from sync.periods import month_of, month_start, next_month
 from sync.schedules import flags_for
+from sync.service_counts import ChoiceWords, ItemRow, SummaryTable, VisitRow, service_counts, summary_tables
 
 __all__ = ["monthly_change_report", "coverage_report", "register_export"]
 
-# sync.monthly_change's event kinds → the report's columns.
+# sync.monthly_change's event kinds → the report's columns (and the list's other changes, named alike).
 _COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "moved_in": "moved_in",
             "moved_out": "moved_out", "left_for_work": "left_to_work", "returned": "returned",
-            "registered": "registered"}
+            "registered": "registered", "changed_household": "changed_household",
+            "household_split": "household_split"}
+# The forms whose current versions' words label the service counts (the first that has a choice list wins).
+_SERVICE_FORMS = ("followup", "household_visit")
 
 
 def _area(principal: Principal, full_name: str):
@@ -43,7 +58,8 @@ def _area(principal: Principal, full_name: str):
 def monthly_change_report(principal: Principal, area_full_name: str, month: dt.date, *,
                           now: dt.datetime | None = None) -> bytes:
     """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
-    after the previous month's report are listed as late corrections."""
+    after the previous month's report are listed as late corrections; the month's changes person by person; the
+    month's service counts per village (服务情况)."""
     area = _area(principal, area_full_name)
     month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
     rows = queries.dated_events(area.path)
@@ -54,6 +70,10 @@ def monthly_change_report(principal: Principal, area_full_name: str, month: dt.d
     deadline = sync_deadline(month, timezone)
     received = queries.receipts(area.path, deadline - dt.timedelta(days=4), deadline)
     synced = synced_in_time({named.group: received.get(named.group, []) for named in groups}, month, timezone)
+    last_day = next_month(month) - dt.timedelta(days=1)
+    changes = month_changes((ChangeLine(**row._asdict()) for row in queries.person_events(area.path, month, last_day)),
+                            month, produced_at)
+    villages = [village for village, _ in itertools.groupby(named.village for named in groups)]
     report = MonthlyChangeReport(
         town=area.full_name, month=month, produced_at=clock.wall_time(produced_at),
         groups=tuple(GroupChanges(village=village_of[row.group], group=row.group, opening=row.opening,
@@ -65,12 +85,34 @@ def monthly_change_report(principal: Principal, area_full_name: str, month: dt.d
                                    "monthly_change", area.id, month), produced_at)),
         sync=tuple(VillageSync(village, len(members), sum(synced[named.group] for named in members))
                    for village, members in ((village, list(members)) for village, members
-                                            in itertools.groupby(groups, key=lambda named: named.village))))
+                                            in itertools.groupby(groups, key=lambda named: named.village))),
+        changes=tuple(PersonChange(change.village, change.group, _COLUMNS[change.kind], change.day,
+                                   change.person_name, change.household_no, change.head_name,
+                                   visit=change.submission_id, collector=change.collector, place=change.place,
+                                   spouse_name=change.spouse_name) for change in changes),
+        services=_service_tables(area.path, month, last_day, villages))
     content = build_monthly_change_report(report)
     queries.add_run(kind="monthly_change", area_id=area.id, month=month, produced_at=produced_at,
                     produced_by=principal.id)
-    audit.record(principal.id, "export.monthly_change", area_path=area.path, subject=f"{month:%Y-%m}")
+    audit.record(principal.id, "export.monthly_change", area_path=area.path, subject=f"{month:%Y-%m}",
+                 records=len(changes))
     return content
+
+
+def _service_tables(path: str, month: dt.date, last_day: dt.date, villages: list[str]) -> tuple[SummaryTable, ...]:
+    """服务情况 of the area's villages for the month: visits, and items as they stand (corrections applied); the
+    referrals of every month up to this one, for those closed in it and still open at its end."""
+    village_of = {group_id: named.village for group_id, named in queries.group_names(path).items()}
+    visits = [VisitRow(row.village, row.day, row.outcome) for row in queries.visit_outcomes(path, month, last_day)]
+    placed = [*items_in(path, ("service", "supply", "support_request"), since=month, until=last_day),
+              *items_in(path, ("referral",), until=last_day)]
+    items = [ItemRow(village_of[item.group_id], item.item.kind, item.item.code, item.visit_date,
+                     quantity=item.item.quantity, given=item.item.given, problems=item.item.problems,
+                     result=item.state.result,
+                     result_on=clock.date_of(item.state.result_at) if item.state.result_at else None)
+             for item in placed if item.group_id in village_of]
+    words = ChoiceWords([form_labels(form, None) for form in _SERVICE_FORMS])
+    return summary_tables(service_counts(visits, items, month), villages, words)
 
 
 def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:

@@ -1,26 +1,28 @@
-"""What the reports read: dated register events with their group and arrival, collectors' syncs, earlier report
-runs, and the register's people group by group (streamed)."""
+"""What the reports read: dated register events with their group and arrival, the month's changes person by person,
+the month's visits by outcome, collectors' syncs, earlier report runs, and the register's people group by group
+(streamed)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.exports.models import ReportRun
 from server.extensions import db
-from server.register.models import Household, LifeEventRecord, Person
+from server.register.models import Household, LifeEventRecord, Person, Visit
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.periods import as_utc
 
-__all__ = ["GroupName", "GroupEvent", "dated_events", "groups_in", "group_names", "collectors_by_group", "receipts",
-           "previous_run", "add_run", "register_people"]
+__all__ = ["GroupName", "GroupEvent", "PersonEvent", "VisitOutcome", "dated_events", "person_events",
+           "visit_outcomes", "groups_in", "group_names", "collectors_by_group", "receipts", "previous_run", "add_run",
+           "register_people"]
 
-_group, _village = aliased(Area), aliased(Area)
+_group, _village, _head = aliased(Area), aliased(Area), aliased(Person)
 
 
 class GroupName(NamedTuple):
@@ -38,6 +40,31 @@ class GroupEvent(NamedTuple):
     kind: str
     day: dt.date
     received: dt.datetime
+
+
+class PersonEvent(NamedTuple):
+    """A life event of a person of a group, with the person, the household and the visit that told it."""
+
+    village: str
+    group: str
+    kind: str
+    day: dt.date
+    received: dt.datetime
+    person_name: str
+    household_no: str
+    head_name: str
+    place: str | None
+    spouse_name: str | None
+    submission_id: int
+    collector: str              # the collector's name (their user name when the account is not on this server)
+
+
+class VisitOutcome(NamedTuple):
+    """A visit of a group's household (or, for a household not in the register, of its collector's group)."""
+
+    village: str
+    day: dt.date
+    outcome: str
 
 
 def groups_in(path: str) -> list[GroupName]:
@@ -79,6 +106,43 @@ def dated_events(path: str) -> list[GroupEvent]:
         .join(Submission, Submission.id == LifeEventRecord.submission_id)
         .where(_group.path.startswith(path), LifeEventRecord.event_date.is_not(None)))
     return [GroupEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at)) for row in rows]
+
+
+def person_events(path: str, since: dt.date, until: dt.date) -> list[PersonEvent]:
+    """The life events of the area's people (in their household's group now) dated from `since` to `until`
+    (inclusive), with the person's and the household head's names and the visit's collector."""
+    head_name = (select(_head.name).where(_head.household_uuid == Household.uuid, _head.relationship == "head")
+                 .order_by(case((_head.status == "died", 1), else_=0), _head.name).limit(1).scalar_subquery())
+    rows = db.session.execute(
+        select(_village.name.label("village"), _group.full_name.label("group"), LifeEventRecord.kind,
+               LifeEventRecord.event_date, Submission.received_at, Person.name, Household.household_no,
+               head_name.label("head_name"), LifeEventRecord.place, LifeEventRecord.spouse_name,
+               LifeEventRecord.submission_id, func.coalesce(User.display_name, Submission.collector_name)
+               .label("collector"))
+        .join(Person, Person.uuid == LifeEventRecord.person_uuid)
+        .join(Household, Household.uuid == Person.household_uuid)
+        .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
+        .join(Submission, Submission.id == LifeEventRecord.submission_id)
+        .outerjoin(User, User.username == Submission.collector_name)
+        .where(_group.path.startswith(path), LifeEventRecord.event_date >= since, LifeEventRecord.event_date <= until))
+    return [PersonEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at), row.name or "",
+                        row.household_no or "", row.head_name or "", row.place, row.spouse_name, row.submission_id,
+                        row.collector or "") for row in rows]
+
+
+def visit_outcomes(path: str, since: dt.date, until: dt.date) -> list[VisitOutcome]:
+    """The outcome of every visit in the area dated from `since` to `until` (inclusive), by the village of the
+    household visited (a household not in the register: the collector's group's); visits the merge refused as
+    outside their collector's group are left out."""
+    group_id = func.coalesce(Household.group_id, Submission.area_id)
+    rows = db.session.execute(
+        select(_village.name.label("village"), Visit.visit_date, Visit.outcome)
+        .join(Submission, Submission.id == Visit.submission_id)
+        .outerjoin(Household, Household.uuid == Visit.household_uuid)
+        .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
+        .where(_group.path.startswith(path), Visit.refusal.is_(None), Visit.visit_date >= since,
+               Visit.visit_date <= until))
+    return [VisitOutcome(row.village, row.visit_date, row.outcome) for row in rows]
 
 
 def receipts(path: str, since: dt.datetime, until: dt.datetime) -> dict[str, list[dt.datetime]]:

@@ -1,5 +1,6 @@
 """The town office's reports over HTTP and the command line, from visits sent as Collect sends them: the monthly
-change report (late corrections in the next one), the register export; only the requester's area; audited."""
+change report (late corrections in the next one, each change person by person, the month's service counts), the
+register export; only the requester's area; audited."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import io
 
 import openpyxl
 import pytest
-from sqlalchemy import select
+from lxml import etree
+from sqlalchemy import select, update
 
 from server import clock
 from server.audit.models import AuditEvent
@@ -17,10 +19,16 @@ from server.database import commit
 from server.exports.operations import coverage_report
 from server.extensions import db
 from server.register.decisions import set_tier
+from server.services.operations import record_referral_result
+from server.services.queries import items_in
+from server.submissions.models import Submission
+from server.users.models import User
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
+from sync.services import layout_for
 from tests.conftest import ROOT, merge_all
-from tests.register_visits import Member, household_visit
+from tests.register_visits import FORM_VERSIONS, Member, followup_visit, household_visit
+from tests.submission_xml import JAVAROSA_DECLARATION, E, submission_bytes
 from tests.web import WebClient
 
 PASSWORD = "officer-password"
@@ -32,7 +40,10 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 @pytest.fixture
 def town(server, create_collector, publish, monkeypatch):
     publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
-    phone = server.client(token=create_collector("青山镇/东村/第一组").token)
+    collector = create_collector("青山镇/东村/第一组")
+    db.session.execute(update(User).where(User.username == collector.username).values(display_name="王小红"))
+    commit()
+    phone = server.client(token=collector.token)
     create_collector("青山镇/西村/第一组")
     create_collector("青山镇", username="qingshan_officer", role="town_officer", password=PASSWORD)
     create_collector("青山镇/西村", username="xicun_cadre", role="village_cadre", password=PASSWORD)
@@ -45,7 +56,7 @@ def town(server, create_collector, publish, monkeypatch):
     assert phone.submit(household_visit(household=HOUSEHOLD, base_version=1, members=[baby],
                                         start="2026-10-08T09:00:00.000+08:00")).status_code == 201
     merge_all()
-    return {"server": server, "phone": phone, "now": now, "head": head}
+    return {"server": server, "phone": phone, "now": now, "head": head, "wife": wife}
 
 
 def officer(town) -> WebClient:
@@ -83,6 +94,151 @@ def test_the_monthly_change_report_and_a_late_death_in_the_next_one(town):
     runs = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("export.%")))]
     db.session.rollback()
     assert runs == ["export.monthly_change", "export.monthly_change"]
+
+
+def submission_ids() -> list[int]:
+    ids = list(db.session.scalars(select(Submission.id).order_by(Submission.id)))
+    db.session.rollback()
+    return ids
+
+
+def test_the_monthly_change_report_lists_each_change_person_by_person(town):
+    """Each village's changes of the month: who, which household (number and head), what (with where to), when, and
+    the visit that told it with its collector's name; the moves of September are not October's."""
+    assert town["phone"].submit(household_visit(
+        household=HOUSEHOLD, base_version=2, start="2026-10-20T10:00:00.000+08:00",
+        updates=[dict(person_uuid=town["wife"].uuid, base_version=1, change="left_for_work", event_date="2026-10-18",
+                      place="广东省深圳市")])).status_code == 201
+    merge_all()
+    registration, birth, departure = submission_ids()
+    town["now"]["at"] = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    october = officer(town).get("/reports/monthly-change.xlsx", params={"area": "青山镇", "month": "2026-10"})
+    assert october.status_code == 200
+    assert openpyxl.load_workbook(io.BytesIO(october.content)).sheetnames == [
+        "镇汇总 Town summary", "服务情况 Services", "东村", "东村 变更名单 Changes", "西村", "西村 变更名单 Changes",
+        "迟报更正 Late corrections", "说明 Notes"]
+    rows = sheet_rows(october.content, "东村 变更名单 Changes")
+    assert rows[3:] == [
+        ("青山镇/东村/第一组", "001", "张伟", "张小宝", "出生 Birth", None, dt.datetime(2026, 10, 5), f"访视 #{birth}",
+         "王小红"),
+        ("青山镇/东村/第一组", "001", "张伟", "李芳", "外出务工 Left to work away", "去向 To: 广东省深圳市",
+         dt.datetime(2026, 10, 18), f"访视 #{departure}", "王小红")]
+    assert sheet_rows(october.content, "西村 变更名单 Changes")[3][0] == "本月没有变更 No changes this month"
+    # The counts above the list agree with it.
+    assert sheet_rows(october.content, "东村")[3] == ("青山镇/东村/第一组", 2, 1, 0, 0, 0, 0, 1, 0, 0, 2)
+    september = officer(town).get("/reports/monthly-change.xlsx", params={"area": "青山镇", "month": "2026-09"})
+    assert [row[3:5] for row in sheet_rows(september.content, "东村 变更名单 Changes")[3:]] == [
+        ("张伟", "新登记 Registered"), ("李芳", "新登记 Registered")]
+    assert {row[7] for row in sheet_rows(september.content, "东村 变更名单 Changes")[3:]} == {f"访视 #{registration}"}
+    audit = db.session.scalars(select(AuditEvent.records).where(AuditEvent.action == "export.monthly_change")
+                               .order_by(AuditEvent.id)).all()
+    db.session.rollback()
+    assert audit == [2, 2]
+
+
+def test_a_village_cadres_report_lists_only_the_villages_changes(town):
+    town["now"]["at"] = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+    cadre = WebClient(town["server"].url)
+    assert cadre.sign_in("xicun_cadre", PASSWORD).status_code == 302
+    report = cadre.get("/reports/monthly-change.xlsx", params={"area": "青山镇/西村", "month": "2026-10"})
+    assert report.status_code == 200
+    workbook = openpyxl.load_workbook(io.BytesIO(report.content))
+    assert workbook.sheetnames == ["镇汇总 Town summary", "服务情况 Services", "西村", "西村 变更名单 Changes",
+                                   "迟报更正 Late corrections", "说明 Notes"]
+    everything = {cell for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for cell in row}
+    assert not {"张伟", "李芳", "张小宝", "东村"} & everything
+
+
+def with_answers(xml: bytes, answers: dict[str, str], *repeats) -> bytes:
+    """A visit with more answers, each at its path (groups made as needed), and repeat instances added."""
+    root = etree.fromstring(xml.removeprefix(JAVAROSA_DECLARATION))
+    for path, value in answers.items():
+        node = root
+        for name in path.split("/"):
+            found = node.find(name)
+            node = found if found is not None else etree.SubElement(node, name)
+        node.text = value
+    meta = root.find("meta")
+    for repeat in repeats:
+        meta.addprevious(repeat)
+    return submission_bytes(root, JAVAROSA_DECLARATION)
+
+
+def supply(item: str, quantity: str, given: str):
+    return E.supplies(E.supply(E.item(item), E.quantity(quantity), E.given(given)))
+
+
+def test_the_towns_summary_counts_the_months_services(town, publish):
+    """November in 东村: a household visit handing out folic acid (and asked for condoms not given yet, and elderly
+    support), a completed follow-up with a health service and a referral, a follow-up finding nobody home; the
+    referral closed by the town office's recorded result in the same month."""
+    publish(XLSFORMS / "followup.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
+    visit_paths, followup_paths = (layout_for(form, FORM_VERSIONS[form]) for form in ("household_visit", "followup"))
+    phone, wife, head = town["phone"], town["wife"].uuid, town["head"].uuid
+    household = with_answers(
+        household_visit(household=HOUSEHOLD, base_version=2, start="2026-11-03T09:00:00.000+08:00"),
+        {visit_paths["service_needs"]: "supplies elderly_support", visit_paths["support_details"]: "父母年老，需要照料"},
+        supply("folic_acid", "3", "yes"), supply("condoms", "10", "no"))
+    referral = {followup_paths["referral"]: "yes", followup_paths["referral_place"]: "青山镇卫生院",
+                followup_paths["referral_reason"]: "产后复查"}
+    if followup_paths["referral_purpose"]:
+        referral[followup_paths["referral_purpose"]] = "health_centre"
+    completed = with_answers(followup_visit(person=wife, household=HOUSEHOLD, followup_type="tier_general",
+                                            start="2026-11-10T09:00:00.000+08:00"), referral)
+    nobody_home = followup_visit(person=head, household=HOUSEHOLD, followup_type="tier_general",
+                                 start="2026-11-12T09:00:00.000+08:00", outcome="nobody_home")
+    october_visit = followup_visit(person=head, household=HOUSEHOLD, followup_type="tier_general",
+                                   start="2026-10-30T09:00:00.000+08:00")
+    for xml in (household, completed, nobody_home, october_visit):
+        assert phone.submit(xml).status_code == 201
+    merge_all()
+    (made,) = items_in(None, ("referral",))
+    db.session.rollback()
+    record_referral_result(principal_by_username("qingshan_officer"), made.key, "attended",
+                           now=dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc))
+    commit()
+    town["now"]["at"] = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.timezone.utc)
+    report = officer(town).get("/reports/monthly-change.xlsx", params={"area": "青山镇", "month": "2026-11"})
+    assert report.status_code == 200
+    rows = sheet_rows(report.content, "服务情况 Services")
+    assert rows[0][0] == "青山镇 服务情况 Services — 2026年11月 (2026-11)"
+    sections = {}
+    for number, row in enumerate(rows):
+        if row[0] and row[1] is None and number > 1:
+            sections[row[0]] = [tuple(cell for cell in line if cell is not None) for line in rows[number + 1:number + 5]]
+    assert sections == {
+        "访视 Visits (by outcome)": [
+            ("村 Village", "完成 Completed", "无人在家 Nobody home", "拒绝 Refused", "已搬走 Moved away",
+             "未完成合计 Attempted, not completed", "访视合计 All visits"),
+            ("东村", 2, 1, 0, 0, 1, 3), ("西村", 0, 0, 0, 0, 0, 0), ("合计 Total", 2, 1, 0, 0, 1, 3)],
+        "服务 Services given (times)": [
+            ("村 Village", "健康指导 Health guidance", "产后保健指导 Postpartum care guidance",
+             "术后恢复情况了解 Recovery after the operation", "孕期保健指导 Antenatal guidance",
+             "扶助政策咨询 Benefit information", "其他 Other", "合计 Total"),
+            ("东村", 1, 0, 0, 0, 0, 0, 1), ("西村", 0, 0, 0, 0, 0, 0, 0), ("合计 Total", 1, 0, 0, 0, 0, 0, 1)],
+        "药具发放数量（应本人要求）Supplies given on request (quantity)": [
+            ("村 Village", "叶酸 Folic acid", "避孕套 Condoms", "口服避孕药 Oral contraceptive pills",
+             "紧急避孕药 Emergency contraceptive pills", "外用避孕药具 Topical contraceptives", "其他 Other",
+             "合计 Total", "数量待更正（次）Quantities to correct (times)"),
+            ("东村", 3, 0, 0, 0, 0, 0, 3, 0), ("西村", 0, 0, 0, 0, 0, 0, 0, 0), ("合计 Total", 3, 0, 0, 0, 0, 0, 3, 0)],
+        "已申请、未发放药具（次）Supplies requested, not given yet (times)": [
+            ("村 Village", "叶酸 Folic acid", "避孕套 Condoms", "口服避孕药 Oral contraceptive pills",
+             "紧急避孕药 Emergency contraceptive pills", "外用避孕药具 Topical contraceptives", "其他 Other",
+             "合计 Total"),
+            ("东村", 0, 1, 0, 0, 0, 0, 1), ("西村", 0, 0, 0, 0, 0, 0, 0), ("合计 Total", 0, 1, 0, 0, 0, 0, 1)],
+        "转介 Referrals": [
+            ("村 Village", "本月转介 Made this month", "本月结案：已就诊 Closed this month: attended",
+             "本月结案：拒绝 Closed this month: declined", "月末未结案 Open at the month's end"),
+            ("东村", 1, 1, 0, 0), ("西村", 0, 0, 0, 0), ("合计 Total", 1, 1, 0, 0)],
+        "扶助与关爱需求（次）Support requested (times)": [
+            ("村 Village", "计生家庭奖励扶助 Family benefit", "养老关爱 Elderly support", "困难家庭帮扶 Hardship support",
+             "其他需求 Other needs", "合计 Total"),
+            ("东村", 0, 1, 0, 0, 1), ("西村", 0, 0, 0, 0, 0), ("合计 Total", 0, 1, 0, 0, 1)],
+    }
+    # October's report: the one October follow-up (completed with a health service), nothing else.
+    october = officer(town).get("/reports/monthly-change.xlsx", params={"area": "青山镇", "month": "2026-10"})
+    october_rows = sheet_rows(october.content, "服务情况 Services")
+    assert october_rows[5][:7] == ("东村", 2, 0, 0, 0, 0, 2)     # the 8 October household visit too
 
 
 def test_the_register_export_holds_the_area_and_nothing_else(town):

@@ -1,15 +1,18 @@
-"""The monthly change report's numbers: opening, events, closing per group; late corrections; the sync deadline."""
+"""The monthly change report's numbers: opening, events, closing per group; late corrections; the sync deadline; the
+person-by-person list of the month's changes."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sync.monthly_change import (
+    ChangeLine,
     DatedEvent,
     GroupMonth,
     LateCorrection,
     group_months,
     late_corrections,
+    month_changes,
     sync_deadline,
     synced_in_time,
 )
@@ -65,3 +68,37 @@ def test_the_deadline_is_the_end_of_the_second_of_the_next_month_in_the_towns_ti
     receipts = {ONE: [at("2026-10-31", 20)], TWO: [at("2026-10-29"), at("2026-11-03", 8)]}
     assert synced_in_time(receipts, D(2026, 10, 1), "Asia/Shanghai") == {ONE: True, TWO: False}
     assert synced_in_time({ONE: [at("2026-11-02", 23)]}, D(2026, 10, 1), "Asia/Shanghai") == {ONE: True}
+
+
+def line(group: str, kind: str, day: dt.date, name: str, *, household: str = "001", received: str = "2026-11-01",
+         visit: int = 1, place: str | None = None, spouse: str | None = None) -> ChangeLine:
+    return ChangeLine(village="东村", group=group, kind=kind, day=day, received=at(received), person_name=name,
+                      household_no=household, head_name="张伟", place=place, spouse_name=spouse, submission_id=visit,
+                      collector="王小红")
+
+
+def test_the_months_changes_person_by_person_in_the_lists_order():
+    lines = [
+        line(TWO, "moved_in", D(2026, 10, 3), "赵六", place="湖南长沙", visit=7),
+        line(ONE, "left_for_work", D(2026, 10, 20), "李芳", place="广东深圳", visit=5),
+        line(ONE, "birth", D(2026, 10, 20), "张小宝", visit=5),
+        line(ONE, "marriage", D(2026, 10, 20), "张丽", household="002", spouse="陈强", visit=6),
+        line(ONE, "changed_household", D(2026, 10, 2), "张强", visit=4),
+        line(ONE, "birth", D(2026, 10, 20), "张小贝", visit=3),             # a twin, told on an earlier visit
+        line(ONE, "death", D(2026, 9, 30), "王五"),                         # September
+        line(ONE, "returned", D(2026, 11, 1), "孙七"),                       # November
+        line(ONE, "death", D(2026, 10, 28), "钱八", received="2026-11-05"),  # after the report was produced
+        line(ONE, "corrected", D(2026, 10, 28), "周九"),                     # not a listed change
+    ]
+    listed = month_changes(lines, D(2026, 10, 1), OCTOBER_REPORT)
+    assert [(entry.group, entry.day.day, entry.household_no, entry.person_name, entry.kind, entry.submission_id)
+            for entry in listed] == [
+        (ONE, 2, "001", "张强", "changed_household", 4),
+        (ONE, 20, "001", "张小宝", "birth", 5),
+        (ONE, 20, "001", "张小贝", "birth", 3),
+        (ONE, 20, "001", "李芳", "left_for_work", 5),
+        (ONE, 20, "002", "张丽", "marriage", 6),
+        (TWO, 3, "001", "赵六", "moved_in", 7)]
+    assert listed[3].place == "广东深圳" and listed[4].spouse_name == "陈强"
+    # Produced later, the late death is listed in its month too: the list is the month as the register stands.
+    assert "钱八" in [entry.person_name for entry in month_changes(lines, D(2026, 10, 1), NOVEMBER_REPORT)]

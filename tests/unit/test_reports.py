@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import posixpath
 import zipfile
+from dataclasses import replace
 
 import openpyxl
 import pytest
@@ -16,11 +17,13 @@ from reports.monthly_change import (
     GroupChanges,
     LateCorrection,
     MonthlyChangeReport,
+    PersonChange,
     VillageSync,
     build_monthly_change_report,
 )
 from reports.register_export import GroupRows, PersonRow, build_register_export, register_export_bytes
 from reports.workbook import sheet_name
+from sync.service_counts import SummaryTable
 
 D = dt.date
 INJECTION = '=HYPERLINK("http://example.com","点我")'
@@ -89,13 +92,29 @@ MONTHLY = MonthlyChangeReport(
                       LateCorrection("东村", "一组", D(2026, 9, 1), "deaths", 2),
                       LateCorrection("东村", "一组", D(2026, 10, 1), "marriages", 1)),
     sync=(VillageSync("东村", groups=2, groups_synced=2), VillageSync("西村", groups=3, groups_synced=2)),
+    changes=(
+        PersonChange("东村", "一组", "births", D(2026, 11, 3), "张小宝", "001", "张伟", visit=17, collector="王小红"),
+        PersonChange("东村", "一组", "left_to_work", D(2026, 11, 9), "李芳", "001", "张伟", visit=18,
+                     collector="王小红", place="广东省深圳市"),
+        PersonChange("东村", "一组", "marriages", D(2026, 11, 12), INJECTION, "002", "张强", visit=19,
+                     collector="王小红", spouse_name="陈静"),
+        PersonChange("东村", "一组", "changed_household", D(2026, 11, 20), "张丽", "003", "", visit=20,
+                     collector="王小红"),
+    ),
+    services=(
+        SummaryTable("访视 Visits (by outcome)", ("完成 Completed", "无人在家 Nobody home", "访视合计 All visits"),
+                     (("东村", (2, 1, 3)), ("西村", (4, 0, 4)))),
+        SummaryTable("药具发放数量（应本人要求）Supplies given on request (quantity)",
+                     ("叶酸 Folic acid", "避孕套 Condoms", "合计 Total"), (("东村", (3, 10, 13)), ("西村", (0, 0, 0)))),
+    ),
 )
 
 
 def test_monthly_change_sheets_and_summary():
     data = build_monthly_change_report(MONTHLY)
     workbook = load(data)
-    assert workbook.sheetnames == ["镇汇总 Town summary", "东村", "西村", "迟报更正 Late corrections", "说明 Notes"]
+    assert workbook.sheetnames == ["镇汇总 Town summary", "服务情况 Services", "东村", "东村 变更名单 Changes", "西村",
+                                   "西村 变更名单 Changes", "迟报更正 Late corrections", "说明 Notes"]
     summary = workbook["镇汇总 Town summary"]
     assert summary["A1"].value == "青山镇 月变更报告单 Monthly change report — 2026年11月 (2026-11)"
     assert summary["A2"].value == "生成时间 Produced 2026-12-02 09:30 · 迟报更正 Late corrections: 3"
@@ -133,15 +152,74 @@ def test_monthly_change_late_corrections_and_notes():
         ["东村", "一组", "2026-10", "结婚 Marriages", 1, 0],
         ["西村", "一组", "2026-10", "出生 Births", 1, 1]]
     assert_print_setup(late, autofilter="A3:F6")
-    notes = [row_values(workbook["说明 Notes"], row)[0] for row in range(4, 11)]
+    notes = [row_values(workbook["说明 Notes"], row)[0] for row in range(4, 13)]
     assert notes == ["期初人数 Opening", "期末人数 Closing", "新登记 Registered", "结婚 Marriages",
-                     "统计口径 What counts", "报送期限 Deadline", "迟报更正 Late corrections"]
+                     "统计口径 What counts", "报送期限 Deadline", "迟报更正 Late corrections", "变更名单 Changes",
+                     "服务情况 Services"]
     assert "2nd of the next month" in workbook["说明 Notes"]["B9"].value
+
+
+def test_monthly_change_lists_each_villages_changes_person_by_person():
+    workbook = load(build_monthly_change_report(MONTHLY))
+    changes = workbook["东村 变更名单 Changes"]
+    assert changes["A1"].value == "青山镇 东村 变更名单 Changes, person by person — 2026年11月 (2026-11)"
+    assert row_values(changes, 3) == ["小组 Group", "户编号 Household no.", "户主 Head", "姓名 Name", "变更 Change",
+                                      "去向、来处或配偶 Where to / from, spouse", "日期 Date", "访视 Visit",
+                                      "信息员 Collector"]
+    assert [row_values(changes, row) for row in (4, 5, 6, 7)] == [
+        ["一组", "001", "张伟", "张小宝", "出生 Birth", None, dt.datetime(2026, 11, 3), "访视 #17", "王小红"],
+        ["一组", "001", "张伟", "李芳", "外出务工 Left to work away", "去向 To: 广东省深圳市", dt.datetime(2026, 11, 9),
+         "访视 #18", "王小红"],
+        ["一组", "002", "张强", INJECTION, "结婚 Marriage", "配偶 Spouse: 陈静", dt.datetime(2026, 11, 12), "访视 #19",
+         "王小红"],
+        ["一组", "003", None, "张丽", "迁到本组另一户 Moved to another household of the group", None,
+         dt.datetime(2026, 11, 20), "访视 #20", "王小红"]]
+    assert changes["D6"].data_type == "s" and changes["G4"].number_format == "yyyy-mm-dd"
+    assert_print_setup(changes, autofilter="A3:I7")
+    nothing = workbook["西村 变更名单 Changes"]
+    assert row_values(nothing, 4)[0] == "本月没有变更 No changes this month"
+
+
+def test_monthly_change_service_counts_sheet():
+    services = load(build_monthly_change_report(MONTHLY))["服务情况 Services"]
+    assert services["A1"].value == "青山镇 服务情况 Services — 2026年11月 (2026-11)"
+    assert [row_values(services, row)[:4] for row in range(4, 14)] == [
+        ["访视 Visits (by outcome)", None, None, None],
+        ["村 Village", "完成 Completed", "无人在家 Nobody home", "访视合计 All visits"],
+        ["东村", 2, 1, 3],
+        ["西村", 4, 0, 4],
+        ["合计 Total", 6, 1, 7],
+        [None, None, None, None],
+        ["药具发放数量（应本人要求）Supplies given on request (quantity)", None, None, None],
+        ["村 Village", "叶酸 Folic acid", "避孕套 Condoms", "合计 Total"],
+        ["东村", 3, 10, 13],
+        ["西村", 0, 0, 0]]
+    assert row_values(services, 14)[:4] == ["合计 Total", 3, 10, 13]
+    assert services.page_setup.orientation == "landscape" and services.page_setup.paperSize == 9
+    assert services.print_title_rows == "$1:$2" and services.oddFooter.center.text == "&P / &N"
+    assert (services.page_setup.scale or 100) == 100 and not services.row_breaks.brk   # small sections: one page
+
+
+def test_monthly_change_service_sections_are_not_split_between_pages():
+    """A section that does not fit on what is left of a page starts a new one; a wide one prints smaller."""
+    villages = tuple((f"第{number}村", (number, 0, number)) for number in range(1, 12))
+    report = replace(MONTHLY, services=(SummaryTable("甲 A", ("一", "二", "合计 Total"), villages),
+                                        SummaryTable("乙 B", ("一", "二", "合计 Total"), villages)))
+    services = load(build_monthly_change_report(report))["服务情况 Services"]
+    assert services["A19"].value == "乙 B"
+    assert [brk.id for brk in services.row_breaks.brk] == [18]        # above 乙 B's title, row 19
+    assert (services.page_setup.scale or 100) == 100
+    wide = SummaryTable("宽表 Wide", tuple(f"第{number}列" for number in range(14)), (("东村", (0,) * 14),))
+    services = load(build_monthly_change_report(replace(MONTHLY, services=(wide,))))["服务情况 Services"]
+    assert services.page_setup.scale == 56                            # fifteen columns on the page's width
+    assert not services.row_breaks.brk
 
 
 def test_monthly_change_rejects_unknown_event_kind():
     with pytest.raises(ValueError, match="unknown event kind"):
         LateCorrection("东村", "一组", D(2026, 10, 1), "fines", 1)
+    with pytest.raises(ValueError, match="unknown change"):
+        PersonChange("东村", "一组", "birth", D(2026, 10, 1), "张小宝", "001", "张伟", visit=1, collector="王小红")
 
 
 # ---- coverage ---------------------------------------------------------------------------------------------
