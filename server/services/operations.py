@@ -20,16 +20,22 @@ _CODES = {("supply", "code"): SUPPLY_ITEMS, ("referral", "code"): REFERRAL_PURPO
           ("support_request", "code"): SUPPORT_KINDS, ("support_request", "detail"): BENEFIT_KINDS}
 
 
-def _decide(principal: Principal, kind: DecisionKind, key: str, target: str, field: str | None, *,
-            item_kinds: tuple[str, ...], now: dt.datetime | None) -> int:
+def _item_in_area(principal: Principal, kind: DecisionKind, key: str) -> queries.PlacedItem:
+    """The item, when the principal may take this kind of decision about it (before anything else is said of it)."""
     placed = queries.item_of(key)
     if placed is None or placed.group_path is None:
         raise RecordNotFound(key)
+    authorise(principal, kind, placed.group_path)
+    return placed
+
+
+def _decide(principal: Principal, kind: DecisionKind, key: str, target: str, field: str | None, *,
+            item_kinds: tuple[str, ...], now: dt.datetime | None) -> int:
+    placed = _item_in_area(principal, kind, key)
     if placed.item.kind not in item_kinds:
         raise DecisionNotPossible(f"{ITEM_KINDS[placed.item.kind].label_en} is not a "
                                   + " or ".join(ITEM_KINDS[name].label_en for name in item_kinds))
     kind.check(target, field, tiers=())
-    authorise(principal, kind, placed.group_path)
     return record_decision(kind, key, target, field=field, by=principal.id, now=now or clock.now(),
                            area_path=placed.group_path)
 
@@ -49,10 +55,7 @@ def record_support_outcome(principal: Principal, key: str, field: str, value: st
 def correct_service_item(principal: Principal, key: str, column: str, value: str, *,
                          now: dt.datetime | None = None) -> int:
     """The cadre corrects one column of an item (a quantity flagged as odd, an item, a place)."""
-    placed = queries.item_of(key)
-    if placed is None:
-        raise RecordNotFound(key)
-    kind = placed.item.kind
+    kind = _item_in_area(principal, CORRECT_SERVICE, key).item.kind
     if column not in CORRECTABLE.get(kind, ()):
         raise DecisionNotPossible(f"{column!r} of a {ITEM_KINDS[kind].label_en.lower()}")
     value = value.strip()

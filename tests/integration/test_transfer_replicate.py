@@ -34,6 +34,8 @@ from server.register.models import Person, RegisterConflict, RegisterDecision
 from server.register.replays import rebuild_register
 from server.replication import operations as replication_operations
 from server.schedules.operations import current_schedule
+from server.services import operations as service_operations
+from server.services import queries as service_queries
 from server.storage import blob_store
 from server.submissions.models import Submission
 from server.users.operations import add_user
@@ -402,6 +404,41 @@ def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_the
                           "replication.set_field", "replication.set_tier", "replication.set_tier",
                           "replication.undo_merge_people",
                           "replication.undo_reject_visit", "replication.undo_set_tier"]
+
+
+def test_decisions_about_service_items_follow_to_the_county(county, towns, settled, tmp_path):
+    """A referral's result and a support request's outcome, recorded in the town, name the items by their keys,
+    which are the same on the county server: the county reads the items as the town does."""
+    qingshan, _ = towns
+    mother = Member("孙丽", "female", "1996-03-04")
+    qingshan.send("东村/第一组", household_visit(household="h-s", new=("001", "门牌"), members=[mother],
+                                              start="2026-11-01T09:00:00.000+08:00"))
+    qingshan.send("东村/第一组", household_visit(
+        household="h-s", base_version=1, start="2026-11-02T09:00:00.000+08:00", instance_id="uuid:support-visit",
+        pregnancy=(mother.uuid, "yes", "yes"),
+        support={"needs": ("family_benefit",), "details": "申请奖励扶助", "benefit_kind": "reward",
+                 "person": mother.uuid}))
+    qingshan.merge()
+    with qingshan.live.app.app_context():
+        office = principal_by_username("qingshan-office")
+        service_operations.record_referral_result(office, "uuid:support-visit#1", "attended", now=NOW)
+        service_operations.record_support_outcome(office, "uuid:support-visit#3", "outcome", "granted", now=NOW)
+        paid = service_operations.record_support_outcome(office, "uuid:support-visit#3", "amount", "960", now=NOW)
+        undo_decision(office, paid, now=NOW)
+        commit()
+        in_town = [(placed.key, placed.state) for placed in service_queries.placed_items(person_uuid=mother.uuid)]
+        db.session.rollback()
+    state = tmp_path / "state.json"
+    replicator(qingshan, county, state).run()
+    merge_all(NOW)
+    sent = replicator(qingshan, county, state).run()
+    assert (len(sent.decisions_sent), sent.decisions_refused) == (3, [])
+    in_county = [(placed.key, placed.state) for placed in service_queries.placed_items(person_uuid=mother.uuid)]
+    assert in_county == in_town
+    assert [(key, state.result, dict(state.support)) for key, state in in_county] == [
+        ("uuid:support-visit#1", "attended", {}), ("uuid:support-visit#2", None, {}),
+        ("uuid:support-visit#3", None, {"outcome": "granted"})]
+    db.session.rollback()
 
 
 def test_a_decision_outside_the_accounts_area_is_refused_and_kept(county, towns, settled, tmp_path):
