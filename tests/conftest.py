@@ -36,7 +36,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 REALM = "taizhang"
 
 _TABLES = ["report_run", "visit_review", "audit_event", "service_anchor", "merge_queue", "person_match_key", "submission_record", "register_field_value", "register_decision",
-           "duplicate_candidate", "life_event", "visit", "register_conflict", "person", "household",
+           "duplicate_candidate", "life_event", "service_item", "visit", "register_conflict", "person", "household",
            "submission_attachment", "submission", "form_media", "form_version", "form", "app_user", "area",
            "staff_session", "auth_throttle", "digest_nonce_use"]
 
