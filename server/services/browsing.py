@@ -337,7 +337,8 @@ def visit_page(principal: Principal, submission_id: int, language: str) -> Visit
     except TaizhangError:
         visit = None   # a submission of another form: shown with its answers only
     words = _Words(form_labels(source.xml_form_id, visit.form_version if visit else None), language)
-    people = _people_of(visit, register_page)
+    placed = queries.placed_items(submission_id=submission_id)
+    people = _people_of(visit, register_page, placed)
     names = {uuid: name for uuid, name in people}
     households = queries.household_labels([visit.household.household_uuid] if visit and visit.household else [])
 
@@ -352,8 +353,7 @@ def visit_page(principal: Principal, submission_id: int, language: str) -> Visit
         return None
 
     answers = read_answers(source.xform, source.xml, language=language, name_of=name_of)
-    items = item_views(principal, queries.placed_items(submission_id=submission_id), language,
-                       forms={submission_id: source.xml_form_id})
+    items = item_views(principal, placed, language, forms={submission_id: source.xml_form_id})
     header = None
     if visit is not None:
         household = households.get(visit.household.household_uuid) if visit.household else None
@@ -369,12 +369,15 @@ def visit_page(principal: Principal, submission_id: int, language: str) -> Visit
     return VisitPage(register_page, header, items, answers)
 
 
-def _people_of(visit, register_page: browsing.VisitPage) -> list[tuple[str, str]]:
-    """The people a visit is about, by name: a follow-up's person, or the people whose records it changed."""
+def _people_of(visit, register_page: browsing.VisitPage, placed: list[queries.PlacedItem]) -> list[tuple[str, str]]:
+    """The people a visit is about, by name: a follow-up's person, the people whose records it changed and those its
+    service record names."""
     if visit is None:
         return []
     uuids = [person.person_uuid for person in visit.people] if visit.followup else []
-    uuids += [uuid for uuid in register_page.names if uuid not in uuids]
+    for uuid in [*register_page.names, *(item.person_uuid for item in placed if item.person_uuid)]:
+        if uuid not in uuids:
+            uuids.append(uuid)
     found = register_queries.people_by_uuid(set(uuids))
     return [(uuid, found[uuid].name) for uuid in uuids if uuid in found and found[uuid].name]
 
