@@ -26,6 +26,7 @@ from server.openrosa.views import bp as openrosa_bp
 from server.register.views import bp as register_bp
 from server.replication.views import bp as replication_bp
 from server.schedules.views import bp as schedules_bp
+from server.services.views import bp as services_bp
 from server.storage import BlobStore
 from server.users.views import bp as users_bp
 
@@ -57,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(register_bp)
+    app.register_blueprint(services_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(replication_bp)
     register_error_handlers(app)

@@ -1,5 +1,7 @@
 """Demo data for a first look: one town, two villages, three groups, a collector each and a village cadre, the forms
-in xlsforms/, and a register built from demo registration visits (tiers and a birth, so the due lists show)."""
+in xlsforms/, a register built from demo registration visits (tiers and a birth, so the due lists show), and visits
+that carry a service record (supplies, referrals, support requests, services, an attempt), so the visit, person and
+household pages show one."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from server.register import queries as register_queries
 from server.register.decisions import set_tier
 from server.register.worker import merge_next
 from server.schedules.current import current_schedule
+from server.services.operations import record_referral_result
 from server.storage import blob_store
 from server.submissions.operations import receive_submission
 from server.users import queries as user_queries
@@ -56,6 +59,13 @@ _OTHER_HOUSEHOLDS = {
 _DEMO_TIERS = {"9e2bff1a-96bc-56a0-ad3a-923e66f82158": "general", "375fb1d1-db66-5bb7-9a33-acde40defc39": "key",
                "52df4294-3b88-55f4-af16-6297ca27f83a": "key"}
 _DEMO_BIRTH = ("6ea9d3db-46aa-51bc-9151-65eb9433a158", "fc944cb4-c3ec-5f58-bca5-9362b8883dd8", 9)
+_HOUSEHOLD_003 = "fc944cb4-c3ec-5f58-bca5-9362b8883dd8"   # 赵明's (孙丽's) household in the fixture lists
+_HOUSEHOLD_002 = "01527893-8084-5e89-9daf-9d200c3cce28"   # 张桂兰's
+
+
+def _demo_uuid(*names: str) -> str:
+    """The uuid of a demo household or person of the other groups (the same on every run)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "taizhang-demo/" + "/".join(names)))
 
 
 @dataclass
@@ -113,7 +123,7 @@ def _seed_register() -> int:
     schedule = current_schedule()
     day = clock.today()
     visits = _fixture_registrations(day) + [
-        (username, _registration(day - dt.timedelta(days=40 + index), number, address, members))
+        (username, _registration(day - dt.timedelta(days=40 + index), group, number, address, members))
         for (group, username, _), households in ((g, _OTHER_HOUSEHOLDS.get(g[0], [])) for g in DEMO_GROUPS)
         for index, (number, address, members) in enumerate(households)]
     mother, household, days_ago = _DEMO_BIRTH
@@ -121,6 +131,8 @@ def _seed_register() -> int:
                                           E.household_base_version("1"), E.service_needs("postpartum_followup"),
                                           E.postpartum(E.followup_person(mother), E.followup_event_date(
                                               (day - dt.timedelta(days=days_ago)).isoformat())))))
+    services, referral_key = _service_visits(day)
+    visits += services
     for username, xml in visits:
         receive_submission(user_queries.principal_by_username(username), xml, [], blobs=blob_store(),
                            max_attachment_bytes=0, device_id="collect:demo", user_agent="taizhang demo", now=clock.now())
@@ -128,10 +140,51 @@ def _seed_register() -> int:
     while merge_next() is not None:
         commit()
     cadre = user_queries.principal_by_username(DEMO_CADRE[1])
-    for person, tier in _DEMO_TIERS.items():
+    for person, tier in {**_DEMO_TIERS, _demo_uuid("青山镇/东村/第二组", "001", "周玉兰"): "general"}.items():
         set_tier(cadre, person, tier, tiers=schedule.tier_names, now=clock.now() - dt.timedelta(days=200))
+    record_referral_result(cadre, referral_key, "attended", now=clock.now() - dt.timedelta(days=1))
     commit()
     return len(visits)
+
+
+def _service_visits(day: dt.date) -> tuple[list[tuple[str, bytes]], str]:
+    """Visits carrying a service record, and the key of a referral the cadre has recorded as attended. None of them
+    changes the due lists the demo shows (no completed visit a tier or the birth's follow-up counts)."""
+    group_two = "青山镇/东村/第二组"
+    li_household, he_household = _demo_uuid(group_two, "001"), _demo_uuid(group_two, "002")
+    he_fang, zhou = _demo_uuid(group_two, "002", "何芳"), _demo_uuid(group_two, "001", "周玉兰")
+    pregnancy = f"uuid:{uuid.uuid4()}"
+    visits = [
+        ("dongcun1", _visit_xml(
+            day - dt.timedelta(days=4), *_existing(_HOUSEHOLD_003), E.service_needs("supplies hardship_support"),
+            _supply("condoms", "10", "yes"), _supply("folic_acid", "1200", "yes"),   # 1200: flagged for correction
+            E.support(E.support_details("赵明务工受伤，家里暂时困难")),
+            E.closing(E.next_visit((day + dt.timedelta(days=21)).isoformat()), E.location("30.65712 104.06573 498 5"),
+                      E.notes("孙丽产后恢复良好，提醒按时做产后随访")))),
+        ("dongcun2", _visit_xml(
+            day - dt.timedelta(days=6), *_existing(he_household), E.service_needs("pregnancy_reported supplies"),
+            E.pregnancy(E.pregnant_person(he_fang), E.pregnancy_consent("yes"), E.antenatal_referral("yes")),
+            _supply("folic_acid", "2", "yes"), E.closing(E.next_visit((day + dt.timedelta(days=30)).isoformat())),
+            instance_id=pregnancy)),
+        ("dongcun2", _visit_xml(
+            day - dt.timedelta(days=8), *_existing(li_household), E.service_needs("family_benefit elderly_support"),
+            E.support(E.support_details("李建国、周玉兰申请计生家庭奖励扶助；二老希望有人定期探望")))),
+        ("dongcun2", _followup_xml(
+            day - dt.timedelta(days=2), zhou, li_household, "tier_general",
+            E.services(E.services_given("health_guidance benefit_information"), E.referral("yes"),
+                       E.referral_to("镇卫生院"), E.referral_reason("血压偏高，建议复查")),
+            E.closing(E.next_date((day + dt.timedelta(days=60)).isoformat())))),
+        ("dongcun1", _visit_xml(day - dt.timedelta(days=1), *_existing(_HOUSEHOLD_002), outcome="nobody_home")),
+    ]
+    return visits, f"{pregnancy}#2"   # the visit's items: 1 the folic acid, 2 the antenatal referral
+
+
+def _existing(household: str) -> tuple:
+    return (E.household_choice(E.mode("existing"), E.household(household)), E.household_uuid(household))
+
+
+def _supply(item: str, quantity: str, given: str):
+    return E.supplies(E.supply(E.item(item), E.quantity(quantity), E.given(given)))
 
 
 def _fixture_registrations(day: dt.date) -> list[tuple[str, bytes]]:
@@ -154,22 +207,36 @@ def _fixture_registrations(day: dt.date) -> list[tuple[str, bytes]]:
     return visits
 
 
-def _registration(day: dt.date, number: str, address: str, members) -> bytes:
+def _registration(day: dt.date, group: str, number: str, address: str, members) -> bytes:
     return _visit_xml(day, E.household_choice(E.mode("new"), E.new_household_no(number), E.new_address(address)),
-                      E.household_uuid(str(uuid.uuid4())), *[
-                          E.new_members(E.new_person_uuid(str(uuid.uuid4())), E.new_member(
+                      E.household_uuid(_demo_uuid(group, number)), *[
+                          E.new_members(E.new_person_uuid(_demo_uuid(group, number, name)), E.new_member(
                               E.reason("registration"), E.person_name_new(name), E.sex(sex), E.birth_date(born),
                               E.relationship(relationship), E.residence("here"), E.hukou("here")))
                           for name, sex, born, relationship in members])
 
 
-def _visit_xml(day: dt.date, *content) -> bytes:
-    """A completed, consented household_visit submission of the published version, dated `day` 10:00 in China."""
+def _visit_xml(day: dt.date, *content, outcome: str = "completed", instance_id: str | None = None) -> bytes:
+    """A household_visit submission of the published version (completed and consented unless another outcome is
+    given), dated `day` 10:00 in China."""
     started = f"{day.isoformat()}T10:00:00.000+08:00"
+    completed = outcome == "completed"
     root = E.data(E.start(started), E.end(started), E.today(day.isoformat()), E.deviceid("collect:demo"),
-                  E.outcome_group(E.outcome("completed"), E.consent("yes")), E.recording("yes"), *content,
-                  E.meta(E.instanceID(f"uuid:{uuid.uuid4()}")),
+                  E.outcome_group(E.outcome(outcome), *([E.consent("yes")] if completed else [])),
+                  E.recording("yes" if completed else "no"), *content,
+                  E.meta(E.instanceID(instance_id or f"uuid:{uuid.uuid4()}")),
                   id="household_visit", version=_published_version("household_visit"))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def _followup_xml(day: dt.date, person: str, household: str, followup_type: str, *content) -> bytes:
+    """A completed follow-up of the published version, dated `day` 15:00 in China."""
+    started = f"{day.isoformat()}T15:00:00.000+08:00"
+    root = E.data(E.start(started), E.end(started), E.today(day.isoformat()), E.deviceid("collect:demo"),
+                  E.person_uuid(person), E.household_uuid(household), E.person_base_version("1"),
+                  E.due_type(followup_type), E.visit(E.followup_type(followup_type), E.outcome("completed")),
+                  *content, E.meta(E.instanceID(f"uuid:{uuid.uuid4()}")),
+                  id="followup", version=_published_version("followup"))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from server.accounts.session import require_staff
 from server.database import commit
-from server.extensions import csrf
+from server.extensions import csrf, db
 from server.register import browsing
 from server.register.decisions import mark_distinct, merge_candidate, resolve_conflict, review_visit, undo_decision
 from server.register.schemas import InboxFilters
-from sync.errors import BadRequest
+from server.services import browsing as service_pages
+from server.services.schemas import safe_back
+from server.services.views import error_message
+from sync.errors import BadRequest, Conflict
 
 bp = Blueprint("register", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
 
 
+def _language() -> str:
+    return "zh" if str(get_locale()) == "zh" else "en"
+
+
 @bp.get("/people/<uuid>")
 def person(uuid: str):
-    page = browsing.person_page(require_staff(), uuid)
+    page, timeline = service_pages.person_page(require_staff(), uuid, _language())
     commit()  # the audit record of this read
-    return render_template("register/person.html", page=page)
+    return render_template("register/person.html", page=page, timeline=timeline)
 
 
 @bp.get("/households/<uuid>")
 def household(uuid: str):
-    page = browsing.household_page(require_staff(), uuid)
+    page, timeline = service_pages.household_page(require_staff(), uuid, _language())
     commit()
-    return render_template("register/household.html", page=page)
+    return render_template("register/household.html", page=page, timeline=timeline)
 
 
 @bp.get("/search")
@@ -61,10 +70,21 @@ def decide_duplicate(candidate_id: int):
 
 @bp.post("/decisions/<int:decision_id>/undo")
 def undo(decision_id: int):
-    undo_decision(require_staff(), decision_id)
-    commit()
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/") else
-                    url_for("register.duplicates"))
+    """Undo a decision and go back to the page it was shown on, which says what happened (the person, household
+    and visit pages show messages; another area's decision is refused outright, 403)."""
+    back = safe_back(request.form.get("back"))
+    try:
+        undo_decision(require_staff(), decision_id)
+    except Conflict as error:   # undone already
+        if back is None:
+            raise
+        db.session.rollback()
+        flash(error_message(error), "error")
+    else:
+        commit()
+        if back is not None:
+            flash(_("Undone."), "notice")
+    return redirect(back or url_for("register.duplicates"))
 
 
 @bp.get("/conflicts")
@@ -94,7 +114,7 @@ def inbox():
 
 @bp.get("/visits/<int:submission_id>")
 def visit(submission_id: int):
-    page = browsing.visit_page(require_staff(), submission_id)
+    page = service_pages.visit_page(require_staff(), submission_id, _language())
     commit()
     return render_template("register/visit.html", page=page)
 

@@ -11,12 +11,16 @@ from sqlalchemy import select
 
 from server.areas.models import Area
 from server.extensions import db
+from server.forms.models import Form, FormVersion
 from server.register.models import Household, Person, RegisterDecision, ServiceItemRecord, Visit
+from server.submissions.models import Submission
+from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
 __all__ = ["PlacedItem", "item_of", "placed_items", "items_in", "changes_about",
-           "open_referrals", "agreed_visits"]
+           "open_referrals", "agreed_visits", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
+           "visits_by_id", "HouseholdLabel", "household_labels"]
 
 SERVICE_DECISION_KINDS = ("referral_result", "support_outcome", "correct_service")
 
@@ -166,3 +170,91 @@ def agreed_visits(household_uuids: set[str]) -> list[AgreedVisit]:
             latest[(row.household_uuid, row.person_uuid)] = AgreedVisit(row.household_uuid, row.person_uuid,
                                                                         row.visit_date, row.next_visit)
     return sorted(latest.values())
+
+
+# ---- what the staff pages read (server.services.browsing) ----------------------------------------------------------
+
+class VisitSource(NamedTuple):
+    """A stored submission as the visit page shows it: its XML, the XForm of its version, who sent it, where."""
+
+    submission_id: int
+    xml: bytes
+    xml_form_id: str
+    xform: bytes               # the published XForm of the version it was filled on
+    form_title: str
+    collector_name: str | None  # the account that sent it
+    collector_display_name: str | None
+    received_at: dt.datetime
+    group_full_name: str | None
+
+
+def visit_source(submission_id: int) -> VisitSource | None:
+    """A submission with the XForm of its own version and its collector's name, or None."""
+    row = db.session.execute(
+        select(Submission.id, Submission.xml, Form.xml_form_id, FormVersion.xml.label("xform"),
+               FormVersion.title, Submission.collector_name, User.display_name, Submission.received_at,
+               Area.full_name)
+        .join(Form, Form.id == Submission.form_id).join(FormVersion, FormVersion.id == Submission.form_version_id)
+        .outerjoin(User, User.username == Submission.collector_name)
+        .outerjoin(Area, Area.id == Submission.area_id).where(Submission.id == submission_id)).first()
+    if row is None:
+        return None
+    return VisitSource(row.id, bytes(row.xml), row.xml_form_id, bytes(row.xform), row.title, row.collector_name,
+                       row.display_name, as_utc(row.received_at), row.full_name)
+
+
+class ItemDecision(NamedTuple):
+    """A decision in force about a service item, with who took it."""
+
+    id: int
+    subject: str               # the item's key
+    kind: str                  # referral_result, support_outcome, correct_service
+    field: str | None
+    target: str
+    decided_at: dt.datetime
+    decided_by: str | None     # the display name of who took it
+
+
+def decisions_about(keys: Iterable[str]) -> dict[str, list[ItemDecision]]:
+    """The decisions in force about these items, oldest first, by item key."""
+    found: dict[str, list[ItemDecision]] = defaultdict(list)
+    for chunk in _chunks(set(keys)):
+        for row in db.session.execute(
+                select(RegisterDecision.id, RegisterDecision.subject_uuid, RegisterDecision.kind,
+                       RegisterDecision.field, RegisterDecision.target, RegisterDecision.decided_at,
+                       User.display_name)
+                .outerjoin(User, User.id == RegisterDecision.decided_by)
+                .where(RegisterDecision.subject_uuid.in_(chunk), RegisterDecision.kind.in_(SERVICE_DECISION_KINDS),
+                       RegisterDecision.undone_at.is_(None))
+                .order_by(RegisterDecision.decided_at, RegisterDecision.id)):
+            found[row.subject_uuid].append(ItemDecision(row.id, row.subject_uuid, row.kind, row.field, row.target,
+                                                        as_utc(row.decided_at), row.display_name))
+    return found
+
+
+def visits_by_id(submission_ids: Iterable[int]) -> dict[int, Visit]:
+    """Visit rows by submission id (visits in the register)."""
+    ids = sorted(set(submission_ids))
+    found: dict[int, Visit] = {}
+    for start in range(0, len(ids), 900):
+        found.update((visit.submission_id, visit) for visit in db.session.scalars(
+            select(Visit).where(Visit.submission_id.in_(ids[start:start + 900]))))
+    return found
+
+
+class HouseholdLabel(NamedTuple):
+    household_no: str | None
+    head_name: str | None
+
+
+def household_labels(uuids: Iterable[str]) -> dict[str, HouseholdLabel]:
+    """Households' numbers and heads' names (as the phone lists show them), by uuid."""
+    uuids = list(set(uuids))
+    if not uuids:
+        return {}
+    heads = {row.household_uuid: row.name for row in db.session.execute(
+        select(Person.household_uuid, Person.name).where(Person.household_uuid.in_(uuids),
+                                                         Person.relationship == "head").order_by(Person.uuid))}
+    return {row.uuid: HouseholdLabel(row.household_no, heads.get(row.uuid))
+            for row in db.session.execute(select(Household.uuid, Household.household_no)
+                                          .where(Household.uuid.in_(uuids)))}

@@ -18,6 +18,7 @@ from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
 from tests.conftest import ROOT
 from tests.register_visits import Member, household_visit
+from tests.service_visits import followup_with_services
 
 PASSWORD = "cadre-password"
 XLSFORMS = ROOT / "xlsforms"
@@ -195,3 +196,48 @@ def test_a_cadre_reviews_visits_and_settles_a_conflict(server, create_collector,
     browser.get(f"{server.url}/people/{wang.uuid}")
     heading(browser, "王秀英")
     assert "13600000004" in browser.find_element(By.CSS_SELECTOR, "dl.fields").text
+
+
+def test_a_visit_with_services_reads_at_phone_width(server, create_collector, publish, browser, screenshot):
+    """A village cadre on a phone (375 px wide, Chinese) reads a follow-up's service record: every label shown, and
+    nothing wider than the screen."""
+    media = list((XLSFORMS / "fixtures").glob("*.csv"))
+    publish(XLSFORMS / "household_visit.xlsx", media=media)
+    publish(XLSFORMS / "followup.xlsx", media=media)
+    create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password=PASSWORD)
+    phone = server.client(token=create_collector("青山镇/东村/第一组").token)
+    wang, household = Member("王秀英", "female", "1990-05-06"), "99999999-0000-4000-8000-000000000001"
+    assert phone.submit(household_visit(household=household, new=("001", "东村一组1号"), members=[wang],
+                                        start="2026-11-01T09:00:00.000+08:00")).status_code == 201
+    assert phone.submit(followup_with_services(
+        person=wang.uuid, household=household, start="2026-11-20T10:00:00.000+08:00",
+        services="health_guidance supplies", referral_to="镇卫生院（妇幼保健门诊，周一至周五上午）",
+        referral_reason="孕期检查", supplies=[("folic_acid", "2"), ("condoms", "5000")], next_date="2026-12-20",
+        notes="下次带上检查单")).status_code == 201
+    while merge_next() is not None:
+        commit()
+    commit()
+    browser.delete_all_cookies()
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        sign_in(browser, server.url, "dongcun_cadre", "/inbox")
+        heading(browser, "已同步的访视")
+        browser.find_elements(By.CSS_SELECTOR, "#inbox tbody tr")[0].find_element(By.TAG_NAME, "a").click()
+        heading(browser, "访视")
+        assert browser.execute_script("return window.innerWidth") == 375
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= 375
+        items = [element.text for element in browser.find_elements(By.CSS_SELECTOR, "#services article.item")]
+        assert [text.splitlines()[0] for text in items] == [
+            "提供的服务 · 健康指导", "转介", "药具发放（应本人要求） · 叶酸", "药具发放（应本人要求） · 避孕套"]
+        assert "数量\n2" in items[2] and "转介到哪里\n镇卫生院（妇幼保健门诊，周一至周五上午）" in items[1]
+        assert "需要更正：数量超过1000" in items[3]
+        wide = browser.execute_script(
+            "return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > 375)"
+            ".map(e => e.tagName + '#' + e.id + '.' + e.className)")
+        assert wide == []
+        assert browser.find_element(By.ID, "visit-outcome").text == "已完成随访"
+        assert "本次提供了哪些服务\n健康指导、药具（应本人要求）" in browser.find_element(By.ID, "answers").text
+        screenshot("visit-375")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

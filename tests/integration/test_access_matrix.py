@@ -29,8 +29,8 @@ from server.users.operations import add_user
 from server.users.queries import principal_by_username
 from tests.collect import CollectClient
 from tests.conftest import FIXTURES, REALM, ROOT, empty_tables
-from tests.register_visits import Member, household_visit
-from tests.submission_xml import plain_submission
+from tests.register_visits import VISIT_FORM_VERSION, Member, household_visit
+from tests.submission_xml import JAVAROSA_DECLARATION, E, plain_submission, submission_bytes, submission_root
 from tests.web import WebClient
 
 ROLES = ("anonymous", "collector", "village_cadre", "town_officer", "county_admin")
@@ -101,8 +101,28 @@ def _place_data(phone: CollectClient, place: str) -> None:
             household=household, base_version=1, start=f"2026-10-02T{hour}:00:00.000+08:00",
             updates=[dict(person_uuid=member.uuid, base_version=1, change="details_corrected",
                           phone_now=f"{prefix}{index:04d}") for index, member in enumerate(conflicted)]))
+    submissions.append(_service_visit(place, household, person.uuid))
     for xml in submissions:
         assert phone.post_submission(xml).status_code == 201
+
+
+def _service_visit(place: str, household: str, person: str) -> bytes:
+    """A visit that hands out supplies (an absurd quantity: flagged), refers the woman to antenatal care and notes
+    a family benefit request: items 1 (supply), 2 (referral), 4 (support request) of `_service_instance(place)`."""
+    start = "2026-10-03T09:00:00.000+08:00"
+    root = submission_root(
+        "household_visit", VISIT_FORM_VERSION, E.start(start), E.end(start), E.today(start[:10]),
+        E.household_choice(E.mode("existing"), E.household(household)), E.household_uuid(household),
+        E.household_base_version("1"), E.outcome_group(E.outcome("completed"), E.consent("yes")), E.recording("yes"),
+        E.service_needs("pregnancy_reported supplies family_benefit"),
+        E.pregnancy(E.pregnant_person(person), E.pregnancy_consent("yes"), E.antenatal_referral("yes")),
+        E.supplies(E.supply(E.item("folic_acid"), E.quantity("5000"), E.given("yes"))),
+        E.support(E.support_details("奖励扶助")), E.closing(), E.meta(E.instanceID(_service_instance(place))))
+    return submission_bytes(root, JAVAROSA_DECLARATION)
+
+
+def _service_instance(place: str) -> str:
+    return f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{place}/services')}"
 
 
 def _place(place: str) -> Place:
@@ -261,6 +281,14 @@ def by_role(path: Callable[[World, str, str], str], data: dict | None = None) ->
     return call
 
 
+def service_item(path: str, seq: int, data: Callable[[], dict]) -> Call:
+    """A post about one service item of the place (its key, the form's values)."""
+    def call(world: World, role: str, place: str) -> requests.Response:
+        return world.web[role].post(path, {"key": f"{_service_instance(place)}#{seq}", "back": "/inbox", **data()},
+                                    allow_redirects=False)
+    return call
+
+
 def report(name: str, area: dict[str, str]) -> Callable[[World, str], str]:
     return lambda world, place: f"/reports/{name}?area={area[place]}&month={MONTH}"
 
@@ -340,6 +368,14 @@ ROWS = [
     Row("register.settle_conflict", "POST", by_role(conflict_path, data={"value": "13600000000"}),
         statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
     Row("register.undo", "POST", by_role(undo_path), statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    # What the phone did not bring, about a service item: the cadre and the town office of its area; a support
+    # request's outcome is the town office's only.
+    Row("services.referral_result", "POST", service_item("/services/referral-result", 2, lambda: {
+        "result": "not_attended"}), statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    Row("services.support_outcome", "POST", service_item("/services/support-outcome", 4, lambda: {
+        "note": uuid.uuid4().hex}), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
+    Row("services.correction", "POST", service_item("/services/correction", 1, lambda: {
+        "column": "quantity", "value": "3"}), statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
     # Due lists, as a page and as JSON (which also takes Digest: a collector is refused, anonymous challenged).
     Row("schedules.due_page", "GET", page(lambda world, place: f"/due?area={VILLAGE[place]}"),
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),

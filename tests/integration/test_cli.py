@@ -107,7 +107,7 @@ def test_serve_demo_is_the_main_job(cli_env):
         flags = requests.get(f"http://127.0.0.1:{port}/api/v1/due", auth=HTTPDigestAuth(cadre, cadre_password),
                              timeout=30).json()["flags"]
         assert {flag["rule"] for flag in flags} == {"postpartum", "tier_key", "tier_general"}
-        assert "Demo register: 7 visit(s) merged" in text
+        assert "Demo register: 12 visit(s) merged" in text
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
