@@ -42,8 +42,12 @@ def submission(name: str, change=None) -> bytes:
     return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
-def test_a_followup_in_chinese(xforms):
-    answers = read_answers(xforms["followup"], submission("followup_postpartum.xml"), language="zh", name_of=name_of)
+# The follow-up as published before 2026120501 (it asked `referral_to`): the XForm an older visit is shown with.
+EARLIER_FOLLOWUP = (ROOT / "tests" / "fixtures" / "forms" / "followup_2026120402.xml").read_bytes()
+
+
+def test_a_followup_in_chinese():
+    answers = read_answers(EARLIER_FOLLOWUP, submission("followup_postpartum.xml"), language="zh", name_of=name_of)
     assert outline(answers) == [
         "随访",
         ["随访谁", ("从本组待随访名单中选择（可输入姓名搜索）", "孙丽：产后随访")],
@@ -55,8 +59,8 @@ def test_a_followup_in_chinese(xforms):
     ]
 
 
-def test_a_followup_in_english(xforms):
-    answers = read_answers(xforms["followup"], submission("followup_postpartum.xml"), language="en", name_of=name_of)
+def test_a_followup_in_english():
+    answers = read_answers(EARLIER_FOLLOWUP, submission("followup_postpartum.xml"), language="en", name_of=name_of)
     services = answers.groups[2]
     assert services.label == "Services given"
     assert [(answer.label, answer.value, answer.path) for answer in services.answers] == [
@@ -121,13 +125,13 @@ def test_dates_notes_and_the_gps_point_of_the_closing_group(xforms):
                                            ("位置（可选）", "31.23457, 121.12346 (±4.5 m)"), ("备注", "下周再来")]
 
 
-def test_an_answer_another_version_named_is_listed_under_its_element_name(xforms):
-    """A later version calls the referral's place referral_place: paired by names, the current XForm has no label
+def test_an_answer_another_version_named_is_listed_under_its_element_name():
+    """A later version calls the referral's place referral_place: paired by names, the earlier XForm has no label
     for it, so it is listed last by its element path rather than hidden."""
     def rename(root):
         root.find("services/referral_to").tag = "referral_place"
 
-    answers = read_answers(xforms["followup"], submission("followup_postpartum.xml", rename), language="zh",
+    answers = read_answers(EARLIER_FOLLOWUP, submission("followup_postpartum.xml", rename), language="zh",
                            name_of=name_of)
     assert ("转介到哪里", "镇卫生院") not in outline(answers.groups[2])
     assert outline(answers.groups[-1]) == ["本表单版本中没有的回答", ("services/referral_place", "镇卫生院")]
@@ -160,3 +164,10 @@ def test_inline_labels_uploads_and_a_repeat_without_a_label():
                                          ("", None), ("north", None)])
 def test_format_location(text, shown):
     assert format_location(text) == shown
+
+
+def test_an_answer_the_forms_version_does_not_have_is_listed_last_not_hidden(xforms):
+    """Shown with a later version's XForm (its own not published here), an older visit's answers are paired by
+    name; one the later version no longer asks is listed at the end, under its name."""
+    answers = read_answers(xforms["followup"], submission("followup_postpartum.xml"), language="zh", name_of=name_of)
+    assert outline(answers)[-1] == ["本表单版本中没有的回答", ("services/referral_to", "镇卫生院")]
