@@ -15,7 +15,8 @@ def followup_with_services(*, person: str, household: str, start: str, services:
                            referral_reason: str | None = None, supplies: list[tuple[str, str]] = (),
                            next_date: str | None = None, notes: str | None = None,
                            instance_id: str | None = None, person_name: str = "王秀英") -> bytes:
-    """A completed follow-up (the form's current version) giving services, supplies and maybe a referral."""
+    """A completed follow-up (the form's current version) giving services, supplies and maybe a referral to the
+    health centre named `referral_to`."""
     root = submission_root(
         "followup", FORM_VERSIONS["followup"],
         E.start(start), E.end(start), E.today(start[:10]), E.deviceid("collect:test"), E.username(),
@@ -23,7 +24,8 @@ def followup_with_services(*, person: str, household: str, start: str, services:
         E.person_base_version("1"), E.person_name(person_name), E.due_type("tier_key"), E.due_since("2026-11-01"),
         E.visit(E.person_note(), E.followup_type("tier_key"), E.outcome("completed")),
         E.services(E.services_given(services), E.referral("yes" if referral_to else "no"),
-                   optional("referral_to", referral_to), optional("referral_reason", referral_reason)),
+                   *([E.referral_purpose("health_centre"), E.referral_place(referral_to)] if referral_to else []),
+                   optional("referral_reason", referral_reason)),
         *(E.supplies(E.supply(E.item(item), E.quantity(quantity))) for item, quantity in supplies),
         E.closing(optional("next_date", next_date), optional("notes", notes)),
         E.meta(E.instanceID(instance_id or f"uuid:{uuid.uuid4()}")))

@@ -55,14 +55,15 @@ FALLBACK_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "referral_purpose": {
         "antenatal_guidance": ("孕期保健指导", "Antenatal guidance"),
         "prepregnancy_check": ("免费孕前优生健康检查", "Free pre-pregnancy health check"),
-        "health_centre": ("乡镇卫生院", "Town health centre"), "other": ("其他", "Other")},
+        "health_centre": ("卫生院（服务站）就诊", "Health centre"), "other": ("其他", "Other")},
     "referral_result": {
-        "attended": ("已前往", "Attended"), "not_attended": ("尚未前往", "Not attended yet"),
-        "declined": ("本人谢绝", "Declined")},
+        "attended": ("已去就诊（已参加）", "Attended"), "not_attended": ("还没有去", "Not attended yet"),
+        "declined": ("本人不愿意去", "Declined")},
     "service_needs": {
         "family_benefit": ("计生家庭奖励扶助", "Family benefit"), "elderly_support": ("养老关爱", "Elderly support"),
         "hardship_support": ("困难家庭帮扶", "Hardship support"), "other": ("其他需求", "Other needs")},
-    "benefit_kind": {"reward": ("奖励扶助", "Reward scheme"), "special": ("特别扶助", "Special assistance")},
+    "benefit_kind": {"reward": ("农村计生家庭奖励扶助", "Family benefit (reward scheme)"),
+                     "special": ("计生家庭特别扶助", "Special family support")},
     "outcome": {
         "completed": ("已完成访视", "Visit completed"), "nobody_home": ("无人在家", "Nobody home"),
         "refused": ("拒绝访视", "Refused"), "moved_away": ("已搬走", "Moved away")},

@@ -229,7 +229,7 @@ def test_a_visit_with_services_reads_at_phone_width(server, create_collector, pu
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 375
         items = [element.text for element in browser.find_elements(By.CSS_SELECTOR, "#services article.item")]
         assert [text.splitlines()[0] for text in items] == [
-            "提供的服务 · 健康指导", "转介", "药具发放（应本人要求） · 叶酸", "药具发放（应本人要求） · 避孕套"]
+            "提供的服务 · 健康指导", "转介 · 卫生院（服务站）就诊", "药具发放（应本人要求） · 叶酸", "药具发放（应本人要求） · 避孕套"]
         assert "数量\n2" in items[2] and "转介到哪里\n镇卫生院（妇幼保健门诊，周一至周五上午）" in items[1]
         assert "需要更正：数量超过1000" in items[3]
         wide = browser.execute_script(

@@ -190,13 +190,13 @@ def test_a_cadre_records_a_referral_result_and_undoes_it(village):
                           allow_redirects=False)
     assert recorded.status_code == 302 and recorded.headers["Location"] == person_page
     page = cadre.get(person_page).text
-    assert flashes(page) == ["已记录转介结果：已前往。"]
+    assert flashes(page) == ["已记录转介结果：已去就诊（已参加）。"]
     referral = item(page, "转介")
-    assert re.search(r'<dd class="result">已前往 · \d{4}-\d\d-\d\d</dd>', referral)
+    assert re.search(r'<dd class="result">已去就诊（已参加） · \d{4}-\d\d-\d\d</dd>', referral)
     assert 'class="referral-result"' not in referral   # attended: the referral is closed
     (decision_id,) = re.findall(r'action="/decisions/(\d+)/undo"', referral)
-    assert "记录转介结果 · 已前往" in referral
-    assert item(cadre.get(f"/visits/{visit}").text, "转介").count("已前往") == 2   # the result, the decision
+    assert "记录转介结果 · 已去就诊（已参加）" in referral
+    assert item(cadre.get(f"/visits/{visit}").text, "转介").count("已去就诊（已参加）") == 2   # the result, the decision
     undone = cadre.post(f"/decisions/{decision_id}/undo", {"back": f"{person_page}#{anchor}"}, allow_redirects=False)
     assert undone.headers["Location"] == f"{person_page}#{anchor}"
     page = cadre.get(person_page).text
