@@ -1,0 +1,213 @@
+"""What the named registers read: life events, the people working away, follow-up visits, the areas to choose from, the forms of visits (named rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from server.areas.models import Area
+from server.extensions import db
+from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
+from server.submissions.models import Submission
+
+__all__ = ["EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
+           "followup_visits", "services_given", "areas_within", "area_by_id", "group_names", "visit_forms"]
+
+_group = aliased(Area, name="group_area")
+_village = aliased(Area, name="village_area")
+_CHUNK = 900        # ids per IN (…): below SQLite's limit of bound parameters
+
+
+class EventRecord(NamedTuple):
+    """A life event with its person as the register has them now, and the visit that told it."""
+
+    kind: str
+    event_date: dt.date | None
+    place: str | None
+    spouse_name: str | None
+    submission_id: int
+    visit_date: dt.date | None
+    person_name: str | None
+    sex: str | None
+    birth_date: str | None
+    phone: str | None
+    residence: str | None
+    household_no: str | None
+    address: str | None
+    village: str
+    group: str
+
+
+def _placed(query, area_path: str | None):
+    """People placed in their household's group and village, inside an area (None: everywhere)."""
+    query = (query.join(Household, Household.uuid == Person.household_uuid)
+             .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id))
+    return query if area_path is None else query.where(_group.path.startswith(area_path))
+
+
+_PLACE_COLUMNS = (Household.household_no, Household.address, _village.name.label("village"),
+                  _group.name.label("group"))
+_PERSON_COLUMNS = (Person.name.label("person_name"), Person.sex, Person.birth_date, Person.phone, Person.residence)
+
+
+def life_events(area_path: str | None, kinds: Iterable[str], since: dt.date | None,
+                until: dt.date | None) -> list[EventRecord]:
+    """Life events of these kinds of people in an area, dated from `since` to `until` (inclusive; an event the
+    visit gave no date is dated by the visit), oldest first."""
+    day = func.coalesce(LifeEventRecord.event_date, Visit.visit_date)
+    query = _placed(select(LifeEventRecord.kind, LifeEventRecord.event_date, LifeEventRecord.place,
+                           LifeEventRecord.spouse_name, LifeEventRecord.submission_id, Visit.visit_date,
+                           *_PERSON_COLUMNS, *_PLACE_COLUMNS)
+                    .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+                    .outerjoin(Visit, Visit.submission_id == LifeEventRecord.submission_id), area_path)
+    query = query.where(LifeEventRecord.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(day >= since)
+    if until is not None:
+        query = query.where(day <= until)
+    return [EventRecord(**row._mapping) for row in db.session.execute(query.order_by(day, LifeEventRecord.id))]
+
+
+class AwayRecord(NamedTuple):
+    """Someone working away (now, or having left in the period) with their latest departure a visit told."""
+
+    person_name: str | None
+    sex: str | None
+    birth_date: str | None
+    phone: str | None
+    residence: str | None
+    household_no: str | None
+    address: str | None
+    village: str
+    group: str
+    left_on: dt.date | None
+    destination: str | None
+    submission_id: int | None
+
+
+def working_away(area_path: str | None, since: dt.date | None, until: dt.date | None) -> list[AwayRecord]:
+    """Everyone of an area working away now (with their latest departure, if a visit told one; else the visit
+    that set them as working away), and the departures dated in the period of people who are back or gone since;
+    by date of departure."""
+    left = LifeEventRecord.kind == "left_for_work"
+    latest = (select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.id).label("event_id"))
+              .where(left).group_by(LifeEventRecord.person_uuid).subquery())
+    set_away = (select(RegisterFieldValue.submission_id)
+                .where(RegisterFieldValue.record_kind == "person", RegisterFieldValue.field == "residence",
+                       RegisterFieldValue.record_uuid == Person.uuid)
+                .order_by(RegisterFieldValue.version.desc(), RegisterFieldValue.id.desc()).limit(1)
+                .correlate(Person).scalar_subquery())
+    away_now = _placed(select(*_PERSON_COLUMNS, *_PLACE_COLUMNS, LifeEventRecord.event_date.label("left_on"),
+                              LifeEventRecord.place.label("destination"),
+                              func.coalesce(LifeEventRecord.submission_id, set_away).label("submission_id"))
+                       .select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
+                       .outerjoin(LifeEventRecord, LifeEventRecord.id == latest.c.event_id), area_path)
+    away_now = away_now.where(Person.residence == "working_away")
+    day = func.coalesce(LifeEventRecord.event_date, Visit.visit_date)
+    left_since = _placed(select(*_PERSON_COLUMNS, *_PLACE_COLUMNS, LifeEventRecord.event_date.label("left_on"),
+                                LifeEventRecord.place.label("destination"), LifeEventRecord.submission_id)
+                         .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+                         .outerjoin(Visit, Visit.submission_id == LifeEventRecord.submission_id), area_path)
+    left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"))
+    if since is not None:
+        left_since = left_since.where(day >= since)
+    if until is not None:
+        left_since = left_since.where(day <= until)
+    found = [AwayRecord(**row._mapping) for query in (away_now, left_since) for row in db.session.execute(query)]
+    return sorted(found, key=lambda row: (row.left_on or dt.date.min, row.village, row.group,
+                                          row.household_no or "", row.person_name or ""))
+
+
+class FollowupRecord(NamedTuple):
+    submission_id: int
+    form_version: str | None
+    followup_type: str | None
+    outcome: str | None
+    visit_date: dt.date | None
+    next_visit: dt.date | None
+    collector: str | None
+    person_name: str | None
+    household_no: str | None
+    village: str
+    group: str
+
+
+def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date | None,
+                    until: dt.date | None) -> list[FollowupRecord]:
+    """Follow-up visits of these types (completed or not) of people in an area, dated in the period, oldest first
+    (visits the merge refused are not in the register)."""
+    query = _placed(select(Visit.submission_id, Visit.form_version, Visit.followup_type, Visit.outcome,
+                           Visit.visit_date, Visit.next_visit, Submission.collector_name.label("collector"),
+                           Person.name.label("person_name"), Household.household_no,
+                           _village.name.label("village"), _group.name.label("group"))
+                    .select_from(Visit).join(Submission, Submission.id == Visit.submission_id)
+                    .join(Person, Person.uuid == Visit.person_uuid), area_path)
+    query = query.where(Visit.form == "followup", Visit.followup_type.in_(list(types)), Visit.refusal.is_(None))
+    if since is not None:
+        query = query.where(Visit.visit_date >= since)
+    if until is not None:
+        query = query.where(Visit.visit_date <= until)
+    return [FollowupRecord(**row._mapping)
+            for row in db.session.execute(query.order_by(Visit.visit_date, Visit.submission_id))]
+
+
+def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:
+    """The services each of these visits gave: (code, the "other" service's text), in the visit's order."""
+    given: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    ids = sorted(set(submission_ids))
+    for start in range(0, len(ids), _CHUNK):
+        for row in db.session.execute(
+                select(ServiceItemRecord.submission_id, ServiceItemRecord.code, ServiceItemRecord.text)
+                .where(ServiceItemRecord.kind == "service", ServiceItemRecord.submission_id.in_(ids[start:start + _CHUNK]))
+                .order_by(ServiceItemRecord.submission_id, ServiceItemRecord.seq)):
+            given[row.submission_id].append((row.code or "", row.text))
+    return given
+
+
+def visit_forms(submission_ids: Iterable[int]) -> dict[int, str]:
+    """The form (household_visit, followup) of each of these visits."""
+    forms: dict[int, str] = {}
+    ids = sorted(set(submission_ids))
+    for start in range(0, len(ids), _CHUNK):
+        forms.update(db.session.execute(select(Visit.submission_id, Visit.form)
+                                        .where(Visit.submission_id.in_(ids[start:start + _CHUNK]))).all())
+    return forms
+
+
+class AreaName(NamedTuple):
+    id: int
+    kind: str               # town, village, group
+    full_name: str
+    path: str
+
+
+def areas_within(area_path: str | None) -> list[AreaName]:
+    """An area and every area inside it (None: all), town before its villages before their groups, by name."""
+    query = select(Area.id, Area.kind, Area.full_name, Area.path).order_by(Area.full_name)
+    if area_path is not None:
+        query = query.where(Area.path.startswith(area_path))
+    return [AreaName(**row._mapping) for row in db.session.execute(query)]
+
+
+def area_by_id(area_id: int) -> AreaName | None:
+    row = db.session.execute(select(Area.id, Area.kind, Area.full_name, Area.path).where(Area.id == area_id)).first()
+    return None if row is None else AreaName(**row._mapping)
+
+
+class GroupName(NamedTuple):
+    village: str
+    group: str
+
+
+def group_names(area_path: str | None) -> dict[int, GroupName]:
+    """The village and group names of each group of an area, by the group's id."""
+    query = select(_group.id, _village.name.label("village"), _group.name.label("group")).join(
+        _village, _village.id == _group.parent_id).where(_group.kind == "group")
+    if area_path is not None:
+        query = query.where(_group.path.startswith(area_path))
+    return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}
