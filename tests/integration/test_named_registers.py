@@ -98,7 +98,8 @@ def village(server, create_collector, publish, monkeypatch, tmp_path):
     newer.write_bytes(compile_form(XLSFORMS / "followup.xlsx", validate=False)[0].replace(
         f'version="{FORM_VERSIONS["followup"]}"'.encode(), f'version="{FOLLOWUP_NEW_VERSION}"'.encode()))
     publish(newer, media=media)
-    phone = server.client(token=create_collector(GROUP).token)
+    token = create_collector(GROUP).token
+    phone = server.client(token=token)
     create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password=PASSWORD)
     create_collector("青山镇/西村", username="xicun_cadre", role="village_cadre", password=PASSWORD)
     create_collector("青山镇", username="qingshan_officer", role="town_officer", password=PASSWORD)
@@ -138,7 +139,7 @@ def village(server, create_collector, publish, monkeypatch, tmp_path):
     assert merge_all() == len(visits)
     cadre = WebClient(server.url)
     cadre.sign_in("dongcun_cadre", PASSWORD)
-    yield {"server": server, "cadre": cadre, "clock": now, "mother": mother}
+    yield {"server": server, "cadre": cadre, "clock": now, "mother": mother, "phone_token": token}
     # (service_item is not among the tables conftest empties: take its rows out before the next test's cleanup)
     db.session.rollback()
     db.session.execute(delete(ServiceItemRecord))
@@ -296,3 +297,25 @@ def test_the_index_names_every_register_and_reads_are_audited(village):
                       ("registers.export", "supplies 2026-12-01..2026-12-31", dongcun, 1)]
     collector = WebClient(village["server"].url)
     assert collector.get("/registers/").url.endswith("/login?next=/registers/")
+
+
+def test_fifty_rows_a_page(village):
+    phone = village["server"].client(token=village["phone_token"])
+    supplies = tuple(("folic_acid", str(number), "yes") for number in range(1, 56))
+    assert phone.submit(with_services(household_visit(household=HOUSEHOLD, base_version=2,
+                                                      start="2026-12-19T09:00:00.000+08:00"),
+                                      needs="supplies", supplies=supplies)).status_code == 201
+    merge_all()
+    cadre = village["cadre"]
+    first = cadre.get("/registers/supplies").text
+    assert '<p id="summary">第 1–50 条，共 56 条' in first
+    assert len(table_rows(first)) == 50 and len(visit_links(first)) == 50
+    (following,) = re.findall(r'<a rel="next" href="([^"]+)">', first)
+    assert 'rel="prev"' not in first and "第 1 页，共 2 页" in first
+    second = cadre.get(html.unescape(following)).text
+    assert '<p id="summary">第 51–56 条，共 56 条' in second and 'rel="next"' not in second
+    assert [row[5] for row in table_rows(second)] == ["50", "51", "52", "53", "54", "55"]
+    beyond = cadre.get("/registers/supplies", params={"page": "9"}).text
+    assert '<p id="summary">第 51–56 条，共 56 条' in beyond
+    workbook = openpyxl.load_workbook(io.BytesIO(cadre.get("/registers/supplies.xlsx").content)).active
+    assert workbook.max_row == 3 + 56
