@@ -117,8 +117,39 @@ class _Labels:
         return self.versions[(form, version)]
 
 
-def _rows(chosen: Register, filters: Filters, language: str) -> list[RegisterRow]:
-    """Every row of a register for the filters, in its order."""
+class _ItemListing:
+    """Service items of a register for the filters (read at once: which are open is known only with what was said
+    about them since), in the Listing's shape."""
+
+    def __init__(self, chosen: Register, filters: Filters) -> None:
+        source = chosen.source
+        self.items = [item for item in items_in(filters.area_path, source.kinds, since=filters.since,
+                                                until=filters.until)
+                      if item.group_id is not None and (source.codes is None or item.item.code in source.codes)]
+        if chosen.open_filter and filters.open_only:
+            self.items = [item for item in self.items if item.state.is_open]
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def rows(self, offset: int = 0, limit: int | None = None) -> list[PlacedItem]:
+        return self.items[offset:None if limit is None else offset + limit]
+
+
+def _listing(chosen: Register, filters: Filters):
+    """What a register reads for the filters: a queries.Listing, or the service items."""
+    source = chosen.source
+    if source.reads == "life_events":
+        return queries.life_events(filters.area_path, source.kinds, filters.since, filters.until)
+    if source.reads == "working_away":
+        return queries.working_away(filters.area_path, filters.since, filters.until)
+    if source.reads == "followups":
+        return queries.followup_visits(filters.area_path, source.kinds, filters.since, filters.until)
+    return _ItemListing(chosen, filters)
+
+
+def _register_rows(chosen: Register, filters: Filters, records: list, language: str) -> list[RegisterRow]:
+    """Source records (a stretch of the listing) as the register's rows."""
     source, labels = chosen.source, _Labels(language)
     if source.reads == "life_events":
         return [RegisterRow(chosen.row(EventRow(
@@ -126,36 +157,28 @@ def _rows(chosen: Register, filters: Filters, language: str) -> list[RegisterRow
                     group=row.group, household_no=row.household_no, submission_id=row.submission_id,
                     visit_date=row.visit_date, place=row.place, spouse_name=row.spouse_name, sex=row.sex,
                     birth_date=row.birth_date, phone=row.phone, address=row.address, residence=row.residence),
-                    labels.of(None, None)), row.submission_id)
-                for row in queries.life_events(filters.area_path, source.kinds, filters.since, filters.until)]
+                    labels.of(None, None)), row.submission_id) for row in records]
     if source.reads == "working_away":
         return [RegisterRow(chosen.row(AwayRow(
                     person_name=row.person_name, village=row.village, group=row.group, household_no=row.household_no,
                     submission_id=row.submission_id, residence=row.residence, left_on=row.left_on,
                     destination=row.destination, sex=row.sex, birth_date=row.birth_date, phone=row.phone),
-                    labels.of(None, None)), row.submission_id)
-                for row in queries.working_away(filters.area_path, filters.since, filters.until)]
+                    labels.of(None, None)), row.submission_id) for row in records]
     if source.reads == "followups":
-        visits = queries.followup_visits(filters.area_path, source.kinds, filters.since, filters.until)
-        services = queries.services_given(row.submission_id for row in visits)
+        services = queries.services_given(row.submission_id for row in records)
         return [RegisterRow(chosen.row(FollowupRow(
                     followup_type=row.followup_type, outcome=row.outcome, person_name=row.person_name,
                     village=row.village, group=row.group, household_no=row.household_no,
                     submission_id=row.submission_id, visit_date=row.visit_date,
                     services=tuple(services.get(row.submission_id, ())), next_visit=row.next_visit,
                     collector=row.collector), labels.of("followup", row.form_version)), row.submission_id)
-                for row in visits]
-    return _item_rows(chosen, filters, labels)
+                for row in records]
+    return _item_rows(chosen, filters, records, labels)
 
 
-def _item_rows(chosen: Register, filters: Filters, labels: _Labels) -> list[RegisterRow]:
-    source = chosen.source
-    placed = [item for item in items_in(filters.area_path, source.kinds, since=filters.since, until=filters.until)
-              if item.group_id is not None and (source.codes is None or item.item.code in source.codes)]
-    if chosen.open_filter and filters.open_only:
-        placed = [item for item in placed if item.state.is_open]
+def _item_rows(chosen: Register, filters: Filters, placed: list[PlacedItem], labels: _Labels) -> list[RegisterRow]:
     referrals: dict[str, PlacedItem] = {}
-    if "prepregnancy_check" in source.kinds:   # whether the check was done is its referral's result
+    if "prepregnancy_check" in chosen.source.kinds:   # whether the check was done is its referral's result
         referrals = {item.key: item for item in items_in(filters.area_path, ("referral",), since=filters.since,
                                                          until=filters.until, codes=("prepregnancy_check",))}
     names = queries.group_names(filters.area_path)
@@ -208,19 +231,20 @@ def register_page(principal: Principal, chosen: Register, filters: Filters, *, p
                   language: str = "zh") -> RegisterPage:
     """One page (PAGE_SIZE rows) of a register for the filters (from filters_for: the reader's area)."""
     _staff(principal)
-    rows = _rows(chosen, filters, language)
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    listing = _listing(chosen, filters)
+    total = listing.count()
+    pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    shown = _register_rows(chosen, filters, listing.rows((page - 1) * PAGE_SIZE, PAGE_SIZE), language)
     _audit(principal, "registers.read", chosen, filters, len(shown))
-    return RegisterPage(chosen, filters, shown, len(rows), page, pages)
+    return RegisterPage(chosen, filters, shown, total, page, pages)
 
 
 def register_workbook(principal: Principal, chosen: Register, filters: Filters, *, language: str = "zh",
                       now: dt.datetime | None = None) -> bytes:
     """The whole register for the filters as an xlsx workbook, in the reader's language."""
     _staff(principal)
-    rows = _rows(chosen, filters, language)
+    rows = _register_rows(chosen, filters, _listing(chosen, filters).rows(), language)
     words = Words(language)
     described = [(words.say("地区", "Area"), filters.area.full_name if filters.area else words.say("全部", "All")),
                  (words.say("期间", "Period"), words.say(f"{filters.since:%Y-%m-%d} 至 {filters.until:%Y-%m-%d}",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -15,12 +15,28 @@ from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
 from server.submissions.models import Submission
 
-__all__ = ["EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
+__all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
            "followup_visits", "services_given", "areas_within", "area_by_id", "group_names", "visit_forms"]
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
 _CHUNK = 900        # ids per IN (…): below SQLite's limit of bound parameters
+
+
+class Listing:
+    """A register's source rows for an area and a period: how many there are, and any stretch of them in the
+    register's order, each read when asked for (a page reads its fifty rows, a workbook all of them)."""
+
+    def __init__(self, query, order: tuple, record: type, complete: Callable[[list], list] | None = None) -> None:
+        self.query, self.order, self.record, self.complete = query, order, record, complete
+
+    def count(self) -> int:
+        return db.session.scalar(select(func.count()).select_from(self.query.subquery()))
+
+    def rows(self, offset: int = 0, limit: int | None = None) -> list:
+        query = self.query.order_by(*self.order).offset(offset or None).limit(limit)
+        found = [self.record(**row._mapping) for row in db.session.execute(query)]
+        return self.complete(found) if self.complete else found
 
 
 class EventRecord(NamedTuple):
@@ -56,7 +72,7 @@ _PERSON_COLUMNS = (Person.name.label("person_name"), Person.sex, Person.birth_da
 
 
 def life_events(area_path: str | None, kinds: Iterable[str], since: dt.date | None,
-                until: dt.date | None) -> list[EventRecord]:
+                until: dt.date | None) -> Listing:
     """Life events of these kinds of people in an area, dated from `since` to `until` (inclusive; an event the
     visit gave no date is dated by the visit), oldest first."""
     day = func.coalesce(LifeEventRecord.event_date, Visit.visit_date)
@@ -70,12 +86,13 @@ def life_events(area_path: str | None, kinds: Iterable[str], since: dt.date | No
         query = query.where(day >= since)
     if until is not None:
         query = query.where(day <= until)
-    return [EventRecord(**row._mapping) for row in db.session.execute(query.order_by(day, LifeEventRecord.id))]
+    return Listing(query, (day, LifeEventRecord.id), EventRecord)
 
 
 class AwayRecord(NamedTuple):
     """Someone working away (now, or having left in the period) with their latest departure a visit told."""
 
+    person_uuid: str
     person_name: str | None
     sex: str | None
     birth_date: str | None
@@ -90,37 +107,48 @@ class AwayRecord(NamedTuple):
     submission_id: int | None
 
 
-def working_away(area_path: str | None, since: dt.date | None, until: dt.date | None) -> list[AwayRecord]:
+def working_away(area_path: str | None, since: dt.date | None, until: dt.date | None) -> Listing:
     """Everyone of an area working away now (with their latest departure, if a visit told one; else the visit
-    that set them as working away), and the departures dated in the period of people who are back or gone since;
-    by date of departure."""
+    that last set where they live), and the departures dated in the period of people who are back or gone since;
+    by village, group, household and name."""
     left = LifeEventRecord.kind == "left_for_work"
     latest = (select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.id).label("event_id"))
               .where(left).group_by(LifeEventRecord.person_uuid).subquery())
-    set_away = (select(RegisterFieldValue.submission_id)
-                .where(RegisterFieldValue.record_kind == "person", RegisterFieldValue.field == "residence",
-                       RegisterFieldValue.record_uuid == Person.uuid)
-                .order_by(RegisterFieldValue.version.desc(), RegisterFieldValue.id.desc()).limit(1)
-                .correlate(Person).scalar_subquery())
-    away_now = _placed(select(*_PERSON_COLUMNS, *_PLACE_COLUMNS, LifeEventRecord.event_date.label("left_on"),
-                              LifeEventRecord.place.label("destination"),
-                              func.coalesce(LifeEventRecord.submission_id, set_away).label("submission_id"))
-                       .select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
+    columns = (Person.uuid.label("person_uuid"), *_PERSON_COLUMNS, *_PLACE_COLUMNS,
+               LifeEventRecord.event_date.label("left_on"), LifeEventRecord.place.label("destination"),
+               LifeEventRecord.submission_id)
+    away_now = _placed(select(*columns).select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
                        .outerjoin(LifeEventRecord, LifeEventRecord.id == latest.c.event_id), area_path)
     away_now = away_now.where(Person.residence == "working_away")
     day = func.coalesce(LifeEventRecord.event_date, Visit.visit_date)
-    left_since = _placed(select(*_PERSON_COLUMNS, *_PLACE_COLUMNS, LifeEventRecord.event_date.label("left_on"),
-                                LifeEventRecord.place.label("destination"), LifeEventRecord.submission_id)
-                         .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+    left_since = _placed(select(*columns).select_from(LifeEventRecord)
+                         .join(Person, Person.uuid == LifeEventRecord.person_uuid)
                          .outerjoin(Visit, Visit.submission_id == LifeEventRecord.submission_id), area_path)
     left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"))
     if since is not None:
         left_since = left_since.where(day >= since)
     if until is not None:
         left_since = left_since.where(day <= until)
-    found = [AwayRecord(**row._mapping) for query in (away_now, left_since) for row in db.session.execute(query)]
-    return sorted(found, key=lambda row: (row.left_on or dt.date.min, row.village, row.group,
-                                          row.household_no or "", row.person_name or ""))
+    both = union_all(away_now, left_since).subquery()
+    order = (both.c.village, both.c.group, both.c.household_no, both.c.person_name, both.c.left_on.desc(),
+             both.c.person_uuid)
+    return Listing(select(both), order, AwayRecord, _with_residence_visits)
+
+
+def _with_residence_visits(found: list[AwayRecord]) -> list[AwayRecord]:
+    """Records of people registered as working away (no departure told) linked to the visit that last set where
+    they live."""
+    missing = sorted({row.person_uuid for row in found if row.submission_id is None})
+    set_by: dict[str, int | None] = {}
+    for start in range(0, len(missing), _CHUNK):
+        for row in db.session.execute(
+                select(RegisterFieldValue.record_uuid, RegisterFieldValue.submission_id)
+                .where(RegisterFieldValue.record_kind == "person", RegisterFieldValue.field == "residence",
+                       RegisterFieldValue.record_uuid.in_(missing[start:start + _CHUNK]))
+                .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
+            set_by[row.record_uuid] = row.submission_id       # the last one wins
+    return [row._replace(submission_id=set_by.get(row.person_uuid)) if row.submission_id is None else row
+            for row in found]
 
 
 class FollowupRecord(NamedTuple):
@@ -138,7 +166,7 @@ class FollowupRecord(NamedTuple):
 
 
 def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date | None,
-                    until: dt.date | None) -> list[FollowupRecord]:
+                    until: dt.date | None) -> Listing:
     """Follow-up visits of these types (completed or not) of people in an area, dated in the period, oldest first
     (visits the merge refused are not in the register)."""
     query = _placed(select(Visit.submission_id, Visit.form_version, Visit.followup_type, Visit.outcome,
@@ -152,8 +180,7 @@ def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date 
         query = query.where(Visit.visit_date >= since)
     if until is not None:
         query = query.where(Visit.visit_date <= until)
-    return [FollowupRecord(**row._mapping)
-            for row in db.session.execute(query.order_by(Visit.visit_date, Visit.submission_id))]
+    return Listing(query, (Visit.visit_date, Visit.submission_id), FollowupRecord)
 
 
 def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:

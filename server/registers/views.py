@@ -53,13 +53,13 @@ def page(name: str):
     if problems:
         return render_template("registers/register.html", register=chosen, found=None, choices=choices,
                                messages=_problem_messages(problems), arguments=request.args,
-                               language=_language()), 400
+                               everywhere=principal.area_path is None, language=_language()), 400
     filters = operations.filters_for(principal, area_id=loaded["area"], since=loaded["since"],
                                      until=loaded["until"], open_only=loaded["open"])
     found = operations.register_page(principal, chosen, filters, page=loaded["page"], language=_language())
     commit()  # the audit record of this read
     return render_template("registers/register.html", register=chosen, found=found, choices=choices, messages=[],
-                           arguments=request.args, language=_language())
+                           arguments=request.args, everywhere=principal.area_path is None, language=_language())
 
 
 @bp.get("/registers/<name>.xlsx")

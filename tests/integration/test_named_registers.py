@@ -25,8 +25,9 @@ from server.forms.operations import compile_form
 from server.register.models import ServiceItemRecord
 from server.services.operations import record_referral_result, record_support_outcome
 from server.services.queries import items_in
+from server.users.operations import add_user
 from server.users.queries import principal_by_username
-from tests.conftest import ROOT, merge_all
+from tests.conftest import REALM, ROOT, merge_all
 from tests.register_visits import FORM_VERSIONS, Member, household_visit
 from tests.submission_xml import JAVAROSA_DECLARATION, E, optional, submission_bytes, submission_root
 from tests.web import WebClient
@@ -319,3 +320,15 @@ def test_fifty_rows_a_page(village):
     assert '<p id="summary">第 51–56 条，共 56 条' in beyond
     workbook = openpyxl.load_workbook(io.BytesIO(cadre.get("/registers/supplies.xlsx").content)).active
     assert workbook.max_row == 3 + 56
+
+
+def test_the_town_office_and_the_county_read_every_village(village):
+    add_user("county", "county_admin", None, realm=REALM, password=PASSWORD)
+    commit()
+    for username, selected in (("qingshan_officer", "青山镇"), ("county", "全部区域")):
+        reader = WebClient(village["server"].url)
+        reader.sign_in(username, PASSWORD)
+        page = reader.get("/registers/births").text
+        assert re.findall(r"<option [^>]*selected>([^<]+)</option>", page) == [selected]
+        assert table_rows(page) == [["东村", "第一组", "001", "王小宝", "男", "2026-12-08", "2026-12-10", "访视"]]
+    assert "全部区域" not in village["cadre"].get("/registers/births").text
