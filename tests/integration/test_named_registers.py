@@ -41,11 +41,14 @@ GROUP = "青山镇/东村/第一组"
 
 def with_services(xml: bytes, *, needs: str = "", supplies: tuple[tuple[str, str, str], ...] = (),
                   support: str | None = None, prepregnancy: tuple[str, str] | None = None,
-                  arrivals: dict[str, tuple[str, str]] | None = None) -> bytes:
+                  arrivals: dict[str, tuple[str, str]] | None = None, working_away: tuple[str, ...] = ()) -> bytes:
     """A household visit (tests.register_visits) with the service answers JavaRosa writes after `service_needs`:
-    supplies (item, quantity, given), the support details, the pre-pregnancy check (names, consent), and for new
-    members who moved in, (date, origin) by their uuid."""
+    supplies (item, quantity, given), the support details, the pre-pregnancy check (names, consent), for new
+    members who moved in, (date, origin) by their uuid, and new members (by uuid) registered as working away."""
     root = etree.fromstring(xml)
+    for member in root.findall("new_members"):
+        if member.findtext("new_person_uuid") in working_away:
+            member.find("new_member/residence").text = "working_away"
     service_needs = root.find("service_needs")
     service_needs.text = needs
     answers = [E.supplies(E.supply(E.item(item), E.quantity(quantity), E.given(given)))
@@ -110,13 +113,14 @@ def village(server, create_collector, publish, monkeypatch, tmp_path):
     head = Member("王强", "male", "1990-03-04")
     mother = Member("李芳", "female", "1992-06-07", relationship="spouse")
     son = Member("王伟", "male", "2004-09-10", relationship="child")
+    daughter = Member("王丽", "female", "2001-02-03", relationship="child", phone="13900000003")
     child = Member("王小宝", "male", "2026-12-08", relationship="child", reason="birth")
     grandmother = Member("张兰", "female", "1960-01-01", relationship="parent", reason="moved_in")
     visits = [
-        with_services(household_visit(household=HOUSEHOLD, new=("001", "东村1号"), members=[head, mother, son],
-                                      start="2026-11-20T09:00:00.000+08:00"),
+        with_services(household_visit(household=HOUSEHOLD, new=("001", "东村1号"),
+                                      members=[head, mother, son, daughter], start="2026-11-20T09:00:00.000+08:00"),
                       needs="supplies family_benefit prepregnancy_check", supplies=(("condoms", "1", "no"),),
-                      support="为父母申请奖励扶助", prepregnancy=("王强、李芳", "yes")),
+                      support="为父母申请奖励扶助", prepregnancy=("王强、李芳", "yes"), working_away=(daughter.uuid,)),
         with_services(household_visit(household=HOUSEHOLD, base_version=1, members=[child, grandmother],
                                       start="2026-12-10T10:00:00.000+08:00", updates=[
                                           {"person_uuid": head.uuid, "base_version": 1, "change": "moved_out",
@@ -173,9 +177,13 @@ def test_births_moves_away_and_arrivals_of_the_month_by_default(village):
     assert cadre.get(link).status_code == 200
     assert table_rows(cadre.get("/registers/moved-out").text) == [
         ["东村", "第一组", "001", "王强", "男", "1990-03-04", "广东省深圳市", "2026-12-09", "2026-12-10", "访视"]]
-    assert table_rows(cadre.get("/registers/working-away").text) == [
+    # 王丽 was registered working away (no departure told): the visit that registered her; 王伟 left in December.
+    away = cadre.get("/registers/working-away").text
+    assert sorted(table_rows(away)) == [
+        ["东村", "第一组", "001", "王丽", "女", "2001-02-03", "", "", "13900000003", "外出务工", "访视"],
         ["东村", "第一组", "001", "王伟", "男", "2004-09-10", "浙江省杭州市", "2026-12-07", "13900000002", "外出务工",
          "访视"]]
+    assert len(set(visit_links(away))) == 2
     assert table_rows(cadre.get("/registers/arrivals").text) == [
         ["东村", "第一组", "001", "东村1号", "张兰", "女", "1960-01-01", "迁入", "四川省成都市", "2026-12-05", "",
          "2026-12-10", "访视"]]
