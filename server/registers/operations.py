@@ -118,8 +118,8 @@ class _Labels:
 
 
 class _ItemListing:
-    """Service items of a register for the filters (read at once: which are open is known only with what was said
-    about them since), in the Listing's shape."""
+    """Service items of a register for the filters when which of them belong is known only as they stand (open
+    referrals; codes as corrected): read at once, in the Listing's shape."""
 
     def __init__(self, chosen: Register, filters: Filters) -> None:
         source = chosen.source
@@ -145,6 +145,8 @@ def _listing(chosen: Register, filters: Filters):
         return queries.working_away(filters.area_path, filters.since, filters.until)
     if source.reads == "followups":
         return queries.followup_visits(filters.area_path, source.kinds, filters.since, filters.until)
+    if source.codes is None and not (chosen.open_filter and filters.open_only):
+        return queries.service_items(filters.area_path, source.kinds, filters.since, filters.until)
     return _ItemListing(chosen, filters)
 
 

@@ -13,10 +13,13 @@ from sqlalchemy.orm import aliased
 from server.areas.models import Area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
+from server.services.queries import PlacedItem, changes_about
 from server.submissions.models import Submission
+from sync.periods import as_utc
+from sync.services import ServiceItem, item_state
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
-           "followup_visits", "services_given", "areas_within", "area_by_id", "group_names", "visit_forms"]
+           "followup_visits", "service_items", "services_given", "areas_within", "area_by_id", "group_names", "visit_forms"]
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
@@ -71,16 +74,27 @@ _PLACE_COLUMNS = (Household.household_no, Household.address, _village.name.label
 _PERSON_COLUMNS = (Person.name.label("person_name"), Person.sex, Person.birth_date, Person.phone, Person.residence)
 
 
+def _visit_date_of_event():
+    """The date of the visit that told a life event (read per event, by the visit's key)."""
+    return (select(Visit.visit_date).where(Visit.submission_id == LifeEventRecord.submission_id)
+            .correlate(LifeEventRecord).scalar_subquery())
+
+
+def _event_day():
+    """The day a life event is dated by: its own date, or the visit's when the visit gave it none (the visit is read
+    only then)."""
+    return func.coalesce(LifeEventRecord.event_date, _visit_date_of_event())
+
+
 def life_events(area_path: str | None, kinds: Iterable[str], since: dt.date | None,
                 until: dt.date | None) -> Listing:
     """Life events of these kinds of people in an area, dated from `since` to `until` (inclusive; an event the
     visit gave no date is dated by the visit), oldest first."""
-    day = func.coalesce(LifeEventRecord.event_date, Visit.visit_date)
+    day = _event_day()
     query = _placed(select(LifeEventRecord.kind, LifeEventRecord.event_date, LifeEventRecord.place,
-                           LifeEventRecord.spouse_name, LifeEventRecord.submission_id, Visit.visit_date,
-                           *_PERSON_COLUMNS, *_PLACE_COLUMNS)
-                    .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
-                    .outerjoin(Visit, Visit.submission_id == LifeEventRecord.submission_id), area_path)
+                           LifeEventRecord.spouse_name, LifeEventRecord.submission_id,
+                           _visit_date_of_event().label("visit_date"), *_PERSON_COLUMNS, *_PLACE_COLUMNS)
+                    .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid), area_path)
     query = query.where(LifeEventRecord.kind.in_(list(kinds)))
     if since is not None:
         query = query.where(day >= since)
@@ -120,10 +134,9 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
     away_now = _placed(select(*columns).select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
                        .outerjoin(LifeEventRecord, LifeEventRecord.id == latest.c.event_id), area_path)
     away_now = away_now.where(Person.residence == "working_away")
-    day = func.coalesce(LifeEventRecord.event_date, Visit.visit_date)
+    day = _event_day()
     left_since = _placed(select(*columns).select_from(LifeEventRecord)
-                         .join(Person, Person.uuid == LifeEventRecord.person_uuid)
-                         .outerjoin(Visit, Visit.submission_id == LifeEventRecord.submission_id), area_path)
+                         .join(Person, Person.uuid == LifeEventRecord.person_uuid), area_path)
     left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"))
     if since is not None:
         left_since = left_since.where(day >= since)
@@ -181,6 +194,74 @@ def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date 
     if until is not None:
         query = query.where(Visit.visit_date <= until)
     return Listing(query, (Visit.visit_date, Visit.submission_id), FollowupRecord)
+
+
+class ItemRecord(NamedTuple):
+    """A stored service item with its visit and where its household is (made a PlacedItem once read)."""
+
+    item_key: str
+    submission_id: int
+    seq: int
+    kind: str
+    household_uuid: str | None
+    person_uuid: str | None
+    person_name: str | None
+    register_name: str | None
+    visit_date: dt.date | None
+    visited_at: dt.datetime | None
+    code: str | None
+    quantity: int | None
+    quantity_text: str | None
+    given: bool | None
+    place: str | None
+    text: str | None
+    detail: str | None
+    consent: bool | None
+    refers_to: str | None
+    problems: str | None
+    household_no: str | None
+    group_id: int
+    group_path: str
+    form_version: str | None
+
+
+def service_items(area_path: str | None, kinds: Iterable[str], since: dt.date | None,
+                  until: dt.date | None) -> Listing:
+    """Service items of these kinds of households in an area, on visits dated in the period, in the order of
+    server.services.queries.items_in (oldest visit first), read as PlacedItems with what was said about them: a
+    page reads the states of its own items only."""
+    item = ServiceItemRecord
+    query = (select(item.item_key, item.submission_id, item.seq, item.kind, item.household_uuid, item.person_uuid,
+                    item.person_name, Person.name.label("register_name"), item.visit_date, item.visited_at, item.code,
+                    item.quantity, item.quantity_text, item.given, item.place, item.text, item.detail, item.consent,
+                    item.refers_to, item.problems, Household.household_no, Household.group_id,
+                    _group.path.label("group_path"), Visit.form_version)
+             .join(Visit, Visit.submission_id == item.submission_id)
+             .outerjoin(Person, Person.uuid == item.person_uuid)
+             .join(Household, Household.uuid == item.household_uuid).join(_group, _group.id == Household.group_id)
+             .where(item.kind.in_(list(kinds))))
+    if area_path is not None:
+        query = query.where(_group.path.startswith(area_path))
+    if since is not None:
+        query = query.where(item.visit_date >= since)
+    if until is not None:
+        query = query.where(item.visit_date <= until)
+    return Listing(query, (item.visit_date, item.submission_id, item.seq), ItemRecord, _placed_items)
+
+
+def _placed_items(found: list[ItemRecord]) -> list[PlacedItem]:
+    changes = changes_about(row.item_key for row in found)
+    return [PlacedItem(
+        key=row.item_key, submission_id=row.submission_id,
+        state=item_state(ServiceItem(
+            kind=row.kind, seq=row.seq, person_uuid=row.person_uuid, person_name=row.person_name, code=row.code,
+            quantity=row.quantity, quantity_text=row.quantity_text, given=row.given, place=row.place, text=row.text,
+            detail=row.detail, consent=row.consent, refers_to=row.refers_to,
+            problems=tuple((row.problems or "").split())), changes.get(row.item_key, ())),
+        visit_date=row.visit_date, visited_at=as_utc(row.visited_at) if row.visited_at else None,
+        household_uuid=row.household_uuid, person_uuid=row.person_uuid,
+        person_name=row.register_name or row.person_name, household_no=row.household_no, group_id=row.group_id,
+        group_path=row.group_path, form_version=row.form_version) for row in found]
 
 
 def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:

@@ -52,14 +52,16 @@ def page(name: str):
     choices = operations.area_choices(principal)
     if problems:
         return render_template("registers/register.html", register=chosen, found=None, choices=choices,
-                               messages=_problem_messages(problems), arguments=request.args,
-                               everywhere=principal.area_path is None, language=_language()), 400
+                               selected=request.args.get("area", ""), messages=_problem_messages(problems),
+                               arguments=request.args, everywhere=principal.area_path is None,
+                               language=_language()), 400
     filters = operations.filters_for(principal, area_id=loaded["area"], since=loaded["since"],
                                      until=loaded["until"], open_only=loaded["open"])
     found = operations.register_page(principal, chosen, filters, page=loaded["page"], language=_language())
     commit()  # the audit record of this read
-    return render_template("registers/register.html", register=chosen, found=found, choices=choices, messages=[],
-                           arguments=request.args, everywhere=principal.area_path is None, language=_language())
+    return render_template("registers/register.html", register=chosen, found=found, choices=choices,
+                           selected=str(filters.area.id) if filters.area else "", messages=[], arguments=request.args,
+                           everywhere=principal.area_path is None, language=_language())
 
 
 @bp.get("/registers/<name>.xlsx")
