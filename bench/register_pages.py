@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -369,7 +368,6 @@ def measure(app, requests: int, reader_kind: str) -> None:
             print(f"{path:40} {rows:>6} {statistics.median(timings):8.1f} {p95(timings):8.1f} "
                   f"{p95(timings) / LIMIT_MS:10.2f} {p95(timings) / floor_p95:10.1f}")
     print(f"\nslowest page p95: {worst:.1f} ms ({worst / LIMIT_MS:.2f} of the {LIMIT_MS} ms limit)")
-    print(f"peak RSS of the measuring process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from server.forms.queries import form_labels
 from server.principal import Principal
 from server.registers import queries
 from server.registers.queries import AreaName
-from server.services.queries import PlacedItem, items_in
+from server.services.queries import PlacedItem
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import BadRequest, Forbidden, NotFound
 from sync.periods import month_of
@@ -117,15 +117,15 @@ class _Labels:
         return self.versions[(form, version)]
 
 
-class _ItemListing:
+class _ItemsAsTheyStand:
     """Service items of a register for the filters when which of them belong is known only as they stand (open
-    referrals; codes as corrected): read at once, in the Listing's shape."""
+    referrals; codes as corrected): all read, then chosen, in the Listing's shape."""
 
     def __init__(self, chosen: Register, filters: Filters) -> None:
         source = chosen.source
-        self.items = [item for item in items_in(filters.area_path, source.kinds, since=filters.since,
-                                                until=filters.until)
-                      if item.group_id is not None and (source.codes is None or item.item.code in source.codes)]
+        self.items = [item for item in queries.service_items(filters.area_path, source.kinds, filters.since,
+                                                             filters.until).rows()
+                      if source.codes is None or item.item.code in source.codes]
         if chosen.open_filter and filters.open_only:
             self.items = [item for item in self.items if item.state.is_open]
 
@@ -147,7 +147,7 @@ def _listing(chosen: Register, filters: Filters):
         return queries.followup_visits(filters.area_path, source.kinds, filters.since, filters.until)
     if source.codes is None and not (chosen.open_filter and filters.open_only):
         return queries.service_items(filters.area_path, source.kinds, filters.since, filters.until)
-    return _ItemListing(chosen, filters)
+    return _ItemsAsTheyStand(chosen, filters)
 
 
 def _register_rows(chosen: Register, filters: Filters, records: list, language: str) -> list[RegisterRow]:
@@ -181,8 +181,8 @@ def _register_rows(chosen: Register, filters: Filters, records: list, language: 
 def _item_rows(chosen: Register, filters: Filters, placed: list[PlacedItem], labels: _Labels) -> list[RegisterRow]:
     referrals: dict[str, PlacedItem] = {}
     if "prepregnancy_check" in chosen.source.kinds:   # whether the check was done is its referral's result
-        referrals = {item.key: item for item in items_in(filters.area_path, ("referral",), since=filters.since,
-                                                         until=filters.until, codes=("prepregnancy_check",))}
+        referrals = {item.key: item for item in queries.service_items(
+            filters.area_path, ("referral",), filters.since, filters.until, codes=("prepregnancy_check",)).rows()}
     names = queries.group_names(filters.area_path)
     forms = queries.visit_forms(item.submission_id for item in placed)
     rows = []
