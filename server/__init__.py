@@ -24,6 +24,7 @@ from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter
 from server.lookup_cache import LookupCache
 from server.openrosa.views import bp as openrosa_bp
 from server.register.views import bp as register_bp
+from server.registers.views import bp as registers_bp
 from server.replication.views import bp as replication_bp
 from server.schedules.views import bp as schedules_bp
 from server.services.views import bp as services_bp
@@ -58,7 +59,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(register_bp)
+<<<<<<< HEAD
     app.register_blueprint(services_bp)
+=======
+    app.register_blueprint(registers_bp)
+>>>>>>> registers17
     app.register_blueprint(exports_bp)
     app.register_blueprint(replication_bp)
     register_error_handlers(app)

@@ -25,6 +25,7 @@ LAYERS = [
     ("submissions", ["server.submissions"]),      # intake: the raw store and the merge queue it feeds
     ("register", ["server.register"]),
     ("services", ["server.services"]),            # the service record: its items as they stand, its registers
+    ("registers", ["server.registers"]),          # the village's named registers (登记册): pages and workbooks
     ("schedules", ["server.schedules"]),
     ("exports", ["server.exports"]),
     ("openrosa", ["server.openrosa"]),            # Collect's protocol: authentication, uploads, manifests, formats

@@ -1,0 +1,1 @@
+"""The village's named registers (登记册): births, deaths, marriages, moves, people working away and arriving, follow-ups, supplies, referrals, checks and support, by area and period, as pages and workbooks."""

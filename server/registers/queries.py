@@ -1,0 +1,328 @@
+"""What the named registers read: life events, the people working away, follow-up visits, the areas to choose from, the forms of visits (named rows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+from sqlalchemy import and_, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import aliased
+
+from server.areas.models import Area
+from server.extensions import db
+from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
+from server.services.queries import PlacedItem, changes_about
+from server.submissions.models import Submission
+from sync.periods import as_utc
+from sync.services import ServiceItem, item_state
+
+__all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
+           "followup_visits", "service_items", "services_given", "areas_within", "area_by_id", "group_names", "visit_forms"]
+
+_group = aliased(Area, name="group_area")
+_village = aliased(Area, name="village_area")
+_CHUNK = 900        # ids per IN (…): below SQLite's limit of bound parameters
+
+
+class Listing:
+    """A register's source rows for an area and a period: how many there are, and any stretch of them in the
+    register's order, each read when asked for (a page reads its fifty rows, a workbook all of them)."""
+
+    def __init__(self, query, order: tuple, record: type, complete: Callable[[list], list] | None = None) -> None:
+        self.query, self.order, self.record, self.complete = query, order, record, complete
+
+    def count(self) -> int:
+        return db.session.scalar(select(func.count()).select_from(self.query.subquery()))
+
+    def rows(self, offset: int = 0, limit: int | None = None) -> list:
+        query = self.query.order_by(*self.order).offset(offset or None).limit(limit)
+        found = [self.record(**row._mapping) for row in db.session.execute(query)]
+        return self.complete(found) if self.complete else found
+
+
+class EventRecord(NamedTuple):
+    """A life event with its person as the register has them now, and the visit that told it."""
+
+    kind: str
+    event_date: dt.date | None
+    place: str | None
+    spouse_name: str | None
+    submission_id: int
+    visit_date: dt.date | None
+    person_name: str | None
+    sex: str | None
+    birth_date: str | None
+    phone: str | None
+    residence: str | None
+    household_no: str | None
+    address: str | None
+    village: str
+    group: str
+
+
+def _inside(path_column, area_path: str):
+    """An area's path inside another's. The path is written into the statement (it is ids and slashes, read from the
+    area table): a statement prepared with the path as a parameter gets PostgreSQL's generic plan after a few
+    runs, which guesses that an area holds almost nothing and walks every household of the town (ten times slower)."""
+    return path_column.startswith(literal(area_path, literal_execute=True))
+
+
+def _placed(query, area_path: str | None):
+    """People placed in their household's group and village, inside an area (None: everywhere)."""
+    query = (query.join(Household, Household.uuid == Person.household_uuid)
+             .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id))
+    return query if area_path is None else query.where(_inside(_group.path, area_path))
+
+
+_PLACE_COLUMNS = (Household.household_no, Household.address, _village.name.label("village"),
+                  _group.name.label("group"))
+_PERSON_COLUMNS = (Person.name.label("person_name"), Person.sex, Person.birth_date, Person.phone, Person.residence)
+
+
+def _visit_date_of_event():
+    """The date of the visit that told a life event (read per event, by the visit's key)."""
+    return (select(Visit.visit_date).where(Visit.submission_id == LifeEventRecord.submission_id)
+            .correlate(LifeEventRecord).scalar_subquery())
+
+
+def _dated_in(since: dt.date | None, until: dt.date | None):
+    """A life event dated in the period: by its own date, or by its visit's when the visit gave it none (the visit
+    is read only for those, and so costs nothing in the plan of the common case)."""
+    def within(day):
+        return and_(*([day >= since] if since is not None else []), *([day <= until] if until is not None else []))
+
+    if since is None and until is None:
+        return true()
+    return or_(within(LifeEventRecord.event_date),
+               and_(LifeEventRecord.event_date.is_(None), within(_visit_date_of_event())))
+
+
+def life_events(area_path: str | None, kinds: Iterable[str], since: dt.date | None,
+                until: dt.date | None) -> Listing:
+    """Life events of these kinds of people in an area, dated from `since` to `until` (inclusive; an event the
+    visit gave no date is dated by the visit), oldest first."""
+    query = _placed(select(LifeEventRecord.kind, LifeEventRecord.event_date, LifeEventRecord.place,
+                           LifeEventRecord.spouse_name, LifeEventRecord.submission_id,
+                           _visit_date_of_event().label("visit_date"), *_PERSON_COLUMNS, *_PLACE_COLUMNS)
+                    .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid), area_path)
+    query = query.where(LifeEventRecord.kind.in_(list(kinds)), _dated_in(since, until))
+    day = func.coalesce(LifeEventRecord.event_date, _visit_date_of_event())
+    return Listing(query, (day, LifeEventRecord.id), EventRecord)
+
+
+class AwayRecord(NamedTuple):
+    """Someone working away (now, or having left in the period) with their latest departure a visit told."""
+
+    person_uuid: str
+    person_name: str | None
+    sex: str | None
+    birth_date: str | None
+    phone: str | None
+    residence: str | None
+    household_no: str | None
+    address: str | None
+    village: str
+    group: str
+    left_on: dt.date | None
+    destination: str | None
+    submission_id: int | None
+
+
+def working_away(area_path: str | None, since: dt.date | None, until: dt.date | None) -> Listing:
+    """Everyone of an area working away now (with their latest departure, if a visit told one; else the visit
+    that last set where they live), and the departures dated in the period of people who are back or gone since;
+    by village, group, household and name."""
+    left = LifeEventRecord.kind == "left_for_work"
+    latest = (select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.id).label("event_id"))
+              .where(left).group_by(LifeEventRecord.person_uuid).subquery())
+    columns = (Person.uuid.label("person_uuid"), *_PERSON_COLUMNS, *_PLACE_COLUMNS,
+               LifeEventRecord.event_date.label("left_on"), LifeEventRecord.place.label("destination"),
+               LifeEventRecord.submission_id)
+    away_now = _placed(select(*columns).select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
+                       .outerjoin(LifeEventRecord, LifeEventRecord.id == latest.c.event_id), area_path)
+    away_now = away_now.where(Person.residence == "working_away")
+    left_since = _placed(select(*columns).select_from(LifeEventRecord)
+                         .join(Person, Person.uuid == LifeEventRecord.person_uuid), area_path)
+    left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"),
+                                  _dated_in(since, until))
+    both = union_all(away_now, left_since).subquery()
+    order = (both.c.village, both.c.group, both.c.household_no, both.c.person_name, both.c.left_on.desc(),
+             both.c.person_uuid)
+    return Listing(select(both), order, AwayRecord, _with_residence_visits)
+
+
+def _with_residence_visits(found: list[AwayRecord]) -> list[AwayRecord]:
+    """Records of people registered as working away (no departure told) linked to the visit that last set where
+    they live."""
+    missing = sorted({row.person_uuid for row in found if row.submission_id is None})
+    set_by: dict[str, int | None] = {}
+    for start in range(0, len(missing), _CHUNK):
+        for row in db.session.execute(
+                select(RegisterFieldValue.record_uuid, RegisterFieldValue.submission_id)
+                .where(RegisterFieldValue.record_kind == "person", RegisterFieldValue.field == "residence",
+                       RegisterFieldValue.record_uuid.in_(missing[start:start + _CHUNK]))
+                .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
+            set_by[row.record_uuid] = row.submission_id       # the last one wins
+    return [row._replace(submission_id=set_by.get(row.person_uuid)) if row.submission_id is None else row
+            for row in found]
+
+
+class FollowupRecord(NamedTuple):
+    submission_id: int
+    form_version: str | None
+    followup_type: str | None
+    outcome: str | None
+    visit_date: dt.date | None
+    next_visit: dt.date | None
+    collector: str | None
+    person_name: str | None
+    household_no: str | None
+    village: str
+    group: str
+
+
+def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date | None,
+                    until: dt.date | None) -> Listing:
+    """Follow-up visits of these types (completed or not) of people in an area, dated in the period, oldest first
+    (visits the merge refused are not in the register)."""
+    query = _placed(select(Visit.submission_id, Visit.form_version, Visit.followup_type, Visit.outcome,
+                           Visit.visit_date, Visit.next_visit, Submission.collector_name.label("collector"),
+                           Person.name.label("person_name"), Household.household_no,
+                           _village.name.label("village"), _group.name.label("group"))
+                    .select_from(Visit).join(Submission, Submission.id == Visit.submission_id)
+                    .join(Person, Person.uuid == Visit.person_uuid), area_path)
+    query = query.where(Visit.form == "followup", Visit.followup_type.in_(list(types)), Visit.refusal.is_(None))
+    if since is not None:
+        query = query.where(Visit.visit_date >= since)
+    if until is not None:
+        query = query.where(Visit.visit_date <= until)
+    return Listing(query, (Visit.visit_date, Visit.submission_id), FollowupRecord)
+
+
+class ItemRecord(NamedTuple):
+    """A stored service item with its visit and where its household is (made a PlacedItem once read)."""
+
+    item_key: str
+    submission_id: int
+    seq: int
+    kind: str
+    household_uuid: str | None
+    person_uuid: str | None
+    person_name: str | None
+    register_name: str | None
+    visit_date: dt.date | None
+    visited_at: dt.datetime | None
+    code: str | None
+    quantity: int | None
+    quantity_text: str | None
+    given: bool | None
+    place: str | None
+    text: str | None
+    detail: str | None
+    consent: bool | None
+    refers_to: str | None
+    problems: str | None
+    household_no: str | None
+    group_id: int
+    group_path: str
+    form_version: str | None
+
+
+def service_items(area_path: str | None, kinds: Iterable[str], since: dt.date | None, until: dt.date | None,
+                  codes: Iterable[str] | None = None) -> Listing:
+    """Service items of these kinds (and codes, as the visit wrote them) of households in an area, on visits dated
+    in the period, oldest visit first: server.services.queries.items_in's rows, read as its PlacedItems (with what
+    was said about them since) a stretch at a time, so that a page reads the states of its own items only."""
+    item = ServiceItemRecord
+    query = (select(item.item_key, item.submission_id, item.seq, item.kind, item.household_uuid, item.person_uuid,
+                    item.person_name, Person.name.label("register_name"), item.visit_date, item.visited_at, item.code,
+                    item.quantity, item.quantity_text, item.given, item.place, item.text, item.detail, item.consent,
+                    item.refers_to, item.problems, Household.household_no, Household.group_id,
+                    _group.path.label("group_path"), Visit.form_version)
+             .join(Visit, Visit.submission_id == item.submission_id)
+             .outerjoin(Person, Person.uuid == item.person_uuid)
+             .join(Household, Household.uuid == item.household_uuid).join(_group, _group.id == Household.group_id)
+             .where(item.kind.in_(list(kinds))))
+    if area_path is not None:
+        query = query.where(_inside(_group.path, area_path))
+    if since is not None:
+        query = query.where(item.visit_date >= since)
+    if until is not None:
+        query = query.where(item.visit_date <= until)
+    if codes is not None:
+        query = query.where(item.code.in_(list(codes)))
+    return Listing(query, (item.visit_date, item.submission_id, item.seq), ItemRecord, _placed_items)
+
+
+def _placed_items(found: list[ItemRecord]) -> list[PlacedItem]:
+    changes = changes_about(row.item_key for row in found)
+    return [PlacedItem(
+        key=row.item_key, submission_id=row.submission_id,
+        state=item_state(ServiceItem(
+            kind=row.kind, seq=row.seq, person_uuid=row.person_uuid, person_name=row.person_name, code=row.code,
+            quantity=row.quantity, quantity_text=row.quantity_text, given=row.given, place=row.place, text=row.text,
+            detail=row.detail, consent=row.consent, refers_to=row.refers_to,
+            problems=tuple((row.problems or "").split())), changes.get(row.item_key, ())),
+        visit_date=row.visit_date, visited_at=as_utc(row.visited_at) if row.visited_at else None,
+        household_uuid=row.household_uuid, person_uuid=row.person_uuid,
+        person_name=row.register_name or row.person_name, household_no=row.household_no, group_id=row.group_id,
+        group_path=row.group_path, form_version=row.form_version) for row in found]
+
+
+def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:
+    """The services each of these visits gave: (code, the "other" service's text), in the visit's order."""
+    given: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
+    ids = sorted(set(submission_ids))
+    for start in range(0, len(ids), _CHUNK):
+        for row in db.session.execute(
+                select(ServiceItemRecord.submission_id, ServiceItemRecord.code, ServiceItemRecord.text)
+                .where(ServiceItemRecord.kind == "service", ServiceItemRecord.submission_id.in_(ids[start:start + _CHUNK]))
+                .order_by(ServiceItemRecord.submission_id, ServiceItemRecord.seq)):
+            given[row.submission_id].append((row.code or "", row.text))
+    return given
+
+
+def visit_forms(submission_ids: Iterable[int]) -> dict[int, str]:
+    """The form (household_visit, followup) of each of these visits."""
+    forms: dict[int, str] = {}
+    ids = sorted(set(submission_ids))
+    for start in range(0, len(ids), _CHUNK):
+        forms.update(db.session.execute(select(Visit.submission_id, Visit.form)
+                                        .where(Visit.submission_id.in_(ids[start:start + _CHUNK]))).all())
+    return forms
+
+
+class AreaName(NamedTuple):
+    id: int
+    kind: str               # town, village, group
+    full_name: str
+    path: str
+
+
+def areas_within(area_path: str | None) -> list[AreaName]:
+    """An area and every area inside it (None: all), town before its villages before their groups, by name."""
+    query = select(Area.id, Area.kind, Area.full_name, Area.path).order_by(Area.full_name)
+    if area_path is not None:
+        query = query.where(_inside(Area.path, area_path))
+    return [AreaName(**row._mapping) for row in db.session.execute(query)]
+
+
+def area_by_id(area_id: int) -> AreaName | None:
+    row = db.session.execute(select(Area.id, Area.kind, Area.full_name, Area.path).where(Area.id == area_id)).first()
+    return None if row is None else AreaName(**row._mapping)
+
+
+class GroupName(NamedTuple):
+    village: str
+    group: str
+
+
+def group_names(area_path: str | None) -> dict[int, GroupName]:
+    """The village and group names of each group of an area, by the group's id."""
+    query = select(_group.id, _village.name.label("village"), _group.name.label("group")).join(
+        _village, _village.id == _group.parent_id).where(_group.kind == "group")
+    if area_path is not None:
+        query = query.where(_inside(_group.path, area_path))
+    return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}

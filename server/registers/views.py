@@ -1,0 +1,79 @@
+"""The named registers over HTTP: their index, each register's page (area, period, paging) and its workbook."""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, render_template, request, send_file
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from server.accounts.session import require_staff
+from server.database import commit
+from server.extensions import csrf
+from server.registers import operations
+from server.registers.schemas import read_filters
+from sync.registers import cell_text
+
+bp = Blueprint("registers", __name__, template_folder="templates")
+bp.before_request(csrf.protect)
+bp.add_app_template_filter(cell_text, "register_cell")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _language() -> str:
+    return "zh" if str(get_locale()) == "zh" else "en"
+
+
+def _problem_messages(problems: set[str]) -> list[str]:
+    messages = {
+        "area": _("Choose an area from the list."),
+        "since": _("“From” is not a date: write it as YYYY-MM-DD, e.g. 2026-12-01."),
+        "until": _("“To” is not a date: write it as YYYY-MM-DD, e.g. 2026-12-31."),
+        "order": _("The period ends before it starts."),
+        "page": _("The page is not a number from 1 up."),
+        "open": _("“Open only” is yes or no."),
+    }
+    return [messages[name] for name in messages if name in problems]
+
+
+@bp.get("/registers/")
+def index():
+    return render_template("registers/index.html", registers=operations.registers(require_staff()),
+                           language=_language())
+
+
+@bp.get("/registers/<name>")
+def page(name: str):
+    principal = require_staff()
+    chosen = operations.register(name)
+    loaded, problems = read_filters(request.args)
+    choices = operations.area_choices(principal)
+    if problems:
+        return render_template("registers/register.html", register=chosen, found=None, choices=choices,
+                               selected=request.args.get("area", ""), messages=_problem_messages(problems),
+                               arguments=request.args, everywhere=principal.area_path is None,
+                               language=_language()), 400
+    filters = operations.filters_for(principal, area_id=loaded["area"], since=loaded["since"],
+                                     until=loaded["until"], open_only=loaded["open"])
+    found = operations.register_page(principal, chosen, filters, page=loaded["page"], language=_language())
+    commit()  # the audit record of this read
+    return render_template("registers/register.html", register=chosen, found=found, choices=choices,
+                           selected=str(filters.area.id) if filters.area else "", messages=[], arguments=request.args,
+                           everywhere=principal.area_path is None, language=_language())
+
+
+@bp.get("/registers/<name>.xlsx")
+def workbook(name: str):
+    principal = require_staff()
+    chosen = operations.register(name)
+    loaded, problems = read_filters(request.args)
+    if problems:
+        return " ".join(_problem_messages(problems)) + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
+    filters = operations.filters_for(principal, area_id=loaded["area"], since=loaded["since"],
+                                     until=loaded["until"], open_only=loaded["open"])
+    content = operations.register_workbook(principal, chosen, filters, language=_language())
+    commit()
+    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
+                     download_name=f"{chosen.name}-{filters.since:%Y%m%d}-{filters.until:%Y%m%d}.xlsx")
