@@ -59,11 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(audit_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(register_bp)
-<<<<<<< HEAD
     app.register_blueprint(services_bp)
-=======
     app.register_blueprint(registers_bp)
->>>>>>> registers17
     app.register_blueprint(exports_bp)
     app.register_blueprint(replication_bp)
     register_error_handlers(app)
