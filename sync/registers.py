@@ -7,7 +7,7 @@ service items of some kinds and codes, follow-up visits of some types), its colu
 the source rows for an area and a period; the pages and the workbooks show the values.
 
 Values are words, dates, numbers: a choice code is shown with the label of the form version its visit was filled
-in (`Words.form`), else the registry's own word for it (`CODE_WORDS`: life-event kinds, register fields, the town
+in (`Words.form`), else the registry's own word for it (`CODE_LABELS`: life-event kinds, register fields, the town
 office's outcomes, and the forms' lists for versions that did not have them yet). A value no list knows is an odd
 value the visit wrote (flagged for correction elsewhere): it is shown as written. No register holds a GPS point, a
 UUID or anything compliance-like: supplies are what people asked for, referrals are services offered, support
@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from sync.code_labels import code_label
 from sync.form_labels import FormLabels
 from sync.services import CLOSING_RESULTS, PROBLEMS
 
-__all__ = ["Column", "Source", "Register", "REGISTERS", "register_named", "Words", "CODE_WORDS", "EventRow",
+__all__ = ["Column", "Source", "Register", "REGISTERS", "register_named", "Words", "EventRow",
            "AwayRow", "ItemRow", "FollowupRow", "SOURCES", "Value", "cell_text"]
 
 Value = str | int | Decimal | dt.date | None
@@ -80,7 +81,7 @@ class EventRow:
     visit_date: dt.date | None = None
     place: str | None = None        # where from (moved in, came back) or where to (moved out, left to work)
     spouse_name: str | None = None
-    sex: str | None = None          # register codes (shown with CODE_WORDS)
+    sex: str | None = None          # register codes (shown with CODE_LABELS)
     birth_date: str | None = None
     phone: str | None = None
     address: str | None = None
@@ -149,55 +150,10 @@ class FollowupRow:
 
 # ---- words ---------------------------------------------------------------------------------------------------------
 
-CODE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
-    "life_event": {
-        "birth": ("出生", "Birth"), "death": ("死亡", "Death"), "marriage": ("结婚", "Marriage"),
-        "moved_in": ("迁入", "Moved in"), "moved_out": ("迁出", "Moved out"),
-        "left_for_work": ("外出务工", "Left to work away"), "returned": ("返回居住", "Came back"),
-        "changed_household": ("迁到本组另一户", "Moved to another household"),
-        "household_split": ("分户", "Household split"), "registered": ("新登记", "Registered"),
-    },
-    "sex": {"male": ("男", "Male"), "female": ("女", "Female")},
-    "residence": {"here": ("在本地居住", "Lives here"), "working_away": ("外出务工", "Working away"),
-                  "moved_away": ("已搬走", "Moved away")},
-    "yesno": {"yes": ("是", "Yes"), "no": ("否", "No")},
-    "given": {"yes": ("当场发放", "Given on the spot"), "no": ("应要求，待发放", "Requested, to be given")},
-    "referral_state": {"open": ("未完成", "Open"), "closed": ("已完成", "Closed")},
-    "support_outcome": {"granted": ("已批准", "Granted"), "not_granted": ("未批准", "Not granted"),
-                        "referred_on": ("已转其他部门", "Referred on"), "withdrawn": ("已撤回", "Withdrawn")},
-    # The forms' lists, for visits filled on a version that did not have them (their own words come first).
-    "supply_item": {"folic_acid": ("叶酸", "Folic acid"), "condoms": ("避孕套", "Condoms"),
-                    "oral_pills": ("口服避孕药", "Oral contraceptive pills"),
-                    "emergency": ("紧急避孕药", "Emergency contraceptive pills"),
-                    "topical": ("外用避孕药具", "Topical contraceptives"), "other": ("其他", "Other")},
-    "referral_purpose": {"antenatal_guidance": ("孕期保健指导", "Antenatal guidance"),
-                         "prepregnancy_check": ("免费孕前优生健康检查", "Free pre-pregnancy health check"),
-                         "health_centre": ("卫生院（服务站）就诊", "Health centre"), "other": ("其他", "Other")},
-    "referral_result": {"attended": ("已去就诊（已参加）", "Attended"), "not_attended": ("还没有去", "Not attended yet"),
-                        "declined": ("本人不愿意去", "Declined")},
-    "service_needs": {"family_benefit": ("计生家庭奖励扶助", "Family benefit"),
-                      "elderly_support": ("养老关爱", "Elderly support"),
-                      "hardship_support": ("困难家庭帮扶", "Hardship support"), "other": ("其他需求", "Other needs")},
-    "benefit_kind": {"reward": ("农村计生家庭奖励扶助", "Family benefit (reward scheme)"),
-                     "special": ("计生家庭特别扶助", "Special family support")},
-    "followup_type": {"postpartum": ("产后随访", "After a birth"), "post_operation": ("术后随访", "After an operation"),
-                      "pregnancy_outcome": ("妊娠结局随访", "After a pregnancy outcome"),
-                      "referral": ("转介结果随访", "Result of a referral")},
-    "outcome": {"completed": ("已完成随访", "Follow-up completed"), "nobody_home": ("无人在家", "Nobody home"),
-                "refused": ("拒绝随访", "Refused"), "moved_away": ("已搬走", "Moved away")},
-    "services": {"health_guidance": ("健康指导", "Health guidance"),
-                 "postpartum_care": ("产后保健指导", "Postpartum care guidance"),
-                 "recovery_check": ("术后恢复情况了解", "Recovery after the operation"),
-                 "antenatal_guidance": ("孕期保健指导", "Antenatal guidance"),
-                 "benefit_information": ("扶助政策咨询", "Benefit information"), "other": ("其他", "Other")},
-}
-"""The registry's own words for codes, by list: (Chinese, English)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Words:
     """How a row's codes read in the reader's language: the form version's labels first (`form`: the version the
-    row's visit was filled in), then CODE_WORDS; a code no list knows is shown as written."""
+    row's visit was filled in), then CODE_LABELS; a code no list knows is shown as written."""
 
     language: str
     form: FormLabels | None = None
@@ -208,11 +164,7 @@ class Words:
     def code(self, list_name: str, code: str | None) -> str:
         if code is None or code == "":
             return ""
-        label = self.form.choice(list_name, code, self.language) if self.form is not None else None
-        if label:
-            return label
-        known = CODE_WORDS.get(list_name, {}).get(code)
-        return self.say(*known) if known else code
+        return code_label(list_name, code, self.language, self.form) or code
 
     def yes_no(self, value: bool | None) -> str:
         return "" if value is None else self.code("yesno", "yes" if value else "no")

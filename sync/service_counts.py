@@ -24,11 +24,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sync.code_labels import CODE_LABELS
 from sync.form_labels import FormLabels
 from sync.periods import month_start, next_month
 from sync.services import CLOSING_RESULTS, SUPPLY_ITEMS, SUPPORT_KINDS
 
-__all__ = ["VISIT_OUTCOMES", "CLOSED_REFERRALS", "QUANTITY_PROBLEMS", "FALLBACK_LABELS", "NOT_STATED", "NOT_LISTED", "VisitRow",
+__all__ = ["VISIT_OUTCOMES", "CLOSED_REFERRALS", "QUANTITY_PROBLEMS", "NOT_STATED", "NOT_LISTED", "VisitRow",
            "ItemRow", "SupplyCount", "ServiceCounts", "SummaryTable", "ChoiceWords", "service_counts", "combined",
            "summary_tables"]
 
@@ -45,21 +46,6 @@ QUANTITY_PROBLEMS = frozenset({"quantity_not_a_number", "quantity_not_positive",
 
 NOT_STATED = "未注明 Not stated"
 NOT_LISTED = "不在清单中 Not on the list"
-
-FALLBACK_LABELS: Mapping[str, Mapping[str, str]] = {
-    "services": {"health_guidance": "健康指导 Health guidance", "postpartum_care": "产后保健指导 Postpartum care guidance",
-                 "recovery_check": "术后恢复情况了解 Recovery after the operation",
-                 "antenatal_guidance": "孕期保健指导 Antenatal guidance",
-                 "benefit_information": "扶助政策咨询 Benefit information", "other": "其他 Other"},
-    "supply_item": {"folic_acid": "叶酸 Folic acid", "condoms": "避孕套 Condoms",
-                    "oral_pills": "口服避孕药 Oral contraceptive pills",
-                    "emergency": "紧急避孕药 Emergency contraceptive pills",
-                    "topical": "外用避孕药具 Topical contraceptives", "other": "其他 Other"},
-    "service_needs": {"family_benefit": "计生家庭奖励扶助 Family benefit", "elderly_support": "养老关爱 Elderly support",
-                      "hardship_support": "困难家庭帮扶 Hardship support", "other": "其他需求 Other needs"},
-}
-"""The words of a choice when no published form version has it (the forms' own words as of this writing), by list
-and code: the one place a summary's fallback label is defined."""
 
 _SERVICE_NOT_COUNTED = frozenset({"supplies"})   # the "supplies" service: its items are counted on their own
 
@@ -210,7 +196,7 @@ def combined(counts: Iterable[ServiceCounts]) -> ServiceCounts:
 
 class ChoiceWords:
     """The words of the choice lists the summary names: the first of the forms (current versions) that has the list,
-    else FALLBACK_LABELS; both languages, as the report's headers are written ("叶酸 Folic acid")."""
+    else sync.code_labels.CODE_LABELS; both languages, as the report's headers are written ("叶酸 Folic acid")."""
 
     def __init__(self, forms: Sequence[FormLabels] = ()) -> None:
         self.forms = tuple(forms)
@@ -220,7 +206,7 @@ class ChoiceWords:
         for labels in self.forms:
             if labels.choices.get(list_name):
                 return list(labels.choices[list_name])
-        return list(FALLBACK_LABELS.get(list_name, {}))
+        return list(CODE_LABELS.get(list_name, {}))
 
     def label(self, list_name: str, code: str | None) -> str:
         if not code:
@@ -229,7 +215,8 @@ class ChoiceWords:
             zh, en = labels.choice(list_name, code, "zh"), labels.choice(list_name, code, "en")
             if zh or en:
                 return " ".join(dict.fromkeys(word for word in (zh, en) if word))
-        return FALLBACK_LABELS.get(list_name, {}).get(code, NOT_LISTED)
+        known = CODE_LABELS.get(list_name, {}).get(code)
+        return " ".join(known) if known else NOT_LISTED
 
 
 _Column = tuple[str, Callable[[ServiceCounts], int]]   # a column's words, and how a village's counts give it

@@ -3,7 +3,7 @@ service history of a person or a household. Scope and the audit record come from
 (server.register.browsing), which these extend.
 
 Every code is shown as the label of the form version the visit was filled on, in the reader's language; when the
-form version has no label for it, as the label in `FALLBACK_LABELS`; never as the code.
+form version has no label for it, as the label in `sync.code_labels.CODE_LABELS`; never as the code.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from server.register import browsing
 from server.register import queries as register_queries
 from server.services import queries
 from sync.answers import AnswerGroup, format_location, read_answers
+from sync.code_labels import CODE_LABELS, code_label
 from sync.decisions import DECISION_KINDS
 from sync.errors import TaizhangError
 from sync.form_labels import FormLabels
@@ -37,43 +38,10 @@ from sync.services import (
 )
 from sync.visits import COMPLETED, read_visit
 
-__all__ = ["FALLBACK_LABELS", "ItemView", "DecisionView", "Correction", "VisitHeader", "VisitPage", "TimelineVisit",
+__all__ = ["ItemView", "DecisionView", "Correction", "VisitHeader", "VisitPage", "TimelineVisit",
            "visit_page", "person_page", "household_page", "item_views"]
 
 # ---- words ----------------------------------------------------------------------------------------------------
-
-FALLBACK_LABELS: dict[str, dict[str, tuple[str, str]]] = {
-    "services": {
-        "health_guidance": ("健康指导", "Health guidance"), "postpartum_care": ("产后保健指导", "Postpartum care guidance"),
-        "recovery_check": ("术后恢复情况了解", "Recovery after the operation"),
-        "antenatal_guidance": ("孕期保健指导", "Antenatal guidance"), "supplies": ("药具（应本人要求）", "Supplies (on request)"),
-        "benefit_information": ("扶助政策咨询", "Benefit information"), "other": ("其他", "Other")},
-    "supply_item": {
-        "folic_acid": ("叶酸", "Folic acid"), "condoms": ("避孕套", "Condoms"),
-        "oral_pills": ("口服避孕药", "Oral contraceptive pills"), "emergency": ("紧急避孕药", "Emergency contraceptive pills"),
-        "topical": ("外用避孕药具", "Topical contraceptives"), "other": ("其他", "Other")},
-    "referral_purpose": {
-        "antenatal_guidance": ("孕期保健指导", "Antenatal guidance"),
-        "prepregnancy_check": ("免费孕前优生健康检查", "Free pre-pregnancy health check"),
-        "health_centre": ("卫生院（服务站）就诊", "Health centre"), "other": ("其他", "Other")},
-    "referral_result": {
-        "attended": ("已去就诊（已参加）", "Attended"), "not_attended": ("还没有去", "Not attended yet"),
-        "declined": ("本人不愿意去", "Declined")},
-    "service_needs": {
-        "family_benefit": ("计生家庭奖励扶助", "Family benefit"), "elderly_support": ("养老关爱", "Elderly support"),
-        "hardship_support": ("困难家庭帮扶", "Hardship support"), "other": ("其他需求", "Other needs")},
-    "benefit_kind": {"reward": ("农村计生家庭奖励扶助", "Family benefit (reward scheme)"),
-                     "special": ("计生家庭特别扶助", "Special family support")},
-    "outcome": {
-        "completed": ("已完成访视", "Visit completed"), "nobody_home": ("无人在家", "Nobody home"),
-        "refused": ("拒绝访视", "Refused"), "moved_away": ("已搬走", "Moved away")},
-    "yesno": {"yes": ("是", "Yes"), "no": ("否", "No")},
-    # Not a form's list: what the town office records about a support request.
-    "support_outcome": {
-        "granted": ("已批准", "Granted"), "not_granted": ("未批准", "Not granted"),
-        "referred_on": ("已转有关部门", "Referred on"), "withdrawn": ("申请已撤回", "Withdrawn")},
-}
-"""Labels of every code the pages show, by choice list, for when the visit's form version has none: (zh, en)."""
 
 _FORM_NAMES = {"household_visit": ("入户访视", "Household visit"), "followup": ("随访", "Follow-up")}
 _WORDS = {
@@ -103,7 +71,7 @@ _CORRECTION_CODES = {("supply", "code"): ("supply_item", SUPPLY_ITEMS),
                      ("referral", "code"): ("referral_purpose", REFERRAL_PURPOSES),
                      ("support_request", "code"): ("service_needs", SUPPORT_KINDS),
                      ("support_request", "detail"): ("benefit_kind", BENEFIT_KINDS),
-                     ("service", "code"): ("services", tuple(code for code in FALLBACK_LABELS["services"]
+                     ("service", "code"): ("services", tuple(code for code in CODE_LABELS["services"]
                                                              if code != "supplies"))}
 
 
@@ -123,11 +91,7 @@ class _Words:
     def choice(self, list_name: str | None, code: str | None) -> str | None:
         if not code or not list_name:
             return None
-        label = self.labels.choice(list_name, code, self.language)
-        if label:
-            return label
-        fallback = FALLBACK_LABELS.get(list_name, {}).get(code)
-        return _pick(fallback, self.language) if fallback else self.word("not_on_list", code=code)
+        return code_label(list_name, code, self.language, self.labels) or self.word("not_on_list", code=code)
 
     def choices(self, list_name: str, allowed: Iterable[str]) -> list[tuple[str, str]]:
         """(code, label) of a list's choices a correction may take, in the form's order, then the others."""

@@ -15,8 +15,8 @@ from server.accounts.session import require_staff
 from server.database import commit
 from server.extensions import csrf, db
 from server.services import operations
-from server.services.browsing import FALLBACK_LABELS
 from server.services.schemas import CorrectionForm, ReferralResultForm, SupportOutcomeForm, form_problems, safe_back
+from sync.code_labels import code_label
 from sync.errors import BadRequest, Conflict, TaizhangError
 
 bp = Blueprint("services", __name__, template_folder="templates", url_prefix="/services")
@@ -74,8 +74,7 @@ def _load(schema):
 
 
 def _label(list_name: str, code: str) -> str:
-    pair = FALLBACK_LABELS[list_name].get(code, (code, code))
-    return pair[0] if _language() == "zh" else pair[1]
+    return code_label(list_name, code, _language()) or code
 
 
 @bp.post("/referral-result")

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
+from sync.code_labels import CODE_LABELS
 from sync.form_labels import FormLabels
 from sync.registers import (
-    CODE_WORDS,
     REGISTERS,
     SOURCES,
     AwayRow,
@@ -87,7 +87,7 @@ def test_follow_ups_with_outcome_and_services_in_the_forms_words():
                         visit_date=dt.date(2026, 12, 12), next_visit=dt.date(2027, 1, 10), collector="collector1",
                         services=(("postpartum_care", None), ("other", "教她抱孩子")), **PLACE)
     assert REGISTERS["followups"].row(visit, ZH) == (
-        "东村", "第一组", "001", "李芳", "产后随访", dt.date(2026, 12, 12), "已完成随访", "产后保健指导；教她抱孩子",
+        "东村", "第一组", "001", "李芳", "产后随访", dt.date(2026, 12, 12), "已完成", "产后保健指导；教她抱孩子",
         dt.date(2027, 1, 10), "collector1")
     attempted = FollowupRow(followup_type="post_operation", outcome="nobody_home", person_name="李芳",
                             submission_id=11, visit_date=dt.date(2026, 12, 18), **PLACE)
@@ -184,7 +184,7 @@ def test_the_registry_answers_the_same_questions_for_every_register():
 def test_the_registry_has_words_for_every_code_of_the_service_record():
     for list_name, codes in (("supply_item", SUPPLY_ITEMS), ("referral_purpose", REFERRAL_PURPOSES),
                              ("referral_result", REFERRAL_RESULTS), ("support_outcome", SUPPORT_OUTCOMES)):
-        assert set(CODE_WORDS[list_name]) == set(codes), list_name
+        assert set(CODE_LABELS[list_name]) == set(codes), list_name
 
 
 def test_a_register_whose_values_do_not_fit_its_columns_is_refused():

@@ -130,7 +130,9 @@ def test_choice_words_come_from_the_form_then_the_fallbacks_never_a_code():
     assert words.label("supply_item", "vitamins") == NOT_LISTED
     assert words.label("supply_item", None) == NOT_STATED
     assert words.codes("supply_item") == ["folic_acid", "condoms"]
-    assert words.codes("service_needs") == ["family_benefit", "elderly_support", "hardship_support", "other"]
+    assert words.codes("service_needs") == ["postpartum_followup", "post_operation_followup", "pregnancy_reported",
+                                            "prepregnancy_check", "supplies", "family_benefit", "elderly_support",
+                                            "hardship_support", "other"]   # the catalogue's, in the form's order
     assert ChoiceWords().label("supply_item", "folic_acid") == "叶酸 Folic acid"
 
 

@@ -1,0 +1,78 @@
+"""The words of codes when a form version's own are not at hand: one catalogue, (Chinese, English) by choice list (pure).
+
+A code a visit wrote is shown with the label of the form version it was filled in (sync.form_labels); these are the
+words for a version not published here, for lists no form has (life-event kinds, support outcomes), and for what a
+report or page says about a code (the forms' words as of this writing). Pages, registers and reports read this one
+catalogue.
+"""
+
+from __future__ import annotations
+
+from sync.form_labels import FormLabels
+
+__all__ = ["CODE_LABELS", "code_label"]
+
+CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    # The forms' choice lists.
+    "services": {"health_guidance": ("健康指导", "Health guidance"),
+                 "postpartum_care": ("产后保健指导", "Postpartum care guidance"),
+                 "recovery_check": ("术后恢复情况了解", "Recovery after the operation"),
+                 "antenatal_guidance": ("孕期保健指导", "Antenatal guidance"),
+                 "supplies": ("药具（应本人要求）", "Supplies (on request)"),
+                 "benefit_information": ("扶助政策咨询", "Benefit information"), "other": ("其他", "Other")},
+    "supply_item": {"folic_acid": ("叶酸", "Folic acid"), "condoms": ("避孕套", "Condoms"),
+                    "oral_pills": ("口服避孕药", "Oral contraceptive pills"),
+                    "emergency": ("紧急避孕药", "Emergency contraceptive pills"),
+                    "topical": ("外用避孕药具", "Topical contraceptives"), "other": ("其他", "Other")},
+    "referral_purpose": {"antenatal_guidance": ("孕期保健指导", "Antenatal guidance"),
+                         "prepregnancy_check": ("免费孕前优生健康检查", "Free pre-pregnancy health check"),
+                         "health_centre": ("卫生院（服务站）就诊", "Health centre"), "other": ("其他", "Other")},
+    "referral_result": {"attended": ("已去就诊（已参加）", "Attended"), "not_attended": ("还没有去", "Not attended yet"),
+                        "declined": ("本人不愿意去", "Declined")},
+    "service_needs": {"postpartum_followup": ("产后随访", "Follow-up after a birth"),
+                      "post_operation_followup": ("术后随访", "Follow-up after an operation"),
+                      "pregnancy_reported": ("孕期保健指导（本人自愿告知怀孕）", "Antenatal guidance (she chooses to tell)"),
+                      "prepregnancy_check": ("免费孕前优生健康检查", "Free pre-pregnancy health check"),
+                      "supplies": ("药具（应本人要求）", "Supplies (on request)"),
+                      "family_benefit": ("计生家庭奖励扶助", "Family benefit"),
+                      "elderly_support": ("养老关爱", "Elderly support"),
+                      "hardship_support": ("困难家庭帮扶", "Hardship support"), "other": ("其他需求", "Other needs")},
+    "benefit_kind": {"reward": ("农村计生家庭奖励扶助", "Family benefit (reward scheme)"),
+                     "special": ("计生家庭特别扶助", "Special family support")},
+    "followup_type": {"postpartum": ("产后随访", "After a birth"), "post_operation": ("术后随访", "After an operation"),
+                      "pregnancy_outcome": ("妊娠结局随访", "After a pregnancy outcome"),
+                      "tier_key": ("重点服务对象例行访视（每月）", "Routine visit, key tier (monthly)"),
+                      "tier_general": ("一般服务对象例行访视（每季度）", "Routine visit, general tier (quarterly)"),
+                      "tier_followup": ("随访服务对象例行访视（每年）", "Routine visit, follow-up tier (yearly)"),
+                      "referral": ("转介跟进", "Follow-up of a referral"),
+                      "agreed_visit": ("约定的访视", "Visit agreed with the household")},
+    "outcome": {"completed": ("已完成", "Completed"), "nobody_home": ("无人在家", "Nobody home"),
+                "refused": ("拒绝", "Refused"), "moved_away": ("已搬走", "Moved away")},   # both forms' outcomes
+    "yesno": {"yes": ("是", "Yes"), "no": ("否", "No")},
+    "sex": {"male": ("男", "Male"), "female": ("女", "Female")},
+    "residence": {"here": ("在本地居住", "Lives here"), "working_away": ("外出务工", "Working away"),
+                  "moved_away": ("已搬走", "Moved away")},
+    # Lists of the register and the service record that no form has.
+    "life_event": {"birth": ("出生", "Birth"), "death": ("死亡", "Death"), "marriage": ("结婚", "Marriage"),
+                   "moved_in": ("迁入", "Moved in"), "moved_out": ("迁出", "Moved out"),
+                   "left_for_work": ("外出务工", "Left to work away"), "returned": ("返回居住", "Came back"),
+                   "changed_household": ("迁到本组另一户", "Moved to another household"),
+                   "household_split": ("分户", "Household split"), "registered": ("新登记", "Registered")},
+    "given": {"yes": ("当场发放", "Given on the spot"), "no": ("应要求，待发放", "Requested, to be given")},
+    "referral_state": {"open": ("未完成", "Open"), "closed": ("已完成", "Closed")},
+    "support_outcome": {"granted": ("已批准", "Granted"), "not_granted": ("未批准", "Not granted"),
+                        "referred_on": ("已转有关部门", "Referred on"), "withdrawn": ("申请已撤回", "Withdrawn")},
+}
+"""Words of every code a page, register or report shows, by list: (Chinese, English)."""
+
+
+def code_label(list_name: str, code: str | None, language: str, form: FormLabels | None = None) -> str | None:
+    """A code's words in a language: the form version's own label first, then the catalogue's; None when neither
+    knows the code (the caller says so, it never shows a bare code)."""
+    if not code:
+        return None
+    label = form.choice(list_name, code, language) if form is not None else None
+    if label:
+        return label
+    known = CODE_LABELS.get(list_name, {}).get(code)
+    return (known[0] if language == "zh" else known[1]) if known else None
