@@ -184,7 +184,6 @@ def _item_rows(chosen: Register, filters: Filters, placed: list[PlacedItem], lab
         referrals = {item.key: item for item in queries.service_items(
             filters.area_path, ("referral",), filters.since, filters.until, codes=("prepregnancy_check",)).rows()}
     names = queries.group_names(filters.area_path)
-    forms = queries.visit_forms(item.submission_id for item in placed)
     rows = []
     for item in placed:
         stored, state = item.item, item.state
@@ -200,7 +199,7 @@ def _item_rows(chosen: Register, filters: Filters, placed: list[PlacedItem], lab
                       consent=stored.consent, referred=stored.refers_to is not None, problems=stored.problems,
                       result=result, result_on=clock.date_of(result_at) if result_at else None,
                       support=dict(state.support))
-        words = labels.of(forms.get(item.submission_id), item.form_version)
+        words = labels.of(item.form, item.form_version)
         rows.append(RegisterRow(chosen.row(row, words), item.submission_id))
     return rows
 

@@ -13,13 +13,11 @@ from sqlalchemy.orm import aliased
 from server.areas.models import Area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
-from server.services.queries import PlacedItem, changes_about
+from server.services.queries import ITEMS_ORDER, items_query, placed
 from server.submissions.models import Submission
-from sync.periods import as_utc
-from sync.services import ServiceItem, item_state
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
-           "followup_visits", "service_items", "services_given", "areas_within", "area_by_id", "group_names", "visit_forms"]
+           "followup_visits", "service_items", "services_given", "areas_within", "area_by_id", "group_names"]
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
@@ -30,7 +28,7 @@ class Listing:
     """A register's source rows for an area and a period: how many there are, and any stretch of them in the
     register's order, each read when asked for (a page reads its fifty rows, a workbook all of them)."""
 
-    def __init__(self, query, order: tuple, record: type, complete: Callable[[list], list] | None = None) -> None:
+    def __init__(self, query, order: tuple, record: type | None, complete: Callable[[list], list] | None = None) -> None:
         self.query, self.order, self.record, self.complete = query, order, record, complete
 
     def count(self) -> int:
@@ -38,7 +36,8 @@ class Listing:
 
     def rows(self, offset: int = 0, limit: int | None = None) -> list:
         query = self.query.order_by(*self.order).offset(offset or None).limit(limit)
-        found = [self.record(**row._mapping) for row in db.session.execute(query)]
+        found = list(db.session.execute(query))
+        found = [self.record(**row._mapping) for row in found] if self.record is not None else found
         return self.complete(found) if self.complete else found
 
 
@@ -201,74 +200,11 @@ def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date 
     return Listing(query, (Visit.visit_date, Visit.submission_id), FollowupRecord)
 
 
-class ItemRecord(NamedTuple):
-    """A stored service item with its visit and where its household is (made a PlacedItem once read)."""
-
-    item_key: str
-    submission_id: int
-    seq: int
-    kind: str
-    household_uuid: str | None
-    person_uuid: str | None
-    person_name: str | None
-    register_name: str | None
-    visit_date: dt.date | None
-    visited_at: dt.datetime | None
-    code: str | None
-    quantity: int | None
-    quantity_text: str | None
-    given: bool | None
-    place: str | None
-    text: str | None
-    detail: str | None
-    consent: bool | None
-    refers_to: str | None
-    problems: str | None
-    household_no: str | None
-    group_id: int
-    group_path: str
-    form_version: str | None
-
-
 def service_items(area_path: str | None, kinds: Iterable[str], since: dt.date | None, until: dt.date | None,
                   codes: Iterable[str] | None = None) -> Listing:
     """Service items of these kinds (and codes, as the visit wrote them) of households in an area, on visits dated
-    in the period, oldest visit first: server.services.queries.items_in's rows, read as its PlacedItems (with what
-    was said about them since) a stretch at a time, so that a page reads the states of its own items only."""
-    item = ServiceItemRecord
-    query = (select(item.item_key, item.submission_id, item.seq, item.kind, item.household_uuid, item.person_uuid,
-                    item.person_name, Person.name.label("register_name"), item.visit_date, item.visited_at, item.code,
-                    item.quantity, item.quantity_text, item.given, item.place, item.text, item.detail, item.consent,
-                    item.refers_to, item.problems, Household.household_no, Household.group_id,
-                    _group.path.label("group_path"), Visit.form_version)
-             .join(Visit, Visit.submission_id == item.submission_id)
-             .outerjoin(Person, Person.uuid == item.person_uuid)
-             .join(Household, Household.uuid == item.household_uuid).join(_group, _group.id == Household.group_id)
-             .where(item.kind.in_(list(kinds))))
-    if area_path is not None:
-        query = query.where(_inside(_group.path, area_path))
-    if since is not None:
-        query = query.where(item.visit_date >= since)
-    if until is not None:
-        query = query.where(item.visit_date <= until)
-    if codes is not None:
-        query = query.where(item.code.in_(list(codes)))
-    return Listing(query, (item.visit_date, item.submission_id, item.seq), ItemRecord, _placed_items)
-
-
-def _placed_items(found: list[ItemRecord]) -> list[PlacedItem]:
-    changes = changes_about(row.item_key for row in found)
-    return [PlacedItem(
-        key=row.item_key, submission_id=row.submission_id,
-        state=item_state(ServiceItem(
-            kind=row.kind, seq=row.seq, person_uuid=row.person_uuid, person_name=row.person_name, code=row.code,
-            quantity=row.quantity, quantity_text=row.quantity_text, given=row.given, place=row.place, text=row.text,
-            detail=row.detail, consent=row.consent, refers_to=row.refers_to,
-            problems=tuple((row.problems or "").split())), changes.get(row.item_key, ())),
-        visit_date=row.visit_date, visited_at=as_utc(row.visited_at) if row.visited_at else None,
-        household_uuid=row.household_uuid, person_uuid=row.person_uuid,
-        person_name=row.register_name or row.person_name, household_no=row.household_no, group_id=row.group_id,
-        group_path=row.group_path, form_version=row.form_version) for row in found]
+    in the period, oldest visit first, read as they stand a stretch at a time (a page reads its own items' states)."""
+    return Listing(items_query(area_path, kinds, since=since, until=until, codes=codes), ITEMS_ORDER, None, placed)
 
 
 def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:
@@ -282,16 +218,6 @@ def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, s
                 .order_by(ServiceItemRecord.submission_id, ServiceItemRecord.seq)):
             given[row.submission_id].append((row.code or "", row.text))
     return given
-
-
-def visit_forms(submission_ids: Iterable[int]) -> dict[int, str]:
-    """The form (household_visit, followup) of each of these visits."""
-    forms: dict[int, str] = {}
-    ids = sorted(set(submission_ids))
-    for start in range(0, len(ids), _CHUNK):
-        forms.update(db.session.execute(select(Visit.submission_id, Visit.form)
-                                        .where(Visit.submission_id.in_(ids[start:start + _CHUNK]))).all())
-    return forms
 
 
 class AreaName(NamedTuple):

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from server.areas.models import Area
 from server.extensions import db
@@ -18,7 +18,8 @@ from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
-__all__ = ["PlacedItem", "item_of", "placed_items", "items_in", "changes_about",
+__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "items_query", "placed", "items_in",
+           "changes_about",
            "open_referrals", "agreed_visits", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
            "visits_by_id", "HouseholdLabel", "household_labels"]
 
@@ -39,6 +40,7 @@ class PlacedItem(NamedTuple):
     household_no: str | None
     group_id: int | None
     group_path: str | None
+    form: str                      # the visit's form (household_visit, followup): whose words its codes are
     form_version: str | None
 
     @property
@@ -86,11 +88,16 @@ def _chunks(keys: set[str], size: int = 900) -> Iterable[list[str]]:
 
 def _placed_query():
     return (select(ServiceItemRecord, Person.name.label("register_name"), Household.household_no, Household.group_id,
-                   Area.path.label("group_path"), Visit.form_version)
+                   Area.path.label("group_path"), Visit.form, Visit.form_version)
             .join(Visit, Visit.submission_id == ServiceItemRecord.submission_id)
             .outerjoin(Person, Person.uuid == ServiceItemRecord.person_uuid)
             .outerjoin(Household, Household.uuid == ServiceItemRecord.household_uuid)
             .outerjoin(Area, Area.id == Household.group_id))
+
+
+def placed(rows) -> list[PlacedItem]:
+    """Rows of `items_query` (or of the item look-ups here) as the items stand."""
+    return _placed(rows)
 
 
 def _placed(rows) -> list[PlacedItem]:
@@ -105,7 +112,7 @@ def _placed(rows) -> list[PlacedItem]:
             visited_at=as_utc(stored.visited_at) if stored.visited_at else None,
             household_uuid=stored.household_uuid, person_uuid=stored.person_uuid,
             person_name=row.register_name or stored.person_name, household_no=row.household_no,
-            group_id=row.group_id, group_path=row.group_path, form_version=row.form_version))
+            group_id=row.group_id, group_path=row.group_path, form=row.form, form_version=row.form_version))
     return placed
 
 
@@ -129,21 +136,34 @@ def placed_items(*, submission_id: int | None = None, person_uuid: str | None = 
                                                      ServiceItemRecord.submission_id.desc(), ServiceItemRecord.seq)))
 
 
-def items_in(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,
-             until: dt.date | None = None, codes: Iterable[str] | None = None) -> list[PlacedItem]:
-    """Items of these kinds recorded in an area (None: everywhere) on visits dated from `since` to `until`
-    (inclusive), oldest first."""
+ITEMS_ORDER = (ServiceItemRecord.visit_date, ServiceItemRecord.submission_id, ServiceItemRecord.seq)
+"""The order items of an area are listed in: oldest visit first, each visit's in its order."""
+
+
+def items_query(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,
+                until: dt.date | None = None, codes: Iterable[str] | None = None):
+    """The select of items of these kinds (and codes, as the visit wrote them) recorded in an area (None:
+    everywhere) on visits dated from `since` to `until` (inclusive); read its rows with `placed`. The area's path
+    is written into the statement: prepared with the path as a parameter, PostgreSQL's generic plan guesses an area
+    holds almost nothing and walks every household."""
     query = _placed_query().where(ServiceItemRecord.kind.in_(list(kinds)))
     if area_path is not None:
-        query = query.where(Area.path.startswith(area_path))
+        query = query.where(Area.path.startswith(literal(area_path, literal_execute=True)))
     if since is not None:
         query = query.where(ServiceItemRecord.visit_date >= since)
     if until is not None:
         query = query.where(ServiceItemRecord.visit_date <= until)
     if codes is not None:
         query = query.where(ServiceItemRecord.code.in_(list(codes)))
-    return _placed(db.session.execute(query.order_by(ServiceItemRecord.visit_date, ServiceItemRecord.submission_id,
-                                                     ServiceItemRecord.seq)))
+    return query
+
+
+def items_in(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,
+             until: dt.date | None = None, codes: Iterable[str] | None = None) -> list[PlacedItem]:
+    """Items of these kinds recorded in an area (None: everywhere) on visits dated from `since` to `until`
+    (inclusive), oldest first."""
+    query = items_query(area_path, kinds, since=since, until=until, codes=codes)
+    return _placed(db.session.execute(query.order_by(*ITEMS_ORDER)))
 
 
 def open_referrals(area_path: str | None = None) -> list[PlacedItem]:
