@@ -25,6 +25,9 @@ closing answers (agreed next visit, notes, GPS point). The service answers come 
 own, so the register (households, people, updates) is the same for a seed whatever the share; `--service-share 0`
 writes the visits of earlier runs. Code from before the service record ignores these answers.
 
+Each step prints its rate (wall clock) and its CPU per visit: this process's, and the PostgreSQL server processes' of
+the bench database (CPU time hardly moves when other work shares the machine; wall time does).
+
 PostgreSQL uses database `taizhang_bench_register` (`--pg-database`; dropped and recreated). Figures are printed,
 never asserted; the script exits 1 if the rebuild after the updates does not give back the same rows.
 """
@@ -84,6 +87,46 @@ SUPPORT_DETAILS = {"family_benefit": "申请计生家庭奖励扶助，{name}年
                    "hardship_support": "{name}因病致困，申请困难家庭帮扶"}
 NOTES = ("户主外出，由配偶接受访视", "已告知免费孕前检查的时间和地点", "下次带叶酸", "老人行动不便，请上门",
          "电话已更新", "留了宣传资料")
+
+
+class Timing:
+    """A step's wall seconds and CPU seconds: this process's, and those of the PostgreSQL server processes serving
+    the bench database (read from /proc; 0 when not readable, and for SQLite, which runs in this process). CPU
+    seconds hardly move when other work shares the machine; wall seconds do."""
+
+    def __init__(self, pg_database: str | None) -> None:
+        self.pg_database = pg_database
+        self.wall = self.cpu = self.db_cpu = 0.0
+
+    def __enter__(self) -> Timing:
+        self._started = (time.perf_counter(), time.process_time(), self._database_cpu())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall, cpu, db_cpu = self._started
+        self.wall, self.cpu = time.perf_counter() - wall, time.process_time() - cpu
+        self.db_cpu = self._database_cpu() - db_cpu
+
+    def _database_cpu(self) -> float:
+        if not self.pg_database:
+            return 0.0
+        ticks, title = 0, f" {self.pg_database} ".encode()
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if title not in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    continue
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue   # gone meanwhile, or not ours to read
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def per(self, count: int) -> str:
+        """CPU milliseconds per item: this process + the database."""
+        return f"CPU {1000 * self.cpu / count:.2f} + {1000 * self.db_cpu / count:.2f} ms (db) each"
 
 
 class ServiceAnswers:
@@ -295,42 +338,38 @@ def build(backend: str, towns: int, households_per_group: int, update_count: int
         submissions.append((group, xml))
     register.store(submissions, queued=False)
 
-    started = time.perf_counter()
-    for _, xml in submissions:
-        read_visit(xml)
-    parse_seconds = time.perf_counter() - started
+    database = pg_database if backend == "postgresql" else None
+    with Timing(database) as parse:
+        for _, xml in submissions:
+            read_visit(xml)
 
-    started = time.perf_counter()
-    applied = rebuild_register()
-    commit()
-    rebuild_seconds = time.perf_counter() - started
+    with Timing(database) as rebuild:
+        applied = rebuild_register()
+        commit()
     households_n, people_n, values_n = register.counts()
-
     items_after_rebuild = register.service_items()
 
     register.store(list(updates(rng, households, update_count, services)), queued=True)
-    started = time.perf_counter()
-    merged = 0
-    while merge_next() is not None:
+    with Timing(database) as merge:
+        merged = 0
+        while merge_next() is not None:
+            commit()
+            merged += 1
         commit()
-        merged += 1
-    commit()
-    merge_seconds = time.perf_counter() - started
 
     merged_rows = register.derived_snapshot()
     items_after_merge = register.service_items()
-    started = time.perf_counter()
-    reapplied = rebuild_register()
-    commit()
-    second_seconds = time.perf_counter() - started
+    with Timing(database) as second:
+        reapplied = rebuild_register()
+        commit()
     rebuilt_rows = register.derived_snapshot()
     register.close()
     return dict(submissions=len(submissions), applied=applied, households=households_n, people=people_n,
-                field_values=values_n, parse_rate=len(submissions) / parse_seconds,
-                rebuild_seconds=rebuild_seconds, rebuild_rate=applied / rebuild_seconds, merged=merged,
-                merge_rate=merged / merge_seconds, items_after_rebuild=items_after_rebuild,
-                items_after_merge=items_after_merge, reapplied=reapplied, second_seconds=second_seconds,
-                second_rate=reapplied / second_seconds,
+                field_values=values_n, parse=parse, parse_rate=len(submissions) / parse.wall,
+                rebuild=rebuild, rebuild_rate=applied / rebuild.wall, merged=merged, merge=merge,
+                merge_rate=merged / merge.wall, items_after_rebuild=items_after_rebuild,
+                items_after_merge=items_after_merge, reapplied=reapplied, second=second,
+                second_rate=reapplied / second.wall,
                 same_rows={table: (rows == rebuilt_rows.get(table), len(rows)) for table, rows in merged_rows.items()})
 
 
@@ -356,14 +395,16 @@ def main() -> None:
     for label, run in (("one village (baseline)", baseline), (f"{args.towns} town(s)", full)):
         print(f"\n{label}: {run['households']:,} households, {run['people']:,} people, "
               f"{run['field_values']:,} field values from {run['submissions']:,} registration visits")
-        print(f"  parse only (ceiling):  {run['parse_rate']:8,.0f} submissions/s")
+        print(f"  parse only (ceiling):  {run['parse_rate']:8,.0f} submissions/s "
+              f"({run['parse'].per(run['submissions'])})")
         print(f"  rebuild:               {run['rebuild_rate']:8,.0f} submissions/s "
-              f"({run['rebuild_seconds']:.1f} s; {run['rebuild_rate'] / run['parse_rate']:.2f} of the ceiling; "
-              f"target 5,000/s)")
-        print(f"  merge worker:          {run['merge_rate']:8,.0f} submissions/s ({run['merged']:,} visits)")
+              f"({run['rebuild'].wall:.1f} s; {run['rebuild_rate'] / run['parse_rate']:.2f} of the ceiling; "
+              f"target 5,000/s; {run['rebuild'].per(run['applied'])})")
+        print(f"  merge worker:          {run['merge_rate']:8,.0f} submissions/s ({run['merged']:,} visits; "
+              f"{run['merge'].per(run['merged'])})")
         print(f"  rebuild, all visits:   {run['second_rate']:8,.0f} submissions/s "
-              f"({run['reapplied']:,} visits in {run['second_seconds']:.1f} s; "
-              f"{run['second_rate'] / run['parse_rate']:.2f} of the ceiling)")
+              f"({run['reapplied']:,} visits in {run['second'].wall:.1f} s; "
+              f"{run['second_rate'] / run['parse_rate']:.2f} of the ceiling; {run['second'].per(run['reapplied'])})")
         if SERVICE_ITEMS is not None:
             print(f"  service items:         {sum(run['items_after_rebuild'].values()):8,} after the rebuild, "
                   f"{sum(run['items_after_merge'].values()):,} after the merge worker "
@@ -373,6 +414,7 @@ def main() -> None:
                   f"({rows:,} rows)")
             same = same and equal
     print(f"\nmerge worker at {args.towns} town(s) / one village: {full['merge_rate'] / baseline['merge_rate']:.2f}")
+    print(f"machine busy during the run: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     if not same:
         sys.exit(1)
