@@ -12,9 +12,24 @@ dates, valid resident ID numbers for most, phones for most adults), stored as ra
 * **merge worker**: `--updates` visits to existing households (phone numbers corrected, people leaving to work,
   births, moves within the group), queued as intake queues them and merged one transaction each by the merge
   worker's own loop (`merge_next` + commit, duplicate check included), into the full register and, as the
-  baseline, into a register of one village made the same way: the ratio shows what the register's size costs.
+  baseline, into a register of one village made the same way: the ratio shows what the register's size costs;
+* **rebuild after the updates**: `rebuild_register()` again, over the registration and the update visits, and a
+  check that it gives back exactly the derived rows the merge worker wrote for every visit: the `visit` rows and,
+  where the code has them, the `service_item` rows (every column but the id).
 
-PostgreSQL uses database `taizhang_bench_register` (dropped and recreated). Figures are printed, never asserted.
+A share of the visits (`--service-share`, registrations and updates alike) carry a service record as the
+household_visit form writes it: supplies given on request (the `supplies` repeat: item, quantity, given), support
+requested (family benefit, elderly support, hardship help: `support/support_details`), the free pre-pregnancy check
+(names, consent), antenatal guidance she chose to tell (consent, referral), other needs; every visit may carry the
+closing answers (agreed next visit, notes, GPS point). The service answers come from a random generator of their
+own, so the register (households, people, updates) is the same for a seed whatever the share; `--service-share 0`
+writes the visits of earlier runs. Code from before the service record ignores these answers.
+
+Each step prints its rate (wall clock) and its CPU per visit: this process's, and the PostgreSQL server processes' of
+the bench database (CPU time hardly moves when other work shares the machine; wall time does).
+
+PostgreSQL uses database `taizhang_bench_register` (`--pg-database`; dropped and recreated). Figures are printed,
+never asserted; the script exits 1 if the rebuild after the updates does not give back the same rows.
 """
 
 from __future__ import annotations
@@ -31,6 +46,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lxml import etree
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
 
@@ -38,14 +55,15 @@ import psycopg
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select
 
-from bench.county import SURNAMES, phone_time, random_member
+from bench.county import GIVEN, SURNAMES, phone_time, random_member
 from server import create_app
 from server.areas.operations import ensure_area
 from server.database import commit
 from server.extensions import db
 from server.forms.models import Form
 from server.forms.operations import publish_form
-from server.register.models import Household, Person, RegisterFieldValue
+from server.register import models as register_models
+from server.register.models import Household, Person, RegisterFieldValue, Visit
 from server.register.replays import rebuild_register
 from server.register.worker import merge_next
 from server.storage import blob_store
@@ -54,12 +72,130 @@ from server.users.models import User
 from sync.submission import parse_submission
 from sync.visits import read_visit
 from tests.register_visits import Member, household_visit
+from tests.submission_xml import JAVAROSA_DECLARATION, E, submission_bytes
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgresql+psycopg://postgres@127.0.0.1:5432/taizhang_bench_register"
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/"
+
+# The service record's table, where the code has one (it came with issue 17).
+SERVICE_ITEMS = getattr(register_models, "ServiceItemRecord", None)
+
+# Supply items as handed out on request, by weight, with the quantities usually given.
+SUPPLIES = (("condoms", 40, (10, 10, 20, 30)), ("folic_acid", 25, (30, 30, 60, 90)), ("oral_pills", 15, (1, 3, 3)),
+            ("emergency", 5, (1, 1, 2)), ("topical", 5, (1, 2)), ("other", 10, (1, 2, 5)))
+SUPPORT_DETAILS = {"family_benefit": "申请计生家庭奖励扶助，{name}年满60岁", "elderly_support": "{name}独居，需要养老关爱",
+                   "hardship_support": "{name}因病致困，申请困难家庭帮扶"}
+NOTES = ("户主外出，由配偶接受访视", "已告知免费孕前检查的时间和地点", "下次带叶酸", "老人行动不便，请上门",
+         "电话已更新", "留了宣传资料")
 
 
-def registrations(rng: random.Random, groups: list[int], households_per_group: int):
+class Timing:
+    """A step's wall seconds and CPU seconds: this process's, and those of the PostgreSQL server processes serving
+    the bench database (read from /proc; 0 when not readable, and for SQLite, which runs in this process). CPU
+    seconds hardly move when other work shares the machine; wall seconds do."""
+
+    def __init__(self, pg_database: str | None) -> None:
+        self.pg_database = pg_database
+        self.wall = self.cpu = self.db_cpu = 0.0
+
+    def __enter__(self) -> Timing:
+        self._started = (time.perf_counter(), time.process_time(), self._database_cpu())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        wall, cpu, db_cpu = self._started
+        self.wall, self.cpu = time.perf_counter() - wall, time.process_time() - cpu
+        self.db_cpu = self._database_cpu() - db_cpu
+
+    def _database_cpu(self) -> float:
+        if not self.pg_database:
+            return 0.0
+        ticks, title = 0, f" {self.pg_database} ".encode()
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if title not in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    continue
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue   # gone meanwhile, or not ours to read
+            fields = stat[stat.rindex(")") + 2:].split()
+            ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def per(self, count: int) -> str:
+        """CPU milliseconds per item: this process + the database."""
+        return f"CPU {1000 * self.cpu / count:.2f} + {1000 * self.db_cpu / count:.2f} ms (db) each"
+
+
+class ServiceAnswers:
+    """Adds a realistic service record to a share of household visits (and closing answers to any), by rewriting
+    the XML tests.register_visits writes, in the form's order; its own random generator."""
+
+    def __init__(self, seed: int, share: float) -> None:
+        self.rng, self.share = random.Random(f"{seed}-services"), share
+
+    def add(self, xml: bytes, members: list[Member], *, new: bool, start: str) -> bytes:
+        if self.share <= 0:
+            return xml
+        rng = self.rng
+        root = etree.fromstring(xml)
+        needs_element = root.find("service_needs")
+        closing = root.find("closing")
+        answers = self._needs(members, new=new) if rng.random() < self.share else ({}, [])
+        needs, elements = answers
+        needs_element.text = " ".join(needs) or None
+        for element in reversed(elements):
+            needs_element.addnext(element)
+        visited = dt.date.fromisoformat(start[:10])
+        next_visit = (visited + dt.timedelta(days=rng.choice((30, 60, 90, 90, 180)))).isoformat() \
+            if rng.random() < 0.3 else None
+        location = (f"{30.5 + rng.random() / 2:.6f} {103.8 + rng.random() / 2:.6f} {rng.randrange(400, 700)}.0 "
+                    f"{rng.choice((3.9, 4.7, 5.0, 8.0, 12.5))}") if rng.random() < 0.5 else None
+        notes = rng.choice(NOTES) if rng.random() < 0.2 else None
+        closing.getparent().replace(closing, E.closing(
+            *(E(name, value) if value else E(name) for name, value in (
+                ("next_visit", next_visit), ("location", location), ("notes", notes)))))
+        return submission_bytes(root, JAVAROSA_DECLARATION)
+
+    def _needs(self, members: list[Member], *, new: bool) -> tuple[list[str], list]:
+        """The service needs ticked (at least one) and their answers' elements, in the form's order."""
+        rng = self.rng
+        women = [member for member in members if member.sex == "female" and "1980" <= member.birth_date <= "2006"]
+        needs = [need for need, share in (
+            ("pregnancy_reported", 0.08 if women else 0), ("prepregnancy_check", 0.08), ("supplies", 0.6),
+            ("family_benefit", 0.15), ("elderly_support", 0.12), ("hardship_support", 0.05), ("other", 0.05))
+            if rng.random() < share] or ["supplies"]
+        elements = []
+        if "pregnancy_reported" in needs:
+            woman = rng.choice(women)
+            consent = rng.random() < 0.9
+            elements.append(E.pregnancy(
+                E.pregnant_person(*([] if new else [woman.uuid])), E.pregnant_person_name(*([woman.name] if new else [])),
+                E.pregnancy_consent("yes" if consent else "no"),
+                E.antenatal_referral(*(["yes" if rng.random() < 0.6 else "no"] if consent else []))))
+        if "prepregnancy_check" in needs:
+            couple = "、".join(rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN) for _ in range(2))
+            elements.append(E.prepregnancy(E.prepregnancy_names(couple),
+                                           E.prepregnancy_consent("yes" if rng.random() < 0.8 else "no")))
+        if "supplies" in needs:
+            for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+                item, _, quantities = rng.choices(SUPPLIES, weights=[weight for _, weight, _ in SUPPLIES])[0]
+                quantity = "0" if rng.random() < 0.01 else str(rng.choice(quantities))   # 1 %: flagged (not positive)
+                elements.append(E.supplies(E.supply(E.item(item), E.quantity(quantity),
+                                                    E.given("yes" if rng.random() < 0.9 else "no"))))
+        support = [need for need in SUPPORT_DETAILS if need in needs]
+        if support:
+            name = rng.choice(members).name
+            elements.append(E.support(E.support_details("；".join(SUPPORT_DETAILS[need].format(name=name)
+                                                                  for need in support))))
+        if "other" in needs:
+            elements.append(E.needs_text(rng.choice(("希望组织一次健康讲座", "想了解新农合报销", "需要残疾证办理咨询"))))
+        return needs, elements
+
+
+def registrations(rng: random.Random, groups: list[int], households_per_group: int, services: ServiceAnswers):
     """(group, household uuid, members, xml) for every household of every group."""
     for group in groups:
         for number in range(1, households_per_group + 1):
@@ -68,12 +204,14 @@ def registrations(rng: random.Random, groups: list[int], households_per_group: i
             members = [random_member(rng, surname, "head")] + [
                 random_member(rng, surname if rng.random() < 0.6 else rng.choice(SURNAMES), "child")
                 for _ in range(rng.choice((0, 1, 2, 2, 3, 3, 3, 4, 5)))]
-            yield group, household, members, household_visit(
-                household=household, new=(f"{number:03d}", f"{number}号"), start=phone_time(rng, rng.randrange(100)),
-                members=members)
+            start = phone_time(rng, rng.randrange(100))
+            xml = household_visit(household=household, new=(f"{number:03d}", f"{number}号"), start=start,
+                                  members=members)
+            yield group, household, members, services.add(xml, members, new=True, start=start)
 
 
-def updates(rng: random.Random, households: list[tuple[int, str, list[Member]]], count: int):
+def updates(rng: random.Random, households: list[tuple[int, str, list[Member]]], count: int,
+            services: ServiceAnswers):
     """(group, xml) of visits to existing households, made after every registration."""
     for index in range(count):
         group, household, members = rng.choice(households)
@@ -86,23 +224,26 @@ def updates(rng: random.Random, households: list[tuple[int, str, list[Member]]],
             change = dict(change="left_for_work", event_date="2026-10-01", place="广东省东莞市")
         else:
             baby = random_member(rng, members[0].name[0], "grandchild")
-            yield group, household_visit(household=household, base_version=1, start=start, members=[
+            xml = household_visit(household=household, base_version=1, start=start, members=[
                 Member(baby.name, baby.sex, "2026-10-01", relationship="grandchild", reason="birth")])
+            yield group, services.add(xml, members, new=False, start=start)
             continue
-        yield group, household_visit(household=household, base_version=1, start=start,
-                                     updates=[dict(person_uuid=person.uuid, base_version=1, **change)])
+        xml = household_visit(household=household, base_version=1, start=start,
+                              updates=[dict(person_uuid=person.uuid, base_version=1, **change)])
+        yield group, services.add(xml, members, new=False, start=start)
 
 
 class Register:
     """A fresh database with areas, collectors and the household_visit form, inside an app context."""
 
-    def __init__(self, backend: str, towns: int, villages_only: int | None = None) -> None:
+    def __init__(self, backend: str, towns: int, villages_only: int | None = None,
+                 pg_database: str = "taizhang_bench_register") -> None:
         self.instance = tempfile.mkdtemp(prefix="taizhang-bench-register-")
         if backend == "postgresql":
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute("DROP DATABASE IF EXISTS taizhang_bench_register WITH (FORCE)")
-                conn.execute("CREATE DATABASE taizhang_bench_register")
-            url = PG_BENCH
+                conn.execute(f'DROP DATABASE IF EXISTS "{pg_database}" WITH (FORCE)')
+                conn.execute(f'CREATE DATABASE "{pg_database}"')
+            url = PG_SERVER + pg_database
         else:
             url = f"sqlite:///{self.instance}/bench.sqlite3"
         self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": self.instance, "SECRET_KEY": "bench"})
@@ -160,6 +301,26 @@ class Register:
         db.session.rollback()
         return counted
 
+    def service_items(self) -> dict[str, int]:
+        """Service items stored, by kind (empty where the code has no service record)."""
+        if SERVICE_ITEMS is None:
+            return {}
+        counted = dict(db.session.execute(select(SERVICE_ITEMS.kind, func.count()).group_by(SERVICE_ITEMS.kind)).all())
+        db.session.rollback()
+        return counted
+
+    def derived_snapshot(self) -> dict[str, list[tuple]]:
+        """Every `visit` row and (where the code has them) every `service_item` row, all columns but the id, in
+        order: what a rebuild must give back."""
+        snapshot = {"visit": [tuple(row) for row in db.session.execute(
+            select(*Visit.__table__.columns).order_by(Visit.submission_id))]}
+        if SERVICE_ITEMS is not None:
+            columns = [column for column in SERVICE_ITEMS.__table__.columns if column.name != "id"]
+            snapshot["service_item"] = [tuple(row) for row in db.session.execute(
+                select(*columns).order_by(SERVICE_ITEMS.submission_id, SERVICE_ITEMS.seq))]
+        db.session.rollback()
+        return snapshot
+
     def close(self) -> None:
         db.session.remove()
         db.engine.dispose()
@@ -167,39 +328,49 @@ class Register:
 
 
 def build(backend: str, towns: int, households_per_group: int, update_count: int, seed: int,
-          villages_only: int | None = None) -> dict:
+          villages_only: int | None = None, *, service_share: float, pg_database: str) -> dict:
     rng = random.Random(seed)
-    register = Register(backend, towns, villages_only)
+    services = ServiceAnswers(seed, service_share)
+    register = Register(backend, towns, villages_only, pg_database)
     households, submissions = [], []
-    for group, household, members, xml in registrations(rng, register.groups, households_per_group):
+    for group, household, members, xml in registrations(rng, register.groups, households_per_group, services):
         households.append((group, household, members))
         submissions.append((group, xml))
     register.store(submissions, queued=False)
 
-    started = time.perf_counter()
-    for _, xml in submissions:
-        read_visit(xml)
-    parse_seconds = time.perf_counter() - started
+    database = pg_database if backend == "postgresql" else None
+    with Timing(database) as parse:
+        for _, xml in submissions:
+            read_visit(xml)
 
-    started = time.perf_counter()
-    applied = rebuild_register()
-    commit()
-    rebuild_seconds = time.perf_counter() - started
-    households_n, people_n, values_n = register.counts()
-
-    register.store(list(updates(rng, households, update_count)), queued=True)
-    started = time.perf_counter()
-    merged = 0
-    while merge_next() is not None:
+    with Timing(database) as rebuild:
+        applied = rebuild_register()
         commit()
-        merged += 1
-    commit()
-    merge_seconds = time.perf_counter() - started
+    households_n, people_n, values_n = register.counts()
+    items_after_rebuild = register.service_items()
+
+    register.store(list(updates(rng, households, update_count, services)), queued=True)
+    with Timing(database) as merge:
+        merged = 0
+        while merge_next() is not None:
+            commit()
+            merged += 1
+        commit()
+
+    merged_rows = register.derived_snapshot()
+    items_after_merge = register.service_items()
+    with Timing(database) as second:
+        reapplied = rebuild_register()
+        commit()
+    rebuilt_rows = register.derived_snapshot()
     register.close()
     return dict(submissions=len(submissions), applied=applied, households=households_n, people=people_n,
-                field_values=values_n, parse_rate=len(submissions) / parse_seconds,
-                rebuild_seconds=rebuild_seconds, rebuild_rate=applied / rebuild_seconds, merged=merged,
-                merge_rate=merged / merge_seconds)
+                field_values=values_n, parse=parse, parse_rate=len(submissions) / parse.wall,
+                rebuild=rebuild, rebuild_rate=applied / rebuild.wall, merged=merged, merge=merge,
+                merge_rate=merged / merge.wall, items_after_rebuild=items_after_rebuild,
+                items_after_merge=items_after_merge, reapplied=reapplied, second=second,
+                second_rate=reapplied / second.wall,
+                same_rows={table: (rows == rebuilt_rows.get(table), len(rows)) for table, rows in merged_rows.items()})
 
 
 def main() -> None:
@@ -209,21 +380,44 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--backend", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--service-share", type=float, default=0.35,
+                        help="share of the visits with a service record (0: none, nor closing answers)")
+    parser.add_argument("--pg-database", default="taizhang_bench_register")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, backend {args.backend}")
+    print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, backend {args.backend}; "
+          f"service share {args.service_share}; service record in this code: "
+          f"{'yes' if SERVICE_ITEMS is not None else 'no (its answers are ignored)'}")
 
-    baseline = build(args.backend, 1, args.households_per_group, args.updates, args.seed, villages_only=1)
-    full = build(args.backend, args.towns, args.households_per_group, args.updates, args.seed)
+    options = dict(service_share=args.service_share, pg_database=args.pg_database)
+    baseline = build(args.backend, 1, args.households_per_group, args.updates, args.seed, villages_only=1, **options)
+    full = build(args.backend, args.towns, args.households_per_group, args.updates, args.seed, **options)
+    same = True
     for label, run in (("one village (baseline)", baseline), (f"{args.towns} town(s)", full)):
         print(f"\n{label}: {run['households']:,} households, {run['people']:,} people, "
               f"{run['field_values']:,} field values from {run['submissions']:,} registration visits")
-        print(f"  parse only (ceiling):  {run['parse_rate']:8,.0f} submissions/s")
+        print(f"  parse only (ceiling):  {run['parse_rate']:8,.0f} submissions/s "
+              f"({run['parse'].per(run['submissions'])})")
         print(f"  rebuild:               {run['rebuild_rate']:8,.0f} submissions/s "
-              f"({run['rebuild_seconds']:.1f} s; {run['rebuild_rate'] / run['parse_rate']:.2f} of the ceiling; "
-              f"target 5,000/s)")
-        print(f"  merge worker:          {run['merge_rate']:8,.0f} submissions/s ({run['merged']:,} visits)")
+              f"({run['rebuild'].wall:.1f} s; {run['rebuild_rate'] / run['parse_rate']:.2f} of the ceiling; "
+              f"target 5,000/s; {run['rebuild'].per(run['applied'])})")
+        print(f"  merge worker:          {run['merge_rate']:8,.0f} submissions/s ({run['merged']:,} visits; "
+              f"{run['merge'].per(run['merged'])})")
+        print(f"  rebuild, all visits:   {run['second_rate']:8,.0f} submissions/s "
+              f"({run['reapplied']:,} visits in {run['second'].wall:.1f} s; "
+              f"{run['second_rate'] / run['parse_rate']:.2f} of the ceiling; {run['second'].per(run['reapplied'])})")
+        if SERVICE_ITEMS is not None:
+            print(f"  service items:         {sum(run['items_after_rebuild'].values()):8,} after the rebuild, "
+                  f"{sum(run['items_after_merge'].values()):,} after the merge worker "
+                  f"({', '.join(f'{kind} {n:,}' for kind, n in sorted(run['items_after_merge'].items()))})")
+        for table, (equal, rows) in run["same_rows"].items():
+            print(f"  {table} rows after the merge worker = after the rebuild: {'yes' if equal else 'NO'} "
+                  f"({rows:,} rows)")
+            same = same and equal
     print(f"\nmerge worker at {args.towns} town(s) / one village: {full['merge_rate'] / baseline['merge_rate']:.2f}")
+    print(f"machine busy during the run: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    if not same:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
