@@ -289,6 +289,11 @@ def service_item(path: str, seq: int, data: Callable[[], dict]) -> Call:
     return call
 
 
+def group_id(world: World, place: str) -> str:
+    """The id of the place's group (the last step of its area path)."""
+    return world.paths[place].strip("/").split("/")[-1]
+
+
 def report(name: str, area: dict[str, str]) -> Callable[[World, str], str]:
     return lambda world, place: f"/reports/{name}?area={area[place]}&month={MONTH}"
 
@@ -376,6 +381,13 @@ ROWS = [
         "note": uuid.uuid4().hex}), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
     Row("services.correction", "POST", service_item("/services/correction", 1, lambda: {
         "column": "quantity", "value": "3"}), statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    # The village's named registers: staff, each within their area (an area outside it is refused).
+    Row("registers.index", "GET", page(same("/registers/")), statuses(LOGIN, LOGIN, 200, 200, 200)),
+    Row("registers.page", "GET", page(lambda world, place: f"/registers/supplies?area={group_id(world, place)}"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("registers.workbook", "GET",
+        page(lambda world, place: f"/registers/supplies.xlsx?area={group_id(world, place)}"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
     # Due lists, as a page and as JSON (which also takes Digest: a collector is refused, anonymous challenged).
     Row("schedules.due_page", "GET", page(lambda world, place: f"/due?area={VILLAGE[place]}"),
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
