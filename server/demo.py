@@ -61,6 +61,7 @@ _DEMO_TIERS = {"9e2bff1a-96bc-56a0-ad3a-923e66f82158": "general", "375fb1d1-db66
 _DEMO_BIRTH = ("6ea9d3db-46aa-51bc-9151-65eb9433a158", "fc944cb4-c3ec-5f58-bca5-9362b8883dd8", 9)
 _HOUSEHOLD_003 = "fc944cb4-c3ec-5f58-bca5-9362b8883dd8"   # 赵明's (孙丽's) household in the fixture lists
 _HOUSEHOLD_002 = "01527893-8084-5e89-9daf-9d200c3cce28"   # 张桂兰's
+_ZHAO_MING, _SUN_LI = "3becb39b-ae8d-52b6-ad12-e0f9d2e812b9", "6ea9d3db-46aa-51bc-9151-65eb9433a158"   # of 003
 
 
 def _demo_uuid(*names: str) -> str:
@@ -157,22 +158,25 @@ def _service_visits(day: dt.date) -> tuple[list[tuple[str, bytes]], str]:
     visits = [
         ("dongcun1", _visit_xml(
             day - dt.timedelta(days=4), *_existing(_HOUSEHOLD_003), E.service_needs("supplies hardship_support"),
-            _supply("condoms", "10", "yes"), _supply("folic_acid", "1200", "yes"),   # 1200: flagged for correction
-            E.support(E.support_details("赵明务工受伤，家里暂时困难")),
+            _supply(_ZHAO_MING, "condoms", "10", "yes"),
+            _supply(_SUN_LI, "folic_acid", "1200", "yes"),   # 1200: flagged for correction
+            E.support(E.support_person(_ZHAO_MING), E.support_details("赵明务工受伤，家里暂时困难")),
             E.closing(E.next_visit((day + dt.timedelta(days=21)).isoformat()), E.location("30.65712 104.06573 498 5"),
                       E.notes("孙丽产后恢复良好，提醒按时做产后随访")))),
         ("dongcun2", _visit_xml(
             day - dt.timedelta(days=6), *_existing(he_household), E.service_needs("pregnancy_reported supplies"),
             E.pregnancy(E.pregnant_person(he_fang), E.pregnancy_consent("yes"), E.antenatal_referral("yes")),
-            _supply("folic_acid", "2", "yes"), E.closing(E.next_visit((day + dt.timedelta(days=30)).isoformat())),
+            _supply(he_fang, "folic_acid", "2", "yes"), E.closing(E.next_visit((day + dt.timedelta(days=30)).isoformat())),
             instance_id=pregnancy)),
         ("dongcun2", _visit_xml(
             day - dt.timedelta(days=8), *_existing(li_household), E.service_needs("family_benefit elderly_support"),
-            E.support(E.support_details("李建国、周玉兰申请计生家庭奖励扶助；二老希望有人定期探望")))),
+            E.support(E.benefit_kind("reward"), E.support_person(zhou),
+                      E.support_details("李建国、周玉兰申请计生家庭奖励扶助；二老希望有人定期探望")))),
         ("dongcun2", _followup_xml(
             day - dt.timedelta(days=2), zhou, li_household, "tier_general",
             E.services(E.services_given("health_guidance benefit_information"), E.referral("yes"),
-                       E.referral_to("镇卫生院"), E.referral_reason("血压偏高，建议复查")),
+                       E.referral_purpose("health_centre"), E.referral_place("青山镇卫生院"),
+                       E.referral_reason("血压偏高，建议复查")),
             E.closing(E.next_date((day + dt.timedelta(days=60)).isoformat())))),
         ("dongcun1", _visit_xml(day - dt.timedelta(days=1), *_existing(_HOUSEHOLD_002), outcome="nobody_home")),
     ]
@@ -183,8 +187,9 @@ def _existing(household: str) -> tuple:
     return (E.household_choice(E.mode("existing"), E.household(household)), E.household_uuid(household))
 
 
-def _supply(item: str, quantity: str, given: str):
-    return E.supplies(E.supply(E.item(item), E.quantity(quantity), E.given(given)))
+def _supply(person: str, item: str, quantity: str, given: str):
+    """A supply a person asked for (the household visit's supplies repeat)."""
+    return E.supplies(E.supply(E.supply_person(person), E.item(item), E.quantity(quantity), E.given(given)))
 
 
 def _fixture_registrations(day: dt.date) -> list[tuple[str, bytes]]:
