@@ -28,7 +28,7 @@ from sync.submission import AnswerPaths
 __all__ = ["ServiceItem", "ServiceRecord", "Location", "ItemKind", "ITEM_KINDS", "FIELD_LAYOUTS", "SUPPLY_ITEMS",
            "REFERRAL_RESULTS", "SUPPORT_OUTCOMES", "PROBLEMS", "MAX_QUANTITY", "read_service_record", "item_key",
            "parse_item_key", "layout_for", "parse_location", "check_quantity", "item_problems", "corrected_item",
-           "CORRECTABLE", "SUPPORT_FIELDS", "ItemChange", "ItemState", "item_state", "check_support_value", "check_correction", "REFERRAL_PURPOSES", "CLOSING_RESULTS", "SUPPORT_KINDS", "BENEFIT_KINDS"]
+           "CORRECTABLE", "COLUMN_LIMITS", "SUPPORT_FIELDS", "ItemChange", "ItemState", "item_state", "check_support_value", "check_correction", "REFERRAL_PURPOSES", "CLOSING_RESULTS", "SUPPORT_KINDS", "BENEFIT_KINDS"]
 
 MAX_QUANTITY = 1000
 """A quantity above this is absurd (the forms allow 1–100): kept, and flagged for the cadre."""
@@ -49,6 +49,12 @@ BENEFIT_KINDS = ("reward", "special")
 SUPPORT_OUTCOMES = ("granted", "not_granted", "referred_on", "withdrawn")
 """What the town office recorded about a support request (it records the decision; the system never judges)."""
 
+COLUMN_LIMITS = {"person_uuid": 64, "person_name": 100, "code": 40, "quantity_text": 100, "place": 200, "detail": 40,
+                 "refers_to": 300}
+"""The longest value each bounded column of an item holds (the `service_item` table is made with these)."""
+MAX_STORED_QUANTITY = 2 ** 63 - 1
+"""The largest quantity the column holds: a larger one is kept as written text."""
+
 PROBLEMS = {
     "quantity_not_a_number": ("数量不是数字", "The quantity is not a number"),
     "quantity_not_positive": ("数量不大于零", "The quantity is zero or negative"),
@@ -56,6 +62,8 @@ PROBLEMS = {
     "unknown_item": ("药具品种不在清单中", "The supply item is not on the list"),
     "referral_nowhere": ("没有写转介到哪里", "The referral does not say where to"),
     "referral_unknown": ("没有找到被跟进的转介", "The referral followed up is not known"),
+    "too_long": ("有的内容太长，只保存了开头（原文在原始表单中）",
+                 "A value was too long: its beginning is kept (the whole is in the raw form)"),
 }
 """Odd values a visit may carry, by code: (zh, en). The item is kept and shown flagged for correction."""
 
@@ -241,9 +249,17 @@ class _Items:
 
     def add(self, kind: str, **values) -> str:
         seq = len(self.items) + 1
-        item = ServiceItem(kind=kind, seq=seq, **values)
-        self.items.append(replace(item, problems=item_problems(item)))
+        item, cut = _bounded(ServiceItem(kind=kind, seq=seq, **values))
+        self.items.append(replace(item, problems=item_problems(item) + (("too_long",) if cut else ())))
         return item_key(self.instance_id, seq)
+
+
+def _bounded(item: ServiceItem) -> tuple[ServiceItem, bool]:
+    """The item with every value cut to what its column holds (a phone's text is never refused; the raw form keeps
+    the whole of it), and whether anything was cut."""
+    cut = {name: getattr(item, name)[:limit] for name, limit in COLUMN_LIMITS.items()
+           if getattr(item, name) is not None and len(getattr(item, name)) > limit}
+    return (replace(item, **cut), True) if cut else (item, False)
 
 
 def _household_visit_items(fields: _Fields, items: _Items, person_uuid: str | None) -> None:
@@ -307,6 +323,8 @@ def check_quantity(text: str | None) -> tuple[int | None, str | None, tuple[str,
         quantity = int((text or "").strip())
     except ValueError:
         return None, text, ("quantity_not_a_number",)
+    if abs(quantity) > MAX_STORED_QUANTITY:
+        return None, text, ("quantity_absurd",)
     if quantity <= 0:
         return quantity, None, ("quantity_not_positive",)
     if quantity > MAX_QUANTITY:

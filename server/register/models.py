@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import BigId, db
 from sync.decisions import DECISION_KINDS
-from sync.services import ITEM_KINDS
+from sync.services import COLUMN_LIMITS, ITEM_KINDS
 
 
 class Household(db.Model):
@@ -140,19 +140,20 @@ class ServiceItemRecord(db.Model):
     item_key: Mapped[str] = mapped_column(String(300), index=True)   # <instanceID>#<seq>: what decisions name
     kind: Mapped[str] = mapped_column(String(20))
     household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
-    person_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
-    person_name: Mapped[str | None] = mapped_column(String(100))
+    # The columns a phone's values go into, as long as sync.services.COLUMN_LIMITS (the reader cuts them to it).
+    person_uuid: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["person_uuid"]), index=True)
+    person_name: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["person_name"]))
     visit_date: Mapped[date | None] = mapped_column(Date)
     visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    code: Mapped[str | None] = mapped_column(String(40))
+    code: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["code"]))
     quantity: Mapped[int | None] = mapped_column(BigInteger)
-    quantity_text: Mapped[str | None] = mapped_column(String(100))
+    quantity_text: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["quantity_text"]))
     given: Mapped[bool | None] = mapped_column(Boolean)
-    place: Mapped[str | None] = mapped_column(String(200))
+    place: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["place"]))
     text: Mapped[str | None] = mapped_column(Text)
-    detail: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["detail"]))
     consent: Mapped[bool | None] = mapped_column(Boolean)
-    refers_to: Mapped[str | None] = mapped_column(String(300), index=True)
+    refers_to: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["refers_to"]), index=True)
     problems: Mapped[str | None] = mapped_column(String(200))    # codes of sync.services.PROBLEMS, space-separated
 
 

@@ -214,9 +214,12 @@ def blob_files_now(world) -> list[str]:
     {"members": [Member("王秀英", "female", "0001-01-01")]},
     {"postpartum": ("P", "10000-01-01")},
     {"postpartum": ("P", "9999-12-31")},
+    {"supplies": [("p" * 500, "x" * 500, "9" * 400, "yes"), ("", "folic_acid", HUGE, "maybe")]},
+    {"support": {"needs": ("family_benefit",), "benefit_kind": "b" * 300, "person": "q" * 300,
+                 "details": "长" * 20000}, "next_visit": "10000-01-01", "location": "1e999 -1e999 nan inf"},
 ], ids=["base-version-20-digits", "base-version-400-digits", "base-version-negative", "start-year-10000",
         "start-last-instant", "birth-year-10000", "birth-9999-12-31", "birth-year-1", "postpartum-year-10000",
-        "postpartum-9999-12-31"])
+        "postpartum-9999-12-31", "supplies-huge-and-long", "support-long-and-odd-closing"])
 def test_huge_numbers_and_odd_dates_in_a_visit_are_stored_and_never_stall_the_merge(world, server, change):
     """Stored raw (the phone's data is never refused for a value), then merged or kept raw, and the worker moves
     on: the queue is empty, nothing failed, and the register's pages still answer."""

@@ -251,3 +251,13 @@ def test_every_kind_has_labels_in_both_languages():
     assert list(ITEM_KINDS) == ["service", "supply", "referral", "referral_result", "prepregnancy_check",
                                 "pregnancy_guidance", "support_request"]
     assert all(kind.label_zh and kind.label_en for kind in ITEM_KINDS.values())
+
+
+def test_values_longer_than_their_columns_are_cut_and_flagged_and_huge_quantities_kept_as_text():
+    xml = followup_visit(person=WANG, household=HOUSEHOLD, followup_type="postpartum", services=(),
+                         start="2026-11-05T09:00:00.000+08:00", supplies=[("x" * 500, "9" * 40)],
+                         referral=("health_centre", "镇" * 300, "原因"))
+    referral, supply = read_visit(xml).services.items
+    assert (len(referral.place), referral.problems) == (200, ("too_long",))
+    assert (len(supply.code), supply.quantity, supply.quantity_text, supply.problems) == (
+        40, None, "9" * 40, ("quantity_absurd", "unknown_item", "too_long"))
