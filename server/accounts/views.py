@@ -30,6 +30,13 @@ def _safe_next(target: str | None) -> str:
         "schedules.due_page")
 
 
+@bp.get("/")
+def home():
+    """The site's root: a signed-in staff member's home page; anyone else is asked to sign in (and comes back)."""
+    require_staff()
+    return redirect(url_for("schedules.due_page"))
+
+
 @bp.get("/login")
 def login_form():
     return render_template("accounts/login.html", next=request.args.get("next", ""))

@@ -341,6 +341,7 @@ ROWS = [
     Row("openrosa_token.submission_post", "POST", openrosa(same("/submission"), "POST", via="token", body=submission),
         statuses(403, (201, 403), 403, 403, 403)),
     # Signing in and out, the language, static files: the same for everyone.
+    Row("accounts.home", "GET", page(same("/")), statuses(LOGIN, LOGIN, 302, 302, 302)),
     Row("accounts.login_form", "GET", page(same("/login")), statuses(200, 200, 200, 200, 200)),
     Row("accounts.login", "POST", page(same("/login"), "POST", lambda world, role, place: {
         "username": "nobody", "password": "wrong-password"}), statuses(401, 401, 401, 401, 401), "wrong password"),

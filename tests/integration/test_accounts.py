@@ -42,6 +42,14 @@ def test_pages_ask_to_sign_in_and_come_back_after(staff):
     assert page.status_code == 200 and "<h1>待访视与逾期</h1>" in page.text
 
 
+def test_the_root_takes_staff_home_and_others_to_sign_in(staff):
+    client = web(staff)
+    assert client.get("/", allow_redirects=False).headers["Location"] == "/login?next=/"
+    client.sign_in("dongcun_cadre", PASSWORD)
+    home = client.get("/", allow_redirects=False)
+    assert (home.status_code, home.headers["Location"]) == (302, "/due")
+
+
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(staff):
     for username, password in (("dongcun_cadre", "wrong-password"), ("nobody", PASSWORD)):
         answer = web(staff).sign_in(username, password)
