@@ -124,13 +124,16 @@ def conflict_queue(principal: Principal) -> list:
     return found
 
 
-def inbox(principal: Principal, **filters) -> tuple[list, list]:
-    """Synced visits of the reader's area, newest first (see queries.inbox for the filters), and the area's
-    groups to filter by."""
+INBOX_PAGE_SIZE = 50
+
+
+def inbox(principal: Principal, *, page: int = 1, **filters) -> tuple[queries.InboxPage, list]:
+    """Synced visits of the reader's area, newest first, a page of INBOX_PAGE_SIZE at a time (see queries.inbox for
+    the filters), and the area's groups to filter by."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden("the inbox is for village cadres and the town office")
-    found = queries.inbox(principal.area_path, **filters)
-    audit.record(principal.id, "inbox.read", area_path=principal.area_path, records=len(found))
+    found = queries.inbox(principal.area_path, offset=(page - 1) * INBOX_PAGE_SIZE, limit=INBOX_PAGE_SIZE, **filters)
+    audit.record(principal.id, "inbox.read", area_path=principal.area_path, records=len(found.rows))
     return found, queries.groups_in(principal.area_path)
 
 

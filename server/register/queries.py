@@ -29,6 +29,7 @@ from server.register.models import (
     VisitReview,
 )
 from server.submissions.models import MergeQueueEntry, Submission
+from server.users.models import User
 from sync.decisions import DECISION_KINDS
 from sync.merge import FieldValue, RecordState, VisitRef
 from sync.periods import as_utc
@@ -679,21 +680,33 @@ def save_review(submission_id: int, **values) -> None:
     db.session.add(review)
 
 
+class InboxPage(NamedTuple):
+    rows: list          # this page's rows (see inbox)
+    total: int          # how many the filters find
+    collectors: list    # (user name, display name) of the collectors whose visits the area holds
+
+
 def inbox(area_path: str | None, *, group_id: int | None = None, collector: str | None = None,
-          since=None, until=None, state: str | None = None, limit: int = 200):
-    """Register-form submissions collected in an area, newest first, with their visit and review:
-    (submission id, received, form, collector, group name, visit date, outcome, household uuid, review state,
-    comment, why the merge refused it). `state` "received" means not reviewed yet."""
+          since=None, until=None, state: str | None = None, offset: int = 0, limit: int = 50) -> InboxPage:
+    """Register-form submissions collected in an area, newest first, with their visit and review, a page at a time:
+    (submission id, received, form, collector's user name and display name, group name, visit date, outcome,
+    household uuid, its number and head, review state, comment, why the merge refused it). `state` "received"
+    means not reviewed yet."""
+    head = (select(Person.name).where(Person.household_uuid == Visit.household_uuid, Person.relationship == "head")
+            .order_by(Person.name).limit(1).correlate(Visit).scalar_subquery())
     query = (select(Submission.id, Submission.received_at, Form.xml_form_id, Submission.collector_name,
-                    Area.full_name, Visit.visit_date, Visit.outcome, Visit.household_uuid, VisitReview.state,
-                    VisitReview.comment, Visit.refusal)
+                    User.display_name.label("collector_display_name"), Area.full_name, Visit.visit_date,
+                    Visit.visited_at, Visit.outcome, Visit.household_uuid, Household.household_no,
+                    head.label("head_name"), VisitReview.state, VisitReview.comment, Visit.refusal)
              .join(Form, Form.id == Submission.form_id).join(Area, Area.id == Submission.area_id)
+             .outerjoin(User, User.username == Submission.collector_name)
              .outerjoin(Visit, Visit.submission_id == Submission.id)
+             .outerjoin(Household, Household.uuid == Visit.household_uuid)
              .outerjoin(VisitReview, VisitReview.submission_id == Submission.id)
-             .where(Form.xml_form_id.in_(["household_visit", "followup"]))
-             .order_by(Submission.id.desc()).limit(limit))
+             .where(Form.xml_form_id.in_(["household_visit", "followup"])))
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
+    everyone = query
     if group_id is not None:
         query = query.where(Area.id == group_id)
     if collector:
@@ -706,7 +719,11 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
         query = query.where(VisitReview.state.is_(None))
     elif state:
         query = query.where(VisitReview.state == state)
-    return db.session.execute(query).all()
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.order_by(Submission.id.desc()).offset(offset or None).limit(limit)).all()
+    named = everyone.subquery()
+    collectors = db.session.execute(select(named.c.collector_name, named.c.collector_display_name).distinct()).all()
+    return InboxPage(rows, total, sorted((row[0], row[1] or row[0]) for row in collectors if row[0]))
 
 
 class FieldChange(NamedTuple):

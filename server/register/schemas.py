@@ -18,3 +18,4 @@ class InboxFilters(BoundarySchema):
     since = fields.Date(load_default=None)
     until = fields.Date(load_default=None)
     state = fields.String(load_default=None, validate=validate.OneOf(("received", "approved", "has_issues", "rejected")))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))

@@ -6,15 +6,18 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from server import clock
 from server.accounts.session import require_staff
 from server.database import commit
 from server.extensions import csrf, db
+from server.forms.queries import form_labels
 from server.register import browsing
 from server.register.decisions import mark_distinct, merge_candidate, resolve_conflict, review_visit, undo_decision
 from server.register.schemas import InboxFilters
 from server.services import browsing as service_pages
 from server.services.schemas import safe_back
 from server.services.views import error_message
+from sync.code_labels import code_label
 from sync.errors import BadRequest, Conflict
 
 bp = Blueprint("register", __name__, template_folder="templates")
@@ -109,7 +112,30 @@ def inbox():
     filters = InboxFilters().load({name: value for name, value in request.args.items() if value})
     found, groups = browsing.inbox(require_staff(), **filters)
     commit()
-    return render_template("register/inbox.html", visits=found, groups=groups, filters=request.args)
+    first = (filters["page"] - 1) * browsing.INBOX_PAGE_SIZE
+    return render_template("register/inbox.html", visits=[_inbox_row(row) for row in found.rows], total=found.total,
+                           first=first + 1 if found.rows else 0, last=first + len(found.rows),
+                           page=filters["page"], collectors=found.collectors, groups=groups, filters=request.args)
+
+
+_REVIEW_STATES = {"approved": lambda: _("approved"), "has_issues": lambda: _("has issues"),
+                  "rejected": lambda: _("rejected")}
+
+
+def _inbox_row(row) -> dict:
+    """A synced visit as the inbox shows it: names, labels and China time, never ids or codes."""
+    def at(instant):
+        return clock.wall_time(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
+
+    household = ""
+    if row.household_no:
+        household = (_("Household %(number)s (head: %(head)s)", number=row.household_no, head=row.head_name)
+                     if row.head_name else _("Household %(number)s", number=row.household_no))
+    outcome = code_label("outcome", row.outcome, _language(), form_labels(row.xml_form_id, None)) or ""
+    return {"id": row.id, "filled": at(row.visited_at) or (row.visit_date.isoformat() if row.visit_date else ""),
+            "received": at(row.received_at), "collector": row.collector_display_name or row.collector_name or "",
+            "group": row.full_name, "household": household, "outcome": outcome, "refusal": row.refusal,
+            "state": _REVIEW_STATES[row.state]() if row.state in _REVIEW_STATES else _("not reviewed")}
 
 
 @bp.get("/visits/<int:submission_id>")

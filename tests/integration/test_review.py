@@ -10,6 +10,7 @@ from lxml import etree
 
 from server.database import commit
 from server.extensions import db
+from server.register import browsing
 from server.register import queries as register_queries
 from server.register.models import Person
 from server.register.replays import rebuild_register
@@ -72,6 +73,25 @@ def test_the_inbox_lists_visits_newest_first_and_shows_what_each_changed(village
     page = cadre.get(f"/visits/{ids[0]}").text
     assert re.search(r"<td>王秀英</td><td>phone</td>\s*<td>13900000002</td><td>13700000003</td>", page)
     assert cadre.get("/inbox", params={"since": "soon"}).status_code == 400
+
+
+def test_the_inbox_is_a_work_queue_in_names_and_labels_paged_with_counts(village, monkeypatch):
+    """The collector by display name (a drop-down of the area's collectors), the household by number and head, the
+    outcome and review state in words, China time; 50 a page with "1–50 of N" and a link to the next."""
+    cadre = village["cadre"]
+    page = cadre.get("/inbox").text
+    row = re.search(r'<tr id="visit-\d+">(.*?)</tr>', page, re.S).group(1)
+    assert '<td class="collector">dongcun1</td>' in row    # no display name given: the user name
+    assert '<td class="household">001号户（户主 王秀英）</td>' in row and '<td class="outcome">已完成访视</td>' in row
+    assert '<td class="review">未审核</td>' in row and "2026-11-06 09:00" in row
+    assert '<option value="dongcun1" >dongcun1</option>' in page
+    assert '<p id="inbox-count">第 1–3 条，共 3 条</p>' in page and 'rel="next"' not in page
+    monkeypatch.setattr(browsing, "INBOX_PAGE_SIZE", 2)
+    first, second = cadre.get("/inbox").text, cadre.get("/inbox", params={"page": 2}).text
+    assert '<p id="inbox-count">第 1–2 条，共 3 条</p>' in first and 'rel="next" href="/inbox?page=2"' in first
+    assert '<p id="inbox-count">第 3–3 条，共 3 条</p>' in second and 'rel="prev" href="/inbox?page=1"' in second
+    assert visit_ids(first) + visit_ids(second) == visit_ids(page)
+    assert cadre.get("/inbox", params={"page": "0"}).status_code == 400
 
 
 def test_a_rejected_visit_leaves_the_register_and_comes_back_when_approved(village):
