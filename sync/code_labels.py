@@ -50,6 +50,13 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                 "refused": ("拒绝", "Refused"), "moved_away": ("已搬走", "Moved away")},   # both forms' outcomes
     "yesno": {"yes": ("是", "Yes"), "no": ("否", "No")},
     "sex": {"male": ("男", "Male"), "female": ("女", "Female")},
+    "relationship": {"head": ("户主", "Head of household"), "spouse": ("配偶", "Spouse"), "child": ("子女", "Child"),
+                     "child_in_law": ("儿媳/女婿", "Child-in-law"), "grandchild": ("孙子女/外孙子女", "Grandchild"),
+                     "parent": ("父母", "Parent"), "parent_in_law": ("公婆/岳父母", "Parent-in-law"),
+                     "grandparent": ("祖父母/外祖父母", "Grandparent"), "sibling": ("兄弟姐妹", "Sibling"),
+                     "other": ("其他", "Other")},
+    "hukou": {"here": ("本地户籍", "Registered here"), "elsewhere": ("外地户籍", "Registered elsewhere")},
+    "status": {"living": ("健在", "Living"), "died": ("已故", "Died")},
     "residence": {"here": ("在本地居住", "Lives here"), "working_away": ("外出务工", "Working away"),
                   "moved_away": ("已搬走", "Moved away")},
     # Lists of the register and the service record that no form has.

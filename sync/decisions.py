@@ -13,13 +13,16 @@ the server supplies.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from sync.access import REGISTER_DECIDERS, TOWN_OFFICE_ROLES, area_contains
-from sync.errors import DecisionNotPossible
+from sync.code_labels import CODE_LABELS
+from sync.errors import ChoiceValueInvalid, DateValueInvalid, DecisionNotPossible, IdNumberInvalid, PhoneInvalid
+from sync.identity import parse_id_number
 from sync.merge import VisitRef
 from sync.periods import as_utc
 from sync.services import REFERRAL_RESULTS, check_correction, check_support_value
@@ -27,7 +30,7 @@ from sync.visits import PERSON_FIELDS, PersonObservation
 
 __all__ = ["DecisionKind", "DECISION_KINDS", "MERGE_PEOPLE", "MERGE_HOUSEHOLDS", "MOVE_HOUSEHOLD", "SET_TIER",
            "SET_FIELD", "REJECT_VISIT", "REFERRAL_RESULT", "SUPPORT_OUTCOME", "CORRECT_SERVICE", "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
-           "REFERENCE_FIELDS", "check_field", "check_tier", "decision_kind"]
+           "REFERENCE_FIELDS", "CHOICE_FIELDS", "check_field", "check_field_value", "check_tier", "decision_kind"]
 
 
 class DecisionRow(Protocol):
@@ -80,6 +83,30 @@ def check_field(field: str | None) -> tuple[str, str]:
     if name not in SETTABLE_FIELDS.get(record_kind, ()):
         raise DecisionNotPossible(f"field {field!r}")
     return record_kind, name
+
+
+# The person fields whose values come from a list (the forms' choice lists; sync.code_labels has their words).
+CHOICE_FIELDS = {"person:sex": "sex", "person:relationship": "relationship", "person:residence": "residence",
+                 "person:hukou": "hukou", "person:status": "status"}
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def check_field_value(field: str | None, value: str) -> None:
+    """A value a person gives a field (a conflict settled with a corrected value) as the forms check it: a resident
+    ID number with its check character, a date, a mobile number, a choice of the field's list."""
+    if field == "person:id_number" and not parse_id_number(value).valid:
+        raise IdNumberInvalid(value)
+    if field == "person:birth_date":
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise DateValueInvalid(value) from None
+        if not dt.date(1900, 1, 1) <= day <= dt.date(2199, 12, 31):
+            raise DateValueInvalid(value)
+    if field == "person:phone" and not _MOBILE.fullmatch(value):
+        raise PhoneInvalid(value)
+    if field in CHOICE_FIELDS and value not in CODE_LABELS[CHOICE_FIELDS[field]]:
+        raise ChoiceValueInvalid(value)
 
 
 def check_tier(tier: str, tiers: Iterable[str]) -> None:
@@ -238,6 +265,7 @@ class SetField(_SetOneField):
 
     def check(self, target, field, *, tiers):
         check_field(field)
+        check_field_value(field, target)
 
     def area_paths(self, subject, target, field, areas):
         record_kind, _ = check_field(field)

@@ -18,7 +18,12 @@
     │   ├── BackupInvalid              400.14 (a damaged file, or not a taizhang backup)
     │   ├── NulCharacter               400.15 (a NUL byte in a field, argument or header)
     │   ├── ValueOutOfRange            400.16 (a number or date no column or calendar holds)
-    │   └── InstanceIdInvalid          400.17 (an instanceID that is not a plain identifier)
+    │   ├── InstanceIdInvalid          400.17 (an instanceID that is not a plain identifier)
+    │   └── FieldValueInvalid          400.18 (a corrected value its field cannot hold)
+    │       ├── IdNumberInvalid        400.19
+    │       ├── DateValueInvalid       400.20
+    │       ├── ChoiceValueInvalid     400.21
+    │       └── PhoneInvalid           400.22
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -60,7 +65,8 @@ __all__ = [
     "RecordNotFound", "DecisionNotPossible", "DecisionNotYetMergeable", "EditOriginalUnknown",
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
-    "BackupInvalid", "NulCharacter", "ValueOutOfRange", "InstanceIdInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
+    "BackupInvalid", "NulCharacter", "ValueOutOfRange", "InstanceIdInvalid", "FieldValueInvalid", "IdNumberInvalid", "DateValueInvalid",
+    "ChoiceValueInvalid", "PhoneInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
 ]
 
 
@@ -182,6 +188,38 @@ class ValueOutOfRange(BadRequest):
     code = "400.16"
     message_zh = "数字或日期超出允许的范围（日期须在1900年至2199年之间）。"
     message_en = "A number or date is outside the accepted range (dates from 1900 to 2199)."
+
+
+class FieldValueInvalid(BadRequest):
+    """A value a person typed for a register field (a correction) that the field cannot hold."""
+
+    code = "400.18"
+    message_zh = "这一项的值不正确，请按要求填写。"
+    message_en = "This value does not fit the field; please enter it as asked."
+
+
+class IdNumberInvalid(FieldValueInvalid):
+    code = "400.19"
+    message_zh = "身份证号码不正确：须为18位，最后一位校验位须正确（可以是X）。"
+    message_en = "The resident ID number is not valid: 18 characters with a correct check character (which may be X)."
+
+
+class DateValueInvalid(FieldValueInvalid):
+    code = "400.20"
+    message_zh = "日期不正确：请按“年-月-日”填写，例如 2026-11-05。"
+    message_en = "Not a date: write it as year-month-day, e.g. 2026-11-05."
+
+
+class ChoiceValueInvalid(FieldValueInvalid):
+    code = "400.21"
+    message_zh = "请从列表中选择一项。"
+    message_en = "Choose one of the list."
+
+
+class PhoneInvalid(FieldValueInvalid):
+    code = "400.22"
+    message_zh = "手机号须为11位，以1开头（如13812345678）。"
+    message_en = "A mobile number has 11 digits starting with 1 (e.g. 13812345678)."
 
 
 class InstanceIdInvalid(BadRequest):

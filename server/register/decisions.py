@@ -153,6 +153,7 @@ def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetim
     if None in paths:  # the value typed names a group or household that is not in the register
         raise DecisionNotPossible(f"{conflict.field} {value!r}")
     authorise(principal, kind, *paths)
+    kind.check(value, field, tiers=())   # a corrected value as the forms check it (a valid ID number, a date …)
     return record_decision(kind, conflict.record_uuid, value, field=field, by=principal.id, now=now or clock.now(),
                            area_path=paths[0])
 

@@ -17,8 +17,9 @@ from server.register.schemas import InboxFilters
 from server.services import browsing as service_pages
 from server.services.schemas import safe_back
 from server.services.views import error_message
-from sync.code_labels import code_label
-from sync.errors import BadRequest, Conflict
+from sync.code_labels import CODE_LABELS, code_label
+from sync.decisions import CHOICE_FIELDS
+from sync.errors import BadRequest, Conflict, FieldValueInvalid
 
 bp = Blueprint("register", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -94,7 +95,12 @@ def undo(decision_id: int):
 def conflicts():
     found = browsing.conflict_queue(require_staff())
     commit()
-    return render_template("register/conflicts.html", conflicts=found)
+    language = _language()
+    # A corrected value is chosen from the field's list, or picked as a date: never typed where a list exists.
+    choices = {field.partition(":")[2]: [(code, code_label(list_name, code, language))
+                                         for code in CODE_LABELS[list_name]]
+               for field, list_name in CHOICE_FIELDS.items()}
+    return render_template("register/conflicts.html", conflicts=found, choices=choices, date_fields={"birth_date"})
 
 
 @bp.post("/conflicts/<int:conflict_id>")
@@ -102,7 +108,13 @@ def settle_conflict(conflict_id: int):
     value = request.form.get("value") or ""
     if value == "__other__":
         value = request.form.get("other") or ""
-    resolve_conflict(require_staff(), conflict_id, value)
+    try:
+        resolve_conflict(require_staff(), conflict_id, value)
+    except FieldValueInvalid as refused:   # a corrected value the field cannot take: said on the page, kept open
+        db.session.rollback()
+        flash(error_message(refused), "error")
+        return redirect(url_for("register.conflicts"))
+    flash(_("Conflict settled."), "notice")
     commit()
     return redirect(url_for("register.conflicts"))
 

@@ -135,6 +135,19 @@ def test_a_conflict_is_settled_with_one_of_the_values_or_a_corrected_one(village
     assert register_queries.register_snapshot() == live
 
 
+@pytest.mark.parametrize("other, message", [
+    ("abc123", "手机号须为11位，以1开头（如13812345678）。（abc123）"),
+    ("12345678901", "手机号须为11位，以1开头（如13812345678）。（12345678901）"),
+])
+def test_a_corrected_value_the_field_cannot_hold_is_refused_with_a_message_and_the_conflict_stays(village, other,
+                                                                                                   message):
+    cadre, wang = village["cadre"], village["wang"]
+    (conflict_id,) = re.findall(r'id="conflict-(\d+)"', cadre.get("/conflicts").text)
+    answer = cadre.post(f"/conflicts/{conflict_id}", {"value": "__other__", "other": other})
+    assert answer.status_code == 200 and f'<li class="flash error">{message}</li>' in answer.text
+    assert f'id="conflict-{conflict_id}"' in answer.text and phone_of(wang.uuid) == "13700000003"
+
+
 def test_reviews_and_conflicts_stay_in_the_village(village):
     other = WebClient(village["server"].url)
     other.sign_in("xicun_cadre", PASSWORD)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sync import errors
 from sync.decisions import (
     DECISION_KINDS,
     MERGE_HOUSEHOLDS,
@@ -92,3 +93,24 @@ def test_what_a_replay_covers_and_what_is_sent():
     assert MOVE_HOUSEHOLD.target_is_group(None)
     assert SET_FIELD.target_is_group("household:group") and not SET_FIELD.target_is_group("household:address")
     assert all(kind.replicable for kind in DECISION_KINDS.values())
+
+
+@pytest.mark.parametrize(("field", "value", "error"), [
+    ("person:id_number", "abc123", errors.IdNumberInvalid),
+    ("person:id_number", "110101199003071234", errors.IdNumberInvalid),   # a wrong check character (3)
+    ("person:birth_date", "1990-02-30", errors.DateValueInvalid),
+    ("person:birth_date", "0099-01-01", errors.DateValueInvalid),
+    ("person:phone", "12345678901", errors.PhoneInvalid),
+    ("person:sex", "man", errors.ChoiceValueInvalid),
+    ("person:relationship", "cousin", errors.ChoiceValueInvalid),
+])
+def test_a_corrected_value_is_checked_as_the_forms_check_it(field, value, error):
+    with pytest.raises(error):
+        SET_FIELD.check(value, field, tiers=())
+
+
+def test_corrected_values_the_field_holds_are_taken():
+    for field, value in (("person:id_number", "110101199003071233"), ("person:birth_date", "1990-03-07"),
+                         ("person:phone", "13812345678"), ("person:sex", "female"), ("person:hukou", "elsewhere"),
+                         ("person:name", "张桂兰"), ("household:address", "东村一组2号")):
+        SET_FIELD.check(value, field, tiers=())
