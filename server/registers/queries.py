@@ -7,13 +7,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, func, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
-from server.services.queries import ITEMS_ORDER, items_query, placed
+from server.services.queries import ITEMS_ORDER, chunks, inside_area, items_query, placed
 from server.submissions.models import Submission
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
@@ -21,7 +21,6 @@ __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName",
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
-_CHUNK = 900        # ids per IN (…): below SQLite's limit of bound parameters
 
 
 class Listing:
@@ -61,18 +60,11 @@ class EventRecord(NamedTuple):
     group: str
 
 
-def _inside(path_column, area_path: str):
-    """An area's path inside another's. The path is written into the statement (it is ids and slashes, read from the
-    area table): a statement prepared with the path as a parameter gets PostgreSQL's generic plan after a few
-    runs, which guesses that an area holds almost nothing and walks every household of the town (ten times slower)."""
-    return path_column.startswith(literal(area_path, literal_execute=True))
-
-
 def _placed(query, area_path: str | None):
     """People placed in their household's group and village, inside an area (None: everywhere)."""
     query = (query.join(Household, Household.uuid == Person.household_uuid)
              .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id))
-    return query if area_path is None else query.where(_inside(_group.path, area_path))
+    return query if area_path is None else query.where(inside_area(_group.path, area_path))
 
 
 _PLACE_COLUMNS = (Household.household_no, Household.address, _village.name.label("village"),
@@ -155,13 +147,12 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
 def _with_residence_visits(found: list[AwayRecord]) -> list[AwayRecord]:
     """Records of people registered as working away (no departure told) linked to the visit that last set where
     they live."""
-    missing = sorted({row.person_uuid for row in found if row.submission_id is None})
     set_by: dict[str, int | None] = {}
-    for start in range(0, len(missing), _CHUNK):
+    for chunk in chunks(row.person_uuid for row in found if row.submission_id is None):
         for row in db.session.execute(
                 select(RegisterFieldValue.record_uuid, RegisterFieldValue.submission_id)
                 .where(RegisterFieldValue.record_kind == "person", RegisterFieldValue.field == "residence",
-                       RegisterFieldValue.record_uuid.in_(missing[start:start + _CHUNK]))
+                       RegisterFieldValue.record_uuid.in_(chunk))
                 .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
             set_by[row.record_uuid] = row.submission_id       # the last one wins
     return [row._replace(submission_id=set_by.get(row.person_uuid)) if row.submission_id is None else row
@@ -210,11 +201,10 @@ def service_items(area_path: str | None, kinds: Iterable[str], since: dt.date | 
 def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:
     """The services each of these visits gave: (code, the "other" service's text), in the visit's order."""
     given: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
-    ids = sorted(set(submission_ids))
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in chunks(submission_ids):
         for row in db.session.execute(
                 select(ServiceItemRecord.submission_id, ServiceItemRecord.code, ServiceItemRecord.text)
-                .where(ServiceItemRecord.kind == "service", ServiceItemRecord.submission_id.in_(ids[start:start + _CHUNK]))
+                .where(ServiceItemRecord.kind == "service", ServiceItemRecord.submission_id.in_(chunk))
                 .order_by(ServiceItemRecord.submission_id, ServiceItemRecord.seq)):
             given[row.submission_id].append((row.code or "", row.text))
     return given
@@ -231,7 +221,7 @@ def areas_within(area_path: str | None) -> list[AreaName]:
     """An area and every area inside it (None: all), town before its villages before their groups, by name."""
     query = select(Area.id, Area.kind, Area.full_name, Area.path).order_by(Area.full_name)
     if area_path is not None:
-        query = query.where(_inside(Area.path, area_path))
+        query = query.where(inside_area(Area.path, area_path))
     return [AreaName(**row._mapping) for row in db.session.execute(query)]
 
 
@@ -250,5 +240,5 @@ def group_names(area_path: str | None) -> dict[int, GroupName]:
     query = select(_group.id, _village.name.label("village"), _group.name.label("group")).join(
         _village, _village.id == _group.parent_id).where(_group.kind == "group")
     if area_path is not None:
-        query = query.where(_inside(_group.path, area_path))
+        query = query.where(inside_area(_group.path, area_path))
     return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}

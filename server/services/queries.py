@@ -18,9 +18,9 @@ from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
-__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "items_query", "placed", "items_in",
+__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "inside_area", "chunks", "items_query", "placed", "items_in",
            "changes_about",
-           "open_referrals", "agreed_visits", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
+           "agreed_visits", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
            "visits_by_id", "HouseholdLabel", "household_labels"]
 
 SERVICE_DECISION_KINDS = ("referral_result", "support_outcome", "correct_service")
@@ -62,7 +62,7 @@ def changes_about(keys: Iterable[str]) -> dict[str, list[ItemChange]]:
     changes: dict[str, list[ItemChange]] = defaultdict(list)
     if not keys:
         return changes
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         for decision in db.session.scalars(select(RegisterDecision).where(
                 RegisterDecision.subject_uuid.in_(chunk), RegisterDecision.kind.in_(SERVICE_DECISION_KINDS),
                 RegisterDecision.undone_at.is_(None))):
@@ -80,8 +80,9 @@ def changes_about(keys: Iterable[str]) -> dict[str, list[ItemChange]]:
     return changes
 
 
-def _chunks(keys: set[str], size: int = 900) -> Iterable[list[str]]:
-    ordered = sorted(keys)
+def chunks(keys: Iterable, size: int = 900) -> Iterable[list]:
+    """The distinct keys, sorted, in lists short enough for one IN (…) (below SQLite's limit of bound parameters)."""
+    ordered = sorted(set(keys))
     for start in range(0, len(ordered), size):
         yield ordered[start:start + size]
 
@@ -136,6 +137,13 @@ def placed_items(*, submission_id: int | None = None, person_uuid: str | None = 
                                                      ServiceItemRecord.submission_id.desc(), ServiceItemRecord.seq)))
 
 
+def inside_area(path_column, area_path: str):
+    """An area's path inside another's. The path is written into the statement (it is ids and slashes, read from
+    the area table): a statement prepared with the path as a parameter gets PostgreSQL's generic plan after a few
+    runs, which guesses that an area holds almost nothing and walks every household (ten times slower)."""
+    return path_column.startswith(literal(area_path, literal_execute=True))
+
+
 ITEMS_ORDER = (ServiceItemRecord.visit_date, ServiceItemRecord.submission_id, ServiceItemRecord.seq)
 """The order items of an area are listed in: oldest visit first, each visit's in its order."""
 
@@ -143,12 +151,10 @@ ITEMS_ORDER = (ServiceItemRecord.visit_date, ServiceItemRecord.submission_id, Se
 def items_query(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,
                 until: dt.date | None = None, codes: Iterable[str] | None = None):
     """The select of items of these kinds (and codes, as the visit wrote them) recorded in an area (None:
-    everywhere) on visits dated from `since` to `until` (inclusive); read its rows with `placed`. The area's path
-    is written into the statement: prepared with the path as a parameter, PostgreSQL's generic plan guesses an area
-    holds almost nothing and walks every household."""
+    everywhere) on visits dated from `since` to `until` (inclusive); read its rows with `placed`."""
     query = _placed_query().where(ServiceItemRecord.kind.in_(list(kinds)))
     if area_path is not None:
-        query = query.where(Area.path.startswith(literal(area_path, literal_execute=True)))
+        query = query.where(inside_area(Area.path, area_path))
     if since is not None:
         query = query.where(ServiceItemRecord.visit_date >= since)
     if until is not None:
@@ -166,11 +172,6 @@ def items_in(area_path: str | None, kinds: Iterable[str], *, since: dt.date | No
     return _placed(db.session.execute(query.order_by(*ITEMS_ORDER)))
 
 
-def open_referrals(area_path: str | None = None) -> list[PlacedItem]:
-    """Referrals nobody has attended or declined yet, of people in the register, in an area."""
-    return [placed for placed in items_in(area_path, ("referral",)) if placed.state.is_open and placed.group_path]
-
-
 class AgreedVisit(NamedTuple):
     household_uuid: str
     person_uuid: str | None     # a follow-up's person; None: agreed with the household on a household visit
@@ -181,7 +182,7 @@ class AgreedVisit(NamedTuple):
 def agreed_visits(household_uuids: set[str]) -> list[AgreedVisit]:
     """Next visits agreed on visits to these households (each household's, or follow-up person's, latest)."""
     latest: dict[tuple[str, str | None], AgreedVisit] = {}
-    for chunk in _chunks(household_uuids):
+    for chunk in chunks(household_uuids):
         for row in db.session.execute(
                 select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit)
                 .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
@@ -238,7 +239,7 @@ class ItemDecision(NamedTuple):
 def decisions_about(keys: Iterable[str]) -> dict[str, list[ItemDecision]]:
     """The decisions in force about these items, oldest first, by item key."""
     found: dict[str, list[ItemDecision]] = defaultdict(list)
-    for chunk in _chunks(set(keys)):
+    for chunk in chunks(set(keys)):
         for row in db.session.execute(
                 select(RegisterDecision.id, RegisterDecision.subject_uuid, RegisterDecision.kind,
                        RegisterDecision.field, RegisterDecision.target, RegisterDecision.decided_at,

@@ -86,12 +86,12 @@ def member(n: int, name: str, sex: str, birth: str, relationship: str) -> list[t
             (f"/data/new_members[{n}]/new_member/relationship", relationship)]
 
 
-def phone_media(phone) -> dict[str, bytes]:
-    """The household_visit media as this phone downloads them (the register lists generated for its group)."""
+def phone_media(phone, form_id: str = "household_visit") -> dict[str, bytes]:
+    """A form's media as this phone downloads them (the register lists generated for its group)."""
     listed = etree.fromstring(phone.form_list().content)
     url = next(item.findtext("{http://openrosa.org/xforms/xformsList}manifestUrl")
                for item in listed.iterfind(".//{http://openrosa.org/xforms/xformsList}xform")
-               if item.findtext("{http://openrosa.org/xforms/xformsList}formID") == "household_visit")
+               if item.findtext("{http://openrosa.org/xforms/xformsList}formID") == form_id)
     return {media.findtext(f"{MANIFEST}filename"): phone.get(media.findtext(f"{MANIFEST}downloadUrl")).content
             for media in etree.fromstring(phone.get(url).content).iterfind(f"{MANIFEST}mediaFile")}
 

@@ -10,7 +10,6 @@ import datetime as dt
 import io
 
 import pytest
-from lxml import etree
 from pyxform.xls2xform import convert
 from sqlalchemy import select
 
@@ -25,10 +24,10 @@ from server.users.queries import principal_by_username
 from sync.errors import DecisionNotPossible, Forbidden
 from tests.conftest import ROOT, merge_all
 from tests.formengine import fill_form
+from tests.integration.test_questionnaire_filling import phone_media
 from tests.register_visits import Member, followup_visit, household_visit
 
 XLSFORMS = ROOT / "xlsforms"
-MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
 HOUSEHOLD = "77777777-0000-4000-8000-000000000001"
 SUN = Member("孙丽", "female", "1996-03-04", relationship="head", uuid="77777777-0000-4000-8000-0000000000a1")
 OTHER_GROUP_HOUSEHOLD = "77777777-0000-4000-8000-000000000002"
@@ -71,12 +70,7 @@ def village(server, create_collector, publish, monkeypatch):
 
 def followup_media(phone) -> dict[str, bytes]:
     """The follow-up form's media as this phone downloads them (its group's lists, made by the server)."""
-    listed = etree.fromstring(phone.form_list().content)
-    url = next(item.findtext("{http://openrosa.org/xforms/xformsList}manifestUrl")
-               for item in listed.iterfind(".//{http://openrosa.org/xforms/xformsList}xform")
-               if item.findtext("{http://openrosa.org/xforms/xformsList}formID") == "followup")
-    return {media.findtext(f"{MANIFEST}filename"): phone.get(media.findtext(f"{MANIFEST}downloadUrl")).content
-            for media in etree.fromstring(phone.get(url).content).iterfind(f"{MANIFEST}mediaFile")}
+    return phone_media(phone, "followup")
 
 
 def due_rows(phone) -> list[dict]:
