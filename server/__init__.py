@@ -29,6 +29,7 @@ from server.replication.views import bp as replication_bp
 from server.schedules.views import bp as schedules_bp
 from server.services.views import bp as services_bp
 from server.storage import BlobStore
+from server.templating import register_filters
 from server.users.views import bp as users_bp
 
 __all__ = ["create_app"]
@@ -64,6 +65,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(exports_bp)
     app.register_blueprint(replication_bp)
     register_error_handlers(app)
+    register_filters(app)
     app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)
 
     @app.after_request

@@ -33,7 +33,7 @@ LAYERS = [
     ("blobs", ["server.blobs"]),
     ("backup", ["server.backup"]),
     # Blueprints and the error pages: what a request reaches; nothing below imports them.
-    ("web", ["server.*.views", "server.errors", "server.models"]),
+    ("web", ["server.*.views", "server.errors", "server.models", "server.templating"]),
     ("app factory", ["server"]),
     ("entry points", ["server.wsgi", "server.cli", "server.demo", "server.migrations"]),
 ]
