@@ -1,4 +1,4 @@
-"""Finding people by what staff type: a name's pinyin run together and its initials, and what a typed text asks (pure).
+"""Finding people by what staff type (pure): a name's pinyin run together and its initials; what a text asks for.
 
 A person's row keeps two keys of the name beside it (`name_search_keys`, from `sync.identity.name_key`, so the
 readings are those duplicate detection uses, 单 as Shan): its toneless pinyin without spaces (张桂兰 → zhangguilan)
@@ -28,8 +28,7 @@ from dataclasses import dataclass
 from sync.identity import name_key
 
 __all__ = ["PINYIN_LENGTH", "INITIALS_LENGTH", "TEXT_LENGTH", "MIN_NUMBER_DIGITS", "HOUSEHOLD_DIGITS",
-           "NameSearchKeys", "SearchTerms",
-           "name_search_keys", "person_search_columns", "read_search"]
+           "NameSearchKeys", "SearchTerms", "name_search_keys", "person_search_columns", "read_search"]
 
 PINYIN_LENGTH = 200
 """A name's pinyin is kept up to this many letters (the column's width)."""
@@ -47,7 +46,7 @@ number of a town begins with the same few digits)."""
 HOUSEHOLD_DIGITS = 8
 """A household number has at most this many digits."""
 
-_HOUSEHOLD = re.compile(r"([0-9]{1,8})号户?")
+_HOUSEHOLD = re.compile(rf"([0-9]{{1,{HOUSEHOLD_DIGITS}}})号户?")
 _NUMBER = re.compile(r"([0-9]+)X?")
 
 

@@ -28,8 +28,9 @@ class FoundRow(NamedTuple):
     group_name: str              # the group's full name (青山镇/东村/第一组)
 
 
-def _matching_uuids(terms: SearchTerms) -> Select | None:
-    """The uuids of people anywhere matching any of the terms: one index look-up per way of finding."""
+def _matching_uuids(area_path: str | None, terms: SearchTerms) -> Select | None:
+    """The uuids of people matching any of the terms: one index look-up per way of finding (anywhere, but for
+    household numbers)."""
     wanted = []
     if terms.name_start:
         wanted.append(Person.name.startswith(terms.name_start, autoescape=True))
@@ -43,8 +44,11 @@ def _matching_uuids(terms: SearchTerms) -> Select | None:
                    Person.phone.startswith(terms.number_start, autoescape=True)]
     selects = [select(Person.uuid).where(condition) for condition in wanted]
     if terms.household_numbers:
-        selects.append(select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
-                       .where(Household.household_no.in_(terms.household_numbers)))
+        households = select(Household.uuid).where(Household.household_no.in_(terms.household_numbers))
+        if area_path is not None:   # households numbered alike are in every group: those of the area only
+            households = households.join(Area, Area.id == Household.group_id).where(
+                Area.path.startswith(area_path, autoescape=True))
+        selects.append(select(Person.uuid).where(Person.household_uuid.in_(households)))
     if not selects:
         return None
     return selects[0] if len(selects) == 1 else union(*selects)
@@ -53,7 +57,7 @@ def _matching_uuids(terms: SearchTerms) -> Select | None:
 def find_statement(area_path: str | None, terms: SearchTerms) -> Select | None:
     """The people of an area (None: everywhere) matching the terms, with their household and group; None when the
     terms ask for nothing."""
-    matching = _matching_uuids(terms)
+    matching = _matching_uuids(area_path, terms)
     if matching is None:
         return None
     found = (select(Person.uuid, Person.name, Person.sex, Person.birth_date, Person.status, Person.household_uuid,

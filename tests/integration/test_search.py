@@ -8,6 +8,7 @@ import html
 import re
 
 import pytest
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
 from server.audit.models import AuditEvent
@@ -18,7 +19,7 @@ from server.register import search_queries
 from server.register.replays import rebuild_register
 from sync.identity import id_check_character
 from sync.search_keys import read_search
-from tests.conftest import ROOT, merge_all
+from tests.conftest import ROOT, make_test_app, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
 
@@ -242,3 +243,27 @@ def test_postgresql_finds_people_through_the_indexes(town):
         plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + str(compiled).replace("%", "%%")))
         assert "Seq Scan on person" not in plan and "Seq Scan on household" not in plan, (query, plan)
         db.session.rollback()
+
+
+def test_the_migration_fills_in_the_keys_of_the_people_already_there(live_server, tmp_path_factory):
+    """0012 on a register that has people: their keys are what the merge and a rebuild write; and it goes back."""
+    app = make_test_app(tmp_path_factory, live_server.backend, database_suffix="_migration")
+    migrations = str(ROOT / "server" / "migrations")
+    try:
+        with app.app_context():
+            downgrade(directory=migrations, revision="0011")
+            db.session.execute(text("INSERT INTO person (uuid, name, version) VALUES "
+                                    "('a', '张桂兰', 1), ('b', '单田芳', 1), ('c', '张桂兰', 2), ('d', NULL, 1), "
+                                    "('e', '·', 1)"))
+            db.session.commit()
+            upgrade(directory=migrations)
+            rows = db.session.execute(text("SELECT uuid, name_pinyin, name_initials FROM person ORDER BY uuid")).all()
+            db.session.rollback()
+            assert [tuple(row) for row in rows] == [("a", "zhangguilan", "zgl"), ("b", "shantianfang", "stf"),
+                                                    ("c", "zhangguilan", "zgl"), ("d", None, None),
+                                                    ("e", None, None)]
+            downgrade(directory=migrations, revision="0011")
+            upgrade(directory=migrations)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
