@@ -3,10 +3,11 @@ codes in words, streamed row by row."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import itertools
+from collections.abc import Iterable
 from typing import BinaryIO
 
 from reports.workbook import ColumnWidths, group_sheet_names, new_workbook, print_setup, standard_formats, write_title
@@ -24,7 +25,7 @@ _INDEX = "目录 Index"
 _INDEX_HEADERS = ("镇 Town", "村 Village", "小组 Group", "工作表 Sheet", "人数 People", "户数 Households")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class PersonRow:
     """One person as the register shows them; members of a household come one after another."""
 
@@ -50,7 +51,7 @@ class PersonRow:
                 self.phone, word("lives"), word("hukou"), word("status"), word("tier"))
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class GroupRows:
     """One group (its own name, e.g. 第一组) and its people, ordered by household; `people` may be a one-pass
     iterator."""
@@ -59,21 +60,24 @@ class GroupRows:
     village: str
     group: str
     people: Iterable[PersonRow]
+    sheet: str = ""         # its sheet's name (reports.workbook.group_sheet_names of every group to come), or ""
 
 
 def build_register_export(groups: Iterable[GroupRows], output: str | BinaryIO, *,
-                          exported_at: dt.datetime | None = None, language: str = "zh",
-                          sheet_names: Mapping[tuple[str, str], str] | None = None) -> None:
+                          exported_at: dt.datetime | None = None, language: str = "zh") -> None:
     """Write the export to a path or a binary file object, holding one row at a time (constant memory).
 
     A "目录 Index" sheet comes first: one row per group with its sheet (linked), people and households. A group's
     sheet is named by the group (第一组), or by village and group (东村第一组) when groups of two villages share a
-    name: `sheet_names` (reports.workbook.group_sheet_names of every (village, group) to come) when `groups` is
-    streamed, else they are read first. Codes are in the `language`'s words ("zh" or "en"); the headers are
-    bilingual."""
-    if sheet_names is None:
+    name: each group's `sheet` when `groups` is streamed, else the groups are read first to name them. Codes are in
+    the `language`'s words ("zh" or "en"); the headers are bilingual."""
+    groups = iter(groups)
+    first = next(groups, None)
+    groups = itertools.chain([first] if first else [], groups)
+    if first is not None and not first.sheet:
         groups = list(groups)
-        sheet_names = group_sheet_names(((group.village, group.group) for group in groups), {_INDEX.casefold()})
+        groups = [dataclasses.replace(group, sheet=name) for group, name in zip(groups, group_sheet_names(
+            ((group.village, group.group) for group in groups), {_INDEX.casefold()}))]
     workbook = new_workbook(output, constant_memory=True)
     formats = standard_formats(workbook)
     # Data cells take their look from the column; a household's first row has its own formats, with a line
@@ -93,7 +97,7 @@ def build_register_export(groups: Iterable[GroupRows], output: str | BinaryIO, *
     index_row = 2
     for group in groups:
         title = f"{group.town} {group.village} {group.group} 台账 Register"
-        worksheet = workbook.add_worksheet(sheet_names[group.village, group.group])
+        worksheet = workbook.add_worksheet(group.sheet)
         widths = ColumnWidths()
         widths.see_headers(0, HEADERS)
         widths.see(_DATE_COL, dt.date.min)

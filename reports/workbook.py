@@ -227,15 +227,16 @@ def sheet_name(text: str, used: set[str]) -> str:
     return name
 
 
-def group_sheet_names(groups, used: set[str]) -> dict[tuple[str, str], str]:
-    """Each (village, group)'s sheet name: the group's own name (第一组), with its village before it (东村第一组) when
-    groups of two villages share the name; valid and unique (see sheet_name), recorded in `used`."""
-    groups = list(dict.fromkeys(groups))
+def group_sheet_names(groups, used: set[str]) -> list[str]:
+    """The sheet names of groups, given as (village, group) in sheet order: the group's own name (第一组), with its
+    village before it (东村第一组) when groups of two villages share the name; valid and unique (see sheet_name: a
+    county's two 东村第一组 become 东村第一组 and 东村第一组~2), recorded in `used`."""
+    groups = list(groups)
     villages_of: dict[str, set[str]] = {}
     for village, group in groups:
         villages_of.setdefault(group, set()).add(village)
-    return {(village, group): sheet_name(group if len(villages_of[group]) == 1 else f"{village}{group}", used)
-            for village, group in groups}
+    return [sheet_name(group if len(villages_of[group]) == 1 else f"{village}{group}", used)
+            for village, group in groups]
 
 
 def ratio(numerator: int, denominator: int) -> float | None:

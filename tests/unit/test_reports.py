@@ -263,7 +263,7 @@ def test_coverage_summary_rates_and_charts():
     groups = workbook["分组 By group"]
     assert row_values(groups, 4) == ["东村", "一组", 10, 6, 2, 2, 0.8, 0.75]
     assert row_values(groups, 7) == ["合计 Total", None, 15, 11, 2, 2, pytest.approx(13 / 15), pytest.approx(11 / 13)]
-    assert_print_setup(groups, autofilter="A3:H6")
+    assert_print_setup(groups, autofilter="A3:H6", orientation="portrait")
     trend = workbook["月度随访率 Monthly rate"]
     assert [trend.cell(row, 1).value for row in (4, 15)] == ["2025-11", "2026-10"]
 
@@ -372,5 +372,5 @@ def test_sheet_names_are_valid_and_unique():
     names = [sheet_name(text, used) for text in ("东村一组", "东村一组", "a/b:c*d?[e]", "x" * 40, "X" * 40)]
     assert names == ["东村一组", "东村一组~2", "a_b_c_d__e_", "x" * 31, "X" * 29 + "~2"]
     assert group_sheet_names([("东村", "第一组"), ("东村", "第二组"), ("西村", "第一组"), ("西村", "目录 Index")],
-                             {"目录 index"}) == {("东村", "第一组"): "东村第一组", ("东村", "第二组"): "第二组",
-                                                 ("西村", "第一组"): "西村第一组", ("西村", "目录 Index"): "目录 Index~2"}
+                             {"目录 index"}) == ["东村第一组", "第二组", "西村第一组", "目录 Index~2"]
+    assert group_sheet_names([("东村", "第一组"), ("东村", "第一组")], set()) == ["第一组", "第一组~2"]   # two towns
