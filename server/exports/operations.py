@@ -179,7 +179,7 @@ def register_export(principal: Principal, area_full_name: str, output: str | Bin
                             lives=row.residence or "", hukou=row.hukou or "", status=row.status or "",
                             tier=row.tier or "")
 
-    named = queries.groups_in(area.path)
+    named = queries.groups_with_people(area.path)
     sheets = dict(zip((group.group for group in named), group_sheet_names(
         ((group.village, group.name) for group in named), {"目录 index"})))
     groups = (GroupRows(town=group.split("/")[0], village=village, group=name, people=people_of(rows),

@@ -20,7 +20,7 @@ from sync.periods import as_utc
 
 __all__ = ["GroupName", "GroupEvent", "PersonEvent", "VisitOutcome", "dated_events", "person_events",
            "visit_outcomes", "groups_in", "group_names", "collectors_by_group", "receipts", "previous_run", "add_run",
-           "register_people"]
+           "groups_with_people", "register_people"]
 
 _group, _village, _head = aliased(Area), aliased(Area), aliased(Person)
 
@@ -169,6 +169,17 @@ def previous_run(kind: str, area_id: int, month: dt.date) -> dt.datetime | None:
 
 def add_run(**values) -> None:
     db.session.add(ReportRun(**values))
+
+
+def groups_with_people(path: str) -> list[GroupName]:
+    """The area's groups that have someone in the register (the register export's sheets), in full name order."""
+    return [GroupName(row.village, row.group, row.name) for row in db.session.execute(
+        select(_village.name.label("village"), _group.full_name.label("group"), _group.name)
+        .join(_village, _village.id == _group.parent_id)
+        .where(_group.kind == "group", _group.path.startswith(path),
+               select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
+               .where(Household.group_id == _group.id).exists())
+        .order_by(_group.full_name))]
 
 
 def register_people(path: str):
