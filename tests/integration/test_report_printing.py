@@ -19,11 +19,11 @@ import pytest
 
 from reports.coverage import build_coverage_report
 from reports.monthly_change import build_monthly_change_report
-from reports.register_export import register_export_bytes
+from reports.register_export import GroupRows, register_export_bytes
 from reports.registers import RegisterSheet, build_register_workbook
 from sync.registers import REGISTERS
 from sync.service_counts import ChoiceWords, ItemRow, service_counts, summary_tables
-from tests.unit.test_reports import COVERAGE, MONTHLY, register_groups
+from tests.unit.test_reports import COVERAGE, MONTHLY, person, register_groups
 from tests.unit.test_service_counts import ITEMS, LABELS, NOVEMBER, VISITS
 from tests.unit.test_workbook_words import register_workbook
 
@@ -65,6 +65,8 @@ WORKBOOKS = {
     "coverage": lambda: build_coverage_report(COVERAGE),
     "register_export": lambda: register_export_bytes(register_groups(), exported_at=dt.datetime(2026, 11, 22, 8)),
     "register_export_en": lambda: register_export_bytes(register_groups(), language="en"),
+    "register_export_long": lambda: register_export_bytes([GroupRows("青山镇", "东村", "第一组", [
+        person(f"{number // 3:03d}", f"张{number}", "head" if number % 3 == 0 else "child") for number in range(150)])]),
     "support_requests_long": long_support_requests,
     **{f"register_{name}": (lambda name=name: register_workbook(name, "zh")) for name in REGISTERS},
     "register_referrals_en": lambda: register_workbook("referrals", "en"),
@@ -160,6 +162,15 @@ def test_each_workbook_prints_on_a4_pages_with_its_title_and_every_value_whole(o
             if section.title in page:
                 below = page.split(section.title, 1)[1]
                 assert "合计 Total" in below and section.columns[-1].split()[0][:4] in below, page
+
+
+def test_a_sheet_of_many_pages_repeats_its_headers_on_each(office, printed):
+    pages = run(office["pdftotext"], "-layout", str(printed["register_export_long"][1]), "-").split("\f")
+    pages = [page for page in pages if page.strip()]
+    assert len(pages) >= 4                        # the index, then the group's 150 people over three pages or more
+    assert all("身份证号 ID number" in page and "青山镇 东村 第一组 台账 Register" in page for page in pages[1:])
+    assert [squeezed(page.strip().splitlines()[-1]) for page in pages] == [f"{n}/{len(pages)}"
+                                                                         for n in range(1, len(pages) + 1)]
 
 
 @pytest.mark.parametrize("name", ["monthly_change", "coverage", "register_export"])
