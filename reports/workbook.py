@@ -119,8 +119,9 @@ def print_setup(worksheet: Worksheet, *, header_rows: int, title: str, last_row:
 
 
 def text_width(text: str) -> int:
-    """How wide a text prints, in characters of a column's width: a Chinese (or other wide) character counts two."""
-    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+    """How wide a text prints, in characters of a column's width: a Chinese (or other wide) character counts two
+    (counted from its UTF-8 length, three bytes a character: fast enough for a county's register)."""
+    return len(text) + (len(text.encode()) - len(text)) // 2
 
 
 _TOKENS = re.compile(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+|\s+")
@@ -155,7 +156,9 @@ class ColumnWidths:
     def see(self, col: int, value) -> None:
         if value is None:
             return
-        if isinstance(value, dt.date):
+        if type(value) is str and "\n" not in value:
+            wide = text_width(value)
+        elif isinstance(value, dt.date):
             wide = 10
         elif isinstance(value, float):
             wide = len(f"{value:,.2f}")
