@@ -69,6 +69,8 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "referral_state": {"open": ("未完成", "Open"), "closed": ("已完成", "Closed")},
     "support_outcome": {"granted": ("已批准", "Granted"), "not_granted": ("未批准", "Not granted"),
                         "referred_on": ("已转有关部门", "Referred on"), "withdrawn": ("申请已撤回", "Withdrawn")},
+    "tier": {"key": ("重点服务对象", "Key service target"), "general": ("一般服务对象", "General service target"),
+             "followup": ("随访服务对象", "Follow-up target")},     # the default schedule's tiers (DOMAIN.md)
 }
 """Words of every code a page, register or report shows, by list: (Chinese, English)."""
 
