@@ -102,8 +102,10 @@ def test_a_forged_form_from_another_page_is_refused(village, browser, screenshot
         f'<form id="forged" method="post" action="{village.url}/account/password">'
         '<input name="current" value="cadre-password"><input name="new" value="taken-over-1234"></form>'
         '<script>document.getElementById("forged").submit()</script>'))
-    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
-        (By.TAG_NAME, "body"), "表单已过期或来源不明"))
+    heading(browser, "页面已过期")
+    assert browser.find_element(By.ID, "error-message").text == (
+        "该页面已过期（超过有效时间，或已在别处退出），或表单不是从本站提交的。")
+    assert browser.find_element(By.ID, "back").text == "返回首页"   # it came from no page of this site
     screenshot("forged")
     browser.get(f"{village.url}/login")
     browser.delete_all_cookies()
