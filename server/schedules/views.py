@@ -3,22 +3,29 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
 
 from server.accounts.session import current_staff, require_staff
 from server.database import commit
-from server.extensions import csrf
+from server.extensions import csrf, db
 from server.openrosa.auth import authenticate
+from server.registers.operations import area_choices
 from server.schedules.operations import AreaFlags, flags_in_area
 from server.schedules.schemas import DueQuery, FlagOut
+from sync.errors import Forbidden, NotFound
 
 bp = Blueprint("schedules", __name__, template_folder="templates")
 
 
-def _area_flags(principal) -> AreaFlags:
+def _arguments() -> dict:
     arguments = {name: request.args.get(name) for name in ("area", "as_of") if request.args.get(name)}
     if request.args.getlist("status"):
         arguments["status"] = request.args.getlist("status")
-    query = DueQuery().load(arguments)
+    return arguments
+
+
+def _area_flags(principal) -> AreaFlags:
+    query = DueQuery().load(_arguments())
     found = flags_in_area(principal, query["area"], query["as_of"], statuses=frozenset(query["status"]))
     commit()  # the audit record of this read
     return found
@@ -46,8 +53,36 @@ def due_json():
                    flags=FlagOut(many=True).dump(_rows(found)))
 
 
+_PROBLEMS = {
+    "area": lambda: _("Choose an area from the list."),
+    "as_of": lambda: _("“As of” is not a date: write it as YYYY-MM-DD, e.g. 2026-12-01."),
+    "status": lambda: _("Choose a status from the list."),
+}
+
+
 @bp.get("/due")
 def due_page():
+    """The due list of an area the reader chooses from a menu of theirs (villages and groups by name); an area
+    outside theirs, or none such, is refused on the page itself."""
     csrf.protect()
-    found = _area_flags(require_staff())
-    return render_template("schedules/due.html", found=found, rows=_rows(found))
+    principal = require_staff()
+    choices = area_choices(principal)
+    asked = request.args.get("area", "")
+    page = dict(choices=choices, own_path=principal.area_path, everywhere=principal.area_path is None,
+                selected="" if any(area.full_name == asked and area.path == principal.area_path for area in choices)
+                else asked)
+    problems = DueQuery().validate(_arguments())
+    if problems:
+        return render_template("schedules/due.html", found=None, rows=[], messages=[
+            message() for name, message in _PROBLEMS.items() if name in problems], **page), 400
+    try:
+        found = _area_flags(principal)
+    except Forbidden:
+        db.session.rollback()
+        return render_template("schedules/due.html", found=None, rows=[], messages=[
+            _("That area is outside yours: choose one from the list.")], **page), 403
+    except NotFound:
+        db.session.rollback()
+        return render_template("schedules/due.html", found=None, rows=[], messages=[
+            _("There is no such area: choose one from the list.")], **page), 404
+    return render_template("schedules/due.html", found=found, rows=_rows(found), messages=[], **page)

@@ -9,7 +9,7 @@ import pytest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from server.database import commit
 from server.register.decisions import set_tier
@@ -91,7 +91,8 @@ def test_another_villages_cadre_cannot_see_this_village(village, browser, screen
     heading(browser, "待访视与逾期")
     assert browser.find_elements(By.CSS_SELECTOR, "#due tbody tr") == []
     browser.get(f"{village.url}/due?area=青山镇/东村")
-    assert "您没有权限" in browser.find_element(By.TAG_NAME, "body").text
+    assert browser.find_element(By.CSS_SELECTOR, "p.error").text == "该地区不在您负责的范围内：请从列表中选择。"
+    assert [option.text for option in Select(browser.find_element(By.ID, "area")).options] == ["青山镇 › 西村"]
     screenshot("scope")
 
 

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 
 import pytest
 import requests
@@ -19,9 +20,10 @@ from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
 from server.register.decisions import set_tier
+from server.users.operations import add_user
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
-from tests.conftest import ROOT, merge_all
+from tests.conftest import REALM, ROOT, merge_all
 from tests.register_visits import Member, followup_visit, household_visit
 from tests.web import WebClient
 
@@ -144,6 +146,55 @@ def test_due_lists_are_for_staff_of_the_area_and_every_read_is_audited(town):
     browser.sign_in("dongcun_cadre", "cadre-password")
     page = browser.get("/due?area=青山镇/东村/第一组")
     assert page.status_code == 200 and "<h1>待访视与逾期</h1>" in page.text and "王秀英" not in page.text
+
+
+def area_menu(page: str) -> list[tuple[str, str, bool]]:
+    """The due page's area menu: (value, words, selected) of each option."""
+    menu = page.split('<select name="area" id="area">', 1)[1].split("</select>", 1)[0]
+    return [(value, words, bool(selected)) for value, selected, words in
+            re.findall(r'<option value="([^"]*)"( selected)?>([^<]+)</option>', menu)]
+
+
+def test_the_due_page_chooses_the_area_from_a_menu_and_refuses_another(town):
+    wang, zhang = Member("王秀英", "female", "1990-05-06"), Member("张伟", "male", "1970-03-04")
+    register(town, [wang])
+    register(town, [zhang], household=HOUSEHOLD_2, group="青山镇/东村/第二组", number="002")
+    for person in (wang, zhang):
+        set_tier(principal_by_username("dongcun_cadre"), person.uuid, "key", tiers=TIERS,
+                 now=dt.datetime(2026, 8, 20, 2, 0, tzinfo=dt.timezone.utc))
+    commit()
+    cadre = WebClient(town["server"].url)
+    cadre.sign_in("dongcun_cadre", "cadre-password")
+    whole = cadre.get("/due").text
+    assert area_menu(whole) == [("", "青山镇 › 东村", True), ("青山镇/东村/第一组", "青山镇 › 东村 › 第一组", False),
+                                ("青山镇/东村/第二组", "青山镇 › 东村 › 第二组", False)]
+    assert '<input name="area"' not in whole and "王秀英" in whole and "张伟" in whole
+    group = cadre.get("/due", params={"area": "青山镇/东村/第一组"}).text
+    assert [selected for selected in area_menu(group) if selected[2]] == [
+        ("青山镇/东村/第一组", "青山镇 › 东村 › 第一组", True)]
+    assert "王秀英" in group and "张伟" not in group
+    assert area_menu(cadre.get("/due", params={"area": "青山镇/东村"}).text)[0] == ("", "青山镇 › 东村", True)
+    # An area outside the cadre's, one that does not exist, a date that is none: said on the page, nothing read.
+    for area, status, message in (("青山镇/西村", 403, "该地区不在您负责的范围内：请从列表中选择。"),
+                                  ("青山镇/南村", 404, "没有这个地区：请从列表中选择。")):
+        refused = cadre.get("/due", params={"area": area})
+        assert refused.status_code == status
+        assert re.findall(r'<p class="error message">([^<]+)</p>', refused.text) == [message]
+        assert 'id="due"' not in refused.text and len(area_menu(refused.text)) == 3
+    bad_day = cadre.get("/due", params={"as_of": "yesterday"})
+    assert bad_day.status_code == 400
+    assert re.findall(r'<p class="error message">([^<]+)</p>', bad_day.text) == [
+        "截至日期不是有效日期：请按 YYYY-MM-DD 填写，例如 2026-12-01。"]
+    assert [event.action for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "due.read"))] == [
+        "due.read"] * 3
+    db.session.rollback()
+    # The town office chooses among the town's villages and groups.
+    add_user("qingshan_officer", "town_officer", "青山镇", realm=REALM, password="cadre-password")
+    commit()
+    officer = WebClient(town["server"].url)
+    officer.sign_in("qingshan_officer", "cadre-password")
+    assert [words for _value, words, _selected in area_menu(officer.get("/due").text)] == [
+        "青山镇", "青山镇 › 东村", "青山镇 › 东村 › 第一组", "青山镇 › 东村 › 第二组", "青山镇 › 西村"]
 
 
 def lists_of(town, group: str) -> dict[str, tuple[str, bytes]]:
