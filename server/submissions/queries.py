@@ -100,3 +100,14 @@ def missing_attachment_count(submission_id: int) -> int:
 
 def count_submissions() -> int:
     return db.session.scalar(select(func.count()).select_from(Submission))
+
+
+def last_received(submitter_ids: list[int]) -> dict[int, datetime]:
+    """submitter id → when their latest submission arrived (the collectors page's last sync)."""
+    found = {}
+    for start in range(0, len(submitter_ids), 500):
+        found.update((row.submitter_id, row.last) for row in db.session.execute(
+            select(Submission.submitter_id, func.max(Submission.received_at).label("last"))
+            .where(Submission.submitter_id.in_(submitter_ids[start:start + 500]))
+            .group_by(Submission.submitter_id)))
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from server.areas import queries as area_queries
 from server.areas.operations import find_area
 from server.audit import queries as audit
 from server.extensions import db
@@ -15,11 +16,14 @@ from sync.errors import BadRequest, Conflict, Forbidden
 
 __all__ = [
     "MANAGED_ROLES",
+    "CollectorCode",
     "NewCredentials",
     "accounts_for",
     "activate_account",
     "add_user",
+    "collector_groups",
     "collectors_for",
+    "managed_collector",
     "may_manage",
     "onboard_collector",
     "reissue_collector_token",
@@ -38,6 +42,16 @@ class NewCredentials:
     username: str
     password: str | None
     token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CollectorCode:
+    """What a collector's QR page shows: who, their group, and the new app token (shown this once)."""
+
+    username: str
+    display_name: str
+    group_full_name: str
+    token: str
 
 
 def add_user(username: str, role: str, area_full_name: str | None, *, realm: str, display_name: str | None = None,
@@ -140,15 +154,23 @@ def accounts_for(principal) -> list[queries.UserInArea]:
     return queries.managed_accounts_in(principal.area_path, roles)
 
 
-def onboard_collector(principal, username: str, display_name: str, group_full_name: str, *,
-                      realm: str) -> NewCredentials:
-    """Create a collector of a group in the officer's area, with a token for the QR code (the audit log says who)."""
-    group = find_area(group_full_name)
+def collector_groups(principal) -> list[queries.GroupChoice]:
+    """The groups a new collector of the officer's may belong to: those of their area, by name."""
+    _may_onboard(principal, principal.area_path)
+    return queries.groups_within(principal.area_path)
+
+
+def onboard_collector(principal, username: str, display_name: str, group_id: int, *, realm: str) -> CollectorCode:
+    """Create a collector of a group in the officer's area (the group's id is a claim: a group of another area is
+    Forbidden), with a token for the QR code (the audit log says who)."""
+    group = area_queries.by_id(group_id)
+    if group is None or group.kind != "group":
+        raise BadRequest("choose a group from the list")
     _may_onboard(principal, group.path)
-    created = add_user(username, "collector", group_full_name, realm=realm, display_name=display_name or username,
+    created = add_user(username, "collector", group.full_name, realm=realm, display_name=display_name or username,
                        with_token=True)
     audit.record(principal.id, "collector.create", area_path=group.path, subject=username)
-    return created
+    return CollectorCode(username, display_name or username, group.full_name, created.token)
 
 
 def _managed(principal, username: str) -> tuple[User, str]:
@@ -162,35 +184,44 @@ def _managed(principal, username: str) -> tuple[User, str]:
     return user, path
 
 
-def reissue_collector_token(principal, username: str) -> NewCredentials:
-    """A new QR code for an active collector (a new phone): the old token stops working."""
-    user, path = _managed(principal, username)
+def managed_collector(principal, username: str) -> queries.UserInArea:
+    """An active collector the principal may give a new QR code, with their group (Forbidden otherwise, as for
+    any account the principal may not manage; BadRequest for another role; Conflict when revoked)."""
+    user, _path = _managed(principal, username)
     if user.role != "collector":
         raise BadRequest(f"{username!r} is not a collector")
     if not user.active:
         raise Conflict("the account is revoked: re-activate it first")
+    return queries.UserInArea(user, area_queries.by_id(user.area_id).full_name)
+
+
+def reissue_collector_token(principal, username: str) -> CollectorCode:
+    """A new QR code for an active collector (a new phone): the old token stops working."""
+    collector = managed_collector(principal, username)
     created = rotate_token(username)
-    audit.record(principal.id, "collector.token", area_path=path, subject=username)
-    return created
+    audit.record(principal.id, "collector.token", area_path=queries.area_path_of(collector.user), subject=username)
+    return CollectorCode(username, collector.user.display_name, collector.area_full_name, created.token)
 
 
-def revoke_account(principal, username: str) -> None:
+def revoke_account(principal, username: str) -> User:
     """Stop an account at once: web sessions end, its password, Digest and app token stop working (a lost phone, a
     collector or cadre who left). Other workers' look-up caches keep it for TAIZHANG_LOOKUP_CACHE_SECONDS."""
     user, path = _managed(principal, username)
     if not user.active:
-        return
+        return user
     user.token_hash, user.active = None, False
     queries.end_sessions(user.id)
     lookup_cache().clear()
     audit.record(principal.id, f"{user.role}.revoke", area_path=path, subject=username)
+    return user
 
 
-def activate_account(principal, username: str) -> None:
+def activate_account(principal, username: str) -> User:
     """Let a revoked account sign in again with its password (a collector's phone needs a new QR code)."""
     user, path = _managed(principal, username)
     if user.active:
-        return
+        return user
     user.active = True
     lookup_cache().clear()
     audit.record(principal.id, f"{user.role}.activate", area_path=path, subject=username)
+    return user

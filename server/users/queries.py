@@ -26,6 +26,13 @@ class UserInArea(NamedTuple):
     area_full_name: str | None
 
 
+class GroupChoice(NamedTuple):
+    """A group as a menu offers it: its id (the value sent) and its full name (shown by its names)."""
+
+    id: int
+    full_name: str
+
+
 class PasswordCheck(NamedTuple):
     """What signing in with a password needs to know of a user name."""
 
@@ -88,10 +95,18 @@ def all_users() -> list[UserInArea]:
 def collectors_in(area_path: str | None) -> list[UserInArea]:
     """Collectors whose group lies in an area (all of them for the county), with the group's full name."""
     query = (select(User, Area.full_name).join(Area, Area.id == User.area_id)
-             .where(User.role == "collector").order_by(Area.full_name, User.username))
+             .where(User.role == "collector").order_by(Area.full_name, User.display_name, User.username))
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
     return _users_in_areas(query)
+
+
+def groups_within(area_path: str | None) -> list[GroupChoice]:
+    """The groups inside an area (all of them for the county), by full name."""
+    query = select(Area.id, Area.full_name).where(Area.kind == "group").order_by(Area.full_name)
+    if area_path is not None:
+        query = query.where(Area.path.startswith(area_path))
+    return [GroupChoice(row.id, row.full_name) for row in db.session.execute(query)]
 
 
 def user_area_path(username: str) -> str | None:

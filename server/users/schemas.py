@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, fields, validate
 
-from server.boundary import BoundarySchema
+from server.boundary import MAX_INT, BoundarySchema
 
 __all__ = ["NewCollectorForm"]
 
@@ -15,4 +15,4 @@ class NewCollectorForm(BoundarySchema):
 
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{2,64}$"))
     display_name = fields.String(load_default="", validate=validate.Length(max=100))
-    group = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    group = fields.Integer(required=True, strict=False, validate=validate.Range(min=1, max=MAX_INT))  # from the menu

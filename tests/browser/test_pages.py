@@ -120,13 +120,36 @@ def test_the_town_office_sets_up_a_collector_with_a_qr_code(village, browser, cr
     heading(browser, "信息员")
     browser.find_element(By.ID, "username").send_keys("dongcun1b")
     browser.find_element(By.ID, "display_name").send_keys("赵六")
-    browser.find_element(By.ID, "group").send_keys("青山镇/东村/第一组")
+    Select(browser.find_element(By.ID, "group")).select_by_visible_text("青山镇 › 东村 › 第一组")
     browser.find_element(By.ID, "create").click()
-    heading(browser, "设置 dongcun1b 的手机")
+    heading(browser, "设置 赵六 的手机")
     qr = browser.find_element(By.CSS_SELECTOR, "#qr svg")
     assert qr.size["width"] > 150
-    assert browser.find_element(By.ID, "server-url").text.startswith(f"{village.url}/key/")
+    first_url = browser.find_element(By.ID, "server-url").text
+    assert first_url.startswith(f"{village.url}/key/")
     screenshot("qr")
+    # A new code (a new phone) is asked for on a page that says it cannot be undone.
+    browser.find_element(By.LINK_TEXT, "返回信息员列表").click()
+    heading(browser, "信息员")
+    browser.find_element(By.CSS_SELECTOR, "#collector-dongcun1b a.new-token").click()
+    heading(browser, "为 赵六 生成新二维码？")
+    assert "无法撤销" in browser.find_element(By.ID, "warning").text
+    screenshot("confirm-new-code")
+    browser.find_element(By.ID, "confirm").click()
+    heading(browser, "设置 赵六 的手机")
+    assert browser.find_element(By.ID, "flashes").text == "已为 赵六 生成新二维码，旧二维码已失效。"
+    assert browser.find_element(By.ID, "server-url").text not in ("", first_url)
+    # Revoking says what happened, with an undo.
+    browser.find_element(By.LINK_TEXT, "返回信息员列表").click()
+    heading(browser, "信息员")
+    browser.find_element(By.CSS_SELECTOR, "#collector-dongcun1b button.revoke").click()
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "undo")))
+    assert browser.find_element(By.ID, "flashes").text.startswith("已停用 赵六 的账号")
+    screenshot("revoked")
+    browser.find_element(By.ID, "undo").click()
+    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
+        (By.ID, "flashes"), "已重新启用 赵六 的账号"))
+    assert browser.find_element(By.CSS_SELECTOR, "#collector-dongcun1b .state").text == "没有二维码"
 
 
 def test_a_cadre_merges_a_duplicate_and_unmerges_it(server, create_collector, publish, browser, screenshot):

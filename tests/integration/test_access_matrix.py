@@ -408,8 +408,9 @@ ROWS = [
     Row("audit.audit_page", "GET", page(same("/audit")), statuses(LOGIN, LOGIN, 403, 200, 200)),
     Row("users.collectors", "GET", page(same("/collectors")), statuses(LOGIN, LOGIN, 403, 200, 200)),
     Row("users.new_collector", "POST", page(same("/collectors"), "POST", lambda world, role, place: {
-        "username": f"new_{role}_{place}_{uuid.uuid4().hex[:6]}", "display_name": "新采集员", "group": GROUP[place]}),
-        statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
+        "username": f"new_{role}_{place}_{uuid.uuid4().hex[:6]}", "display_name": "新采集员",
+        "group": group_id(world, place)}), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
+    Row("users.confirm_new_token", "GET", page(spare("token")), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
     Row("users.new_token", "POST", page(spare("token"), "POST"), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
     Row("users.revoke", "POST", page(spare("revoke"), "POST"), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
     Row("users.activate", "POST", page(spare("activate"), "POST"), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
