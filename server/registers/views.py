@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from server.accounts.session import require_staff
 from server.database import commit
 from server.exports.downloads import xlsx_download
-from server.extensions import csrf
+from server.extensions import csrf, db
 from server.registers import operations
 from server.registers.schemas import read_filters
+from sync.errors import Forbidden, NotFound
 from sync.periods import next_month
 from sync.registers import cell_text
 
@@ -45,17 +46,28 @@ def index():
 
 @bp.get("/registers/<name>")
 def page(name: str):
+    """A page of a register (fifty rows, with their numbers and the total); a bad filter, or an area outside the
+    reader's, is said on the page itself."""
     principal = require_staff()
     chosen = operations.register(name)
     loaded, problems = read_filters(request.args)
     choices = operations.area_choices(principal)
-    if problems:
+
+    def refused(messages: list[str], status: int):
+        db.session.rollback()
         return render_template("registers/register.html", register=chosen, found=None, choices=choices,
-                               selected=request.args.get("area", ""), messages=_problem_messages(problems),
-                               arguments=request.args, everywhere=principal.area_path is None,
-                               language=_language()), 400
-    filters = operations.filters_for(principal, area_id=loaded["area"], since=loaded["since"],
-                                     until=loaded["until"], open_only=loaded["open"])
+                               selected=request.args.get("area", ""), messages=messages, arguments=request.args,
+                               everywhere=principal.area_path is None, language=_language()), status
+
+    if problems:
+        return refused(_problem_messages(problems), 400)
+    try:
+        filters = operations.filters_for(principal, area_id=loaded["area"], since=loaded["since"],
+                                         until=loaded["until"], open_only=loaded["open"])
+    except Forbidden:
+        return refused([_("That area is outside yours: choose one from the list.")], 403)
+    except NotFound:
+        return refused([_("There is no such area: choose one from the list.")], 404)
     found = operations.register_page(principal, chosen, filters, page=loaded["page"], language=_language())
     commit()  # the audit record of this read
     return render_template("registers/register.html", register=chosen, found=found, choices=choices,

@@ -468,7 +468,7 @@ def _markers(world: World, place: str) -> dict[str, str]:
         "/conflicts": f'action="/conflicts/{data.conflicts["spare"]}"',
         "/collectors": f'id="collector-{"collector" if place == "own" else "collector_other"}"',
         "/audit": f"<td>{world.paths[place]}</td>",
-        "/reports": f"<option>{VILLAGE[place]}</option>",
+        "/reports": f'<option value="{VILLAGE[place]}">{VILLAGE[place].replace("/", " › ")}</option>',
     }
 
 

@@ -267,8 +267,12 @@ def test_another_village_sees_none_of_it_and_may_not_ask_for_this_village(villag
         assert page.status_code == 200 and "这段时间没有记录。" in page.text, name
         assert "李芳" not in page.text and "王" not in page.text.split('id="filters"', 1)[1]
     options = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', other.get("/registers/births").text)
-    assert options == ["青山镇/西村"]
-    assert other.get("/registers/births", params={"area": dongcun}).status_code == 403
+    assert options == ["青山镇 › 西村"]
+    refused = other.get("/registers/births", params={"area": dongcun})
+    assert refused.status_code == 403 and 'id="register"' not in refused.text
+    assert re.findall(r'<p class="error message">([^<]+)</p>', refused.text) == [
+        "该地区不在您负责的范围内：请从列表中选择。"]
+    assert re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', refused.text) == ["青山镇 › 西村"]
     assert other.get("/registers/births.xlsx", params={"area": dongcun}).status_code == 403
     assert village["cadre"].get("/registers/births", params={"area": dongcun}).status_code == 200
 
@@ -285,7 +289,9 @@ def test_bad_filters_get_a_message_and_unknown_registers_a_404(village):
     assert cadre.get("/registers/births.xlsx", params={"until": "yesterday"}).status_code == 400
     assert cadre.get("/registers/no-such-register").status_code == 404
     assert cadre.get("/registers/no-such-register.xlsx").status_code == 404
-    assert cadre.get("/registers/births", params={"area": "999999"}).status_code == 404
+    unknown = cadre.get("/registers/births", params={"area": "999999"})
+    assert unknown.status_code == 404
+    assert re.findall(r'<p class="error message">([^<]+)</p>', unknown.text) == ["没有这个地区：请从列表中选择。"]
 
 
 def test_the_index_names_every_register_and_reads_are_audited(village):
@@ -341,5 +347,7 @@ def test_the_town_office_and_the_county_read_every_village(village):
         reader.sign_in(username, PASSWORD)
         page = reader.get("/registers/births").text
         assert re.findall(r"<option [^>]*selected>([^<]+)</option>", page) == [selected]
+        assert re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', page) == [
+            "青山镇", "青山镇 › 东村", "青山镇 › 东村 › 第一组", "青山镇 › 西村"]   # by their names
         assert table_rows(page) == [["东村", "第一组", "001", "王小宝", "男", "2026-12-08", "2026-12-10", "访视"]]
     assert "全部区域" not in village["cadre"].get("/registers/births").text
