@@ -75,10 +75,11 @@ def town(server, publish, monkeypatch):
     send("d1", household_visit(household=H2, new=("002", "一组2号"), start=aug, members=[b]), dt.datetime(2026, 8, 3, tzinfo=UTC))
     send("d1", household_visit(household=H2, base_version=1, start="2026-11-10T10:00:00.000+08:00"),
          dt.datetime(2026, 11, 12, 2, 0, tzinfo=UTC))                                        # d1's last sync
-    # 东村第二组: a household registered in November with a birth, a follow-up referring 何芳 to the health centre,
-    # and a household whose member's phone two September visits changed differently (a conflict).
+    # 东村第二组: a household registered in November with a birth, a follow-up referring 何芳 to the health centre
+    # (both agreeing a next visit in December: upcoming, not asked for yet), and a household whose member's phone
+    # two September visits changed differently (a conflict).
     send("d2", household_visit(household=H3, new=("003", "二组3号"), start="2026-11-03T09:00:00.000+08:00",
-                               members=[c, baby]), dt.datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
+                               members=[c, baby], next_visit="2026-12-10"), dt.datetime(2026, 11, 3, 2, 0, tzinfo=UTC))
     send("d2", household_visit(household=H4, new=("004", "二组4号"), start=aug, members=[d]), dt.datetime(2026, 8, 3, tzinfo=UTC))
     for hour, phone in ((10, "13800000001"), (11, "13900000002")):
         send("d2", household_visit(household=H4, base_version=1, start=f"2026-09-02T{hour}:00:00.000+08:00",
@@ -86,7 +87,7 @@ def town(server, publish, monkeypatch):
                                                  phone_now=phone)]), dt.datetime(2026, 9, 2, 4, tzinfo=UTC))
     send("d2", followup_visit(person=c.uuid, household=H3, followup_type="tier_general",
                               start="2026-11-15T15:00:00.000+08:00",
-                              referral=("health_centre", "青山镇卫生院", "血压偏高")),
+                              referral=("health_centre", "青山镇卫生院", "血压偏高"), next_date="2026-12-20"),
          dt.datetime(2026, 11, 21, 1, 30, tzinfo=UTC))                                       # d2's last sync
     # 白水镇南村: a key-tier person overdue and a visit this month; none of it shows in 青山镇.
     send("n1", household_visit(household=H9, new=("901", "南村1号"), start=aug, members=[e]), dt.datetime(2026, 8, 3, tzinfo=UTC))
