@@ -4,7 +4,11 @@ county (per town), each read in one pass of the schedule over the reader's area 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
+
+from flask import current_app
 
 from server import clock
 from server.home import queries
@@ -14,7 +18,7 @@ from server.schedules.current import current_schedule
 from server.schedules.operations import flags_of_people
 from server.services import queries as service_queries
 from sync.access import STAFF_ROLES
-from sync.dashboard import UnitFigures, not_synced_since, tally_flags
+from sync.dashboard import not_synced_since, tally_flags
 from sync.errors import Forbidden
 from sync.monthly_change import LISTED_KINDS
 from sync.periods import Period, month_of
@@ -48,11 +52,73 @@ class CadreTodo:
     names: dict[int, str]                   # area id → full name (the collectors' groups)
 
 
-def _month_figures(path: str | None, unit_of_group: dict[int, int], as_of: dt.date,
-                   month: Period) -> dict[int, UnitFigures]:
-    """The schedule's figures of an area's people, tallied per unit (the unit of their household's group)."""
+@dataclass
+class GroupFigures:
+    """One group's figures for a day's month (what the dashboard adds up per village or town)."""
+
+    asked: int = 0                 # visits the schedule asks for this month (open, or done this month)
+    done: int = 0                  # of them, done by a visit dated this month
+    overdue: int = 0               # people with an overdue visit (a person is in one group: these add up)
+    completed: int = 0             # completed visits dated this month (scheduled or not)
+    changes: int = 0               # life events dated this month (the monthly change report's kinds of line)
+    unreviewed: int = 0            # visits nobody has reviewed yet
+    open_referrals: int = 0        # referrals nobody has attended or declined yet
+    oldest_referral: dt.date | None = None     # the day the oldest of them was made
+
+
+GROUP_COLUMNS = ("asked", "done", "overdue", "completed", "changes", "unreviewed")
+
+
+def _count_groups(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
+    """Every group's figures of an area: the schedule's flags of its people in one pass, and aggregate counts."""
+    month = month_of(as_of)
+    found: dict[int, GroupFigures] = defaultdict(GroupFigures)
     people, flags = flags_of_people(path or "/", current_schedule(), as_of)
-    return tally_flags(flags, lambda person: unit_of_group.get(people[person].group_id), month)
+    for group, tallied in tally_flags(flags, lambda person: people[person].group_id, month).items():
+        found[group].asked, found[group].done, found[group].overdue = tallied.asked, tallied.done, tallied.overdue
+    for column, counts in (("completed", queries.completed_visits_by_group(path, month.start, month.end)),
+                           ("changes", queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end)),
+                           ("unreviewed", queries.unreviewed_by_group(path))):
+        for group, count in counts.items():
+            setattr(found[group], column, count)
+    for item in service_queries.items_in(path, ("referral",)):
+        if item.state.is_open and item.group_id is not None:
+            figures = found[item.group_id]
+            figures.open_referrals += 1
+            if item.visit_date is not None and (figures.oldest_referral is None
+                                                or item.visit_date < figures.oldest_referral):
+                figures.oldest_referral = item.visit_date
+    return dict(found)
+
+
+class _Figures:
+    """Groups' figures of an area as of a day, kept in this process for as long as nothing they are counted from
+    has changed (queries.register_fingerprint is part of the key: a figure is never stale). Counting them reads
+    every scheduled person of the area (seconds for a town); the most recent few areas and days are kept."""
+
+    KEEP = 16
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, dict[int, GroupFigures]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def of(self, path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
+        key = (path, as_of, current_schedule(), queries.register_fingerprint())
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        found = _count_groups(path, as_of)
+        with self._lock:
+            self._entries[key] = found
+            while len(self._entries) > self.KEEP:
+                self._entries.popitem(last=False)
+        return found
+
+
+def _group_figures(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
+    return current_app.extensions.setdefault("taizhang_home_figures", _Figures()).of(path, as_of)
 
 
 def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
@@ -63,15 +129,15 @@ def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
     as_of, now = clock.today(), clock.now()
     areas = queries.areas_under(path)
     groups = [area for area in areas if area.kind == "group"]
-    figures = _month_figures(path, {group.id: group.id for group in groups}, as_of, month_of(as_of))
-    referrals = [item for item in service_queries.items_in(path, ("referral",)) if item.state.is_open]
-    days_of = [item.visit_date for item in referrals if item.visit_date is not None]
+    figures = _group_figures(path, as_of)
     return CadreTodo(
         area=next((area for area in areas if area.path == path), None), as_of=as_of,
-        unreviewed=sum(queries.unreviewed_by_group(path).values()),
+        unreviewed=sum(found.unreviewed for found in figures.values()),
         conflicts=len(register_queries.open_conflicts(path)),
         duplicates=len(register_queries.open_candidates(path)),
-        open_referrals=len(referrals), oldest_referral=min(days_of, default=None),
+        open_referrals=sum(found.open_referrals for found in figures.values()),
+        oldest_referral=min((found.oldest_referral for found in figures.values() if found.oldest_referral),
+                            default=None),
         overdue_by_group=[GroupOverdue(group.full_name, figures[group.id].overdue) for group in groups
                           if group.id in figures and figures[group.id].overdue],
         silent=[collector for collector in queries.collector_syncs(path)
@@ -126,15 +192,11 @@ def dashboard(principal: Principal, *, days: int) -> Dashboard:
             if unit is not None:
                 unit_of_group[area.id] = unit
     rows = {unit.id: UnitRow(unit) for unit in units}
-    for unit, found in _month_figures(path, unit_of_group, as_of, month).items():
-        rows[unit].asked, rows[unit].done, rows[unit].overdue = found.asked, found.done, found.overdue
-    for column, counts in (("completed", queries.completed_visits_by_group(path, month.start, month.end)),
-                           ("changes", queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end)),
-                           ("unreviewed", queries.unreviewed_by_group(path))):
-        for group, count in counts.items():
-            if group in unit_of_group:
-                row = rows[unit_of_group[group]]
-                setattr(row, column, getattr(row, column) + count)
+    for group, found in _group_figures(path, as_of).items():
+        if group in unit_of_group:
+            row = rows[unit_of_group[group]]
+            for column in GROUP_COLUMNS:
+                setattr(row, column, getattr(row, column) + getattr(found, column))
     for collector in queries.collector_syncs(path):
         if collector.group_id not in unit_of_group:
             continue

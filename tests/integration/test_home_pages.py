@@ -15,7 +15,8 @@ from server import clock
 from server.areas.operations import ensure_area
 from server.database import commit
 from server.extensions import db
-from server.register.decisions import review_visit, set_tier
+from server.register.decisions import review_visit, set_tier, undo_decision
+from server.register.models import RegisterDecision
 from server.submissions.models import Submission
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
@@ -58,6 +59,8 @@ def town(server, publish, monkeypatch):
     now = {"at": NOW}
     monkeypatch.setattr(clock, "now", lambda: now["at"])
     phones = {username: server.client(token=token) for username, token in tokens.items() if token}
+    TOKENS.clear()
+    TOKENS.update(tokens)
 
     def send(collector: str, xml: bytes, received: dt.datetime) -> None:
         now["at"] = received
@@ -101,6 +104,14 @@ def town(server, publish, monkeypatch):
     review_visit(principal_by_username("dongcun_cadre"), first, "approved", now=NOW)   # 001's registration
     commit()
     return server
+
+
+TOKENS: dict[str, str] = {}
+"""The collectors' app tokens of the current test's town."""
+
+
+def _token(collector: str) -> str:
+    return TOKENS[collector]
 
 
 def signed_in(town, username: str) -> WebClient:
@@ -223,3 +234,32 @@ def test_the_header_links_home_first(town):
     page = signed_in(town, "dongcun_cadre").get("/due").text
     links = re.findall(r'<a href="([^"]+)">', page.split("</strong>", 1)[1])
     assert links[0] == "/home"
+
+
+def test_the_figures_follow_every_change_at_once(town):
+    """The town's figures are kept between requests only while nothing they count has changed: a review, a merged
+    visit and an undone decision each show on the next request."""
+    officer = signed_in(town, "qingshan_officer")
+
+    def dongcun() -> dict[str, str]:
+        return row_of(officer.get("/home").text, "dashboard", "青山镇/东村")
+
+    before = dongcun()
+    assert (before["asked"], before["done"], before["overdue-people"], before["unreviewed"]) == ("2", "1", "1", "7")
+    latest = db.session.scalar(select(func.max(Submission.id)).where(Submission.collector_name == "d2"))
+    review_visit(principal_by_username("dongcun_cadre"), latest, "has_issues", "请补充转介原因", now=NOW)
+    commit()
+    assert dongcun()["unreviewed"] == "6"
+    # 王秀瑛 (001) is visited at last: done, nobody overdue, one more completed visit and one more to review.
+    assert town.client(token=_token("d1")).submit(household_visit(
+        household=H1, base_version=1, start="2026-11-21T10:00:00.000+08:00")).status_code == 201
+    merge_all()
+    after_visit = dongcun()
+    assert {key: after_visit[key] for key in ("asked", "done", "overdue-people", "completed", "unreviewed")} == {
+        "asked": "2", "done": "2", "overdue-people": "0", "completed": "4", "unreviewed": "7"}
+    # The tier of 李芳 (002) is undone: she is asked for nothing.
+    tiers = list(db.session.scalars(select(RegisterDecision.id).where(RegisterDecision.kind == "set_tier")
+                                    .order_by(RegisterDecision.id)))
+    undo_decision(principal_by_username("dongcun_cadre"), tiers[1])
+    commit()
+    assert (dongcun()["asked"], dongcun()["done"]) == ("1", "1")
