@@ -3,14 +3,17 @@ county (per town), each read in one pass of the schedule over the reader's area 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
 
 from server import clock
+from server.extensions import db
 from server.home import queries
 from server.principal import Principal
 from server.register import queries as register_queries
@@ -50,6 +53,8 @@ class CadreTodo:
     silent: list[queries.CollectorSync]     # collectors who have not synced for `days` days, or never
     days: int
     names: dict[int, str]                   # area id → full name (the collectors' groups)
+    counted_at: dt.datetime                 # when the schedule's figures (overdue, referrals) were counted
+    fresh: bool                             # False: something changed since, they are being counted again
 
 
 @dataclass
@@ -69,18 +74,14 @@ class GroupFigures:
 GROUP_COLUMNS = ("asked", "done", "overdue", "completed", "changes", "unreviewed")
 
 
-def _count_groups(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
-    """Every group's figures of an area: the schedule's flags of its people in one pass, and aggregate counts."""
+def _count_scheduled(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
+    """Every group's schedule figures of an area (visits asked for and done, people overdue) and open referrals:
+    the schedule's flags of its people in one pass. This is what takes seconds for a town (kept: _Figures)."""
     month = month_of(as_of)
     found: dict[int, GroupFigures] = defaultdict(GroupFigures)
     people, flags = flags_of_people(path or "/", current_schedule(), as_of)
     for group, tallied in tally_flags(flags, lambda person: people[person].group_id, month).items():
         found[group].asked, found[group].done, found[group].overdue = tallied.asked, tallied.done, tallied.overdue
-    for column, counts in (("completed", queries.completed_visits_by_group(path, month.start, month.end)),
-                           ("changes", queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end)),
-                           ("unreviewed", queries.unreviewed_by_group(path))):
-        for group, count in counts.items():
-            setattr(found[group], column, count)
     for item in service_queries.items_in(path, ("referral",)):
         if item.state.is_open and item.group_id is not None:
             figures = found[item.group_id]
@@ -91,34 +92,96 @@ def _count_groups(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
     return dict(found)
 
 
+def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFigures], CountedFigures]:
+    """Every group's figures of an area: the schedule's as last counted (see _Figures), and the aggregate counts
+    (completed visits, life events, the review backlog) as they are now, read on every request."""
+    scheduled = figures_cache().of(path, as_of, current_app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"])
+    month = month_of(as_of)
+    found: dict[int, GroupFigures] = defaultdict(GroupFigures)
+    for group, figures in scheduled.groups.items():
+        found[group] = dataclasses.replace(figures)
+    for column, counts in (("completed", queries.completed_visits_by_group(path, month.start, month.end)),
+                           ("changes", queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end)),
+                           ("unreviewed", queries.unreviewed_by_group(path))):
+        for group, count in counts.items():
+            setattr(found[group], column, count)
+    return dict(found), scheduled
+
+
+@dataclass(frozen=True)
+class CountedFigures:
+    """Groups' figures of an area as counted at an instant; `fresh` is False while a newer count is under way."""
+
+    groups: dict[int, GroupFigures]
+    counted_at: dt.datetime
+    fresh: bool = True
+
+
 class _Figures:
-    """Groups' figures of an area as of a day, kept in this process for as long as nothing they are counted from
-    has changed (queries.register_fingerprint is part of the key: a figure is never stale). Counting them reads
-    every scheduled person of the area (seconds for a town); the most recent few areas and days are kept."""
+    """Groups' figures of an area as of a day, kept in this process, keyed by what they are counted from
+    (queries.register_fingerprint). Counting reads every scheduled person of the area: seconds for a town. When
+    something has changed, figures counted at most `stale_seconds` ago are shown (with the time they were counted)
+    while a thread counts them again, as dashboards do; older ones, or none, are counted while the reader waits."""
 
     KEEP = 16
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[tuple, dict[int, GroupFigures]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[tuple, CountedFigures]] = OrderedDict()
+        self._counting: set[tuple] = set()
         self._lock = threading.Lock()
 
-    def of(self, path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
-        key = (path, as_of, current_schedule(), queries.register_fingerprint())
+    def of(self, path: str | None, as_of: dt.date, stale_seconds: int) -> CountedFigures:
+        key = (path, as_of, current_schedule())
+        fingerprint = queries.register_fingerprint()
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
+            entry = self._entries.get(key)
+            if entry is not None:
                 self._entries.move_to_end(key)
-                return found
-        found = _count_groups(path, as_of)
+        if entry is not None and entry[0] == fingerprint:
+            return entry[1]
+        if entry is not None and (clock.now() - entry[1].counted_at).total_seconds() < stale_seconds:
+            self._count_in_background(current_app._get_current_object(), key)
+            return CountedFigures(entry[1].groups, entry[1].counted_at, fresh=False)
+        return self._count(key, fingerprint)
+
+    def _count(self, key: tuple, fingerprint: tuple) -> CountedFigures:
+        path, as_of, _ = key
+        counted = CountedFigures(_count_scheduled(path, as_of), clock.now())
         with self._lock:
-            self._entries[key] = found
+            self._entries[key] = (fingerprint, counted)
+            self._entries.move_to_end(key)
             while len(self._entries) > self.KEEP:
                 self._entries.popitem(last=False)
-        return found
+        return counted
+
+    def _count_in_background(self, app, key: tuple) -> None:
+        with self._lock:
+            if key in self._counting:
+                return
+            self._counting.add(key)
+
+        def count() -> None:
+            with app.app_context():
+                try:
+                    self._count(key, queries.register_fingerprint())
+                finally:
+                    db.session.remove()
+                    with self._lock:
+                        self._counting.discard(key)
+
+        threading.Thread(target=count, name="taizhang-home-figures", daemon=True).start()
+
+    def wait(self) -> None:
+        """Until no count runs in the background (for tests and a clean shutdown)."""
+        while True:
+            with self._lock:
+                if not self._counting:
+                    return
+            time.sleep(0.02)
 
 
-def _group_figures(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
-    return current_app.extensions.setdefault("taizhang_home_figures", _Figures()).of(path, as_of)
+def figures_cache() -> _Figures:
+    return current_app.extensions.setdefault("taizhang_home_figures", _Figures())
 
 
 def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
@@ -129,7 +192,7 @@ def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
     as_of, now = clock.today(), clock.now()
     areas = queries.areas_under(path)
     groups = [area for area in areas if area.kind == "group"]
-    figures = _group_figures(path, as_of)
+    figures, scheduled = _group_figures(path, as_of)
     return CadreTodo(
         area=next((area for area in areas if area.path == path), None), as_of=as_of,
         unreviewed=sum(found.unreviewed for found in figures.values()),
@@ -142,7 +205,8 @@ def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
                           if group.id in figures and figures[group.id].overdue],
         silent=[collector for collector in queries.collector_syncs(path)
                 if not_synced_since(collector.last_sync, now, days)],
-        days=days, names={area.id: area.full_name for area in areas})
+        days=days, names={area.id: area.full_name for area in areas}, counted_at=scheduled.counted_at,
+        fresh=scheduled.fresh)
 
 
 @dataclass
@@ -171,6 +235,8 @@ class Dashboard:
     total: UnitRow
     days: int
     names: dict[int, str]            # area id → full name (the collectors' groups)
+    counted_at: dt.datetime          # when the schedule's figures (asked for, done, overdue) were counted
+    fresh: bool                      # False: something changed since, they are being counted again
 
 
 def dashboard(principal: Principal, *, days: int) -> Dashboard:
@@ -192,7 +258,8 @@ def dashboard(principal: Principal, *, days: int) -> Dashboard:
             if unit is not None:
                 unit_of_group[area.id] = unit
     rows = {unit.id: UnitRow(unit) for unit in units}
-    for group, found in _group_figures(path, as_of).items():
+    figures, scheduled = _group_figures(path, as_of)
+    for group, found in figures.items():
         if group in unit_of_group:
             row = rows[unit_of_group[group]]
             for column in GROUP_COLUMNS:
@@ -212,4 +279,4 @@ def dashboard(principal: Principal, *, days: int) -> Dashboard:
         for column in ("asked", "done", "completed", "overdue", "changes", "unreviewed", "collectors"):
             setattr(total, column, getattr(total, column) + getattr(row, column))
     return Dashboard(next((area for area in areas if area.path == path), None), unit_kind, as_of, month, listed, total,
-                     days, {area.id: area.full_name for area in areas})
+                     days, {area.id: area.full_name for area in areas}, scheduled.counted_at, scheduled.fresh)

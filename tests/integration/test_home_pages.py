@@ -15,6 +15,7 @@ from server import clock
 from server.areas.operations import ensure_area
 from server.database import commit
 from server.extensions import db
+from server.home.operations import figures_cache
 from server.register.decisions import review_visit, set_tier, undo_decision
 from server.register.models import RegisterDecision
 from server.submissions.models import Submission
@@ -263,3 +264,33 @@ def test_the_figures_follow_every_change_at_once(town):
     undo_decision(principal_by_username("dongcun_cadre"), tiers[1])
     commit()
     assert (dongcun()["asked"], dongcun()["done"]) == ("1", "1")
+
+
+def test_after_a_change_the_last_count_is_shown_while_a_new_one_runs(town, server):
+    """With a stale window (a town's schedule figures take seconds to count), a change shows the figures last
+    counted, saying when and that new ones are on their way, and the counts read on every request (the review
+    backlog) are already new; once the count in the background is done, the next request shows it."""
+    officer = signed_in(town, "qingshan_officer")
+
+    def dongcun(page: str) -> dict[str, str]:
+        return row_of(page, "dashboard", "青山镇/东村")
+
+    first = officer.get("/home").text
+    assert (dongcun(first)["done"], dongcun(first)["overdue-people"]) == ("1", "1")
+    assert '<p id="figures-counted" class="notice">' in first
+    server.app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"] = 600
+    try:
+        assert town.client(token=_token("d1")).submit(household_visit(
+            household=H1, base_version=1, start="2026-11-21T10:00:00.000+08:00")).status_code == 201
+        merge_all()
+        stale = officer.get("/home").text
+        assert (dongcun(stale)["done"], dongcun(stale)["overdue-people"], dongcun(stale)["unreviewed"]) == (
+            "1", "1", "8")
+        assert re.search(r'<p id="figures-counted" class="stale">[^<]*正在统计', stale)
+        figures_cache().wait()
+        fresh = officer.get("/home").text
+        assert (dongcun(fresh)["done"], dongcun(fresh)["overdue-people"], dongcun(fresh)["unreviewed"]) == (
+            "2", "0", "8")
+        assert '<p id="figures-counted" class="notice">' in fresh
+    finally:
+        server.app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"] = 0
