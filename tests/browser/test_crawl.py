@@ -33,7 +33,7 @@ URL = re.compile(r"https?://\S+")
 TOKEN = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*(?![A-Za-z0-9_])")
 CODE_SHAPED = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+$")        # snake_case or dotted: person.search, has_issues
 WORD = r"(?<![A-Za-z0-9_])[A-Za-z][a-z]*(?![A-Za-z0-9_])"
-ENGLISH_RUN = re.compile(rf"{WORD}(?:[,;:]?[ \t]+{WORD})+")            # two or more words: "Nobody home"
+ENGLISH_RUN = re.compile(rf"{WORD}(?:[,;:]? +{WORD})+")            # two or more words: "Nobody home"
 ALLOWED = ("ODK Collect", "GPS", "ID", "QR", "Excel", "xlsx", "English")
 
 # Every code a page might show raw: the catalogue's lists and codes, the register's field names, decision kinds,
@@ -201,3 +201,16 @@ def test_the_pages_before_signing_in_read_well_at_both_widths(county, browser):
     findings, texts = crawl(browser, server.url, ["/", "/login"], {"/no-such-page": (404,)})
     message = report(findings, texts)
     assert not message, message
+
+
+def test_the_crawl_tells_uuids_codes_and_english_in_chinese_text():
+    codes = frozenset(code.lower() for code in KNOWN_CODES | {"person.search"})
+    text = ("王秀英 · 女 · 东村 1号户\n性别\tfemale\n来源 uuid:0b07b479-2f7c-44d6-87d1-a2c97b438689\n"
+            "户 00000013-0000-4000-8000-000000000001\n做了什么 person.search\n审核 has_issues\n结果 Nobody home\n"
+            "dongcun_cadre 用 ODK Collect 扫描 QR 码 · GPS · ID · 下载（Excel, xlsx） · English\n"
+            "中文 Male\tspouse unknown_code\thttp://127.0.0.1:5000/key/abc")
+    assert text_findings(text, codes, frozenset({"dongcun_cadre"})) == {
+        "instanceID uuid:0b07b479-2f7c-44d6-87d1-a2c97b438689", "UUID 0b07b479-2f7c-44d6-87d1-a2c97b438689",
+        "UUID 00000013-0000-4000-8000-000000000001", "code 'female'", "code 'person.search'", "code 'has_issues'",
+        "English 'Nobody home'", "code 'Male'", "code 'spouse'", "code 'unknown_code'"}
+    assert text_findings("王秀英 · 女 · 1990-05-06 · 13900000002 · 第 1–10 条，共 10 条", codes, frozenset()) == set()

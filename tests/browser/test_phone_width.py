@@ -92,8 +92,10 @@ def test_on_a_phone_each_table_row_is_a_card_of_headings_and_values(county, brow
 def test_the_main_pages_at_a_phone_and_an_office_width(county, browser, sign_in_as, screen, screenshot, width):
     """Screenshots to look at (tests/artifacts), and nothing wider than the screen."""
     screen(width)
-    sign_in_as("qingshan_officer")
     base = county.server.url
+    browser.get(f"{base}/login")
+    screenshot(f"login-{width}")
+    sign_in_as("qingshan_officer")
     pages = {"due": "/due", "inbox": "/inbox", "conflicts": "/conflicts", "duplicates": "/duplicates",
              "person": f"/people/{county.people['王秀英']}", "household": f"/households/{county.households['zhang']}",
              "register": "/registers/supplies?since=2026-11-01&until=2026-11-30", "collectors": "/collectors",
