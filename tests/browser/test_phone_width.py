@@ -7,6 +7,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 PHONE, OFFICE = 390, 1280
+CADRE_LINKS = ["待访视与逾期", "已同步的访视", "冲突", "疑似重复", "查询", "登记册", "报表"]
 
 # The label a cell shows before its value (its column's heading), as the page lays it out.
 CELL_LABELS = """return [...document.querySelectorAll(arguments[0])].map(cell => {
@@ -39,11 +40,12 @@ def test_on_a_phone_the_menu_folds_and_opens_with_targets_of_44_px(county, brows
     summary = menu.find_element(By.TAG_NAME, "summary")
     links = menu.find_elements(By.CSS_SELECTOR, "nav a, nav button")
     assert (menu.get_attribute("open"), summary.text, [link.is_displayed() for link in links]) == (
-        None, "菜单", [False] * 11)
+        None, "菜单", [False] * len(links))
     assert box(browser.find_element(By.TAG_NAME, "header"))[1] == 44          # the header is one line
     summary.click()
-    assert [link.text for link in links] == ["待访视与逾期", "已同步的访视", "冲突", "疑似重复", "查询", "登记册", "报表",
-                                             "dongcun_cadre", "退出", "中文", "English"]
+    texts = [link.text for link in links]          # (a home page's link may come first)
+    assert [text for text in texts if text in CADRE_LINKS] == CADRE_LINKS
+    assert texts[-4:] == ["dongcun_cadre", "退出", "中文", "English"]
     assert [link for link in links if box(link)[0] < 44 or box(link)[1] < 44] == []
     assert browser.execute_script("return document.documentElement.scrollWidth") == PHONE
     screenshot("menu-390")
@@ -58,7 +60,7 @@ def test_on_an_office_screen_the_menu_is_one_line(county, browser, sign_in_as, s
     assert menu.get_attribute("open") == "true"
     assert not menu.find_element(By.TAG_NAME, "summary").is_displayed()
     links = menu.find_elements(By.CSS_SELECTOR, "nav a, nav button")
-    assert len(links) == 13 and all(link.is_displayed() for link in links)
+    assert len(links) >= 13 and all(link.is_displayed() for link in links)
     assert len({link.rect["y"] for link in links}) == 1                         # all on the header's one line
     assert box(browser.find_element(By.TAG_NAME, "header"))[1] == 44
     screenshot("menu-1280")
