@@ -36,6 +36,9 @@ CODE_SHAPED = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+$")        # snake_c
 WORD = r"(?<![A-Za-z0-9_])[A-Za-z][a-z]*(?![A-Za-z0-9_])"
 ENGLISH_RUN = re.compile(rf"{WORD}(?:[,;:]? +{WORD})+")            # two or more words: "Nobody home"
 ALLOWED = ("ODK Collect", "GPS", "ID", "QR", "Excel", "xlsx", "English")
+# Pinyin is not English (a name's pinyin, the search's example "zhang gui lan"): a run of pinyin-shaped words passes.
+PINYIN = re.compile(r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|uai|uan|ian|iao|ai|ei|ao"
+                    r"|ou|an|en|er|ia|ie|in|iu|ua|uo|ui|un|ue|ve|a|o|e|i|u|v))+")
 
 # Every code a page might show raw: the catalogue's lists and codes, the register's field names, decision kinds,
 # item kinds and their odd values, review states, schedule states, tiers and the registers' names (audit actions come
@@ -158,7 +161,8 @@ def text_findings(text: str, codes: frozenset[str], usernames: frozenset[str]) -
         if token not in usernames and (token.lower() in codes or CODE_SHAPED.match(token)):
             found.add(f"code {token!r}")
     text = TOKEN.sub(lambda match: " " if match.group() in usernames else match.group(), text)
-    found |= {f"English {' '.join(match.split())!r}" for match in ENGLISH_RUN.findall(text)}
+    found |= {f"English {' '.join(match.split())!r}" for match in ENGLISH_RUN.findall(text)
+              if not all(PINYIN.fullmatch(word.lower()) for word in re.findall(WORD, match))}
     return found
 
 
@@ -222,9 +226,11 @@ def test_the_crawl_tells_uuids_codes_and_english_in_chinese_text():
     text = ("王秀英 · 女 · 东村 1号户\n性别\tfemale\n来源 uuid:0b07b479-2f7c-44d6-87d1-a2c97b438689\n"
             "户 00000013-0000-4000-8000-000000000001\n做了什么 person.search\n审核 has_issues\n结果 Nobody home\n"
             "dongcun_cadre 用 ODK Collect 扫描 QR 码 · GPS · ID · 下载（Excel, xlsx） · English\n"
-            "中文 Male\tspouse unknown_code\thttp://127.0.0.1:5000/key/abc\t来源 decision:2 · 10:00")
+            "中文 Male\tspouse unknown_code\thttp://127.0.0.1:5000/key/abc\t来源 decision:2 · 10:00\n"
+            "例如 zhang gui lan 或 Zhang Guilan · Not the same")
     assert text_findings(text, codes, frozenset({"dongcun_cadre"})) == {
         "instanceID uuid:0b07b479-2f7c-44d6-87d1-a2c97b438689", "UUID 0b07b479-2f7c-44d6-87d1-a2c97b438689",
         "UUID 00000013-0000-4000-8000-000000000001", "code 'female'", "code 'person.search'", "code 'has_issues'",
-        "English 'Nobody home'", "code 'Male'", "code 'spouse'", "code 'unknown_code'", "internal id decision:2"}
+        "English 'Nobody home'", "code 'Male'", "code 'spouse'", "code 'unknown_code'", "internal id decision:2",
+        "English 'Not the same'"}
     assert text_findings("王秀英 · 女 · 1990-05-06 · 13900000002 · 第 1–10 条，共 10 条", codes, frozenset()) == set()
