@@ -518,9 +518,24 @@ def add_candidate(**values) -> DuplicateCandidate:
     return row
 
 
-def open_candidates(village_path: str | None = None) -> list[DuplicateCandidate]:
+def open_candidates(village_path: str | None = None, *, offset: int = 0,
+                    limit: int | None = None) -> list[DuplicateCandidate]:
     """Open candidates whose two records are both still in the register, best first; in an area, if given, where
-    both records are now (a record may have moved away since the pair was found)."""
+    both records are now (a record may have moved away since the pair was found); `limit` of them from `offset`."""
+    query = _open_candidates(village_path).order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def count_open_candidates(village_path: str | None = None) -> int:
+    """How many open candidates open_candidates would list."""
+    return db.session.scalar(select(func.count()).select_from(_open_candidates(village_path).subquery()))
+
+
+def _open_candidates(village_path: str | None):
     def where_now(uuid_column, kind: str):
         group = aliased(Area)
         query = (select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
@@ -537,10 +552,10 @@ def open_candidates(village_path: str | None = None) -> list[DuplicateCandidate]
              .where(DuplicateCandidate.state == "open",
                     ((DuplicateCandidate.record_kind == "person") & in_area["person"])
                     | ((DuplicateCandidate.record_kind == "household") & in_area["household"]))
-             .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id))
+)
     if village_path is not None:
         query = query.where(Area.path.startswith(village_path))
-    return list(db.session.scalars(query))
+    return query
 
 
 def decided_against(candidate_id: int) -> bool:
@@ -629,6 +644,70 @@ def search_people(area_path: str | None, keys: list[str], prefix: str | None, li
     return list(db.session.scalars(query))
 
 
+class SubmissionLabel(NamedTuple):
+    """What names a submission for people: its form, when it was filled in (or received), who filled it in."""
+
+    submission_id: int
+    xml_form_id: str
+    form_title: str | None
+    visit_date: dt.date | None
+    visited_at: dt.datetime | None
+    received_at: dt.datetime
+    collector: str | None      # the collector's display name (or user name)
+
+
+def submission_labels(ids: set[int]) -> dict[int, SubmissionLabel]:
+    """Submissions by id, with what names them for people."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Submission.id, Form.xml_form_id, Form.title, Visit.visit_date, Visit.visited_at, Submission.received_at,
+               Submission.collector_name, User.display_name)
+        .join(Form, Form.id == Submission.form_id).outerjoin(Visit, Visit.submission_id == Submission.id)
+        .outerjoin(User, User.username == Submission.collector_name).where(Submission.id.in_(ids)))
+    return {row.id: SubmissionLabel(row.id, row.xml_form_id, row.title, row.visit_date, _utc(row.visited_at),
+                                    _utc(row.received_at), row.display_name or row.collector_name) for row in rows}
+
+
+def submissions_by_instance(instance_ids: set[str]) -> dict[str, int]:
+    """Submission ids by instanceID."""
+    if not instance_ids:
+        return {}
+    return dict(db.session.execute(select(Submission.instance_id, Submission.id)
+                                   .where(Submission.instance_id.in_(instance_ids))).all())
+
+
+def last_values(uuids: set[str], field: str) -> dict[str, str]:
+    """The newest value of a field in these records' history: also of records merged away since."""
+    if not uuids:
+        return {}
+    rows = db.session.execute(select(RegisterFieldValue.record_uuid, RegisterFieldValue.value).where(
+        RegisterFieldValue.record_uuid.in_(uuids), RegisterFieldValue.field == field)
+        .order_by(RegisterFieldValue.version, RegisterFieldValue.id))
+    return {row.record_uuid: row.value for row in rows}
+
+
+def decisions_by_id(ids: set[int]) -> dict[int, RegisterDecision]:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(RegisterDecision).where(RegisterDecision.id.in_(ids)))}
+
+
+def display_names(user_ids: set[int]) -> dict[int, str]:
+    """Users' display names (or user names) by id."""
+    if not user_ids:
+        return {}
+    return {row.id: row.display_name or row.username for row in db.session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))}
+
+
+def group_names(group_ids: set[int]) -> dict[int, str]:
+    """Areas' full names by id."""
+    if not group_ids:
+        return {}
+    return dict(db.session.execute(select(Area.id, Area.full_name).where(Area.id.in_(group_ids))).all())
+
+
 def conflict(conflict_id: int) -> RegisterConflict | None:
     return db.session.get(RegisterConflict, conflict_id)
 
@@ -637,6 +716,7 @@ class OpenConflict(NamedTuple):
     conflict: RegisterConflict
     record_name: str       # the person's name or the household's number
     group_name: str        # the group's full name
+    record_kind: str       # "person" or "household"
 
 
 def open_conflicts(area_path: str | None) -> list[OpenConflict]:
@@ -649,11 +729,11 @@ def open_conflicts(area_path: str | None) -> list[OpenConflict]:
                        .join(Household, Household.uuid == RegisterConflict.record_uuid)
                        .join(Area, Area.id == Household.group_id))
     found = []
-    for query in (person_group, household_group):
+    for record_kind, query in (("person", person_group), ("household", household_group)):
         query = query.where(RegisterConflict.state == "open")
         if area_path is not None:
             query = query.where(Area.path.startswith(area_path))
-        found += [OpenConflict(conflict, name or "", group_name)
+        found += [OpenConflict(conflict, name or "", group_name, record_kind)
                   for conflict, name, group_name, _path in db.session.execute(query)]
     return sorted(found, key=lambda item: item.conflict.id)
 
@@ -671,6 +751,10 @@ def refusal_of(submission_id: int) -> str | None:
 
 def review_of(submission_id: int) -> VisitReview | None:
     return db.session.get(VisitReview, submission_id)
+
+
+def forget_review(submission_id: int) -> None:
+    db.session.execute(delete(VisitReview).where(VisitReview.submission_id == submission_id))
 
 
 def save_review(submission_id: int, **values) -> None:
