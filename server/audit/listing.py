@@ -38,8 +38,9 @@ def _events(area_path: str | None):
     return query
 
 
-def page(area_path: str | None, number: int = 1, size: int = PAGE_SIZE) -> AuditPage:
+def page(area_path: str | None, number: int = 1, size: int | None = None) -> AuditPage:
     """One page of the events about an area (all of them for the county), newest first, and how many there are."""
+    size = size or PAGE_SIZE
     query = (_events(area_path).add_columns(func.coalesce(User.display_name, User.username).label("who"),
                                             Area.full_name)
              .outerjoin(User, User.id == AuditEvent.user_id).outerjoin(Area, Area.path == AuditEvent.area_path)

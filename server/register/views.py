@@ -87,7 +87,7 @@ def decide_duplicate(candidate_id: int):
     if action == "distinct":
         mark_distinct(principal, candidate_id)
         names = service_pages.pair_names(candidate_id, _language())
-        flash({"text": _("Marked as not the same: %(names)s.", names="、".join(names.values())),
+        flash({"text": _("Marked as not the same: %(names)s.", names="、".join(sorted(names.values()))),
                "undo": url_for("register.undo_distinct_view", candidate_id=candidate_id),
                "fields": {"back": back}}, "notice")
     elif action == "merge":

@@ -489,7 +489,13 @@ class Namer:
         self._submissions: set[int] = set()
         self._groups: set[int] = set()
         self._decisions: set[int] = set()
-        self._loaded = False
+        self.household_rows: dict = {}
+        self.household_numbers: dict[str, str] = {}
+        self.people: dict[str, str | None] = {}
+        self.former_names: dict[str, str] = {}
+        self.submissions: dict = {}
+        self.groups: dict[int, str] = {}
+        self.decisions: dict = {}
 
     def want_households(self, uuids: Iterable[str | None]) -> None:
         self._households.update(uuid for uuid in uuids if uuid)
@@ -512,17 +518,23 @@ class Namer:
             self._groups.add(int(value))
 
     def _load(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
-        self.household_rows = queries.household_labels(self._households)
-        self.household_numbers = register_queries.last_values(self._households - set(self.household_rows),
-                                                              "household_no")
-        self.people = {uuid: person.name for uuid, person in register_queries.people_by_uuid(self._people).items()}
-        self.former_names = register_queries.last_values(self._people - set(self.people), "name")
-        self.submissions = register_queries.submission_labels(self._submissions)
-        self.groups = register_queries.group_names(self._groups)
-        self.decisions = register_queries.decisions_by_id(self._decisions)
+        """Read what was asked for since the last read (one query per kind)."""
+        households, self._households = self._households, set()
+        if households:
+            self.household_rows.update(queries.household_labels(households))
+            self.household_numbers.update(register_queries.last_values(households - set(self.household_rows),
+                                                                       "household_no"))
+        people, self._people = self._people, set()
+        if people:
+            found = register_queries.people_by_uuid(people)
+            self.people.update((uuid, person.name) for uuid, person in found.items())
+            self.former_names.update(register_queries.last_values(people - set(found), "name"))
+        submissions, self._submissions = self._submissions, set()
+        self.submissions.update(register_queries.submission_labels(submissions))
+        groups, self._groups = self._groups, set()
+        self.groups.update(register_queries.group_names(groups))
+        decisions, self._decisions = self._decisions, set()
+        self.decisions.update(register_queries.decisions_by_id(decisions))
 
     def word(self, name: str, **values) -> str:
         return _pick(_WORDS[name], self.language).format(**values)
