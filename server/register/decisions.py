@@ -210,10 +210,10 @@ def undo_distinct(principal, candidate_id: int) -> None:
     candidate = queries.candidate(candidate_id)
     if candidate is None:
         raise RecordNotFound(f"candidate {candidate_id}")
-    if candidate.state != "distinct":
-        raise DecisionNotPossible(f"candidate {candidate_id} is not marked as two different records")
     paths = _candidate_paths(candidate)
     authorise(principal, MERGE_PEOPLE if candidate.record_kind == "person" else MERGE_HOUSEHOLDS, *paths)
+    if candidate.state != "distinct":
+        raise DecisionNotPossible(f"candidate {candidate_id} is not marked as two different records")
     queries.reopen_candidate(candidate_id)
     audit.record(principal.id, "register.undo_distinct", area_path=paths[0], subject=str(candidate_id))
 

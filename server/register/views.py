@@ -159,9 +159,13 @@ def settle_conflict(conflict_id: int):
         return redirect(url_for("register.conflicts"))
     try:
         resolve_conflict(require_staff(), conflict_id, value)
-    except (FieldValueInvalid, DecisionNotPossible) as refused:   # said on the page, the conflict kept open
+    except FieldValueInvalid as refused:   # said on the page with the value, the conflict kept open
         db.session.rollback()
         flash(error_message(refused), "error")
+        return redirect(url_for("register.conflicts"))
+    except DecisionNotPossible as refused:   # e.g. a household not in the register: said without the value typed
+        db.session.rollback()
+        flash(refused.message_zh if _language() == "zh" else refused.message_en, "error")
         return redirect(url_for("register.conflicts"))
     flash(_("Conflict settled."), "notice")
     commit()
