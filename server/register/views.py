@@ -158,7 +158,7 @@ def settle_conflict(conflict_id: int):
         flash(_("Choose one of the two values, or give a corrected one."), "error")
         return redirect(url_for("register.conflicts"))
     try:
-        resolve_conflict(require_staff(), conflict_id, value)
+        decision_id = resolve_conflict(require_staff(), conflict_id, value)
     except FieldValueInvalid as refused:   # said on the page with the value, the conflict kept open
         db.session.rollback()
         flash(error_message(refused), "error")
@@ -167,8 +167,9 @@ def settle_conflict(conflict_id: int):
         db.session.rollback()
         flash(refused.message_zh if _language() == "zh" else refused.message_en, "error")
         return redirect(url_for("register.conflicts"))
-    flash(_("Conflict settled."), "notice")
     commit()
+    flash({"text": _("Conflict settled."), "undo": url_for("register.undo", decision_id=decision_id),
+           "fields": {"back": url_for("register.conflicts")}}, "notice")
     return redirect(url_for("register.conflicts"))
 
 

@@ -161,8 +161,14 @@ def test_the_conflicts_page_labels_the_field_and_values_names_the_visits_and_mak
     assert signed_in(village, "xicun_cadre").post(f"/conflicts/{residence_id}",
                                                   {"value": "working_away"}).status_code == 403
     settled = cadre.post(f"/conflicts/{residence_id}", {"value": "working_away"})
-    assert flash_of(settled.text) == '<li class="flash notice">冲突已处理。</li>'
-    assert person_value(li.uuid, "residence") == "working_away"
+    message = flash_of(settled.text)
+    assert message.startswith('<li class="flash notice">冲突已处理。')
+    assert person_value(li.uuid, "residence") == "working_away" and "居住情况" not in visible(settled.text)
+    (undo,) = re.findall(r'action="(/decisions/\d+/undo)" class="undo-flash"', message)
+    undone = cadre.post(undo, {"back": "/conflicts"})
+    assert flash_of(undone.text) == '<li class="flash notice">已撤销。</li>'
+    assert person_value(li.uuid, "residence") == "moved_away"
+    assert f'<a href="/people/{li.uuid}">李强</a> · 居住情况</h2>' in undone.text   # open again
 
 
 def test_the_duplicate_queue_pages_with_counts_and_labels_both_records(village, monkeypatch):
