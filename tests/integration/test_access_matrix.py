@@ -375,6 +375,13 @@ ROWS = [
     Row("register.settle_conflict", "POST", by_role(conflict_path, data={"value": "13600000000"}),
         statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
     Row("register.undo", "POST", by_role(undo_path), statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    # Undo from a message: "not the same" (the pair is open: said on the page) and a review (put back as approved).
+    Row("register.undo_distinct_view", "POST", page(
+        lambda world, place: f"/duplicates/{world.places[place].candidate}/reopen", "POST"),
+        statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    Row("register.undo_review_view", "POST", page(lambda world, place: f"/visits/{world.places[place].visit}/review/undo",
+                                                  "POST", lambda world, role, place: {"state": "approved"}),
+        statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
     # What the phone did not bring, about a service item: the cadre and the town office of its area; a support
     # request's outcome is the town office's only.
     Row("services.referral_result", "POST", service_item("/services/referral-result", 2, lambda: {
@@ -467,7 +474,7 @@ def _markers(world: World, place: str) -> dict[str, str]:
         "/duplicates": f'id="pair-{data.candidate}"',
         "/conflicts": f'action="/conflicts/{data.conflicts["spare"]}"',
         "/collectors": f'id="collector-{"collector" if place == "own" else "collector_other"}"',
-        "/audit": f"<td>{world.paths[place]}</td>",
+        "/audit": f'<td class="area">{GROUP[place].replace("/", " › ")}</td>',
         "/reports": f"<option>{VILLAGE[place]}</option>",
         "/home": f"{TOWN[place]} › ",     # a village (cadre, town office) or a collector's group (county) of it
     }

@@ -115,7 +115,8 @@ def test_the_audit_log_is_for_the_town_office(staff):
     officer.sign_in("town_officer", PASSWORD)
     log = officer.get("/audit")
     assert log.status_code == 200
-    assert log.text.count("<td>due.read</td>") == 1 and "<td>dongcun_cadre</td>" in log.text
+    assert log.text.count('<td class="what">查看待访视与逾期</td>') == 1
+    assert '<td class="who">dongcun_cadre</td>' in log.text     # no display name given: the user name
 
 
 # ---- revoking and re-activating accounts (the town office) -------------------------------------------------------
