@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sync.form_labels import FormLabels
 
-__all__ = ["CODE_LABELS", "code_label"]
+__all__ = ["CODE_LABELS", "code_label", "audit_action_label"]
 
 CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     # The forms' choice lists.
@@ -69,10 +69,65 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "referral_state": {"open": ("未完成", "Open"), "closed": ("已完成", "Closed")},
     "support_outcome": {"granted": ("已批准", "Granted"), "not_granted": ("未批准", "Not granted"),
                         "referred_on": ("已转有关部门", "Referred on"), "withdrawn": ("申请已撤回", "Withdrawn")},
+    # Words of the register's own codes: its field names, review states, tiers, decisions and audit actions.
+    "register_field": {"name": ("姓名", "Name"), "sex": ("性别", "Sex"), "birth_date": ("出生日期", "Birth date"),
+                       "id_number": ("身份证号码", "ID number"), "relationship": ("与户主关系", "Relationship"),
+                       "phone": ("手机", "Phone"), "residence": ("居住情况", "Where they live"),
+                       "hukou": ("户籍", "Household registration"), "status": ("健在或已故", "Living or died"),
+                       "household": ("所在户", "Household"), "household_uuid": ("所在户", "Household"),
+                       "tier": ("服务类别", "Service tier"), "household_no": ("户号", "Household number"),
+                       "address": ("地址", "Address"), "group": ("所在小组", "Group"),
+                       "split_from": ("分户前所在户", "Split off from")},
+    "review_state": {"received": ("未审核", "Not reviewed"), "approved": ("已通过", "Approved"),
+                     "has_issues": ("有问题", "Has issues"), "rejected": ("已退回", "Rejected")},
     "tier": {"key": ("重点服务对象", "Key service target"), "general": ("一般服务对象", "General service target"),
-             "followup": ("随访服务对象", "Follow-up target")},     # the default schedule's tiers (DOMAIN.md)
+             "followup": ("随访服务对象", "Follow-up target")},
+    "record_kind": {"person": ("人员", "Person"), "household": ("户", "Household")},
+    # sync.decisions.DECISION_KINDS by name (a test holds the two together).
+    "decision_kind": {"merge_people": ("合并重复人员", "Merge duplicate people"),
+                      "merge_households": ("合并重复户", "Merge duplicate households"),
+                      "move_household": ("户迁到其他小组", "Move a household to another group"),
+                      "set_tier": ("设置服务分级", "Set a service tier"),
+                      "set_field": ("处理冲突（设定字段值）", "Settle a conflict (set a field)"),
+                      "reject_visit": ("退回访视", "Reject a visit"),
+                      "referral_result": ("记录转介结果", "Record the result of a referral"),
+                      "support_outcome": ("记录扶助申请结果", "Record the outcome of a support request"),
+                      "correct_service": ("更正服务记录", "Correct a service record")},
 }
 """Words of every code a page, register or report shows, by list: (Chinese, English)."""
+
+_ROLES = {"collector": ("信息员", "collector"), "village_cadre": ("村专干", "village cadre"),
+          "town_officer": ("镇计生办人员", "town officer"), "county_admin": ("县管理员", "county administrator")}
+CODE_LABELS["audit_action"] = {
+    "person.read": ("查看人员", "Read a person"), "household.read": ("查看户", "Read a household"),
+    "person.search": ("查找人员", "Searched for people"), "duplicates.read": ("查看疑似重复", "Read possible duplicates"),
+    "conflicts.read": ("查看冲突", "Read conflicts"), "inbox.read": ("查看已同步的访视", "Read synced visits"),
+    "visit.read": ("查看访视", "Read a visit"), "due.read": ("查看待访视与逾期", "Read the due list"),
+    "visit.approved": ("审核访视：通过", "Reviewed a visit: approved"),
+    "visit.has_issues": ("审核访视：有问题", "Reviewed a visit: has issues"),
+    "visit.rejected": ("审核访视：退回", "Reviewed a visit: rejected"),
+    "visit.undo_review": ("撤销访视审核", "Undid a visit's review"),
+    "register.distinct": ("标记不是同一人", "Marked as not the same"),
+    "register.undo_distinct": ("撤销：不是同一人", "Undo: not the same"),
+    "registers.read": ("查看登记册", "Read a register"), "registers.export": ("导出登记册", "Exported a register"),
+    "export.monthly_change": ("导出月变更报告单", "Exported the monthly change report"),
+    "export.coverage": ("导出访视完成情况", "Exported visits due and done"),
+    "export.register": ("导出台账", "Exported the register"),
+    "collector.create": ("新建信息员", "Created a collector"),
+    "collector.token": ("生成信息员二维码", "Made a collector's QR code"),
+    "replication.read": ("上级读取数据（同步）", "Read for replication"),
+    "replication.undo_automatic_merge": ("同步：撤销自动合并", "Replicated: undo an automatic merge"),
+    "signin.locked": ("登录失败次数过多，已锁定", "Sign-in locked after too many failures"),
+    **{f"{role}.revoke": (f"停用{zh}账户", f"Revoked a {en}'s account") for role, (zh, en) in _ROLES.items()},
+    **{f"{role}.activate": (f"重新启用{zh}账户", f"Re-activated a {en}'s account")
+       for role, (zh, en) in _ROLES.items()},
+    **{f"register.{kind}": (zh, en) for kind, (zh, en) in CODE_LABELS["decision_kind"].items()},
+    **{f"register.undo_{kind}": (f"撤销：{zh}", f"Undo: {en}") for kind, (zh, en) in CODE_LABELS["decision_kind"].items()},
+    **{f"replication.{kind}": (f"同步：{zh}", f"Replicated: {en}")
+       for kind, (zh, en) in CODE_LABELS["decision_kind"].items()},
+    **{f"replication.undo_{kind}": (f"同步：撤销{zh}", f"Replicated: undo {en}")
+       for kind, (zh, en) in CODE_LABELS["decision_kind"].items()},
+}
 
 
 def code_label(list_name: str, code: str | None, language: str, form: FormLabels | None = None) -> str | None:
@@ -85,3 +140,9 @@ def code_label(list_name: str, code: str | None, language: str, form: FormLabels
         return label
     known = CODE_LABELS.get(list_name, {}).get(code)
     return (known[0] if language == "zh" else known[1]) if known else None
+
+
+def audit_action_label(action: str, language: str) -> str:
+    """An audit action's words; one this catalogue does not know is "another action" (a test keeps that from
+    happening: every action the code records has words here)."""
+    return code_label("audit_action", action, language) or ("其他操作" if language == "zh" else "Another action")

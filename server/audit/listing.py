@@ -1,29 +1,57 @@
-"""Reading the audit log for the audit page: the newest events about an area, with the user's name."""
+"""Reading the audit log for the audit page: an area's events, newest first, a page at a time, with who did them (by
+display name) and the area's names."""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from server.areas.models import Area
 from server.audit.models import AuditEvent
 from server.extensions import db
 from server.users.models import User
 
-__all__ = ["AuditEntry", "recent"]
+__all__ = ["AuditEntry", "AuditPage", "PAGE_SIZE", "page", "display_names"]
+
+PAGE_SIZE = 50
 
 
 class AuditEntry(NamedTuple):
-    """An audit event with the user name of who did it (None when no account did it)."""
+    """An audit event with who did it (display name, else user name; None when no account did it) and the full
+    name of the area it concerns (None when it names none, or one no longer here)."""
 
     event: AuditEvent
     username: str | None
+    area_name: str | None = None
 
 
-def recent(area_path: str | None, limit: int = 500) -> list[AuditEntry]:
-    """The newest events about an area (all of them for the county), with the user's name."""
-    query = (select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.user_id)
-             .order_by(AuditEvent.id.desc()).limit(limit))
+class AuditPage(NamedTuple):
+    entries: list[AuditEntry]
+    total: int                     # how many events the area's log holds
+
+
+def _events(area_path: str | None):
+    query = select(AuditEvent)
     if area_path is not None:
         query = query.where(AuditEvent.area_path.startswith(area_path))
-    return [AuditEntry(row.AuditEvent, row.username) for row in db.session.execute(query)]
+    return query
+
+
+def page(area_path: str | None, number: int = 1, size: int | None = None) -> AuditPage:
+    """One page of the events about an area (all of them for the county), newest first, and how many there are."""
+    size = size or PAGE_SIZE
+    query = (_events(area_path).add_columns(func.coalesce(User.display_name, User.username).label("who"),
+                                            Area.full_name)
+             .outerjoin(User, User.id == AuditEvent.user_id).outerjoin(Area, Area.path == AuditEvent.area_path)
+             .order_by(AuditEvent.id.desc()).offset((number - 1) * size).limit(size))
+    total = db.session.scalar(select(func.count()).select_from(_events(area_path).subquery()))
+    return AuditPage([AuditEntry(row.AuditEvent, row.who, row.full_name) for row in db.session.execute(query)], total)
+
+
+def display_names(usernames: set[str]) -> dict[str, str]:
+    """Accounts' display names (or user names) by user name."""
+    if not usernames:
+        return {}
+    return {row.username: row.display_name or row.username for row in db.session.execute(
+        select(User.username, User.display_name).where(User.username.in_(usernames)))}

@@ -4,6 +4,7 @@ scoped to the reader's area and written to the audit log."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from server.audit import queries as audit
 from server.principal import Principal
@@ -15,7 +16,7 @@ from sync.identity import REASONS
 from sync.scope import REFUSALS
 
 __all__ = ["person_page", "household_page", "duplicate_queue", "conflict_queue", "inbox", "visit_page",
-           "PersonPage", "HouseholdPage", "PairView", "VisitPage"]
+           "PersonPage", "HouseholdPage", "PairView", "VisitPage", "DuplicateQueue"]
 
 def _staff_in(principal: Principal, area_path: str) -> None:
     if principal.role not in STAFF_ROLES or not area_contains(principal.area_path, area_path):
@@ -74,11 +75,17 @@ class PairView:
     reasons: list[tuple[str, str]]     # (Chinese, English) explanations
 
 
-def duplicate_queue(principal: Principal) -> list[PairView]:
-    """Open candidate pairs of the reader's area, best first, each record side by side."""
+class DuplicateQueue(NamedTuple):
+    pairs: list[PairView]          # this page's pairs
+    total: int                     # how many pairs the queue holds
+
+
+def duplicate_queue(principal: Principal, *, offset: int = 0, limit: int | None = None) -> DuplicateQueue:
+    """Open candidate pairs of the reader's area, best first, each record side by side: `limit` of them from
+    `offset`, and how many there are."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden("the duplicate queue is for village cadres and the town office")
-    candidates = queries.open_candidates(principal.area_path)
+    candidates = queries.open_candidates(principal.area_path, offset=offset, limit=limit)
     people = queries.people_by_uuid({uuid for c in candidates if c.record_kind == "person" for uuid in (c.a_uuid, c.b_uuid)})
     households = queries.households_by_uuid({uuid for c in candidates if c.record_kind == "household"
                                              for uuid in (c.a_uuid, c.b_uuid)})
@@ -89,7 +96,8 @@ def duplicate_queue(principal: Principal) -> list[PairView]:
         pairs.append(PairView(candidate, records[candidate.a_uuid], records[candidate.b_uuid],
                               [explained[code] for code in candidate.reasons.split()]))
     audit.record(principal.id, "duplicates.read", area_path=principal.area_path, records=2 * len(pairs))
-    return pairs
+    total = len(pairs) if limit is None else queries.count_open_candidates(principal.area_path)
+    return DuplicateQueue(pairs, total)
 
 
 def conflict_queue(principal: Principal) -> list:

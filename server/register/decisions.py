@@ -9,6 +9,7 @@ changes anything.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from server import clock
 from server.audit import queries as audit
@@ -30,9 +31,9 @@ from sync.decisions import (
 )
 from sync.errors import DecisionNotPossible, Forbidden, OutsideArea, RecordNotFound
 
-__all__ = ["RECORD_AREAS", "REVIEW_STATES", "area_paths_of", "authorise", "record_decision", "merge_duplicates",
+__all__ = ["RECORD_AREAS", "REVIEW_STATES", "PreviousReview", "area_paths_of", "authorise", "record_decision", "merge_duplicates",
            "merge_households", "move_household", "set_tier", "resolve_conflict", "review_visit", "mark_distinct",
-           "merge_candidate", "undo_decision"]
+           "merge_candidate", "undo_decision", "undo_distinct", "undo_review"]
 
 REVIEW_STATES = ("approved", "has_issues", "rejected")
 
@@ -158,10 +159,18 @@ def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetim
                            area_path=paths[0])
 
 
+class PreviousReview(NamedTuple):
+    """A visit's review before the one just saved: what undoing it puts back ("" state: not reviewed)."""
+
+    state: str
+    comment: str | None
+
+
 def review_visit(principal, submission_id: int, state: str, comment: str | None = None, *,
-                 now: dt.datetime | None = None) -> None:
+                 now: dt.datetime | None = None) -> PreviousReview:
     """A cadre's review of a synced visit, after the fact: approved, has issues (with a comment for the collector)
-    or rejected, which takes the visit out of the register (a decision; reviewing it again puts it back)."""
+    or rejected, which takes the visit out of the register (a decision; reviewing it again puts it back). Returns
+    the review it replaced."""
     if state not in REVIEW_STATES:
         raise DecisionNotPossible(f"state must be one of {', '.join(REVIEW_STATES)}")
     area_path = queries.submission_area_path(submission_id)
@@ -171,11 +180,12 @@ def review_visit(principal, submission_id: int, state: str, comment: str | None 
     now = now or clock.now()
     previous = queries.review_of(submission_id)
     was_rejected = previous is not None and previous.state == "rejected"
+    before = PreviousReview(previous.state, previous.comment) if previous is not None else PreviousReview("", None)
     queries.save_review(submission_id, state=state, comment=(comment or "").strip()[:500] or None,
                         reviewed_by=principal.id, reviewed_at=now)
     audit.record(principal.id, f"visit.{state}", area_path=area_path, subject=str(submission_id))
     if (state == "rejected") == was_rejected:
-        return
+        return before
     if state == "rejected":
         queries.add_decision(kind=REJECT_VISIT.name, subject_uuid=str(submission_id), target="",
                              area_path=area_path, decided_by=principal.id, decided_at=now,
@@ -184,6 +194,7 @@ def review_visit(principal, submission_id: int, state: str, comment: str | None 
         for decision in queries.rejections_of({submission_id}):
             decision.undone_by, decision.undone_at = principal.id, now
     replay_visit(submission_id)
+    return before
 
 
 def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = None) -> None:
@@ -192,6 +203,40 @@ def mark_distinct(principal, candidate_id: int, *, now: dt.datetime | None = Non
     candidate.state, candidate.decided_by, candidate.decided_at = "distinct", principal.id, now or clock.now()
     audit.record(principal.id, "register.distinct", area_path=_candidate_paths(candidate)[0],
                  subject=str(candidate_id))
+
+
+def undo_distinct(principal, candidate_id: int) -> None:
+    """Undo "not the same": the pair is proposed again."""
+    candidate = queries.candidate(candidate_id)
+    if candidate is None:
+        raise RecordNotFound(f"candidate {candidate_id}")
+    paths = _candidate_paths(candidate)
+    authorise(principal, MERGE_PEOPLE if candidate.record_kind == "person" else MERGE_HOUSEHOLDS, *paths)
+    if candidate.state != "distinct":
+        raise DecisionNotPossible(f"candidate {candidate_id} is not marked as two different records")
+    queries.reopen_candidate(candidate_id)
+    audit.record(principal.id, "register.undo_distinct", area_path=paths[0], subject=str(candidate_id))
+
+
+def undo_review(principal, submission_id: int, state: str, comment: str | None = None, *,
+                now: dt.datetime | None = None) -> None:
+    """Put a visit's review back as it was before the last one: `state` one of REVIEW_STATES, or "" for not reviewed
+    (a rejection in force is undone: the visit is back in the register)."""
+    if state:
+        review_visit(principal, submission_id, state, comment, now=now)
+        return
+    area_path = queries.submission_area_path(submission_id)
+    if area_path is None:
+        raise RecordNotFound(f"visit {submission_id}")
+    authorise(principal, REJECT_VISIT, area_path)
+    now = now or clock.now()
+    queries.forget_review(submission_id)
+    audit.record(principal.id, "visit.undo_review", area_path=area_path, subject=str(submission_id))
+    rejections = queries.rejections_of({submission_id})
+    for decision in rejections:
+        decision.undone_by, decision.undone_at = principal.id, now
+    if rejections:
+        replay_visit(submission_id)
 
 
 def merge_candidate(principal, candidate_id: int, kept_uuid: str, *, now: dt.datetime | None = None) -> int:

@@ -518,9 +518,24 @@ def add_candidate(**values) -> DuplicateCandidate:
     return row
 
 
-def open_candidates(village_path: str | None = None) -> list[DuplicateCandidate]:
+def open_candidates(village_path: str | None = None, *, offset: int = 0,
+                    limit: int | None = None) -> list[DuplicateCandidate]:
     """Open candidates whose two records are both still in the register, best first; in an area, if given, where
-    both records are now (a record may have moved away since the pair was found)."""
+    both records are now (a record may have moved away since the pair was found); `limit` of them from `offset`."""
+    query = _open_candidates(village_path).order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def count_open_candidates(village_path: str | None = None) -> int:
+    """How many open candidates open_candidates would list."""
+    return db.session.scalar(select(func.count()).select_from(_open_candidates(village_path).subquery()))
+
+
+def _open_candidates(village_path: str | None):
     def where_now(uuid_column, kind: str):
         group = aliased(Area)
         query = (select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
@@ -537,10 +552,10 @@ def open_candidates(village_path: str | None = None) -> list[DuplicateCandidate]
              .where(DuplicateCandidate.state == "open",
                     ((DuplicateCandidate.record_kind == "person") & in_area["person"])
                     | ((DuplicateCandidate.record_kind == "household") & in_area["household"]))
-             .order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id))
+)
     if village_path is not None:
         query = query.where(Area.path.startswith(village_path))
-    return list(db.session.scalars(query))
+    return query
 
 
 def decided_against(candidate_id: int) -> bool:
@@ -616,6 +631,13 @@ def households_by_uuid(uuids: set[str]) -> dict[str, Household]:
     return {row.uuid: row for row in db.session.scalars(select(Household).where(Household.uuid.in_(uuids)))}
 
 
+def group_names(group_ids: set[int]) -> dict[int, str]:
+    """Areas' full names by id."""
+    if not group_ids:
+        return {}
+    return dict(db.session.execute(select(Area.id, Area.full_name).where(Area.id.in_(group_ids))).all())
+
+
 def conflict(conflict_id: int) -> RegisterConflict | None:
     return db.session.get(RegisterConflict, conflict_id)
 
@@ -624,6 +646,7 @@ class OpenConflict(NamedTuple):
     conflict: RegisterConflict
     record_name: str       # the person's name or the household's number
     group_name: str        # the group's full name
+    record_kind: str       # "person" or "household"
 
 
 def open_conflicts(area_path: str | None) -> list[OpenConflict]:
@@ -636,11 +659,11 @@ def open_conflicts(area_path: str | None) -> list[OpenConflict]:
                        .join(Household, Household.uuid == RegisterConflict.record_uuid)
                        .join(Area, Area.id == Household.group_id))
     found = []
-    for query in (person_group, household_group):
+    for record_kind, query in (("person", person_group), ("household", household_group)):
         query = query.where(RegisterConflict.state == "open")
         if area_path is not None:
             query = query.where(Area.path.startswith(area_path))
-        found += [OpenConflict(conflict, name or "", group_name)
+        found += [OpenConflict(conflict, name or "", group_name, record_kind)
                   for conflict, name, group_name, _path in db.session.execute(query)]
     return sorted(found, key=lambda item: item.conflict.id)
 
@@ -658,6 +681,10 @@ def refusal_of(submission_id: int) -> str | None:
 
 def review_of(submission_id: int) -> VisitReview | None:
     return db.session.get(VisitReview, submission_id)
+
+
+def forget_review(submission_id: int) -> None:
+    db.session.execute(delete(VisitReview).where(VisitReview.submission_id == submission_id))
 
 
 def save_review(submission_id: int, **values) -> None:

@@ -13,14 +13,23 @@ from server.extensions import csrf, db
 from server.forms.queries import form_labels
 from server.register import browsing
 from server.register import search as people_search
-from server.register.decisions import mark_distinct, merge_candidate, resolve_conflict, review_visit, undo_decision
+from server.register.decisions import (
+    REVIEW_STATES,
+    mark_distinct,
+    merge_candidate,
+    resolve_conflict,
+    review_visit,
+    undo_decision,
+    undo_distinct,
+    undo_review,
+)
 from server.register.schemas import InboxFilters
 from server.services import browsing as service_pages
 from server.services.schemas import safe_back
 from server.services.views import error_message
 from sync.code_labels import CODE_LABELS, code_label
 from sync.decisions import CHOICE_FIELDS
-from sync.errors import BadRequest, Conflict, FieldValueInvalid
+from sync.errors import BadRequest, Conflict, DecisionNotPossible, FieldValueInvalid
 
 bp = Blueprint("register", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -32,16 +41,23 @@ def _language() -> str:
 
 @bp.get("/people/<uuid>")
 def person(uuid: str):
-    page, timeline = service_pages.person_page(require_staff(), uuid, _language())
+    view = service_pages.person_page(require_staff(), uuid, _language())
     commit()  # the audit record of this read
-    return render_template("register/person.html", page=page, timeline=timeline)
+    return render_template("register/person.html", view=view, page=view.page, timeline=view.timeline)
 
 
 @bp.get("/households/<uuid>")
 def household(uuid: str):
-    page, timeline = service_pages.household_page(require_staff(), uuid, _language())
+    view = service_pages.household_page(require_staff(), uuid, _language())
     commit()
-    return render_template("register/household.html", page=page, timeline=timeline)
+    return render_template("register/household.html", view=view, page=view.page, timeline=view.timeline)
+
+
+def _page_number() -> int:
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 0 < int(page) < 100_000:
+        raise BadRequest("page must be a whole number from 1")
+    return int(page)
 
 
 @bp.get("/search")
@@ -56,23 +72,53 @@ def search():
 
 @bp.get("/duplicates")
 def duplicates():
-    pairs = browsing.duplicate_queue(require_staff())
+    page = _page_number()
+    pairs, total = service_pages.duplicate_page(require_staff(), page, _language())
     commit()
-    return render_template("register/duplicates.html", pairs=pairs)
+    first = (page - 1) * service_pages.DUPLICATES_PAGE_SIZE
+    return render_template("register/duplicates.html", pairs=pairs, total=total, page=page,
+                           first=first + 1 if pairs else 0, last=first + len(pairs))
 
 
 @bp.post("/duplicates/<int:candidate_id>")
 def decide_duplicate(candidate_id: int):
+    """Merge a pair (keeping one record) or say they are not the same; the message says what happened and offers
+    to undo it."""
     principal = require_staff()
     action = request.form.get("action")
+    back = safe_back(request.form.get("back")) or url_for("register.duplicates")
     if action == "distinct":
         mark_distinct(principal, candidate_id)
+        names = service_pages.pair_names(candidate_id, _language())
+        flash({"text": _("Marked as not the same: %(names)s.", names="、".join(sorted(names.values()))),
+               "undo": url_for("register.undo_distinct_view", candidate_id=candidate_id),
+               "fields": {"back": back}}, "notice")
     elif action == "merge":
-        merge_candidate(principal, candidate_id, request.form.get("keep", ""))
+        keep = request.form.get("keep", "")
+        decision_id = merge_candidate(principal, candidate_id, keep)
+        names = service_pages.pair_names(candidate_id, _language())
+        merged = next((name for uuid, name in names.items() if uuid != keep), "")
+        flash({"text": _("Merged: %(merged)s into %(kept)s (the record kept).", merged=merged, kept=names.get(keep, "")),
+               "undo": url_for("register.undo", decision_id=decision_id), "fields": {"back": back}}, "notice")
     else:
         raise BadRequest("action must be merge or distinct")
     commit()
-    return redirect(url_for("register.duplicates"))
+    return redirect(back)
+
+
+@bp.post("/duplicates/<int:candidate_id>/reopen")
+def undo_distinct_view(candidate_id: int):
+    """Undo "not the same": the pair is back in the queue."""
+    back = safe_back(request.form.get("back")) or url_for("register.duplicates")
+    try:
+        undo_distinct(require_staff(), candidate_id)
+    except Conflict as error:   # undone already, or merged since
+        db.session.rollback()
+        flash(error_message(error), "error")
+    else:
+        commit()
+        flash(_("Undone."), "notice")
+    return redirect(back)
 
 
 @bp.post("/decisions/<int:decision_id>/undo")
@@ -96,7 +142,7 @@ def undo(decision_id: int):
 
 @bp.get("/conflicts")
 def conflicts():
-    found = browsing.conflict_queue(require_staff())
+    found = service_pages.conflict_page(require_staff(), _language())
     commit()
     language = _language()
     # A corrected value is chosen from the field's list, or picked as a date: never typed where a list exists.
@@ -111,14 +157,22 @@ def settle_conflict(conflict_id: int):
     value = request.form.get("value") or ""
     if value == "__other__":
         value = request.form.get("other") or ""
+    if not value.strip():
+        flash(_("Choose one of the two values, or give a corrected one."), "error")
+        return redirect(url_for("register.conflicts"))
     try:
-        resolve_conflict(require_staff(), conflict_id, value)
-    except FieldValueInvalid as refused:   # a corrected value the field cannot take: said on the page, kept open
+        decision_id = resolve_conflict(require_staff(), conflict_id, value)
+    except FieldValueInvalid as refused:   # said on the page with the value, the conflict kept open
         db.session.rollback()
         flash(error_message(refused), "error")
         return redirect(url_for("register.conflicts"))
-    flash(_("Conflict settled."), "notice")
+    except DecisionNotPossible as refused:   # e.g. a household not in the register: said without the value typed
+        db.session.rollback()
+        flash(refused.message_zh if _language() == "zh" else refused.message_en, "error")
+        return redirect(url_for("register.conflicts"))
     commit()
+    flash({"text": _("Conflict settled."), "undo": url_for("register.undo", decision_id=decision_id),
+           "fields": {"back": url_for("register.conflicts")}}, "notice")
     return redirect(url_for("register.conflicts"))
 
 
@@ -131,10 +185,6 @@ def inbox():
     return render_template("register/inbox.html", visits=[_inbox_row(row) for row in found.rows], total=found.total,
                            first=first + 1 if found.rows else 0, last=first + len(found.rows),
                            page=filters["page"], collectors=found.collectors, groups=groups, filters=request.args)
-
-
-_REVIEW_STATES = {"approved": lambda: _("approved"), "has_issues": lambda: _("has issues"),
-                  "rejected": lambda: _("rejected")}
 
 
 def _inbox_row(row) -> dict:
@@ -150,18 +200,46 @@ def _inbox_row(row) -> dict:
     return {"id": row.id, "filled": at(row.visited_at) or (row.visit_date.isoformat() if row.visit_date else ""),
             "received": at(row.received_at), "collector": row.collector_display_name or row.collector_name or "",
             "group": row.full_name, "household": household, "outcome": outcome, "refusal": row.refusal,
-            "state": _REVIEW_STATES[row.state]() if row.state in _REVIEW_STATES else _("not reviewed")}
+            "state": code_label("review_state", row.state or "received", _language()) or ""}
 
 
 @bp.get("/visits/<int:submission_id>")
 def visit(submission_id: int):
     page = service_pages.visit_page(require_staff(), submission_id, _language())
     commit()
-    return render_template("register/visit.html", page=page)
+    return render_template("register/visit.html", page=page, review_states=_review_states())
+
+
+def _review_states() -> list[tuple[str, str]]:
+    return [(state, code_label("review_state", state, _language()) or "") for state in REVIEW_STATES]
+
+
+_REVIEWED = {"approved": lambda: _("Approved."), "has_issues": lambda: _("Marked as having issues."),
+             "rejected": lambda: _("Rejected: taken out of the register. Undo puts it back.")}
 
 
 @bp.post("/visits/<int:submission_id>/review")
 def review(submission_id: int):
-    review_visit(require_staff(), submission_id, request.form.get("state", ""), request.form.get("comment"))
+    """Review a visit; the message says what happened and offers to put the review back as it was."""
+    state = request.form.get("state", "")
+    back = url_for("register.visit", submission_id=submission_id)
+    if state not in REVIEW_STATES:
+        flash(_("Choose approved, has issues or rejected."), "error")
+        return redirect(back)
+    before = review_visit(require_staff(), submission_id, state, request.form.get("comment"))
     commit()
+    flash({"text": _REVIEWED[state](), "undo": url_for("register.undo_review_view", submission_id=submission_id),
+           "fields": {"state": before.state, "comment": before.comment or ""}}, "notice")
+    return redirect(back)
+
+
+@bp.post("/visits/<int:submission_id>/review/undo")
+def undo_review_view(submission_id: int):
+    """Put a visit's review back as it was (not reviewed, or the earlier state and comment)."""
+    state = request.form.get("state", "")
+    if state and state not in REVIEW_STATES:
+        raise BadRequest("state must be empty or one of approved, has_issues, rejected")
+    undo_review(require_staff(), submission_id, state, request.form.get("comment"))
+    commit()
+    flash(_("Undone."), "notice")
     return redirect(url_for("register.visit", submission_id=submission_id))

@@ -13,15 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from server import clock
+from server.audit import listing
 from server.forms.queries import form_labels
 from server.principal import Principal
 from server.register import browsing
 from server.register import queries as register_queries
 from server.services import queries
+from sync.access import TOWN_OFFICE_ROLES
 from sync.answers import AnswerGroup, format_location, read_answers
-from sync.code_labels import CODE_LABELS, code_label
-from sync.decisions import DECISION_KINDS
-from sync.errors import TaizhangError
+from sync.code_labels import CODE_LABELS, audit_action_label, code_label
+from sync.decisions import CHOICE_FIELDS, DECISION_KINDS
+from sync.errors import Forbidden, TaizhangError
 from sync.form_labels import FormLabels
 from sync.services import (
     BENEFIT_KINDS,
@@ -38,8 +40,10 @@ from sync.services import (
 )
 from sync.visits import COMPLETED, read_visit
 
-__all__ = ["ItemView", "DecisionView", "Correction", "VisitHeader", "VisitPage", "TimelineVisit",
-           "visit_page", "person_page", "household_page", "item_views"]
+__all__ = ["ItemView", "DecisionView", "Correction", "VisitHeader", "VisitPage", "TimelineVisit", "Namer",
+           "PersonFields", "HistoryRow", "MergeRow", "ChangeRow", "PersonView", "HouseholdView", "ConflictView",
+           "ConflictChoice", "PairView", "visit_page", "person_page", "household_page", "item_views", "duplicate_page",
+           "conflict_page", "pair_names", "DUPLICATES_PAGE_SIZE", "AuditRow", "audit_log"]
 
 # ---- words ----------------------------------------------------------------------------------------------------
 
@@ -56,6 +60,11 @@ _WORDS = {
     "household_label": ("{number}号户（户主 {head}）", "Household {number} (head: {head})"),
     "household_no_head": ("{number}号户", "Household {number}"),
     "amount": ("{amount} 元", "¥{amount}"),
+    "submission": ("{form} · {day} · {collector}", "{form} · {day} · {collector}"),
+    "submission_nobody": ("{form} · {day}", "{form} · {day}"),
+    "decided": ("{kind} · {day}", "{kind} · {day}"),
+    "unnamed": ("（未登记姓名）", "(no name recorded)"),
+    "not_in_register": ("（已不在台账中）", "(no longer in the register)"),
 }
 _COLUMNS = {
     "code": {"supply": ("品种", "Item"), "service": ("服务", "Service"), "referral": ("转介目的", "Purpose"),
@@ -291,6 +300,10 @@ class VisitPage:
     header: VisitHeader | None     # None: not a visit of the register's forms
     items: list[ItemView]
     answers: AnswerGroup | None
+    title: str                     # "入户访视 · 2026-11-03 · 李四"
+    changes: list[ChangeRow]       # what it changed, in words
+    review_state: str              # its review in words ("not reviewed" too)
+    instance_id: str | None        # for the support fold
 
 
 def visit_page(principal: Principal, submission_id: int, language: str) -> VisitPage:
@@ -331,7 +344,13 @@ def visit_page(principal: Principal, submission_id: int, language: str) -> Visit
             received_at=clock.wall_time(source.received_at), outcome=_outcome(visit, words),
             completed=visit.completed, next_visit=visit.services.next_visit, notes=visit.services.notes,
             location=_location(visit.services.location))
-    return VisitPage(register_page, header, items, answers)
+    namer = Namer(language)
+    namer.want_submissions([submission_id])
+    changes = _changes(register_page.changes, namer)
+    review = register_page.review
+    return VisitPage(register_page, header, items, answers, namer.submission(submission_id).text, changes,
+                     namer.code("review_state", review.state if review else "received"),
+                     visit.instance_id if visit is not None else None)
 
 
 def _people_of(visit, register_page: browsing.VisitPage, placed: list[queries.PlacedItem]) -> list[tuple[str, str]]:
@@ -356,10 +375,7 @@ def _person_name(uuid: str, cache: dict[str, str]) -> str | None:
 
 
 def _household_label(found: queries.HouseholdLabel, words: _Words) -> str:
-    number = found.household_no or ""
-    if found.head_name:
-        return words.word("household_label", number=number, head=found.head_name)
-    return words.word("household_no_head", number=number)
+    return household_label(found.household_no, found.head_name, words.language)
 
 
 def _outcome(visit, words: _Words) -> str | None:
@@ -393,20 +409,32 @@ class TimelineVisit:
     items: list[ItemView]
 
 
-def person_page(principal: Principal, uuid: str, language: str) -> tuple[browsing.PersonPage, list[TimelineVisit]]:
-    """A person's page and their service history, newest visit first."""
+def person_page(principal: Principal, uuid: str, language: str) -> PersonView:
+    """A person's page in words, and their service history, newest visit first."""
     page = browsing.person_page(principal, uuid)   # scope checked, the read audited
-    return page, _timeline(principal, page.visits, queries.placed_items(person_uuid=uuid), language)
+    timeline = _timeline(principal, page.visits, queries.placed_items(person_uuid=uuid), language)
+    namer = Namer(language)
+    namer.want_households([page.person.household_uuid])
+    history = _history(page.history, namer)
+    merges = _merges(page.merges, "person", namer)
+    events = [(namer.code("life_event", event.kind), event.event_date, event.place or "") for event in page.events]
+    return PersonView(page, timeline, person_fields(page.person, namer), namer.household(page.person.household_uuid),
+                      history, events, merges)
 
 
-def household_page(principal: Principal, uuid: str,
-                   language: str) -> tuple[browsing.HouseholdPage, list[TimelineVisit]]:
-    """A household's page and the service history of the household and its members, newest visit first."""
+def household_page(principal: Principal, uuid: str, language: str) -> HouseholdView:
+    """A household's page in words, and the service history of the household and its members, newest visit first."""
     page = browsing.household_page(principal, uuid)
     placed = {item.key: item for item in queries.placed_items(household_uuid=uuid)}
     for member in page.members:
         placed.update((item.key, item) for item in queries.placed_items(person_uuid=member.uuid))
-    return page, _timeline(principal, page.visits, list(placed.values()), language)
+    timeline = _timeline(principal, page.visits, list(placed.values()), language)
+    namer = Namer(language)
+    namer.want_households([uuid])
+    history = _history(page.history, namer)
+    merges = _merges(page.merges, "household", namer)
+    return HouseholdView(page, timeline, namer.household(uuid).text, [person_fields(m, namer) for m in page.members],
+                         history, merges)
 
 
 def _timeline(principal: Principal, visits: list, placed: list[queries.PlacedItem],
@@ -437,3 +465,421 @@ def household_label(number: str | None, head: str | None, language: str) -> str:
     if head:
         return _pick(_WORDS["household_label"], language).format(number=number or "", head=head)
     return _pick(_WORDS["household_no_head"], language).format(number=number or "")
+
+
+# ---- names and labels of the register's pages -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shown:
+    """A value as a page shows it: words, with the page it links to or the area it names (shown with |area)."""
+
+    text: str = ""
+    href: tuple[str, str] | None = None   # (endpoint kind, key): ("person", uuid), ("household", uuid), ("visit", id)
+    area: str | None = None               # an area's full name
+
+
+_SETTABLE_CHOICES = {name.partition(":")[2]: list_name for name, list_name in CHOICE_FIELDS.items()}
+_HOUSEHOLD_VALUES = ("household", "household_uuid", "split_from")
+
+
+class Namer:
+    """Names and labels for one page in one language: households by number and head, people by name, submissions by
+    form, day and collector, fields and codes by their labels. Ask for everything first (`want_*`), then read."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self._households: set[str] = set()
+        self._people: set[str] = set()
+        self._submissions: set[int] = set()
+        self._groups: set[int] = set()
+        self._decisions: set[int] = set()
+        self.household_rows: dict = {}
+        self.household_numbers: dict[str, str] = {}
+        self.people: dict[str, str | None] = {}
+        self.former_names: dict[str, str] = {}
+        self.submissions: dict = {}
+        self.groups: dict[int, str] = {}
+        self.decisions: dict = {}
+
+    def want_households(self, uuids: Iterable[str | None]) -> None:
+        self._households.update(uuid for uuid in uuids if uuid)
+
+    def want_people(self, uuids: Iterable[str | None]) -> None:
+        self._people.update(uuid for uuid in uuids if uuid)
+
+    def want_submissions(self, ids: Iterable[int | None]) -> None:
+        self._submissions.update(i for i in ids if i is not None)
+
+    def want_decisions(self, ids: Iterable[int | None]) -> None:
+        self._decisions.update(i for i in ids if i is not None)
+
+    def want_value(self, field_name: str, value: str | None) -> None:
+        if not value:
+            return
+        if field_name in _HOUSEHOLD_VALUES:
+            self._households.add(value)
+        elif field_name == "group" and value.isdigit():
+            self._groups.add(int(value))
+
+    def _load(self) -> None:
+        """Read what was asked for since the last read (one query per kind)."""
+        households, self._households = self._households, set()
+        if households:
+            self.household_rows.update(queries.household_labels(households))
+            self.household_numbers.update(register_queries.last_values(households - set(self.household_rows),
+                                                                       "household_no"))
+        people, self._people = self._people, set()
+        if people:
+            found = register_queries.people_by_uuid(people)
+            self.people.update((uuid, person.name) for uuid, person in found.items())
+            self.former_names.update(register_queries.last_values(people - set(found), "name"))
+        submissions, self._submissions = self._submissions, set()
+        self.submissions.update(register_queries.submission_labels(submissions))
+        groups, self._groups = self._groups, set()
+        self.groups.update(register_queries.group_names(groups))
+        decisions, self._decisions = self._decisions, set()
+        self.decisions.update(register_queries.decisions_by_id(decisions))
+
+    def word(self, name: str, **values) -> str:
+        return _pick(_WORDS[name], self.language).format(**values)
+
+    def household(self, uuid: str | None) -> Shown:
+        """"3号户（户主 张三）", linked; a household merged away since by its number, not linked."""
+        self._load()
+        if not uuid:
+            return Shown()
+        found = self.household_rows.get(uuid)
+        if found is not None:
+            return Shown(_household_words(found, self.language), ("household", uuid))
+        number = self.household_numbers.get(uuid)
+        if number:
+            return Shown(self.word("household_no_head", number=number))
+        return Shown(self.word("not_in_register"))
+
+    def person(self, uuid: str | None) -> Shown:
+        """A person's name, linked; one merged away since by the last name recorded, not linked."""
+        self._load()
+        if not uuid:
+            return Shown()
+        if uuid in self.people:
+            return Shown(self.people[uuid] or self.word("unnamed"), ("person", uuid))
+        return Shown(self.former_names.get(uuid) or self.word("not_in_register"))
+
+    def submission(self, submission_id: int | None) -> Shown:
+        """"入户访视 · 2026-11-03 · 李四", linked to the visit's page."""
+        self._load()
+        found = self.submissions.get(submission_id) if submission_id is not None else None
+        if found is None:
+            return Shown()
+        form = _pick(_FORM_NAMES.get(found.xml_form_id, (found.form_title or "", found.form_title or "")),
+                     self.language)
+        day = found.visit_date or clock.date_of(found.visited_at or found.received_at)
+        text = (self.word("submission", form=form, day=day.isoformat(), collector=found.collector) if found.collector
+                else self.word("submission_nobody", form=form, day=day.isoformat()))
+        return Shown(text, ("visit", str(submission_id)))
+
+    def decision(self, decision_id: int | None) -> Shown:
+        """A decision by its kind and day ("处理冲突（设定字段值） · 2026-11-08")."""
+        self._load()
+        found = self.decisions.get(decision_id) if decision_id is not None else None
+        if found is None:
+            return Shown()
+        return Shown(self.word("decided", kind=self.code("decision_kind", found.kind),
+                               day=clock.date_of(found.decided_at).isoformat()))
+
+    def code(self, list_name: str, code: str | None) -> str:
+        """A code's label; one the catalogue does not know as "(not on the list: …)", never bare."""
+        if not code:
+            return ""
+        return code_label(list_name, code, self.language) or self.word("not_on_list", code=code)
+
+    def field(self, name: str) -> str:
+        return self.code("register_field", name)
+
+    def value(self, field_name: str, value: str | None) -> Shown:
+        """A field's value in words: a choice by its label, a household by its name, a group by its area."""
+        self._load()
+        if value is None or value == "":
+            return Shown()
+        if field_name in _SETTABLE_CHOICES:
+            return Shown(self.code(_SETTABLE_CHOICES[field_name], value))
+        if field_name == "tier":
+            return Shown(self.code("tier", value))
+        if field_name in _HOUSEHOLD_VALUES:
+            return self.household(value)
+        if field_name == "group":
+            name = self.groups.get(int(value)) if value.isdigit() else None
+            return Shown(area=name) if name else Shown(self.word("not_in_register"))
+        return Shown(value)
+
+
+def _household_words(found: queries.HouseholdLabel, language: str) -> str:
+    number = found.household_no or ""
+    if found.head_name:
+        return _pick(_WORDS["household_label"], language).format(number=number, head=found.head_name)
+    return _pick(_WORDS["household_no_head"], language).format(number=number)
+
+
+@dataclass(frozen=True)
+class PersonFields:
+    """A person's current values in words (the person page, a side of a duplicate pair)."""
+
+    uuid: str
+    name: str
+    sex: str
+    birth_date: str
+    id_number: str
+    phone: str
+    household: Shown
+    relationship: str
+    residence: str
+    status: str
+    tier: str
+
+
+def person_fields(person, namer: Namer) -> PersonFields:
+    return PersonFields(person.uuid, person.name or "", namer.code("sex", person.sex), person.birth_date or "",
+                        person.id_number or "", person.phone or "", namer.household(person.household_uuid),
+                        namer.code("relationship", person.relationship), namer.code("residence", person.residence),
+                        namer.code("status", person.status), namer.code("tier", person.tier))
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    field: str
+    value: Shown
+    source: Shown                  # the visit that stated it (linked), or the decision that set it
+    day: dt.date | None
+
+
+@dataclass(frozen=True)
+class MergeRow:
+    decision_id: int
+    merged: Shown                  # the record merged in, by its name
+    decided_at: dt.datetime
+
+
+def _history(rows: list, namer: Namer) -> list[HistoryRow]:
+    for row in rows:
+        namer.want_value(row.field, row.value)
+    namer.want_submissions(row.submission_id for row in rows)
+    namer.want_decisions(row.decision_id for row in rows)
+    history = []
+    for row in rows:
+        source = namer.submission(row.submission_id) if row.submission_id else namer.decision(row.decision_id)
+        day = (clock.date_of(row.visited_at if row.visited_at.tzinfo else row.visited_at.replace(tzinfo=dt.timezone.utc))
+               if row.visited_at else None)
+        history.append(HistoryRow(namer.field(row.field), namer.value(row.field, row.value), source, day))
+    return history
+
+
+def _merges(decisions: list, kind: str, namer: Namer) -> list[MergeRow]:
+    (namer.want_people if kind == "person" else namer.want_households)(d.subject_uuid for d in decisions)
+    return [MergeRow(d.id, (namer.person if kind == "person" else namer.household)(d.subject_uuid), d.decided_at)
+            for d in decisions]
+
+
+@dataclass(frozen=True)
+class PersonView:
+    page: browsing.PersonPage
+    timeline: list[TimelineVisit]
+    fields: PersonFields
+    household: Shown
+    history: list[HistoryRow]
+    events: list[tuple[str, dt.date | None, str]]   # (kind's label, date, place)
+    merges: list[MergeRow]
+
+
+@dataclass(frozen=True)
+class HouseholdView:
+    page: browsing.HouseholdPage
+    timeline: list[TimelineVisit]
+    name: str
+    members: list[PersonFields]
+    history: list[HistoryRow]
+    merges: list[MergeRow]
+
+
+# ---- the duplicate queue and the conflicts ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PairView:
+    candidate: object
+    sides: list[PersonFields | Shown]   # a person's fields, or a household by its name
+    addresses: list[str]                # a household's address (households only)
+    reasons: list[str]
+
+
+DUPLICATES_PAGE_SIZE = 20
+
+
+def duplicate_page(principal: Principal, page: int, language: str) -> tuple[list[PairView], int]:
+    """A page of the duplicate queue in words, and how many pairs it holds."""
+    queue = browsing.duplicate_queue(principal, offset=(page - 1) * DUPLICATES_PAGE_SIZE, limit=DUPLICATES_PAGE_SIZE)
+    namer = Namer(language)
+    for pair in queue.pairs:
+        if pair.candidate.record_kind == "person":
+            namer.want_households((pair.a.household_uuid, pair.b.household_uuid))
+        else:
+            namer.want_households((pair.a.uuid, pair.b.uuid))
+    views = []
+    for pair in queue.pairs:
+        if pair.candidate.record_kind == "person":
+            sides, addresses = [person_fields(pair.a, namer), person_fields(pair.b, namer)], []
+        else:
+            sides = [namer.household(pair.a.uuid), namer.household(pair.b.uuid)]
+            addresses = [pair.a.address or "", pair.b.address or ""]
+        views.append(PairView(pair.candidate, sides, addresses, [_pick(reason, language) for reason in pair.reasons]))
+    return views, queue.total
+
+
+@dataclass(frozen=True)
+class ConflictChoice:
+    value: str
+    shown: Shown
+    source: Shown                  # the visit it came from
+    current: bool                  # the value now in the register
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    id: int
+    field: str                     # the field's name (which input a corrected value takes)
+    field_label: str
+    record: Shown
+    group_name: str
+    choices: list[ConflictChoice]
+    instance_ids: tuple[str, str]  # for the support fold
+
+
+def conflict_page(principal: Principal, language: str) -> list[ConflictView]:
+    """The open conflicts of the reader's area in words: the field's label, both values' labels and their visits."""
+    found = browsing.conflict_queue(principal)
+    namer = Namer(language)
+    by_instance = register_queries.submissions_by_instance(
+        {instance for item in found for instance in (item.conflict.instance_id, item.conflict.other_instance_id)})
+    namer.want_submissions(by_instance.values())
+    for item in found:
+        namer.want_value(item.conflict.field, item.conflict.value)
+        namer.want_value(item.conflict.field, item.conflict.other_value)
+        (namer.want_people if item.record_kind == "person" else namer.want_households)([item.conflict.record_uuid])
+    views = []
+    for item in found:
+        conflict = item.conflict
+        record = (namer.person(conflict.record_uuid) if item.record_kind == "person"
+                  else namer.household(conflict.record_uuid))
+        views.append(ConflictView(
+            conflict.id, conflict.field, namer.field(conflict.field), record, item.group_name,
+            [ConflictChoice(conflict.value, namer.value(conflict.field, conflict.value),
+                            namer.submission(by_instance.get(conflict.instance_id)), True),
+             ConflictChoice(conflict.other_value, namer.value(conflict.field, conflict.other_value),
+                            namer.submission(by_instance.get(conflict.other_instance_id)), False)],
+            (conflict.instance_id, conflict.other_instance_id)))
+    return views
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    record: Shown
+    field: str
+    before: Shown
+    after: Shown
+
+
+def _changes(changes: list, namer: Namer) -> list[ChangeRow]:
+    for change in changes:
+        namer.want_value(change.value.field, change.value.value)
+        namer.want_value(change.value.field, change.before)
+        (namer.want_people if change.value.record_kind == "person" else namer.want_households)(
+            [change.value.record_uuid])
+    return [ChangeRow(namer.person(change.value.record_uuid) if change.value.record_kind == "person"
+                      else namer.household(change.value.record_uuid), namer.field(change.value.field),
+                      namer.value(change.value.field, change.before), namer.value(change.value.field, change.value.value))
+            for change in changes]
+
+
+def pair_names(candidate_id: int, language: str) -> dict[str, str]:
+    """The names of a candidate pair's two records, by uuid (after the decision about it: merged away or not)."""
+    candidate = register_queries.candidate(candidate_id)
+    if candidate is None:
+        return {}
+    namer = Namer(language)
+    uuids = (candidate.a_uuid, candidate.b_uuid)
+    if candidate.record_kind == "person":
+        namer.want_people(uuids)
+        return {uuid: namer.person(uuid).text for uuid in uuids}
+    namer.want_households(uuids)
+    return {uuid: namer.household(uuid).text for uuid in uuids}
+
+
+# ---- the audit log ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: dt.datetime
+    who: str                       # display name ("" for the system)
+    what: str                      # the action's words
+    area: str | None               # the area's full name (shown with |area)
+    subject: Shown                 # a person, household, visit or account by name; a month as it is
+    support: str                   # the subject as recorded, when it is not shown by name (the support fold)
+    records: int
+
+
+_USER_ACTIONS = ("collector.create", "collector.token", ".revoke", ".activate")
+
+
+def audit_log(principal: Principal, page: int, language: str) -> tuple[list[AuditRow], int]:
+    """A page of the audit log of the reader's area (the town office's), newest first, in words; and its size."""
+    if principal.role not in TOWN_OFFICE_ROLES:
+        raise Forbidden("the audit log is for the town office")
+    found = listing.page(principal.area_path, page)
+    namer = Namer(language)
+    kinds = {entry.event.id: _subject_kind(entry.event.action) for entry in found.entries}
+    subjects = {entry.event.id: entry.event.subject or "" for entry in found.entries}
+    namer.want_people(subjects[i] for i, kind in kinds.items() if kind in ("person", "record"))
+    namer.want_households(subjects[i] for i, kind in kinds.items() if kind in ("household", "record"))
+    namer.want_submissions(int(subjects[i]) for i, kind in kinds.items() if kind == "visit" and subjects[i].isdigit())
+    users = listing.display_names({subjects[i] for i, kind in kinds.items() if kind == "user"})
+    rows = []
+    for entry in found.entries:
+        event, kind, subject = entry.event, kinds[entry.event.id], subjects[entry.event.id]
+        shown = Shown()
+        if kind == "record":       # a field set on a person or a household
+            shown = namer.person(subject) if subject in namer.people else namer.household(subject)
+            shown = shown if shown.href else Shown()
+        elif kind == "person":
+            shown = namer.person(subject)
+        elif kind == "household":
+            shown = namer.household(subject)
+        elif kind == "visit" and subject.isdigit():
+            shown = namer.submission(int(subject))
+        elif kind == "user":
+            shown = Shown(users.get(subject, ""))
+        elif kind == "month":
+            shown = Shown(subject)
+        rows.append(AuditRow(event.at, entry.username or "", audit_action_label(event.action, language),
+                             entry.area_name, shown, "" if shown.text else subject, event.records))
+    return rows, found.total
+
+
+def _subject_kind(action: str) -> str | None:
+    """What an action's subject names: a person, a household, a visit (a submission id), an account, a month."""
+    scope, _, name = action.partition(".")
+    if action in ("person.read",) or scope in ("register", "replication"):
+        kind = DECISION_KINDS.get(name.removeprefix("undo_"))
+        if action == "person.read":
+            return "person"
+        if kind is None or name.startswith("undo_"):
+            return None            # an undo names the decision; "not the same" the candidate pair
+        if kind.subject_is_visit:
+            return "visit"
+        return kind.record_kind or ("record" if kind.name == "set_field" else None)
+    if action == "household.read":
+        return "household"
+    if scope == "visit":
+        return "visit"
+    if any(action.endswith(suffix) or action == suffix for suffix in _USER_ACTIONS):
+        return "user"
+    if scope == "export" and action != "export.register":
+        return "month"
+    return None

@@ -168,6 +168,13 @@ def test_a_cadre_merges_a_duplicate_and_unmerges_it(server, create_collector, pu
     screenshot("queue")
     browser.find_element(By.XPATH, f"//input[@name='keep' and @value='{first.uuid}']/following-sibling::button").click()
     WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "none")))
+    assert browser.find_element(By.ID, "flashes").text.startswith("已合并：王秀瑛 并入 王秀英（保留的记录）。")
+    screenshot("merged-flash")
+    browser.find_element(By.CSS_SELECTOR, "#flashes button.undo").click()   # undo from the message: the pair is back
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "section.pair")))
+    assert browser.find_element(By.ID, "flashes").text == "已撤销。"
+    browser.find_element(By.XPATH, f"//input[@name='keep' and @value='{first.uuid}']/following-sibling::button").click()
+    WebDriverWait(browser, 10).until(expected_conditions.presence_of_element_located((By.ID, "none")))
     browser.get(f"{server.url}/people/{first.uuid}")
     heading(browser, "王秀英")
     screenshot("merged")
@@ -198,7 +205,7 @@ def test_a_cadre_reviews_visits_and_settles_a_conflict(server, create_collector,
     rows = browser.find_elements(By.CSS_SELECTOR, "#inbox tbody tr")
     assert len(rows) == 3
     rows[0].find_element(By.TAG_NAME, "a").click()
-    heading(browser, "访视")
+    heading(browser, "入户访视 · 2026-11-06 · ")
     assert "13700000003" in browser.find_element(By.ID, "changes").text
     browser.find_element(By.CSS_SELECTOR, "input[name=state][value=has_issues]").click()
     browser.find_element(By.ID, "comment").send_keys("号码请再核实")
@@ -209,9 +216,14 @@ def test_a_cadre_reviews_visits_and_settles_a_conflict(server, create_collector,
     browser.get(f"{server.url}/inbox")
     browser.find_elements(By.CSS_SELECTOR, "#inbox tbody tr")[1].find_element(By.TAG_NAME, "a").click()
     heading(browser, "访视")
-    browser.find_element(By.ID, "save-review").click()   # approved is preselected
+    browser.find_element(By.ID, "save-review").click()   # nothing is preselected: the browser asks for a choice
+    assert browser.find_element(By.CSS_SELECTOR, "input[name=state][value=approved]").get_attribute(
+        "validationMessage") != ""
+    browser.find_element(By.CSS_SELECTOR, "input[name=state][value=approved]").click()
+    browser.find_element(By.ID, "save-review").click()
     WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element(
-        (By.ID, "review-state"), "approved"))
+        (By.ID, "review-state"), "已通过"))
+    assert browser.find_element(By.ID, "flashes").text.startswith("已批准。")
     browser.get(f"{server.url}/conflicts")
     heading(browser, "冲突")
     screenshot("conflict")
@@ -250,7 +262,7 @@ def test_a_visit_with_services_reads_at_phone_width(server, create_collector, pu
         sign_in(browser, server.url, "dongcun_cadre", "/inbox")
         heading(browser, "已同步的访视")
         browser.find_elements(By.CSS_SELECTOR, "#inbox tbody tr")[0].find_element(By.TAG_NAME, "a").click()
-        heading(browser, "访视")
+        heading(browser, "随访 · 2026-11-20 · ")
         assert browser.execute_script("return window.innerWidth") == 375
         assert browser.execute_script("return document.documentElement.scrollWidth") <= 375
         items = [element.text for element in browser.find_elements(By.CSS_SELECTOR, "#services article.item")]

@@ -342,6 +342,7 @@ ROWS = [
         statuses(403, (201, 403), 403, 403, 403)),
     # Signing in and out, the language, static files: the same for everyone.
     Row("accounts.home", "GET", page(same("/")), statuses(LOGIN, LOGIN, 302, 302, 302)),
+    Row("home.home_page", "GET", page(same("/home")), statuses(LOGIN, LOGIN, 200, 200, 200)),
     Row("accounts.login_form", "GET", page(same("/login")), statuses(200, 200, 200, 200, 200)),
     Row("accounts.login", "POST", page(same("/login"), "POST", lambda world, role, place: {
         "username": "nobody", "password": "wrong-password"}), statuses(401, 401, 401, 401, 401), "wrong password"),
@@ -374,6 +375,13 @@ ROWS = [
     Row("register.settle_conflict", "POST", by_role(conflict_path, data={"value": "13600000000"}),
         statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
     Row("register.undo", "POST", by_role(undo_path), statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    # Undo from a message: "not the same" (the pair is open: said on the page) and a review (put back as approved).
+    Row("register.undo_distinct_view", "POST", page(
+        lambda world, place: f"/duplicates/{world.places[place].candidate}/reopen", "POST"),
+        statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    Row("register.undo_review_view", "POST", page(lambda world, place: f"/visits/{world.places[place].visit}/review/undo",
+                                                  "POST", lambda world, role, place: {"state": "approved"}),
+        statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
     # What the phone did not bring, about a service item: the cadre and the town office of its area; a support
     # request's outcome is the town office's only.
     Row("services.referral_result", "POST", service_item("/services/referral-result", 2, lambda: {
@@ -467,12 +475,13 @@ def _markers(world: World, place: str) -> dict[str, str]:
         "/duplicates": f'id="pair-{data.candidate}"',
         "/conflicts": f'action="/conflicts/{data.conflicts["spare"]}"',
         "/collectors": f'id="collector-{"collector" if place == "own" else "collector_other"}"',
-        "/audit": f"<td>{world.paths[place]}</td>",
+        "/audit": f'<td class="area">{GROUP[place].replace("/", " › ")}</td>',
         "/reports": f'<option value="{VILLAGE[place]}">{VILLAGE[place].replace("/", " › ")}</option>',
+        "/home": f"{TOWN[place]} › ",     # a village (cadre, town office) or a collector's group (county) of it
     }
 
 
-LIST_PAGES = ["/inbox", "/search?q=王秀英", "/duplicates", "/conflicts", "/collectors", "/audit", "/reports"]
+LIST_PAGES = ["/inbox", "/search?q=王秀英", "/duplicates", "/conflicts", "/collectors", "/audit", "/reports", "/home"]
 TOWN_OFFICE_PAGES = {"/collectors", "/audit"}
 
 

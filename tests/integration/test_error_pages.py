@@ -55,7 +55,7 @@ def shown(response: requests.Response) -> dict[str, str]:
     return {"title": one(r"<title>(.*?)</title>"), "heading": one(r'<h1 id="error-heading">(.*?)</h1>'),
             "message": one(r'<p class="error" id="error-message">(.*?)</p>'),
             "advice": one(r'<p id="error-advice">(.*?)</p>'), "back": one(r'<a id="back" href="([^"]*)">([^<]*)</a>'),
-            "details": re.sub(r"\s+", " ", one(r'<details id="error-details">.*?<p>(.*?)</p>'))}
+            "details": re.sub(r"\s+", " ", one(r'<details class="support" id="error-details">.*?<p>(.*?)</p>'))}
 
 
 NOT_FOUND_ADVICE = "网址可能有误，或该记录已被合并或删除。请从首页重新进入。"

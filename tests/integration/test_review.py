@@ -71,7 +71,8 @@ def test_the_inbox_lists_visits_newest_first_and_shows_what_each_changed(village
     (group_id,) = re.findall(r'<option value="(\d+)" >青山镇/东村/第一组</option>', page)
     assert visit_ids(cadre.get("/inbox", params={"group_id": group_id}).text) == ids
     page = cadre.get(f"/visits/{ids[0]}").text
-    assert re.search(r"<td>王秀英</td><td>phone</td>\s*<td>13900000002</td><td>13700000003</td>", page)
+    assert re.search(r'<td><a href="/people/[^"]+">王秀英</a></td><td>手机</td>\s*<td>13900000002</td><td>13700000003</td>',
+                     page)
     assert cadre.get("/inbox", params={"since": "soon"}).status_code == 400
 
 
@@ -100,7 +101,7 @@ def test_a_rejected_visit_leaves_the_register_and_comes_back_when_approved(villa
     assert phone_of(wang.uuid) == "13700000003"
     cadre.post(f"/visits/{latest}/review", {"state": "has_issues", "comment": "号码请再核实"})
     page = cadre.get(f"/visits/{latest}").text
-    assert '<span id="review-state">has_issues</span>' in page and "号码请再核实" in page
+    assert '<span id="review-state">有问题</span>' in page and "号码请再核实" in page
     # The collector sees the comment with the household on the phone.
     listed = village["phone"].get(households_csv_url(village)).text
     assert "001 王秀英（审核意见：号码请再核实）" in listed
@@ -124,7 +125,7 @@ def test_a_conflict_is_settled_with_one_of_the_values_or_a_corrected_one(village
     cadre, wang = village["cadre"], village["wang"]
     page = cadre.get("/conflicts").text
     (conflict_id,) = re.findall(r'<section class="conflict" id="conflict-(\d+)">', page)
-    assert "<h2>王秀英 · phone</h2>" in page
+    assert re.search(r'<h2><a href="/people/[^"]+">王秀英</a> · 手机</h2>', page)
     cadre.post(f"/conflicts/{conflict_id}", {"value": choice, "other": other})
     assert phone_of(wang.uuid) == expected
     assert 'id="none"' in cadre.get("/conflicts").text

@@ -98,7 +98,7 @@ def test_the_visit_page_shows_the_follow_up_in_words(village):
                      referral_to="镇卫生院", referral_reason="孕期检查", supplies=[("folic_acid", "2")],
                      next_date="2026-12-20", notes="下次带上检查单")
     page = village["cadre"].get(f"/visits/{visit}").text
-    assert "<h1>访视 %d · 随访</h1>" % visit in page
+    assert "<h1>随访 · 2026-11-20 · 赵敏</h1>" in page
     assert f'<dd id="visit-household"><a href="/households/{HOUSEHOLD}">001号户（户主 王秀英）</a></dd>' in page
     assert f'<dd id="visit-people"><a href="/people/{village["wang"].uuid}">王秀英</a></dd>' in page
     assert '<dd id="visit-collector">赵敏</dd>' in page

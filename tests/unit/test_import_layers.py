@@ -28,6 +28,7 @@ LAYERS = [
     ("registers", ["server.registers"]),          # the village's named registers (登记册): pages and workbooks
     ("schedules", ["server.schedules"]),
     ("exports", ["server.exports"]),
+    ("home", ["server.home"]),                    # the home pages: a cadre's to-do, the town and county dashboards
     ("openrosa", ["server.openrosa"]),            # Collect's protocol: authentication, uploads, manifests, formats
     ("replication", ["server.replication"]),
     ("blobs", ["server.blobs"]),
