@@ -631,6 +631,63 @@ def households_by_uuid(uuids: set[str]) -> dict[str, Household]:
     return {row.uuid: row for row in db.session.scalars(select(Household).where(Household.uuid.in_(uuids)))}
 
 
+class SubmissionLabel(NamedTuple):
+    """What names a submission for people: its form, when it was filled in (or received), who filled it in."""
+
+    submission_id: int
+    xml_form_id: str
+    form_title: str | None
+    visit_date: dt.date | None
+    visited_at: dt.datetime | None
+    received_at: dt.datetime
+    collector: str | None      # the collector's display name (or user name)
+
+
+def submission_labels(ids: set[int]) -> dict[int, SubmissionLabel]:
+    """Submissions by id, with what names them for people."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Submission.id, Form.xml_form_id, Form.title, Visit.visit_date, Visit.visited_at, Submission.received_at,
+               Submission.collector_name, User.display_name)
+        .join(Form, Form.id == Submission.form_id).outerjoin(Visit, Visit.submission_id == Submission.id)
+        .outerjoin(User, User.username == Submission.collector_name).where(Submission.id.in_(ids)))
+    return {row.id: SubmissionLabel(row.id, row.xml_form_id, row.title, row.visit_date, _utc(row.visited_at),
+                                    _utc(row.received_at), row.display_name or row.collector_name) for row in rows}
+
+
+def submissions_by_instance(instance_ids: set[str]) -> dict[str, int]:
+    """Submission ids by instanceID."""
+    if not instance_ids:
+        return {}
+    return dict(db.session.execute(select(Submission.instance_id, Submission.id)
+                                   .where(Submission.instance_id.in_(instance_ids))).all())
+
+
+def last_values(uuids: set[str], field: str) -> dict[str, str]:
+    """The newest value of a field in these records' history: also of records merged away since."""
+    if not uuids:
+        return {}
+    rows = db.session.execute(select(RegisterFieldValue.record_uuid, RegisterFieldValue.value).where(
+        RegisterFieldValue.record_uuid.in_(uuids), RegisterFieldValue.field == field)
+        .order_by(RegisterFieldValue.version, RegisterFieldValue.id))
+    return {row.record_uuid: row.value for row in rows}
+
+
+def decisions_by_id(ids: set[int]) -> dict[int, RegisterDecision]:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(RegisterDecision).where(RegisterDecision.id.in_(ids)))}
+
+
+def display_names(user_ids: set[int]) -> dict[int, str]:
+    """Users' display names (or user names) by id."""
+    if not user_ids:
+        return {}
+    return {row.id: row.display_name or row.username for row in db.session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))}
+
+
 def group_names(group_ids: set[int]) -> dict[int, str]:
     """Areas' full names by id."""
     if not group_ids:
