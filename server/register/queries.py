@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -755,14 +756,28 @@ class InboxPage(NamedTuple):
     rows: list          # this page's rows (see inbox)
     total: int          # how many the filters find
     collectors: list    # (user name, display name) of the collectors whose visits the area holds
+    people: dict        # submission id → the names of the people it is about (people_of_submissions)
+
+
+# The inbox's orders by name (the first is the default): each ends with the submission id, so pages never overlap.
+INBOX_ORDERS = {
+    "received": lambda: (Submission.id.desc(),),
+    "received_first": lambda: (Submission.id.asc(),),
+    "filled": lambda: (Visit.visit_date.desc().nulls_last(), Visit.visited_at.desc().nulls_last(), Submission.id.desc()),
+    "filled_first": lambda: (Visit.visit_date.asc().nulls_last(), Visit.visited_at.asc().nulls_last(),
+                             Submission.id.asc()),
+    "household": lambda: (Area.full_name, Household.household_no.asc().nulls_last(), Submission.id.desc()),
+    "collector": lambda: (func.coalesce(User.display_name, Submission.collector_name), Submission.id.desc()),
+}
 
 
 def inbox(area_path: str | None, *, group_id: int | None = None, collector: str | None = None,
-          since=None, until=None, state: str | None = None, offset: int = 0, limit: int = 50) -> InboxPage:
-    """Register-form submissions collected in an area, newest first, with their visit and review, a page at a time:
-    (submission id, received, form, collector's user name and display name, group name, visit date, outcome,
-    household uuid, its number and head, review state, comment, why the merge refused it). `state` "received"
-    means not reviewed yet."""
+          since=None, until=None, state: str | None = None, sort: str = "received", offset: int = 0,
+          limit: int = 50) -> InboxPage:
+    """Register-form submissions collected in an area, in an order of INBOX_ORDERS (newest received first), with
+    their visit and review, a page at a time: (submission id, received, form, collector's user name and display
+    name, group name, visit date, outcome, household uuid, its number and head, review state, comment, why the merge
+    refused it). `state` "received" means not reviewed yet."""
     head = (select(Person.name).where(Person.household_uuid == Visit.household_uuid, Person.relationship == "head")
             .order_by(Person.name).limit(1).correlate(Visit).scalar_subquery())
     query = (select(Submission.id, Submission.received_at, Form.xml_form_id, Submission.collector_name,
@@ -791,10 +806,30 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
     elif state:
         query = query.where(VisitReview.state == state)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(query.order_by(Submission.id.desc()).offset(offset or None).limit(limit)).all()
+    rows = db.session.execute(query.order_by(*INBOX_ORDERS[sort]()).offset(offset or None).limit(limit)).all()
     named = everyone.subquery()
     collectors = db.session.execute(select(named.c.collector_name, named.c.collector_display_name).distinct()).all()
-    return InboxPage(rows, total, sorted((row[0], row[1] or row[0]) for row in collectors if row[0]))
+    return InboxPage(rows, total, sorted((row[0], row[1] or row[0]) for row in collectors if row[0]),
+                     people_of_submissions(row.id for row in rows))
+
+
+def people_of_submissions(submission_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The names of the people each submission is about: a follow-up's person, and the people whose records it
+    changed (as the register holds them now; records merged away since are left out), by name."""
+    ids = set(submission_ids)
+    if not ids:
+        return {}
+    changed = (select(RegisterFieldValue.submission_id, RegisterFieldValue.record_uuid)
+               .where(RegisterFieldValue.submission_id.in_(ids), RegisterFieldValue.record_kind == "person"))
+    followed = select(Visit.submission_id, Visit.person_uuid).where(Visit.submission_id.in_(ids),
+                                                                     Visit.person_uuid.is_not(None))
+    about = changed.union(followed).subquery()
+    found: dict[int, list[str]] = {}
+    for submission_id, name in db.session.execute(
+            select(about.c.submission_id, Person.name).join(Person, Person.uuid == about.c.record_uuid)
+            .order_by(about.c.submission_id, Person.name)):
+        found.setdefault(submission_id, []).append(name)
+    return found
 
 
 class FieldChange(NamedTuple):
