@@ -8,7 +8,7 @@ import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -519,44 +519,47 @@ def add_candidate(**values) -> DuplicateCandidate:
     return row
 
 
-def open_candidates(village_path: str | None = None, *, offset: int = 0,
-                    limit: int | None = None) -> list[DuplicateCandidate]:
+def open_candidates(village_path: str | None = None, *, offset: int = 0, limit: int | None = None) -> list[Row]:
     """Open candidates whose two records are both still in the register, best first; in an area, if given, where
-    both records are now (a record may have moved away since the pair was found); `limit` of them from `offset`."""
-    query = _open_candidates(village_path).order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
+    both records are now (a record may have moved away since the pair was found); `limit` of them from `offset`.
+    Named rows with the columns of DuplicateCandidate."""
+    found = _open_candidates(village_path)
+    query = select(found).order_by(found.c.score.desc(), found.c.id)
     if offset:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
 def count_open_candidates(village_path: str | None = None) -> int:
     """How many open candidates open_candidates would list."""
-    return db.session.scalar(select(func.count()).select_from(_open_candidates(village_path).subquery()))
+    return db.session.scalar(select(func.count()).select_from(_open_candidates(village_path)))
 
 
 def _open_candidates(village_path: str | None):
-    def where_now(uuid_column, kind: str):
-        group = aliased(Area)
-        query = (select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
-                 .where(Person.uuid == uuid_column) if kind == "person"
-                 else select(Household.uuid).where(Household.uuid == uuid_column))
-        query = query.join(group, group.id == Household.group_id)
+    """The open candidates of an area whose records are both in it now, as a subquery of DuplicateCandidate's
+    columns: each record joined to the group it is in now (by its primary key: one row or none), so only the open
+    pairs are looked at, by index, not every record of the area."""
+    kinds = []
+    for kind in RECORD_MODELS:
+        query = (_columns_of(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
+                 .where(DuplicateCandidate.state == "open", DuplicateCandidate.record_kind == kind))
+        for uuid_column in (DuplicateCandidate.a_uuid, DuplicateCandidate.b_uuid):
+            household, group = aliased(Household), aliased(Area)
+            if kind == "person":
+                person = aliased(Person)
+                query = (query.join(person, person.uuid == uuid_column)
+                         .join(household, household.uuid == person.household_uuid))
+            else:
+                query = query.join(household, household.uuid == uuid_column)
+            query = query.join(group, group.id == household.group_id)
+            if village_path is not None:
+                query = query.where(group.path.startswith(village_path))
         if village_path is not None:
-            query = query.where(group.path.startswith(village_path))
-        return query.exists()
-
-    in_area = {kind: where_now(DuplicateCandidate.a_uuid, kind) & where_now(DuplicateCandidate.b_uuid, kind)
-               for kind in RECORD_MODELS}
-    query = (select(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
-             .where(DuplicateCandidate.state == "open",
-                    ((DuplicateCandidate.record_kind == "person") & in_area["person"])
-                    | ((DuplicateCandidate.record_kind == "household") & in_area["household"]))
-)
-    if village_path is not None:
-        query = query.where(Area.path.startswith(village_path))
-    return query
+            query = query.where(Area.path.startswith(village_path))
+        kinds.append(query)
+    return union_all(*kinds).subquery()
 
 
 def decided_against(candidate_id: int) -> bool:
@@ -571,6 +574,15 @@ def reopen_candidate(candidate_id: int) -> None:
 
 
 # ---- staff pages ------------------------------------------------------------------------------------------------
+# The lists below are read as named rows (every column of the table), not as ORM objects: a page commits its audit
+# record before it renders, and a commit expires every object the session holds, so each object a template then
+# touched was read again, one statement each (300 groups in the inbox's menu, 900 for the duplicate queue).
+
+
+def _columns_of(model):
+    """Every column of a model's table, as a named row's fields (the same names as the model's attributes)."""
+    return select(*model.__table__.c)
+
 
 class PlacedRecord(NamedTuple):
     """A person or household of the register with where they are."""
@@ -624,12 +636,14 @@ def merges_kept_in(uuid: str) -> list[RegisterDecision]:
         RegisterDecision.undone_at.is_(None)).order_by(RegisterDecision.id)))
 
 
-def people_by_uuid(uuids: set[str]) -> dict[str, Person]:
-    return {person.uuid: person for person in db.session.scalars(select(Person).where(Person.uuid.in_(uuids)))}
+def people_by_uuid(uuids: set[str]) -> dict[str, Row]:
+    """People's rows (named rows with the columns of Person) by uuid."""
+    return {person.uuid: person for person in db.session.execute(_columns_of(Person).where(Person.uuid.in_(uuids)))}
 
 
-def households_by_uuid(uuids: set[str]) -> dict[str, Household]:
-    return {row.uuid: row for row in db.session.scalars(select(Household).where(Household.uuid.in_(uuids)))}
+def households_by_uuid(uuids: set[str]) -> dict[str, Row]:
+    """Households' rows (named rows with the columns of Household) by uuid."""
+    return {row.uuid: row for row in db.session.execute(_columns_of(Household).where(Household.uuid.in_(uuids)))}
 
 
 class SubmissionLabel(NamedTuple):
@@ -701,7 +715,7 @@ def conflict(conflict_id: int) -> RegisterConflict | None:
 
 
 class OpenConflict(NamedTuple):
-    conflict: RegisterConflict
+    conflict: Row                  # a named row with the columns of RegisterConflict
     record_name: str       # the person's name or the household's number
     group_name: str        # the group's full name
     record_kind: str       # "person" or "household"
@@ -709,11 +723,13 @@ class OpenConflict(NamedTuple):
 
 def open_conflicts(area_path: str | None) -> list[OpenConflict]:
     """Open conflicts of people and households in an area, oldest first."""
-    person_group = (select(RegisterConflict, Person.name, Area.full_name, Area.path)
+    person_group = (_columns_of(RegisterConflict).add_columns(Person.name.label("record_name"),
+                                                              Area.full_name.label("group_name"))
                     .join(Person, Person.uuid == RegisterConflict.record_uuid)
                     .join(Household, Household.uuid == Person.household_uuid)
                     .join(Area, Area.id == Household.group_id))
-    household_group = (select(RegisterConflict, Household.household_no, Area.full_name, Area.path)
+    household_group = (_columns_of(RegisterConflict).add_columns(Household.household_no.label("record_name"),
+                                                                 Area.full_name.label("group_name"))
                        .join(Household, Household.uuid == RegisterConflict.record_uuid)
                        .join(Area, Area.id == Household.group_id))
     found = []
@@ -833,28 +849,30 @@ def people_of_submissions(submission_ids: Iterable[int]) -> dict[int, list[str]]
 
 
 class FieldChange(NamedTuple):
-    value: RegisterFieldValue   # the value a submission set
+    value: Row                  # the value a submission set (a named row with the columns of RegisterFieldValue)
     before: str | None          # the field's value before it (None: new)
 
 
 def changes_made_by(submission_id: int) -> list[FieldChange]:
     """What a submission changed in the register: each value it set, with the value before it."""
-    changes = []
-    for value in db.session.scalars(select(RegisterFieldValue).where(RegisterFieldValue.submission_id == submission_id)
-                                    .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.id)):
-        before = db.session.scalar(select(RegisterFieldValue.value).where(
-            RegisterFieldValue.record_uuid == value.record_uuid, RegisterFieldValue.field == value.field,
-            RegisterFieldValue.version < value.version).order_by(RegisterFieldValue.version.desc(),
-                                                                 RegisterFieldValue.id.desc()).limit(1))
-        changes.append(FieldChange(value, before))
-    return changes
+    earlier = aliased(RegisterFieldValue)
+    before = (select(earlier.value).where(earlier.record_uuid == RegisterFieldValue.record_uuid,
+                                          earlier.field == RegisterFieldValue.field,
+                                          earlier.version < RegisterFieldValue.version)
+              .order_by(earlier.version.desc(), earlier.id.desc()).limit(1)
+              .correlate(RegisterFieldValue).scalar_subquery())
+    rows = db.session.execute(_columns_of(RegisterFieldValue).add_columns(before.label("value_before"))
+                              .where(RegisterFieldValue.submission_id == submission_id)
+                              .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.id))
+    return [FieldChange(row, row.value_before) for row in rows]
 
 
-def groups_in(area_path: str | None) -> list[Area]:
-    query = select(Area).where(Area.kind == "group").order_by(Area.full_name)
+def groups_in(area_path: str | None) -> list[Row]:
+    """The groups of an area (named rows with the columns of Area), by name."""
+    query = _columns_of(Area).where(Area.kind == "group").order_by(Area.full_name)
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
 def service_item_path(key: str) -> str | None:
