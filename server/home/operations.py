@@ -197,7 +197,7 @@ def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
         area=next((area for area in areas if area.path == path), None), as_of=as_of,
         unreviewed=sum(found.unreviewed for found in figures.values()),
         conflicts=len(register_queries.open_conflicts(path)),
-        duplicates=len(register_queries.open_candidates(path)),
+        duplicates=register_queries.count_open_candidates(path),
         open_referrals=sum(found.open_referrals for found in figures.values()),
         oldest_referral=min((found.oldest_referral for found in figures.values() if found.oldest_referral),
                             default=None),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import Row, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -518,44 +519,47 @@ def add_candidate(**values) -> DuplicateCandidate:
     return row
 
 
-def open_candidates(village_path: str | None = None, *, offset: int = 0,
-                    limit: int | None = None) -> list[DuplicateCandidate]:
+def open_candidates(village_path: str | None = None, *, offset: int = 0, limit: int | None = None) -> list[Row]:
     """Open candidates whose two records are both still in the register, best first; in an area, if given, where
-    both records are now (a record may have moved away since the pair was found); `limit` of them from `offset`."""
-    query = _open_candidates(village_path).order_by(DuplicateCandidate.score.desc(), DuplicateCandidate.id)
+    both records are now (a record may have moved away since the pair was found); `limit` of them from `offset`.
+    Named rows with the columns of DuplicateCandidate."""
+    found = _open_candidates(village_path)
+    query = select(found).order_by(found.c.score.desc(), found.c.id)
     if offset:
         query = query.offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
 def count_open_candidates(village_path: str | None = None) -> int:
     """How many open candidates open_candidates would list."""
-    return db.session.scalar(select(func.count()).select_from(_open_candidates(village_path).subquery()))
+    return db.session.scalar(select(func.count()).select_from(_open_candidates(village_path)))
 
 
 def _open_candidates(village_path: str | None):
-    def where_now(uuid_column, kind: str):
-        group = aliased(Area)
-        query = (select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
-                 .where(Person.uuid == uuid_column) if kind == "person"
-                 else select(Household.uuid).where(Household.uuid == uuid_column))
-        query = query.join(group, group.id == Household.group_id)
+    """The open candidates of an area whose records are both in it now, as a subquery of DuplicateCandidate's
+    columns: each record joined to the group it is in now (by its primary key: one row or none), so only the open
+    pairs are looked at, by index, not every record of the area."""
+    kinds = []
+    for kind in RECORD_MODELS:
+        query = (_columns_of(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
+                 .where(DuplicateCandidate.state == "open", DuplicateCandidate.record_kind == kind))
+        for uuid_column in (DuplicateCandidate.a_uuid, DuplicateCandidate.b_uuid):
+            household, group = aliased(Household), aliased(Area)
+            if kind == "person":
+                person = aliased(Person)
+                query = (query.join(person, person.uuid == uuid_column)
+                         .join(household, household.uuid == person.household_uuid))
+            else:
+                query = query.join(household, household.uuid == uuid_column)
+            query = query.join(group, group.id == household.group_id)
+            if village_path is not None:
+                query = query.where(group.path.startswith(village_path))
         if village_path is not None:
-            query = query.where(group.path.startswith(village_path))
-        return query.exists()
-
-    in_area = {kind: where_now(DuplicateCandidate.a_uuid, kind) & where_now(DuplicateCandidate.b_uuid, kind)
-               for kind in RECORD_MODELS}
-    query = (select(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
-             .where(DuplicateCandidate.state == "open",
-                    ((DuplicateCandidate.record_kind == "person") & in_area["person"])
-                    | ((DuplicateCandidate.record_kind == "household") & in_area["household"]))
-)
-    if village_path is not None:
-        query = query.where(Area.path.startswith(village_path))
-    return query
+            query = query.where(Area.path.startswith(village_path))
+        kinds.append(query)
+    return union_all(*kinds).subquery()
 
 
 def decided_against(candidate_id: int) -> bool:
@@ -570,6 +574,15 @@ def reopen_candidate(candidate_id: int) -> None:
 
 
 # ---- staff pages ------------------------------------------------------------------------------------------------
+# The lists below are read as named rows (every column of the table), not as ORM objects: a page commits its audit
+# record before it renders, and a commit expires every object the session holds, so each object a template then
+# touched was read again, one statement each (300 groups in the inbox's menu, 900 for the duplicate queue).
+
+
+def _columns_of(model):
+    """Every column of a model's table, as a named row's fields (the same names as the model's attributes)."""
+    return select(*model.__table__.c)
+
 
 class PlacedRecord(NamedTuple):
     """A person or household of the register with where they are."""
@@ -623,12 +636,71 @@ def merges_kept_in(uuid: str) -> list[RegisterDecision]:
         RegisterDecision.undone_at.is_(None)).order_by(RegisterDecision.id)))
 
 
-def people_by_uuid(uuids: set[str]) -> dict[str, Person]:
-    return {person.uuid: person for person in db.session.scalars(select(Person).where(Person.uuid.in_(uuids)))}
+def people_by_uuid(uuids: set[str]) -> dict[str, Row]:
+    """People's rows (named rows with the columns of Person) by uuid."""
+    return {person.uuid: person for person in db.session.execute(_columns_of(Person).where(Person.uuid.in_(uuids)))}
 
 
-def households_by_uuid(uuids: set[str]) -> dict[str, Household]:
-    return {row.uuid: row for row in db.session.scalars(select(Household).where(Household.uuid.in_(uuids)))}
+def households_by_uuid(uuids: set[str]) -> dict[str, Row]:
+    """Households' rows (named rows with the columns of Household) by uuid."""
+    return {row.uuid: row for row in db.session.execute(_columns_of(Household).where(Household.uuid.in_(uuids)))}
+
+
+class SubmissionLabel(NamedTuple):
+    """What names a submission for people: its form, when it was filled in (or received), who filled it in."""
+
+    submission_id: int
+    xml_form_id: str
+    form_title: str | None
+    visit_date: dt.date | None
+    visited_at: dt.datetime | None
+    received_at: dt.datetime
+    collector: str | None      # the collector's display name (or user name)
+
+
+def submission_labels(ids: set[int]) -> dict[int, SubmissionLabel]:
+    """Submissions by id, with what names them for people."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Submission.id, Form.xml_form_id, Form.title, Visit.visit_date, Visit.visited_at, Submission.received_at,
+               Submission.collector_name, User.display_name)
+        .join(Form, Form.id == Submission.form_id).outerjoin(Visit, Visit.submission_id == Submission.id)
+        .outerjoin(User, User.username == Submission.collector_name).where(Submission.id.in_(ids)))
+    return {row.id: SubmissionLabel(row.id, row.xml_form_id, row.title, row.visit_date, _utc(row.visited_at),
+                                    _utc(row.received_at), row.display_name or row.collector_name) for row in rows}
+
+
+def submissions_by_instance(instance_ids: set[str]) -> dict[str, int]:
+    """Submission ids by instanceID."""
+    if not instance_ids:
+        return {}
+    return dict(db.session.execute(select(Submission.instance_id, Submission.id)
+                                   .where(Submission.instance_id.in_(instance_ids))).all())
+
+
+def last_values(uuids: set[str], field: str) -> dict[str, str]:
+    """The newest value of a field in these records' history: also of records merged away since."""
+    if not uuids:
+        return {}
+    rows = db.session.execute(select(RegisterFieldValue.record_uuid, RegisterFieldValue.value).where(
+        RegisterFieldValue.record_uuid.in_(uuids), RegisterFieldValue.field == field)
+        .order_by(RegisterFieldValue.version, RegisterFieldValue.id))
+    return {row.record_uuid: row.value for row in rows}
+
+
+def decisions_by_id(ids: set[int]) -> dict[int, RegisterDecision]:
+    if not ids:
+        return {}
+    return {row.id: row for row in db.session.scalars(select(RegisterDecision).where(RegisterDecision.id.in_(ids)))}
+
+
+def display_names(user_ids: set[int]) -> dict[int, str]:
+    """Users' display names (or user names) by id."""
+    if not user_ids:
+        return {}
+    return {row.id: row.display_name or row.username for row in db.session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))}
 
 
 def group_names(group_ids: set[int]) -> dict[int, str]:
@@ -643,7 +715,7 @@ def conflict(conflict_id: int) -> RegisterConflict | None:
 
 
 class OpenConflict(NamedTuple):
-    conflict: RegisterConflict
+    conflict: Row                  # a named row with the columns of RegisterConflict
     record_name: str       # the person's name or the household's number
     group_name: str        # the group's full name
     record_kind: str       # "person" or "household"
@@ -651,11 +723,13 @@ class OpenConflict(NamedTuple):
 
 def open_conflicts(area_path: str | None) -> list[OpenConflict]:
     """Open conflicts of people and households in an area, oldest first."""
-    person_group = (select(RegisterConflict, Person.name, Area.full_name, Area.path)
+    person_group = (_columns_of(RegisterConflict).add_columns(Person.name.label("record_name"),
+                                                              Area.full_name.label("group_name"))
                     .join(Person, Person.uuid == RegisterConflict.record_uuid)
                     .join(Household, Household.uuid == Person.household_uuid)
                     .join(Area, Area.id == Household.group_id))
-    household_group = (select(RegisterConflict, Household.household_no, Area.full_name, Area.path)
+    household_group = (_columns_of(RegisterConflict).add_columns(Household.household_no.label("record_name"),
+                                                                 Area.full_name.label("group_name"))
                        .join(Household, Household.uuid == RegisterConflict.record_uuid)
                        .join(Area, Area.id == Household.group_id))
     found = []
@@ -698,14 +772,28 @@ class InboxPage(NamedTuple):
     rows: list          # this page's rows (see inbox)
     total: int          # how many the filters find
     collectors: list    # (user name, display name) of the collectors whose visits the area holds
+    people: dict        # submission id → the names of the people it is about (people_of_submissions)
+
+
+# The inbox's orders by name (the first is the default): each ends with the submission id, so pages never overlap.
+INBOX_ORDERS = {
+    "received": lambda: (Submission.id.desc(),),
+    "received_first": lambda: (Submission.id.asc(),),
+    "filled": lambda: (Visit.visit_date.desc().nulls_last(), Visit.visited_at.desc().nulls_last(), Submission.id.desc()),
+    "filled_first": lambda: (Visit.visit_date.asc().nulls_last(), Visit.visited_at.asc().nulls_last(),
+                             Submission.id.asc()),
+    "household": lambda: (Area.full_name, Household.household_no.asc().nulls_last(), Submission.id.desc()),
+    "collector": lambda: (func.coalesce(User.display_name, Submission.collector_name), Submission.id.desc()),
+}
 
 
 def inbox(area_path: str | None, *, group_id: int | None = None, collector: str | None = None,
-          since=None, until=None, state: str | None = None, offset: int = 0, limit: int = 50) -> InboxPage:
-    """Register-form submissions collected in an area, newest first, with their visit and review, a page at a time:
-    (submission id, received, form, collector's user name and display name, group name, visit date, outcome,
-    household uuid, its number and head, review state, comment, why the merge refused it). `state` "received"
-    means not reviewed yet."""
+          since=None, until=None, state: str | None = None, sort: str = "received", offset: int = 0,
+          limit: int = 50) -> InboxPage:
+    """Register-form submissions collected in an area, in an order of INBOX_ORDERS (newest received first), with
+    their visit and review, a page at a time: (submission id, received, form, collector's user name and display
+    name, group name, visit date, outcome, household uuid, its number and head, review state, comment, why the merge
+    refused it). `state` "received" means not reviewed yet."""
     head = (select(Person.name).where(Person.household_uuid == Visit.household_uuid, Person.relationship == "head")
             .order_by(Person.name).limit(1).correlate(Visit).scalar_subquery())
     query = (select(Submission.id, Submission.received_at, Form.xml_form_id, Submission.collector_name,
@@ -734,35 +822,57 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
     elif state:
         query = query.where(VisitReview.state == state)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(query.order_by(Submission.id.desc()).offset(offset or None).limit(limit)).all()
+    rows = db.session.execute(query.order_by(*INBOX_ORDERS[sort]()).offset(offset or None).limit(limit)).all()
     named = everyone.subquery()
     collectors = db.session.execute(select(named.c.collector_name, named.c.collector_display_name).distinct()).all()
-    return InboxPage(rows, total, sorted((row[0], row[1] or row[0]) for row in collectors if row[0]))
+    return InboxPage(rows, total, sorted((row[0], row[1] or row[0]) for row in collectors if row[0]),
+                     people_of_submissions(row.id for row in rows))
+
+
+def people_of_submissions(submission_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The names of the people each submission is about: a follow-up's person, and the people whose records it
+    changed (as the register holds them now; records merged away since are left out), by name."""
+    ids = set(submission_ids)
+    if not ids:
+        return {}
+    changed = (select(RegisterFieldValue.submission_id, RegisterFieldValue.record_uuid)
+               .where(RegisterFieldValue.submission_id.in_(ids), RegisterFieldValue.record_kind == "person"))
+    followed = select(Visit.submission_id, Visit.person_uuid).where(Visit.submission_id.in_(ids),
+                                                                     Visit.person_uuid.is_not(None))
+    about = changed.union(followed).subquery()
+    found: dict[int, list[str]] = {}
+    for submission_id, name in db.session.execute(
+            select(about.c.submission_id, Person.name).join(Person, Person.uuid == about.c.record_uuid)
+            .order_by(about.c.submission_id, Person.name)):
+        found.setdefault(submission_id, []).append(name)
+    return found
 
 
 class FieldChange(NamedTuple):
-    value: RegisterFieldValue   # the value a submission set
+    value: Row                  # the value a submission set (a named row with the columns of RegisterFieldValue)
     before: str | None          # the field's value before it (None: new)
 
 
 def changes_made_by(submission_id: int) -> list[FieldChange]:
     """What a submission changed in the register: each value it set, with the value before it."""
-    changes = []
-    for value in db.session.scalars(select(RegisterFieldValue).where(RegisterFieldValue.submission_id == submission_id)
-                                    .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.id)):
-        before = db.session.scalar(select(RegisterFieldValue.value).where(
-            RegisterFieldValue.record_uuid == value.record_uuid, RegisterFieldValue.field == value.field,
-            RegisterFieldValue.version < value.version).order_by(RegisterFieldValue.version.desc(),
-                                                                 RegisterFieldValue.id.desc()).limit(1))
-        changes.append(FieldChange(value, before))
-    return changes
+    earlier = aliased(RegisterFieldValue)
+    before = (select(earlier.value).where(earlier.record_uuid == RegisterFieldValue.record_uuid,
+                                          earlier.field == RegisterFieldValue.field,
+                                          earlier.version < RegisterFieldValue.version)
+              .order_by(earlier.version.desc(), earlier.id.desc()).limit(1)
+              .correlate(RegisterFieldValue).scalar_subquery())
+    rows = db.session.execute(_columns_of(RegisterFieldValue).add_columns(before.label("value_before"))
+                              .where(RegisterFieldValue.submission_id == submission_id)
+                              .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.id))
+    return [FieldChange(row, row.value_before) for row in rows]
 
 
-def groups_in(area_path: str | None) -> list[Area]:
-    query = select(Area).where(Area.kind == "group").order_by(Area.full_name)
+def groups_in(area_path: str | None) -> list[Row]:
+    """The groups of an area (named rows with the columns of Area), by name."""
+    query = _columns_of(Area).where(Area.kind == "group").order_by(Area.full_name)
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
-    return list(db.session.scalars(query))
+    return db.session.execute(query).all()
 
 
 def service_item_path(key: str) -> str | None:

@@ -6,7 +6,10 @@ from marshmallow import EXCLUDE, fields, validate
 
 from server.boundary import BoundarySchema
 
-__all__ = ["InboxFilters"]
+__all__ = ["InboxFilters", "INBOX_SORTS"]
+
+# The inbox's orders (server.register.queries.INBOX_ORDERS holds their SQL; a test holds the two together).
+INBOX_SORTS = ("received", "received_first", "filled", "filled_first", "household", "collector")
 
 
 class InboxFilters(BoundarySchema):
@@ -18,4 +21,5 @@ class InboxFilters(BoundarySchema):
     since = fields.Date(load_default=None)
     until = fields.Date(load_default=None)
     state = fields.String(load_default=None, validate=validate.OneOf(("received", "approved", "has_issues", "rejected")))
+    sort = fields.String(load_default="received", validate=validate.OneOf(INBOX_SORTS))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))

@@ -182,12 +182,19 @@ def inbox():
     found, groups = browsing.inbox(require_staff(), **filters)
     commit()
     first = (filters["page"] - 1) * browsing.INBOX_PAGE_SIZE
-    return render_template("register/inbox.html", visits=[_inbox_row(row) for row in found.rows], total=found.total,
+    rows = [_inbox_row(row, found.people.get(row.id, [])) for row in found.rows]
+    return render_template("register/inbox.html", visits=rows, total=found.total, sorts=_INBOX_SORT_WORDS,
                            first=first + 1 if found.rows else 0, last=first + len(found.rows),
                            page=filters["page"], collectors=found.collectors, groups=groups, filters=request.args)
 
 
-def _inbox_row(row) -> dict:
+_INBOX_SORT_WORDS = {"received": lambda: _("Newest received first"), "received_first": lambda: _("Oldest received first"),
+                     "filled": lambda: _("Newest filled in first"), "filled_first": lambda: _("Oldest filled in first"),
+                     "household": lambda: _("By group and household"), "collector": lambda: _("By collector")}
+INBOX_PEOPLE_SHOWN = 3
+
+
+def _inbox_row(row, people: list[str]) -> dict:
     """A synced visit as the inbox shows it: names, labels and China time, never ids or codes."""
     def at(instant):
         return clock.wall_time(instant).strftime("%Y-%m-%d %H:%M") if instant else ""
@@ -200,6 +207,9 @@ def _inbox_row(row) -> dict:
     return {"id": row.id, "filled": at(row.visited_at) or (row.visit_date.isoformat() if row.visit_date else ""),
             "received": at(row.received_at), "collector": row.collector_display_name or row.collector_name or "",
             "group": row.full_name, "household": household, "outcome": outcome, "refusal": row.refusal,
+            "people": "、".join(people[:INBOX_PEOPLE_SHOWN]) + (
+                _(" and %(count)s more", count=len(people) - INBOX_PEOPLE_SHOWN) if len(people) > INBOX_PEOPLE_SHOWN
+                else ""),
             "state": code_label("review_state", row.state or "received", _language()) or ""}
 
 

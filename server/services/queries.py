@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import literal, select
+from sqlalchemy import func, literal, select
 
 from server.areas.models import Area
 from server.extensions import db
@@ -181,18 +181,23 @@ class AgreedVisit(NamedTuple):
 
 def agreed_visits(household_uuids: set[str]) -> list[AgreedVisit]:
     """Next visits agreed on visits to these households (each household's, or follow-up person's, latest)."""
-    latest: dict[tuple[str, str | None], AgreedVisit] = {}
+    found = []
     for chunk in chunks(household_uuids):
-        for row in db.session.execute(
-                select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit)
-                .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
-                       Visit.household_uuid.in_(chunk))
-                .order_by(Visit.visit_date, Visit.submission_id)):
-            latest[(row.household_uuid, row.person_uuid)] = AgreedVisit(row.household_uuid, row.person_uuid,
-                                                                        row.visit_date, row.next_visit)
-    # A household may have both its own agreement (no person) and a follow-up person's: None sorts first.
-    return sorted(latest.values(), key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "",
-                                                       agreed.agreed_on, agreed.next_visit))
+        # Only the latest agreement of each household and follow-up person leaves the database: a town has tens of
+        # thousands of them over a year, and the due list reads every household of the area.
+        rank = func.row_number().over(partition_by=(Visit.household_uuid, Visit.person_uuid),
+                                      order_by=(Visit.visit_date.desc(), Visit.submission_id.desc()))
+        ranked = (select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit,
+                         rank.label("rank"))
+                  .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
+                         Visit.household_uuid.in_(chunk)).subquery())
+        found += [AgreedVisit(row.household_uuid, row.person_uuid, row.visit_date, row.next_visit)
+                  for row in db.session.execute(select(ranked.c.household_uuid, ranked.c.person_uuid,
+                                                       ranked.c.visit_date, ranked.c.next_visit)
+                                                .where(ranked.c.rank == 1))]
+    # A household's own agreement (no person) sorts before its follow-ups' (None cannot be compared with a uuid).
+    return sorted(found, key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "", agreed.agreed_on,
+                                             agreed.next_visit))
 
 
 # ---- what the staff pages read (server.services.browsing) ----------------------------------------------------------

@@ -13,7 +13,9 @@ from server.extensions import db
 from server.register import browsing
 from server.register import queries as register_queries
 from server.register.models import Person
+from server.register.queries import INBOX_ORDERS
 from server.register.replays import rebuild_register
+from server.register.schemas import INBOX_SORTS
 from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
@@ -68,7 +70,7 @@ def test_the_inbox_lists_visits_newest_first_and_shows_what_each_changed(village
     assert visit_ids(cadre.get("/inbox", params={"collector": "nobody"}).text) == []
     assert visit_ids(cadre.get("/inbox", params={"since": "2026-11-06"}).text) == ids[:1]
     page = cadre.get("/inbox").text
-    (group_id,) = re.findall(r'<option value="(\d+)" >青山镇/东村/第一组</option>', page)
+    (group_id,) = re.findall(r'<option value="(\d+)" >青山镇 › 东村 › 第一组</option>', page)
     assert visit_ids(cadre.get("/inbox", params={"group_id": group_id}).text) == ids
     page = cadre.get(f"/visits/{ids[0]}").text
     assert re.search(r'<td><a href="/people/[^"]+">王秀英</a></td><td>手机</td>\s*<td>13900000002</td><td>13700000003</td>',
@@ -93,6 +95,22 @@ def test_the_inbox_is_a_work_queue_in_names_and_labels_paged_with_counts(village
     assert '<p id="inbox-count">第 3–3 条，共 3 条</p>' in second and 'rel="prev" href="/inbox?page=1"' in second
     assert visit_ids(first) + visit_ids(second) == visit_ids(page)
     assert cadre.get("/inbox", params={"page": "0"}).status_code == 400
+
+
+def test_the_inbox_names_the_people_of_each_visit_and_sorts_as_asked(village):
+    cadre = village["cadre"]
+    newest_first = visit_ids(cadre.get("/inbox").text)
+    page = cadre.get("/inbox").text
+    people = dict(re.findall(r'<tr id="visit-(\d+)">.*?<td class="people">([^<]*)</td>', page, re.S))
+    assert people[str(newest_first[-1])] == "王秀英"          # the visit that registered her
+    assert visit_ids(cadre.get("/inbox", params={"sort": "received_first"}).text) == newest_first[::-1]
+    assert visit_ids(cadre.get("/inbox", params={"sort": "filled_first"}).text) == newest_first[::-1]
+    assert visit_ids(cadre.get("/inbox", params={"sort": "filled"}).text) == newest_first
+    assert visit_ids(cadre.get("/inbox", params={"sort": "household"}).text) == newest_first
+    assert '<option value="filled_first" selected>最早填写的在前</option>' in cadre.get(
+        "/inbox", params={"sort": "filled_first"}).text
+    assert cadre.get("/inbox", params={"sort": "id"}).status_code == 400
+    assert set(INBOX_SORTS) == set(INBOX_ORDERS)
 
 
 def test_a_rejected_visit_leaves_the_register_and_comes_back_when_approved(village):

@@ -277,3 +277,21 @@ def test_people_who_died_are_no_longer_due_from_the_day_they_died(town):
     assert due(town, as_of="2026-11-22").json()["flags"] == []
     (before,) = due(town, as_of="2026-11-09").json()["flags"]
     assert before["status"] == "overdue"
+
+
+def test_a_household_with_a_visit_agreed_on_a_household_visit_and_on_a_follow_up_is_listed(town):
+    """Both agreements of one household are read (the household's own and a follow-up person's); the due list
+    used to fail on comparing the household's "no person" with the follow-up's person."""
+    mother = Member("李芳", "female", "1995-01-02")
+    register(town, [mother])
+    send(town["phones"]["青山镇/东村/第一组"], household_visit(
+        household=HOUSEHOLD_1, base_version=1, start="2026-11-12T09:00:00.000+08:00",
+        postpartum=(mother.uuid, "2026-11-10"), next_visit="2026-12-01"))
+    send(town["phones"]["青山镇/东村/第一组"], followup_visit(
+        person=mother.uuid, household=HOUSEHOLD_1, followup_type="postpartum", start="2026-11-14T15:00:00.000+08:00",
+        next_date="2026-12-03"))
+    merge_all()
+    response = due(town, as_of="2026-12-04")
+    assert response.status_code == 200
+    assert [(f["rule"], f["status"], f["due_since"]) for f in response.json()["flags"]] == [
+        ("agreed_visit", "due", "2026-12-03")]
