@@ -737,8 +737,8 @@ def open_conflicts(area_path: str | None) -> list[OpenConflict]:
         query = query.where(RegisterConflict.state == "open")
         if area_path is not None:
             query = query.where(Area.path.startswith(area_path))
-        found += [OpenConflict(conflict, name or "", group_name, record_kind)
-                  for conflict, name, group_name, _path in db.session.execute(query)]
+        found += [OpenConflict(row, row.record_name or "", row.group_name, record_kind)
+                  for row in db.session.execute(query)]
     return sorted(found, key=lambda item: item.conflict.id)
 
 
