@@ -16,7 +16,6 @@ from server.database import commit
 from server.extensions import csrf, db
 from server.register import queries
 from server.schedules.current import current_schedule
-from server.services.views import error_message
 from sync.code_labels import CODE_LABELS, code_label
 from sync.decisions import CHOICE_FIELDS, NEW_PERSON_REQUIRED
 from sync.errors import FieldValueInvalid, NotFound
@@ -36,6 +35,11 @@ _UNDO = "corrections_undo"   # the session's note of the decision just made, for
 
 def _language() -> str:
     return "zh" if str(get_locale()) == "zh" else "en"
+
+
+def _why(refused: FieldValueInvalid) -> str:
+    """Why a value was refused, in the reader's language (the value itself is still in the form)."""
+    return refused.message_zh if _language() == "zh" else refused.message_en
 
 
 def _choices(field: str) -> list[tuple[str, str]] | None:
@@ -118,7 +122,7 @@ def correct_field(uuid: str, field: str):
             done = operations.correct_person(principal, uuid, field, form["value"], note=form["note"])
         except FieldValueInvalid as refused:   # the form again, with why; nothing recorded
             db.session.rollback()
-            problem = error_message(refused)
+            problem = _why(refused)
         else:
             _done(done.decision_id, _("Corrected: %(field)s %(before)s → %(after)s", field=FIELD_WORDS[field],
                                       before=shown(field, done.before), after=shown(field, done.after)),
@@ -167,7 +171,7 @@ def new_member(uuid: str):
                                                                   note=form["note"])
             except FieldValueInvalid as refused:
                 db.session.rollback()
-                problem = error_message(refused)
+                problem = _why(refused)
             else:
                 name = form["name"].strip()
                 _done(decision_id, _("Birth registered: %(name)s", name=name) if form["event"] == "birth"
