@@ -6,6 +6,7 @@ nothing; another village's or town's record is refused (403) before anything is 
 # ruff: noqa: F811 - the fixtures imported from the tests that define them are the tests' arguments
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -13,11 +14,14 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
 from server.database import commit
+from server.exports.queries import GroupEvent, dated_events
 from server.extensions import db
 from server.register.models import DuplicateCandidate, LifeEventRecord, Person, RegisterDecision
 from server.register.replays import rebuild_register
 from sync.errors import ChoiceValueInvalid, DateValueInvalid, IdNumberInvalid, PhoneInvalid
+from sync.periods import as_utc
 from tests.conftest import merge_all
+from tests.integration.test_named_registers import table_rows
 from tests.integration.test_transfer_replicate import (  # noqa: F401 - fixtures
     NOW,
     county,
@@ -215,6 +219,13 @@ def test_a_cadre_registers_a_birth_which_a_rebuild_keeps_and_undo_removes(world,
     db.session.rollback()
     assert events == [("birth", "2026-11-15", None, decision_id)]
     assert "王小宝" in visible(cadre.get(f"/households/{HOUSEHOLD}").text)
+    births = cadre.get("/registers/births", params={"since": "2026-11-01", "until": "2026-11-30"}).text
+    assert table_rows(births) == [["东村", "第一组", "01", "王小宝", "男", "2026-11-15", "", ""]]   # no visit told it
+    # The monthly change report counts it, as learnt when it was registered.
+    decided_at = db.session.scalar(select(RegisterDecision.decided_at))
+    assert [event for event in dated_events("/") if event.kind == "birth"] == [
+        GroupEvent("东村", "青山镇/东村/第一组", "birth", dt.date(2026, 11, 15), as_utc(decided_at))]
+    db.session.rollback()
     assert_rebuild_agrees()
     assert person(baby)["name"] == "王小宝"
 
