@@ -410,9 +410,10 @@ class AddPerson(DecisionKind):
         new_person_fields(target)
 
     def area_paths(self, subject, target, field, areas):
-        """The household's group (the person is there from the decision on, unless a visit moves them)."""
+        """The household's group (the person is there from the decision on, unless a visit moves them); once the
+        household is merged away, where the person is now."""
         household, _, _ = new_person_fields(target)
-        return [areas.group_path_of(household)]
+        return [areas.group_path_of(household) or areas.person_path(subject)]
 
     def replay(self, store, decision, aliases, *, only, merge_record):
         uuid = aliases.resolve(decision.subject_uuid)

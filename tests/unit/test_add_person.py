@@ -15,7 +15,7 @@ from sync.merge import RecordState
 from sync.replay import ReplayAliases
 from sync.visits import LifeEvent, PersonObservation
 
-AREAS = RecordAreas(household_of={}.get, group_path_of={"h1": "/1/10/11/"}.get, group_path={}.get,
+AREAS = RecordAreas(household_of={"p-moved": "h1"}.get, group_path_of={"h1": "/1/10/11/"}.get, group_path={}.get,
                     submission_group_path={}.get, service_item_path={}.get)
 BABY = {"name": "张小明", "sex": "male", "birth_date": "2026-11-20", "relationship": "grandchild"}
 
@@ -60,6 +60,9 @@ def test_the_area_is_the_households_group():
                                  AREAS) == ["/1/10/11/"]
     assert ADD_PERSON.area_paths("p-new", new_person_target("gone", BABY, dt.date(2026, 11, 20)), "birth",
                                  AREAS) == [None]
+    # The household merged away since: where the person is now.
+    assert ADD_PERSON.area_paths("p-moved", new_person_target("gone", BABY, dt.date(2026, 11, 20)), "birth",
+                                 AREAS) == ["/1/10/11/"]
     assert DECISION_KINDS["add_person"] is ADD_PERSON
     assert ADD_PERSON.replay_scope("p-new", "…").records == frozenset({"p-new"})
 
