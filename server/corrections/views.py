@@ -85,18 +85,21 @@ def _read_person(uuid: str, kind=None):
 
 def _page(template: str, placed, status: int = 200, **context):
     members = queries.members(placed.household.uuid)
+    noted = session.pop(_UNDO, None)
+    undo = noted["decision"] if noted and noted.get("page") == request.path else None
     return render_template(template, placed=placed, household_words=_household_words(placed.household, members),
-                           members=members, undo=session.pop(_UNDO, None), **context), status
+                           members=members, undo=undo, **context), status
 
 
-def _done(decision_id: int | None, message: str, nothing: str) -> None:
-    """Commit and say what happened; the next page offers to undo it."""
+def _done(decision_id: int | None, message: str, nothing: str, page: str):
+    """Commit, say what happened and go to the page that offers to undo it (that page only, once)."""
     commit()
     if decision_id is None:
         flash(nothing, "notice")
-        return
-    flash(message, "notice")
-    session[_UNDO] = decision_id
+    else:
+        flash(message, "notice")
+        session[_UNDO] = {"decision": decision_id, "page": page}
+    return redirect(page)
 
 
 @bp.get("/people/<uuid>/correct")
@@ -124,11 +127,10 @@ def correct_field(uuid: str, field: str):
             db.session.rollback()
             problem = _why(refused)
         else:
-            _done(done.decision_id, _("Corrected: %(field)s %(before)s → %(after)s", field=FIELD_WORDS[field],
-                                      before=shown(field, done.before), after=shown(field, done.after)),
-                  _("Nothing changed: %(field)s is %(value)s already.", field=FIELD_WORDS[field],
-                    value=shown(field, done.after)))
-            return redirect(url_for("corrections.correct_person", uuid=uuid))
+            return _done(done.decision_id, _("Corrected: %(field)s %(before)s → %(after)s", field=FIELD_WORDS[field],
+                                             before=shown(field, done.before), after=shown(field, done.after)),
+                         _("Nothing changed: %(field)s is %(value)s already.", field=FIELD_WORDS[field],
+                           value=shown(field, done.after)), url_for("corrections.correct_person", uuid=uuid))
     page = _page("corrections/correct.html", placed, 400 if problem else 200, field=field,
                  field_words=FIELD_WORDS[field], before=shown(field, before), choices=_choices(field),
                  is_date=field in DATE_FIELDS, form=form, problem=problem)
@@ -142,10 +144,10 @@ def set_tier(uuid: str):
     if request.method == "POST":
         form = TierForm().load(request.form)
         done = operations.set_person_tier(principal, uuid, form["tier"], note=form["note"])
-        _done(done.decision_id, _("Tier set: %(before)s → %(after)s", before=shown("tier", done.before),
-                                  after=shown("tier", done.after)),
-              _("Nothing changed: the tier is %(value)s already.", value=shown("tier", done.after)))
-        return redirect(url_for("corrections.set_tier", uuid=uuid))
+        return _done(done.decision_id, _("Tier set: %(before)s → %(after)s", before=shown("tier", done.before),
+                                         after=shown("tier", done.after)),
+                     _("Nothing changed: the tier is %(value)s already.", value=shown("tier", done.after)),
+                     url_for("corrections.set_tier", uuid=uuid))
     tiers = [("", _tier_words(None))] + [(tier, _tier_words(tier)) for tier in current_schedule().tier_names]
     page = _page("corrections/tier.html", placed, tiers=tiers, current=placed.person.tier or "",
                  current_words=shown("tier", placed.person.tier))
@@ -174,9 +176,9 @@ def new_member(uuid: str):
                 problem = _why(refused)
             else:
                 name = form["name"].strip()
-                _done(decision_id, _("Birth registered: %(name)s", name=name) if form["event"] == "birth"
-                      else _("New member registered: %(name)s", name=name), "")
-                return redirect(url_for("corrections.new_member", uuid=uuid))
+                return _done(decision_id, _("Birth registered: %(name)s", name=name) if form["event"] == "birth"
+                             else _("New member registered: %(name)s", name=name), "",
+                             url_for("corrections.new_member", uuid=uuid))
     audit.record(principal.id, "household.read", area_path=placed.group.path, subject=uuid)
     page = _page("corrections/new_member.html", placed, 400 if problem else 200, form=form, problem=problem,
                  choices={name: _choices(name) for name in ("sex", "relationship", "residence", "hukou")},

@@ -141,6 +141,11 @@ def test_choices_come_from_lists_and_an_unchanged_value_records_nothing(world, s
     assert cadre.post(f"/people/{HEAD}/correct/id_number", {"value": VALID_ID}).status_code == 200
     assert [(kind, target, field) for kind, _, target, field, _, _ in decisions()] == [
         ("set_field", "working_away", "person:residence"), ("set_field", VALID_ID, "person:id_number")]
+    # The undo button is offered on the page the change leads to, not on another page opened instead.
+    cadre.post(f"/people/{CHILD}/correct/phone", {"value": "13812345678"}, allow_redirects=False)
+    elsewhere = cadre.get(f"/people/{HEAD}/correct").text
+    assert flashes(elsewhere) == ["已更正：手机 — → 13812345678"] and 'id="undo"' not in elsewhere
+    assert 'id="undo"' not in cadre.get(f"/people/{CHILD}/correct").text
     assert cadre.get(f"/people/{HEAD}/correct/household_uuid").status_code == 404
     assert cadre.post(f"/people/{HEAD}/correct/tier", {"value": "key"}).status_code == 404
 
