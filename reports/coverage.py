@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from reports.workbook import Formats, new_workbook, notes_sheet, print_setup, ratio, standard_formats, write_title
+from reports.workbook import (
+    ColumnWidths,
+    Formats,
+    new_workbook,
+    notes_sheet,
+    print_setup,
+    ratio,
+    standard_formats,
+    write_title,
+)
 
 __all__ = ["CoverageRow", "OverdueItem", "MonthlyRate", "CoverageReport", "build_coverage_report"]
 
@@ -89,10 +98,17 @@ def _counts(rows: list[CoverageRow]) -> tuple[int, int, int, int]:
 
 def _coverage_sheet(workbook: Workbook, formats: Formats, name: str, title: str, subtitle: str,
                     labels: list[tuple[str, ...]], counts: list[tuple[int, int, int, int]],
-                    label_headers: tuple[str, ...]) -> Worksheet:
+                    label_headers: tuple[str, ...], *, charts: bool = False) -> Worksheet:
+    """A table of counts and rates; landscape when it has `charts` below it (they are wider than the table)."""
     worksheet = workbook.add_worksheet(name)
-    write_title(worksheet, formats, title, subtitle)
     headers = (*label_headers, *_COUNT_HEADERS)
+    widths = ColumnWidths(minimum=8)
+    widths.see_headers(0, headers)
+    for label in [*labels, ("合计 Total",)]:
+        widths.see_row(0, label)
+    total_width = widths.apply(worksheet, len(headers))
+    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=total_width)
+    worksheet.set_row(2, widths.height(headers))
     worksheet.write_row(2, 0, headers, formats.header)
     width = len(label_headers)
     for row, (label, values) in enumerate(zip(labels, counts), start=3):
@@ -103,28 +119,37 @@ def _coverage_sheet(workbook: Workbook, formats: Formats, name: str, title: str,
     totals = tuple(sum(column) for column in zip(*counts)) if counts else (0, 0, 0, 0)
     _write_rates(worksheet, total_row, width, totals, formats.total_integer, formats.total_percent,
                  formats.total_text)
-    worksheet.set_column(0, width - 1, 14)
-    worksheet.set_column(width, len(headers) - 1, 11)
-    worksheet.set_row(2, 42)
-    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1)
+    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1,
+                width=None if charts else total_width)
     return worksheet
+
+
+_OVERDUE_HEADERS = ("信息员 Collector", "村 Village", "小组 Group", "姓名 Name", "户号 Household no.", "服务项目 Rule",
+                    "应访起始 Due since", "逾期天数 Days overdue", "上次访视 Last visit", "说明 Explanation")
 
 
 def _overdue_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: str,
                    items: tuple[OverdueItem, ...]) -> None:
     worksheet = workbook.add_worksheet("逾期名单 Overdue by collector")
-    write_title(worksheet, formats, title, subtitle)
-    headers = ("信息员 Collector", "村 Village", "小组 Group", "姓名 Name", "户号 Household no.", "服务项目 Rule",
-               "应访起始 Due since", "逾期天数 Days overdue", "上次访视 Last visit", "说明 Explanation")
-    worksheet.write_row(2, 0, headers, formats.header)
     ordered = sorted(items, key=lambda item: (item.collector, item.village, item.group, -item.overdue_days,
                                               item.household_no, item.person_name))
+    lines = [(item.collector, item.village, item.group, item.person_name, item.household_no, item.rule_label,
+              item.due_since, str(item.overdue_days), item.last_visit or "无 None", item.explanation)
+             for item in ordered]
+    widths = ColumnWidths(minimum=8, maximum=50)
+    widths.see_headers(0, _OVERDUE_HEADERS)
+    for line in lines:
+        widths.see_row(0, line)
+    width = widths.apply(worksheet, len(_OVERDUE_HEADERS))
+    write_title(worksheet, formats, title, subtitle, last_col=len(_OVERDUE_HEADERS) - 1, width=width)
+    worksheet.set_row(2, widths.height(_OVERDUE_HEADERS))
+    worksheet.write_row(2, 0, _OVERDUE_HEADERS, formats.header)
     page_breaks = []
-    for row, item in enumerate(ordered, start=3):
+    for row, (item, line) in enumerate(zip(ordered, lines), start=3):
         if row > 3 and item.collector != ordered[row - 4].collector:
             page_breaks.append(row)         # each collector's list starts on its own printed page
-        worksheet.write_row(row, 0, (item.collector, item.village, item.group, item.person_name, item.household_no,
-                                     item.rule_label), formats.text)
+        worksheet.set_row(row, widths.height(line))
+        worksheet.write_row(row, 0, line[:6], formats.text)
         worksheet.write_datetime(row, 6, item.due_since, formats.date)
         worksheet.write_number(row, 7, item.overdue_days, formats.integer)
         if item.last_visit is None:
@@ -135,25 +160,27 @@ def _overdue_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: s
     if not ordered:
         worksheet.write_string(3, 0, "没有逾期 Nothing overdue", formats.text)
     worksheet.set_h_pagebreaks(page_breaks)
-    for col, width in enumerate((10, 10, 10, 10, 10, 18, 11, 9, 11, 60)):
-        worksheet.set_column(col, col, width)
-    worksheet.set_row(2, 30)
-    print_setup(worksheet, header_rows=3, title=title, last_row=2 + max(len(ordered), 1), last_col=len(headers) - 1)
+    print_setup(worksheet, header_rows=3, title=title, last_row=2 + max(len(ordered), 1),
+                last_col=len(_OVERDUE_HEADERS) - 1, width=width)
 
 
 def _trend_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: str,
                  rates: tuple[MonthlyRate, ...]) -> None:
     worksheet = workbook.add_worksheet(_TREND)
-    write_title(worksheet, formats, title, subtitle)
-    worksheet.write_row(2, 0, ("月份 Month", "随访率 Follow-up rate"), formats.header)
+    headers = ("月份 Month", "随访率 Follow-up rate")
+    widths = ColumnWidths(minimum=10)
+    widths.see_headers(0, headers)
+    width = widths.apply(worksheet, 2)
+    write_title(worksheet, formats, title, subtitle, last_col=1, width=width)
+    worksheet.set_row(2, widths.height(headers))
+    worksheet.write_row(2, 0, headers, formats.header)
     for row, entry in enumerate(rates, start=3):
         worksheet.write_string(row, 0, f"{entry.month:%Y-%m}", formats.text)
         if entry.rate is None:
             worksheet.write_blank(row, 1, None, formats.percent)
         else:
             worksheet.write_number(row, 1, entry.rate, formats.percent)
-    worksheet.set_column(0, 1, 14)
-    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(rates), last_col=1)
+    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(rates), last_col=1, width=width)
 
 
 def _charts(workbook: Workbook, summary: Worksheet, villages: int, months: int) -> None:
@@ -223,7 +250,7 @@ def build_coverage_report(report: CoverageReport) -> bytes:
         by_village[row.village].append(row)
     summary = _coverage_sheet(workbook, formats, _SUMMARY, f"{report.town} 随访情况 Visit coverage — {period}",
                               subtitle, [(village,) for village in by_village],
-                              [_counts(rows) for rows in by_village.values()], ("村 Village",))
+                              [_counts(rows) for rows in by_village.values()], ("村 Village",), charts=True)
     _coverage_sheet(workbook, formats, "分组 By group", f"{report.town} 各组随访情况 Visit coverage by group — {period}",
                     subtitle, [(row.village, row.group) for row in report.rows],
                     [(row.due, row.on_time, row.late, row.overdue) for row in report.rows],

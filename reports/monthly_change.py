@@ -14,6 +14,8 @@ from xlsxwriter.worksheet import Worksheet
 
 from reports.workbook import (
     A4,
+    LINE_HEIGHT,
+    ColumnWidths,
     Formats,
     month_label,
     new_workbook,
@@ -21,6 +23,7 @@ from reports.workbook import (
     print_setup,
     sheet_name,
     standard_formats,
+    wrapped_lines,
     write_title,
 )
 from sync.service_counts import SummaryTable
@@ -182,14 +185,26 @@ def _write_count_table(worksheet: Worksheet, formats: Formats, first_row: int, l
     return total_row
 
 
+def _count_widths(headers: tuple[str, ...], labels: list[tuple[str, ...]], total_label: tuple[str, ...]) -> ColumnWidths:
+    """Widths of a count table: the headers' words, the labels, numbers (up to six digits)."""
+    widths = ColumnWidths(minimum=8)
+    widths.see_headers(0, headers)
+    for label in [*labels, total_label]:
+        widths.see_row(0, label)
+    return widths
+
+
 def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str,
                    by_village: dict[str, list[GroupChanges]]) -> None:
     worksheet = workbook.add_worksheet("镇汇总 Town summary")
     title = f"{report.town} 月变更报告单 Monthly change report — {month_label(report.month)}"
-    write_title(worksheet, formats, title, subtitle)
     headers = ("村 Village", *_COUNT_HEADERS, *_SYNC_HEADERS)
-    worksheet.write_row(2, 0, headers, formats.header)
     villages = list(by_village)
+    widths = _count_widths(headers, [(village,) for village in villages], ("合计 Total",))
+    width = widths.apply(worksheet, len(headers))
+    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=width)
+    worksheet.set_row(2, widths.height(headers))
+    worksheet.write_row(2, 0, headers, formats.header)
     total_row = _write_count_table(worksheet, formats, 3, [(village,) for village in villages],
                                    [_village_totals(by_village[village]) for village in villages],
                                    ("合计 Total",))
@@ -207,11 +222,8 @@ def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subt
                         formats.total_integer)
     worksheet.write_string(total_row, sync_col + 2,
                            f"{sum(entry.complete for entry in report.sync)}/{len(report.sync)}", formats.total_text)
-    worksheet.set_column(0, 0, 14)
-    worksheet.set_column(1, len(headers) - 1, 10)
-    worksheet.set_column(sync_col + 1, sync_col + 1, 14)
-    worksheet.set_row(2, 56)
-    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1)
+    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1,
+                width=width)
     if villages:
         _change_chart(workbook, worksheet, last_row=total_row - 1)
 
@@ -233,20 +245,21 @@ def _village_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subt
                    village: str, rows: list[GroupChanges]) -> None:
     worksheet = workbook.add_worksheet(sheet_name(village, used))
     title = f"{report.town} {village} 月变更报告单 Monthly change report — {month_label(report.month)}"
-    write_title(worksheet, formats, title, subtitle)
     headers = ("小组 Group", *_COUNT_HEADERS)
+    total_label = (f"{village} 合计 Total",)
+    widths = _count_widths(headers, [(row.group,) for row in rows], total_label)
+    width = widths.apply(worksheet, len(headers))
+    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=width)
+    worksheet.set_row(2, widths.height(headers))
     worksheet.write_row(2, 0, headers, formats.header)
     total_row = _write_count_table(worksheet, formats, 3, [(row.group,) for row in rows],
-                                   [_counts(row) for row in rows], (f"{village} 合计 Total",))
-    worksheet.set_column(0, 0, 16)
-    worksheet.set_column(1, len(headers) - 1, 10)
-    worksheet.set_row(2, 42)
-    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1)
+                                   [_counts(row) for row in rows], total_label)
+    print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1,
+                width=width)
 
 
 _CHANGE_HEADERS = ("小组 Group", "户编号 Household no.", "户主 Head", "姓名 Name", "变更 Change",
                    "去向、来处或配偶 Where to / from, spouse", "日期 Date", "访视 Visit", "信息员 Collector")
-_CHANGE_WIDTHS = (20, 9, 10, 10, 24, 28, 11, 10, 10)
 
 
 def _changes_sheet(workbook, formats: Formats, wrapped: Format, report: MonthlyChangeReport, subtitle: str,
@@ -254,36 +267,32 @@ def _changes_sheet(workbook, formats: Formats, wrapped: Format, report: MonthlyC
     """The village's changes person by person, one row each, below a header repeated on every printed page."""
     worksheet = workbook.add_worksheet(sheet_name(f"{village} 变更名单 Changes", used))
     title = f"{report.town} {village} 变更名单 Changes, person by person — {month_label(report.month)}"
-    write_title(worksheet, formats, title, subtitle)
+    lines = [(change.group, change.household_no, change.head_name, change.person_name, CHANGE_LABELS[change.kind],
+              change.detail, change.day, f"访视 #{change.visit}", change.collector) for change in changes]
+    widths = ColumnWidths(minimum=8, maximum=36)
+    widths.see_headers(0, _CHANGE_HEADERS)
+    for line in lines:
+        widths.see_row(0, line)
+    width = widths.apply(worksheet, len(_CHANGE_HEADERS))
+    write_title(worksheet, formats, title, subtitle, last_col=len(_CHANGE_HEADERS) - 1, width=width)
+    worksheet.set_row(2, widths.height(_CHANGE_HEADERS))
     worksheet.write_row(2, 0, _CHANGE_HEADERS, formats.header)
-    for row, change in enumerate(changes, start=3):
-        worksheet.write_row(row, 0, (change.group, change.household_no, change.head_name, change.person_name),
-                            formats.text)
-        worksheet.write_row(row, 4, (CHANGE_LABELS[change.kind], change.detail), wrapped)
-        lines = max(_lines(CHANGE_LABELS[change.kind], _CHANGE_WIDTHS[4]), _lines(change.detail, _CHANGE_WIDTHS[5]))
-        if lines > 1:
-            worksheet.set_row(row, 14 * lines)   # spreadsheets do not grow a row for wrapped text on their own
-        worksheet.write_datetime(row, 6, change.day, formats.date)
-        worksheet.write_row(row, 7, (f"访视 #{change.visit}", change.collector), formats.text)
+    for row, line in enumerate(lines, start=3):
+        worksheet.set_row(row, widths.height(line))  # spreadsheets do not grow a row for wrapped text on their own
+        worksheet.write_row(row, 0, line[:4], formats.text)
+        worksheet.write_row(row, 4, line[4:6], wrapped)
+        worksheet.write_datetime(row, 6, line[6], formats.date)
+        worksheet.write_row(row, 7, line[7:], formats.text)
     if not changes:
         worksheet.write_string(3, 0, "本月没有变更 No changes this month", formats.text)
-    for col, width in enumerate(_CHANGE_WIDTHS):
-        worksheet.set_column(col, col, width)
-    worksheet.set_row(2, 42)
     print_setup(worksheet, header_rows=3, title=title, last_row=2 + max(len(changes), 1),
-                last_col=len(_CHANGE_HEADERS) - 1)
-
-
-def _lines(text: str, width: int) -> int:
-    """How many lines a text wraps to in a column `width` characters wide (a Chinese character is two wide)."""
-    wide = sum(2 if ord(char) > 0x2E80 else 1 for char in text)
-    return max(1, -(-wide // (width - 1)))
+                last_col=len(_CHANGE_HEADERS) - 1, width=width)
 
 
 # The 服务情况 sheet's print geometry: A4 landscape inside the margins below, in points (1/72 inch).
 _PAGE_WIDTH, _PAGE_HEIGHT = 842 - 2 * 0.4 * 72, 595 - 2 * 0.6 * 72
-_TITLE_ROWS_HEIGHT, _HEADER_HEIGHT, _ROW_HEIGHT = 22 + 15, 56, 15
-_SERVICE_WIDTHS = (14, 11)      # the village column, then every number column (characters)
+_TITLE_ROWS_HEIGHT, _ROW_HEIGHT = 22 + 15, 15
+_SERVICE_WIDTHS = (14, 11)      # at least: the village column, then every number column (characters)
 
 
 def _services_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
@@ -296,30 +305,38 @@ def _services_sheet(workbook, formats: Formats, report: MonthlyChangeReport, sub
     write_title(worksheet, formats, title, subtitle)
     section_format = workbook.add_format({"font_name": "SimSun", "font_size": 11, "bold": True})
     widest = max((1 + len(table.columns) for table in report.services), default=1)
-    scale = _print_scale(widest)
+    # One width for the villages, one for every number column: wide enough for the longest word of a header.
+    sizes = ColumnWidths(minimum=_SERVICE_WIDTHS[0])
+    sizes.see_headers(0, ["村 Village", "合计 Total", *(village for table in report.services for village, _ in table.rows)])
+    numbers = ColumnWidths(minimum=_SERVICE_WIDTHS[1])
+    numbers.see_headers(0, [column for table in report.services for column in table.columns])
+    village_width = max(sizes.width(col) for col in sizes.seen)
+    number_width = max((numbers.width(col) for col in numbers.seen), default=numbers.width(0))
+    scale = _print_scale(widest, village_width, number_width)
     page_room = (_PAGE_HEIGHT - _TITLE_ROWS_HEIGHT * scale / 100) * 100 / scale
     row, used, breaks = 3, _ROW_HEIGHT, []
     for table in report.services:
-        height = _ROW_HEIGHT + _HEADER_HEIGHT + _ROW_HEIGHT * (len(table.rows) + 1)
+        header_height = LINE_HEIGHT * max(wrapped_lines(column, number_width) for column in table.columns) + 4
+        height = _ROW_HEIGHT + header_height + _ROW_HEIGHT * (len(table.rows) + 1)
         if used + height > page_room and row > 3:
             breaks.append(row)
             used = 0
         used += height + _ROW_HEIGHT
         worksheet.write_string(row, 0, table.title, section_format)
         worksheet.write_row(row + 1, 0, ("村 Village", *table.columns), formats.header)
-        worksheet.set_row(row + 1, _HEADER_HEIGHT)
-        for offset, (village, numbers) in enumerate(table.rows, start=row + 2):
+        worksheet.set_row(row + 1, header_height)
+        for offset, (village, numbers_) in enumerate(table.rows, start=row + 2):
             worksheet.write_string(offset, 0, village, formats.text)
-            worksheet.write_row(offset, 1, numbers, formats.integer)
+            worksheet.write_row(offset, 1, numbers_, formats.integer)
         total_row = row + 2 + len(table.rows)
         worksheet.write_string(total_row, 0, "合计 Total", formats.total_text)
-        totals = [sum(column) for column in zip(*(numbers for _, numbers in table.rows))] or [0] * len(table.columns)
+        totals = [sum(column) for column in zip(*(numbers_ for _, numbers_ in table.rows))] or [0] * len(table.columns)
         worksheet.write_row(total_row, 1, totals, formats.total_integer)
         row = total_row + 2
     if not report.services:
         worksheet.write_string(3, 0, "没有服务记录 No service records", formats.text)
-    worksheet.set_column(0, 0, _SERVICE_WIDTHS[0])
-    worksheet.set_column(1, max(widest - 1, 1), _SERVICE_WIDTHS[1])
+    worksheet.set_column(0, 0, village_width)
+    worksheet.set_column(1, max(widest - 1, 1), number_width)
     worksheet.set_paper(A4)
     worksheet.set_landscape()
     worksheet.set_print_scale(scale)    # not "fit to page": spreadsheets ignore page breaks then
@@ -330,34 +347,35 @@ def _services_sheet(workbook, formats: Formats, report: MonthlyChangeReport, sub
     worksheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
 
 
-def _print_scale(columns: int) -> int:
+def _print_scale(columns: int, village_width: float, number_width: float) -> int:
     """The print scale (percent) at which a village column and `columns - 1` number columns fit the page's width:
     a column is as many characters of the default font wide, plus 5 pixels, 96 pixels to the inch; a character is
     7 pixels in Excel (Calibri) and about 10 in LibreOffice's stand-in font, and the wider is taken."""
-    pixels = sum(width * 10 + 5 for width in (_SERVICE_WIDTHS[0], *[_SERVICE_WIDTHS[1]] * (columns - 1)))
+    pixels = sum(width * 10 + 5 for width in (village_width, *[number_width] * (columns - 1)))
     return max(10, min(100, int(_PAGE_WIDTH / 72 * 96 / pixels * 100 * 0.95)))
 
 
 def _late_corrections_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str) -> None:
     worksheet = workbook.add_worksheet("迟报更正 Late corrections")
     title = f"{report.town} 迟报更正 Late corrections — {month_label(report.month)}"
-    write_title(worksheet, formats, title, subtitle)
     headers = ("村 Village", "小组 Group", "所属月份 Month", "事项 Event", "人数 Count", "对人数的影响 Effect on count")
-    worksheet.write_row(2, 0, headers, formats.header)
     corrections = sorted(report.late_corrections, key=lambda item: (item.month, item.village, item.group))
-    for row, item in enumerate(corrections, start=3):
-        worksheet.write_row(row, 0, (item.village, item.group, f"{item.month:%Y-%m}", EVENT_KINDS[item.kind]),
-                            formats.text)
+    lines = [(item.village, item.group, f"{item.month:%Y-%m}", EVENT_KINDS[item.kind]) for item in corrections]
+    widths = ColumnWidths(minimum=8)
+    widths.see_headers(0, headers)
+    for line in lines:
+        widths.see_row(0, line)
+    width = widths.apply(worksheet, len(headers))
+    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=width)
+    worksheet.set_row(2, widths.height(headers))
+    worksheet.write_row(2, 0, headers, formats.header)
+    for row, (item, line) in enumerate(zip(corrections, lines), start=3):
+        worksheet.write_row(row, 0, line, formats.text)
         worksheet.write_row(row, 4, (item.count, EVENT_EFFECT[item.kind] * item.count), formats.integer)
     if not corrections:
         worksheet.write_string(3, 0, "本月没有迟报更正 No late corrections this month", formats.text)
-    worksheet.set_column(0, 1, 14)
-    worksheet.set_column(2, 2, 12)
-    worksheet.set_column(3, 3, 24)
-    worksheet.set_column(4, 5, 12)
-    worksheet.set_row(2, 30)
     print_setup(worksheet, header_rows=3, title=title, last_row=2 + max(len(corrections), 1),
-                last_col=len(headers) - 1)
+                last_col=len(headers) - 1, width=width)
 
 
 _NOTES = (

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reports.workbook import new_workbook, print_setup, sheet_name, standard_formats, write_title
+from reports.workbook import ColumnWidths, new_workbook, print_setup, sheet_name, standard_formats, write_title
 from sync.registers import Column, Value
 
 __all__ = ["RegisterSheet", "build_register_workbook"]
@@ -41,20 +41,31 @@ def _subtitle(sheet: RegisterSheet) -> str:
 
 
 def build_register_workbook(sheet: RegisterSheet) -> bytes:
-    """The register as xlsx bytes: A4 landscape, one page wide, the header rows repeated on every page."""
+    """The register as xlsx bytes: A4 (portrait when its columns fit, else landscape), one page wide, the header
+    rows repeated on every page, each column as wide as its widest value (a long text wraps, its row tall
+    enough)."""
     output = io.BytesIO()
     workbook = new_workbook(output)
     formats = standard_formats(workbook)
-    amount = workbook.add_format({"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "border": 1,
-                                  "num_format": "0.00"})
+    cell = {"font_name": "SimSun", "font_size": 10, "valign": "vcenter", "border": 1}
+    amount = workbook.add_format({**cell, "num_format": "0.00"})
+    text = workbook.add_format({**cell, "text_wrap": True})     # a long text wraps, centred like the rest
     title = f"{sheet.area} {sheet.label}"
     worksheet = workbook.add_worksheet(sheet_name(sheet.label, set()))
-    write_title(worksheet, formats, title, _subtitle(sheet))
-    worksheet.set_row(2, 30)
-    worksheet.write_row(2, 0, [column.label(sheet.language) for column in sheet.columns], formats.header)
+    headers = [column.label(sheet.language) for column in sheet.columns]
+    rows = [tuple(values) for values in sheet.rows]
+    widths = ColumnWidths(minimum=6, maximum=40)
+    widths.see_headers(0, headers)
+    for values in rows:
+        widths.see_row(0, [f"{value:.2f}" if isinstance(value, Decimal) else value for value in values])
+    width = widths.apply(worksheet, len(sheet.columns))
+    write_title(worksheet, formats, title, _subtitle(sheet), last_col=len(sheet.columns) - 1, width=width)
+    worksheet.set_row(2, widths.height(headers))
+    worksheet.write_row(2, 0, headers, formats.header)
     row = _HEADER_ROWS - 1
-    for row, values in enumerate(sheet.rows, start=_HEADER_ROWS):
-        for col, (column, value) in enumerate(zip(sheet.columns, values)):
+    for row, values in enumerate(rows, start=_HEADER_ROWS):
+        worksheet.set_row(row, widths.height(values))
+        for col, value in enumerate(values):
             if value is None or value == "":
                 worksheet.write_blank(row, col, None, formats.text)
             elif isinstance(value, dt.date):
@@ -64,14 +75,12 @@ def build_register_workbook(sheet: RegisterSheet) -> bytes:
             elif isinstance(value, int) and not isinstance(value, bool):
                 worksheet.write_number(row, col, value, formats.integer)
             else:
-                worksheet.write_string(row, col, str(value), formats.wrap if column.width >= 20 else formats.text)
+                worksheet.write_string(row, col, str(value), text)
     if row < _HEADER_ROWS:
         row = _HEADER_ROWS
         worksheet.write_string(row, 0, "（本期没有记录）" if sheet.language == "zh" else "(nothing in this period)",
                                formats.text)
-    for col, column in enumerate(sheet.columns):
-        worksheet.set_column(col, col, column.width)
     print_setup(worksheet, header_rows=_HEADER_ROWS, title=title, last_row=row,
-                last_col=len(sheet.columns) - 1)
+                last_col=len(sheet.columns) - 1, width=width)
     workbook.close()
     return output.getvalue()

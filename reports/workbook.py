@@ -12,12 +12,16 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-__all__ = ["Formats", "new_workbook", "standard_formats", "print_setup", "sheet_name", "write_title", "notes_sheet",
-           "ratio", "month_label", "A4"]
+__all__ = ["Formats", "new_workbook", "standard_formats", "print_setup", "sheet_name", "group_sheet_names",
+           "write_title", "notes_sheet", "ratio", "month_label", "A4", "text_width", "wrapped_lines", "ColumnWidths",
+           "LINE_HEIGHT"]
 
 A4 = 9                          # xlsxwriter / Excel paper code
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _SHEET_NAME_MAX = 31
+LINE_HEIGHT = 14                # points: one line of 10-point text in a row
+# How wide a sheet may be (in characters, all columns together) to print portrait; wider ones print landscape.
+_PORTRAIT_WIDTH = 100
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,8 @@ class Formats:
 
     title: Format
     subtitle: Format
+    title_merged: Format        # the title merged across the sheet's columns, wrapped
+    subtitle_merged: Format
     header: Format              # bilingual column headers: bold, wrapped, shaded, bordered
     text: Format
     wrap: Format                # long text (explanations, notes)
@@ -60,6 +66,8 @@ def standard_formats(workbook: Workbook) -> Formats:
     return Formats(
         title=add({**font, "bold": True, "font_size": 14}),
         subtitle=add({**font, "font_color": "#595959"}),
+        title_merged=add({**font, "bold": True, "font_size": 14, "text_wrap": True, "align": "left"}),
+        subtitle_merged=add({**font, "font_color": "#595959", "text_wrap": True, "align": "left"}),
         header=add({**cell, "bold": True, "text_wrap": True, "align": "center", "bg_color": "#DDEBF7"}),
         text=add(cell),
         wrap=add({**cell, "text_wrap": True, "valign": "top"}),
@@ -72,19 +80,35 @@ def standard_formats(workbook: Workbook) -> Formats:
     )
 
 
-def write_title(worksheet: Worksheet, formats: Formats, title: str, subtitle: str) -> None:
-    """Rows 0 and 1 of a report sheet: the title and a line saying what and when."""
+def write_title(worksheet: Worksheet, formats: Formats, title: str, subtitle: str, *, last_col: int = 0,
+                width: float | None = None) -> None:
+    """Rows 0 and 1 of a report sheet: the title and a line saying what and when. Given the sheet's columns
+    (`last_col`, and their `width` in characters all together), each is merged across them and wraps, its row tall
+    enough, so no word of it falls off the printed page."""
+    if last_col and width:
+        title_lines = wrapped_lines(title, width / 1.4)         # 14-point characters
+        subtitle_lines = wrapped_lines(subtitle, width)
+        worksheet.set_row(0, max(22, 20 * title_lines))
+        worksheet.set_row(1, LINE_HEIGHT * subtitle_lines + 2 if subtitle_lines > 1 else None)
+        worksheet.merge_range(0, 0, 0, last_col, title, formats.title_merged)
+        worksheet.merge_range(1, 0, 1, last_col, subtitle, formats.subtitle_merged)
+        return
     worksheet.set_row(0, 22)            # before writing: a constant-memory sheet cannot go back to a row
     worksheet.write_string(0, 0, title, formats.title)
     worksheet.write_string(1, 0, subtitle, formats.subtitle)
 
 
-def print_setup(worksheet: Worksheet, *, header_rows: int, title: str, last_row: int, last_col: int) -> None:
-    """A4 landscape, one page wide, the top `header_rows` rows repeated on every page and frozen on screen,
-    the title in the page header and "page / pages" in the footer, and an autofilter from the column headers
-    (the last header row) down to `last_row` (the last data row; a total row below it stays out of sorting)."""
+def print_setup(worksheet: Worksheet, *, header_rows: int, title: str, last_row: int, last_col: int,
+                width: float | None = None) -> None:
+    """A4, one page wide, the top `header_rows` rows repeated on every page and frozen on screen, the title in the
+    page header and "page / pages" in the footer, and an autofilter from the column headers (the last header row)
+    down to `last_row` (the last data row; a total row below it stays out of sorting). Portrait when the columns
+    (`width`, in characters, all together) fit a portrait page, else (or when not given) landscape."""
     worksheet.set_paper(A4)
-    worksheet.set_landscape()
+    if width is not None and width <= _PORTRAIT_WIDTH:
+        worksheet.set_portrait()
+    else:
+        worksheet.set_landscape()
     worksheet.fit_to_pages(1, 0)
     worksheet.repeat_rows(0, header_rows - 1)
     worksheet.set_header("&C" + title.replace("&", "&&"))
@@ -94,17 +118,104 @@ def print_setup(worksheet: Worksheet, *, header_rows: int, title: str, last_row:
     worksheet.autofilter(header_rows - 1, 0, max(last_row, header_rows - 1), last_col)
 
 
+def text_width(text: str) -> int:
+    """How wide a text prints, in characters of a column's width: a Chinese (or other wide) character counts two
+    (counted from its UTF-8 length, three bytes a character: fast enough for a county's register)."""
+    return len(text) + (len(text.encode()) - len(text)) // 2
+
+
+_TOKENS = re.compile(r"[\u2e80-\uffff]|[^\s\u2e80-\uffff]+|\s+")
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines a text wraps to in a column `width` characters wide, broken as a spreadsheet breaks it:
+    between words, or between any two Chinese characters (and at its own line breaks)."""
+    room = max(1.0, width - 1.5)
+    lines = 0
+    for paragraph in str(text).split("\n"):
+        lines, used = lines + 1, 0.0
+        for token in _TOKENS.findall(paragraph):
+            wide = text_width(token) * 1.1
+            if token.isspace():
+                used += wide
+            elif used and used + wide > room:
+                lines, used = lines + 1 + int(wide // room), wide % room
+            else:
+                used += wide
+    return max(1, lines)
+
+
+class ColumnWidths:
+    """The widest value seen in each column; then each column as wide as its widest value (so nothing prints cut
+    or as ####), between `minimum` and `maximum` characters (a wider value wraps, its row made tall enough)."""
+
+    def __init__(self, minimum: float = 6, maximum: float = 60) -> None:
+        self.minimum, self.maximum = minimum, maximum
+        self.seen: dict[int, float] = {}
+
+    def see(self, col: int, value) -> None:
+        if value is None:
+            return
+        if type(value) is str and "\n" not in value:
+            wide = text_width(value)
+        elif isinstance(value, dt.date):
+            wide = 10
+        elif isinstance(value, float):
+            wide = len(f"{value:,.2f}")
+        else:
+            wide = max((text_width(line) for line in str(value).split("\n")), default=0)
+        self.seen[col] = max(self.seen.get(col, 0), wide)
+
+    def see_row(self, first_col: int, values) -> None:
+        for col, value in enumerate(values, start=first_col):
+            self.see(col, value)
+
+    def see_headers(self, first_col: int, headers) -> None:
+        """Headers wrap: a column must hold their longest word (or a Chinese part: 户主关系 of 户主关系 Relationship)."""
+        for col, header in enumerate(headers, start=first_col):
+            self.see(col, max((token for token in re.findall(r"[\u2e80-\uffff]+|[^\s\u2e80-\uffff]+", header)),
+                              key=text_width, default=""))
+
+    def width(self, col: int) -> float:
+        """The column's width: its widest value, a tenth more (fonts differ) and a margin, within the bounds."""
+        return round(min(self.maximum, max(self.minimum, self.seen.get(col, 0) * 1.1 + 2)), 1)
+
+    def apply(self, worksheet: Worksheet, columns: int, formats: dict[int, Format] | None = None) -> float:
+        """Set the first `columns` columns' widths; returns their sum (for print_setup's orientation)."""
+        total = 0.0
+        for col in range(columns):
+            width = self.width(col)
+            worksheet.set_column(col, col, width, (formats or {}).get(col))
+            total += width
+        return total
+
+    def total(self, columns: int) -> float:
+        return sum(self.width(col) for col in range(columns))
+
+    def height(self, values, first_col: int = 0) -> float | None:
+        """The height of a row whose long texts wrap (headers, explanations), or None when each fits on one line."""
+        lines = max((wrapped_lines(value, self.width(col)) for col, value in enumerate(values, first_col)
+                     if isinstance(value, str)), default=1)
+        return LINE_HEIGHT * lines + 4 if lines > 1 else None
+
+
 def notes_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: str,
                 notes: tuple[tuple[str, str], ...]) -> None:
-    """A "说明 Notes" sheet: one row per (item, definition), wrapped, printable like the others."""
+    """A "说明 Notes" sheet: one row per (item, definition), wrapped, each row tall enough for its definition,
+    printable like the others."""
     worksheet = workbook.add_worksheet("说明 Notes")
-    write_title(worksheet, formats, title, subtitle)
-    worksheet.write_row(2, 0, ("项目 Item", "定义 Definition"), formats.header)
+    headers = ("项目 Item", "定义 Definition")
+    widths = ColumnWidths(maximum=100)
+    widths.see_row(0, headers)
+    for note in notes:
+        widths.see_row(0, note)
+    width = widths.apply(worksheet, 2)
+    write_title(worksheet, formats, title, subtitle, last_col=1, width=width)
+    worksheet.write_row(2, 0, headers, formats.header)
     for row, note in enumerate(notes, start=3):
+        worksheet.set_row(row, widths.height(note))
         worksheet.write_row(row, 0, note, formats.wrap)
-    worksheet.set_column(0, 0, 22)
-    worksheet.set_column(1, 1, 110)
-    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(notes), last_col=1)
+    print_setup(worksheet, header_rows=3, title=title, last_row=2 + len(notes), last_col=1, width=width)
 
 
 def sheet_name(text: str, used: set[str]) -> str:
@@ -117,6 +228,18 @@ def sheet_name(text: str, used: set[str]) -> str:
         name = base[:_SHEET_NAME_MAX - len(suffix)] + suffix
     used.add(name.casefold())
     return name
+
+
+def group_sheet_names(groups, used: set[str]) -> list[str]:
+    """The sheet names of groups, given as (village, group) in sheet order: the group's own name (第一组), with its
+    village before it (东村第一组) when groups of two villages share the name; valid and unique (see sheet_name: a
+    county's two 东村第一组 become 东村第一组 and 东村第一组~2), recorded in `used`."""
+    groups = list(groups)
+    villages_of: dict[str, set[str]] = {}
+    for village, group in groups:
+        villages_of.setdefault(group, set()).add(village)
+    return [sheet_name(group if len(villages_of[group]) == 1 else f"{village}{group}", used)
+            for village, group in groups]
 
 
 def ratio(numerator: int, denominator: int) -> float | None:

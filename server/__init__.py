@@ -22,6 +22,7 @@ from server.database import configure_engine
 from server.errors import channel, register_error_handlers
 from server.exports.views import bp as exports_bp
 from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter, migrate, select_locale
+from server.home.views import bp as home_bp
 from server.lookup_cache import LookupCache
 from server.openrosa.views import bp as openrosa_bp
 from server.register.views import bp as register_bp
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(openrosa_bp, url_prefix="/key/<token>", name="openrosa_token")
     app.register_blueprint(schedules_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(register_bp)

@@ -86,6 +86,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Where pg_dump and pg_restore are (`taizhang backup` / `restore` on PostgreSQL); empty: PATH, then
         # /usr/lib/postgresql/<version>/bin, the newest that is not older than the server.
         "TAIZHANG_PG_BIN_DIR": os.environ.get("TAIZHANG_PG_BIN_DIR", ""),
+        # The home pages list collectors who have not synced (sent a visit) for this many days.
+        "TAIZHANG_SYNC_ALERT_DAYS": _int("TAIZHANG_SYNC_ALERT_DAYS", 7),
+        # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
+        "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
         # The town's visit schedule (TOML; `taizhang schedule check FILE`); empty: sync/default_schedule.toml.
         "TAIZHANG_SCHEDULE_FILE": os.environ.get("TAIZHANG_SCHEDULE_FILE", ""),
         # Apply pending migrations when the app starts serving (`taizhang serve`).

@@ -1,7 +1,7 @@
-"""Demo data for a first look: one town, two villages, three groups, a collector each and a village cadre, the forms
-in xlsforms/, a register built from demo registration visits (tiers and a birth, so the due lists show), and visits
-that carry a service record (supplies, referrals, support requests, services, an attempt), so the visit, person and
-household pages show one."""
+"""Demo data for a first look: one town, two villages, three groups, a collector each, a village cadre and a town
+officer (whose home page is the town's dashboard), the forms in xlsforms/, a register built from demo registration
+visits (tiers and a birth, so the due lists show), and visits that carry a service record (supplies, referrals,
+support requests, services, an attempt), so the visit, person and household pages show one."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from server.submissions.operations import receive_submission
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
-__all__ = ["DEMO_CADRE", "DEMO_GROUPS", "fixture_lists", "seed_demo", "xlsform_sources"]
+__all__ = ["DEMO_CADRE", "DEMO_OFFICER", "DEMO_GROUPS", "fixture_lists", "seed_demo", "xlsform_sources"]
 
 # The questionnaires and their lists: package data of `xlsforms` (the checkout's folder, or the installed package).
 XLSFORMS = resources.files("xlsforms")
@@ -46,6 +46,8 @@ DEMO_GROUPS = [
 
 # (village path, cadre user name, cadre's name): reviews the village, reads its due lists at /due.
 DEMO_CADRE = ("青山镇/东村", "dongcun_cadre", "陈红")
+# (town, officer's user name, officer's name): the town office, whose home page is the town's dashboard.
+DEMO_OFFICER = ("青山镇", "qingshan_officer", "王主任")
 # Households of the other demo groups (the fixture lists hold 东村第一组's): number, address, members as
 # (name, sex, birth date, relationship).
 _OTHER_HOUSEHOLDS = {
@@ -74,6 +76,7 @@ class DemoResult:
     forms: list[PublishResult] = field(default_factory=list)
     collectors: list[tuple[NewCredentials, str]] = field(default_factory=list)
     cadre: tuple[NewCredentials, str] | None = None
+    officer: tuple[NewCredentials, str] | None = None
     visits: int = 0
 
 
@@ -100,12 +103,8 @@ def seed_demo() -> DemoResult:
             password = set_password(username, None, realm=realm).password
             creds = NewCredentials(username, password, rotate_token(username).token)
         result.collectors.append((creds, group_path))
-    village, username, name = DEMO_CADRE
-    if user_queries.by_username(username) is None:
-        cadre = add_user(username, "village_cadre", village, realm=realm, display_name=name)
-    else:
-        cadre = NewCredentials(username, set_password(username, None, realm=realm).password, None)
-    result.cadre = (cadre, village)
+    result.cadre = (_staff_account(DEMO_CADRE, "village_cadre", realm), DEMO_CADRE[0])
+    result.officer = (_staff_account(DEMO_OFFICER, "town_officer", realm), DEMO_OFFICER[0])
     with ExitStack() as files:  # each resource as a file on disk (it already is, unless installed zipped)
         media = [files.enter_context(resources.as_file(item)) for item in fixture_lists()]
         for source in xlsform_sources():
@@ -116,6 +115,14 @@ def seed_demo() -> DemoResult:
     if not register_queries.any_household():
         result.visits = _seed_register()
     return result
+
+
+def _staff_account(account: tuple[str, str, str], role: str, realm: str) -> NewCredentials:
+    """A demo staff account of an area (area, user name, name): created once, given a fresh password each run."""
+    area, username, name = account
+    if user_queries.by_username(username) is None:
+        return add_user(username, role, area, realm=realm, display_name=name)
+    return NewCredentials(username, set_password(username, None, realm=realm).password, None)
 
 
 def _seed_register() -> int:
@@ -143,6 +150,9 @@ def _seed_register() -> int:
     cadre = user_queries.principal_by_username(DEMO_CADRE[1])
     for person, tier in {**_DEMO_TIERS, _demo_uuid("青山镇/东村/第二组", "001", "周玉兰"): "general"}.items():
         set_tier(cadre, person, tier, tiers=schedule.tier_names, now=clock.now() - dt.timedelta(days=200))
+    # The town office gives 西村's 黄秀珍 the key tier: the dashboard has figures for both villages.
+    set_tier(user_queries.principal_by_username(DEMO_OFFICER[1]), _demo_uuid("青山镇/西村/第一组", "001", "黄秀珍"), "key",
+             tiers=schedule.tier_names, now=clock.now() - dt.timedelta(days=200))
     record_referral_result(cadre, referral_key, "attended", now=clock.now() - dt.timedelta(days=1))
     commit()
     return len(visits)

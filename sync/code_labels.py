@@ -65,12 +65,12 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                    "left_for_work": ("外出务工", "Left to work away"), "returned": ("返回居住", "Came back"),
                    "changed_household": ("迁到本组另一户", "Moved to another household"),
                    "household_split": ("分户", "Household split"), "registered": ("新登记", "Registered")},
-    "tier": {"key": ("重点服务对象", "Key service target"), "general": ("一般服务对象", "General service target"),
-             "followup": ("随访服务对象", "Follow-up service target")},   # the default schedule's tiers
     "given": {"yes": ("当场发放", "Given on the spot"), "no": ("应要求，待发放", "Requested, to be given")},
     "referral_state": {"open": ("未完成", "Open"), "closed": ("已完成", "Closed")},
     "support_outcome": {"granted": ("已批准", "Granted"), "not_granted": ("未批准", "Not granted"),
                         "referred_on": ("已转有关部门", "Referred on"), "withdrawn": ("申请已撤回", "Withdrawn")},
+    "tier": {"key": ("重点服务对象", "Key service target"), "general": ("一般服务对象", "General service target"),
+             "followup": ("随访服务对象", "Follow-up target")},     # the default schedule's tiers (DOMAIN.md)
 }
 """Words of every code a page, register or report shows, by list: (Chinese, English)."""
 

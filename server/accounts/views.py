@@ -27,14 +27,14 @@ def _safe_next(target: str | None) -> str:
     """Only a path on this site (no other host, no scheme) is followed after signing in."""
     parts = urlsplit(target or "")
     return target if target and not parts.scheme and not parts.netloc and target.startswith("/") else url_for(
-        "schedules.due_page")
+        "home.home_page")
 
 
 @bp.get("/")
 def home():
     """The site's root: a signed-in staff member's home page; anyone else is asked to sign in (and comes back)."""
     require_staff()
-    return redirect(url_for("schedules.due_page"))
+    return redirect(url_for("home.home_page"))
 
 
 @bp.get("/login")

@@ -43,6 +43,10 @@ def _print_demo(demo: DemoResult) -> None:
         creds, area_name = demo.cadre
         click.echo(f"\nDemo village cadre of {area_name} (due and overdue lists at /due, JSON at /api/v1/due):")
         print_credentials(creds)
+    if demo.officer is not None:
+        creds, area_name = demo.officer
+        click.echo(f"\nDemo town officer of {area_name} (the town's dashboard at /, collectors at /collectors):")
+        print_credentials(creds)
     if demo.visits:
         click.echo(f"\nDemo register: {demo.visits} visit(s) merged")
 

@@ -18,6 +18,7 @@ from reports.monthly_change import (
     build_monthly_change_report,
 )
 from reports.register_export import GroupRows, PersonRow, build_register_export
+from reports.workbook import group_sheet_names
 from server import clock
 from server.areas.operations import staff_area
 from server.audit import queries as audit
@@ -51,6 +52,11 @@ _COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "move
 _SERVICE_FORMS = ("followup", "household_visit")
 
 
+def _area_name(full_name: str) -> str:
+    """An area as a report's title names it: 青山镇 › 东村 (as the pages do, server.templating.area_name)."""
+    return full_name.replace("/", " › ")
+
+
 def _area(principal: Principal, full_name: str):
     return staff_area(principal, full_name, refusal="reports are for village cadres and the town office")
 
@@ -74,19 +80,20 @@ def monthly_change_report(principal: Principal, area_full_name: str, month: dt.d
     changes = month_changes((ChangeLine(**row._asdict()) for row in queries.person_events(area.path, month, last_day)),
                             month, produced_at)
     villages = [village for village, _ in itertools.groupby(named.village for named in groups)]
+    own_name = {named.group: named.name for named in groups}        # a full name → what the report shows
     report = MonthlyChangeReport(
-        town=area.full_name, month=month, produced_at=clock.wall_time(produced_at),
-        groups=tuple(GroupChanges(village=village_of[row.group], group=row.group, opening=row.opening,
+        town=_area_name(area.full_name), month=month, produced_at=clock.wall_time(produced_at),
+        groups=tuple(GroupChanges(village=village_of[row.group], group=own_name[row.group], opening=row.opening,
                                   **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
                      for row in group_months(events, month, produced_at, groups=[named.group for named in groups])),
-        late_corrections=tuple(LateCorrection(village_of[late.group], late.group, late.month, _COLUMNS[late.kind],
-                                              late.count)
+        late_corrections=tuple(LateCorrection(village_of[late.group], own_name[late.group], late.month,
+                                              _COLUMNS[late.kind], late.count)
                                for late in late_corrections(events, month, queries.previous_run(
                                    "monthly_change", area.id, month), produced_at)),
         sync=tuple(VillageSync(village, len(members), sum(synced[named.group] for named in members))
                    for village, members in ((village, list(members)) for village, members
                                             in itertools.groupby(groups, key=lambda named: named.village))),
-        changes=tuple(PersonChange(change.village, change.group, _COLUMNS[change.kind], change.day,
+        changes=tuple(PersonChange(change.village, own_name[change.group], _COLUMNS[change.kind], change.day,
                                    change.person_name, change.household_no, change.head_name,
                                    visit=change.submission_id, collector=change.collector, place=change.place,
                                    spouse_name=change.spouse_name) for change in changes),
@@ -130,8 +137,8 @@ def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *
     collectors = queries.collectors_by_group(area.path)
     outcomes = outcomes_by_group(schedules, schedule, period.start, as_of,
                                  {uuid: row.group_id for uuid, row in people.items()}, groups)
-    rows = tuple(CoverageRow(village=named.village, group=named.group, due=counts.due, on_time=counts.on_time, late=counts.late,
-                             overdue=counts.overdue)
+    rows = tuple(CoverageRow(village=named.village, group=named.name, due=counts.due, on_time=counts.on_time,
+                             late=counts.late, overdue=counts.overdue)
                  for group_id, named in sorted(groups.items(), key=lambda item: item[1].group)
                  for counts in (outcomes[group_id],))
     overdue = []
@@ -141,11 +148,11 @@ def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *
         for flag in flags_for(person, schedule, as_of):
             if flag.status == "overdue":
                 rule = schedule.rule(flag.rule)
-                overdue.append(OverdueItem(collectors.get(row.group_id, ""), named.village, named.group, row.name or "",
+                overdue.append(OverdueItem(collectors.get(row.group_id, ""), named.village, named.name, row.name or "",
                                            row.household_no or "", rule.label_zh, flag.due_since, flag.overdue_days,
                                            flag.last_visit, flag.explain(schedule, "zh")))
     content = build_coverage_report(CoverageReport(
-        town=area.full_name, period_start=period.start, period_end=period.end, as_of=as_of,
+        town=_area_name(area.full_name), period_start=period.start, period_end=period.end, as_of=as_of,
         produced_at=clock.wall_time(produced_at), rows=rows,
         overdue=tuple(sorted(overdue, key=lambda item: (item.collector, -item.overdue_days, item.person_name))),
         monthly_rates=tuple(MonthlyRate(earlier.start, rate)
@@ -155,8 +162,10 @@ def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *
     return content
 
 
-def register_export(principal: Principal, area_full_name: str, output: str | BinaryIO) -> int:
-    """台账: the area's people, one sheet per group, streamed to `output`; returns how many people."""
+def register_export(principal: Principal, area_full_name: str, output: str | BinaryIO, *,
+                    language: str = "zh") -> int:
+    """台账: the area's people, one sheet per group (named by the group), codes in the `language`'s words, streamed
+    to `output`; returns how many people."""
     area = _area(principal, area_full_name)
     count = 0
 
@@ -170,11 +179,14 @@ def register_export(principal: Principal, area_full_name: str, output: str | Bin
                             lives=row.residence or "", hukou=row.hukou or "", status=row.status or "",
                             tier=row.tier or "")
 
-    town = area.full_name.split("/")[0]
-    groups = (GroupRows(town=town, village=village, group=group, people=people_of(rows))
-              for (village, group), rows in itertools.groupby(queries.register_people(area.path),
-                                                              key=lambda row: (row.village, row.group)))
-    build_register_export(groups, output, exported_at=clock.wall_time(clock.now()))
+    named = queries.groups_with_people(area.path)
+    sheets = dict(zip((group.group for group in named), group_sheet_names(
+        ((group.village, group.name) for group in named), {"目录 index"})))
+    groups = (GroupRows(town=group.split("/")[0], village=village, group=name, people=people_of(rows),
+                        sheet=sheets[group])
+              for (village, group, name), rows in itertools.groupby(
+                  queries.register_people(area.path), key=lambda row: (row.village, row.group, row.group_name)))
+    build_register_export(groups, output, exported_at=clock.wall_time(clock.now()), language=language)
     audit.record(principal.id, "export.register", area_path=area.path, records=count)
     return count
 

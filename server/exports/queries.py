@@ -20,16 +20,18 @@ from sync.periods import as_utc
 
 __all__ = ["GroupName", "GroupEvent", "PersonEvent", "VisitOutcome", "dated_events", "person_events",
            "visit_outcomes", "groups_in", "group_names", "collectors_by_group", "receipts", "previous_run", "add_run",
-           "register_people"]
+           "groups_with_people", "register_people"]
 
 _group, _village, _head = aliased(Area), aliased(Area), aliased(Person)
 
 
 class GroupName(NamedTuple):
-    """A group as the reports name it: its village's name and its own full name."""
+    """A group as the reports know it: its village's name, its full name (which tells it from every other) and its
+    own name (第一组, what a report shows)."""
 
     village: str
     group: str
+    name: str
 
 
 class GroupEvent(NamedTuple):
@@ -68,29 +70,31 @@ class VisitOutcome(NamedTuple):
 
 
 def groups_in(path: str) -> list[GroupName]:
-    """The village name and group full name of every group in the area, in name order."""
-    return [GroupName(row.village, row.group) for row in db.session.execute(
-        select(_village.name.label("village"), _group.full_name.label("group"))
+    """The village name, full name and own name of every group in the area, in full name order."""
+    return [GroupName(row.village, row.group, row.name) for row in db.session.execute(
+        select(_village.name.label("village"), _group.full_name.label("group"), _group.name)
         .join(_village, _village.id == _group.parent_id)
         .where(_group.kind == "group", _group.path.startswith(path)).order_by(_group.full_name))]
 
 
 def group_names(path: str) -> dict[int, GroupName]:
-    """group id → the village name and group full name of the area's groups."""
-    return {row.id: GroupName(row.village, row.group) for row in db.session.execute(
-        select(_group.id, _village.name.label("village"), _group.full_name.label("group"))
+    """group id → the village name, full name and own name of the area's groups."""
+    return {row.id: GroupName(row.village, row.group, row.name) for row in db.session.execute(
+        select(_group.id, _village.name.label("village"), _group.full_name.label("group"), _group.name)
         .join(_village, _village.id == _group.parent_id)
         .where(_group.kind == "group", _group.path.startswith(path)))}
 
 
 def collectors_by_group(path: str) -> dict[int, str]:
-    """group id → its collectors' user names (joined when a group has more than one)."""
+    """group id → its collectors' names as people know them (the display name, else the user name; joined when a
+    group has more than one)."""
     found: dict[int, list[str]] = {}
+    name = func.coalesce(func.nullif(User.display_name, ""), User.username)
     for row in db.session.execute(
-            select(User.area_id, User.username).join(_group, _group.id == User.area_id)
+            select(User.area_id, name.label("name")).join(_group, _group.id == User.area_id)
             .where(User.role == "collector", User.active.is_(True), _group.path.startswith(path))
-            .order_by(User.username)):
-        found.setdefault(row.area_id, []).append(row.username)
+            .order_by(name)):
+        found.setdefault(row.area_id, []).append(row.name)
     return {group_id: "、".join(names) for group_id, names in found.items()}
 
 
@@ -122,7 +126,8 @@ def person_events(path: str, since: dt.date, until: dt.date) -> list[PersonEvent
         select(_village.name.label("village"), _group.full_name.label("group"), LifeEventRecord.kind,
                LifeEventRecord.event_date, _EVENT_RECEIVED, Person.name, Household.household_no,
                head_name.label("head_name"), LifeEventRecord.place, LifeEventRecord.spouse_name,
-               LifeEventRecord.submission_id, func.coalesce(User.display_name, Submission.collector_name)
+               LifeEventRecord.submission_id,
+               func.coalesce(func.nullif(User.display_name, ""), Submission.collector_name)
                .label("collector"))
         .join(Person, Person.uuid == LifeEventRecord.person_uuid)
         .join(Household, Household.uuid == Person.household_uuid)
@@ -172,11 +177,23 @@ def add_run(**values) -> None:
     db.session.add(ReportRun(**values))
 
 
+def groups_with_people(path: str) -> list[GroupName]:
+    """The area's groups that have someone in the register (the register export's sheets), in full name order."""
+    return [GroupName(row.village, row.group, row.name) for row in db.session.execute(
+        select(_village.name.label("village"), _group.full_name.label("group"), _group.name)
+        .join(_village, _village.id == _group.parent_id)
+        .where(_group.kind == "group", _group.path.startswith(path),
+               select(Person.uuid).join(Household, Household.uuid == Person.household_uuid)
+               .where(Household.group_id == _group.id).exists())
+        .order_by(_group.full_name))]
+
+
 def register_people(path: str):
     """The area's people, group after group, household after household: a streamed result (rows fetched in
     batches), for the register export."""
     return db.session.execute(
-        select(_village.name.label("village"), _group.full_name.label("group"), Household.household_no,
+        select(_village.name.label("village"), _group.full_name.label("group"), _group.name.label("group_name"),
+               Household.household_no,
                Household.address, Person.name, Person.sex, Person.birth_date, Person.id_number, Person.relationship,
                Person.phone, Person.residence, Person.hukou, Person.status, Person.tier)
         .join(Household, Household.uuid == Person.household_uuid)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 
 from server import clock
 from server.accounts.session import require_staff
 from server.database import commit
+from server.exports.downloads import xlsx_download
 from server.exports.operations import coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
 from server.register.queries import groups_in
@@ -17,9 +19,6 @@ from sync.errors import BadRequest
 
 bp = Blueprint("exports", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _month(text: str | None) -> dt.date:
     try:
@@ -38,29 +37,31 @@ def reports_page():
     return render_template("exports/reports.html", areas=areas, last_month=last_month)
 
 
-def _monthly_report(build, name: str):
-    """A month's report of the area asked for, as a download named after the month."""
+def _monthly_report(build, report: str, ascii_report: str):
+    """A month's report of the area asked for, as a download named after the area and the month."""
     month = _month(request.args.get("month"))
-    content = build(require_staff(), request.args.get("area", ""), month)
+    area = request.args.get("area", "")
+    content = build(require_staff(), area, month)
     commit()
-    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=f"{name}-{month:%Y-%m}.xlsx")
+    return xlsx_download(content, area, f"{month:%Y-%m}", report, ascii_report)
 
 
 @bp.get("/reports/monthly-change.xlsx")
 def monthly_change():
-    return _monthly_report(monthly_change_report, "monthly-change")
+    return _monthly_report(monthly_change_report, "月变更报告单", "monthly-change")
 
 
 @bp.get("/reports/coverage.xlsx")
 def coverage():
-    return _monthly_report(coverage_report, "coverage")
+    return _monthly_report(coverage_report, "随访情况", "coverage")
 
 
 @bp.get("/reports/register.xlsx")
 def register():
-    """A village's or town's register (a few MB); a county's is exported with `taizhang report register`."""
+    """A village's or town's register (a few MB), codes in the reader's language; a county's is exported with
+    `taizhang report register`."""
     output = io.BytesIO()
-    register_export(require_staff(), request.args.get("area", ""), output)
+    area = request.args.get("area", "")
+    register_export(require_staff(), area, output, language="zh" if str(get_locale()) == "zh" else "en")
     commit()
-    output.seek(0)
-    return send_file(output, mimetype=XLSX, as_attachment=True, download_name="register.xlsx")
+    return xlsx_download(output.getvalue(), area, f"{clock.today():%Y-%m}", "台账", "register")

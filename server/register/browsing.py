@@ -1,4 +1,4 @@
-"""The register as staff read it: a person's page, a household's page, the duplicate queue, search. Every read is
+"""The register as staff read it: a person's page, a household's page, the duplicate queue. Every read is
 scoped to the reader's area and written to the audit log."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from server.register import queries
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import Forbidden, RecordNotFound
 from sync.households import HOUSEHOLD_REASONS
-from sync.identity import REASONS, name_key, normalize_id_number, parse_id_number
+from sync.identity import REASONS
 from sync.scope import REFUSALS
 
-__all__ = ["person_page", "household_page", "duplicate_queue", "search", "conflict_queue", "inbox", "visit_page",
+__all__ = ["person_page", "household_page", "duplicate_queue", "conflict_queue", "inbox", "visit_page",
            "PersonPage", "HouseholdPage", "PairView", "VisitPage"]
 
 def _staff_in(principal: Principal, area_path: str) -> None:
@@ -90,29 +90,6 @@ def duplicate_queue(principal: Principal) -> list[PairView]:
                               [explained[code] for code in candidate.reasons.split()]))
     audit.record(principal.id, "duplicates.read", area_path=principal.area_path, records=2 * len(pairs))
     return pairs
-
-
-def search(principal: Principal, text: str) -> list:
-    """People of the reader's area by ID number, name characters, or toneless pinyin (whole, or its beginning)."""
-    if principal.role not in STAFF_ROLES:
-        raise Forbidden("search is for village cadres and the town office")
-    text = text.strip()
-    if not text:
-        return []
-    keys, prefix = [], None
-    resident_id = parse_id_number(text)
-    if resident_id.valid:
-        keys.append(f"id_number:{resident_id.number}")
-    elif normalize_id_number(text).isdigit():
-        prefix = f"id_number:{normalize_id_number(text)}"
-    else:
-        name = name_key(text)
-        keys += [f"characters:{name.characters}", f"pinyin:{name.pinyin}"]
-        if text.isascii():
-            prefix = f"pinyin:{' '.join(text.lower().split())}"
-    found = queries.search_people(principal.area_path, keys, prefix)
-    audit.record(principal.id, "person.search", area_path=principal.area_path, records=len(found))
-    return found
 
 
 def conflict_queue(principal: Principal) -> list:

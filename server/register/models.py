@@ -30,20 +30,31 @@ class Household(db.Model):
 
     uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
-    household_no: Mapped[str | None] = mapped_column(String(32))
+    household_no: Mapped[str | None] = mapped_column(String(32), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(Integer)
 
 
+def prefix_index(name: str, column: str) -> Index:
+    """An index `LIKE 'abc%'` can use on PostgreSQL whatever the database's collation (on SQLite, a plain one)."""
+    return Index(name, column, postgresql_ops={column: "varchar_pattern_ops"})
+
+
 class Person(db.Model):
+    """A person as the register holds them now; `name_pinyin` and `name_initials` are the name's search keys
+    (sync.search_keys), written with the row."""
+
     __tablename__ = "person"
+    __table_args__ = (prefix_index("ix_person_name", "name"), prefix_index("ix_person_name_pinyin", "name_pinyin"),
+                      prefix_index("ix_person_name_initials", "name_initials"),
+                      prefix_index("ix_person_id_number", "id_number"), prefix_index("ix_person_phone", "phone"))
 
     uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
     household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
     name: Mapped[str | None] = mapped_column(String(100))
     sex: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[str | None] = mapped_column(String(10))
-    id_number: Mapped[str | None] = mapped_column(String(18), index=True)
+    id_number: Mapped[str | None] = mapped_column(String(18))
     relationship: Mapped[str | None] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(20))
     residence: Mapped[str | None] = mapped_column(String(20))
@@ -51,6 +62,8 @@ class Person(db.Model):
     status: Mapped[str | None] = mapped_column(String(20))
     tier: Mapped[str | None] = mapped_column(String(20))     # service tier (sync.schedules), set by review
     version: Mapped[int] = mapped_column(Integer)
+    name_pinyin: Mapped[str | None] = mapped_column(String(200))
+    name_initials: Mapped[str | None] = mapped_column(String(100))
 
 
 class RegisterFieldValue(db.Model):

@@ -616,19 +616,6 @@ def households_by_uuid(uuids: set[str]) -> dict[str, Household]:
     return {row.uuid: row for row in db.session.scalars(select(Household).where(Household.uuid.in_(uuids)))}
 
 
-def search_people(area_path: str | None, keys: list[str], prefix: str | None, limit: int = 100) -> list[Person]:
-    """People of an area whose match keys equal one of `keys` or start with `prefix` (pinyin as typed)."""
-    condition = PersonMatchKey.key.in_(keys)
-    if prefix:
-        condition = condition | PersonMatchKey.key.startswith(prefix, autoescape=True)
-    query = (select(Person).join(PersonMatchKey, PersonMatchKey.person_uuid == Person.uuid)
-             .join(Area, Area.id == PersonMatchKey.village_id).where(condition)
-             .distinct().order_by(Person.name, Person.uuid).limit(limit))
-    if area_path is not None:
-        query = query.where(Area.path.startswith(area_path))
-    return list(db.session.scalars(query))
-
-
 def conflict(conflict_id: int) -> RegisterConflict | None:
     return db.session.get(RegisterConflict, conflict_id)
 

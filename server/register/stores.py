@@ -9,6 +9,7 @@ from server.register import queries
 from sync.merge import FieldValue, RecordPlan, RecordState, VisitRef, fold_record
 from sync.replay import ReplayAliases, VisitEntry
 from sync.scope import RegisterLookup
+from sync.search_keys import person_search_columns
 from sync.services import ServiceItem
 from sync.visits import AnchorObservation, Visit
 
@@ -18,6 +19,13 @@ _VISIT_FIELDS = tuple(field.name for field in dataclasses.fields(VisitEntry))
 
 # Person fields duplicate detection reads: a change to one of them re-checks the person.
 IDENTITY_FIELDS = frozenset({"name", "sex", "birth_date", "id_number", "phone", "household", "status"})
+
+
+def _row_values(kind: str, state: RecordState) -> dict[str, str | None]:
+    """What a record's row holds: its current values, and for a person the name's search keys (both stores write
+    rows through this, so the live merge and a rebuild give the same rows)."""
+    values = state.values()
+    return values | person_search_columns(values) if kind == "person" else values
 
 
 class StoredAliases(ReplayAliases):
@@ -110,7 +118,7 @@ class DatabaseStore(_DerivedRows):
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
         self._note_values(kind, plan, ref, submission_id=submission_id, decision_id=decision_id)
-        queries.save_record(kind, plan.uuid, after.values(), after.version)
+        queries.save_record(kind, plan.uuid, _row_values(kind, after), after.version)
         for row in map(queries.conflict_row, plan.conflicts):
             settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
         if kind == "person" and (plan.create or IDENTITY_FIELDS & set(plan.updates)):
@@ -192,6 +200,6 @@ class MemoryStore(_DerivedRows):
 
     def flush(self) -> None:
         for kind in ("household", "person"):
-            queries.add_records(kind, [(uuid, state.values(), state.version)
+            queries.add_records(kind, [(uuid, _row_values(kind, state), state.version)
                                        for (record_kind, uuid), state in self.records.items() if record_kind == kind])
         self._flush_rows()

@@ -12,6 +12,7 @@ from server.database import commit
 from server.extensions import csrf, db
 from server.forms.queries import form_labels
 from server.register import browsing
+from server.register import search as people_search
 from server.register.decisions import mark_distinct, merge_candidate, resolve_conflict, review_visit, undo_decision
 from server.register.schemas import InboxFilters
 from server.services import browsing as service_pages
@@ -46,9 +47,11 @@ def household(uuid: str):
 @bp.get("/search")
 def search():
     query = request.args.get("q", "")
-    found = browsing.search(require_staff(), query)
-    commit()
-    return render_template("register/search.html", query=query, found=found)
+    page = people_search.search(require_staff(), query)
+    commit()  # the audit record of this search
+    return render_template("register/search.html", query=query, page=page, limit=people_search.LIMIT,
+                           language=_language(), code_label=code_label,
+                           household_label=service_pages.household_label)
 
 
 @bp.get("/duplicates")

@@ -15,6 +15,7 @@ from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
 from server.services.queries import ITEMS_ORDER, chunks, inside_area, items_query, placed
 from server.submissions.models import Submission
+from server.users.models import User
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
            "followup_visits", "service_items", "services_given", "areas_within", "area_by_id", "group_names"]
@@ -178,10 +179,12 @@ def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date 
     """Follow-up visits of these types (completed or not) of people in an area, dated in the period, oldest first
     (visits the merge refused are not in the register)."""
     query = _placed(select(Visit.submission_id, Visit.form_version, Visit.followup_type, Visit.outcome,
-                           Visit.visit_date, Visit.next_visit, Submission.collector_name.label("collector"),
+                           Visit.visit_date, Visit.next_visit,
+                           func.coalesce(User.display_name, Submission.collector_name).label("collector"),
                            Person.name.label("person_name"), Household.household_no,
                            _village.name.label("village"), _group.name.label("group"))
                     .select_from(Visit).join(Submission, Submission.id == Visit.submission_id)
+                    .outerjoin(User, User.username == Submission.collector_name)   # the collector by display name
                     .join(Person, Person.uuid == Visit.person_uuid), area_path)
     query = query.where(Visit.form == "followup", Visit.followup_type.in_(list(types)), Visit.refusal.is_(None))
     if since is not None:

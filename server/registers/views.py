@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import io
+import datetime as dt
 
-from flask import Blueprint, render_template, request, send_file
+from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from server.accounts.session import require_staff
 from server.database import commit
+from server.exports.downloads import xlsx_download
 from server.extensions import csrf
 from server.registers import operations
 from server.registers.schemas import read_filters
+from sync.periods import next_month
 from sync.registers import cell_text
 
 bp = Blueprint("registers", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
 bp.add_app_template_filter(cell_text, "register_cell")
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def _language() -> str:
     return "zh" if str(get_locale()) == "zh" else "en"
@@ -75,5 +74,8 @@ def workbook(name: str):
                                      until=loaded["until"], open_only=loaded["open"])
     content = operations.register_workbook(principal, chosen, filters, language=_language())
     commit()
-    return send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True,
-                     download_name=f"{chosen.name}-{filters.since:%Y%m%d}-{filters.until:%Y%m%d}.xlsx")
+    # Named by the area, the period (a calendar month as 2026-11) and the register: 东村_2026-11_出生登记.xlsx
+    whole_month = (filters.since.day == 1 and filters.until == next_month(filters.since) - dt.timedelta(days=1))
+    period = (f"{filters.since:%Y-%m}" if whole_month else f"{filters.since:%Y-%m-%d}~{filters.until:%Y-%m-%d}")
+    return xlsx_download(content, filters.area.full_name if filters.area else _("All areas"), period,
+                         chosen.label(_language()), chosen.name)

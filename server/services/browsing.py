@@ -430,3 +430,10 @@ def _timeline(principal: Principal, visits: list, placed: list[queries.PlacedIte
                                visit.visited_at.isoformat() if visit.visited_at else "", submission_id)
                for submission_id, visit in by_id.items()}
     return sorted(timeline, key=lambda entry: moments[entry.submission_id], reverse=True)
+
+
+def household_label(number: str | None, head: str | None, language: str) -> str:
+    """A household as people read it: "3号户（户主 张三）", or "3号户" without a head (the search results)."""
+    if head:
+        return _pick(_WORDS["household_label"], language).format(number=number or "", head=head)
+    return _pick(_WORDS["household_no_head"], language).format(number=number or "")

@@ -190,7 +190,9 @@ def agreed_visits(household_uuids: set[str]) -> list[AgreedVisit]:
                 .order_by(Visit.visit_date, Visit.submission_id)):
             latest[(row.household_uuid, row.person_uuid)] = AgreedVisit(row.household_uuid, row.person_uuid,
                                                                         row.visit_date, row.next_visit)
-    return sorted(latest.values())
+    # A household may have both its own agreement (no person) and a follow-up person's: None sorts first.
+    return sorted(latest.values(), key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "",
+                                                       agreed.agreed_on, agreed.next_visit))
 
 
 # ---- what the staff pages read (server.services.browsing) ----------------------------------------------------------

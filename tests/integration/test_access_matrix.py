@@ -342,6 +342,7 @@ ROWS = [
         statuses(403, (201, 403), 403, 403, 403)),
     # Signing in and out, the language, static files: the same for everyone.
     Row("accounts.home", "GET", page(same("/")), statuses(LOGIN, LOGIN, 302, 302, 302)),
+    Row("home.home_page", "GET", page(same("/home")), statuses(LOGIN, LOGIN, 200, 200, 200)),
     Row("accounts.login_form", "GET", page(same("/login")), statuses(200, 200, 200, 200, 200)),
     Row("accounts.login", "POST", page(same("/login"), "POST", lambda world, role, place: {
         "username": "nobody", "password": "wrong-password"}), statuses(401, 401, 401, 401, 401), "wrong password"),
@@ -468,10 +469,11 @@ def _markers(world: World, place: str) -> dict[str, str]:
         "/collectors": f'id="collector-{"collector" if place == "own" else "collector_other"}"',
         "/audit": f"<td>{world.paths[place]}</td>",
         "/reports": f"<option>{VILLAGE[place]}</option>",
+        "/home": f"{TOWN[place]} › ",     # a village (cadre, town office) or a collector's group (county) of it
     }
 
 
-LIST_PAGES = ["/inbox", "/search?q=王秀英", "/duplicates", "/conflicts", "/collectors", "/audit", "/reports"]
+LIST_PAGES = ["/inbox", "/search?q=王秀英", "/duplicates", "/conflicts", "/collectors", "/audit", "/reports", "/home"]
 TOWN_OFFICE_PAGES = {"/collectors", "/audit"}
 
 

@@ -47,7 +47,7 @@ def test_the_root_takes_staff_home_and_others_to_sign_in(staff):
     assert client.get("/", allow_redirects=False).headers["Location"] == "/login?next=/"
     client.sign_in("dongcun_cadre", PASSWORD)
     home = client.get("/", allow_redirects=False)
-    assert (home.status_code, home.headers["Location"]) == (302, "/due")
+    assert (home.status_code, home.headers["Location"]) == (302, "/home")
 
 
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(staff):
@@ -95,7 +95,7 @@ def test_changing_the_password_ends_other_sessions(staff):
 
 def test_signing_out_and_an_outside_next_address(staff):
     client = web(staff)
-    assert client.sign_in("dongcun_cadre", PASSWORD, next="https://evil.example/").headers["Location"] == "/due"
+    assert client.sign_in("dongcun_cadre", PASSWORD, next="https://evil.example/").headers["Location"] == "/home"
     assert client.post("/logout", {}, allow_redirects=False).headers["Location"] == "/login"
     assert client.get("/due", allow_redirects=False).status_code == 302
 

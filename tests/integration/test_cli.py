@@ -17,6 +17,7 @@ from requests.auth import HTTPDigestAuth
 
 from tests.collect import CollectClient, visit_xml
 from tests.conftest import BACKENDS, ROOT, fresh_postgres_database, wait_for_port
+from tests.web import WebClient
 from xlsforms import sheets
 
 TAIZHANG = str(Path(sys.executable).parent / "taizhang")
@@ -107,6 +108,16 @@ def test_serve_demo_is_the_main_job(cli_env):
         flags = requests.get(f"http://127.0.0.1:{port}/api/v1/due", auth=HTTPDigestAuth(cadre, cadre_password),
                              timeout=30).json()["flags"]
         assert {flag["rule"] for flag in flags} == {"postpartum", "tier_key", "tier_general"}
+        # The demo town officer lands on the town's dashboard, which has figures to show.
+        officer, officer_password = re.search(
+            r"Demo town officer of 青山镇 .*\n  user name: (\S+)\n  password:  (\S+)", text).groups()
+        office = WebClient(f"http://127.0.0.1:{port}")
+        assert office.sign_in(officer, officer_password).status_code == 302
+        dashboard = office.get("/").text
+        assert "<h1>工作概况 · 青山镇</h1>" in dashboard
+        total = dict(re.findall(r'<td class="number ([a-z-]+)[^"]*">([\d,]+)</td>',
+                                re.search(r'<tr id="dashboard-total">.*?</tr>', dashboard, re.S).group(0)))
+        assert int(total["overdue-people"]) >= 2 and int(total["unreviewed"]) >= 12 and total["collectors"] == "3"
         assert "Demo register: 12 visit(s) merged" in text
     finally:
         os.killpg(process.pid, signal.SIGTERM)

@@ -29,6 +29,7 @@ from sync.services import layout_for
 from tests.conftest import ROOT, merge_all
 from tests.register_visits import FORM_VERSIONS, Member, followup_visit, household_visit
 from tests.submission_xml import JAVAROSA_DECLARATION, E, submission_bytes
+from tests.unit.test_workbook_words import unreadable_cells
 from tests.web import WebClient
 
 PASSWORD = "officer-password"
@@ -90,7 +91,7 @@ def test_the_monthly_change_report_and_a_late_death_in_the_next_one(town):
     november = officer(town).get("/reports/monthly-change.xlsx", params={"area": "青山镇", "month": "2026-11"})
     late = [row for name in openpyxl.load_workbook(io.BytesIO(november.content)).sheetnames if "迟报" in name
             for row in sheet_rows(november.content, name)]
-    assert any("青山镇/东村/第一组" in row and 1 in row for row in late), late
+    assert any("第一组" in row and 1 in row for row in late), late
     runs = [e.action for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("export.%")))]
     db.session.rollback()
     assert runs == ["export.monthly_change", "export.monthly_change"]
@@ -119,13 +120,13 @@ def test_the_monthly_change_report_lists_each_change_person_by_person(town):
         "迟报更正 Late corrections", "说明 Notes"]
     rows = sheet_rows(october.content, "东村 变更名单 Changes")
     assert rows[3:] == [
-        ("青山镇/东村/第一组", "001", "张伟", "张小宝", "出生 Birth", None, dt.datetime(2026, 10, 5), f"访视 #{birth}",
+        ("第一组", "001", "张伟", "张小宝", "出生 Birth", None, dt.datetime(2026, 10, 5), f"访视 #{birth}",
          "王小红"),
-        ("青山镇/东村/第一组", "001", "张伟", "李芳", "外出务工 Left to work away", "去向 To: 广东省深圳市",
+        ("第一组", "001", "张伟", "李芳", "外出务工 Left to work away", "去向 To: 广东省深圳市",
          dt.datetime(2026, 10, 18), f"访视 #{departure}", "王小红")]
     assert sheet_rows(october.content, "西村 变更名单 Changes")[3][0] == "本月没有变更 No changes this month"
     # The counts above the list agree with it.
-    assert sheet_rows(october.content, "东村")[3] == ("青山镇/东村/第一组", 2, 1, 0, 0, 0, 0, 1, 0, 0, 2)
+    assert sheet_rows(october.content, "东村")[3] == ("第一组", 2, 1, 0, 0, 0, 0, 1, 0, 0, 2)
     september = officer(town).get("/reports/monthly-change.xlsx", params={"area": "青山镇", "month": "2026-09"})
     assert [row[3:5] for row in sheet_rows(september.content, "东村 变更名单 Changes")[3:]] == [
         ("张伟", "新登记 Registered"), ("李芳", "新登记 Registered")]
@@ -280,12 +281,12 @@ def test_the_coverage_report_counts_the_months_visits_and_lists_the_overdue(town
 
     # October: the key-tier head was visited on 8 October, on time.
     october = [row for row in report("2026-10")["分组 By group"].iter_rows(values_only=True)]
-    assert ("东村", "青山镇/东村/第一组", 1, 1, 0, 0, 1, 1) in october
+    assert ("东村", "第一组", 1, 1, 0, 0, 1, 1) in october
     # November: nobody visited; as of 5 December the month is missed and he is on his collector's list.
     november = report("2026-11")
-    assert ("东村", "青山镇/东村/第一组", 1, 0, 0, 1, 0, "—") in list(november["分组 By group"].iter_rows(values_only=True))
+    assert ("东村", "第一组", 1, 0, 0, 1, 0, "—") in list(november["分组 By group"].iter_rows(values_only=True))
     (item,) = [row for row in november["逾期名单 Overdue by collector"].iter_rows(values_only=True) if "张伟" in row]
-    assert item[0].startswith("collector") and item[5] == "重点服务对象例行访视（每月一次）" and item[7] == 5
+    assert item[0] == "王小红" and item[5] == "重点服务对象例行访视（每月一次）" and item[7] == 5
 
 
 def test_the_coverage_report_in_the_first_hours_of_a_china_day_judges_the_towns_date(town):
@@ -302,7 +303,54 @@ def test_the_coverage_report_in_the_first_hours_of_a_china_day_judges_the_towns_
                             now=town["now"]["at"])
     commit()
     for content in (answer.content, given):
-        assert ("东村", "青山镇/东村/第一组", 1, 0, 0, 1, 0, "—") in sheet_rows(content, "分组 By group")
+        assert ("东村", "第一组", 1, 0, 0, 1, 0, "—") in sheet_rows(content, "分组 By group")
         subtitle = sheet_rows(content, "随访汇总 Coverage summary")[1][0]
         assert "Counted up to 2026-12-01" in subtitle and "Produced 2026-12-01 01:30" in subtitle, subtitle
         assert any("张伟" in row for row in sheet_rows(content, "逾期名单 Overdue by collector"))
+
+
+def test_every_workbook_reads_in_words_and_is_named_by_area_and_period(town, create_collector):
+    """The town officer's downloads: named 东村_2026-11_月变更报告单.xlsx (RFC 6266, with an ASCII name in pinyin),
+    groups' sheets by their own names, codes in words (zh, or en for an English reader), no UUID anywhere."""
+    xicun = town["server"].client(token=create_collector("青山镇/西村/第一组").token)
+    assert xicun.submit(household_visit(household="88888888-0000-4000-8000-000000000002", new=("101", "西村一组1号"),
+                                        members=[Member("陈静", "female", "1970-01-01")],
+                                        start="2026-10-10T09:00:00.000+08:00")).status_code == 201
+    merge_all()
+    set_tier(principal_by_username("qingshan_officer"), town["head"].uuid, "key",
+             tiers=default_schedule().tier_names, now=dt.datetime(2026, 8, 20, tzinfo=dt.timezone.utc))
+    commit()
+    town["now"]["at"] = dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc)
+    client = officer(town)
+    expected = {
+        ("/reports/monthly-change.xlsx", "青山镇/东村"): (
+            "attachment; filename=\"dongcun_2026-10_monthly-change.xlsx\"; filename*=UTF-8''%E4%B8%9C%E6%9D%91_2026-10_"
+            "%E6%9C%88%E5%8F%98%E6%9B%B4%E6%8A%A5%E5%91%8A%E5%8D%95.xlsx"),           # 东村_2026-10_月变更报告单.xlsx
+        ("/reports/coverage.xlsx", "青山镇"): (
+            "attachment; filename=\"qingshanzhen_2026-10_coverage.xlsx\"; filename*=UTF-8''%E9%9D%92%E5%B1%B1%E9%95%87_"
+            "2026-10_%E9%9A%8F%E8%AE%BF%E6%83%85%E5%86%B5.xlsx"),                    # 青山镇_2026-10_随访情况.xlsx
+        ("/reports/register.xlsx", "青山镇"): (
+            "attachment; filename=\"qingshanzhen_2026-11_register.xlsx\"; filename*=UTF-8''%E9%9D%92%E5%B1%B1%E9%95%87_"
+            "2026-11_%E5%8F%B0%E8%B4%A6.xlsx"),                                       # 青山镇_2026-11_台账.xlsx
+    }
+    for (path, area), disposition in expected.items():
+        answer = client.get(path, params={"area": area, "month": "2026-10"})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Content-Disposition"] == disposition
+        assert unreadable_cells(answer.content) == []
+    export = client.get("/reports/register.xlsx", params={"area": "青山镇"}).content
+    workbook = openpyxl.load_workbook(io.BytesIO(export))
+    assert workbook.sheetnames == ["目录 Index", "东村第一组", "西村第一组"]       # two villages' 第一组
+    assert openpyxl.load_workbook(io.BytesIO(client.get("/reports/register.xlsx", params={"area": "青山镇/东村"})
+                                             .content)).sheetnames == ["目录 Index", "第一组"]
+    rows = sheet_rows(export, "东村第一组")
+    assert [row[2:4] + row[6:7] + row[8:12] for row in rows[3:]] == [
+        ("张伟", "男", "户主", "在本地居住", "本地户籍", "健在", "重点服务对象"),
+        ("李芳", "女", "配偶", "在本地居住", "本地户籍", "健在", None),
+        ("张小宝", "男", "孙子女/外孙子女", "在本地居住", "本地户籍", "健在", None)]
+    english = WebClient(town["server"].url)
+    assert english.sign_in("qingshan_officer", PASSWORD).status_code == 302
+    english.get("/language/en")
+    export = english.get("/reports/register.xlsx", params={"area": "青山镇/东村"}).content
+    assert [row[3] for row in sheet_rows(export, "第一组")[3:]] == ["Male", "Female", "Male"]
+    assert unreadable_cells(export) == []

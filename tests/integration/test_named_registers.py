@@ -239,7 +239,10 @@ def test_the_workbook_has_the_pages_rows(village):
     cadre = village["cadre"]
     response = cadre.get("/registers/supplies.xlsx", params=DECEMBER)
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == "attachment; filename=supplies-20261201-20261231.xlsx"
+    # 东村_2026-12_药具发放登记.xlsx, and an ASCII name for the clients that read only that (RFC 6266)
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"dongcun_2026-12_supplies.xlsx\"; filename*=UTF-8''%E4%B8%9C%E6%9D%91_2026-12_"
+        "%E8%8D%AF%E5%85%B7%E5%8F%91%E6%94%BE%E7%99%BB%E8%AE%B0.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0][0] == "青山镇/东村 药具发放登记"

@@ -29,6 +29,7 @@ LAYERS = [
     ("corrections", ["server.corrections"]),      # corrections, tiers and new members entered on the web
     ("schedules", ["server.schedules"]),
     ("exports", ["server.exports"]),
+    ("home", ["server.home"]),                    # the home pages: a cadre's to-do, the town and county dashboards
     ("openrosa", ["server.openrosa"]),            # Collect's protocol: authentication, uploads, manifests, formats
     ("replication", ["server.replication"]),
     ("blobs", ["server.blobs"]),

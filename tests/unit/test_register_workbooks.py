@@ -59,7 +59,8 @@ def test_headers_and_title_rows_in_english_and_print_setup():
     assert rows[5] == ["东村", "第一组", "001", "王小宝", "Male", dt.datetime(2026, 12, 8), dt.datetime(2026, 12, 10)]
     assert sheet.auto_filter.ref == "A3:G6"
     assert sheet.print_title_rows == "$1:$3"
-    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert sheet.page_setup.orientation == "portrait" and sheet.page_setup.paperSize == 9     # seven columns fit
+    assert sheet.page_setup.fitToHeight == 0 and sheet.sheet_properties.pageSetUpPr.fitToPage
     assert sheet.freeze_panes == "A4"
 
 

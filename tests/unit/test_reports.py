@@ -22,7 +22,7 @@ from reports.monthly_change import (
     build_monthly_change_report,
 )
 from reports.register_export import GroupRows, PersonRow, build_register_export, register_export_bytes
-from reports.workbook import sheet_name
+from reports.workbook import group_sheet_names, sheet_name
 from sync.service_counts import SummaryTable
 
 D = dt.date
@@ -64,10 +64,11 @@ def row_values(worksheet, row: int) -> list:
     return [cell.value for cell in worksheet[row]]
 
 
-def assert_print_setup(worksheet, *, autofilter: str, frozen: str = "A4", title_rows: str = "$1:$3") -> None:
+def assert_print_setup(worksheet, *, autofilter: str, frozen: str = "A4", title_rows: str = "$1:$3",
+                       orientation: str = "landscape") -> None:
     assert worksheet.freeze_panes == frozen
     assert worksheet.auto_filter.ref == autofilter
-    assert worksheet.page_setup.orientation == "landscape"
+    assert worksheet.page_setup.orientation == orientation
     assert worksheet.page_setup.paperSize == 9
     assert (worksheet.page_setup.fitToWidth or 1) == 1        # 1 page wide: the default, so not written
     assert worksheet.page_setup.fitToHeight == 0                # as many pages tall as needed
@@ -151,7 +152,7 @@ def test_monthly_change_late_corrections_and_notes():
         ["东村", "一组", "2026-09", "死亡 Deaths", 2, -2],
         ["东村", "一组", "2026-10", "结婚 Marriages", 1, 0],
         ["西村", "一组", "2026-10", "出生 Births", 1, 1]]
-    assert_print_setup(late, autofilter="A3:F6")
+    assert_print_setup(late, autofilter="A3:F6", orientation="portrait")      # narrow: portrait
     notes = [row_values(workbook["说明 Notes"], row)[0] for row in range(4, 13)]
     assert notes == ["期初人数 Opening", "期末人数 Closing", "新登记 Registered", "结婚 Marriages",
                      "统计口径 What counts", "报送期限 Deadline", "迟报更正 Late corrections", "变更名单 Changes",
@@ -262,7 +263,7 @@ def test_coverage_summary_rates_and_charts():
     groups = workbook["分组 By group"]
     assert row_values(groups, 4) == ["东村", "一组", 10, 6, 2, 2, 0.8, 0.75]
     assert row_values(groups, 7) == ["合计 Total", None, 15, 11, 2, 2, pytest.approx(13 / 15), pytest.approx(11 / 13)]
-    assert_print_setup(groups, autofilter="A3:H6")
+    assert_print_setup(groups, autofilter="A3:H6", orientation="portrait")
     trend = workbook["月度随访率 Monthly rate"]
     assert [trend.cell(row, 1).value for row in (4, 15)] == ["2025-11", "2026-10"]
 
@@ -300,54 +301,76 @@ def test_coverage_without_trend_has_one_chart():
 # ---- register export ---------------------------------------------------------------------------------------
 
 def person(household_no: str, name: str, relationship: str, **overrides) -> PersonRow:
-    values = dict(household_no=household_no, address=f"东村{household_no}号", name=name, sex="女",
+    values = dict(household_no=household_no, address=f"东村{household_no}号", name=name, sex="female",
                   birth_date=D(1990, 5, 17), id_number="510722199005170021", relationship=relationship,
-                  phone="13800001234", lives="here", hukou="本村", status="在册", tier="一般")
+                  phone="13800001234", lives="here", hukou="here", status="living", tier="general")
     return PersonRow(**(values | overrides))
 
 
 def register_groups():
     yield GroupRows("青山镇", "东村", "一组", iter([
-        person("001", "李秀英", "户主"),
-        person("001", INJECTION, "子女", sex="男", birth_date=None, lives="working_away"),
-        person("002", "张桂兰", "户主", lives="moved_away", tier=""),
+        person("001", "李秀英", "head"),
+        person("001", INJECTION, "child", sex="male", birth_date=None, lives="working_away", hukou="elsewhere"),
+        person("002", "张桂兰", "户主（旧）", lives="moved_away", tier="", status="died"),
     ]))
-    yield GroupRows("青山镇", "东村", "二组", iter([person("101", "陈静", "户主")]))
+    yield GroupRows("青山镇", "东村", "二组", iter([person("101", "陈静", "head", tier="key")]))
 
 
 def test_register_export_rows_grouped_by_household():
     workbook = load(register_export_bytes(register_groups(), exported_at=dt.datetime(2026, 11, 22, 8, 0)))
-    assert workbook.sheetnames == ["目录 Index", "东村一组", "东村二组"]
-    sheet = workbook["东村一组"]
+    assert workbook.sheetnames == ["目录 Index", "一组", "二组"]
+    sheet = workbook["一组"]
     assert sheet["A1"].value == "青山镇 东村 一组 台账 Register"
     assert row_values(sheet, 3) == ["户号 Household no.", "地址 Address", "姓名 Name", "性别 Sex",
                                     "出生日期 Birth date", "身份证号 ID number", "与户主关系 Relationship", "电话 Phone",
                                     "居住 Lives", "户籍 Hukou", "状态 Status", "服务分级 Tier"]
     assert row_values(sheet, 4) == ["001", "东村001号", "李秀英", "女", dt.datetime(1990, 5, 17), "510722199005170021",
-                                    "户主", "13800001234", "在家 Here", "本村", "在册", "一般"]
-    assert row_values(sheet, 5)[:5] == ["001", "东村001号", INJECTION, "男", None]
+                                    "户主", "13800001234", "在本地居住", "本地户籍", "健在", "一般服务对象"]
+    assert row_values(sheet, 5) == ["001", "东村001号", INJECTION, "男", None, "510722199005170021", "子女",
+                                    "13800001234", "外出务工", "外地户籍", "健在", "一般服务对象"]
     assert sheet["C5"].data_type == "s" and sheet["F4"].data_type == "s"
-    assert sheet["I5"].value == "外出务工 Working away"
-    assert row_values(sheet, 6)[0:3] == ["002", "东村002号", "张桂兰"]
-    assert sheet["I6"].value == "迁出 Moved away"
+    # an odd value no list knows is shown as written; no tier is an empty cell
+    assert row_values(sheet, 6) == ["002", "东村002号", "张桂兰", "女", dt.datetime(1990, 5, 17), "510722199005170021",
+                                    "户主（旧）", "13800001234", "已搬走", "本地户籍", "已故", None]
     assert sheet["E4"].number_format == "yyyy-mm-dd"
     # a line above each household's first row; none between its members
     assert [sheet.cell(row, 1).border.top.style for row in (4, 5, 6)] == ["thin", None, "thin"]
     assert_print_setup(sheet, autofilter="A3:L6")
+    # each column as wide as its widest value (a Chinese character counts two), a tenth more and a margin
+    assert sheet.column_dimensions["F"].width == pytest.approx(18 * 1.1 + 2, abs=0.8)       # the ID number
+    assert sheet.column_dimensions["L"].width == pytest.approx(12 * 1.1 + 2, abs=0.8)       # 一般服务对象
     index = workbook["目录 Index"]
     assert index["A2"].value == "导出时间 Exported 2026-11-22 08:00"
-    assert row_values(index, 4) == ["青山镇", "东村", "一组", "东村一组", 3, 2]
-    assert row_values(index, 5) == ["青山镇", "东村", "二组", "东村二组", 1, 1]
-    assert index["D4"].hyperlink.location == "'东村一组'!A1"
+    assert row_values(index, 4) == ["青山镇", "东村", "一组", "一组", 3, 2]
+    assert row_values(index, 5) == ["青山镇", "东村", "二组", "二组", 1, 1]
+    assert index["D4"].hyperlink.location == "'一组'!A1"
+    assert index.page_setup.orientation == "portrait"
+
+
+def test_register_export_in_english_words():
+    workbook = load(register_export_bytes(register_groups(), language="en"))
+    assert row_values(workbook["一组"], 5)[3:] == [
+        "Male", None, "510722199005170021", "Child", "13800001234", "Working away", "Registered elsewhere", "Living",
+        "General service target"]
+
+
+def test_a_group_name_two_villages_share_is_named_with_its_village():
+    groups = [GroupRows("青山镇", "东村", "第一组", [person("001", "李秀英", "head")]),
+              GroupRows("青山镇", "东村", "第二组", [person("002", "张伟", "head")]),
+              GroupRows("青山镇", "西村", "第一组", [person("101", "陈静", "head")])]
+    assert load(register_export_bytes(groups)).sheetnames == ["目录 Index", "东村第一组", "第二组", "西村第一组"]
 
 
 def test_register_export_writes_to_a_path(tmp_path):
     path = tmp_path / "register.xlsx"
     build_register_export(register_groups(), str(path))
-    assert openpyxl.load_workbook(path)["东村二组"]["C4"].value == "陈静"
+    assert openpyxl.load_workbook(path)["二组"]["C4"].value == "陈静"
 
 
 def test_sheet_names_are_valid_and_unique():
     used: set[str] = set()
     names = [sheet_name(text, used) for text in ("东村一组", "东村一组", "a/b:c*d?[e]", "x" * 40, "X" * 40)]
     assert names == ["东村一组", "东村一组~2", "a_b_c_d__e_", "x" * 31, "X" * 29 + "~2"]
+    assert group_sheet_names([("东村", "第一组"), ("东村", "第二组"), ("西村", "第一组"), ("西村", "目录 Index")],
+                             {"目录 index"}) == ["东村第一组", "第二组", "西村第一组", "目录 Index~2"]
+    assert group_sheet_names([("东村", "第一组"), ("东村", "第一组")], set()) == ["第一组", "第一组~2"]   # two towns

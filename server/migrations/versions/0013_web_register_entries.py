@@ -2,9 +2,9 @@
 target), the reason a person gives for a decision (a correction's note), and life events recorded by a decision
 rather than a visit
 
-Revision ID: 0012
-Revises: 0011
-Create Date: 2026-12-04 21:45:00
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-04 22:10:00
 
 """
 from alembic import op
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0011'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

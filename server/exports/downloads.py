@@ -1,0 +1,43 @@
+"""Workbook downloads: a file name people read (area, period, report: 东村_2026-11_月变更报告单.xlsx), sent as RFC 6266
+says (filename*=UTF-8''…), with an ASCII name in pinyin for the clients that read only that."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from flask import Response
+from pypinyin import lazy_pinyin
+
+__all__ = ["XLSX", "file_name", "content_disposition", "xlsx_download"]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')     # what no file name may hold (Windows' list, the widest)
+_NOT_ASCII_SAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+
+
+def file_name(area_full_name: str, period: str, report: str) -> str:
+    """The area's own name (the last part of 青山镇/东村: 东村), the period and the report, e.g.
+    东村_2026-11_月变更报告单.xlsx."""
+    area = area_full_name.rstrip("/").rsplit("/", 1)[-1]
+    return _NOT_IN_NAMES.sub("_", f"{area}_{period}_{report}") + ".xlsx"
+
+
+def _ascii(name: str) -> str:
+    """The name in ASCII: Chinese in pinyin (东村 → dongcun), anything else not safe in a quoted header as _."""
+    words = lazy_pinyin(name, errors=lambda text: list(text))
+    return _NOT_ASCII_SAFE.sub("_", "".join(words)).strip("_") or "report.xlsx"
+
+
+def content_disposition(area_full_name: str, period: str, report: str, ascii_report: str) -> str:
+    """attachment; filename="<ASCII>"; filename*=UTF-8''<file_name, percent-encoded> (RFC 6266, RFC 5987); the ASCII
+    name is the area in pinyin, the period and `ascii_report` (e.g. dongcun_2026-11_monthly-change.xlsx)."""
+    name = file_name(area_full_name, period, report)
+    fallback = _ascii(file_name(area_full_name, period, ascii_report))
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def xlsx_download(content: bytes, area_full_name: str, period: str, report: str, ascii_report: str) -> Response:
+    """The workbook as a download named by file_name."""
+    return Response(content, mimetype=XLSX, headers={
+        "Content-Disposition": content_disposition(area_full_name, period, report, ascii_report)})

@@ -1,0 +1,282 @@
+"""The home pages' services: a village cadre's to-do, and the dashboard of the town office (per village) and of the
+county (per town), each read in one pass of the schedule over the reader's area and aggregate counts."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from server import clock
+from server.extensions import db
+from server.home import queries
+from server.principal import Principal
+from server.register import queries as register_queries
+from server.schedules.current import current_schedule
+from server.schedules.operations import flags_of_people
+from server.services import queries as service_queries
+from sync.access import STAFF_ROLES
+from sync.dashboard import not_synced_since, tally_flags
+from sync.errors import Forbidden
+from sync.monthly_change import LISTED_KINDS
+from sync.periods import Period, month_of
+
+__all__ = ["GroupOverdue", "CadreTodo", "cadre_todo", "UnitRow", "Dashboard", "dashboard"]
+
+
+def _staff(principal: Principal) -> None:
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("home pages are for village cadres and the town office")
+
+
+@dataclass(frozen=True)
+class GroupOverdue:
+    full_name: str
+    overdue: int
+
+
+@dataclass(frozen=True)
+class CadreTodo:
+    area: queries.AreaRow | None
+    as_of: dt.date
+    unreviewed: int
+    conflicts: int
+    duplicates: int
+    open_referrals: int
+    oldest_referral: dt.date | None    # the day of the oldest open referral (the register's period starts there)
+    overdue_by_group: list[GroupOverdue]
+    silent: list[queries.CollectorSync]     # collectors who have not synced for `days` days, or never
+    days: int
+    names: dict[int, str]                   # area id → full name (the collectors' groups)
+    counted_at: dt.datetime                 # when the schedule's figures (overdue, referrals) were counted
+    fresh: bool                             # False: something changed since, they are being counted again
+
+
+@dataclass
+class GroupFigures:
+    """One group's figures for a day's month (what the dashboard adds up per village or town)."""
+
+    asked: int = 0                 # visits the schedule asks for this month (open, or done this month)
+    done: int = 0                  # of them, done by a visit dated this month
+    overdue: int = 0               # people with an overdue visit (a person is in one group: these add up)
+    completed: int = 0             # completed visits dated this month (scheduled or not)
+    changes: int = 0               # life events dated this month (the monthly change report's kinds of line)
+    unreviewed: int = 0            # visits nobody has reviewed yet
+    open_referrals: int = 0        # referrals nobody has attended or declined yet
+    oldest_referral: dt.date | None = None     # the day the oldest of them was made
+
+
+GROUP_COLUMNS = ("asked", "done", "overdue", "completed", "changes", "unreviewed")
+
+
+def _count_scheduled(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
+    """Every group's schedule figures of an area (visits asked for and done, people overdue) and open referrals:
+    the schedule's flags of its people in one pass. This is what takes seconds for a town (kept: _Figures)."""
+    month = month_of(as_of)
+    found: dict[int, GroupFigures] = defaultdict(GroupFigures)
+    people, flags = flags_of_people(path or "/", current_schedule(), as_of)
+    for group, tallied in tally_flags(flags, lambda person: people[person].group_id, month).items():
+        found[group].asked, found[group].done, found[group].overdue = tallied.asked, tallied.done, tallied.overdue
+    for item in service_queries.items_in(path, ("referral",)):
+        if item.state.is_open and item.group_id is not None:
+            figures = found[item.group_id]
+            figures.open_referrals += 1
+            if item.visit_date is not None and (figures.oldest_referral is None
+                                                or item.visit_date < figures.oldest_referral):
+                figures.oldest_referral = item.visit_date
+    return dict(found)
+
+
+def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFigures], CountedFigures]:
+    """Every group's figures of an area: the schedule's as last counted (see _Figures), and the aggregate counts
+    (completed visits, life events, the review backlog) as they are now, read on every request."""
+    scheduled = figures_cache().of(path, as_of, current_app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"])
+    month = month_of(as_of)
+    found: dict[int, GroupFigures] = defaultdict(GroupFigures)
+    for group, figures in scheduled.groups.items():
+        found[group] = dataclasses.replace(figures)
+    for column, counts in (("completed", queries.completed_visits_by_group(path, month.start, month.end)),
+                           ("changes", queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end)),
+                           ("unreviewed", queries.unreviewed_by_group(path))):
+        for group, count in counts.items():
+            setattr(found[group], column, count)
+    return dict(found), scheduled
+
+
+@dataclass(frozen=True)
+class CountedFigures:
+    """Groups' figures of an area as counted at an instant; `fresh` is False while a newer count is under way."""
+
+    groups: dict[int, GroupFigures]
+    counted_at: dt.datetime
+    fresh: bool = True
+
+
+class _Figures:
+    """Groups' figures of an area as of a day, kept in this process, keyed by what they are counted from
+    (queries.register_fingerprint). Counting reads every scheduled person of the area: seconds for a town. When
+    something has changed, figures counted at most `stale_seconds` ago are shown (with the time they were counted)
+    while a thread counts them again, as dashboards do; older ones, or none, are counted while the reader waits."""
+
+    KEEP = 16
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[tuple, tuple[tuple, CountedFigures]] = OrderedDict()
+        self._counting: set[tuple] = set()
+        self._lock = threading.Lock()
+
+    def of(self, path: str | None, as_of: dt.date, stale_seconds: int) -> CountedFigures:
+        key = (path, as_of, current_schedule())
+        fingerprint = queries.register_fingerprint()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+        if entry is not None and entry[0] == fingerprint:
+            return entry[1]
+        if entry is not None and (clock.now() - entry[1].counted_at).total_seconds() < stale_seconds:
+            self._count_in_background(current_app._get_current_object(), key)
+            return CountedFigures(entry[1].groups, entry[1].counted_at, fresh=False)
+        return self._count(key, fingerprint)
+
+    def _count(self, key: tuple, fingerprint: tuple) -> CountedFigures:
+        path, as_of, _ = key
+        counted = CountedFigures(_count_scheduled(path, as_of), clock.now())
+        with self._lock:
+            self._entries[key] = (fingerprint, counted)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.KEEP:
+                self._entries.popitem(last=False)
+        return counted
+
+    def _count_in_background(self, app, key: tuple) -> None:
+        with self._lock:
+            if key in self._counting:
+                return
+            self._counting.add(key)
+
+        def count() -> None:
+            with app.app_context():
+                try:
+                    self._count(key, queries.register_fingerprint())
+                finally:
+                    db.session.remove()
+                    with self._lock:
+                        self._counting.discard(key)
+
+        threading.Thread(target=count, name="taizhang-home-figures", daemon=True).start()
+
+    def wait(self) -> None:
+        """Until no count runs in the background (for tests and a clean shutdown)."""
+        while True:
+            with self._lock:
+                if not self._counting:
+                    return
+            time.sleep(0.02)
+
+
+def figures_cache() -> _Figures:
+    return current_app.extensions.setdefault("taizhang_home_figures", _Figures())
+
+
+def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
+    """What a village cadre has to do now: visits to review, conflicts, duplicate pairs, open referrals, people
+    overdue per group, collectors who have not synced for `days` days."""
+    _staff(principal)
+    path = principal.area_path
+    as_of, now = clock.today(), clock.now()
+    areas = queries.areas_under(path)
+    groups = [area for area in areas if area.kind == "group"]
+    figures, scheduled = _group_figures(path, as_of)
+    return CadreTodo(
+        area=next((area for area in areas if area.path == path), None), as_of=as_of,
+        unreviewed=sum(found.unreviewed for found in figures.values()),
+        conflicts=len(register_queries.open_conflicts(path)),
+        duplicates=len(register_queries.open_candidates(path)),
+        open_referrals=sum(found.open_referrals for found in figures.values()),
+        oldest_referral=min((found.oldest_referral for found in figures.values() if found.oldest_referral),
+                            default=None),
+        overdue_by_group=[GroupOverdue(group.full_name, figures[group.id].overdue) for group in groups
+                          if group.id in figures and figures[group.id].overdue],
+        silent=[collector for collector in queries.collector_syncs(path)
+                if not_synced_since(collector.last_sync, now, days)],
+        days=days, names={area.id: area.full_name for area in areas}, counted_at=scheduled.counted_at,
+        fresh=scheduled.fresh)
+
+
+@dataclass
+class UnitRow:
+    """One village of a town (or one town of the county) on the dashboard."""
+
+    area: queries.AreaRow
+    asked: int = 0                 # visits the schedule asks for this month (open, or done this month)
+    done: int = 0                  # of them, done by a visit dated this month
+    completed: int = 0             # completed visits dated this month (scheduled or not)
+    overdue: int = 0               # people with an overdue visit
+    changes: int = 0               # life events dated this month (the monthly change report's kinds of line)
+    unreviewed: int = 0            # visits nobody has reviewed yet
+    collectors: int = 0
+    last_sync: dt.datetime | None = None     # the latest sync of any of its collectors
+    silent: list[queries.CollectorSync] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    area: queries.AreaRow | None     # the town (None: the county)
+    unit_kind: str                   # village or town
+    as_of: dt.date
+    month: Period
+    rows: list[UnitRow]
+    total: UnitRow
+    days: int
+    names: dict[int, str]            # area id → full name (the collectors' groups)
+    counted_at: dt.datetime          # when the schedule's figures (asked for, done, overdue) were counted
+    fresh: bool                      # False: something changed since, they are being counted again
+
+
+def dashboard(principal: Principal, *, days: int) -> Dashboard:
+    """The town office's figures per village of its town, or the county's per town (a county administrator): this
+    month's visits asked for and done, completed visits, people overdue, life events, review backlog, last syncs."""
+    _staff(principal)
+    path = principal.area_path
+    as_of, now = clock.today(), clock.now()
+    month = month_of(as_of)
+    areas = queries.areas_under(path)
+    by_id = {area.id: area for area in areas}
+    unit_kind = "town" if path is None else "village"
+    units = [area for area in areas if area.kind == unit_kind]
+    unit_of_group: dict[int, int] = {}
+    for area in areas:
+        if area.kind == "group":
+            village = by_id.get(area.parent_id)
+            unit = area.parent_id if unit_kind == "village" else (village.parent_id if village else None)
+            if unit is not None:
+                unit_of_group[area.id] = unit
+    rows = {unit.id: UnitRow(unit) for unit in units}
+    figures, scheduled = _group_figures(path, as_of)
+    for group, found in figures.items():
+        if group in unit_of_group:
+            row = rows[unit_of_group[group]]
+            for column in GROUP_COLUMNS:
+                setattr(row, column, getattr(row, column) + getattr(found, column))
+    for collector in queries.collector_syncs(path):
+        if collector.group_id not in unit_of_group:
+            continue
+        row = rows[unit_of_group[collector.group_id]]
+        row.collectors += 1
+        if collector.last_sync is not None and (row.last_sync is None or collector.last_sync > row.last_sync):
+            row.last_sync = collector.last_sync
+        if not_synced_since(collector.last_sync, now, days):
+            row.silent.append(collector)
+    listed = [rows[unit.id] for unit in units]
+    total = UnitRow(queries.AreaRow(0, unit_kind, None, path or "/", ""))
+    for row in listed:
+        for column in ("asked", "done", "completed", "overdue", "changes", "unreviewed", "collectors"):
+            setattr(total, column, getattr(total, column) + getattr(row, column))
+    return Dashboard(next((area for area in areas if area.path == path), None), unit_kind, as_of, month, listed, total,
+                     days, {area.id: area.full_name for area in areas}, scheduled.counted_at, scheduled.fresh)

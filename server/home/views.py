@@ -1,0 +1,30 @@
+"""Home pages over HTTP: GET /home shows a village cadre their to-do, the town office its villages, the county its
+towns (the site's root sends signed-in staff here)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+
+from server.accounts.session import require_staff
+from server.extensions import csrf
+from server.home.operations import cadre_todo, dashboard
+from sync.dashboard import bars
+
+bp = Blueprint("home", __name__, template_folder="templates")
+bp.before_request(csrf.protect)
+
+# The chart's geometry (SVG user units): the label column, the bars' longest length, one row's height.
+CHART_LABEL_WIDTH, CHART_WIDTH, CHART_ROW = 150, 300, 34
+
+
+@bp.get("/home")
+def home_page():
+    principal = require_staff()
+    days = current_app.config["TAIZHANG_SYNC_ALERT_DAYS"]
+    if principal.role == "village_cadre":
+        return render_template("home/todo.html", todo=cadre_todo(principal, days=days))
+    board = dashboard(principal, days=days)
+    chart = bars(((row.area.full_name, row.asked, row.done) for row in board.rows), width=CHART_WIDTH,
+                 row_height=CHART_ROW)
+    return render_template("home/dashboard.html", board=board, chart=chart, label_width=CHART_LABEL_WIDTH,
+                           chart_width=CHART_WIDTH, row_height=CHART_ROW)

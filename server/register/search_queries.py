@@ -1,0 +1,90 @@
+"""The SQL of person search: people of an area matching what was typed, each with their household and group.
+
+Each way of finding is its own indexed look-up (a prefix `LIKE` on an indexed column, or an equality); the union
+of the people they find is then joined to households and groups and kept to the reader's area."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlalchemy import Select, func, select, union
+
+from server.areas.models import Area
+from server.extensions import db
+from server.register.models import Household, Person
+from sync.search_keys import SearchTerms
+
+__all__ = ["FoundRow", "find_statement", "find_people", "household_heads"]
+
+
+class FoundRow(NamedTuple):
+    uuid: str
+    name: str | None
+    sex: str | None
+    birth_date: str | None
+    status: str | None
+    household_uuid: str
+    household_no: str | None
+    group_name: str              # the group's full name (青山镇/东村/第一组)
+
+
+def _matching_uuids(area_path: str | None, terms: SearchTerms) -> Select | None:
+    """The uuids of people matching any of the terms: one index look-up per way of finding (anywhere, but for
+    household numbers)."""
+    wanted = []
+    if terms.name_start:
+        wanted.append(Person.name.startswith(terms.name_start, autoescape=True))
+    if terms.name_pinyin:
+        wanted.append(Person.name_pinyin == terms.name_pinyin)
+    if terms.letters:
+        wanted += [Person.name_pinyin.startswith(terms.letters, autoescape=True),
+                   Person.name_initials.startswith(terms.letters, autoescape=True)]
+    if terms.number_start:
+        wanted += [Person.id_number.startswith(terms.number_start, autoescape=True),
+                   Person.phone.startswith(terms.number_start, autoescape=True)]
+    selects = [select(Person.uuid).where(condition) for condition in wanted]
+    if terms.household_numbers:
+        households = select(Household.uuid).where(Household.household_no.in_(terms.household_numbers))
+        if area_path is not None:   # households numbered alike are in every group: those of the area only
+            households = households.join(Area, Area.id == Household.group_id).where(
+                Area.path.startswith(area_path, autoescape=True))
+        selects.append(select(Person.uuid).where(Person.household_uuid.in_(households)))
+    if not selects:
+        return None
+    return selects[0] if len(selects) == 1 else union(*selects)
+
+
+def find_statement(area_path: str | None, terms: SearchTerms) -> Select | None:
+    """The people of an area (None: everywhere) matching the terms, with their household and group; None when the
+    terms ask for nothing."""
+    matching = _matching_uuids(area_path, terms)
+    if matching is None:
+        return None
+    found = (select(Person.uuid, Person.name, Person.sex, Person.birth_date, Person.status, Person.household_uuid,
+                    Household.household_no, Area.full_name.label("group_name"))
+             .join(Household, Household.uuid == Person.household_uuid).join(Area, Area.id == Household.group_id)
+             .where(Person.uuid.in_(matching)))
+    if area_path is not None:
+        found = found.where(Area.path.startswith(area_path, autoescape=True))
+    return found
+
+
+def find_people(area_path: str | None, terms: SearchTerms, limit: int) -> tuple[list[FoundRow], int]:
+    """The first `limit` people of an area matching the terms, by name (pinyin order), and how many match."""
+    found = find_statement(area_path, terms)
+    if found is None:
+        return [], 0
+    total = db.session.scalar(select(func.count()).select_from(found.subquery()))
+    rows = db.session.execute(found.order_by(Person.name_pinyin, Person.name, Person.birth_date, Person.uuid)
+                              .limit(limit))
+    return [FoundRow(*row) for row in rows], total
+
+
+def household_heads(household_uuids: set[str]) -> dict[str, str]:
+    """The head's name of each of these households that has one (as the phone lists show the household)."""
+    if not household_uuids:
+        return {}
+    return {row.household_uuid: row.name for row in db.session.execute(
+        select(Person.household_uuid, Person.name).where(Person.household_uuid.in_(household_uuids),
+                                                         Person.relationship == "head", Person.name.is_not(None))
+        .order_by(Person.uuid))}
