@@ -17,6 +17,7 @@ from server.accounts.session import current_staff
 from server.accounts.views import bp as accounts_bp
 from server.audit.views import bp as audit_bp
 from server.config import load_config
+from server.corrections.views import bp as corrections_bp
 from server.database import configure_engine
 from server.errors import channel, register_error_handlers
 from server.exports.views import bp as exports_bp
@@ -63,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(users_bp)
     app.register_blueprint(register_bp)
     app.register_blueprint(services_bp)
+    app.register_blueprint(corrections_bp)
     app.register_blueprint(registers_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(replication_bp)

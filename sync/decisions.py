@@ -13,6 +13,7 @@ the server supplies.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
@@ -26,11 +27,13 @@ from sync.identity import parse_id_number
 from sync.merge import VisitRef
 from sync.periods import as_utc
 from sync.services import REFERRAL_RESULTS, check_correction, check_support_value
-from sync.visits import PERSON_FIELDS, PersonObservation
+from sync.visits import PERSON_FIELDS, LifeEvent, PersonObservation
 
 __all__ = ["DecisionKind", "DECISION_KINDS", "MERGE_PEOPLE", "MERGE_HOUSEHOLDS", "MOVE_HOUSEHOLD", "SET_TIER",
-           "SET_FIELD", "REJECT_VISIT", "REFERRAL_RESULT", "SUPPORT_OUTCOME", "CORRECT_SERVICE", "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
-           "REFERENCE_FIELDS", "CHOICE_FIELDS", "check_field", "check_field_value", "check_tier", "decision_kind"]
+           "SET_FIELD", "REJECT_VISIT", "REFERRAL_RESULT", "SUPPORT_OUTCOME", "CORRECT_SERVICE", "ADD_PERSON",
+           "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
+           "REFERENCE_FIELDS", "CHOICE_FIELDS", "NEW_PERSON_FIELDS", "NEW_PERSON_REQUIRED", "NEW_PERSON_EVENTS",
+           "check_field", "check_field_value", "check_tier", "decision_kind", "new_person_target", "new_person_fields"]
 
 
 class DecisionRow(Protocol):
@@ -107,6 +110,44 @@ def check_field_value(field: str | None, value: str) -> None:
         raise PhoneInvalid(value)
     if field in CHOICE_FIELDS and value not in CODE_LABELS[CHOICE_FIELDS[field]]:
         raise ChoiceValueInvalid(value)
+
+
+# A person registered on the web (a birth or a new member): the fields given, those required, and the life event
+# recorded with them (its date: the birth date for a birth, the day it was registered otherwise).
+NEW_PERSON_FIELDS = ("name", "sex", "birth_date", "id_number", "relationship", "phone", "residence", "hukou")
+NEW_PERSON_REQUIRED = frozenset({"name", "sex", "birth_date", "relationship"})
+NEW_PERSON_EVENTS = ("birth", "registered", "moved_in")
+_NAME_LENGTH = 50
+
+
+def new_person_target(household: str, fields: dict[str, str], event_date: dt.date) -> str:
+    """The stored target of an add_person decision: the household, the person's fields and the event's date, as
+    compact JSON (keys sorted, so the same decision is the same text on every server)."""
+    values = {name: value for name, value in fields.items() if value}
+    return json.dumps({**values, "household": household, "event_date": event_date.isoformat()},
+                      ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def new_person_fields(target: str) -> tuple[str, dict[str, str], dt.date]:
+    """(household, fields, event date) of an add_person decision's target, checked as the forms check them (a
+    required field missing or a value the field cannot take: DecisionNotPossible or a FieldValueInvalid)."""
+    try:
+        values = json.loads(target)
+        household, event_date = values.pop("household"), dt.date.fromisoformat(values.pop("event_date"))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise DecisionNotPossible("a new person's details") from None
+    if not isinstance(household, str) or not household or not all(
+            isinstance(value, str) for value in values.values()):
+        raise DecisionNotPossible("a new person's details")
+    unknown = set(values) - set(NEW_PERSON_FIELDS)
+    missing = NEW_PERSON_REQUIRED - {name for name, value in values.items() if value.strip()}
+    if unknown or missing:
+        raise DecisionNotPossible(", ".join(sorted(unknown | missing)))
+    if len(values["name"]) > _NAME_LENGTH:
+        raise DecisionNotPossible("name")
+    for name, value in values.items():
+        check_field_value(f"person:{name}", value)
+    return household, values, event_date
 
 
 def check_tier(tier: str, tiers: Iterable[str]) -> None:
@@ -253,9 +294,10 @@ class SetTier(_SetOneField):
 
 
 class SetField(_SetOneField):
-    """A conflict settled with a value (the cadre's choice or correction): `field` is "kind:name"."""
+    """A field set to a value: a conflict settled (the cadre's choice or correction) or a correction made on the
+    web; `field` is "kind:name"."""
 
-    name, label_zh, label_en = "set_field", "处理冲突（设定字段值）", "Settle a conflict (set a field)"
+    name, label_zh, label_en = "set_field", "更正字段值（或处理冲突）", "Correct a field (or settle a conflict)"
 
     def field_of(self, field):
         return check_field(field)
@@ -353,13 +395,45 @@ class CorrectServiceItem(_ServiceItemDecision):
         check_correction(field, target)
 
 
+class AddPerson(DecisionKind):
+    """A person registered from the web into a household (a birth or a new member): the subject is the new person's
+    uuid (given when the decision is made), the target their details (new_person_target), `field` the life event
+    recorded with them (NEW_PERSON_EVENTS). The replay creates the person at the decision's place; undone, they
+    are not there."""
+
+    name, label_zh, label_en = "add_person", "登记新成员", "Register a new member"
+    record_kind = "person"
+
+    def check(self, target, field, *, tiers):
+        if field not in NEW_PERSON_EVENTS:
+            raise DecisionNotPossible(f"life event {field!r}")
+        new_person_fields(target)
+
+    def area_paths(self, subject, target, field, areas):
+        """The household's group (the person is there from the decision on, unless a visit moves them); once the
+        household is merged away, where the person is now."""
+        household, _, _ = new_person_fields(target)
+        return [areas.group_path_of(household) or areas.person_path(subject)]
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        uuid = aliases.resolve(decision.subject_uuid)
+        if store.state("person", uuid) is not None or only is not None and uuid not in only:
+            return
+        household, fields, event_date = new_person_fields(decision.target)
+        event = LifeEvent(kind=decision.field, date=event_date)
+        merge_record(store, "person", PersonObservation(
+            uuid, None, {**fields, "household": aliases.resolve(household), "status": "living"}, event=event),
+            _decision_ref(decision), decision_id=decision.id)
+
+
 MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT = (
     MergePeople(), MergeHouseholds(), MoveHousehold(), SetTier(), SetField(), RejectVisit())
 REFERRAL_RESULT, SUPPORT_OUTCOME, CORRECT_SERVICE = SetReferralResult(), RecordSupportOutcome(), CorrectServiceItem()
+ADD_PERSON = AddPerson()
 
 DECISION_KINDS: dict[str, DecisionKind] = {kind.name: kind for kind in (
     MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT, REFERRAL_RESULT,
-    SUPPORT_OUTCOME, CORRECT_SERVICE)}
+    SUPPORT_OUTCOME, CORRECT_SERVICE, ADD_PERSON)}
 """Every kind of decision by its stored name."""
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased
 from server.areas.models import Area
 from server.exports.models import ReportRun
 from server.extensions import db
-from server.register.models import Household, LifeEventRecord, Person, Visit
+from server.register.models import Household, LifeEventRecord, Person, RegisterDecision, Visit
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.periods import as_utc
@@ -98,16 +98,21 @@ def collectors_by_group(path: str) -> dict[int, str]:
     return {group_id: "、".join(names) for group_id, names in found.items()}
 
 
+# When the register learnt of a life event: the visit telling it arrived, or a person registered it on the web.
+_EVENT_RECEIVED = func.coalesce(Submission.received_at, RegisterDecision.decided_at).label("received_at")
+
+
 def dated_events(path: str) -> list[GroupEvent]:
     """Every dated life event of the area's people (in their household's group now), with when the submission
     telling it arrived."""
     rows = db.session.execute(
         select(_village.name.label("village"), _group.full_name.label("group"), LifeEventRecord.kind,
-               LifeEventRecord.event_date, Submission.received_at)
+               LifeEventRecord.event_date, _EVENT_RECEIVED)
         .join(Person, Person.uuid == LifeEventRecord.person_uuid)
         .join(Household, Household.uuid == Person.household_uuid)
         .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
-        .join(Submission, Submission.id == LifeEventRecord.submission_id)
+        .outerjoin(Submission, Submission.id == LifeEventRecord.submission_id)
+        .outerjoin(RegisterDecision, RegisterDecision.id == LifeEventRecord.decision_id)
         .where(_group.path.startswith(path), LifeEventRecord.event_date.is_not(None)))
     return [GroupEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at)) for row in rows]
 
@@ -119,7 +124,7 @@ def person_events(path: str, since: dt.date, until: dt.date) -> list[PersonEvent
                  .order_by(case((_head.status == "died", 1), else_=0), _head.name).limit(1).scalar_subquery())
     rows = db.session.execute(
         select(_village.name.label("village"), _group.full_name.label("group"), LifeEventRecord.kind,
-               LifeEventRecord.event_date, Submission.received_at, Person.name, Household.household_no,
+               LifeEventRecord.event_date, _EVENT_RECEIVED, Person.name, Household.household_no,
                head_name.label("head_name"), LifeEventRecord.place, LifeEventRecord.spouse_name,
                LifeEventRecord.submission_id,
                func.coalesce(func.nullif(User.display_name, ""), Submission.collector_name)
@@ -127,7 +132,8 @@ def person_events(path: str, since: dt.date, until: dt.date) -> list[PersonEvent
         .join(Person, Person.uuid == LifeEventRecord.person_uuid)
         .join(Household, Household.uuid == Person.household_uuid)
         .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
-        .join(Submission, Submission.id == LifeEventRecord.submission_id)
+        .outerjoin(Submission, Submission.id == LifeEventRecord.submission_id)
+        .outerjoin(RegisterDecision, RegisterDecision.id == LifeEventRecord.decision_id)
         .outerjoin(User, User.username == Submission.collector_name)
         .where(_group.path.startswith(path), LifeEventRecord.event_date >= since, LifeEventRecord.event_date <= until))
     return [PersonEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at), row.name or "",

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from server.areas.models import Area
 from server.extensions import db
 from server.forms.models import Form
-from server.register.models import LifeEventRecord, RegisterDecision, Visit, VisitReview
+from server.register.models import Household, LifeEventRecord, Person, RegisterDecision, Visit, VisitReview
 from server.services.queries import inside_area
 from server.submissions.models import Submission
 from server.users.models import User
@@ -68,13 +68,17 @@ def completed_visits_by_group(path: str | None, since: dt.date, until: dt.date) 
 
 
 def life_events_by_group(path: str | None, kinds: tuple[str, ...], since: dt.date, until: dt.date) -> dict[int, int]:
-    """Life events of these kinds (births, deaths, marriages, moves…) dated from `since` to `until` as visits told
-    them, per group the visit was collected in."""
-    query = (select(Submission.area_id, func.count()).select_from(LifeEventRecord)
-             .join(Submission, Submission.id == LifeEventRecord.submission_id)
-             .where(LifeEventRecord.kind.in_(kinds), LifeEventRecord.event_date >= since, LifeEventRecord.event_date <= until,
-                    Submission.area_id.in_(_groups_inside(path)))
-             .group_by(Submission.area_id))
+    """Life events of these kinds (births, deaths, marriages, moves…) dated from `since` to `until`, per group: the
+    group the visit that told them was collected in, or for one registered on the web (a decision), the group of
+    the person's household."""
+    group = func.coalesce(Submission.area_id, Household.group_id)
+    query = (select(group, func.count()).select_from(LifeEventRecord)
+             .outerjoin(Submission, Submission.id == LifeEventRecord.submission_id)
+             .outerjoin(Person, (Person.uuid == LifeEventRecord.person_uuid) & LifeEventRecord.submission_id.is_(None))
+             .outerjoin(Household, Household.uuid == Person.household_uuid)
+             .where(LifeEventRecord.kind.in_(kinds), LifeEventRecord.event_date >= since,
+                    LifeEventRecord.event_date <= until, group.in_(_groups_inside(path)))
+             .group_by(group))
     return dict(db.session.execute(query).all())
 
 

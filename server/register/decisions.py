@@ -68,14 +68,14 @@ def authorise(principal, kind: DecisionKind, *area_paths: str | None) -> None:
 
 def record_decision(kind: DecisionKind, subject: str, target: str, *, by: int | None, now: dt.datetime,
                     area_path: str | None, field: str | None = None, candidate_id: int | None = None,
-                    after: int | None = None) -> int:
-    """Record a decision (in the decision log and the audit log: `by` None is the automatic merge) and replay
-    the records it concerns; returns its id."""
+                    after: int | None = None, note: str | None = None) -> int:
+    """Record a decision (in the decision log and the audit log: `by` None is the automatic merge; `note` why, as
+    the person wrote it) and replay the records it concerns; returns its id."""
     households = ({queries.household_of(subject), queries.household_of(target)} - {None}
                   if kind.proposes_households else set())
     decision = queries.add_decision(
         kind=kind.name, subject_uuid=subject, target=target, field=field, candidate_id=candidate_id, decided_by=by,
-        decided_at=now, area_path=area_path,
+        decided_at=now, area_path=area_path, note=note,
         after_submission_id=queries.last_merged_submission_id() if after is None else after)
     audit.record(by, f"register.{kind.name}", area_path=area_path, subject=subject)
     replay_decision(decision)
@@ -128,13 +128,14 @@ def move_household(principal, household_uuid: str, group_id: int, *, now: dt.dat
                            now=now or clock.now(), area_path=area.group_path)
 
 
-def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], now: dt.datetime | None = None) -> int:
+def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], now: dt.datetime | None = None,
+             note: str | None = None) -> int:
     """Give a person a service tier (one of `tiers`, the schedule's), or none (""), from today on."""
-    check_tier(tier, tiers)
     _, village_path = person_village(person_uuid)
     authorise(principal, SET_TIER, village_path)
+    check_tier(tier, tiers)
     return record_decision(SET_TIER, person_uuid, tier, by=principal.id, now=now or clock.now(),
-                           area_path=village_path)
+                           area_path=village_path, note=note)
 
 
 def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetime | None = None) -> int:

@@ -95,7 +95,9 @@ class LifeEventRecord(db.Model):
     event_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str | None] = mapped_column(String(200))
     spouse_name: Mapped[str | None] = mapped_column(String(100))
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    # The visit that told it, or the decision that registered the person on the web (a birth, a new member).
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("register_decision.id"), index=True)
 
 
 class ServiceAnchor(db.Model):
@@ -211,10 +213,14 @@ class RegisterDecision(db.Model):
     kind: Mapped[str] = mapped_column(String(20))
     # merged away, moved, a submission's id (a visit rejected) or a service item's key (<instanceID>#<n>)
     subject_uuid: Mapped[str] = mapped_column(String(300), index=True)
-    # the record kept, the new group's id, the tier given ("" for none), or a field's value set
-    target: Mapped[str] = mapped_column(String(200), index=True)
-    # set_field: which field of which kind of record ("person:phone", "household:address"); a service item's column
+    # the record kept, the new group's id, the tier given ("" for none), a field's value set, or a new person's
+    # details (sync.decisions.new_person_target)
+    target: Mapped[str] = mapped_column(String(600), index=True)
+    # set_field: which field of which kind of record ("person:phone", "household:address"); a service item's column;
+    # add_person: the life event recorded with the new person
     field: Mapped[str | None] = mapped_column(String(40))
+    # why the person decided it (a correction's reason), as they wrote it
+    note: Mapped[str | None] = mapped_column(String(500))
     after_submission_id: Mapped[int] = mapped_column(BigInteger)
     candidate_id: Mapped[int | None] = mapped_column(ForeignKey("duplicate_candidate.id"))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))   # None: the automatic merge

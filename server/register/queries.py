@@ -175,9 +175,9 @@ def add_field_values(rows: list[dict]) -> None:
         bulk_insert(RegisterFieldValue, rows)
 
 
-def event_row(person_uuid: str, event, submission_id: int) -> dict:
+def event_row(person_uuid: str, event, submission_id: int | None, decision_id: int | None = None) -> dict:
     return dict(person_uuid=person_uuid, kind=event.kind, event_date=event.date, place=event.place,
-                spouse_name=event.spouse_name, submission_id=submission_id)
+                spouse_name=event.spouse_name, submission_id=submission_id, decision_id=decision_id)
 
 
 def anchor_row(person_uuid: str, anchor, submission_id: int) -> dict:
@@ -737,8 +737,8 @@ def open_conflicts(area_path: str | None) -> list[OpenConflict]:
         query = query.where(RegisterConflict.state == "open")
         if area_path is not None:
             query = query.where(Area.path.startswith(area_path))
-        found += [OpenConflict(conflict, name or "", group_name, record_kind)
-                  for conflict, name, group_name, _path in db.session.execute(query)]
+        found += [OpenConflict(row, row.record_name or "", row.group_name, record_kind)
+                  for row in db.session.execute(query)]
     return sorted(found, key=lambda item: item.conflict.id)
 
 

@@ -79,7 +79,7 @@ class _DerivedRows:
                                                       submission_id=submission_id, decision_id=decision_id)
                               for name, value in plan.updates.items()]
         if plan.event is not None and kind == "person":
-            self.events.append(queries.event_row(plan.uuid, plan.event, submission_id))
+            self.events.append(queries.event_row(plan.uuid, plan.event, submission_id, decision_id))
 
     def add_anchor(self, person_uuid: str, anchor: AnchorObservation, submission_id: int) -> None:
         self.anchors.append(queries.anchor_row(person_uuid, anchor, submission_id))

@@ -36,6 +36,7 @@ class ReplicatedDecision:
     decided_at: dt.datetime
     undone_at: dt.datetime | None
     automatic: bool = False   # the town's automatic merge: only its undoing is replicated
+    note: str | None = None   # why the town's person decided it
 
 
 def record_replicated_decision(principal, decision: ReplicatedDecision) -> bool:
@@ -59,7 +60,7 @@ def record_replicated_decision(principal, decision: ReplicatedDecision) -> bool:
         recorded = queries.add_decision(
             uuid=decision.uuid, kind=kind.name, subject_uuid=decision.subject, target=decision.target,
             field=decision.field, area_path=paths[0], decided_by=principal.id, decided_at=decision.decided_at,
-            after_submission_id=decision.after_submission_id)
+            after_submission_id=decision.after_submission_id, note=decision.note)
         audit.record(principal.id, f"replication.{kind.name}", area_path=paths[0], subject=decision.subject)
         replay_decision(recorded)
     if decision.undone_at is not None and recorded.undone_at is None:

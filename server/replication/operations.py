@@ -130,6 +130,7 @@ class PortableDecision:
     decided_at: dt.datetime
     undone_at: dt.datetime | None
     automatic: bool = False   # the town's automatic merge (listed only once undone: the county undoes its own)
+    note: str | None = None   # why the person decided it (a correction's reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +181,7 @@ def _portable(principal: Principal, row) -> PortableDecision | None:
         target=queries.group_full_name(int(row.target)) if kind.target_is_group(row.field) else row.target,
         field=row.field, after_instance_id=queries.instance_id_of(after) if after else None,
         decided_at=as_utc(row.decided_at), undone_at=row.undone_at and as_utc(row.undone_at),
-        automatic=row.decided_by is None)
+        automatic=row.decided_by is None, note=row.note)
 
 
 def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
@@ -203,4 +204,4 @@ def receive_decision(principal: Principal, decision: PortableDecision) -> bool:
             raise DecisionNotYetMergeable(decision.uuid)
     return record_replicated_decision(principal, ReplicatedDecision(
         decision.uuid, decision.kind, subject, target, decision.field, after, decision.decided_at,
-        decision.undone_at, decision.automatic))
+        decision.undone_at, decision.automatic, decision.note))

@@ -71,12 +71,13 @@ class DecisionIn(BoundarySchema):
     uuid = fields.UUID(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(REPLICATED_KINDS))
     subject = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    target = fields.String(required=True, validate=validate.Length(max=400))
+    target = fields.String(required=True, validate=validate.Length(max=600))
     field = fields.String(load_default=None, validate=validate.Length(max=40))
     after_instance_id = fields.String(load_default=None, validate=validate.Length(min=1, max=255))
     decided_at = fields.AwareDateTime(required=True)
     undone_at = fields.AwareDateTime(load_default=None)
     automatic = fields.Boolean(load_default=False)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
     @post_load
     def portable(self, data, **_):
@@ -93,6 +94,7 @@ class DecisionOut(Schema):
     decided_at = fields.AwareDateTime()
     undone_at = fields.AwareDateTime(allow_none=True)
     automatic = fields.Boolean()
+    note = fields.String(allow_none=True)
 
 
 class DecisionPageOut(Schema):

@@ -294,3 +294,16 @@ def test_after_a_change_the_last_count_is_shown_while_a_new_one_runs(town, serve
         assert '<p id="figures-counted" class="notice">' in fresh
     finally:
         server.app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"] = 0
+
+
+def test_a_birth_registered_on_the_web_is_a_change_of_its_group(town):
+    """A birth the cadre registers on the web (a decision, no visit told it) counts in this month's changes of the
+    household's village."""
+    officer, cadre = signed_in(town, "qingshan_officer"), signed_in(town, "dongcun_cadre")
+    before = int(row_of(officer.get("/home").text, "dashboard", "青山镇/东村")["changes"])
+    done = cadre.post(f"/households/{H1}/members/new", {
+        "event": "birth", "name": "王小宝", "sex": "male", "birth_date": "2026-11-15", "relationship": "grandchild",
+        "id_number": "", "phone": "", "residence": "here", "hukou": "here", "note": ""})
+    assert done.status_code == 200 and "已登记出生：王小宝" in done.text
+    assert row_of(officer.get("/home").text, "dashboard", "青山镇/东村")["changes"] == str(before + 1)
+    assert row_of(officer.get("/home").text, "dashboard", "青山镇/西村")["changes"] == "0"

@@ -26,6 +26,7 @@ LAYERS = [
     ("register", ["server.register"]),
     ("services", ["server.services"]),            # the service record: its items as they stand, its registers
     ("registers", ["server.registers"]),          # the village's named registers (登记册): pages and workbooks
+    ("corrections", ["server.corrections"]),      # corrections, tiers and new members entered on the web
     ("schedules", ["server.schedules"]),
     ("exports", ["server.exports"]),
     ("home", ["server.home"]),                    # the home pages: a cadre's to-do, the town and county dashboards
