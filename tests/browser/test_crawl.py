@@ -166,8 +166,8 @@ def text_findings(text: str, codes: frozenset[str], usernames: frozenset[str]) -
     return found
 
 
-def report(findings: dict[str, set[str]], texts: dict[str, str], only: tuple[str, ...] = ("",)) -> str:
-    """Every finding by page, the visible text checked too; `only`: just the findings that start so."""
+def report(findings: dict[str, set[str]], texts: dict[str, str]) -> str:
+    """Every finding by page, the visible text checked too."""
     db.session.rollback()
     actions = frozenset(db.session.scalars(select(AuditEvent.action).distinct()))
     usernames = frozenset(db.session.scalars(select(User.username)))
@@ -175,19 +175,14 @@ def report(findings: dict[str, set[str]], texts: dict[str, str], only: tuple[str
     codes = frozenset(code.lower() for code in KNOWN_CODES | actions)
     for path, text in texts.items():
         findings.setdefault(path, set()).update(text_findings(text, codes, usernames))
-    lines = [f"{path}\n" + "\n".join(f"    {line}" for line in sorted(found) if line.startswith(only))
-             for path, found in sorted(findings.items()) if any(line.startswith(only) for line in found)]
+    lines = [f"{path}\n" + "\n".join(f"    {line}" for line in sorted(found))
+             for path, found in sorted(findings.items()) if found]
     return f"{len(lines)} of {len(findings)} pages have findings:\n" + "\n".join(lines) if lines else ""
 
 
 # ---- the tests -------------------------------------------------------------------------------------------------
 
-PENDING = pytest.mark.xfail(strict=False, reason="issue 18: other branches replace UUIDs, codes and English words "
-                                                 "and put error pages in the layout; the lead removes this mark")
-
-
 ROLES = [("dongcun_cadre", "刘芳"), ("qingshan_officer", "孙伟"), ("county_admin", None)]
-LAYOUT = ("wider than the screen", "touch target")
 
 
 def crawl_as(county, sign_in_as, browser, username: str | None, elsewhere: str | None) -> tuple[dict, dict]:
@@ -205,19 +200,9 @@ def crawl_as(county, sign_in_as, browser, username: str | None, elsewhere: str |
     return findings, texts
 
 
-@PENDING
 @pytest.mark.parametrize("username, elsewhere", ROLES + [(None, None)])
 def test_every_page_a_role_reaches_reads_well_at_both_widths(county, browser, sign_in_as, username, elsewhere):
     message = report(*crawl_as(county, sign_in_as, browser, username, elsewhere))
-    assert not message, message
-
-
-@pytest.mark.parametrize("username, elsewhere", ROLES + [(None, None)])
-def test_every_page_a_role_reaches_fits_a_phone_and_an_office_screen(county, browser, sign_in_as, username,
-                                                                      elsewhere):
-    """The layout part of the crawl (no overflow at 390 and 1280 px, touch targets of 44 px), not pending on the
-    other branches."""
-    message = report(*crawl_as(county, sign_in_as, browser, username, elsewhere), only=LAYOUT)
     assert not message, message
 
 
