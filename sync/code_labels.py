@@ -88,11 +88,12 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                       "merge_households": ("合并重复户", "Merge duplicate households"),
                       "move_household": ("户迁到其他小组", "Move a household to another group"),
                       "set_tier": ("设置服务分级", "Set a service tier"),
-                      "set_field": ("处理冲突（设定字段值）", "Settle a conflict (set a field)"),
+                      "set_field": ("更正字段值（或处理冲突）", "Correct a field (or settle a conflict)"),
                       "reject_visit": ("退回访视", "Reject a visit"),
                       "referral_result": ("记录转介结果", "Record the result of a referral"),
                       "support_outcome": ("记录扶助申请结果", "Record the outcome of a support request"),
-                      "correct_service": ("更正服务记录", "Correct a service record")},
+                      "correct_service": ("更正服务记录", "Correct a service record"),
+                      "add_person": ("登记新成员", "Register a new member")},
 }
 """Words of every code a page, register or report shows, by list: (Chinese, English)."""
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
-import time
-from collections import OrderedDict, defaultdict
+import functools
+from collections import defaultdict
 from dataclasses import dataclass, field
 
-from flask import current_app
-
 from server import clock
-from server.extensions import db
 from server.home import queries
 from server.principal import Principal
 from server.register import queries as register_queries
+from server.schedules.counted import Counted, counted
 from server.schedules.current import current_schedule
 from server.schedules.operations import flags_of_people
 from server.services import queries as service_queries
@@ -76,7 +73,7 @@ GROUP_COLUMNS = ("asked", "done", "overdue", "completed", "changes", "unreviewed
 
 def _count_scheduled(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
     """Every group's schedule figures of an area (visits asked for and done, people overdue) and open referrals:
-    the schedule's flags of its people in one pass. This is what takes seconds for a town (kept: _Figures)."""
+    the schedule's flags of its people in one pass. This is what takes seconds for a town (kept: server.schedules.counted)."""
     month = month_of(as_of)
     found: dict[int, GroupFigures] = defaultdict(GroupFigures)
     people, flags = flags_of_people(path or "/", current_schedule(), as_of)
@@ -92,13 +89,14 @@ def _count_scheduled(path: str | None, as_of: dt.date) -> dict[int, GroupFigures
     return dict(found)
 
 
-def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFigures], CountedFigures]:
-    """Every group's figures of an area: the schedule's as last counted (see _Figures), and the aggregate counts
+def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFigures], Counted]:
+    """Every group's figures of an area: the schedule's as last counted (server.schedules.counted), and the aggregate counts
     (completed visits, life events, the review backlog) as they are now, read on every request."""
-    scheduled = figures_cache().of(path, as_of, current_app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"])
+    scheduled = counted(("home figures", path, as_of, current_schedule()),
+                        functools.partial(_count_scheduled, path, as_of))
     month = month_of(as_of)
     found: dict[int, GroupFigures] = defaultdict(GroupFigures)
-    for group, figures in scheduled.groups.items():
+    for group, figures in scheduled.value.items():
         found[group] = dataclasses.replace(figures)
     for column, counts in (("completed", queries.completed_visits_by_group(path, month.start, month.end)),
                            ("changes", queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end)),
@@ -106,82 +104,6 @@ def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFig
         for group, count in counts.items():
             setattr(found[group], column, count)
     return dict(found), scheduled
-
-
-@dataclass(frozen=True)
-class CountedFigures:
-    """Groups' figures of an area as counted at an instant; `fresh` is False while a newer count is under way."""
-
-    groups: dict[int, GroupFigures]
-    counted_at: dt.datetime
-    fresh: bool = True
-
-
-class _Figures:
-    """Groups' figures of an area as of a day, kept in this process, keyed by what they are counted from
-    (queries.register_fingerprint). Counting reads every scheduled person of the area: seconds for a town. When
-    something has changed, figures counted at most `stale_seconds` ago are shown (with the time they were counted)
-    while a thread counts them again, as dashboards do; older ones, or none, are counted while the reader waits."""
-
-    KEEP = 16
-
-    def __init__(self) -> None:
-        self._entries: OrderedDict[tuple, tuple[tuple, CountedFigures]] = OrderedDict()
-        self._counting: set[tuple] = set()
-        self._lock = threading.Lock()
-
-    def of(self, path: str | None, as_of: dt.date, stale_seconds: int) -> CountedFigures:
-        key = (path, as_of, current_schedule())
-        fingerprint = queries.register_fingerprint()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-        if entry is not None and entry[0] == fingerprint:
-            return entry[1]
-        if entry is not None and (clock.now() - entry[1].counted_at).total_seconds() < stale_seconds:
-            self._count_in_background(current_app._get_current_object(), key)
-            return CountedFigures(entry[1].groups, entry[1].counted_at, fresh=False)
-        return self._count(key, fingerprint)
-
-    def _count(self, key: tuple, fingerprint: tuple) -> CountedFigures:
-        path, as_of, _ = key
-        counted = CountedFigures(_count_scheduled(path, as_of), clock.now())
-        with self._lock:
-            self._entries[key] = (fingerprint, counted)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.KEEP:
-                self._entries.popitem(last=False)
-        return counted
-
-    def _count_in_background(self, app, key: tuple) -> None:
-        with self._lock:
-            if key in self._counting:
-                return
-            self._counting.add(key)
-
-        def count() -> None:
-            with app.app_context():
-                try:
-                    self._count(key, queries.register_fingerprint())
-                finally:
-                    db.session.remove()
-                    with self._lock:
-                        self._counting.discard(key)
-
-        threading.Thread(target=count, name="taizhang-home-figures", daemon=True).start()
-
-    def wait(self) -> None:
-        """Until no count runs in the background (for tests and a clean shutdown)."""
-        while True:
-            with self._lock:
-                if not self._counting:
-                    return
-            time.sleep(0.02)
-
-
-def figures_cache() -> _Figures:
-    return current_app.extensions.setdefault("taizhang_home_figures", _Figures())
 
 
 def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:

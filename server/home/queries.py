@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from server.areas.models import Area
 from server.extensions import db
 from server.forms.models import Form
-from server.register.models import Household, LifeEventRecord, Person, RegisterDecision, Visit, VisitReview
+from server.register.models import Household, LifeEventRecord, Person, Visit, VisitReview
 from server.services.queries import inside_area
 from server.submissions.models import Submission
 from server.users.models import User
 
-__all__ = ["register_fingerprint", "AreaRow", "areas_under", "unreviewed_by_group", "completed_visits_by_group",
+__all__ = ["AreaRow", "areas_under", "unreviewed_by_group", "completed_visits_by_group",
            "life_events_by_group", "CollectorSync", "collector_syncs"]
 
 # The forms whose submissions are visits the inbox lists (and a cadre reviews).
@@ -103,22 +103,3 @@ def collector_syncs(path: str | None) -> list[CollectorSync]:
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     """SQLite gives instants back without their zone: they are UTC."""
     return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
-
-
-def register_fingerprint() -> tuple:
-    """What changes whenever anything the home pages count changes. The register changes only by a merged visit
-    (a visit row: their number and the newest; an edit is a new submission) or a decision (taken, undone,
-    replicated), and a replay redoes the same rows; the review backlog by a submission received or a review
-    given or taken back. The newest instanceID and decision uuid (random) tell apart two databases that hold as
-    many rows (one emptied and filled again)."""
-    return tuple(db.session.execute(select(
-        select(func.count()).select_from(Visit).scalar_subquery(),
-        select(func.max(Visit.submission_id)).scalar_subquery(),
-        select(func.count()).select_from(Submission).scalar_subquery(),
-        select(func.max(Submission.instance_id)).scalar_subquery(),
-        select(func.count()).select_from(RegisterDecision).scalar_subquery(),
-        select(func.max(RegisterDecision.id)).scalar_subquery(),
-        select(func.count(RegisterDecision.undone_at)).scalar_subquery(),
-        select(func.max(RegisterDecision.uuid)).scalar_subquery(),
-        select(func.count()).select_from(VisitReview).scalar_subquery(),
-        select(func.sum(VisitReview.submission_id)).scalar_subquery())).one())

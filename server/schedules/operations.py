@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.principal import Principal
 from server.schedules import queries
+from server.schedules.counted import counted
 from server.schedules.current import current_schedule
 from server.services import queries as service_queries
 from sync.access import STAFF_ROLES
@@ -28,23 +30,32 @@ class AreaFlags:
     as_of: dt.date
     flags: list[Flag]
     people: dict[str, object]       # person uuid → row (name, household, group, …)
+    counted_at: dt.datetime | None = None   # kept flags: when they were worked out (None: just now)
+    fresh: bool = True                      # False: the register changed since; they are being worked out again
 
 
 def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.date | None,
-                  *, statuses: frozenset[str] | None = None) -> AreaFlags:
+                  *, statuses: frozenset[str] | None = None, kept: bool = False) -> AreaFlags:
     """Every flag for the people of an area (the principal's own area by default) as of a date (default today).
-    Reads personal data: only staff whose area holds the area asked for, and the read is audited."""
+    Reads personal data: only staff whose area holds the area asked for, and the read is audited. `kept`: the flags
+    as last worked out for a page (server.schedules.counted: a town's take seconds), saying when."""
     refusal = "due lists of an area are for village cadres and the town office"
     if principal.role not in STAFF_ROLES:
         raise Forbidden(refusal)
     path = staff_area(principal, area_full_name, refusal=refusal).path if area_full_name else principal.area_path
     schedule = current_schedule()
     as_of = as_of or clock.today()
-    people, flags = flags_of_people(path or "/", schedule, as_of)
+    counted_at, fresh = None, True
+    if kept:
+        found = counted(("flags", path, as_of, schedule), functools.partial(flags_of_people, path or "/", schedule,
+                                                                             as_of))
+        (people, flags), counted_at, fresh = found.value, found.counted_at, found.fresh
+    else:
+        people, flags = flags_of_people(path or "/", schedule, as_of)
     if statuses is not None:
         flags = [flag for flag in flags if flag.status in statuses]
     audit.record(principal.id, "due.read", area_path=path, records=len({flag.person for flag in flags}))
-    return AreaFlags(schedule, as_of, flags, people)
+    return AreaFlags(schedule, as_of, flags, people, counted_at, fresh)
 
 
 def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None) -> tuple[dict, list[Flag]]:

@@ -16,15 +16,17 @@ from server.register.models import (
     Household,
     LifeEventRecord,
     Person,
+    RegisterDecision,
     RegisterFieldValue,
     ServiceAnchor,
     ServiceItemRecord,
     Visit,
     VisitReview,
 )
+from server.submissions.models import Submission
 from sync.schedules import Anchor, VisitDone
 
-__all__ = ["households_in", "people_in", "scheduled_people", "TierChange", "tier_history", "anchors_of",
+__all__ = ["register_fingerprint", "households_in", "people_in", "scheduled_people", "TierChange", "tier_history", "anchors_of",
            "CompletedVisits", "completed_visits", "end_dates", "review_notes"]
 
 # Events after which a person is no longer due (with the field value that says they still apply).
@@ -177,3 +179,22 @@ def review_notes(path: str) -> dict[str, str]:
     rows = db.session.execute(select(latest.c.household_uuid, VisitReview.state, VisitReview.comment)
                               .join(VisitReview, VisitReview.submission_id == latest.c.submission_id))
     return {household: comment for household, state, comment in rows if state == "has_issues" and comment}
+
+
+def register_fingerprint() -> tuple:
+    """What changes whenever anything the home pages count changes. The register changes only by a merged visit
+    (a visit row: their number and the newest; an edit is a new submission) or a decision (taken, undone,
+    replicated), and a replay redoes the same rows; the review backlog by a submission received or a review
+    given or taken back. The newest instanceID and decision uuid (random) tell apart two databases that hold as
+    many rows (one emptied and filled again)."""
+    return tuple(db.session.execute(select(
+        select(func.count()).select_from(Visit).scalar_subquery(),
+        select(func.max(Visit.submission_id)).scalar_subquery(),
+        select(func.count()).select_from(Submission).scalar_subquery(),
+        select(func.max(Submission.instance_id)).scalar_subquery(),
+        select(func.count()).select_from(RegisterDecision).scalar_subquery(),
+        select(func.max(RegisterDecision.id)).scalar_subquery(),
+        select(func.count(RegisterDecision.undone_at)).scalar_subquery(),
+        select(func.max(RegisterDecision.uuid)).scalar_subquery(),
+        select(func.count()).select_from(VisitReview).scalar_subquery(),
+        select(func.sum(VisitReview.submission_id)).scalar_subquery())).one())

@@ -14,6 +14,7 @@ class DueQuery(BoundarySchema):
     area = fields.String(load_default=None, validate=validate.Length(max=400))
     as_of = fields.Date(load_default=None)
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)), load_default=["due", "overdue"])
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))   # the page's (50 a page)
 
 
 class FlagOut(Schema):

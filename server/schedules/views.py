@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from server.accounts.session import current_staff, require_staff
@@ -12,28 +15,34 @@ from server.openrosa.auth import authenticate
 from server.registers.operations import area_choices
 from server.schedules.operations import AreaFlags, flags_in_area
 from server.schedules.schemas import DueQuery, FlagOut
+from server.services.browsing import household_label
+from server.services.queries import household_labels
 from sync.errors import Forbidden, NotFound
 
 bp = Blueprint("schedules", __name__, template_folder="templates")
 
 
 def _arguments() -> dict:
-    arguments = {name: request.args.get(name) for name in ("area", "as_of") if request.args.get(name)}
+    arguments = {name: request.args.get(name) for name in ("area", "as_of", "page") if request.args.get(name)}
     if request.args.getlist("status"):
         arguments["status"] = request.args.getlist("status")
     return arguments
 
 
-def _area_flags(principal) -> AreaFlags:
+def _area_flags(principal, *, kept: bool = False) -> AreaFlags:
     query = DueQuery().load(_arguments())
-    found = flags_in_area(principal, query["area"], query["as_of"], statuses=frozenset(query["status"]))
+    found = flags_in_area(principal, query["area"], query["as_of"], statuses=frozenset(query["status"]), kept=kept)
     commit()  # the audit record of this read
     return found
 
 
+def _most_overdue_first(flags) -> list:
+    return sorted(flags, key=lambda f: (-f.overdue_days, f.due_since, f.key))
+
+
 def _rows(found: AreaFlags) -> list[dict]:
     rows = []
-    for flag in sorted(found.flags, key=lambda f: (-f.overdue_days, f.due_since, f.key)):
+    for flag in _most_overdue_first(found.flags):
         person = found.people[flag.person]
         rows.append(dict(
             person=flag.person, person_name=person.name or "", household=person.household_uuid,
@@ -76,7 +85,7 @@ def due_page():
         return render_template("schedules/due.html", found=None, rows=[], messages=[
             message() for name, message in _PROBLEMS.items() if name in problems], **page), 400
     try:
-        found = _area_flags(principal)
+        found = _area_flags(principal, kept=True)
     except Forbidden:
         db.session.rollback()
         return render_template("schedules/due.html", found=None, rows=[], messages=[
@@ -85,4 +94,28 @@ def due_page():
         db.session.rollback()
         return render_template("schedules/due.html", found=None, rows=[], messages=[
             _("There is no such area: choose one from the list.")], **page), 404
-    return render_template("schedules/due.html", found=found, rows=_rows(found), messages=[], **page)
+    number = DueQuery().load(_arguments())["page"]
+    flags = _most_overdue_first(found.flags)
+    shown = flags[(number - 1) * DUE_PAGE_SIZE:number * DUE_PAGE_SIZE]
+    language = "zh" if str(get_locale()) == "zh" else "en"
+    households = household_labels({found.people[flag.person].household_uuid for flag in shown})
+    rows = [_page_row(found, flag, households, language) for flag in shown]
+    arguments = {name: value for name, value in request.args.items() if name != "page"}
+    first = (number - 1) * DUE_PAGE_SIZE + 1 if shown else 0
+    return render_template("schedules/due.html", found=found, rows=rows, messages=[], total=len(flags),
+                           first=first, last=first + len(shown) - 1 if shown else 0, number=number,
+                           counts=Counter(flag.status for flag in flags), arguments=arguments, **page)
+
+
+DUE_PAGE_SIZE = 50
+
+
+def _page_row(found: AreaFlags, flag, households: dict, language: str) -> dict:
+    """A flag as the due page shows it: the person by name (linked), the household by number and head, the status
+    in words, why in the reader's language."""
+    person = found.people[flag.person]
+    return dict(person=flag.person, name=person.name or "", status=flag.status,
+                household=household_label(households[person.household_uuid].household_no,
+                                          households[person.household_uuid].head_name, language)
+                if person.household_uuid in households else "",
+                why=flag.explain(found.schedule, language))

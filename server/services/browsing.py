@@ -579,7 +579,7 @@ class Namer:
         return Shown(text, ("visit", str(submission_id)))
 
     def decision(self, decision_id: int | None) -> Shown:
-        """A decision by its kind and day ("处理冲突（设定字段值） · 2026-11-08")."""
+        """A decision by its kind and day ("更正字段值（或处理冲突） · 2026-11-08")."""
         self._load()
         found = self.decisions.get(decision_id) if decision_id is not None else None
         if found is None:

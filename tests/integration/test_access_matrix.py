@@ -382,6 +382,30 @@ ROWS = [
     Row("register.undo_review_view", "POST", page(lambda world, place: f"/visits/{world.places[place].visit}/review/undo",
                                                   "POST", lambda world, role, place: {"state": "approved"}),
         statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    # Register corrections, tiers and new members from the web: staff, each within their area.
+    Row("corrections.correct_person", "GET", page(lambda world, place: f"/people/{world.places[place].person}/correct"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("corrections.correct_field", "GET", page(
+        lambda world, place: f"/people/{world.places[place].person}/correct/phone"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("corrections.correct_field", "POST", page(
+        lambda world, place: f"/people/{world.places[place].person}/correct/phone", "POST",
+        lambda world, role, place: {"value": f"136{uuid.uuid4().int % 10 ** 8:08d}", "note": ""}),
+        statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    Row("corrections.set_tier", "GET", page(lambda world, place: f"/people/{world.places[place].person}/tier"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("corrections.set_tier", "POST", page(lambda world, place: f"/people/{world.places[place].person}/tier", "POST",
+                                             lambda world, role, place: {"tier": "key", "note": ""}),
+        statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    Row("corrections.new_member", "GET", page(
+        lambda world, place: f"/households/{world.places[place].household}/members/new"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("corrections.new_member", "POST", page(
+        lambda world, place: f"/households/{world.places[place].household}/members/new", "POST",
+        lambda world, role, place: {"event": "registered", "name": "新成员", "sex": "female",
+                                    "birth_date": "1990-01-01", "relationship": "child", "id_number": "", "phone": "",
+                                    "residence": "here", "hukou": "here", "note": ""}),
+        statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
     # What the phone did not bring, about a service item: the cadre and the town office of its area; a support
     # request's outcome is the town office's only.
     Row("services.referral_result", "POST", service_item("/services/referral-result", 2, lambda: {

@@ -15,9 +15,9 @@ from server import clock
 from server.areas.operations import ensure_area
 from server.database import commit
 from server.extensions import db
-from server.home.operations import figures_cache
 from server.register.decisions import review_visit, set_tier, undo_decision
 from server.register.models import RegisterDecision
+from server.schedules.counted import wait_for_counts
 from server.submissions.models import Submission
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
@@ -287,7 +287,7 @@ def test_after_a_change_the_last_count_is_shown_while_a_new_one_runs(town, serve
         assert (dongcun(stale)["done"], dongcun(stale)["overdue-people"], dongcun(stale)["unreviewed"]) == (
             "1", "1", "8")
         assert re.search(r'<p id="figures-counted" class="stale">[^<]*正在统计', stale)
-        figures_cache().wait()
+        wait_for_counts()
         fresh = officer.get("/home").text
         assert (dongcun(fresh)["done"], dongcun(fresh)["overdue-people"], dongcun(fresh)["unreviewed"]) == (
             "2", "0", "8")
