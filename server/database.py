@@ -24,7 +24,16 @@ _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
 
 def configure_engine(engine: Engine) -> None:
     """SQLite: WAL, full fsync, foreign keys, and BEGIN IMMEDIATE for transactions so concurrent writers queue
-    instead of failing (autocommit lookups excepted)."""
+    instead of failing (autocommit lookups excepted). PostgreSQL: no JIT compilation (a page's queries take
+    milliseconds; compiling the larger ones took most of their time: docs/benchmarks.md § Issue 18)."""
+    if engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "connect")
+        def _postgresql_settings(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SET jit = off")
+            cursor.close()
+            dbapi_connection.commit()
+        return
     if engine.dialect.name != "sqlite":
         return
 

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import text
 
+from server.extensions import db
 from tests.conftest import free_port
 from tests.web import WebClient
 
@@ -208,3 +210,10 @@ def test_forwarded_for_is_trusted_when_configured(tmp_path):
             "address:203.0.113.9", "address:203.0.113.10"}
     finally:
         _stop(served)
+
+
+def test_postgresql_connections_compile_no_queries(server):
+    """JIT compilation off on every PostgreSQL connection (it took most of the time of a page's larger queries)."""
+    if server.backend != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    assert db.session.execute(text("SHOW jit")).scalar() == "off"
