@@ -64,6 +64,7 @@ from server.users.models import User
 from server.users.operations import add_user
 from sync.identity import PersonRecord, block_keys, candidate_pairs, id_check_character, name_key
 from sync.registers import REGISTERS
+from sync.search_keys import person_search_columns
 from tests.register_visits import Member, followup_visit, household_visit
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -138,6 +139,8 @@ def add_staff_work(rng: random.Random) -> dict:
         if rng.random() < 0.92:
             person["id_number"] = _id_number(rng, person["birth_date"], person["sex"])
     duplicates, duplicate_households = _plant_duplicates(rng, people, households, household_group, groups)
+    for person in people:     # the search columns, as the merge writes them
+        person.update(person_search_columns(person))
     db.session.execute(text("TRUNCATE person"))
     bulk_insert(Person, people)
     bulk_insert(Household, duplicate_households)

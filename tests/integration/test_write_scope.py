@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import uuid
 
 import pytest
@@ -319,6 +320,9 @@ def test_a_conflict_is_not_settled_with_a_household_of_another_area(server, worl
     conflict = conflicting_moves(world)
     assert conflict is not None
     cadre = signed_in(server, "dongcun_cadre")
+    page = cadre.get("/conflicts").text
+    section = re.search(rf'<section class="conflict" id="conflict-{conflict}">.*?</section>', page, re.S).group(0)
+    assert section.count('type="radio"') == 2 and "__other__" not in section   # one of the two households, no typing
     before = snapshot()
     for place in ("village", "town"):
         response = cadre.post(f"/conflicts/{conflict}", {"value": "__other__",
