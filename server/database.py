@@ -25,12 +25,15 @@ _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
 def configure_engine(engine: Engine) -> None:
     """SQLite: WAL, full fsync, foreign keys, and BEGIN IMMEDIATE for transactions so concurrent writers queue
     instead of failing (autocommit lookups excepted). PostgreSQL: no JIT compilation (a page's queries take
-    milliseconds; compiling the larger ones took most of their time: docs/benchmarks.md § Issue 18)."""
+    milliseconds; compiling the larger ones took most of their time), and a plan for each statement's own values,
+    never a generic one: psycopg prepares a statement run five times, and PostgreSQL's generic plan of an area's
+    path prefix (`path LIKE :p || '%'`) cannot use the path's index (4–5× slower: docs/benchmarks.md § Issue 18)."""
     if engine.dialect.name == "postgresql":
         @event.listens_for(engine, "connect")
         def _postgresql_settings(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("SET jit = off")
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
             cursor.close()
             dbapi_connection.commit()
         return

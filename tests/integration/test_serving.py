@@ -212,8 +212,9 @@ def test_forwarded_for_is_trusted_when_configured(tmp_path):
         _stop(served)
 
 
-def test_postgresql_connections_compile_no_queries(server):
-    """JIT compilation off on every PostgreSQL connection (it took most of the time of a page's larger queries)."""
+def test_postgresql_connections_plan_each_statement_for_its_values_without_jit(server):
+    """JIT compilation off and no generic plans on every PostgreSQL connection (server.database.configure_engine)."""
     if server.backend != "postgresql":
         pytest.skip("a PostgreSQL setting")
     assert db.session.execute(text("SHOW jit")).scalar() == "off"
+    assert db.session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
