@@ -47,7 +47,11 @@ def page(browser, title: str) -> None:
 def follow(browser, element) -> None:
     """Click a link or button that loads another page, and wait until it has."""
     old = browser.find_element(By.TAG_NAME, "html")
-    element.click()
+    try:
+        element.click()
+    except WebDriverException as error:       # chromedriver may lose the clicked node to the page it loads
+        if "does not belong to the document" not in error.msg:
+            raise
     WebDriverWait(browser, 10).until(expected_conditions.staleness_of(old))
     WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda driver: driver.execute_script("return document.readyState") == "complete")
