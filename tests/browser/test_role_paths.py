@@ -8,7 +8,7 @@ import time
 
 import openpyxl
 import pytest
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -44,6 +44,19 @@ def page(browser, title: str) -> None:
         f"{title}: wider than the screen")
 
 
+def gone(element) -> bool:
+    """Whether the element's page has been replaced (chromedriver may say so as an inspector error)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" not in error.msg:
+            raise
+        return True
+    return False
+
+
 def follow(browser, element) -> None:
     """Click a link or button that loads another page, and wait until it has."""
     old = browser.find_element(By.TAG_NAME, "html")
@@ -52,7 +65,7 @@ def follow(browser, element) -> None:
     except WebDriverException as error:       # chromedriver may lose the clicked node to the page it loads
         if "does not belong to the document" not in error.msg:
             raise
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(old))
+    WebDriverWait(browser, 10).until(lambda driver: gone(old))
     WebDriverWait(browser, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda driver: driver.execute_script("return document.readyState") == "complete")
 
