@@ -117,7 +117,7 @@ def test_a_cadre_signs_in_to_the_villages_to_do_list(county, browser, at_width, 
 @WIDTHS
 @pytest.mark.parametrize("username, heading, places", [
     (OFFICER, "工作概况 · 青山镇", ["青山镇 › 东村", "青山镇 › 西村"]),
-    (ADMIN, "工作概况 · 全县", ["红山镇", "青山镇"])])
+    (ADMIN, "工作概况 · 全县", ["红山镇", "青山镇"])], ids=[OFFICER, ADMIN])
 def test_an_officer_signs_in_to_the_dashboard(county, browser, at_width, width, username, heading, places,
                                               screenshot):
     at_width(width)
