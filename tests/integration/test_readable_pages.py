@@ -150,11 +150,11 @@ def test_the_conflicts_page_labels_the_field_and_values_names_the_visits_and_mak
     (residence_id,) = [key for key, section in sections.items() if "居住情况" in section]
     residence = sections[residence_id]
     assert f'<h2><a href="/people/{li.uuid}">李强</a> · 居住情况</h2>' in residence
-    assert re.search(r'<input type="radio" name="value" value="moved_away" required> <span class="value">已搬走</span>\s*'
+    assert re.search(r'<input type="radio" name="value" value="moved_away" required> <span class="value">已搬走</span></label>\s*'
                      r'<small>（登记册中现在的值 · 来自 <a href="/visits/\d+">入户访视 · 2026-11-06 · 李四</a>）</small>',
                      residence)
     assert re.search(r'<input type="radio" name="value" value="working_away" required> <span class="value">外出务工'
-                     r'</span>\s*<small>（来自 <a href="/visits/\d+">入户访视 · 2026-11-05 · 李四</a>）</small>', residence)
+                     r'</span></label>\s*<small>（来自 <a href="/visits/\d+">入户访视 · 2026-11-05 · 李四</a>）</small>', residence)
     assert "uuid:" in page.split('<details class="support">')[1]
     # Nothing chosen: refused with a message, the conflict stays.
     answer = cadre.post(f"/conflicts/{residence_id}", {"value": "", "other": ""})
