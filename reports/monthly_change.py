@@ -244,7 +244,7 @@ def _change_chart(workbook, worksheet: Worksheet, *, last_row: int) -> None:
 def _village_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str, used: set[str],
                    village: str, rows: list[GroupChanges]) -> None:
     worksheet = workbook.add_worksheet(sheet_name(village, used))
-    title = f"{report.town} {village} 月变更报告单 Monthly change report — {month_label(report.month)}"
+    title = f"{_place(report, village)} 月变更报告单 Monthly change report — {month_label(report.month)}"
     headers = ("小组 Group", *_COUNT_HEADERS)
     total_label = (f"{village} 合计 Total",)
     widths = _count_widths(headers, [(row.group,) for row in rows], total_label)
@@ -262,11 +262,18 @@ _CHANGE_HEADERS = ("小组 Group", "户编号 Household no.", "户主 Head", "�
                    "去向、来处或配偶 Where to / from, spouse", "日期 Date", "访视 Visit", "信息员 Collector")
 
 
+def _place(report: MonthlyChangeReport, village: str) -> str:
+    """A village as a sheet's title names it: within the report's area (青山镇 › 东村), once (a village's own report)."""
+    if report.town == village or report.town.endswith(f"› {village}"):
+        return report.town
+    return f"{report.town} › {village}"
+
+
 def _changes_sheet(workbook, formats: Formats, wrapped: Format, report: MonthlyChangeReport, subtitle: str,
                    used: set[str], village: str, changes: list[PersonChange]) -> None:
     """The village's changes person by person, one row each, below a header repeated on every printed page."""
     worksheet = workbook.add_worksheet(sheet_name(f"{village} 变更名单 Changes", used))
-    title = f"{report.town} {village} 变更名单 Changes, person by person — {month_label(report.month)}"
+    title = f"{_place(report, village)} 变更名单 Changes, person by person — {month_label(report.month)}"
     lines = [(change.group, change.household_no, change.head_name, change.person_name, CHANGE_LABELS[change.kind],
               change.detail, change.day, f"访视 #{change.visit}", change.collector) for change in changes]
     widths = ColumnWidths(minimum=8, maximum=36)

@@ -132,7 +132,7 @@ def run(tool: str, *arguments: str) -> str:
 # What must be legible on the printed pages (each on one line of the PDF's text).
 PRINTED = {
     "monthly_change": ("青山镇 服务情况 Services — 2026年11月 (2026-11)", "访视 Visits (by outcome)",
-                       "青山镇 东村 变更名单 Changes, person by person — 2026年11月 (2026-11)", "配偶 Spouse: 陈静",
+                       "青山镇 › 东村 变更名单 Changes, person by person — 2026年11月 (2026-11)", "配偶 Spouse: 陈静",
                        "去向 To: 广东省深圳市", "2026-11-12", "访视 #19", "本月没有变更 No changes this month"),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import posixpath
@@ -163,7 +164,10 @@ def test_monthly_change_late_corrections_and_notes():
 def test_monthly_change_lists_each_villages_changes_person_by_person():
     workbook = load(build_monthly_change_report(MONTHLY))
     changes = workbook["东村 变更名单 Changes"]
-    assert changes["A1"].value == "青山镇 东村 变更名单 Changes, person by person — 2026年11月 (2026-11)"
+    assert changes["A1"].value == "青山镇 › 东村 变更名单 Changes, person by person — 2026年11月 (2026-11)"
+    # A village's own report names it once.
+    own = load(build_monthly_change_report(dataclasses.replace(MONTHLY, town="青山镇 › 东村")))
+    assert own["东村 变更名单 Changes"]["A1"].value == "青山镇 › 东村 变更名单 Changes, person by person — 2026年11月 (2026-11)"
     assert row_values(changes, 3) == ["小组 Group", "户编号 Household no.", "户主 Head", "姓名 Name", "变更 Change",
                                       "去向、来处或配偶 Where to / from, spouse", "日期 Date", "访视 Visit",
                                       "信息员 Collector"]
