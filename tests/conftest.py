@@ -25,6 +25,7 @@ from server.extensions import db
 from server.forms.operations import publish_form
 from server.lookup_cache import lookup_cache
 from server.register.worker import merge_next
+from server.schedules.counted import forget_counts
 from server.storage import blob_store
 from server.submissions.models import Submission, SubmissionAttachment
 from server.users.operations import add_user
@@ -120,6 +121,7 @@ def empty_tables(backend: str) -> None:
             db.session.execute(text(f"DELETE FROM {table}"))
     db.session.commit()
     lookup_cache().clear()
+    forget_counts()
 
 
 @pytest.fixture

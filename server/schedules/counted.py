@@ -17,7 +17,7 @@ from server import clock
 from server.extensions import db
 from server.schedules.queries import register_fingerprint
 
-__all__ = ["Counted", "counted", "wait_for_counts"]
+__all__ = ["Counted", "counted", "wait_for_counts", "forget_counts"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,10 @@ class _Counts:
 
         threading.Thread(target=run, name="taizhang-count", daemon=True).start()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
     def wait(self) -> None:
         while True:
             with self._lock:
@@ -101,3 +105,9 @@ def counted(key: Hashable, count: Callable[[], Any]) -> Counted:
 def wait_for_counts() -> None:
     """Until no count runs in the background (for tests)."""
     _counts().wait()
+
+
+def forget_counts() -> None:
+    """Forget every kept count (after the tables are emptied and filled again, as tests do: the fingerprint tells
+    changes apart, not a database started over)."""
+    _counts().clear()
