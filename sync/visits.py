@@ -213,7 +213,8 @@ def _new_member(member: AnswerPaths, household_uuid: str | None, visit_date: dt.
     details = member.child("new_member")
     reason = details.text("reason") or "registration"
     fields = _present({
-        "name": details.text("person_name_new"), "sex": details.text("sex"), "birth_date": details.text("birth_date"),
+        "name": details.text("person_name_new"), "sex": details.text("sex"),
+        "birth_date": _register_date(details.text("birth_date")),
         "id_number": details.text("id_number"), "relationship": details.text("relationship"),
         "phone": details.text("phone"), "residence": details.text("residence"), "hukou": details.text("hukou"),
         "household": household_uuid,
@@ -262,6 +263,15 @@ def _int(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError as exc:
         raise BadRequest(f"not a whole number: {value!r}") from exc
+
+
+def _register_date(value: str | None) -> str | None:
+    """A date as the register keeps it (YYYY-MM-DD); one that is no such date (year 10000, 2026-02-30) is left out
+    of the register: the stored submission keeps the answer as the phone sent it, and the visit's page shows it."""
+    try:
+        return dt.date.fromisoformat(value[:10]).isoformat() if value and len(value.split("T")[0]) == 10 else None
+    except ValueError:
+        return None
 
 
 def _date(value: str | None) -> dt.date | None:
