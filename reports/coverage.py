@@ -18,6 +18,7 @@ from reports.workbook import (
     print_setup,
     ratio,
     standard_formats,
+    table_head,
     write_title,
 )
 
@@ -106,10 +107,7 @@ def _coverage_sheet(workbook: Workbook, formats: Formats, name: str, title: str,
     widths.see_headers(0, headers)
     for label in [*labels, ("合计 Total",)]:
         widths.see_row(0, label)
-    total_width = widths.apply(worksheet, len(headers))
-    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=total_width)
-    worksheet.set_row(2, widths.height(headers))
-    worksheet.write_row(2, 0, headers, formats.header)
+    total_width = table_head(worksheet, formats, widths, headers, title, subtitle)
     width = len(label_headers)
     for row, (label, values) in enumerate(zip(labels, counts), start=3):
         worksheet.write_row(row, 0, label, formats.text)
@@ -140,10 +138,7 @@ def _overdue_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: s
     widths.see_headers(0, _OVERDUE_HEADERS)
     for line in lines:
         widths.see_row(0, line)
-    width = widths.apply(worksheet, len(_OVERDUE_HEADERS))
-    write_title(worksheet, formats, title, subtitle, last_col=len(_OVERDUE_HEADERS) - 1, width=width)
-    worksheet.set_row(2, widths.height(_OVERDUE_HEADERS))
-    worksheet.write_row(2, 0, _OVERDUE_HEADERS, formats.header)
+    width = table_head(worksheet, formats, widths, _OVERDUE_HEADERS, title, subtitle)
     page_breaks = []
     for row, (item, line) in enumerate(zip(ordered, lines), start=3):
         if row > 3 and item.collector != ordered[row - 4].collector:

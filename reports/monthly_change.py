@@ -23,6 +23,7 @@ from reports.workbook import (
     print_setup,
     sheet_name,
     standard_formats,
+    table_head,
     wrapped_lines,
     write_title,
 )
@@ -201,10 +202,7 @@ def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subt
     headers = ("村 Village", *_COUNT_HEADERS, *_SYNC_HEADERS)
     villages = list(by_village)
     widths = _count_widths(headers, [(village,) for village in villages], ("合计 Total",))
-    width = widths.apply(worksheet, len(headers))
-    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=width)
-    worksheet.set_row(2, widths.height(headers))
-    worksheet.write_row(2, 0, headers, formats.header)
+    width = table_head(worksheet, formats, widths, headers, title, subtitle)
     total_row = _write_count_table(worksheet, formats, 3, [(village,) for village in villages],
                                    [_village_totals(by_village[village]) for village in villages],
                                    ("合计 Total",))
@@ -248,10 +246,7 @@ def _village_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subt
     headers = ("小组 Group", *_COUNT_HEADERS)
     total_label = (f"{village} 合计 Total",)
     widths = _count_widths(headers, [(row.group,) for row in rows], total_label)
-    width = widths.apply(worksheet, len(headers))
-    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=width)
-    worksheet.set_row(2, widths.height(headers))
-    worksheet.write_row(2, 0, headers, formats.header)
+    width = table_head(worksheet, formats, widths, headers, title, subtitle)
     total_row = _write_count_table(worksheet, formats, 3, [(row.group,) for row in rows],
                                    [_counts(row) for row in rows], total_label)
     print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1,
@@ -280,10 +275,7 @@ def _changes_sheet(workbook, formats: Formats, wrapped: Format, report: MonthlyC
     widths.see_headers(0, _CHANGE_HEADERS)
     for line in lines:
         widths.see_row(0, line)
-    width = widths.apply(worksheet, len(_CHANGE_HEADERS))
-    write_title(worksheet, formats, title, subtitle, last_col=len(_CHANGE_HEADERS) - 1, width=width)
-    worksheet.set_row(2, widths.height(_CHANGE_HEADERS))
-    worksheet.write_row(2, 0, _CHANGE_HEADERS, formats.header)
+    width = table_head(worksheet, formats, widths, _CHANGE_HEADERS, title, subtitle)
     for row, line in enumerate(lines, start=3):
         worksheet.set_row(row, widths.height(line))  # spreadsheets do not grow a row for wrapped text on their own
         worksheet.write_row(row, 0, line[:4], formats.text)
@@ -372,10 +364,7 @@ def _late_corrections_sheet(workbook, formats: Formats, report: MonthlyChangeRep
     widths.see_headers(0, headers)
     for line in lines:
         widths.see_row(0, line)
-    width = widths.apply(worksheet, len(headers))
-    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=width)
-    worksheet.set_row(2, widths.height(headers))
-    worksheet.write_row(2, 0, headers, formats.header)
+    width = table_head(worksheet, formats, widths, headers, title, subtitle)
     for row, (item, line) in enumerate(zip(corrections, lines), start=3):
         worksheet.write_row(row, 0, line, formats.text)
         worksheet.write_row(row, 4, (item.count, EVENT_EFFECT[item.kind] * item.count), formats.integer)

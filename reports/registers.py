@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from reports.workbook import ColumnWidths, new_workbook, print_setup, sheet_name, standard_formats, write_title
+from reports.workbook import ColumnWidths, new_workbook, print_setup, sheet_name, standard_formats, table_head
 from sync.registers import Column, Value
 
 __all__ = ["RegisterSheet", "build_register_workbook"]
@@ -58,10 +58,7 @@ def build_register_workbook(sheet: RegisterSheet) -> bytes:
     widths.see_headers(0, headers)
     for values in rows:
         widths.see_row(0, [f"{value:.2f}" if isinstance(value, Decimal) else value for value in values])
-    width = widths.apply(worksheet, len(sheet.columns))
-    write_title(worksheet, formats, title, _subtitle(sheet), last_col=len(sheet.columns) - 1, width=width)
-    worksheet.set_row(2, widths.height(headers))
-    worksheet.write_row(2, 0, headers, formats.header)
+    width = table_head(worksheet, formats, widths, headers, title, _subtitle(sheet))
     row = _HEADER_ROWS - 1
     for row, values in enumerate(rows, start=_HEADER_ROWS):
         worksheet.set_row(row, widths.height(values))

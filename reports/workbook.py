@@ -13,7 +13,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 __all__ = ["Formats", "new_workbook", "standard_formats", "print_setup", "sheet_name", "group_sheet_names",
-           "write_title", "notes_sheet", "ratio", "month_label", "A4", "text_width", "wrapped_lines", "ColumnWidths",
+           "write_title", "table_head", "notes_sheet", "ratio", "month_label", "A4", "text_width", "wrapped_lines", "ColumnWidths",
            "LINE_HEIGHT"]
 
 A4 = 9                          # xlsxwriter / Excel paper code
@@ -197,6 +197,17 @@ class ColumnWidths:
         lines = max((wrapped_lines(value, self.width(col)) for col, value in enumerate(values, first_col)
                      if isinstance(value, str)), default=1)
         return LINE_HEIGHT * lines + 4 if lines > 1 else None
+
+
+def table_head(worksheet: Worksheet, formats: Formats, widths: ColumnWidths, headers, title: str,
+               subtitle: str) -> float:
+    """A table's top: its columns as wide as `widths` saw, the title above, the header row (the third) tall enough
+    for its wrapped words; returns the columns' total width (for print_setup)."""
+    width = widths.apply(worksheet, len(headers))
+    write_title(worksheet, formats, title, subtitle, last_col=len(headers) - 1, width=width)
+    worksheet.set_row(2, widths.height(headers))
+    worksheet.write_row(2, 0, headers, formats.header)
+    return width
 
 
 def notes_sheet(workbook: Workbook, formats: Formats, title: str, subtitle: str,
