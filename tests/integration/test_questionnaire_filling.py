@@ -27,7 +27,6 @@ from tests.formengine import fill_form
 XLSFORMS = ROOT / "xlsforms"
 FIXTURES = XLSFORMS / "fixtures"
 MEDIA = {path.name: path for path in FIXTURES.glob("*.csv")}
-TODAY = dt.date.today()
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
 
@@ -107,7 +106,7 @@ def send(phone, result) -> Visit:
 def test_known_household_with_no_changes_is_quick_and_accepted(phone, xforms):
     household = fixture_row("households.csv", household_no="001")
     result = fill(xforms, "household_visit", known_household("001") + [
-        ("/data/closing/next_visit", (TODAY + dt.timedelta(days=30)).isoformat()),
+        ("/data/closing/next_visit", (dt.date.today() + dt.timedelta(days=30)).isoformat()),
     ])
     assert result.screens <= 10
     assert result.value("/data/members_now") == "王建国、李秀英、王磊、陈静"
@@ -137,13 +136,13 @@ def test_new_household_with_members_is_registered(phone, xforms):
     assert result.value("/data/household_base_version") == ""
     assert result.value("/data/new_members[1]/new_member/id_number") == head_id
     assert [result.value(f"/data/new_members[{n}]/new_member/reason") for n in (1, 2)] == ["registration"] * 2
-    assert result.value("/data/instance_name") == f"004 周强 {TODAY.isoformat()}"
+    assert result.value("/data/instance_name") == f"004 周强 {dt.date.today().isoformat()}"
     send(phone, result)
 
 
 def test_birth_with_postpartum_follow_up_need_is_recorded(phone, xforms):
     mother = fixture_row("people.csv", person_name="孙丽")
-    born = (TODAY - dt.timedelta(days=10)).isoformat()
+    born = (dt.date.today() - dt.timedelta(days=10)).isoformat()
     result = fill(xforms, "household_visit", known_household("003") + [
         ("/data/changes/household_events", "birth"),
         ("/data/new_members[1]/new_member/why_new", "birth"),
@@ -165,7 +164,7 @@ def test_member_moving_out_is_recorded_with_the_version_seen(phone, xforms):
     result = fill(xforms, "household_visit", known_household("001") + [
         ("/data/changes/changed_people", member["name"]),
         ("/data/person_updates[1]/person_update/change", "moved_out"),
-        ("/data/person_updates[1]/person_update/event_date", (TODAY - dt.timedelta(days=3)).isoformat()),
+        ("/data/person_updates[1]/person_update/event_date", (dt.date.today() - dt.timedelta(days=3)).isoformat()),
         ("/data/person_updates[1]/person_update/place", "四川省成都市"),
     ])
     assert result.value("/data/person_updates/person_uuid") == member["name"]
@@ -176,7 +175,7 @@ def test_member_moving_out_is_recorded_with_the_version_seen(phone, xforms):
 def test_member_moving_to_another_household_of_the_group_is_recorded(phone, xforms):
     member = fixture_row("people.csv", person_name="张桂兰")
     target = fixture_row("households.csv", household_no="003")
-    moved_on = (TODAY - dt.timedelta(days=5)).isoformat()
+    moved_on = (dt.date.today() - dt.timedelta(days=5)).isoformat()
     result = fill(xforms, "household_visit", known_household("002") + [
         ("/data/changes/changed_people", member["name"]),
         ("/data/person_updates[1]/person_update/change", "changed_household"),
@@ -212,7 +211,7 @@ def test_household_split_moves_the_chosen_members_with_the_versions_seen(phone, 
     assert dict(visit.household.fields) == {"household_no": "004", "address": "东村一组4号", "split_from": old["name"]}
     assert [(p.person_uuid, p.base_version, dict(p.fields), p.event) for p in visit.people] == [
         (person["name"], int(person["base_version"]), {"household": household_uuid},
-         LifeEvent(kind="household_split", date=TODAY)) for person in moving]
+         LifeEvent(kind="household_split", date=dt.date.today())) for person in moving]
 
 
 def test_household_split_with_someone_from_outside_the_group(phone, xforms):
@@ -226,7 +225,7 @@ def test_household_split_with_someone_from_outside_the_group(phone, xforms):
         ("/data/new_members[1]/new_member/sex", "female"),
         ("/data/new_members[1]/new_member/birth_date", "1996-08-08"),
         ("/data/new_members[1]/new_member/relationship", "spouse"),
-        ("/data/new_members[1]/new_member/event_date", (TODAY - dt.timedelta(days=20)).isoformat()),
+        ("/data/new_members[1]/new_member/event_date", (dt.date.today() - dt.timedelta(days=20)).isoformat()),
         ("/data/new_members[1]/new_member/origin", "西村三组"),
     ])
     visit = send(phone, result)
@@ -241,7 +240,7 @@ def test_follow_up_done_from_the_due_list(phone, xforms):
         ("/data/visit/outcome", "completed"),
         ("/data/services/services_given", "postpartum_care health_guidance"),
         ("/data/services/referral", "no"),
-        ("/data/closing/next_date", (TODAY + dt.timedelta(days=14)).isoformat()),
+        ("/data/closing/next_date", (dt.date.today() + dt.timedelta(days=14)).isoformat()),
     ])
     assert result.value("/data/visit/followup_type") == "postpartum"  # prefilled from the due list
     assert result.value("/data/person_uuid") == due["person"]
@@ -310,7 +309,7 @@ def test_a_household_picked_then_switched_to_new_gets_its_own_uuid_and_the_picke
     assert new_uuid == result.value("/data/new_household_uuid")
     assert (result.value("/data/household_base_version"), result.value("/data/household_no"),
             result.value("/data/head_name")) == ("", "009", "周强")
-    assert result.value("/data/instance_name") == f"009 周强 {TODAY.isoformat()}"
+    assert result.value("/data/instance_name") == f"009 周强 {dt.date.today().isoformat()}"
     assert send(phone, result).household == HouseholdObservation(new_uuid, None, {"household_no": "009",
                                                                                   "address": "东村一组9号"})
     merge_all()
@@ -322,7 +321,7 @@ def test_a_household_picked_then_switched_to_new_gets_its_own_uuid_and_the_picke
 
 
 def test_a_birth_in_a_known_household_is_recorded_as_a_birth_and_the_reason_is_asked(phone, xforms):
-    born = (TODAY - dt.timedelta(days=3)).isoformat()
+    born = (dt.date.today() - dt.timedelta(days=3)).isoformat()
     answers = known_household("002") + [("/data/changes/household_events", "birth")] + member(
         1, "刘小宝", "male", born, "grandchild")
     unanswered = fill_form(xforms["household_visit"], answers, media=MEDIA, strict=False)
@@ -336,21 +335,21 @@ def test_a_birth_in_a_known_household_is_recorded_as_a_birth_and_the_reason_is_a
 
 def test_members_of_a_new_household_are_registered_unless_born_or_moved_in(xforms):
     result = fill(xforms, "household_visit", new_household("004") + member(1, "周强", "male", "1985-06-15", "head")
-                  + member(2, "周宝", "male", (TODAY - dt.timedelta(days=2)).isoformat(), "child")
+                  + member(2, "周宝", "male", (dt.date.today() - dt.timedelta(days=2)).isoformat(), "child")
                   + [("/data/new_members[2]/new_member/why_new", "birth")])
     assert [result.value(f"/data/new_members[{n}]/new_member/reason") for n in (1, 2)] == ["registration", "birth"]
 
 
 def test_the_saved_form_is_named_by_household_number_head_and_date(xforms):
     result = fill(xforms, "household_visit", known_household("002", outcome="nobody_home"))
-    assert result.value("/data/instance_name") == f"002 张桂兰 {TODAY.isoformat()}"
+    assert result.value("/data/instance_name") == f"002 张桂兰 {dt.date.today().isoformat()}"
 
 
 @pytest.mark.parametrize("due_by_days_ago, overdue_days, days_left, notes", [
     (65, "65", "-65", ["overdue_note"]), (0, "0", "0", ["due_note"]), (-3, "-3", "3", ["due_note"])])
 def test_the_phone_counts_the_days_overdue_from_its_own_today(xforms, due_by_days_ago, overdue_days, days_left, notes):
     """JavaRosa's today() is the machine's date: the list's due date is set that many days before it."""
-    due_by = (TODAY - dt.timedelta(days=due_by_days_ago)).isoformat()
+    due_by = (dt.date.today() - dt.timedelta(days=due_by_days_ago)).isoformat()
     due_list = ("name,label,person,household,person_name,due_type,due_since,due_by,last_visit,base_version,item\n"
                 f"d1,孙丽：产后随访（应于{due_by}前）,p1,h1,孙丽,postpartum,2026-01-01,{due_by},,2,\n")
     result = fill_form(xforms["followup"], [("/data/who/due_item", "d1"), ("/data/visit/outcome", "nobody_home")],
