@@ -65,3 +65,16 @@ class DigestNonceUse(db.Model):
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     nc: Mapped[str] = mapped_column(String(8), primary_key=True)
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # when the nonce was made
+
+
+class CollectorFormDownload(db.Model):
+    """The last time a collector's phone fetched a form's definition: which version it now holds, and the phone's
+    own description of itself (its User-Agent). Written by the OpenRosa form download."""
+
+    __tablename__ = "collector_form_download"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("form.id"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(100))
+    downloaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_agent: Mapped[str | None] = mapped_column(String(500))

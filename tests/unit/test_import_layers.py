@@ -29,6 +29,12 @@ LAYERS = [
     ("corrections", ["server.corrections"]),      # corrections, tiers and new members entered on the web
     ("schedules", ["server.schedules"]),
     ("exports", ["server.exports"]),
+    ("archive", ["server.archive"]),              # reports as they were submitted or filed, byte for byte
+    ("rechecks", ["server.rechecks"]),            # re-check samples and what a re-check found (准确率)
+    ("months", ["server.months"]),                # a village's month signed off, submitted, returned, accepted
+    ("monitoring", ["server.monitoring"]),        # each collector's syncs, form downloads, phone and work
+    ("indicators", ["server.indicators"]),        # the indicators the town is judged on (docs/indicators.md)
+    ("meetings", ["server.meetings"]),            # the monthly meeting sheet, the quarterly and yearly reviews
     ("home", ["server.home"]),                    # the home pages: a cadre's to-do, the town and county dashboards
     ("openrosa", ["server.openrosa"]),            # Collect's protocol: authentication, uploads, manifests, formats
     ("replication", ["server.replication"]),
