@@ -99,6 +99,11 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
 
 _ROLES = {"collector": ("信息员", "collector"), "village_cadre": ("村专干", "village cadre"),
           "town_officer": ("镇计生办人员", "town officer"), "county_admin": ("县管理员", "county administrator")}
+CODE_LABELS["archived_kind"] = {
+    "monthly_change": ("月变更报告单", "Monthly change report"),
+    "village_review_quarter": ("村季度考评表", "Village quarterly review"),
+    "village_review_year": ("村年度考评表", "Village yearly review"),
+}
 CODE_LABELS["audit_action"] = {
     "person.read": ("查看人员", "Read a person"), "household.read": ("查看户", "Read a household"),
     "person.search": ("查找人员", "Searched for people"), "duplicates.read": ("查看疑似重复", "Read possible duplicates"),
@@ -114,6 +119,8 @@ CODE_LABELS["audit_action"] = {
     "export.monthly_change": ("导出月变更报告单", "Exported the monthly change report"),
     "export.coverage": ("导出访视完成情况", "Exported visits due and done"),
     "export.register": ("导出台账", "Exported the register"),
+    "archive.keep": ("存档报表", "Archived a report"),
+    "archive.read": ("下载存档报表", "Downloaded an archived report"),
     "collector.create": ("新建信息员", "Created a collector"),
     "collector.token": ("生成信息员二维码", "Made a collector's QR code"),
     "replication.read": ("上级读取数据（同步）", "Read for replication"),
