@@ -88,6 +88,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_PG_BIN_DIR": os.environ.get("TAIZHANG_PG_BIN_DIR", ""),
         # The home pages list collectors who have not synced (sent a visit) for this many days.
         "TAIZHANG_SYNC_ALERT_DAYS": _int("TAIZHANG_SYNC_ALERT_DAYS", 7),
+        # The share of a village's households the town office draws for a month's re-check (准确率), in percent
+        # (0 < percent ≤ 100; at least one household); the draw form may ask for another share.
+        "TAIZHANG_RECHECK_PERCENT": float(os.environ.get("TAIZHANG_RECHECK_PERCENT") or 5),
         # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
         "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
         # The town's visit schedule (TOML; `taizhang schedule check FILE`); empty: sync/default_schedule.toml.

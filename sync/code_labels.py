@@ -137,6 +137,13 @@ CODE_LABELS["audit_action"] = {
        for kind, (zh, en) in CODE_LABELS["decision_kind"].items()},
 }
 
+CODE_LABELS["audit_action"].update({
+    "recheck.draw": ("抽取复查样本", "Drew a re-check sample"),
+    "recheck.redraw": ("重新抽取复查样本", "Drew a re-check sample again"),
+    "recheck.record": ("录入复查结果", "Recorded a re-check"),
+    "recheck.read": ("查看复查不符清单", "Read a re-check's disagreements"),
+})
+
 
 def code_label(list_name: str, code: str | None, language: str, form: FormLabels | None = None) -> str | None:
     """A code's words in a language: the form version's own label first, then the catalogue's; None when neither

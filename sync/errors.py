@@ -19,11 +19,13 @@
     │   ├── NulCharacter               400.15 (a NUL byte in a field, argument or header)
     │   ├── ValueOutOfRange            400.16 (a number or date no column or calendar holds)
     │   ├── InstanceIdInvalid          400.17 (an instanceID that is not a plain identifier)
-    │   └── FieldValueInvalid          400.18 (a corrected value its field cannot hold)
-    │       ├── IdNumberInvalid        400.19
-    │       ├── DateValueInvalid       400.20
-    │       ├── ChoiceValueInvalid     400.21
-    │       └── PhoneInvalid           400.22
+    │   ├── FieldValueInvalid          400.18 (a corrected value its field cannot hold)
+    │   │   ├── IdNumberInvalid        400.19
+    │   │   ├── DateValueInvalid       400.20
+    │   │   ├── ChoiceValueInvalid     400.21
+    │   │   └── PhoneInvalid           400.22
+    │   ├── RecheckMonthInFuture       400.40 (a re-check sample of a month not begun)
+    │   └── RecheckPercentInvalid      400.41 (a sample's share not above 0 and up to 100)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -33,7 +35,8 @@
 │   └── EditOutsideGroup           403.4  (an edit replacing another group's submission)
     ├── NotFound                       404.1
     │   ├── FormNotFound               404.2
-    │   └── RecordNotFound             404.3  (register record, candidate or decision)
+    │   ├── RecordNotFound             404.3  (register record, candidate or decision)
+    │   └── RecheckNotInSample         404.40 (a household not in the month's re-check sample)
     ├── MethodNotAllowed               405.1
     ├── Conflict                                       409
     │   ├── InstanceConflict           409.1
@@ -44,7 +47,10 @@
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
     │   ├── DatabaseNotEmpty           409.7  (restore without --force)
     │   ├── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
-│   └── EditOriginalUnknown        409.9  (an edit whose original is not on the server)
+│   ├── EditOriginalUnknown        409.9  (an edit whose original is not on the server)
+    │   ├── SampleAlreadyDrawn         409.40 (a second draw without the explicit re-draw)
+    │   ├── RechecksStarted            409.41 (a re-draw after a re-check of the sample was recorded)
+    │   └── AlreadyRechecked           409.42 (a household's re-check recorded twice)
     ├── PayloadTooLarge                413.1
     ├── TooManyRequests                429.1  (sign-in attempts)
     │   └── SignInLocked               429.2  (too many failed sign-ins: the user or address is locked)
@@ -66,7 +72,8 @@ __all__ = [
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
     "BackupInvalid", "NulCharacter", "ValueOutOfRange", "InstanceIdInvalid", "FieldValueInvalid", "IdNumberInvalid", "DateValueInvalid",
-    "ChoiceValueInvalid", "PhoneInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
+    "ChoiceValueInvalid", "PhoneInvalid", "RecheckMonthInFuture", "RecheckPercentInvalid", "RecheckNotInSample",
+    "SampleAlreadyDrawn", "RechecksStarted", "AlreadyRechecked", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
 ]
 
 
@@ -400,3 +407,40 @@ class DatabaseToolFailed(TaizhangError):
     code, status = "500.3", 500
     message_zh = "数据库备份或恢复失败，没有做任何改动（原因见后）。"
     message_en = "Backing up or restoring the database failed; nothing was changed (the reason follows)."
+
+
+class RecheckMonthInFuture(BadRequest):
+    code = "400.40"
+    message_zh = "这个月份还没有到，不能为它抽取复查样本。"
+    message_en = "This month has not begun; a re-check sample cannot be drawn for it."
+
+
+class RecheckPercentInvalid(BadRequest):
+    code = "400.41"
+    message_zh = "抽样比例须大于 0 且不超过 100。"
+    message_en = "The share to draw must be above 0 and at most 100 percent."
+
+
+class RecheckNotInSample(NotFound):
+    code = "404.40"
+    message_zh = "这一户不在这个月的复查样本中，不能录入复查结果。"
+    message_en = "This household is not in this month's re-check sample; no re-check can be recorded for it."
+
+
+class SampleAlreadyDrawn(Conflict):
+    code = "409.40"
+    message_zh = "这个村这个月已经抽过样。如需重新抽样，请在样本页面点“重新抽样”并确认。"
+    message_en = "This village's sample for the month is drawn already; to draw again, use \"Draw again\" and confirm."
+
+
+class RechecksStarted(Conflict):
+    code = "409.41"
+    message_zh = "这个样本已经录入了复查结果，不能再重新抽样；样本保持不变。"
+    message_en = "Re-checks of this sample have been recorded; it can no longer be drawn again and stays as it is."
+
+
+class AlreadyRechecked(Conflict):
+    code = "409.42"
+    message_zh = "这一户本月的复查结果已经录入过，不能重复录入；发现的不符请从不符清单逐项更正登记册。"
+    message_en = ("This household's re-check for the month is recorded already; correct the register from the list "
+                  "of disagreements.")
