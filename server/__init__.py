@@ -24,8 +24,8 @@ from server.exports.views import bp as exports_bp
 from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter, migrate, select_locale
 from server.home.views import bp as home_bp
 from server.lookup_cache import LookupCache
-from server.rechecks.views import bp as rechecks_bp
 from server.openrosa.views import bp as openrosa_bp
+from server.rechecks.views import bp as rechecks_bp
 from server.register.views import bp as register_bp
 from server.registers.views import bp as registers_bp
 from server.replication.views import bp as replication_bp

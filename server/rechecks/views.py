@@ -39,7 +39,8 @@ def _month(text: str | None) -> dt.date:
 def _share(counts) -> str:
     """Accuracy as people read it: "5/8（62.5%）", or "—" before any re-check."""
     share = accuracy(counts)
-    return "—" if share is None else f"{counts.correct}/{counts.rechecked}（{share:.1%}）"
+    return "—" if share is None else _("%(correct)s of %(rechecked)s (%(share)s)", correct=counts.correct,
+                                       rechecked=counts.rechecked, share=f"{share:.1%}")
 
 
 def _household_words(number: str | None, head: str | None) -> str:

@@ -882,4 +882,6 @@ def _subject_kind(action: str) -> str | None:
         return "user"
     if scope == "export" and action != "export.register":
         return "month"
+    if scope == "recheck":                 # a re-check names the household; a sample drawn or read, its month
+        return "household" if name == "record" else "month"
     return None

@@ -17,9 +17,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from server.areas.operations import ensure_area
+from server import clock
+from server.areas.operations import ensure_area, find_area
 from server.database import commit
 from server.extensions import db
+from server.rechecks.operations import draw_sample
 from server.register.decisions import merge_candidate, review_visit, set_tier
 from server.register.models import DuplicateCandidate
 from server.register.worker import merge_next
@@ -118,8 +120,8 @@ def _merge_all() -> None:
 def county(server, publish, browser):
     """Two towns; in 东村 of 青山镇 two groups with households, people, visits with services, a support request, a
     referral, a nobody-home visit, a reviewed visit, a conflict, an open duplicate pair and a merged one; a household
-    each in 西村 and in 红山镇's 南村. Staff (password PASSWORD): 东村's cadre dongcun_cadre, 青山镇's officer
-    qingshan_officer and county_admin."""
+    each in 西村 (drawn for this month's re-check) and in 红山镇's 南村. Staff (password PASSWORD): 东村's cadre
+    dongcun_cadre, 青山镇's officer qingshan_officer and county_admin."""
     media = list((XLSFORMS / "fixtures").glob("*.csv"))
     publish(XLSFORMS / "household_visit.xlsx", media=media)
     publish(XLSFORMS / "followup.xlsx", media=media)
@@ -173,6 +175,7 @@ def county(server, publish, browser):
     candidates = {frozenset((row.a_uuid, row.b_uuid)): row.id for row in db.session.scalars(select(DuplicateCandidate))}
     assert frozenset((wang.uuid, wang_again.uuid)) in candidates                 # left open for the queue
     merge_candidate(cadre, candidates[frozenset((chen.uuid, chen_again.uuid))], chen.uuid, now=now)
+    draw_sample(principal_by_username("qingshan_officer"), find_area("青山镇/西村").id, clock.today(), 100)
     commit()
     browser.delete_all_cookies()
     people = {member.name: member.uuid for member in (zhang, li, son, wang, wang_again, chen, liu, sun)}

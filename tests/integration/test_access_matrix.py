@@ -4,11 +4,12 @@ OpenRosa only). A route without a row fails the test."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from server.areas.operations import ensure_area, find_area
 from server.database import commit
 from server.extensions import db
 from server.forms.operations import publish_form
+from server.rechecks.operations import draw_sample
 from server.register.decisions import resolve_conflict
 from server.register.models import DuplicateCandidate, RegisterConflict
 from server.register.worker import merge_next
@@ -41,6 +43,7 @@ TOWN = {"own": "青山镇", "other": "白水镇"}
 STAFF_AREA = {"village_cadre": VILLAGE["own"], "town_officer": TOWN["own"], "county_admin": None}
 PASSWORD = "matrix-password-1"
 MONTH = "2026-10"
+RECHECK_MONTH = "2026-09"   # the month the world's re-check samples are drawn for (MONTH's are drawn by the cells)
 CONFLICT_USERS = ("village_cadre", "town_officer", "county_admin", "spare")
 """Each of these has its own conflict and its own decision in each place, so that changing one does not change
 what another cell finds (the 'spare' ones are those every refused cell asks for)."""
@@ -65,6 +68,7 @@ class World:
     digest: dict[str, CollectClient]             # per role, at the root URL (anonymous: no credentials)
     token: dict[str, CollectClient]              # per role, on the user's token URL (anonymous: a made-up token)
     paths: dict[str, str]                        # per place: the group's area path
+    villages: dict[str, int] = field(default_factory=dict)    # per place: the village's id
 
 
 def _area_form(form_id: str, area: str, blobs) -> None:
@@ -183,8 +187,13 @@ def world(live_server):
         digest = {role: CollectClient(url, *((role, PASSWORD) if role != "anonymous" else ())) for role in ROLES}
         token = {role: CollectClient(f"{url}/key/{tokens.get(role, 'made-up-token-' + 'x' * 20)}") for role in ROLES}
         paths = {place: find_area(GROUP[place]).path for place in PLACES}
+        villages = {place: find_area(VILLAGE[place]).id for place in PLACES}
+        for place in PLACES:   # each village's re-check sample of RECHECK_MONTH: every household
+            draw_sample(principal_by_username("county_admin"), villages[place], dt.date.fromisoformat(
+                f"{RECHECK_MONTH}-01"), 100)
+        commit()
         db.session.rollback()
-        yield World(url, places, web, digest, token, paths)
+        yield World(url, places, web, digest, token, paths, villages)
         db.session.remove()
 
 
@@ -314,6 +323,24 @@ def replicated_decision(world: World, role: str, place: str) -> requests.Respons
         "uuid": str(uuid.uuid4()), "kind": "set_tier", "subject": world.places[place].person, "target": "",
         "decided_at": "2026-11-20T09:00:00+08:00"},
         auth=HTTPDigestAuth(role, PASSWORD) if role != "anonymous" else None, timeout=30)
+
+
+def recheck_path(suffix: str, month: str = MONTH) -> Callable[[World, str], str]:
+    return lambda world, place: f"/rechecks/{world.villages[place]}/{month}{suffix}"
+
+
+def _second_household(place: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{place}/h2"))
+
+
+def rechecked(world: World, role: str, place: str) -> requests.Response:
+    """A household of the place's sample re-checked, every member found as registered (the town office its first
+    household, the county its second: each records once)."""
+    household = world.places[place].household if role == "town_officer" else _second_household(place)
+    path = recheck_path(f"/households/{household}", RECHECK_MONTH)(world, place)
+    members = re.findall(r'name="(found-[^"]+)" value="1"', world.web["county_admin"].get(path).text)
+    return world.web[role].post(path, {"checked_on": f"{RECHECK_MONTH}-15", **dict.fromkeys(members, "1")},
+                                allow_redirects=False)
 
 
 ROWS = [
@@ -446,6 +473,17 @@ ROWS = [
     Row("users.new_token", "POST", page(spare("token"), "POST"), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
     Row("users.revoke", "POST", page(spare("revoke"), "POST"), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
     Row("users.activate", "POST", page(spare("activate"), "POST"), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
+    # Re-checks: the town office and the county; a village does not re-check itself. Drawing again (explicitly)
+    # before any re-check of the sample; recording a household's re-check.
+    Row("rechecks.overview", "GET", page(same("/rechecks")), statuses(LOGIN, LOGIN, 403, 200, 200)),
+    Row("rechecks.sample", "GET", page(recheck_path("")), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
+    Row("rechecks.confirm_redraw", "GET", page(recheck_path("/redraw")), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
+    Row("rechecks.draw", "POST", page(recheck_path("/draw"), "POST", lambda world, role, place: {
+        "percent": "50", "again": "1"}), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
+    Row("rechecks.household", "GET", page(lambda world, place: recheck_path(
+        f"/households/{world.places[place].household}", RECHECK_MONTH)(world, place)),
+        statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
+    Row("rechecks.household", "POST", rechecked, statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
     # Replication (town → county): the town office and the county only; a session or Digest for reads.
     Row("replication.submissions_after", "GET", page(same("/api/v1/replication/submissions")),
         statuses(401, 403, 403, 200, 200)),
