@@ -6,6 +6,13 @@ from __future__ import annotations
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from server import clock
+from server.areas.operations import find_area
+from server.database import commit
+from server.rechecks.operations import draw_sample, record_recheck
+from server.users.queries import principal_by_username
+from sync.rechecks import Newcomer, Observed
+from tests.browser import test_crawl as crawling
 from tests.browser.test_role_paths import OFFICER, PHONE, at_width, follow, menu, page, sign_in, text  # noqa: F401
 
 
@@ -52,3 +59,28 @@ def test_a_town_officer_draws_a_sample_and_records_a_recheck_on_a_phone(county, 
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     follow(browser, row.find_element(By.LINK_TEXT, "更正"))
     assert browser.current_url.endswith(f"/people/{county.people['李建国']}/correct/relationship")
+
+
+def test_the_recheck_pages_read_well_at_both_widths(county, browser, sign_in_as, monkeypatch):
+    """The crawl's checks (no UUIDs, codes or English; nothing wider than the screen; 44 px touch targets) on every
+    re-check page, which the whole-site crawl does not reach within its page limit: the month's villages, a sample
+    not drawn, one drawn with a household's form, one with a re-check and its disagreements, and the re-draw pages."""
+    officer = principal_by_username(OFFICER)
+    month = clock.today().replace(day=1)
+    dongcun, xicun = find_area("青山镇/东村").id, find_area("青山镇/西村").id
+    draw_sample(officer, dongcun, month, 100)
+    record_recheck(officer, xicun, month, county.households["liu"], checked_on=clock.today(),
+                   observed={county.people["刘芳"]: Observed(True, {"phone": "13911112222", "hukou": "elsewhere"})},
+                   newcomers=[Newcomer("刘奶奶", "female", "1945-01-01")])
+    commit()
+    sign_in_as(OFFICER)
+    at = f"{month:%Y-%m}"
+    pages = ["/rechecks", f"/rechecks/{xicun}/{at}", f"/rechecks/{xicun}/{at}/redraw", f"/rechecks/{dongcun}/{at}",
+             f"/rechecks/{dongcun}/{at}/redraw", f"/rechecks/{dongcun}/{at}/households/{county.households['zhang']}",
+             f"/rechecks/{xicun}/{at}/households/{county.households['liu']}", f"/rechecks/{xicun}/2026-01"]
+    monkeypatch.setattr(crawling, "MAX_PAGES", len(pages))
+    findings, texts = crawling.crawl(browser, county.server.url, pages, {})
+    assert set(texts) == set(pages)
+    message = crawling.report(findings, texts)
+    assert not message, message
+    assert "13911112222" in texts[f"/rechecks/{xicun}/{at}"] and "外地户籍" in texts[f"/rechecks/{xicun}/{at}"]
