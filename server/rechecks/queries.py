@@ -14,7 +14,7 @@ from server.extensions import db
 from server.rechecks.models import Recheck, RecheckFinding, RecheckHousehold, RecheckSample
 from server.register.models import Household, Person
 from server.services.queries import inside_area
-from sync.rechecks import PRESENT, RecheckCounts, tally
+from sync.rechecks import PRESENT, Finding, RecheckCounts, tally
 
 __all__ = ["PRESENT", "RecheckCounts", "recheck_counts", "VillageRow", "village", "villages_in",
            "inhabited_households", "sample", "samples", "SampledHousehold", "sampled_households",
@@ -147,17 +147,9 @@ def add_recheck(findings: list, **values) -> Recheck:
     return row
 
 
-class FindingRow(NamedTuple):
-    sample_id: int
-    household_uuid: str
-    household_no: str | None
-    recheck_id: int
-    person_uuid: str | None
-    person_name: str
-    field: str
-    register_value: str | None
-    observed_value: str | None
-    agrees: bool
+FindingRow = NamedTuple("FindingRow", [("sample_id", int), ("household_uuid", str), ("household_no", str | None),
+                                        ("recheck_id", int), *Finding.__annotations__.items()])
+"""A stored finding with its sample, household and re-check (then the fields of sync.rechecks.Finding)."""
 
 
 def findings_of(sample_ids: list[int]) -> list[FindingRow]:

@@ -101,11 +101,15 @@ def overview():
     return page
 
 
+def _sample_page(village_id: int, month: str):
+    """The village's sample of the month, and its households in words (uuid → "001号户（户主 …）")."""
+    found = operations.sample_page(require_staff(), village_id, _month(month))
+    return found, {row.uuid: _household_words(row.household_no, row.head) for row in found.households}
+
+
 @bp.get("/rechecks/<int:village_id>/<month>")
 def sample(village_id: int, month: str):
-    principal = require_staff()
-    found = operations.sample_page(principal, village_id, _month(month))
-    households = {row.uuid: _household_words(row.household_no, row.head) for row in found.households}
+    found, households = _sample_page(village_id, month)
     noted = _newcomer_words(found.disagreements)
     page = render_template("rechecks/sample.html", found=found, households=households, share=_share(found.counts),
                            disagreements=[_disagreement(row, households, noted) for row in found.disagreements
@@ -118,9 +122,7 @@ def sample(village_id: int, month: str):
 @bp.get("/rechecks/<int:village_id>/<month>/redraw")
 def confirm_redraw(village_id: int, month: str):
     """The explicit re-draw: the sample as it stands, and a button that draws it anew."""
-    principal = require_staff()
-    found = operations.sample_page(principal, village_id, _month(month))
-    households = {row.uuid: _household_words(row.household_no, row.head) for row in found.households}
+    found, households = _sample_page(village_id, month)
     page = render_template("rechecks/redraw.html", found=found, households=households)
     commit()
     return page
