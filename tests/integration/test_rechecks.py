@@ -281,6 +281,14 @@ def test_accuracy_on_a_hand_checked_example(server, town):
     # The link corrects the register (the correction's own page).
     assert officer.get(links[0]).status_code == 200
 
+    # In English too.
+    assert officer.get("/language/en").status_code == 200
+    english = officer.get(sample_path(village)).text
+    assert re.search(r'<dd id="accuracy">(.*?)</dd>', english).group(1) == "5 of 8 (62.5%)"
+    assert rows_of(english, "disagreements")[0] == ["李建国", "Household 101 (head: 王秀英)", "Relationship",
+                                                    "Spouse", "Sibling", "Correct"]
+    assert "re-check is recorded (re-checked on " in officer.get(household_path(village, "A")).text
+
 
 def test_a_redraw_is_refused_once_a_recheck_is_recorded(server, town):
     village = town["青山镇/东村"]
