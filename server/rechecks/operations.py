@@ -35,12 +35,15 @@ from sync.errors import (
 from sync.periods import month_of
 from sync.rechecks import COMPARED_FIELDS, Newcomer, Observed, RecheckCounts, compare, draw
 
-__all__ = ["MAX_NEWCOMERS", "village_in_area", "draw_sample", "VillageMonth", "month_overview", "SamplePage",
+__all__ = ["MAX_NEWCOMERS", "CHOICE_LISTS", "village_in_area", "draw_sample", "VillageMonth", "month_overview", "SamplePage",
            "sample_page", "HouseholdPage", "household_page", "record_recheck"]
 
 MAX_NEWCOMERS = 3
 """People not on the register a re-check of one household may note (the page has as many rows)."""
 _MAX_VALUE = 50
+CHOICE_LISTS = {field: CHOICE_FIELDS[f"person:{field}"] for field in COMPARED_FIELDS
+                if f"person:{field}" in CHOICE_FIELDS}
+"""The compared fields chosen from a list, and the list's name."""
 
 
 def _town_office(principal: Principal) -> None:
@@ -231,8 +234,3 @@ def record_recheck(principal: Principal, village_id: int, month: dt.date, househ
     audit.record(principal.id, "recheck.record", area_path=placed.group.path, subject=household_uuid,
                  records=len(people))
     return recheck.id
-
-
-CHOICE_LISTS = {field: CHOICE_FIELDS[f"person:{field}"] for field in COMPARED_FIELDS
-                if f"person:{field}" in CHOICE_FIELDS}
-"""The compared fields chosen from a list, and the list's name."""
