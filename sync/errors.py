@@ -424,7 +424,7 @@ class CommentRequired(BadRequest):
 class ConfirmationRequired(BadRequest):
     code = "400.25"
     message_zh = "请先勾选“我已检查本月数据”，再签字提交。"
-    message_en = "Tick \u201cI have checked this month's data\u201d first, then submit."
+    message_en = "Tick 'I have checked this month's data' first, then submit."
 
 
 class SignoffNotYours(Forbidden):
