@@ -235,6 +235,10 @@ def test_a_late_correction_after_sign_off_is_in_the_next_month_and_the_archive_k
     october_id, october_bytes, october_sha = october.id, october.content, october.sha256
     db.session.rollback()
     assert hashlib.sha256(october_bytes).hexdigest() == october_sha
+    # Once submitted, the page offers the report as submitted (producing October again would move where November's
+    # late corrections start).
+    page = cadre.get(month_path(town, "2026-10")).text
+    assert f'id="download-submitted" href="/archive/{october_id}/download"' in page and "download-now" not in page
     # A death dated in October reaches the server after the month was signed.
     at(town, 2026, 11, 5, 9)
     assert town["phone"].submit(household_visit(
