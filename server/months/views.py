@@ -82,17 +82,18 @@ def submit(village_id: int, month: str):
         _("Signed and submitted: the town office has been sent this month's report."))
 
 
+def _decide(village_id: int, month: str, step: str, done: str):
+    principal, form, day = require_staff(), DecisionForm().load(request.form), parse_month(month)
+    return _step(village_id, month, lambda: operations.decide_month(principal, village_id, day, step,
+                                                                    form["comment"]), done)
+
+
 @bp.post("/months/<int:village_id>/<month>/return")
 def return_month(village_id: int, month: str):
-    principal, form, day = require_staff(), DecisionForm().load(request.form), parse_month(month)
-    return _step(village_id, month, lambda: operations.decide_month(principal, village_id, day, "returned",
-                                                                    form["comment"]),
-                 _("Returned to the village with your comment; the cadre can correct and submit it again."))
+    return _decide(village_id, month, "returned",
+                   _("Returned to the village with your comment; the cadre can correct and submit it again."))
 
 
 @bp.post("/months/<int:village_id>/<month>/accept")
 def accept(village_id: int, month: str):
-    principal, form, day = require_staff(), DecisionForm().load(request.form), parse_month(month)
-    return _step(village_id, month, lambda: operations.decide_month(principal, village_id, day, "accepted",
-                                                                    form["comment"]),
-                 _("Accepted: this month's report is final."))
+    return _decide(village_id, month, "accepted", _("Accepted: this month's report is final."))

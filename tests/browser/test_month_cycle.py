@@ -6,7 +6,10 @@ from __future__ import annotations
 
 from selenium.webdriver.common.by import By
 
-from tests.browser.test_role_paths import CADRE, OFFICER, PHONE, at_width, flash, follow, page, sign_in, text  # noqa: F401
+from tests.browser import test_role_paths
+from tests.browser.test_role_paths import CADRE, OFFICER, PHONE, flash, follow, page, sign_in, text
+
+at_width = test_role_paths.at_width      # the window as wide as a phone (a fixture)
 
 COMMENT = "第一组张桂兰的电话请再核实"
 
