@@ -110,6 +110,9 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
     ("collectors", "/collectors", {}, OFFICER),
     ("audit", "/audit", {}, OFFICER),
     ("password", "/account/password", {}, BOTH),
+    ("month sign-off (a village)", "/months/{village_id}/2026-11", {}, BOTH),
+    ("months", "/months", {}, BOTH),
+    ("archive", "/archive", {}, BOTH),
 ]
 
 
@@ -437,7 +440,8 @@ def choose_samples() -> dict:
     samples.update(
         person=person.uuid, household=household, name=named.name, pinyin=pinyin, pinyin_joined=pinyin.replace(" ", ""),
         initials="".join(syllable[0] for syllable in pinyin.split()), surname=named.name[0],
-        phone_start=named.phone[:7], id_start=named.id_number[:10], group_id=str(group.id), collector=f"c{group.id}")
+        phone_start=named.phone[:7], id_start=named.id_number[:10], group_id=str(group.id), collector=f"c{group.id}",
+        village_id=str(db.session.scalar(text("SELECT id FROM area WHERE full_name = '青山镇/1村'"))))
     return samples
 
 

@@ -15,6 +15,7 @@ from server import (
 )
 from server.accounts.session import current_staff
 from server.accounts.views import bp as accounts_bp
+from server.archive.views import bp as archive_bp
 from server.audit.views import bp as audit_bp
 from server.config import load_config
 from server.corrections.views import bp as corrections_bp
@@ -24,6 +25,7 @@ from server.exports.views import bp as exports_bp
 from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter, migrate, select_locale
 from server.home.views import bp as home_bp
 from server.lookup_cache import LookupCache
+from server.months.views import bp as months_bp
 from server.openrosa.views import bp as openrosa_bp
 from server.rechecks.views import bp as rechecks_bp
 from server.register.views import bp as register_bp
@@ -70,6 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(exports_bp)
     app.register_blueprint(rechecks_bp)
     app.register_blueprint(replication_bp)
+    app.register_blueprint(months_bp)
+    app.register_blueprint(archive_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)

@@ -93,6 +93,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_RECHECK_PERCENT": float(os.environ.get("TAIZHANG_RECHECK_PERCENT") or 5),
         # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
         "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
+        # A village's monthly change report is due by the end of this day of the next month (China time: the
+        # town's time zone); a month first submitted after it is counted late (docs/months.md).
+        "TAIZHANG_REPORT_DUE_DAY": _int("TAIZHANG_REPORT_DUE_DAY", 2),
         # The town's visit schedule (TOML; `taizhang schedule check FILE`); empty: sync/default_schedule.toml.
         "TAIZHANG_SCHEDULE_FILE": os.environ.get("TAIZHANG_SCHEDULE_FILE", ""),
         # Apply pending migrations when the app starts serving (`taizhang serve`).

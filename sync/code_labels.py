@@ -104,6 +104,13 @@ CODE_LABELS["archived_kind"] = {
     "village_review_quarter": ("村季度考评表", "Village quarterly review"),
     "village_review_year": ("村年度考评表", "Village yearly review"),
 }
+CODE_LABELS["month_state"] = {
+    "open": ("未提交", "Not submitted"), "submitted": ("已提交，待镇审核", "Submitted, waiting for the town office"),
+    "returned": ("已退回，待重新提交", "Returned, to submit again"), "accepted": ("已接收", "Accepted"),
+}
+CODE_LABELS["month_step"] = {
+    "submitted": ("签字提交", "Signed and submitted"), "returned": ("退回", "Returned"), "accepted": ("接收", "Accepted"),
+}
 CODE_LABELS["audit_action"] = {
     "person.read": ("查看人员", "Read a person"), "household.read": ("查看户", "Read a household"),
     "person.search": ("查找人员", "Searched for people"), "duplicates.read": ("查看疑似重复", "Read possible duplicates"),
@@ -121,6 +128,9 @@ CODE_LABELS["audit_action"] = {
     "export.register": ("导出台账", "Exported the register"),
     "archive.keep": ("存档报表", "Archived a report"),
     "archive.read": ("下载存档报表", "Downloaded an archived report"),
+    "month.submitted": ("签字提交村月报", "Signed and submitted a village's month"),
+    "month.returned": ("退回村月报", "Returned a village's month"),
+    "month.accepted": ("接收村月报", "Accepted a village's month"),
     "collector.create": ("新建信息员", "Created a collector"),
     "collector.token": ("生成信息员二维码", "Made a collector's QR code"),
     "replication.read": ("上级读取数据（同步）", "Read for replication"),

@@ -59,6 +59,11 @@
     ├── DatabaseToolMissing            500.2  (pg_dump / pg_restore absent or too old)
     └── DatabaseToolFailed             500.3  (backup or restore of the database failed)
 
+A village's month signed off (server/months): MonthNotOver 400.23, CommentRequired 400.24,
+ConfirmationRequired 400.25 (BadRequest);
+SignoffNotYours 403.5 (Forbidden); MonthAlreadySubmitted 409.10, MonthAccepted 409.11, MonthNotSubmitted 409.12
+(Conflict).
+
 Messages are given in Chinese and English, short enough for a phone's dialog, and say what to do.
 """
 
@@ -444,3 +449,50 @@ class AlreadyRechecked(Conflict):
     message_zh = "这一户本月的复查结果已经录入过，不能重复录入；发现的不符请从不符清单逐项更正登记册。"
     message_en = ("This household's re-check for the month is recorded already; correct the register from the list "
                   "of disagreements.")
+# ---- a village's month signed off (server/months) ----------------------------------------------------------------
+
+class MonthNotOver(BadRequest):
+    code = "400.23"
+    message_zh = "这个月还没有结束，不能提交月报：请在下个月1日以后提交。"
+    message_en = "This month is not over yet: submit its report from the first day of next month."
+
+
+class CommentRequired(BadRequest):
+    code = "400.24"
+    message_zh = "退回月报时请写明退回的原因。"
+    message_en = "Say why you return the report: the comment cannot be empty."
+
+
+class ConfirmationRequired(BadRequest):
+    code = "400.25"
+    message_zh = "请先勾选“我已检查本月数据”，再签字提交。"
+    message_en = "Tick 'I have checked this month's data' first, then submit."
+
+
+class SignoffNotYours(Forbidden):
+    code = "403.5"
+    message_zh = "只有本村的村专干能签字提交本村的月报，只有本镇的镇计生办能接收或退回。"
+    message_en = ("Only the village's own cadre submits its month, and only its town office accepts or returns "
+                  "it.")
+
+
+class MonthAlreadySubmitted(Conflict):
+    code = "409.10"
+    message_zh = "这个月已经提交，正在等镇计生办审核；镇计生办退回后才能再次提交。"
+    message_en = "This month is submitted and waits for the town office; it can be submitted again only if returned."
+
+
+class MonthAccepted(Conflict):
+    code = "409.11"
+    message_zh = "这个月的月报已经被镇计生办接收，不能再更改。"
+    message_en = "The town office has accepted this month's report; it cannot be changed any more."
+
+
+class MonthNotSubmitted(Conflict):
+    code = "409.12"
+    message_zh = "这个月的月报现在不是“已提交、待审核”，不能接收或退回。"
+    message_en = "This month's report is not waiting for the town office now; it cannot be accepted or returned."
+
+
+__all__ += ["MonthNotOver", "CommentRequired", "ConfirmationRequired", "SignoffNotYours", "MonthAlreadySubmitted", "MonthAccepted",
+            "MonthNotSubmitted"]

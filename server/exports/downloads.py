@@ -9,7 +9,7 @@ from urllib.parse import quote
 from flask import Response
 from pypinyin import lazy_pinyin
 
-__all__ = ["XLSX", "file_name", "content_disposition", "xlsx_download"]
+__all__ = ["XLSX", "file_name", "content_disposition", "xlsx_download", "named_download"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')     # what no file name may hold (Windows' list, the widest)
@@ -32,8 +32,11 @@ def _ascii(name: str) -> str:
 def content_disposition(area_full_name: str, period: str, report: str, ascii_report: str) -> str:
     """attachment; filename="<ASCII>"; filename*=UTF-8''<file_name, percent-encoded> (RFC 6266, RFC 5987); the ASCII
     name is the area in pinyin, the period and `ascii_report` (e.g. dongcun_2026-11_monthly-change.xlsx)."""
-    name = file_name(area_full_name, period, report)
-    fallback = _ascii(file_name(area_full_name, period, ascii_report))
+    return _disposition(file_name(area_full_name, period, report),
+                        _ascii(file_name(area_full_name, period, ascii_report)))
+
+
+def _disposition(name: str, fallback: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
@@ -41,3 +44,9 @@ def xlsx_download(content: bytes, area_full_name: str, period: str, report: str,
     """The workbook as a download named by file_name."""
     return Response(content, mimetype=XLSX, headers={
         "Content-Disposition": content_disposition(area_full_name, period, report, ascii_report)})
+
+
+def named_download(content: bytes, name: str) -> Response:
+    """A workbook kept with its file name (an archived report: 东村_2026-11_月变更报告单.xlsx) as a download of that
+    name, its ASCII name in pinyin (dongcun_2026-11_yuebiangengbaogaodan.xlsx)."""
+    return Response(content, mimetype=XLSX, headers={"Content-Disposition": _disposition(name, _ascii(name))})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
@@ -20,6 +21,7 @@ from reports.monthly_change import (
 from reports.register_export import GroupRows, PersonRow, build_register_export
 from reports.workbook import group_sheet_names
 from server import clock
+from server.areas.models import Area
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
@@ -41,7 +43,8 @@ from sync.periods import month_of, month_start, next_month
 from sync.schedules import flags_for
 from sync.service_counts import ChoiceWords, ItemRow, SummaryTable, VisitRow, service_counts, summary_tables
 
-__all__ = ["monthly_change_report", "coverage_report", "register_export"]
+__all__ = ["MonthCounts", "ProducedReport", "month_counts", "monthly_change_report", "produce_monthly_change",
+           "coverage_report", "register_export"]
 
 # sync.monthly_change's event kinds → the report's columns (and the list's other changes, named alike).
 _COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "moved_in": "moved_in",
@@ -61,18 +64,57 @@ def _area(principal: Principal, full_name: str):
     return staff_area(principal, full_name, refusal="reports are for village cadres and the town office")
 
 
-def monthly_change_report(principal: Principal, area_full_name: str, month: dt.date, *,
-                          now: dt.datetime | None = None) -> bytes:
-    """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
-    after the previous month's report are listed as late corrections; the month's changes person by person; the
-    month's service counts per village (服务情况)."""
-    area = _area(principal, area_full_name)
-    month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
+@dataclass(frozen=True)
+class MonthCounts:
+    """A monthly change report's counts: each group's month, and the late corrections of earlier months."""
+
+    groups: tuple[GroupChanges, ...]
+    late_corrections: tuple[LateCorrection, ...]
+
+
+@dataclass(frozen=True)
+class ProducedReport:
+    """A monthly change report as produced: its workbook's bytes and what it shows."""
+
+    content: bytes
+    report: MonthlyChangeReport
+
+
+def month_counts(area: Area, month: dt.date, produced_at: dt.datetime) -> MonthCounts:
+    """The counts of an area's monthly change report for a calendar month as the register stands at `produced_at`
+    (per group: opening, the month's events, closing; the late corrections since the previous month's report). Only
+    figures; the caller has checked that the area is the reader's."""
+    month = month_start(month)
     rows = queries.dated_events(area.path)
     village_of = {row.group: row.village for row in rows}
     groups = queries.groups_in(area.path)
     village_of.update({named.group: named.village for named in groups})
+    own_name = {named.group: named.name for named in groups}        # a full name → what the report shows
     events = [DatedEvent(row.group, row.kind, row.day, row.received) for row in rows]
+    return MonthCounts(
+        groups=tuple(GroupChanges(village=village_of[row.group], group=own_name[row.group], opening=row.opening,
+                                  **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
+                     for row in group_months(events, month, produced_at, groups=[named.group for named in groups])),
+        late_corrections=tuple(LateCorrection(village_of[late.group], own_name[late.group], late.month,
+                                              _COLUMNS[late.kind], late.count)
+                               for late in late_corrections(events, month, queries.previous_run(
+                                   "monthly_change", area.id, month), produced_at)))
+
+
+def monthly_change_report(principal: Principal, area_full_name: str, month: dt.date, *,
+                          now: dt.datetime | None = None) -> bytes:
+    """月变更报告单 of a town (or village) for a calendar month, as the register stands now (`produce_monthly_change`)."""
+    return produce_monthly_change(principal, area_full_name, month, now=now).content
+
+
+def produce_monthly_change(principal: Principal, area_full_name: str, month: dt.date, *,
+                           now: dt.datetime | None = None) -> ProducedReport:
+    """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
+    after the previous month's report are listed as late corrections; the month's changes person by person; the
+    month's service counts per village (服务情况). Its run is kept (the next month's late corrections start there)."""
+    area = _area(principal, area_full_name)
+    month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
+    groups = queries.groups_in(area.path)
     deadline = sync_deadline(month, timezone)
     received = queries.receipts(area.path, deadline - dt.timedelta(days=4), deadline)
     synced = synced_in_time({named.group: received.get(named.group, []) for named in groups}, month, timezone)
@@ -81,15 +123,10 @@ def monthly_change_report(principal: Principal, area_full_name: str, month: dt.d
                             month, produced_at)
     villages = [village for village, _ in itertools.groupby(named.village for named in groups)]
     own_name = {named.group: named.name for named in groups}        # a full name → what the report shows
+    counts = month_counts(area, month, produced_at)
     report = MonthlyChangeReport(
         town=_area_name(area.full_name), month=month, produced_at=clock.wall_time(produced_at),
-        groups=tuple(GroupChanges(village=village_of[row.group], group=own_name[row.group], opening=row.opening,
-                                  **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
-                     for row in group_months(events, month, produced_at, groups=[named.group for named in groups])),
-        late_corrections=tuple(LateCorrection(village_of[late.group], own_name[late.group], late.month,
-                                              _COLUMNS[late.kind], late.count)
-                               for late in late_corrections(events, month, queries.previous_run(
-                                   "monthly_change", area.id, month), produced_at)),
+        groups=counts.groups, late_corrections=counts.late_corrections,
         sync=tuple(VillageSync(village, len(members), sum(synced[named.group] for named in members))
                    for village, members in ((village, list(members)) for village, members
                                             in itertools.groupby(groups, key=lambda named: named.village))),
@@ -103,7 +140,7 @@ def monthly_change_report(principal: Principal, area_full_name: str, month: dt.d
                     produced_by=principal.id)
     audit.record(principal.id, "export.monthly_change", area_path=area.path, subject=f"{month:%Y-%m}",
                  records=len(changes))
-    return content
+    return ProducedReport(content, report)
 
 
 def _service_tables(path: str, month: dt.date, last_day: dt.date, villages: list[str]) -> tuple[SummaryTable, ...]:

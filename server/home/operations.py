@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from server import clock
 from server.home import queries
+from server.months.operations import MonthsList, last_month
 from server.principal import Principal
 from server.register import queries as register_queries
 from server.schedules.counted import Counted, counted
@@ -52,6 +53,7 @@ class CadreTodo:
     names: dict[int, str]                   # area id → full name (the collectors' groups)
     counted_at: dt.datetime                 # when the schedule's figures (overdue, referrals) were counted
     fresh: bool                             # False: something changed since, they are being counted again
+    last_month: MonthsList | None = None    # the village's last month: to submit, submitted, returned, accepted
 
 
 @dataclass
@@ -106,9 +108,9 @@ def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFig
     return dict(found), scheduled
 
 
-def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
+def cadre_todo(principal: Principal, *, days: int, due_day: int) -> CadreTodo:
     """What a village cadre has to do now: visits to review, conflicts, duplicate pairs, open referrals, people
-    overdue per group, collectors who have not synced for `days` days."""
+    overdue per group, collectors who have not synced for `days` days, last month to sign off (due on `due_day`)."""
     _staff(principal)
     path = principal.area_path
     as_of, now = clock.today(), clock.now()
@@ -128,7 +130,7 @@ def cadre_todo(principal: Principal, *, days: int) -> CadreTodo:
         silent=[collector for collector in queries.collector_syncs(path)
                 if not_synced_since(collector.last_sync, now, days)],
         days=days, names={area.id: area.full_name for area in areas}, counted_at=scheduled.counted_at,
-        fresh=scheduled.fresh)
+        fresh=scheduled.fresh, last_month=last_month(principal, due_day=due_day))
 
 
 @dataclass
@@ -159,11 +161,13 @@ class Dashboard:
     names: dict[int, str]            # area id → full name (the collectors' groups)
     counted_at: dt.datetime          # when the schedule's figures (asked for, done, overdue) were counted
     fresh: bool                      # False: something changed since, they are being counted again
+    last_month: MonthsList | None = None     # last month of every village: where its sign-off stands, late or not
 
 
-def dashboard(principal: Principal, *, days: int) -> Dashboard:
+def dashboard(principal: Principal, *, days: int, due_day: int) -> Dashboard:
     """The town office's figures per village of its town, or the county's per town (a county administrator): this
-    month's visits asked for and done, completed visits, people overdue, life events, review backlog, last syncs."""
+    month's visits asked for and done, completed visits, people overdue, life events, review backlog, last syncs;
+    last month's sign-off of every village (due on `due_day`)."""
     _staff(principal)
     path = principal.area_path
     as_of, now = clock.today(), clock.now()
@@ -201,4 +205,5 @@ def dashboard(principal: Principal, *, days: int) -> Dashboard:
         for column in ("asked", "done", "completed", "overdue", "changes", "unreviewed", "collectors"):
             setattr(total, column, getattr(total, column) + getattr(row, column))
     return Dashboard(next((area for area in areas if area.path == path), None), unit_kind, as_of, month, listed, total,
-                     days, {area.id: area.full_name for area in areas}, scheduled.counted_at, scheduled.fresh)
+                     days, {area.id: area.full_name for area in areas}, scheduled.counted_at, scheduled.fresh,
+                     last_month(principal, due_day=due_day))

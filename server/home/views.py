@@ -20,10 +20,10 @@ CHART_LABEL_WIDTH, CHART_WIDTH, CHART_ROW = 150, 300, 34
 @bp.get("/home")
 def home_page():
     principal = require_staff()
-    days = current_app.config["TAIZHANG_SYNC_ALERT_DAYS"]
+    days, due_day = current_app.config["TAIZHANG_SYNC_ALERT_DAYS"], current_app.config["TAIZHANG_REPORT_DUE_DAY"]
     if principal.role == "village_cadre":
-        return render_template("home/todo.html", todo=cadre_todo(principal, days=days))
-    board = dashboard(principal, days=days)
+        return render_template("home/todo.html", todo=cadre_todo(principal, days=days, due_day=due_day))
+    board = dashboard(principal, days=days, due_day=due_day)
     chart = bars(((row.area.full_name, row.asked, row.done) for row in board.rows), width=CHART_WIDTH,
                  row_height=CHART_ROW)
     return render_template("home/dashboard.html", board=board, chart=chart, label_width=CHART_LABEL_WIDTH,

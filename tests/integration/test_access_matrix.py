@@ -17,6 +17,7 @@ import requests
 from requests.auth import HTTPDigestAuth
 from sqlalchemy import select
 
+from server.archive.operations import keep
 from server.areas.operations import ensure_area, find_area
 from server.database import commit
 from server.extensions import db
@@ -310,6 +311,25 @@ def report(name: str, area: dict[str, str]) -> Callable[[World, str], str]:
 LOGIN = 302   # to the sign-in page (checked in the test)
 
 
+def month_path(month: str, action: str = "") -> Callable[[World, str], str]:
+    """A village's month (the place's village, by its id: the step before the group's in its path)."""
+    return lambda world, place: (f"/months/{world.paths[place].strip('/').split('/')[-2]}/{month}"
+                                 + (f"/{action}" if action else ""))
+
+
+_ARCHIVED: dict[tuple[str, str], int] = {}
+
+
+def archived(world: World, place: str) -> str:
+    """An archived report of the place's village (archived once per server, for the download's cells)."""
+    if (world.url, place) not in _ARCHIVED:
+        report = keep(principal_by_username("county_admin"), "monthly_change", find_area(VILLAGE[place]),
+                      dt.date(2026, 8, 1), dt.date(2026, 8, 31), "月变更报告单.xlsx", b"archived", {})
+        _ARCHIVED[world.url, place] = report.id
+        commit()
+    return f"/archive/{_ARCHIVED[world.url, place]}/download"
+
+
 def replicated_post(world: World, role: str, place: str) -> requests.Response:
     """A submission replicated from a town server into the place's group (Digest only, as a program sends it)."""
     return requests.post(f"{world.url}/api/v1/replication/submissions", params={
@@ -497,6 +517,18 @@ ROWS = [
     Row("replication.decisions_after", "GET", page(same("/api/v1/replication/decisions")),
         statuses(401, 403, 403, 200, 200)),
     Row("replication.receive_decision", "POST", replicated_decision, statuses(401, 403, 403, (200, 403), 200)),
+    # A village's month: its cadre submits it (once: a second time is 409), its town office returns or accepts it (a
+    # month never submitted: 409); the county reads, it does not decide. The archive: the reader's area only.
+    Row("months.months_page", "GET", page(same("/months")), statuses(LOGIN, LOGIN, 200, 200, 200)),
+    Row("months.signoff", "GET", page(month_path(MONTH)), statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("months.submit", "POST", page(month_path(MONTH, "submit"), "POST", lambda world, role, place: {
+        "confirm": "yes"}), statuses(LOGIN, LOGIN, (302, 403), 403, 403)),
+    Row("months.return_month", "POST", page(month_path("2026-09", "return"), "POST", lambda world, role, place: {
+        "comment": "请核实"}), statuses(LOGIN, LOGIN, 403, (409, 403), 403)),
+    Row("months.accept", "POST", page(month_path("2026-09", "accept"), "POST"),
+        statuses(LOGIN, LOGIN, 403, (409, 403), 403)),
+    Row("archive.archive_page", "GET", page(same("/archive")), statuses(LOGIN, LOGIN, 200, 200, 200)),
+    Row("archive.download", "GET", page(archived), statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
 ]
 
 

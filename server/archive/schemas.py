@@ -1,0 +1,34 @@
+"""The archive's filters at the boundary: a kind of report, and a period as months (YYYY-MM)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import EXCLUDE, fields, validate
+
+from server.archive.models import ARCHIVED_KINDS
+from server.boundary import BoundarySchema
+from sync.errors import BadRequest
+
+__all__ = ["parse_month", "ArchiveQuery"]
+
+_MONTH = validate.Regexp(r"^\d{4}-\d{2}$")
+
+
+def parse_month(text: str | None) -> dt.date:
+    """A month given as YYYY-MM, as its first day (BadRequest otherwise)."""
+    try:
+        return dt.datetime.strptime(text or "", "%Y-%m").date()
+    except ValueError as exc:
+        raise BadRequest("month: YYYY-MM") from exc
+
+
+class ArchiveQuery(BoundarySchema):
+    """Reports of one kind (all when empty) whose period starts from month `since` to month `until`."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    kind = fields.String(load_default=None, validate=validate.OneOf(ARCHIVED_KINDS))
+    since = fields.String(load_default=None, validate=_MONTH)
+    until = fields.String(load_default=None, validate=_MONTH)
