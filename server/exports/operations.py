@@ -98,7 +98,7 @@ def month_counts(area: Area, month: dt.date, produced_at: dt.datetime) -> MonthC
         late_corrections=tuple(LateCorrection(village_of[late.group], own_name[late.group], late.month,
                                               _COLUMNS[late.kind], late.count)
                                for late in late_corrections(events, month, queries.previous_run(
-                                   "monthly_change", area.id, month), produced_at)))
+                                   area.id, month), produced_at)))
 
 
 def monthly_change_report(principal: Principal, area_full_name: str, month: dt.date, *,
@@ -108,10 +108,11 @@ def monthly_change_report(principal: Principal, area_full_name: str, month: dt.d
 
 
 def produce_monthly_change(principal: Principal, area_full_name: str, month: dt.date, *,
-                           now: dt.datetime | None = None) -> ProducedReport:
+                           now: dt.datetime | None = None, submitted: bool = False) -> ProducedReport:
     """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
     after the previous month's report are listed as late corrections; the month's changes person by person; the
-    month's service counts per village (服务情况). Its run is kept (the next month's late corrections start there)."""
+    month's service counts per village (服务情况). Its run is kept: the next month's late corrections start from
+    the last report a village `submitted` (signed off) for an earlier month, else from the last one produced."""
     area = _area(principal, area_full_name)
     month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
     groups = queries.groups_in(area.path)
@@ -136,7 +137,7 @@ def produce_monthly_change(principal: Principal, area_full_name: str, month: dt.
                                    spouse_name=change.spouse_name) for change in changes),
         services=_service_tables(area.path, month, last_day, villages))
     content = build_monthly_change_report(report)
-    queries.add_run(kind="monthly_change", area_id=area.id, month=month, produced_at=produced_at,
+    queries.add_run(kind=queries.SUBMITTED_RUN if submitted else queries.PRODUCED_RUN, area_id=area.id, month=month, produced_at=produced_at,
                     produced_by=principal.id)
     audit.record(principal.id, "export.monthly_change", area_path=area.path, subject=f"{month:%Y-%m}",
                  records=len(changes))

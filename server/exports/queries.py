@@ -19,8 +19,8 @@ from server.users.models import User
 from sync.periods import as_utc
 
 __all__ = ["GroupName", "GroupEvent", "PersonEvent", "VisitOutcome", "dated_events", "person_events",
-           "visit_outcomes", "groups_in", "group_names", "collectors_by_group", "receipts", "previous_run", "add_run",
-           "groups_with_people", "register_people"]
+           "visit_outcomes", "groups_in", "group_names", "collectors_by_group", "receipts", "PRODUCED_RUN",
+           "SUBMITTED_RUN", "previous_run", "add_run", "groups_with_people", "register_people"]
 
 _group, _village, _head = aliased(Area), aliased(Area), aliased(Person)
 
@@ -166,11 +166,20 @@ def receipts(path: str, since: dt.datetime, until: dt.datetime) -> dict[str, lis
     return found
 
 
-def previous_run(kind: str, area_id: int, month: dt.date) -> dt.datetime | None:
-    """When the report of the month before was last produced for this area."""
-    at = db.session.scalar(select(func.max(ReportRun.produced_at)).where(
-        ReportRun.kind == kind, ReportRun.area_id == area_id, ReportRun.month < month))
-    return as_utc(at) if at else None
+PRODUCED_RUN, SUBMITTED_RUN = "monthly_change", "monthly_change_submitted"
+"""A monthly change report downloaded, and one a village submitted when it signed its month off."""
+
+
+def previous_run(area_id: int, month: dt.date) -> dt.datetime | None:
+    """Where the late corrections of the area's report for `month` start: when the area last submitted a report of
+    an earlier month (signed off: what the town office holds), else when one was last produced (downloaded). A
+    download after a sign-off does not move it, so no correction falls between two reports."""
+    for kinds in ((SUBMITTED_RUN,), (SUBMITTED_RUN, PRODUCED_RUN)):
+        at = db.session.scalar(select(func.max(ReportRun.produced_at)).where(
+            ReportRun.kind.in_(kinds), ReportRun.area_id == area_id, ReportRun.month < month))
+        if at:
+            return as_utc(at)
+    return None
 
 
 def add_run(**values) -> None:

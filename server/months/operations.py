@@ -160,7 +160,7 @@ def submit_month(principal: Principal, village_id: int, month: dt.date, *, confi
     _refuse(submit_refusal(row.state if row else None, month, clock.date_of(now)))
     if not confirmed:
         raise ConfirmationRequired()
-    produced = produce_monthly_change(principal, village.full_name, month, now=now)
+    produced = produce_monthly_change(principal, village.full_name, month, now=now, submitted=True)
     period = month_of(month)
     report = keep(principal, "monthly_change", area_queries.by_id(village.id), period.start, period.end,
                   file_name(village.full_name, f"{month:%Y-%m}", REPORT_NAME), produced.content,

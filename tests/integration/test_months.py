@@ -246,6 +246,12 @@ def test_a_late_correction_after_sign_off_is_in_the_next_month_and_the_archive_k
         updates=[dict(person_uuid=town["head"].uuid, base_version=1, change="died",
                       event_date="2026-10-30")])).status_code == 201
     merge_all()
+    # October downloaded again from the reports page after the death arrived: November's late corrections still
+    # start where October was signed off (else the death would be in neither report).
+    at(town, 2026, 11, 6, 9)
+    cadre = signed_in(town, "dongcun_cadre")
+    assert cadre.get("/reports/monthly-change.xlsx",
+                     params={"area": "青山镇/东村", "month": "2026-10"}).status_code == 200
     at(town, 2026, 12, 1, 10)
     cadre = signed_in(town, "dongcun_cadre")
     page = cadre.get(month_path(town, "2026-11")).text
