@@ -352,3 +352,18 @@ def test_the_period_read_judges_as_the_full_schedule_read_does(town, period):
                 for group, members in period_schedules(None, schedule, asked, NOW.date()).items()}
     assert windowed == full
     db.session.rollback()
+
+
+def test_the_dashboards_show_last_months_key_indicators(town):
+    town_page = signed_in(town, "qingshan_officer").get("/home").text
+    assert "2026年11月指标" in town_page
+    assert cells(town_page, "key-indicators", 'data-area="青山镇/东村"') == {
+        "followup_rate": "75.0%（3/4）", "on_time_rate": "50.0%（2/4）", "accuracy": "50.0%（1/2）",
+        "entry_rate": "62.5%（5/8）", "report_timeliness": "100.0%（1/1）"}
+    assert cells(town_page, "key-indicators", 'data-area="青山镇/西村"')["report_timeliness"] == "0.0%（0/1）"
+    assert 'href="/indicators?period=2026-11"' in town_page and "白水镇" not in town_page
+    county_page = signed_in(town, "county").get("/home").text
+    assert cells(county_page, "key-indicators", 'data-area="白水镇"') == {
+        "followup_rate": "0.0%（0/1）", "on_time_rate": "0.0%（0/1）", "accuracy": "无数据", "entry_rate": "无数据",
+        "report_timeliness": "100.0%（1/1）"}
+    assert cells(county_page, "key-indicators", 'id="key-indicators-total"')["report_timeliness"] == "66.7%（2/3）"
