@@ -211,12 +211,14 @@ def period_schedules(path: str | None, schedule: Schedule, period: Period, as_of
             by_person[person].append(VisitDone(day, kind))
     ends = end_dates(ended)
     members: dict[int, list[PersonSchedule]] = defaultdict(list)
+    none: tuple = ()
     for person, (household, group) in where.items():
+        visits = by_household.get(household, none)
+        if person in by_person:
+            visits = [*visits, *by_person[person]]
         members[group].append(PersonSchedule(
-            person=person, tiers=tiers_from(tiers.get(person, ()), schedule.timezone),
-            visits=tuple(by_household.get(household, ())) + tuple(by_person.get(person, ())),
-            anchors=tuple(anchors.get(person, ())),
-            active_until=ends.get(person, dt.date.min) if person in ended else None))
+            person, tiers_from(tiers.get(person, none), schedule.timezone), tuple(visits),
+            tuple(anchors.get(person, none)), ends.get(person, dt.date.min) if person in ended else None))
     return dict(members)
 
 

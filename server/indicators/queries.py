@@ -50,6 +50,12 @@ def areas_under(path: str | None) -> list[AreaRow]:
     return [AreaRow(*row) for row in db.session.execute(query)]
 
 
+def _rows(query) -> list:
+    """A query's rows through the session's connection (Core: a county's hundreds of thousands of rows without the
+    ORM's processing of each)."""
+    return db.session.connection().execute(query).all()
+
+
 class ScheduledRow(NamedTuple):
     """A tier change or an anchor event of a person of the area, with where the person is in the register."""
 
@@ -77,7 +83,7 @@ def tier_changes(path: str | None) -> list[ScheduledRow]:
                        .where(RegisterFieldValue.field == "tier", RegisterFieldValue.record_kind == "person"), path)
     query = query.order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)
     return [ScheduledRow(person, household, group, bool(ended), at, value)
-            for person, at, value, household, group, ended in db.session.execute(query)]
+            for person, at, value, household, group, ended in _rows(query)]
 
 
 def anchors(path: str | None) -> list[ScheduledRow]:
@@ -85,7 +91,7 @@ def anchors(path: str | None) -> list[ScheduledRow]:
     query = _of_people(select(ServiceAnchor.person_uuid, ServiceAnchor.anchor_date, ServiceAnchor.kind)
                        .join(Person, Person.uuid == ServiceAnchor.person_uuid), path)
     return [ScheduledRow(person, household, group, bool(ended), day, kind)
-            for person, day, kind, household, group, ended in db.session.execute(query)]
+            for person, day, kind, household, group, ended in _rows(query)]
 
 
 def visits_in_window(path: str | None, window: VisitWindow):
@@ -97,12 +103,12 @@ def visits_in_window(path: str | None, window: VisitWindow):
         return (query.join(Household, Household.uuid == Visit.household_uuid)
                 .join(Area, Area.id == Household.group_id).where(inside_area(Area.path, path)))
 
-    households = db.session.execute(inside(select(Visit.household_uuid, Visit.visit_date).where(
+    households = _rows(inside(select(Visit.household_uuid, Visit.visit_date).where(
         Visit.form == "household_visit", Visit.completed.is_(True), Visit.household_uuid.is_not(None),
-        Visit.visit_date >= window.household_since, Visit.visit_date <= window.household_until))).all()
-    followups = db.session.execute(inside(select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
+        Visit.visit_date >= window.household_since, Visit.visit_date <= window.household_until)))
+    followups = _rows(inside(select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
         Visit.form == "followup", Visit.completed.is_(True), Visit.person_uuid.is_not(None),
-        Visit.visit_date >= window.followup_since, Visit.visit_date <= window.followup_until))).all()
+        Visit.visit_date >= window.followup_since, Visit.visit_date <= window.followup_until)))
     return households, followups
 
 
@@ -140,7 +146,7 @@ def sweeps_by_group(path: str | None, since: dt.date, until: dt.date) -> dict[in
              .group_by(Household.group_id))
     if path is not None:
         query = query.join(Area, Area.id == Household.group_id).where(inside_area(Area.path, path))
-    return {group: (found, int(on_register or 0)) for group, found, on_register in db.session.execute(query)}
+    return {group: (found, int(on_register or 0)) for group, found, on_register in _rows(query)}
 
 
 def report_months(path: str | None, since: dt.date, until: dt.date) -> list[ReportMonth]:
