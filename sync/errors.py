@@ -24,6 +24,10 @@
     │   │   ├── DateValueInvalid       400.20
     │   │   ├── ChoiceValueInvalid     400.21
     │   │   └── PhoneInvalid           400.22
+    │   ├── MonthNotOver               400.23 (submitting a month not yet over)
+    │   ├── CommentRequired            400.24 (returning a month without saying why)
+    │   ├── ConfirmationRequired       400.25 (signing without ticking the check)
+    │   ├── PeriodInvalid              400.26 (a period that is not 2026-11, 2026-Q4 or 2026)
     │   ├── RecheckMonthInFuture       400.40 (a re-check sample of a month not begun)
     │   └── RecheckPercentInvalid      400.41 (a sample's share not above 0 and up to 100)
     ├── Unauthorized                   401.1
@@ -31,8 +35,9 @@
     │   └── LoginRequired              401.3  (web pages: sign in first)
     ├── Forbidden                      403.1
     │   ├── TokenInvalid               403.2
-│   ├── OutsideArea                403.3  (a record, submission or decision of another area)
-│   └── EditOutsideGroup           403.4  (an edit replacing another group's submission)
+    │   ├── OutsideArea                403.3  (a record, submission or decision of another area)
+    │   ├── EditOutsideGroup           403.4  (an edit replacing another group's submission)
+    │   └── SignoffNotYours            403.5  (a month submitted or decided by someone not its cadre or town office)
     ├── NotFound                       404.1
     │   ├── FormNotFound               404.2
     │   ├── RecordNotFound             404.3  (register record, candidate or decision)
@@ -47,7 +52,10 @@
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
     │   ├── DatabaseNotEmpty           409.7  (restore without --force)
     │   ├── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
-│   ├── EditOriginalUnknown        409.9  (an edit whose original is not on the server)
+    │   ├── EditOriginalUnknown        409.9  (an edit whose original is not on the server)
+    │   ├── MonthAlreadySubmitted      409.10 (a month submitted again before the town office returned it)
+    │   ├── MonthAccepted              409.11 (a month the town office has accepted)
+    │   ├── MonthNotSubmitted          409.12 (accepting or returning a month not waiting for it)
     │   ├── SampleAlreadyDrawn         409.40 (a second draw without the explicit re-draw)
     │   ├── RechecksStarted            409.41 (a re-draw after a re-check of the sample was recorded)
     │   └── AlreadyRechecked           409.42 (a household's re-check recorded twice)
@@ -58,11 +66,6 @@
     ├── ServiceUnavailable             503.1  (database busy or away; safe to retry)
     ├── DatabaseToolMissing            500.2  (pg_dump / pg_restore absent or too old)
     └── DatabaseToolFailed             500.3  (backup or restore of the database failed)
-
-A village's month signed off (server/months): MonthNotOver 400.23, CommentRequired 400.24,
-ConfirmationRequired 400.25 (BadRequest);
-SignoffNotYours 403.5 (Forbidden); MonthAlreadySubmitted 409.10, MonthAccepted 409.11, MonthNotSubmitted 409.12
-(Conflict).
 
 Messages are given in Chinese and English, short enough for a phone's dialog, and say what to do.
 """
@@ -79,6 +82,7 @@ __all__ = [
     "BackupInvalid", "NulCharacter", "ValueOutOfRange", "InstanceIdInvalid", "FieldValueInvalid", "IdNumberInvalid", "DateValueInvalid",
     "ChoiceValueInvalid", "PhoneInvalid", "RecheckMonthInFuture", "RecheckPercentInvalid", "RecheckNotInSample",
     "SampleAlreadyDrawn", "RechecksStarted", "AlreadyRechecked", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
+    "ChoiceValueInvalid", "PhoneInvalid", "PeriodInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
 ]
 
 
@@ -232,6 +236,12 @@ class PhoneInvalid(FieldValueInvalid):
     code = "400.22"
     message_zh = "手机号须为11位，以1开头（如13812345678）。"
     message_en = "A mobile number has 11 digits starting with 1 (e.g. 13812345678)."
+
+
+class PeriodInvalid(BadRequest):
+    code = "400.26"
+    message_zh = "期间应写作月份 2026-11、季度 2026-Q4 或年份 2026。"
+    message_en = "Write the period as a month 2026-11, a quarter 2026-Q4 or a year 2026."
 
 
 class InstanceIdInvalid(BadRequest):

@@ -17,6 +17,7 @@ from server.extensions import db
 from server.users.models import User
 from sync.code_labels import CODE_LABELS
 from sync.decisions import DECISION_KINDS, SETTABLE_FIELDS
+from sync.indicators import INDICATORS
 from sync.registers import REGISTERS
 from sync.schedules import ANCHOR_KINDS, STATUSES, default_schedule
 from sync.services import CORRECTABLE, ITEM_KINDS, PROBLEMS, SUPPORT_FIELDS
@@ -41,14 +42,14 @@ PINYIN = re.compile(r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|a
                     r"|ou|an|en|er|ia|ie|in|iu|ua|uo|ui|un|ue|ve|a|o|e|i|u|v))+")
 
 # Every code a page might show raw: the catalogue's lists and codes, the register's field names, decision kinds,
-# item kinds and their odd values, review states, schedule states, tiers and the registers' names (audit actions come
-# from the database after the crawl).
+# item kinds and their odd values, review states, schedule states, tiers, the registers' and the indicators' names
+# (audit actions come from the database after the crawl).
 KNOWN_CODES = frozenset(
     {code for codes in CODE_LABELS.values() for code in codes} | set(CODE_LABELS) | set(PERSON_FIELDS)
     | {name for names in SETTABLE_FIELDS.values() for name in names} | set(SUPPORT_FIELDS)
     | {name for names in CORRECTABLE.values() for name in names} | set(DECISION_KINDS) | set(ITEM_KINDS)
     | set(PROBLEMS) | {"received", "approved", "has_issues", "rejected"} | set(STATUSES) | set(ANCHOR_KINDS)
-    | set(default_schedule().tier_names) | set(REGISTERS))
+    | set(default_schedule().tier_names) | set(REGISTERS) | set(INDICATORS))
 
 # What one page reports about itself: its status, layout, text as people see it (without the support fold), width,
 # its links, and the touch targets smaller than 44 × 44 px.
