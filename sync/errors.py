@@ -82,7 +82,7 @@ __all__ = [
     "BackupInvalid", "NulCharacter", "ValueOutOfRange", "InstanceIdInvalid", "FieldValueInvalid", "IdNumberInvalid", "DateValueInvalid",
     "ChoiceValueInvalid", "PhoneInvalid", "RecheckMonthInFuture", "RecheckPercentInvalid", "RecheckNotInSample",
     "SampleAlreadyDrawn", "RechecksStarted", "AlreadyRechecked", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
-    "ChoiceValueInvalid", "PhoneInvalid", "PeriodInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
+    "PeriodInvalid",
 ]
 
 
