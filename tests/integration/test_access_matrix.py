@@ -459,6 +459,8 @@ ROWS = [
     Row("replication.decisions_after", "GET", page(same("/api/v1/replication/decisions")),
         statuses(401, 403, 403, 200, 200)),
     Row("replication.receive_decision", "POST", replicated_decision, statuses(401, 403, 403, (200, 403), 200)),
+    # Collector monitoring: staff, each the collectors of their own area.
+    Row("monitoring.monitoring_page", "GET", page(same("/monitoring")), statuses(LOGIN, LOGIN, 200, 200, 200)),
 ]
 
 
