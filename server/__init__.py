@@ -23,6 +23,7 @@ from server.errors import channel, register_error_handlers
 from server.exports.views import bp as exports_bp
 from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter, migrate, select_locale
 from server.home.views import bp as home_bp
+from server.indicators.views import bp as indicators_bp
 from server.lookup_cache import LookupCache
 from server.monitoring.views import bp as monitoring_bp
 from server.openrosa.views import bp as openrosa_bp
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(corrections_bp)
     app.register_blueprint(registers_bp)
     app.register_blueprint(exports_bp)
+    app.register_blueprint(indicators_bp)
     app.register_blueprint(replication_bp)
     app.register_blueprint(monitoring_bp)
     register_error_handlers(app)

@@ -19,11 +19,12 @@
     │   ├── NulCharacter               400.15 (a NUL byte in a field, argument or header)
     │   ├── ValueOutOfRange            400.16 (a number or date no column or calendar holds)
     │   ├── InstanceIdInvalid          400.17 (an instanceID that is not a plain identifier)
-    │   └── FieldValueInvalid          400.18 (a corrected value its field cannot hold)
-    │       ├── IdNumberInvalid        400.19
-    │       ├── DateValueInvalid       400.20
-    │       ├── ChoiceValueInvalid     400.21
-    │       └── PhoneInvalid           400.22
+    │   ├── FieldValueInvalid          400.18 (a corrected value its field cannot hold)
+    │   │   ├── IdNumberInvalid        400.19
+    │   │   ├── DateValueInvalid       400.20
+    │   │   ├── ChoiceValueInvalid     400.21
+    │   │   └── PhoneInvalid           400.22
+    │   └── PeriodInvalid              400.23 (a period that is not 2026-11, 2026-Q4 or 2026)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -66,7 +67,7 @@ __all__ = [
     "Conflict", "InstanceConflict", "EditAlreadySuperseded", "EditFormMismatch", "FormVersionConflict",
     "PayloadTooLarge", "UnsupportedMediaType", "ServiceUnavailable",
     "BackupInvalid", "NulCharacter", "ValueOutOfRange", "InstanceIdInvalid", "FieldValueInvalid", "IdNumberInvalid", "DateValueInvalid",
-    "ChoiceValueInvalid", "PhoneInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
+    "ChoiceValueInvalid", "PhoneInvalid", "PeriodInvalid", "BackupIncompatible", "DatabaseNotEmpty", "DatabaseToolMissing", "DatabaseToolFailed",
 ]
 
 
@@ -220,6 +221,12 @@ class PhoneInvalid(FieldValueInvalid):
     code = "400.22"
     message_zh = "手机号须为11位，以1开头（如13812345678）。"
     message_en = "A mobile number has 11 digits starting with 1 (e.g. 13812345678)."
+
+
+class PeriodInvalid(BadRequest):
+    code = "400.23"
+    message_zh = "期间应写作月份 2026-11、季度 2026-Q4 或年份 2026。"
+    message_en = "Write the period as a month 2026-11, a quarter 2026-Q4 or a year 2026."
 
 
 class InstanceIdInvalid(BadRequest):

@@ -426,6 +426,13 @@ ROWS = [
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
     Row("schedules.due_json", "GET", page(lambda world, place: f"/api/v1/due?area={VILLAGE[place]}"),
         statuses(401, 403, (200, 403), (200, 403), 200)),
+    # The indicators, as a page and as JSON (which also takes Digest): staff, each within their area.
+    Row("indicators.indicators_page", "GET",
+        page(lambda world, place: f"/indicators?area={VILLAGE[place]}&period={MONTH}"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("indicators.indicators_json", "GET",
+        page(lambda world, place: f"/api/v1/indicators?area={VILLAGE[place]}&period={MONTH}"),
+        statuses(401, 403, (200, 403), (200, 403), 200)),
     # Reports and their downloads.
     Row("exports.reports_page", "GET", page(same("/reports")), statuses(LOGIN, LOGIN, 200, 200, 200)),
     Row("exports.monthly_change", "GET", page(report("monthly-change.xlsx", VILLAGE)),

@@ -1,0 +1,97 @@
+"""What the indicators read, in aggregate SQL per group (or per village for the monthly reports): the areas of the
+tree, the people found on a period's sweeps, the villages' months submitted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from sqlalchemy import and_, case, exists, func, select
+
+from server.areas.models import Area
+from server.extensions import db
+from server.months.models import MonthSignoff
+from server.register.models import Household, LifeEventRecord, Person, Visit
+from server.services.queries import inside_area
+from sync.indicators import ReportMonth
+
+__all__ = ["AreaRow", "area_by_path", "areas_under", "sweeps_by_group", "report_months", "JOINING_EVENTS",
+           "ENDING_EVENTS", "MISSED_EVENT"]
+
+JOINING_EVENTS = ("birth", "moved_in", "registered")
+"""Life events that bring a person into a household of the register."""
+ENDING_EVENTS = ("death", "moved_out")
+"""Life events after which a person no longer lives in the household."""
+MISSED_EVENT = "registered"
+"""A person registered by a visit as someone already living there (a miss of the register), not a birth or a move."""
+
+
+class AreaRow(NamedTuple):
+    id: int
+    kind: str
+    parent_id: int | None
+    path: str
+    full_name: str
+
+
+_AREA = select(Area.id, Area.kind, Area.parent_id, Area.path, Area.full_name)
+
+
+def area_by_path(path: str) -> AreaRow | None:
+    row = db.session.execute(_AREA.where(Area.path == path)).first()
+    return AreaRow(*row) if row is not None else None
+
+
+def areas_under(path: str | None) -> list[AreaRow]:
+    """The area with this path and every area inside it (everywhere for None), by full name."""
+    query = _AREA.order_by(Area.full_name)
+    if path is not None:
+        query = query.where(inside_area(Area.path, path))
+    return [AreaRow(*row) for row in db.session.execute(query)]
+
+
+def _sweep():
+    return and_(Visit.form == "household_visit", Visit.completed.is_(True))
+
+
+def sweeps_by_group(path: str | None, since: dt.date, until: dt.date) -> dict[int, tuple[int, int]]:
+    """Per group: (people found on the sweeps dated from `since` to `until`, of them those already on the register
+    before the visit). A sweep is a completed household visit; the people it found are the people the register
+    has in that household who lived there on the day of a sweep: not dead or moved away before the household's
+    first sweep of the period, not joined (born, moved in, registered) after its last. Of them, a person
+    registered by one of the period's sweeps of their household as someone living there already (the life event
+    "registered") was missing from the register; births and moves in are new people, on the register."""
+    sweeps = (select(Visit.household_uuid, func.min(Visit.visit_date).label("first"),
+                     func.max(Visit.visit_date).label("last"))
+              .where(_sweep(), Visit.visit_date >= since, Visit.visit_date <= until,
+                     Visit.household_uuid.is_not(None))
+              .group_by(Visit.household_uuid).subquery())
+    ended_before = exists().where(LifeEventRecord.person_uuid == Person.uuid,
+                                  LifeEventRecord.kind.in_(ENDING_EVENTS), LifeEventRecord.event_date < sweeps.c.first)
+    joined_after = exists().where(LifeEventRecord.person_uuid == Person.uuid,
+                                  LifeEventRecord.kind.in_(JOINING_EVENTS), LifeEventRecord.event_date > sweeps.c.last)
+    registered = Visit.__table__.alias("registered_by")
+    missed = exists().where(LifeEventRecord.person_uuid == Person.uuid, LifeEventRecord.kind == MISSED_EVENT,
+                            registered.c.submission_id == LifeEventRecord.submission_id,
+                            registered.c.household_uuid == Person.household_uuid,
+                            registered.c.form == "household_visit", registered.c.completed.is_(True),
+                            registered.c.visit_date >= since, registered.c.visit_date <= until)
+    query = (select(Household.group_id, func.count(), func.sum(case((missed, 0), else_=1)))
+             .select_from(sweeps)
+             .join(Person, Person.household_uuid == sweeps.c.household_uuid)
+             .join(Household, Household.uuid == Person.household_uuid)
+             .where(~ended_before, ~joined_after, Household.group_id.is_not(None))
+             .group_by(Household.group_id))
+    if path is not None:
+        query = query.join(Area, Area.id == Household.group_id).where(inside_area(Area.path, path))
+    return {group: (found, int(on_register or 0)) for group, found, on_register in db.session.execute(query)}
+
+
+def report_months(path: str | None, since: dt.date, until: dt.date) -> list[ReportMonth]:
+    """The villages' months from `since` to `until` (first days) that were submitted, with whether the first
+    submission was late."""
+    query = (select(MonthSignoff.village_id, MonthSignoff.month, MonthSignoff.late)
+             .where(MonthSignoff.month >= since, MonthSignoff.month <= until))
+    if path is not None:
+        query = query.join(Area, Area.id == MonthSignoff.village_id).where(inside_area(Area.path, path))
+    return [ReportMonth(village, month, bool(late)) for village, month, late in db.session.execute(query)]
