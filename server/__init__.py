@@ -25,6 +25,7 @@ from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter
 from server.home.views import bp as home_bp
 from server.indicators.views import bp as indicators_bp
 from server.lookup_cache import LookupCache
+from server.meetings.views import bp as meetings_bp
 from server.monitoring.views import bp as monitoring_bp
 from server.openrosa.views import bp as openrosa_bp
 from server.register.views import bp as register_bp
@@ -72,6 +73,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(indicators_bp)
     app.register_blueprint(replication_bp)
     app.register_blueprint(monitoring_bp)
+    app.register_blueprint(meetings_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from reports.coverage import CoverageReport, CoverageRow, MonthlyRate, OverdueItem, build_coverage_report
@@ -20,6 +21,7 @@ from reports.monthly_change import (
 from reports.register_export import GroupRows, PersonRow, build_register_export
 from reports.workbook import group_sheet_names
 from server import clock
+from server.areas.models import Area
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.exports import queries
@@ -39,9 +41,18 @@ from sync.monthly_change import (
 )
 from sync.periods import month_of, month_start, next_month
 from sync.schedules import flags_for
-from sync.service_counts import ChoiceWords, ItemRow, SummaryTable, VisitRow, service_counts, summary_tables
+from sync.service_counts import (
+    ChoiceWords,
+    ItemRow,
+    ServiceCounts,
+    SummaryTable,
+    VisitRow,
+    service_counts,
+    summary_tables,
+)
 
-__all__ = ["monthly_change_report", "coverage_report", "register_export"]
+__all__ = ["monthly_change_report", "coverage_report", "register_export", "month_counts", "MonthCounts",
+           "village_service_counts"]
 
 # sync.monthly_change's event kinds → the report's columns (and the list's other changes, named alike).
 _COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "moved_in": "moved_in",
@@ -107,8 +118,15 @@ def monthly_change_report(principal: Principal, area_full_name: str, month: dt.d
 
 
 def _service_tables(path: str, month: dt.date, last_day: dt.date, villages: list[str]) -> tuple[SummaryTable, ...]:
-    """服务情况 of the area's villages for the month: visits, and items as they stand (corrections applied); the
-    referrals of every month up to this one, for those closed in it and still open at its end."""
+    """服务情况 of the area's villages for the month (`village_service_counts`), as the report's tables."""
+    words = ChoiceWords([form_labels(form, None) for form in _SERVICE_FORMS])
+    return summary_tables(village_service_counts(path, month, last_day), villages, words)
+
+
+def village_service_counts(path: str, month: dt.date, last_day: dt.date) -> dict[str, ServiceCounts]:
+    """The month's service counts of each village of an area (by the village's name): visits, and items as they
+    stand (corrections applied); the referrals of every month up to this one, for those closed in it and still open
+    at its end. Only figures; the caller has checked that the area is the reader's."""
     village_of = {group_id: named.village for group_id, named in queries.group_names(path).items()}
     visits = [VisitRow(row.village, row.day, row.outcome) for row in queries.visit_outcomes(path, month, last_day)]
     placed = [*items_in(path, ("service", "supply", "support_request"), since=month, until=last_day),
@@ -118,8 +136,7 @@ def _service_tables(path: str, month: dt.date, last_day: dt.date, villages: list
                      result=item.state.result,
                      result_on=clock.date_of(item.state.result_at) if item.state.result_at else None)
              for item in placed if item.group_id in village_of]
-    words = ChoiceWords([form_labels(form, None) for form in _SERVICE_FORMS])
-    return summary_tables(service_counts(visits, items, month), villages, words)
+    return service_counts(visits, items, month)
 
 
 def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:
@@ -196,3 +213,32 @@ def _date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+@dataclass(frozen=True)
+class MonthCounts:
+    """A monthly change report's counts: each group's month, and the late corrections of earlier months."""
+
+    groups: tuple[GroupChanges, ...]
+    late_corrections: tuple[LateCorrection, ...]
+
+
+def month_counts(area: Area, month: dt.date, produced_at: dt.datetime) -> MonthCounts:
+    """The counts of an area's monthly change report for a calendar month as the register stands at `produced_at`
+    (per group: opening, the month's events, closing; the late corrections since the previous month's report). Only
+    figures; the caller has checked that the area is the reader's."""
+    month = month_start(month)
+    rows = queries.dated_events(area.path)
+    village_of = {row.group: row.village for row in rows}
+    groups = queries.groups_in(area.path)
+    village_of.update({named.group: named.village for named in groups})
+    own_name = {named.group: named.name for named in groups}        # a full name → what the report shows
+    events = [DatedEvent(row.group, row.kind, row.day, row.received) for row in rows]
+    return MonthCounts(
+        groups=tuple(GroupChanges(village=village_of[row.group], group=own_name[row.group], opening=row.opening,
+                                  **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
+                     for row in group_months(events, month, produced_at, groups=[named.group for named in groups])),
+        late_corrections=tuple(LateCorrection(village_of[late.group], own_name[late.group], late.month,
+                                              _COLUMNS[late.kind], late.count)
+                               for late in late_corrections(events, month, queries.previous_run(
+                                   "monthly_change", area.id, month), produced_at)))
