@@ -14,20 +14,18 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from server import clock
 from server.archive.models import ArchivedReport
 from server.areas.models import Area
-from server.areas.operations import ensure_area
 from server.database import commit
 from server.extensions import db
 from server.indicators.operations import area_indicators
 from server.register.decisions import set_tier
-from server.users.operations import add_user
 from server.users.queries import principal_by_username
 from sync.periods import month_of
 from sync.schedules import default_schedule
-from tests.conftest import REALM, ROOT, merge_all
+from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, followup_visit, household_visit
+from tests.staffed_town import staffed_town
 from tests.web import WebClient
 
 XLSFORMS = ROOT / "xlsforms"
@@ -54,22 +52,8 @@ def town(server, publish, monkeypatch):
     media = list((XLSFORMS / "fixtures").glob("*.csv"))
     publish(XLSFORMS / "household_visit.xlsx", media=media)
     publish(XLSFORMS / "followup.xlsx", media=media)
-    tokens = TOKENS
-    tokens.clear()
-    for username, role, area, name in USERS:
-        ensure_area(area)
-        tokens[username] = add_user(username, role, area, realm=REALM, display_name=name, password=PASSWORD,
-                                    with_token=role == "collector").token
-    commit()
-    now = {"at": NOW}
-    monkeypatch.setattr(clock, "now", lambda: now["at"])
-    phones = {username: server.client(token=token) for username, token in tokens.items() if token}
-
-    def send(collector: str, xml: bytes, received: dt.datetime) -> None:
-        now["at"] = received
-        assert phones[collector].submit(xml).status_code == 201
-        now["at"] = NOW
-
+    town = staffed_town(server, monkeypatch, USERS, password=PASSWORD, now=NOW)
+    send = town.send
     aug = "2026-08-03T09:00:00.000+08:00"
     e = Member("刘明", "male", "1980-03-03")
     send("d1", household_visit(household=H1, new=("001", "一组1号"), start=aug, members=[A]), dt.datetime(2026, 8, 3, tzinfo=UTC))
@@ -96,21 +80,11 @@ def town(server, publish, monkeypatch):
     for cadre, person in (("dongcun_cadre", A.uuid), ("dongcun_cadre", B.uuid), ("xicun_cadre", e.uuid)):
         set_tier(principal_by_username(cadre), person, "key", tiers=tiers, now=set_at)
     commit()
-    return server
-
-
-TOKENS: dict[str, str] = {}
-"""The collectors' app tokens of the current test's town."""
-
-
-def town_token(username: str) -> str:
-    return TOKENS[username]
+    return town
 
 
 def signed_in(town, username: str) -> WebClient:
-    client = WebClient(town.url)
-    assert client.sign_in(username, PASSWORD).status_code == 302
-    return client
+    return town.signed_in(username)
 
 
 def text(fragment: str) -> str:
@@ -221,8 +195,7 @@ def test_a_filed_review_is_not_rewritten_by_later_visits(town):
     assert officer.post("/reports/village-review", {"area": "青山镇", "period": "2026-Q4"},
                         allow_redirects=False).status_code == 302
     [kept] = archived()
-    phone = town.client(token=town_token("d1"))
-    assert phone.submit(followup_visit(person=A.uuid, household=H1, followup_type="tier_key",
+    assert town.phones["d1"].submit(followup_visit(person=A.uuid, household=H1, followup_type="tier_key",
                                        start="2026-11-25T10:00:00.000+08:00",
                                        referral=("health_centre", "青山镇卫生院", "复查"))).status_code == 201
     merge_all()

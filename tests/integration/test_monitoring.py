@@ -11,14 +11,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from server import clock
-from server.areas.operations import ensure_area
-from server.database import commit
 from server.extensions import db
 from server.users.models import CollectorFormDownload, User
-from server.users.operations import add_user
-from tests.conftest import FIXTURES, REALM, ROOT, merge_all
+from tests.conftest import FIXTURES, ROOT, merge_all
 from tests.register_visits import Member, household_visit
+from tests.staffed_town import staffed_town
 from tests.web import WebClient
 
 XLSFORMS = ROOT / "xlsforms"
@@ -49,21 +46,9 @@ def town(server, publish, monkeypatch, tmp_path):
     media = list((XLSFORMS / "fixtures").glob("*.csv"))
     publish(XLSFORMS / "household_visit.xlsx", media=media)
     publish(probe_form(tmp_path, "1"))
-    tokens = {}
-    for username, role, area, name in USERS:
-        ensure_area(area)
-        tokens[username] = add_user(username, role, area, realm=REALM, display_name=name, password=PASSWORD,
-                                    with_token=role == "collector").token
-    commit()
-    now = {"at": NOW}
-    monkeypatch.setattr(clock, "now", lambda: now["at"])
-    phones = {username: server.client(token=token) for username, token in tokens.items() if token}
-    phones["d1"].session.headers["User-Agent"] = PHONE_UA
-
-    def send(collector: str, xml: bytes, received: dt.datetime) -> None:
-        now["at"] = received
-        assert phones[collector].submit(xml).status_code == 201
-        now["at"] = NOW
+    town = staffed_town(server, monkeypatch, USERS, password=PASSWORD, now=NOW)
+    town.phones["d1"].session.headers["User-Agent"] = PHONE_UA
+    send = town.send
 
     a, b, e = Member("王秀瑛", "female", "1975-05-06"), Member("李芳", "female", "1990-01-02"), Member("刘明", "male", "1980-03-03")
     # Before the four weeks: counted nowhere.
@@ -82,14 +67,12 @@ def town(server, publish, monkeypatch, tmp_path):
     send("x1", household_visit(household=H9, new=("901", "西村1号"), start="2026-11-10T10:00:00.000+08:00", members=[e]),
          dt.datetime(2026, 11, 10, 2, 0, tzinfo=UTC))
     merge_all()
-    server.phones, server.tmp_path, server.set_now = phones, tmp_path, lambda at: now.update(at=at)
-    return server
+    town.tmp_path, town.client = tmp_path, server.client
+    return town
 
 
 def signed_in(town, username: str) -> WebClient:
-    client = WebClient(town.url)
-    assert client.sign_in(username, PASSWORD).status_code == 302
-    return client
+    return town.signed_in(username)
 
 
 def download(phone, form_id: str) -> None:
