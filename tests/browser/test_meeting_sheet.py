@@ -19,7 +19,7 @@ from tests.browser.conftest import _collector, _merge_all
 from tests.register_visits import Member, followup_visit, household_visit
 
 A4 = {"paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True, "printBackground": True}
-HOUSEHOLDS, MEMBERS = 4, 20                        # per group, two groups: 160 people due
+HOUSEHOLDS, MEMBERS = 5, 20                        # per group, two groups: 200 people due, 10 referrals
 
 
 def big_village(server) -> list[Member]:
