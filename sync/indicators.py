@@ -23,11 +23,13 @@ from typing import TypeVar
 from sync.coverage import Outcomes
 from sync.errors import PeriodInvalid
 from sync.periods import Period, next_month, period_of
+from sync.schedules import Schedule
 from sync.service_counts import ItemRow, service_counts
 
 __all__ = ["LEVELS", "UNITS", "Tally", "Value", "Indicator", "INDICATORS", "KEY_INDICATORS", "indicator_named",
            "values_of", "roll_up", "followup_tally", "report_due_date", "ReportMonth", "report_tallies",
-           "ServiceItem", "service_tallies", "months_in", "parse_period", "period_code"]
+           "ServiceItem", "service_tallies", "months_in", "VisitWindow", "visit_window", "parse_period",
+           "period_code"]
 
 LEVELS = ("group", "village", "town", "county")
 """The levels of area indicators are computed for, smallest first."""
@@ -217,6 +219,35 @@ def roll_up(tallies: Mapping[Hashable, Tally], unit_of: Callable[[Hashable], Uni
 def followup_tally(outcomes: Outcomes) -> Tally:
     """The visits due in a period and what became of them (sync.coverage.outcomes_in): open ones are not due yet."""
     return Tally(on_time=outcomes.on_time, late=outcomes.late, overdue=outcomes.overdue)
+
+
+@dataclass(frozen=True)
+class VisitWindow:
+    """The visits that can decide what became of the visits due in a period (sync.coverage.period_outcomes): household
+    visits dated in the tier periods that end in it (up to the as-of date), and follow-ups from the earliest of
+    those periods, or of the event windows whose deadline falls in it, up to the as-of date."""
+
+    household_since: dt.date
+    household_until: dt.date
+    followup_since: dt.date
+    followup_until: dt.date
+
+
+def visit_window(schedule: Schedule, period: Period, as_of: dt.date) -> VisitWindow:
+    """Which visits to read for the visits due in `period`, judged on `as_of`: those outside the window change
+    nothing period_outcomes counts (a tier visit counts only inside its own period; an event's visits only from
+    its anchor, which lies at most `overdue_after_day` days before a deadline in the period)."""
+    tier_since = period.start
+    for rule in schedule.tiers:
+        earlier = period_of(rule.period, period.end)
+        while earlier.end >= period.start:
+            if earlier.end <= period.end:
+                tier_since = min(tier_since, earlier.start)
+            earlier = earlier.previous()
+    event_since = min((period.start - dt.timedelta(days=rule.overdue_after_day) for rule in schedule.events),
+                      default=period.start)
+    until = min(period.end, as_of)
+    return VisitWindow(tier_since, until, min(tier_since, event_since), as_of)
 
 
 # ---- 月报及时率 ------------------------------------------------------------------------------------------------------

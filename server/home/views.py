@@ -8,7 +8,10 @@ from flask import Blueprint, current_app, render_template
 from server.accounts.session import require_staff
 from server.extensions import csrf
 from server.home.operations import cadre_todo, dashboard
+from server.indicators.operations import area_indicators
 from sync.dashboard import bars
+from sync.indicators import INDICATORS, KEY_INDICATORS, period_code
+from sync.periods import month_of
 
 bp = Blueprint("home", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -26,5 +29,8 @@ def home_page():
     board = dashboard(principal, days=days)
     chart = bars(((row.area.full_name, row.asked, row.done) for row in board.rows), width=CHART_WIDTH,
                  row_height=CHART_ROW)
+    indicators = area_indicators(principal, None, month_of(board.as_of).previous(), as_of=board.as_of)
     return render_template("home/dashboard.html", board=board, chart=chart, label_width=CHART_LABEL_WIDTH,
-                           chart_width=CHART_WIDTH, row_height=CHART_ROW)
+                           chart_width=CHART_WIDTH, row_height=CHART_ROW, indicators=indicators,
+                           key_indicators=KEY_INDICATORS, all_indicators=INDICATORS,
+                           period_code=period_code(indicators.period))

@@ -20,7 +20,7 @@ from server.principal import Principal
 from server.rechecks.queries import recheck_counts
 from server.schedules.counted import counted
 from server.schedules.current import current_schedule
-from server.schedules.operations import person_schedules
+from server.schedules.queries import end_dates
 from server.services.queries import items_in
 from sync.access import STAFF_ROLES
 from sync.code_labels import code_label
@@ -36,13 +36,15 @@ from sync.indicators import (
     roll_up,
     service_tallies,
     values_of,
+    visit_window,
 )
 from sync.periods import Period
-from sync.schedules import Schedule
+from sync.schedules import Anchor, PersonSchedule, Schedule, VisitDone, tiers_from
 from sync.service_counts import ItemRow
 from sync.services import SUPPLY_ITEMS
 
-__all__ = ["IndicatorRow", "IndicatorTable", "SupplyItem", "area_indicators", "group_tallies", "REFUSAL"]
+__all__ = ["IndicatorRow", "IndicatorTable", "SupplyItem", "area_indicators", "group_tallies", "period_schedules",
+           "REFUSAL"]
 
 REFUSAL = "indicators are for village cadres and the town office"
 
@@ -162,11 +164,7 @@ def group_tallies(path: str | None, period: Period, as_of: dt.date, schedule: Sc
     """Every group's tally from the register (the schedule's visits due and done, the sweeps, the service record):
     the part that takes seconds for a town."""
     tallies: dict[int, Tally] = defaultdict(Tally)
-    people, schedules = person_schedules(path or "/", schedule)
-    members: dict[int, list] = defaultdict(list)
-    for person in schedules:
-        members[people[person.person].group_id].append(person)
-    for group, scheduled in members.items():
+    for group, scheduled in period_schedules(path, schedule, period, as_of).items():
         tallies[group] += followup_tally(outcomes_in(scheduled, schedule, period, as_of))
     for group, (swept, on_register) in queries.sweeps_by_group(path, period.start, period.end).items():
         tallies[group] += Tally(swept=swept, swept_on_register=on_register)
@@ -181,6 +179,47 @@ def group_tallies(path: str | None, period: Period, as_of: dt.date, schedule: Sc
     for group, tally in service_tallies(items, period).items():
         tallies[group] += tally
     return dict(tallies)
+
+
+def period_schedules(path: str | None, schedule: Schedule, period: Period, as_of: dt.date
+                     ) -> dict[int, list[PersonSchedule]]:
+    """What sync.coverage needs to judge the visits due in a period, per group: the people of the area with a tier
+    (ever) or an anchor event, each with their tier history, anchors, end, and only the visits that can count for
+    the period (sync.indicators.visit_window): what server.schedules.operations.person_schedules gives for every
+    flag, read for one period (a county's month in seconds, not a year of visits)."""
+    tiers: dict[str, list] = defaultdict(list)
+    anchors: dict[str, list[Anchor]] = defaultdict(list)
+    where: dict[str, tuple[str, int]] = {}
+    ended: set[str] = set()
+    for row in queries.tier_changes(path):
+        tiers[row.person].append((row.at, row.value))
+        where[row.person] = (row.household, row.group_id)
+        if row.ended:
+            ended.add(row.person)
+    for row in queries.anchors(path):
+        anchors[row.person].append(Anchor(row.value, row.at))
+        where[row.person] = (row.household, row.group_id)
+        if row.ended:
+            ended.add(row.person)
+    household_visits, followups = queries.visits_in_window(path, visit_window(schedule, period, as_of))
+    by_household: dict[str, list[VisitDone]] = defaultdict(list)
+    for household, day in household_visits:
+        by_household[household].append(VisitDone(day))
+    by_person: dict[str, list[VisitDone]] = defaultdict(list)
+    for person, day, kind in followups:
+        if person in where:
+            by_person[person].append(VisitDone(day, kind))
+    ends = end_dates(ended)
+    members: dict[int, list[PersonSchedule]] = defaultdict(list)
+    none: tuple = ()
+    for person, (household, group) in where.items():
+        visits = by_household.get(household, none)
+        if person in by_person:
+            visits = [*visits, *by_person[person]]
+        members[group].append(PersonSchedule(
+            person, tiers_from(tiers.get(person, none), schedule.timezone), tuple(visits),
+            tuple(anchors.get(person, none)), ends.get(person, dt.date.min) if person in ended else None))
+    return dict(members)
 
 
 def _supply_items(total: Tally) -> list[SupplyItem]:

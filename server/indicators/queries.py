@@ -11,12 +11,12 @@ from sqlalchemy import and_, case, exists, func, select
 from server.areas.models import Area
 from server.extensions import db
 from server.months.models import MonthSignoff
-from server.register.models import Household, LifeEventRecord, Person, Visit
+from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
 from server.services.queries import inside_area
-from sync.indicators import ReportMonth
+from sync.indicators import ReportMonth, VisitWindow
 
-__all__ = ["AreaRow", "area_by_path", "areas_under", "sweeps_by_group", "report_months", "JOINING_EVENTS",
-           "ENDING_EVENTS", "MISSED_EVENT"]
+__all__ = ["AreaRow", "area_by_path", "areas_under", "ScheduledRow", "tier_changes", "anchors", "visits_in_window",
+           "sweeps_by_group", "report_months", "JOINING_EVENTS", "ENDING_EVENTS", "MISSED_EVENT"]
 
 JOINING_EVENTS = ("birth", "moved_in", "registered")
 """Life events that bring a person into a household of the register."""
@@ -48,6 +48,68 @@ def areas_under(path: str | None) -> list[AreaRow]:
     if path is not None:
         query = query.where(inside_area(Area.path, path))
     return [AreaRow(*row) for row in db.session.execute(query)]
+
+
+def _rows(query) -> list:
+    """A query's rows through the session's connection (Core: a county's hundreds of thousands of rows without the
+    ORM's processing of each)."""
+    return db.session.connection().execute(query).all()
+
+
+class ScheduledRow(NamedTuple):
+    """A tier change or an anchor event of a person of the area, with where the person is in the register."""
+
+    person: str
+    household: str
+    group_id: int
+    ended: bool                   # died or moved away, as the register says now
+    at: dt.datetime | dt.date     # a tier change's instant; an anchor's day
+    value: str                    # the tier ("" for none); the anchor's kind
+
+
+def _of_people(query, path: str | None):
+    query = (query.add_columns(Person.household_uuid, Household.group_id,
+                               (Person.status == "died") | (Person.residence == "moved_away"))
+             .join(Household, Household.uuid == Person.household_uuid).where(Household.group_id.is_not(None)))
+    if path is not None:
+        query = query.join(Area, Area.id == Household.group_id).where(inside_area(Area.path, path))
+    return query
+
+
+def tier_changes(path: str | None) -> list[ScheduledRow]:
+    """Every tier change of the area's people, each person's oldest first (what a schedule's tiers are read from)."""
+    query = _of_people(select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
+                       .join(Person, Person.uuid == RegisterFieldValue.record_uuid)
+                       .where(RegisterFieldValue.field == "tier", RegisterFieldValue.record_kind == "person"), path)
+    query = query.order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)
+    return [ScheduledRow(person, household, group, bool(ended), at, value)
+            for person, at, value, household, group, ended in _rows(query)]
+
+
+def anchors(path: str | None) -> list[ScheduledRow]:
+    """Every anchor event (a birth, an operation, a pregnancy told) of the area's people."""
+    query = _of_people(select(ServiceAnchor.person_uuid, ServiceAnchor.anchor_date, ServiceAnchor.kind)
+                       .join(Person, Person.uuid == ServiceAnchor.person_uuid), path)
+    return [ScheduledRow(person, household, group, bool(ended), day, kind)
+            for person, day, kind, household, group, ended in _rows(query)]
+
+
+def visits_in_window(path: str | None, window: VisitWindow):
+    """The area's completed household visits dated in the window's household range, (household uuid, day), and
+    follow-ups dated in its follow-up range, (person uuid, day, follow-up type)."""
+    def inside(query):
+        if path is None:
+            return query
+        return (query.join(Household, Household.uuid == Visit.household_uuid)
+                .join(Area, Area.id == Household.group_id).where(inside_area(Area.path, path)))
+
+    households = _rows(inside(select(Visit.household_uuid, Visit.visit_date).where(
+        Visit.form == "household_visit", Visit.completed.is_(True), Visit.household_uuid.is_not(None),
+        Visit.visit_date >= window.household_since, Visit.visit_date <= window.household_until)))
+    followups = _rows(inside(select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
+        Visit.form == "followup", Visit.completed.is_(True), Visit.person_uuid.is_not(None),
+        Visit.visit_date >= window.followup_since, Visit.visit_date <= window.followup_until)))
+    return households, followups
 
 
 def _sweep():
@@ -84,7 +146,7 @@ def sweeps_by_group(path: str | None, since: dt.date, until: dt.date) -> dict[in
              .group_by(Household.group_id))
     if path is not None:
         query = query.join(Area, Area.id == Household.group_id).where(inside_area(Area.path, path))
-    return {group: (found, int(on_register or 0)) for group, found, on_register in db.session.execute(query)}
+    return {group: (found, int(on_register or 0)) for group, found, on_register in _rows(query)}
 
 
 def report_months(path: str | None, since: dt.date, until: dt.date) -> list[ReportMonth]:

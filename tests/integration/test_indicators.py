@@ -38,13 +38,18 @@ from server.areas.operations import ensure_area
 from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
+from server.indicators.operations import period_schedules
 from server.months.models import MonthSignoff
 from server.rechecks.models import Recheck, RecheckFinding, RecheckSample
 from server.register.decisions import set_tier
+from server.schedules.current import current_schedule
+from server.schedules.operations import person_schedules
 from server.services.operations import record_referral_result, record_support_outcome
 from server.services.queries import items_in
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
+from sync.coverage import outcomes_in
+from sync.indicators import parse_period
 from sync.schedules import default_schedule
 from tests.conftest import REALM, ROOT, merge_all
 from tests.register_visits import Member, followup_visit, household_visit
@@ -330,3 +335,35 @@ def test_without_credentials_the_api_asks_for_digest(town):
     response = requests.get(f"{town.url}/api/v1/indicators", params={"period": "2026-11"}, timeout=30)
     assert response.status_code == 401 and "Digest" in response.headers["WWW-Authenticate"]
 
+
+
+@pytest.mark.parametrize("period", ["2026-08", "2026-09", "2026-11", "2026-Q3", "2026-Q4", "2026"])
+def test_the_period_read_judges_as_the_full_schedule_read_does(town, period):
+    """The indicators read only the visits that can count for the period (sync.indicators.visit_window); what
+    sync.coverage makes of them is what it makes of every visit the due list reads."""
+    schedule = current_schedule()
+    asked = parse_period(period)
+    people, schedules = person_schedules("/", schedule)
+    by_group: dict[int, list] = {}
+    for person in schedules:
+        by_group.setdefault(people[person.person].group_id, []).append(person)
+    full = {group: outcomes_in(members, schedule, asked, NOW.date()) for group, members in by_group.items()}
+    windowed = {group: outcomes_in(members, schedule, asked, NOW.date())
+                for group, members in period_schedules(None, schedule, asked, NOW.date()).items()}
+    assert windowed == full
+    db.session.rollback()
+
+
+def test_the_dashboards_show_last_months_key_indicators(town):
+    town_page = signed_in(town, "qingshan_officer").get("/home").text
+    assert "2026年11月指标" in town_page
+    assert cells(town_page, "key-indicators", 'data-area="青山镇/东村"') == {
+        "followup_rate": "75.0%（3/4）", "on_time_rate": "50.0%（2/4）", "accuracy": "50.0%（1/2）",
+        "entry_rate": "62.5%（5/8）", "report_timeliness": "100.0%（1/1）"}
+    assert cells(town_page, "key-indicators", 'data-area="青山镇/西村"')["report_timeliness"] == "0.0%（0/1）"
+    assert 'href="/indicators?period=2026-11"' in town_page and "白水镇" not in town_page
+    county_page = signed_in(town, "county").get("/home").text
+    assert cells(county_page, "key-indicators", 'data-area="白水镇"') == {
+        "followup_rate": "0.0%（0/1）", "on_time_rate": "0.0%（0/1）", "accuracy": "无数据", "entry_rate": "无数据",
+        "report_timeliness": "100.0%（1/1）"}
+    assert cells(county_page, "key-indicators", 'id="key-indicators-total"')["report_timeliness"] == "66.7%（2/3）"

@@ -18,6 +18,7 @@ from sync.indicators import (
     ServiceItem,
     Tally,
     Value,
+    VisitWindow,
     followup_tally,
     parse_period,
     period_code,
@@ -26,6 +27,7 @@ from sync.indicators import (
     roll_up,
     service_tallies,
     values_of,
+    visit_window,
 )
 from sync.periods import period_of
 from sync.schedules import Anchor, PersonSchedule, VisitDone, default_schedule
@@ -181,3 +183,15 @@ def test_a_period_not_written_as_one_is_refused(text):
     with pytest.raises(PeriodInvalid) as raised:
         parse_period(text)
     assert raised.value.code == "400.23" and raised.value.status == 400
+
+
+def test_the_visits_that_can_count_for_a_period():
+    """November: only the month's own tier visits (no quarter or year ends in it); December: the quarter's and the
+    year's too; follow-ups from the earliest anchor whose deadline can fall in the period (the pregnancy outcome's,
+    300 days) up to the as-of date."""
+    november = visit_window(SCHEDULE, NOVEMBER, D(2026, 12, 5))
+    assert november == VisitWindow(D(2026, 11, 1), D(2026, 11, 30), D(2026, 1, 5), D(2026, 12, 5))
+    december = visit_window(SCHEDULE, period_of("month", D(2026, 12, 1)), D(2026, 12, 5))
+    assert december == VisitWindow(D(2026, 1, 1), D(2026, 12, 5), D(2026, 1, 1), D(2026, 12, 5))
+    assert visit_window(SCHEDULE, Q4, D(2027, 2, 1)).household_since == D(2026, 1, 1)
+    assert visit_window(SCHEDULE, period_of("quarter", D(2026, 5, 1)), D(2027, 2, 1)).household_since == D(2026, 4, 1)
