@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select
@@ -106,6 +107,17 @@ def test_a_form_download_records_the_version_and_the_phone(town):
     town.set_now(NOW + dt.timedelta(hours=1))
     download(phone, "probe")          # again: the same row, its time moved on
     assert downloads() == [("d1", "1", PHONE_UA, NOW + dt.timedelta(hours=1))]
+
+
+def test_downloads_at_once_leave_one_row(town):
+    """Collect fetches forms in parallel; so may two phones of the same account: one row per collector and form."""
+    phones = [town.client(token=town.tokens["d1"]) for _ in range(6)]
+    for phone in phones:
+        phone.session.headers["User-Agent"] = PHONE_UA
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(pool.map(lambda phone: phone.get(f"{phone.base}/forms/probe/versions/1/form.xml"), phones))
+    assert [answer.status_code for answer in answers] == [200] * 6
+    assert downloads() == [("d1", "1", PHONE_UA, NOW)]
 
 
 def test_only_collectors_downloads_are_recorded(town, publish):
