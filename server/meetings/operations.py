@@ -16,7 +16,7 @@ from server.exports.queries import group_names
 from server.indicators.operations import IndicatorTable, area_indicators
 from server.principal import Principal
 from server.schedules.operations import flags_in_area
-from server.services.queries import items_in
+from server.services.queries import PlacedItem, items_in
 from sync.access import STAFF_ROLES
 from sync.errors import BadRequest, Forbidden
 from sync.periods import month_of, month_start
@@ -56,6 +56,8 @@ def _names(names: list[str], shown: int) -> Names:
 
 @dataclass(frozen=True)
 class GroupChangeRow:
+    """One group's month as the monthly change report counts it."""
+
     group: str
     opening: int
     counts: dict[str, int]          # life-event code → count in the month
@@ -64,6 +66,8 @@ class GroupChangeRow:
 
 @dataclass(frozen=True)
 class GroupDue:
+    """One group's people with a visit open this month."""
+
     group: str
     people: Names                   # people with a visit due or overdue, most overdue first
     overdue: int                    # of them, overdue
@@ -71,6 +75,8 @@ class GroupDue:
 
 @dataclass(frozen=True)
 class OpenItem:
+    """An open referral or support request: whose, where, what, since when."""
+
     person: str
     group: str
     code: str | None                # the referral's purpose or the request's kind
@@ -79,6 +85,8 @@ class OpenItem:
 
 @dataclass(frozen=True)
 class MeetingSheet:
+    """What the sheet prints: last month's results and this month's plan of one village."""
+
     village: Area
     month: dt.date                  # the meeting's month (this month's plan)
     last_month: dt.date             # the month whose results are shown
@@ -141,7 +149,7 @@ def meeting_sheet(principal: Principal, village_full_name: str | None, month: dt
                         tuple(_open_item(item, groups) for item in requests[:ITEMS_SHOWN]), len(requests))
 
 
-def _open_item(item, groups: dict) -> OpenItem:
+def _open_item(item: PlacedItem, groups: dict) -> OpenItem:
     group = groups.get(item.group_id)
     return OpenItem(item.person_name or item.item.person_name or "", group.name if group else "", item.item.code,
                     item.visit_date)
