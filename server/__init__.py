@@ -26,6 +26,8 @@ from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter
 from server.home.views import bp as home_bp
 from server.indicators.views import bp as indicators_bp
 from server.lookup_cache import LookupCache
+from server.meetings.views import bp as meetings_bp
+from server.monitoring.views import bp as monitoring_bp
 from server.months.views import bp as months_bp
 from server.openrosa.views import bp as openrosa_bp
 from server.rechecks.views import bp as rechecks_bp
@@ -76,6 +78,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(replication_bp)
     app.register_blueprint(months_bp)
     app.register_blueprint(archive_bp)
+    app.register_blueprint(monitoring_bp)
+    app.register_blueprint(meetings_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)

@@ -146,6 +146,11 @@ CODE_LABELS["audit_action"] = {
     **{f"replication.undo_{kind}": (f"同步：撤销{zh}", f"Replicated: undo {en}")
        for kind, (zh, en) in CODE_LABELS["decision_kind"].items()},
 }
+# The monthly meeting sheet and the village reviews (server/meetings).
+CODE_LABELS["audit_action"].update({
+    "meeting.read": ("查看月例会表", "Read a monthly meeting sheet"),
+    "export.village_review": ("导出村考评表", "Exported a village review"),
+})
 
 CODE_LABELS["audit_action"].update({
     "recheck.draw": ("抽取复查样本", "Drew a re-check sample"),

@@ -41,10 +41,18 @@ from sync.monthly_change import (
 )
 from sync.periods import month_of, month_start, next_month
 from sync.schedules import flags_for
-from sync.service_counts import ChoiceWords, ItemRow, SummaryTable, VisitRow, service_counts, summary_tables
+from sync.service_counts import (
+    ChoiceWords,
+    ItemRow,
+    ServiceCounts,
+    SummaryTable,
+    VisitRow,
+    service_counts,
+    summary_tables,
+)
 
 __all__ = ["MonthCounts", "ProducedReport", "month_counts", "monthly_change_report", "produce_monthly_change",
-           "coverage_report", "register_export"]
+           "coverage_report", "register_export", "village_service_counts"]
 
 # sync.monthly_change's event kinds → the report's columns (and the list's other changes, named alike).
 _COLUMNS = {"birth": "births", "death": "deaths", "marriage": "marriages", "moved_in": "moved_in",
@@ -145,8 +153,15 @@ def produce_monthly_change(principal: Principal, area_full_name: str, month: dt.
 
 
 def _service_tables(path: str, month: dt.date, last_day: dt.date, villages: list[str]) -> tuple[SummaryTable, ...]:
-    """服务情况 of the area's villages for the month: visits, and items as they stand (corrections applied); the
-    referrals of every month up to this one, for those closed in it and still open at its end."""
+    """服务情况 of the area's villages for the month (`village_service_counts`), as the report's tables."""
+    words = ChoiceWords([form_labels(form, None) for form in _SERVICE_FORMS])
+    return summary_tables(village_service_counts(path, month, last_day), villages, words)
+
+
+def village_service_counts(path: str, month: dt.date, last_day: dt.date) -> dict[str, ServiceCounts]:
+    """The month's service counts of each village of an area (by the village's name): visits, and items as they
+    stand (corrections applied); the referrals of every month up to this one, for those closed in it and still open
+    at its end. Only figures; the caller has checked that the area is the reader's."""
     village_of = {group_id: named.village for group_id, named in queries.group_names(path).items()}
     visits = [VisitRow(row.village, row.day, row.outcome) for row in queries.visit_outcomes(path, month, last_day)]
     placed = [*items_in(path, ("service", "supply", "support_request"), since=month, until=last_day),
@@ -156,8 +171,7 @@ def _service_tables(path: str, month: dt.date, last_day: dt.date, villages: list
                      result=item.state.result,
                      result_on=clock.date_of(item.state.result_at) if item.state.result_at else None)
              for item in placed if item.group_id in village_of]
-    words = ChoiceWords([form_labels(form, None) for form in _SERVICE_FORMS])
-    return summary_tables(service_counts(visits, items, month), villages, words)
+    return service_counts(visits, items, month)
 
 
 def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *, now: dt.datetime | None = None) -> bytes:

@@ -34,7 +34,10 @@ def reports_page():
                    | {group.full_name.split("/", 1)[0] for group in groups_in(principal.area_path)
                       if principal.role != "village_cadre"})
     last_month = (clock.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    return render_template("exports/reports.html", areas=areas, last_month=last_month)
+    quarter_ago = clock.today().replace(day=1) - dt.timedelta(days=80)
+    return render_template("exports/reports.html", areas=areas, last_month=last_month,
+                           this_month=clock.today().strftime("%Y-%m"),
+                           last_quarter=f"{quarter_ago.year}-Q{(quarter_ago.month - 1) // 3 + 1}")
 
 
 def _monthly_report(build, report: str, ascii_report: str):

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request, send_file, url_for
 from server import clock
 from server.database import commit
 from server.forms import operations as form_operations
+from server.monitoring.operations import record_form_download
 from server.openrosa import formats
 from server.openrosa.auth import authenticate
 from server.openrosa.media import media_for
@@ -43,8 +44,12 @@ def form_list(token: str | None = None):
 
 @bp.get("/forms/<form_id>/versions/<version>/form.xml")
 def form_xml(form_id: str, version: str, token: str | None = None):
-    form = form_operations.version_for(authenticate(token), form_id, version)
-    return _xml(form_operations.form_xml(form))
+    principal = authenticate(token)
+    form = form_operations.version_for(principal, form_id, version)
+    body = form_operations.form_xml(form)
+    record_form_download(principal, form.form_pk, form.version, request.user_agent.string)   # collector monitoring
+    commit()
+    return _xml(body)
 
 
 @bp.get("/forms/<form_id>/versions/<version>/manifest")

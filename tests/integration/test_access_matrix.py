@@ -536,6 +536,16 @@ ROWS = [
         statuses(LOGIN, LOGIN, 403, (409, 403), 403)),
     Row("archive.archive_page", "GET", page(same("/archive")), statuses(LOGIN, LOGIN, 200, 200, 200)),
     Row("archive.download", "GET", page(archived), statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    # Collector monitoring: staff, each the collectors of their own area.
+    Row("monitoring.monitoring_page", "GET", page(same("/monitoring")), statuses(LOGIN, LOGIN, 200, 200, 200)),
+    # The monthly meeting sheet of a village; the village reviews (a download for staff, filing for the town office).
+    Row("meetings.meeting_page", "GET", page(lambda world, place: f"/meetings?area={VILLAGE[place]}&month={MONTH}"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("meetings.village_review_download", "GET",
+        page(lambda world, place: f"/reports/village-review.xlsx?area={VILLAGE[place]}&period=2026-Q4"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("meetings.village_review_file", "POST", page(same("/reports/village-review"), "POST", lambda world, role, place: {
+        "area": VILLAGE[place], "period": "2026-Q4"}), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Collector monitoring: each collector's syncs, form downloads, phone and work (docs/meetings.md)."""

@@ -1,0 +1,94 @@
+"""Collector monitoring: each collector of the reader's area with their last sync, the forms on their phone, the
+phone itself, submissions per week and the share of visits completed; and recording a phone's form download."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from server import clock
+from server.monitoring import queries
+from server.principal import Principal
+from sync.access import STAFF_ROLES
+from sync.dashboard import not_synced_since
+from sync.errors import Forbidden
+from sync.monitoring import Week, collect_device, completed_share, weeks_back
+
+__all__ = ["WEEKS", "record_form_download", "CollectorMonitor", "Monitoring", "collector_monitoring"]
+
+WEEKS = 4
+"""How many weeks (the current one included) submissions and visits are counted over."""
+
+
+def record_form_download(principal: Principal, form_pk: int, version: str, user_agent: str | None) -> None:
+    """A collector's phone downloaded a form version (other roles' downloads are not monitored)."""
+    if principal.role == "collector":
+        queries.record_form_download(principal.id, form_pk, version, clock.now(), user_agent)
+
+
+@dataclass(frozen=True)
+class CollectorMonitor:
+    """One collector as the monitoring page shows them."""
+
+    collector: queries.MonitoredCollector
+    last_sync: dt.datetime | None           # their latest submission's arrival
+    silent: bool                            # not synced for the alert's days (or never)
+    device: str | None                      # "ODK Collect v2024.3.2 · Android 13 · SM-A135F"
+    device_id: str | None
+    last_download: dt.datetime | None
+    forms: tuple[queries.FormOnPhone, ...]  # per form: the version held, the current one
+    weekly: tuple[int, ...]                 # submissions per week, oldest first
+    outcomes: dict[str, int]                # visits of the weeks by outcome
+    completed_share: float | None
+
+    @property
+    def attempted(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def outdated_forms(self) -> int:
+        return sum(1 for form in self.forms if form.current_version is not None
+                   and form.version != form.current_version)
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    rows: list[CollectorMonitor]
+    weeks: list[Week]
+    days: int                               # the sync alert's days
+
+
+def _device(user_agent: str | None) -> str | None:
+    device = collect_device(user_agent)
+    return device.describe() if device else None
+
+
+def collector_monitoring(principal: Principal, *, days: int, now: dt.datetime | None = None) -> Monitoring:
+    """The collectors of the reader's area (a cadre's village, a town's, the county's), each figure counted in one
+    grouped query for all of them."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden("collector monitoring is for village cadres and the town office")
+    now = now or clock.now()
+    path, timezone = principal.area_path, clock.timezone()
+    weeks = weeks_back(clock.date_of(now), WEEKS)
+    latest = queries.latest_submissions(path)
+    forms: dict[int, list[queries.FormOnPhone]] = {}
+    for form in queries.forms_on_phones(path):
+        forms.setdefault(form.user_id, []).append(form)
+    weekly = queries.submissions_per_week(path, [week.instants(timezone) for week in weeks])
+    outcomes = queries.visit_outcomes(path, weeks[0].start, weeks[-1].end)
+    rows = []
+    for collector in queries.collectors_in(path):
+        last = latest.get(collector.id)
+        held = tuple(forms.get(collector.id, ()))
+        downloaded = max(held, key=lambda form: form.downloaded_at, default=None)
+        by_outcome = outcomes.get(collector.id, {})
+        rows.append(CollectorMonitor(
+            collector=collector, last_sync=last.received_at if last else None,
+            silent=collector.active and not_synced_since(last.received_at if last else None, now, days),
+            device=_device(last.user_agent if last else None) or _device(downloaded.user_agent if downloaded else None),
+            device_id=last.device_id if last else None,
+            last_download=downloaded.downloaded_at if downloaded else None, forms=held,
+            weekly=weekly.get(collector.id, (0,) * len(weeks)), outcomes=by_outcome,
+            completed_share=completed_share(by_outcome)))
+    return Monitoring(rows, weeks, days)
