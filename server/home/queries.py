@@ -10,10 +10,10 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 
 from server.areas.models import Area
+from server.areas.queries import AreaRow, areas_under, inside_area
 from server.extensions import db
 from server.forms.models import Form
 from server.register.models import Household, LifeEventRecord, Person, Visit, VisitReview
-from server.services.queries import inside_area
 from server.submissions.models import Submission
 from server.users.models import User
 
@@ -22,22 +22,6 @@ __all__ = ["AreaRow", "areas_under", "unreviewed_by_group", "completed_visits_by
 
 # The forms whose submissions are visits the inbox lists (and a cadre reviews).
 VISIT_FORMS = ("household_visit", "followup")
-
-
-class AreaRow(NamedTuple):
-    id: int
-    kind: str
-    parent_id: int | None
-    path: str
-    full_name: str
-
-
-def areas_under(path: str | None) -> list[AreaRow]:
-    """The area with this path and every area inside it (everywhere for None), by full name."""
-    query = select(Area.id, Area.kind, Area.parent_id, Area.path, Area.full_name).order_by(Area.full_name)
-    if path is not None:
-        query = query.where(inside_area(Area.path, path))
-    return [AreaRow(*row) for row in db.session.execute(query)]
 
 
 def _groups_inside(path: str | None):

@@ -9,10 +9,10 @@ from typing import NamedTuple
 from sqlalchemy import and_, case, exists, func, select
 
 from server.areas.models import Area
+from server.areas.queries import AreaRow, area_by_path, areas_under, inside_area
 from server.extensions import db
 from server.months.models import MonthSignoff
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceAnchor, Visit
-from server.services.queries import inside_area
 from sync.indicators import ReportMonth, VisitWindow
 
 __all__ = ["AreaRow", "area_by_path", "areas_under", "ScheduledRow", "tier_changes", "anchors", "visits_in_window",
@@ -24,30 +24,6 @@ ENDING_EVENTS = ("death", "moved_out")
 """Life events after which a person no longer lives in the household."""
 MISSED_EVENT = "registered"
 """A person registered by a visit as someone already living there (a miss of the register), not a birth or a move."""
-
-
-class AreaRow(NamedTuple):
-    id: int
-    kind: str
-    parent_id: int | None
-    path: str
-    full_name: str
-
-
-_AREA = select(Area.id, Area.kind, Area.parent_id, Area.path, Area.full_name)
-
-
-def area_by_path(path: str) -> AreaRow | None:
-    row = db.session.execute(_AREA.where(Area.path == path)).first()
-    return AreaRow(*row) if row is not None else None
-
-
-def areas_under(path: str | None) -> list[AreaRow]:
-    """The area with this path and every area inside it (everywhere for None), by full name."""
-    query = _AREA.order_by(Area.full_name)
-    if path is not None:
-        query = query.where(inside_area(Area.path, path))
-    return [AreaRow(*row) for row in db.session.execute(query)]
 
 
 def _rows(query) -> list:

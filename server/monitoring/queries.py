@@ -10,10 +10,10 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.areas.models import Area
+from server.areas.queries import inside_area
 from server.extensions import db
 from server.forms.models import Form, FormVersion
 from server.register.models import Visit
-from server.services.queries import inside_area
 from server.submissions.models import Submission
 from server.users.models import CollectorFormDownload, User
 from sync.periods import as_utc

@@ -10,10 +10,10 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, or_, select
 
 from server.areas.models import Area
+from server.areas.queries import inside_area
 from server.extensions import db
 from server.rechecks.models import Recheck, RecheckFinding, RecheckHousehold, RecheckSample
 from server.register.models import Household, Person
-from server.services.queries import inside_area
 from sync.rechecks import PRESENT, Finding, RecheckCounts, tally
 
 __all__ = ["PRESENT", "RecheckCounts", "recheck_counts", "VillageRow", "village", "villages_in",

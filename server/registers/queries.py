@@ -11,9 +11,10 @@ from sqlalchemy import and_, func, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
+from server.areas.queries import inside_area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
-from server.services.queries import ITEMS_ORDER, chunks, inside_area, items_query, placed
+from server.services.queries import ITEMS_ORDER, chunks, items_query, placed
 from server.submissions.models import Submission
 from server.users.models import User
 

@@ -7,9 +7,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 
 from server.areas.models import Area
+from server.areas.queries import inside_area
 from server.extensions import db
 from server.forms.models import Form, FormVersion
 from server.register.models import Household, Person, RegisterDecision, ServiceItemRecord, Visit
@@ -18,7 +19,7 @@ from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
-__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "inside_area", "chunks", "items_query", "placed", "items_in",
+__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "chunks", "items_query", "placed", "items_in",
            "changes_about",
            "agreed_visits", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
            "visits_by_id", "HouseholdLabel", "household_labels"]
@@ -135,13 +136,6 @@ def placed_items(*, submission_id: int | None = None, person_uuid: str | None = 
         query = query.where(ServiceItemRecord.household_uuid == household_uuid)
     return _placed(db.session.execute(query.order_by(ServiceItemRecord.visited_at.desc(),
                                                      ServiceItemRecord.submission_id.desc(), ServiceItemRecord.seq)))
-
-
-def inside_area(path_column, area_path: str):
-    """An area's path inside another's. The path is written into the statement (it is ids and slashes, read from
-    the area table): a statement prepared with the path as a parameter gets PostgreSQL's generic plan after a few
-    runs, which guesses that an area holds almost nothing and walks every household (ten times slower)."""
-    return path_column.startswith(literal(area_path, literal_execute=True))
 
 
 ITEMS_ORDER = (ServiceItemRecord.visit_date, ServiceItemRecord.submission_id, ServiceItemRecord.seq)
