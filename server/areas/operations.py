@@ -6,9 +6,9 @@ from server.areas import queries
 from server.areas.models import AREA_KINDS, Area
 from server.principal import Principal
 from sync.access import STAFF_ROLES, area_contains
-from sync.errors import BadRequest, Forbidden, NotFound
+from sync.errors import BadRequest, Forbidden, NotFound, OutsideArea, RecordNotFound
 
-__all__ = ["area_parts", "ensure_area", "find_area", "staff_area"]
+__all__ = ["area_parts", "ensure_area", "find_area", "staff_area", "village_in_area"]
 
 
 NAME_LENGTH = 100
@@ -51,3 +51,17 @@ def staff_area(principal: Principal, full_name: str, *, refusal: str) -> Area:
     if not area_contains(principal.area_path, area.path):
         raise Forbidden(full_name)
     return area
+
+
+def village_in_area(principal: Principal, village_id: int, *, roles: frozenset[str] | tuple[str, ...],
+                    refusal: str) -> queries.AreaRow:
+    """A village asked for by id: the reader's role must be one of `roles` (403, saying `refusal`), the id a
+    village's (404) and the village inside the reader's area (403)."""
+    if principal.role not in roles:
+        raise Forbidden(refusal)
+    village = queries.village(village_id)
+    if village is None:
+        raise RecordNotFound(f"village {village_id}")
+    if not area_contains(principal.area_path, village.path):
+        raise OutsideArea(f"village {village_id}")
+    return village

@@ -57,6 +57,20 @@ def area_by_path(path: str) -> AreaRow | None:
     return AreaRow(*row) if row is not None else None
 
 
+def village(village_id: int) -> AreaRow | None:
+    """A village by id (None when there is none, or the area is not a village)."""
+    row = db.session.execute(_AREA_ROW.where(Area.id == village_id, Area.kind == "village")).first()
+    return AreaRow(*row) if row else None
+
+
+def villages_in(path: str | None) -> list[AreaRow]:
+    """The villages inside an area (everywhere for None), by full name."""
+    query = _AREA_ROW.where(Area.kind == "village").order_by(Area.full_name)
+    if path is not None:
+        query = query.where(inside_area(Area.path, path))
+    return [AreaRow(*row) for row in db.session.execute(query)]
+
+
 def areas_under(path: str | None) -> list[AreaRow]:
     """The area with this path and every area inside it (everywhere for None), by full name."""
     query = _AREA_ROW.order_by(Area.full_name)

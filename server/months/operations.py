@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from server import clock
 from server.archive.operations import keep
 from server.areas import queries as area_queries
+from server.areas.operations import village_in_area
+from server.areas.queries import AreaRow
 from server.audit import queries as audit
 from server.exports.downloads import file_name
 from server.exports.operations import MonthCounts, month_counts, produce_monthly_change
@@ -31,7 +33,6 @@ from sync.errors import (
     MonthAlreadySubmitted,
     MonthNotOver,
     MonthNotSubmitted,
-    NotFound,
     SignoffNotYours,
 )
 from sync.month_signoff import decide_refusal, due_at, due_date, is_late, submit_refusal
@@ -54,22 +55,17 @@ def _staff(principal: Principal) -> None:
         raise Forbidden("months are signed off by village cadres and the town office")
 
 
-def _village(principal: Principal, village_id: int) -> queries.VillageRow:
+def _village(principal: Principal, village_id: int) -> AreaRow:
     """The village asked for: it must be one (404) and lie inside the reader's area (403)."""
-    _staff(principal)
-    village = queries.village(village_id)
-    if village is None:
-        raise NotFound(f"village {village_id}")
-    if not area_contains(principal.area_path, village.path):
-        raise Forbidden(f"village {village_id}")
-    return village
+    return village_in_area(principal, village_id, roles=STAFF_ROLES,
+                           refusal="months are signed off by village cadres and the town office")
 
 
-def _is_cadre_of(principal: Principal, village: queries.VillageRow) -> bool:
+def _is_cadre_of(principal: Principal, village: AreaRow) -> bool:
     return principal.role == "village_cadre" and principal.area_path == village.path
 
 
-def _is_town_office_of(principal: Principal, village: queries.VillageRow) -> bool:
+def _is_town_office_of(principal: Principal, village: AreaRow) -> bool:
     """The town office of the village's town decides on its months (the county reads them, it does not decide)."""
     return principal.role == "town_officer" and area_contains(principal.area_path, village.path)
 
@@ -92,7 +88,7 @@ class LeftToDo:
 
 @dataclass(frozen=True)
 class SignoffPage:
-    village: queries.VillageRow
+    village: AreaRow
     month: Period
     as_of: dt.date
     due: dt.date                           # the day the month is due by (its end, where the town is)
@@ -205,7 +201,7 @@ def decide_month(principal: Principal, village_id: int, month: dt.date, step: st
 class MonthLine:
     """A village's month as a list shows it: where it stands (None: open), and whether it is past its due time."""
 
-    village: queries.VillageRow
+    village: AreaRow
     month: dt.date
     signoff: queries.SignoffRow | None
     due: dt.date              # the day it is due by (its end, where the town is)
@@ -228,7 +224,7 @@ class MonthsList:
     past_due: int               # not submitted and past due
 
 
-def _line(village: queries.VillageRow, month: dt.date, found: queries.SignoffRow | None, due_day: int,
+def _line(village: AreaRow, month: dt.date, found: queries.SignoffRow | None, due_day: int,
           now: dt.datetime) -> MonthLine:
     return MonthLine(village, month, found, due_date(month, due_day),
                      found is None and now >= due_at(month, due_day, clock.timezone()))
@@ -248,7 +244,7 @@ def months_list(principal: Principal, month: dt.date | None, *, due_day: int) ->
     now = clock.now()
     last = month_of(clock.date_of(now)).previous().start
     if principal.role == "village_cadre":
-        village = next(iter(queries.villages_in(principal.area_path)), None)
+        village = next(iter(area_queries.villages_in(principal.area_path)), None)
         if village is None:
             return _listed([], None)
         months = [period.start for period in reversed(months_back(last, MONTHS_SHOWN))]
@@ -257,7 +253,7 @@ def months_list(principal: Principal, month: dt.date | None, *, due_day: int) ->
     month = month_start(month) if month else last
     found = queries.signoffs_of_month(principal.area_path, month)
     return _listed([_line(village, month, found.get(village.id), due_day, now)
-                    for village in queries.villages_in(principal.area_path)], month)
+                    for village in area_queries.villages_in(principal.area_path)], month)
 
 
 def last_month(principal: Principal, *, due_day: int) -> MonthsList:
@@ -267,4 +263,4 @@ def last_month(principal: Principal, *, due_day: int) -> MonthsList:
     month = month_of(clock.date_of(now)).previous().start
     found = queries.signoffs_of_month(principal.area_path, month)
     return _listed([_line(village, month, found.get(village.id), due_day, now)
-                    for village in queries.villages_in(principal.area_path)], month)
+                    for village in area_queries.villages_in(principal.area_path)], month)

@@ -22,16 +22,10 @@ from sync.periods import as_utc
 VISIT_FORMS = ("household_visit", "followup")
 """The forms whose submissions are the visits the inbox lists and a cadre reviews."""
 
-__all__ = ["VillageRow", "SignoffRow", "StepRow", "signoff", "add", "village", "villages_in", "signoffs_of_month",
+__all__ = ["SignoffRow", "StepRow", "signoff", "add", "signoffs_of_month",
            "signoffs_of_village", "steps", "unreviewed_visits"]
 
 _submitter, _decider = aliased(User), aliased(User)
-
-
-class VillageRow(NamedTuple):
-    id: int
-    full_name: str
-    path: str
 
 
 class SignoffRow(NamedTuple):
@@ -75,21 +69,6 @@ def signoff(village_id: int, month: dt.date) -> MonthSignoff | None:
 def add(row) -> None:
     db.session.add(row)
     db.session.flush()
-
-
-def village(village_id: int) -> VillageRow | None:
-    """A village by id (None for no such area, or one that is not a village)."""
-    row = db.session.execute(select(Area.id, Area.full_name, Area.path)
-                             .where(Area.id == village_id, Area.kind == "village")).first()
-    return VillageRow(*row) if row else None
-
-
-def villages_in(path: str | None) -> list[VillageRow]:
-    """The villages of an area (every village for None), by full name."""
-    query = select(Area.id, Area.full_name, Area.path).where(Area.kind == "village").order_by(Area.full_name)
-    if path is not None:
-        query = query.where(Area.path.startswith(path, autoescape=True))
-    return [VillageRow(*row) for row in db.session.execute(query)]
 
 
 def _signoffs():

@@ -11,6 +11,9 @@ import secrets
 from dataclasses import dataclass
 
 from server import clock
+from server.areas import queries as area_queries
+from server.areas.operations import village_in_area
+from server.areas.queries import AreaRow
 from server.audit import queries as audit
 from server.principal import Principal
 from server.rechecks import queries
@@ -35,7 +38,7 @@ from sync.errors import (
 from sync.periods import month_of
 from sync.rechecks import COMPARED_FIELDS, Newcomer, Observed, RecheckCounts, compare, draw
 
-__all__ = ["MAX_NEWCOMERS", "CHOICE_LISTS", "village_in_area", "draw_sample", "VillageMonth", "month_overview", "SamplePage",
+__all__ = ["MAX_NEWCOMERS", "CHOICE_LISTS", "village_in_town", "draw_sample", "VillageMonth", "month_overview", "SamplePage",
            "sample_page", "HouseholdPage", "household_page", "record_recheck"]
 
 MAX_NEWCOMERS = 3
@@ -51,15 +54,10 @@ def _town_office(principal: Principal) -> None:
         raise Forbidden("re-checks are the town office's: a village does not re-check itself")
 
 
-def village_in_area(principal: Principal, village_id: int) -> queries.VillageRow:
+def village_in_town(principal: Principal, village_id: int) -> AreaRow:
     """The village, when it is inside the town office's area."""
-    _town_office(principal)
-    village = queries.village(village_id)
-    if village is None:
-        raise RecordNotFound(f"village {village_id}")
-    if not area_contains(principal.area_path, village.path):
-        raise OutsideArea(f"village {village_id}")
-    return village
+    return village_in_area(principal, village_id, roles=TOWN_OFFICE_ROLES,
+                           refusal="re-checks are the town office's: a village does not re-check itself")
 
 
 def _first_day(month: dt.date) -> dt.date:
@@ -70,7 +68,7 @@ def draw_sample(principal: Principal, village_id: int, month: dt.date, percent: 
                 now: dt.datetime | None = None) -> RecheckSample:
     """Draw the village's sample for a month (`again`: draw it anew, the explicit re-draw, refused once a re-check
     of it is recorded): `percent` of the households with someone living there, at least one, by a new seed."""
-    village = village_in_area(principal, village_id)
+    village = village_in_town(principal, village_id)
     now = now or clock.now()
     month = _first_day(month)
     if month > month_of(clock.date_of(now)).start:
@@ -102,7 +100,7 @@ class VillageMonth:
     """A village's re-checks of a month: its sample (None: not drawn), how many households were re-checked, the
     counts accuracy is read from."""
 
-    village: queries.VillageRow
+    village: AreaRow
     sample: RecheckSample | None
     rechecked_households: int
     counts: RecheckCounts
@@ -111,7 +109,7 @@ class VillageMonth:
 def month_overview(principal: Principal, month: dt.date) -> list[VillageMonth]:
     """Every village of the town office's area with its re-checks of the month."""
     _town_office(principal)
-    villages = queries.villages_in(principal.area_path)
+    villages = area_queries.villages_in(principal.area_path)
     drawn = queries.samples([village.id for village in villages], _first_day(month))
     counts = queries.counts_of_samples([sample.id for sample in drawn.values()])
     rows = []
@@ -125,7 +123,7 @@ def month_overview(principal: Principal, month: dt.date) -> list[VillageMonth]:
 
 @dataclass(frozen=True)
 class SamplePage:
-    village: queries.VillageRow
+    village: AreaRow
     month: dt.date
     sample: RecheckSample | None
     drawn_by: str | None
@@ -138,7 +136,7 @@ class SamplePage:
 def sample_page(principal: Principal, village_id: int, month: dt.date) -> SamplePage:
     """A village's sample of the month with its re-checks, accuracy and disagreements (the read audited when it
     names people)."""
-    village = village_in_area(principal, village_id)
+    village = village_in_town(principal, village_id)
     month = _first_day(month)
     sample = queries.sample(village.id, month)
     if sample is None:
@@ -157,7 +155,7 @@ def sample_page(principal: Principal, village_id: int, month: dt.date) -> Sample
 
 @dataclass(frozen=True)
 class HouseholdPage:
-    village: queries.VillageRow
+    village: AreaRow
     month: dt.date
     placed: register_queries.PlacedRecord
     people: list
@@ -166,7 +164,7 @@ class HouseholdPage:
 
 def _sampled(principal: Principal, village_id: int, month: dt.date, household_uuid: str):
     """The village, the month's sample and the household, when the household is in the sample and the area."""
-    village = village_in_area(principal, village_id)
+    village = village_in_town(principal, village_id)
     month = _first_day(month)
     sample = queries.sample(village.id, month)
     if sample is None or household_uuid not in {row.uuid for row in queries.sampled_households(sample.id)}:

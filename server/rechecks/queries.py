@@ -16,7 +16,7 @@ from server.rechecks.models import Recheck, RecheckFinding, RecheckHousehold, Re
 from server.register.models import Household, Person
 from sync.rechecks import PRESENT, Finding, RecheckCounts, tally
 
-__all__ = ["PRESENT", "RecheckCounts", "recheck_counts", "VillageRow", "village", "villages_in",
+__all__ = ["PRESENT", "RecheckCounts", "recheck_counts",
            "inhabited_households", "sample", "samples", "SampledHousehold", "sampled_households",
            "replace_households", "add_sample", "recheck_of", "rechecks_started", "add_recheck", "FindingRow",
            "findings_of", "counts_of_samples", "register_people"]
@@ -40,27 +40,6 @@ def recheck_counts(path: str | None, since: dt.date, until: dt.date) -> dict[int
     for row in db.session.execute(query):
         by_group[row.group_id].append(row)
     return {group: tally(rows) for group, rows in by_group.items()}
-
-
-class VillageRow(NamedTuple):
-    id: int
-    path: str
-    full_name: str
-
-
-def village(village_id: int) -> VillageRow | None:
-    """A village by id (None when there is none, or the area is not a village)."""
-    row = db.session.execute(select(Area.id, Area.path, Area.full_name)
-                             .where(Area.id == village_id, Area.kind == "village")).first()
-    return VillageRow(*row) if row else None
-
-
-def villages_in(path: str | None) -> list[VillageRow]:
-    """The villages inside an area (everywhere for None), by full name."""
-    query = select(Area.id, Area.path, Area.full_name).where(Area.kind == "village").order_by(Area.full_name)
-    if path is not None:
-        query = query.where(inside_area(Area.path, path))
-    return [VillageRow(*row) for row in db.session.execute(query)]
 
 
 def inhabited_households(village_path: str) -> list[str]:
