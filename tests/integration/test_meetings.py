@@ -135,7 +135,9 @@ def test_the_town_office_reads_any_of_its_villages_and_nothing_else(town):
     officer = signed_in(town, "qingshan_officer")
     assert officer.get("/meetings?area=青山镇/西村&month=2026-12").status_code == 200
     assert officer.get("/meetings?area=青山镇/东村&month=2026-11").status_code == 200
-    assert officer.get("/meetings?month=2026-12").status_code == 400                      # which village?
+    which = officer.get("/meetings?month=2026-12", allow_redirects=False)   # which village? the list to choose from
+    assert (which.status_code, which.headers["Location"]) == (302, "/reports#meetings")
+    assert 'id="archive-link"' in officer.get("/reports").text
     assert officer.get("/meetings?area=青山镇&month=2026-12").status_code == 400          # a town
     assert officer.get("/meetings?area=青山镇/东村/第一组&month=2026-12").status_code == 400   # a group
     assert officer.get("/meetings?area=青山镇/东村&month=2027-01").status_code == 400     # not begun

@@ -6,6 +6,7 @@ re-check, a month to come, a bad value) says why and writes nothing."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -267,9 +268,13 @@ def test_accuracy_on_a_hand_checked_example(server, town):
         ["张桂兰", "102号户（户主 张桂兰）", "出生日期", "1980-02-03", "1981-02-03", "更正"],
         ["刘强", "102号户（户主 张桂兰）", "在本户找到", "在本户", "不在本户", "更正"],
         ["刘奶奶", "102号户（户主 张桂兰）", "不在登记册上", "—", "在本户 · 女 · 1945-01-01", "登记为新成员"]]
-    links = re.findall(r'<td><a href="([^"]+)">', page.text.split('id="disagreements"')[1])
-    assert links == [f"/people/{SPOUSE_A.uuid}/correct/relationship", f"/people/{HEAD_B.uuid}/correct/birth_date",
-                     f"/people/{SPOUSE_B.uuid}/correct/residence", f"/households/{household_uuid('B')}/members/new"]
+    links = [html.unescape(link) for link in re.findall(r'<td><a href="([^"]+)">',
+                                                         page.text.split('id="disagreements"')[1])]
+    back = sample_path(village)
+    assert links == [f"/people/{SPOUSE_A.uuid}/correct/relationship?recheck={back}&value=sibling",
+                     f"/people/{HEAD_B.uuid}/correct/birth_date?recheck={back}&value=1981-02-03",
+                     f"/people/{SPOUSE_B.uuid}/correct/residence?recheck={back}",
+                     f"/households/{household_uuid('B')}/members/new"]
     assert "sibling" not in visible(page.text) and "female" not in visible(page.text)
     assert audited("recheck.record") == 3 and audited("recheck.read") == 1
 
@@ -278,8 +283,19 @@ def test_accuracy_on_a_hand_checked_example(server, town):
                                                   ["青山镇 › 西村", "尚未抽样", "—", "—", "0"]]
     assert "白水镇" not in visible(overview.text)
 
-    # The link corrects the register (the correction's own page).
-    assert officer.get(links[0]).status_code == 200
+    # The link corrects the register (the correction's own page), offering the value found, and leads back.
+    correcting = officer.get(links[0])
+    assert correcting.status_code == 200
+    assert '<option value="sibling" selected>兄弟姐妹</option>' in correcting.text
+    assert f'<a href="{back}" id="back-to-recheck">返回复查的不符清单</a>' in correcting.text
+    corrected = officer.post(links[0].split("?")[0], {"value": "sibling", "recheck": back}, allow_redirects=False)
+    assert (corrected.status_code, corrected.headers["Location"]) == (
+        302, f"/people/{SPOUSE_A.uuid}/correct?recheck=%2Frechecks%2F{village}%2F{this_month()}")
+    after = officer.get(corrected.headers["Location"]).text
+    assert "已更正：与户主关系 配偶 → 兄弟姐妹" in visible(after)
+    assert f'<a href="{back}" id="back-to-recheck">返回复查的不符清单</a>' in after
+    elsewhere = officer.get(f"/people/{SPOUSE_A.uuid}/correct?recheck=https://example.com/").text
+    assert 'id="back-to-recheck"' not in elsewhere   # only a re-check page of this site
 
     # In English too.
     assert officer.get("/language/en").status_code == 200
