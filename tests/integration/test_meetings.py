@@ -110,7 +110,7 @@ def test_the_sheet_shows_last_months_results_and_this_months_plan(town):
     page = signed_in(town, "dongcun_cadre").get("/meetings?month=2026-12")
     assert page.status_code == 200
     body = page.text
-    assert text(re.search(r"<h1>(.*?)</h1>", body, re.S).group(1)) == "青山镇 › 东村 · 月例会表 · 2026-12"
+    assert text(re.search(r"<h1>(.*?)</h1>", body, re.S).group(1)) == "青山镇 › 东村 · 月例会表 · 2026年12月"
     # Last month's indicators: as server.indicators counts them for the village and November.
     table = area_indicators(principal_by_username("qingshan_officer"), "青山镇/东村", month_of(dt.date(2026, 11, 1)))
     figures = dict(re.findall(r'data-indicator="([a-z_]+)"><dt>.*?</dt>\s*<dd>(.*?)</dd>', body, re.S))

@@ -263,6 +263,9 @@ def test_accuracy_on_a_hand_checked_example(server, town):
     assert re.search(r'<dd id="accuracy">(.*?)</dd>', page.text).group(1) == "5/8（62.5%）"
     assert re.search(r'<dd id="rechecked">(.*?)</dd>', page.text).group(1) == "3 / 3"
     assert re.search(r'<dd id="missing">(.*?)</dd>', page.text).group(1) == "1"
+    month = clock.today()
+    assert f"<h1>复查 · 青山镇 › 东村 · {month.year}年{month.month}月</h1>" in page.text
+    assert "<th>人员</th><th>户</th><th>项目</th><th>登记册上</th>" in page.text
     assert rows_of(page.text, "disagreements") == [
         ["李建国", "101号户（户主 王秀英）", "与户主关系", "配偶", "兄弟姐妹", "更正"],
         ["张桂兰", "102号户（户主 张桂兰）", "出生日期", "1980-02-03", "1981-02-03", "更正"],
