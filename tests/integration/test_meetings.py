@@ -190,6 +190,8 @@ def test_a_review_downloads_per_village_and_month_and_files_byte_for_byte(town):
     assert year.status_code == 302
     assert archived()[-1][:5] == ("village_review_year", "青山镇/东村", dt.date(2026, 1, 1), 1,
                                   "东村_2026_村年度考评表.xlsx")
+    listing = officer.get("/archive").text                # each period as people name it
+    assert "<td>2026年第4季度</td>" in listing and "<td>2026年</td>" in listing
 
 
 def test_a_filed_review_is_not_rewritten_by_later_visits(town):

@@ -283,6 +283,7 @@ def test_a_late_correction_after_sign_off_is_in_the_next_month_and_the_archive_k
         "filename*=UTF-8''%E4%B8%9C%E6%9D%91_2026-10_%E6%9C%88%E5%8F%98%E6%9B%B4%E6%8A%A5%E5%91%8A%E5%8D%95.xlsx")
     listing = cadre.get("/archive", params={"kind": "monthly_change", "since": "2026-10", "until": "2026-10"}).text
     assert re.findall(r'id="archived-(\d+)"', listing) == [str(october_id)]
+    assert "<td>2026年10月</td>" in listing      # the period as people name it
     reads = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "archive.read")))
     db.session.rollback()
     assert reads == ["archive.read"]
