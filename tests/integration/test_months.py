@@ -111,7 +111,8 @@ def test_a_month_from_visits_to_sign_off_return_resubmission_and_acceptance(town
     assert page.status_code == 200
     assert element(page.text, "state") == "未提交"
     assert element(page.text, "left-unreviewed") == "本月还有 1 次访视没有审核。 去审核"
-    assert 'href="/inbox?state=received&amp;since=2026-10-01&amp;until=2026-10-31"' in page.text
+    assert ('href="/inbox?state=received&amp;village_id=%d&amp;since=2026-10-01&amp;until=2026-10-31"'
+            % town["villages"]["东村"]) in page.text          # this village's visits only (the town office's too)
     assert element(page.text, "left-conflicts") == "待处理的冲突：0 处。"
     figures = re.findall(r"<tr><td>(第一组)</td>((?:<td[^>]*>\d+</td>\s*)+)</tr>", page.text)
     assert [(group, re.findall(r">(\d+)<", cells)) for group, cells in figures] == [
