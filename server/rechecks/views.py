@@ -61,7 +61,18 @@ def _newcomer_words(rows) -> dict[tuple[int, str], str]:
     return {key: " · ".join(words) for key, words in noted.items()}
 
 
-def _disagreement(row, households: dict[str, str], newcomers_noted: dict[tuple[int, str], str]) -> dict:
+def _corrected(row, now: dict[str, dict]) -> bool:
+    """Whether the register holds now what the re-check found (the disagreement was corrected since)."""
+    held = now.get(row.person_uuid)
+    if held is None:
+        return False
+    if row.field == PRESENT:
+        return (held["residence"] not in AWAY) == (row.observed_value == "1")
+    return held.get(row.field) == row.observed_value
+
+
+def _disagreement(row, households: dict[str, str], newcomers_noted: dict[tuple[int, str], str],
+                  now: dict[str, dict]) -> dict:
     """A disagreement as the page lists it: who, what, the register's value → the value found, where to fix it (the
     correction offers the value found, and comes back here)."""
     if row.person_uuid is None:
@@ -81,7 +92,8 @@ def _disagreement(row, households: dict[str, str], newcomers_noted: dict[tuple[i
         link = url_for("corrections.correct_field", uuid=row.person_uuid, field=row.field, recheck=request.path,
                        value=row.observed_value)
     return {"who": row.person_name, "household": households.get(row.household_uuid, ""), "what": what,
-            "before": before, "after": after, "link": link, "action": _("Correct")}
+            "before": before, "after": after, "link": link, "action": _("Correct"),
+            "corrected": _corrected(row, now)}
 
 
 def _months_back(month: dt.date, count: int = 12) -> list[dt.date]:
@@ -115,7 +127,7 @@ def sample(village_id: int, month: str):
     found, households = _sample_page(village_id, month)
     noted = _newcomer_words(found.disagreements)
     page = render_template("rechecks/sample.html", found=found, households=households, share=_share(found.counts),
-                           disagreements=[_disagreement(row, households, noted) for row in found.disagreements
+                           disagreements=[_disagreement(row, households, noted, found.now) for row in found.disagreements
                                           if row.person_uuid is not None or row.field == PRESENT],
                            percent=current_app.config["TAIZHANG_RECHECK_PERCENT"])
     commit()

@@ -67,6 +67,7 @@ def test_a_town_officer_draws_a_sample_and_records_a_recheck_on_a_phone(county, 
     assert text(browser, "#flashes").startswith("已更正：与户主关系 配偶 → 兄弟姐妹")
     follow(browser, browser.find_element(By.ID, "back-to-recheck"))
     assert browser.current_url.endswith(sample)
+    assert text(browser, "#disagreements tbody td:last-child") == "登记册已更正"
 
 
 def test_the_recheck_pages_read_well_at_both_widths(county, browser, sign_in_as, monkeypatch):

@@ -297,6 +297,8 @@ def test_accuracy_on_a_hand_checked_example(server, town):
     after = officer.get(corrected.headers["Location"]).text
     assert "已更正：与户主关系 配偶 → 兄弟姐妹" in visible(after)
     assert f'<a href="{back}" id="back-to-recheck">返回复查的不符清单</a>' in after
+    again = rows_of(officer.get(back).text, "disagreements")       # the list says it is corrected
+    assert [row[-1] for row in again] == ["登记册已更正", "更正", "更正", "登记为新成员"]
     elsewhere = officer.get(f"/people/{SPOUSE_A.uuid}/correct?recheck=https://example.com/").text
     assert 'id="back-to-recheck"' not in elsewhere   # only a re-check page of this site
 
@@ -305,7 +307,7 @@ def test_accuracy_on_a_hand_checked_example(server, town):
     english = officer.get(sample_path(village)).text
     assert re.search(r'<dd id="accuracy">(.*?)</dd>', english).group(1) == "5 of 8 (62.5%)"
     assert rows_of(english, "disagreements")[0] == ["李建国", "Household 101 (head: 王秀英)", "Relationship",
-                                                    "Spouse", "Sibling", "Correct"]
+                                                    "Spouse", "Sibling", "Corrected on the register"]
     assert "re-check is recorded (re-checked on " in officer.get(household_path(village, "A")).text
 
 
