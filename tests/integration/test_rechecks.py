@@ -378,3 +378,18 @@ def test_a_recheck_refused_writes_nothing(server, town):
     assert again.status_code == 409 and "这一户本月的复查结果已经录入过" in again.text
     assert stored() == recorded
     assert 'id="recorded"' in officer.get(household_path(village, key_inside)).text
+
+
+def test_the_form_says_how_to_answer_for_someone_the_register_has_living_away(server, town):
+    """李明 works away (corrected on the web): not at home agrees with the register; the form says so, for him only."""
+    village = town["青山镇/东村"]
+    officer = signed_in(server, "qingshan_officer")
+    moved = officer.post(f"/people/{CHILD_A.uuid}/correct/residence", {"value": "working_away"}, allow_redirects=False)
+    assert moved.status_code == 302
+    draw_all(officer, village)
+    form = officer.get(household_path(village, "A")).text
+    people = re.findall(r'<fieldset class="person"[^>]*>\s*<legend>(.*?)</legend>(.*?)</fieldset>', form, re.S)
+    assert [(name, 'class="hint away"' in rest) for name, rest in people] == [
+        ("王秀英", False), ("李建国", False), ("李明", True)]
+    assert ("登记册上此人不在本地居住（外出务工或已搬走）：复查时如不在本户，请选“在本户没有找到”，这与登记册相符。"
+            in visible(form))
