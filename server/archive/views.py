@@ -14,6 +14,7 @@ from server.database import commit
 from server.exports.downloads import named_download
 from server.extensions import csrf
 from sync.code_labels import code_label
+from sync.periods import period_of
 
 bp = Blueprint("archive", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -25,6 +26,16 @@ def archived_kind(kind: str) -> str:
     return code_label("archived_kind", kind, "zh" if str(get_locale()) == "zh" else "en") or ""
 
 
+def _period_words(start, end) -> str:
+    """An archived report's period as people name it ("2026年11月", "2026年第3季度", "2026年"), else its two days."""
+    language = "zh" if str(get_locale()) == "zh" else "en"
+    for kind in ("month", "quarter", "year"):
+        period = period_of(kind, start)
+        if (period.start, period.end) == (start, end):
+            return period.label(language)
+    return f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+
+
 @bp.get("/archive")
 def archive_page():
     principal = require_staff()
@@ -33,7 +44,8 @@ def archive_page():
                                since=parse_month(query["since"]) if query["since"] else None,
                                until=parse_month(query["until"]) if query["until"] else None)
     commit()
-    return render_template("archive/archive.html", reports=reports, kinds=ARCHIVED_KINDS, filters=request.args)
+    return render_template("archive/archive.html", reports=reports, kinds=ARCHIVED_KINDS, filters=request.args,
+                           period_words=_period_words)
 
 
 @bp.get("/archive/<int:report_id>/download")

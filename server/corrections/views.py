@@ -4,6 +4,8 @@ a recorded one comes back with what changed and a button to undo it. Another are
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
@@ -16,6 +18,7 @@ from server.database import commit
 from server.extensions import csrf, db
 from server.register import queries
 from server.schedules.current import current_schedule
+from server.services.schemas import safe_back
 from sync.code_labels import CODE_LABELS, code_label
 from sync.decisions import CHOICE_FIELDS, NEW_PERSON_REQUIRED
 from sync.errors import FieldValueInvalid, NotFound
@@ -91,7 +94,7 @@ def _page(template: str, placed, status: int = 200, **context):
                            members=members, undo=undo, **context), status
 
 
-def _done(decision_id: int | None, message: str, nothing: str, page: str):
+def _done(decision_id: int | None, message: str, nothing: str, page: str, query: dict | None = None):
     """Commit, say what happened and go to the page that offers to undo it (that page only, once)."""
     commit()
     if decision_id is None:
@@ -99,7 +102,13 @@ def _done(decision_id: int | None, message: str, nothing: str, page: str):
     else:
         flash(message, "notice")
         session[_UNDO] = {"decision": decision_id, "page": page}
-    return redirect(page)
+    return redirect(page + ("?" + urlencode(query) if query else ""))
+
+
+def _recheck() -> str | None:
+    """The re-check sample a correction was opened from (its list of disagreements): the page to go back to."""
+    back = safe_back(request.values.get("recheck"))
+    return back if back and back.startswith("/rechecks/") else None
 
 
 @bp.get("/people/<uuid>/correct")
@@ -107,7 +116,7 @@ def correct_person(uuid: str):
     _, placed = _read_person(uuid)
     rows = [(field, FIELD_WORDS[field], shown(field, getattr(placed.person, field)))
             for field in operations.CORRECTABLE_FIELDS]
-    page = _page("corrections/correct.html", placed, rows=rows, field=None)
+    page = _page("corrections/correct.html", placed, rows=rows, field=None, recheck=_recheck())
     commit()
     return page
 
@@ -117,8 +126,9 @@ def correct_field(uuid: str, field: str):
     if field not in operations.CORRECTABLE_FIELDS:
         raise NotFound(field)
     principal, placed = _read_person(uuid)
-    before = getattr(placed.person, field)
-    form, problem = {"value": before or "", "note": ""}, None
+    before, recheck = getattr(placed.person, field), _recheck()
+    # Opened from a re-check's disagreement: the value the re-check found, to confirm.
+    form, problem = {"value": request.args.get("value") or before or "", "note": ""}, None
     if request.method == "POST":
         form = CorrectionForm().load(request.form)
         try:
@@ -130,8 +140,9 @@ def correct_field(uuid: str, field: str):
             return _done(done.decision_id, _("Corrected: %(field)s %(before)s → %(after)s", field=FIELD_WORDS[field],
                                              before=shown(field, done.before), after=shown(field, done.after)),
                          _("Nothing changed: %(field)s is %(value)s already.", field=FIELD_WORDS[field],
-                           value=shown(field, done.after)), url_for("corrections.correct_person", uuid=uuid))
-    page = _page("corrections/correct.html", placed, 400 if problem else 200, field=field,
+                           value=shown(field, done.after)), url_for("corrections.correct_person", uuid=uuid),
+                         {"recheck": recheck} if recheck else None)
+    page = _page("corrections/correct.html", placed, 400 if problem else 200, field=field, recheck=recheck,
                  field_words=FIELD_WORDS[field], before=shown(field, before), choices=_choices(field),
                  is_date=field in DATE_FIELDS, form=form, problem=problem)
     commit()

@@ -39,7 +39,11 @@ def _language() -> str:
 
 @bp.get("/meetings")
 def meeting_page():
-    sheet = meeting_sheet(require_staff(), request.args.get("area"), _month(request.args.get("month")))
+    principal = require_staff()
+    if not request.args.get("area") and principal.role != "village_cadre":
+        # The town office or the county opened it without a village: the list of villages' sheets to choose from.
+        return redirect(url_for("exports.reports_page", _anchor="meetings"))
+    sheet = meeting_sheet(principal, request.args.get("area"), _month(request.args.get("month")))
     commit()
     language = _language()
     return render_template("meetings/sheet.html", sheet=sheet, indicators=list(INDICATORS.values()),

@@ -131,6 +131,7 @@ class SamplePage:
     counts: RecheckCounts
     disagreements: list[queries.FindingRow]     # every finding that disagrees, household by household
     started: bool                               # a re-check is recorded (no re-draw)
+    now: dict[str, dict]                        # person uuid → the register's fields now (corrected since?)
 
 
 def sample_page(principal: Principal, village_id: int, month: dt.date) -> SamplePage:
@@ -140,7 +141,7 @@ def sample_page(principal: Principal, village_id: int, month: dt.date) -> Sample
     month = _first_day(month)
     sample = queries.sample(village.id, month)
     if sample is None:
-        return SamplePage(village, month, None, None, [], RecheckCounts(), [], False)
+        return SamplePage(village, month, None, None, [], RecheckCounts(), [], False, {})
     findings = queries.findings_of([sample.id])
     households = queries.sampled_households(sample.id)
     disagreements = [row for row in findings if not row.agrees]
@@ -150,7 +151,8 @@ def sample_page(principal: Principal, village_id: int, month: dt.date) -> Sample
     names = register_queries.display_names({sample.drawn_by} - {None})
     return SamplePage(village, month, sample, names.get(sample.drawn_by), households,
                       queries.counts_of_samples([sample.id])[sample.id], disagreements,
-                      any(row.checked_on for row in households))
+                      any(row.checked_on for row in households),
+                      queries.register_now({row.person_uuid for row in disagreements} - {None}))
 
 
 @dataclass(frozen=True)

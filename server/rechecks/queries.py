@@ -16,7 +16,7 @@ from server.rechecks.models import Recheck, RecheckFinding, RecheckHousehold, Re
 from server.register.models import Household, Person
 from sync.rechecks import PRESENT, Finding, RecheckCounts, tally
 
-__all__ = ["PRESENT", "RecheckCounts", "recheck_counts",
+__all__ = ["PRESENT", "RecheckCounts", "recheck_counts", "register_now",
            "inhabited_households", "sample", "samples", "SampledHousehold", "sampled_households",
            "replace_households", "add_sample", "recheck_of", "rechecks_started", "add_recheck", "FindingRow",
            "findings_of", "counts_of_samples", "register_people"]
@@ -157,3 +157,14 @@ def register_people(household_uuid: str) -> list[Person]:
     return list(db.session.scalars(select(Person).where(
         Person.household_uuid == household_uuid, or_(Person.status.is_(None), Person.status != "died"))
         .order_by(Person.relationship != "head", Person.birth_date, Person.uuid)))
+
+
+def register_now(person_uuids: set[str]) -> dict[str, dict[str, str | None]]:
+    """What the register holds now for these people (each compared field, and residence): a disagreement corrected
+    since the re-check shows as corrected."""
+    if not person_uuids:
+        return {}
+    fields = ("name", "sex", "birth_date", "id_number", "relationship", "phone", "residence", "hukou")
+    rows = db.session.execute(select(Person.uuid, *(getattr(Person, name) for name in fields))
+                              .where(Person.uuid.in_(sorted(person_uuids)))).all()
+    return {row.uuid: {name: getattr(row, name) for name in fields} for row in rows}

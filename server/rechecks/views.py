@@ -19,7 +19,7 @@ from server.rechecks import operations
 from server.rechecks.schemas import DrawForm, RecheckForm, newcomers, observations
 from sync.code_labels import CODE_LABELS, code_label
 from sync.errors import BadRequest, FieldValueInvalid
-from sync.rechecks import COMPARED_FIELDS, PRESENT, accuracy
+from sync.rechecks import AWAY, COMPARED_FIELDS, PRESENT, accuracy
 
 bp = Blueprint("rechecks", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -61,8 +61,20 @@ def _newcomer_words(rows) -> dict[tuple[int, str], str]:
     return {key: " · ".join(words) for key, words in noted.items()}
 
 
-def _disagreement(row, households: dict[str, str], newcomers_noted: dict[tuple[int, str], str]) -> dict:
-    """A disagreement as the page lists it: who, what, the register's value → the value found, where to fix it."""
+def _corrected(row, now: dict[str, dict]) -> bool:
+    """Whether the register holds now what the re-check found (the disagreement was corrected since)."""
+    held = now.get(row.person_uuid)
+    if held is None:
+        return False
+    if row.field == PRESENT:
+        return (held["residence"] not in AWAY) == (row.observed_value == "1")
+    return held.get(row.field) == row.observed_value
+
+
+def _disagreement(row, households: dict[str, str], newcomers_noted: dict[tuple[int, str], str],
+                  now: dict[str, dict]) -> dict:
+    """A disagreement as the page lists it: who, what, the register's value → the value found, where to fix it (the
+    correction offers the value found, and comes back here)."""
     if row.person_uuid is None:
         return {"who": row.person_name, "household": households.get(row.household_uuid, ""),
                 "what": _("Not on the register"), "before": "—",
@@ -72,13 +84,16 @@ def _disagreement(row, households: dict[str, str], newcomers_noted: dict[tuple[i
     if row.field == PRESENT:
         what, before, after = _("Found at the household"), _found_words(row.register_value), _found_words(
             row.observed_value)
-        link = url_for("corrections.correct_field", uuid=row.person_uuid, field="residence")
+        link = url_for("corrections.correct_field", uuid=row.person_uuid, field="residence", recheck=request.path,
+                       value="here" if row.observed_value == "1" else None)
     else:
         what, before, after = FIELD_WORDS[row.field], shown(row.field, row.register_value), shown(
             row.field, row.observed_value)
-        link = url_for("corrections.correct_field", uuid=row.person_uuid, field=row.field)
+        link = url_for("corrections.correct_field", uuid=row.person_uuid, field=row.field, recheck=request.path,
+                       value=row.observed_value)
     return {"who": row.person_name, "household": households.get(row.household_uuid, ""), "what": what,
-            "before": before, "after": after, "link": link, "action": _("Correct")}
+            "before": before, "after": after, "link": link, "action": _("Correct"),
+            "corrected": _corrected(row, now)}
 
 
 def _months_back(month: dt.date, count: int = 12) -> list[dt.date]:
@@ -112,7 +127,7 @@ def sample(village_id: int, month: str):
     found, households = _sample_page(village_id, month)
     noted = _newcomer_words(found.disagreements)
     page = render_template("rechecks/sample.html", found=found, households=households, share=_share(found.counts),
-                           disagreements=[_disagreement(row, households, noted) for row in found.disagreements
+                           disagreements=[_disagreement(row, households, noted, found.now) for row in found.disagreements
                                           if row.person_uuid is not None or row.field == PRESENT],
                            percent=current_app.config["TAIZHANG_RECHECK_PERCENT"])
     commit()
@@ -173,7 +188,7 @@ def household(village_id: int, month: str, uuid: str):
     page = render_template("rechecks/household.html", found=found, rows=rows, form=form, problem=problem,
                            household_words=_household_words(found.placed.household.household_no, next(
                                (person.name for person in found.people if person.relationship == "head"), None)),
-                           newcomer_rows=range(operations.MAX_NEWCOMERS), sexes=_choices("sex"),
+                           newcomer_rows=range(operations.MAX_NEWCOMERS), sexes=_choices("sex"), away=AWAY,
                            today=clock.today()), 400 if problem else 200
     commit()
     return page

@@ -787,9 +787,9 @@ INBOX_ORDERS = {
 }
 
 
-def inbox(area_path: str | None, *, group_id: int | None = None, collector: str | None = None,
-          since=None, until=None, state: str | None = None, sort: str = "received", offset: int = 0,
-          limit: int = 50) -> InboxPage:
+def inbox(area_path: str | None, *, group_id: int | None = None, village_id: int | None = None,
+          collector: str | None = None, since=None, until=None, state: str | None = None, sort: str = "received",
+          offset: int = 0, limit: int = 50) -> InboxPage:
     """Register-form submissions collected in an area, in an order of INBOX_ORDERS (newest received first), with
     their visit and review, a page at a time: (submission id, received, form, collector's user name and display
     name, group name, visit date, outcome, household uuid, its number and head, review state, comment, why the merge
@@ -811,6 +811,8 @@ def inbox(area_path: str | None, *, group_id: int | None = None, collector: str 
     everyone = query
     if group_id is not None:
         query = query.where(Area.id == group_id)
+    if village_id is not None:
+        query = query.where(Area.parent_id == village_id)
     if collector:
         query = query.where(Submission.collector_name == collector)
     if since is not None:

@@ -17,6 +17,7 @@ class InboxFilters(BoundarySchema):
         unknown = EXCLUDE
 
     group_id = fields.Integer(load_default=None)
+    village_id = fields.Integer(load_default=None)      # a village's visits (the month sign-off's link)
     collector = fields.String(load_default=None, validate=validate.Length(max=64))
     since = fields.Date(load_default=None)
     until = fields.Date(load_default=None)

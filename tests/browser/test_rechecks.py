@@ -58,7 +58,16 @@ def test_a_town_officer_draws_a_sample_and_records_a_recheck_on_a_phone(county, 
         "李建国", "001号户（户主 张桂兰）", "与户主关系", "配偶", "兄弟姐妹", "更正"]
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     follow(browser, row.find_element(By.LINK_TEXT, "更正"))
-    assert browser.current_url.endswith(f"/people/{county.people['李建国']}/correct/relationship")
+    sample = browser.current_url.split("recheck=")[1].split("&")[0]
+    assert browser.current_url.endswith(
+        f"/people/{county.people['李建国']}/correct/relationship?recheck={sample}&value=sibling")
+    # The value found is offered; once corrected, back to the re-check's disagreements.
+    assert Select(browser.find_element(By.ID, "value")).first_selected_option.text == "兄弟姐妹"
+    follow(browser, browser.find_element(By.CSS_SELECTOR, "#correction button[type=submit]"))
+    assert text(browser, "#flashes").startswith("已更正：与户主关系 配偶 → 兄弟姐妹")
+    follow(browser, browser.find_element(By.ID, "back-to-recheck"))
+    assert browser.current_url.endswith(sample)
+    assert text(browser, "#disagreements tbody td:last-child") == "登记册已更正"
 
 
 def test_the_recheck_pages_read_well_at_both_widths(county, browser, sign_in_as, monkeypatch):

@@ -110,7 +110,7 @@ def test_the_sheet_shows_last_months_results_and_this_months_plan(town):
     page = signed_in(town, "dongcun_cadre").get("/meetings?month=2026-12")
     assert page.status_code == 200
     body = page.text
-    assert text(re.search(r"<h1>(.*?)</h1>", body, re.S).group(1)) == "青山镇 › 东村 · 月例会表 · 2026-12"
+    assert text(re.search(r"<h1>(.*?)</h1>", body, re.S).group(1)) == "青山镇 › 东村 · 月例会表 · 2026年12月"
     # Last month's indicators: as server.indicators counts them for the village and November.
     table = area_indicators(principal_by_username("qingshan_officer"), "青山镇/东村", month_of(dt.date(2026, 11, 1)))
     figures = dict(re.findall(r'data-indicator="([a-z_]+)"><dt>.*?</dt>\s*<dd>(.*?)</dd>', body, re.S))
@@ -135,7 +135,9 @@ def test_the_town_office_reads_any_of_its_villages_and_nothing_else(town):
     officer = signed_in(town, "qingshan_officer")
     assert officer.get("/meetings?area=青山镇/西村&month=2026-12").status_code == 200
     assert officer.get("/meetings?area=青山镇/东村&month=2026-11").status_code == 200
-    assert officer.get("/meetings?month=2026-12").status_code == 400                      # which village?
+    which = officer.get("/meetings?month=2026-12", allow_redirects=False)   # which village? the list to choose from
+    assert (which.status_code, which.headers["Location"]) == (302, "/reports#meetings")
+    assert 'id="archive-link"' in officer.get("/reports").text
     assert officer.get("/meetings?area=青山镇&month=2026-12").status_code == 400          # a town
     assert officer.get("/meetings?area=青山镇/东村/第一组&month=2026-12").status_code == 400   # a group
     assert officer.get("/meetings?area=青山镇/东村&month=2027-01").status_code == 400     # not begun
@@ -188,6 +190,8 @@ def test_a_review_downloads_per_village_and_month_and_files_byte_for_byte(town):
     assert year.status_code == 302
     assert archived()[-1][:5] == ("village_review_year", "青山镇/东村", dt.date(2026, 1, 1), 1,
                                   "东村_2026_村年度考评表.xlsx")
+    listing = officer.get("/archive").text                # each period as people name it
+    assert "<td>2026年第4季度</td>" in listing and "<td>2026年</td>" in listing
 
 
 def test_a_filed_review_is_not_rewritten_by_later_visits(town):

@@ -92,6 +92,11 @@ def state() -> dict:
     return found
 
 
+def words(html: str) -> str:
+    """A page's text (tags dropped, spaces folded)."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
 def element(html: str, element_id: str) -> str:
     """The text of the element with this id (tags dropped, spaces folded)."""
     match = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:p|dd|li|span|section|table|td)>', html, re.S)
@@ -106,7 +111,8 @@ def test_a_month_from_visits_to_sign_off_return_resubmission_and_acceptance(town
     assert page.status_code == 200
     assert element(page.text, "state") == "未提交"
     assert element(page.text, "left-unreviewed") == "本月还有 1 次访视没有审核。 去审核"
-    assert 'href="/inbox?state=received&amp;since=2026-10-01&amp;until=2026-10-31"' in page.text
+    assert ('href="/inbox?state=received&amp;village_id=%d&amp;since=2026-10-01&amp;until=2026-10-31"'
+            % town["villages"]["东村"]) in page.text          # this village's visits only (the town office's too)
     assert element(page.text, "left-conflicts") == "待处理的冲突：0 处。"
     figures = re.findall(r"<tr><td>(第一组)</td>((?:<td[^>]*>\d+</td>\s*)+)</tr>", page.text)
     assert [(group, re.findall(r">(\d+)<", cells)) for group, cells in figures] == [
@@ -278,24 +284,32 @@ def test_a_late_correction_after_sign_off_is_in_the_next_month_and_the_archive_k
         "filename*=UTF-8''%E4%B8%9C%E6%9D%91_2026-10_%E6%9C%88%E5%8F%98%E6%9B%B4%E6%8A%A5%E5%91%8A%E5%8D%95.xlsx")
     listing = cadre.get("/archive", params={"kind": "monthly_change", "since": "2026-10", "until": "2026-10"}).text
     assert re.findall(r'id="archived-(\d+)"', listing) == [str(october_id)]
+    assert "<td>2026年10月</td>" in listing      # the period as people name it
     reads = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "archive.read")))
     db.session.rollback()
     assert reads == ["archive.read"]
+    nothing = cadre.get("/archive", params={"since": "2026-12", "until": "2026-12"}).text
+    assert element(nothing, "archive-none") == "没有符合条件的存档报表，请换一种报表或其他月份。"
 
 
 def test_a_submission_after_the_due_day_is_late_and_counted(town, monkeypatch):
     at(town, 2026, 11, 2, 23)        # the due day's last hour: on time
-    assert signed_in(town, "dongcun_cadre").post(month_path(town, "2026-10", action="submit"),
-                                                 {"confirm": "yes"}).status_code == 200
+    cadre = signed_in(town, "dongcun_cadre")
+    assert "未提交 请检查该月数据，在 2026-11-02 前签字提交给镇计生办。 打开该月签字页" in words(cadre.get("/home").text)
+    assert cadre.post(month_path(town, "2026-10", action="submit"), {"confirm": "yes"}).status_code == 200
     at(town, 2026, 11, 3, 0)         # the day after: late
-    assert signed_in(town, "xicun_cadre").post(month_path(town, "2026-10", "西村", "submit"),
-                                               {"confirm": "yes"}).status_code == 200
+    xicun = signed_in(town, "xicun_cadre")
+    home = xicun.get("/home").text
+    assert element(home, "last-month-past-due") == "已过截止日（2026-11-02）：请尽快检查该月数据，签字提交给镇计生办。"
+    assert "前签字提交" not in words(home)
+    assert xicun.post(month_path(town, "2026-10", "西村", "submit"), {"confirm": "yes"}).status_code == 200
     assert [(row[2], row[4]) for row in state()["signoffs"]] == [("submitted", False), ("submitted", True)]
     officer = signed_in(town, "qingshan_officer")
     assert element(officer.get("/home").text, "last-month-summary").startswith(
         "已提交：2 个村中 2 个，按时 1 个，迟交 1 个；")
     page = officer.get(month_path(town, "2026-10", "西村")).text
     assert "迟交：超过了截止日" in element(page, "first-submitted")
+    assert '<a href="/months?month=2026-10" id="all-months">全部月份</a>' in page   # back to that month's villages
     # The due day is configurable: with the 5th, the same submission would be on time.
     monkeypatch.setitem(town["server"].app.config, "TAIZHANG_REPORT_DUE_DAY", 5)
     assert "截止到 2026-11-05 结束" in element(officer.get(month_path(town, "2026-10", "西村")).text, "due")

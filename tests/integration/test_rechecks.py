@@ -6,6 +6,7 @@ re-check, a month to come, a bad value) says why and writes nothing."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -262,14 +263,21 @@ def test_accuracy_on_a_hand_checked_example(server, town):
     assert re.search(r'<dd id="accuracy">(.*?)</dd>', page.text).group(1) == "5/8（62.5%）"
     assert re.search(r'<dd id="rechecked">(.*?)</dd>', page.text).group(1) == "3 / 3"
     assert re.search(r'<dd id="missing">(.*?)</dd>', page.text).group(1) == "1"
+    month = clock.today()
+    assert f"<h1>复查 · 青山镇 › 东村 · {month.year}年{month.month}月</h1>" in page.text
+    assert "<th>人员</th><th>户</th><th>项目</th><th>登记册上</th>" in page.text
     assert rows_of(page.text, "disagreements") == [
         ["李建国", "101号户（户主 王秀英）", "与户主关系", "配偶", "兄弟姐妹", "更正"],
         ["张桂兰", "102号户（户主 张桂兰）", "出生日期", "1980-02-03", "1981-02-03", "更正"],
         ["刘强", "102号户（户主 张桂兰）", "在本户找到", "在本户", "不在本户", "更正"],
         ["刘奶奶", "102号户（户主 张桂兰）", "不在登记册上", "—", "在本户 · 女 · 1945-01-01", "登记为新成员"]]
-    links = re.findall(r'<td><a href="([^"]+)">', page.text.split('id="disagreements"')[1])
-    assert links == [f"/people/{SPOUSE_A.uuid}/correct/relationship", f"/people/{HEAD_B.uuid}/correct/birth_date",
-                     f"/people/{SPOUSE_B.uuid}/correct/residence", f"/households/{household_uuid('B')}/members/new"]
+    links = [html.unescape(link) for link in re.findall(r'<td><a href="([^"]+)">',
+                                                         page.text.split('id="disagreements"')[1])]
+    back = sample_path(village)
+    assert links == [f"/people/{SPOUSE_A.uuid}/correct/relationship?recheck={back}&value=sibling",
+                     f"/people/{HEAD_B.uuid}/correct/birth_date?recheck={back}&value=1981-02-03",
+                     f"/people/{SPOUSE_B.uuid}/correct/residence?recheck={back}",
+                     f"/households/{household_uuid('B')}/members/new"]
     assert "sibling" not in visible(page.text) and "female" not in visible(page.text)
     assert audited("recheck.record") == 3 and audited("recheck.read") == 1
 
@@ -278,15 +286,28 @@ def test_accuracy_on_a_hand_checked_example(server, town):
                                                   ["青山镇 › 西村", "尚未抽样", "—", "—", "0"]]
     assert "白水镇" not in visible(overview.text)
 
-    # The link corrects the register (the correction's own page).
-    assert officer.get(links[0]).status_code == 200
+    # The link corrects the register (the correction's own page), offering the value found, and leads back.
+    correcting = officer.get(links[0])
+    assert correcting.status_code == 200
+    assert '<option value="sibling" selected>兄弟姐妹</option>' in correcting.text
+    assert f'<a href="{back}" id="back-to-recheck">返回复查的不符清单</a>' in correcting.text
+    corrected = officer.post(links[0].split("?")[0], {"value": "sibling", "recheck": back}, allow_redirects=False)
+    assert (corrected.status_code, corrected.headers["Location"]) == (
+        302, f"/people/{SPOUSE_A.uuid}/correct?recheck=%2Frechecks%2F{village}%2F{this_month()}")
+    after = officer.get(corrected.headers["Location"]).text
+    assert "已更正：与户主关系 配偶 → 兄弟姐妹" in visible(after)
+    assert f'<a href="{back}" id="back-to-recheck">返回复查的不符清单</a>' in after
+    again = rows_of(officer.get(back).text, "disagreements")       # the list says it is corrected
+    assert [row[-1] for row in again] == ["登记册已更正", "更正", "更正", "登记为新成员"]
+    elsewhere = officer.get(f"/people/{SPOUSE_A.uuid}/correct?recheck=https://example.com/").text
+    assert 'id="back-to-recheck"' not in elsewhere   # only a re-check page of this site
 
     # In English too.
     assert officer.get("/language/en").status_code == 200
     english = officer.get(sample_path(village)).text
     assert re.search(r'<dd id="accuracy">(.*?)</dd>', english).group(1) == "5 of 8 (62.5%)"
     assert rows_of(english, "disagreements")[0] == ["李建国", "Household 101 (head: 王秀英)", "Relationship",
-                                                    "Spouse", "Sibling", "Correct"]
+                                                    "Spouse", "Sibling", "Corrected on the register"]
     assert "re-check is recorded (re-checked on " in officer.get(household_path(village, "A")).text
 
 
@@ -357,3 +378,18 @@ def test_a_recheck_refused_writes_nothing(server, town):
     assert again.status_code == 409 and "这一户本月的复查结果已经录入过" in again.text
     assert stored() == recorded
     assert 'id="recorded"' in officer.get(household_path(village, key_inside)).text
+
+
+def test_the_form_says_how_to_answer_for_someone_the_register_has_living_away(server, town):
+    """李明 works away (corrected on the web): not at home agrees with the register; the form says so, for him only."""
+    village = town["青山镇/东村"]
+    officer = signed_in(server, "qingshan_officer")
+    moved = officer.post(f"/people/{CHILD_A.uuid}/correct/residence", {"value": "working_away"}, allow_redirects=False)
+    assert moved.status_code == 302
+    draw_all(officer, village)
+    form = officer.get(household_path(village, "A")).text
+    people = re.findall(r'<fieldset class="person"[^>]*>\s*<legend>(.*?)</legend>(.*?)</fieldset>', form, re.S)
+    assert [(name, 'class="hint away"' in rest) for name, rest in people] == [
+        ("王秀英", False), ("李建国", False), ("李明", True)]
+    assert ("登记册上此人不在本地居住（外出务工或已搬走）：复查时如不在本户，请选“在本户没有找到”，这与登记册相符。"
+            in visible(form))

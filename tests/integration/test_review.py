@@ -8,6 +8,7 @@ import re
 import pytest
 from lxml import etree
 
+from server.areas.operations import find_area
 from server.database import commit
 from server.extensions import db
 from server.register import browsing
@@ -72,6 +73,12 @@ def test_the_inbox_lists_visits_newest_first_and_shows_what_each_changed(village
     page = cadre.get("/inbox").text
     (group_id,) = re.findall(r'<option value="(\d+)" >青山镇 › 东村 › 第一组</option>', page)
     assert visit_ids(cadre.get("/inbox", params={"group_id": group_id}).text) == ids
+    dongcun, xicun = find_area("青山镇/东村").id, find_area("青山镇/西村").id   # a village's (the month sign-off's link)
+    db.session.rollback()
+    assert visit_ids(cadre.get("/inbox", params={"village_id": dongcun}).text) == ids
+    assert visit_ids(cadre.get("/inbox", params={"village_id": xicun}).text) == []
+    assert '<input type="hidden" name="village_id" value="%d">' % dongcun in cadre.get(
+        "/inbox", params={"village_id": dongcun}).text          # kept when the other filters change
     page = cadre.get(f"/visits/{ids[0]}").text
     assert re.search(r'<td><a href="/people/[^"]+">王秀英</a></td><td>手机</td>\s*<td>13900000002</td><td>13700000003</td>',
                      page)
