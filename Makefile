@@ -16,5 +16,8 @@ install: $(BIN)/.installed
 demo: install
 	$(BIN)/taizhang serve --demo
 
+# Two test processes (pytest-xdist), each test file in one of them; each process has its own databases.
+PYTEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)

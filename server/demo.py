@@ -48,6 +48,8 @@ DEMO_GROUPS = [
 DEMO_CADRE = ("青山镇/东村", "dongcun_cadre", "陈红")
 # (town, officer's user name, officer's name): the town office, whose home page is the town's dashboard.
 DEMO_OFFICER = ("青山镇", "qingshan_officer", "王主任")
+# (no area, user name, name): the county, whose home page is the county's dashboard per town.
+DEMO_COUNTY = (None, "county_admin", "刘科长")
 # Households of the other demo groups (the fixture lists hold 东村第一组's): number, address, members as
 # (name, sex, birth date, relationship).
 _OTHER_HOUSEHOLDS = {
@@ -77,6 +79,7 @@ class DemoResult:
     collectors: list[tuple[NewCredentials, str]] = field(default_factory=list)
     cadre: tuple[NewCredentials, str] | None = None
     officer: tuple[NewCredentials, str] | None = None
+    county: NewCredentials | None = None
     visits: int = 0
 
 
@@ -105,6 +108,7 @@ def seed_demo() -> DemoResult:
         result.collectors.append((creds, group_path))
     result.cadre = (_staff_account(DEMO_CADRE, "village_cadre", realm), DEMO_CADRE[0])
     result.officer = (_staff_account(DEMO_OFFICER, "town_officer", realm), DEMO_OFFICER[0])
+    result.county = _staff_account(DEMO_COUNTY, "county_admin", realm)
     with ExitStack() as files:  # each resource as a file on disk (it already is, unless installed zipped)
         media = [files.enter_context(resources.as_file(item)) for item in fixture_lists()]
         for source in xlsform_sources():
@@ -117,8 +121,9 @@ def seed_demo() -> DemoResult:
     return result
 
 
-def _staff_account(account: tuple[str, str, str], role: str, realm: str) -> NewCredentials:
-    """A demo staff account of an area (area, user name, name): created once, given a fresh password each run."""
+def _staff_account(account: tuple[str | None, str, str], role: str, realm: str) -> NewCredentials:
+    """A demo staff account of an area (area, None for the county; user name, name): created once, given a fresh
+    password each run."""
     area, username, name = account
     if user_queries.by_username(username) is None:
         return add_user(username, role, area, realm=realm, display_name=name)

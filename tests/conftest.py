@@ -42,10 +42,11 @@ _TABLES = [table.name for table in reversed(db.metadata.sorted_tables) if table.
 
 
 def fresh_postgres_database(suffix: str = "") -> str:
-    """Drop and recreate the test database (optionally a sibling named with `suffix`); return its URL."""
+    """Drop and recreate the test database (optionally a sibling named with `suffix`); return its URL. Each
+    pytest-xdist worker has databases of its own (taizhang_test_gw0 …)."""
     url = make_url(PG_URL)
-    if suffix:
-        url = url.set(database=f"{url.database}{suffix}")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = url.set(database=f"{url.database}{'_' + worker if worker else ''}{suffix}")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))

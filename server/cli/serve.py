@@ -47,6 +47,9 @@ def _print_demo(demo: DemoResult) -> None:
         creds, area_name = demo.officer
         click.echo(f"\nDemo town officer of {area_name} (the town's dashboard at /, collectors at /collectors):")
         print_credentials(creds)
+    if demo.county is not None:
+        click.echo("\nDemo county administrator (every town's figures at /, indicators per town at /indicators):")
+        print_credentials(demo.county)
     if demo.visits:
         click.echo(f"\nDemo register: {demo.visits} visit(s) merged")
 

@@ -118,6 +118,12 @@ def test_serve_demo_is_the_main_job(cli_env):
         total = dict(re.findall(r'<td class="number ([a-z-]+)[^"]*">([\d,]+)</td>',
                                 re.search(r'<tr id="dashboard-total">.*?</tr>', dashboard, re.S).group(0)))
         assert int(total["overdue-people"]) >= 2 and int(total["unreviewed"]) >= 12 and total["collectors"] == "3"
+        # The demo county administrator reads every town's indicators.
+        county, county_password = re.search(
+            r"Demo county administrator .*\n  user name: (\S+)\n  password:  (\S+)", text).groups()
+        indicators = requests.get(f"http://127.0.0.1:{port}/api/v1/indicators", params={"period": "2026-11"},
+                                  auth=HTTPDigestAuth(county, county_password), timeout=30)
+        assert county == "county_admin" and indicators.status_code == 200, indicators.text
         assert "Demo register: 12 visit(s) merged" in text
     finally:
         os.killpg(process.pid, signal.SIGTERM)
