@@ -190,7 +190,7 @@ INDICATORS: dict[str, Indicator] = {indicator.code: indicator for indicator in (
               lambda tally: tally.requests_decided),
 )}
 
-KEY_INDICATORS = ("followup_rate", "on_time_rate", "accuracy", "entry_rate", "report_timeliness")
+KEY_INDICATORS = ("followup_rate", "on_time_rate", "entry_rate", "accuracy", "report_timeliness")
 """The indicators the dashboards show, in their order."""
 
 
