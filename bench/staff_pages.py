@@ -113,6 +113,11 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
     ("month sign-off (a village)", "/months/{village_id}/2026-11", {}, BOTH),
     ("months", "/months", {}, BOTH),
     ("archive", "/archive", {}, BOTH),
+    ("indicators (last month)", "/indicators", {"period": "2026-11"}, BOTH),
+    ("indicators (a quarter)", "/indicators", {"period": "2026-Q4"}, BOTH),
+    ("meeting sheet (a village)", "/meetings", {"area": "青山镇/1村", "month": "2026-11"}, BOTH),
+    ("re-checks", "/rechecks", {"month": "2026-11"}, OFFICER),
+    ("collector monitoring", "/monitoring", {}, BOTH),
 ]
 
 

@@ -239,8 +239,10 @@ def test_an_older_backup_is_migrated_after_the_restore(town, other_target, tmp_p
     if server.backend == "postgresql":  # pg_restore --clean would leave report_run beside the older tables
         assert (over_newer.returncode, over_newer.stderr) == (
             1, "Error: 这个备份不能恢复到这个数据库，没有做任何改动。 / This backup cannot be restored into this database; "
-               "nothing was changed. (the database has tables the backup lacks (auth_throttle, digest_nonce_use, "
-               "report_run, service_item, staff_session): its schema is newer; "
+               "nothing was changed. (the database has tables the backup lacks (archived_report, auth_throttle, "
+               "collector_form_download, digest_nonce_use, month_signoff, month_signoff_step, recheck, "
+               "recheck_finding, recheck_household, recheck_sample, report_run, service_item, staff_session): its "
+               "schema is newer; "
                "restore into a new, empty database (createdb) instead)\n")
     else:  # the whole database file is replaced
         assert over_newer.stdout.endswith(f"the backup's schema revision 0005 was migrated to {HEAD}\n")

@@ -10,8 +10,11 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import requests
 from requests.auth import HTTPDigestAuth
 
+from server import clock
 from server.areas.operations import ensure_area
+from server.areas.queries import by_full_name
 from server.database import commit
+from server.extensions import db
 from server.register.worker import merge_next
 from server.users.operations import add_user
 from tests.collect import CollectClient, xml_text
@@ -103,6 +106,15 @@ def _world(server, create_collector, publish):
     for username, (role, area) in STAFF.items():
         add_user(username, role, area, realm=REALM, password=PASSWORD)
     commit()
+    # October signed off by the cadre (an archived report to download) and this month's re-check sample drawn by
+    # the town office (the re-checks page shows this month's: its households' pages and the re-draw's confirmation).
+    village = by_full_name("青山镇/东村").id
+    db.session.remove()
+    for username, path, form in (("cadre", f"/months/{village}/2026-10/submit", {"confirm": "yes"}),
+                                 ("officer", f"/rechecks/{village}/{clock.today():%Y-%m}/draw", {"percent": "100"})):
+        web = WebClient(server.url)
+        assert web.sign_in(username, PASSWORD).status_code == 302
+        assert web.post(path, form, allow_redirects=False).status_code == 302
     return collector, phone
 
 
@@ -138,7 +150,8 @@ def test_every_answer_with_personal_data_is_not_stored(server, create_collector,
 
     # The JSON API (Digest), replication feeds and a replicated submission.
     officer = HTTPDigestAuth("officer", PASSWORD)
-    for path in ("/api/v1/due", "/api/v1/replication/submissions", "/api/v1/replication/decisions"):
+    for path in ("/api/v1/due", "/api/v1/indicators", "/api/v1/replication/submissions",
+                 "/api/v1/replication/decisions"):
         answers[path] = requests.get(server.url + path, auth=officer, timeout=30)
     (instance_id,) = [submission["instance_id"] for submission in answers["/api/v1/replication/submissions"].json()[
         "submissions"] if submission["attachments"]]
