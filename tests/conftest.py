@@ -95,21 +95,38 @@ def make_test_app(tmp_path_factory, backend: str, database_suffix: str = "", **o
     return app
 
 
+@pytest.fixture(scope="session")
+def live_servers(tmp_path_factory):
+    """Each database backend's app and HTTP server, started when first asked for and kept for the whole session:
+    a process that runs a file's tests of both backends (pytest-xdist gives a file to one process) switches between
+    them without starting either again."""
+    started: dict[str, tuple[LiveServer, callable]] = {}
+
+    def server_of(backend: str) -> LiveServer:
+        if backend not in started:
+            # Many tests sign in from 127.0.0.1 within a minute: the sign-in limit is tested on its own
+            # (test_accounts). The home pages' figures are counted afresh on every change (their stale window is
+            # tested on its own).
+            app = make_test_app(tmp_path_factory, backend, TAIZHANG_LOGIN_LIMIT="100000 per minute",
+                                TAIZHANG_DASHBOARD_STALE_SECONDS=0, TAIZHANG_SIGNIN_FAILURES_PER_USER=100000,
+                                TAIZHANG_SIGNIN_FAILURES_PER_ADDRESS=100000,
+                                TAIZHANG_MAX_SUBMISSION_BYTES=2 * 1024 * 1024,
+                                TAIZHANG_MAX_XML_BYTES=256 * 1024, TAIZHANG_MAX_ATTACHMENT_BYTES=1024 * 1024)
+            url, stop = start_live_server(app)
+            started[backend] = (LiveServer(app=app, url=url, backend=backend), stop)
+        return started[backend][0]
+
+    yield server_of
+    for server, stop in started.values():
+        stop()
+        with server.app.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
-def live_server(request, tmp_path_factory):
+def live_server(request, live_servers):
     """One app and HTTP server per database backend for the whole session; tables are emptied per test."""
-    # Many tests sign in from 127.0.0.1 within a minute: the sign-in limit is tested on its own (test_accounts).
-    # The home pages' figures are counted afresh on every change (their stale window is tested on its own).
-    app = make_test_app(tmp_path_factory, request.param, TAIZHANG_LOGIN_LIMIT="100000 per minute",
-                        TAIZHANG_DASHBOARD_STALE_SECONDS=0,
-                        TAIZHANG_SIGNIN_FAILURES_PER_USER=100000, TAIZHANG_SIGNIN_FAILURES_PER_ADDRESS=100000,
-                        TAIZHANG_MAX_SUBMISSION_BYTES=2 * 1024 * 1024,
-                        TAIZHANG_MAX_XML_BYTES=256 * 1024, TAIZHANG_MAX_ATTACHMENT_BYTES=1024 * 1024)
-    url, stop = start_live_server(app)
-    yield LiveServer(app=app, url=url, backend=request.param)
-    stop()
-    with app.app_context():
-        db.engine.dispose()
+    return live_servers(request.param)
 
 
 def empty_tables(backend: str) -> None:
@@ -245,3 +262,17 @@ def wait_for_port(port: int, tries: int = 100) -> None:
             return
         except OSError:
             time.sleep(0.1)
+
+
+# Test files that take a minute or more each (a pip install, gunicorn, a synthetic county, backups, the form engine,
+# every route as every role): started first, so that with several processes (`make test`: pytest-xdist, a file in
+# one process) the short files fill in around them and both processes finish together.
+LONG_FILES = ("test_install.py", "test_synthetic_county.py", "test_bench_merge_memory.py", "test_backup_restore.py",
+              "test_cli.py", "test_questionnaire_filling.py", "test_access_matrix.py", "test_crawl.py",
+              "test_concurrency.py", "test_merge_worker_outages.py", "test_transfer_replicate.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The long files first (in this order), then the rest as collected."""
+    order = {name: position for position, name in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))
