@@ -13,7 +13,9 @@ import functools
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-__all__ = ["DEFAULT_TIMEZONE", "PERIOD_KINDS", "as_utc", "local_date", "local_time", "Period", "period_of", "period_key",
+from sync.errors import BadRequest
+
+__all__ = ["parse_month", "DEFAULT_TIMEZONE", "PERIOD_KINDS", "as_utc", "local_date", "local_time", "Period", "period_of", "period_key",
            "month_start", "next_month", "month_of", "months_back"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -102,3 +104,11 @@ def months_back(month: dt.date, count: int) -> list[Period]:
     while len(months) < count:
         months.append(months[-1].previous())
     return months[::-1]
+
+
+def parse_month(text: str | None) -> dt.date:
+    """A month given as YYYY-MM, as its first day (BadRequest otherwise)."""
+    try:
+        return dt.datetime.strptime(text or "", "%Y-%m").date()
+    except ValueError as exc:
+        raise BadRequest("month: YYYY-MM") from exc

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from marshmallow import EXCLUDE, fields, validate
 
 from server.archive.models import ARCHIVED_KINDS
 from server.boundary import BoundarySchema
-from sync.errors import BadRequest
 
-__all__ = ["parse_month", "ArchiveQuery"]
+__all__ = ["ArchiveQuery"]
 
 _MONTH = validate.Regexp(r"^\d{4}-\d{2}$")
 
 
-def parse_month(text: str | None) -> dt.date:
-    """A month given as YYYY-MM, as its first day (BadRequest otherwise)."""
-    try:
-        return dt.datetime.strptime(text or "", "%Y-%m").date()
-    except ValueError as exc:
-        raise BadRequest("month: YYYY-MM") from exc
 
 
 class ArchiveQuery(BoundarySchema):

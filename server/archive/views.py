@@ -9,12 +9,12 @@ from flask_babel import get_locale
 from server.accounts.session import require_staff
 from server.archive.models import ARCHIVED_KINDS
 from server.archive.operations import archived_report, archived_reports
-from server.archive.schemas import ArchiveQuery, parse_month
+from server.archive.schemas import ArchiveQuery
 from server.database import commit
 from server.exports.downloads import named_download
 from server.extensions import csrf
 from sync.code_labels import code_label
-from sync.periods import period_of
+from sync.periods import parse_month, period_of
 
 bp = Blueprint("archive", __name__, template_folder="templates")
 bp.before_request(csrf.protect)

@@ -15,16 +15,11 @@ from server.exports.downloads import xlsx_download
 from server.exports.operations import coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
 from server.register.queries import groups_in
-from sync.errors import BadRequest
+from sync.periods import parse_month
 
 bp = Blueprint("exports", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
 
-def _month(text: str | None) -> dt.date:
-    try:
-        return dt.datetime.strptime(text or "", "%Y-%m").date()
-    except ValueError as exc:
-        raise BadRequest("month: YYYY-MM") from exc
 
 
 @bp.get("/reports")
@@ -42,7 +37,7 @@ def reports_page():
 
 def _monthly_report(build, report: str, ascii_report: str):
     """A month's report of the area asked for, as a download named after the area and the month."""
-    month = _month(request.args.get("month"))
+    month = parse_month(request.args.get("month"))
     area = request.args.get("area", "")
     content = build(require_staff(), area, month)
     commit()

@@ -17,8 +17,8 @@ from server.extensions import csrf
 from server.meetings.operations import meeting_sheet
 from server.meetings.reviews import file_village_review, village_review
 from sync.code_labels import code_label
-from sync.errors import BadRequest
 from sync.indicators import INDICATORS
+from sync.periods import parse_month
 
 bp = Blueprint("meetings", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -27,10 +27,7 @@ bp.before_request(csrf.protect)
 def _month(text: str | None) -> dt.date:
     if not text:
         return clock.today().replace(day=1)
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError as exc:
-        raise BadRequest("month: YYYY-MM") from exc
+    return parse_month(text)
 
 
 def _language() -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, fields, validate
 
-from server.archive.schemas import parse_month
 from server.boundary import BoundarySchema
 from server.months.operations import MAX_COMMENT
+from sync.periods import parse_month
 
 __all__ = ["parse_month", "SignForm", "DecisionForm", "MonthQuery"]
 

@@ -18,7 +18,8 @@ from server.extensions import csrf, db
 from server.rechecks import operations
 from server.rechecks.schemas import DrawForm, RecheckForm, newcomers, observations
 from sync.code_labels import CODE_LABELS, code_label
-from sync.errors import BadRequest, FieldValueInvalid
+from sync.errors import FieldValueInvalid
+from sync.periods import parse_month
 from sync.rechecks import AWAY, COMPARED_FIELDS, PRESENT, accuracy
 
 bp = Blueprint("rechecks", __name__, template_folder="templates")
@@ -29,11 +30,6 @@ def _language() -> str:
     return "zh" if str(get_locale()) == "zh" else "en"
 
 
-def _month(text: str | None) -> dt.date:
-    try:
-        return dt.datetime.strptime(text or "", "%Y-%m").date()
-    except ValueError as exc:
-        raise BadRequest("month: YYYY-MM") from exc
 
 
 def _share(counts) -> str:
@@ -108,7 +104,7 @@ def _months_back(month: dt.date, count: int = 12) -> list[dt.date]:
 def overview():
     principal = require_staff()
     this_month = clock.today().replace(day=1)
-    month = _month(request.args["month"]) if request.args.get("month") else this_month
+    month = parse_month(request.args["month"]) if request.args.get("month") else this_month
     rows = operations.month_overview(principal, month)
     page = render_template("rechecks/overview.html", month=month, rows=rows, share=_share,
                            months=_months_back(this_month))
@@ -118,7 +114,7 @@ def overview():
 
 def _sample_page(village_id: int, month: str):
     """The village's sample of the month, and its households in words (uuid → "001号户（户主 …）")."""
-    found = operations.sample_page(require_staff(), village_id, _month(month))
+    found = operations.sample_page(require_staff(), village_id, parse_month(month))
     return found, {row.uuid: _household_words(row.household_no, row.head) for row in found.households}
 
 
@@ -147,7 +143,7 @@ def confirm_redraw(village_id: int, month: str):
 def draw(village_id: int, month: str):
     principal = require_staff()
     form = DrawForm().load(request.form)
-    drawn = operations.draw_sample(principal, village_id, _month(month), form["percent"], again=form["again"])
+    drawn = operations.draw_sample(principal, village_id, parse_month(month), form["percent"], again=form["again"])
     size = drawn.size
     commit()
     flash(_("Drawn again: %(size)s households.", size=size) if form["again"]
@@ -165,7 +161,7 @@ def _choices(field: str) -> list[tuple[str, str]] | None:
 @bp.route("/rechecks/<int:village_id>/<month>/households/<uuid>", methods=["GET", "POST"])
 def household(village_id: int, month: str, uuid: str):
     principal = require_staff()
-    found = operations.household_page(principal, village_id, _month(month), uuid)
+    found = operations.household_page(principal, village_id, parse_month(month), uuid)
     problem, form = None, request.form if request.method == "POST" else {}
     if request.method == "POST":
         day = RecheckForm().load(request.form)["checked_on"]
