@@ -93,7 +93,10 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                       "referral_result": ("记录转介结果", "Record the result of a referral"),
                       "support_outcome": ("记录扶助申请结果", "Record the outcome of a support request"),
                       "correct_service": ("更正服务记录", "Correct a service record"),
-                      "add_person": ("登记新成员", "Register a new member")},
+                      "add_person": ("登记新成员", "Register a new member"),
+                      "record_move": ("登记迁出", "Record a move out"),
+                      "confirm_arrival": ("确认迁入", "Confirm an arrival"),
+                      "merge_moved": ("合并迁入人员（迁移）", "Merge an arrival with a person who moved out")},
 }
 """Words of every code a page, register or report shows, by list: (Chinese, English)."""
 

@@ -31,6 +31,7 @@ from sync.visits import PERSON_FIELDS, LifeEvent, PersonObservation
 
 __all__ = ["DecisionKind", "DECISION_KINDS", "MERGE_PEOPLE", "MERGE_HOUSEHOLDS", "MOVE_HOUSEHOLD", "SET_TIER",
            "SET_FIELD", "REJECT_VISIT", "REFERRAL_RESULT", "SUPPORT_OUTCOME", "CORRECT_SERVICE", "ADD_PERSON",
+           "RECORD_MOVE", "CONFIRM_ARRIVAL", "MERGE_MOVED", "move_target", "move_of",
            "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
            "REFERENCE_FIELDS", "CHOICE_FIELDS", "NEW_PERSON_FIELDS", "NEW_PERSON_REQUIRED", "NEW_PERSON_EVENTS",
            "check_field", "check_field_value", "check_tier", "decision_kind", "new_person_target", "new_person_fields"]
@@ -426,14 +427,122 @@ class AddPerson(DecisionKind):
             _decision_ref(decision), decision_id=decision.id)
 
 
+def move_target(destination: str, place: str, moved_on: dt.date) -> str:
+    """The stored target of a record_move decision: the destination (a village's or town's full name, "" for a
+    place outside), the place as written and the day, as compact JSON (the same text on every server)."""
+    return json.dumps({"to": destination, "place": place, "date": moved_on.isoformat()}, ensure_ascii=False,
+                      sort_keys=True, separators=(",", ":"))
+
+
+def move_of(target: str) -> LifeEvent:
+    """The move out a record_move decision's target records (DecisionNotPossible when it is not one)."""
+    try:
+        values = json.loads(target)
+        destination, place, moved_on = values["to"], values["place"], dt.date.fromisoformat(values["date"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        raise DecisionNotPossible("a move's destination and day") from None
+    if not isinstance(destination, str) or not isinstance(place, str) or not (destination or place.strip()):
+        raise DecisionNotPossible("a move's destination and day")
+    return LifeEvent(kind="moved_out", date=moved_on, place=place.strip()[:200] or None,
+                     destination=destination or None)
+
+
+class RecordMove(DecisionKind):
+    """A cadre records that a person moved out (docs/moves.md): the subject is the person, the target where to
+    and when (move_target). From then on the person is expected in the destination village or town, if it is one
+    of the register's."""
+
+    name, label_zh, label_en = "record_move", "登记迁出", "Record a move out"
+    record_kind = "person"
+
+    def check(self, target, field, *, tiers):
+        move_of(target)
+
+    def area_paths(self, subject, target, field, areas):
+        return [areas.person_path(subject)]
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        uuid = aliases.resolve(decision.subject_uuid)
+        state = store.state("person", uuid)
+        if state is not None and (only is None or uuid in only):
+            merge_record(store, "person", PersonObservation(uuid, state.version, {"residence": "moved_away"},
+                                                            event=move_of(decision.target)),
+                         _decision_ref(decision), decision_id=decision.id)
+            store.resolve_conflicts(uuid, "residence")
+
+
+class ConfirmArrival(DecisionKind):
+    """The destination's cadre confirms that a person expected there arrived (docs/moves.md): the subject is the
+    person, the target the household they joined, `field` the day they arrived. Replayed only while the person is
+    still expected there, so confirming twice arrives once."""
+
+    name, label_zh, label_en = "confirm_arrival", "确认迁入", "Confirm an arrival"
+    record_kind = "person"
+
+    def check(self, target, field, *, tiers):
+        try:
+            dt.date.fromisoformat(field or "")
+        except ValueError:
+            raise DecisionNotPossible("the day they arrived") from None
+
+    def area_paths(self, subject, target, field, areas):
+        """The household they joined: the person's old village is not the decider's."""
+        return [areas.group_path_of(target)]
+
+    def replay_scope(self, subject, target):
+        return ReplayScope(records=frozenset({subject}))
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        uuid, household = aliases.resolve(decision.subject_uuid), aliases.resolve(decision.target)
+        state = store.state("person", uuid)
+        if state is None or only is not None and uuid not in only:
+            return
+        lookup = store.lookup(aliases, frozenset())
+        group = lookup.household_group(household)
+        if not group or not lookup.expected_in(uuid, group):
+            return
+        merge_record(store, "person", PersonObservation(
+            uuid, state.version, {"household": household, "residence": "here"},
+            event=LifeEvent(kind="moved_in", date=dt.date.fromisoformat(decision.field))),
+            _decision_ref(decision), decision_id=decision.id)
+        store.resolve_conflicts(uuid, "residence")
+
+
+class MergeMoved(_MergeRecords):
+    """A person registered as new in one village found to be someone who moved out of another (docs/moves.md): the
+    new record (the subject) is folded into the one who left (the target), who keeps their identity and history
+    and now lives where the new record lives. Taken by the cadre of the village they arrived in."""
+
+    name, label_zh, label_en = "merge_moved", "合并迁入人员（迁移）", "Merge an arrival with a person who moved out"
+    record_kind = "person"
+
+    def area_paths(self, subject, target, field, areas):
+        """Where the new record lives (the one who left lives elsewhere until the merge)."""
+        return [areas.person_path(subject)]
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        kept, merged = aliases.resolve(decision.target), aliases.resolve(decision.subject_uuid)
+        arrived = store.state("person", merged)
+        if kept == merged or store.state("person", kept) is None or arrived is None:
+            return
+        where = {name: value for name in ("household", "residence") if (value := arrived.values().get(name))}
+        super().replay(store, decision, aliases, only=only, merge_record=merge_record)
+        state = store.state("person", kept)
+        merge_record(store, "person", PersonObservation(kept, state.version, where), _decision_ref(decision),
+                     decision_id=decision.id)
+        for name in where:
+            store.resolve_conflicts(kept, name)
+
+
 MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT = (
     MergePeople(), MergeHouseholds(), MoveHousehold(), SetTier(), SetField(), RejectVisit())
 REFERRAL_RESULT, SUPPORT_OUTCOME, CORRECT_SERVICE = SetReferralResult(), RecordSupportOutcome(), CorrectServiceItem()
 ADD_PERSON = AddPerson()
+RECORD_MOVE, CONFIRM_ARRIVAL, MERGE_MOVED = RecordMove(), ConfirmArrival(), MergeMoved()
 
 DECISION_KINDS: dict[str, DecisionKind] = {kind.name: kind for kind in (
     MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT, REFERRAL_RESULT,
-    SUPPORT_OUTCOME, CORRECT_SERVICE, ADD_PERSON)}
+    SUPPORT_OUTCOME, CORRECT_SERVICE, ADD_PERSON, RECORD_MOVE, CONFIRM_ARRIVAL, MERGE_MOVED)}
 """Every kind of decision by its stored name."""
 
 

@@ -144,7 +144,9 @@ def apply_visit(store: RegisterStore, submission_id: int, visit: Visit, area_id:
     """Merge one visit's observations (restricted to `only` records when replaying part of the register), unless
     it names records outside its collector's group: then nothing changes and the visit is kept with the reason,
     which is returned (sync.scope). `chain`: the ids of the stored versions this one replaces."""
-    refused = refusal(visit, None if area_id is None else str(area_id), store.lookup(aliases, chain))
+    group = None if area_id is None else str(area_id)
+    lookup = store.lookup(aliases, chain)
+    refused = refusal(visit, group, lookup)
     if refused is not None:
         store.add_visit(submission_id, named_uuids(visit), _entry(visit, None, None, refused))
         return refused
@@ -161,6 +163,9 @@ def apply_visit(store: RegisterStore, submission_id: int, visit: Visit, area_id:
     for observation in visit.people:
         uuid = aliases.resolve(observation.person_uuid)
         person_uuid = person_uuid or uuid
+        if observation.arrival and not lookup.expected_in(uuid, group):
+            # Their arrival was confirmed already (by another phone, or the cadre): applied once.
+            observation = replace(observation, fields={}, event=None)
         if only is None or uuid in only:
             merge_record(store, "person", replace(observation, person_uuid=uuid,
                                                   fields=_resolved(observation.fields, aliases)),

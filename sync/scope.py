@@ -4,7 +4,9 @@ A collector's submission may only create or change households and people of the 
 household is created in that group; an existing household, an existing person (by their household), a household a
 person moves into, a household split from and a person a service was given to must all be of that group. A "new household" that names a household
 already in the register is never merged onto it (a form that kept the picked household's uuid would overwrite
-it). The merge asks this before it applies a visit, live and in every replay, so a rebuild reaches the same verdict.
+it). A person expected to arrive in the collector's village (moved out towards it, docs/moves.md) may be
+confirmed into a household of the group; a move out must name a village or town of the register (or a place
+outside, as text). The merge asks this before it applies a visit, live and in every replay, so a rebuild reaches the same verdict.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ REFUSALS: dict[str, tuple[str, str]] = {
                             "The visit names a household of another group; the visit was not merged."),
     "person_elsewhere": ("访视中的人员属于其他小组的户，访视未并入台账。",
                          "The visit names a person of another group; the visit was not merged."),
+    "not_expected": ("访视确认了一位迁入人员，但此人并未预计迁入信息员所在的村（或已经确认迁入），访视未并入台账。",
+                     "The visit confirms the arrival of a person who is not expected in the collector's village (or "
+                     "whose arrival was confirmed already); the visit was not merged."),
+    "destination_unknown": ("访视登记的迁出去向不是本县的村或镇，访视未并入台账，请核实后让信息员重新登记。",
+                            "The visit records a move to a place that is not a village or town of the county; the "
+                            "visit was not merged. Check it and have the collector record it again."),
     "new_household_exists": ("登记为“新户”的访视使用了台账中已有户的编号，为免覆盖该户，访视未并入台账，"
                              "请核实后让信息员重新登记。",
                              ("A visit recording a new household used the id of a household already in the "
@@ -39,6 +47,10 @@ class RegisterLookup:
     resolve: Callable[[str], str]                    # a merged-away uuid → the record kept
     household_group: Callable[[str], str | None]     # a household's group id; None: not in the register
     person_household: Callable[[str], str | None]    # a person's household; None: not in the register
+    # Whether a person has moved out towards the area holding this group (a village or town) and not arrived yet.
+    expected_in: Callable[[str, str], bool] = lambda person_uuid, group: False
+    # Whether a move's destination (an area's full name) is a village or town of this register.
+    destination_known: Callable[[str], bool] = lambda full_name: False
 
 
 def refusal(visit: Visit, group: str | None, register: RegisterLookup) -> str | None:
@@ -63,17 +75,29 @@ def refusal(visit: Visit, group: str | None, register: RegisterLookup) -> str | 
         uuid = register.resolve(household_uuid)
         return uuid == created or register.household_group(uuid) == group
 
+    arriving = set()
     for observation in visit.people:
-        home = register.person_household(register.resolve(observation.person_uuid))
-        if home is not None and not ours(home):
-            return "person_elsewhere"
+        uuid = register.resolve(observation.person_uuid)
+        home = register.person_household(uuid)
+        if observation.arrival and home is None:
+            return "not_expected"
         moved_to = observation.fields.get("household")
         if moved_to and not ours(moved_to):
             return "household_elsewhere"
+        if observation.arrival and not ours(home):
+            if not register.expected_in(uuid, group):
+                return "not_expected"
+            arriving.add(uuid)
+        elif home is not None and not ours(home):
+            return "person_elsewhere"
+        destination = observation.event.destination if observation.event is not None else None
+        if destination is not None and not register.destination_known(destination):
+            return "destination_unknown"
     named_people = [anchor.person_uuid for anchor in visit.anchors] + [
         item.person_uuid for item in visit.services.items if item.person_uuid]
     for person_uuid in named_people:
-        home = register.person_household(register.resolve(person_uuid))
-        if home is not None and not ours(home):
+        uuid = register.resolve(person_uuid)
+        home = register.person_household(uuid)
+        if home is not None and uuid not in arriving and not ours(home):
             return "person_elsewhere"
     return None

@@ -12,7 +12,7 @@ from sync.submission import AnswerPaths, parse_submission
 
 __all__ = ["LifeEvent", "PersonObservation", "HouseholdObservation", "FollowupObservation", "AnchorObservation",
            "Visit", "read_visit",
-           "PERSON_FIELDS", "COMPLETED"]
+           "PERSON_FIELDS", "COMPLETED", "OUTSIDE"]
 
 COMPLETED = "completed"
 # Register fields of a person a visit can state (values as the forms' choice codes; dates ISO).
@@ -29,6 +29,8 @@ _CHANGES: dict[str, tuple[str, dict[str, str]]] = {
     "returned": ("returned", {"residence": "here"}),
     "details_corrected": ("", {}),
 }
+OUTSIDE = "outside"
+"""A move's destination answered as a place outside the county (its name is written in `place`)."""
 _JOIN_EVENTS = {"birth": "birth", "moved_in": "moved_in", "registration": "registered", "missed": "registered"}
 
 
@@ -37,8 +39,11 @@ class LifeEvent:
     kind: str                   # birth, death, marriage, moved_in, moved_out, changed_household, household_split,
                                 # left_for_work, returned, registered
     date: dt.date | None
-    place: str | None = None    # destination or origin
+    place: str | None = None    # destination or origin, as written
     spouse_name: str | None = None
+    # A move out: the village or town of this county it goes to, by its full name ("青山镇/西村"; the same on every
+    # server, so a replicated visit names the same place); None: a place outside, or not said (docs/moves.md).
+    destination: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +52,7 @@ class PersonObservation:
     base_version: int | None    # the register version the phone saw; None for a person new to the register
     fields: Mapping[str, str]   # only what this visit states
     event: LifeEvent | None = None
+    arrival: bool = False       # a person expected from elsewhere, confirmed here (docs/moves.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +200,11 @@ def _person_update(update: AnswerPaths) -> PersonObservation:
                                 "id_number": update.text("person_update/id_number_corrected")}))
     event = None
     if event_kind:
+        destination = update.text("person_update/destination") if change == "moved_out" else None
         event = LifeEvent(kind=event_kind, date=_date(update.text("person_update/event_date")),
                           place=update.text("person_update/place"),
-                          spouse_name=update.text("person_update/spouse_name"))
+                          spouse_name=update.text("person_update/spouse_name"),
+                          destination=None if destination in (None, OUTSIDE) else destination)
     return PersonObservation(person_uuid=_required(update.text("person_uuid"), "person_uuid"),
                              base_version=_int(update.text("person_base_version")), fields=fields, event=event)
 
@@ -212,6 +220,9 @@ def _split_member(member: AnswerPaths, household_uuid: str | None, visit_date: d
 def _new_member(member: AnswerPaths, household_uuid: str | None, visit_date: dt.date | None) -> PersonObservation:
     details = member.child("new_member")
     reason = details.text("reason") or "registration"
+    arriving = details.text("arriving_person")
+    if reason == "moved_in" and arriving:
+        return _arrival(details, arriving, household_uuid)
     fields = _present({
         "name": details.text("person_name_new"), "sex": details.text("sex"),
         "birth_date": _register_date(details.text("birth_date")),
@@ -228,6 +239,16 @@ def _new_member(member: AnswerPaths, household_uuid: str | None, visit_date: dt.
         event = LifeEvent(kind=_JOIN_EVENTS.get(reason, "registered"), date=visit_date)
     return PersonObservation(person_uuid=_required(member.text("new_person_uuid"), "new_person_uuid"),
                              base_version=None, fields=fields, event=event)
+
+
+def _arrival(details: AnswerPaths, person_uuid: str, household_uuid: str | None) -> PersonObservation:
+    """A person expected to arrive (picked from the collector's list of expected arrivals, docs/moves.md): the
+    register's person, not a stranger, joins the household; the visit confirms their arrival."""
+    fields = _present({"household": household_uuid, "phone": details.text("phone")})
+    fields["residence"] = "here"
+    return PersonObservation(person_uuid=person_uuid, base_version=_int(details.text("arriving_version")),
+                             fields=fields, event=LifeEvent(kind="moved_in", date=_date(details.text("event_date")),
+                                                            place=details.text("origin")), arrival=True)
 
 
 def _followup(node: AnswerPaths, common: dict) -> Visit:

@@ -95,6 +95,11 @@ class LifeEventRecord(db.Model):
     event_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str | None] = mapped_column(String(200))
     spouse_name: Mapped[str | None] = mapped_column(String(100))
+    # The group the person lived in when it happened (a move out: the group left; a move in: the group arrived in),
+    # so each area's register keeps the person for the time they lived there (docs/moves.md).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
+    # A move out towards a village or town of this register (LifeEvent.destination); None: outside, or not said.
+    destination_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
     # The visit that told it, or the decision that registered the person on the web (a birth, a new member).
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("register_decision.id"), index=True)

@@ -175,9 +175,44 @@ def add_field_values(rows: list[dict]) -> None:
         bulk_insert(RegisterFieldValue, rows)
 
 
-def event_row(person_uuid: str, event, submission_id: int | None, decision_id: int | None = None) -> dict:
+def event_row(person_uuid: str, event, submission_id: int | None, decision_id: int | None = None, *,
+              group_id: int | None = None) -> dict:
+    """A life event's row: `group_id` the group the person lived in when it happened; a move's destination is
+    kept by its area's id (docs/moves.md)."""
+    destination = destination_area(event.destination) if event.destination else None
     return dict(person_uuid=person_uuid, kind=event.kind, event_date=event.date, place=event.place,
-                spouse_name=event.spouse_name, submission_id=submission_id, decision_id=decision_id)
+                spouse_name=event.spouse_name, submission_id=submission_id, decision_id=decision_id,
+                group_id=group_id, destination_id=destination.id if destination is not None else None)
+
+
+class DestinationArea(NamedTuple):
+    """A village or town a person may move to."""
+
+    id: int
+    path: str
+
+
+def destination_area(full_name: str) -> DestinationArea | None:
+    """The village or town of that full name ("青山镇/西村"); None: no such village or town here."""
+    row = db.session.execute(select(Area.id, Area.path).where(Area.full_name == full_name,
+                                                              Area.kind.in_(("village", "town")))).first()
+    return DestinationArea(row.id, row.path) if row else None
+
+
+def area_path_of(area_id: int | None) -> str | None:
+    """The path of an area by id (None: none)."""
+    return None if area_id is None else db.session.scalar(select(Area.path).where(Area.id == area_id))
+
+
+def open_departure_path(person_uuid: str) -> str | None:
+    """Where a person who moved out is expected: the path of their last move's destination, while they are
+    recorded as moved away (None: not moved away, or to a place outside the register)."""
+    row = db.session.execute(
+        select(LifeEventRecord.destination_id).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+        .where(LifeEventRecord.person_uuid == person_uuid, LifeEventRecord.kind == "moved_out",
+               Person.residence == "moved_away")
+        .order_by(LifeEventRecord.id.desc()).limit(1)).first()
+    return area_path_of(row.destination_id) if row is not None else None
 
 
 def anchor_row(person_uuid: str, anchor, submission_id: int) -> dict:

@@ -73,13 +73,31 @@ class _DerivedRows:
         self.submission_records: list[dict] = []
         self.service_items: list[dict] = []    # person_uuid, household_uuid re-pointed when a record is merged
 
-    def _note_values(self, kind: str, plan: RecordPlan, ref: VisitRef, *, submission_id: int | None,
-                     decision_id: int | None) -> None:
+    def _note_values(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *,
+                     submission_id: int | None, decision_id: int | None) -> None:
         self.field_values += [queries.field_value_row(kind, plan.uuid, name, FieldValue(value, plan.new_version, ref),
                                                       submission_id=submission_id, decision_id=decision_id)
                               for name, value in plan.updates.items()]
         if plan.event is not None and kind == "person":
-            self.events.append(queries.event_row(plan.uuid, plan.event, submission_id, decision_id))
+            group = self.household_group(after.values().get("household") or "")
+            self.events.append(queries.event_row(plan.uuid, plan.event, submission_id, decision_id,
+                                                 group_id=int(group) if group else None))
+
+    def household_group(self, household_uuid: str) -> str | None:
+        """A household's group id as the register holds it at this point ("" or None: none)."""
+        return queries.household_group(household_uuid) if household_uuid else None
+
+    def destination_known(self, full_name: str) -> bool:
+        return queries.destination_area(full_name) is not None
+
+    def expected_in(self, person_uuid: str, group: str) -> bool:
+        """Whether the person moved out towards the village or town holding this group and has not arrived."""
+        destination = self.departure_path(person_uuid)
+        group_path = queries.area_path_of(int(group)) if group and group.isdigit() else None
+        return destination is not None and group_path is not None and group_path.startswith(destination)
+
+    def departure_path(self, person_uuid: str) -> str | None:
+        return queries.open_departure_path(person_uuid)
 
     def add_anchor(self, person_uuid: str, anchor: AnchorObservation, submission_id: int) -> None:
         self.anchors.append(queries.anchor_row(person_uuid, anchor, submission_id))
@@ -113,12 +131,13 @@ class DatabaseStore(_DerivedRows):
 
     def lookup(self, aliases: ReplayAliases, chain: frozenset[int]) -> RegisterLookup:
         """The register as it stands: every record is here."""
-        return RegisterLookup(aliases.resolve, queries.household_group, queries.household_of)
+        return RegisterLookup(aliases.resolve, queries.household_group, queries.household_of, self.expected_in,
+                              self.destination_known)
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
-        self._note_values(kind, plan, ref, submission_id=submission_id, decision_id=decision_id)
         queries.save_record(kind, plan.uuid, _row_values(kind, after), after.version)
+        self._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
         for row in map(queries.conflict_row, plan.conflicts):
             settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
         if kind == "person" and (plan.create or IDENTITY_FIELDS & set(plan.updates)):
@@ -154,12 +173,27 @@ class MemoryStore(_DerivedRows):
                 return None
             return read(uuid)
         return RegisterLookup(aliases.resolve, lambda uuid: stored("household", uuid, queries.household_group),
-                              lambda uuid: stored("person", uuid, queries.household_of))
+                              lambda uuid: stored("person", uuid, queries.household_of), self.expected_in,
+                              self.destination_known)
+
+    def household_group(self, household_uuid: str) -> str | None:
+        state = self.records.get(("household", household_uuid))
+        return state.values().get("group", "") if state is not None else super().household_group(household_uuid)
+
+    def departure_path(self, person_uuid: str) -> str | None:
+        """As replayed so far: moved away, and their last move out's destination."""
+        state = self.records.get(("person", person_uuid))
+        if state is None:
+            return None if self.only is None or person_uuid in self.only else super().departure_path(person_uuid)
+        if state.values().get("residence") != "moved_away":
+            return None
+        moves = [row for row in self.events if row["person_uuid"] == person_uuid and row["kind"] == "moved_out"]
+        return queries.area_path_of(moves[-1]["destination_id"]) if moves else None
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
         self.records[(kind, plan.uuid)] = after
-        self._note_values(kind, plan, ref, submission_id=submission_id, decision_id=decision_id)
+        self._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
         self._add_conflicts(plan.conflicts)
 
     def _add_conflicts(self, conflicts) -> None:
