@@ -29,6 +29,14 @@ for the review screen in `REASONS`.
     same_household                   +0.10   both in the same household
     same_phone                       +0.15   same phone number (digits only, without +86)
 
+A pair across villages that a move may explain (sync.arrivals: a person registered anew in one village and a
+person who moved out of another) is scored the same way, with three more reasons:
+
+    moved                             0.00   one moved out, the other was registered anew elsewhere (the mark
+                                             of a move pair; it adds nothing)
+    origin_matches                   +0.10   the place the new record came from names the other's village or town
+    destination_matches              +0.10   the move out named the village or town where the new record lives
+
 A record's sex is its `sex` field, or, where that is empty, the sex its valid ID number gives. At most one
 name reason and one birth-date reason apply to a pair. With the default threshold 0.6, a homophone with the
 same birth date and sex (0.65) is a candidate; the same name and sex alone (0.45), or with the same household
@@ -210,6 +218,9 @@ WEIGHTS: dict[str, float] = {
     "sex_differs": -1.00,
     "same_household": 0.10,
     "same_phone": 0.15,
+    "moved": 0.00,
+    "origin_matches": 0.10,
+    "destination_matches": 0.10,
 }
 """Weight of each reason in the additive score (see the module docstring); reasons are reported in this order."""
 
@@ -228,6 +239,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "sex_differs": ("性别不同，应是不同的人", "Different sex: most likely two people"),
     "same_household": ("同一户", "Same household"),
     "same_phone": ("电话号码相同", "Same phone number"),
+    "moved": ("一人从别村迁出，另一人在本村新登记：迁移可解释两条记录",
+              "One moved out of another village, the other was registered here anew: a move explains two records"),
+    "origin_matches": ("新登记人员的迁入来处正是迁出人员的村或镇",
+                       "The place the new record came from is the village or town the other moved out of"),
+    "destination_matches": ("迁出时登记的去向正是新登记人员所在的村或镇",
+                            "The move out named the village or town where the new record lives"),
 }
 """What each reason code means, in Chinese and English, for the review screen."""
 
