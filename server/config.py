@@ -88,6 +88,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_PG_BIN_DIR": os.environ.get("TAIZHANG_PG_BIN_DIR", ""),
         # The home pages list collectors who have not synced (sent a visit) for this many days.
         "TAIZHANG_SYNC_ALERT_DAYS": _int("TAIZHANG_SYNC_ALERT_DAYS", 7),
+        # An arrival nobody expected is matched with the people who moved out of other villages within this many
+        # days (and is itself this recent): move pairs for the arriving village's cadre (sync.arrivals).
+        "TAIZHANG_MOVE_MATCH_DAYS": _int("TAIZHANG_MOVE_MATCH_DAYS", 365),
         # The share of a village's households the town office draws for a month's re-check (准确率), in percent
         # (0 < percent ≤ 100; at least one household); the draw form may ask for another share.
         "TAIZHANG_RECHECK_PERCENT": float(os.environ.get("TAIZHANG_RECHECK_PERCENT") or 5),

@@ -1,17 +1,29 @@
-"""Duplicate detection: the check of people a merge changed, the full scan, and the automatic merge of sure pairs."""
+"""Duplicate detection: the check of people a merge changed, the full scan, and the automatic merge of sure pairs;
+across villages, arrivals nobody expected matched with the county's recent departures (move pairs, sync.arrivals)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
+
 from server import clock
 from server.register import queries
 from server.register.decisions import record_decision
-from server.register.matching import index_people, person_records, queue_candidate, queue_household_pair
+from server.register.matching import (
+    arrivals,
+    departures,
+    index_people,
+    person_records,
+    queue_candidate,
+    queue_household_pair,
+    queue_move_pair,
+)
+from sync.arrivals import ARRIVAL_EVENTS, MOVE_MATCH_DAYS, move_candidates, move_pairs
 from sync.decisions import MERGE_PEOPLE
 from sync.identity import LARGEST_BLOCK, block_keys, candidate_pairs, candidates_for
 
-__all__ = ["check_duplicates", "check_households", "scan_duplicates"]
+__all__ = ["check_duplicates", "check_households", "scan_duplicates", "check_arrivals", "scan_moves"]
 
 
 def check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
@@ -27,6 +39,7 @@ def check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
             if row is not None and queries.person_exists(uuid):
                 _merge_automatically(row, uuid, candidate.b if candidate.a == uuid else candidate.a, village, now,
                                      after=after)
+    check_arrivals({uuid for uuid in found if queries.person_exists(uuid)}, now=now)
 
 
 def check_households(created: set[str], *, now: dt.datetime) -> None:
@@ -49,7 +62,56 @@ def scan_duplicates(*, village_ids: list[int] | None = None, now: dt.datetime | 
             if row is not None and queries.person_exists(candidate.a) and queries.person_exists(candidate.b):
                 _merge_automatically(row, candidate.b, candidate.a, village, now)
                 merged += 1
-    return found, merged
+    return found + scan_moves(now=now, village_ids=village_ids), merged
+
+
+def _match_days() -> int:
+    return current_app.config.get("TAIZHANG_MOVE_MATCH_DAYS", MOVE_MATCH_DAYS)
+
+
+COUNTY_LARGEST_BLOCK = 10 * LARGEST_BLOCK
+"""Followed from a departure to the arrivals of the whole register, a key held by more people than this is a
+placeholder (a county holds many villages' worth of people sharing a common name)."""
+
+
+def check_arrivals(uuids: set[str], *, now: dt.datetime) -> None:
+    """The incremental check across villages (sync.arrivals): each of these people who is an arrival is compared
+    with the people who moved away from other villages sharing one of their keys, and each who moved away with the
+    arrivals sharing one of theirs; pairs are queued, never merged."""
+    as_of, days = clock.date_of(now), _match_days()
+    for arrival in arrivals(queries.arrival_rows(uuids, ARRIVAL_EVENTS)):
+        village = int(arrival.record.village)
+        found = queries.departed_sharing_keys(block_keys(arrival.record, as_of=as_of), village_id=village,
+                                              largest_block=LARGEST_BLOCK)
+        for pair in move_candidates(arrival, departures(queries.departure_rows(found)), as_of=as_of, days=days):
+            queue_move_pair(pair, village, now)
+    _queue_moves(departures(queries.departure_rows(uuids)), as_of, days, now)
+
+
+def scan_moves(*, now: dt.datetime | None = None, village_ids: list[int] | None = None) -> int:
+    """The full scan across villages: every recent departure of the register against the arrivals (of these
+    villages, or any) sharing one of its keys; returns how many move pairs were found (queued, never merged)."""
+    now = now or clock.now()
+    as_of, days = clock.date_of(now), _match_days()
+    since = as_of - dt.timedelta(days=days)
+    return _queue_moves(departures(queries.departure_rows(queries.recent_departures(since))), as_of, days, now,
+                        village_ids)
+
+
+def _queue_moves(gone: list, as_of: dt.date, days: int, now: dt.datetime, village_ids: list[int] | None = None) -> int:
+    """Queue the move pairs of these departures with the arrivals (of these villages, or any) sharing one of
+    their keys; how many."""
+    keys = {key for departure in gone for key in block_keys(departure.record, as_of=as_of)}
+    if not keys:
+        return 0
+    new = [arrival for arrival in arrivals(queries.arrival_rows(
+        queries.people_with_keys(keys, largest_block=COUNTY_LARGEST_BLOCK), ARRIVAL_EVENTS))
+        if village_ids is None or int(arrival.record.village) in village_ids]
+    villages = {arrival.record.id: int(arrival.record.village) for arrival in new}
+    pairs = move_pairs(new, gone, as_of=as_of, days=days)
+    for pair in pairs:
+        queue_move_pair(pair, villages[pair.arrival], now)
+    return len(pairs)
 
 
 def _merge_automatically(row, merged: str, kept: str, village: int, now: dt.datetime, *,

@@ -237,7 +237,8 @@ class RegisterDecision(db.Model):
 
 
 class DuplicateCandidate(db.Model):
-    """A pair of people (or households) of one village that may be one: the review queue, with score and reasons."""
+    """A pair of people (or households) of one village that may be one, or an arrival and a person who moved out
+    of another village (a move pair): the review queue, with score and reasons."""
 
     __tablename__ = "duplicate_candidate"
     __table_args__ = (
@@ -259,13 +260,18 @@ class DuplicateCandidate(db.Model):
     found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A move pair (sync.arrivals): the one of the two who moved out of another village; the other is the arrival,
+    # registered anew in `village_id`. None: a pair of one village.
+    departed_uuid: Mapped[str | None] = mapped_column(String(64))
 
 
 class PersonMatchKey(db.Model):
     """A person's duplicate-blocking keys per village (sync.identity.block_keys): the incremental check's index."""
 
     __tablename__ = "person_match_key"
-    __table_args__ = (Index("ix_person_match_key_village_key", "village_id", "key"),)
+    # by village (a village's duplicates) and by key alone (people who moved away, county-wide: sync.arrivals)
+    __table_args__ = (Index("ix_person_match_key_village_key", "village_id", "key"),
+                      Index("ix_person_match_key_key", "key"))
 
     person_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(120), primary_key=True)

@@ -919,3 +919,88 @@ def service_item_path(key: str) -> str | None:
                              .join(Area, Area.id == Household.group_id)
                              .where(ServiceItemRecord.item_key == key)).first()
     return row.path if row else None
+
+
+# ---- arrivals and departures across villages (sync.arrivals) ---------------------------------------------------
+
+_village, _town = aliased(Area), aliased(Area)
+_KEY_CHUNK = 500   # keys per IN list
+
+
+def _latest_event(kinds: tuple[str, ...]):
+    """The id of a person's latest life event of these kinds (correlated with Person)."""
+    return (select(func.max(LifeEventRecord.id)).where(LifeEventRecord.person_uuid == Person.uuid,
+                                                       LifeEventRecord.kind.in_(kinds))
+            .correlate(Person).scalar_subquery())
+
+
+_PLACED_IDENTITY = (_PERSON_IDENTITY.add_columns(_village.name.label("village_name"),
+                                                 _village.full_name.label("village_full_name"),
+                                                 _village.parent_id.label("town_id"), _town.name.label("town_name"))
+                    .join(_village, _village.id == _group.parent_id).outerjoin(_town, _town.id == _village.parent_id))
+
+
+def departed_sharing_keys(keys: list[str], *, village_id: int, largest_block: int) -> set[str]:
+    """People recorded as moved away from villages other than this one who share one of these keys (by the key
+    index alone, county-wide); a key more than `largest_block` people who moved away share is a placeholder and
+    not followed."""
+    if not keys:
+        return set()
+    departed = (select(PersonMatchKey.key).join(Person, Person.uuid == PersonMatchKey.person_uuid)
+                .where(PersonMatchKey.key.in_(keys), Person.residence == "moved_away"))
+    leads = departed.group_by(PersonMatchKey.key).having(func.count() <= largest_block)
+    return set(db.session.scalars(
+        select(PersonMatchKey.person_uuid).distinct().join(Person, Person.uuid == PersonMatchKey.person_uuid)
+        .where(PersonMatchKey.key.in_(leads), Person.residence == "moved_away",
+               PersonMatchKey.village_id != village_id)))
+
+
+def departure_rows(uuids: set[str]) -> list[Row]:
+    """Those of these people recorded as moved away, with what identifies them, the village they left (its id,
+    name and full name; the town's id and name) and their latest move out (`moved_on`, `destination_id`)."""
+    if not uuids:
+        return []
+    query = (_PLACED_IDENTITY.add_columns(LifeEventRecord.event_date.label("moved_on"), LifeEventRecord.destination_id)
+             .join(LifeEventRecord, LifeEventRecord.id == _latest_event(("moved_out",)))
+             .where(Person.uuid.in_(uuids), Person.residence == "moved_away"))
+    return db.session.execute(query).all()
+
+
+def arrival_rows(uuids: set[str], kinds: tuple[str, ...]) -> list[Row]:
+    """Those of these people living in the register (not moved away, not died) whose records hold a life event of
+    these kinds, with what identifies them, their village and town, and their latest such event (`arrived_on`,
+    `origin`: the place as written)."""
+    found = []
+    for chunk in _chunks(sorted(uuids)):
+        found += db.session.execute(
+            _PLACED_IDENTITY.add_columns(LifeEventRecord.event_date.label("arrived_on"),
+                                         LifeEventRecord.place.label("origin"))
+            .join(LifeEventRecord, LifeEventRecord.id == _latest_event(kinds))
+            .where(Person.uuid.in_(chunk), func.coalesce(Person.residence, "") != "moved_away",
+                   func.coalesce(Person.status, "") != "died")).all()
+    return found
+
+
+def recent_departures(since: dt.date) -> set[str]:
+    """People recorded as moved away with a move out on or after `since`, or undated (the full scan's departures;
+    their latest move out is checked by the caller)."""
+    return set(db.session.scalars(
+        select(LifeEventRecord.person_uuid).distinct().join(Person, Person.uuid == LifeEventRecord.person_uuid)
+        .where(LifeEventRecord.kind == "moved_out", Person.residence == "moved_away",
+               or_(LifeEventRecord.event_date >= since, LifeEventRecord.event_date.is_(None)))))
+
+
+def people_with_keys(keys: Iterable[str], *, largest_block: int) -> set[str]:
+    """Everyone holding one of these match keys, in any village; a key held by more than `largest_block` people
+    is a placeholder and not followed."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(keys))):
+        leads = (select(PersonMatchKey.key).where(PersonMatchKey.key.in_(chunk)).group_by(PersonMatchKey.key)
+                 .having(func.count() <= largest_block))
+        found |= set(db.session.scalars(select(PersonMatchKey.person_uuid).distinct()
+                                        .where(PersonMatchKey.key.in_(leads))))
+    return found
+
+
+def _chunks(values: list) -> list[list]:
+    return [values[start:start + _KEY_CHUNK] for start in range(0, len(values), _KEY_CHUNK)]

@@ -19,6 +19,9 @@ _VISIT_FIELDS = tuple(field.name for field in dataclasses.fields(VisitEntry))
 
 # Person fields duplicate detection reads: a change to one of them re-checks the person.
 IDENTITY_FIELDS = frozenset({"name", "sex", "birth_date", "id_number", "phone", "household", "status"})
+# A change of these makes the duplicate check look at a person again: who they are, and whether they moved away
+# (a departure is matched with the arrivals of other villages: sync.arrivals).
+_CHECKED_FIELDS = IDENTITY_FIELDS | {"residence"}
 
 
 def _row_values(kind: str, state: RecordState) -> dict[str, str | None]:
@@ -140,7 +143,7 @@ class DatabaseStore(_DerivedRows):
         self._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
         for row in map(queries.conflict_row, plan.conflicts):
             settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
-        if kind == "person" and (plan.create or IDENTITY_FIELDS & set(plan.updates)):
+        if kind == "person" and (plan.create or _CHECKED_FIELDS & set(plan.updates)):
             self.identity_changed.add(plan.uuid)
         if kind == "household" and plan.create:
             self.created_households.add(plan.uuid)
