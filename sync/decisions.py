@@ -517,8 +517,9 @@ class MergeMoved(_MergeRecords):
     record_kind = "person"
 
     def area_paths(self, subject, target, field, areas):
-        """Where the new record lives (the one who left lives elsewhere until the merge)."""
-        return [areas.person_path(subject)]
+        """Where the new record lives (the one who left lives elsewhere until the merge); once merged, where the
+        person kept lives now: the new record's household (so the decision is still found, undone, replicated)."""
+        return [areas.person_path(subject) or areas.person_path(target)]
 
     def replay(self, store, decision, aliases, *, only, merge_record):
         kept, merged = aliases.resolve(decision.target), aliases.resolve(decision.subject_uuid)

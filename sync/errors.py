@@ -49,6 +49,9 @@
     │   ├── EditFormMismatch           409.3
     │   ├── FormVersionConflict        409.4  (publishing)
     │   ├── DecisionNotPossible        409.5  (register decisions)
+    │   │   ├── NotMovedAway           409.60 (a move pair whose person is not recorded as moved away)
+    │   │   ├── SameVillageMove        409.61 (a move pair of one village: a duplicate, not a move)
+    │   │   └── ArrivalNotHere         409.62 (a move pair whose new record no longer lives in the village)
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
     │   ├── DatabaseNotEmpty           409.7  (restore without --force)
     │   ├── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
@@ -506,3 +509,28 @@ class MonthNotSubmitted(Conflict):
 
 __all__ += ["MonthNotOver", "CommentRequired", "ConfirmationRequired", "SignoffNotYours", "MonthAlreadySubmitted", "MonthAccepted",
             "MonthNotSubmitted"]
+
+
+# ---- arrivals nobody expected, matched with a departure (server/register/decisions.merge_arrival) ---------------
+
+class NotMovedAway(DecisionNotPossible):
+    code = "409.60"
+    message_zh = "此人现在没有迁出记录（可能已返回或已在别处确认迁入），不能作为迁入人员合并；台账未作改动。"
+    message_en = ("This person is not recorded as moved away now (they may have returned, or arrived elsewhere): "
+                  "the arrival cannot be merged with them; nothing was changed.")
+
+
+class SameVillageMove(DecisionNotPossible):
+    code = "409.61"
+    message_zh = "两人在同一个村，这不是迁移：请按重复记录合并；台账未作改动。"
+    message_en = "The two people are in the same village, so this is no move: merge them as duplicates; nothing was changed."
+
+
+class ArrivalNotHere(DecisionNotPossible):
+    code = "409.62"
+    message_zh = "新登记的人员已不在本村居住（已迁出或已故），不能按迁入合并；台账未作改动。"
+    message_en = ("The newly registered person no longer lives in the village (moved away or died): they cannot be "
+                  "merged as an arrival; nothing was changed.")
+
+
+__all__ += ["NotMovedAway", "SameVillageMove", "ArrivalNotHere"]

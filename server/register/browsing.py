@@ -16,7 +16,7 @@ from sync.identity import REASONS
 from sync.scope import REFUSALS
 
 __all__ = ["person_page", "household_page", "duplicate_queue", "conflict_queue", "inbox", "visit_page",
-           "PersonPage", "HouseholdPage", "PairView", "VisitPage", "DuplicateQueue"]
+           "PersonPage", "HouseholdPage", "PairView", "Departed", "VisitPage", "DuplicateQueue"]
 
 def _staff_in(principal: Principal, area_path: str) -> None:
     if principal.role not in STAFF_ROLES or not area_contains(principal.area_path, area_path):
@@ -67,12 +67,24 @@ def household_page(principal: Principal, uuid: str) -> HouseholdPage:
                          queries.visits_to(household_uuid=uuid), queries.merges_kept_in(uuid))
 
 
+class Departed(NamedTuple):
+    """What the arrival's cadre reads of a person who moved out of another village (a move pair): not their record."""
+
+    uuid: str
+    name: str | None
+    sex: str | None
+    birth_date: str | None
+    village: str | None            # the village they left, by its full name
+    moved_on: object               # the day of their latest move out (a date, or None)
+
+
 @dataclass(frozen=True)
 class PairView:
     candidate: object
-    a: object
-    b: object
+    a: object                          # a person or household row; of a move pair, the arrival
+    b: object                          # the other; of a move pair, None (see `departed`)
     reasons: list[tuple[str, str]]     # (Chinese, English) explanations
+    departed: Departed | None = None   # a move pair's person who moved out
 
 
 class DuplicateQueue(NamedTuple):
@@ -89,15 +101,28 @@ def duplicate_queue(principal: Principal, *, offset: int = 0, limit: int | None 
     people = queries.people_by_uuid({uuid for c in candidates if c.record_kind == "person" for uuid in (c.a_uuid, c.b_uuid)})
     households = queries.households_by_uuid({uuid for c in candidates if c.record_kind == "household"
                                              for uuid in (c.a_uuid, c.b_uuid)})
+    gone = {row.uuid: row for row in queries.departure_rows({c.departed_uuid for c in candidates
+                                                              if c.departed_uuid is not None})}
     pairs = []
     for candidate in candidates:
         records = people if candidate.record_kind == "person" else households
         explained = REASONS if candidate.record_kind == "person" else HOUSEHOLD_REASONS
-        pairs.append(PairView(candidate, records[candidate.a_uuid], records[candidate.b_uuid],
-                              [explained[code] for code in candidate.reasons.split()]))
+        reasons = [explained[code] for code in candidate.reasons.split()]
+        if candidate.departed_uuid is None:
+            pairs.append(PairView(candidate, records[candidate.a_uuid], records[candidate.b_uuid], reasons))
+            continue
+        (arrival,) = {candidate.a_uuid, candidate.b_uuid} - {candidate.departed_uuid}
+        pairs.append(PairView(candidate, records[arrival], None, reasons, _departed(
+            records[candidate.departed_uuid], gone.get(candidate.departed_uuid))))
     audit.record(principal.id, "duplicates.read", area_path=principal.area_path, records=2 * len(pairs))
     total = len(pairs) if limit is None else queries.count_open_candidates(principal.area_path)
     return DuplicateQueue(pairs, total)
+
+
+def _departed(person, departure) -> Departed:
+    """Of a person who moved out: their name, sex, birth date, the village they left and when."""
+    return Departed(person.uuid, person.name, person.sex, person.birth_date,
+                    departure.village_full_name if departure else None, departure.moved_on if departure else None)
 
 
 def conflict_queue(principal: Principal) -> list:

@@ -19,6 +19,7 @@ from server.register.replays import replay_decision, replay_visit
 from sync.decisions import (
     DECISION_KINDS,
     MERGE_HOUSEHOLDS,
+    MERGE_MOVED,
     MERGE_PEOPLE,
     MOVE_HOUSEHOLD,
     REJECT_VISIT,
@@ -29,9 +30,18 @@ from sync.decisions import (
     RecordAreas,
     check_tier,
 )
-from sync.errors import DecisionNotPossible, Forbidden, OutsideArea, RecordNotFound
+from sync.errors import (
+    ArrivalNotHere,
+    DecisionNotPossible,
+    Forbidden,
+    NotMovedAway,
+    OutsideArea,
+    RecordNotFound,
+    SameVillageMove,
+)
 
-__all__ = ["RECORD_AREAS", "REVIEW_STATES", "PreviousReview", "area_paths_of", "authorise", "record_decision", "merge_duplicates",
+__all__ = ["RECORD_AREAS", "REVIEW_STATES", "PreviousReview", "area_paths_of", "authorise", "record_decision",
+           "merge_duplicates", "merge_arrival",
            "merge_households", "move_household", "set_tier", "resolve_conflict", "review_visit", "mark_distinct",
            "merge_candidate", "undo_decision", "undo_distinct", "undo_review"]
 
@@ -96,6 +106,27 @@ def merge_duplicates(principal, kept_uuid: str, merged_uuid: str, *, candidate_i
     authorise(principal, MERGE_PEOPLE, village_path)
     return record_decision(MERGE_PEOPLE, merged_uuid, kept_uuid, by=principal.id,
                            candidate_id=candidate_id, now=now or clock.now(), area_path=village_path)
+
+
+def merge_arrival(principal, arrival_uuid: str, departed_uuid: str, *, candidate_id: int | None = None,
+                  now: dt.datetime | None = None) -> int:
+    """The cadre of the village a person was registered in anew says they are someone who moved out of another
+    village (docs/moves.md): the new record is merged into the one who left (a merge_moved decision), who keeps
+    their identity and history and now lives in the new record's household. Returns the decision's id."""
+    if arrival_uuid == departed_uuid:
+        raise DecisionNotPossible("a record cannot be merged into itself")
+    arrival_village, village_path = person_village(arrival_uuid)
+    authorise(principal, MERGE_MOVED, village_path)
+    departed_village, _ = person_village(departed_uuid)
+    if departed_village == arrival_village:
+        raise SameVillageMove()
+    if not queries.departure_rows({departed_uuid}):
+        raise NotMovedAway()
+    arrival = queries.people_by_uuid({arrival_uuid})[arrival_uuid]
+    if arrival.residence == "moved_away" or arrival.status == "died":
+        raise ArrivalNotHere()
+    return record_decision(MERGE_MOVED, arrival_uuid, departed_uuid, by=principal.id, candidate_id=candidate_id,
+                           now=now or clock.now(), area_path=village_path)
 
 
 def merge_households(principal, kept_uuid: str, merged_uuid: str, *, candidate_id: int | None = None,
@@ -212,7 +243,7 @@ def undo_distinct(principal, candidate_id: int) -> None:
     if candidate is None:
         raise RecordNotFound(f"candidate {candidate_id}")
     paths = _candidate_paths(candidate)
-    authorise(principal, MERGE_PEOPLE if candidate.record_kind == "person" else MERGE_HOUSEHOLDS, *paths)
+    authorise(principal, _candidate_kind(candidate), *paths)
     if candidate.state != "distinct":
         raise DecisionNotPossible(f"candidate {candidate_id} is not marked as two different records")
     queries.reopen_candidate(candidate_id)
@@ -248,8 +279,13 @@ def merge_candidate(principal, candidate_id: int, kept_uuid: str, *, now: dt.dat
         raise DecisionNotPossible("the record kept must be one of the pair")
     (merged_uuid,) = pair - {kept_uuid}
     now = now or clock.now()
-    merge = merge_duplicates if candidate.record_kind == "person" else merge_households
-    decision_id = merge(principal, kept_uuid, merged_uuid, candidate_id=candidate_id, now=now)
+    if candidate.departed_uuid is not None:   # a move pair: the one who moved out is kept
+        if kept_uuid != candidate.departed_uuid:
+            raise DecisionNotPossible("the record kept is the person who moved out")
+        decision_id = merge_arrival(principal, merged_uuid, kept_uuid, candidate_id=candidate_id, now=now)
+    else:
+        merge = merge_duplicates if candidate.record_kind == "person" else merge_households
+        decision_id = merge(principal, kept_uuid, merged_uuid, candidate_id=candidate_id, now=now)
     candidate.state, candidate.decided_by, candidate.decided_at = "merged", principal.id, now
     return decision_id
 
@@ -300,15 +336,22 @@ def _open_candidate(principal, candidate_id: int):
         raise RecordNotFound(f"candidate {candidate_id}")
     if candidate.state != "open":
         raise DecisionNotPossible(f"candidate {candidate_id} was decided already")
-    authorise(principal, MERGE_PEOPLE if candidate.record_kind == "person" else MERGE_HOUSEHOLDS,
-              *_candidate_paths(candidate))
+    authorise(principal, _candidate_kind(candidate), *_candidate_paths(candidate))
     return candidate
 
 
+def _candidate_kind(candidate) -> DecisionKind:
+    if candidate.departed_uuid is not None:
+        return MERGE_MOVED
+    return MERGE_PEOPLE if candidate.record_kind == "person" else MERGE_HOUSEHOLDS
+
+
 def _candidate_paths(candidate) -> list[str]:
-    """The village a pair was found in and where each of its records is now (one may have moved away since)."""
+    """The village a pair was found in and where each of its records is now (one may have moved away since); of a
+    move pair, where the arrival is (the one who moved out lives in another village: not the decider's)."""
     paths = [queries.area_path(candidate.village_id).path]
-    for uuid in (candidate.a_uuid, candidate.b_uuid):
+    uuids = (candidate.a_uuid, candidate.b_uuid)
+    for uuid in (uuids if candidate.departed_uuid is None else set(uuids) - {candidate.departed_uuid}):
         household = uuid if candidate.record_kind == "household" else queries.household_of(uuid)
         path = _group_path_of(household) if household else None
         if path is None:

@@ -69,8 +69,9 @@ def queue_candidate(candidate: Candidate, village: int, now: dt.datetime, kind: 
         row = queries.add_candidate(record_kind=kind, village_id=village, a_uuid=candidate.a, b_uuid=candidate.b,
                                     score=score.score, reasons=" ".join(score.reasons), automatic=score.automatic,
                                     state="open", found_at=now)
-    elif row.state == "open":
+    elif row.state == "open":   # (a move pair now of one village is a pair of the village)
         row.score, row.reasons, row.automatic = score.score, " ".join(score.reasons), score.automatic
+        row.departed_uuid = None
     automatic = row.state == "open" and score.automatic and not queries.decided_against(row.id)
     return row if automatic else None
 

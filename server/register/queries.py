@@ -579,7 +579,8 @@ def _open_candidates(village_path: str | None):
     kinds = []
     for kind in RECORD_MODELS:
         query = (_columns_of(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
-                 .where(DuplicateCandidate.state == "open", DuplicateCandidate.record_kind == kind))
+                 .where(DuplicateCandidate.state == "open", DuplicateCandidate.record_kind == kind,
+                        DuplicateCandidate.departed_uuid.is_(None)))
         for uuid_column in (DuplicateCandidate.a_uuid, DuplicateCandidate.b_uuid):
             household, group = aliased(Household), aliased(Area)
             if kind == "person":
@@ -593,6 +594,21 @@ def _open_candidates(village_path: str | None):
                 query = query.where(group.path.startswith(village_path))
         if village_path is not None:
             query = query.where(Area.path.startswith(village_path))
+        kinds.append(query)
+    # Move pairs (sync.arrivals): the arrival in the area, the one who moved out still recorded as moved away
+    # (anywhere: their record is not the reader's).
+    for departed_column, arrival_column in ((DuplicateCandidate.a_uuid, DuplicateCandidate.b_uuid),
+                                            (DuplicateCandidate.b_uuid, DuplicateCandidate.a_uuid)):
+        arrival, departed, household, group = aliased(Person), aliased(Person), aliased(Household), aliased(Area)
+        query = (_columns_of(DuplicateCandidate).join(Area, Area.id == DuplicateCandidate.village_id)
+                 .join(arrival, arrival.uuid == arrival_column)
+                 .join(household, household.uuid == arrival.household_uuid)
+                 .join(group, group.id == household.group_id)
+                 .join(departed, departed.uuid == departed_column)
+                 .where(DuplicateCandidate.state == "open", DuplicateCandidate.departed_uuid == departed_column,
+                        departed.residence == "moved_away"))
+        if village_path is not None:
+            query = query.where(Area.path.startswith(village_path), group.path.startswith(village_path))
         kinds.append(query)
     return union_all(*kinds).subquery()
 

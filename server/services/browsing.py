@@ -42,7 +42,7 @@ from sync.visits import COMPLETED, read_visit
 
 __all__ = ["ItemView", "DecisionView", "Correction", "VisitHeader", "VisitPage", "TimelineVisit", "Namer",
            "PersonFields", "HistoryRow", "MergeRow", "ChangeRow", "PersonView", "HouseholdView", "ConflictView",
-           "ConflictChoice", "PairView", "visit_page", "person_page", "household_page", "item_views", "duplicate_page",
+           "ConflictChoice", "PairView", "DepartedView", "visit_page", "person_page", "household_page", "item_views", "duplicate_page",
            "conflict_page", "pair_names", "DUPLICATES_PAGE_SIZE", "AuditRow", "audit_log"]
 
 # ---- words ----------------------------------------------------------------------------------------------------
@@ -703,11 +703,24 @@ class HouseholdView:
 # ---- the duplicate queue and the conflicts ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class DepartedView:
+    """A move pair's person who moved out, as the arrival's cadre reads them: not their record."""
+
+    uuid: str                      # the record kept when the cadre says "the same person"
+    name: str
+    sex: str
+    birth_date: str
+    village: str | None            # the village they left, by its full name (shown with |area)
+    moved_on: dt.date | None       # the day of their latest move out
+
+
+@dataclass(frozen=True)
 class PairView:
     candidate: object
-    sides: list[PersonFields | Shown]   # a person's fields, or a household by its name
+    sides: list[PersonFields | Shown]   # a person's fields, or a household by its name; of a move pair, the arrival
     addresses: list[str]                # a household's address (households only)
     reasons: list[str]
+    departed: DepartedView | None = None   # a move pair: "is this the person who moved out of … on …?"
 
 
 DUPLICATES_PAGE_SIZE = 20
@@ -718,18 +731,27 @@ def duplicate_page(principal: Principal, page: int, language: str) -> tuple[list
     queue = browsing.duplicate_queue(principal, offset=(page - 1) * DUPLICATES_PAGE_SIZE, limit=DUPLICATES_PAGE_SIZE)
     namer = Namer(language)
     for pair in queue.pairs:
-        if pair.candidate.record_kind == "person":
+        if pair.departed is not None:
+            namer.want_households((pair.a.household_uuid,))
+        elif pair.candidate.record_kind == "person":
             namer.want_households((pair.a.household_uuid, pair.b.household_uuid))
         else:
             namer.want_households((pair.a.uuid, pair.b.uuid))
     views = []
     for pair in queue.pairs:
+        reasons = [_pick(reason, language) for reason in pair.reasons]
+        if pair.departed is not None:
+            gone = pair.departed
+            views.append(PairView(pair.candidate, [person_fields(pair.a, namer)], [], reasons, DepartedView(
+                gone.uuid, gone.name or "", namer.code("sex", gone.sex), gone.birth_date or "", gone.village,
+                gone.moved_on)))
+            continue
         if pair.candidate.record_kind == "person":
             sides, addresses = [person_fields(pair.a, namer), person_fields(pair.b, namer)], []
         else:
             sides = [namer.household(pair.a.uuid), namer.household(pair.b.uuid)]
             addresses = [pair.a.address or "", pair.b.address or ""]
-        views.append(PairView(pair.candidate, sides, addresses, [_pick(reason, language) for reason in pair.reasons]))
+        views.append(PairView(pair.candidate, sides, addresses, reasons))
     return views, queue.total
 
 
