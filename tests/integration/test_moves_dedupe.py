@@ -16,6 +16,7 @@ from server.database import commit
 from server.extensions import db
 from server.register.duplicates import scan_moves
 from server.register.models import DuplicateCandidate, LifeEventRecord, Person, RegisterDecision
+from server.register.replays import rebuild_register
 from sync.errors import DecisionNotPossible, NotMovedAway
 from tests.conftest import merge_all
 from tests.integration.test_transfer_replicate import (  # noqa: F401 - fixtures
@@ -168,3 +169,43 @@ def test_an_arrival_nobody_expected_is_offered_as_the_person_who_left_and_merged
     assert scan_moves(now=NOW) == 1
     commit()
     assert [(row[0], row[1], row[2], row[-1]) for row in pairs()] == [(xicun, {arrival.uuid, HEAD}, HEAD, "open")]
+
+
+def test_a_merged_arrival_and_its_undoing_follow_to_the_county(county, towns, settled, tmp_path):
+    qingshan, _ = towns
+    mother = Member("孙丽", "female", "1996-03-04")
+    arrival = Member("孙丽", "female", "1996-03-04", relationship="other", reason="moved_in")
+    qingshan.send("东村/第一组", household_visit(household="h-east", new=("001", "东门"), members=[mother],
+                                              start="2026-11-01T09:00:00.000+08:00"))
+    qingshan.send("东村/第一组", household_visit(household="h-east", base_version=1, start=MOVES, updates=[
+        dict(person_uuid=mother.uuid, base_version=1, change="moved_out", event_date="2026-11-03", place="西村")]))
+    qingshan.send("西村/第一组", household_visit(household="h-west", new=("002", "西门"), members=[arrival],
+                                              start=ARRIVES))
+    qingshan.merge()
+    with qingshan.live.app.app_context():
+        pair = db.session.scalar(select(DuplicateCandidate.id).where(DuplicateCandidate.departed_uuid == mother.uuid))
+        db.session.rollback()
+    office = WebClient(qingshan.live.url)
+    assert office.sign_in("qingshan-office", "town-secret").status_code == 302
+    assert office.post(f"/duplicates/{pair}", {"action": "merge", "keep": mother.uuid},
+                       allow_redirects=False).status_code == 302
+
+    state = tmp_path / "state.json"
+    replicator(qingshan, county, state).run()
+    merge_all(NOW)
+    sent = replicator(qingshan, county, state).run()
+    assert (len(sent.decisions_sent), sent.decisions_refused) == (1, [])
+    assert portable_snapshot() == qingshan.snapshot()
+    assert person(arrival.uuid) is None and person(mother.uuid) == ("孙丽", "h-west", "here")
+    rebuild_register()
+    commit()
+    assert portable_snapshot() == qingshan.snapshot()
+
+    with qingshan.live.app.app_context():
+        decision_id = db.session.scalar(select(RegisterDecision.id).where(RegisterDecision.kind == "merge_moved"))
+        db.session.rollback()
+    assert office.post(f"/decisions/{decision_id}/undo", {}, allow_redirects=False).status_code == 302
+    replicator(qingshan, county, state).run()
+    assert person(arrival.uuid) == ("孙丽", "h-west", "here") and person(mother.uuid) == ("孙丽", "h-east",
+                                                                                         "moved_away")
+    assert portable_snapshot() == qingshan.snapshot()
