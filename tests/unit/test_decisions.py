@@ -115,3 +115,14 @@ def test_corrected_values_the_field_holds_are_taken():
                          ("person:phone", "13812345678"), ("person:sex", "female"), ("person:hukou", "elsewhere"),
                          ("person:name", "张桂兰"), ("household:address", "东村一组2号")):
         SET_FIELD.check(value, field, tiers=())
+
+
+def test_a_merged_arrival_is_found_where_the_person_kept_lives_now():
+    """merge_moved: the arrival's group; once merged away, where the person kept lives (the arrival's household),
+    so the decision can still be undone and replicated; the village the person left is never asked."""
+    merge_moved = DECISION_KINDS["merge_moved"]
+    assert merge_moved.area_paths("p2", "p1", None, AREAS) == ["/1/20/21/"]
+    merged = RecordAreas(household_of={"p1": "h2"}.get, group_path_of=HOUSEHOLD_GROUP.get, group_path=GROUPS.get,
+                         submission_group_path=SUBMISSION_GROUP.get, service_item_path=ITEM_GROUP.get)
+    assert merge_moved.area_paths("p2", "p1", None, merged) == ["/1/20/21/"]
+    assert merge_moved.automatic is False and merge_moved.joins_records
