@@ -7,6 +7,7 @@ or a person no longer moved away is refused; the merge follows to the county."""
 # ruff: noqa: F811 - the fixtures imported from the tests that define them are the tests' arguments
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from sqlalchemy import delete, select
@@ -14,9 +15,13 @@ from sqlalchemy import delete, select
 from server.areas.models import Area
 from server.database import commit
 from server.extensions import db
+from server.register import queries as register_queries
+from server.register.decisions import record_decision
 from server.register.duplicates import scan_moves
 from server.register.models import DuplicateCandidate, LifeEventRecord, Person, RegisterDecision
 from server.register.replays import rebuild_register
+from server.users.queries import principal_by_username
+from sync.decisions import CONFIRM_ARRIVAL, RECORD_MOVE, move_target
 from sync.errors import DecisionNotPossible, NotMovedAway
 from tests.conftest import merge_all
 from tests.integration.test_transfer_replicate import (  # noqa: F401 - fixtures
@@ -208,4 +213,20 @@ def test_a_merged_arrival_and_its_undoing_follow_to_the_county(county, towns, se
     replicator(qingshan, county, state).run()
     assert person(arrival.uuid) == ("孙丽", "h-west", "here") and person(mother.uuid) == ("孙丽", "h-east",
                                                                                          "moved_away")
+    assert portable_snapshot() == qingshan.snapshot()
+
+    # A move recorded by the town office and the arrival it confirms follow too.
+    with qingshan.live.app.app_context():
+        office_id, east = principal_by_username("qingshan-office").id, register_queries.household_area("h-east")
+        record_decision(RECORD_MOVE, arrival.uuid, move_target("青山镇/东村", "", dt.date(2026, 11, 20)), by=office_id,
+                        now=NOW, area_path=register_queries.household_area("h-west").group_path)
+        record_decision(CONFIRM_ARRIVAL, arrival.uuid, "h-east", field="2026-11-21", by=office_id, now=NOW,
+                        area_path=east.group_path)
+        commit()
+    sent = replicator(qingshan, county, state).run()
+    assert (len(sent.decisions_sent), sent.decisions_refused) == (2, [])
+    assert person(arrival.uuid) == ("孙丽", "h-east", "here")
+    assert portable_snapshot() == qingshan.snapshot()
+    rebuild_register()
+    commit()
     assert portable_snapshot() == qingshan.snapshot()
