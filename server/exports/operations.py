@@ -90,17 +90,19 @@ class ProducedReport:
 
 def month_counts(area: Area, month: dt.date, produced_at: dt.datetime) -> MonthCounts:
     """The counts of an area's monthly change report for a calendar month as the register stands at `produced_at`
-    (per group: opening, the month's events, closing; the late corrections since the previous month's report). Only
-    figures; the caller has checked that the area is the reader's."""
+    (per group: opening, the month's events, closing, the moves out that arrived in another group of the area; the
+    late corrections since the previous month's report). Each event counts in the group the person lived in when
+    it happened. Only figures; the caller has checked that the area is the reader's."""
     month = month_start(month)
     rows = queries.dated_events(area.path)
     village_of = {row.group: row.village for row in rows}
     groups = queries.groups_in(area.path)
     village_of.update({named.group: named.village for named in groups})
     own_name = {named.group: named.name for named in groups}        # a full name → what the report shows
-    events = [DatedEvent(row.group, row.kind, row.day, row.received) for row in rows]
+    events = [DatedEvent(row.group, row.kind, row.day, row.received, row.person, row.seq) for row in rows]
     return MonthCounts(
         groups=tuple(GroupChanges(village=village_of[row.group], group=own_name[row.group], opening=row.opening,
+                                  moved_within=row.moved_within,
                                   **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
                      for row in group_months(events, month, produced_at, groups=[named.group for named in groups])),
         late_corrections=tuple(LateCorrection(village_of[late.group], own_name[late.group], late.month,
