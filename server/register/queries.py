@@ -695,7 +695,7 @@ def area_full_names(area_ids: Iterable[int | None]) -> dict[int, str]:
     found: dict[int, str] = {}
     for start in range(0, len(wanted), 900):
         found.update(db.session.execute(select(Area.id, Area.full_name)
-                                        .where(Area.id.in_(wanted[start:start + 900]))).tuples())
+                                        .where(Area.id.in_(wanted[start:start + 900]))).all())
     return found
 
 
