@@ -167,6 +167,8 @@ class MonthlyChangeReport:
     sync: tuple[VillageSync, ...] = ()
     changes: tuple[PersonChange, ...] = ()  # the month's changes, in list order (sync.monthly_change.month_changes)
     services: tuple[SummaryTable, ...] = ()  # the month's service counts by village (sync.service_counts)
+    county: bool = False    # the county's summary: one row per town (`GroupChanges.village` and `VillageSync.village`
+                            # name the town), no sheets per village, no names (each town's report has them)
 
 
 _COUNT_HEADERS = (_OPENING, *EVENT_KINDS.values(), _CLOSING)
@@ -220,9 +222,9 @@ def _count_widths(headers: tuple[str, ...], labels: list[tuple[str, ...]], total
 
 def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str,
                    by_village: dict[str, list[GroupChanges]]) -> None:
-    worksheet = workbook.add_worksheet("镇汇总 Town summary")
+    worksheet = workbook.add_worksheet(_SUMMARY[report.county])
     title = f"{report.town} 月变更报告单 Monthly change report — {month_label(report.month)}"
-    headers = ("村 Village", *_COUNT_HEADERS, _WITHIN, *_SYNC_HEADERS)
+    headers = ("镇 Town" if report.county else "村 Village", *_COUNT_HEADERS, _WITHIN, *_SYNC_HEADERS)
     villages = list(by_village)
     widths = _count_widths(headers, [(village,) for village in villages], ("合计 Total",))
     width = table_head(worksheet, formats, widths, headers, title, subtitle)
@@ -247,16 +249,20 @@ def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subt
     print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1,
                 width=width)
     if villages:
-        _change_chart(workbook, worksheet, last_row=total_row - 1)
+        _change_chart(workbook, worksheet, last_row=total_row - 1, county=report.county)
 
 
-def _change_chart(workbook, worksheet: Worksheet, *, last_row: int) -> None:
+_SUMMARY = {False: "镇汇总 Town summary", True: "县汇总 County summary"}
+
+
+def _change_chart(workbook, worksheet: Worksheet, *, last_row: int, county: bool = False) -> None:
     chart = workbook.add_chart({"type": "column"})
     for kind in _CHARTED:
         col = 2 + list(EVENT_KINDS).index(kind)
         chart.add_series({"name": [worksheet.name, 2, col], "categories": [worksheet.name, 3, 0, last_row, 0],
                           "values": [worksheet.name, 3, col, last_row, col]})
-    chart.set_title({"name": "各村变动 Changes by village", "name_font": {"size": 11}})
+    chart.set_title({"name": "各镇变动 Changes by town" if county else "各村变动 Changes by village",
+                     "name_font": {"size": 11}})
     chart.set_y_axis({"name": "人 People", "major_gridlines": {"visible": True}})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": 360})
@@ -467,7 +473,8 @@ _NOTES = (
 
 def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
     """The report as xlsx bytes: town summary (with a chart), service counts, for each village its counts and its
-    changes person by person, late corrections, notes."""
+    changes person by person, late corrections, notes; the county's: its summary by town, late corrections,
+    notes."""
     output = io.BytesIO()
     workbook = new_workbook(output)
     formats = standard_formats(workbook)
@@ -483,9 +490,11 @@ def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
     for change in report.changes:
         changes_of[change.village].append(change)
     _summary_sheet(workbook, formats, report, subtitle, by_village)
-    _services_sheet(workbook, formats, report, subtitle)
+    if not report.county:
+        _services_sheet(workbook, formats, report, subtitle)
     used = {"镇汇总 town summary", "服务情况 services", "迟报更正 late corrections", "说明 notes"}
-    for village in [*by_village, *(village for village in changes_of if village not in by_village)]:
+    for village in [] if report.county else [*by_village, *(village for village in changes_of
+                                                              if village not in by_village)]:
         if village in by_village:
             _village_sheet(workbook, formats, report, subtitle, used, village, by_village[village])
         _changes_sheet(workbook, formats, wrapped, report, subtitle, used, village, changes_of[village])

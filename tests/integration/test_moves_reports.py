@@ -1,8 +1,8 @@
 """Reports count moves once (docs/moves.md § Reports), through HTTP on SQLite and PostgreSQL: a woman of 东村 moves to
 西村 and a man of 东村 to 北村 of another town (the moves recorded and the arrivals confirmed as decisions); the
 monthly change report lists each move out in 东村 with where to and each move in where it arrived with where from;
-the town's total counts the move between its villages once (moved within); the moves register shows from and to;
-the events of 东村 stay in 东村 after the people left it."""
+the town's total counts the move between its villages once (moved within), the county's both moves (between its
+towns too); the moves register shows from and to; the events of 东村 stay in 东村 after the people left it."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from server.areas.models import Area
 from server.database import commit
 from server.extensions import db
 from server.register.decisions import record_decision
+from server.users.operations import add_user
 from server.users.queries import principal_by_username
 from sync.decisions import CONFIRM_ARRIVAL, RECORD_MOVE, move_target
-from tests.conftest import ROOT, merge_all
+from tests.conftest import REALM, ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
 
@@ -41,6 +42,8 @@ def moved(server, create_collector, publish, monkeypatch):
     create_collector("青山镇/东村", username="dongcun_cadre", role="village_cadre", password=PASSWORD)
     create_collector("青山镇/西村", username="xicun_cadre", role="village_cadre", password=PASSWORD)
     create_collector("白马镇", username="baima_officer", role="town_officer", password=PASSWORD)
+    add_user("county", "county_admin", None, realm=REALM, password=PASSWORD)
+    commit()
     now = {"at": dt.datetime(2026, 9, 20, 2, 0, tzinfo=UTC)}
     monkeypatch.setattr(clock, "now", lambda: now["at"])
     head, daughter = Member("张伟", "male", "1960-03-04"), Member("张丽", "female", "1998-05-06", relationship="child")
@@ -160,3 +163,23 @@ def test_the_moves_register_shows_where_from_and_where_to(moved):
     arrived = baima.get("/registers/moved-in", params={"area": groups["白马镇/北村"], **period})
     assert arrived.status_code == 200 and "青山镇东村" in arrived.text and "张强" in arrived.text
     assert baima.get("/registers/moves", params={"area": groups["青山镇/东村"], **period}).status_code == 403
+
+
+def test_the_countys_summary_counts_a_move_between_its_towns_as_a_move_within(moved):
+    county = signed_in(moved, "county")
+    assert "全县（按镇汇总）" in county.get("/reports", headers={"Accept-Language": "zh"}).text
+    october = monthly_change(county, "全县")
+    assert openpyxl.load_workbook(io.BytesIO(october)).sheetnames == [
+        "县汇总 County summary", "迟报更正 Late corrections", "说明 Notes"]
+    summary = sheet_rows(october, "县汇总 County summary")
+    assert summary[0][0] == "全县 月变更报告单 Monthly change report — 2026年10月 (2026-10)"
+    assert summary[2][:2] == ("镇 Town", "期初人数 Opening")
+    # 张丽 moved between two villages of 青山镇, 张强 from 青山镇 to 白马镇: both inside the county.
+    assert [row[:12] for row in summary[3:6]] == [
+        ("白马镇", 1, 0, 0, 0, 1, 0, 0, 0, 0, 2, 0),
+        ("青山镇", 4, 1, 0, 0, 1, 2, 0, 0, 0, 4, 2),
+        ("合计 Total", 5, 1, 0, 0, 0, 0, 0, 0, 0, 6, 2)]
+    # Only a reader of the whole county asks for it.
+    officer = signed_in(moved, "qingshan_officer")
+    assert "全县（按镇汇总）" not in officer.get("/reports", headers={"Accept-Language": "zh"}).text
+    assert officer.get("/reports/monthly-change.xlsx", params={"area": "全县", "month": "2026-10"}).status_code == 403

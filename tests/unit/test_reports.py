@@ -394,3 +394,18 @@ def test_a_moves_row_says_where_to_or_from_and_a_change_entered_on_the_web_says_
     assert row_values(workbook["西村 变更名单 Changes"], 4) == [
         "一组", "007", "王强", "李芳", "迁入 Moved in", "来自 From: 青山镇东村", dt.datetime(2026, 11, 9), "访视 #21",
         "赵敏"]
+
+
+def test_the_countys_summary_is_by_town_with_no_names():
+    county = replace(MONTHLY, town="全县", county=True, groups=(
+        GroupChanges("白马镇", "第一组", opening=10, moved_in=1, moved_within=0),
+        GroupChanges("青山镇", "第一组", opening=20, moved_out=2, moved_within=1),
+        GroupChanges("青山镇", "第二组", opening=5, moved_in=1)), late_corrections=(),
+        sync=(VillageSync("白马镇", 1, 1), VillageSync("青山镇", 2, 2)))
+    workbook = load(build_monthly_change_report(county))
+    assert workbook.sheetnames == ["县汇总 County summary", "迟报更正 Late corrections", "说明 Notes"]
+    summary = workbook["县汇总 County summary"]
+    assert row_values(summary, 3)[:2] == ["镇 Town", "期初人数 Opening"]
+    assert row_values(summary, 4) == ["白马镇", 10, 0, 0, 0, 1, 0, 0, 0, 0, 11, 0, 1, 1, "是 Yes"]
+    assert row_values(summary, 5) == ["青山镇", 25, 0, 0, 0, 1, 2, 0, 0, 0, 24, 1, 2, 2, "是 Yes"]
+    assert row_values(summary, 6) == ["合计 Total", 35, 0, 0, 0, 1, 1, 0, 0, 0, 35, 1, 3, 3, "2/2"]
