@@ -17,6 +17,7 @@ from server import clock
 from server.areas.models import Area
 from server.database import commit
 from server.extensions import db
+from server.indicators.queries import sweeps_by_group
 from server.register.decisions import record_decision
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
@@ -72,6 +73,10 @@ def moved(server, create_collector, publish, monkeypatch):
         record_decision(CONFIRM_ARRIVAL, person.uuid, household, by=principal_by_username(by).id, now=now["at"],
                         area_path=groups[group], field=day)
     commit()
+    now["at"] = dt.datetime(2026, 10, 21, 2, 0, tzinfo=UTC)     # 西村's sweep finds her in 王强's household
+    assert phones["青山镇/西村"].submit(household_visit(household=WEST, base_version=1,
+                                                    start="2026-10-20T09:00:00.000+08:00")).status_code == 201
+    merge_all()
     now["at"] = dt.datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
     return server
 
@@ -135,6 +140,13 @@ def test_a_move_is_listed_where_it_left_and_where_it_arrived_and_counted_once_in
         ("张丽", "迁入 Moved in", "来自 From: 青山镇东村")]
     assert xicun.get("/reports/monthly-change.xlsx", params={"area": "青山镇/东村", "month": "2026-10"}
                      ).status_code == 403
+    # 录入率: 西村's sweep found two people, 张丽 among them (her move out of 东村 before it does not count here);
+    # 东村's of 5 October counts the people of the household now (张伟 and the baby: the two who left since are
+    # members of their new households).
+    east, west = (db.session.scalar(select(Area.id).where(Area.full_name == f"青山镇/{village}/第一组"))
+                  for village in ("东村", "西村"))
+    assert sweeps_by_group("/", dt.date(2026, 10, 1), dt.date(2026, 10, 31)) == {east: (2, 2), west: (2, 2)}
+    db.session.rollback()
 
 
 def test_the_moves_register_shows_where_from_and_where_to(moved):
