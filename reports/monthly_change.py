@@ -82,6 +82,7 @@ class GroupChanges:
     left_to_work: int = 0
     returned: int = 0
     registered: int = 0     # registered for the first time: a new household, or someone missed before
+    moved_within: int = 0   # of its moves out, people who arrived in another group of the report's area this month
 
     @property
     def closing(self) -> int:
@@ -127,9 +128,10 @@ class PersonChange:
     person_name: str
     household_no: str
     head_name: str
-    visit: int                  # the visit's number (its submission id: the visit page /visits/<n>)
-    collector: str              # the collector's name
-    place: str | None = None    # a move's destination or origin
+    visit: int | None           # the visit's number (its submission id: the visit page /visits/<n>); None:
+                                # entered on the web
+    collector: str              # the collector's name (entered on the web: the staff member's)
+    place: str | None = None    # a move's destination or origin, by name
     spouse_name: str | None = None
 
     def __post_init__(self) -> None:
@@ -137,8 +139,15 @@ class PersonChange:
             raise ValueError(f"unknown change {self.kind!r}; expected one of {', '.join(CHANGE_LABELS)}")
 
     @property
+    def source(self) -> str:
+        """The visit that told it, or that it was entered on the web."""
+        return f"访视 #{self.visit}" if self.visit is not None else "网上登记 Entered on the web"
+
+    @property
     def detail(self) -> str:
         """Where to or from (a move), or whom (a marriage)."""
+        if self.kind == "moved_out" and self.place:
+            return f"迁往 To: {self.place}"
         if self.kind in _DESTINATION and self.place:
             return f"去向 To: {self.place}"
         if self.kind in _ORIGIN and self.place:
@@ -158,10 +167,13 @@ class MonthlyChangeReport:
     sync: tuple[VillageSync, ...] = ()
     changes: tuple[PersonChange, ...] = ()  # the month's changes, in list order (sync.monthly_change.month_changes)
     services: tuple[SummaryTable, ...] = ()  # the month's service counts by village (sync.service_counts)
+    county: bool = False    # the county's summary: one row per town (`GroupChanges.village` and `VillageSync.village`
+                            # name the town), no sheets per village, no names (each town's report has them)
 
 
 _COUNT_HEADERS = (_OPENING, *EVENT_KINDS.values(), _CLOSING)
 _SYNC_HEADERS = ("小组数 Groups", "按期同步小组 Groups synced by the 2nd", "按期 On time")
+_WITHIN = "区域内迁移 Moved within the area"
 _CHARTED = ("births", "deaths", "moved_in", "moved_out", "left_to_work", "returned")
 
 
@@ -173,15 +185,28 @@ def _village_totals(rows: Iterable[GroupChanges]) -> list[int]:
     return [sum(column) for column in zip(*(_counts(row) for row in rows))]
 
 
+def _area_totals(rows: list[GroupChanges]) -> list[int]:
+    """The area's total row: the column sums, except that a move between two groups of the area is one person
+    moving inside it: not one more in and one more out of the area (it is counted in the moved-within column)."""
+    totals = _village_totals(rows) if rows else [0] * len(_COUNT_HEADERS)
+    within = sum(row.moved_within for row in rows)
+    for kind in ("moved_in", "moved_out"):
+        totals[1 + list(EVENT_KINDS).index(kind)] -= within
+    return [*totals, within]
+
+
 def _write_count_table(worksheet: Worksheet, formats: Formats, first_row: int, labels: list[tuple[str, ...]],
-                       counts: list[list[int]], total_label: tuple[str, ...]) -> int:
-    """Label columns then count columns, one row per entry, then a total row; returns the total row's index."""
+                       counts: list[list[int]], total_label: tuple[str, ...],
+                       totals: list[int] | None = None) -> int:
+    """Label columns then count columns, one row per entry, then a total row (the column sums unless `totals`
+    are given); returns the total row's index."""
     for offset, (label, values) in enumerate(zip(labels, counts)):
         worksheet.write_row(first_row + offset, 0, label, formats.text)
         worksheet.write_row(first_row + offset, len(label), values, formats.integer)
     total_row = first_row + len(labels)
     worksheet.write_row(total_row, 0, total_label, formats.total_text)
-    totals = [sum(column) for column in zip(*counts)] if counts else [0] * len(_COUNT_HEADERS)
+    if totals is None:
+        totals = [sum(column) for column in zip(*counts)] if counts else [0] * len(_COUNT_HEADERS)
     worksheet.write_row(total_row, len(total_label), totals, formats.total_integer)
     return total_row
 
@@ -197,17 +222,18 @@ def _count_widths(headers: tuple[str, ...], labels: list[tuple[str, ...]], total
 
 def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subtitle: str,
                    by_village: dict[str, list[GroupChanges]]) -> None:
-    worksheet = workbook.add_worksheet("镇汇总 Town summary")
+    worksheet = workbook.add_worksheet(_SUMMARY[report.county])
     title = f"{report.town} 月变更报告单 Monthly change report — {month_label(report.month)}"
-    headers = ("村 Village", *_COUNT_HEADERS, *_SYNC_HEADERS)
+    headers = ("镇 Town" if report.county else "村 Village", *_COUNT_HEADERS, _WITHIN, *_SYNC_HEADERS)
     villages = list(by_village)
     widths = _count_widths(headers, [(village,) for village in villages], ("合计 Total",))
     width = table_head(worksheet, formats, widths, headers, title, subtitle)
     total_row = _write_count_table(worksheet, formats, 3, [(village,) for village in villages],
-                                   [_village_totals(by_village[village]) for village in villages],
-                                   ("合计 Total",))
+                                   [[*_village_totals(by_village[village]),
+                                     sum(row.moved_within for row in by_village[village])] for village in villages],
+                                   ("合计 Total",), totals=_area_totals(list(report.groups)))
     sync = {entry.village: entry for entry in report.sync}
-    sync_col = 1 + len(_COUNT_HEADERS)
+    sync_col = 2 + len(_COUNT_HEADERS)
     for offset, village in enumerate(villages):
         if village in sync:
             entry = sync[village]
@@ -223,16 +249,20 @@ def _summary_sheet(workbook, formats: Formats, report: MonthlyChangeReport, subt
     print_setup(worksheet, header_rows=3, title=title, last_row=total_row - 1, last_col=len(headers) - 1,
                 width=width)
     if villages:
-        _change_chart(workbook, worksheet, last_row=total_row - 1)
+        _change_chart(workbook, worksheet, last_row=total_row - 1, county=report.county)
 
 
-def _change_chart(workbook, worksheet: Worksheet, *, last_row: int) -> None:
+_SUMMARY = {False: "镇汇总 Town summary", True: "县汇总 County summary"}
+
+
+def _change_chart(workbook, worksheet: Worksheet, *, last_row: int, county: bool = False) -> None:
     chart = workbook.add_chart({"type": "column"})
     for kind in _CHARTED:
         col = 2 + list(EVENT_KINDS).index(kind)
         chart.add_series({"name": [worksheet.name, 2, col], "categories": [worksheet.name, 3, 0, last_row, 0],
                           "values": [worksheet.name, 3, col, last_row, col]})
-    chart.set_title({"name": "各村变动 Changes by village", "name_font": {"size": 11}})
+    chart.set_title({"name": "各镇变动 Changes by town" if county else "各村变动 Changes by village",
+                     "name_font": {"size": 11}})
     chart.set_y_axis({"name": "人 People", "major_gridlines": {"visible": True}})
     chart.set_legend({"position": "bottom"})
     chart.set_size({"width": 900, "height": 360})
@@ -270,7 +300,7 @@ def _changes_sheet(workbook, formats: Formats, wrapped: Format, report: MonthlyC
     worksheet = workbook.add_worksheet(sheet_name(f"{village} 变更名单 Changes", used))
     title = f"{_place(report, village)} 变更名单 Changes, person by person — {month_label(report.month)}"
     lines = [(change.group, change.household_no, change.head_name, change.person_name, CHANGE_LABELS[change.kind],
-              change.detail, change.day, f"访视 #{change.visit}", change.collector) for change in changes]
+              change.detail, change.day, change.source, change.collector) for change in changes]
     widths = ColumnWidths(minimum=8, maximum=36)
     widths.see_headers(0, _CHANGE_HEADERS)
     for line in lines:
@@ -387,6 +417,21 @@ _NOTES = (
      "People registered for the first time (a newly registered household, or someone missed before)."),
     ("结婚 Marriages", "计数，但不改变人数（迁入、迁出另行登记）。\n"
                       "Counted, but do not change the head count (a move in or out is recorded on its own)."),
+    ("迁入、迁出 Moves in and out",
+     "按人迁移时所住的小组计：迁出计入迁出的村（名单写明迁往哪里），迁入计入迁入的村（名单写明从哪个村迁来，"
+     "即此人上一次迁出的村；没有迁出记录的，按登记的来处）。\n"
+     "Counted in the group the person lived in: a move out in the village left (the list says where to), a move in "
+     "in the village arrived in (the list says where from: the village of their last move out, else the origin as "
+     "recorded)."),
+    ("区域内迁移 Moved within the area",
+     "本月从本报表范围内一个小组迁出、又在本月迁入范围内另一个小组的人，按人计一次（计在迁出的村）。各村表照常计迁入、迁出；"
+     "「合计」行的迁入、迁出只计迁入、迁出本范围的人，区域内迁移另列，所以合计按人计、不重复。"
+     "迁出与迁入不在同一个月的，迁出月计为迁出，迁入月计为迁入。\n"
+     "People who moved out of one group of the report's area and into another of its groups this month, each "
+     "counted once (in the village they left). Each village's row keeps its moves in and out; the total row's moves "
+     "in and out are people moving into or out of the area only, and moves within are counted apart, so the total "
+     "counts people, not records. A move out and its move in in different months count as a move out in the first "
+     "and a move in in the second."),
     ("统计口径 What counts",
      "按事项发生日期（手机上的日期）归入月份，而不是上传日期。\n"
      "Events are counted in the month of their date on the phone, not the day they reached the server."),
@@ -402,10 +447,12 @@ _NOTES = (
      "already in this month's opening, so this opening = last report's closing + the corrections' net effect."),
     ("变更名单 Changes",
      "每村一张：本月（按事项日期）每个人的变更，即计数表所计的各项，外加迁到本组另一户和分户（列出，不计入人数）。"
-     "「访视 #n」是记录该变更的访视编号，在系统中打开 /visits/n 可查看该次访视。迟报更正只在「迟报更正」表中计数。\n"
+     "「访视 #n」是记录该变更的访视编号，在系统中打开 /visits/n 可查看该次访视；「网上登记」是专干或镇计生办在网上登记的"
+     "（信息员一栏写登记人）。迟报更正只在「迟报更正」表中计数。\n"
      "One sheet per village: each person's change dated in the month, as counted on the village's sheet, plus moves "
      "to another household of the group and household splits (listed, not counted). \"访视 #n\" is the visit that "
-     "recorded it: its page is /visits/n. Late corrections are counted on their own sheet only."),
+     "recorded it: its page is /visits/n; \"网上登记 Entered on the web\" was entered by a cadre or the town office "
+     "(named in the collector's column). Late corrections are counted on their own sheet only."),
     ("服务情况 Services",
      "按访视日期（手机上的日期）归入月份，按户所在的村统计；被判定超出信息员小组范围的访视不计。"
      "访视：完成与未完成（无人在家、拒绝、已搬走）。服务：本月访视提供的服务（次）。"
@@ -426,7 +473,8 @@ _NOTES = (
 
 def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
     """The report as xlsx bytes: town summary (with a chart), service counts, for each village its counts and its
-    changes person by person, late corrections, notes."""
+    changes person by person, late corrections, notes; the county's: its summary by town, late corrections,
+    notes."""
     output = io.BytesIO()
     workbook = new_workbook(output)
     formats = standard_formats(workbook)
@@ -442,9 +490,11 @@ def build_monthly_change_report(report: MonthlyChangeReport) -> bytes:
     for change in report.changes:
         changes_of[change.village].append(change)
     _summary_sheet(workbook, formats, report, subtitle, by_village)
-    _services_sheet(workbook, formats, report, subtitle)
+    if not report.county:
+        _services_sheet(workbook, formats, report, subtitle)
     used = {"镇汇总 town summary", "服务情况 services", "迟报更正 late corrections", "说明 notes"}
-    for village in [*by_village, *(village for village in changes_of if village not in by_village)]:
+    for village in [] if report.county else [*by_village, *(village for village in changes_of
+                                                              if village not in by_village)]:
         if village in by_village:
             _village_sheet(workbook, formats, report, subtitle, used, village, by_village[village])
         _changes_sheet(workbook, formats, wrapped, report, subtitle, used, village, changes_of[village])

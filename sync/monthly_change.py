@@ -15,20 +15,27 @@ printed closing plus the late corrections listed with this report.
 Beneath the counts the report lists each change person by person (`ChangeLine`, `month_changes`): the month's
 events as counted, and the moves between households of the group (listed, not counted: they change no group's
 head count).
+
+An event counts in the group the person lived in when it happened (docs/moves.md): a move out in the group left, a
+move in in the group arrived in, each group's earlier events staying where they were. A person moving between two
+groups of the report's area is one person moving inside it: `moves_within` pairs a move in with the person's move
+out before it (both dated in the month), so the area's total counts the move once (moved within), not as one more
+in and one more out; each group keeps its own move in or out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sync.periods import month_start, next_month
 
 __all__ = ["EVENT_KINDS", "LISTED_KINDS", "POPULATION_EFFECT", "ChangeLine", "DatedEvent", "GroupMonth",
-           "LateCorrection", "group_months", "late_corrections", "month_changes", "sync_deadline", "synced_in_time"]
+           "LateCorrection", "group_months", "late_corrections", "month_changes", "move_place", "moves_within",
+           "place_name", "sync_deadline", "synced_in_time"]
 
 EVENT_KINDS = ("birth", "death", "marriage", "moved_in", "moved_out", "left_for_work", "returned", "registered")
 """The report's event columns, in its order."""
@@ -44,10 +51,12 @@ households of the group."""
 
 @dataclass(frozen=True)
 class DatedEvent:
-    group: str          # the group (its full name) of the person's household
+    group: str          # the group (its full name) the person lived in when it happened
     kind: str           # one of EVENT_KINDS (other kinds are ignored)
     day: dt.date        # when it happened
     received: dt.datetime  # when the visit that told it reached the server (aware)
+    person: str = ""    # whose (pairs a move in with the move out before it)
+    seq: int = 0        # the order of a person's events of one day (the event's id)
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,7 @@ class GroupMonth:
     opening: int
     counts: Mapping[str, int]   # by EVENT_KINDS
     closing: int
+    moved_within: int = 0       # of its moves out, people who arrived in another group of the area in the month
 
 
 @dataclass(frozen=True)
@@ -71,17 +81,35 @@ class ChangeLine:
     """One person's change as the list prints it: who, in which household, what, when, and the visit that told it."""
 
     village: str
-    group: str                  # the group (its full name) of the person's household
+    group: str                  # the group (its full name) the person lived in when it happened
     kind: str                   # one of LISTED_KINDS (other kinds are left out)
     day: dt.date
     received: dt.datetime       # when the visit reached the server (aware)
     person_name: str
     household_no: str
     head_name: str              # the household head's name ("" when the household has none recorded)
-    place: str | None           # a move's destination or origin
+    place: str | None           # a move's destination or origin, by name
     spouse_name: str | None     # a marriage's spouse
-    submission_id: int          # the visit (its page: /visits/<id>)
-    collector: str              # the collector's name
+    submission_id: int | None   # the visit (its page: /visits/<id>); None: entered on the web (a decision)
+    collector: str              # the collector's name (or, entered on the web, the staff member's)
+
+
+def place_name(full_name: str) -> str:
+    """A village or town of the register as a move's other end is named: its names run together, as an address is
+    written (青山镇/西村 → 青山镇西村)."""
+    return full_name.replace("/", "")
+
+
+def move_place(kind: str, place: str | None, destination: str | None = None,
+               left_group: str | None = None) -> str | None:
+    """Where a move went or came from, by name: a move out's `destination` (the full name of a village or town of
+    the register) else the place as written; a move in's village the person left (`left_group`: the full name of
+    the group of their move out before it) else the origin as written; any other event's place as written."""
+    if kind == "moved_out" and destination:
+        return place_name(destination)
+    if kind == "moved_in" and left_group:
+        return place_name(left_group.rsplit("/", 1)[0])
+    return place or None
 
 
 def month_changes(lines: Iterable[ChangeLine], month: dt.date, produced_at: dt.datetime) -> list[ChangeLine]:
@@ -109,12 +137,37 @@ def group_months(events: Iterable[DatedEvent], month: dt.date, produced_at: dt.d
             opening[event.group] += POPULATION_EFFECT[event.kind]
         elif event.day < end:
             counts[event.group][event.kind] += 1
+    groups = set(groups)
+    within = moves_within(events, month, produced_at, groups) if groups else Counter()
     result = []
-    for group in sorted(set(groups) | set(opening) | set(counts)):
+    for group in sorted(groups | set(opening) | set(counts)):
         month_counts = {kind: counts[group][kind] for kind in EVENT_KINDS}
         closing = opening[group] + sum(POPULATION_EFFECT[kind] * count for kind, count in month_counts.items())
-        result.append(GroupMonth(group, opening[group], month_counts, closing))
+        result.append(GroupMonth(group, opening[group], month_counts, closing, within[group]))
     return result
+
+
+def moves_within(events: Iterable[DatedEvent], month: dt.date, produced_at: dt.datetime,
+                 area_groups: Collection[str]) -> Counter[str]:
+    """People who moved between two groups of an area in `month`, by the group they left: a move in to one of
+    `area_groups` (all of the area's) paired with the same person's move out before it (their latest, in day and
+    event order) from another of them, both dated in the month and received by `produced_at`."""
+    start, end = month_start(month), next_month(month)
+    moves = sorted((event for event in events if event.kind in ("moved_in", "moved_out") and event.person
+                    and event.received <= produced_at), key=lambda event: (event.person, event.day, event.seq))
+    found: Counter[str] = Counter()
+    left: DatedEvent | None = None
+    for event in moves:
+        if left is not None and left.person != event.person:
+            left = None
+        if event.kind == "moved_out":
+            left = event
+            continue
+        if (left is not None and start <= left.day and event.day < end and left.group != event.group
+                and left.group in area_groups and event.group in area_groups):
+            found[left.group] += 1
+        left = None
+    return found
 
 
 def late_corrections(events: Iterable[DatedEvent], month: dt.date, previous_report_at: dt.datetime | None,

@@ -69,7 +69,8 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class EventRow:
-    """A life event of a person in the register, with where the person lives now and the visit that told it."""
+    """A life event of a person in the register, placed where they lived when it happened (a move out in the
+    village left, a move in in the village arrived in), with the visit that told it."""
 
     kind: str                       # birth, death, marriage, moved_in, moved_out, left_for_work, returned, …
     event_date: dt.date | None
@@ -86,6 +87,8 @@ class EventRow:
     phone: str | None = None
     address: str | None = None
     residence: str | None = None
+    origin: str | None = None       # a move: where from, by name (a move out: this village)
+    destination: str | None = None  # a move: where to, by name (a move in: this village)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,13 +258,24 @@ def _marriage(row: EventRow, words: Words) -> tuple[Value, ...]:
             row.visit_date)
 
 
-def _move(row: EventRow, words: Words) -> tuple[Value, ...]:
-    return (*_placed(row), *_person(row, words), row.place or "", row.event_date, row.visit_date)
+def _moved_in(row: EventRow, words: Words) -> tuple[Value, ...]:
+    return (*_placed(row), *_person(row, words), row.origin or row.place or "", row.event_date, row.visit_date)
+
+
+def _moved_out(row: EventRow, words: Words) -> tuple[Value, ...]:
+    return (*_placed(row), *_person(row, words), row.destination or row.place or "", row.event_date,
+            row.visit_date)
+
+
+def _moves(row: EventRow, words: Words) -> tuple[Value, ...]:
+    return (*_placed(row), *_person(row, words), words.code("life_event", row.kind), row.origin or "",
+            row.destination or "", row.event_date, row.visit_date)
 
 
 def _arrival(row: EventRow, words: Words) -> tuple[Value, ...]:
+    origin = row.origin if row.kind == "moved_in" and row.origin else row.place
     return (*_placed(row), row.address or "", *_person(row, words), words.code("life_event", row.kind),
-            row.place or "", row.event_date, row.phone or "", row.visit_date)
+            origin or "", row.event_date, row.phone or "", row.visit_date)
 
 
 def _away(row: AwayRow, words: Words) -> tuple[Value, ...]:
@@ -335,12 +349,20 @@ REGISTERS: dict[str, Register] = {register.name: register for register in (
              "本期迁入的人，及从哪里迁入。", "People who moved in during the period, and where from.",
              Source("life_events", ("moved_in",)),
              (*_PLACED, NAME, SEX, BIRTH_DATE, _column("origin", "从哪里迁入", "Moved in from", width=22),
-              _column("moved_in_on", "迁入日期", "Moved in on", "date", 11), RECORDED), _move),
+              _column("moved_in_on", "迁入日期", "Moved in on", "date", 11), RECORDED), _moved_in),
     Register("moved-out", "迁出登记", "Moved out",
              "本期迁出的人，及迁往哪里。", "People who moved out during the period, and where to.",
              Source("life_events", ("moved_out",)),
              (*_PLACED, NAME, SEX, BIRTH_DATE, _column("destination", "迁往哪里", "Moved to", width=22),
-              _column("moved_out_on", "迁出日期", "Moved out on", "date", 11), RECORDED), _move),
+              _column("moved_out_on", "迁出日期", "Moved out on", "date", 11), RECORDED), _moved_out),
+    Register("moves", "迁入迁出登记", "Moves in and out",
+             "本期迁入和迁出的人：从哪里迁到哪里。迁出列在迁出的村，迁入列在迁入的村。",
+             "People who moved in or out during the period: where from and where to. A move out is listed in the "
+             "village left, a move in in the village arrived in.",
+             Source("life_events", ("moved_in", "moved_out")),
+             (*_PLACED, NAME, SEX, BIRTH_DATE, _column("move", "迁入/迁出", "In or out", width=8),
+              _column("origin", "从哪里", "From", width=18), _column("destination", "到哪里", "To", width=18),
+              _column("moved_on", "日期", "On", "date", 11), RECORDED), _moves),
     Register("working-away", "外出务工人员", "People working away",
              "现在外出务工的人（不论何时外出），以及本期外出后又返回或迁出的人：务工地点、外出日期、现在的手机号。",
              "Everyone working away now (whenever they left), and those who left in the period and have come back "

@@ -29,7 +29,9 @@ from server.forms.queries import form_labels
 from server.principal import Principal
 from server.schedules.operations import current_schedule, person_schedules
 from server.services.queries import items_in
+from sync.access import STAFF_ROLES
 from sync.coverage import monthly_rates, outcomes_by_group
+from sync.errors import Forbidden
 from sync.monthly_change import (
     ChangeLine,
     DatedEvent,
@@ -51,7 +53,7 @@ from sync.service_counts import (
     summary_tables,
 )
 
-__all__ = ["MonthCounts", "ProducedReport", "month_counts", "monthly_change_report", "produce_monthly_change",
+__all__ = ["COUNTY", "MonthCounts", "ProducedReport", "month_counts", "monthly_change_report", "produce_monthly_change",
            "coverage_report", "register_export", "village_service_counts"]
 
 # sync.monthly_change's event kinds → the report's columns (and the list's other changes, named alike).
@@ -68,8 +70,35 @@ def _area_name(full_name: str) -> str:
     return full_name.replace("/", " › ")
 
 
+_REFUSAL = "reports are for village cadres and the town office"
+COUNTY = "全县"
+"""The name the county's monthly change report is asked for by (the county has no area of its own): its summary by
+town, for those who read the whole county."""
+
+
+@dataclass(frozen=True)
+class _WholeCounty:
+    """The county as a report's area: every group of this server."""
+
+    id: None = None
+    path: str = "/"
+    full_name: str = COUNTY
+
+
 def _area(principal: Principal, full_name: str):
-    return staff_area(principal, full_name, refusal="reports are for village cadres and the town office")
+    return staff_area(principal, full_name, refusal=_REFUSAL)
+
+
+def _report_area(principal: Principal, full_name: str):
+    """A monthly change report's area: a town or village of the reader's, or the county for one who reads all of
+    it (anyone else asking for the county: Forbidden)."""
+    if full_name != COUNTY:
+        return _area(principal, full_name)
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden(_REFUSAL)
+    if principal.area_path is not None:
+        raise Forbidden("the county's report is for the county")
+    return _WholeCounty()
 
 
 @dataclass(frozen=True)
@@ -88,25 +117,30 @@ class ProducedReport:
     report: MonthlyChangeReport
 
 
-def month_counts(area: Area, month: dt.date, produced_at: dt.datetime) -> MonthCounts:
+def month_counts(area: Area | _WholeCounty, month: dt.date, produced_at: dt.datetime) -> MonthCounts:
     """The counts of an area's monthly change report for a calendar month as the register stands at `produced_at`
-    (per group: opening, the month's events, closing; the late corrections since the previous month's report). Only
-    figures; the caller has checked that the area is the reader's."""
+    (per group: opening, the month's events, closing, the moves out that arrived in another group of the area; the
+    late corrections since the previous month's report). Each event counts in the group the person lived in when
+    it happened. Only figures; the caller has checked that the area is the reader's."""
     month = month_start(month)
     rows = queries.dated_events(area.path)
-    village_of = {row.group: row.village for row in rows}
     groups = queries.groups_in(area.path)
-    village_of.update({named.group: named.village for named in groups})
+    if isinstance(area, _WholeCounty):      # the county's summary: by town
+        village_of = {group: group.split("/")[0] for group in {row.group for row in rows} | {n.group for n in groups}}
+    else:
+        village_of = {row.group: row.village for row in rows}
+        village_of.update({named.group: named.village for named in groups})
     own_name = {named.group: named.name for named in groups}        # a full name → what the report shows
-    events = [DatedEvent(row.group, row.kind, row.day, row.received) for row in rows]
+    events = [DatedEvent(row.group, row.kind, row.day, row.received, row.person, row.seq) for row in rows]
     return MonthCounts(
         groups=tuple(GroupChanges(village=village_of[row.group], group=own_name[row.group], opening=row.opening,
+                                  moved_within=row.moved_within,
                                   **{_COLUMNS[kind]: count for kind, count in row.counts.items()})
                      for row in group_months(events, month, produced_at, groups=[named.group for named in groups])),
         late_corrections=tuple(LateCorrection(village_of[late.group], own_name[late.group], late.month,
                                               _COLUMNS[late.kind], late.count)
-                               for late in late_corrections(events, month, queries.previous_run(
-                                   area.id, month), produced_at)))
+                               for late in late_corrections(events, month, None if area.id is None else
+                                                            queries.previous_run(area.id, month), produced_at)))
 
 
 def monthly_change_report(principal: Principal, area_full_name: str, month: dt.date, *,
@@ -120,35 +154,43 @@ def produce_monthly_change(principal: Principal, area_full_name: str, month: dt.
     """月变更报告单 of a town (or village) for a calendar month, as the register stands now; events that arrived
     after the previous month's report are listed as late corrections; the month's changes person by person; the
     month's service counts per village (服务情况). Its run is kept: the next month's late corrections start from
-    the last report a village `submitted` (signed off) for an earlier month, else from the last one produced."""
-    area = _area(principal, area_full_name)
+    the last report a village `submitted` (signed off) for an earlier month, else from the last one produced.
+    The county's (`COUNTY`, for a reader of the whole county): its summary by town only, a move between two towns
+    one move within the county; no run kept, so no late corrections (each town's report lists its own)."""
+    area = _report_area(principal, area_full_name)
+    county = isinstance(area, _WholeCounty)
     month, produced_at, timezone = month_start(month), now or clock.now(), clock.timezone()
     groups = queries.groups_in(area.path)
     deadline = sync_deadline(month, timezone)
     received = queries.receipts(area.path, deadline - dt.timedelta(days=4), deadline)
     synced = synced_in_time({named.group: received.get(named.group, []) for named in groups}, month, timezone)
     last_day = next_month(month) - dt.timedelta(days=1)
-    changes = month_changes((ChangeLine(**row._asdict()) for row in queries.person_events(area.path, month, last_day)),
-                            month, produced_at)
+    changes = [] if county else month_changes(
+        (ChangeLine(**row._asdict()) for row in queries.person_events(area.path, month, last_day)), month, produced_at)
     villages = [village for village, _ in itertools.groupby(named.village for named in groups)]
     own_name = {named.group: named.name for named in groups}        # a full name → what the report shows
+
+    def unit(named) -> str:
+        return named.group.split("/")[0] if county else named.village
+
     counts = month_counts(area, month, produced_at)
     report = MonthlyChangeReport(
         town=_area_name(area.full_name), month=month, produced_at=clock.wall_time(produced_at),
         groups=counts.groups, late_corrections=counts.late_corrections,
-        sync=tuple(VillageSync(village, len(members), sum(synced[named.group] for named in members))
-                   for village, members in ((village, list(members)) for village, members
-                                            in itertools.groupby(groups, key=lambda named: named.village))),
+        sync=tuple(VillageSync(name, len(members), sum(synced[named.group] for named in members))
+                   for name, members in ((name, list(members)) for name, members
+                                         in itertools.groupby(groups, key=unit))),
         changes=tuple(PersonChange(change.village, own_name[change.group], _COLUMNS[change.kind], change.day,
                                    change.person_name, change.household_no, change.head_name,
                                    visit=change.submission_id, collector=change.collector, place=change.place,
                                    spouse_name=change.spouse_name) for change in changes),
-        services=_service_tables(area.path, month, last_day, villages))
+        services=() if county else _service_tables(area.path, month, last_day, villages), county=county)
     content = build_monthly_change_report(report)
-    queries.add_run(kind=queries.SUBMITTED_RUN if submitted else queries.PRODUCED_RUN, area_id=area.id, month=month, produced_at=produced_at,
-                    produced_by=principal.id)
-    audit.record(principal.id, "export.monthly_change", area_path=area.path, subject=f"{month:%Y-%m}",
-                 records=len(changes))
+    if not county:
+        queries.add_run(kind=queries.SUBMITTED_RUN if submitted else queries.PRODUCED_RUN, area_id=area.id,
+                        month=month, produced_at=produced_at, produced_by=principal.id)
+    audit.record(principal.id, "export.monthly_change", area_path=None if county else area.path,
+                 subject=f"{month:%Y-%m}", records=len(changes))
     return ProducedReport(content, report)
 
 

@@ -14,15 +14,17 @@ from server.areas.models import Area
 from server.exports.models import ReportRun
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterDecision, Visit
+from server.register.queries import area_full_names, departure_group_id, event_group_id, event_household_uuid
 from server.submissions.models import Submission
 from server.users.models import User
+from sync.monthly_change import move_place
 from sync.periods import as_utc
 
 __all__ = ["GroupName", "GroupEvent", "PersonEvent", "VisitOutcome", "dated_events", "person_events",
            "visit_outcomes", "groups_in", "group_names", "collectors_by_group", "receipts", "PRODUCED_RUN",
            "SUBMITTED_RUN", "previous_run", "add_run", "groups_with_people", "register_people"]
 
-_group, _village, _head = aliased(Area), aliased(Area), aliased(Person)
+_group, _village, _head, _then = aliased(Area), aliased(Area), aliased(Person), aliased(Household)
 
 
 class GroupName(NamedTuple):
@@ -42,6 +44,8 @@ class GroupEvent(NamedTuple):
     kind: str
     day: dt.date
     received: dt.datetime
+    person: str = ""
+    seq: int = 0                # the event's id (the order of a person's events of one day)
 
 
 class PersonEvent(NamedTuple):
@@ -55,10 +59,11 @@ class PersonEvent(NamedTuple):
     person_name: str
     household_no: str
     head_name: str
-    place: str | None
+    place: str | None           # where a move went or came from, by name
     spouse_name: str | None
-    submission_id: int
-    collector: str              # the collector's name (their user name when the account is not on this server)
+    submission_id: int | None   # None: entered on the web (a decision)
+    collector: str              # the collector's name (their user name when the account is not on this server), or
+                                # the staff member's who entered it on the web
 
 
 class VisitOutcome(NamedTuple):
@@ -103,42 +108,56 @@ _EVENT_RECEIVED = func.coalesce(Submission.received_at, RegisterDecision.decided
 
 
 def dated_events(path: str) -> list[GroupEvent]:
-    """Every dated life event of the area's people (in their household's group now), with when the submission
-    telling it arrived."""
+    """Every dated life event of the area's groups (the group the person lived in when it happened: a move out in
+    the group left, a move in in the group arrived in), with whose it is and when the submission telling it
+    arrived."""
+    group_id = event_group_id()
     rows = db.session.execute(
         select(_village.name.label("village"), _group.full_name.label("group"), LifeEventRecord.kind,
-               LifeEventRecord.event_date, _EVENT_RECEIVED)
-        .join(Person, Person.uuid == LifeEventRecord.person_uuid)
-        .join(Household, Household.uuid == Person.household_uuid)
-        .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
+               LifeEventRecord.event_date, _EVENT_RECEIVED, LifeEventRecord.person_uuid, LifeEventRecord.id)
+        .outerjoin(Person, Person.uuid == LifeEventRecord.person_uuid)
+        .outerjoin(Household, Household.uuid == Person.household_uuid)
+        .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
         .outerjoin(Submission, Submission.id == LifeEventRecord.submission_id)
         .outerjoin(RegisterDecision, RegisterDecision.id == LifeEventRecord.decision_id)
         .where(_group.path.startswith(path), LifeEventRecord.event_date.is_not(None)))
-    return [GroupEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at)) for row in rows]
+    return [GroupEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at), row.person_uuid,
+                       row.id) for row in rows]
 
 
 def person_events(path: str, since: dt.date, until: dt.date) -> list[PersonEvent]:
-    """The life events of the area's people (in their household's group now) dated from `since` to `until`
-    (inclusive), with the person's and the household head's names and the visit's collector."""
-    head_name = (select(_head.name).where(_head.household_uuid == Household.uuid, _head.relationship == "head")
+    """The life events of the area's groups (the group the person lived in when it happened) dated from `since`
+    to `until` (inclusive), with the person's name, the household they lived in then and its head's name, where a
+    move went or came from (by name: sync.monthly_change.move_place), and the visit's collector (or, entered on
+    the web, the staff member who entered it)."""
+    group_id = event_group_id()
+    household_uuid = event_household_uuid(group_id)
+    head_name = (select(_head.name).where(_head.household_uuid == _then.uuid, _head.relationship == "head")
                  .order_by(case((_head.status == "died", 1), else_=0), _head.name).limit(1).scalar_subquery())
-    rows = db.session.execute(
+    decider = aliased(User)
+    rows = list(db.session.execute(
         select(_village.name.label("village"), _group.full_name.label("group"), LifeEventRecord.kind,
-               LifeEventRecord.event_date, _EVENT_RECEIVED, Person.name, Household.household_no,
+               LifeEventRecord.event_date, _EVENT_RECEIVED, Person.name, _then.household_no,
                head_name.label("head_name"), LifeEventRecord.place, LifeEventRecord.spouse_name,
-               LifeEventRecord.submission_id,
-               func.coalesce(func.nullif(User.display_name, ""), Submission.collector_name)
-               .label("collector"))
+               LifeEventRecord.submission_id, LifeEventRecord.destination_id,
+               departure_group_id().label("left_group_id"),
+               func.coalesce(func.nullif(User.display_name, ""), Submission.collector_name,
+                             func.nullif(decider.display_name, ""), decider.username).label("collector"))
         .join(Person, Person.uuid == LifeEventRecord.person_uuid)
-        .join(Household, Household.uuid == Person.household_uuid)
-        .join(_group, _group.id == Household.group_id).join(_village, _village.id == _group.parent_id)
+        .outerjoin(Household, Household.uuid == Person.household_uuid)
+        .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
+        .outerjoin(_then, _then.uuid == household_uuid)
         .outerjoin(Submission, Submission.id == LifeEventRecord.submission_id)
         .outerjoin(RegisterDecision, RegisterDecision.id == LifeEventRecord.decision_id)
         .outerjoin(User, User.username == Submission.collector_name)
-        .where(_group.path.startswith(path), LifeEventRecord.event_date >= since, LifeEventRecord.event_date <= until))
+        .outerjoin(decider, decider.id == RegisterDecision.decided_by)
+        .where(_group.path.startswith(path), LifeEventRecord.event_date >= since, LifeEventRecord.event_date <= until)))
+    names = area_full_names([*(row.destination_id for row in rows), *(row.left_group_id for row in rows)])
     return [PersonEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at), row.name or "",
-                        row.household_no or "", row.head_name or "", row.place, row.spouse_name, row.submission_id,
-                        row.collector or "") for row in rows]
+                        row.household_no or "", row.head_name or "",
+                        move_place(row.kind, row.place, names.get(row.destination_id),
+                                   names.get(row.left_group_id)),
+                        row.spouse_name, row.submission_id, row.collector or "") for row in rows]
 
 
 def visit_outcomes(path: str, since: dt.date, until: dt.date) -> list[VisitOutcome]:

@@ -12,7 +12,7 @@ from server import clock
 from server.accounts.session import require_staff
 from server.database import commit
 from server.exports.downloads import xlsx_download
-from server.exports.operations import coverage_report, monthly_change_report, register_export
+from server.exports.operations import COUNTY, coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
 from server.register.queries import groups_in
 from sync.periods import parse_month
@@ -31,6 +31,7 @@ def reports_page():
     last_month = (clock.today().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     quarter_ago = clock.today().replace(day=1) - dt.timedelta(days=80)
     return render_template("exports/reports.html", areas=areas, last_month=last_month,
+                           county=COUNTY if principal.area_path is None else None,
                            this_month=clock.today().strftime("%Y-%m"),
                            last_quarter=f"{quarter_ago.year}-Q{(quarter_ago.month - 1) // 3 + 1}")
 

@@ -53,9 +53,11 @@ def completed_visits_by_group(path: str | None, since: dt.date, until: dt.date) 
 
 def life_events_by_group(path: str | None, kinds: tuple[str, ...], since: dt.date, until: dt.date) -> dict[int, int]:
     """Life events of these kinds (births, deaths, marriages, moves…) dated from `since` to `until`, per group: the
-    group the visit that told them was collected in, or for one registered on the web (a decision), the group of
-    the person's household."""
-    group = func.coalesce(Submission.area_id, Household.group_id)
+    group the person lived in when it happened (a move out in the group left, a move in in the group arrived in:
+    as the monthly change report counts them); for an event recorded before that was kept, the group the visit
+    that told it was collected in, or for one registered on the web (a decision), the group of the person's
+    household."""
+    group = func.coalesce(LifeEventRecord.group_id, Submission.area_id, Household.group_id)
     query = (select(group, func.count()).select_from(LifeEventRecord)
              .outerjoin(Submission, Submission.id == LifeEventRecord.submission_id)
              .outerjoin(Person, (Person.uuid == LifeEventRecord.person_uuid) & LifeEventRecord.submission_id.is_(None))

@@ -109,9 +109,12 @@ def sweeps_by_group(path: str | None, since: dt.date, until: dt.date) -> dict[in
     if path is not None:
         sweeps = sweeps.join(Area, Area.id == Household.group_id).where(inside_area(Area.path, path))
     sweeps = sweeps.subquery()
-    ended_before = exists().where(LifeEventRecord.person_uuid == Person.uuid,
+    # Only what happened in the swept household's group: a move out of another village before the person arrived
+    # here does not take them off this household's sweeps (docs/moves.md).
+    here = func.coalesce(LifeEventRecord.group_id, sweeps.c.group_id) == sweeps.c.group_id
+    ended_before = exists().where(LifeEventRecord.person_uuid == Person.uuid, here,
                                   LifeEventRecord.kind.in_(ENDING_EVENTS), LifeEventRecord.event_date < sweeps.c.first)
-    joined_after = exists().where(LifeEventRecord.person_uuid == Person.uuid,
+    joined_after = exists().where(LifeEventRecord.person_uuid == Person.uuid, here,
                                   LifeEventRecord.kind.in_(JOINING_EVENTS), LifeEventRecord.event_date > sweeps.c.last)
     registered = Visit.__table__.alias("registered_by")
     missed = exists().where(LifeEventRecord.person_uuid == Person.uuid, LifeEventRecord.kind == MISSED_EVENT,

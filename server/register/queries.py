@@ -8,7 +8,7 @@ import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Row, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -671,6 +671,48 @@ def history(kind: str, uuid: str) -> list[RegisterFieldValue]:
 def life_events(person_uuid: str) -> list[LifeEventRecord]:
     return list(db.session.scalars(select(LifeEventRecord).where(LifeEventRecord.person_uuid == person_uuid)
                                    .order_by(LifeEventRecord.event_date, LifeEventRecord.id)))
+
+
+def event_group_id(household=Household):
+    """SQL: the group a life event happened in: the one it keeps (life_event.group_id: the group the person lived
+    in then), else (nothing known then) the group of the person's `household` now (docs/moves.md)."""
+    return func.coalesce(LifeEventRecord.group_id, household.group_id)
+
+
+def event_household_uuid(group_id, household=Household, person=Person):
+    """SQL: the household the person of a life event lived in when it happened: their `household` now when it is
+    in the event's group, else the last household of that group the register recorded them in (a person who has
+    moved since); None: none."""
+    then = aliased(Household)
+    earlier = (select(RegisterFieldValue.value).join(then, then.uuid == RegisterFieldValue.value)
+               .where(RegisterFieldValue.record_kind == "person", RegisterFieldValue.field == "household",
+                      RegisterFieldValue.record_uuid == LifeEventRecord.person_uuid, then.group_id == group_id)
+               .order_by(RegisterFieldValue.version.desc(), RegisterFieldValue.id.desc()).limit(1)
+               .correlate_except(RegisterFieldValue, then).scalar_subquery())
+    return case((household.group_id == group_id, person.household_uuid), else_=earlier)
+
+
+def departure_group_id():
+    """SQL, for a move in: the group of the person's move out before it (their latest, by day and order), the
+    village they left; None: none recorded (they came from outside the register)."""
+    left = aliased(LifeEventRecord)
+    return (select(left.group_id)
+            .where(left.person_uuid == LifeEventRecord.person_uuid, left.kind == "moved_out",
+                   LifeEventRecord.kind == "moved_in",
+                   or_(left.event_date < LifeEventRecord.event_date,
+                       and_(left.event_date == LifeEventRecord.event_date, left.id < LifeEventRecord.id)))
+            .order_by(left.event_date.desc(), left.id.desc()).limit(1)
+            .correlate_except(left).scalar_subquery())
+
+
+def area_full_names(area_ids: Iterable[int | None]) -> dict[int, str]:
+    """area id → full name, for these ids."""
+    wanted = sorted({area_id for area_id in area_ids if area_id is not None})
+    found: dict[int, str] = {}
+    for start in range(0, len(wanted), 900):
+        found.update(db.session.execute(select(Area.id, Area.full_name)
+                                        .where(Area.id.in_(wanted[start:start + 900]))).all())
+    return found
 
 
 def visits_to(household_uuid: str | None = None, person_uuid: str | None = None) -> list[Visit]:

@@ -158,7 +158,8 @@ def _register_rows(chosen: Register, filters: Filters, records: list, language: 
                     kind=row.kind, event_date=row.event_date, person_name=row.person_name, village=row.village,
                     group=row.group, household_no=row.household_no, submission_id=row.submission_id,
                     visit_date=row.visit_date, place=row.place, spouse_name=row.spouse_name, sex=row.sex,
-                    birth_date=row.birth_date, phone=row.phone, address=row.address, residence=row.residence),
+                    birth_date=row.birth_date, phone=row.phone, address=row.address, residence=row.residence,
+                    origin=row.origin, destination=row.destination),
                     labels.of(None, None)), row.submission_id) for row in records]
     if source.reads == "working_away":
         return [RegisterRow(chosen.row(AwayRow(

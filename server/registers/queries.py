@@ -14,15 +14,18 @@ from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
+from server.register.queries import area_full_names, departure_group_id, event_group_id, event_household_uuid
 from server.services.queries import ITEMS_ORDER, chunks, items_query, placed
 from server.submissions.models import Submission
 from server.users.models import User
+from sync.monthly_change import move_place, place_name
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
            "followup_visits", "service_items", "services_given", "areas_within", "area_by_id", "group_names"]
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
+_then = aliased(Household, name="household_then")   # the household a person lived in when an event happened
 
 
 class Listing:
@@ -43,7 +46,8 @@ class Listing:
 
 
 class EventRecord(NamedTuple):
-    """A life event with its person as the register has them now, and the visit that told it."""
+    """A life event with its person as the register has them now, placed where they lived when it happened (the
+    group, the household), where a move came from and went to (by name), and the visit that told it."""
 
     kind: str
     event_date: dt.date | None
@@ -60,6 +64,11 @@ class EventRecord(NamedTuple):
     address: str | None
     village: str
     group: str
+    group_full_name: str = ""
+    destination_id: int | None = None
+    left_group_id: int | None = None
+    origin: str | None = None           # a move: where from, by name (sync.monthly_change.move_place)
+    destination: str | None = None      # a move: where to, by name
 
 
 def _placed(query, area_path: str | None):
@@ -94,15 +103,41 @@ def _dated_in(since: dt.date | None, until: dt.date | None):
 
 def life_events(area_path: str | None, kinds: Iterable[str], since: dt.date | None,
                 until: dt.date | None) -> Listing:
-    """Life events of these kinds of people in an area, dated from `since` to `until` (inclusive; an event the
-    visit gave no date is dated by the visit), oldest first."""
-    query = _placed(select(LifeEventRecord.kind, LifeEventRecord.event_date, LifeEventRecord.place,
-                           LifeEventRecord.spouse_name, LifeEventRecord.submission_id,
-                           _visit_date_of_event().label("visit_date"), *_PERSON_COLUMNS, *_PLACE_COLUMNS)
-                    .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid), area_path)
+    """Life events of these kinds in the groups of an area (the group the person lived in when it happened: a move
+    out in the group left, a move in in the group arrived in), dated from `since` to `until` (inclusive; an event
+    the visit gave no date is dated by the visit), oldest first; a move with where from and where to."""
+    group_id = event_group_id()
+    query = (select(LifeEventRecord.kind, LifeEventRecord.event_date, LifeEventRecord.place,
+                    LifeEventRecord.spouse_name, LifeEventRecord.submission_id,
+                    _visit_date_of_event().label("visit_date"), *_PERSON_COLUMNS, _then.household_no, _then.address,
+                    _village.name.label("village"), _group.name.label("group"),
+                    _group.full_name.label("group_full_name"), LifeEventRecord.destination_id,
+                    departure_group_id().label("left_group_id"))
+             .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+             .outerjoin(Household, Household.uuid == Person.household_uuid)
+             .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
+             .outerjoin(_then, _then.uuid == event_household_uuid(group_id)))
+    if area_path is not None:
+        query = query.where(inside_area(_group.path, area_path))
     query = query.where(LifeEventRecord.kind.in_(list(kinds)), _dated_in(since, until))
     day = func.coalesce(LifeEventRecord.event_date, _visit_date_of_event())
-    return Listing(query, (day, LifeEventRecord.id), EventRecord)
+    return Listing(query, (day, LifeEventRecord.id), EventRecord, _with_move_ends)
+
+
+def _with_move_ends(found: list[EventRecord]) -> list[EventRecord]:
+    """Moves with where from and where to, by name: a move out from the village it left to its destination; a
+    move in from the village the person left (their move out before it) to the village it arrived in."""
+    names = area_full_names([*(row.destination_id for row in found), *(row.left_group_id for row in found)])
+    ends = []
+    for row in found:
+        here = place_name(row.group_full_name.rsplit("/", 1)[0])
+        there = move_place(row.kind, row.place, names.get(row.destination_id), names.get(row.left_group_id))
+        if row.kind == "moved_out":
+            row = row._replace(origin=here, destination=there)
+        elif row.kind == "moved_in":
+            row = row._replace(origin=there, destination=here)
+        ends.append(row)
+    return ends
 
 
 class AwayRecord(NamedTuple):
@@ -125,8 +160,8 @@ class AwayRecord(NamedTuple):
 
 def working_away(area_path: str | None, since: dt.date | None, until: dt.date | None) -> Listing:
     """Everyone of an area working away now (with their latest departure, if a visit told one; else the visit
-    that last set where they live), and the departures dated in the period of people who are back or gone since;
-    by village, group, household and name."""
+    that last set where they live), and the departures dated in the period of people who are back or gone since
+    (where they lived when they left); by village, group, household and name."""
     left = LifeEventRecord.kind == "left_for_work"
     latest = (select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.id).label("event_id"))
               .where(left).group_by(LifeEventRecord.person_uuid).subquery())
@@ -136,8 +171,18 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
     away_now = _placed(select(*columns).select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
                        .outerjoin(LifeEventRecord, LifeEventRecord.id == latest.c.event_id), area_path)
     away_now = away_now.where(Person.residence == "working_away")
-    left_since = _placed(select(*columns).select_from(LifeEventRecord)
-                         .join(Person, Person.uuid == LifeEventRecord.person_uuid), area_path)
+    # A departure of someone back or gone since: placed where they lived when they left (they may have moved).
+    group_id = event_group_id()
+    left_since = (select(Person.uuid.label("person_uuid"), *_PERSON_COLUMNS, _then.household_no, _then.address,
+                         _village.name.label("village"), _group.name.label("group"),
+                         LifeEventRecord.event_date.label("left_on"), LifeEventRecord.place.label("destination"),
+                         LifeEventRecord.submission_id)
+                  .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+                  .outerjoin(Household, Household.uuid == Person.household_uuid)
+                  .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
+                  .outerjoin(_then, _then.uuid == event_household_uuid(group_id)))
+    if area_path is not None:
+        left_since = left_since.where(inside_area(_group.path, area_path))
     left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"),
                                   _dated_in(since, until))
     both = union_all(away_now, left_since).subquery()

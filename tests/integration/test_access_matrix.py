@@ -490,6 +490,8 @@ ROWS = [
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
     Row("exports.monthly_change", "GET", page(report("monthly-change.xlsx", TOWN)),
         statuses(LOGIN, LOGIN, 403, (200, 403), 200), "town"),
+    Row("exports.monthly_change", "GET", page(same(f"/reports/monthly-change.xlsx?area=全县&month={MONTH}")),
+        statuses(LOGIN, LOGIN, 403, 403, 200), "county"),
     # The town office's pages: the audit log and collectors (QR codes).
     Row("audit.audit_page", "GET", page(same("/audit")), statuses(LOGIN, LOGIN, 403, 200, 200)),
     Row("users.collectors", "GET", page(same("/collectors")), statuses(LOGIN, LOGIN, 403, 200, 200)),

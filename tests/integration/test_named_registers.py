@@ -300,7 +300,8 @@ def test_the_index_names_every_register_and_reads_are_audited(village):
     assert index.status_code == 200
     assert re.findall(r'<a href="/registers/([a-z-]+)">([^<]+)</a>', index.text) == [
         ("births", "出生登记"), ("deaths", "死亡登记"), ("marriages", "婚姻登记"), ("moved-in", "迁入登记"),
-        ("moved-out", "迁出登记"), ("working-away", "外出务工人员"), ("arrivals", "流入/迁入人员"),
+        ("moved-out", "迁出登记"), ("moves", "迁入迁出登记"), ("working-away", "外出务工人员"),
+        ("arrivals", "流入/迁入人员"),
         ("followups", "产后/术后随访登记"), ("supplies", "药具发放登记"), ("referrals", "转介登记"),
         ("prepregnancy-checks", "孕前优生健康检查"), ("support-requests", "扶助申请登记"),
         ("elderly-hardship", "养老关爱与困难帮扶")]

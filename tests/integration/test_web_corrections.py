@@ -229,7 +229,8 @@ def test_a_cadre_registers_a_birth_which_a_rebuild_keeps_and_undo_removes(world,
     # The monthly change report counts it, as learnt when it was registered.
     decided_at = db.session.scalar(select(RegisterDecision.decided_at))
     assert [event for event in dated_events("/") if event.kind == "birth"] == [
-        GroupEvent("东村", "青山镇/东村/第一组", "birth", dt.date(2026, 11, 15), as_utc(decided_at))]
+        GroupEvent("东村", "青山镇/东村/第一组", "birth", dt.date(2026, 11, 15), as_utc(decided_at), baby,
+                   db.session.scalar(select(LifeEventRecord.id).where(LifeEventRecord.person_uuid == baby)))]
     db.session.rollback()
     assert_rebuild_agrees()
     assert person(baby)["name"] == "王小宝"

@@ -13,6 +13,9 @@ from sync.monthly_change import (
     group_months,
     late_corrections,
     month_changes,
+    move_place,
+    moves_within,
+    place_name,
     sync_deadline,
     synced_in_time,
 )
@@ -102,3 +105,56 @@ def test_the_months_changes_person_by_person_in_the_lists_order():
     assert listed[3].place == "广东深圳" and listed[4].spouse_name == "陈强"
     # Produced later, the late death is listed in its month too: the list is the month as the register stands.
     assert "钱八" in [entry.person_name for entry in month_changes(lines, D(2026, 10, 1), NOVEMBER_REPORT)]
+
+
+# ---- people who move (docs/moves.md) ----------------------------------------------------------------------------
+
+EAST, WEST, NORTH = "青山镇/东村/第一组", "青山镇/西村/第一组", "白马镇/北村/第一组"
+
+
+def move(group: str, kind: str, day: dt.date, person: str, seq: int, received: str = "2026-11-01") -> DatedEvent:
+    return DatedEvent(group, kind, day, at(received), person, seq)
+
+
+MOVES = [
+    move(EAST, "moved_out", D(2026, 10, 3), "li", 1),              # 东村 → 西村, both in October
+    move(WEST, "moved_in", D(2026, 10, 9), "li", 2),
+    move(EAST, "moved_out", D(2026, 10, 20), "wang", 3),           # 东村 → 西村, arrived in November
+    move(WEST, "moved_in", D(2026, 11, 2), "wang", 4),
+    move(NORTH, "moved_out", D(2026, 10, 5), "zhao", 5),           # from another town into 西村
+    move(WEST, "moved_in", D(2026, 10, 8), "zhao", 6),
+    move(EAST, "moved_out", D(2026, 10, 6), "chen", 7),            # 东村 → 西村, told after the report
+    move(WEST, "moved_in", D(2026, 10, 7), "chen", 8, received="2026-11-20"),
+    move(WEST, "moved_in", D(2026, 10, 25), "sun", 9),             # nobody's move out: from outside
+]
+
+
+def test_a_move_between_two_groups_of_the_area_is_one_person_moving_within_it():
+    town = [EAST, WEST]
+    assert moves_within(MOVES, D(2026, 10, 1), OCTOBER_REPORT, town) == {EAST: 1}
+    assert moves_within(MOVES, D(2026, 10, 1), at("2026-11-30"), town) == {EAST: 2}
+    assert moves_within(MOVES, D(2026, 11, 1), NOVEMBER_REPORT, town) == {}     # wang left in October
+    # The county: 北村 of 白马镇 is inside it too.
+    assert moves_within(MOVES, D(2026, 10, 1), OCTOBER_REPORT, [*town, NORTH]) == {EAST: 1, NORTH: 1}
+    in_town = [event for event in MOVES if event.group in town]      # what the town's report reads
+    east, west = group_months(in_town, D(2026, 10, 1), OCTOBER_REPORT, groups=town)
+    assert (east.counts["moved_out"], east.moved_within, east.closing) == (3, 1, -3)
+    assert (west.counts["moved_in"], west.moved_within, west.closing) == (3, 0, 3)
+
+
+def test_the_months_first_move_in_pairs_with_the_move_out_before_it_only_once():
+    again = [move(EAST, "moved_out", D(2026, 10, 1), "li", 1), move(WEST, "moved_in", D(2026, 10, 2), "li", 2),
+             move(EAST, "moved_in", D(2026, 10, 3), "li", 3)]          # a second arrival without a move out
+    assert moves_within(again, D(2026, 10, 1), OCTOBER_REPORT, [EAST, WEST]) == {EAST: 1}
+    back = [move(EAST, "moved_out", D(2026, 10, 1), "li", 1), move(EAST, "moved_in", D(2026, 10, 2), "li", 2)]
+    assert moves_within(back, D(2026, 10, 1), OCTOBER_REPORT, [EAST]) == {}       # back in the same group
+
+
+def test_where_a_move_went_or_came_from_by_name():
+    assert place_name("青山镇/西村") == "青山镇西村"
+    assert move_place("moved_out", "女方家", "青山镇/西村") == "青山镇西村"
+    assert move_place("moved_out", "广东省深圳市", None) == "广东省深圳市"
+    assert move_place("moved_in", "东村", None, "青山镇/东村/第一组") == "青山镇东村"
+    assert move_place("moved_in", "外省", None, None) == "外省"
+    assert move_place("left_for_work", "广州", "青山镇/西村") == "广州"
+    assert move_place("moved_in", None) is None

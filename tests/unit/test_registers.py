@@ -62,6 +62,25 @@ def test_births_deaths_marriages_and_moves():
     assert REGISTERS["moved-in"].row(arrived, ZH)[6:8] == ("", None)
 
 
+def test_moves_say_where_from_and_where_to_by_name():
+    """A move out is listed in the village left and a move in in the village arrived in (docs/moves.md); each names
+    its other end: the destination, or the village of the person's move out before it, else the place as written."""
+    out = event("moved_out", event_date=dt.date(2026, 12, 9), place="女方家", origin="青山镇东村",
+                destination="青山镇西村")
+    arrived = event("moved_in", event_date=dt.date(2026, 12, 11), place="东村", origin="青山镇东村",
+                    destination="青山镇西村", **{"village": "西村", "household_no": "007"})
+    assert REGISTERS["moved-out"].row(out, ZH)[6] == "青山镇西村"
+    assert REGISTERS["moved-in"].row(arrived, ZH)[6] == "青山镇东村"
+    assert REGISTERS["moves"].row(out, ZH) == ("东村", "第一组", "001", "王小宝", "男", dt.date(2026, 12, 8), "迁出",
+                                               "青山镇东村", "青山镇西村", dt.date(2026, 12, 9), dt.date(2026, 12, 10))
+    assert REGISTERS["moves"].row(arrived, EN)[:10] == (
+        "西村", "第一组", "007", "王小宝", "Male", dt.date(2026, 12, 8), "Moved in", "青山镇东村", "青山镇西村",
+        dt.date(2026, 12, 11))
+    assert REGISTERS["arrivals"].row(arrived, ZH)[8] == "青山镇东村"
+    # From outside the register: the origin as written.
+    assert REGISTERS["moved-in"].row(event("moved_in", place="外省"), ZH)[6] == "外省"
+
+
 def test_arrivals_say_whether_someone_moved_in_or_came_back():
     came_back = event("returned", event_date=dt.date(2026, 12, 3), place="浙江省杭州市", phone="13900000002",
                       address="东村1号")
@@ -164,7 +183,8 @@ def test_cells_as_the_pages_show_them():
 
 
 def test_the_registry_answers_the_same_questions_for_every_register():
-    assert list(REGISTERS) == ["births", "deaths", "marriages", "moved-in", "moved-out", "working-away", "arrivals",
+    assert list(REGISTERS) == ["births", "deaths", "marriages", "moved-in", "moved-out", "moves", "working-away",
+                               "arrivals",
                                "followups", "supplies", "referrals", "prepregnancy-checks", "support-requests",
                                "elderly-hardship"]
     for name, register in REGISTERS.items():

@@ -86,9 +86,9 @@ MONTHLY = MonthlyChangeReport(
     produced_at=dt.datetime(2026, 12, 2, 9, 30),
     groups=(
         GroupChanges("东村", "一组", opening=120, births=2, deaths=1, marriages=1, moved_in=3, moved_out=1,
-                     left_to_work=4, returned=2),
+                     left_to_work=4, returned=2, moved_within=1),
         GroupChanges("东村", INJECTION, opening=80, births=1),
-        GroupChanges("西村", "一组", opening=200, deaths=2, left_to_work=5, returned=1, registered=1),
+        GroupChanges("西村", "一组", opening=200, deaths=2, moved_in=1, left_to_work=5, returned=1, registered=1),
     ),
     late_corrections=(LateCorrection("西村", "一组", D(2026, 10, 1), "births", 1),
                       LateCorrection("东村", "一组", D(2026, 9, 1), "deaths", 2),
@@ -123,13 +123,14 @@ def test_monthly_change_sheets_and_summary():
     assert row_values(summary, 3) == [
         "村 Village", "期初人数 Opening", "出生 Births", "死亡 Deaths", "结婚 Marriages", "迁入 Moved in",
         "迁出 Moved out", "外出务工 Left to work away", "返回 Returned", "新登记 Registered", "期末人数 Closing",
-        "小组数 Groups",
+        "区域内迁移 Moved within the area", "小组数 Groups",
         "按期同步小组 Groups synced by the 2nd", "按期 On time"]
     # 东村: 120+2-1+3-1-4+2 = 121 and 80+1 = 81
-    assert row_values(summary, 4) == ["东村", 200, 3, 1, 1, 3, 1, 4, 2, 0, 202, 2, 2, "是 Yes"]
-    assert row_values(summary, 5) == ["西村", 200, 0, 2, 0, 0, 0, 5, 1, 1, 195, 3, 2, "否 No"]
-    assert row_values(summary, 6) == ["合计 Total", 400, 3, 3, 1, 3, 1, 9, 3, 1, 397, 5, 4, "1/2"]
-    assert_print_setup(summary, autofilter="A3:N5")
+    assert row_values(summary, 4) == ["东村", 200, 3, 1, 1, 3, 1, 4, 2, 0, 202, 1, 2, 2, "是 Yes"]
+    assert row_values(summary, 5) == ["西村", 200, 0, 2, 0, 1, 0, 5, 1, 1, 196, 0, 3, 2, "否 No"]
+    # The one who moved from 东村 to 西村 is one person moving within the town: not one more in and one more out.
+    assert row_values(summary, 6) == ["合计 Total", 400, 3, 3, 1, 3, 0, 9, 3, 1, 398, 1, 5, 4, "1/2"]
+    assert_print_setup(summary, autofilter="A3:O5")
     assert summary.oddHeader.center.text == "青山镇 月变更报告单 Monthly change report — 2026年11月 (2026-11)"
     assert charts_on(data, "镇汇总 Town summary") == 1
 
@@ -154,11 +155,11 @@ def test_monthly_change_late_corrections_and_notes():
         ["东村", "一组", "2026-10", "结婚 Marriages", 1, 0],
         ["西村", "一组", "2026-10", "出生 Births", 1, 1]]
     assert_print_setup(late, autofilter="A3:F6", orientation="portrait")      # narrow: portrait
-    notes = [row_values(workbook["说明 Notes"], row)[0] for row in range(4, 13)]
+    notes = [row_values(workbook["说明 Notes"], row)[0] for row in range(4, 15)]
     assert notes == ["期初人数 Opening", "期末人数 Closing", "新登记 Registered", "结婚 Marriages",
-                     "统计口径 What counts", "报送期限 Deadline", "迟报更正 Late corrections", "变更名单 Changes",
-                     "服务情况 Services"]
-    assert "2nd of the next month" in workbook["说明 Notes"]["B9"].value
+                     "迁入、迁出 Moves in and out", "区域内迁移 Moved within the area", "统计口径 What counts",
+                     "报送期限 Deadline", "迟报更正 Late corrections", "变更名单 Changes", "服务情况 Services"]
+    assert "2nd of the next month" in workbook["说明 Notes"]["B11"].value
 
 
 def test_monthly_change_lists_each_villages_changes_person_by_person():
@@ -378,3 +379,33 @@ def test_sheet_names_are_valid_and_unique():
     assert group_sheet_names([("东村", "第一组"), ("东村", "第二组"), ("西村", "第一组"), ("西村", "目录 Index")],
                              {"目录 index"}) == ["东村第一组", "第二组", "西村第一组", "目录 Index~2"]
     assert group_sheet_names([("东村", "第一组"), ("东村", "第一组")], set()) == ["第一组", "第一组~2"]   # two towns
+
+
+def test_a_moves_row_says_where_to_or_from_and_a_change_entered_on_the_web_says_so():
+    out = PersonChange("东村", "一组", "moved_out", D(2026, 11, 3), "李芳", "001", "张伟", visit=None,
+                       collector="东村专干", place="青山镇西村")
+    arrived = PersonChange("西村", "一组", "moved_in", D(2026, 11, 9), "李芳", "007", "王强", visit=21,
+                           collector="赵敏", place="青山镇东村")
+    report = replace(MONTHLY, changes=(out, arrived))
+    workbook = load(build_monthly_change_report(report))
+    assert row_values(workbook["东村 变更名单 Changes"], 4) == [
+        "一组", "001", "张伟", "李芳", "迁出 Moved out", "迁往 To: 青山镇西村", dt.datetime(2026, 11, 3),
+        "网上登记 Entered on the web", "东村专干"]
+    assert row_values(workbook["西村 变更名单 Changes"], 4) == [
+        "一组", "007", "王强", "李芳", "迁入 Moved in", "来自 From: 青山镇东村", dt.datetime(2026, 11, 9), "访视 #21",
+        "赵敏"]
+
+
+def test_the_countys_summary_is_by_town_with_no_names():
+    county = replace(MONTHLY, town="全县", county=True, groups=(
+        GroupChanges("白马镇", "第一组", opening=10, moved_in=1, moved_within=0),
+        GroupChanges("青山镇", "第一组", opening=20, moved_out=2, moved_within=1),
+        GroupChanges("青山镇", "第二组", opening=5, moved_in=1)), late_corrections=(),
+        sync=(VillageSync("白马镇", 1, 1), VillageSync("青山镇", 2, 2)))
+    workbook = load(build_monthly_change_report(county))
+    assert workbook.sheetnames == ["县汇总 County summary", "迟报更正 Late corrections", "说明 Notes"]
+    summary = workbook["县汇总 County summary"]
+    assert row_values(summary, 3)[:2] == ["镇 Town", "期初人数 Opening"]
+    assert row_values(summary, 4) == ["白马镇", 10, 0, 0, 0, 1, 0, 0, 0, 0, 11, 0, 1, 1, "是 Yes"]
+    assert row_values(summary, 5) == ["青山镇", 25, 0, 0, 0, 1, 2, 0, 0, 0, 24, 1, 2, 2, "是 Yes"]
+    assert row_values(summary, 6) == ["合计 Total", 35, 0, 0, 0, 1, 1, 0, 0, 0, 35, 1, 3, 3, "2/2"]
