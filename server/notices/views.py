@@ -143,7 +143,7 @@ def _download(notices, kind: str, name: str) -> Response:
                           ensure_ascii=False, indent=1).encode("utf-8")
         content_type = "application/json"
     else:
-        title = _("Service notices")
+        title = _("Service notice")
         body = build_notices_workbook(notices, language=_language(), title=title, produced_at=clock.now(),
                                       as_of=clock.today())
         content_type = XLSX
