@@ -25,6 +25,7 @@ from server.database import commit
 from server.extensions import db
 from server.notices import operations as notice_operations
 from server.notices.models import ServiceNotice, ServiceNoticeStep
+from server.register.models import Person
 from server.users.operations import add_user
 from tests.conftest import REALM, ROOT, merge_all
 from tests.integration.test_transfer_replicate import (  # noqa: F401 - the three live servers' fixtures
@@ -193,3 +194,138 @@ def test_a_notice_sent_received_and_answered_on_one_server(server, offices, cloc
     county_office = signed_in(server, "county_office")
     assert f'id="notice-{late}"' in county_office.get("/notices").text
     assert f'id="notice-{uuid}"' in county_office.get("/notices?state=answered").text
+
+
+def flashed(text: str) -> str:
+    return visible(re.search(r'<(?:p|div)[^>]*class="[^"]*flash[^"]*"[^>]*>(.*?)</(?:p|div)>', text, re.S).group(1))
+
+
+def imported(client: WebClient, name: str, content: bytes) -> requests.Response:
+    return client.post("/notices/import", {}, files={"file": (name, content)})
+
+
+def test_export_and_import_json_and_xlsx(offices):
+    qingshan, baishui = offices["qingshan_office"], offices["baishui_office"]
+    nameless = qingshan.post("/notices/new", notice_form(MOTHER.uuid, "outside"))
+    assert nameless.status_code == 400 and problem(nameless.text).endswith("(to: required)")
+    by_json = sent_uuid(qingshan.post("/notices/new", notice_form(
+        MOTHER.uuid, "outside", outside_place="云南省昆明市官渡区", address="官渡区关上街道 8 号"), allow_redirects=False))
+    by_xlsx = sent_uuid(qingshan.post("/notices/new", notice_form(
+        MOTHER.uuid, "outside", outside_place="广东省东莞市长安镇", service="supplies", service_note=""),
+        allow_redirects=False))
+
+    # JSON: the outside system answers in the file it was sent; imported by the sender, the answer shows.
+    exported = qingshan.get(f"/notices/{by_json}/export.json")
+    assert exported.headers["Content-Type"] == "application/json"
+    data = exported.json()
+    assert (data["format"], data["to"], data["person"]["name"], data["service"], data["sent"]) == (
+        "taizhang-service-notice", {"outside": "云南省昆明市官渡区"}, "李秀兰",
+        {"code": "postpartum_followup", "note": "产后 42 天随访"}, {"at": "2026-11-20T02:00:00Z", "by": "qingshan_office"})
+    data["received"] = {"at": "2026-11-22T01:00:00Z", "by": "官渡区卫健局 赵强"}
+    data["answer"] = {"done": "已电话联系并入户随访", "result": "served", "day": "2026-11-23", "by": "官渡区卫健局 赵强",
+                      "at": "2026-11-23T06:00:00Z"}
+    steps = counts()
+    broken = {**data, "answer": {**data["answer"], "result": "finished"}}
+    refused = imported(qingshan, "answer.json", json.dumps(broken, ensure_ascii=False).encode())
+    assert refused.status_code == 400 and problem(refused.text).endswith("(answer.result: one of served, referred, "
+                                                                         "declined, moved_on, not_found, other)")
+    not_a_file = imported(qingshan, "notes.txt", "随便写的".encode())
+    assert not_a_file.status_code == 400 and problem(not_a_file.text).startswith("这个文件不是协查通报的导出文件")
+    assert counts() == steps
+    answer_file = json.dumps(data, ensure_ascii=False).encode()
+    assert "已导入：1 份通报中有 1 份有新内容。" in imported(qingshan, "answer.json", answer_file).text
+    assert "已导入：1 份通报中有 0 份有新内容。" in imported(qingshan, "answer.json", answer_file).text   # once
+    assert visible(re.search(r'<dl id="answer">(.*?)</dl>', qingshan.get(f"/notices/{by_json}").text, re.S).group(1)
+                   ) == "办理结果 已提供服务 办理情况 已电话联系并入户随访 日期 2026-11-23 答复人 官渡区卫健局 赵强 · 2026-11-23 14:00"
+
+    # xlsx: the list exported in words and China time; the answer filled into the sheet and imported back.
+    workbook_bytes = qingshan.get("/notices/export.xlsx?state=sent").content
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes)).active
+    headers = [cell.value for cell in sheet[3]]
+    (row,) = [row for row in sheet.iter_rows(min_row=4) if row[0].value == by_xlsx]
+    shown = {header.split(" ")[0]: cell.value for header, cell in zip(headers, row)}
+    assert {key: shown[key] for key in ("收文单位", "姓名", "性别", "需要的服务", "反馈期限", "发出时间", "状态")} == {
+        "收文单位": "县外：广东省东莞市长安镇", "姓名": "李秀兰", "性别": "女", "需要的服务": "药具（应本人要求）",
+        "反馈期限": "2026-12-05", "发出时间": "2026-11-20 10:00:00", "状态": "已发出"}
+    for header, value in (("办理情况", "已送药具到家"), ("办理结果", "已提供服务"), ("办理日期", "2026-11-24"),
+                          ("答复人", "长安镇计生办 陈红")):
+        row[[name.split(" ")[0] for name in headers].index(header)].value = value
+    filled = io.BytesIO()
+    sheet.parent.save(filled)
+    assert "已导入：1 份通报中有 1 份有新内容。" in imported(qingshan, "answer.xlsx", filled.getvalue()).text
+    assert [row[-1] for row in list_rows(qingshan.get("/notices").text)] == ["已反馈", "已反馈"]
+    # The whole list exported, in either format, imports back changing nothing.
+    for kind in ("xlsx", "json"):
+        content = qingshan.get(f"/notices/export.{kind}").content
+        assert "已导入：2 份通报中有 0 份有新内容。" in imported(qingshan, f"all.{kind}", content).text
+
+    # A notice from outside to 白水镇: its office imports it; 青山镇 may not.
+    incoming = {**data, "uuid": "0b9c2a4e-2d3b-4c5d-8e9f-0a1b2c3d4e5f", "from": {"outside": "四川省成都市双流区"},
+                "to": {"town": "白水镇"}, "received": None, "answer": None}
+    incoming_file = json.dumps(incoming, ensure_ascii=False).encode()
+    assert imported(qingshan, "in.json", incoming_file).status_code == 403
+    assert "已导入：1 份通报中有 1 份有新内容。" in imported(baishui, "in.json", incoming_file).text
+    assert list_rows(baishui.get("/notices").text) == [
+        ["李秀兰", "县外：四川省成都市双流区", "白水镇", "产后随访 · 产后 42 天随访", "2026-12-05", "已发出"]]
+    assert counts() == (3, 6)
+
+
+def test_a_notice_sent_from_one_town_server_is_answered_by_another_through_the_county(county, towns, settled,
+                                                                                       monkeypatch, tmp_path):
+    """青山镇's server sends; `replicate` takes it to the county and, run for 白水镇, brings it to 白水镇's server;
+    白水镇 answers; the next runs take the answer to the county and back to 青山镇. Running again changes nothing."""
+    monkeypatch.setattr(notice_operations, "SETTLE", dt.timedelta(0))
+    qingshan, baishui = towns
+    qingshan.live.app.config["TAIZHANG_COUNTY_TOWNS"] = ["白水镇"]
+    register_households(qingshan, "东村/第一组", 1, 1)
+    qingshan.merge()
+    with qingshan.live.app.app_context():
+        mother = db.session.scalar(select(Person.uuid).where(Person.name == "青东配偶0"))
+        db.session.rollback()
+    office = {town.town: WebClient(town.live.url) for town in towns}
+    for town in towns:
+        assert office[town.town].sign_in(f"{LOGIN[town.town]}-office", "town-secret").status_code == 302
+    uuid = sent_uuid(office["青山镇"].post("/notices/new", notice_form(mother, "白水镇"), allow_redirects=False))
+    states = {"青山镇": tmp_path / "qingshan.json", "白水镇": tmp_path / "baishui.json"}
+
+    def run(town):
+        return replicator(town, county, states[town.town]).run()
+
+    sent = run(qingshan)
+    assert (sent.notices_sent, sent.notices_pulled, sent.notices_refused) == ([uuid], [], [])
+    county_copy = requests.get(f"{county.url}/api/v1/replication/notices",
+                               auth=HTTPDigestAuth("baishui-sync", "county-secret"), timeout=30).json()
+    assert [notice["uuid"] for notice in county_copy["notices"]] == [uuid]
+    brought = run(baishui)
+    assert (brought.notices_sent, brought.notices_pulled, brought.notices_refused) == ([], [uuid], [])
+
+    # On the county, each town brings its own part only: 白水镇 no notice of 青山镇's, 青山镇 no answer to its own.
+    forged = {**county_copy["notices"][0], "uuid": "0b9c2a4e-2d3b-4c5d-8e9f-0a1b2c3d4e5f"}
+    refused = requests.post(f"{county.url}/api/v1/replication/notices", json=forged,
+                            auth=HTTPDigestAuth("baishui-sync", "county-secret"), timeout=30)
+    assert (refused.status_code, refused.json()["code"]) == (403, "403.70")
+    own_answer = {**county_copy["notices"][0], "received": {"at": "2026-11-21T01:00:00Z", "by": "x"},
+                  "answer": {"done": "x", "result": "served", "day": "2026-11-21", "by": "x",
+                             "at": "2026-11-21T01:00:00Z"}}
+    refused = requests.post(f"{county.url}/api/v1/replication/notices", json=own_answer,
+                            auth=HTTPDigestAuth("qingshan-sync", "county-secret"), timeout=30)
+    assert (refused.status_code, refused.json()["code"]) == (403, "403.70")
+
+    assert list_rows(office["白水镇"].get("/notices").text) == [
+        ["青东配偶0", "青山镇", "白水镇", "产后随访 · 产后 42 天随访", "2026-12-05", "已发出"]]
+    today = clock.today().isoformat()
+    assert office["白水镇"].post(f"/notices/{uuid}/answer", {"done": "已入户随访", "result": "served", "day": today},
+                                allow_redirects=False).status_code == 302
+    answered = run(baishui)
+    assert (answered.notices_sent, answered.notices_pulled, answered.notices_refused) == ([uuid], [], [])
+    back = run(qingshan)
+    assert (back.notices_sent, back.notices_pulled, back.notices_refused) == ([], [uuid], [])
+    assert list_rows(office["青山镇"].get("/notices").text)[0][-1] == "已反馈"
+    shown = visible(re.search(r'<dl id="answer">(.*?)</dl>', office["青山镇"].get(f"/notices/{uuid}").text,
+                              re.S).group(1))
+    assert shown.startswith(f"办理结果 已提供服务 办理情况 已入户随访 日期 {today} 答复人 baishui-office")
+    for town in (qingshan, baishui, qingshan):
+        again = run(town)
+        assert (again.notices_sent, again.notices_pulled, again.notices_refused) == ([], [], [])
+    with county.app.app_context():
+        assert counts() == (1, 3)
