@@ -23,7 +23,7 @@ from server.notices.schemas import MAX_FILE_BYTES, AnswerForm, ListQuery, Notice
 from server.openrosa.auth import authenticate
 from server.register.search import search
 from sync.code_labels import CODE_LABELS, code_label
-from sync.errors import BadRequest, NoticeFileInvalid, NoticeInvalid, NoticeTownUnknown, TaizhangError
+from sync.errors import BadRequest, NotFound, NoticeFileInvalid, NoticeInvalid, NoticeTownUnknown, TaizhangError
 from sync.notices import (
     FILTERS,
     RESULTS,
@@ -137,6 +137,12 @@ def answer(uuid: str):
     return redirect(url_for("notices.notice_page", uuid=uuid))
 
 
+def _format(kind: str) -> str:
+    if kind not in ("xlsx", "json"):
+        raise NotFound(f"export.{kind}")
+    return kind
+
+
 def _download(notices, kind: str, name: str) -> Response:
     if kind == "json":
         body = json.dumps(notice_to_json(notices[0]) if name != "list" else notices_document(notices),
@@ -153,16 +159,18 @@ def _download(notices, kind: str, name: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{file_name}"'})
 
 
-@bp.get("/notices/<uuid>/export.<any(xlsx, json):kind>")
+@bp.get("/notices/<uuid>/export.<kind>")
 def export_notice(uuid: str, kind: str):
+    kind = _format(kind)
     notices = operations.notices_for_export(require_staff(), uuid, None, clock.today())
     response = _download(notices, kind, uuid)
     commit()
     return response
 
 
-@bp.get("/notices/export.<any(xlsx, json):kind>")
+@bp.get("/notices/export.<kind>")
 def export_list(kind: str):
+    kind = _format(kind)
     principal = require_staff()
     wanted = ListQuery().load(request.args)["state"]
     notices = operations.notices_for_export(principal, None, wanted, clock.today())

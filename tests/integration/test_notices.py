@@ -5,6 +5,7 @@ had and a town not of the county are refused with nothing stored; overdue with a
 xlsx and import back (an answer from outside filled into the file). Then between servers: a notice sent on one town
 server reaches the other through the county with `taizhang-transfer replicate`, and its answer comes back."""
 
+# ruff: noqa: F811 - the fixtures imported from the tests that define them are the tests' arguments
 from __future__ import annotations
 
 import datetime as dt
