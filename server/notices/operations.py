@@ -41,7 +41,7 @@ from sync.notices import (
 )
 from sync.periods import as_utc
 
-__all__ = ["LIST_LIMIT", "town_of", "county_towns", "notice_of", "Listed", "list_notices", "person_for_notice",
+__all__ = ["LIST_LIMIT", "town_of", "sender_town", "county_towns", "notice_of", "Listed", "list_notices", "person_for_notice",
            "NoticeDraft", "send_notice", "NoticePage", "read_notice", "answer_notice", "notices_for_export",
            "take_notice", "import_notices", "ReplicationPage", "notices_after"]
 
@@ -61,6 +61,14 @@ def town_of(principal: Principal) -> str | None:
         return None
     area = area_queries.area_by_path(principal.area_path)
     return area.full_name.split("/")[0] if area else None
+
+
+def sender_town(principal: Principal) -> str:
+    """The town whose office sends (the county reads notices; it does not send them)."""
+    town = town_of(principal)
+    if town is None:
+        raise Forbidden("a notice is sent by a town office")
+    return town
 
 
 def county_towns() -> list[str]:
@@ -118,9 +126,7 @@ def list_notices(principal: Principal, wanted: str | None, as_of: dt.date) -> li
 def person_for_notice(principal: Principal, person_uuid: str) -> queries.PersonRow:
     """A person the sender's town has in its register or who moved out of it (audited as a read of the person);
     anyone else: NoticePersonNotHad, whether or not another town has them."""
-    town = town_of(principal)
-    if town is None:
-        raise Forbidden("a notice is sent by a town office")
+    sender_town(principal)
     found = queries.person(person_uuid)
     if found is None or not (area_contains(principal.area_path, found.group_path) or any(
             area_contains(principal.area_path, path) for path in queries.departure_paths(person_uuid))):
@@ -148,7 +154,7 @@ def send_notice(principal: Principal, person_uuid: str, draft: NoticeDraft, *, u
     """A notice from the principal's town about a person it had, to a town of the county or a place outside."""
     now = (now or clock.now()).replace(microsecond=0)
     found = person_for_notice(principal, person_uuid)
-    town = town_of(principal)
+    town = sender_town(principal)
     if draft.to_town:
         if draft.to_town not in county_towns():
             raise NoticeTownUnknown(draft.to_town)

@@ -69,12 +69,13 @@ def list_page():
 
 
 def _new_page(principal, form: dict, problem: str | None = None, status: int = 200):
+    own_town = operations.sender_town(principal)
     person_uuid = form.get("person") or None
     person = operations.person_for_notice(principal, person_uuid) if person_uuid else None
     text = request.args.get("q", "")
     found = search(principal, text) if person is None and text.strip() else None
     return _render("notices/new.html", person=person, found=found, q=text, form=form, problem=problem,
-                           towns=[town for town in operations.county_towns() if town != operations.town_of(principal)],
+                           towns=[town for town in operations.county_towns() if town != own_town],
                            services=_choices("service_needs", SERVICES), today=clock.today(),
                            sexes=CODE_LABELS["sex"]), status
 

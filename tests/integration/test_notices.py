@@ -26,8 +26,10 @@ from server.database import commit
 from server.extensions import db
 from server.notices import operations as notice_operations
 from server.notices.models import ServiceNotice, ServiceNoticeStep
+from server.register.decisions import record_decision
 from server.register.models import Person
 from server.users.operations import add_user
+from sync.decisions import DECISION_KINDS, move_target
 from tests.conftest import REALM, ROOT, merge_all
 from tests.integration.test_transfer_replicate import (  # noqa: F401 - the three live servers' fixtures
     LOGIN,
@@ -195,6 +197,19 @@ def test_a_notice_sent_received_and_answered_on_one_server(server, offices, cloc
     county_office = signed_in(server, "county_office")
     assert f'id="notice-{late}"' in county_office.get("/notices").text
     assert f'id="notice-{uuid}"' in county_office.get("/notices?state=answered").text
+
+    # She moves to 白水镇 and arrives there: 青山镇 still had her (she moved out of it), so it may still send about her.
+    for kind, target, field in (("record_move", move_target("白水镇/南村", "", dt.date(2026, 11, 18)), None),
+                                ("confirm_arrival", "6f1c2a4e-0000-4000-8000-0000000000a2", "2026-11-19")):
+        record_decision(DECISION_KINDS[kind], MOTHER.uuid, target, by=None, now=clock_at["now"], area_path=None,
+                        field=field)
+        commit()
+    assert db.session.scalar(select(Person.household_uuid).where(Person.uuid == MOTHER.uuid)) == \
+        "6f1c2a4e-0000-4000-8000-0000000000a2"
+    db.session.rollback()
+    assert qingshan.get(f"/notices/new?person={MOTHER.uuid}").status_code == 200
+    assert baishui.get(f"/notices/new?person={MOTHER.uuid}").status_code == 200
+    assert signed_in(server, "hongshi_office").get(f"/notices/new?person={MOTHER.uuid}").status_code == 404
 
 
 def flashed(text: str) -> str:
