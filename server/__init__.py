@@ -29,6 +29,8 @@ from server.lookup_cache import LookupCache
 from server.meetings.views import bp as meetings_bp
 from server.monitoring.views import bp as monitoring_bp
 from server.months.views import bp as months_bp
+from server.notices.views import api as notice_replication_bp
+from server.notices.views import bp as notices_bp
 from server.openrosa.views import bp as openrosa_bp
 from server.rechecks.views import bp as rechecks_bp
 from server.register.views import bp as register_bp
@@ -80,6 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(archive_bp)
     app.register_blueprint(monitoring_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(notices_bp)
+    app.register_blueprint(notice_replication_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)

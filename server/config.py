@@ -94,6 +94,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # The share of a village's households the town office draws for a month's re-check (准确率), in percent
         # (0 < percent ≤ 100; at least one household); the draw form may ask for another share.
         "TAIZHANG_RECHECK_PERCENT": float(os.environ.get("TAIZHANG_RECHECK_PERCENT") or 5),
+        # The county's towns served by other taizhang servers (comma-separated names), to which a service notice may
+        # be addressed besides this server's own towns (docs/notices.md).
+        "TAIZHANG_COUNTY_TOWNS": [town.strip() for town in (os.environ.get("TAIZHANG_COUNTY_TOWNS") or "").split(",")
+                                  if town.strip()],
         # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
         "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
         # A village's monthly change report is due by the end of this day of the next month (China time: the

@@ -6,6 +6,7 @@ from server.audit.models import AuditEvent
 from server.exports.models import ReportRun
 from server.forms.models import Form, FormMedia, FormVersion
 from server.months.models import MonthSignoff, MonthSignoffStep
+from server.notices.models import ServiceNotice, ServiceNoticeStep
 from server.rechecks.models import Recheck, RecheckFinding, RecheckHousehold, RecheckSample
 from server.register.models import (
                                     DuplicateCandidate,
@@ -29,4 +30,4 @@ __all__ = ["Area", "AuditEvent", "User", "Form", "FormVersion", "FormMedia", "Su
            "RegisterConflict", "MergeQueueEntry", "SubmissionRecord", "RegisterDecision", "DuplicateCandidate",
            "PersonMatchKey", "VisitReview", "ReportRun", "StaffSession", "AuthThrottle", "DigestNonceUse",
            "ArchivedReport", "MonthSignoff", "MonthSignoffStep", "CollectorFormDownload",
-           "RecheckSample", "RecheckHousehold", "Recheck", "RecheckFinding"]
+           "RecheckSample", "RecheckHousehold", "Recheck", "RecheckFinding", "ServiceNotice", "ServiceNoticeStep"]

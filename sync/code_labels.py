@@ -163,6 +163,27 @@ CODE_LABELS["audit_action"].update({
 })
 
 
+# Service notices (协查通报, sync.notices).
+CODE_LABELS["notice_state"] = {"sent": ("已发出", "Sent"), "received": ("已签收", "Received"),
+                               "answered": ("已反馈", "Answered"), "overdue": ("逾期未反馈", "Overdue")}
+CODE_LABELS["notice_result"] = {"served": ("已提供服务", "Service given"),
+                                "referred": ("已转介当地服务机构", "Referred to a local service"),
+                                "declined": ("本人不需要", "Not wanted by the person"),
+                                "moved_on": ("已离开本地", "Has left the place"),
+                                "not_found": ("查无此人", "Not found"), "other": ("其他", "Other")}
+CODE_LABELS["audit_action"].update({
+    "notice.read": ("查看协查通报", "Read a service notice"),
+    "notice.list": ("查看协查通报列表", "Read the list of service notices"),
+    "notice.send": ("发出协查通报", "Sent a service notice"),
+    "notice.receive": ("签收协查通报", "Received a service notice"),
+    "notice.answer": ("答复协查通报", "Answered a service notice"),
+    "notice.export": ("导出协查通报", "Exported service notices"),
+    "notice.import": ("导入协查通报", "Imported service notices"),
+    "replication.notice": ("同步协查通报", "Replicated a service notice"),
+    "replication.notices_read": ("读取待同步的协查通报", "Read service notices to replicate"),
+})
+
+
 def code_label(list_name: str, code: str | None, language: str, form: FormLabels | None = None) -> str | None:
     """A code's words in a language: the form version's own label first, then the catalogue's; None when neither
     knows the code (the caller says so, it never shows a bare code)."""

@@ -29,7 +29,10 @@
     │   ├── ConfirmationRequired       400.25 (signing without ticking the check)
     │   ├── PeriodInvalid              400.26 (a period that is not 2026-11, 2026-Q4 or 2026)
     │   ├── RecheckMonthInFuture       400.40 (a re-check sample of a month not begun)
-    │   └── RecheckPercentInvalid      400.41 (a sample's share not above 0 and up to 100)
+    │   ├── RecheckPercentInvalid      400.41 (a sample's share not above 0 and up to 100)
+    │   ├── NoticeInvalid              400.70 (a service notice or its answer with a field it cannot hold)
+    │   ├── NoticeFileInvalid          400.71 (an imported file that is not a notice export, JSON or xlsx)
+    │   └── NoticeTownUnknown          400.72 (a notice to a town that is not one of the county)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -37,11 +40,14 @@
     │   ├── TokenInvalid               403.2
     │   ├── OutsideArea                403.3  (a record, submission or decision of another area)
     │   ├── EditOutsideGroup           403.4  (an edit replacing another group's submission)
-    │   └── SignoffNotYours            403.5  (a month submitted or decided by someone not its cadre or town office)
+    │   ├── SignoffNotYours            403.5  (a month submitted or decided by someone not its cadre or town office)
+    │   └── NoticeNotYours             403.70 (a service notice neither from nor to the town; answered by another)
     ├── NotFound                       404.1
     │   ├── FormNotFound               404.2
     │   ├── RecordNotFound             404.3  (register record, candidate or decision)
-    │   └── RecheckNotInSample         404.40 (a household not in the month's re-check sample)
+    │   ├── RecheckNotInSample         404.40 (a household not in the month's re-check sample)
+    │   ├── NoticePersonNotHad         404.70 (a notice about a person the town never had in its register)
+    │   └── NoticeNotFound             404.71 (a service notice not on this server)
     ├── MethodNotAllowed               405.1
     ├── Conflict                                       409
     │   ├── InstanceConflict           409.1
@@ -61,7 +67,9 @@
     │   ├── MonthNotSubmitted          409.12 (accepting or returning a month not waiting for it)
     │   ├── SampleAlreadyDrawn         409.40 (a second draw without the explicit re-draw)
     │   ├── RechecksStarted            409.41 (a re-draw after a re-check of the sample was recorded)
-    │   └── AlreadyRechecked           409.42 (a household's re-check recorded twice)
+    │   ├── AlreadyRechecked           409.42 (a household's re-check recorded twice)
+    │   ├── NoticeAlreadyAnswered      409.70 (a service notice answered a second time)
+    │   └── NoticeMismatch             409.71 (a notice sent again with its uuid but other content)
     ├── PayloadTooLarge                413.1
     ├── TooManyRequests                429.1  (sign-in attempts)
     │   └── SignInLocked               429.2  (too many failed sign-ins: the user or address is locked)
@@ -534,3 +542,54 @@ class ArrivalNotHere(DecisionNotPossible):
 
 
 __all__ += ["NotMovedAway", "SameVillageMove", "ArrivalNotHere"]
+class NoticeInvalid(BadRequest):
+    code = "400.70"
+    message_zh = "协查通报的内容不完整或有误，请检查后重新填写。"
+    message_en = "The service notice is incomplete or has a wrong value; check it and fill it in again."
+
+
+class NoticeFileInvalid(BadRequest):
+    code = "400.71"
+    message_zh = "这个文件不是协查通报的导出文件（JSON 或 Excel），没有导入任何内容。"
+    message_en = "This file is not an export of service notices (JSON or Excel); nothing was imported."
+
+
+class NoticeTownUnknown(BadRequest):
+    code = "400.72"
+    message_zh = "收文的乡镇不是本县的乡镇。本县以外的地方请选“县外”并填写地名。"
+    message_en = "The receiving town is not a town of the county; for a place outside, choose \"Outside\" and name it."
+
+
+class NoticeNotYours(Forbidden):
+    code = "403.70"
+    message_zh = "这份协查通报不是本镇发出或收到的；只有收文乡镇的计生办能答复。"
+    message_en = "This service notice was neither sent nor received by your town; only the receiving town answers it."
+
+
+class NoticePersonNotHad(NotFound):
+    code = "404.70"
+    message_zh = "本镇台账中没有这个人（也不是从本镇迁出的），不能为其发协查通报。"
+    message_en = ("This person is not in your town's register and did not move out of it; no notice can be sent "
+                  "about them.")
+
+
+class NoticeNotFound(NotFound):
+    code = "404.71"
+    message_zh = "找不到这份协查通报。"
+    message_en = "This service notice was not found."
+
+
+class NoticeAlreadyAnswered(Conflict):
+    code = "409.70"
+    message_zh = "这份协查通报已经答复过了。"
+    message_en = "This service notice has been answered already."
+
+
+class NoticeMismatch(Conflict):
+    code = "409.71"
+    message_zh = "已有一份编号相同但内容不同的协查通报，没有更改。"
+    message_en = "A service notice with this id but other content is already here; nothing was changed."
+
+
+__all__ += ["NoticeInvalid", "NoticeFileInvalid", "NoticeTownUnknown", "NoticeNotYours", "NoticePersonNotHad",
+            "NoticeNotFound", "NoticeAlreadyAnswered", "NoticeMismatch"]

@@ -1,6 +1,8 @@
 """The transfer client's replicate: a town server's raw submissions copied to the county server, by cursor, each
 with the group and collector it was collected by, then the town's register decisions (merges, moves, tiers,
-settled conflicts, rejected visits, and their undoing), so the county register is the merge of its towns'."""
+settled conflicts, rejected visits, and their undoing), so the county register is the merge of its towns'; and
+the service notices (协查通报) both ways: the town's notices and answers to the county, and back from the county the
+notices addressed to the town and the answers to its own (docs/notices.md)."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ __all__ = ["ReplicationResult", "Replicator", "server_auth"]
 
 _API = "/api/v1/replication/submissions"
 _DECISIONS = "/api/v1/replication/decisions"
+_NOTICES = "/api/v1/replication/notices"
 _NOT_YET_MERGED = "409.8"    # the county has not merged the visits a decision needs yet: sent again next run
 
 
@@ -39,6 +42,9 @@ class ReplicationResult:
     decisions_sent: list[str] = field(default_factory=list)       # uuids recorded (or undone) on the county now
     decisions_waiting: list[str] = field(default_factory=list)    # their visits not merged on the county yet: kept
     decisions_refused: list[tuple[str, str]] = field(default_factory=list)  # (uuid, the county's message): kept
+    notices_sent: list[str] = field(default_factory=list)      # notices (or their answers) new on the county now
+    notices_pulled: list[str] = field(default_factory=list)    # notices (or answers) brought back to the town now
+    notices_refused: list[tuple[str, str]] = field(default_factory=list)    # (uuid, the server's message): kept
 
 
 class _Server:
@@ -81,6 +87,9 @@ class Replicator:
         self.decision_cursor: int = state.get("decision_cursor", 0)
         self.undone_since: str | None = state.get("undone_since")     # the town's clock: undone at or after this
         self.decisions_pending: dict[str, dict] = state.get("decisions_pending", {})  # uuid → the decision to resend
+        self.notice_cursor: int = state.get("notice_cursor", 0)              # the town's notice steps sent
+        self.notice_pull_cursor: int = state.get("notice_pull_cursor", 0)    # the county's notice steps brought back
+        self.notices_pending: dict[str, dict] = state.get("notices_pending", {})  # "push:uuid" / "pull:uuid" → notice
 
     def run(self, progress: Callable[[str], None] = lambda _: None) -> ReplicationResult:
         result = ReplicationResult()
@@ -109,7 +118,42 @@ class Replicator:
             if not page["more"]:
                 break
         self._replicate_decisions(result)
+        self._replicate_notices(result)
         return result
+
+    def _replicate_notices(self, result: ReplicationResult) -> None:
+        """The service notices: those refused last time again, then each side's changed past its cursor — the
+        town's to the county, the county's (about this town: the county hands out no other) to the town. Sending
+        one again changes nothing (each server takes a notice and its answer once)."""
+        for key, notice in list(self.notices_pending.items()):
+            push = key.startswith("push:")
+            self._send_notice(notice, self.target if push else self.source,
+                              result.notices_sent if push else result.notices_pulled, result, key)
+        for direction, source, target, done in (("push", self.source, self.target, result.notices_sent),
+                                                ("pull", self.target, self.source, result.notices_pulled)):
+            cursor_name = "notice_cursor" if direction == "push" else "notice_pull_cursor"
+            after = getattr(self, cursor_name)
+            while True:
+                page = source.json(_NOTICES, after=after, limit=self.page_size)
+                for notice in page["notices"]:
+                    self._send_notice(notice, target, done, result, f"{direction}:{notice['uuid']}")
+                setattr(self, cursor_name, max(getattr(self, cursor_name), page["cursor"]))
+                self._save_state()
+                if not page["more"]:
+                    break
+                after = page["last"]
+
+    def _send_notice(self, notice: dict, target: _Server, done: list[str], result: ReplicationResult,
+                     key: str) -> None:
+        answer = target.request("POST", _NOTICES, json=notice)
+        if answer.status_code == 200:
+            self.notices_pending.pop(key, None)
+            if answer.json()["changed"] and notice["uuid"] not in done:
+                done.append(notice["uuid"])
+        else:
+            self.notices_pending[key] = notice
+            result.notices_refused.append((notice["uuid"], _message(answer)))
+        self._save_state()
 
     def _replicate_decisions(self, result: ReplicationResult) -> None:
         """After the submissions: the decisions still to send, those past the cursor, and those undone lately.
@@ -199,7 +243,10 @@ class Replicator:
         temporary = self.state_path.with_suffix(".tmp")
         temporary.write_text(json.dumps({"cursor": self.cursor, "pending": self.pending, "ahead": self.ahead,
                                          "decision_cursor": self.decision_cursor, "undone_since": self.undone_since,
-                                         "decisions_pending": self.decisions_pending}, ensure_ascii=False, indent=1))
+                                         "decisions_pending": self.decisions_pending,
+                                         "notice_cursor": self.notice_cursor,
+                                         "notice_pull_cursor": self.notice_pull_cursor,
+                                         "notices_pending": self.notices_pending}, ensure_ascii=False, indent=1))
         os.replace(temporary, self.state_path)
 
 

@@ -119,7 +119,8 @@ class _Bars:
 def replicate(source: str, source_user: str, source_password: str, target: str, target_user: str,
               target_password: str, state_path: Path):
     """Copy the submissions a town server has and the county server lacks (from where the last run stopped), then
-    the town's register decisions (merges, moves, tiers, settled conflicts, rejected visits) and their undoing."""
+    the town's register decisions (merges, moves, tiers, settled conflicts, rejected visits) and their undoing, and
+    the service notices both ways (the town's to the county; those to the town, and answers to its own, back)."""
     replicator = Replicator(source, target, state_path, source_auth=server_auth(source, source_user, source_password),
                             target_auth=server_auth(target, target_user, target_password))
     with click.progressbar(length=0, label="replicating", file=sys.stderr,
@@ -132,9 +133,11 @@ def replicate(source: str, source_user: str, source_password: str, target: str, 
                f"waiting for attachments {len(result.incomplete)}, refused {len(result.refused)}")
     click.echo(f"decisions: sent {len(result.decisions_sent)}, waiting for their visits to be merged "
                f"{len(result.decisions_waiting)}, refused {len(result.decisions_refused)}")
-    for identifier, message in result.refused + result.decisions_refused:
+    click.echo(f"service notices: sent {len(result.notices_sent)}, brought back {len(result.notices_pulled)}, "
+               f"refused {len(result.notices_refused)}")
+    for identifier, message in result.refused + result.decisions_refused + result.notices_refused:
         click.echo(f"refused {identifier}: {message}")
-    if result.refused or result.decisions_refused:
+    if result.refused or result.decisions_refused or result.notices_refused:
         raise SystemExit(1)
 
 

@@ -4,6 +4,7 @@ OpenRosa only). A route without a row fails the test."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import tempfile
@@ -22,6 +23,7 @@ from server.areas.operations import ensure_area, find_area
 from server.database import commit
 from server.extensions import db
 from server.forms.operations import publish_form
+from server.notices.operations import take_notice
 from server.rechecks.operations import draw_sample
 from server.register.decisions import resolve_conflict
 from server.register.models import DuplicateCandidate, RegisterConflict
@@ -30,6 +32,7 @@ from server.storage import blob_store
 from server.submissions.models import Submission
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
+from sync.notices import Notice, notice_to_json
 from tests.collect import CollectClient
 from tests.conftest import FIXTURES, REALM, ROOT, empty_tables
 from tests.register_visits import VISIT_FORM_VERSION, Member, household_visit
@@ -345,6 +348,34 @@ def replicated_decision(world: World, role: str, place: str) -> requests.Respons
         auth=HTTPDigestAuth(role, PASSWORD) if role != "anonymous" else None, timeout=30)
 
 
+def service_notice(place: str, uuid_: str | None = None) -> Notice:
+    """A service notice from 红石镇 to the place's town."""
+    return Notice(uuid_ or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{place}/notice")), "红石镇", False, TOWN[place],
+                  False, "王秀英", "female", dt.date(1975, 5, 6), None, "某地 1 号", None, "supplies", None,
+                  dt.date(2026, 12, 31), dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.timezone.utc), "红石镇计生办")
+
+
+_NOTICES: set[tuple[str, str]] = set()
+
+
+def notice_path(suffix: str = "") -> Callable[[World, str], str]:
+    """A notice to the place's town (taken in once per server, for the notice's cells)."""
+    def path(world: World, place: str) -> str:
+        if (world.url, place) not in _NOTICES:
+            take_notice(principal_by_username("county_admin"), service_notice(place), source="file")
+            commit()
+            _NOTICES.add((world.url, place))
+        return f"/notices/{service_notice(place).uuid}{suffix}"
+    return path
+
+
+def replicated_notice(world: World, role: str, place: str) -> requests.Response:
+    """A notice sent from the place's town to 红石镇, replicated to this server (Digest only)."""
+    sent = dataclasses.replace(service_notice(place, str(uuid.uuid4())), from_place=TOWN[place], to_place="红石镇")
+    return requests.post(f"{world.url}/api/v1/replication/notices", json=notice_to_json(sent),
+                         auth=HTTPDigestAuth(role, PASSWORD) if role != "anonymous" else None, timeout=30)
+
+
 def recheck_path(suffix: str, month: str = MONTH) -> Callable[[World, str], str]:
     return lambda world, place: f"/rechecks/{world.villages[place]}/{month}{suffix}"
 
@@ -548,6 +579,26 @@ ROWS = [
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
     Row("meetings.village_review_file", "POST", page(same("/reports/village-review"), "POST", lambda world, role, place: {
         "area": VILLAGE[place], "period": "2026-Q4"}), statuses(LOGIN, LOGIN, 403, (302, 403), 302)),
+    # Service notices: the town office's, about its town (a notice to it, a person of its register); the county
+    # reads them all but neither sends nor answers.
+    Row("notices.list_page", "GET", page(same("/notices")), statuses(LOGIN, LOGIN, 403, 200, 200)),
+    Row("notices.new_notice", "GET", page(lambda world, place: f"/notices/new?person={world.places[place].person}"),
+        statuses(LOGIN, LOGIN, 403, (200, 404), 403)),
+    Row("notices.send_notice", "POST", page(same("/notices/new"), "POST", lambda world, role, place: {
+        "person": world.places[place].person, "to": "outside", "outside_place": "某县", "address": "某地 1 号",
+        "service": "supplies", "reply_by": "2199-12-31"}), statuses(LOGIN, LOGIN, 403, (302, 404), 403)),
+    Row("notices.notice_page", "GET", page(notice_path()), statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
+    Row("notices.answer", "POST", page(notice_path("/answer"), "POST", lambda world, role, place: {
+        "done": "已办理", "result": "served", "day": "2026-11-20"}), statuses(LOGIN, LOGIN, 403, (302, 403), 403)),
+    Row("notices.export_notice", "GET", page(notice_path("/export.xlsx")),
+        statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
+    Row("notices.export_list", "GET", page(same("/notices/export.json")), statuses(LOGIN, LOGIN, 403, 200, 200)),
+    Row("notices.import_file", "GET", page(same("/notices/import")), statuses(LOGIN, LOGIN, 403, 200, 200)),
+    Row("notices.import_file", "POST", page(same("/notices/import"), "POST"), statuses(LOGIN, LOGIN, 403, 400, 400),
+        "no file"),
+    Row("notice_replication.notices_after", "GET", page(same("/api/v1/replication/notices")),
+        statuses(401, 403, 403, 200, 200)),
+    Row("notice_replication.receive_notice", "POST", replicated_notice, statuses(401, 403, 403, (200, 403), 200)),
 ]
 
 

@@ -3,6 +3,7 @@ checked by crawling every staff page, export, API and Collect download a signed-
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from html.parser import HTMLParser
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -15,8 +16,11 @@ from server.areas.operations import ensure_area
 from server.areas.queries import by_full_name
 from server.database import commit
 from server.extensions import db
+from server.notices.operations import take_notice
 from server.register.worker import merge_next
 from server.users.operations import add_user
+from server.users.queries import principal_by_username
+from sync.notices import Notice
 from tests.collect import CollectClient, xml_text
 from tests.conftest import FIXTURES, REALM, ROOT
 from tests.register_visits import Member, household_visit
@@ -115,6 +119,12 @@ def _world(server, create_collector, publish):
         web = WebClient(server.url)
         assert web.sign_in(username, PASSWORD).status_code == 302
         assert web.post(path, form, allow_redirects=False).status_code == 302
+    # A service notice from 青山镇 to 白水镇 (its page and exports; the replication feed).
+    ensure_area("白水镇/南村")
+    take_notice(principal_by_username("admin"), Notice(
+        str(uuid.uuid4()), "青山镇", False, "白水镇", False, "王秀英", "female", dt.date(1975, 5, 6), None, "南村 1 号",
+        None, "supplies", None, dt.date(2199, 12, 31), clock.now(), "青山镇计生办"), source="file")
+    commit()
     return collector, phone
 
 
@@ -151,7 +161,7 @@ def test_every_answer_with_personal_data_is_not_stored(server, create_collector,
     # The JSON API (Digest), replication feeds and a replicated submission.
     officer = HTTPDigestAuth("officer", PASSWORD)
     for path in ("/api/v1/due", "/api/v1/indicators", "/api/v1/replication/submissions",
-                 "/api/v1/replication/decisions"):
+                 "/api/v1/replication/decisions", "/api/v1/replication/notices"):
         answers[path] = requests.get(server.url + path, auth=officer, timeout=30)
     (instance_id,) = [submission["instance_id"] for submission in answers["/api/v1/replication/submissions"].json()[
         "submissions"] if submission["attachments"]]

@@ -322,11 +322,12 @@ def test_the_console_command(county, towns, settled, tmp_path):
                  "--to-user", "qingshan-sync", "--state", str(tmp_path / "state.json")]
     environment = {"TAIZHANG_SOURCE_PASSWORD": "town-secret", "TAIZHANG_TARGET_PASSWORD": "county-secret"}
     result = CliRunner().invoke(transfer_command, arguments, env=environment)
-    assert (result.exit_code, result.output.splitlines()[-2:]) == (0, [
+    assert (result.exit_code, result.output.splitlines()[-3:]) == (0, [
         "sent 2, already there 0, waiting for attachments 0, refused 0",
-        "decisions: sent 0, waiting for their visits to be merged 0, refused 0"])
+        "decisions: sent 0, waiting for their visits to be merged 0, refused 0",
+        "service notices: sent 0, brought back 0, refused 0"])
     again = CliRunner().invoke(transfer_command, arguments, env=environment)
-    assert again.output.splitlines()[-2] == "sent 0, already there 0, waiting for attachments 0, refused 0"
+    assert again.output.splitlines()[-3] == "sent 0, already there 0, waiting for attachments 0, refused 0"
 
 
 def test_the_towns_decisions_follow_once_their_visits_are_merged_and_so_does_their_undoing(county, towns, settled,

@@ -36,6 +36,7 @@ LAYERS = [
     ("indicators", ["server.indicators"]),        # the indicators the town is judged on (docs/indicators.md)
     ("meetings", ["server.meetings"]),            # the monthly meeting sheet, the quarterly and yearly reviews
     ("home", ["server.home"]),                    # the home pages: a cadre's to-do, the town and county dashboards
+    ("notices", ["server.notices"]),              # service notices (协查通报) between town offices (docs/notices.md)
     ("openrosa", ["server.openrosa"]),            # Collect's protocol: authentication, uploads, manifests, formats
     ("replication", ["server.replication"]),
     ("blobs", ["server.blobs"]),
