@@ -91,6 +91,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # The share of a village's households the town office draws for a month's re-check (准确率), in percent
         # (0 < percent ≤ 100; at least one household); the draw form may ask for another share.
         "TAIZHANG_RECHECK_PERCENT": float(os.environ.get("TAIZHANG_RECHECK_PERCENT") or 5),
+        # A move out not followed by an arrival, or an expected arrival not confirmed, after this many days is on the
+        # town office's list of moves that waited too long (/moves).
+        "TAIZHANG_MOVE_WAIT_DAYS": _int("TAIZHANG_MOVE_WAIT_DAYS", 30),
         # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
         "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
         # A village's monthly change report is due by the end of this day of the next month (China time: the

@@ -162,6 +162,11 @@ CODE_LABELS["audit_action"].update({
     "recheck.read": ("查看复查不符清单", "Read a re-check's disagreements"),
 })
 
+# People who move (server/moves).
+CODE_LABELS["audit_action"].update({
+    "moves.read": ("查看迁入迁出", "Read expected arrivals and departures"),
+})
+
 
 def code_label(list_name: str, code: str | None, language: str, form: FormLabels | None = None) -> str | None:
     """A code's words in a language: the form version's own label first, then the catalogue's; None when neither

@@ -29,7 +29,9 @@
     │   ├── ConfirmationRequired       400.25 (signing without ticking the check)
     │   ├── PeriodInvalid              400.26 (a period that is not 2026-11, 2026-Q4 or 2026)
     │   ├── RecheckMonthInFuture       400.40 (a re-check sample of a month not begun)
-    │   └── RecheckPercentInvalid      400.41 (a sample's share not above 0 and up to 100)
+    │   ├── RecheckPercentInvalid      400.41 (a sample's share not above 0 and up to 100)
+    │   ├── MoveDayInvalid             400.50 (a move's or arrival's day missing, in the future, before the move)
+    │   └── MovePlaceMissing           400.51 (a move outside the county without saying where)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -41,7 +43,8 @@
     ├── NotFound                       404.1
     │   ├── FormNotFound               404.2
     │   ├── RecordNotFound             404.3  (register record, candidate or decision)
-    │   └── RecheckNotInSample         404.40 (a household not in the month's re-check sample)
+    │   ├── RecheckNotInSample         404.40 (a household not in the month's re-check sample)
+    │   └── DestinationUnknown         404.50 (a move to a village or town that is not in the register)
     ├── MethodNotAllowed               405.1
     ├── Conflict                                       409
     │   ├── InstanceConflict           409.1
@@ -49,6 +52,10 @@
     │   ├── EditFormMismatch           409.3
     │   ├── FormVersionConflict        409.4  (publishing)
     │   ├── DecisionNotPossible        409.5  (register decisions)
+    │   │   ├── PersonCannotMove       409.50 (a move out of a person moved away already, or who died)
+    │   │   ├── ArrivalAlreadyConfirmed 409.51 (an arrival confirmed a second time)
+    │   │   ├── ArrivalNotExpected     409.52 (an arrival confirmed for a person not expected there)
+    │   │   └── MoveToOwnVillage       409.53 (a move out to the village the person lives in)
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
     │   ├── DatabaseNotEmpty           409.7  (restore without --force)
     │   ├── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
@@ -506,3 +513,53 @@ class MonthNotSubmitted(Conflict):
 
 __all__ += ["MonthNotOver", "CommentRequired", "ConfirmationRequired", "SignoffNotYours", "MonthAlreadySubmitted", "MonthAccepted",
             "MonthNotSubmitted"]
+
+
+# ---- people who move (server/moves) --------------------------------------------------------------------------------
+
+class MoveDayInvalid(BadRequest):
+    code = "400.50"
+    message_zh = "日期不对：请填写今天或以前的日期（迁入日期不能早于迁出日期）。"
+    message_en = "The day is not valid: give today or an earlier day (an arrival not before the move out)."
+
+
+class MovePlaceMissing(BadRequest):
+    code = "400.51"
+    message_zh = "迁往县外时请写明迁往的地方。"
+    message_en = "For a move outside the county, write where the person went."
+
+
+class DestinationUnknown(NotFound):
+    code = "404.50"
+    message_zh = "本县没有这个村或镇：请从列表中选择迁往的地方；迁往县外请选“县外”并写明地方。"
+    message_en = ("There is no such village or town in the county: choose the destination from the list, or "
+                  "\"outside the county\" and write the place.")
+
+
+class PersonCannotMove(DecisionNotPossible):
+    code = "409.50"
+    message_zh = "这个人已经登记迁出或已故，不能再登记迁出；没有改动。"
+    message_en = "This person has moved away already or has died; no move can be recorded. Nothing changed."
+
+
+class ArrivalAlreadyConfirmed(DecisionNotPossible):
+    code = "409.51"
+    message_zh = "这个人的迁入已经确认过了，没有再改动。"
+    message_en = "This person's arrival is confirmed already; nothing changed."
+
+
+class ArrivalNotExpected(DecisionNotPossible):
+    code = "409.52"
+    message_zh = "这个人不在本村（镇）的待迁入名单上，不能确认迁入；没有改动。"
+    message_en = "This person is not expected to arrive here, so the arrival cannot be confirmed; nothing changed."
+
+
+class MoveToOwnVillage(DecisionNotPossible):
+    code = "409.53"
+    message_zh = "迁往的地方就是这个人现在住的村，不需要登记迁出；村内换户请用入户访视登记。"
+    message_en = ("The destination is the village the person lives in: no move out is needed (a change of "
+                  "household is recorded by a visit).")
+
+
+__all__ += ["MoveDayInvalid", "MovePlaceMissing", "DestinationUnknown", "PersonCannotMove", "ArrivalAlreadyConfirmed",
+            "ArrivalNotExpected", "MoveToOwnVillage"]
