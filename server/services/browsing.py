@@ -414,16 +414,8 @@ def person_page(principal: Principal, uuid: str, language: str) -> PersonView:
     """A person's page in words, and their service history, newest visit first: as much as the reader may see
     (sync.access.person_visibility; a village the person left sees what it recorded while they lived there)."""
     page = browsing.person_page(principal, uuid)   # scope checked, the read audited
-    placed = queries.placed_items(person_uuid=uuid)
-    paths = register_queries.submission_paths(item.submission_id for item in placed)
-    left = list(page.left)
-    placed = [item for item in placed if shows_item(principal.area_path, page.visibility, paths.get(item.submission_id),
-                                                   left, kind=item.item.kind, is_open=_still_open(item.state))]
-    elsewhere = {item.submission_id: village_of(paths[item.submission_id]) for item in placed
-                 if not shows_visit(principal.area_path, page.visibility, paths.get(item.submission_id), left)}
-    names = register_queries.area_names(set(elsewhere.values()))
-    timeline = _timeline(principal, page.visits, placed, language,
-                         elsewhere={submission_id: names.get(path, "") for submission_id, path in elsewhere.items()})
+    placed, elsewhere = _items_seen(principal, queries.placed_items(person_uuid=uuid), page.visibility, list(page.left))
+    timeline = _timeline(principal, page.visits, placed, language, elsewhere=elsewhere)
     namer = Namer(language)
     namer.want_households([page.person.household_uuid])
     history = _history(page.history, namer)
@@ -438,6 +430,19 @@ def person_page(principal: Principal, uuid: str, language: str) -> PersonView:
                       history, events, merges, page.visibility == FULL, moved[-1] if moved else None)
 
 
+def _items_seen(principal: Principal, placed: list[queries.PlacedItem], visibility: str,
+                left: list[str]) -> tuple[list[queries.PlacedItem], dict[int, str]]:
+    """The items about a person the reader sees (sync.access.shows_item), and the visits of a village the person
+    left whose open items travelled with them (by submission id: that village's full name)."""
+    paths = register_queries.submission_paths(item.submission_id for item in placed)
+    placed = [item for item in placed if shows_item(principal.area_path, visibility, paths.get(item.submission_id),
+                                                   left, kind=item.item.kind, is_open=_still_open(item.state))]
+    away = {item.submission_id: village_of(paths[item.submission_id]) for item in placed
+            if not shows_visit(principal.area_path, visibility, paths.get(item.submission_id), left)}
+    names = register_queries.area_names(set(away.values()))
+    return placed, {submission_id: names.get(path, "") for submission_id, path in away.items()}
+
+
 def _still_open(state) -> bool:
     """A referral without a closing result, a support request without an outcome."""
     return state.is_open or (state.item.kind == "support_request" and not state.support.get("outcome"))
@@ -447,9 +452,15 @@ def household_page(principal: Principal, uuid: str, language: str) -> HouseholdV
     """A household's page in words, and the service history of the household and its members, newest visit first."""
     page = browsing.household_page(principal, uuid)
     placed = {item.key: item for item in queries.placed_items(household_uuid=uuid)}
+    elsewhere: dict[int, str] = {}
     for member in page.members:
-        placed.update((item.key, item) for item in queries.placed_items(person_uuid=member.uuid))
-    timeline = _timeline(principal, page.visits, list(placed.values()), language)
+        others = [item for item in queries.placed_items(person_uuid=member.uuid) if item.key not in placed]
+        left = register_queries.groups_left(member.uuid) if others else []
+        if left:    # a member who moved in: of the visits of the villages they left, only the open items travel
+            others, away = _items_seen(principal, others, FULL, left)
+            elsewhere.update(away)
+        placed.update((item.key, item) for item in others)
+    timeline = _timeline(principal, page.visits, list(placed.values()), language, elsewhere=elsewhere)
     namer = Namer(language)
     namer.want_households([uuid])
     history = _history(page.history, namer)

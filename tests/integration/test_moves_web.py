@@ -169,6 +169,8 @@ def test_a_move_recorded_on_the_web_confirmed_where_the_person_arrives(server, w
     assert "青山镇卫生院" in text and "申请奖励扶助" in text
     assert text.count("青山镇 › 东村登记，尚未办结") == 2
     assert timeline(page.text) == dict.fromkeys(dongcun_visits, "elsewhere")
+    followup = min(dongcun_visits)     # its referral travels, not the guidance given
+    assert f'id="item-{followup}-2"' in page.text and f'id="item-{followup}-1"' not in page.text
     for visit in dongcun_visits:
         assert xicun.get(f"/visits/{visit}").status_code == 403
     due = visible(xicun.get("/due?area=青山镇/西村").text)
@@ -181,6 +183,11 @@ def test_a_move_recorded_on_the_web_confirmed_where_the_person_arrives(server, w
                                           notes="西村的随访备注"))
     merge_all(NOW)
     (xicun_visit,) = (found for found, how in timeline(xicun.get(f"/people/{HEAD}").text).items() if how == "linked")
+    household = xicun.get(f"/households/{XICUN_HOUSEHOLD}").text     # the same on her new household's page
+    registered = 3    # the visit that registered the household (the world's third)
+    assert timeline(household) == {**dict.fromkeys(dongcun_visits, "elsewhere"), xicun_visit: "linked",
+                                   registered: "linked"}
+    assert f'id="item-{followup}-2"' in household and f'id="item-{followup}-1"' not in household
     former = dongcun.get(f"/people/{HEAD}")
     assert former.status_code == 200
     assert 'id="former-resident"' in former.text and 'id="record-move"' not in former.text
