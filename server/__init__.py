@@ -29,6 +29,7 @@ from server.lookup_cache import LookupCache
 from server.meetings.views import bp as meetings_bp
 from server.monitoring.views import bp as monitoring_bp
 from server.months.views import bp as months_bp
+from server.moves.views import bp as moves_bp
 from server.notices.views import api as notice_replication_bp
 from server.notices.views import bp as notices_bp
 from server.openrosa.views import bp as openrosa_bp
@@ -73,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(register_bp)
     app.register_blueprint(services_bp)
     app.register_blueprint(corrections_bp)
+    app.register_blueprint(moves_bp)
     app.register_blueprint(registers_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(rechecks_bp)

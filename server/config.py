@@ -98,6 +98,9 @@ def load_config(overrides: dict | None = None) -> dict:
         # be addressed besides this server's own towns (docs/notices.md).
         "TAIZHANG_COUNTY_TOWNS": [town.strip() for town in (os.environ.get("TAIZHANG_COUNTY_TOWNS") or "").split(",")
                                   if town.strip()],
+        # A move out not followed by an arrival, or an expected arrival not confirmed, after this many days is on the
+        # town office's list of moves that waited too long (/moves).
+        "TAIZHANG_MOVE_WAIT_DAYS": _int("TAIZHANG_MOVE_WAIT_DAYS", 30),
         # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
         "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
         # A village's monthly change report is due by the end of this day of the next month (China time: the

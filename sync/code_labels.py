@@ -162,6 +162,11 @@ CODE_LABELS["audit_action"].update({
     "recheck.read": ("查看复查不符清单", "Read a re-check's disagreements"),
 })
 
+# People who move (server/moves).
+CODE_LABELS["audit_action"].update({
+    "moves.read": ("查看迁入迁出", "Read expected arrivals and departures"),
+})
+
 
 # Service notices (协查通报, sync.notices).
 CODE_LABELS["notice_state"] = {"sent": ("已发出", "Sent"), "received": ("已签收", "Received"),

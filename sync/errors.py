@@ -33,6 +33,8 @@
     │   ├── NoticeInvalid              400.70 (a service notice or its answer with a field it cannot hold)
     │   ├── NoticeFileInvalid          400.71 (an imported file that is not a notice export, JSON or xlsx)
     │   └── NoticeTownUnknown          400.72 (a notice to a town that is not one of the county)
+    │   ├── MoveDayInvalid             400.50 (a move's or arrival's day missing, in the future, before the move)
+    │   └── MovePlaceMissing           400.51 (a move outside the county without saying where)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -48,6 +50,7 @@
     │   ├── RecheckNotInSample         404.40 (a household not in the month's re-check sample)
     │   ├── NoticePersonNotHad         404.70 (a notice about a person the town never had in its register)
     │   └── NoticeNotFound             404.71 (a service notice not on this server)
+    │   └── DestinationUnknown         404.50 (a move to a village or town that is not in the register)
     ├── MethodNotAllowed               405.1
     ├── Conflict                                       409
     │   ├── InstanceConflict           409.1
@@ -58,6 +61,10 @@
     │   │   ├── NotMovedAway           409.60 (a move pair whose person is not recorded as moved away)
     │   │   ├── SameVillageMove        409.61 (a move pair of one village: a duplicate, not a move)
     │   │   └── ArrivalNotHere         409.62 (a move pair whose new record no longer lives in the village)
+    │   │   ├── PersonCannotMove       409.50 (a move out of a person moved away already, or who died)
+    │   │   ├── ArrivalAlreadyConfirmed 409.51 (an arrival confirmed a second time)
+    │   │   ├── ArrivalNotExpected     409.52 (an arrival confirmed for a person not expected there)
+    │   │   └── MoveToOwnVillage       409.53 (a move out to the village the person lives in)
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
     │   ├── DatabaseNotEmpty           409.7  (restore without --force)
     │   ├── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
@@ -593,3 +600,51 @@ class NoticeMismatch(Conflict):
 
 __all__ += ["NoticeInvalid", "NoticeFileInvalid", "NoticeTownUnknown", "NoticeNotYours", "NoticePersonNotHad",
             "NoticeNotFound", "NoticeAlreadyAnswered", "NoticeMismatch"]
+# ---- people who move (server/moves) --------------------------------------------------------------------------------
+
+class MoveDayInvalid(BadRequest):
+    code = "400.50"
+    message_zh = "日期不对：请填写今天或以前的日期（迁入日期不能早于迁出日期）。"
+    message_en = "The day is not valid: give today or an earlier day (an arrival not before the move out)."
+
+
+class MovePlaceMissing(BadRequest):
+    code = "400.51"
+    message_zh = "迁往县外时请写明迁往的地方。"
+    message_en = "For a move outside the county, write where the person went."
+
+
+class DestinationUnknown(NotFound):
+    code = "404.50"
+    message_zh = "本县没有这个村或镇：请从列表中选择迁往的地方；迁往县外请选“县外”并写明地方。"
+    message_en = ("There is no such village or town in the county: choose the destination from the list, or "
+                  "\"outside the county\" and write the place.")
+
+
+class PersonCannotMove(DecisionNotPossible):
+    code = "409.50"
+    message_zh = "这个人已经登记迁出或已故，不能再登记迁出；没有改动。"
+    message_en = "This person has moved away already or has died; no move can be recorded. Nothing changed."
+
+
+class ArrivalAlreadyConfirmed(DecisionNotPossible):
+    code = "409.51"
+    message_zh = "这个人的迁入已经确认过了，没有再改动。"
+    message_en = "This person's arrival is confirmed already; nothing changed."
+
+
+class ArrivalNotExpected(DecisionNotPossible):
+    code = "409.52"
+    message_zh = "这个人不在本村（镇）的待迁入名单上，不能确认迁入；没有改动。"
+    message_en = "This person is not expected to arrive here, so the arrival cannot be confirmed; nothing changed."
+
+
+class MoveToOwnVillage(DecisionNotPossible):
+    code = "409.53"
+    message_zh = "迁往的地方就是这个人现在住的村，不需要登记迁出；村内换户请用入户访视登记。"
+    message_en = ("The destination is the village the person lives in: no move out is needed (a change of "
+                  "household is recorded by a visit).")
+
+
+__all__ += ["MoveDayInvalid", "MovePlaceMissing", "DestinationUnknown", "PersonCannotMove", "ArrivalAlreadyConfirmed",
+            "ArrivalNotExpected", "MoveToOwnVillage"]

@@ -4,12 +4,13 @@ scoped to the reader's area and written to the audit log."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import NamedTuple
 
 from server.audit import queries as audit
 from server.principal import Principal
 from server.register import queries
-from sync.access import STAFF_ROLES, area_contains
+from sync.access import FORMER, FULL, NONE, STAFF_ROLES, area_contains, person_visibility, shows_record_of, shows_visit
 from sync.errors import Forbidden, RecordNotFound
 from sync.households import HOUSEHOLD_REASONS
 from sync.identity import REASONS
@@ -32,17 +33,63 @@ class PersonPage:
     events: list
     visits: list
     merges: list
+    visibility: str = FULL          # sync.access: FULL, or FORMER (a village the person moved out of)
+    left: tuple[str, ...] = ()      # the groups the person moved out of (paths)
+
+
+# A person's columns the register's history sets, by the history's field name.
+_PERSON_COLUMNS = {"name": "name", "sex": "sex", "birth_date": "birth_date", "id_number": "id_number",
+                   "relationship": "relationship", "phone": "phone", "residence": "residence", "hukou": "hukou",
+                   "status": "status", "tier": "tier", "household": "household_uuid"}
 
 
 def person_page(principal: Principal, uuid: str) -> PersonPage:
+    """A person as the reader may see them (sync.access.person_visibility): the area they live in sees all of them
+    but the visits of the villages they left; a village they left sees what it recorded while they lived there."""
     found = queries.person_page_rows(uuid)
     if found is None:
         raise RecordNotFound(uuid)
+    left = tuple(queries.groups_left(uuid))
+    visibility = person_visibility(principal.role, principal.area_path, found.group.path, list(left))
+    if visibility == NONE:
+        raise Forbidden("this record is outside your area")
     person, household, group = found.person, found.household, found.group
-    _staff_in(principal, group.path)
+    history, events, merges = queries.history("person", uuid), queries.life_events(uuid), queries.merges_kept_in(uuid)
+    visits = queries.visits_to(person_uuid=uuid)
+    paths = queries.submission_paths(visit.submission_id for visit in visits)
+    visits = [visit for visit in visits
+              if shows_visit(principal.area_path, visibility, paths.get(visit.submission_id), list(left))]
+    if visibility == FORMER:
+        history = _recorded_by(principal.area_path, history)
+        areas = queries.areas_by_id(event.group_id for event in events)
+        events = [event for event in events if event.group_id in areas
+                  and shows_record_of(principal.area_path, FORMER, areas[event.group_id].path)]
+        person, household, group = _as_they_were(principal.area_path, found.person, history, events, areas)
+        merges = []
     audit.record(principal.id, "person.read", area_path=group.path, subject=uuid, records=1)
-    return PersonPage(person, household, group, queries.history("person", uuid), queries.life_events(uuid),
-                      queries.visits_to(person_uuid=uuid), queries.merges_kept_in(uuid))
+    return PersonPage(person, household, group, history, events, visits, merges, visibility, left)
+
+
+def _recorded_by(reader_path: str | None, history: list) -> list:
+    """The history rows a former area recorded (by its collectors' visits or its staff's decisions)."""
+    submissions = queries.submission_paths(row.submission_id for row in history if row.submission_id)
+    decisions = queries.decision_paths(row.decision_id for row in history if row.decision_id)
+    return [row for row in history if shows_record_of(
+        reader_path, FORMER, submissions.get(row.submission_id) if row.submission_id else decisions.get(row.decision_id))]
+
+
+def _as_they_were(reader_path: str | None, current, history: list, events: list, areas: dict):
+    """The person as a former area last recorded them, with the household and group they lived in then."""
+    values = {"uuid": current.uuid, "version": current.version, **{column: None for column in _PERSON_COLUMNS.values()}}
+    for row in history:
+        if row.field in _PERSON_COLUMNS:
+            values[_PERSON_COLUMNS[row.field]] = row.value
+    person = SimpleNamespace(**values)
+    placed = queries.household_page_rows(person.household_uuid) if person.household_uuid else None
+    if placed is not None and area_contains(reader_path, placed.group.path):
+        return person, placed.household, placed.group
+    moved_from = next(areas[event.group_id] for event in reversed(events) if event.kind == "moved_out")
+    return person, None, moved_from
 
 
 @dataclass(frozen=True)

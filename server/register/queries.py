@@ -1062,3 +1062,51 @@ def people_with_keys(keys: Iterable[str], *, largest_block: int) -> set[str]:
 
 def _chunks(values: list) -> list[list]:
     return [values[start:start + _KEY_CHUNK] for start in range(0, len(values), _KEY_CHUNK)]
+# ---- people who move: what each area sees of them (sync.access.person_visibility) --------------------------------
+
+def groups_left(person_uuid: str) -> list[str]:
+    """The paths of the groups a person moved out of (their move-out events' groups), oldest first."""
+    return list(db.session.scalars(
+        select(Area.path).join(LifeEventRecord, LifeEventRecord.group_id == Area.id)
+        .where(LifeEventRecord.person_uuid == person_uuid, LifeEventRecord.kind == "moved_out")
+        .order_by(LifeEventRecord.id)))
+
+
+def submission_paths(ids: Iterable[int]) -> dict[int, str]:
+    """The group each of these submissions was collected in (its path), by submission id."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Submission.id, Area.path).join(Area, Area.id == Submission.area_id)
+                                   .where(Submission.id.in_(ids))).all())
+
+
+def decision_paths(ids: Iterable[int]) -> dict[int, str | None]:
+    """The area each of these decisions was taken in, by decision id."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(RegisterDecision.id, RegisterDecision.area_path)
+                                   .where(RegisterDecision.id.in_(ids))).all())
+
+
+class AreaName(NamedTuple):
+    path: str
+    full_name: str
+
+
+def areas_by_id(ids: Iterable[int | None]) -> dict[int, AreaName]:
+    """Areas' paths and full names by id."""
+    ids = set(ids) - {None}
+    if not ids:
+        return {}
+    return {row.id: AreaName(row.path, row.full_name)
+            for row in db.session.execute(select(Area.id, Area.path, Area.full_name).where(Area.id.in_(ids)))}
+
+
+def area_names(paths: Iterable[str]) -> dict[str, str]:
+    """Areas' full names by path."""
+    paths = set(paths)
+    if not paths:
+        return {}
+    return dict(db.session.execute(select(Area.path, Area.full_name).where(Area.path.in_(paths))).all())

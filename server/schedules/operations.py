@@ -94,7 +94,7 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
 def _referrals_of(path: str, people: dict) -> dict[str, list[ReferralMade]]:
     """The referrals of these people (sync.services), with the day a result closed them."""
     found: dict[str, list[ReferralMade]] = defaultdict(list)
-    for placed in service_queries.items_in(path, ("referral",)):
+    for placed in service_queries.referrals_of_people_in(path):   # made here, or before they moved here
         state = placed.state
         if placed.person_uuid in people and placed.visit_date is not None:
             closed = clock.date_of(state.result_at) if state.result in CLOSING_RESULTS and state.result_at else None

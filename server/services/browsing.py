@@ -19,7 +19,7 @@ from server.principal import Principal
 from server.register import browsing
 from server.register import queries as register_queries
 from server.services import queries
-from sync.access import TOWN_OFFICE_ROLES
+from sync.access import FULL, TOWN_OFFICE_ROLES, shows_item, shows_visit, village_of
 from sync.answers import AnswerGroup, format_location, read_answers
 from sync.code_labels import CODE_LABELS, audit_action_label, code_label
 from sync.decisions import CHOICE_FIELDS, DECISION_KINDS
@@ -407,28 +407,60 @@ class TimelineVisit:
     form: str
     outcome: str | None
     items: list[ItemView]
+    elsewhere: str | None = None   # a visit of a village the person left (its full name): only its open items shown
 
 
 def person_page(principal: Principal, uuid: str, language: str) -> PersonView:
-    """A person's page in words, and their service history, newest visit first."""
+    """A person's page in words, and their service history, newest visit first: as much as the reader may see
+    (sync.access.person_visibility; a village the person left sees what it recorded while they lived there)."""
     page = browsing.person_page(principal, uuid)   # scope checked, the read audited
-    timeline = _timeline(principal, page.visits, queries.placed_items(person_uuid=uuid), language)
+    placed, elsewhere = _items_seen(principal, queries.placed_items(person_uuid=uuid), page.visibility, list(page.left))
+    timeline = _timeline(principal, page.visits, placed, language, elsewhere=elsewhere)
     namer = Namer(language)
     namer.want_households([page.person.household_uuid])
     history = _history(page.history, namer)
     merges = _merges(page.merges, "person", namer)
-    events = [(namer.code("life_event", event.kind), event.event_date, event.place or "") for event in page.events]
+    destinations = register_queries.areas_by_id(getattr(event, "destination_id", None) for event in page.events)
+    events = [(namer.code("life_event", event.kind), event.event_date,
+               destinations[event.destination_id].full_name if event.destination_id in destinations
+               else event.place or "") for event in page.events]
+    moved = [(destinations[event.destination_id].full_name if event.destination_id in destinations
+              else event.place or "", event.event_date) for event in page.events if event.kind == "moved_out"]
     return PersonView(page, timeline, person_fields(page.person, namer), namer.household(page.person.household_uuid),
-                      history, events, merges)
+                      history, events, merges, page.visibility == FULL, moved[-1] if moved else None)
+
+
+def _items_seen(principal: Principal, placed: list[queries.PlacedItem], visibility: str,
+                left: list[str]) -> tuple[list[queries.PlacedItem], dict[int, str]]:
+    """The items about a person the reader sees (sync.access.shows_item), and the visits of a village the person
+    left whose open items travelled with them (by submission id: that village's full name)."""
+    paths = register_queries.submission_paths(item.submission_id for item in placed)
+    placed = [item for item in placed if shows_item(principal.area_path, visibility, paths.get(item.submission_id),
+                                                   left, kind=item.item.kind, is_open=_still_open(item.state))]
+    away = {item.submission_id: village_of(paths[item.submission_id]) for item in placed
+            if not shows_visit(principal.area_path, visibility, paths.get(item.submission_id), left)}
+    names = register_queries.area_names(set(away.values()))
+    return placed, {submission_id: names.get(path, "") for submission_id, path in away.items()}
+
+
+def _still_open(state) -> bool:
+    """A referral without a closing result, a support request without an outcome."""
+    return state.is_open or (state.item.kind == "support_request" and not state.support.get("outcome"))
 
 
 def household_page(principal: Principal, uuid: str, language: str) -> HouseholdView:
     """A household's page in words, and the service history of the household and its members, newest visit first."""
     page = browsing.household_page(principal, uuid)
     placed = {item.key: item for item in queries.placed_items(household_uuid=uuid)}
+    elsewhere: dict[int, str] = {}
     for member in page.members:
-        placed.update((item.key, item) for item in queries.placed_items(person_uuid=member.uuid))
-    timeline = _timeline(principal, page.visits, list(placed.values()), language)
+        others = [item for item in queries.placed_items(person_uuid=member.uuid) if item.key not in placed]
+        left = register_queries.groups_left(member.uuid) if others else []
+        if left:    # a member who moved in: of the visits of the villages they left, only the open items travel
+            others, away = _items_seen(principal, others, FULL, left)
+            elsewhere.update(away)
+        placed.update((item.key, item) for item in others)
+    timeline = _timeline(principal, page.visits, list(placed.values()), language, elsewhere=elsewhere)
     namer = Namer(language)
     namer.want_households([uuid])
     history = _history(page.history, namer)
@@ -438,7 +470,7 @@ def household_page(principal: Principal, uuid: str, language: str) -> HouseholdV
 
 
 def _timeline(principal: Principal, visits: list, placed: list[queries.PlacedItem],
-              language: str) -> list[TimelineVisit]:
+              language: str, *, elsewhere: dict[int, str] | None = None) -> list[TimelineVisit]:
     by_id = {visit.submission_id: visit for visit in visits}
     by_id.update(queries.visits_by_id({item.submission_id for item in placed} - set(by_id)))
     forms = {submission_id: visit.form for submission_id, visit in by_id.items()}
@@ -450,10 +482,11 @@ def _timeline(principal: Principal, visits: list, placed: list[queries.PlacedIte
         outcome = words.choice("outcome", visit.outcome)
         if visit.outcome != COMPLETED and outcome:
             outcome = words.word("attempt" if visit.outcome == "nobody_home" else "not_completed", outcome=outcome)
+        away = (elsewhere or {}).get(visit.submission_id)
         timeline.append(TimelineVisit(
             visit.submission_id, visit.visit_date, _pick(_FORM_NAMES.get(visit.form, (visit.form, visit.form)),
                                                          language),
-            outcome, [view for view in views if view.submission_id == visit.submission_id]))
+            None if away else outcome, [view for view in views if view.submission_id == visit.submission_id], away))
     moments = {submission_id: (visit.visit_date or dt.date.min,
                                visit.visited_at.isoformat() if visit.visited_at else "", submission_id)
                for submission_id, visit in by_id.items()}
@@ -686,8 +719,10 @@ class PersonView:
     fields: PersonFields
     household: Shown
     history: list[HistoryRow]
-    events: list[tuple[str, dt.date | None, str]]   # (kind's label, date, place)
+    events: list[tuple[str, dt.date | None, str]]   # (kind's label, date, place or destination)
     merges: list[MergeRow]
+    lives_here: bool = True                          # the reader's area is where the person lives (not a former one)
+    moved: tuple[str, dt.date | None] | None = None  # their last move out: where to (a full name or place), when
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.areas.queries import inside_area
@@ -20,6 +21,7 @@ from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
 __all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "chunks", "items_query", "placed", "items_in",
+           "referrals_of_people_in",
            "changes_about",
            "agreed_visits", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
            "visits_by_id", "HouseholdLabel", "household_labels"]
@@ -163,6 +165,17 @@ def items_in(area_path: str | None, kinds: Iterable[str], *, since: dt.date | No
     """Items of these kinds recorded in an area (None: everywhere) on visits dated from `since` to `until`
     (inclusive), oldest first."""
     query = items_query(area_path, kinds, since=since, until=until, codes=codes)
+    return _placed(db.session.execute(query.order_by(*ITEMS_ORDER)))
+
+
+def referrals_of_people_in(area_path: str | None) -> list[PlacedItem]:
+    """The referrals about the people who live in an area now (None: everywhere), wherever they were made: a
+    referral moves with its person (docs/moves.md); oldest first."""
+    lives, there = aliased(Household), aliased(Area)
+    query = (_placed_query().where(ServiceItemRecord.kind == "referral")
+             .join(lives, lives.uuid == Person.household_uuid).join(there, there.id == lives.group_id))
+    if area_path is not None:
+        query = query.where(inside_area(there.path, area_path))
     return _placed(db.session.execute(query.order_by(*ITEMS_ORDER)))
 
 

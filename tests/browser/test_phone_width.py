@@ -102,7 +102,8 @@ def test_the_main_pages_at_a_phone_and_an_office_width(county, browser, sign_in_
              "person": f"/people/{county.people['王秀英']}", "household": f"/households/{county.households['zhang']}",
              "register": "/registers/supplies?since=2026-11-01&until=2026-11-30", "collectors": "/collectors",
              "audit": "/audit", "reports": "/reports", "visit": f"/visits/{county.visits['followup']}",
-             "needs": f"/visits/{county.visits['needs']}"}
+             "needs": f"/visits/{county.visits['needs']}", "moves": "/moves",
+             "move": f"/people/{county.people['王秀英']}/move"}
     wide = {}
     for name, path in pages.items():
         browser.get(base + path)

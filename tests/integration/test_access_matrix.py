@@ -484,6 +484,20 @@ ROWS = [
                                     "birth_date": "1990-01-01", "relationship": "child", "id_number": "", "phone": "",
                                     "residence": "here", "hukou": "here", "note": ""}),
         statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    # People who move (docs/moves.md): the moves page of the reader's area; a move out of a person of it (an unknown
+    # destination: the form again with why, 404, nothing recorded); an arrival confirmed into a household of it (the
+    # person is not expected there: 409, nothing changed).
+    Row("moves.moves_page", "GET", page(same("/moves")), statuses(LOGIN, LOGIN, 200, 200, 200)),
+    Row("moves.record_move", "GET", page(lambda world, place: f"/people/{world.places[place].person}/move"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("moves.record_move", "POST", page(
+        lambda world, place: f"/people/{world.places[place].person}/move", "POST",
+        lambda world, role, place: {"destination": "青山镇/没有这个村", "place": "", "day": "2026-11-01"}),
+        statuses(LOGIN, LOGIN, (404, 403), (404, 403), 404)),
+    Row("moves.confirm_arrival", "POST", page(
+        lambda world, place: f"/moves/arrivals/{world.places[place].person}", "POST",
+        lambda world, role, place: {"household": world.places[place].household, "day": "2026-11-01"}),
+        statuses(LOGIN, LOGIN, (409, 403), (409, 403), 409)),
     # What the phone did not bring, about a service item: the cadre and the town office of its area; a support
     # request's outcome is the town office's only.
     Row("services.referral_result", "POST", service_item("/services/referral-result", 2, lambda: {

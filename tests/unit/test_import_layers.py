@@ -27,6 +27,7 @@ LAYERS = [
     ("services", ["server.services"]),            # the service record: its items as they stand, its registers
     ("registers", ["server.registers"]),          # the village's named registers (登记册): pages and workbooks
     ("corrections", ["server.corrections"]),      # corrections, tiers and new members entered on the web
+    ("moves", ["server.moves"]),                  # people who move: expected arrivals, departures, moves recorded
     ("schedules", ["server.schedules"]),
     ("exports", ["server.exports"]),
     ("archive", ["server.archive"]),              # reports as they were submitted or filed, byte for byte
