@@ -507,7 +507,7 @@ def test_household_visit_records_services_given_supplies_for_a_person_and_a_fami
         "/data/support/support_details")] == [
         household["name"], "health_guidance other", "帮助预约体检", daughter_in_law["name"], None, "folic_acid", "3",
         "yes", "special", head["name"], None, "独生子女伤残，申请特别扶助"]
-    assert result.root.get("version") == "2026120501"
+    assert result.root.get("version") == "2026120502"
     send(phone, result)
 
 
