@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 
 import pytest
 from lxml import etree
@@ -25,7 +26,9 @@ from server.register.replays import rebuild_register
 from server.submissions.models import Submission
 from tests.conftest import ROOT, merge_all
 from tests.formengine import fill_form
+from tests.integration.test_readable_pages import readable
 from tests.register_visits import Member, household_visit
+from tests.web import WebClient
 
 XLSFORMS = ROOT / "xlsforms"
 MANIFEST = "{http://openrosa.org/xforms/xformsManifest}"
@@ -112,6 +115,12 @@ def refusals() -> dict[str, str | None]:
     return found
 
 
+def submission_id(instance_id: str) -> int:
+    found = db.session.scalar(select(Submission.id).where(Submission.instance_id == instance_id))
+    db.session.rollback()
+    return found
+
+
 def person(uuid: str) -> tuple:
     row = db.session.get(Person, uuid)
     found = (row.name, row.household_uuid, row.residence, row.relationship, row.version)
@@ -130,6 +139,9 @@ def county(server, create_collector, publish, monkeypatch):
     phones = {name: server.client(token=create_collector(area, username=name).token, device_id=f"collect:{name}")
               for name, area in (("dongcun1", "青山镇/东村/第一组"), ("xicun1", "青山镇/西村/第一组"),
                                  ("xicun1b", "青山镇/西村/第一组"), ("nancun1", "青山镇/南村/第一组"))}
+    for village in ("东村", "西村"):
+        create_collector(f"青山镇/{village}", username=f"{village}_cadre", role="village_cadre",
+                         password="cadre-password")
     monkeypatch.setattr(clock, "now", lambda: NOON)
     for name, household, number, members in (("dongcun1", DONG, "001", [ZHAO, SUN]), ("xicun1", XI, "001", [LI]),
                                              ("nancun1", NAN, "001", [WU])):
@@ -138,7 +150,7 @@ def county(server, create_collector, publish, monkeypatch):
             postpartum=(SUN.uuid, day(-5)) if household == DONG else None,
             start=f"{day(-10)}T09:00:00.000+08:00")).status_code == 201
     merge_all()
-    return phones
+    return {**phones, "url": server.url}
 
 
 def test_a_woman_who_moves_from_dongcun_to_xicun_is_picked_there_and_her_follow_up_goes_with_her(county, visit_xform):
@@ -227,6 +239,16 @@ def test_a_woman_who_moves_from_dongcun_to_xicun_is_picked_there_and_her_follow_
     assert person(SUN.uuid) == ("孙丽", XI, "here", "spouse", 3)
     found = refusals()
     assert [found[instance] for instance in (moved, arrived, again, claimed)] == [None, None, None, "not_expected"]
+
+    # The cadres read the visits in words: where she went, whom 西村's collector picked.
+    for village, instance, question, value in (
+            ("东村", moved, "迁往哪里（本县的镇、村，或县外）", "青山镇 西村"),
+            ("西村", arrived, "是预计迁入的人吗？（从名单中选；不在名单上的不选）", "孙丽")):
+        cadre = WebClient(county["url"])
+        assert cadre.sign_in(f"{village}_cadre", "cadre-password").status_code == 302
+        page = readable(cadre.get(f"/visits/{submission_id(instance)}").text)
+        assert (question, value) in re.findall(
+            r'<span class="question">([^<]+)</span> <span class="value">([^<]+)</span>', page)
 
     # A rebuild replays every visit into the same register, the groups and destinations of the events included.
     live = register()
