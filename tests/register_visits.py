@@ -47,8 +47,9 @@ def _new_member(member: Member):
         E.new_member(E.reason(member.reason), optional("person_name_new", member.name),
                      optional("id_number", member.id_number), E.sex(member.sex), E.birth_date(member.birth_date),
                      E.relationship(member.relationship), optional("phone", member.phone),
-                     E.residence("here"), E.hukou("here"), optional("event_date", member.event_date),
-                     optional("origin", member.origin)))
+                     E.residence("here"), E.hukou("here"),
+                     *([E.event_date(member.event_date), optional("origin", member.origin)] if member.event_date
+                       else [])))
 
 
 # The answers of one person's change, in the order of the form.

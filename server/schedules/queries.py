@@ -191,18 +191,19 @@ def destination_names() -> list[str]:
 def expected_arrivals(village_id: int, town_id: int):
     """The people whose latest move out went towards this village or its town and who have not arrived (still
     recorded as moved away, not dead): uuid, name, sex, birth date, version, the day they moved out and the full
-    name of the village they left (None: not known)."""
-    latest = (select(func.max(LifeEventRecord.id)).where(LifeEventRecord.person_uuid == Person.uuid,
-                                                         LifeEventRecord.kind == "moved_out")
-              .correlate(Person).scalar_subquery())
+    name of the village they left (None: not known). Read from the moves towards the place (indexed), not from
+    every person."""
+    later = aliased(LifeEventRecord)
+    moved_since = select(later.id).where(later.person_uuid == LifeEventRecord.person_uuid,
+                                         later.kind == "moved_out", later.id > LifeEventRecord.id).exists()
     group, village = aliased(Area), aliased(Area)
     return db.session.execute(
         select(Person.uuid, Person.name, Person.sex, Person.birth_date, Person.version,
                LifeEventRecord.event_date.label("moved_on"), village.full_name.label("origin"))
-        .join(LifeEventRecord, LifeEventRecord.id == latest)
+        .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
         .outerjoin(group, group.id == LifeEventRecord.group_id).outerjoin(village, village.id == group.parent_id)
-        .where(Person.residence == "moved_away", Person.status.is_distinct_from("died"),
-               LifeEventRecord.destination_id.in_((village_id, town_id)))).all()
+        .where(LifeEventRecord.destination_id.in_((village_id, town_id)), LifeEventRecord.kind == "moved_out",
+               ~moved_since, Person.residence == "moved_away", Person.status.is_distinct_from("died"))).all()
 
 
 def register_fingerprint() -> tuple:
