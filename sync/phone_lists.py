@@ -1,5 +1,6 @@
-"""The lists a collector's phone gets as form media (households.csv, people.csv, due.csv; xlsforms/README.md has
-the contract), built as bytes from plain rows so their md5 changes exactly when their content does."""
+"""The lists a collector's phone gets as form media (households.csv, people.csv, due.csv, destinations.csv,
+arrivals.csv; xlsforms/README.md has the contract), built as bytes from plain rows so their md5 changes exactly when
+their content does."""
 
 from __future__ import annotations
 
@@ -11,10 +12,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from sync.schedules import Flag, Schedule
+from sync.visits import OUTSIDE
 
-__all__ = ["DUE_STATUSES", "LIST_FILES", "HouseholdRow", "PersonRow", "due_csv", "households_csv", "people_csv"]
+__all__ = ["DUE_STATUSES", "LIST_FILES", "OUTSIDE_LABEL", "HouseholdRow", "PersonRow", "ArrivalRow", "due_csv",
+           "households_csv", "people_csv", "destinations_csv", "arrivals_csv"]
 
-LIST_FILES = ("households.csv", "people.csv", "due.csv")
+LIST_FILES = ("households.csv", "people.csv", "due.csv", "destinations.csv", "arrivals.csv")
+OUTSIDE_LABEL = "其他地方（县外）"
+"""How the phone shows a move to a place outside the register (its value is sync.visits.OUTSIDE)."""
+_SEX_WORDS = {"female": "女", "male": "男"}
 DUE_STATUSES = ("due", "overdue")
 """The flags a phone lists: what is asked for now (not upcoming, done or expired)."""
 
@@ -45,6 +51,19 @@ class PersonRow:
     residence: str
     hukou: str
     version: int
+
+
+@dataclass(frozen=True)
+class ArrivalRow:
+    """A person who moved out towards the collector's village (or its town) and has not arrived yet."""
+
+    uuid: str
+    name: str
+    sex: str
+    birth_date: str
+    version: int
+    origin: str               # the full name of the village they left ("青山镇/东村"); "" when not known
+    moved_on: dt.date | None  # the day they moved out
 
 
 def _csv(header: list[str], rows: Iterable[list]) -> bytes:
@@ -100,3 +119,35 @@ def _label(flag: Flag, person: PersonRow, schedule: Schedule) -> str:
 
 def _iso(day: dt.date | None) -> str:
     return day.isoformat() if day else ""
+
+
+def destinations_csv(full_names: Iterable[str]) -> bytes:
+    """Where a move out may go: the register's villages and towns by full name ("青山镇/西村", the value a visit
+    sends back; shown as "青山镇 西村"), each town before its villages, then a place outside (`outside`: its name is
+    written in the visit's `place`)."""
+    areas = sorted(set(full_names), key=lambda full_name: full_name.split("/"))
+    return _csv(["name", "label"], [*([name, _area_words(name)] for name in areas), [OUTSIDE, OUTSIDE_LABEL]])
+
+
+def arrivals_csv(arrivals: Iterable[ArrivalRow], town: str = "") -> bytes:
+    """The people expected in the collector's village, to pick instead of registering them anew: label
+    "孙丽（女，1990-04-08）从东村迁出 2026-11-03" (the origin's town is named when it is not `town`, the collector's),
+    `origin` the village left in words (the form fills it in as where they came from), `base_version` the
+    person's register version the phone sees."""
+    return _csv(["name", "label", "person_name", "sex", "birth_date", "base_version", "origin"],
+                ([row.uuid, _arrival_label(row, town), row.name, row.sex, row.birth_date, row.version,
+                  _area_words(row.origin)]
+                 for row in sorted(arrivals, key=lambda row: (row.name, row.birth_date, row.uuid))))
+
+
+def _area_words(full_name: str) -> str:
+    return " ".join(full_name.split("/"))
+
+
+def _arrival_label(row: ArrivalRow, town: str) -> str:
+    details = "，".join(value for value in (_SEX_WORDS.get(row.sex, ""), row.birth_date) if value)
+    parts = row.origin.split("/") if row.origin else []
+    origin = "".join(parts[1:] if parts and parts[0] == town else parts)
+    moved = f"从{origin}迁出" if origin else "迁出"
+    when = f" {row.moved_on.isoformat()}" if row.moved_on else ""
+    return f"{row.name}{f'（{details}）' if details else ''}{moved}{when}"

@@ -243,8 +243,10 @@ def _new_member(member: AnswerPaths, household_uuid: str | None, visit_date: dt.
 
 def _arrival(details: AnswerPaths, person_uuid: str, household_uuid: str | None) -> PersonObservation:
     """A person expected to arrive (picked from the collector's list of expected arrivals, docs/moves.md): the
-    register's person, not a stranger, joins the household; the visit confirms their arrival."""
-    fields = _present({"household": household_uuid, "phone": details.text("phone")})
+    register's person, not a stranger, joins the household (with their relationship to its head and their phone,
+    the only details the form asks again); the visit confirms their arrival."""
+    fields = _present({"household": household_uuid, "relationship": details.text("relationship"),
+                       "phone": details.text("phone")})
     fields["residence"] = "here"
     return PersonObservation(person_uuid=person_uuid, base_version=_int(details.text("arriving_version")),
                              fields=fields, event=LifeEvent(kind="moved_in", date=_date(details.text("event_date")),

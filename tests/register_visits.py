@@ -28,10 +28,32 @@ class Member:
     relationship: str = "head"
     reason: str = "registration"
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    # A member who moved in: the day and where from; `arriving_version` set: the person `uuid` picked from the
+    # expected arrivals (arrivals.csv) with the version the phone saw, only relationship and phone asked again.
+    event_date: str = ""
+    origin: str = ""
+    arriving_version: int | None = None
+
+
+def _new_member(member: Member):
+    """A new_members repeat as JavaRosa writes it (a picked arrival gets a fresh new_person_uuid it never uses)."""
+    if member.arriving_version is not None:
+        return E.new_members(E.new_person_uuid(str(uuid.uuid4())), E.new_member(
+            E.reason("moved_in"), E.arriving_person(member.uuid), E.arriving_version(str(member.arriving_version)),
+            E.relationship(member.relationship), optional("phone", member.phone), E.event_date(member.event_date),
+            optional("origin", member.origin)))
+    return E.new_members(
+        E.new_person_uuid(member.uuid),
+        E.new_member(E.reason(member.reason), optional("person_name_new", member.name),
+                     optional("id_number", member.id_number), E.sex(member.sex), E.birth_date(member.birth_date),
+                     E.relationship(member.relationship), optional("phone", member.phone),
+                     E.residence("here"), E.hukou("here"),
+                     *([E.event_date(member.event_date), optional("origin", member.origin)] if member.event_date
+                       else [])))
 
 
 # The answers of one person's change, in the order of the form.
-UPDATE_ANSWERS = ("event_date", "place", "phone_now", "name_corrected", "id_number_corrected", "to_household",
+UPDATE_ANSWERS = ("event_date", "destination", "place", "phone_now", "name_corrected", "id_number_corrected", "to_household",
                   "spouse_name")
 
 
@@ -48,7 +70,8 @@ def household_visit(*, household: str, start: str, new: tuple[str, str] | None =
                     location: str | None = None, version: str | None = None) -> bytes:
     """A completed, consented household visit: `new` = (household number, address) registers the household;
     `updates` are dicts of person_uuid, base_version, change and the change's answers (phone_now, event_date,
-    place, name_corrected, id_number_corrected, to_household); a new household can split off `split_from`, taking
+    destination, place, name_corrected, id_number_corrected, to_household); `members` are new members, or people
+    picked from the expected arrivals (Member.arriving_version); a new household can split off `split_from`, taking
     `split_members` (person uuid → the version the phone listed); `postpartum` = (person uuid, date of the birth)
     notes the need of a follow-up after a birth, `post_operation` = (person uuid, date of the operation) after an
     operation; `username` and `device_id` are what Collect fills in from its settings, `end` when the form was last
@@ -70,14 +93,7 @@ def household_visit(*, household: str, start: str, new: tuple[str, str] | None =
             E.person_update(E.change(update["change"]),
                             *(optional(name, update.get(name)) for name in UPDATE_ANSWERS)))
         for update in updates]
-    new_members = [
-        E.new_members(
-            E.new_person_uuid(member.uuid),
-            E.new_member(E.reason(member.reason), optional("person_name_new", member.name),
-                         optional("id_number", member.id_number), E.sex(member.sex), E.birth_date(member.birth_date),
-                         E.relationship(member.relationship), optional("phone", member.phone),
-                         E.residence("here"), E.hukou("here")))
-        for member in members]
+    new_members = [_new_member(member) for member in members]
     split = []
     if split_from:
         split = [E.split(E.splits_off("yes"), E.split_from(split_from), E.split_people(" ".join(split_members))),

@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from server import clock
+from server.areas import queries as area_queries
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.principal import Principal
@@ -17,7 +18,16 @@ from server.schedules.current import current_schedule
 from server.services import queries as service_queries
 from sync.access import STAFF_ROLES
 from sync.errors import Forbidden
-from sync.phone_lists import HouseholdRow, PersonRow, due_csv, households_csv, people_csv
+from sync.phone_lists import (
+    ArrivalRow,
+    HouseholdRow,
+    PersonRow,
+    arrivals_csv,
+    destinations_csv,
+    due_csv,
+    households_csv,
+    people_csv,
+)
 from sync.schedules import Flag, PersonSchedule, ReferralMade, Schedule, VisitAgreed, flags_for, tiers_from
 from sync.services import CLOSING_RESULTS
 
@@ -116,12 +126,14 @@ def _agreed_visits_of(people: dict) -> dict[str, list[VisitAgreed]]:
 
 
 def phone_lists(principal: Principal) -> dict[str, bytes]:
-    """households.csv, people.csv and due.csv for a collector's own group, as of today (empty for anyone else:
-    a phone only ever gets its own group's people)."""
+    """households.csv, people.csv and due.csv for a collector's own group, as of today; destinations.csv (the
+    register's villages and towns) and arrivals.csv (the people expected in the collector's village,
+    docs/moves.md). Empty for anyone else: a phone only ever gets its own group's people."""
     schedule = current_schedule()
     if principal.role != "collector" or principal.area_path is None:
         return {"households.csv": households_csv(()), "people.csv": people_csv(()),
-                "due.csv": due_csv((), {}, schedule)}
+                "due.csv": due_csv((), {}, schedule), "destinations.csv": destinations_csv(()),
+                "arrivals.csv": arrivals_csv(())}
     path = principal.area_path
     rows = queries.people_in(path, current_only=False)
     current = [row for row in rows if row.status != "died" and row.residence != "moved_away"]
@@ -138,4 +150,17 @@ def phone_lists(principal: Principal) -> dict[str, bytes]:
     _, flags = flags_of_people(path, schedule, clock.today(), people={row.uuid: row for row in rows})
     return {"households.csv": households_csv(households, queries.review_notes(path)),
             "people.csv": people_csv(people.values()),
-            "due.csv": due_csv(flags, people, schedule)}
+            "due.csv": due_csv(flags, people, schedule),
+            "destinations.csv": destinations_csv(queries.destination_names()),
+            "arrivals.csv": _arrivals(path)}
+
+
+def _arrivals(group_path: str) -> bytes:
+    """arrivals.csv for a collector of the group with this path ("/town/village/group/")."""
+    ids = [int(part) for part in group_path.strip("/").split("/")]
+    if len(ids) < 2:
+        return arrivals_csv(())
+    town = area_queries.by_id(ids[0])
+    return arrivals_csv((ArrivalRow(row.uuid, row.name or "", row.sex or "", row.birth_date or "", row.version,
+                                    row.origin or "", row.moved_on)
+                         for row in queries.expected_arrivals(ids[1], ids[0])), town.full_name if town else "")

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.extensions import db
@@ -27,7 +28,8 @@ from server.submissions.models import Submission
 from sync.schedules import Anchor, VisitDone
 
 __all__ = ["register_fingerprint", "households_in", "people_in", "scheduled_people", "TierChange", "tier_history", "anchors_of",
-           "CompletedVisits", "completed_visits", "end_dates", "review_notes"]
+           "CompletedVisits", "completed_visits", "end_dates", "review_notes", "destination_names",
+           "expected_arrivals"]
 
 # Events after which a person is no longer due (with the field value that says they still apply).
 _ENDING_EVENTS = {"death": (Person.status, "died"), "moved_out": (Person.residence, "moved_away")}
@@ -179,6 +181,29 @@ def review_notes(path: str) -> dict[str, str]:
     rows = db.session.execute(select(latest.c.household_uuid, VisitReview.state, VisitReview.comment)
                               .join(VisitReview, VisitReview.submission_id == latest.c.submission_id))
     return {household: comment for household, state, comment in rows if state == "has_issues" and comment}
+
+
+def destination_names() -> list[str]:
+    """The full names of the register's villages and towns (where a move out may go)."""
+    return list(db.session.scalars(select(Area.full_name).where(Area.kind.in_(("village", "town")))))
+
+
+def expected_arrivals(village_id: int, town_id: int):
+    """The people whose latest move out went towards this village or its town and who have not arrived (still
+    recorded as moved away, not dead): uuid, name, sex, birth date, version, the day they moved out and the full
+    name of the village they left (None: not known). Read from the moves towards the place (indexed), not from
+    every person."""
+    later = aliased(LifeEventRecord)
+    moved_since = select(later.id).where(later.person_uuid == LifeEventRecord.person_uuid,
+                                         later.kind == "moved_out", later.id > LifeEventRecord.id).exists()
+    group, village = aliased(Area), aliased(Area)
+    return db.session.execute(
+        select(Person.uuid, Person.name, Person.sex, Person.birth_date, Person.version,
+               LifeEventRecord.event_date.label("moved_on"), village.full_name.label("origin"))
+        .select_from(LifeEventRecord).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+        .outerjoin(group, group.id == LifeEventRecord.group_id).outerjoin(village, village.id == group.parent_id)
+        .where(LifeEventRecord.destination_id.in_((village_id, town_id)), LifeEventRecord.kind == "moved_out",
+               ~moved_since, Person.residence == "moved_away", Person.status.is_distinct_from("died"))).all()
 
 
 def register_fingerprint() -> tuple:

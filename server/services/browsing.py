@@ -25,6 +25,7 @@ from sync.code_labels import CODE_LABELS, audit_action_label, code_label
 from sync.decisions import CHOICE_FIELDS, DECISION_KINDS
 from sync.errors import Forbidden, TaizhangError
 from sync.form_labels import FormLabels
+from sync.phone_lists import OUTSIDE_LABEL
 from sync.services import (
     BENEFIT_KINDS,
     CORRECTABLE,
@@ -38,7 +39,7 @@ from sync.services import (
     SUPPORT_KINDS,
     SUPPORT_OUTCOMES,
 )
-from sync.visits import COMPLETED, read_visit
+from sync.visits import COMPLETED, OUTSIDE, read_visit
 
 __all__ = ["ItemView", "DecisionView", "Correction", "VisitHeader", "VisitPage", "TimelineVisit", "Namer",
            "PersonFields", "HistoryRow", "MergeRow", "ChangeRow", "PersonView", "HouseholdView", "ConflictView",
@@ -82,6 +83,10 @@ _CORRECTION_CODES = {("supply", "code"): ("supply_item", SUPPLY_ITEMS),
                      ("support_request", "detail"): ("benefit_kind", BENEFIT_KINDS),
                      ("service", "code"): ("services", tuple(code for code in CODE_LABELS["services"]
                                                              if code != "supplies"))}
+
+
+_OUTSIDE_WORDS = (OUTSIDE_LABEL, "Somewhere outside the county")
+"""A move's destination `outside` in words (destinations.csv)."""
 
 
 def _pick(pair: tuple[str, str], language: str) -> str:
@@ -321,8 +326,10 @@ def visit_page(principal: Principal, submission_id: int, language: str) -> Visit
     households = queries.household_labels([visit.household.household_uuid] if visit and visit.household else [])
 
     def name_of(file: str, value: str) -> str | None:
-        if file == "people.csv":
+        if file in ("people.csv", "arrivals.csv"):
             return names.get(value) or _person_name(value, names)
+        if file == "destinations.csv":
+            return _pick(_OUTSIDE_WORDS, language) if value == OUTSIDE else " ".join(value.split("/"))
         if file == "households.csv":
             found = households.get(value) or queries.household_labels([value]).get(value)
             return _household_label(found, words) if found else None

@@ -165,11 +165,77 @@ def test_member_moving_out_is_recorded_with_the_version_seen(phone, xforms):
         ("/data/changes/changed_people", member["name"]),
         ("/data/person_updates[1]/person_update/change", "moved_out"),
         ("/data/person_updates[1]/person_update/event_date", (dt.date.today() - dt.timedelta(days=3)).isoformat()),
+        ("/data/person_updates[1]/person_update/destination", "outside"),
         ("/data/person_updates[1]/person_update/place", "四川省成都市"),
     ])
     assert result.value("/data/person_updates/person_uuid") == member["name"]
     assert result.value("/data/person_updates/person_base_version") == member["base_version"]
-    send(phone, result)
+    [moved] = send(phone, result).people
+    assert (moved.fields, moved.event.place, moved.event.destination) == ({"residence": "moved_away"}, "四川省成都市", None)
+
+
+def test_a_move_names_a_village_of_the_county_from_the_list_or_a_place_outside_written_out(phone, xforms):
+    """destinations.csv: full names with "/" and Chinese as the values JavaRosa sends back; a place outside must be
+    written, a village of the county needs no more."""
+    member = fixture_row("people.csv", person_name="陈静")
+    moved_on = (dt.date.today() - dt.timedelta(days=2)).isoformat()
+    answers = known_household("001") + [
+        ("/data/changes/changed_people", member["name"]),
+        ("/data/person_updates[1]/person_update/change", "moved_out"),
+        ("/data/person_updates[1]/person_update/event_date", moved_on)]
+    result = fill(xforms, "household_visit", answers + [
+        ("/data/person_updates[1]/person_update/destination", "青山镇/西村")])
+    assert (result.value("/data/person_updates/person_update/destination"),
+            result.value("/data/person_updates/person_update/place")) == ("青山镇/西村", "")
+    [moved] = send(phone, result).people
+    assert moved == PersonObservation(member["name"], int(member["base_version"]), {"residence": "moved_away"},
+                                      LifeEvent(kind="moved_out", date=dt.date.fromisoformat(moved_on),
+                                                destination="青山镇/西村"))
+    unwritten = fill_form(xforms["household_visit"], answers + [
+        ("/data/person_updates[1]/person_update/destination", "outside")], media=MEDIA, strict=False)
+    assert [(v.kind, v.path, v.message) for v in unwritten.violations] == [
+        ("required", "/data/person_updates/person_update/place", "迁往县外时请写明去向。")]
+    nowhere = fill_form(xforms["household_visit"], answers, media=MEDIA, strict=False)
+    assert [(v.kind, v.path) for v in nowhere.violations] == [
+        ("required", "/data/person_updates/person_update/destination")]
+
+
+def test_someone_expected_is_picked_as_a_member_who_moved_in_and_only_asked_what_is_new(phone, xforms):
+    """A member picked from arrivals.csv: the register's person (UUID and the version the phone saw), where they came
+    from filled in from the list; name, sex, birth date, ID number, residence and hukou not asked."""
+    expected = fixture_row("arrivals.csv", person_name="周婷")
+    arrived = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    result = fill(xforms, "household_visit", known_household("002") + [
+        ("/data/changes/household_events", "moved_in"),
+        ("/data/new_members[1]/new_member/why_new", "moved_in"),
+        ("/data/new_members[1]/new_member/arriving_person", expected["name"]),
+        ("/data/new_members[1]/new_member/relationship", "child_in_law"),
+        ("/data/new_members[1]/new_member/phone", "13912340000"),
+        ("/data/new_members[1]/new_member/event_date", arrived),
+    ])
+    assert [result.value(f"/data/new_members/new_member/{name}") for name in (
+        "arriving_person", "arriving_version", "origin", "person_name_new", "sex", "birth_date", "residence",
+        "hukou")] == [expected["name"], expected["base_version"], "青山镇 西村", None, None, None, None, None]
+    household = fixture_row("households.csv", household_no="002")["name"]
+    [person] = send(phone, result).people
+    assert person == PersonObservation(
+        expected["name"], int(expected["base_version"]),
+        {"household": household, "relationship": "child_in_law", "phone": "13912340000", "residence": "here"},
+        LifeEvent(kind="moved_in", date=dt.date.fromisoformat(arrived), place="青山镇 西村"), arrival=True)
+    # Not on the list: left empty, the stranger is registered with every detail.
+    stranger = fill_form(xforms["household_visit"], known_household("002") + [
+        ("/data/changes/household_events", "moved_in"), ("/data/new_members[1]/new_member/why_new", "moved_in"),
+        ("/data/new_members[1]/new_member/relationship", "other")], media=MEDIA, strict=False)
+    assert [(v.kind, v.path) for v in stranger.violations] == [
+        ("required", "/data/new_members/new_member/person_name_new")]
+    # Nobody expected (an empty list): the question is not asked.
+    nobody = fill(xforms, "household_visit", known_household("002") + [
+        ("/data/changes/household_events", "moved_in"), ("/data/new_members[1]/new_member/why_new", "moved_in")]
+        + member(1, "吴刚", "male", "1979-08-08", "other")
+        + [("/data/new_members[1]/new_member/event_date", arrived)],
+        media={**MEDIA, "arrivals.csv": "name,label,person_name,sex,birth_date,base_version,origin\n"})
+    assert (nobody.value("/data/new_members/new_member/arriving_person"),
+            nobody.value("/data/new_members/new_member/person_name_new")) == (None, "吴刚")
 
 
 def test_member_moving_to_another_household_of_the_group_is_recorded(phone, xforms):
@@ -441,7 +507,7 @@ def test_household_visit_records_services_given_supplies_for_a_person_and_a_fami
         "/data/support/support_details")] == [
         household["name"], "health_guidance other", "帮助预约体检", daughter_in_law["name"], None, "folic_acid", "3",
         "yes", "special", head["name"], None, "独生子女伤残，申请特别扶助"]
-    assert result.root.get("version") == "2026120501"
+    assert result.root.get("version") == "2026120502"
     send(phone, result)
 
 

@@ -59,7 +59,7 @@ def register_lists() -> dict[str, bytes]:
                              "relationship", "phone", "residence", "hukou", "base_version"],
                             [[p.uuid, p.name, p.household_uuid, p.name, p.sex, p.birth_date, p.id_number or "",
                               p.relationship, p.phone or "", p.residence, p.hukou, p.version] for p in people]),
-        "due.csv": (FIXTURES / "due.csv").read_bytes(),
+        **{name: (FIXTURES / name).read_bytes() for name in ("due.csv", "destinations.csv", "arrivals.csv")},
     }
     db.session.rollback()
     return lists

@@ -314,3 +314,25 @@ def test_an_earlier_answer_never_reached_is_unused():
     with pytest.raises(FormEngineError, match="never reached"):
         fill_form(PICKER, {"/data/mode": "new"}, earlier={"/data/mode": "new", "/data/hh": "h1"},
                   media={"households.csv": HOUSEHOLDS_CSV})
+
+
+def test_a_trigger_fills_a_question_of_the_same_repeat_from_a_csv_when_the_picker_changes():
+    """pyxform's `trigger` column (setvalue on xforms-value-changed), as household_visit fills in where an expected
+    arrival came from; an empty CSV gives an empty list, which a relevant can test for."""
+    form = xform("""
+| survey |
+| | type                              | name     | label | relevant                                  | calculation                                              | trigger     |
+| | begin_repeat                      | members  | M     |                                           |                                                          |             |
+| | select_one_from_file arrivals.csv | arriving | Who   | count(instance('arrivals')/root/item) > 0 |                                                          |             |
+| | text                              | origin   | From  |                                           | instance('arrivals')/root/item[name=${arriving}]/origin | ${arriving} |
+| | end_repeat                        | members  |       |                                           |                                                          |             |
+""")
+    arrivals = "name,label,origin\np1,孙丽,青山镇 东村\np2,周婷,青山镇 西村\n"
+    result = fill_form(form, {"/data/members/arriving": "p2", "/data/members[2]/arriving": "p1"},
+                       media={"arrivals.csv": arrivals})
+    assert result.ok, result.violations
+    assert [(m.findtext("arriving"), m.findtext("origin")) for m in result.root.findall("members")] == [
+        ("p2", "青山镇 西村"), ("p1", "青山镇 东村")]
+    empty = fill_form(form, {"/data/members/origin": "外县"}, media={"arrivals.csv": "name,label,origin\n"})
+    assert empty.trace[0] == "question /data/members/origin"
+    assert [(m.findtext("arriving"), m.findtext("origin")) for m in empty.root.findall("members")] == [(None, "外县")]

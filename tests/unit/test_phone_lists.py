@@ -1,12 +1,16 @@
-"""The phone lists as bytes: columns of the contract, order, labels, only due and overdue items."""
+"""The phone lists as bytes: columns of the contract, order, labels, only due and overdue items; where a move may go
+and who is expected to arrive."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from sync.phone_lists import (
+    ArrivalRow,
     HouseholdRow,
     PersonRow,
+    arrivals_csv,
+    destinations_csv,
     due_csv,
     households_csv,
     people_csv,
@@ -77,3 +81,24 @@ def test_an_item_reads_the_same_whichever_day_the_list_is_made():
     a_week_later = Flag("p2", "postpartum", "overdue", dt.date(2026, 11, 13), dt.date(2026, 11, 17), overdue_days=8,
                         anchor=anchor)
     assert due_csv([on_the_18th], {"p2": LI}, SCHEDULE) == due_csv([a_week_later], {"p2": LI}, SCHEDULE)
+
+
+def test_destinations_are_the_villages_and_towns_by_full_name_each_town_first_then_a_place_outside():
+    assert destinations_csv(["青山镇/西村", "青山镇", "白水镇/河口村", "青山镇/东村", "白水镇", "青山镇"]).decode() == (
+        "name,label\n"
+        "白水镇,白水镇\n白水镇/河口村,白水镇 河口村\n青山镇,青山镇\n青山镇/东村,青山镇 东村\n青山镇/西村,青山镇 西村\n"
+        "outside,其他地方（县外）\n")
+    # With no area (anyone but a collector): a place outside only.
+    assert destinations_csv(()).decode() == "name,label\noutside,其他地方（县外）\n"
+
+
+def test_arrivals_name_the_person_and_the_village_they_left_with_the_version_the_phone_sees():
+    sun = ArrivalRow("p3", "孙丽", "female", "1990-04-08", 5, "青山镇/东村", dt.date(2026, 11, 3))
+    zhou = ArrivalRow("p4", "周强", "male", "1985-06-15", 2, "白水镇/河口村", dt.date(2026, 10, 30))
+    unknown = ArrivalRow("p5", "吴刚", "", "", 1, "", None)
+    assert arrivals_csv([zhou, sun, unknown], "青山镇").decode().splitlines() == [
+        "name,label,person_name,sex,birth_date,base_version,origin",
+        "p5,吴刚迁出,吴刚,,,1,",   # in the order of their names (code points: 吴 周 孙)
+        "p4,周强（男，1985-06-15）从白水镇河口村迁出 2026-10-30,周强,male,1985-06-15,2,白水镇 河口村",
+        "p3,孙丽（女，1990-04-08）从东村迁出 2026-11-03,孙丽,female,1990-04-08,5,青山镇 东村"]
+    assert arrivals_csv(()) == b"name,label,person_name,sex,birth_date,base_version,origin\n"

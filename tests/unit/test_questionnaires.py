@@ -130,7 +130,7 @@ def contract_columns(list_name: str) -> list[str]:
     return columns
 
 
-@pytest.mark.parametrize("list_name", ["households.csv", "people.csv", "due.csv"])
+@pytest.mark.parametrize("list_name", ["households.csv", "people.csv", "due.csv", "destinations.csv", "arrivals.csv"])
 def test_fixture_lists_follow_the_documented_contract(list_name):
     with open(XLSFORMS / "fixtures" / list_name, newline="") as handle:
         header = next(csv.reader(handle))

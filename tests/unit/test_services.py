@@ -38,7 +38,7 @@ def items(xml: bytes) -> list[dict]:
 
 
 def test_the_current_versions_are_the_ones_the_layouts_know():
-    assert FORM_VERSIONS == {"followup": "2026120501", "household_visit": "2026120501"}
+    assert FORM_VERSIONS == {"followup": "2026120501", "household_visit": "2026120502"}
     assert layout_for("followup", "2026120501")["referral_place"] == "services/referral_place"
     assert layout_for("followup", "2026112201")["referral_place"] == "services/referral_to"
     assert layout_for("followup", "2026112201")["referral_purpose"] is None

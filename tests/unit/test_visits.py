@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from sync.errors import BadRequest
-from sync.visits import AnchorObservation, LifeEvent, read_visit
+from sync.visits import AnchorObservation, LifeEvent, PersonObservation, read_visit
+from tests.register_visits import Member, household_visit
 
 XML = Path(__file__).resolve().parents[1] / "fixtures" / "xml"
 HOUSEHOLD = "689047be-f51b-5fa2-83b1-af90b0d336cb"
@@ -111,3 +112,41 @@ def test_household_split_registers_the_new_household_and_moves_the_chosen_member
 
 def test_a_birth_told_on_a_visit_is_an_anchor_for_the_mother(visit):
     assert visit.anchors == (AnchorObservation("52df4294-3b88-55f4-af16-6297ca27f83a", "birth", dt.date(2026, 11, 10)),)
+
+
+def test_a_move_out_names_a_village_of_the_county_or_a_place_outside():
+    """person_update/destination (docs/moves.md): a village's or town's full name, or `outside` (then only the place
+    as written); a visit of an earlier version that never asked has no destination."""
+    def moved(**answers):
+        xml = household_visit(household=HOUSEHOLD, base_version=3, start="2026-11-22T09:00:00.000+08:00", updates=[
+            dict(person_uuid="p1", base_version=2, change="moved_out", event_date="2026-11-20", **answers)])
+        return read_visit(xml).people[0]
+
+    assert moved(destination="青山镇/西村").event == LifeEvent(kind="moved_out", date=dt.date(2026, 11, 20),
+                                                             destination="青山镇/西村")
+    assert moved(destination="outside", place="四川省成都市").event == LifeEvent(
+        kind="moved_out", date=dt.date(2026, 11, 20), place="四川省成都市")
+    assert moved(place="成都").event == LifeEvent(kind="moved_out", date=dt.date(2026, 11, 20), place="成都")
+    assert moved(destination="青山镇/西村").fields == {"residence": "moved_away"}
+    # Only a move out goes somewhere: a destination left in another change is not read.
+    other = household_visit(household=HOUSEHOLD, base_version=3, start="2026-11-22T09:00:00.000+08:00", updates=[
+        dict(person_uuid="p1", base_version=2, change="left_for_work", event_date="2026-11-20",
+             destination="青山镇/西村", place="深圳")])
+    assert read_visit(other).people[0].event.destination is None
+
+
+def test_a_member_picked_from_the_expected_arrivals_is_the_register_person_joining_the_household():
+    arriving = Member("", "", "", uuid="p-sun", relationship="child_in_law", phone="13912340000",
+                      event_date="2026-11-21", origin="青山镇 东村", arriving_version=4)
+    stranger = Member("刘芳", "female", "1996-08-08", relationship="spouse", reason="moved_in",
+                      event_date="2026-11-19", origin="外县")
+    people = read_visit(household_visit(household=HOUSEHOLD, base_version=3, start="2026-11-22T09:00:00.000+08:00",
+                                        members=[arriving, stranger])).people
+    assert people[0] == PersonObservation(
+        "p-sun", 4, {"household": HOUSEHOLD, "relationship": "child_in_law", "phone": "13912340000",
+                     "residence": "here"},
+        LifeEvent(kind="moved_in", date=dt.date(2026, 11, 21), place="青山镇 东村"), arrival=True)
+    assert people[1] == PersonObservation(
+        stranger.uuid, None, {"name": "刘芳", "sex": "female", "birth_date": "1996-08-08", "relationship": "spouse",
+                              "residence": "here", "hukou": "here", "household": HOUSEHOLD, "status": "living"},
+        LifeEvent(kind="moved_in", date=dt.date(2026, 11, 19), place="外县"))

@@ -220,4 +220,5 @@ def test_real_xlsform_has_no_binary_fields(household_visit_xform):
 
 
 def test_real_xlsform_reads_the_phone_lists(household_visit_xform):
-    assert parse_xform(household_visit_xform).media_names == ("households.csv", "people.csv")
+    assert parse_xform(household_visit_xform).media_names == (
+        "households.csv", "people.csv", "destinations.csv", "arrivals.csv")
