@@ -190,6 +190,13 @@ def test_a_woman_who_moves_from_dongcun_to_xicun_is_picked_there_and_her_follow_
     assert names(dong, "household_visit", "people.csv") == ["赵刚"]
     assert names(dong, "followup", "due.csv") == []
     assert names(xi, "followup", "due.csv") == []
+    # 西村's cadre finds her on the moves page's expected arrivals, with where she left and when.
+    xi_cadre, dong_cadre = WebClient(county["url"]), WebClient(county["url"])
+    assert xi_cadre.sign_in("西村_cadre", "cadre-password").status_code == 302
+    assert dong_cadre.sign_in("东村_cadre", "cadre-password").status_code == 302
+    moves_page = xi_cadre.get("/moves").text
+    assert f'id="expected-{SUN.uuid}"' in moves_page
+    assert "孙丽" in readable(moves_page) and day(-2) in readable(moves_page)
 
     # 西村's collector visits 李强's household and picks her from the expected arrivals.
     arrived = fill_and_send(xi, visit_xform, [
@@ -213,6 +220,15 @@ def test_a_woman_who_moves_from_dongcun_to_xicun_is_picked_there_and_her_follow_
     assert names(dong, "followup", "due.csv") == []
     assert names(xi, "household_visit", "people.csv") == ["孙丽", "李强"]
     assert lists(xi, "household_visit")["arrivals.csv"].decode() == ARRIVALS_HEADER
+    assert f'id="expected-{SUN.uuid}"' not in xi_cadre.get("/moves").text
+    # 东村's cadre no longer sees what is recorded about her now: the person page is the former resident's, without
+    # 西村's visit, which stays closed to them; 西村's cadre reads it.
+    former = dong_cadre.get(f"/people/{SUN.uuid}")
+    assert former.status_code == 200 and 'id="former-resident"' in former.text
+    assert f"/visits/{submission_id(arrived)}" not in former.text
+    assert f"/visits/{submission_id(moved)}" in former.text
+    assert dong_cadre.get(f"/visits/{submission_id(arrived)}").status_code == 403
+    assert xi_cadre.get(f"/visits/{submission_id(arrived)}").status_code == 200
 
     # 西村's second phone, with the list it downloaded before, confirms her again: nothing changes.
     again = fill_and_send(xi_second, visit_xform, [
