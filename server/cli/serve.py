@@ -43,6 +43,9 @@ def _print_demo(demo: DemoResult) -> None:
         creds, area_name = demo.cadre
         click.echo(f"\nDemo village cadre of {area_name} (due and overdue lists at /due, JSON at /api/v1/due):")
         print_credentials(creds)
+    for creds, area_name in demo.other_cadres:
+        click.echo(f"\nDemo village cadre of {area_name} (expected arrivals at /moves):")
+        print_credentials(creds)
     if demo.officer is not None:
         creds, area_name = demo.officer
         click.echo(f"\nDemo town officer of {area_name} (the town's dashboard at /, collectors at /collectors):")
@@ -86,6 +89,7 @@ def serve(demo, host, port, workers, threads):
         _print_demo(seed_demo())
     click.echo(f"\nServing on http://{host}:{port}/  (Ctrl+C to stop)")
     sys.stdout.flush()
+    db.session.remove()  # ends the demo's last lookup: on SQLite its transaction would hold the write lock
     db.engine.dispose()  # workers open their own connections
     merge_worker = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()",
                                      "register", "merge", "--loop"])
