@@ -2,7 +2,8 @@
 officer (whose home page is the town's dashboard), the forms in xlsforms/, a register built from demo registration
 visits (tiers and a birth, so the due lists show), and visits that carry a service record (supplies, referrals,
 support requests, services, an attempt), so the visit, person and household pages show one; and a person who moved
-out of 东村 to 西村, whom 西村's cadre has yet to confirm (/moves)."""
+out of 东村 to 西村, whom 西村's cadre has yet to confirm (/moves); 西村's cadre, and a second town's office to send
+service notices to."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from server.submissions.operations import receive_submission
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
-__all__ = ["DEMO_CADRE", "DEMO_CADRE_XICUN", "DEMO_OFFICER", "DEMO_GROUPS", "fixture_lists", "seed_demo", "xlsform_sources"]
+__all__ = ["DEMO_CADRE", "DEMO_CADRE_XICUN", "DEMO_OTHER_OFFICER", "DEMO_OFFICER", "DEMO_GROUPS", "fixture_lists", "seed_demo", "xlsform_sources"]
 
 # The questionnaires and their lists: package data of `xlsforms` (the checkout's folder, or the installed package).
 XLSFORMS = resources.files("xlsforms")
@@ -50,6 +51,8 @@ DEMO_GROUPS = [
 DEMO_CADRE = ("青山镇/东村", "dongcun_cadre", "陈红")
 # 西村's cadre: confirms the arrival the demo leaves waiting at /moves.
 DEMO_CADRE_XICUN = ("青山镇/西村", "xicun_cadre", "赵敏")
+# A second town (no villages yet) and its office: where the town office can send a service notice (/notices).
+DEMO_OTHER_OFFICER = ("红山镇", "hongshan_officer", "孙主任")
 # (town, officer's user name, officer's name): the town office, whose home page is the town's dashboard.
 DEMO_OFFICER = ("青山镇", "qingshan_officer", "王主任")
 # (no area, user name, name): the county, whose home page is the county's dashboard per town.
@@ -83,7 +86,7 @@ class DemoResult:
     forms: list[PublishResult] = field(default_factory=list)
     collectors: list[tuple[NewCredentials, str]] = field(default_factory=list)
     cadre: tuple[NewCredentials, str] | None = None
-    other_cadres: list[tuple[NewCredentials, str]] = field(default_factory=list)
+    more_staff: list[tuple[str, NewCredentials]] = field(default_factory=list)   # (what they are for, account)
     officer: tuple[NewCredentials, str] | None = None
     county: NewCredentials | None = None
     visits: int = 0
@@ -113,7 +116,11 @@ def seed_demo() -> DemoResult:
             creds = NewCredentials(username, password, rotate_token(username).token)
         result.collectors.append((creds, group_path))
     result.cadre = (_staff_account(DEMO_CADRE, "village_cadre", realm), DEMO_CADRE[0])
-    result.other_cadres.append((_staff_account(DEMO_CADRE_XICUN, "village_cadre", realm), DEMO_CADRE_XICUN[0]))
+    result.more_staff.append((f"village cadre of {DEMO_CADRE_XICUN[0]} (expected arrivals at /moves)",
+                              _staff_account(DEMO_CADRE_XICUN, "village_cadre", realm)))
+    ensure_area(DEMO_OTHER_OFFICER[0])
+    result.more_staff.append((f"town officer of {DEMO_OTHER_OFFICER[0]} (service notices received at /notices)",
+                              _staff_account(DEMO_OTHER_OFFICER, "town_officer", realm)))
     result.officer = (_staff_account(DEMO_OFFICER, "town_officer", realm), DEMO_OFFICER[0])
     result.county = _staff_account(DEMO_COUNTY, "county_admin", realm)
     with ExitStack() as files:  # each resource as a file on disk (it already is, unless installed zipped)

@@ -43,12 +43,12 @@ def _print_demo(demo: DemoResult) -> None:
         creds, area_name = demo.cadre
         click.echo(f"\nDemo village cadre of {area_name} (due and overdue lists at /due, JSON at /api/v1/due):")
         print_credentials(creds)
-    for creds, area_name in demo.other_cadres:
-        click.echo(f"\nDemo village cadre of {area_name} (expected arrivals at /moves):")
-        print_credentials(creds)
     if demo.officer is not None:
         creds, area_name = demo.officer
         click.echo(f"\nDemo town officer of {area_name} (the town's dashboard at /, collectors at /collectors):")
+        print_credentials(creds)
+    for what, creds in demo.more_staff:
+        click.echo(f"\nDemo {what}:")
         print_credentials(creds)
     if demo.county is not None:
         click.echo("\nDemo county administrator (every town's figures at /, indicators per town at /indicators):")
