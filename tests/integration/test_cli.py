@@ -124,6 +124,7 @@ def test_serve_demo_is_the_main_job(cli_env):
         village = WebClient(f"http://127.0.0.1:{port}")
         assert village.sign_in(xicun, xicun_password).status_code == 302
         assert re.search(r'<tr id="expected-[^"]+">\s*<td class="name"[^>]*><strong>刘伟</strong>', village.get("/moves").text)
+        assert "待迁入的人员：1 人。 到迁移页确认迁入的户" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", village.get("/").text))
         assert "Demo town officer of 红山镇 " in text
         # The demo county administrator reads every town's indicators.
         county, county_password = re.search(
