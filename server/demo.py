@@ -1,7 +1,9 @@
 """Demo data for a first look: one town, two villages, three groups, a collector each, a village cadre and a town
 officer (whose home page is the town's dashboard), the forms in xlsforms/, a register built from demo registration
 visits (tiers and a birth, so the due lists show), and visits that carry a service record (supplies, referrals,
-support requests, services, an attempt), so the visit, person and household pages show one."""
+support requests, services, an attempt), so the visit, person and household pages show one; and a person who moved
+out of 东村 to 西村, whom 西村's cadre has yet to confirm (/moves); 西村's cadre, and a second town's office to send
+service notices to."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from server import clock
 from server.areas.operations import ensure_area
 from server.database import commit
 from server.forms.operations import PublishResult, publish_form
+from server.moves.operations import record_move
 from server.register import queries as register_queries
 from server.register.decisions import set_tier
 from server.register.worker import merge_next
@@ -31,7 +34,7 @@ from server.submissions.operations import receive_submission
 from server.users import queries as user_queries
 from server.users.operations import NewCredentials, add_user, rotate_token, set_password
 
-__all__ = ["DEMO_CADRE", "DEMO_OFFICER", "DEMO_GROUPS", "fixture_lists", "seed_demo", "xlsform_sources"]
+__all__ = ["DEMO_CADRE", "DEMO_CADRE_XICUN", "DEMO_OTHER_OFFICER", "DEMO_OFFICER", "DEMO_GROUPS", "fixture_lists", "seed_demo", "xlsform_sources"]
 
 # The questionnaires and their lists: package data of `xlsforms` (the checkout's folder, or the installed package).
 XLSFORMS = resources.files("xlsforms")
@@ -46,6 +49,10 @@ DEMO_GROUPS = [
 
 # (village path, cadre user name, cadre's name): reviews the village, reads its due lists at /due.
 DEMO_CADRE = ("青山镇/东村", "dongcun_cadre", "陈红")
+# 西村's cadre: confirms the arrival the demo leaves waiting at /moves.
+DEMO_CADRE_XICUN = ("青山镇/西村", "xicun_cadre", "赵敏")
+# A second town (no villages yet) and its office: where the town office can send a service notice (/notices).
+DEMO_OTHER_OFFICER = ("红山镇", "hongshan_officer", "孙主任")
 # (town, officer's user name, officer's name): the town office, whose home page is the town's dashboard.
 DEMO_OFFICER = ("青山镇", "qingshan_officer", "王主任")
 # (no area, user name, name): the county, whose home page is the county's dashboard per town.
@@ -65,6 +72,7 @@ _DEMO_TIERS = {"9e2bff1a-96bc-56a0-ad3a-923e66f82158": "general", "375fb1d1-db66
 _DEMO_BIRTH = ("6ea9d3db-46aa-51bc-9151-65eb9433a158", "fc944cb4-c3ec-5f58-bca5-9362b8883dd8", 9)
 _HOUSEHOLD_003 = "fc944cb4-c3ec-5f58-bca5-9362b8883dd8"   # 赵明's (孙丽's) household in the fixture lists
 _HOUSEHOLD_002 = "01527893-8084-5e89-9daf-9d200c3cce28"   # 张桂兰's
+_LIU_WEI = "f4cfbcc6-8e25-5343-92a1-de0e0e305756"   # of 002, working away
 _ZHAO_MING, _SUN_LI = "3becb39b-ae8d-52b6-ad12-e0f9d2e812b9", "6ea9d3db-46aa-51bc-9151-65eb9433a158"   # of 003
 
 
@@ -78,6 +86,7 @@ class DemoResult:
     forms: list[PublishResult] = field(default_factory=list)
     collectors: list[tuple[NewCredentials, str]] = field(default_factory=list)
     cadre: tuple[NewCredentials, str] | None = None
+    more_staff: list[tuple[str, NewCredentials]] = field(default_factory=list)   # (what they are for, account)
     officer: tuple[NewCredentials, str] | None = None
     county: NewCredentials | None = None
     visits: int = 0
@@ -107,6 +116,11 @@ def seed_demo() -> DemoResult:
             creds = NewCredentials(username, password, rotate_token(username).token)
         result.collectors.append((creds, group_path))
     result.cadre = (_staff_account(DEMO_CADRE, "village_cadre", realm), DEMO_CADRE[0])
+    result.more_staff.append((f"village cadre of {DEMO_CADRE_XICUN[0]} (expected arrivals at /moves)",
+                              _staff_account(DEMO_CADRE_XICUN, "village_cadre", realm)))
+    ensure_area(DEMO_OTHER_OFFICER[0])
+    result.more_staff.append((f"town officer of {DEMO_OTHER_OFFICER[0]} (service notices received at /notices)",
+                              _staff_account(DEMO_OTHER_OFFICER, "town_officer", realm)))
     result.officer = (_staff_account(DEMO_OFFICER, "town_officer", realm), DEMO_OFFICER[0])
     result.county = _staff_account(DEMO_COUNTY, "county_admin", realm)
     with ExitStack() as files:  # each resource as a file on disk (it already is, unless installed zipped)
@@ -159,6 +173,9 @@ def _seed_register() -> int:
     set_tier(user_queries.principal_by_username(DEMO_OFFICER[1]), _demo_uuid("青山镇/西村/第一组", "001", "黄秀珍"), "key",
              tiers=schedule.tier_names, now=clock.now() - dt.timedelta(days=200))
     record_referral_result(cadre, referral_key, "attended", now=clock.now() - dt.timedelta(days=1))
+    # 刘伟 (working away) moved out to 西村 a week ago, as his cadre recorded: 西村's expected arrival at /moves.
+    record_move(cadre, _LIU_WEI, "青山镇/西村", "", (day - dt.timedelta(days=7)).isoformat(),
+                now=clock.now() - dt.timedelta(days=6))
     commit()
     return len(visits)
 

@@ -47,6 +47,9 @@ def _print_demo(demo: DemoResult) -> None:
         creds, area_name = demo.officer
         click.echo(f"\nDemo town officer of {area_name} (the town's dashboard at /, collectors at /collectors):")
         print_credentials(creds)
+    for what, creds in demo.more_staff:
+        click.echo(f"\nDemo {what}:")
+        print_credentials(creds)
     if demo.county is not None:
         click.echo("\nDemo county administrator (every town's figures at /, indicators per town at /indicators):")
         print_credentials(demo.county)
@@ -86,6 +89,7 @@ def serve(demo, host, port, workers, threads):
         _print_demo(seed_demo())
     click.echo(f"\nServing on http://{host}:{port}/  (Ctrl+C to stop)")
     sys.stdout.flush()
+    db.session.remove()  # ends the demo's last lookup: on SQLite its transaction would hold the write lock
     db.engine.dispose()  # workers open their own connections
     merge_worker = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()",
                                      "register", "merge", "--loop"])

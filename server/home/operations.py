@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from server import clock
 from server.home import queries
 from server.months.operations import MonthsList, last_month
+from server.moves import queries as moves_queries
 from server.principal import Principal
 from server.register import queries as register_queries
 from server.schedules.counted import Counted, counted
@@ -54,6 +55,7 @@ class CadreTodo:
     counted_at: dt.datetime                 # when the schedule's figures (overdue, referrals) were counted
     fresh: bool                             # False: something changed since, they are being counted again
     last_month: MonthsList | None = None    # the village's last month: to submit, submitted, returned, accepted
+    expected_arrivals: int = 0              # people who moved out elsewhere towards this village, not confirmed yet
 
 
 @dataclass
@@ -110,7 +112,7 @@ def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFig
 
 def cadre_todo(principal: Principal, *, days: int, due_day: int) -> CadreTodo:
     """What a village cadre has to do now: visits to review, conflicts, duplicate pairs, open referrals, people
-    overdue per group, collectors who have not synced for `days` days, last month to sign off (due on `due_day`)."""
+    expected to move in, people overdue per group, collectors who have not synced for `days` days, last month to sign off (due on `due_day`)."""
     _staff(principal)
     path = principal.area_path
     as_of, now = clock.today(), clock.now()
@@ -130,7 +132,8 @@ def cadre_todo(principal: Principal, *, days: int, due_day: int) -> CadreTodo:
         silent=[collector for collector in queries.collector_syncs(path)
                 if not_synced_since(collector.last_sync, now, days)],
         days=days, names={area.id: area.full_name for area in areas}, counted_at=scheduled.counted_at,
-        fresh=scheduled.fresh, last_month=last_month(principal, due_day=due_day))
+        fresh=scheduled.fresh, last_month=last_month(principal, due_day=due_day),
+        expected_arrivals=len(moves_queries.departures(towards=path or "/")))
 
 
 @dataclass

@@ -147,10 +147,12 @@ def _person_to_move(principal: Principal, person_uuid: str):
 
 
 def move_form(principal: Principal, person_uuid: str) -> MoveForm:
-    """The person to move (in the reader's area; the read audited) and the county's towns and villages."""
+    """The person to move (in the reader's area; the read audited) and the county's towns and villages but
+    the person's own."""
     placed = _person_to_move(principal, person_uuid)
     audit.record(principal.id, "person.read", area_path=placed.group.path, subject=person_uuid, records=1)
-    return MoveForm(placed, queries.destinations())
+    own = village_of(placed.group.path)   # a move within the village is no move out: not offered
+    return MoveForm(placed, [place for place in queries.destinations() if place.path != own])
 
 
 def _day(text: str, today: dt.date, *, not_before: dt.date | None = None) -> dt.date:

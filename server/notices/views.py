@@ -48,9 +48,13 @@ def _render(template: str, **values) -> str:
     return render_template(template, code_label=code_label, language=_language(), **values)
 
 
-def _why(refused: TaizhangError) -> str:
-    text = refused.message_zh if _language() == "zh" else refused.message_en
-    return f"{text} ({refused.detail})" if refused.detail else text
+def _why(refused: TaizhangError) -> dict:
+    """Why a form or file was refused (notices/_problem.html): the message in the reader's language, the detail beside
+    it, or, when it is technical English on a Chinese page, folded away with the error code for support."""
+    zh = _language() == "zh"
+    detail = refused.detail or ""
+    return {"text": refused.message_zh if zh else refused.message_en, "code": refused.code, "detail": detail,
+            "folded": zh and any("a" <= letter.lower() <= "z" for letter in detail)}
 
 
 def _choices(list_name: str, codes) -> list[tuple[str, str]]:
@@ -68,7 +72,7 @@ def list_page():
     return page
 
 
-def _new_page(principal, form: dict, problem: str | None = None, status: int = 200):
+def _new_page(principal, form: dict, problem: dict | None = None, status: int = 200):
     own_town = operations.sender_town(principal)
     person_uuid = form.get("person") or None
     person = operations.person_for_notice(principal, person_uuid) if person_uuid else None

@@ -19,7 +19,7 @@ from server.principal import Principal
 from server.register import browsing
 from server.register import queries as register_queries
 from server.services import queries
-from sync.access import FULL, TOWN_OFFICE_ROLES, shows_item, shows_visit, village_of
+from sync.access import FULL, TOWN_OFFICE_ROLES, area_contains, shows_item, shows_visit, village_of
 from sync.answers import AnswerGroup, format_location, read_answers
 from sync.code_labels import CODE_LABELS, audit_action_label, code_label
 from sync.decisions import CHOICE_FIELDS, DECISION_KINDS
@@ -425,7 +425,7 @@ def person_page(principal: Principal, uuid: str, language: str) -> PersonView:
     timeline = _timeline(principal, page.visits, placed, language, elsewhere=elsewhere)
     namer = Namer(language)
     namer.want_households([page.person.household_uuid])
-    history = _history(page.history, namer)
+    history = _openable(principal, _history(page.history, namer))
     merges = _merges(page.merges, "person", namer)
     destinations = register_queries.areas_by_id(getattr(event, "destination_id", None) for event in page.events)
     events = [(namer.code("life_event", event.kind), event.event_date,
@@ -711,6 +711,23 @@ def _history(rows: list, namer: Namer) -> list[HistoryRow]:
                if row.visited_at else None)
         history.append(HistoryRow(namer.field(row.field), namer.value(row.field, row.value), source, day))
     return history
+
+
+def _openable(principal: Principal, history: list[HistoryRow]) -> list[HistoryRow]:
+    """The history with links only to the visits and households the reader may open: a person who moved in keeps
+    the values their old village recorded, but not a way into its visits and households."""
+    def linked(shown: Shown, paths: dict) -> Shown:
+        if shown.href is None or shown.href[0] not in ("visit", "household"):
+            return shown
+        path = paths[shown.href[0]].get(shown.href[1])
+        return shown if path is not None and area_contains(principal.area_path, path) else Shown(shown.text)
+
+    shown = [value for row in history for value in (row.value, row.source) if value.href]
+    visits = register_queries.submission_paths(int(value.href[1]) for value in shown if value.href[0] == "visit")
+    households = {uuid: placed.group.path for uuid in {value.href[1] for value in shown if value.href[0] == "household"}
+                  if (placed := register_queries.household_page_rows(uuid)) is not None}
+    paths = {"visit": {str(key): path for key, path in visits.items()}, "household": households}
+    return [HistoryRow(row.field, linked(row.value, paths), linked(row.source, paths), row.day) for row in history]
 
 
 def _merges(decisions: list, kind: str, namer: Namer) -> list[MergeRow]:

@@ -118,6 +118,14 @@ def test_serve_demo_is_the_main_job(cli_env):
         total = dict(re.findall(r'<td class="number ([a-z-]+)[^"]*">([\d,]+)</td>',
                                 re.search(r'<tr id="dashboard-total">.*?</tr>', dashboard, re.S).group(0)))
         assert int(total["overdue-people"]) >= 2 and int(total["unreviewed"]) >= 12 and total["collectors"] == "3"
+        # 西村's demo cadre finds 刘伟, who moved out of 东村, among the expected arrivals; 红山镇's office is printed.
+        xicun, xicun_password = re.search(
+            r"Demo village cadre of 青山镇/西村 .*\n  user name: (\S+)\n  password:  (\S+)", text).groups()
+        village = WebClient(f"http://127.0.0.1:{port}")
+        assert village.sign_in(xicun, xicun_password).status_code == 302
+        assert re.search(r'<tr id="expected-[^"]+">\s*<td class="name"[^>]*><strong>刘伟</strong>', village.get("/moves").text)
+        assert "待迁入的人员：1 人。 到迁移页确认迁入的户" in re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", village.get("/").text))
+        assert "Demo town officer of 红山镇 " in text
         # The demo county administrator reads every town's indicators.
         county, county_password = re.search(
             r"Demo county administrator .*\n  user name: (\S+)\n  password:  (\S+)", text).groups()

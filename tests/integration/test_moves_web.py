@@ -105,6 +105,7 @@ def test_a_move_recorded_on_the_web_confirmed_where_the_person_arrives(server, w
     assert '<option value="青山镇/西村">青山镇 › 西村</option>' in form.text
     assert '<optgroup label="白水镇">' in form.text
     assert '<option value="outside">' in form.text
+    assert '<option value="青山镇/东村">' not in form.text     # her own village: no move out
     for client in (xicun, beicun, baishui):     # another village's or town's person
         assert client.get(f"/people/{HEAD}/move").status_code == 403
         refused(client, f"/people/{HEAD}/move", {"destination": "青山镇/西村", "day": "2026-11-15"}, 403)
@@ -167,6 +168,10 @@ def test_a_move_recorded_on_the_web_confirmed_where_the_person_arrives(server, w
     assert page.status_code == 200
     text = visible(page.text)
     assert "青山镇卫生院" in text and "申请奖励扶助" in text
+    assert "迁出 · 2026-11-15 · 青山镇 › 西村" in text
+    # Her history keeps what 东村 recorded, without links into 东村's visits and households (403 there).
+    assert f'href="/households/{HOUSEHOLD}"' not in page.text
+    assert not any(f'href="/visits/{visit}"' in page.text for visit in dongcun_visits)
     assert text.count("青山镇 › 东村登记，尚未办结") == 2
     assert timeline(page.text) == dict.fromkeys(dongcun_visits, "elsewhere")
     followup = min(dongcun_visits)     # its referral travels, not the guidance given

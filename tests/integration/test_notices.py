@@ -63,7 +63,14 @@ def list_rows(text: str) -> list[list[str]]:
 
 
 def problem(text: str) -> str:
-    return visible(re.search(r'<p class="error" id="problem">(.*?)</p>', text, re.S).group(1))
+    """The refusal as "message (detail)": a technical English detail is folded away on a Chinese page."""
+    shown = visible(re.search(r'<p class="error" id="problem">(.*?)</p>', text, re.S).group(1))
+    folded = re.search(r'<details class="support" id="problem-detail">.*?<p>(.*?)</p>', text, re.S)
+    if folded is None:
+        return shown
+    detail = visible(folded.group(1)).split(" · ", 1)[1]
+    assert detail not in shown, shown   # not beside the Chinese message
+    return f"{shown} ({detail})"
 
 
 def counts() -> tuple[int, int]:
