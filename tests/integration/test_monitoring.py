@@ -18,6 +18,7 @@ from tests.conftest import FIXTURES, ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.staffed_town import staffed_town
 from tests.web import WebClient
+from xlsforms import sheets
 
 XLSFORMS = ROOT / "xlsforms"
 PASSWORD = "monitoring-password"
@@ -30,6 +31,8 @@ USERS = [("d1", "collector", "青山镇/东村/第一组", "王秀兰"), ("d2", 
          ("x1", "collector", "青山镇/西村/第一组", "张丽"),
          ("dongcun_cadre", "village_cadre", "青山镇/东村", "陈红"),
          ("qingshan_officer", "town_officer", "青山镇", "王主任")]
+
+VISIT_VERSION = sheets.version_of((ROOT / "xlsforms" / "text" / "household_visit.md").read_text())
 
 
 def probe_form(tmp_path, version: str):
@@ -139,7 +142,7 @@ def test_the_page_shows_each_collectors_sync_phone_forms_weeks_and_visits(town, 
     assert d1["name"] == "王秀兰 青山镇 › 东村 › 第一组"
     assert d1["synced"] == "2026-11-20 10:00"
     assert d1["device"] == "ODK Collect v2024.3.2 · Android 13 · SM-A135F 设备编号：collect:TESTDEVICE00001"
-    assert d1["forms"] == "入户访视: 2026120501 当前版本 探访表: 1 需更新 最近下载：2026-11-22 11:00"
+    assert d1["forms"] == f"入户访视: {VISIT_VERSION} 当前版本 探访表: 1 需更新 最近下载：2026-11-22 11:00"
     assert d1["weekly"] == "10-26–11-01: 0 11-02–11-08: 1 11-09–11-15: 1 11-16–11-22: 1"
     assert d1["completed"] == "67% (2 / 3) 已完成 2 · 无人在家 1"
     d2 = cells(page.text, "d2")
