@@ -28,6 +28,7 @@ from server.register.worker import merge_next
 from server.schedules.counted import forget_counts
 from server.storage import blob_store
 from server.submissions.models import Submission, SubmissionAttachment
+from server.users import credentials
 from server.users.operations import add_user
 from tests.collect import CollectClient
 
@@ -93,6 +94,15 @@ def make_test_app(tmp_path_factory, backend: str, database_suffix: str = "", **o
     with app.app_context():
         upgrade(directory=str(ROOT / "server" / "migrations"))
     return app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes():
+    """Web passwords hashed with a cheap method in the tests (scrypt's ~100 ms by design, times every account the
+    tests create and sign in, would be minutes); test_signin_security's timing test puts scrypt back."""
+    credentials.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+    yield
+    credentials.PASSWORD_METHOD = "scrypt"
 
 
 @pytest.fixture(scope="session")

@@ -26,20 +26,31 @@ __all__ = [
 ]
 
 
+PASSWORD_METHOD = "scrypt"
+"""How web passwords are hashed (werkzeug's method; its default, scrypt, costs ~100 ms by design). The test suite
+makes it cheap (tests/conftest.py): the thousands of accounts its tests create and sign in would otherwise take
+minutes; the sign-in timing test uses this one."""
+
+
 def hash_web_password(password: str) -> str:
-    return generate_password_hash(password)
+    return generate_password_hash(password, method=PASSWORD_METHOD)
 
 
-# A hash of a random password made with werkzeug's default method: a sign-in by an unknown (or revoked) user is
-# checked against it, so it takes as long as a wrong password of a real user (the name's existence does not show).
-_DUMMY_HASH = ("scrypt:32768:8:1$cAuhCAm9hq6znQko$4245829990706164e88cdd90f2cc0efd5d9fcb4547a0b6d09d6ee96c594d0904"
-               "404f29bc0ff70de2177b70018e2d8e0ca5aead9e6e92debcb06b137a4b3af4e8")
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of a random password made with the method in use: a sign-in by an unknown (or revoked) user is checked
+    against it, so it takes as long as a wrong password of a real user (the name's existence does not show)."""
+    if PASSWORD_METHOD not in _DUMMY_HASHES:
+        _DUMMY_HASHES[PASSWORD_METHOD] = generate_password_hash(secrets.token_urlsafe(), method=PASSWORD_METHOD)
+    return _DUMMY_HASHES[PASSWORD_METHOD]
 
 
 def check_web_password(stored_hash: str | None, password: str) -> bool:
     """Whether the password matches; with no stored hash (no such user) the same work is done and False returned."""
     if stored_hash is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return False
     return check_password_hash(stored_hash, password)
 
