@@ -526,7 +526,8 @@ class MergeMoved(_MergeRecords):
         arrived = store.state("person", merged)
         if kept == merged or store.state("person", kept) is None or arrived is None:
             return
-        where = {name: value for name in ("household", "residence") if (value := arrived.values().get(name))}
+        where = {name: value for name in ("household", "residence", "relationship")
+                 if (value := arrived.values().get(name))}
         super().replay(store, decision, aliases, only=only, merge_record=merge_record)
         state = store.state("person", kept)
         merge_record(store, "person", PersonObservation(kept, state.version, where), _decision_ref(decision),

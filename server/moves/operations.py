@@ -17,7 +17,7 @@ from server.principal import Principal
 from server.register import queries as register_queries
 from server.register.decisions import authorise, record_decision
 from sync.access import STAFF_ROLES, TOWN_OFFICE_ROLES, area_contains, village_of
-from sync.decisions import CONFIRM_ARRIVAL, RECORD_MOVE, move_target
+from sync.decisions import CONFIRM_ARRIVAL, RECORD_MOVE, SET_FIELD, check_field_value, move_target
 from sync.errors import (
     ArrivalAlreadyConfirmed,
     ArrivalNotExpected,
@@ -192,9 +192,12 @@ def record_move(principal: Principal, person_uuid: str, destination: str, place:
 
 
 def confirm_arrival(principal: Principal, person_uuid: str, household_uuid: str, arrived_on: str, *,
-                    now: dt.datetime | None = None) -> Done:
-    """Confirm that a person expected in the reader's area arrived and joined a household of it on a day.
-    Confirmed already, or not expected where the household is: refused, nothing changed."""
+                    relationship: str = "", now: dt.datetime | None = None) -> Done:
+    """Confirm that a person expected in the reader's area arrived and joined a household of it on a day, with their
+    relationship to its head (recorded with the arrival, as a correction of the field, when it differs from the one
+    they had). Confirmed already, or not expected where the household is: refused, nothing changed."""
+    if relationship:
+        check_field_value("person:relationship", relationship)
     household = register_queries.household_page_rows(household_uuid)
     if household is None:
         raise RecordNotFound(household_uuid)
@@ -213,5 +216,9 @@ def confirm_arrival(principal: Principal, person_uuid: str, household_uuid: str,
     now = now or clock.now()
     moved = queries.moved_out_on(person_uuid)
     day = _day(arrived_on, clock.date_of(now), not_before=moved[1] if moved else None)
-    return Done(record_decision(CONFIRM_ARRIVAL, person_uuid, household_uuid, field=day.isoformat(),
-                                by=principal.id, now=now, area_path=household.group.path), placed.person.name or "")
+    decision = record_decision(CONFIRM_ARRIVAL, person_uuid, household_uuid, field=day.isoformat(), by=principal.id,
+                               now=now, area_path=household.group.path)
+    if relationship and relationship != placed.person.relationship:
+        record_decision(SET_FIELD, person_uuid, relationship, field="person:relationship", by=principal.id, now=now,
+                        area_path=household.group.path)
+    return Done(decision, placed.person.name or "")

@@ -29,4 +29,5 @@ class ArrivalForm(BoundarySchema):
         unknown = EXCLUDE
 
     household = _text(64)
+    relationship = _text(20)
     day = _text(10)

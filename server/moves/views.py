@@ -16,7 +16,7 @@ from server.moves import operations
 from server.moves.schemas import ArrivalForm, MoveForm
 from server.services.browsing import household_label
 from server.services.views import error_message
-from sync.code_labels import code_label
+from sync.code_labels import CODE_LABELS, code_label
 from sync.errors import (
     DestinationUnknown,
     MoveDayInvalid,
@@ -44,6 +44,7 @@ def moves_page():
     return render_template(
         "moves/moves.html", page=page, today=clock.today().isoformat(),
         sex=lambda code: code_label("sex", code, language) or "",
+        relationships=[(code, code_label("relationship", code, language)) for code in CODE_LABELS["relationship"]],
         household_words=lambda household: " · ".join((household_label(household.household_no, household.head,
                                                                        language),
                                                        household.group_name.rsplit("/", 1)[-1])))
@@ -54,7 +55,8 @@ def confirm_arrival(uuid: str):
     """Confirm an expected arrival into a household; the message offers to undo it."""
     principal = require_staff()
     form = ArrivalForm().load(request.form)
-    done = operations.confirm_arrival(principal, uuid, form["household"], form["day"])
+    done = operations.confirm_arrival(principal, uuid, form["household"], form["day"],
+                                      relationship=form["relationship"])
     back = url_for("moves.moves_page")
     flash({"text": _("Arrival confirmed: %(name)s", name=done.name),
            "undo": url_for("register.undo", decision_id=done.decision_id), "fields": {"back": back}}, "notice")

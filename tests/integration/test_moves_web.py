@@ -134,7 +134,12 @@ def test_a_move_recorded_on_the_web_confirmed_where_the_person_arrives(server, w
     row = re.search(rf'<tr id="expected-{HEAD}">(.*?)</tr>', moves.text, re.S).group(1)
     assert "王秀英" in row and "女" in row and "1975-05-06" in row and "青山镇 › 东村" in row
     assert re.search(r'class="waiting"[^>]*>7<', row)
-    assert re.findall(r'<option value="([^"]+)">([^<]*)</option>', row) == [(XICUN_HOUSEHOLD, "03号户（户主 李village） · 第一组")]
+    households = re.search(r'<select id="household-[^"]+" name="household">(.*?)</select>', row, re.S).group(1)
+    assert re.findall(r'<option value="([^"]+)">([^<]*)</option>', households) == [
+        (XICUN_HOUSEHOLD, "03号户（户主 李village） · 第一组")]
+    relationships = re.search(r'<select id="relationship-[^"]+" name="relationship" required>(.*?)</select>', row,
+                              re.S).group(1)
+    assert re.findall(r'<option value="([^"]*)">', relationships)[:3] == ["", "head", "spouse"]
     for client in (beicun, baishui, dongcun):
         assert f'id="expected-{HEAD}"' not in client.get("/moves").text
     assert f'id="expected-{HEAD}"' in qingshan.get("/moves").text
@@ -144,7 +149,8 @@ def test_a_move_recorded_on_the_web_confirmed_where_the_person_arrives(server, w
     assert audited("moves.read") >= 7
 
     # Confirming where she is not expected, in another area's household, or someone not expected: refused.
-    arrival = {"household": XICUN_HOUSEHOLD, "day": "2026-11-20"}
+    arrival = {"household": XICUN_HOUSEHOLD, "relationship": "spouse", "day": "2026-11-20"}
+    refused(xicun, f"/moves/arrivals/{HEAD}", {**arrival, "relationship": "queen"}, 400)
     refused(xicun, f"/moves/arrivals/{HEAD}", {**arrival, "household": NANCUN_HOUSEHOLD}, 403)
     refused(xicun, f"/moves/arrivals/{HEAD}", {**arrival, "household": GROUP2_HOUSEHOLD}, 403)
     refused(baishui, f"/moves/arrivals/{HEAD}", {**arrival, "household": NANCUN_HOUSEHOLD}, 409, "409.52")
@@ -156,6 +162,8 @@ def test_a_move_recorded_on_the_web_confirmed_where_the_person_arrives(server, w
     confirmed = xicun.post(f"/moves/arrivals/{HEAD}", arrival, allow_redirects=False)
     assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/moves")
     assert person(HEAD) == (XICUN_HOUSEHOLD, "here")
+    assert db.session.get(Person, HEAD).relationship == "spouse"   # the head of 东村's household is 西村's spouse
+    db.session.rollback()
     assert "已确认迁入：王秀英" in visible(xicun.get("/moves").text)
     refused(xicun, f"/moves/arrivals/{HEAD}", arrival, 409, "409.51")     # a double click, or a second cadre
     refused(qingshan, f"/moves/arrivals/{HEAD}", arrival, 409, "409.51")
