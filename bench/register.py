@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its p
 
 import psycopg
 from flask_migrate import upgrade
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from bench.county import GIVEN, SURNAMES, phone_time, random_member
 from server import create_app
@@ -350,6 +350,9 @@ def build(backend: str, towns: int, households_per_group: int, update_count: int
     items_after_rebuild = register.service_items()
 
     register.store(list(updates(rng, households, update_count, services)), queued=True)
+    if backend == "postgresql":   # the planner's statistics of the rebuilt tables, as autovacuum would gather them
+        db.session.execute(text("ANALYZE"))
+        commit()
     with Timing(database) as merge:
         merged = 0
         while merge_next() is not None:

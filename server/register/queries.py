@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -1004,13 +1005,12 @@ def departed_sharing_keys(keys: list[str], *, village_id: int, largest_block: in
     not followed."""
     if not keys:
         return set()
-    departed = (select(PersonMatchKey.key).join(Person, Person.uuid == PersonMatchKey.person_uuid)
-                .where(PersonMatchKey.key.in_(keys), Person.residence == "moved_away"))
-    leads = departed.group_by(PersonMatchKey.key).having(func.count() <= largest_block)
-    return set(db.session.scalars(
-        select(PersonMatchKey.person_uuid).distinct().join(Person, Person.uuid == PersonMatchKey.person_uuid)
-        .where(PersonMatchKey.key.in_(leads), Person.residence == "moved_away",
-               PersonMatchKey.village_id != village_id)))
+    rows = db.session.execute(
+        select(PersonMatchKey.key, PersonMatchKey.person_uuid, PersonMatchKey.village_id)
+        .join(Person, Person.uuid == PersonMatchKey.person_uuid)
+        .where(PersonMatchKey.key.in_(keys), Person.residence == "moved_away")).all()
+    holders = Counter(row.key for row in rows)    # one look-up by the key index; the placeholders counted here
+    return {row.person_uuid for row in rows if holders[row.key] <= largest_block and row.village_id != village_id}
 
 
 def departure_rows(uuids: set[str]) -> list[Row]:
