@@ -17,6 +17,7 @@ from server.audit import queries as audit
 from server.notices import queries
 from server.notices.models import ServiceNotice
 from server.principal import Principal
+from server.register import queries as register_queries
 from sync.access import TOWN_OFFICE_ROLES, area_contains
 from sync.errors import (
     Forbidden,
@@ -129,7 +130,7 @@ def person_for_notice(principal: Principal, person_uuid: str) -> queries.PersonR
     sender_town(principal)
     found = queries.person(person_uuid)
     if found is None or not (area_contains(principal.area_path, found.group_path) or any(
-            area_contains(principal.area_path, path) for path in queries.departure_paths(person_uuid))):
+            area_contains(principal.area_path, path) for path in register_queries.groups_left(person_uuid))):
         raise NoticePersonNotHad(person_uuid)
     audit.record(principal.id, "person.read", area_path=found.group_path or principal.area_path, subject=found.uuid)
     return found

@@ -11,11 +11,11 @@ from sqlalchemy import func, or_, select
 from server.areas.models import Area
 from server.extensions import db
 from server.notices.models import ServiceNotice, ServiceNoticeStep
-from server.register.models import Household, LifeEventRecord, Person
+from server.register.models import Household, Person
 from server.users.models import User
 
 __all__ = ["by_uuid", "listed", "add_notice", "add_step", "steps_after", "notices_by_id", "PersonRow", "person",
-           "departure_paths", "town_names", "is_town", "steps_of", "staff_name"]
+           "town_names", "is_town", "steps_of", "staff_name"]
 
 
 def by_uuid(uuid: str) -> ServiceNotice | None:
@@ -93,13 +93,6 @@ def person(uuid: str) -> PersonRow | None:
         .outerjoin(Household, Household.uuid == Person.household_uuid)
         .outerjoin(Area, Area.id == Household.group_id).where(Person.uuid == uuid)).first()
     return PersonRow(*row) if row else None
-
-
-def departure_paths(person_uuid: str) -> list[str]:
-    """The paths of the groups a person moved out of."""
-    return list(db.session.scalars(
-        select(Area.path).join(LifeEventRecord, LifeEventRecord.group_id == Area.id)
-        .where(LifeEventRecord.person_uuid == person_uuid, LifeEventRecord.kind == "moved_out")))
 
 
 def town_names() -> list[str]:

@@ -200,11 +200,6 @@ def destination_area(full_name: str) -> DestinationArea | None:
     return DestinationArea(row.id, row.path) if row else None
 
 
-def area_path_of(area_id: int | None) -> str | None:
-    """The path of an area by id (None: none)."""
-    return None if area_id is None else db.session.scalar(select(Area.path).where(Area.id == area_id))
-
-
 def open_departure_path(person_uuid: str) -> str | None:
     """Where a person who moved out is expected: the path of their last move's destination, while they are
     recorded as moved away (None: not moved away, or to a place outside the register)."""
@@ -213,7 +208,8 @@ def open_departure_path(person_uuid: str) -> str | None:
         .where(LifeEventRecord.person_uuid == person_uuid, LifeEventRecord.kind == "moved_out",
                Person.residence == "moved_away")
         .order_by(LifeEventRecord.id.desc()).limit(1)).first()
-    return area_path_of(row.destination_id) if row is not None else None
+    area = area_path(row.destination_id) if row is not None and row.destination_id is not None else None
+    return area.path if area is not None else None
 
 
 def anchor_row(person_uuid: str, anchor, submission_id: int) -> dict:

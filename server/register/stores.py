@@ -96,8 +96,8 @@ class _DerivedRows:
     def expected_in(self, person_uuid: str, group: str) -> bool:
         """Whether the person moved out towards the village or town holding this group and has not arrived."""
         destination = self.departure_path(person_uuid)
-        group_path = queries.area_path_of(int(group)) if group and group.isdigit() else None
-        return destination is not None and group_path is not None and group_path.startswith(destination)
+        group_area = queries.area_path(int(group)) if group and group.isdigit() else None
+        return destination is not None and group_area is not None and group_area.path.startswith(destination)
 
     def departure_path(self, person_uuid: str) -> str | None:
         return queries.open_departure_path(person_uuid)
@@ -191,7 +191,8 @@ class MemoryStore(_DerivedRows):
         if state.values().get("residence") != "moved_away":
             return None
         moves = [row for row in self.events if row["person_uuid"] == person_uuid and row["kind"] == "moved_out"]
-        return queries.area_path_of(moves[-1]["destination_id"]) if moves else None
+        destination = queries.area_path(moves[-1]["destination_id"]) if moves and moves[-1]["destination_id"] else None
+        return destination.path if destination is not None else None
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
