@@ -18,3 +18,5 @@ class AuditEvent(db.Model):
     area_path: Mapped[str | None] = mapped_column(String(100))  # the area the read or action covered
     subject: Mapped[str | None] = mapped_column(String(100))    # a record uuid, a decision id, an export name
     records: Mapped[int] = mapped_column(Integer, server_default="0")   # how many people's data were read
+    # why, as the staff member wrote it: a full export's reason, a revealed value's (never the data itself)
+    reason: Mapped[str | None] = mapped_column(String(300))

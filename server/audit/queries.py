@@ -10,7 +10,7 @@ __all__ = ["record"]
 
 
 def record(user_id: int | None, action: str, *, area_path: str | None = None, subject: str | None = None,
-           records: int = 0) -> None:
+           records: int = 0, reason: str | None = None) -> None:
     db.session.add(AuditEvent(at=clock.now(), user_id=user_id, action=action,
-                              area_path=area_path, subject=subject, records=records))
+                              area_path=area_path, subject=subject, records=records, reason=reason))
 

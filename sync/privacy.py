@@ -1,0 +1,109 @@
+"""Privacy rules of the register: how ID numbers and phones are masked, how long each kind of record is kept (the
+retention rules a purge applies), and which services are recorded only with the person's consent (docs/privacy.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["mask_id_number", "mask_phone", "MASKED_FIELDS", "mask_value", "RetentionRule", "RETENTION_RULES",
+           "DAYS_PER_YEAR", "CONSENT_ITEM_KINDS", "CONSENT_ANCHOR_KINDS", "PeriodTooShort", "check_period"]
+
+DAYS_PER_YEAR = 365
+
+
+def _mask_middle(value: str, keep_start: int, keep_end: int) -> str:
+    """`value` with every character but the first `keep_start` and the last `keep_end` replaced by `*`; a value too
+    short to keep both ends shows only its last quarter (never the whole of it)."""
+    if len(value) > keep_start + keep_end:
+        return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[len(value) - keep_end:]
+    shown = len(value) // 4
+    return "*" * (len(value) - shown) + value[len(value) - shown:]
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """A resident ID number as lists and exports show it: the first four and last four characters
+    (330102199001011234 → 3301**********1234); None and "" stay as they are."""
+    if not value:
+        return value
+    return _mask_middle(value.strip(), 4, 4)
+
+
+def mask_phone(value: str | None) -> str | None:
+    """A phone number as lists and exports show it: a mobile's first three and last four digits (13812345678 →
+    138****5678); other numbers keep their last four."""
+    if not value:
+        return value
+    value = value.strip()
+    if len(value) == 11 and value.startswith("1"):
+        return _mask_middle(value, 3, 4)
+    return _mask_middle(value, 0, 4)
+
+
+MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
+"""The fields shown masked outside the person page (and an export asked for in full, with a reason)."""
+
+
+def mask_value(field: str, value: str | None) -> str | None:
+    """`value` of `field` as lists show it: masked when the field is one of MASKED_FIELDS, else as it is."""
+    mask = MASKED_FIELDS.get(field)
+    return mask(value) if mask else value
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRule:
+    """How long one kind of record is kept after the event that ends its use, and what a purge removes.
+
+    `removes`: "person" (the person's register record, history, events, anchors, service items and their content in
+    the raw submissions), "service_record" (the person's service items and anchors of services given with consent,
+    the person staying in the register) or "location" (the GPS points of visits).
+    """
+
+    name: str
+    label_zh: str
+    label_en: str
+    config_key: str          # the setting holding the period, in days (TAIZHANG_RETAIN_…_DAYS)
+    default_days: int
+    minimum_days: int        # a shorter period is refused (PeriodTooShort)
+    removes: str
+
+    def label(self, language: str) -> str:
+        return self.label_zh if language.startswith("zh") else self.label_en
+
+
+RETENTION_RULES: dict[str, RetentionRule] = {rule.name: rule for rule in (
+    RetentionRule("died", "已死亡人员", "People who died", "TAIZHANG_RETAIN_DIED_DAYS",
+                  5 * DAYS_PER_YEAR, 2 * DAYS_PER_YEAR, "person"),
+    RetentionRule("moved_out_of_county", "迁出本县人员", "People who moved out of the county",
+                  "TAIZHANG_RETAIN_MOVED_OUT_DAYS", 3 * DAYS_PER_YEAR, 2 * DAYS_PER_YEAR, "person"),
+    RetentionRule("aged_out", "超出服务年龄人员的服务记录", "Service records of people past the service age",
+                  "TAIZHANG_RETAIN_AGED_OUT_DAYS", 3 * DAYS_PER_YEAR, 2 * DAYS_PER_YEAR, "service_record"),
+    RetentionRule("consent_withdrawn", "已撤回同意的服务记录", "Service records whose consent was withdrawn",
+                  "TAIZHANG_RETAIN_CONSENT_WITHDRAWN_DAYS", 0, 0, "service_record"),
+    RetentionRule("location", "访视定位", "GPS points of visits", "TAIZHANG_RETAIN_LOCATION_DAYS",
+                  180, 30, "location"),
+)}
+"""The retention rules, by name: each a configurable period (days after the event) with a floor."""
+
+
+class PeriodTooShort(ValueError):
+    """A retention period under its rule's minimum."""
+
+    def __init__(self, rule: RetentionRule, days: int):
+        super().__init__(f"{rule.name}: {days} days is under the minimum of {rule.minimum_days} days")
+        self.rule = rule
+        self.days = days
+
+
+def check_period(rule: RetentionRule, days: int) -> int:
+    """`days` when it is a period `rule` allows, else PeriodTooShort."""
+    if days < rule.minimum_days:
+        raise PeriodTooShort(rule, days)
+    return days
+
+
+CONSENT_ITEM_KINDS = ("pregnancy_guidance", "prepregnancy_check")
+"""Service items recorded only with the person's consent (sync.services): withdrawing consent hides and purges them,
+with the referrals they made (`refers_to`)."""
+
+CONSENT_ANCHOR_KINDS = ("pregnancy_reported",)
+"""Schedule anchors a visit records only with the person's consent (sync.visits)."""
