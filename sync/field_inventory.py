@@ -144,6 +144,10 @@ FORMS = ("household_visit", "followup")
 """The questionnaires in xlsforms/ whose questions are inventoried."""
 
 
+_MASKED_AS = {"id_number_corrected": "id_number", "phone_now": "phone"}
+"""Questions whose answer is an ID number or a phone under another name."""
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """One stored field: a table's column (`sources` = the table) or a question (`sources` = the forms asking it)."""
@@ -171,8 +175,8 @@ class Field:
 
     @property
     def masked(self) -> bool:
-        """Shown masked on lists and exports (sync.privacy.MASKED_FIELDS)."""
-        return self.name in MASKED_FIELDS
+        """Shown masked on lists and exports (sync.privacy.MASKED_FIELDS): an ID number or a phone."""
+        return _MASKED_AS.get(self.name, self.name) in MASKED_FIELDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,7 +484,9 @@ FIELDS: tuple[Field, ...] = (
     _q(BOTH, "today", "填写日期", "The day it was filled", STAFF, PERSONAL, "raw"),
     _q(BOTH, "deviceid", "手机设备号：信息员手机监测", "The phone's device id: monitoring", STAFF, PERSONAL, "raw"),
     _q(BOTH, "username", "信息员用户名", "The collector's user name", STAFF, PERSONAL, "raw"),
-    *_calculated(BOTH, "person_uuid", "household_uuid", "person_base_version", "instance_name"),
+    *_calculated(BOTH, "person_uuid", "household_uuid", "person_base_version"),
+    _q(BOTH, "instance_name", "手机上表单的名称（户编号、户主或被访人姓名、日期）", "The filled form's name on the phone "
+       "(household number, head's or person's name, day)", ALL, PERSONAL, "raw"),
     _q(BOTH, "person_name", "被访人姓名（从名单带出）", "The person's name (from the lists)", ALL, PERSONAL, "person"),
     _q(BOTH, "outcome", "访视结果", "Outcome of the visit", ALL, PERSONAL, "raw"),
     _q(BOTH, "services_given", "本次提供的服务", "Services given", ALL, SENSITIVE, "service"),
@@ -488,9 +494,17 @@ FIELDS: tuple[Field, ...] = (
     _q(BOTH, "item", "药具品种（应本人要求）", "Supply item (on request)", ALL, SENSITIVE, "service"),
     _q(BOTH, "quantity", "药具数量", "Quantity", ALL, SENSITIVE, "service"),
     _q(BOTH, "notes", "备注", "Notes", ALL, SENSITIVE, "raw"),
-    *_calculated(HV, "new_household_uuid", "household_base_version", "household_no", "head_name", "members_now",
-                 "recording", "split_person_uuid", "split_person_base_version",
-                 "new_person_uuid", "reason", "arriving_version"),
+    *_calculated(HV, "new_household_uuid", "household_base_version", "split_person_uuid",
+                 "split_person_base_version", "new_person_uuid", "arriving_version"),
+    _q(HV, "household_no", "户编号（从名单带出或新填）", "Household number (from the lists or entered)", ALL, PERSONAL,
+       "household"),
+    _q(HV, "head_name", "户主姓名（从名单带出）", "The head's name (from the lists)", ALL, PERSONAL, "person"),
+    _q(HV, "members_now", "现有成员姓名（从名单带出，供核对）", "The members' names (from the lists, to check)", ALL,
+       PERSONAL, "person"),
+    _q(HV, "recording", "是否登记本次访视（完成且同意）", "Whether the visit is recorded (done and agreed)", ALL,
+       NOT_PERSONAL, "raw"),
+    _q(HV, "reason", "新成员的登记原因（出生、迁入、漏登、新户登记）", "Why a member is new (born, arrived, missed, a new "
+       "household)", ALL, SENSITIVE, "person"),
     _q(HV, "mode", "已登记的户还是新户", "A registered household or a new one", ALL, NOT_PERSONAL, "raw"),
     _q(HV, "household", "选择的户", "The household chosen", ALL, PERSONAL, "household"),
     _q(HV, "new_household_no", "新户的户编号", "A new household's number", ALL, PERSONAL, "household"),
@@ -549,7 +563,10 @@ FIELDS: tuple[Field, ...] = (
     _q(HV, "needs_text", "其他需求", "Other needs", ALL, SENSITIVE, "service"),
     _q(HV, "next_visit", "建议下次访视日期", "Next visit suggested", ALL, PERSONAL, "raw"),
     _q(HV, "location", "访视定位（可选）", "GPS point of the visit (optional)", STAFF, SENSITIVE, "location"),
-    *_calculated(FU, "due_type", "due_since", "due_by", "referral_item", "overdue_days", "days_left"),
+    *_calculated(FU, "referral_item", "overdue_days", "days_left"),
+    _q(FU, "due_type", "应随访的类型（从待随访名单带出）", "What is due (from the due list)", ALL, SENSITIVE, "service"),
+    _q(FU, "due_since", "应随访起始日期", "Due since", ALL, SENSITIVE, "service"),
+    _q(FU, "due_by", "应随访截止日期", "Due by", ALL, SENSITIVE, "service"),
     _q(FU, "due_item", "从待随访名单中选择", "Chosen from the due list", ALL, SENSITIVE, "service"),
     _q(FU, "followup_type", "随访类型（产后、术后、转介）", "Follow-up type (after a birth, an operation, a referral)",
        ALL, SENSITIVE, "service"),
@@ -708,13 +725,15 @@ def _protections() -> list[str]:
     anchors = ", ".join(f"`{kind}`" for kind in CONSENT_ANCHOR_KINDS)
     return [
         "## 脱敏显示 Masked by default", "", *_paragraph(
-            f"列表、查询结果和导出中，身份证号码和手机号默认脱敏显示（{_ID_EXAMPLE} → {masked_id}，{_PHONE_EXAMPLE} → "
-            f"{masked_phone}；清单中标 🔒 的字段）。人员页面显示完整值，每次查看都记入审计日志；导出完整值须由用户"
-            "选择并填写理由，导出和理由都记入审计日志，没有理由不导出。",
-            f"Lists, search results and exports show ID numbers and phones masked ({_ID_EXAMPLE} → {masked_id}, "
-            f"{_PHONE_EXAMPLE} → {masked_phone}; fields marked 🔒 below). The person page shows them in full, and its "
-            "read is audited; an export shows them in full only when the user asks for it and writes why (audited, "
-            "with the reason); without a reason nothing is exported."),
+            f"列表、查询结果、导出和信息员手机上的名单中，身份证号码和手机号默认脱敏显示（{_ID_EXAMPLE} → {masked_id}，"
+            f"{_PHONE_EXAMPLE} → {masked_phone}；清单中标 🔒 的字段，以及字段历史、冲突和复核结果中这两个字段的值）。"
+            "人员页面显示完整值，每次查看都记入审计日志；导出完整值须由用户选择并填写理由，导出和理由都记入审计日志，"
+            "没有理由不导出。",
+            f"Lists, search results, exports and the collector's phone lists show ID numbers and phones masked "
+            f"({_ID_EXAMPLE} → {masked_id}, {_PHONE_EXAMPLE} → {masked_phone}; the fields marked 🔒 below, and these "
+            "two fields' values in field histories, conflicts and re-check findings). The person page shows them in "
+            "full, and its read is audited; an export shows them in full only when the user asks for it and writes "
+            "why (audited, with the reason); without a reason nothing is exported."),
         "## 同意 Consent", "", *_paragraph(
             f"孕期保健指导和免费孕前优生健康检查（服务项目 {items}，随访起算事件 {anchors}）只在问卷中本人回答同意时"
             "才登记。本人可以撤回同意（由村专干或镇计生办记录）：此后这些记录在所有页面和导出中隐藏，并在下一次清除时"

@@ -125,7 +125,8 @@ def test_the_fields_the_law_calls_sensitive_are_marked_so():
     assert by_key["visit.latitude"].kept == by_key["household_visit:location"].kept == "location"
     assert by_key["app_user.password_hash"].seen_by == ()
     assert by_key["person.id_number"].masked and by_key["person.phone"].masked
-    assert not by_key["person.name"].masked
+    assert by_key["household_visit:phone_now"].masked and by_key["household_visit:id_number_corrected"].masked
+    assert not by_key["person.name"].masked and not by_key["household_visit:name_corrected"].masked
 
 
 def test_a_missing_entry_is_caught(monkeypatch):
