@@ -104,7 +104,8 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {"title": ParagraphStyle("title", parent=base, fontSize=18, leading=24, spaceAfter=4),
             "name": ParagraphStyle("name", parent=base, fontSize=13, leading=18),
             "small": ParagraphStyle("small", parent=base, textColor=colors.HexColor("#444444")),
-            "heading": ParagraphStyle("heading", parent=base, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4),
+            "heading": ParagraphStyle("heading", parent=base, fontSize=12, leading=16, spaceBefore=10, spaceAfter=4,
+                                      keepWithNext=1),
             "cell": base,
             "head": ParagraphStyle("head", parent=base, textColor=colors.HexColor("#111111"))}
 

@@ -14,6 +14,7 @@ from server import clock
 from server.audit import queries as audit
 from server.copies import queries
 from server.copies.queries import CopyRow
+from server.forms.queries import form_labels
 from server.principal import Principal
 from server.register import queries as register_queries
 from server.services import browsing as service_pages
@@ -151,7 +152,8 @@ def copy_content(principal: Principal, person_uuid: str, request, now: dt.dateti
                     ("副本形式", code_label("copy_format", request.format, _LANGUAGE) or request.format)]
     details = [("姓名", fields.name), ("性别", fields.sex), ("出生日期", fields.birth_date),
                ("身份证号", fields.id_number), ("联系电话", fields.phone), ("与户主关系", fields.relationship),
-               ("居住情况", fields.residence), ("户籍", fields.hukou), ("健在情况", fields.status),
+               ("居住情况", fields.residence),
+               ("户籍", code_label("hukou", page.person.hukou, _LANGUAGE) or ""), ("健在情况", fields.status),
                ("服务对象类别", fields.tier), ("所在地区", page.group.full_name), ("所在户", _shown(view.household)),
                ("家庭住址", (page.household.address or "") if page.household else "")]
     tables = [_members(page), _history(view.history), _events(view.events), _visits(view),
@@ -180,21 +182,25 @@ def _events(events) -> CopyTable:
 
 def _visits(view) -> CopyTable:
     """The visits to the person, those that recorded items about them and those that stated their fields."""
-    timeline = {visit.submission_id: visit for visit in view.timeline}
+    timeline = {visit.submission_id for visit in view.timeline}
     stated = {int(row.source.href[1]) for row in view.history
               if row.source.href is not None and row.source.href[0] == "visit"}
     ids = set(timeline) | stated
     labels = register_queries.submission_labels(ids)
     visits = service_queries.visits_by_id(ids)
+    words: dict = {}
     rows = []
     for submission_id in ids:
         label, visit = labels.get(submission_id), visits.get(submission_id)
         if label is None:
             continue
         day = label.visit_date or clock.date_of(label.visited_at or label.received_at)
-        shown = timeline.get(submission_id)
-        outcome = (shown.outcome if shown is not None and shown.outcome
-                   else code_label("outcome", visit.outcome, _LANGUAGE) if visit is not None else "")
+        outcome = ""
+        if visit is not None:    # in the words of the form version it was filled on
+            key = (visit.form, visit.form_version)
+            if key not in words:
+                words[key] = form_labels(visit.form, visit.form_version)
+            outcome = code_label("outcome", visit.outcome, _LANGUAGE, words[key])
         rows.append((day, label.form_title or label.xml_form_id, label.collector or "", outcome or "", submission_id))
     rows.sort(key=lambda row: (row[0], row[4]))
     return CopyTable("访视记录", ("日期", "访视", "信息员", "访视结果"),
@@ -228,10 +234,12 @@ def _notices(person_uuid: str, now: dt.datetime) -> CopyTable:
         if answered and notice.answer_done:
             result = f"{result}：{notice.answer_done}" if result else notice.answer_done
         rows.append((_wall(notice.sent_at), notice.from_place, to,
-                     code_label("service_needs", notice.service, _LANGUAGE) or notice.service, _day(notice.reply_by),
+                     code_label("service_needs", notice.service, _LANGUAGE) or notice.service,
+                     notice.service_note or "", _day(notice.reply_by),
                      code_label("notice_state", notice_state(notice.received_at is not None, answered), _LANGUAGE)
                      or "", result))
-    return CopyTable("协查通报", ("发出时间", "发文单位", "收文单位", "需要的服务", "反馈期限", "状态", "办理结果"),
+    return CopyTable("协查通报", ("发出时间", "发文单位", "收文单位", "需要的服务", "服务说明", "反馈期限", "状态",
+                                    "办理结果"),
                      rows)
 
 
