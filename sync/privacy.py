@@ -149,12 +149,17 @@ def check_copy_production(handed_at: dt.datetime | None) -> None:
         raise CopyAlreadyHandedOver()
 
 
-def check_handover(produced_at: dt.datetime | None, handed_at: dt.datetime | None) -> None:
-    """A copy is handed over once, after it was produced."""
+def check_handover(produced_at: dt.datetime | None, handed_at: dt.datetime | None, handed_to: str = "") -> str:
+    """A copy is handed over once, after it was produced; the name of whoever received it ("" for the requester) at
+    most MAX_REQUESTER_NAME characters. Returns the name, stripped."""
     if handed_at is not None:
         raise CopyAlreadyHandedOver()
     if produced_at is None:
         raise CopyNotProduced()
+    name = (handed_to or "").strip()
+    if len(name) > MAX_REQUESTER_NAME:
+        raise CopyRequestInvalid("handed_to")
+    return name
 
 __all__ += ["COPY_FORMATS", "COPY_REQUESTERS", "MAX_REQUESTER_NAME", "check_copy_request", "check_copy_production",
             "check_handover"]

@@ -25,11 +25,7 @@ from sync.errors import CopyOutsideArea, CopyRequestNotFound, RecordNotFound
 from sync.notices import state as notice_state
 from sync.privacy import check_copy_production, check_copy_request, check_handover
 
-__all__ = ["CopiesPage", "copies_page", "record_request", "Produced", "produce_copy", "hand_over", "copy_content",
-           "MAX_NAME"]
-
-MAX_NAME = 100
-"""The longest name of whoever asks for or receives a copy."""
+__all__ = ["CopiesPage", "copies_page", "record_request", "Produced", "produce_copy", "hand_over", "copy_content"]
 
 _LANGUAGE = "zh"   # the copy is in Chinese, whatever the page's language
 
@@ -114,9 +110,9 @@ def hand_over(principal: Principal, person_uuid: str, copy_id: int, *, handed_to
     """Record that the copy produced was handed to the person or their representative (named; the requester when
     not given). Once, after it was produced."""
     placed, row = _request(principal, person_uuid, copy_id)
-    check_handover(row.produced_at, row.handed_at)
+    name = check_handover(row.produced_at, row.handed_at, handed_to)
     row.handed_at, row.handed_by = now or clock.now(), principal.id
-    row.handed_to = (handed_to or "").strip()[:MAX_NAME] or row.requested_by
+    row.handed_to = name or row.requested_by
     audit.record(principal.id, "copy.hand_over", area_path=placed.group.path, subject=person_uuid, records=1)
     return row
 

@@ -85,7 +85,7 @@ def hand_over(uuid: str, copy_id: int):
     values = HandOverForm().load(request.form)
     try:
         operations.hand_over(principal, uuid, copy_id, handed_to=values["handed_to"])
-    except Conflict as refused:
+    except (Conflict, CopyRequestInvalid) as refused:
         db.session.rollback()
         return _page(principal, uuid, refused=refused, status=refused.status)
     commit()

@@ -182,6 +182,7 @@ def test_a_persons_own_copy_holds_exactly_her_records(server, world, monkeypatch
 
     # The hand-over, once; then neither handed over nor produced again.
     at["now"] = NOW + dt.timedelta(hours=3)
+    refused(dongcun, f"{base}/handover", {"handed_to": "王" * 101}, 400, "400.95")
     handed = dongcun.post(f"{base}/handover", {"handed_to": "王秀英"}, allow_redirects=False)
     assert handed.status_code == 302
     [copy] = rows(PersonCopy)

@@ -106,7 +106,10 @@ def test_a_copy_request_missing_something_is_refused(requested_by, requester, co
 
 def test_a_copy_is_handed_over_once_after_it_was_produced_and_not_produced_again_after():
     check_copy_production(None)
-    check_handover(PRODUCED, None)
+    assert check_handover(PRODUCED, None) == ""
+    assert check_handover(PRODUCED, None, " 王刚 ") == "王刚"
+    with pytest.raises(CopyRequestInvalid):
+        check_handover(PRODUCED, None, "王" * 101)
     with pytest.raises(CopyNotProduced):
         check_handover(None, None)
     with pytest.raises(CopyAlreadyHandedOver):
