@@ -18,6 +18,7 @@ from server.accounts.views import bp as accounts_bp
 from server.archive.views import bp as archive_bp
 from server.audit.views import bp as audit_bp
 from server.config import load_config
+from server.copies.views import bp as copies_bp
 from server.corrections.views import bp as corrections_bp
 from server.database import configure_engine
 from server.errors import channel, register_error_handlers
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(services_bp)
     app.register_blueprint(corrections_bp)
     app.register_blueprint(moves_bp)
+    app.register_blueprint(copies_bp)
     app.register_blueprint(registers_bp)
     app.register_blueprint(exports_bp)
     app.register_blueprint(rechecks_bp)

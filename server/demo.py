@@ -3,7 +3,7 @@ officer (whose home page is the town's dashboard), the forms in xlsforms/, a reg
 visits (tiers and a birth, so the due lists show), and visits that carry a service record (supplies, referrals,
 support requests, services, an attempt), so the visit, person and household pages show one; and a person who moved
 out of 东村 to 西村, whom 西村's cadre has yet to confirm (/moves); 西村's cadre, and a second town's office to send
-service notices to."""
+service notices to; and 孙丽's own copy of her information, asked for, produced and handed over (/people/<uuid>/copies)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from lxml.builder import E
 
 from server import clock
 from server.areas.operations import ensure_area
+from server.copies.operations import hand_over, produce_copy, record_request
 from server.database import commit
 from server.forms.operations import PublishResult, publish_form
 from server.moves.operations import record_move
@@ -176,6 +177,12 @@ def _seed_register() -> int:
     # 刘伟 (working away) moved out to 西村 a week ago, as his cadre recorded: 西村's expected arrival at /moves.
     record_move(cadre, _LIU_WEI, "青山镇/西村", "", (day - dt.timedelta(days=7)).isoformat(),
                 now=clock.now() - dt.timedelta(days=6))
+    # 孙丽 asked for her own copy three days ago; her cadre produced it (a PDF) and handed it over the day after.
+    asked = clock.now() - dt.timedelta(days=3)
+    request = record_request(cadre, _SUN_LI, requested_by="孙丽", requester="self", copy_format="pdf",
+                             day=clock.date_of(asked).isoformat(), now=asked)
+    produce_copy(cadre, _SUN_LI, request.id, now=asked + dt.timedelta(hours=1))
+    hand_over(cadre, _SUN_LI, request.id, handed_to="孙丽", now=asked + dt.timedelta(days=1))
     commit()
     return len(visits)
 

@@ -3,6 +3,7 @@
 from server.archive.models import ArchivedReport
 from server.areas.models import Area
 from server.audit.models import AuditEvent
+from server.copies.models import PersonCopy
 from server.exports.models import ReportRun
 from server.forms.models import Form, FormMedia, FormVersion
 from server.months.models import MonthSignoff, MonthSignoffStep
@@ -30,4 +31,5 @@ __all__ = ["Area", "AuditEvent", "User", "Form", "FormVersion", "FormMedia", "Su
            "RegisterConflict", "MergeQueueEntry", "SubmissionRecord", "RegisterDecision", "DuplicateCandidate",
            "PersonMatchKey", "VisitReview", "ReportRun", "StaffSession", "AuthThrottle", "DigestNonceUse",
            "ArchivedReport", "MonthSignoff", "MonthSignoffStep", "CollectorFormDownload",
-           "RecheckSample", "RecheckHousehold", "Recheck", "RecheckFinding", "ServiceNotice", "ServiceNoticeStep"]
+           "RecheckSample", "RecheckHousehold", "Recheck", "RecheckFinding", "ServiceNotice", "ServiceNoticeStep",
+           "PersonCopy"]

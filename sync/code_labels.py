@@ -188,6 +188,17 @@ CODE_LABELS["audit_action"].update({
     "replication.notices_read": ("读取待同步的协查通报", "Read service notices to replicate"),
 })
 
+# A person's own copy (server/copies): the accounts' roles it names, the audit actions, who asked, its forms.
+CODE_LABELS["role"] = {role: (zh, en.capitalize()) for role, (zh, en) in _ROLES.items()}
+CODE_LABELS["copy_requester"] = {"self": ("本人", "The person"), "representative": ("代理人", "A representative")}
+CODE_LABELS["copy_format"] = {"pdf": ("PDF（可打印）", "PDF (to print)"), "xlsx": ("Excel 表格", "Excel workbook")}
+CODE_LABELS["audit_action"].update({
+    "copy.read": ("查看本人信息副本申请", "Read a person's copy requests"),
+    "copy.request": ("登记本人信息副本申请", "Recorded a request for a person's own copy"),
+    "copy.produce": ("生成本人信息副本", "Produced a person's own copy"),
+    "copy.hand_over": ("登记本人信息副本交付", "Recorded a person's own copy handed over"),
+})
+
 
 def code_label(list_name: str, code: str | None, language: str, form: FormLabels | None = None) -> str | None:
     """A code's words in a language: the form version's own label first, then the catalogue's; None when neither

@@ -33,6 +33,8 @@
     │   ├── NoticeInvalid              400.70 (a service notice or its answer with a field it cannot hold)
     │   ├── NoticeFileInvalid          400.71 (an imported file that is not a notice export, JSON or xlsx)
     │   └── NoticeTownUnknown          400.72 (a notice to a town that is not one of the county)
+    │   ├── CopyRequestInvalid         400.95 (a copy request without the requester's name, or a wrong format)
+    │   └── CopyRequestDayInvalid      400.96 (a copy request's day not a date, or in the future)
     │   ├── MoveDayInvalid             400.50 (a move's or arrival's day missing, in the future, before the move)
     │   └── MovePlaceMissing           400.51 (a move outside the county without saying where)
     ├── Unauthorized                   401.1
@@ -44,6 +46,7 @@
     │   ├── EditOutsideGroup           403.4  (an edit replacing another group's submission)
     │   ├── SignoffNotYours            403.5  (a month submitted or decided by someone not its cadre or town office)
     │   └── NoticeNotYours             403.70 (a service notice neither from nor to the town; answered by another)
+    │   └── CopyOutsideArea            403.95 (a person's own copy asked of someone whose area the person is not in)
     ├── NotFound                       404.1
     │   ├── FormNotFound               404.2
     │   ├── RecordNotFound             404.3  (register record, candidate or decision)
@@ -51,6 +54,7 @@
     │   ├── NoticePersonNotHad         404.70 (a notice about a person the town never had in its register)
     │   └── NoticeNotFound             404.71 (a service notice not on this server)
     │   └── DestinationUnknown         404.50 (a move to a village or town that is not in the register)
+    │   └── CopyRequestNotFound        404.95 (a copy request that is not one of the person's)
     ├── MethodNotAllowed               405.1
     ├── Conflict                                       409
     │   ├── InstanceConflict           409.1
@@ -77,6 +81,8 @@
     │   ├── AlreadyRechecked           409.42 (a household's re-check recorded twice)
     │   ├── NoticeAlreadyAnswered      409.70 (a service notice answered a second time)
     │   └── NoticeMismatch             409.71 (a notice sent again with its uuid but other content)
+    │   ├── CopyNotProduced            409.95 (a copy handed over before it was produced)
+    │   └── CopyAlreadyHandedOver      409.96 (a copy handed over, or produced again, after its hand-over)
     ├── PayloadTooLarge                413.1
     ├── TooManyRequests                429.1  (sign-in attempts)
     │   └── SignInLocked               429.2  (too many failed sign-ins: the user or address is locked)
@@ -648,3 +654,48 @@ class MoveToOwnVillage(DecisionNotPossible):
 
 __all__ += ["MoveDayInvalid", "MovePlaceMissing", "DestinationUnknown", "PersonCannotMove", "ArrivalAlreadyConfirmed",
             "ArrivalNotExpected", "MoveToOwnVillage"]
+
+
+# ---- a person's own copy (server/copies) ---------------------------------------------------------------------------
+
+class CopyRequestInvalid(BadRequest):
+    code = "400.95"
+    message_zh = "请填写申请人姓名（本人或代理人），并选择副本的形式（PDF 或 Excel）；没有登记。"
+    message_en = ("Give the name of whoever asks (the person or a representative) and choose the copy's form (PDF or "
+                  "Excel); nothing was recorded.")
+
+
+class CopyRequestDayInvalid(BadRequest):
+    code = "400.96"
+    message_zh = "申请日期不对：请填写今天或以前的日期；没有登记。"
+    message_en = "The day of the request is not valid: give today or an earlier day; nothing was recorded."
+
+
+class CopyOutsideArea(OutsideArea):
+    code = "403.95"
+    message_zh = "这个人不在您负责的区域，不能为其办理个人信息副本；没有登记。请由其现居住地的村或镇办理。"
+    message_en = ("This person is not in your area: you cannot make their own copy; nothing was recorded. The village "
+                  "or town where they live makes it.")
+
+
+class CopyRequestNotFound(NotFound):
+    code = "404.95"
+    message_zh = "找不到这个人的这份副本申请。"
+    message_en = "This copy request of this person was not found."
+
+
+class CopyNotProduced(Conflict):
+    code = "409.95"
+    message_zh = "这份副本还没有生成，不能登记交付：请先下载（生成）副本，交给本人后再登记。"
+    message_en = "This copy has not been produced yet, so it cannot be handed over: download it first, then record it."
+
+
+class CopyAlreadyHandedOver(Conflict):
+    code = "409.96"
+    message_zh = "这份副本已经登记交付，不能再交付或重新生成；如需新的副本，请重新登记申请。"
+    message_en = ("This copy was handed over already: it is neither handed over nor produced again. For a newer copy, "
+                  "record a new request.")
+
+
+__all__ += ["CopyRequestInvalid", "CopyRequestDayInvalid", "CopyOutsideArea", "CopyRequestNotFound",
+            "CopyNotProduced", "CopyAlreadyHandedOver"]

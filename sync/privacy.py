@@ -3,7 +3,10 @@ retention rules a purge applies), and which services are recorded only with the 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from sync.errors import CopyAlreadyHandedOver, CopyNotProduced, CopyRequestDayInvalid, CopyRequestInvalid
 
 __all__ = ["mask_id_number", "mask_phone", "MASKED_FIELDS", "mask_value", "RetentionRule", "RETENTION_RULES",
            "DAYS_PER_YEAR", "CONSENT_ITEM_KINDS", "CONSENT_ANCHOR_KINDS", "PeriodTooShort", "check_period"]
@@ -107,3 +110,56 @@ with the referrals they made (`refers_to`)."""
 
 CONSENT_ANCHOR_KINDS = ("pregnancy_reported",)
 """Schedule anchors a visit records only with the person's consent (sync.visits)."""
+
+
+# ---- a person's own copy (server/copies) ---------------------------------------------------------------------------
+
+COPY_FORMATS = ("pdf", "xlsx")
+"""The forms a person's own copy is produced in: a printable PDF, or an Excel workbook."""
+
+COPY_REQUESTERS = ("self", "representative")
+"""Who asks for a person's own copy: the person, or a representative (named)."""
+
+MAX_REQUESTER_NAME = 100
+
+
+def check_copy_request(requested_by: str, requester: str, copy_format: str, day: str, today: dt.date) -> dt.date:
+    """The day of a copy request (YYYY-MM-DD, not after `today`) when the request is one to record: the name of who
+    asked given (at most MAX_REQUESTER_NAME characters), `requester` one of COPY_REQUESTERS, the format one of
+    COPY_FORMATS; else CopyRequestInvalid or CopyRequestDayInvalid."""
+    name = (requested_by or "").strip()
+    if not name or len(name) > MAX_REQUESTER_NAME:
+        raise CopyRequestInvalid("requested_by")
+    if requester not in COPY_REQUESTERS:
+        raise CopyRequestInvalid("requester")
+    if copy_format not in COPY_FORMATS:
+        raise CopyRequestInvalid("format")
+    try:
+        requested_on = dt.date.fromisoformat((day or "").strip())
+    except ValueError:
+        raise CopyRequestDayInvalid() from None
+    if requested_on > today:
+        raise CopyRequestDayInvalid(requested_on.isoformat())
+    return requested_on
+
+
+def check_copy_production(handed_at: dt.datetime | None) -> None:
+    """A copy is produced (again) until it is handed over; after that a new request is needed."""
+    if handed_at is not None:
+        raise CopyAlreadyHandedOver()
+
+
+def check_handover(produced_at: dt.datetime | None, handed_at: dt.datetime | None, handed_to: str = "") -> str:
+    """A copy is handed over once, after it was produced; the name of whoever received it ("" for the requester) at
+    most MAX_REQUESTER_NAME characters. Returns the name, stripped."""
+    if handed_at is not None:
+        raise CopyAlreadyHandedOver()
+    if produced_at is None:
+        raise CopyNotProduced()
+    name = (handed_to or "").strip()
+    if len(name) > MAX_REQUESTER_NAME:
+        raise CopyRequestInvalid("handed_to")
+    return name
+
+__all__ += ["COPY_FORMATS", "COPY_REQUESTERS", "MAX_REQUESTER_NAME", "check_copy_request", "check_copy_production",
+            "check_handover"]

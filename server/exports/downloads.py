@@ -46,7 +46,8 @@ def xlsx_download(content: bytes, area_full_name: str, period: str, report: str,
         "Content-Disposition": content_disposition(area_full_name, period, report, ascii_report)})
 
 
-def named_download(content: bytes, name: str) -> Response:
+def named_download(content: bytes, name: str, mimetype: str = XLSX) -> Response:
     """A workbook kept with its file name (an archived report: 东村_2026-11_月变更报告单.xlsx) as a download of that
-    name, its ASCII name in pinyin (dongcun_2026-11_yuebiangengbaogaodan.xlsx)."""
-    return Response(content, mimetype=XLSX, headers={"Content-Disposition": _disposition(name, _ascii(name))})
+    name, its ASCII name in pinyin (dongcun_2026-11_yuebiangengbaogaodan.xlsx); another kind of file (a PDF) with its
+    own `mimetype`."""
+    return Response(content, mimetype=mimetype, headers={"Content-Disposition": _disposition(name, _ascii(name))})

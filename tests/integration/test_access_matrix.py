@@ -498,6 +498,20 @@ ROWS = [
         lambda world, place: f"/moves/arrivals/{world.places[place].person}", "POST",
         lambda world, role, place: {"household": world.places[place].household, "day": "2026-11-01"}),
         statuses(LOGIN, LOGIN, (409, 403), (409, 403), 409)),
+    # A person's own copy (issue 21): staff of the area the person lives in; another area's person is refused before
+    # anything is read or recorded (a request without the requester's name: 400; a request id not the person's: 404).
+    Row("copies.copies", "GET", page(lambda world, place: f"/people/{world.places[place].person}/copies"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("copies.record_request", "POST", page(
+        lambda world, place: f"/people/{world.places[place].person}/copies", "POST",
+        lambda world, role, place: {"requester": "self", "requested_by": "", "day": "2026-11-01", "format": "pdf"}),
+        statuses(LOGIN, LOGIN, (400, 403), (400, 403), 400)),
+    Row("copies.produce", "POST", page(
+        lambda world, place: f"/people/{world.places[place].person}/copies/999999/produce", "POST"),
+        statuses(LOGIN, LOGIN, (404, 403), (404, 403), 404)),
+    Row("copies.hand_over", "POST", page(
+        lambda world, place: f"/people/{world.places[place].person}/copies/999999/handover", "POST"),
+        statuses(LOGIN, LOGIN, (404, 403), (404, 403), 404)),
     # What the phone did not bring, about a service item: the cadre and the town office of its area; a support
     # request's outcome is the town office's only.
     Row("services.referral_result", "POST", service_item("/services/referral-result", 2, lambda: {
