@@ -86,6 +86,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Where pg_dump and pg_restore are (`taizhang backup` / `restore` on PostgreSQL); empty: PATH, then
         # /usr/lib/postgresql/<version>/bin, the newest that is not older than the server.
         "TAIZHANG_PG_BIN_DIR": os.environ.get("TAIZHANG_PG_BIN_DIR", ""),
+        # The age key backups are encrypted to (docs/backup.md): its text, or a file holding it (one of the two).
+        # A secret key (AGE-SECRET-KEY-1…) backs up and restores; a public key (age1…) only backs up.
+        "TAIZHANG_BACKUP_KEY": os.environ.get("TAIZHANG_BACKUP_KEY", ""),
+        "TAIZHANG_BACKUP_KEY_FILE": os.environ.get("TAIZHANG_BACKUP_KEY_FILE", ""),
         # The home pages list collectors who have not synced (sent a visit) for this many days.
         "TAIZHANG_SYNC_ALERT_DAYS": _int("TAIZHANG_SYNC_ALERT_DAYS", 7),
         # An arrival nobody expected is matched with the people who moved out of other villages within this many
