@@ -105,6 +105,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # A move out not followed by an arrival, or an expected arrival not confirmed, after this many days is on the
         # town office's list of moves that waited too long (/moves).
         "TAIZHANG_MOVE_WAIT_DAYS": _int("TAIZHANG_MOVE_WAIT_DAYS", 30),
+        # Unusual reading (the town office's and the county's dashboard): a staff member who opened more than this
+        # many different people's records within any 60 minutes of the last TAIZHANG_UNUSUAL_READS_DAYS days.
+        "TAIZHANG_UNUSUAL_READS_PER_HOUR": _int("TAIZHANG_UNUSUAL_READS_PER_HOUR", 50),
+        "TAIZHANG_UNUSUAL_READS_DAYS": _int("TAIZHANG_UNUSUAL_READS_DAYS", 7),
         # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
         "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
         # A village's monthly change report is due by the end of this day of the next month (China time: the

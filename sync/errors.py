@@ -37,8 +37,7 @@
     │   └── MovePlaceMissing           400.51 (a move outside the county without saying where)
     │   ├── BackupKeyWrong             400.100 (an encrypted backup restored with another key)
     │   ├── BackupTampered             400.101 (an encrypted backup changed or cut short after it was made)
-    │   ├── BackupKeyNeeded            400.102 (an encrypted backup restored without its secret key configured)
-    │   └── UnusualReadingInvalid      400.103 (the unusual reading list asked for days out of range)
+    │   └── BackupKeyNeeded            400.102 (an encrypted backup restored without its secret key configured)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -678,12 +677,6 @@ class BackupKeyNeeded(BadRequest):
                   "and restore again; nothing was changed.")
 
 
-class UnusualReadingInvalid(BadRequest):
-    code = "400.103"
-    message_zh = "查看的天数须在 1 到 90 天之间。"
-    message_en = "The number of days to show must be from 1 to 90."
-
-
 class BackupKeyMissing(TaizhangError):
     code, status = "500.100", 500
     message_zh = ("没有配置备份密钥，备份未做：请设置 TAIZHANG_BACKUP_KEY_FILE（用 taizhang backup-key 生成），"
@@ -698,5 +691,4 @@ class BackupKeyInvalid(TaizhangError):
     message_en = "The configured backup key cannot be read or is not an age key; nothing was changed (see why)."
 
 
-__all__ += ["BackupKeyWrong", "BackupTampered", "BackupKeyNeeded", "UnusualReadingInvalid", "BackupKeyMissing",
-            "BackupKeyInvalid"]
+__all__ += ["BackupKeyWrong", "BackupTampered", "BackupKeyNeeded", "BackupKeyMissing", "BackupKeyInvalid"]
