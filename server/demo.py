@@ -3,12 +3,14 @@ officer (whose home page is the town's dashboard), the forms in xlsforms/, a reg
 visits (tiers and a birth, so the due lists show), and visits that carry a service record (supplies, referrals,
 support requests, services, an attempt), so the visit, person and household pages show one; and a person who moved
 out of 东村 to 西村, whom 西村's cadre has yet to confirm (/moves); 西村's cadre, and a second town's office to send
-service notices to."""
+service notices to; 东村's register (台账) exported by its cadre, on the town office's list of exports of personal
+data (the dashboard)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from lxml.builder import E
 from server import clock
 from server.areas.operations import ensure_area
 from server.database import commit
+from server.exports.operations import register_export
 from server.forms.operations import PublishResult, publish_form
 from server.moves.operations import record_move
 from server.register import queries as register_queries
@@ -176,6 +179,8 @@ def _seed_register() -> int:
     # 刘伟 (working away) moved out to 西村 a week ago, as his cadre recorded: 西村's expected arrival at /moves.
     record_move(cadre, _LIU_WEI, "青山镇/西村", "", (day - dt.timedelta(days=7)).isoformat(),
                 now=clock.now() - dt.timedelta(days=6))
+    # 东村's cadre exports the village's register (台账): the town office's dashboard lists the export.
+    register_export(cadre, DEMO_CADRE[0], io.BytesIO())
     commit()
     return len(visits)
 

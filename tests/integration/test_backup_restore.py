@@ -434,7 +434,9 @@ def test_an_archive_is_encrypted_and_refused_without_its_key_or_when_changed(tow
         assert tar.getnames()[:2] == ["manifest.json", database_member]
         assert tar.extractfile(database_member).read().startswith(
             b"SQLite format 3\x00" if server.backend == "sqlite" else b"PGDMP")
-    assert "王秀英".encode() in plain.read_bytes() and PHOTO in plain.read_bytes()
+    assert PHOTO in plain.read_bytes()
+    if server.backend == "sqlite":  # pg_dump's custom format compresses the tables' data itself
+        assert "王秀英".encode() in plain.read_bytes()
     for secret in (b"SQLite format 3", b"PGDMP", b"manifest.json", "王秀英".encode(), "张伟".encode(), PHOTO[:64]):
         assert secret not in raw
     before = state(blob_dir)
