@@ -86,6 +86,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # Where pg_dump and pg_restore are (`taizhang backup` / `restore` on PostgreSQL); empty: PATH, then
         # /usr/lib/postgresql/<version>/bin, the newest that is not older than the server.
         "TAIZHANG_PG_BIN_DIR": os.environ.get("TAIZHANG_PG_BIN_DIR", ""),
+        # The age key backups are encrypted to (docs/backup.md): its text, or a file holding it (one of the two).
+        # A secret key (AGE-SECRET-KEY-1…) backs up and restores; a public key (age1…) only backs up.
+        "TAIZHANG_BACKUP_KEY": os.environ.get("TAIZHANG_BACKUP_KEY", ""),
+        "TAIZHANG_BACKUP_KEY_FILE": os.environ.get("TAIZHANG_BACKUP_KEY_FILE", ""),
         # The home pages list collectors who have not synced (sent a visit) for this many days.
         "TAIZHANG_SYNC_ALERT_DAYS": _int("TAIZHANG_SYNC_ALERT_DAYS", 7),
         # An arrival nobody expected is matched with the people who moved out of other villages within this many
@@ -101,6 +105,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # A move out not followed by an arrival, or an expected arrival not confirmed, after this many days is on the
         # town office's list of moves that waited too long (/moves).
         "TAIZHANG_MOVE_WAIT_DAYS": _int("TAIZHANG_MOVE_WAIT_DAYS", 30),
+        # Unusual reading (the town office's and the county's dashboard): a staff member who opened more than this
+        # many different people's records within any 60 minutes of the last TAIZHANG_UNUSUAL_READS_DAYS days.
+        "TAIZHANG_UNUSUAL_READS_PER_HOUR": _int("TAIZHANG_UNUSUAL_READS_PER_HOUR", 50),
+        "TAIZHANG_UNUSUAL_READS_DAYS": _int("TAIZHANG_UNUSUAL_READS_DAYS", 7),
         # How old the home pages' schedule figures may be while a newer count runs in the background (seconds).
         "TAIZHANG_DASHBOARD_STALE_SECONDS": _int("TAIZHANG_DASHBOARD_STALE_SECONDS", 600),
         # A village's monthly change report is due by the end of this day of the next month (China time: the

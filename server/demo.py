@@ -3,12 +3,15 @@ officer (whose home page is the town's dashboard), the forms in xlsforms/, a reg
 visits (tiers and a birth, so the due lists show), and visits that carry a service record (supplies, referrals,
 support requests, services, an attempt), so the visit, person and household pages show one; and a person who moved
 out of 东村 to 西村, whom 西村's cadre has yet to confirm (/moves); 西村's cadre, and a second town's office to send
-service notices to; and 孙丽's own copy of her information, asked for, produced and handed over (/people/<uuid>/copies)."""
+service notices to; 孙丽's own copy of her information, asked for, produced and handed over (/people/<uuid>/copies);
+and 东村's register (台账) exported by its cadre, on the town office's list of exports of personal data (the
+dashboard)."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -23,6 +26,7 @@ from server import clock
 from server.areas.operations import ensure_area
 from server.copies.operations import hand_over, produce_copy, record_request
 from server.database import commit
+from server.exports.operations import register_export
 from server.forms.operations import PublishResult, publish_form
 from server.moves.operations import record_move
 from server.register import queries as register_queries
@@ -183,6 +187,8 @@ def _seed_register() -> int:
                              day=clock.date_of(asked).isoformat(), now=asked)
     produce_copy(cadre, _SUN_LI, request.id, now=asked + dt.timedelta(hours=1))
     hand_over(cadre, _SUN_LI, request.id, handed_to="孙丽", now=asked + dt.timedelta(days=1))
+    # 东村's cadre exports the village's register (台账): the town office's dashboard lists the export.
+    register_export(cadre, DEMO_CADRE[0], io.BytesIO())
     commit()
     return len(visits)
 

@@ -37,6 +37,9 @@
     │   └── CopyRequestDayInvalid      400.96 (a copy request's day not a date, or in the future)
     │   ├── MoveDayInvalid             400.50 (a move's or arrival's day missing, in the future, before the move)
     │   └── MovePlaceMissing           400.51 (a move outside the county without saying where)
+    │   ├── BackupKeyWrong             400.100 (an encrypted backup restored with another key)
+    │   ├── BackupTampered             400.101 (an encrypted backup changed or cut short after it was made)
+    │   └── BackupKeyNeeded            400.102 (an encrypted backup restored without its secret key configured)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -89,7 +92,9 @@
     ├── UnsupportedMediaType           415.1
     ├── ServiceUnavailable             503.1  (database busy or away; safe to retry)
     ├── DatabaseToolMissing            500.2  (pg_dump / pg_restore absent or too old)
-    └── DatabaseToolFailed             500.3  (backup or restore of the database failed)
+    ├── DatabaseToolFailed             500.3  (backup or restore of the database failed)
+    ├── BackupKeyMissing               500.100 (a backup with no key configured and no --unencrypted)
+    └── BackupKeyInvalid               500.101 (the configured backup key cannot be read or is not an age key)
 
 Messages are given in Chinese and English, short enough for a phone's dialog, and say what to do.
 """
@@ -699,3 +704,40 @@ class CopyAlreadyHandedOver(Conflict):
 
 __all__ += ["CopyRequestInvalid", "CopyRequestDayInvalid", "CopyOutsideArea", "CopyRequestNotFound",
             "CopyNotProduced", "CopyAlreadyHandedOver"]
+# ---- privacy: backups encrypted at rest, unusual reading (issue 21) ---------------------------------------------
+
+class BackupKeyWrong(BadRequest):
+    code = "400.100"
+    message_zh = "这个备份是用另一把密钥加密的，用配置的密钥解不开，没有做任何改动；请配置做备份时用的密钥。"
+    message_en = ("This backup was encrypted with another key and the configured key cannot open it; nothing was "
+                  "changed. Configure the key the backup was made with.")
+
+
+class BackupTampered(BadRequest):
+    code = "400.101"
+    message_zh = "加密的备份已损坏、被改动或不完整，没有做任何改动；请用另一份备份。"
+    message_en = "The encrypted backup is damaged, altered or cut short; nothing was changed. Use another copy."
+
+
+class BackupKeyNeeded(BadRequest):
+    code = "400.102"
+    message_zh = "这个备份是加密的：请用 TAIZHANG_BACKUP_KEY_FILE 配置做备份时用的私钥后再恢复；没有做任何改动。"
+    message_en = ("This backup is encrypted: configure the secret key it was made with (TAIZHANG_BACKUP_KEY_FILE) "
+                  "and restore again; nothing was changed.")
+
+
+class BackupKeyMissing(TaizhangError):
+    code, status = "500.100", 500
+    message_zh = ("没有配置备份密钥，备份未做：请设置 TAIZHANG_BACKUP_KEY_FILE（用 taizhang backup-key 生成），"
+                  "确需不加密的备份时请加 --unencrypted。")
+    message_en = ("No backup key is configured, so no backup was made: set TAIZHANG_BACKUP_KEY_FILE (make one with "
+                  "taizhang backup-key), or add --unencrypted if an unencrypted backup is really wanted.")
+
+
+class BackupKeyInvalid(TaizhangError):
+    code, status = "500.101", 500
+    message_zh = "配置的备份密钥读不出或不是 age 密钥，没有做任何改动（原因见后）。"
+    message_en = "The configured backup key cannot be read or is not an age key; nothing was changed (see why)."
+
+
+__all__ += ["BackupKeyWrong", "BackupTampered", "BackupKeyNeeded", "BackupKeyMissing", "BackupKeyInvalid"]

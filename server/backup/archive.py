@@ -5,8 +5,10 @@
     database.sqlite3 | database.pgdump   an SQLite database file, or a `pg_dump --format=custom` dump
     blobs/ab/cd/abcd…              the blob store's files (attachments and form media), named by their SHA-256
 
-An archive whose name ends in .tar.gz or .tgz is gzip-compressed; reading detects either. Nothing here knows Flask
-or a database: writing takes files, reading verifies every member against the manifest while copying it out.
+An archive whose name ends in .tar.gz or .tgz (before a last .age) is gzip-compressed; reading detects either. Given
+a key, the tar stream is encrypted as it is written (an age file, `encryption.py`); reading knows an encrypted
+archive by its first bytes and decrypts it as it reads. Nothing here knows Flask or a database: writing takes
+files, reading verifies every member against the manifest while copying it out.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import re
 import tarfile
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from server.backup.encryption import BackupKey, Decrypted, Encrypting, is_encrypted
 from sync.errors import BackupIncompatible, BackupInvalid
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "DATABASE_MEMBERS", "Manifest", "write_archive", "read_manifest",
@@ -95,9 +99,10 @@ def file_digest(path: Path) -> dict:
 
 def write_archive(out: Path, *, engine: str, alembic_revision: str, created_at: str, taizhang_version: str,
                   database_tool: str, counts: dict[str, int], database_file: Path,
-                  blob_files: Iterable[tuple[str, Path]]) -> Manifest:
-    """Write the archive to OUT.partial, fsync it, then rename it to OUT (a reader never sees half an archive).
-    `blob_files` are (sha256, path) pairs; a file whose content does not hash to its name is refused."""
+                  blob_files: Iterable[tuple[str, Path]], key: BackupKey | None = None) -> Manifest:
+    """Write the archive to OUT.partial, fsync it, then rename it to OUT (a reader never sees half an archive),
+    encrypted to `key` when given. `blob_files` are (sha256, path) pairs; a file whose content does not hash to its
+    name is refused."""
     members = {DATABASE_MEMBERS[engine]: file_digest(database_file)}
     blob_paths = {}
     for sha256, path in blob_files:
@@ -109,15 +114,23 @@ def write_archive(out: Path, *, engine: str, alembic_revision: str, created_at: 
     manifest = Manifest(engine=engine, alembic_revision=alembic_revision, created_at=created_at,
                         taizhang_version=taizhang_version, database_tool=database_tool, counts=counts,
                         members=members)
-    mode = "w:gz" if out.name.endswith((".tar.gz", ".tgz")) else "w"
+    compressed = out.name.removesuffix(".age").endswith((".tar.gz", ".tgz"))
     partial = out.with_name(out.name + ".partial")
+
+    def write_tar(fileobj, mode: str) -> None:
+        with tarfile.open(fileobj=fileobj, mode=mode, format=tarfile.PAX_FORMAT) as tar:
+            _add_bytes(tar, MANIFEST, manifest.as_json())
+            _add_file(tar, DATABASE_MEMBERS[engine], database_file, members[DATABASE_MEMBERS[engine]]["size"])
+            for member, path in blob_paths.items():
+                _add_file(tar, member, path, members[member]["size"])
+
     try:
         with open(partial, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode=mode, format=tarfile.PAX_FORMAT) as tar:
-                _add_bytes(tar, MANIFEST, manifest.as_json())
-                _add_file(tar, DATABASE_MEMBERS[engine], database_file, members[DATABASE_MEMBERS[engine]]["size"])
-                for member, path in blob_paths.items():
-                    _add_file(tar, member, path, members[member]["size"])
+            if key is None:
+                write_tar(raw, "w:gz" if compressed else "w")
+            else:
+                with Encrypting(raw, key) as sink:  # a pipe: tar's stream mode
+                    write_tar(sink, "w|gz" if compressed else "w|")
             raw.flush()
             os.fsync(raw.fileno())
         os.replace(partial, out)
@@ -139,14 +152,33 @@ def _add_file(tar: tarfile.TarFile, name: str, path: Path, size: int) -> None:
         tar.addfile(info, handle)
 
 
-def read_manifest(archive: Path) -> Manifest:
-    """The archive's manifest (its first member), checked for form; members are checked by `extract_verified`."""
-    try:
-        tar = tarfile.open(archive, mode="r:*")
-    except (tarfile.TarError, EOFError, zlib.error) as exc:
-        raise BackupInvalid(f"{archive.name} is not a tar archive") from exc
-    try:
+@contextmanager
+def _reading(archive: Path, key: BackupKey | None) -> Iterator[tuple[tarfile.TarFile, Decrypted | None]]:
+    """The archive as a tar file read from its start: a plain one directly, an encrypted one through a decrypting
+    stream (the decryption's own error, a wrong key or a changed chunk, is raised in place of tar's)."""
+    if not is_encrypted(archive):
+        try:
+            tar = tarfile.open(archive, mode="r:*")
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            raise BackupInvalid(f"{archive.name} is not a tar archive") from exc
         with tar:
+            yield tar, None
+        return
+    with Decrypted(archive, key) as decrypted:
+        stream = decrypted.stream
+        try:
+            tar = tarfile.open(fileobj=stream, mode="r|*")
+        except (tarfile.TarError, EOFError, zlib.error) as exc:
+            raise BackupInvalid(f"{archive.name} holds no tar archive") from exc
+        with tar:
+            yield tar, decrypted
+
+
+def read_manifest(archive: Path, key: BackupKey | None = None) -> Manifest:
+    """The archive's manifest (its first member), checked for form; members are checked by `extract_verified`.
+    An encrypted archive needs `key`; only its first chunks are decrypted here."""
+    try:
+        with _reading(archive, key) as (tar, _):
             first = tar.next()
             if first is None or first.name != MANIFEST or not first.isfile() or first.size > _MAX_MANIFEST_BYTES:
                 raise BackupInvalid(f"{archive.name} does not start with {MANIFEST}")
@@ -172,12 +204,13 @@ def read_manifest(archive: Path) -> Manifest:
     return manifest
 
 
-def extract_verified(archive: Path, manifest: Manifest, into: Path) -> None:
+def extract_verified(archive: Path, manifest: Manifest, into: Path, key: BackupKey | None = None) -> None:
     """Copy every member of the archive to `into`, checking each against the manifest (size, SHA-256, and for a
-    blob its name); any member missing, extra, repeated or different refuses the whole archive."""
+    blob its name); any member missing, extra, repeated or different refuses the whole archive, and so does an
+    encrypted archive that is not authentic to its last byte."""
     seen: set[str] = set()
     try:
-        with tarfile.open(archive, mode="r:*") as tar:
+        with _reading(archive, key) as (tar, decrypted):
             tar.next()  # the manifest, read and checked by read_manifest
             while (member := tar.next()) is not None:
                 expected = manifest.members.get(member.name)
@@ -190,6 +223,8 @@ def extract_verified(archive: Path, manifest: Manifest, into: Path) -> None:
                 blob = _BLOB_MEMBER.fullmatch(member.name)
                 if got != expected or (blob and got["sha256"] != blob.group(3)):
                     raise BackupInvalid(f"{member.name} does not match its checksum in {MANIFEST}")
+            if decrypted is not None:
+                decrypted.read_to_end()
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise BackupInvalid(f"{archive.name} is damaged or cut short: {exc}") from exc
     missing = sorted(set(manifest.members) - seen)

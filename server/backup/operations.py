@@ -10,6 +10,10 @@ knows), every member's SHA-256 while copying the archive out to a temporary dire
 database copy itself, and that the database is empty unless --force. Then it adds the files to the blob store
 (the files already there stay: they are named by their content), replaces the database in one transaction, and
 migrates it if the archive is older than this taizhang.
+
+With a key configured (TAIZHANG_BACKUP_KEY or TAIZHANG_BACKUP_KEY_FILE) every archive is encrypted to it (age); with
+none, a backup is refused unless asked for unencrypted. A restore reads an encrypted archive with the configured
+secret key (a wrong key or a changed file is refused before anything changes) and a plain one as before.
 """
 
 from __future__ import annotations
@@ -30,11 +34,12 @@ from sqlalchemy.pool import NullPool
 from server import clock
 from server.backup import engines, queries
 from server.backup.archive import Manifest, extract_verified, read_manifest, write_archive
+from server.backup.encryption import BackupKey, load_key
 from server.extensions import MIGRATIONS_DIR, db
 from server.storage import blob_store
-from sync.errors import BackupIncompatible, DatabaseNotEmpty, DatabaseToolFailed
+from sync.errors import BackupIncompatible, BackupKeyMissing, DatabaseNotEmpty, DatabaseToolFailed
 
-__all__ = ["BackupResult", "RestoreResult", "back_up", "restore"]
+__all__ = ["BackupResult", "RestoreResult", "back_up", "restore", "configured_key"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,7 @@ class BackupResult:
     manifest: Manifest
     files: int
     files_missing: int  # files the database names that the blob store lacks (lost before this backup)
+    encrypted_to: str | None  # the public key (age1…) the archive is encrypted to; None: not encrypted
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,17 @@ def _taizhang_version() -> str:
         return "unknown"
 
 
-def back_up(out: Path) -> BackupResult:
-    """Write an archive of the configured database and the blob store to `out` (replaced atomically)."""
+def configured_key() -> BackupKey | None:
+    """The backup key the configuration names, read and checked (None when none is configured)."""
+    return load_key(current_app.config["TAIZHANG_BACKUP_KEY"], current_app.config["TAIZHANG_BACKUP_KEY_FILE"])
+
+
+def back_up(out: Path, *, unencrypted: bool = False) -> BackupResult:
+    """Write an archive of the configured database and the blob store to `out` (replaced atomically), encrypted to
+    the configured key; without one, only when `unencrypted` is asked for."""
+    key = configured_key()
+    if key is None and not unencrypted:
+        raise BackupKeyMissing()
     out = out.resolve()
     store = blob_store()
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".taizhang-backup-") as work:
@@ -74,8 +89,9 @@ def back_up(out: Path) -> BackupResult:
         manifest = write_archive(out, engine=db.engine.dialect.name, alembic_revision=revision,
                                  created_at=clock.now().isoformat(timespec="seconds"),
                                  taizhang_version=_taizhang_version(), database_tool=tool, counts=counts,
-                                 database_file=database_file, blob_files=files)
-    return BackupResult(manifest, files=len(files), files_missing=len(named - {sha for sha, _ in files}))
+                                 database_file=database_file, blob_files=files, key=key)
+    return BackupResult(manifest, files=len(files), files_missing=len(named - {sha for sha, _ in files}),
+                        encrypted_to=key.public if key else None)
 
 
 def _copy_sqlite_out(work: Path):
@@ -107,7 +123,8 @@ def _dump_postgresql(work: Path):
 
 def restore(archive: Path, *, force: bool = False) -> RestoreResult:
     """Replace the configured database and add the blob store's files from an archive (see the module's text)."""
-    manifest = read_manifest(archive)
+    key = configured_key()
+    manifest = read_manifest(archive, key)
     engine_name = db.engine.dialect.name
     if manifest.engine != engine_name:
         raise BackupIncompatible(f"the backup holds a {manifest.engine} database, the configured database is "
@@ -126,7 +143,7 @@ def restore(archive: Path, *, force: bool = False) -> RestoreResult:
 
     with tempfile.TemporaryDirectory(dir=current_app.instance_path, prefix=".taizhang-restore-") as work:
         work = Path(work)
-        extract_verified(archive, manifest, work)
+        extract_verified(archive, manifest, work, key)
         database_file = work / manifest.database_member
         if engine_name == "sqlite":
             engines.check_sqlite_file(database_file)

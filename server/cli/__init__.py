@@ -7,7 +7,7 @@ from flask.cli import FlaskGroup
 from sqlalchemy.exc import DBAPIError
 
 from server import create_app
-from server.cli.backup import backup_command, blobs, restore_command
+from server.cli.backup import backup_command, backup_key_command, blobs, restore_command
 from server.cli.forms import form
 from server.cli.register import register, register_rebuild
 from server.cli.reports import report
@@ -35,8 +35,8 @@ def cli():
     """taizhang (台账): village household register kept current from ODK Collect visits."""
 
 
-for command in (area, user, form, register, report, schedule, backup_command, restore_command, blobs, demo_command,
-                serve):
+for command in (area, user, form, register, report, schedule, backup_command, restore_command, backup_key_command,
+                blobs, demo_command, serve):
     cli.add_command(command)
 cli.add_command(register_rebuild, "rebuild")
 

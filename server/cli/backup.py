@@ -1,4 +1,5 @@
-"""`taizhang backup`, `taizhang restore` and `taizhang blobs prune`: the database and the attachment store kept safe."""
+"""`taizhang backup`, `taizhang restore`, `taizhang backup-key` and `taizhang blobs prune`: the database and the
+attachment store kept safe."""
 
 from __future__ import annotations
 
@@ -10,26 +11,36 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from server import clock
+from server.backup.encryption import new_key_file
 from server.backup.operations import back_up, restore
 from server.blobs.operations import prune_blobs
 from server.storage import blob_store
 
-__all__ = ["backup_command", "blobs", "restore_command"]
+__all__ = ["backup_command", "backup_key_command", "blobs", "restore_command"]
 
 
 @click.command("backup")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--unencrypted", is_flag=True,
+              help="with no backup key configured, write the archive unencrypted (it holds everyone's personal data)")
 @with_appcontext
-def backup_command(out: Path):
-    """Back up the database and the attachment files into one archive OUT (name it .tar.gz to compress it).
-    Safe while the server runs: the database is copied as one consistent snapshot."""
+def backup_command(out: Path, unencrypted: bool):
+    """Back up the database and the attachment files into one archive OUT, encrypted to the configured key
+    (TAIZHANG_BACKUP_KEY_FILE; name it .tar.gz.age to compress it). Safe while the server runs: the database is
+    copied as one consistent snapshot."""
     if not out.parent.is_dir():
         raise click.ClickException(f"no folder {out.parent}")
-    result = back_up(out)
+    result = back_up(out, unencrypted=unencrypted)
     manifest = result.manifest
+    sealed = f"encrypted to {result.encrypted_to}" if result.encrypted_to else "NOT encrypted"
     click.echo(f"{out}: {manifest.engine} database at revision {manifest.alembic_revision}, "
                f"{manifest.counts.get('submission', 0)} submission(s), {manifest.counts.get('person', 0)} "
-               f"person record(s), {result.files} file(s); {out.stat().st_size:,} bytes")
+               f"person record(s), {result.files} file(s); {out.stat().st_size:,} bytes, {sealed}")
+    if unencrypted and result.encrypted_to:
+        click.echo("--unencrypted was ignored: a backup key is configured, so the archive is encrypted", err=True)
+    elif not result.encrypted_to:
+        click.echo("WARNING: the archive is not encrypted and holds the personal data of the whole register; keep it "
+                   "on an encrypted disk, or configure TAIZHANG_BACKUP_KEY_FILE (docs/backup.md)", err=True)
     if result.files_missing:
         click.echo(f"WARNING: {result.files_missing} attachment or media file(s) the database names were already "
                    f"missing from {current_app.config['TAIZHANG_BLOB_DIR']}", err=True)
@@ -49,6 +60,20 @@ def restore_command(archive: Path, force: bool):
                f"record(s), {result.files_added} file(s) added to the attachment store")
     if result.migrated_to:
         click.echo(f"the backup's schema revision {manifest.alembic_revision} was migrated to {result.migrated_to}")
+
+
+@click.command("backup-key")
+@click.argument("keyfile", type=click.Path(dir_okay=False, path_type=Path))
+def backup_key_command(keyfile: Path):
+    """Make a new backup key: write its secret key to KEYFILE (a new file, readable by its owner only) and print its
+    public key. Set TAIZHANG_BACKUP_KEY_FILE=KEYFILE; keep a copy of the file away from the backups."""
+    try:
+        public = new_key_file(keyfile, clock.now().isoformat(timespec="seconds"))
+    except FileExistsError as exc:
+        raise click.ClickException(f"{keyfile} exists already: a key is never overwritten") from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {keyfile}: {exc.strerror}") from exc
+    click.echo(f"{keyfile}: new backup key; public key {public}")
 
 
 @click.group()

@@ -1,5 +1,6 @@
 """The home pages' services: a village cadre's to-do, and the dashboard of the town office (per village) and of the
-county (per town), each read in one pass of the schedule over the reader's area and aggregate counts."""
+county (per town), each read in one pass of the schedule over the reader's area and aggregate counts; and what the
+town office and the county watch in the audit log: unusual reading by their staff, and exports of personal data."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from server import clock
+from server.audit import queries as audit
 from server.home import queries
 from server.months.operations import MonthsList, last_month
 from server.moves import queries as moves_queries
@@ -19,13 +21,15 @@ from server.schedules.counted import Counted, counted
 from server.schedules.current import current_schedule
 from server.schedules.operations import flags_of_people
 from server.services import queries as service_queries
-from sync.access import STAFF_ROLES
+from sync.access import STAFF_ROLES, TOWN_OFFICE_ROLES
 from sync.dashboard import not_synced_since, tally_flags
 from sync.errors import Forbidden
 from sync.monthly_change import LISTED_KINDS
 from sync.periods import Period, month_of
+from sync.reading import READ_ACTIONS, PersonRead, export_is_full, unusual_reading
 
-__all__ = ["GroupOverdue", "CadreTodo", "cadre_todo", "UnitRow", "Dashboard", "dashboard"]
+__all__ = ["GroupOverdue", "CadreTodo", "cadre_todo", "UnitRow", "Dashboard", "dashboard", "ReadingWatch",
+           "reading_watch"]
 
 
 def _staff(principal: Principal) -> None:
@@ -210,3 +214,65 @@ def dashboard(principal: Principal, *, days: int, due_day: int) -> Dashboard:
     return Dashboard(next((area for area in areas if area.path == path), None), unit_kind, as_of, month, listed, total,
                      days, {area.id: area.full_name for area in areas}, scheduled.counted_at, scheduled.fresh,
                      last_month(principal, due_day=due_day))
+
+
+@dataclass(frozen=True)
+class PersonOpened:
+    uuid: str
+    name: str | None              # None: not in the reader's area now (moved away, purged): not named
+
+
+@dataclass(frozen=True)
+class UnusualRow:
+    staff: queries.StaffMember | None
+    start: dt.datetime
+    end: dt.datetime
+    people: list[PersonOpened]    # in the order first opened
+    peak: int                     # the most different people opened within one 60 minutes
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    at: dt.datetime
+    staff: queries.StaffMember | None
+    action: str
+    area_full_name: str | None
+    subject: str | None
+    records: int
+    reason: str | None
+    full: bool                    # ID numbers and phones in full (asked for, with a reason), else masked
+
+
+@dataclass(frozen=True)
+class ReadingWatch:
+    limit: int                    # more than this many different people within 60 minutes is unusual
+    days: int
+    since: dt.datetime
+    unusual: list[UnusualRow]     # newest first
+    exports: list[ExportRow]      # newest first
+
+
+def reading_watch(principal: Principal, *, limit: int, days: int) -> ReadingWatch | None:
+    """For the town office (its town's staff) and the county (all staff): who opened more than `limit` different
+    people's records within any 60 minutes in the last `days` days, with the people (named when they live in the
+    reader's area; naming them is audited as a read), and every export of personal data in that time. None for a
+    village cadre."""
+    _staff(principal)
+    if principal.role not in TOWN_OFFICE_ROLES:
+        return None
+    path = principal.area_path
+    since = clock.now() - dt.timedelta(days=days)
+    found = unusual_reading((PersonRead(*row) for row in queries.heavy_person_reads(path, READ_ACTIONS, since, limit)),
+                            limit=limit)
+    names = queries.people_named({uuid for stretch in found for uuid in stretch.people}, path)
+    exported = queries.exports(path, since)
+    staff = queries.staff_members({stretch.user_id for stretch in found}
+                                  | {event.user_id for event in exported if event.user_id is not None})
+    if names:
+        audit.record(principal.id, "reading.unusual", area_path=path, records=len(names))
+    unusual = [UnusualRow(staff.get(stretch.user_id), stretch.start, stretch.end,
+                          [PersonOpened(uuid, names.get(uuid)) for uuid in stretch.people], stretch.peak)
+               for stretch in sorted(found, key=lambda stretch: stretch.start, reverse=True)]
+    exports = [ExportRow(event.at, staff.get(event.user_id), event.action, event.area_full_name, event.subject,
+                         event.records, event.reason, export_is_full(event.reason)) for event in exported]
+    return ReadingWatch(limit, days, since, unusual, exports)

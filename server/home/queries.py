@@ -1,16 +1,18 @@
 """What the home pages count, in aggregate SQL grouped by the group an item belongs to (a town's figures are a few
 hundred rows, folded into villages or towns by the caller): review backlog, completed visits and life events of a
-period, each collector's last sync."""
+period, each collector's last sync; and from the audit log, the person reads of staff who read many people and the
+exports of personal data."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, or_, select
 
 from server.areas.models import Area
 from server.areas.queries import AreaRow, areas_under, inside_area
+from server.audit.models import AuditEvent
 from server.extensions import db
 from server.forms.models import Form
 from server.register.models import Household, LifeEventRecord, Person, Visit, VisitReview
@@ -18,7 +20,8 @@ from server.submissions.models import Submission
 from server.users.models import User
 
 __all__ = ["AreaRow", "areas_under", "unreviewed_by_group", "completed_visits_by_group",
-           "life_events_by_group", "CollectorSync", "collector_syncs"]
+           "life_events_by_group", "CollectorSync", "collector_syncs", "heavy_person_reads", "StaffMember",
+           "staff_members", "people_named", "ExportEvent", "exports"]
 
 # The forms whose submissions are visits the inbox lists (and a cadre reviews).
 VISIT_FORMS = ("household_visit", "followup")
@@ -89,3 +92,76 @@ def collector_syncs(path: str | None) -> list[CollectorSync]:
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
     """SQLite gives instants back without their zone: they are UTC."""
     return moment.replace(tzinfo=dt.timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+def _staff_inside(path: str | None):
+    """The ids of the users whose own area is inside an area (everyone for None: the county sees its own staff too)."""
+    query = select(User.id)
+    if path is None:
+        return query
+    return query.join(Area, Area.id == User.area_id).where(inside_area(Area.path, path))
+
+
+def heavy_person_reads(path: str | None, actions: tuple[str, ...], since: dt.datetime,
+                       more_than: int) -> list[tuple[int, dt.datetime, str]]:
+    """(user id, when, person uuid) of every person read since `since` by the staff of an area who read more than
+    `more_than` different people in that time at all (only they can have read more within an hour), by user and
+    time. Read through the index on audit_event.at."""
+    heavy = (select(AuditEvent.user_id)
+             .where(AuditEvent.action.in_(actions), AuditEvent.at >= since, AuditEvent.subject.is_not(None),
+                    AuditEvent.user_id.in_(_staff_inside(path)))
+             .group_by(AuditEvent.user_id)
+             .having(func.count(distinct(AuditEvent.subject)) > more_than))
+    query = (select(AuditEvent.user_id, AuditEvent.at, AuditEvent.subject)
+             .where(AuditEvent.action.in_(actions), AuditEvent.at >= since, AuditEvent.subject.is_not(None),
+                    AuditEvent.user_id.in_(heavy))
+             .order_by(AuditEvent.user_id, AuditEvent.at, AuditEvent.id))
+    return [(user_id, _utc(at), subject) for user_id, at, subject in db.session.execute(query)]
+
+
+class StaffMember(NamedTuple):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    area_full_name: str | None      # None: the county
+
+
+def staff_members(ids: set[int]) -> dict[int, StaffMember]:
+    query = (select(User.id, User.username, User.display_name, User.role, Area.full_name)
+             .outerjoin(Area, Area.id == User.area_id).where(User.id.in_(sorted(ids))))
+    return {row[0]: StaffMember(row[0], row[1], row[2] or row[1], row[3], row[4])
+            for row in db.session.execute(query)} if ids else {}
+
+
+def people_named(uuids: set[str], path: str | None) -> dict[str, str]:
+    """The names of those of these people who live in an area now (uuid → name); others are left out."""
+    if not uuids:
+        return {}
+    query = (select(Person.uuid, Person.name).join(Household, Household.uuid == Person.household_uuid)
+             .join(Area, Area.id == Household.group_id).where(Person.uuid.in_(sorted(uuids))))
+    if path is not None:
+        query = query.where(inside_area(Area.path, path))
+    return {uuid: name or "" for uuid, name in db.session.execute(query)}
+
+
+class ExportEvent(NamedTuple):
+    at: dt.datetime
+    user_id: int | None
+    action: str
+    area_full_name: str | None    # the area the export covered (None: the county, or not recorded)
+    subject: str | None           # the period, the register's name, the notices exported …
+    records: int
+    reason: str | None
+
+
+def exports(path: str | None, since: dt.datetime) -> list[ExportEvent]:
+    """The exports of personal data (audited as export.* or *.export) since `since` by the staff of an area, newest
+    first."""
+    query = (select(AuditEvent.at, AuditEvent.user_id, AuditEvent.action, Area.full_name, AuditEvent.subject,
+                    AuditEvent.records, AuditEvent.reason)
+             .outerjoin(Area, Area.path == AuditEvent.area_path)
+             .where(AuditEvent.at >= since, or_(AuditEvent.action.like("export.%"), AuditEvent.action.like("%.export")),
+                    AuditEvent.user_id.in_(_staff_inside(path)))
+             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+    return [ExportEvent(_utc(at), *rest) for at, *rest in db.session.execute(query)]

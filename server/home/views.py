@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from server.accounts.session import require_staff
+from server.database import commit
 from server.extensions import csrf
-from server.home.operations import cadre_todo, dashboard
+from server.home.operations import cadre_todo, dashboard, reading_watch
 from server.indicators.operations import area_indicators
 from sync.dashboard import bars
 from sync.indicators import INDICATORS, KEY_INDICATORS, period_code
@@ -30,7 +31,10 @@ def home_page():
     chart = bars(((row.area.full_name, row.asked, row.done) for row in board.rows), width=CHART_WIDTH,
                  row_height=CHART_ROW)
     indicators = area_indicators(principal, None, month_of(board.as_of).previous(), as_of=board.as_of)
+    watch = reading_watch(principal, limit=current_app.config["TAIZHANG_UNUSUAL_READS_PER_HOUR"],
+                          days=current_app.config["TAIZHANG_UNUSUAL_READS_DAYS"])
+    commit()  # the audit record of the people named in the unusual reading list
     return render_template("home/dashboard.html", board=board, chart=chart, label_width=CHART_LABEL_WIDTH,
                            chart_width=CHART_WIDTH, row_height=CHART_ROW, indicators=indicators,
                            key_indicators=KEY_INDICATORS, all_indicators=INDICATORS,
-                           period_code=period_code(indicators.period))
+                           period_code=period_code(indicators.period), watch=watch)

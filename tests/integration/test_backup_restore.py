@@ -1,20 +1,24 @@
 """`taizhang backup` and `taizhang restore` on both backends, run as commands beside the live server: a register
 with an attachment and decisions survives a round trip exactly, a rebuild of the restored register gives the same
-register, and damaged or unsuitable archives and non-empty databases are refused with nothing changed."""
+register, and damaged or unsuitable archives and non-empty databases are refused with nothing changed. Archives are
+encrypted to the configured key (age): without the key, with another key, or changed, they are refused."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
+import os
 import subprocess
 import tarfile
 import threading
 import uuid
 from pathlib import Path
 
+import pyrage
 import pytest
 from alembic.script import ScriptDirectory
+from pyrage import x25519
 from sqlalchemy import select
 
 from server import create_app
@@ -43,6 +47,48 @@ NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
 PHOTO = bytes(range(256)) * 40 + b"\xff\xd8 a photo"
 HEAD = ScriptDirectory(str(ROOT / "server" / "migrations")).get_current_head()   # the newest schema revision
 HOUSEHOLD_1, HOUSEHOLD_2 = "22222222-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002"
+
+
+# ---- the backup key, as an operator makes it -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def key_file(tmp_path_factory) -> Path:
+    """A secret key made by `taizhang backup-key`, as docs/backup.md tells the operator."""
+    path = tmp_path_factory.mktemp("keys") / "backup.key"
+    made = taizhang(dict(os.environ), "backup-key", str(path))
+    assert made.returncode == 0, made.stderr
+    public = str(identity_of(path).to_public())
+    assert made.stdout == f"{path}: new backup key; public key {public}\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    lines = path.read_text("utf-8").splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["# created", "# public key"]
+    assert lines[1] == f"# public key: {public}" and lines[2].startswith("AGE-SECRET-KEY-1") and len(lines) == 3
+    refused = taizhang(dict(os.environ), "backup-key", str(path))
+    assert (refused.returncode, refused.stderr) == (1, f"Error: {path} exists already: a key is never overwritten\n")
+    return path
+
+
+KEY_FILE: dict[str, Path] = {}
+
+
+@pytest.fixture(autouse=True)
+def _configured_key(key_file):
+    KEY_FILE["path"] = key_file
+
+
+def keyed_env(app, **changes) -> dict:
+    """A command's environment beside the app, with the backup key configured (as /etc/taizhang.env has it)."""
+    return command_env(app, **{"TAIZHANG_BACKUP_KEY_FILE": str(KEY_FILE["path"]), **changes})
+
+
+def identity_of(path: Path) -> x25519.Identity:
+    return x25519.Identity.from_str(path.read_text("utf-8").splitlines()[-1])
+
+
+def decrypted_copy(archive: Path, out: Path) -> Path:
+    """The archive opened without taizhang, as `age -d -i KEYFILE` does: a plain tar file."""
+    pyrage.decrypt_file(str(archive), str(out), [identity_of(KEY_FILE["path"])])
+    return out
 
 
 # ---- building a register as Collect and the cadres do ---------------------------------------------------------
@@ -110,7 +156,7 @@ def release_connections() -> None:
 
 def restore_here(server, archive: Path, *args: str) -> subprocess.CompletedProcess:
     release_connections()
-    result = taizhang(command_env(server.app), "restore", str(archive), *args)
+    result = taizhang(keyed_env(server.app), "restore", str(archive), *args)
     release_connections()
     return result
 
@@ -119,7 +165,14 @@ def back_up(env: dict, out: Path) -> None:
     result = taizhang(env, "backup", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{out}: ")
+    assert result.stdout.endswith(f" bytes, encrypted to {identity_of(KEY_FILE['path']).to_public()}\n")
+    assert out.read_bytes().startswith(b"age-encryption.org/v1\n")
     assert result.stderr == ""
+
+
+def back_up_to(env: dict, out: Path) -> Path:
+    back_up(env, out)
+    return out
 
 
 def new_target(server, tmp_path: Path, name: str):
@@ -155,7 +208,7 @@ def test_a_changed_database_is_restored_exactly_only_with_force_and_a_rebuild_gi
     assert [(d["kind"], d["target"]) for d in before["decisions"]] == [("merge_people", town["kept"].uuid),
                                                                        ("set_tier", "key")]
     archive = tmp_path / "taizhang.tar.gz"
-    back_up(command_env(server.app), archive)
+    back_up(keyed_env(server.app), archive)
 
     # The register moves on after the backup: a new household and a tier taken away.
     send(town["phones"]["青山镇/东村/第一组"], household_visit(
@@ -181,7 +234,7 @@ def test_a_changed_database_is_restored_exactly_only_with_force_and_a_rebuild_gi
                                     "store\n")
     assert state(blob_dir) == before
 
-    rebuilt = taizhang(command_env(server.app), "rebuild")
+    rebuilt = taizhang(keyed_env(server.app), "rebuild")
     assert rebuilt.stdout == "register rebuilt from 2 submission(s)\n", rebuilt.stderr
     release_connections()
     assert state(blob_dir) == before
@@ -191,11 +244,11 @@ def test_a_lost_database_and_attachment_store_are_restored_into_new_ones(town, o
     server = town["server"]
     before = state(Path(server.app.config["TAIZHANG_BLOB_DIR"]))
     archive = tmp_path / "taizhang.tar"
-    back_up(command_env(server.app), archive)
+    back_up(keyed_env(server.app), archive)
     # The photo and the form lists, and whatever earlier tests left in the session's store: all of it.
     stored = len(list(Path(server.app.config["TAIZHANG_BLOB_DIR"]).glob("*/*/*")))
 
-    env = command_env(other_target)
+    env = keyed_env(other_target)
     restored = taizhang(env, "restore", str(archive))
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout.endswith(f" {stored} file(s) added to the attachment store\n")
@@ -214,18 +267,18 @@ def test_an_older_backup_is_migrated_after_the_restore(town, other_target, tmp_p
     server = town["server"]
     before = state(Path(server.app.config["TAIZHANG_BLOB_DIR"]))
     archive, older = tmp_path / "now.tar", tmp_path / "older.tar"
-    back_up(command_env(server.app), archive)
-    env = command_env(other_target)
+    back_up(keyed_env(server.app), archive)
+    env = keyed_env(other_target)
     assert taizhang(env, "restore", str(archive)).returncode == 0
     downgraded = taizhang(env, "db", "downgrade", "0005")
     assert downgraded.returncode == 0, downgraded.stderr
     back_up(env, older)
-    with tarfile.open(older) as tar:
+    with tarfile.open(decrypted_copy(older, tmp_path / "older-plain.tar")) as tar:
         assert json.load(tar.extractfile("manifest.json"))["alembic_revision"] == "0005"
 
     fresh = new_target(server, tmp_path, "older")
     try:
-        restored = taizhang(command_env(fresh), "restore", str(older))
+        restored = taizhang(keyed_env(fresh), "restore", str(older))
         assert restored.returncode == 0, restored.stderr
         assert restored.stdout.endswith(f"the backup's schema revision 0005 was migrated to {HEAD}\n")
         with fresh.app_context():  # decisions made before 0008 get new uuids when it is applied again
@@ -272,14 +325,14 @@ def test_a_backup_taken_while_collectors_send_holds_every_file_its_database_name
         while len(statuses) < 3:
             stop.wait(0.05)
         archive = tmp_path / "live.tar"
-        back_up(command_env(server.app), archive)
+        back_up(keyed_env(server.app), archive)
         sent_during = len(statuses)
     finally:
         stop.set()
         sender.join(timeout=60)
     assert set(statuses) == {201} and sent_during >= 3
 
-    assert taizhang(command_env(other_target), "restore", str(archive)).returncode == 0
+    assert taizhang(keyed_env(other_target), "restore", str(archive)).returncode == 0
     everything = stored_submissions()
     with other_target.app_context():
         restored = state(Path(other_target.config["TAIZHANG_BLOB_DIR"]))
@@ -324,8 +377,7 @@ def _edited_manifest(archive: Path, out: Path, **changes) -> Path:
 def test_damaged_or_unsuitable_archives_are_refused_and_nothing_changes(town, tmp_path):
     server = town["server"]
     blob_dir = Path(server.app.config["TAIZHANG_BLOB_DIR"])
-    archive = tmp_path / "good.tar"
-    back_up(command_env(server.app), archive)
+    archive = decrypted_copy(back_up_to(keyed_env(server.app), tmp_path / "good.tar.age"), tmp_path / "good.tar")
     send(town["phones"]["青山镇/东村/第一组"], household_visit(
         household=str(uuid.uuid4()), new=("003", "东村一组3号"), start="2026-11-04T09:00:00.000+08:00",
         members=[Member("赵敏", "female", "1990-09-09")]))
@@ -371,6 +423,115 @@ def test_damaged_or_unsuitable_archives_are_refused_and_nothing_changes(town, tm
         assert not list(Path(server.app.instance_path).glob(".taizhang-restore-*"))
 
 
+def test_an_archive_is_encrypted_and_refused_without_its_key_or_when_changed(town, tmp_path):
+    server = town["server"]
+    blob_dir = Path(server.app.config["TAIZHANG_BLOB_DIR"])
+    archive = back_up_to(keyed_env(server.app), tmp_path / "taizhang.tar.age")   # not compressed: nothing hides
+    raw = archive.read_bytes()
+    database_member = DATABASE_MEMBERS[server.backend]
+    plain = decrypted_copy(archive, tmp_path / "plain.tar")
+    with tarfile.open(plain) as tar:  # opened without taizhang: the usual archive inside
+        assert tar.getnames()[:2] == ["manifest.json", database_member]
+        assert tar.extractfile(database_member).read().startswith(
+            b"SQLite format 3\x00" if server.backend == "sqlite" else b"PGDMP")
+    assert PHOTO in plain.read_bytes()
+    if server.backend == "sqlite":  # pg_dump's custom format compresses the tables' data itself
+        assert "王秀英".encode() in plain.read_bytes()
+    for secret in (b"SQLite format 3", b"PGDMP", b"manifest.json", "王秀英".encode(), "张伟".encode(), PHOTO[:64]):
+        assert secret not in raw
+    before = state(blob_dir)
+    files = sorted(blob_dir.rglob("*"))
+
+    other_key = tmp_path / "other.key"
+    other_key.write_text(f"{x25519.Identity.generate()}\n", "utf-8")
+    public_only = tmp_path / "public.key"
+    public = str(identity_of(KEY_FILE["path"]).to_public())
+    public_only.write_text(f"{public}\n", "utf-8")
+    flipped, cut = tmp_path / "flipped.tar.age", tmp_path / "cut.tar.age"
+    changed = bytearray(raw)
+    changed[len(raw) // 2] ^= 0x01
+    flipped.write_bytes(bytes(changed))
+    cut.write_bytes(raw[:-100])
+    no_key = command_env(server.app)
+    no_key.pop("TAIZHANG_BACKUP_KEY_FILE", None)
+    no_key.pop("TAIZHANG_BACKUP_KEY", None)
+    wrong = ("Error: 这个备份是用另一把密钥加密的，用配置的密钥解不开，没有做任何改动；请配置做备份时用的密钥。 / This backup was "
+             "encrypted with another key and the configured key cannot open it; nothing was changed. Configure the key "
+             "the backup was made with.\n")
+    tampered = ("Error: 加密的备份已损坏、被改动或不完整，没有做任何改动；请用另一份备份。 / The encrypted backup is damaged, "
+                "altered or cut short; nothing was changed. Use another copy.")
+    needed = ("Error: 这个备份是加密的：请用 TAIZHANG_BACKUP_KEY_FILE 配置做备份时用的私钥后再恢复；没有做任何改动。 / This "
+              "backup is encrypted: configure the secret key it was made with (TAIZHANG_BACKUP_KEY_FILE) and restore "
+              "again; nothing was changed.")
+    cases = [
+        (keyed_env(server.app, TAIZHANG_BACKUP_KEY_FILE=str(other_key)), archive, wrong),
+        (keyed_env(server.app), flipped, f"{tampered} (flipped.tar.age: decryption error)\n"),
+        (keyed_env(server.app), cut, f"{tampered} (cut.tar.age: decryption error)\n"),
+        (no_key, archive, f"{needed} (taizhang.tar.age is encrypted and no backup key is configured)\n"),
+        (keyed_env(server.app, TAIZHANG_BACKUP_KEY_FILE=str(public_only)), archive,
+         f"{needed} (the configured key is the public key {public}, which only encrypts)\n"),
+    ]
+    for env, bad, message in cases:
+        release_connections()
+        result = taizhang(env, "restore", str(bad), "--force")
+        release_connections()
+        assert (result.returncode, result.stderr) == (1, message), bad.name
+        assert state(blob_dir) == before
+        assert sorted(blob_dir.rglob("*")) == files
+        assert not list(Path(server.app.instance_path).glob(".taizhang-restore-*"))
+
+    restored = restore_here(server, archive, "--force")
+    assert restored.returncode == 0, restored.stderr
+    assert state(blob_dir) == before
+
+
+def test_a_backup_without_a_key_is_refused_unless_asked_for_unencrypted(town, tmp_path):
+    server = town["server"]
+    env = command_env(server.app)
+    env.pop("TAIZHANG_BACKUP_KEY_FILE", None)
+    env.pop("TAIZHANG_BACKUP_KEY", None)
+    out = tmp_path / "plain.tar.gz"
+    refused = taizhang(env, "backup", str(out))
+    assert (refused.returncode, refused.stderr) == (
+        1, "Error: 没有配置备份密钥，备份未做：请设置 TAIZHANG_BACKUP_KEY_FILE（用 taizhang backup-key 生成），确需不加密的备份时请加 "
+           "--unencrypted。 / No backup key is configured, so no backup was made: set TAIZHANG_BACKUP_KEY_FILE (make "
+           "one with taizhang backup-key), or add --unencrypted if an unencrypted backup is really wanted.\n")
+    assert not out.exists() and not list(tmp_path.glob(".taizhang-backup-*"))
+
+    bad_key = tmp_path / "bad.key"
+    bad_key.write_text("# a note\nAGE-SECRET-KEY-1NOTAKEY\n", "utf-8")
+    invalid = taizhang({**env, "TAIZHANG_BACKUP_KEY_FILE": str(bad_key)}, "backup", str(out))
+    assert invalid.returncode == 1 and invalid.stderr.startswith(
+        "Error: 配置的备份密钥读不出或不是 age 密钥，没有做任何改动（原因见后）。 / The configured backup key cannot be read or "
+        f"is not an age key; nothing was changed (see why). (TAIZHANG_BACKUP_KEY_FILE {bad_key} is not a valid age "
+        "key: "), invalid.stderr
+    both = taizhang({**env, "TAIZHANG_BACKUP_KEY_FILE": str(KEY_FILE["path"]), "TAIZHANG_BACKUP_KEY": "age1x"},
+                    "backup", str(out))
+    assert both.returncode == 1 and both.stderr.endswith(
+        "(set TAIZHANG_BACKUP_KEY or TAIZHANG_BACKUP_KEY_FILE, not both)\n")
+    assert not out.exists()
+
+    plain = taizhang(env, "backup", "--unencrypted", str(out))
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.endswith(" bytes, NOT encrypted\n")
+    assert plain.stderr == ("WARNING: the archive is not encrypted and holds the personal data of the whole register; "
+                            "keep it on an encrypted disk, or configure TAIZHANG_BACKUP_KEY_FILE (docs/backup.md)\n")
+    with tarfile.open(out) as tar:
+        assert tar.getnames()[0] == "manifest.json"
+
+    # Only the public key on the server that backs up: the archive opens with the secret key kept elsewhere.
+    public = str(identity_of(KEY_FILE["path"]).to_public())
+    sealed = tmp_path / "sealed.tar.gz.age"
+    made = taizhang({**env, "TAIZHANG_BACKUP_KEY": public}, "backup", "--unencrypted", str(sealed))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.endswith(f" bytes, encrypted to {public}\n")
+    assert made.stderr == "--unencrypted was ignored: a backup key is configured, so the archive is encrypted\n"
+    with tarfile.open(decrypted_copy(sealed, tmp_path / "sealed.tar.gz")) as tar:  # gzip inside the age file
+        assert tar.getnames()[0] == "manifest.json"
+    restored = restore_here(server, sealed, "--force")
+    assert restored.returncode == 0, restored.stderr
+
+
 def test_a_missing_or_too_old_pg_dump_is_named_with_what_to_install(town, tmp_path):
     if town["server"].backend != "postgresql":
         pytest.skip("pg_dump is for PostgreSQL")
@@ -378,7 +539,7 @@ def test_a_missing_or_too_old_pg_dump_is_named_with_what_to_install(town, tmp_pa
               "pg_dump / pg_restore is missing or older than the database server; install the postgresql-client of " \
               "the server's version."
     out = tmp_path / "none.tar"
-    result = taizhang(command_env(town["server"].app, TAIZHANG_PG_BIN_DIR=str(tmp_path / "nowhere")), "backup",
+    result = taizhang(keyed_env(town["server"].app, TAIZHANG_PG_BIN_DIR=str(tmp_path / "nowhere")), "backup",
                       str(out))
     assert (result.returncode, result.stderr) == (
         1, f"{missing} (pg_dump not found in {tmp_path / 'nowhere'}; on Debian: apt install postgresql-client)\n")
@@ -387,7 +548,7 @@ def test_a_missing_or_too_old_pg_dump_is_named_with_what_to_install(town, tmp_pa
     old.mkdir()
     (old / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
     (old / "pg_dump").chmod(0o755)
-    result = taizhang(command_env(town["server"].app, TAIZHANG_PG_BIN_DIR=str(old)), "backup", str(out))
+    result = taizhang(keyed_env(town["server"].app, TAIZHANG_PG_BIN_DIR=str(old)), "backup", str(out))
     server_major = db.session.connection().dialect.server_version_info[0]
     db.session.rollback()
     assert (result.returncode, result.stderr) == (

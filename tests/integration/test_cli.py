@@ -118,6 +118,9 @@ def test_serve_demo_is_the_main_job(cli_env):
         total = dict(re.findall(r'<td class="number ([a-z-]+)[^"]*">([\d,]+)</td>',
                                 re.search(r'<tr id="dashboard-total">.*?</tr>', dashboard, re.S).group(0)))
         assert int(total["overdue-people"]) >= 2 and int(total["unreviewed"]) >= 12 and total["collectors"] == "3"
+        # …and 东村's cadre's export of the village's register among the exports of personal data.
+        assert re.search(r'<tr data-action="export.register">\s*<td class="when">[^<]+</td>\s*<td class="staff">陈红 ',
+                         dashboard)
         # 西村's demo cadre finds 刘伟, who moved out of 东村, among the expected arrivals; 红山镇's office is printed.
         xicun, xicun_password = re.search(
             r"Demo village cadre of 青山镇/西村 .*\n  user name: (\S+)\n  password:  (\S+)", text).groups()
