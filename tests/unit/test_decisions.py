@@ -32,7 +32,8 @@ AREAS = RecordAreas(household_of=PERSON_HOUSEHOLD.get, group_path_of=HOUSEHOLD_G
 def test_every_kind_is_registered_under_its_stored_name():
     assert list(DECISION_KINDS) == ["merge_people", "merge_households", "move_household", "set_tier", "set_field",
                                     "reject_visit", "referral_result", "support_outcome", "correct_service",
-                                    "add_person", "record_move", "confirm_arrival", "merge_moved"]
+                                    "add_person", "record_move", "confirm_arrival", "merge_moved",
+                                    "withdraw_consent"]
     assert all(DECISION_KINDS[name].name == name for name in DECISION_KINDS)
     assert all(kind.label_zh and kind.label_en for kind in DECISION_KINDS.values())
 
