@@ -1,6 +1,8 @@
-"""Consent withdrawn (docs/privacy.md): a cadre records that a person withdrew their consent (the decision
-withdraw_consent, which takes what it covers out of the register: sync.consent), the raw answers the withdrawals
-cover — listed for the purge, which blanks them, and hidden on the visit page until then."""
+"""Consent withdrawn: recorded by a cadre, and the raw answers it covers, for the purge and the visit page.
+
+A cadre records that a person withdrew their consent (the decision withdraw_consent, which takes what it covers out
+of the register: sync.consent); the raw answers the withdrawals cover are listed for the purge, which blanks them,
+and hidden on the visit page until then (docs/services.md § Consent)."""
 
 from __future__ import annotations
 
