@@ -22,13 +22,21 @@ from sqlalchemy import select
 from server import clock
 from server.database import commit
 from server.extensions import db
-from server.privacy.consent import consent_scrubs
+from server.privacy.consent import consent_scrubs, withdraw_consent
 from server.register.models import RegisterDecision, ServiceAnchor, ServiceItemRecord
 from server.register.replays import rebuild_register
 from server.submissions.models import Submission
+from server.users.queries import principal_by_username
 from sync.consent import scrub_submission
 from tests.conftest import merge_all
 from tests.integration.test_moves_web import visible
+from tests.integration.test_transfer_replicate import (  # noqa: F401 - the county and its towns
+    county,
+    replicator,
+    settled,
+    town_servers,
+    towns,
+)
 from tests.integration.test_write_scope import (  # noqa: F401 - the fixture world
     PASSWORD,
     place_uuid,
@@ -37,7 +45,7 @@ from tests.integration.test_write_scope import (  # noqa: F401 - the fixture wor
     snapshot,
     world,
 )
-from tests.register_visits import household_visit
+from tests.register_visits import Member, household_visit
 
 NOW = dt.datetime(2026, 11, 22, 4, 0, tzinfo=dt.timezone.utc)     # 2026-11-22 12:00 in China
 HEAD, CHILD, HOUSEHOLD = place_uuid("own", "head"), place_uuid("own", "child"), place_uuid("own", "household")
@@ -249,4 +257,37 @@ def test_consent_withdrawn_hides_everything_it_covered_until_undone(server, worl
     assert (HEAD, "referral", "due") in back["due"]
     assert anchors() == [(HEAD, "pregnancy_reported", "2026-11-05"), (HEAD, "pregnancy_reported", "2026-11-21")]
     assert consent_scrubs() == []
+    rebuilt_agrees()
+
+
+def test_a_withdrawal_follows_to_the_county(county, towns, settled, tmp_path):
+    """Recorded in the town, replicated with the visits: the county's register holds none of it either, and its
+    purge list names the same visit."""
+    qingshan, _ = towns
+    mother, father = Member("孙丽", "female", "1996-03-04"), Member("赵明", "male", "1994-05-06", relationship="spouse")
+    qingshan.send("东村/第一组", household_visit(household="h-c", new=("001", "门牌"), members=[mother, father],
+                                              start="2026-11-01T09:00:00.000+08:00"))
+    qingshan.send("东村/第一组", household_visit(
+        household="h-c", base_version=1, start="2026-11-02T09:00:00.000+08:00", instance_id="uuid:consent-visit",
+        pregnancy=(mother.uuid, "yes", "yes"), prepregnancy=("赵明、孙丽", "yes"),
+        supplies=[(father.uuid, "condoms", "5", "yes")]))
+    qingshan.merge()
+    with qingshan.live.app.app_context():
+        withdraw_consent(principal_by_username("qingshan-office"), mother.uuid, "2026-11-20", confirmed=True,
+                         now=NOW)
+        commit()
+        in_town = items()
+    assert in_town == [("supply", father.uuid, "h-c", "condoms", "")]
+    state = tmp_path / "state.json"
+    replicator(qingshan, county, state).run()
+    merge_all(NOW)
+    sent = replicator(qingshan, county, state).run()
+    assert (len(sent.decisions_sent), sent.decisions_refused) == (1, [])
+    assert items() == in_town
+    assert anchors() == []
+    ((submission_id, scrub),) = consent_scrubs()
+    assert db.session.scalar(select(Submission.instance_id).where(Submission.id == submission_id)) == \
+        "uuid:consent-visit"
+    assert scrub.codes == (("service_needs", ("pregnancy_reported", "prepregnancy_check")),)
+    db.session.rollback()
     rebuilt_agrees()
