@@ -230,6 +230,6 @@ def withdraw_consent(uuid: str):
             return _done(done.decision_id, _("Consent withdrawn: %(name)s", name=done.name), "",
                          url_for("corrections.withdraw_consent", uuid=uuid))
     page = _page("corrections/consent.html", placed, status, form=form, problem=problem, code=code,
-                 today=clock.today().isoformat())
+                 today=clock.today().isoformat(), withdrawals=consent.withdrawals_of(uuid))
     commit()
     return page

@@ -25,8 +25,8 @@ from sync.errors import (
     RecordNotFound,
 )
 
-__all__ = ["MAX_NOTE", "Withdrawn", "ConsentScrub", "withdraw_consent", "consent_scrubs", "visible_xml",
-           "scrub_submission"]
+__all__ = ["MAX_NOTE", "Withdrawn", "ConsentScrub", "withdraw_consent", "withdrawals_of", "consent_scrubs",
+           "visible_xml", "scrub_submission"]
 
 MAX_NOTE = 200
 """The longest note a withdrawal keeps."""
@@ -74,6 +74,11 @@ def withdraw_consent(principal, person_uuid: str, day: str, note: str = "", *, c
     decision = record_decision(WITHDRAW_CONSENT, person_uuid, household, field=withdrawn_on.isoformat(),
                                note=note or None, by=principal.id, now=now, area_path=village_of(placed.group.path))
     return Withdrawn(decision, placed.person.name or "")
+
+
+def withdrawals_of(person_uuid: str) -> list[queries.WithdrawalShown]:
+    """The person's withdrawals in force (the caller has checked the person is in the reader's area)."""
+    return queries.withdrawals_of(person_uuid)
 
 
 def _covered(withdrawals) -> dict[int, tuple[set[str], set[str]]]:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from server.extensions import db
 from server.register.models import RegisterDecision, ServiceAnchor, ServiceItemRecord, SubmissionRecord
 from server.register.queries import MERGE_KINDS
+from server.users.models import User
 from sync.consent import BY_HOUSEHOLD, BY_PERSON
 from sync.decisions import WITHDRAW_CONSENT
 from sync.privacy import CONSENT_ANCHOR_KINDS
 
-__all__ = ["Withdrawal", "withdrawals", "merged_from", "submissions_naming", "holds_consent_records"]
+__all__ = ["Withdrawal", "withdrawals", "WithdrawalShown", "withdrawals_of", "merged_from", "submissions_naming",
+           "holds_consent_records"]
 
 
 class Withdrawal(NamedTuple):
@@ -33,6 +36,27 @@ def withdrawals(*, covering: int | None = None) -> list[Withdrawal]:
     if covering is not None:
         query = query.where(RegisterDecision.after_submission_id >= covering)
     return [Withdrawal(*row) for row in db.session.execute(query.order_by(RegisterDecision.id))]
+
+
+class WithdrawalShown(NamedTuple):
+    """A withdrawal in force of one person, as their consent page lists it."""
+
+    id: int
+    day: str | None
+    note: str | None
+    decided_at: dt.datetime
+    decided_by: str | None
+
+
+def withdrawals_of(person_uuid: str) -> list[WithdrawalShown]:
+    """The person's withdrawals in force, oldest first, with who recorded them."""
+    rows = db.session.execute(
+        select(RegisterDecision.id, RegisterDecision.field, RegisterDecision.note, RegisterDecision.decided_at,
+               func.coalesce(User.display_name, User.username))
+        .outerjoin(User, User.id == RegisterDecision.decided_by)
+        .where(RegisterDecision.kind == WITHDRAW_CONSENT.name, RegisterDecision.undone_at.is_(None),
+               RegisterDecision.subject_uuid == person_uuid).order_by(RegisterDecision.id))
+    return [WithdrawalShown(*row) for row in rows]
 
 
 def merged_from(uuids: set[str]) -> set[str]:

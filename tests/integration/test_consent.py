@@ -217,6 +217,9 @@ def test_consent_withdrawn_hides_everything_it_covered_until_undone(server, worl
     assert (subject, target, day, note, undone) == (HEAD, HOUSEHOLD, "2026-11-20", "本人电话要求", False)
     assert seen(dongcun, phone, visit) == WITHDRAWN
     assert seen(qingshan, phone, visit) == WITHDRAWN          # the town office reads the same
+    listed = visible(qingshan.get(path).text)                 # her consent page lists it, to undo
+    assert "已登记的撤回 2026-11-20 · 本人电话要求 · 登记人：" in listed and "撤销" in listed
+    refused(dongcun, path, good, 409, "409.90")               # withdrawn already: nothing left to withdraw
     assert anchors() == []
     assert items() == sorted([("supply", CHILD, HOUSEHOLD, "condoms", ""), ("supply", HEAD, HOUSEHOLD, "folic_acid", "")])
 
@@ -252,6 +255,7 @@ def test_consent_withdrawn_hides_everything_it_covered_until_undone(server, worl
     for client in (xicun, baishui):    # not by another area
         refused(client, f"/decisions/{decision_id}/undo", {"back": path}, 403)
     assert dongcun.post(f"/decisions/{decision_id}/undo", {"back": path}, allow_redirects=False).status_code == 302
+    assert "已登记的撤回" not in visible(dongcun.get(path).text)
     back = seen(dongcun, phone, visit)
     assert back == {**CONSENTED, "due": back["due"]}
     assert (HEAD, "referral", "due") in back["due"]
