@@ -24,6 +24,7 @@ from server.areas.operations import ensure_area
 from server.database import commit
 from server.forms.operations import PublishResult, publish_form
 from server.moves.operations import record_move
+from server.privacy.consent import withdraw_consent
 from server.register import queries as register_queries
 from server.register.decisions import set_tier
 from server.register.worker import merge_next
@@ -176,6 +177,10 @@ def _seed_register() -> int:
     # 刘伟 (working away) moved out to 西村 a week ago, as his cadre recorded: 西村's expected arrival at /moves.
     record_move(cadre, _LIU_WEI, "青山镇/西村", "", (day - dt.timedelta(days=7)).isoformat(),
                 now=clock.now() - dt.timedelta(days=6))
+    # 孙丽 withdrew the consent to the pre-pregnancy check two days ago: her consent page lists it (to undo), and
+    # the check, its referral and the visit's answers about it are hidden.
+    withdraw_consent(cadre, _SUN_LI, (day - dt.timedelta(days=2)).isoformat(), "本人来电要求撤回", confirmed=True,
+                     now=clock.now() - dt.timedelta(days=2))
     commit()
     return len(visits)
 
@@ -189,7 +194,9 @@ def _service_visits(day: dt.date) -> tuple[list[tuple[str, bytes]], str]:
     pregnancy = f"uuid:{uuid.uuid4()}"
     visits = [
         ("dongcun1", _visit_xml(
-            day - dt.timedelta(days=4), *_existing(_HOUSEHOLD_003), E.service_needs("supplies hardship_support"),
+            day - dt.timedelta(days=4), *_existing(_HOUSEHOLD_003),
+            E.service_needs("prepregnancy_check supplies hardship_support"),
+            E.prepregnancy(E.prepregnancy_names("赵明、孙丽"), E.prepregnancy_consent("yes")),   # withdrawn since
             _supply(_ZHAO_MING, "condoms", "10", "yes"),
             _supply(_SUN_LI, "folic_acid", "1200", "yes"),   # 1200: flagged for correction
             E.support(E.support_person(_ZHAO_MING), E.support_details("赵明务工受伤，家里暂时困难")),
