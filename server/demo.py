@@ -29,6 +29,7 @@ from server.database import commit
 from server.exports.operations import register_export
 from server.forms.operations import PublishResult, publish_form
 from server.moves.operations import record_move
+from server.privacy.consent import withdraw_consent
 from server.register import queries as register_queries
 from server.register.decisions import set_tier
 from server.register.worker import merge_next
@@ -189,6 +190,10 @@ def _seed_register() -> int:
     hand_over(cadre, _SUN_LI, request.id, handed_to="孙丽", now=asked + dt.timedelta(days=1))
     # 东村's cadre exports the village's register (台账): the town office's dashboard lists the export.
     register_export(cadre, DEMO_CADRE[0], io.BytesIO())
+    # 孙丽 withdrew the consent to the pre-pregnancy check two days ago: her consent page lists it (to undo), and
+    # the check, its referral and the visit's answers about it are hidden.
+    withdraw_consent(cadre, _SUN_LI, (day - dt.timedelta(days=2)).isoformat(), "本人来电要求撤回", confirmed=True,
+                     now=clock.now() - dt.timedelta(days=2))
     commit()
     return len(visits)
 
@@ -202,7 +207,9 @@ def _service_visits(day: dt.date) -> tuple[list[tuple[str, bytes]], str]:
     pregnancy = f"uuid:{uuid.uuid4()}"
     visits = [
         ("dongcun1", _visit_xml(
-            day - dt.timedelta(days=4), *_existing(_HOUSEHOLD_003), E.service_needs("supplies hardship_support"),
+            day - dt.timedelta(days=4), *_existing(_HOUSEHOLD_003),
+            E.service_needs("prepregnancy_check supplies hardship_support"),
+            E.prepregnancy(E.prepregnancy_names("赵明、孙丽"), E.prepregnancy_consent("yes")),   # withdrawn since
             _supply(_ZHAO_MING, "condoms", "10", "yes"),
             _supply(_SUN_LI, "folic_acid", "1200", "yes"),   # 1200: flagged for correction
             E.support(E.support_person(_ZHAO_MING), E.support_details("赵明务工受伤，家里暂时困难")),

@@ -96,7 +96,8 @@ CODE_LABELS: dict[str, dict[str, tuple[str, str]]] = {
                       "add_person": ("登记新成员", "Register a new member"),
                       "record_move": ("登记迁出", "Record a move out"),
                       "confirm_arrival": ("确认迁入", "Confirm an arrival"),
-                      "merge_moved": ("合并迁入人员（迁移）", "Merge an arrival with a person who moved out")},
+                      "merge_moved": ("合并迁入人员（迁移）", "Merge an arrival with a person who moved out"),
+                      "withdraw_consent": ("撤回同意（敏感服务记录）", "Withdraw consent (sensitive services)")},
 }
 """Words of every code a page, register or report shows, by list: (Chinese, English)."""
 

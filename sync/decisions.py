@@ -31,7 +31,7 @@ from sync.visits import PERSON_FIELDS, LifeEvent, PersonObservation
 
 __all__ = ["DecisionKind", "DECISION_KINDS", "MERGE_PEOPLE", "MERGE_HOUSEHOLDS", "MOVE_HOUSEHOLD", "SET_TIER",
            "SET_FIELD", "REJECT_VISIT", "REFERRAL_RESULT", "SUPPORT_OUTCOME", "CORRECT_SERVICE", "ADD_PERSON",
-           "RECORD_MOVE", "CONFIRM_ARRIVAL", "MERGE_MOVED", "move_target", "move_of",
+           "RECORD_MOVE", "CONFIRM_ARRIVAL", "MERGE_MOVED", "WITHDRAW_CONSENT", "move_target", "move_of",
            "DecisionRow", "RecordAreas", "ReplayScope", "SETTABLE_FIELDS",
            "REFERENCE_FIELDS", "CHOICE_FIELDS", "NEW_PERSON_FIELDS", "NEW_PERSON_REQUIRED", "NEW_PERSON_EVENTS",
            "check_field", "check_field_value", "check_tier", "decision_kind", "new_person_target", "new_person_fields"]
@@ -174,6 +174,8 @@ class DecisionKind(ABC):
     joins_members: bool = False      # the members of the two households are replayed with them too
     takes_visit_out: bool = False    # the replay leaves the subject visit out
     subject_is_service_item: bool = False   # the subject is a service item's key (sync.services.item_key)
+    always_replayed: bool = False    # every partial replay applies it, whatever records it covers: it takes rows
+                                     # out of the visits replayed (a visit names more people than the one it is about)
 
     def may_take(self, role: str, area_path: str | None, *area_paths: str | None) -> bool:
         """Who may take (or undo) it: a decider's role, and every area it concerns inside the person's area (both
@@ -536,15 +538,52 @@ class MergeMoved(_MergeRecords):
             store.resolve_conflicts(kept, name)
 
 
+class WithdrawConsent(DecisionKind):
+    """A person withdrew the consent under which sensitive services were recorded about them (sync.consent): the
+    subject is the person, the target the household they lived in when it was recorded, `field` the day they
+    withdrew it, the note what the cadre wrote. From its place on, what was recorded before it with their consent
+    is not in the register (their antenatal guidance, the household's pre-pregnancy checks, the referrals those
+    made, their reported pregnancy); undone, it is there again."""
+
+    name, label_zh, label_en = "withdraw_consent", "撤回同意（敏感服务记录）", "Withdraw consent (sensitive services)"
+    record_kind = "person"
+    always_replayed = True
+
+    def check(self, target, field, *, tiers):
+        try:
+            dt.date.fromisoformat(field or "")
+        except ValueError:
+            raise DecisionNotPossible("the day consent was withdrawn") from None
+        if not target:
+            raise DecisionNotPossible("the person's household")
+
+    def area_paths(self, subject, target, field, areas):
+        """Where the person lives now (else the household they lived in)."""
+        return [areas.person_path(subject) or areas.group_path_of(target)]
+
+    def replay_scope(self, subject, target):
+        return ReplayScope(records=frozenset({subject, target}))
+
+    def joined(self, subject, target):
+        """The household's visits are replayed with the person's (a pre-pregnancy check names no record)."""
+        return {subject, target}
+
+    def replay(self, store, decision, aliases, *, only, merge_record):
+        person = aliases.resolve(decision.subject_uuid)
+        store.withdraw_consent(person, aliases.resolve(decision.target),
+                               anchors=only is None or person in only)
+
+
 MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT = (
     MergePeople(), MergeHouseholds(), MoveHousehold(), SetTier(), SetField(), RejectVisit())
 REFERRAL_RESULT, SUPPORT_OUTCOME, CORRECT_SERVICE = SetReferralResult(), RecordSupportOutcome(), CorrectServiceItem()
 ADD_PERSON = AddPerson()
 RECORD_MOVE, CONFIRM_ARRIVAL, MERGE_MOVED = RecordMove(), ConfirmArrival(), MergeMoved()
+WITHDRAW_CONSENT = WithdrawConsent()
 
 DECISION_KINDS: dict[str, DecisionKind] = {kind.name: kind for kind in (
     MERGE_PEOPLE, MERGE_HOUSEHOLDS, MOVE_HOUSEHOLD, SET_TIER, SET_FIELD, REJECT_VISIT, REFERRAL_RESULT,
-    SUPPORT_OUTCOME, CORRECT_SERVICE, ADD_PERSON, RECORD_MOVE, CONFIRM_ARRIVAL, MERGE_MOVED)}
+    SUPPORT_OUTCOME, CORRECT_SERVICE, ADD_PERSON, RECORD_MOVE, CONFIRM_ARRIVAL, MERGE_MOVED, WITHDRAW_CONSENT)}
 """Every kind of decision by its stored name."""
 
 

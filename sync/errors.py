@@ -40,6 +40,9 @@
     │   ├── BackupKeyWrong             400.100 (an encrypted backup restored with another key)
     │   ├── BackupTampered             400.101 (an encrypted backup changed or cut short after it was made)
     │   └── BackupKeyNeeded            400.102 (an encrypted backup restored without its secret key configured)
+    │   ├── ConsentDayInvalid          400.90 (a consent withdrawal's day missing or in the future)
+    │   ├── ConsentNoteTooLong         400.91 (a consent withdrawal's note over 200 characters)
+    │   └── ConsentNotConfirmed        400.92 (a consent withdrawal without ticking the confirmation)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -72,6 +75,7 @@
     │   │   ├── ArrivalAlreadyConfirmed 409.51 (an arrival confirmed a second time)
     │   │   ├── ArrivalNotExpected     409.52 (an arrival confirmed for a person not expected there)
     │   │   └── MoveToOwnVillage       409.53 (a move out to the village the person lives in)
+    │   │   └── ConsentNothingRecorded 409.90 (a consent withdrawal for a person with nothing recorded by consent)
     │   ├── BackupIncompatible         409.6  (another engine, a newer taizhang, a newer schema)
     │   ├── DatabaseNotEmpty           409.7  (restore without --force)
     │   ├── DecisionNotYetMergeable    409.8  (a replicated decision whose visits are not merged here yet)
@@ -741,3 +745,32 @@ class BackupKeyInvalid(TaizhangError):
 
 
 __all__ += ["BackupKeyWrong", "BackupTampered", "BackupKeyNeeded", "BackupKeyMissing", "BackupKeyInvalid"]
+# ---- consent withdrawn (issue 21: sync/consent.py, server/privacy/consent.py) ------------------------------------
+
+class ConsentDayInvalid(BadRequest):
+    code = "400.90"
+    message_zh = "日期不对：请填写本人撤回同意的日期（今天或以前）。"
+    message_en = "The day is not valid: give the day the person withdrew consent (today or earlier)."
+
+
+class ConsentNoteTooLong(BadRequest):
+    code = "400.91"
+    message_zh = "备注太长：最多200个字。"
+    message_en = "The note is too long: at most 200 characters."
+
+
+class ConsentNotConfirmed(BadRequest):
+    code = "400.92"
+    message_zh = "请先勾选确认：撤回后，本人凭同意登记的服务记录将被隐藏并在下次清理时删除。"
+    message_en = ("Tick the confirmation first: once withdrawn, the services recorded with the person's consent are "
+                  "hidden and removed at the next purge.")
+
+
+class ConsentNothingRecorded(DecisionNotPossible):
+    code = "409.90"
+    message_zh = "台账中没有这个人凭同意登记的服务记录（孕期保健指导、孕前优生健康检查），无需撤回；没有改动。"
+    message_en = ("The register holds nothing recorded with this person's consent (antenatal guidance, the "
+                  "pre-pregnancy check): there is nothing to withdraw. Nothing changed.")
+
+
+__all__ += ["ConsentDayInvalid", "ConsentNoteTooLong", "ConsentNotConfirmed", "ConsentNothingRecorded"]

@@ -74,8 +74,8 @@ class VisitEntry:
 
 
 class RegisterStore(Protocol):
-    """Where a replay reads records from and writes its results to. `fold`, `members` and `resolve_conflicts` are
-    needed only where decisions are replayed (the live merge of a new visit applies none)."""
+    """Where a replay reads records from and writes its results to. `fold`, `members`, `resolve_conflicts` and
+    `withdraw_consent` are needed only where decisions are replayed (the live merge of a new visit applies none)."""
 
     def state(self, kind: str, uuid: str) -> RecordState | None: ...
 
@@ -96,6 +96,8 @@ class RegisterStore(Protocol):
 
     def add_service_items(self, submission_id: int, visit: Visit, household_uuid: str | None,
                           items: Iterable[ServiceItem]) -> None: ...
+
+    def withdraw_consent(self, person_uuid: str, household_uuid: str, *, anchors: bool) -> None: ...
 
 
 class ReplayAliases:

@@ -99,7 +99,8 @@ class ServiceItem:
     * supply: person, code (item), quantity, given (False: requested, not handed out yet)
     * referral: person, code (purpose), place (to where), text (why)
     * referral_result: person, code (attended, not_attended, declined), refers_to (the referral's key)
-    * prepregnancy_check: text (who was told: the couple's names), consent, refers_to (the referral made with it)
+    * prepregnancy_check: text (who was told: the couple's names; only with their consent), consent, refers_to (the
+      referral made with it); declined: only the fact that it was offered
     * pregnancy_guidance: person, refers_to (the antenatal referral, if she wanted one); only with her consent
     * support_request: person (may be None), code (family_benefit, elderly_support, hardship_support, other),
       detail (a family benefit's scheme: reward or special), text (what help, for whom)
@@ -279,9 +280,11 @@ def _household_visit_items(fields: _Fields, items: _Items, person_uuid: str | No
             referral = items.add("referral", code="antenatal_guidance", **who)
         items.add("pregnancy_guidance", refers_to=referral, **who)
     if "prepregnancy_check" in needs:
+        # The couple's names only with their consent to the referral; declined: only that it was offered.
         consent = fields.text("prepregnancy_consent") == "yes"
         referral = items.add("referral", code="prepregnancy_check") if consent else None
-        items.add("prepregnancy_check", text=fields.text("prepregnancy_names"), consent=consent, refers_to=referral)
+        items.add("prepregnancy_check", text=fields.text("prepregnancy_names") if consent else None, consent=consent,
+                  refers_to=referral)
     support_for = person("support_person", "support_person_name")
     for need in ("family_benefit", "elderly_support", "hardship_support"):
         if need in needs:

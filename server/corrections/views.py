@@ -10,18 +10,28 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
 
+from server import clock
 from server.accounts.session import require_staff
 from server.audit import queries as audit
 from server.corrections import operations
-from server.corrections.schemas import CorrectionForm, NewMemberForm, TierForm
+from server.corrections.schemas import ConsentForm, CorrectionForm, NewMemberForm, TierForm
 from server.database import commit
 from server.extensions import csrf, db
+from server.privacy import consent
 from server.register import queries
 from server.schedules.current import current_schedule
 from server.services.schemas import safe_back
+from server.services.views import error_message
 from sync.code_labels import CODE_LABELS, code_label
-from sync.decisions import CHOICE_FIELDS, NEW_PERSON_REQUIRED
-from sync.errors import FieldValueInvalid, NotFound
+from sync.decisions import CHOICE_FIELDS, NEW_PERSON_REQUIRED, WITHDRAW_CONSENT
+from sync.errors import (
+    ConsentDayInvalid,
+    ConsentNotConfirmed,
+    ConsentNoteTooLong,
+    ConsentNothingRecorded,
+    FieldValueInvalid,
+    NotFound,
+)
 
 bp = Blueprint("corrections", __name__, template_folder="templates")
 bp.before_request(csrf.protect)
@@ -194,5 +204,32 @@ def new_member(uuid: str):
     page = _page("corrections/new_member.html", placed, 400 if problem else 200, form=form, problem=problem,
                  choices={name: _choices(name) for name in ("sex", "relationship", "residence", "hukou")},
                  events=[("birth", _("A birth")), ("registered", _("A new member (moved in, or not registered yet)"))])
+    commit()
+    return page
+
+
+_CONSENT_REFUSED = (ConsentDayInvalid, ConsentNoteTooLong, ConsentNotConfirmed, ConsentNothingRecorded)
+
+
+@bp.route("/people/<uuid>/consent", methods=["GET", "POST"])
+def withdraw_consent(uuid: str):
+    """The person withdrew their consent: the day and a note, confirmed; what was recorded with it is hidden from
+    then on (and purged on the next run). A refusal shows the form again with why, nothing recorded."""
+    principal, placed = _read_person(uuid, WITHDRAW_CONSENT)
+    form, problem, code, status = {"day": clock.today().isoformat(), "note": ""}, None, None, 200
+    if request.method == "POST":
+        form = ConsentForm().load(request.form)
+        try:
+            done = consent.withdraw_consent(principal, uuid, form["day"], form["note"],
+                                            confirmed=form["confirm"] == "yes")
+        except _CONSENT_REFUSED as refused:   # the form again, with why; nothing recorded
+            db.session.rollback()
+            problem, code, status = error_message(refused), refused.code, refused.status
+            principal, placed = _read_person(uuid, WITHDRAW_CONSENT)   # the read audited again
+        else:
+            return _done(done.decision_id, _("Consent withdrawn: %(name)s", name=done.name), "",
+                         url_for("corrections.withdraw_consent", uuid=uuid))
+    page = _page("corrections/consent.html", placed, status, form=form, problem=problem, code=code,
+                 today=clock.today().isoformat(), withdrawals=consent.withdrawals_of(uuid))
     commit()
     return page

@@ -346,6 +346,7 @@ def register_snapshot() -> dict:
 MERGE_KINDS = tuple(name for name, kind in DECISION_KINDS.items() if kind.joins_records)
 _VISIT_TAKEN_OUT = tuple(name for name, kind in DECISION_KINDS.items() if kind.takes_visit_out)
 _AUTOMATIC_KINDS = tuple(name for name, kind in DECISION_KINDS.items() if kind.automatic)
+_ALWAYS_REPLAYED = tuple(name for name, kind in DECISION_KINDS.items() if kind.always_replayed)
 
 
 def merged_into(uuids: set[str]) -> dict[str, str]:
@@ -378,6 +379,13 @@ def rejections_of(submission_ids: set[int]) -> list[RegisterDecision]:
     return list(db.session.scalars(select(RegisterDecision).where(
         RegisterDecision.kind.in_(_VISIT_TAKEN_OUT), RegisterDecision.undone_at.is_(None),
         RegisterDecision.subject_uuid.in_([str(i) for i in submission_ids]))))
+
+
+def always_replayed() -> list[RegisterDecision]:
+    """The decisions in force every partial replay applies (sync.decisions.DecisionKind.always_replayed)."""
+    return list(db.session.scalars(select(RegisterDecision).where(
+        RegisterDecision.kind.in_(_ALWAYS_REPLAYED), RegisterDecision.undone_at.is_(None))
+        .order_by(RegisterDecision.id)))
 
 
 def decision(decision_id: int) -> RegisterDecision | None:

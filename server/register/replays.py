@@ -76,6 +76,12 @@ def _closure(uuids: set[str]) -> tuple[set[str], list]:
     return records, [decision for decision in decisions.values() if decision.undone_at is None]
 
 
+def _with_every_replay(decisions: list) -> list:
+    """The decisions of a partial replay and those every replay applies (DecisionKind.always_replayed)."""
+    ids = {decision.id for decision in decisions}
+    return decisions + [decision for decision in queries.always_replayed() if decision.id not in ids]
+
+
 def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) -> set[tuple[str, str]]:
     """Forget these records (and those joined to them by decisions) and replay them; returns (kind, uuid) of the
     records now in the register among them."""
@@ -87,8 +93,8 @@ def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) ->
         verdicts.update(queries.refusals(submission_ids - set(verdicts)))
         queries.forget_records(records, submission_ids)
         store = MemoryStore(only=records)
-        replay(store, queries.submission_rows(submission_ids), decisions + queries.rejections_of(submission_ids),
-               only=records)
+        replay(store, queries.submission_rows(submission_ids), _with_every_replay(
+            decisions + queries.rejections_of(submission_ids)), only=records)
         # A visit the replay judged otherwise than before (a decision moved a record into or out of its group)
         # changes records outside this replay too: replay again with every record it names.
         judged = {row["submission_id"]: row["refusal"] for row in store.visits}

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from server.register import queries
+from sync.consent import ItemRef, withdrawn_anchor, withdrawn_items
 from sync.merge import FieldValue, RecordPlan, RecordState, VisitRef, fold_record
 from sync.replay import ReplayAliases, VisitEntry
 from sync.scope import RegisterLookup
@@ -113,6 +114,18 @@ class _DerivedRows:
                           items: Iterable[ServiceItem]) -> None:
         self.service_items += [queries.service_item_row(submission_id, visit.instance_id, household_uuid,
                                                         visit.visit_date, visit.visited_at, item) for item in items]
+
+    def withdraw_consent(self, person_uuid: str, household_uuid: str, *, anchors: bool) -> None:
+        """A person withdrew consent (sync.consent): the items and anchors replayed so far that it covers go
+        (`anchors` False: the person is not replayed here, their anchors are as stored)."""
+        covered = withdrawn_items((ItemRef(row["item_key"], row["kind"], row["person_uuid"], row["household_uuid"],
+                                           row["refers_to"]) for row in self.service_items),
+                                  person_uuid, household_uuid)
+        if covered:
+            self.service_items = [row for row in self.service_items if row["item_key"] not in covered]
+        if anchors:
+            self.anchors = [row for row in self.anchors
+                            if not withdrawn_anchor(row["kind"], row["person_uuid"], person_uuid)]
 
     def _flush_rows(self) -> None:
         queries.add_field_values(self.field_values)

@@ -16,6 +16,7 @@ from server import clock
 from server.audit import listing
 from server.forms.queries import form_labels
 from server.principal import Principal
+from server.privacy import consent
 from server.register import browsing
 from server.register import queries as register_queries
 from server.services import queries
@@ -315,8 +316,9 @@ def visit_page(principal: Principal, submission_id: int, language: str) -> Visit
     """A synced visit in words: who, when, with what outcome, its service record, every answer, what it changed."""
     register_page = browsing.visit_page(principal, submission_id)   # scope checked, the read audited
     source = queries.visit_source(submission_id)
+    xml = consent.visible_xml(submission_id, source.xml)   # without what a withdrawn consent covers
     try:
-        visit = read_visit(source.xml)
+        visit = read_visit(xml)
     except TaizhangError:
         visit = None   # a submission of another form: shown with its answers only
     words = _Words(form_labels(source.xml_form_id, visit.form_version if visit else None), language)
@@ -337,7 +339,7 @@ def visit_page(principal: Principal, submission_id: int, language: str) -> Visit
             return next(iter(names.values()), None)
         return None
 
-    answers = read_answers(source.xform, source.xml, language=language, name_of=name_of)
+    answers = read_answers(source.xform, xml, language=language, name_of=name_of)
     items = item_views(principal, placed, language, forms={submission_id: source.xml_form_id})
     header = None
     if visit is not None:

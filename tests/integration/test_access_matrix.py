@@ -484,6 +484,14 @@ ROWS = [
                                     "birth_date": "1990-01-01", "relationship": "child", "id_number": "", "phone": "",
                                     "residence": "here", "hukou": "here", "note": ""}),
         statuses(LOGIN, LOGIN, (302, 403), (302, 403), 302)),
+    # A person's consent withdrawn (sync/consent.py): the form of a person of the reader's area; a day to come is
+    # refused with the form again (400, nothing recorded).
+    Row("corrections.withdraw_consent", "GET", page(lambda world, place: f"/people/{world.places[place].person}/consent"),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("corrections.withdraw_consent", "POST", page(
+        lambda world, place: f"/people/{world.places[place].person}/consent", "POST",
+        lambda world, role, place: {"day": "2199-01-01", "note": "", "confirm": "yes"}),
+        statuses(LOGIN, LOGIN, (400, 403), (400, 403), 400)),
     # People who move (docs/moves.md): the moves page of the reader's area; a move out of a person of it (an unknown
     # destination: the form again with why, 404, nothing recorded); an arrival confirmed into a household of it (the
     # person is not expected there: 409, nothing changed).

@@ -13,6 +13,7 @@ from sync.decisions import (
     REJECT_VISIT,
     SET_FIELD,
     SET_TIER,
+    WITHDRAW_CONSENT,
     RecordAreas,
     ReplayScope,
     decision_kind,
@@ -32,7 +33,8 @@ AREAS = RecordAreas(household_of=PERSON_HOUSEHOLD.get, group_path_of=HOUSEHOLD_G
 def test_every_kind_is_registered_under_its_stored_name():
     assert list(DECISION_KINDS) == ["merge_people", "merge_households", "move_household", "set_tier", "set_field",
                                     "reject_visit", "referral_result", "support_outcome", "correct_service",
-                                    "add_person", "record_move", "confirm_arrival", "merge_moved"]
+                                    "add_person", "record_move", "confirm_arrival", "merge_moved",
+                                    "withdraw_consent"]
     assert all(DECISION_KINDS[name].name == name for name in DECISION_KINDS)
     assert all(kind.label_zh and kind.label_en for kind in DECISION_KINDS.values())
 
@@ -126,3 +128,22 @@ def test_a_merged_arrival_is_found_where_the_person_kept_lives_now():
                          submission_group_path=SUBMISSION_GROUP.get, service_item_path=ITEM_GROUP.get)
     assert merge_moved.area_paths("p2", "p1", None, merged) == ["/1/20/21/"]
     assert merge_moved.automatic is False and merge_moved.joins_records
+
+
+def test_a_withdrawal_of_consent_is_the_persons_with_the_household_they_lived_in():
+    WITHDRAW_CONSENT.check("h1", "2026-11-20", tiers=())
+    for field in (None, "", "20/11/2026", "2026-02-30"):
+        with pytest.raises(DecisionNotPossible):
+            WITHDRAW_CONSENT.check("h1", field, tiers=())
+    with pytest.raises(DecisionNotPossible):
+        WITHDRAW_CONSENT.check("", "2026-11-20", tiers=())
+    assert WITHDRAW_CONSENT.area_paths("p1", "h1", "2026-11-20", AREAS) == ["/1/10/11/"]
+    assert WITHDRAW_CONSENT.area_paths("gone", "h2", "2026-11-20", AREAS) == ["/1/20/21/"]   # merged away: the household
+    assert WITHDRAW_CONSENT.may_take("village_cadre", "/1/10/", "/1/10/11/")
+    assert not WITHDRAW_CONSENT.may_take("village_cadre", "/1/20/", "/1/10/11/")
+    assert not WITHDRAW_CONSENT.may_take("collector", "/1/10/11/", "/1/10/11/")
+    # Replayed with the household's visits (a pre-pregnancy check names no record), in every partial replay too.
+    assert WITHDRAW_CONSENT.replay_scope("p1", "h1").records == frozenset({"p1", "h1"})
+    assert WITHDRAW_CONSENT.joined("p1", "h1") == {"p1", "h1"}
+    assert WITHDRAW_CONSENT.always_replayed and WITHDRAW_CONSENT.replicable
+    assert not any(kind.always_replayed for kind in DECISION_KINDS.values() if kind is not WITHDRAW_CONSENT)

@@ -24,6 +24,8 @@ LAYERS = [
     ("forms", ["server.forms"]),
     ("submissions", ["server.submissions"]),      # intake: the raw store and the merge queue it feeds
     ("register", ["server.register"]),
+    # What a person's consent covers: read by the pages of visits (below them), recorded on the person's page.
+    ("consent", ["server.privacy.consent*"]),
     ("services", ["server.services"]),            # the service record: its items as they stand, its registers
     ("registers", ["server.registers"]),          # the village's named registers (登记册): pages and workbooks
     ("corrections", ["server.corrections"]),      # corrections, tiers and new members entered on the web
@@ -43,6 +45,7 @@ LAYERS = [
     ("replication", ["server.replication"]),
     ("blobs", ["server.blobs"]),
     ("backup", ["server.backup"]),
+    ("privacy", ["server.privacy"]),              # privacy by design (issue 21): consent, purge, a person's copy
     # Blueprints and the error pages: what a request reaches; nothing below imports them.
     ("web", ["server.*.views", "server.errors", "server.models", "server.templating"]),
     ("app factory", ["server"]),

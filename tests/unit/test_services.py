@@ -85,9 +85,10 @@ def test_pregnancy_guidance_is_stored_only_with_her_consent():
 
 
 def test_a_pre_pregnancy_check_without_consent_is_told_but_not_referred():
+    """Declined: only the fact that it was offered is kept, not who was told (the couple's names)."""
     xml = household_visit(household=HOUSEHOLD, base_version=1, start="2026-11-05T09:00:00.000+08:00",
                           prepregnancy=("李强", "no"))
-    assert items(xml) == [{"kind": "prepregnancy_check", "seq": 1, "text": "李强", "consent": False}]
+    assert items(xml) == [{"kind": "prepregnancy_check", "seq": 1, "consent": False}]
 
 
 def test_a_visit_not_recorded_keeps_no_service_items_but_its_closing_answers():
