@@ -35,6 +35,8 @@
     │   └── NoticeTownUnknown          400.72 (a notice to a town that is not one of the county)
     │   ├── MoveDayInvalid             400.50 (a move's or arrival's day missing, in the future, before the move)
     │   └── MovePlaceMissing           400.51 (a move outside the county without saying where)
+    │   ├── RetentionPeriodTooShort    400.85 (a purge's retention period under its rule's minimum)
+    │   └── RetentionRuleUnknown       400.86 (a purge's period given for a rule that does not exist)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -648,3 +650,20 @@ class MoveToOwnVillage(DecisionNotPossible):
 
 __all__ += ["MoveDayInvalid", "MovePlaceMissing", "DestinationUnknown", "PersonCannotMove", "ArrivalAlreadyConfirmed",
             "ArrivalNotExpected", "MoveToOwnVillage"]
+# ---- retention and purge (server/privacy, docs/retention.md) ------------------------------------------------------
+
+class RetentionPeriodTooShort(BadRequest):
+    code = "400.85"
+    message_zh = "保存期限短于该规则允许的最短期限，没有清除任何记录；请改用不短于最短期限的天数。"
+    message_en = ("A retention period is under its rule's minimum; nothing was purged. Give a period of at least the "
+                  "minimum.")
+
+
+class RetentionRuleUnknown(BadRequest):
+    code = "400.86"
+    message_zh = "没有这个保存期限规则，没有清除任何记录；规则为：died、moved_out_of_county、aged_out、consent_withdrawn、location。"
+    message_en = ("There is no such retention rule; nothing was purged. The rules are died, moved_out_of_county, "
+                  "aged_out, consent_withdrawn and location.")
+
+
+__all__ += ["RetentionPeriodTooShort", "RetentionRuleUnknown"]

@@ -38,6 +38,7 @@ LAYERS = [
     ("meetings", ["server.meetings"]),            # the monthly meeting sheet, the quarterly and yearly reviews
     ("home", ["server.home"]),                    # the home pages: a cadre's to-do, the town and county dashboards
     ("notices", ["server.notices"]),              # service notices (协查通报) between town offices (docs/notices.md)
+    ("privacy", ["server.privacy"]),              # retention and purge (docs/retention.md)
     ("openrosa", ["server.openrosa"]),            # Collect's protocol: authentication, uploads, manifests, formats
     ("replication", ["server.replication"]),
     ("blobs", ["server.blobs"]),
