@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from flask import current_app
 
 from server.audit.queries import record
+from server.principal import Principal
 from server.privacy import queries
 from server.register.matching import index_people
 from server.register.replays import replay_records
-from sync.errors import RetentionPeriodTooShort, RetentionRuleUnknown
+from sync.access import TOWN_OFFICE_ROLES
+from sync.errors import Forbidden, RetentionPeriodTooShort, RetentionRuleUnknown
 from sync.privacy import RETENTION_RULES, PeriodTooShort
 from sync.retention import PURGE_RULES, ScrubTarget, Selection, check_periods, plan_purge, scrub_submission
 
-__all__ = ["PurgeReport", "retention_periods", "plan", "purge"]
+__all__ = ["PurgeReport", "PreviewRow", "retention_periods", "plan", "purge", "purge_preview"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +108,27 @@ def purge(as_of: dt.date, *, by: int | None, overrides: Mapping[str, int] | None
                records=count, reason=rule)
     return PurgeReport(as_of, report.periods, report.selections, report.village_names, dry_run=False,
                        scrubbed_submissions=scrubbed)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRow:
+    """A line of the town office's purge page: a village of its area, a rule, how many would go."""
+
+    village: str
+    rule: str
+    count: int
+
+
+def purge_preview(principal: Principal, as_of: dt.date) -> tuple[PurgeReport, list[PreviewRow]]:
+    """The dry run as the town office (or the county) sees it: counts per village of its area and rule, no person
+    named (the run itself is the administrator's command)."""
+    if principal.role not in TOWN_OFFICE_ROLES:
+        raise Forbidden("the purge's dry run is for the town office")
+    report = plan(as_of)
+    paths = queries.village_paths(selection.village_id for selection in report.selections)
+    tally = Counter((selection.village_id, selection.rule) for selection in report.selections
+                    if principal.area_path is None or paths.get(selection.village_id, "").startswith(
+                        principal.area_path))
+    rows = sorted((PreviewRow(report.village_names.get(village_id, "-"), rule, count)
+                   for (village_id, rule), count in tally.items()), key=lambda row: (row.village, row.rule))
+    return report, rows

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 import pytest
 from sqlalchemy import func, or_, select
 
+from server import clock
 from server.archive.models import ArchivedReport
 from server.areas.operations import ensure_area
 from server.audit.models import AuditEvent
@@ -31,8 +33,10 @@ from server.register.models import (
     Visit,
 )
 from server.submissions.models import Submission
-from tests.conftest import ROOT, command_env, merge_all, taizhang
+from server.users.operations import add_user
+from tests.conftest import REALM, ROOT, command_env, merge_all, taizhang
 from tests.register_visits import Member, followup_visit, household_visit
+from tests.web import WebClient
 
 XLSFORMS = ROOT / "xlsforms"
 DONG_HOUSEHOLD = "99999999-0000-4000-8000-000000000001"
@@ -47,6 +51,7 @@ XI_HEAD = Member("赵强", "male", "1985-07-07", uuid="99999999-0000-4000-8000-0
 XI_WIFE = Member("孙梅", "female", "1987-08-08", relationship="spouse", id_number="330102198708081245",
                  phone="13600004444", uuid="99999999-0000-4000-8000-0000000000b2")
 AS_OF = "2026-12-01"
+PASSWORD = "purge-staff-password"
 PURGED_WORDS = ("王秀英", "330102195005062228", "13700003333", "孙梅", "330102198708081245", "13600004444")
 
 
@@ -82,11 +87,15 @@ def county(server, create_collector, publish):
         assert phone.submit(xml).status_code == 201
     merge_all()
     village = ensure_area("青山镇/东村")
+    ensure_area("白水镇/南村")
     db.session.add(ArchivedReport(kind="monthly_change", area_id=village.id, period_start=dt.date(2020, 3, 1),
                                   period_end=dt.date(2020, 3, 31), version=1, file_name="东村_2020-03_月变更报告单.xlsx",
                                   content=b"PK\x03\x04 the workbook as submitted",
                                   sha256=hashlib.sha256(b"PK\x03\x04 the workbook as submitted").hexdigest(),
                                   figures='{"deaths": 1}', created_at=dt.datetime(2020, 4, 1, tzinfo=dt.timezone.utc)))
+    for username, role, area in (("qingshan_officer", "town_officer", "青山镇"), ("baishui_officer", "town_officer",
+                                 "白水镇"), ("dongcun_cadre", "village_cadre", "青山镇/东村")):
+        add_user(username, role, area, realm=REALM, password=PASSWORD)
     commit()
     return {"server": server, "dong": dong, "xi": xi, "env": command_env(server.app)}
 
@@ -201,3 +210,29 @@ def test_a_period_under_the_minimum_is_refused_and_nothing_changes(county):
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         or_(AuditEvent.action == "purge"))) == 0
     db.session.rollback()
+
+
+def page_rows(text: str) -> list[list[str]]:
+    body = re.search(r'<table id="purge">.*?<tbody>(.*?)</tbody>', text, re.S).group(1)
+    return [[re.sub(r"<[^>]*>|\s+", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def test_the_town_office_sees_the_dry_run_of_its_own_villages(county, monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 12, 1, 4, 0, tzinfo=dt.timezone.utc))
+    before = everything()
+    officer = WebClient(county["server"].url)
+    assert officer.sign_in("qingshan_officer", PASSWORD).status_code == 302
+    page = officer.get("/privacy/purge")
+    assert page.status_code == 200
+    assert page_rows(page.text) == [["青山镇›东村", "超出服务年龄人员的服务记录", "1"], ["青山镇›东村", "已死亡人员", "1"],
+                                    ["青山镇›东村", "访视定位", "1"], ["青山镇›西村", "迁出本县人员", "1"]]
+    assert "王秀英" not in page.text and "孙梅" not in page.text
+    other = WebClient(county["server"].url)
+    assert other.sign_in("baishui_officer", PASSWORD).status_code == 302
+    page = other.get("/privacy/purge")
+    assert page.status_code == 200 and 'id="purge-none"' in page.text and 'id="purge"' not in page.text
+    cadre = WebClient(county["server"].url)
+    assert cadre.sign_in("dongcun_cadre", PASSWORD).status_code == 302
+    assert cadre.get("/privacy/purge").status_code == 403
+    assert everything() == before
