@@ -87,7 +87,9 @@ def purge(as_of: dt.date, *, by: int | None, overrides: Mapping[str, int] | None
     targets = [ScrubTarget(uuid, selection.rule, tuple(sorted(words.get(uuid, ()))))
                for selection in report.selections if selection.uuid is not None
                for uuid in {selection.uuid} | aliases.get(selection.uuid, set())]
-    touched = queries.chains_of(queries.submissions_naming(people) | locations)
+    # (with the submissions still queued: merged later, they are applied without what was purged)
+    touched = queries.chains_of(queries.submissions_naming(people) | locations) | (
+        queries.queued_submissions() if people else set())
     scrubbed = 0
     for row in queries.submission_xml(touched):
         xml = scrub_submission(row.xml, targets, location=row.id in locations)

@@ -27,11 +27,11 @@ from server.register.models import (
     SubmissionRecord,
     Visit,
 )
-from server.submissions.models import Submission
+from server.submissions.models import MergeQueueEntry, Submission
 from sync.privacy import CONSENT_ANCHOR_KINDS, CONSENT_ITEM_KINDS
 from sync.retention import LocationFacts, PersonFacts, Selection
 
-__all__ = ["person_facts", "location_facts", "village_names", "village_paths", "identifying_words", "submissions_naming",
+__all__ = ["person_facts", "location_facts", "village_names", "village_paths", "identifying_words", "submissions_naming", "queued_submissions",
            "chains_of", "submission_xml", "replace_xml", "add_tombstones", "last_submission_id", "forget_people",
            "clear_locations", "scrub_decisions", "merged_into_people", "WITHDRAW_CONSENT"]
 
@@ -147,6 +147,11 @@ def submissions_naming(uuids: set[str]) -> set[int]:
         return set()
     return set(db.session.scalars(select(SubmissionRecord.submission_id)
                                   .where(SubmissionRecord.record_uuid.in_(uuids))))
+
+
+def queued_submissions() -> set[int]:
+    """The submissions received but not merged yet (they name no record in `submission_record` so far)."""
+    return set(db.session.scalars(select(MergeQueueEntry.submission_id)))
 
 
 def chains_of(submission_ids: set[int]) -> set[int]:

@@ -33,6 +33,7 @@ from server.register.models import (
     Visit,
 )
 from server.submissions.models import Submission
+from server.users.models import User
 from server.users.operations import add_user
 from tests.conftest import REALM, ROOT, command_env, merge_all, taizhang
 from tests.register_visits import Member, followup_visit, household_visit
@@ -139,7 +140,7 @@ def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county
     assert dry.stdout.splitlines() == DRY_RUN
     assert everything() == before      # a dry run changes nothing
 
-    run = taizhang(env, "privacy", "purge", "--as-of", AS_OF)
+    run = taizhang(env, "privacy", "purge", "--as-of", AS_OF, "--by", "qingshan_officer")
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0] == "purged as of 2026-12-01:"
@@ -169,10 +170,15 @@ def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county
                       ("household_visit", "", "completed", 0.0), ("household_visit", "", "completed", 30.2)]
     (archived,) = db.session.scalars(select(ArchivedReport))
     assert bytes(archived.content) == b"PK\x03\x04 the workbook as submitted" and archived.figures == '{"deaths": 1}'
-    audit = sorted((r.action, r.user_id, r.reason, r.records) for r in db.session.scalars(
+    # Audited per village and rule, by whom, never the content.
+    officer = db.session.scalar(select(User.id).where(User.username == "qingshan_officer"))
+    dong, xi = ensure_area("青山镇/东村").path, ensure_area("青山镇/西村").path
+    audit = sorted((r.action, r.user_id, r.area_path, r.reason, r.records, r.subject) for r in db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "purge")))
-    assert audit == [("purge", None, "aged_out", 1), ("purge", None, "died", 1), ("purge", None, "location", 1),
-                     ("purge", None, "moved_out_of_county", 1)]
+    assert audit == sorted([("purge", officer, dong, "aged_out", 1, "aged_out as of 2026-12-01"),
+                            ("purge", officer, dong, "died", 1, "died as of 2026-12-01"),
+                            ("purge", officer, dong, "location", 1, "location as of 2026-12-01"),
+                            ("purge", officer, xi, "moved_out_of_county", 1, "moved_out_of_county as of 2026-12-01")])
     db.session.rollback()
 
     # A rebuild gives the register minus them: never brings them back.
