@@ -134,6 +134,11 @@ DRY_RUN = ["would purge as of 2026-12-01:",
 
 def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county):
     env = county["env"]
+    # A visit received before the purge, not merged yet, gave her something: scrubbed with the rest.
+    queued = household_visit(household=DONG_HOUSEHOLD, base_version=1, start="2026-11-25T09:00:00.000+08:00",
+                             supplies=[(MOTHER.uuid, "topical", "1", "yes"), (WIFE.uuid, "folic_acid", "1", "yes")],
+                             notes="王秀英要药膏")
+    assert county["dong"].submit(queued).status_code == 201
     before = everything()
     dry = taizhang(env, "privacy", "purge", "--dry-run", "--as-of", AS_OF)
     assert dry.returncode == 0, dry.stderr
@@ -158,16 +163,19 @@ def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county
     assert people == {HEAD.uuid: ("张伟", "330102196003041234", "13900001111", "living"),
                       WIFE.uuid: ("李芳", None, "13900002222", "living"),
                       XI_HEAD.uuid: ("赵强", None, None, "living")}
-    # 张伟 is past the service age: his supply went, not his record; 李芳's supply stays.
+    assert merge_all() == 1   # the queued visit, without her
+    # 张伟 is past the service age: his supply went, not his record; 李芳's supplies stay.
     items = sorted((r.kind, r.person_uuid, r.code) for r in db.session.scalars(select(ServiceItemRecord)))
-    assert items == [("service", None, "health_guidance"), ("supply", WIFE.uuid, "folic_acid")]
+    assert items == [("service", None, "health_guidance"), ("supply", WIFE.uuid, "folic_acid"),
+                     ("supply", WIFE.uuid, "folic_acid")]
     # The visits stay (the monthly counts read them): the follow-up of the dead woman without her, the old GPS
     # point gone, the recent one kept.
     visits = sorted((r.form, r.person_uuid or "", r.outcome, r.latitude or 0.0)
                     for r in db.session.scalars(select(Visit)))
     assert visits == [("followup", "", "completed", 0.0), ("household_visit", "", "completed", 0.0),
                       ("household_visit", "", "completed", 0.0), ("household_visit", "", "completed", 0.0),
-                      ("household_visit", "", "completed", 0.0), ("household_visit", "", "completed", 30.2)]
+                      ("household_visit", "", "completed", 0.0), ("household_visit", "", "completed", 0.0),
+                      ("household_visit", "", "completed", 30.2)]
     (archived,) = db.session.scalars(select(ArchivedReport))
     assert bytes(archived.content) == b"PK\x03\x04 the workbook as submitted" and archived.figures == '{"deaths": 1}'
     # Audited per village and rule, by whom, never the content.
