@@ -12,6 +12,7 @@ decisions naming them are skipped.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -24,7 +25,7 @@ from sync.xmlsafe import local_name, parse_untrusted
 
 __all__ = ["PersonFacts", "LocationFacts", "Selection", "PurgeRule", "PURGE_RULES", "SERVICE_AGE_LIMIT",
            "AGED_OUT_ITEM_KINDS", "plan_purge", "check_periods", "Tombstone", "PurgedRecords", "ScrubTarget",
-           "scrub_submission", "years_after"]
+           "scrub_submission", "years_after", "PURGED_NAME", "scrubbed_decision"]
 
 SERVICE_AGE_LIMIT = 50
 """The age after which a person is past the reproductive-health services the forms record (supplies, pregnancy
@@ -332,3 +333,26 @@ def _kept_in_followup(node, root) -> bool:
             return False
         node = node.getparent()
     return True
+
+
+PURGED_NAME = "已清除"
+"""The name an add_person decision of a person purged keeps (its target stays a valid new person's details)."""
+
+
+def scrubbed_decision(kind: str, target: str, field: str | None) -> str:
+    """The target a decision about a person purged keeps: an add_person's details without the person's (a
+    placeholder name, 1900-01-01 for the birth date; household, sex, relationship and the day kept), a value set on
+    one of their fields emptied; other kinds (merges, moves, tiers) keep theirs (record ids, a group, a tier)."""
+    if kind == "add_person":
+        try:
+            values = json.loads(target)
+        except ValueError:
+            return target
+        if not isinstance(values, dict):
+            return target
+        kept = {name: values[name] for name in ("household", "event_date", "sex", "relationship") if name in values}
+        return json.dumps({**kept, "name": PURGED_NAME, "birth_date": "1900-01-01"}, ensure_ascii=False,
+                          sort_keys=True, separators=(",", ":"))
+    if kind == "set_field" and (field or "").startswith("person:"):
+        return ""
+    return target

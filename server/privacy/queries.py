@@ -29,7 +29,7 @@ from server.register.models import (
 )
 from server.submissions.models import MergeQueueEntry, Submission
 from sync.privacy import CONSENT_ANCHOR_KINDS, CONSENT_ITEM_KINDS
-from sync.retention import LocationFacts, PersonFacts, Selection
+from sync.retention import LocationFacts, PersonFacts, Selection, scrubbed_decision
 
 __all__ = ["person_facts", "location_facts", "village_names", "village_paths", "identifying_words", "submissions_naming", "queued_submissions",
            "chains_of", "submission_xml", "replace_xml", "add_tombstones", "last_submission_id", "forget_people",
@@ -209,13 +209,15 @@ def forget_people(uuids: set[str]) -> None:
 
 
 def scrub_decisions(uuids: set[str]) -> int:
-    """Decisions about people purged whole keep that they were taken, not what they said of them: their note and
-    target (a new person's details, a value set) are emptied (the replay skips them)."""
+    """Decisions about people purged whole keep that they were taken, not what they said of them: the note goes,
+    and a target holding their details (sync.retention.scrubbed_decision); every replay skips them."""
     if not uuids:
         return 0
-    result = db.session.execute(update(RegisterDecision).where(RegisterDecision.subject_uuid.in_(uuids))
-                                .values(note=None, target=""))
-    return result.rowcount or 0
+    rows = db.session.scalars(select(RegisterDecision).where(RegisterDecision.subject_uuid.in_(uuids))).all()
+    for row in rows:
+        row.note = None
+        row.target = scrubbed_decision(row.kind, row.target, row.field)
+    return len(rows)
 
 
 def clear_locations(submission_ids: set[int]) -> None:

@@ -21,20 +21,25 @@ from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
+from server.register.decisions import set_tier
 from server.register.models import (
     LifeEventRecord,
     Person,
     PersonMatchKey,
     PurgedRecord,
+    RegisterDecision,
     RegisterFieldValue,
     ServiceAnchor,
     ServiceItemRecord,
     SubmissionRecord,
     Visit,
 )
+from server.replication import queries as replication_queries
+from server.schedules.current import current_schedule
 from server.submissions.models import Submission
 from server.users.models import User
 from server.users.operations import add_user
+from server.users.queries import principal_by_username
 from tests.conftest import REALM, ROOT, command_env, merge_all, taizhang
 from tests.register_visits import Member, followup_visit, household_visit
 from tests.web import WebClient
@@ -97,6 +102,10 @@ def county(server, create_collector, publish):
     for username, role, area in (("qingshan_officer", "town_officer", "青山镇"), ("baishui_officer", "town_officer",
                                  "白水镇"), ("dongcun_cadre", "village_cadre", "青山镇/东村")):
         add_user(username, role, area, realm=REALM, password=PASSWORD)
+    commit()
+    # The cadre gave the old woman a tier (with a note naming her) before she died.
+    set_tier(principal_by_username("dongcun_cadre"), MOTHER.uuid, "key", tiers=current_schedule().tier_names,
+             note="王秀英行动不便")
     commit()
     return {"server": server, "dong": dong, "xi": xi, "env": command_env(server.app)}
 
@@ -187,6 +196,10 @@ def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county
                             ("purge", officer, dong, "died", 1, "died as of 2026-12-01"),
                             ("purge", officer, dong, "location", 1, "location as of 2026-12-01"),
                             ("purge", officer, xi, "moved_out_of_county", 1, "moved_out_of_county as of 2026-12-01")])
+    # The tier decision stays (it was taken) without its note, is not replicated, and every replay skips it.
+    (tier,) = db.session.scalars(select(RegisterDecision))
+    assert (tier.kind, tier.subject_uuid, tier.target, tier.note) == ("set_tier", MOTHER.uuid, "key", None)
+    assert replication_queries.decisions_after(0, 100) == []
     db.session.rollback()
 
     # A rebuild gives the register minus them: never brings them back.

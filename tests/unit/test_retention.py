@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from lxml import etree
 
+from sync.decisions import new_person_fields, new_person_target
 from sync.privacy import RETENTION_RULES, PeriodTooShort
 from sync.replay import StoredSubmission, replay
 from sync.retention import (
@@ -19,6 +20,7 @@ from sync.retention import (
     Tombstone,
     plan_purge,
     scrub_submission,
+    scrubbed_decision,
     years_after,
 )
 from sync.visits import read_visit
@@ -157,3 +159,14 @@ def test_scrub_of_a_follow_up_keeps_only_that_it_happened():
                                                                                dt.date(2019, 8, 1))
     assert visit.services.items == () and visit.services.notes is None
     assert "镇卫生院" not in scrubbed.decode("utf-8") and "血压高" not in scrubbed.decode("utf-8")
+
+
+def test_a_decision_about_a_purged_person_keeps_a_valid_target_without_their_details():
+    target = new_person_target("h-1", {"name": "王小红", "sex": "female", "birth_date": "2026-10-01",
+                                       "id_number": "330102202610011221", "relationship": "grandchild",
+                                       "phone": "13700003333"}, dt.date(2026, 10, 1))
+    scrubbed = scrubbed_decision("add_person", target, "birth")
+    assert new_person_fields(scrubbed) == ("h-1", {"name": "已清除", "sex": "female", "birth_date": "1900-01-01",
+                                                   "relationship": "grandchild"}, dt.date(2026, 10, 1))
+    assert scrubbed_decision("set_field", "13700003333", "person:phone") == ""
+    assert scrubbed_decision("merge_people", "p-kept", None) == "p-kept"
