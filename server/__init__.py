@@ -34,6 +34,7 @@ from server.moves.views import bp as moves_bp
 from server.notices.views import api as notice_replication_bp
 from server.notices.views import bp as notices_bp
 from server.openrosa.views import bp as openrosa_bp
+from server.privacy.views import bp as privacy_bp
 from server.rechecks.views import bp as rechecks_bp
 from server.register.views import bp as register_bp
 from server.registers.views import bp as registers_bp
@@ -88,6 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(notices_bp)
     app.register_blueprint(notice_replication_bp)
+    app.register_blueprint(privacy_bp)
     register_error_handlers(app)
     register_filters(app)
     app.jinja_env.globals.update(current_staff=current_staff, get_locale=get_locale)

@@ -7,6 +7,9 @@ import secrets
 import sys
 from pathlib import Path
 
+from sync.privacy import RETENTION_RULES
+from sync.retention import SERVICE_AGE_LIMIT
+
 __all__ = ["load_config", "default_instance_dir"]
 
 MiB = 1024 * 1024
@@ -115,6 +118,10 @@ def load_config(overrides: dict | None = None) -> dict:
         # town's time zone); a month first submitted after it is counted late (docs/months.md).
         "TAIZHANG_REPORT_DUE_DAY": _int("TAIZHANG_REPORT_DUE_DAY", 2),
         # The town's visit schedule (TOML; `taizhang schedule check FILE`); empty: sync/default_schedule.toml.
+        # Retention periods in days (sync.privacy.RETENTION_RULES, docs/retention.md): a purge refuses one under its
+        # rule's minimum; the service age after which a person's reproductive-health service record ages out.
+        **{rule.config_key: _int(rule.config_key, rule.default_days) for rule in RETENTION_RULES.values()},
+        "TAIZHANG_SERVICE_AGE_LIMIT": _int("TAIZHANG_SERVICE_AGE_LIMIT", SERVICE_AGE_LIMIT),
         "TAIZHANG_SCHEDULE_FILE": os.environ.get("TAIZHANG_SCHEDULE_FILE", ""),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
         "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),

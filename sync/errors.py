@@ -43,6 +43,8 @@
     │   ├── ConsentDayInvalid          400.90 (a consent withdrawal's day missing or in the future)
     │   ├── ConsentNoteTooLong         400.91 (a consent withdrawal's note over 200 characters)
     │   └── ConsentNotConfirmed        400.92 (a consent withdrawal without ticking the confirmation)
+    │   ├── RetentionPeriodTooShort    400.85 (a purge's retention period under its rule's minimum)
+    │   └── RetentionRuleUnknown       400.86 (a purge's period given for a rule that does not exist)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -774,3 +776,20 @@ class ConsentNothingRecorded(DecisionNotPossible):
 
 
 __all__ += ["ConsentDayInvalid", "ConsentNoteTooLong", "ConsentNotConfirmed", "ConsentNothingRecorded"]
+# ---- retention and purge (server/privacy, docs/retention.md) ------------------------------------------------------
+
+class RetentionPeriodTooShort(BadRequest):
+    code = "400.85"
+    message_zh = "保存期限短于该规则允许的最短期限，没有清除任何记录；请改用不短于最短期限的天数。"
+    message_en = ("A retention period is under its rule's minimum; nothing was purged. Give a period of at least the "
+                  "minimum.")
+
+
+class RetentionRuleUnknown(BadRequest):
+    code = "400.86"
+    message_zh = "没有这个保存期限规则，没有清除任何记录；规则为：died、moved_out_of_county、aged_out、consent_withdrawn、location。"
+    message_en = ("There is no such retention rule; nothing was purged. The rules are died, moved_out_of_county, "
+                  "aged_out, consent_withdrawn and location.")
+
+
+__all__ += ["RetentionPeriodTooShort", "RetentionRuleUnknown"]

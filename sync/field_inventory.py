@@ -132,7 +132,7 @@ TABLE_SECTIONS = {
     "visit_review": "visit",
     "service_item": "service", "service_anchor": "service",
     "register_decision": "register", "register_conflict": "register", "duplicate_candidate": "register",
-    "service_notice": "notice", "service_notice_step": "notice", "person_copy": "person",
+    "service_notice": "notice", "service_notice_step": "notice", "person_copy": "person", "purged_record": "register",
     "recheck_sample": "recheck", "recheck_household": "recheck", "recheck": "recheck", "recheck_finding": "recheck",
     "archived_report": "report", "month_signoff": "report", "month_signoff_step": "report",
     "app_user": "staff", "staff_session": "staff", "auth_throttle": "staff", "collector_form_download": "staff",
@@ -392,6 +392,11 @@ FIELDS: tuple[Field, ...] = (
          NOT_PERSONAL, "no_rule"),
     _col("service_notice_step", "recorded_at", "记录时间（同步游标）", "When recorded (replication cursor)", NOBODY,
          NOT_PERSONAL, "no_rule"),
+    # ---- tombstones of the purge (sync.retention): no personal content, kept so a rebuild never brings it back ----
+    *_technical("purged_record", "uuid", "after_submission_id"),
+    _col("purged_record", "rule", "清除所依据的规则（重建时不恢复）", "The rule it was purged by (a rebuild leaves it out)",
+         NOBODY, NOT_PERSONAL, "log"),
+    _col("purged_record", "purged_on", "清除日期", "The day it was purged", NOBODY, NOT_PERSONAL, "log"),
     # ---- a person's own copy (server/copies): the request and hand-over; the file itself is not kept ------------
     *_technical("person_copy", "id", "person_uuid", "area_path", "recorded_by", "produced_by", "handed_by", "sha256",
                 "size"),

@@ -27,6 +27,7 @@ from sync.merge import (
     plan_record,
     replay_order,
 )
+from sync.retention import PurgedRecords
 from sync.scope import RegisterLookup, refusal
 from sync.services import ServiceItem
 from sync.visits import AnchorObservation, PersonObservation, Visit, read_visit
@@ -142,11 +143,19 @@ def named_uuids(visit: Visit) -> set[str]:
 
 
 def apply_visit(store: RegisterStore, submission_id: int, visit: Visit, area_id: int | None, aliases, *,
-                only: set[str] | None, chain: frozenset[int] = frozenset()) -> str | None:
+                only: set[str] | None, chain: frozenset[int] = frozenset(),
+                purged: PurgedRecords | None = None) -> str | None:
     """Merge one visit's observations (restricted to `only` records when replaying part of the register), unless
     it names records outside its collector's group: then nothing changes and the visit is kept with the reason,
-    which is returned (sync.scope). `chain`: the ids of the stored versions this one replaces."""
+    which is returned (sync.scope). `chain`: the ids of the stored versions this one replaces. `purged`: the
+    tombstones of purged records (sync.retention): what the visit says of them is left out, and a visit sent after
+    the purge naming a person purged is refused."""
     group = None if area_id is None else str(area_id)
+    if purged:
+        if purged.refuses(visit, submission_id, aliases.resolve):
+            store.add_visit(submission_id, named_uuids(visit), _entry(visit, None, None, "person_purged"))
+            return "person_purged"
+        visit = purged.visit_without(visit, submission_id, aliases.resolve)
     lookup = store.lookup(aliases, chain)
     refused = refusal(visit, group, lookup)
     if refused is not None:
@@ -215,9 +224,10 @@ def merge_record(store: RegisterStore, kind: str, observation: PersonObservation
 
 
 def replay(store: RegisterStore, submissions: Iterable[StoredSubmission], decisions: Iterable[DecisionRow], *,
-           only: set[str] | None) -> int:
+           only: set[str] | None, purged: PurgedRecords | None = None) -> int:
     """Apply stored submissions and decisions in force in their one order (sync.merge.replay_order); returns how
-    many visits were merged. `only`: the records a partial replay rebuilds (None: all of them)."""
+    many visits were merged. `only`: the records a partial replay rebuilds (None: all of them). `purged`: the
+    tombstones of purged records; a decision naming a person purged is skipped."""
     by_instance = {row.instance_id: row for row in submissions}
     versions = [SubmissionVersion(row.instance_id, row.deprecated_id, arrival=row.id) for row in by_instance.values()]
     by_decision = {decision.id: decision for decision in decisions}
@@ -229,12 +239,15 @@ def replay(store: RegisterStore, submissions: Iterable[StoredSubmission], decisi
     for item in replay_order(versions, points):
         if isinstance(item, DecisionPoint):
             decision = by_decision[item.id]
+            if purged and purged.names_purged(aliases.resolve(decision.subject_uuid), decision.subject_uuid,
+                                              decision.target):
+                continue
             DECISION_KINDS[decision.kind].replay(store, decision, aliases, only=only, merge_record=merge_record)
             continue
         row = by_instance[item.instance_id]
         while row is not None and row.id not in left_out and (visit := register_visit(row.xml)) is not None:
             if apply_visit(store, row.id, visit, row.area_id, aliases, only=only,
-                           chain=_versions_replaced(row, by_instance)) is None:
+                           chain=_versions_replaced(row, by_instance), purged=purged) is None:
                 applied += 1
                 break
             # A refused edit changes nothing: the version it replaces stays in force, where it was.

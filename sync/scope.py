@@ -36,6 +36,10 @@ REFUSALS: dict[str, tuple[str, str]] = {
                              ("A visit recording a new household used the id of a household already in the "
                               "register; it was not merged, so that household is not overwritten. Check it and "
                               "have the collector record it again.")),
+    "person_purged": ("访视中的人员已按保存期限清除（手机上的名单是旧的），访视未并入台账；请让信息员更新表单名单后重新访视。",
+                      "The visit names a person purged from the register at the end of their retention period (the "
+                      "phone's list is old); the visit was not merged. Have the collector update the lists and visit "
+                      "again."),
 }
 """Why the merge refuses a visit (code → Chinese, English), shown to the village cadre with the visit."""
 

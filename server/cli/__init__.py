@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from server import create_app
 from server.cli.backup import backup_command, backup_key_command, blobs, restore_command
 from server.cli.forms import form
+from server.cli.privacy import privacy
 from server.cli.register import register, register_rebuild
 from server.cli.reports import report
 from server.cli.schedules import schedule
@@ -36,7 +37,7 @@ def cli():
 
 
 for command in (area, user, form, register, report, schedule, backup_command, restore_command, backup_key_command,
-                blobs, demo_command, serve):
+                blobs, demo_command, serve, privacy):
     cli.add_command(command)
 cli.add_command(register_rebuild, "rebuild")
 

@@ -1,1 +1,1 @@
-"""Privacy of the register (issue 21): what a person's consent covers, and the work that acts on it."""
+"""Privacy of the register (issue 21): what a person's consent covers, retention and the purge (docs/retention.md)."""

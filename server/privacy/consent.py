@@ -25,8 +25,8 @@ from sync.errors import (
     RecordNotFound,
 )
 
-__all__ = ["MAX_NOTE", "Withdrawn", "ConsentScrub", "withdraw_consent", "withdrawals_of", "consent_scrubs",
-           "visible_xml", "scrub_submission"]
+__all__ = ["MAX_NOTE", "Withdrawn", "ConsentScrub", "PendingWithdrawal", "withdraw_consent", "withdrawals_of",
+           "consent_scrubs", "pending_withdrawals", "visible_xml", "scrub_submission"]
 
 MAX_NOTE = 200
 """The longest note a withdrawal keeps."""
@@ -95,10 +95,7 @@ def _covered(withdrawals) -> dict[int, tuple[set[str], set[str]]]:
     return covered
 
 
-def consent_scrubs() -> list[ConsentScrub]:
-    """Every raw submission holding answers the withdrawals in force cover (with the names told with a consent
-    refused), and what to blank in it: the purge's list (sync.consent.scrub_submission blanks one)."""
-    covered = _covered(queries.withdrawals())
+def _scrubs(covered: dict[int, tuple[set[str], set[str]]]) -> list[ConsentScrub]:
     found = []
     for row in register_queries.submission_rows(set(covered)):
         people, households = covered[row.id]
@@ -106,6 +103,32 @@ def consent_scrubs() -> list[ConsentScrub]:
         if scrub:
             found.append(ConsentScrub(row.id, scrub))
     return found
+
+
+def consent_scrubs() -> list[ConsentScrub]:
+    """Every raw submission holding answers the withdrawals in force cover (with the names told with a consent
+    refused), and what to blank in it: the purge's list (sync.consent.scrub_submission blanks one)."""
+    return _scrubs(_covered(queries.withdrawals()))
+
+
+class PendingWithdrawal(NamedTuple):
+    """A withdrawal in force whose raw answers are not blanked yet: the person, the day they withdrew, the
+    submissions to blank (the purge's rule consent_withdrawn)."""
+
+    person_uuid: str
+    withdrawn_on: dt.date
+    scrubs: list[ConsentScrub]
+
+
+def pending_withdrawals() -> list[PendingWithdrawal]:
+    """The withdrawals in force that a purge has still to act on (their covered raw answers not yet blanked)."""
+    pending = []
+    for withdrawal in queries.withdrawals():
+        scrubs = _scrubs(_covered([withdrawal]))
+        if scrubs:
+            day = dt.date.fromisoformat(withdrawal.day) if withdrawal.day else dt.date.min
+            pending.append(PendingWithdrawal(withdrawal.person_uuid, day, scrubs))
+    return pending
 
 
 def visible_xml(submission_id: int, xml: bytes) -> bytes:

@@ -26,12 +26,13 @@ class Withdrawal(NamedTuple):
     person_uuid: str
     household_uuid: str
     after_submission_id: int
+    day: str | None = None          # the day the person withdrew it (as recorded)
 
 
 def withdrawals(*, covering: int | None = None) -> list[Withdrawal]:
     """The withdrawals in force (`covering`: those recorded after that submission, which they may cover)."""
     query = select(RegisterDecision.id, RegisterDecision.subject_uuid, RegisterDecision.target,
-                   RegisterDecision.after_submission_id).where(
+                   RegisterDecision.after_submission_id, RegisterDecision.field).where(
         RegisterDecision.kind == WITHDRAW_CONSENT.name, RegisterDecision.undone_at.is_(None))
     if covering is not None:
         query = query.where(RegisterDecision.after_submission_id >= covering)

@@ -290,3 +290,16 @@ class VisitReview(db.Model):
     comment: Mapped[str | None] = mapped_column(String(500))    # for the collector
     reviewed_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
     reviewed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PurgedRecord(db.Model):
+    """A tombstone: a person purged from the register (or their service record purged) at the end of a retention
+    period (sync.retention). No personal content: the uuid, the rule, the day, and the last submission held then;
+    every replay reads these, so a rebuild never brings what was purged back (docs/retention.md)."""
+
+    __tablename__ = "purged_record"
+
+    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(30), primary_key=True)    # a name of sync.privacy.RETENTION_RULES
+    purged_on: Mapped[date] = mapped_column(Date)
+    after_submission_id: Mapped[int] = mapped_column(BigInteger)

@@ -21,6 +21,7 @@ from server.register.models import (
     LifeEventRecord,
     Person,
     PersonMatchKey,
+    PurgedRecord,
     RegisterConflict,
     RegisterDecision,
     RegisterFieldValue,
@@ -36,6 +37,7 @@ from sync.decisions import DECISION_KINDS
 from sync.merge import FieldValue, RecordState, VisitRef
 from sync.periods import as_utc
 from sync.replay import StoredSubmission
+from sync.retention import PurgedRecords, Tombstone
 from sync.services import ServiceItem, item_key
 
 RECORD_MODELS = {"household": Household, "person": Person}
@@ -313,6 +315,13 @@ def forget_everything() -> None:
                   SubmissionRecord, PersonMatchKey,
                   Person, Household, MergeQueueEntry):
         db.session.execute(delete(model))
+
+
+def purged_records() -> PurgedRecords:
+    """The tombstones of purged records (sync.retention), as every replay and the live merge read them."""
+    return PurgedRecords([Tombstone(row.uuid, row.rule, row.after_submission_id)
+                          for row in db.session.execute(select(PurgedRecord.uuid, PurgedRecord.rule,
+                                                               PurgedRecord.after_submission_id))])
 
 
 def submission_rows(ids: set[int] | None = None) -> list[StoredSubmission]:

@@ -24,7 +24,8 @@ def rebuild_register() -> int:
     """Forget the derived register and replay every effective submission and every decision in force."""
     queries.forget_everything()
     store = MemoryStore()
-    applied = replay(store, queries.submission_rows(), queries.decisions_in_force(), only=None)
+    applied = replay(store, queries.submission_rows(), queries.decisions_in_force(), only=None,
+                     purged=queries.purged_records())
     store.flush()
     index_villages(None)
     return applied
@@ -88,13 +89,14 @@ def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) ->
     records, decisions = _closure(uuids)
     verdicts: dict[int, str | None] = {}   # whether each visit was refused before this replay
     submission_ids = set(extra_submissions)
+    purged = queries.purged_records()
     while True:
         submission_ids |= queries.submissions_touching(records)   # (those forgotten already are in the set)
         verdicts.update(queries.refusals(submission_ids - set(verdicts)))
         queries.forget_records(records, submission_ids)
         store = MemoryStore(only=records)
         replay(store, queries.submission_rows(submission_ids), _with_every_replay(
-            decisions + queries.rejections_of(submission_ids)), only=records)
+            decisions + queries.rejections_of(submission_ids)), only=records, purged=purged)
         # A visit the replay judged otherwise than before (a decision moved a record into or out of its group)
         # changes records outside this replay too: replay again with every record it names.
         judged = {row["submission_id"]: row["refusal"] for row in store.visits}

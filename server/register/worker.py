@@ -52,7 +52,8 @@ def merge_next(*, now: dt.datetime | None = None) -> MergeOutcome | None:
             changed = {uuid for kind, uuid in replayed if kind == "person"}
         else:
             store = DatabaseStore()
-            apply_visit(store, claimed.id, visit, claimed.area_id, StoredAliases(named_uuids(visit)), only=None)
+            apply_visit(store, claimed.id, visit, claimed.area_id, StoredAliases(named_uuids(visit)), only=None,
+                        purged=queries.purged_records())
             store.flush()
             outcome = MergeOutcome(claimed.id, applied=True)
             changed = store.identity_changed

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.areas.models import Area
 from server.extensions import db
-from server.register.models import RegisterDecision
+from server.register.models import PurgedRecord, RegisterDecision
 from server.submissions.models import Submission, SubmissionAttachment
 from sync.periods import as_utc
 
@@ -106,18 +106,21 @@ def attachment(instance_id: str, name: str) -> AttachmentInArea | None:
 # ---- decisions -------------------------------------------------------------------------------------------------
 
 _BY_PEOPLE = RegisterDecision.decided_by.is_not(None)   # the automatic merge is each server's own
+# Decisions about people purged here (docs/retention.md) are not sent: their content is gone, and each server
+# purges its own copy.
+_NOT_PURGED = RegisterDecision.subject_uuid.not_in(select(PurgedRecord.uuid))
 
 
 def decisions_after(cursor: int, limit: int) -> list[RegisterDecision]:
     """Decisions made by people with an id past the cursor, oldest first."""
-    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.id > cursor, _BY_PEOPLE)
+    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.id > cursor, _BY_PEOPLE, _NOT_PURGED)
                                    .order_by(RegisterDecision.id).limit(limit)))
 
 
 def decisions_undone_since(moment: datetime) -> list[RegisterDecision]:
     """Decisions undone at or after a moment (undoing is rare: all of them), automatic merges included: a person
     undid those."""
-    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.undone_at >= moment)
+    return list(db.session.scalars(select(RegisterDecision).where(RegisterDecision.undone_at >= moment, _NOT_PURGED)
                                    .order_by(RegisterDecision.id)))
 
 

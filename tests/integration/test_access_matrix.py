@@ -635,6 +635,8 @@ ROWS = [
     Row("notice_replication.notices_after", "GET", page(same("/api/v1/replication/notices")),
         statuses(401, 403, 403, 200, 200)),
     Row("notice_replication.receive_notice", "POST", replicated_notice, statuses(401, 403, 403, (200, 403), 200)),
+    # The purge's dry run (docs/retention.md): the town office and the county, counts of their area only.
+    Row("privacy.purge_page", "GET", page(same("/privacy/purge")), statuses(LOGIN, LOGIN, 403, 200, 200)),
 ]
 
 

@@ -143,7 +143,7 @@ def test_every_answer_with_personal_data_is_not_stored(server, create_collector,
         signed_in = web.sign_in(username, PASSWORD)
         assert signed_in.status_code == 302
         answers[f"POST /login as {username}"] = signed_in
-        crawled = _crawl(web, ["/", "/login", "/search?q=王秀英", "/account/password"])
+        crawled = _crawl(web, ["/", "/login", "/search?q=王秀英", "/account/password", "/privacy/purge"])
         answers.update({f"{path} as {username}": response for path, response in crawled.items()})
 
     # What a phone downloads, on the token URL and with Digest: the form list, forms, manifests and the media (the

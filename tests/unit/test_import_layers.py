@@ -45,7 +45,7 @@ LAYERS = [
     ("replication", ["server.replication"]),
     ("blobs", ["server.blobs"]),
     ("backup", ["server.backup"]),
-    ("privacy", ["server.privacy"]),              # privacy by design (issue 21): consent, purge, a person's copy
+    ("privacy", ["server.privacy"]),              # privacy by design (issue 21): retention and the purge
     # Blueprints and the error pages: what a request reaches; nothing below imports them.
     ("web", ["server.*.views", "server.errors", "server.models", "server.templating"]),
     ("app factory", ["server"]),

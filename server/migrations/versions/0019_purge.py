@@ -17,8 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_table(
+        "purged_record",
+        sa.Column("uuid", sa.String(length=64), nullable=False),
+        sa.Column("rule", sa.String(length=30), nullable=False),
+        sa.Column("purged_on", sa.Date(), nullable=False),
+        sa.Column("after_submission_id", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("uuid", "rule", name=op.f("pk_purged_record")),
+    )
 
 
 def downgrade():
-    pass
+    op.drop_table("purged_record")
