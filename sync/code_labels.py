@@ -198,6 +198,10 @@ CODE_LABELS["audit_action"].update({
     "copy.request": ("登记本人信息副本申请", "Recorded a request for a person's own copy"),
     "copy.produce": ("生成本人信息副本", "Produced a person's own copy"),
     "copy.hand_over": ("登记本人信息副本交付", "Recorded a person's own copy handed over"),
+    # the town office's dashboard named the people a staff member opened unusually many of (server/home)
+    "reading.unusual": ("查看异常查阅名单", "Read the list of unusual reading"),
+    # the retention rules applied (server/privacy): how many per village and rule, never what went
+    "purge": ("按保存期限清除", "Purged at the end of a retention period"),
 })
 
 
