@@ -35,6 +35,8 @@
     │   └── NoticeTownUnknown          400.72 (a notice to a town that is not one of the county)
     │   ├── MoveDayInvalid             400.50 (a move's or arrival's day missing, in the future, before the move)
     │   └── MovePlaceMissing           400.51 (a move outside the county without saying where)
+    │   ├── ExportReasonRequired       400.80 (an export in full, ID numbers and phones, without a reason)
+    │   └── ExportReasonTooLong        400.81 (a reason for it over 300 characters)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -648,3 +650,20 @@ class MoveToOwnVillage(DecisionNotPossible):
 
 __all__ += ["MoveDayInvalid", "MovePlaceMissing", "DestinationUnknown", "PersonCannotMove", "ArrivalAlreadyConfirmed",
             "ArrivalNotExpected", "MoveToOwnVillage"]
+
+
+# ---- exports with ID numbers and phones in full (issue 21: masked by default) --------------------------------------
+
+class ExportReasonRequired(BadRequest):
+    code = "400.80"
+    message_zh = "导出完整身份证号和电话须写明原因；没有导出。"
+    message_en = "An export with full ID numbers and phones needs a reason; nothing was exported."
+
+
+class ExportReasonTooLong(BadRequest):
+    code = "400.81"
+    message_zh = "导出原因最多300个字；没有导出。"
+    message_en = "The reason for the export is at most 300 characters; nothing was exported."
+
+
+__all__ += ["ExportReasonRequired", "ExportReasonTooLong"]
