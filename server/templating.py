@@ -1,4 +1,5 @@
-"""Template filters every page uses: an area by its names (青山镇 › 东村 › 第一组), an instant in China time."""
+"""Template filters every page uses: an area by its names (青山镇 › 东村 › 第一组), an instant in China time, an ID
+number or phone masked."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import datetime as dt
 from flask import Flask
 
 from server import clock
+from sync.privacy import mask_value
 
-__all__ = ["register_filters", "area_name", "when", "day"]
+__all__ = ["register_filters", "area_name", "when", "day", "masked"]
 
 AREA_SEPARATOR = " › "
 
@@ -36,7 +38,14 @@ def day(value: dt.date | dt.datetime | None) -> str:
     return value.isoformat()
 
 
+def masked(value: str | None, field: str) -> str:
+    """A value of `field` as lists show it: an ID number or phone masked (`{{ person.phone|masked("phone") }}`), any
+    other field's as it is ("" for none)."""
+    return mask_value(field, value) or ""
+
+
 def register_filters(app: Flask) -> None:
+    app.add_template_filter(masked, "masked")
     app.add_template_filter(area_name, "area")
     app.add_template_filter(when, "when")
     app.add_template_filter(day, "day")

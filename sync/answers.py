@@ -4,7 +4,8 @@ The XForm's `<h:body>` gives the order, the groups and repeats and each question
 the submission gives the values. A value is shown as the form's own words: a choice's label in the language asked
 for (several joined), a list from a CSV file (people.csv, households.csv: UUIDs) through the caller's look-up of
 names, a date as YYYY-MM-DD, a GPS point as "lat, lon (±accuracy m)". Notes, calculations and the metadata the
-phone fills in are not answers and are left out, and so is every question left unanswered.
+phone fills in are not answers and are left out, and so is every question left unanswered. ID numbers and phones
+are masked (sync.privacy.MASKED_FORM_FIELDS): the full values are on the person page.
 
 A submission filled on another version of the form than the XForm given (the caller passes the submission's own
 version when it is published here, else the current one) is paired by element names as far as they match; answers
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sync.form_labels import language_code, parse_form_labels
+from sync.privacy import mask_answer
 from sync.xmlsafe import local_name, parse_untrusted
 
 __all__ = ["Answer", "AnswerGroup", "NameLookup", "read_answers", "format_location", "NOT_IN_REGISTER"]
@@ -269,8 +271,8 @@ class _Reader:
         value = (element.text or "").strip() if element is not None else ""
         if not value:
             return None
-        return Answer(self._label(question, context) or path[-1], self._value(question, bind, value),
-                      "/".join(path))
+        return Answer(self._label(question, context) or path[-1],
+                      mask_answer(path[-1], self._value(question, bind, value)), "/".join(path))
 
     # ---- values ----------------------------------------------------------------------------------------------
 
@@ -317,7 +319,8 @@ class _Reader:
                 if len(child):
                     walk(child, child_path)
                 elif child_path not in self.known and (child.text or "").strip():
-                    found.append(Answer("/".join(child_path), child.text.strip(), "/".join(child_path)))
+                    found.append(Answer("/".join(child_path), mask_answer(child_path[-1], child.text.strip()),
+                                        "/".join(child_path)))
 
         walk(self.data, ())
         return found

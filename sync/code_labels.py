@@ -187,6 +187,11 @@ CODE_LABELS["audit_action"].update({
     "notice.import": ("导入协查通报", "Imported service notices"),
     "replication.notice": ("同步协查通报", "Replicated a service notice"),
     "replication.notices_read": ("读取待同步的协查通报", "Read service notices to replicate"),
+    # Exports with ID numbers and phones in full, asked for with a reason (sync.privacy.export_action).
+    "export.register.full": ("导出台账（完整身份证号和电话）", "Exported the register (full ID numbers and phones)"),
+    "registers.export.full": ("导出登记册（完整身份证号和电话）", "Exported a register (full ID numbers and phones)"),
+    "notice.export.full": ("导出协查通报（完整身份证号和电话）",
+                           "Exported service notices (full ID numbers and phones)"),
 })
 
 # A person's own copy (server/copies): the accounts' roles it names, the audit actions, who asked, its forms.

@@ -45,6 +45,8 @@
     │   └── ConsentNotConfirmed        400.92 (a consent withdrawal without ticking the confirmation)
     │   ├── RetentionPeriodTooShort    400.85 (a purge's retention period under its rule's minimum)
     │   └── RetentionRuleUnknown       400.86 (a purge's period given for a rule that does not exist)
+    │   ├── ExportReasonRequired       400.80 (an export in full, ID numbers and phones, without a reason)
+    │   └── ExportReasonTooLong        400.81 (a reason for it over 300 characters)
     ├── Unauthorized                   401.1
     │   ├── LoginFailed                401.2  (web login: wrong name or password)
     │   └── LoginRequired              401.3  (web pages: sign in first)
@@ -793,3 +795,18 @@ class RetentionRuleUnknown(BadRequest):
 
 
 __all__ += ["RetentionPeriodTooShort", "RetentionRuleUnknown"]
+# ---- exports with ID numbers and phones in full (issue 21: masked by default) --------------------------------------
+
+class ExportReasonRequired(BadRequest):
+    code = "400.80"
+    message_zh = "导出完整身份证号和电话须写明原因；没有导出。"
+    message_en = "An export with full ID numbers and phones needs a reason; nothing was exported."
+
+
+class ExportReasonTooLong(BadRequest):
+    code = "400.81"
+    message_zh = "导出原因最多300个字；没有导出。"
+    message_en = "The reason for the export is at most 300 characters; nothing was exported."
+
+
+__all__ += ["ExportReasonRequired", "ExportReasonTooLong"]

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from sync.privacy import mask_id_number, mask_phone
 from sync.schedules import Flag, Schedule
 from sync.visits import OUTSIDE
 
@@ -89,10 +90,12 @@ def households_csv(households: Iterable[HouseholdRow], notes: Mapping[str, str] 
 
 
 def people_csv(people: Iterable[PersonRow]) -> bytes:
+    """The collector's people. Their ID numbers and phones are masked (sync.privacy): no form reads them from the
+    list (a correction or a new number is typed on the phone), and a phone may be lost."""
     return _csv(["name", "label", "household", "person_name", "sex", "birth_date", "id_number", "relationship",
                  "phone", "residence", "hukou", "base_version"],
-                ([p.uuid, f"{p.name}（{p.household_no}）", p.household, p.name, p.sex, p.birth_date, p.id_number,
-                  p.relationship, p.phone, p.residence, p.hukou, p.version]
+                ([p.uuid, f"{p.name}（{p.household_no}）", p.household, p.name, p.sex, p.birth_date,
+                  mask_id_number(p.id_number), p.relationship, mask_phone(p.phone), p.residence, p.hukou, p.version]
                  for p in sorted(people, key=lambda p: (p.household_no, p.household, p.name, p.uuid))))
 
 

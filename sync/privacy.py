@@ -6,10 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sync.errors import CopyAlreadyHandedOver, CopyNotProduced, CopyRequestDayInvalid, CopyRequestInvalid
+from sync.errors import (
+    CopyAlreadyHandedOver,
+    CopyNotProduced,
+    CopyRequestDayInvalid,
+    CopyRequestInvalid,
+    ExportReasonRequired,
+    ExportReasonTooLong,
+)
 
 __all__ = ["mask_id_number", "mask_phone", "MASKED_FIELDS", "mask_value", "RetentionRule", "RETENTION_RULES",
-           "DAYS_PER_YEAR", "CONSENT_ITEM_KINDS", "CONSENT_ANCHOR_KINDS", "PeriodTooShort", "check_period"]
+           "DAYS_PER_YEAR", "CONSENT_ITEM_KINDS", "CONSENT_ANCHOR_KINDS", "PeriodTooShort", "check_period",
+           "MASKED_FORM_FIELDS", "mask_answer", "EXPORT_REASON_LENGTH", "FULL_SUFFIX", "export_action", "export_reason"]
 
 DAYS_PER_YEAR = 365
 
@@ -163,3 +171,42 @@ def check_handover(produced_at: dt.datetime | None, handed_at: dt.datetime | Non
 
 __all__ += ["COPY_FORMATS", "COPY_REQUESTERS", "MAX_REQUESTER_NAME", "check_copy_request", "check_copy_production",
             "check_handover"]
+# ---- masked by default: where the masks apply (issue 21, item 2) ---------------------------------------------------
+
+MASKED_FORM_FIELDS = {"id_number": mask_id_number, "id_number_corrected": mask_id_number,
+                      "phone": mask_phone, "phone_now": mask_phone}
+"""The questions of the forms whose answers are ID numbers or phones, by element name: a visit's answers show them
+masked (the visit page is not the person page)."""
+
+
+def mask_answer(element: str, value: str) -> str:
+    """An answer to the question named `element` as a visit page shows it: masked when it is an ID number or a
+    phone."""
+    mask = MASKED_FORM_FIELDS.get(element)
+    return mask(value) if mask else value
+
+
+EXPORT_REASON_LENGTH = 300
+"""The longest reason a user may give for an export with ID numbers and phones in full."""
+
+
+FULL_SUFFIX = ".full"
+
+
+def export_action(action: str, full: bool) -> str:
+    """The audit action of an export ("export.register", "registers.export", "notice.export"), with FULL_SUFFIX
+    when ID numbers and phones were in full ("export.register.full")."""
+    return action + FULL_SUFFIX if full else action
+
+
+def export_reason(full: bool, reason: str | None) -> str | None:
+    """The reason recorded with an export: None for a masked one; for one in full the reason given (trimmed), else
+    ExportReasonRequired (empty) or ExportReasonTooLong (over EXPORT_REASON_LENGTH)."""
+    if not full:
+        return None
+    reason = (reason or "").strip()
+    if not reason:
+        raise ExportReasonRequired()
+    if len(reason) > EXPORT_REASON_LENGTH:
+        raise ExportReasonTooLong(f"{len(reason)} characters")
+    return reason

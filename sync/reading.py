@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import groupby
 
+from sync.privacy import FULL_SUFFIX
+
 __all__ = ["WINDOW", "READ_ACTIONS", "PersonRead", "UnusualReading", "unusual_reading", "is_export",
            "export_is_full"]
 
@@ -74,8 +76,10 @@ def _stretches(user_id: int, reads: list[PersonRead], limit: int, window: dt.tim
 
 def is_export(action: str) -> bool:
     """An audited action that took personal data out of the server as a file: the reports (export.*), the named
-    registers' workbooks, service notices exported, and any later `*.export`."""
-    return action.startswith("export.") or action.endswith(".export")
+    registers' workbooks, service notices exported, and any later `*.export` (each `.full` when asked for in full),
+    and a person's own copy produced."""
+    return (action.startswith("export.") or action.removesuffix(FULL_SUFFIX).endswith(".export")
+            or action == "copy.produce")
 
 
 def export_is_full(reason: str | None) -> bool:

@@ -3,8 +3,9 @@
 A register is one entry of `REGISTERS`, answering the same questions as every other: its name (the page's address),
 its label in Chinese and English, what it reads (`Source`: life events of some kinds, the people working away,
 service items of some kinds and codes, follow-up visits of some types), its columns, and how one plain source row
-(`EventRow`, `AwayRow`, `ItemRow`, `FollowupRow`) becomes the register's values, in column order. The server reads
-the source rows for an area and a period; the pages and the workbooks show the values.
+(`EventRow`, `AwayRow`, `ItemRow`, `FollowupRow`) becomes the register's values, in column order (an ID number or
+phone column masked unless asked for in full). The server reads the source rows for an area and a period; the pages
+and the workbooks show the values.
 
 Values are words, dates, numbers: a choice code is shown with the label of the form version its visit was filled
 in (`Words.form`), else the registry's own word for it (`CODE_LABELS`: life-event kinds, register fields, the town
@@ -23,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 
 from sync.code_labels import code_label
 from sync.form_labels import FormLabels
+from sync.privacy import MASKED_FIELDS, mask_value
 from sync.services import CLOSING_RESULTS, PROBLEMS
 
 __all__ = ["Column", "Source", "Register", "REGISTERS", "register_named", "Words", "EventRow",
@@ -156,10 +158,12 @@ class FollowupRow:
 @dataclass(frozen=True, slots=True)
 class Words:
     """How a row's codes read in the reader's language: the form version's labels first (`form`: the version the
-    row's visit was filled in), then CODE_LABELS; a code no list knows is shown as written."""
+    row's visit was filled in), then CODE_LABELS; a code no list knows is shown as written. ID numbers and phones
+    are masked unless `full` (an export asked for in full, with a reason)."""
 
     language: str
     form: FormLabels | None = None
+    full: bool = False
 
     def say(self, zh: str, en: str) -> str:
         return zh if self.language == "zh" else en
@@ -199,11 +203,19 @@ class Register:
     def about(self, language: str) -> str:
         return self.about_zh if language == "zh" else self.about_en
 
+    @property
+    def masked(self) -> bool:
+        """Whether it has a column shown masked (an ID number, a phone)."""
+        return any(column.key in MASKED_FIELDS for column in self.columns)
+
     def row(self, source_row, words: Words) -> tuple[Value, ...]:
         values = self.values(source_row, words)
         if len(values) != len(self.columns):
             raise ValueError(f"the {self.name} register has {len(self.columns)} columns, not {len(values)}")
-        return values
+        if words.full:
+            return values
+        return tuple(mask_value(column.key, value) if column.key in MASKED_FIELDS and isinstance(value, str)
+                     else value for column, value in zip(self.columns, values))
 
 
 def _column(key: str, zh: str, en: str, type: str = "text", width: int = 12) -> Column:

@@ -278,7 +278,7 @@ def wait_for_port(port: int, tries: int = 100) -> None:
 # every route as every role): started first, so that with several processes (`make test`: pytest-xdist, a file in
 # one process) the short files fill in around them and both processes finish together.
 LONG_FILES = ("test_install.py", "test_synthetic_county.py", "test_bench_merge_memory.py", "test_backup_restore.py",
-              "test_cli.py", "test_questionnaire_filling.py", "test_access_matrix.py", "test_crawl.py",
+              "test_cli.py", "test_questionnaire_filling.py", "test_access_matrix.py", "test_crawl.py", "test_masking.py",
               "test_concurrency.py", "test_merge_worker_outages.py", "test_transfer_replicate.py")
 
 

@@ -52,10 +52,13 @@ def report_coverage(area_name: str, month: str, out: Path, username: str):
 @report.command("register")
 @click.argument("area_name")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--full", is_flag=True, help="ID numbers and phones in full (masked otherwise); needs --reason.")
+@click.option("--reason", default=None, help="Why the full values are needed (recorded in the audit log).")
 @as_user
 @with_appcontext
-def report_register(area_name: str, out: Path, username: str):
-    """台账: the register of an area, one sheet per group (streamed: a county fits in little memory)."""
-    people = register_export(principal(username), area_name, str(out))
+def report_register(area_name: str, out: Path, username: str, full: bool, reason: str | None):
+    """台账: the register of an area, one sheet per group (streamed: a county fits in little memory); ID numbers and
+    phones masked unless --full with a --reason."""
+    people = register_export(principal(username), area_name, str(out), full=full, reason=reason)
     commit()
     click.echo(f"{out}: {people:,} people")

@@ -18,6 +18,7 @@ from server.corrections.schemas import ConsentForm, CorrectionForm, NewMemberFor
 from server.database import commit
 from server.extensions import csrf, db
 from server.privacy import consent
+from server.rechecks import queries as recheck_queries
 from server.register import queries
 from server.schedules.current import current_schedule
 from server.services.schemas import safe_back
@@ -137,8 +138,11 @@ def correct_field(uuid: str, field: str):
         raise NotFound(field)
     principal, placed = _read_person(uuid)
     before, recheck = getattr(placed.person, field), _recheck()
-    # Opened from a re-check's disagreement: the value the re-check found, to confirm.
-    form, problem = {"value": request.args.get("value") or before or "", "note": ""}, None
+    # Opened from a re-check's disagreement: the value the re-check found, to confirm (an ID number or phone is not
+    # in the link, which a list shows: the re-check's finding about this person and field is read here).
+    found = request.args.get("found", type=int)
+    offered = request.args.get("value") or (recheck_queries.observed_value(found, uuid, field) if found else None)
+    form, problem = {"value": offered or before or "", "note": ""}, None
     if request.method == "POST":
         form = CorrectionForm().load(request.form)
         try:

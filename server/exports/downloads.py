@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, request
 from pypinyin import lazy_pinyin
 
-__all__ = ["XLSX", "file_name", "content_disposition", "xlsx_download", "named_download"]
+__all__ = ["XLSX", "file_name", "content_disposition", "xlsx_download", "named_download", "full_export_asked"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')     # what no file name may hold (Windows' list, the widest)
@@ -51,3 +51,11 @@ def named_download(content: bytes, name: str, mimetype: str = XLSX) -> Response:
     name, its ASCII name in pinyin (dongcun_2026-11_yuebiangengbaogaodan.xlsx); another kind of file (a PDF) with its
     own `mimetype`."""
     return Response(content, mimetype=mimetype, headers={"Content-Disposition": _disposition(name, _ascii(name))})
+
+
+def full_export_asked() -> tuple[bool, str | None]:
+    """Whether a download asks for ID numbers and phones in full, and the reason given: only a posted form asks
+    (`full=1`, `reason`; templates/_full_export.html), so a link or a bookmark always gets them masked."""
+    if request.method != "POST":
+        return False, None
+    return request.form.get("full") == "1", request.form.get("reason")

@@ -42,6 +42,7 @@ from sync.monthly_change import (
     synced_in_time,
 )
 from sync.periods import month_of, month_start, next_month
+from sync.privacy import export_action, export_reason, mask_value
 from sync.schedules import flags_for
 from sync.service_counts import (
     ChoiceWords,
@@ -257,19 +258,23 @@ def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *
 
 
 def register_export(principal: Principal, area_full_name: str, output: str | BinaryIO, *,
-                    language: str = "zh") -> int:
+                    language: str = "zh", full: bool = False, reason: str | None = None) -> int:
     """台账: the area's people, one sheet per group (named by the group), codes in the `language`'s words, streamed
-    to `output`; returns how many people."""
+    to `output`; returns how many people. ID numbers and phones masked unless `full`, which needs a `reason`
+    (audited with it; none: ExportReasonRequired, nothing written)."""
+    reason = export_reason(full, reason)
     area = _area(principal, area_full_name)
     count = 0
+    shown = (lambda field, value: value) if full else mask_value
 
     def people_of(rows):
         nonlocal count
         for row in rows:
             count += 1
             yield PersonRow(household_no=row.household_no or "", address=row.address or "", name=row.name or "",
-                            sex=row.sex or "", birth_date=_date(row.birth_date), id_number=row.id_number or "",
-                            relationship=row.relationship or "", phone=row.phone or "",
+                            sex=row.sex or "", birth_date=_date(row.birth_date),
+                            id_number=shown("id_number", row.id_number) or "",
+                            relationship=row.relationship or "", phone=shown("phone", row.phone) or "",
                             lives=row.residence or "", hukou=row.hukou or "", status=row.status or "",
                             tier=row.tier or "")
 
@@ -281,7 +286,8 @@ def register_export(principal: Principal, area_full_name: str, output: str | Bin
               for (village, group, name), rows in itertools.groupby(
                   queries.register_people(area.path), key=lambda row: (row.village, row.group, row.group_name)))
     build_register_export(groups, output, exported_at=clock.wall_time(clock.now()), language=language)
-    audit.record(principal.id, "export.register", area_path=area.path, records=count)
+    audit.record(principal.id, export_action("export.register", full), area_path=area.path, records=count,
+                 reason=reason)
     return count
 
 

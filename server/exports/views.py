@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from server import clock
 from server.accounts.session import require_staff
 from server.database import commit
-from server.exports.downloads import xlsx_download
+from server.exports.downloads import full_export_asked, xlsx_download
 from server.exports.operations import COUNTY, coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
 from server.register.queries import groups_in
@@ -55,12 +55,14 @@ def coverage():
     return _monthly_report(coverage_report, "随访情况", "coverage")
 
 
-@bp.get("/reports/register.xlsx")
+@bp.route("/reports/register.xlsx", methods=["GET", "POST"])
 def register():
-    """A village's or town's register (a few MB), codes in the reader's language; a county's is exported with
-    `taizhang report register`."""
+    """A village's or town's register (a few MB), codes in the reader's language, ID numbers and phones masked
+    (posted with `full` and a reason: in full); a county's is exported with `taizhang report register`."""
     output = io.BytesIO()
-    area = request.args.get("area", "")
-    register_export(require_staff(), area, output, language="zh" if str(get_locale()) == "zh" else "en")
+    area = request.values.get("area", "")
+    full, reason = full_export_asked()
+    register_export(require_staff(), area, output, language="zh" if str(get_locale()) == "zh" else "en", full=full,
+                    reason=reason)
     commit()
     return xlsx_download(output.getvalue(), area, f"{clock.today():%Y-%m}", "台账", "register")

@@ -156,12 +156,15 @@ class ExportEvent(NamedTuple):
 
 
 def exports(path: str | None, since: dt.datetime) -> list[ExportEvent]:
-    """The exports of personal data (audited as export.* or *.export) since `since` by the staff of an area, newest
+    """The exports of personal data (audited as export.*, *.export, *.export.full, and a person's own copy produced)
+    since `since` by the staff of an area, newest
     first."""
     query = (select(AuditEvent.at, AuditEvent.user_id, AuditEvent.action, Area.full_name, AuditEvent.subject,
                     AuditEvent.records, AuditEvent.reason)
              .outerjoin(Area, Area.path == AuditEvent.area_path)
-             .where(AuditEvent.at >= since, or_(AuditEvent.action.like("export.%"), AuditEvent.action.like("%.export")),
+             .where(AuditEvent.at >= since, or_(AuditEvent.action.like("export.%"), AuditEvent.action.like("%.export"),
+                                                     AuditEvent.action.like("%.export.full"),
+                                                     AuditEvent.action == "copy.produce"),
                     AuditEvent.user_id.in_(_staff_inside(path)))
              .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
     return [ExportEvent(_utc(at), *rest) for at, *rest in db.session.execute(query)]

@@ -7,7 +7,7 @@ person); every id that arrives is checked against the caller's town before anyth
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 
@@ -41,6 +41,7 @@ from sync.notices import (
     state,
 )
 from sync.periods import as_utc
+from sync.privacy import export_action, export_reason, mask_id_number, mask_phone
 
 __all__ = ["LIST_LIMIT", "town_of", "sender_town", "county_towns", "notice_of", "Listed", "list_notices", "person_for_notice",
            "NoticeDraft", "send_notice", "NoticePage", "read_notice", "answer_notice", "notices_for_export",
@@ -249,14 +250,21 @@ def _set_answer(row: ServiceNotice, answer: Answer) -> None:
     row.answer_by, row.answer_at = answer.by, answer.at
 
 
-def notices_for_export(principal: Principal, uuid: str | None, wanted: str | None, as_of: dt.date) -> list[Notice]:
-    """One notice, or the list (filtered), to export (audited)."""
+def notices_for_export(principal: Principal, uuid: str | None, wanted: str | None, as_of: dt.date, *,
+                       full: bool = False, reason: str | None = None) -> list[Notice]:
+    """One notice (as the notice page shows it: in full, for the office handling it), or the list (filtered), to
+    export (audited). The list's ID numbers and phones are masked unless `full`, which needs a `reason` (audited with
+    it; none: ExportReasonRequired, nothing exported)."""
     if uuid is not None:
-        found = [notice_of(_readable(principal, uuid)[1])]
+        found, full, reason = [notice_of(_readable(principal, uuid)[1])], False, None
     else:
+        reason = export_reason(full, reason)
         found = [row.notice for row in list_notices(principal, wanted, as_of)]
-    audit.record(principal.id, "notice.export", area_path=principal.area_path,
-                 subject=uuid, records=len(found))
+        if not full:
+            found = [replace(notice, id_number=mask_id_number(notice.id_number), phone=mask_phone(notice.phone))
+                     for notice in found]
+    audit.record(principal.id, export_action("notice.export", full), area_path=principal.area_path,
+                 subject=uuid, records=len(found), reason=reason)
     return found
 
 

@@ -19,7 +19,7 @@ from sync.rechecks import PRESENT, Finding, RecheckCounts, tally
 __all__ = ["PRESENT", "RecheckCounts", "recheck_counts", "register_now",
            "inhabited_households", "sample", "samples", "SampledHousehold", "sampled_households",
            "replace_households", "add_sample", "recheck_of", "rechecks_started", "add_recheck", "FindingRow",
-           "findings_of", "counts_of_samples", "register_people"]
+           "findings_of", "observed_value", "counts_of_samples", "register_people"]
 
 
 def _finding_columns():
@@ -142,6 +142,13 @@ def findings_of(sample_ids: list[int]) -> list[FindingRow]:
              .where(Recheck.sample_id.in_(sample_ids))
              .order_by(Recheck.sample_id, Household.household_no, Recheck.household_uuid, RecheckFinding.id))
     return [FindingRow(*row) for row in db.session.execute(query)]
+
+
+def observed_value(recheck_id: int, person_uuid: str, field: str) -> str | None:
+    """What a re-check found of a person's field (None: it noted nothing of it)."""
+    return db.session.scalar(select(RecheckFinding.observed_value).where(
+        RecheckFinding.recheck_id == recheck_id, RecheckFinding.person_uuid == person_uuid,
+        RecheckFinding.field == field).limit(1))
 
 
 def counts_of_samples(sample_ids: list[int]) -> dict[int, RecheckCounts]:

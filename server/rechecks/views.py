@@ -20,6 +20,7 @@ from server.rechecks.schemas import DrawForm, RecheckForm, newcomers, observatio
 from sync.code_labels import CODE_LABELS, code_label
 from sync.errors import FieldValueInvalid
 from sync.periods import parse_month
+from sync.privacy import MASKED_FIELDS, mask_value
 from sync.rechecks import AWAY, COMPARED_FIELDS, PRESENT, accuracy
 
 bp = Blueprint("rechecks", __name__, template_folder="templates")
@@ -83,10 +84,12 @@ def _disagreement(row, households: dict[str, str], newcomers_noted: dict[tuple[i
         link = url_for("corrections.correct_field", uuid=row.person_uuid, field="residence", recheck=request.path,
                        value="here" if row.observed_value == "1" else None)
     else:
-        what, before, after = FIELD_WORDS[row.field], shown(row.field, row.register_value), shown(
-            row.field, row.observed_value)
+        # An ID number or phone is shown masked, and the correction reads the value found itself (not in the link).
+        what, before, after = FIELD_WORDS[row.field], shown(row.field, mask_value(row.field, row.register_value)), \
+            shown(row.field, mask_value(row.field, row.observed_value))
+        masked = row.field in MASKED_FIELDS
         link = url_for("corrections.correct_field", uuid=row.person_uuid, field=row.field, recheck=request.path,
-                       value=row.observed_value)
+                       value=None if masked else row.observed_value, found=row.recheck_id if masked else None)
     return {"who": row.person_name, "household": households.get(row.household_uuid, ""), "what": what,
             "before": before, "after": after, "link": link, "action": _("Correct"),
             "corrected": _corrected(row, now)}
@@ -179,8 +182,11 @@ def household(village_id: int, month: str, uuid: str):
             commit()
             flash(_("Re-check recorded."), "notice")
             return redirect(url_for("rechecks.sample", village_id=village_id, month=month))
-    rows = [(person, [(field, FIELD_WORDS[field], shown(field, getattr(person, field)), getattr(person, field) or "",
-                       _choices(field)) for field in COMPARED_FIELDS]) for person in found.people]
+    # The household's values as the register holds them, ID numbers and phones masked (a re-check writes what it
+    # finds; the person page has the full values).
+    rows = [(person, [(field, FIELD_WORDS[field], shown(field, mask_value(field, getattr(person, field))),
+                       mask_value(field, getattr(person, field)) or "", _choices(field)) for field in COMPARED_FIELDS])
+            for person in found.people]
     page = render_template("rechecks/household.html", found=found, rows=rows, form=form, problem=problem,
                            household_words=_household_words(found.placed.household.household_no, next(
                                (person.name for person in found.people if person.relationship == "head"), None)),

@@ -40,7 +40,7 @@ from sync.errors import (
     SameVillageMove,
 )
 
-__all__ = ["RECORD_AREAS", "REVIEW_STATES", "PreviousReview", "area_paths_of", "authorise", "record_decision",
+__all__ = ["RECORD_AREAS", "CONFLICT_REGISTER_VALUE", "CONFLICT_VISIT_VALUE", "REVIEW_STATES", "PreviousReview", "area_paths_of", "authorise", "record_decision",
            "merge_duplicates", "merge_arrival",
            "merge_households", "move_household", "set_tier", "resolve_conflict", "review_visit", "mark_distinct",
            "merge_candidate", "undo_decision", "undo_distinct", "undo_review"]
@@ -169,12 +169,19 @@ def set_tier(principal, person_uuid: str, tier: str, *, tiers: tuple[str, ...], 
                            area_path=village_path, note=note)
 
 
+CONFLICT_REGISTER_VALUE, CONFLICT_VISIT_VALUE = "__register__", "__visit__"
+"""What the conflicts page posts for one of the two values of a field shown masked (an ID number, a phone): the value
+now in the register, or the visit's."""
+
+
 def resolve_conflict(principal, conflict_id: int, value: str, *, now: dt.datetime | None = None) -> int:
-    """Settle a conflict by setting the field to one of the two values or a corrected one (a decision)."""
+    """Settle a conflict by setting the field to one of the two values (given as such, or as CONFLICT_REGISTER_VALUE
+    or CONFLICT_VISIT_VALUE) or a corrected one (a decision)."""
     conflict = queries.conflict(conflict_id)
     if conflict is None or conflict.state != "open":
         raise RecordNotFound(f"conflict {conflict_id}")
-    value = value.strip()
+    value = {CONFLICT_REGISTER_VALUE: conflict.value, CONFLICT_VISIT_VALUE: conflict.other_value}.get(value, value)
+    value = (value or "").strip()
     if not value or len(value) > 200:
         raise DecisionNotPossible("a value of 1 to 200 characters is needed")
     record_kind = "person" if queries.person_exists(conflict.record_uuid) else "household"

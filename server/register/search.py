@@ -30,6 +30,8 @@ class FoundPerson:
     household_no: str | None
     head_name: str | None
     group_name: str
+    id_number: str | None = None   # in full: pages show them masked (|masked)
+    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def search(principal: Principal, text: str) -> SearchPage:
     rows, total = queries.find_people(principal.area_path, read_search(text), LIMIT)
     heads = queries.household_heads({row.household_uuid for row in rows})
     people = [FoundPerson(row.uuid, row.name or "", row.sex, row.birth_date, row.status, row.household_no,
-                          heads.get(row.household_uuid), row.group_name) for row in rows]
+                          heads.get(row.household_uuid), row.group_name, row.id_number, row.phone)
+              for row in rows]
     audit.record(principal.id, "person.search", area_path=principal.area_path, records=len(people))
     return SearchPage(True, people, total)

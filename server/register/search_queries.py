@@ -26,6 +26,8 @@ class FoundRow(NamedTuple):
     household_uuid: str
     household_no: str | None
     group_name: str              # the group's full name (青山镇/东村/第一组)
+    id_number: str | None        # in full: the page shows them masked
+    phone: str | None
 
 
 def _matching_uuids(area_path: str | None, terms: SearchTerms) -> Select | None:
@@ -61,7 +63,7 @@ def find_statement(area_path: str | None, terms: SearchTerms) -> Select | None:
     if matching is None:
         return None
     found = (select(Person.uuid, Person.name, Person.sex, Person.birth_date, Person.status, Person.household_uuid,
-                    Household.household_no, Area.full_name.label("group_name"))
+                    Household.household_no, Area.full_name.label("group_name"), Person.id_number, Person.phone)
              .join(Household, Household.uuid == Person.household_uuid).join(Area, Area.id == Household.group_id)
              .where(Person.uuid.in_(matching)))
     if area_path is not None:

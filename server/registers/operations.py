@@ -16,6 +16,7 @@ from server.services.queries import PlacedItem
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import BadRequest, Forbidden, NotFound
 from sync.periods import month_of
+from sync.privacy import export_action, export_reason
 from sync.registers import (
     REGISTERS,
     AwayRow,
@@ -105,15 +106,16 @@ class RegisterRow:
 class _Labels:
     """The words of each form version a register's rows were filled in, looked up once per version."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, full: bool = False) -> None:
         self.language = language
+        self.full = full
         self.versions: dict[tuple[str, str | None], Words] = {}
 
     def of(self, form: str | None, version: str | None) -> Words:
         if form is None:
-            return Words(self.language)
+            return Words(self.language, full=self.full)
         if (form, version) not in self.versions:
-            self.versions[(form, version)] = Words(self.language, form_labels(form, version))
+            self.versions[(form, version)] = Words(self.language, form_labels(form, version), full=self.full)
         return self.versions[(form, version)]
 
 
@@ -150,9 +152,11 @@ def _listing(chosen: Register, filters: Filters):
     return _ItemsAsTheyStand(chosen, filters)
 
 
-def _register_rows(chosen: Register, filters: Filters, records: list, language: str) -> list[RegisterRow]:
-    """Source records (a stretch of the listing) as the register's rows."""
-    source, labels = chosen.source, _Labels(language)
+def _register_rows(chosen: Register, filters: Filters, records: list, language: str,
+                   full: bool = False) -> list[RegisterRow]:
+    """Source records (a stretch of the listing) as the register's rows (ID numbers and phones masked unless
+    `full`)."""
+    source, labels = chosen.source, _Labels(language, full)
     if source.reads == "life_events":
         return [RegisterRow(chosen.row(EventRow(
                     kind=row.kind, event_date=row.event_date, person_name=row.person_name, village=row.village,
@@ -224,8 +228,9 @@ class RegisterPage:
         return self.first + len(self.rows) - 1 if self.rows else 0
 
 
-def _audit(principal: Principal, action: str, chosen: Register, filters: Filters, records: int) -> None:
-    audit.record(principal.id, action, area_path=filters.area_path, records=records,
+def _audit(principal: Principal, action: str, chosen: Register, filters: Filters, records: int,
+           reason: str | None = None) -> None:
+    audit.record(principal.id, action, area_path=filters.area_path, records=records, reason=reason,
                  subject=f"{chosen.name} {filters.since:%Y-%m-%d}..{filters.until:%Y-%m-%d}")
 
 
@@ -243,10 +248,12 @@ def register_page(principal: Principal, chosen: Register, filters: Filters, *, p
 
 
 def register_workbook(principal: Principal, chosen: Register, filters: Filters, *, language: str = "zh",
-                      now: dt.datetime | None = None) -> bytes:
-    """The whole register for the filters as an xlsx workbook, in the reader's language."""
+                      now: dt.datetime | None = None, full: bool = False, reason: str | None = None) -> bytes:
+    """The whole register for the filters as an xlsx workbook, in the reader's language; ID numbers and phones
+    masked unless `full`, which needs a `reason` (audited with it; none: ExportReasonRequired, nothing made)."""
     _staff(principal)
-    rows = _register_rows(chosen, filters, _listing(chosen, filters).rows(), language)
+    reason = export_reason(full, reason)
+    rows = _register_rows(chosen, filters, _listing(chosen, filters).rows(), language, full)
     words = Words(language)
     described = [(words.say("地区", "Area"), filters.area.full_name if filters.area else words.say("全部", "All")),
                  (words.say("期间", "Period"), words.say(f"{filters.since:%Y-%m-%d} 至 {filters.until:%Y-%m-%d}",
@@ -257,5 +264,5 @@ def register_workbook(principal: Principal, chosen: Register, filters: Filters, 
         label=chosen.label(language), area=filters.area.full_name if filters.area else "",
         language=language, filters=tuple(described), produced_at=clock.wall_time(now or clock.now()),
         columns=chosen.columns, rows=[row.values for row in rows]))
-    _audit(principal, "registers.export", chosen, filters, len(rows))
+    _audit(principal, export_action("registers.export", full), chosen, filters, len(rows), reason)
     return content

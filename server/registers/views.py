@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from server.accounts.session import require_staff
 from server.database import commit
-from server.exports.downloads import xlsx_download
+from server.exports.downloads import full_export_asked, xlsx_download
 from server.extensions import csrf, db
 from server.registers import operations
 from server.registers.schemas import read_filters
@@ -75,8 +75,9 @@ def page(name: str):
                            everywhere=principal.area_path is None, language=_language())
 
 
-@bp.get("/registers/<name>.xlsx")
+@bp.route("/registers/<name>.xlsx", methods=["GET", "POST"])
 def workbook(name: str):
+    """The register as a workbook, ID numbers and phones masked; posted with `full` and a reason, in full."""
     principal = require_staff()
     chosen = operations.register(name)
     loaded, problems = read_filters(request.args)
@@ -84,7 +85,9 @@ def workbook(name: str):
         return " ".join(_problem_messages(problems)) + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}
     filters = operations.filters_for(principal, area_id=loaded["area"], since=loaded["since"],
                                      until=loaded["until"], open_only=loaded["open"])
-    content = operations.register_workbook(principal, chosen, filters, language=_language())
+    full, reason = full_export_asked()
+    content = operations.register_workbook(principal, chosen, filters, language=_language(), full=full,
+                                           reason=reason)
     commit()
     # Named by the area, the period (a calendar month as 2026-11) and the register: 东村_2026-11_出生登记.xlsx
     whole_month = (filters.since.day == 1 and filters.until == next_month(filters.since) - dt.timedelta(days=1))

@@ -19,6 +19,7 @@ from server.principal import Principal
 from server.privacy import consent
 from server.register import browsing
 from server.register import queries as register_queries
+from server.register.decisions import CONFLICT_REGISTER_VALUE, CONFLICT_VISIT_VALUE
 from server.services import queries
 from sync.access import FULL, TOWN_OFFICE_ROLES, area_contains, shows_item, shows_visit, village_of
 from sync.answers import AnswerGroup, format_location, read_answers
@@ -27,6 +28,7 @@ from sync.decisions import CHOICE_FIELDS, DECISION_KINDS
 from sync.errors import Forbidden, TaizhangError
 from sync.form_labels import FormLabels
 from sync.phone_lists import OUTSIDE_LABEL
+from sync.privacy import MASKED_FIELDS, mask_value
 from sync.services import (
     BENEFIT_KINDS,
     CORRECTABLE,
@@ -425,7 +427,7 @@ def person_page(principal: Principal, uuid: str, language: str) -> PersonView:
     page = browsing.person_page(principal, uuid)   # scope checked, the read audited
     placed, elsewhere = _items_seen(principal, queries.placed_items(person_uuid=uuid), page.visibility, list(page.left))
     timeline = _timeline(principal, page.visits, placed, language, elsewhere=elsewhere)
-    namer = Namer(language)
+    namer = Namer(language, full=True)
     namer.want_households([page.person.household_uuid])
     history = _openable(principal, _history(page.history, namer))
     merges = _merges(page.merges, "person", namer)
@@ -526,10 +528,12 @@ _HOUSEHOLD_VALUES = ("household", "household_uuid", "split_from")
 
 class Namer:
     """Names and labels for one page in one language: households by number and head, people by name, submissions by
-    form, day and collector, fields and codes by their labels. Ask for everything first (`want_*`), then read."""
+    form, day and collector, fields and codes by their labels. Ask for everything first (`want_*`), then read.
+    ID numbers and phones are masked unless `full` (the person page)."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, *, full: bool = False) -> None:
         self.language = language
+        self.full = full
         self._households: set[str] = set()
         self._people: set[str] = set()
         self._submissions: set[int] = set()
@@ -652,7 +656,7 @@ class Namer:
         if field_name == "group":
             name = self.groups.get(int(value)) if value.isdigit() else None
             return Shown(area=name) if name else Shown(self.word("not_in_register"))
-        return Shown(value)
+        return Shown(value if self.full else mask_value(field_name.rpartition(":")[2], value))
 
 
 def _household_words(found: queries.HouseholdLabel, language: str) -> str:
@@ -835,6 +839,12 @@ class ConflictView:
     instance_ids: tuple[str, str]  # for the support fold
 
 
+def _choice_value(field_name: str, value: str, token: str) -> str:
+    """What a conflict's choice posts: the value itself, or for an ID number or phone (shown masked) the token
+    naming which of the two it is (register.decisions.resolve_conflict reads it)."""
+    return token if field_name in MASKED_FIELDS else value
+
+
 def conflict_page(principal: Principal, language: str) -> list[ConflictView]:
     """The open conflicts of the reader's area in words: the field's label, both values' labels and their visits."""
     found = browsing.conflict_queue(principal)
@@ -853,9 +863,11 @@ def conflict_page(principal: Principal, language: str) -> list[ConflictView]:
                   else namer.household(conflict.record_uuid))
         views.append(ConflictView(
             conflict.id, conflict.field, namer.field(conflict.field), record, item.group_name,
-            [ConflictChoice(conflict.value, namer.value(conflict.field, conflict.value),
+            [ConflictChoice(_choice_value(conflict.field, conflict.value, CONFLICT_REGISTER_VALUE),
+                            namer.value(conflict.field, conflict.value),
                             namer.submission(by_instance.get(conflict.instance_id)), True),
-             ConflictChoice(conflict.other_value, namer.value(conflict.field, conflict.other_value),
+             ConflictChoice(_choice_value(conflict.field, conflict.other_value, CONFLICT_VISIT_VALUE),
+                            namer.value(conflict.field, conflict.other_value),
                             namer.submission(by_instance.get(conflict.other_instance_id)), False)],
             (conflict.instance_id, conflict.other_instance_id)))
     return views
@@ -906,6 +918,7 @@ class AuditRow:
     subject: Shown                 # a person, household, visit or account by name; a month as it is
     support: str                   # the subject as recorded, when it is not shown by name (the support fold)
     records: int
+    reason: str = ""               # why, when the action was asked for with a reason (an export in full)
 
 
 _USER_ACTIONS = ("collector.create", "collector.token", ".revoke", ".activate")
@@ -941,7 +954,8 @@ def audit_log(principal: Principal, page: int, language: str) -> tuple[list[Audi
         elif kind == "month":
             shown = Shown(subject)
         rows.append(AuditRow(event.at, entry.username or "", audit_action_label(event.action, language),
-                             entry.area_name, shown, "" if shown.text else subject, event.records))
+                             entry.area_name, shown, "" if shown.text else subject, event.records,
+                             event.reason or ""))
     return rows, found.total
 
 

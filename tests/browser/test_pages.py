@@ -206,7 +206,7 @@ def test_a_cadre_reviews_visits_and_settles_a_conflict(server, create_collector,
     assert len(rows) == 3
     rows[0].find_element(By.TAG_NAME, "a").click()
     heading(browser, "入户访视 · 2026-11-06 · ")
-    assert "13700000003" in browser.find_element(By.ID, "changes").text
+    assert "137****0003" in browser.find_element(By.ID, "changes").text   # masked: the person page has it
     browser.find_element(By.CSS_SELECTOR, "input[name=state][value=has_issues]").click()
     browser.find_element(By.ID, "comment").send_keys("号码请再核实")
     browser.find_element(By.ID, "save-review").click()

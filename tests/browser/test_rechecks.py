@@ -92,4 +92,5 @@ def test_the_recheck_pages_read_well_at_both_widths(county, browser, sign_in_as,
     assert set(texts) == set(pages)
     message = crawling.report(findings, texts)
     assert not message, message
-    assert "13911112222" in texts[f"/rechecks/{xicun}/{at}"] and "外地户籍" in texts[f"/rechecks/{xicun}/{at}"]
+    assert "139****2222" in texts[f"/rechecks/{xicun}/{at}"] and "外地户籍" in texts[f"/rechecks/{xicun}/{at}"]
+    assert "13911112222" not in texts[f"/rechecks/{xicun}/{at}"]   # a phone found is shown masked

@@ -186,8 +186,9 @@ def test_a_conflict_settled_by_choosing_a_value(county, browser, at_width, width
     assert [heading.text for heading in browser.find_elements(By.CSS_SELECTOR, "section.conflict h2")] == [
         "张桂兰 · 手机", "陈大山 · 与户主关系"]
     # (the label also links to the visit the value came from: click the value itself)
-    browser.find_element(By.XPATH, "//section[1]//span[@class='value' and .='13700000003']").click()
-    assert browser.find_element(By.XPATH, "//section[1]//input[@value='13700000003']").is_selected()
+    # A phone is shown masked; the choice posts which of the two it is (the visit's).
+    browser.find_element(By.XPATH, "//section[1]//span[@class='value' and .='137****0003']").click()
+    assert browser.find_element(By.XPATH, "//section[1]//input[@value='__visit__']").is_selected()
     follow(browser, browser.find_element(By.XPATH, "//section[1]//button[@class='settle']"))
     assert flash(browser) == "冲突已处理。\n撤销"
     page(browser, "冲突")

@@ -314,6 +314,11 @@ def report(name: str, area: dict[str, str]) -> Callable[[World, str], str]:
 LOGIN = 302   # to the sign-in page (checked in the test)
 
 
+def full_form(world, role, place) -> dict:
+    """An export asked for with ID numbers and phones in full, and why."""
+    return {"full": "1", "reason": "核对联系方式"}
+
+
 def month_path(month: str, action: str = "") -> Callable[[World, str], str]:
     """A village's month (the place's village, by its id: the step before the group's in its path)."""
     return lambda world, place: (f"/months/{world.paths[place].strip('/').split('/')[-2]}/{month}"
@@ -535,6 +540,9 @@ ROWS = [
     Row("registers.workbook", "GET",
         page(lambda world, place: f"/registers/supplies.xlsx?area={group_id(world, place)}"),
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("registers.workbook", "POST",
+        page(lambda world, place: f"/registers/working-away.xlsx?area={group_id(world, place)}", "POST", full_form),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200), "in full"),
     # Due lists, as a page and as JSON (which also takes Digest: a collector is refused, anonymous challenged).
     Row("schedules.due_page", "GET", page(lambda world, place: f"/due?area={VILLAGE[place]}"),
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
@@ -555,6 +563,8 @@ ROWS = [
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
     Row("exports.register", "GET", page(report("register.xlsx", VILLAGE)),
         statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200)),
+    Row("exports.register", "POST", page(report("register.xlsx", VILLAGE), "POST", full_form),
+        statuses(LOGIN, LOGIN, (200, 403), (200, 403), 200), "in full"),
     Row("exports.monthly_change", "GET", page(report("monthly-change.xlsx", TOWN)),
         statuses(LOGIN, LOGIN, 403, (200, 403), 200), "town"),
     Row("exports.monthly_change", "GET", page(same(f"/reports/monthly-change.xlsx?area=全县&month={MONTH}")),
@@ -629,6 +639,8 @@ ROWS = [
     Row("notices.export_notice", "GET", page(notice_path("/export.xlsx")),
         statuses(LOGIN, LOGIN, 403, (200, 403), 200)),
     Row("notices.export_list", "GET", page(same("/notices/export.json")), statuses(LOGIN, LOGIN, 403, 200, 200)),
+    Row("notices.export_list", "POST", page(same("/notices/export.json"), "POST", full_form),
+        statuses(LOGIN, LOGIN, 403, 200, 200), "in full"),
     Row("notices.import_file", "GET", page(same("/notices/import")), statuses(LOGIN, LOGIN, 403, 200, 200)),
     Row("notices.import_file", "POST", page(same("/notices/import"), "POST"), statuses(LOGIN, LOGIN, 403, 400, 400),
         "no file"),

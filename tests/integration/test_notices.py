@@ -80,6 +80,9 @@ def counts() -> tuple[int, int]:
     return found
 
 
+FULL = {"full": "1", "reason": "发给收文单位办理后导回"}   # an export with ID numbers and phones in full
+
+
 def notice_form(person: str, to: str, **changes) -> dict:
     return {"person": person, "to": to, "outside_place": "", "address": "白水镇南村三组 12 号",
             "phone": "13800001234", "service": "postpartum_followup", "service_note": "产后 42 天随访",
@@ -262,7 +265,8 @@ def test_export_and_import_json_and_xlsx(offices):
                    ) == "办理结果 已提供服务 办理情况 已电话联系并入户随访 日期 2026-11-23 答复人 官渡区卫健局 赵强 · 2026-11-23 14:00"
 
     # xlsx: the list exported in words and China time; the answer filled into the sheet and imported back.
-    workbook_bytes = qingshan.get("/notices/export.xlsx?state=sent").content
+    # Sent out of the county to be filled in: with the ID numbers and phones in full, asked for with a reason.
+    workbook_bytes = qingshan.post("/notices/export.xlsx?state=sent", FULL).content
     sheet = openpyxl.load_workbook(io.BytesIO(workbook_bytes)).active
     headers = [cell.value for cell in sheet[3]]
     (row,) = [row for row in sheet.iter_rows(min_row=4) if row[0].value == by_xlsx]
@@ -277,9 +281,9 @@ def test_export_and_import_json_and_xlsx(offices):
     sheet.parent.save(filled)
     assert "已导入：1 份通报中有 1 份有新内容。" in imported(qingshan, "answer.xlsx", filled.getvalue()).text
     assert [row[-1] for row in list_rows(qingshan.get("/notices").text)] == ["已反馈", "已反馈"]
-    # The whole list exported, in either format, imports back changing nothing.
+    # The whole list exported (in full, with a reason), in either format, imports back changing nothing.
     for kind in ("xlsx", "json"):
-        content = qingshan.get(f"/notices/export.{kind}").content
+        content = qingshan.post(f"/notices/export.{kind}", FULL).content
         assert "已导入：2 份通报中有 0 份有新内容。" in imported(qingshan, f"all.{kind}", content).text
 
     # A notice from outside to 白水镇: its office imports it; 青山镇 may not.

@@ -29,6 +29,8 @@ START = "2026-11-01T09:00:00.000+08:00"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ROW = re.compile(r'<tr><td data-label="姓名"><a href="/people/([^"]+)">([^<]+)</a>(.*?)</td>\s*'
                  r'<td data-label="性别">([^<]*)</td>\s*<td data-label="出生日期">([^<]*)</td>\s*'
+                 r'<td data-label="身份证号码" class="id-number">([^<]*)</td>\s*'
+                 r'<td data-label="手机" class="phone">([^<]*)</td>\s*'
                  r'<td data-label="户">([^<]*)</td>\s*<td data-label="组">([^<]*)</td></tr>', re.S)
 
 
@@ -78,8 +80,14 @@ def found(client: WebClient, query: str) -> list[tuple[str, ...]]:
     """(name, status, sex, birth date, household, group) of each person found, in the page's order."""
     page = client.get("/search", params={"q": query})
     assert page.status_code == 200
-    return [(html.unescape(name), re.sub(r"<[^>]+>", "", status).strip(), *map(html.unescape, cells))
-            for _uuid, name, status, *cells in ROW.findall(page.text)]
+    return [(html.unescape(name), re.sub(r"<[^>]+>", "", status).strip(), sex, born, *map(html.unescape, cells))
+            for _uuid, name, status, sex, born, _id_number, _phone, *cells in ROW.findall(page.text)]
+
+
+def numbers(client: WebClient, query: str) -> list[tuple[str, str]]:
+    """(ID number, phone) of each person found, as the page shows them (masked)."""
+    return [(id_number, phone) for *_, id_number, phone, _household, _group in
+            ROW.findall(client.get("/search", params={"q": query}).text)]
 
 
 def names(client: WebClient, query: str) -> list[str]:
@@ -116,6 +124,14 @@ XICUN_GUILAN = ("张桂兰", "", "女", "1961-04-05", "3号户（户主 张桂�
 ])
 def test_each_way_of_finding_a_person_of_the_village(town, query, expected):
     assert found(town["cadre"], query) == expected
+
+
+def test_results_show_id_numbers_and_phones_masked(town):
+    """Found by the full ID number or phone, the person is listed with both masked (the person page has them)."""
+    masked = (f"{GUILAN_ID[:4]}**********{GUILAN_ID[-4:]}", "138****5678")
+    assert numbers(town["cadre"], GUILAN_ID) == [masked]
+    assert numbers(town["cadre"], "13812345678") == [masked]
+    assert GUILAN_ID not in town["cadre"].get("/search", params={"q": "张桂兰"}).text
 
 
 def test_a_village_cadre_never_finds_people_of_another_village_or_town_and_the_town_office_finds_its_own(town):

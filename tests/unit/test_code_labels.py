@@ -13,6 +13,7 @@ from server.register.decisions import REVIEW_STATES
 from server.users.operations import MANAGED_ROLES
 from sync.code_labels import CODE_LABELS, audit_action_label, code_label
 from sync.decisions import CHOICE_FIELDS, DECISION_KINDS, SETTABLE_FIELDS
+from sync.privacy import FULL_SUFFIX
 from sync.visits import PERSON_FIELDS
 
 SERVER = Path(__file__).resolve().parents[2] / "server"
@@ -22,6 +23,8 @@ _WRITES = [re.compile(r"audit\.record\(\s*[\w.]+,\s*(f?\"[^\"]+\")"),       # au
            re.compile(r"\baction=(f?\"[^\"]+\")"),                            # undo(…, action="…")
            re.compile(r"_audit\(\s*principal,\s*(\"[^\"]+\")"),              # registers' _audit(principal, "…")
            re.compile(r"^\w*_ACTION\s*=\s*(\"[^\"]+\")", re.M)]              # LOCK_ACTION = "…" (record_event)
+# An export's action, recorded as it is or with FULL_SUFFIX (ID numbers and phones in full): export_action("…", full).
+_EXPORTS = re.compile(r"export_action\(\s*\"([^\"]+)\"")
 # What the placeholders of f-string actions stand for.
 _PLACEHOLDERS = {"kind.name": list(DECISION_KINDS), "decision.kind": list(DECISION_KINDS),
                  "state": list(REVIEW_STATES), "user.role": sorted({role for roles in MANAGED_ROLES.values()
@@ -42,6 +45,7 @@ def recorded_actions() -> set[str]:
                     expanded = [action.replace("{" + name + "}", value)
                                 for action in expanded for value in _PLACEHOLDERS[name]]
                 actions.update(expanded)
+        actions.update(action + suffix for action in _EXPORTS.findall(text) for suffix in ("", FULL_SUFFIX))
     return actions
 
 
@@ -49,6 +53,7 @@ def test_the_source_scan_finds_the_actions():
     actions = recorded_actions()
     assert {"person.read", "person.search", "inbox.read", "duplicates.read", "visit.read", "visit.rejected",
             "register.merge_people", "register.undo_merge_people", "register.distinct", "registers.export",
+            "registers.export.full", "export.register.full", "notice.export.full",
             "replication.undo_automatic_merge", "signin.locked", "collector.revoke"} <= actions
     assert len(actions) > 60
 

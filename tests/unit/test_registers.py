@@ -86,7 +86,8 @@ def test_arrivals_say_whether_someone_moved_in_or_came_back():
                       address="东村1号")
     assert REGISTERS["arrivals"].row(came_back, ZH) == (
         "东村", "第一组", "001", "东村1号", "王小宝", "男", dt.date(2026, 12, 8), "返回居住", "浙江省杭州市",
-        dt.date(2026, 12, 3), "13900000002", dt.date(2026, 12, 10))
+        dt.date(2026, 12, 3), "139****0002", dt.date(2026, 12, 10))
+    assert REGISTERS["arrivals"].row(came_back, Words("zh", full=True))[10] == "13900000002"   # asked in full
     assert REGISTERS["arrivals"].row(came_back, EN)[7] == "Came back"
     assert REGISTERS["arrivals"].row(event("moved_in"), EN)[7] == "Moved in"
 
@@ -96,7 +97,9 @@ def test_people_working_away_with_where_when_and_their_phone_now():
                    destination="浙江省杭州市", sex="male", birth_date="2004-09-10", phone="13900000002",
                    submission_id=8, **PLACE)
     assert REGISTERS["working-away"].row(away, ZH) == ("东村", "第一组", "001", "王伟", "男", dt.date(2004, 9, 10),
-                                                       "浙江省杭州市", dt.date(2026, 12, 7), "13900000002", "外出务工")
+                                                       "浙江省杭州市", dt.date(2026, 12, 7), "139****0002", "外出务工")
+    assert REGISTERS["working-away"].row(away, Words("zh", full=True))[8] == "13900000002"
+    assert REGISTERS["working-away"].masked and REGISTERS["arrivals"].masked and not REGISTERS["births"].masked
     back = AwayRow(person_name="王伟", residence="here", submission_id=None, **PLACE)
     assert REGISTERS["working-away"].row(back, EN)[6:] == ("", None, "", "Lives here")
 
