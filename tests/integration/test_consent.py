@@ -23,6 +23,7 @@ from server import clock
 from server.database import commit
 from server.extensions import db
 from server.privacy.consent import consent_scrubs, withdraw_consent
+from server.privacy.operations import plan, purge
 from server.register.models import RegisterDecision, ServiceAnchor, ServiceItemRecord
 from server.register.replays import rebuild_register
 from server.submissions.models import Submission
@@ -295,3 +296,46 @@ def test_a_withdrawal_follows_to_the_county(county, towns, settled, tmp_path):
     assert scrub.codes == (("service_needs", ("pregnancy_reported", "prepregnancy_check")),)
     db.session.rollback()
     rebuilt_agrees()
+
+
+def test_a_withdrawal_is_purged_on_the_next_run(server, world, monkeypatch):
+    """The purge's next run (rule consent_withdrawn, period 0) blanks the raw answers the withdrawal covers: its dry
+    run names her village once, the run blanks the couple's names and her pregnancy, a second dry run finds nothing,
+    a rebuild agrees, and undoing the withdrawal afterwards brings nothing back (the answers are gone)."""
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    phone = world["own"]
+    send(phone, household_visit(household=HOUSEHOLD, base_version=1, start="2026-11-05T09:00:00.000+08:00",
+                                pregnancy=(HEAD, "yes", "yes"), prepregnancy=(COUPLE, "yes"),
+                                supplies=[(HEAD, "folic_acid", "3", "yes")]))
+    merge_all(NOW)
+    visit = visit_id()
+    dongcun = signed_in(server, "dongcun_cadre")
+    assert dongcun.post(f"/people/{HEAD}/consent", {"day": "2026-11-20", "confirm": "yes"},
+                        allow_redirects=False).status_code == 302
+    as_of = dt.date(2026, 11, 22)
+    planned = plan(as_of)
+    assert planned.counts() == {("青山镇/东村", "consent_withdrawn"): 1}
+    assert planned.people("consent_withdrawn") == {HEAD}
+    held = (snapshot(), items(), anchors())
+
+    done = purge(as_of, by=None)
+    commit()
+    assert done.counts() == planned.counts() and done.people() == planned.people()
+    raw = bytes(db.session.scalar(select(Submission.xml).where(Submission.id == visit)))
+    db.session.rollback()
+    answers = {etree.QName(node).localname: node.text for node in etree.fromstring(raw).iter()
+               if isinstance(node.tag, str) and len(node) == 0}
+    assert COUPLE.encode() not in raw
+    assert (answers["pregnant_person"], answers["pregnancy_consent"], answers["prepregnancy_names"]) == \
+        (None, None, None)
+    assert answers["service_needs"] is None or "pregnancy_reported" not in answers["service_needs"]
+    assert (snapshot(), items(), anchors()) == held          # what the pages show is what they showed
+    assert plan(as_of).counts() == {}                         # nothing left for the next run
+    rebuilt_agrees()
+
+    (decision_id,) = db.session.scalars(select(RegisterDecision.id).where(RegisterDecision.kind == "withdraw_consent"))
+    db.session.rollback()
+    assert dongcun.post(f"/decisions/{decision_id}/undo", {"back": f"/people/{HEAD}"},
+                        allow_redirects=False).status_code == 302
+    assert anchors() == [] and [item for item in items() if item[0] != "supply"] == []
+    assert GUIDANCE not in visible(dongcun.get(f"/people/{HEAD}").text)
