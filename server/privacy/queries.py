@@ -11,7 +11,10 @@ from sqlalchemy.orm import aliased
 
 from server import clock
 from server.areas.models import Area
+from server.copies.models import PersonCopy
 from server.extensions import db
+from server.notices.models import ServiceNotice
+from server.rechecks.models import RecheckFinding
 from server.register.models import (
     DuplicateCandidate,
     Household,
@@ -28,7 +31,7 @@ from server.register.models import (
     Visit,
 )
 from server.submissions.models import MergeQueueEntry, Submission
-from sync.retention import LocationFacts, PersonFacts, Selection, scrubbed_decision
+from sync.retention import PURGED_NAME, LocationFacts, PersonFacts, Selection, scrubbed_decision
 
 __all__ = ["person_facts", "location_facts", "village_names", "village_paths", "identifying_words", "submissions_naming", "queued_submissions",
            "chains_of", "submission_xml", "replace_xml", "add_tombstones", "last_submission_id", "forget_people",
@@ -180,7 +183,8 @@ def add_tombstones(selections: Iterable[Selection], aliases: dict[str, set[str]]
 
 
 def forget_people(uuids: set[str]) -> None:
-    """What is left of people purged whole once their submissions are replayed without them: any row naming them."""
+    """What is left of people purged whole once their submissions are replayed without them: any row naming them
+    goes; their re-check findings, service notices and own-copy requests stay without their personal content."""
     if not uuids:
         return
     for statement in (
@@ -193,7 +197,16 @@ def forget_people(uuids: set[str]) -> None:
                                                  DuplicateCandidate.b_uuid.in_(uuids))),
             delete(SubmissionRecord).where(SubmissionRecord.record_uuid.in_(uuids)),
             delete(ServiceItemRecord).where(ServiceItemRecord.person_uuid.in_(uuids)),
-            delete(Person).where(Person.uuid.in_(uuids))):
+            delete(Person).where(Person.uuid.in_(uuids)),
+            # Rows that are also a record of work done (a re-check's accuracy, a notice answered, a copy handed
+            # over) keep that it was done, not who it was about.
+            update(RecheckFinding).where(RecheckFinding.person_uuid.in_(uuids)).values(
+                person_name=PURGED_NAME, register_value=None, observed_value=None),
+            update(ServiceNotice).where(ServiceNotice.person_uuid.in_(uuids)).values(
+                name=PURGED_NAME, sex=None, birth_date=None, id_number=None, address=PURGED_NAME, phone=None,
+                service_note=None, answer_done=None),
+            update(PersonCopy).where(PersonCopy.person_uuid.in_(uuids)).values(
+                requested_by=PURGED_NAME, handed_to=None)):
         db.session.execute(statement)
 
 

@@ -18,8 +18,10 @@ from server import clock
 from server.archive.models import ArchivedReport
 from server.areas.operations import ensure_area
 from server.audit.models import AuditEvent
+from server.copies.models import PersonCopy
 from server.database import commit
 from server.extensions import db
+from server.notices.models import ServiceNotice
 from server.register import queries as register_queries
 from server.register.decisions import set_tier
 from server.register.models import (
@@ -148,6 +150,18 @@ def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county
                              supplies=[(MOTHER.uuid, "topical", "1", "yes"), (WIFE.uuid, "folic_acid", "1", "yes")],
                              notes="王秀英要药膏")
     assert county["dong"].submit(queued).status_code == 201
+    # A service notice about the dead woman, and her own copy handed to her son: records of work done.
+    sent = dt.datetime(2019, 6, 1, 2, 0, tzinfo=dt.timezone.utc)
+    db.session.add(ServiceNotice(uuid="5e5e5e5e-0000-4000-8000-000000000001", from_place="青山镇", from_outside=False,
+                                 to_place="红山镇", to_outside=False, person_uuid=MOTHER.uuid, name=MOTHER.name,
+                                 sex="female", birth_date=dt.date(1950, 5, 6), id_number=MOTHER.id_number,
+                                 address="红山镇某村", phone=MOTHER.phone, service="postpartum_visit",
+                                 service_note="请随访王秀英", reply_by=dt.date(2019, 7, 1), sent_at=sent, sent_by="王主任"))
+    db.session.add(PersonCopy(person_uuid=MOTHER.uuid, area_path=ensure_area("青山镇/东村/第一组").path,
+                              requested_on=dt.date(2019, 6, 1), requested_by="张伟", requester="representative",
+                              format="pdf", recorded_at=sent, produced_at=sent, sha256="0" * 64, size=1, handed_at=sent,
+                              handed_to="张伟"))
+    commit()
     before = everything()
     dry = taizhang(env, "privacy", "purge", "--dry-run", "--as-of", AS_OF)
     assert dry.returncode == 0, dry.stderr
@@ -167,6 +181,13 @@ def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county
         text = bytes(row.xml).decode("utf-8")
         assert [word for word in PURGED_WORDS if word in text] == []
         assert row.xml_sha256 == hashlib.sha256(bytes(row.xml)).hexdigest()
+    # Her notice and her copy's request stay (they were work done) without who she was.
+    (notice,) = db.session.scalars(select(ServiceNotice))
+    assert (notice.name, notice.sex, notice.birth_date, notice.id_number, notice.address, notice.phone,
+            notice.service_note, notice.service, notice.reply_by) == (
+        "已清除", None, None, None, "已清除", None, None, "postpartum_visit", dt.date(2019, 7, 1))
+    (copy,) = db.session.scalars(select(PersonCopy))
+    assert (copy.requested_by, copy.handed_to, copy.requested_on) == ("已清除", None, dt.date(2019, 6, 1))
     people = {row.uuid: (row.name, row.id_number, row.phone, row.status)
               for row in db.session.scalars(select(Person))}
     assert people == {HEAD.uuid: ("张伟", "330102196003041234", "13900001111", "living"),
