@@ -973,6 +973,8 @@ def _subject_kind(action: str) -> str | None:
         return kind.record_kind or ("record" if kind.name == "set_field" else None)
     if action == "household.read":
         return "household"
+    if scope == "copy":                   # a person's own copy: requested, read, produced, handed over
+        return "person"
     if scope == "visit":
         return "visit"
     if any(action.endswith(suffix) or action == suffix for suffix in _USER_ACTIONS):
