@@ -437,8 +437,10 @@ def person_page(principal: Principal, uuid: str, language: str) -> PersonView:
                else event.place or "") for event in page.events]
     moved = [(destinations[event.destination_id].full_name if event.destination_id in destinations
               else event.place or "", event.event_date) for event in page.events if event.kind == "moved_out"]
+    withdrawn = [withdrawal.day for withdrawal in consent.withdrawals_of(uuid)] if page.visibility == FULL else []
     return PersonView(page, timeline, person_fields(page.person, namer), namer.household(page.person.household_uuid),
-                      history, events, merges, page.visibility == FULL, moved[-1] if moved else None)
+                      history, events, merges, page.visibility == FULL, moved[-1] if moved else None,
+                      max((day for day in withdrawn if day), default=None))
 
 
 def _items_seen(principal: Principal, placed: list[queries.PlacedItem], visibility: str,
@@ -753,6 +755,7 @@ class PersonView:
     merges: list[MergeRow]
     lives_here: bool = True                          # the reader's area is where the person lives (not a former one)
     moved: tuple[str, dt.date | None] | None = None  # their last move out: where to (a full name or place), when
+    consent_withdrawn: str | None = None             # the day of their latest withdrawal of consent in force
 
 
 @dataclass(frozen=True)
@@ -973,6 +976,8 @@ def _subject_kind(action: str) -> str | None:
         return kind.record_kind or ("record" if kind.name == "set_field" else None)
     if action == "household.read":
         return "household"
+    if scope == "copy":                   # a person's own copy: requested, read, produced, handed over
+        return "person"
     if scope == "visit":
         return "visit"
     if any(action.endswith(suffix) or action == suffix for suffix in _USER_ACTIONS):

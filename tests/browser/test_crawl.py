@@ -36,7 +36,7 @@ TOKEN = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za
 CODE_SHAPED = re.compile(r"^[a-z][a-z0-9]*(?:[_.][a-z0-9]+)+$")        # snake_case or dotted: person.search, has_issues
 WORD = r"(?<![A-Za-z0-9_])[A-Za-z][a-z]*(?![A-Za-z0-9_])"
 ENGLISH_RUN = re.compile(rf"{WORD}(?:[,;:]? +{WORD})+")            # two or more words: "Nobody home"
-ALLOWED = ("ODK Collect", "GPS", "ID", "QR", "Excel", "xlsx", "English")
+ALLOWED = ("ODK Collect", "GPS", "ID", "QR", "Excel", "xlsx", "PDF", "English")
 # Pinyin is not English (a name's pinyin, the search's example "zhang gui lan"): a run of pinyin-shaped words passes.
 PINYIN = re.compile(r"(?:(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?(?:iang|iong|uang|ang|eng|ing|ong|uai|uan|ian|iao|ai|ei|ao"
                     r"|ou|an|en|er|ia|ie|in|iu|ua|uo|ui|un|ue|ve|a|o|e|i|u|v))+")

@@ -188,6 +188,7 @@ def test_consent_withdrawn_hides_everything_it_covered_until_undone(server, worl
 
     # The form, from her page.
     assert f'href="/people/{HEAD}/consent" id="withdraw-consent"' in dongcun.get(f"/people/{HEAD}").text
+    assert 'id="consent-withdrawn"' not in dongcun.get(f"/people/{HEAD}").text
     form = dongcun.get(f"/people/{HEAD}/consent")
     assert form.status_code == 200
     assert 'name="day" value="2026-11-22"' in form.text and 'name="confirm" value="yes"' in form.text
@@ -221,6 +222,9 @@ def test_consent_withdrawn_hides_everything_it_covered_until_undone(server, worl
     listed = visible(qingshan.get(path).text)                 # her consent page lists it, to undo
     assert "已登记的撤回 2026-11-20 · 本人电话要求 · 登记人：" in listed and "撤销" in listed
     refused(dongcun, path, good, 409, "409.90")               # withdrawn already: nothing left to withdraw
+    # Her page says so, with the way to her consent page (to see or undo it).
+    assert ("本人已于 2026-11-20 撤回同意：凭同意登记的敏感服务记录已隐藏。 查看或撤销"
+            in visible(dongcun.get(f"/people/{HEAD}").text))
     assert anchors() == []
     assert items() == sorted([("supply", CHILD, HOUSEHOLD, "condoms", ""), ("supply", HEAD, HOUSEHOLD, "folic_acid", "")])
 
@@ -257,6 +261,7 @@ def test_consent_withdrawn_hides_everything_it_covered_until_undone(server, worl
         refused(client, f"/decisions/{decision_id}/undo", {"back": path}, 403)
     assert dongcun.post(f"/decisions/{decision_id}/undo", {"back": path}, allow_redirects=False).status_code == 302
     assert "已登记的撤回" not in visible(dongcun.get(path).text)
+    assert 'id="consent-withdrawn"' not in dongcun.get(f"/people/{HEAD}").text
     back = seen(dongcun, phone, visit)
     assert back == {**CONSENTED, "due": back["due"]}
     assert (HEAD, "referral", "due") in back["due"]
