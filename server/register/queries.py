@@ -317,11 +317,16 @@ def forget_everything() -> None:
         db.session.execute(delete(model))
 
 
-def purged_records() -> PurgedRecords:
-    """The tombstones of purged records (sync.retention), as every replay and the live merge read them."""
+def purged_records(uuids: set[str] | None = None) -> PurgedRecords:
+    """The tombstones of purged records (sync.retention), as every replay reads them; `uuids`: only those of these
+    records (the live merge: the uuids a visit names and those they resolve to — one index look-up a visit)."""
+    if uuids is not None and not uuids:
+        return PurgedRecords()
+    query = select(PurgedRecord.uuid, PurgedRecord.rule, PurgedRecord.after_submission_id)
+    if uuids is not None:
+        query = query.where(PurgedRecord.uuid.in_(uuids))
     return PurgedRecords([Tombstone(row.uuid, row.rule, row.after_submission_id)
-                          for row in db.session.execute(select(PurgedRecord.uuid, PurgedRecord.rule,
-                                                               PurgedRecord.after_submission_id))])
+                          for row in db.session.execute(query)])
 
 
 def submission_rows(ids: set[int] | None = None) -> list[StoredSubmission]:

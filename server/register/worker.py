@@ -52,8 +52,10 @@ def merge_next(*, now: dt.datetime | None = None) -> MergeOutcome | None:
             changed = {uuid for kind, uuid in replayed if kind == "person"}
         else:
             store = DatabaseStore()
-            apply_visit(store, claimed.id, visit, claimed.area_id, StoredAliases(named_uuids(visit)), only=None,
-                        purged=queries.purged_records())
+            named = named_uuids(visit)
+            aliases = StoredAliases(named)
+            apply_visit(store, claimed.id, visit, claimed.area_id, aliases, only=None,
+                        purged=queries.purged_records(named | {aliases.resolve(uuid) for uuid in named}))
             store.flush()
             outcome = MergeOutcome(claimed.id, applied=True)
             changed = store.identity_changed

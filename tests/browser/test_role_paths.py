@@ -237,9 +237,9 @@ def test_a_person_found_by_initials(county, browser, at_width, width, username, 
     assert text(browser, "#count") == "共 2 人。"
     rows = [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
             for row in browser.find_elements(By.CSS_SELECTOR, "#found tbody tr")]
-    # (neither has an ID number or a phone on the register: those columns, masked, are empty)
+    # (ID numbers and phones masked: neither has an ID number on the register, 王秀英 has a phone)
     assert rows == [["王秀瑛", "女", "1990-05-06", "", "", "003号户（户主 王秀瑛）", "青山镇 › 东村 › 第一组"],
-                    ["王秀英", "女", "1990-05-06", "", "", "002号户（户主 王秀英）", "青山镇 › 东村 › 第一组"]]
+                    ["王秀英", "女", "1990-05-06", "", "139****0002", "002号户（户主 王秀英）", "青山镇 › 东村 › 第一组"]]
     screenshot(f"found-{width}")
     follow(browser, browser.find_element(By.LINK_TEXT, "王秀英"))
     page(browser, "王秀英")
