@@ -16,6 +16,7 @@ from server.copies import queries
 from server.copies.queries import CopyRow
 from server.forms.queries import form_labels
 from server.principal import Principal
+from server.privacy.consent import withdrawals_of
 from server.register import queries as register_queries
 from server.services import browsing as service_pages
 from server.services import queries as service_queries
@@ -139,8 +140,8 @@ def copy_content(principal: Principal, person_uuid: str, request, now: dt.dateti
     """Everything held about the person that the reader's pages show, in Chinese: who they are (ID number and phone
     in full: it is their own copy), their household's members by name and relationship only, their field history
     with its sources, life events, the visits that concern them (day, collector, outcome), their service items
-    (services, supplies, referrals with results, requests with outcomes), the service notices about them, and who
-    read or changed their record and when (the audit log)."""
+    (services, supplies, referrals with results, requests with outcomes), the service notices about them, their
+    withdrawals of consent, and who read or changed their record and when (the audit log)."""
     view = service_pages.person_page(principal, person_uuid, _LANGUAGE)   # scope, visibility; the read audited
     fields, page = view.fields, view.page
     request_rows = [("申请人", f"{request.requested_by}（{code_label('copy_requester', request.requester, _LANGUAGE)}）"),
@@ -153,7 +154,8 @@ def copy_content(principal: Principal, person_uuid: str, request, now: dt.dateti
                ("服务对象类别", fields.tier), ("所在地区", page.group.full_name), ("所在户", _shown(view.household)),
                ("家庭住址", (page.household.address or "") if page.household else "")]
     tables = [_members(page), _history(view.history), _events(view.events), _visits(view),
-              _services(view.timeline), _notices(person_uuid, now), _audit(person_uuid, page)]
+              _services(view.timeline), _notices(person_uuid, now), _consent(person_uuid),
+              _audit(person_uuid, page)]
     return PersonCopy(fields.name, now, _staff_name(principal.id), request_rows, details, tables)
 
 
@@ -237,6 +239,13 @@ def _notices(person_uuid: str, now: dt.datetime) -> CopyTable:
     return CopyTable("协查通报", ("发出时间", "发文单位", "收文单位", "需要的服务", "服务说明", "反馈期限", "状态",
                                     "办理结果"),
                      rows)
+
+
+def _consent(person_uuid: str) -> CopyTable:
+    """The person's withdrawals of consent in force: what they withdrew is no longer held (docs/services.md)."""
+    rows = [(withdrawal.day or "", withdrawal.note or "", _wall(withdrawal.decided_at), withdrawal.decided_by or "")
+            for withdrawal in withdrawals_of(person_uuid)]
+    return CopyTable("撤回同意记录", ("撤回日期", "备注（凭同意登记的服务记录已不再显示）", "登记时间", "登记人"), rows)
 
 
 def _audit(person_uuid: str, page) -> CopyTable:

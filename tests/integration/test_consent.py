@@ -14,12 +14,14 @@ import csv
 import datetime as dt
 import io
 import re
+from types import SimpleNamespace
 
 import openpyxl
 from lxml import etree
 from sqlalchemy import select
 
 from server import clock
+from server.copies.operations import copy_content
 from server.database import commit
 from server.extensions import db
 from server.privacy.consent import consent_scrubs, withdraw_consent
@@ -222,6 +224,13 @@ def test_consent_withdrawn_hides_everything_it_covered_until_undone(server, worl
     listed = visible(qingshan.get(path).text)                 # her consent page lists it, to undo
     assert "已登记的撤回 2026-11-20 · 本人电话要求 · 登记人：" in listed and "撤销" in listed
     refused(dongcun, path, good, 409, "409.90")               # withdrawn already: nothing left to withdraw
+    # Her own copy lists the withdrawal (and none of what it covered).
+    asked = SimpleNamespace(requested_by="王秀英", requester="self", requested_on=dt.date(2026, 11, 22), format="xlsx")
+    copy = copy_content(principal_by_username("dongcun_cadre"), HEAD, asked, NOW)
+    (consent_table,) = [table for table in copy.tables if table.title == "撤回同意记录"]
+    assert [row[:2] for row in consent_table.rows] == [("2026-11-20", "本人电话要求")]
+    assert not [table for table in copy.tables if any(GUIDANCE in str(cell) for row in table.rows for cell in row)]
+    db.session.rollback()
     # Her page says so, with the way to her consent page (to see or undo it).
     assert ("本人已于 2026-11-20 撤回同意：凭同意登记的敏感服务记录已隐藏。 查看或撤销"
             in visible(dongcun.get(f"/people/{HEAD}").text))

@@ -205,7 +205,7 @@ def test_a_persons_own_copy_holds_exactly_her_records(server, world, monkeypatch
     assert rows(PersonCopy)[1]["sha256"] == hashlib.sha256(workbook.content).hexdigest()
     sheets = xlsx_cells(workbook.content)
     assert list(sheets) == ["基本信息", "户内成员", "登记信息及其变更记录", "人口事件", "访视记录",
-                            "服务记录（服务、药具、转介、扶助需求）", "协查通报", "查阅和操作记录"]
+                            "服务记录（服务、药具、转介、扶助需求）", "协查通报", "撤回同意记录", "查阅和操作记录"]
     basics = {row[0]: row[1] for row in sheets["基本信息"][3:]}
     assert (basics["姓名"], basics["身份证号"], basics["联系电话"], basics["申请人"]) == (
         "王秀英", HEAD_ID, HEAD_PHONE, "王刚（代理人）")
