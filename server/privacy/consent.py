@@ -81,14 +81,19 @@ def withdrawals_of(person_uuid: str) -> list[queries.WithdrawalShown]:
     return queries.withdrawals_of(person_uuid)
 
 
+def _with_merged(uuids: set[str]) -> set[str]:
+    """These uuids and those merged into them: the uuids a phone may have written for them."""
+    return uuids | register_queries.merged_away_into(uuids)
+
+
 def _covered(withdrawals) -> dict[int, tuple[set[str], set[str]]]:
     """For each submission the withdrawals may cover: the uuids of the people who withdrew and of their households
     (with the records merged into them), of the withdrawals recorded after it."""
     covered: dict[int, tuple[set[str], set[str]]] = defaultdict(lambda: (set(), set()))
     for withdrawal in withdrawals:
-        people = queries.merged_from({withdrawal.person_uuid})
-        households = queries.merged_from({withdrawal.household_uuid})
-        named = queries.submissions_naming(people | households, up_to=withdrawal.after_submission_id)
+        people = _with_merged({withdrawal.person_uuid})
+        households = _with_merged({withdrawal.household_uuid})
+        named = register_queries.submissions_touching(people | households, up_to=withdrawal.after_submission_id)
         for submission_id in {version for found in named for version in register_queries.chain_ids(found)}:
             covered[submission_id][0].update(people)
             covered[submission_id][1].update(households)
@@ -137,6 +142,6 @@ def visible_xml(submission_id: int, xml: bytes) -> bytes:
     people: set[str] = set()
     households: set[str] = set()
     for withdrawal in queries.withdrawals(covering=submission_id):
-        people |= queries.merged_from({withdrawal.person_uuid})
-        households |= queries.merged_from({withdrawal.household_uuid})
+        people |= _with_merged({withdrawal.person_uuid})
+        households |= _with_merged({withdrawal.household_uuid})
     return scrub_submission(xml, consent_scrub(xml, people=people, households=households))

@@ -8,14 +8,13 @@ from typing import NamedTuple
 from sqlalchemy import exists, func, or_, select
 
 from server.extensions import db
-from server.register.models import RegisterDecision, ServiceAnchor, ServiceItemRecord, SubmissionRecord
-from server.register.queries import MERGE_KINDS
+from server.register.models import RegisterDecision, ServiceAnchor, ServiceItemRecord
 from server.users.models import User
 from sync.consent import BY_HOUSEHOLD, BY_PERSON
 from sync.decisions import WITHDRAW_CONSENT
 from sync.privacy import CONSENT_ANCHOR_KINDS
 
-__all__ = ["Withdrawal", "withdrawals", "WithdrawalShown", "withdrawals_of", "merged_from", "submissions_naming",
+__all__ = ["Withdrawal", "withdrawals", "WithdrawalShown", "withdrawals_of",
            "holds_consent_records"]
 
 
@@ -58,26 +57,6 @@ def withdrawals_of(person_uuid: str) -> list[WithdrawalShown]:
         .where(RegisterDecision.kind == WITHDRAW_CONSENT.name, RegisterDecision.undone_at.is_(None),
                RegisterDecision.subject_uuid == person_uuid).order_by(RegisterDecision.id))
     return [WithdrawalShown(*row) for row in rows]
-
-
-def merged_from(uuids: set[str]) -> set[str]:
-    """These uuids and every record merged into one of them by a decision in force (at any depth): the uuids a
-    phone may have written for them."""
-    found, pending = set(uuids), set(uuids)
-    while pending:
-        pending = set(db.session.scalars(select(RegisterDecision.subject_uuid).where(
-            RegisterDecision.kind.in_(MERGE_KINDS), RegisterDecision.undone_at.is_(None),
-            RegisterDecision.target.in_(pending)))) - found
-        found |= pending
-    return found
-
-
-def submissions_naming(uuids: set[str], *, up_to: int) -> set[int]:
-    """Ids of the submissions up to `up_to` that name any of these records (as written on the phone)."""
-    if not uuids:
-        return set()
-    return set(db.session.scalars(select(SubmissionRecord.submission_id).where(
-        SubmissionRecord.record_uuid.in_(uuids), SubmissionRecord.submission_id <= up_to)))
 
 
 def holds_consent_records(person_uuid: str, household_uuid: str | None) -> bool:

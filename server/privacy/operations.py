@@ -16,6 +16,7 @@ from server.principal import Principal
 from server.privacy import queries
 from server.privacy.consent import ConsentScrub, pending_withdrawals
 from server.privacy.consent import scrub_submission as blank_consented
+from server.register import queries as register_queries
 from server.register.matching import index_people
 from server.register.replays import replay_records
 from sync.access import TOWN_OFFICE_ROLES
@@ -87,7 +88,7 @@ def purge(as_of: dt.date, *, by: int | None, overrides: Mapping[str, int] | None
     by_service = [selection for selection in report.selections
                   if selection.uuid is not None and selection.uuid not in whole]
     locations = {selection.submission_id for selection in report.selections if selection.submission_id is not None}
-    aliases = {uuid: queries.merged_into_people({uuid}) for uuid in whole}
+    aliases = {uuid: register_queries.merged_away_into({uuid}) for uuid in whole}
     every_whole = whole | {alias for found in aliases.values() for alias in found}
     people = every_whole | {selection.uuid for selection in by_service}
     queries.add_tombstones(report.selections, aliases, day=as_of, after_submission_id=queries.last_submission_id())
@@ -107,7 +108,7 @@ def purge(as_of: dt.date, *, by: int | None, overrides: Mapping[str, int] | None
             queries.replace_xml(row.id, xml, hashlib.sha256(xml).hexdigest())
             scrubbed += 1
     # (with the submissions still queued: merged later, they are applied without what was purged)
-    touched = queries.chains_of(queries.submissions_naming(people) | locations) | (
+    touched = queries.chains_of(register_queries.submissions_touching(people) | locations) | (
         queries.queued_submissions() if people else set())
     for row in queries.submission_xml(touched):
         xml = scrub_submission(row.xml, targets, location=row.id in locations)

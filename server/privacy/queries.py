@@ -33,9 +33,9 @@ from server.register.models import (
 from server.submissions.models import MergeQueueEntry, Submission
 from sync.retention import PURGED_NAME, LocationFacts, PersonFacts, Selection, scrubbed_decision
 
-__all__ = ["person_facts", "location_facts", "village_names", "village_paths", "identifying_words", "submissions_naming", "queued_submissions",
+__all__ = ["person_facts", "location_facts", "village_names", "village_paths", "identifying_words", "queued_submissions",
            "chains_of", "submission_xml", "replace_xml", "add_tombstones", "last_submission_id", "forget_people",
-           "clear_locations", "scrub_decisions", "merged_into_people"]
+           "clear_locations", "scrub_decisions"]
 
 _MOVES = ("moved_out", "moved_in", "returned")
 _group = aliased(Area)
@@ -108,18 +108,6 @@ def village_paths(ids: Iterable[int | None]) -> dict[int, str]:
     return dict(db.session.execute(select(Area.id, Area.path).where(Area.id.in_(wanted))).all())
 
 
-def merged_into_people(uuids: set[str]) -> set[str]:
-    """The uuids merged into these people (their duplicates' records, gone with them)."""
-    found, pending = set(), set(uuids)
-    while pending:
-        subjects = set(db.session.scalars(select(RegisterDecision.subject_uuid).where(
-            RegisterDecision.kind.in_(("merge_people", "merge_moved")),
-            RegisterDecision.undone_at.is_(None), RegisterDecision.target.in_(pending)))) - found - uuids
-        found |= subjects
-        pending = subjects
-    return found
-
-
 def identifying_words(uuids: set[str]) -> dict[str, set[str]]:
     """Every name, ID number and phone the register ever held for these people (from their field history)."""
     words: dict[str, set[str]] = {uuid: set() for uuid in uuids}
@@ -133,30 +121,22 @@ def identifying_words(uuids: set[str]) -> dict[str, set[str]]:
     return words
 
 
-def submissions_naming(uuids: set[str]) -> set[int]:
-    """The submissions that name these people (as written on the phone)."""
-    if not uuids:
-        return set()
-    return set(db.session.scalars(select(SubmissionRecord.submission_id)
-                                  .where(SubmissionRecord.record_uuid.in_(uuids))))
-
-
 def queued_submissions() -> set[int]:
     """The submissions received but not merged yet (they name no record in `submission_record` so far)."""
     return set(db.session.scalars(select(MergeQueueEntry.submission_id)))
 
 
+class StoredXml(NamedTuple):
+    id: int
+    xml: bytes
+
+
 def chains_of(submission_ids: set[int]) -> set[int]:
-    """These submissions and every version of their edit chains."""
+    """These submissions and every version of their edit chains (by root, in one query for all of them)."""
     if not submission_ids:
         return set()
     roots = set(db.session.scalars(select(Submission.root_instance_id).where(Submission.id.in_(submission_ids))))
     return set(db.session.scalars(select(Submission.id).where(Submission.root_instance_id.in_(roots))))
-
-
-class StoredXml(NamedTuple):
-    id: int
-    xml: bytes
 
 
 def submission_xml(ids: set[int]) -> list[StoredXml]:

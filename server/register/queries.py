@@ -287,12 +287,15 @@ def created_by(kind: str, uuid: str) -> int | None:
         RegisterFieldValue.version == 1, RegisterFieldValue.submission_id.is_not(None)).limit(1))
 
 
-def submissions_touching(uuids: set[str]) -> set[int]:
-    """Ids of the submissions that name any of these records (as written on the phone)."""
+def submissions_touching(uuids: set[str], *, up_to: int | None = None) -> set[int]:
+    """Ids of the submissions that name any of these records (as written on the phone); `up_to`: only those up to
+    that id."""
     if not uuids:
         return set()
-    return set(db.session.scalars(select(SubmissionRecord.submission_id)
-                                  .where(SubmissionRecord.record_uuid.in_(uuids))))
+    query = select(SubmissionRecord.submission_id).where(SubmissionRecord.record_uuid.in_(uuids))
+    if up_to is not None:
+        query = query.where(SubmissionRecord.submission_id <= up_to)
+    return set(db.session.scalars(query))
 
 
 def forget_records(uuids: set[str], submission_ids: set[int]) -> None:
@@ -371,6 +374,18 @@ def merged_into(uuids: set[str]) -> dict[str, str]:
         RegisterDecision.kind.in_(MERGE_KINDS), RegisterDecision.undone_at.is_(None),
         RegisterDecision.subject_uuid.in_(uuids)))
     return {row.subject_uuid: row.target for row in rows}
+
+
+def merged_away_into(uuids: set[str]) -> set[str]:
+    """The uuids merged into these records by decisions in force, at any depth (not these uuids themselves): the
+    uuids a phone may have written for them."""
+    found, pending = set(), set(uuids)
+    while pending:
+        pending = set(db.session.scalars(select(RegisterDecision.subject_uuid).where(
+            RegisterDecision.kind.in_(MERGE_KINDS), RegisterDecision.undone_at.is_(None),
+            RegisterDecision.target.in_(pending)))) - found - uuids
+        found |= pending
+    return found
 
 
 def decisions_naming(uuids: set[str]) -> list[RegisterDecision]:
