@@ -153,7 +153,9 @@ def ensure_wrk() -> str:
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """gunicorn settings: `gthread:2x4` (2 workers x 4 threads) or `sync:3` (3 sync workers)."""
+    """gunicorn settings: `gthread:2x4` (2 workers x 4 threads), `buffered:2x4` (`taizhang serve`'s worker class,
+    server.wsgi.BufferedWorker: waitress reads each request whole, then one of 4 threads runs the app) or `sync:3`
+    (3 sync workers)."""
 
     kind: str
     workers: int
@@ -161,20 +163,20 @@ class ServerSpec:
 
     @classmethod
     def parse(cls, text: str) -> "ServerSpec":
-        match = re.fullmatch(r"(gthread):(\d+)x(\d+)|(sync):(\d+)", text.strip())
+        match = re.fullmatch(r"(gthread|buffered):(\d+)x(\d+)|(sync):(\d+)", text.strip())
         if not match:
-            raise argparse.ArgumentTypeError(f"server spec {text!r}: use gthread:WxT or sync:W")
+            raise argparse.ArgumentTypeError(f"server spec {text!r}: use gthread:WxT, buffered:WxT or sync:W")
         if match.group(1):
-            return cls("gthread", int(match.group(2)), int(match.group(3)))
+            return cls(match.group(1), int(match.group(2)), int(match.group(3)))
         return cls("sync", int(match.group(5)), 1)
 
     @property
     def label(self) -> str:
-        return f"gthread {self.workers}x{self.threads}" if self.kind == "gthread" else f"sync x{self.workers}"
+        return f"sync x{self.workers}" if self.kind == "sync" else f"{self.kind} {self.workers}x{self.threads}"
 
     def gunicorn_args(self) -> list[str]:
-        args = ["-w", str(self.workers), "-k", self.kind]
-        if self.kind == "gthread":
+        args = ["-w", str(self.workers), "-k", "server.wsgi.BufferedWorker" if self.kind == "buffered" else self.kind]
+        if self.kind != "sync":
             args += ["--threads", str(self.threads)]
         return args
 
@@ -213,6 +215,66 @@ class Server:
                     raise RuntimeError(f"HEAD answered {exc.code}, expected 204: {exc.read()[:300]!r}") from exc
                 time.sleep(0.2)
         raise RuntimeError(f"gunicorn not answering after {timeout:.0f}s; log {self.log}:\n{tail(self.log)}")
+
+    def stop(self) -> None:
+        self.procs.stop(self.proc)
+
+
+class MergeWorker:
+    """The register's merge worker beside the server, started as `taizhang serve` starts it (`python -c "from
+    server.cli import main; main()" register merge --loop`, the same environment; its CPU priority is the one
+    TAIZHANG_MERGE_NICE gives it), and the merge queue read through its own connections."""
+
+    COMMAND = ["-c", "from server.cli import main; main()", "register", "merge", "--loop"]
+
+    def __init__(self, procs: Processes, env: dict, log: Path, pg_url: str) -> None:
+        self.procs, self.log, self.pg_url = procs, log, pg_url
+        self.command = [sys.executable, *self.COMMAND]
+        with open(log, "ab") as out:
+            self.proc = procs.start(self.command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def nice(self) -> int | None:
+        """The merge worker's nice value, as the kernel has it (None until the process has set it)."""
+        try:
+            raw = Path(f"/proc/{self.proc.pid}/stat").read_text()
+            return int(raw[raw.rindex(")") + 2:].split()[16])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def probe(self) -> dict:
+        """Submissions stored, queue entries (and those with failed attempts), age of the oldest entry."""
+        with psycopg.connect(self.pg_url, autocommit=True) as conn:
+            stored, queued, failing, oldest = conn.execute(
+                "SELECT (SELECT count(*) FROM submission), count(*), count(*) FILTER (WHERE attempts > 0), "
+                "coalesce(extract(epoch FROM now() - min(enqueued_at)), 0) FROM merge_queue").fetchone()
+        return {"stored": stored, "queued": queued, "failing": failing, "oldest_s": float(oldest),
+                "at": time.monotonic()}
+
+    @staticmethod
+    def window(before: dict | None, after: dict, seconds: float) -> dict:
+        """What the merge worker did while intake was measured: merged = stored - growth of the queue."""
+        if not before or seconds <= 0:
+            return {}
+        merged = (after["stored"] - before["stored"]) - (after["queued"] - before["queued"])
+        return {"merged_per_s": round(merged / seconds, 1), "queued_start": before["queued"],
+                "queued_end": after["queued"], "oldest_end_s": round(after["oldest_s"], 1),
+                "failing_end": after["failing"]}
+
+    def drain(self, timeout: float) -> dict:
+        """Wait until every queue entry without a failed attempt is merged; the time it took and the rate."""
+        start = self.probe()
+        while True:
+            now = self.probe()
+            if now["queued"] - now["failing"] == 0 or now["at"] - start["at"] > timeout:
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"merge worker exited ({self.proc.returncode}); log:\n{tail(self.log)}")
+            time.sleep(0.5)
+        seconds = now["at"] - start["at"]
+        merged = start["queued"] - now["queued"]
+        return {"drain_s": round(seconds, 1), "drained": now["queued"] - now["failing"] == 0,
+                "drain_rate": round(merged / seconds, 1) if seconds > 0.5 else None, "left": now["queued"],
+                "failing": now["failing"]}
 
     def stop(self) -> None:
         self.procs.stop(self.proc)
@@ -394,11 +456,12 @@ class Point:
     warmup: bool = False
     problems: list[str] = field(default_factory=list)
     wrk: dict = field(default_factory=dict)
+    merge: dict = field(default_factory=dict)  # the merge worker beside intake: rate, queue at the end, drain
 
 
 def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: int, drain: int,
             form_version: str, fixed_boundary: bool, target: str, server: Server,
-            warmup: bool = False) -> tuple[Point, str]:
+            warmup: bool = False, merger: "MergeWorker | None" = None) -> tuple[Point, str]:
     # wrk -t min(N,2); wrk gives each thread N // threads connections, so an odd N gets one thread (all N used)
     threads = 2 if concurrency % 2 == 0 else 1
     nonce = secrets.token_hex(6)
@@ -406,13 +469,21 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
             "-s", str(LUA), url, "--", nonce, str(seconds), form_version,
             *(["fixed-boundary"] if fixed_boundary else [])]
     groups = {"server": server.proc.pid, "bench": os.getpgrp()}
+    if merger is not None:
+        groups["merge"] = merger.proc.pid
+    queue_before = merger.probe() if merger is not None else None
     before = cpu_ticks(groups)
     t0 = time.monotonic()
     proc = procs.start(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        errors="replace")
     groups["wrk"] = proc.pid
     after: dict = {}
-    timer = threading.Timer(seconds, lambda: after.update(ticks=cpu_ticks(groups), at=time.monotonic()))
+    def window_end() -> None:
+        after.update(ticks=cpu_ticks(groups), at=time.monotonic())
+        if merger is not None:
+            after["queue"] = merger.probe()
+
+    timer = threading.Timer(seconds, window_end)
     timer.start()
     try:
         output, _ = proc.communicate(timeout=seconds + drain + 120)
@@ -422,6 +493,8 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
     point = Point(target, server.spec.label, concurrency, threads, seconds, warmup=warmup)
     if after:
         point.cpu = cpu_share(before, after["ticks"], after["at"] - t0)
+        if merger is not None and after.get("queue"):
+            point.merge = merger.window(queue_before, after["queue"], after["at"] - t0)
     match = re.search(r"^INGEST_RESULT (\{.*\})$", output, re.M)
     if proc.returncode != 0 or not match:
         point.problems.append(f"wrk failed (exit {proc.returncode}):\n{output}")
@@ -476,6 +549,13 @@ def point_line(point: Point) -> str:
     if unbalanced(point):
         cpu += "\n          note: one worker was much busier than the other (wrk's keep-alive connections stay " \
                "with the worker that accepted them; on SQLite also lock waits)"
+    m = point.merge
+    if m:
+        drained = (f"drained {m['drain_s']:.1f}s after the window ({m['drain_rate'] or '-'} merged/s while draining)"
+                   if m.get("drained") else f"NOT drained after {m.get('drain_s')}s ({m.get('left')} left)")
+        cpu += (f"\n          merge worker (nice {m.get('nice')}): {m.get('merged_per_s', 0):.1f} merged/s in the window; "
+                f"queue {m.get('queued_start')} -> {m.get('queued_end')} entries, oldest {m.get('oldest_end_s')}s old "
+                f"at the window's end; {drained}; entries with failed attempts {m.get('failing', 0)}")
     return (f"    c={point.concurrency:<2} (wrk -t {point.wrk_threads}): {point.subs_per_s:7.1f} submissions/s "
             f"({point.requests_per_s:7.1f} requests/s); latency per request p50 {point.p50_ms:.2f} ms, "
             f"p95 {point.p95_ms:.2f} ms, p99 {point.p99_ms:.2f} ms\n"
@@ -490,7 +570,8 @@ def unbalanced(point: Point) -> bool:
 
 def table(points: list[Point], several_servers: bool) -> str:
     head = ["backend", *(["server"] if several_servers else []), "conc", "subs/s", "req/s", "p50 ms", "p95 ms",
-            "p99 ms", "ratio to bare", "stored ok", "CPU app", "CPU db", "CPU other", "workers"]
+            "p99 ms", "ratio to bare", "stored ok", "CPU app", "CPU merge", "CPU db", "CPU other", "merged/s",
+            "lag end", "workers"]
     rows = []
     for p in points:
         rows.append([p.target, *([p.server] if several_servers else []), str(p.concurrency),
@@ -498,7 +579,10 @@ def table(points: list[Point], several_servers: bool) -> str:
                      f"{p.p99_ms:.2f}", "1.00 (ceiling)" if p.target == "bare" else
                      (f"{p.ratio:.2f}" if p.ratio is not None else "-"),
                      ("n/a" if p.target == "bare" else "yes") if not p.problems else "NO",
-                     *(f"{p.cpu[k]:.2f}" if k in p.cpu else "?" for k in ("server", "postgres", "elsewhere")),
+                     *(f"{p.cpu[k]:.2f}" if k in p.cpu else ("-" if k == "merge" else "?")
+                       for k in ("server", "merge", "postgres", "elsewhere")),
+                     f"{p.merge['merged_per_s']:.0f}" if "merged_per_s" in p.merge else "-",
+                     f"{p.merge['queued_end']} ({p.merge['oldest_end_s']:.0f}s)" if "queued_end" in p.merge else "-",
                      "unbalanced" if unbalanced(p) else ""])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     numeric = {i for i, h in enumerate(head) if h not in ("backend", "server", "stored ok", "workers")}
@@ -563,6 +647,15 @@ def main(argv: list[str] | None = None) -> int:
                         s.split(",") if x.strip()],
                         help="gunicorn settings to compare, e.g. gthread:2x4,sync:3 (default gthread:2x4)")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Flask ceiling")
+    parser.add_argument("--merge-worker", choices=("both", "with", "without"), default="both",
+                        help="PostgreSQL: measure intake with the register's merge worker running beside the server "
+                             "as `taizhang serve` runs it, without it, or both, one after the other (default both; "
+                             "SQLite: always without)")
+    parser.add_argument("--merge-nice", type=int, default=None,
+                        help="TAIZHANG_MERGE_NICE for the merge worker (default: unset, i.e. the server's default)")
+    parser.add_argument("--merge-drain", type=float, default=600,
+                        help="after each point with the merge worker, wait at most this many seconds for the queue "
+                             "to drain (default 600)")
     parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="where to drop and create the bench database")
     parser.add_argument("--pg-database", default="taizhang_bench")
@@ -573,6 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(backends) - {"postgresql", "sqlite"}
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    merge_worker_modes = ["without", "with"] if args.merge_worker == "both" else [args.merge_worker]
     concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     if not concurrency or min(concurrency) < 1:
         parser.error("--concurrency: positive integers")
@@ -618,16 +712,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      FAILED: {problem}", flush=True)
 
     def load(server: Server, token: str, target: str, backend: Backend | None,
-             form_version: str = DEFAULT_FORM_VERSION) -> None:
+             form_version: str = DEFAULT_FORM_VERSION, merger: MergeWorker | None = None) -> None:
         rows = backend.count() if backend else 0
         plan = ([(max(concurrency), args.warmup, True)] if args.warmup > 0 else []) + \
                [(c, args.seconds, False) for c in concurrency]
         for c, seconds, warm in plan:
             point, nonce = run_wrk(wrk, procs, server.url(token), concurrency=c, seconds=seconds,
                                    drain=args.drain, form_version=form_version,
-                                   fixed_boundary=args.fixed_boundary, target=target, server=server, warmup=warm)
+                                   fixed_boundary=args.fixed_boundary, target=target, server=server, warmup=warm,
+                                   merger=merger)
             if backend and point.wrk:
                 rows = verify_rows(backend, point, nonce, rows)
+            if merger is not None:  # the queue must drain after the load; the next point starts with it empty
+                point.merge.update(merger.drain(args.merge_drain))
+                point.merge["nice"] = merger.nice()
+                if merger.proc.poll() is not None:
+                    raise RuntimeError(f"merge worker exited ({merger.proc.returncode}); log:\n{tail(merger.log)}")
             if warm:
                 if point.problems:
                     point_done(point)
@@ -676,7 +776,20 @@ def main(argv: list[str] | None = None) -> int:
                     if not server.wait_ready(token):
                         raise RuntimeError(f"server did not start; log:\n{tail(log)}")
                 print(f"  {' '.join(server.command)}", flush=True)
-                load(server, token, name, backend, form_version)
+                merge_modes = merge_worker_modes if name == "postgresql" else ["without"]
+                if "without" in merge_modes:
+                    load(server, token, name, backend, form_version)
+                if "with" in merge_modes:
+                    with psycopg.connect(backend.url, autocommit=True) as conn:  # earlier points' queue, unmerged
+                        dropped = conn.execute("DELETE FROM merge_queue").rowcount
+                    merge_env = {**env, **({"TAIZHANG_MERGE_NICE": str(args.merge_nice)}
+                                           if args.merge_nice is not None else {})}
+                    merger = MergeWorker(procs, merge_env, work / f"{name}-merge-{spec.kind}.log", backend.url)
+                    print(f"  merge worker beside it, as `taizhang serve` starts it: {' '.join(merger.command)}"
+                          f" (TAIZHANG_MERGE_NICE={merge_env.get('TAIZHANG_MERGE_NICE', 'unset: default')}; "
+                          f"{dropped} queue entries of the points without it removed unmerged)", flush=True)
+                    load(server, token, f"{name}+merge", backend, form_version, merger=merger)
+                    merger.stop()
                 server.stop()
                 if server.log.exists() and "Traceback" in server.log.read_text(errors="replace"):
                     print(f"  note: tracebacks in the server log {server.log}:\n{tail(server.log, 15)}")
@@ -708,7 +821,11 @@ def main(argv: list[str] | None = None) -> int:
     print("CPU = cores busy during the window: app = gunicorn and its workers, db = PostgreSQL processes, other = "
           "everything else\nexcept wrk (noise from other work on the machine; SQLite runs inside the app). "
           "workers = unbalanced when one gunicorn\nworker was much busier than another (wrk's keep-alive "
-          "connections stay with the worker that accepted them).\n")
+          "connections stay with the worker that accepted them).\n"
+          "backend+merge = the register's merge worker running beside the server as `taizhang serve` runs it (CPU "
+          "merge: its process;\nits queries are in CPU db); merged/s = its rate in the window; lag end = queue "
+          "entries (and the oldest one's age) at the\nwindow's end; after each such point the queue is left to "
+          "drain (see the lines above).\n")
     print(table(points, several))
     print()
     print(TARGET_NOTE)
