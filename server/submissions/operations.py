@@ -97,11 +97,10 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         "area_id": origin.area_id, "collector_name": origin.collector_name[:64],
         "device_id": (device_id or None) and device_id[:255], "user_agent": (user_agent or None) and user_agent[:500],
         "received_at": origin.received_at,
-    })
+    }, queued_at=now)
     created = submission_id is not None
     if created:
         queries.adopt_later_versions(envelope.instance_id, root_instance_id)
-        queries.enqueue_merge(submission_id, now)
     else:
         stored = queries.by_instance_id(envelope.instance_id)
         if stored is None:  # not this instanceID: another edit already replaced the same version
