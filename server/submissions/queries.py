@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.database import lookup_connection
+from server.database import lookup_connection, translating_db_errors
 from server.extensions import db
 from server.submissions.models import MergeQueueEntry, Submission, SubmissionAttachment
 
@@ -60,10 +60,18 @@ def _insert_and_queue():
 _INSERT_AND_QUEUE = _insert_and_queue()
 
 
-def insert_submission(values: dict, *, queued_at: datetime) -> int | None:
+def insert_submission(values: dict, *, queued_at: datetime, on_its_own: bool = False) -> int | None:
     """Insert a submission and queue it for the register, in the intake's own transaction (a crash loses nothing);
     None, and nothing queued, when its instanceID, or the version it replaces, is already stored (committed, or
-    committing concurrently)."""
+    committing concurrently).
+
+    `on_its_own`: the request writes nothing else (a new submission without attachments: Collect's usual POST). On
+    PostgreSQL the one statement then runs on an autocommit connection and is committed when it returns, as its own
+    transaction: no BEGIN and COMMIT round trips; the request's commit has nothing left to do."""
+    if on_its_own and db.engine.dialect.name == "postgresql":
+        parameters = {**values, "queued_at": queued_at}
+        with translating_db_errors(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as alone:
+            return alone.execute(_INSERT_AND_QUEUE, parameters).scalar()
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         return connection.execute(_INSERT_AND_QUEUE, {**values, "queued_at": queued_at}).scalar()
