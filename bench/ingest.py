@@ -393,14 +393,21 @@ def run_demo(env: dict) -> tuple[str, str]:
 
 # ---- CPU accounting ---------------------------------------------------------------------------------------
 
+# The bench database's name: PostgreSQL backends serving it (their title names it) are counted apart ("db_own"),
+# since other work on the machine may use the same PostgreSQL server.
+BENCH_DATABASE: str | None = None
+
+
 def cpu_ticks(groups: dict[str, int]) -> dict[str, int] | None:
     """CPU ticks used so far: by the whole machine ("busy"), by each named process group (gunicorn and wrk
-    run in groups of their own), by PostgreSQL's processes, and by this script."""
+    run in groups of their own), by PostgreSQL's processes (and among them the backends of the bench database),
+    and by this script."""
     try:
         fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     except (OSError, ValueError):
         return None
-    used = {"busy": sum(fields) - fields[3] - fields[4], **{name: 0 for name in groups}, "postgres": 0}
+    used = {"busy": sum(fields) - fields[3] - fields[4], **{name: 0 for name in groups}, "postgres": 0,
+            "db_own": 0}
     by_pgid = {pgid: name for name, pgid in groups.items()}
     per_process: dict[int, int] = {}  # the server's worker processes one by one
     for entry in os.listdir("/proc"):
@@ -415,6 +422,13 @@ def cpu_ticks(groups: dict[str, int]) -> dict[str, int] | None:
         name = by_pgid.get(pgid) or ("postgres" if comm.startswith("postgres") else None)
         if name:
             used[name] += ticks
+        if name == "postgres" and BENCH_DATABASE:
+            try:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                title = ""
+            if f" {BENCH_DATABASE} " in title:
+                used["db_own"] += ticks
         if name == "server" and int(entry) != pgid:  # the workers, not the master
             per_process[int(entry)] = ticks
     return {**used, "server_processes": per_process}
@@ -426,7 +440,7 @@ def cpu_share(before: dict | None, after: dict | None, seconds: float) -> dict[s
         return {}
     hz = os.sysconf("SC_CLK_TCK")
     share = {k: max(after[k] - before.get(k, 0), 0) / hz / seconds for k in after if k != "server_processes"}
-    share["elsewhere"] = max(share.pop("busy") - sum(share.values()), 0.0)
+    share["elsewhere"] = max(share.pop("busy") - sum(v for k, v in share.items() if k != "db_own"), 0.0)
     result: dict = {k: round(v, 2) for k, v in share.items()}
     pids = after["server_processes"]
     old = before.get("server_processes", {})
@@ -457,6 +471,15 @@ class Point:
     problems: list[str] = field(default_factory=list)
     wrk: dict = field(default_factory=dict)
     merge: dict = field(default_factory=dict)  # the merge worker beside intake: rate, queue at the end, drain
+    cpu_ratio: float | None = None  # the bare app's CPU per submission / this point's (app, merge worker, its db)
+
+    def cpu_ms(self) -> tuple[float, float] | None:
+        """Milliseconds of CPU per submission: the app's processes (gunicorn and the merge worker), and the
+        PostgreSQL backends of the bench database. Less moved by other work on the machine than the rates."""
+        if not self.subs_per_s or "server" not in self.cpu:
+            return None
+        app = self.cpu["server"] + self.cpu.get("merge", 0.0)
+        return 1000 * app / self.subs_per_s, 1000 * self.cpu.get("db_own", 0.0) / self.subs_per_s
 
 
 def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: int, drain: int,
@@ -571,7 +594,7 @@ def unbalanced(point: Point) -> bool:
 def table(points: list[Point], several_servers: bool) -> str:
     head = ["backend", *(["server"] if several_servers else []), "conc", "subs/s", "req/s", "p50 ms", "p95 ms",
             "p99 ms", "ratio to bare", "stored ok", "CPU app", "CPU merge", "CPU db", "CPU other", "merged/s",
-            "lag end", "workers"]
+            "lag end", "ms/sub app+merge", "ms/sub db", "CPU ratio", "workers"]
     rows = []
     for p in points:
         rows.append([p.target, *([p.server] if several_servers else []), str(p.concurrency),
@@ -583,6 +606,9 @@ def table(points: list[Point], several_servers: bool) -> str:
                        for k in ("server", "merge", "postgres", "elsewhere")),
                      f"{p.merge['merged_per_s']:.0f}" if "merged_per_s" in p.merge else "-",
                      f"{p.merge['queued_end']} ({p.merge['oldest_end_s']:.0f}s)" if "queued_end" in p.merge else "-",
+                     *((f"{p.cpu_ms()[0]:.2f}", f"{p.cpu_ms()[1]:.2f}" if p.target != "bare" else "-")
+                       if p.cpu_ms() else ("?", "?")),
+                     "1.00" if p.target == "bare" else (f"{p.cpu_ratio:.2f}" if p.cpu_ratio is not None else "-"),
                      "unbalanced" if unbalanced(p) else ""])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     numeric = {i for i, h in enumerate(head) if h not in ("backend", "server", "stored ok", "workers")}
@@ -666,6 +692,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(backends) - {"postgresql", "sqlite"}
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    global BENCH_DATABASE
+    BENCH_DATABASE = args.pg_database if "postgresql" in backends else None
     merge_worker_modes = ["without", "with"] if args.merge_worker == "both" else [args.merge_worker]
     concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     if not concurrency or min(concurrency) < 1:
@@ -808,9 +836,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     ceiling = {(p.server, p.concurrency): p.subs_per_s for p in points if p.target == "bare"}
+    bare_ms = {(p.server, p.concurrency): p.cpu_ms() for p in points if p.target == "bare"}
     for p in points:
         if p.target != "bare" and ceiling.get((p.server, p.concurrency)):
             p.ratio = p.subs_per_s / ceiling[(p.server, p.concurrency)]
+        bare, mine = bare_ms.get((p.server, p.concurrency)), p.cpu_ms()
+        if p.target != "bare" and bare and mine and sum(mine):
+            p.cpu_ratio = bare[0] / sum(mine)
 
     elapsed = time.monotonic() - started
     several = len(args.servers) > 1
@@ -825,7 +857,11 @@ def main(argv: list[str] | None = None) -> int:
           "backend+merge = the register's merge worker running beside the server as `taizhang serve` runs it (CPU "
           "merge: its process;\nits queries are in CPU db); merged/s = its rate in the window; lag end = queue "
           "entries (and the oldest one's age) at the\nwindow's end; after each such point the queue is left to "
-          "drain (see the lines above).\n")
+          "drain (see the lines above).\n"
+          "ms/sub = CPU milliseconds per submission: app+merge = gunicorn and the merge worker, db = the PostgreSQL "
+          "backends of the\nbench database. CPU ratio = the bare app's CPU per submission / (app+merge + db): what "
+          "the ratio to bare would be on an\nidle machine where both are CPU-bound (wrk's share left out); less moved "
+          "by other work than the rates.\n")
     print(table(points, several))
     print()
     print(TARGET_NOTE)
