@@ -2,7 +2,7 @@
 
 HEAD /key/<token>/submission answers 204; POST reads the multipart body (the `xml_submission_file` part)
 and answers 201 with a short OpenRosa message. No authentication, no XML parsing, no database.
-Served by gunicorn exactly like the real server: `gunicorn ... --pythonpath bench bare_app:app` (any worker class
+Served by gunicorn exactly like the real server: `gunicorn ... bench.bare_app:app` from the checkout (any worker class
 bench/ingest.py --servers names, `taizhang serve`'s server.wsgi.BufferedWorker included).
 """
 

@@ -773,7 +773,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bare Flask ceiling (bench/bare_app.py), gunicorn {spec.label}", flush=True)
                 log = work / f"bare-{spec.kind}-{spec.workers}x{spec.threads}.log"
                 env = {k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_")}
-                server = Server(procs, spec, "bare_app:app", env, log, extra=["--pythonpath", str(BENCH)])
+                # bench.bare_app (a namespace package from the checkout), not --pythonpath bench: bench/reports.py
+                # would hide the reports package the worker class server.wsgi.BufferedWorker imports
+                server = Server(procs, spec, "bench.bare_app:app", env, log)
                 token = secrets.token_urlsafe(48)[:64]
                 if not server.wait_ready(token):
                     raise RuntimeError(f"bare app did not start; log:\n{tail(log)}")
