@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -182,15 +183,19 @@ class ServerSpec:
 
 
 class Server:
-    """One gunicorn master (and its workers) serving `app_spec` on a free port."""
+    """One gunicorn master (and its workers) serving `app_spec` on a free port; with `beside`, a command started
+    just before gunicorn in the same session and process group, as `taizhang serve` starts its merge worker (so the
+    kernel schedules both in one autogroup, where the merge worker's nice value counts against gunicorn's)."""
 
     def __init__(self, procs: Processes, spec: ServerSpec, app_spec: str, env: dict, log: Path,
-                 extra: list[str] = ()) -> None:
+                 extra: list[str] = (), beside: list[str] | None = None) -> None:
         self.procs, self.spec, self.app_spec, self.env, self.log = procs, spec, app_spec, env, log
         self.port = free_port()
         args = [str(BIN / "gunicorn"), *spec.gunicorn_args(), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
                 "--graceful-timeout", "5", "--log-level", "warning", *extra, app_spec]
         self.command = args
+        if beside:  # sh starts the command, then becomes gunicorn's master (exec): one session, one group
+            args = ["/bin/sh", "-c", f'{shlex.join(beside)} & exec "$@"', "sh", *args]
         with open(log, "ab") as out:  # gunicorn's error log and anything the app writes to stderr
             self.proc = procs.start(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -222,21 +227,37 @@ class Server:
 
 class MergeWorker:
     """The register's merge worker beside the server, started as `taizhang serve` starts it (`python -c "from
-    server.cli import main; main()" register merge --loop`, the same environment; its CPU priority is the one
-    TAIZHANG_MERGE_NICE gives it), and the merge queue read through its own connections."""
+    server.cli import main; main()" register merge --loop`, the same environment, in gunicorn's session; its CPU
+    priority is the one TAIZHANG_MERGE_NICE gives it), and the merge queue read through its own connections."""
 
-    COMMAND = ["-c", "from server.cli import main; main()", "register", "merge", "--loop"]
+    @staticmethod
+    def command(nice: int | None) -> list[str]:
+        """What Server(beside=…) runs: `taizhang serve`'s command, TAIZHANG_MERGE_NICE set for it alone."""
+        setting = ["env", f"TAIZHANG_MERGE_NICE={nice}"] if nice is not None else []
+        return [*setting, sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--loop"]
 
-    def __init__(self, procs: Processes, env: dict, log: Path, pg_url: str) -> None:
-        self.procs, self.log, self.pg_url = procs, log, pg_url
-        self.command = [sys.executable, *self.COMMAND]
-        with open(log, "ab") as out:
-            self.proc = procs.start(self.command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    def __init__(self, server: "Server", pg_url: str) -> None:
+        self.server, self.log, self.pg_url = server, server.log, pg_url
+        self.pid = None
+        deadline = time.monotonic() + 30
+        while self.pid is None and time.monotonic() < deadline:
+            for pid in Processes.group_members(server.proc.pid):
+                try:
+                    if b"register\0merge\0--loop" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        self.pid = pid
+                except OSError:
+                    continue
+            time.sleep(0.2)
+        if self.pid is None:
+            raise RuntimeError(f"no merge worker beside the server; log:\n{tail(self.log)}")
+
+    def alive(self) -> bool:
+        return Path(f"/proc/{self.pid}").exists()
 
     def nice(self) -> int | None:
         """The merge worker's nice value, as the kernel has it (None until the process has set it)."""
         try:
-            raw = Path(f"/proc/{self.proc.pid}/stat").read_text()
+            raw = Path(f"/proc/{self.pid}/stat").read_text()
             return int(raw[raw.rindex(")") + 2:].split()[16])
         except (OSError, ValueError, IndexError):
             return None
@@ -267,8 +288,8 @@ class MergeWorker:
             now = self.probe()
             if now["queued"] - now["failing"] == 0 or now["at"] - start["at"] > timeout:
                 break
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"merge worker exited ({self.proc.returncode}); log:\n{tail(self.log)}")
+            if not self.alive():
+                raise RuntimeError(f"merge worker exited; log:\n{tail(self.log)}")
             time.sleep(0.5)
         seconds = now["at"] - start["at"]
         merged = start["queued"] - now["queued"]
@@ -276,8 +297,6 @@ class MergeWorker:
                 "drain_rate": round(merged / seconds, 1) if seconds > 0.5 else None, "left": now["queued"],
                 "failing": now["failing"]}
 
-    def stop(self) -> None:
-        self.procs.stop(self.proc)
 
 
 # ---- backends ---------------------------------------------------------------------------------------------
@@ -398,7 +417,7 @@ def run_demo(env: dict) -> tuple[str, str]:
 BENCH_DATABASE: str | None = None
 
 
-def cpu_ticks(groups: dict[str, int]) -> dict[str, int] | None:
+def cpu_ticks(groups: dict[str, int], pids: dict[str, int] | None = None) -> dict[str, int] | None:
     """CPU ticks used so far: by the whole machine ("busy"), by each named process group (gunicorn and wrk
     run in groups of their own), by PostgreSQL's processes (and among them the backends of the bench database),
     and by this script."""
@@ -406,9 +425,10 @@ def cpu_ticks(groups: dict[str, int]) -> dict[str, int] | None:
         fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     except (OSError, ValueError):
         return None
-    used = {"busy": sum(fields) - fields[3] - fields[4], **{name: 0 for name in groups}, "postgres": 0,
-            "db_own": 0}
+    used = {"busy": sum(fields) - fields[3] - fields[4], **{name: 0 for name in groups},
+            **{name: 0 for name in (pids or {})}, "postgres": 0, "db_own": 0}
     by_pgid = {pgid: name for name, pgid in groups.items()}
+    by_pid = {pid: name for name, pid in (pids or {}).items()}  # one process apart from its group
     per_process: dict[int, int] = {}  # the server's worker processes one by one
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -419,7 +439,7 @@ def cpu_ticks(groups: dict[str, int]) -> dict[str, int] | None:
             continue  # gone meanwhile
         comm, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
         pgid, ticks = int(rest[2]), int(rest[11]) + int(rest[12])
-        name = by_pgid.get(pgid) or ("postgres" if comm.startswith("postgres") else None)
+        name = by_pid.get(int(entry)) or by_pgid.get(pgid) or ("postgres" if comm.startswith("postgres") else None)
         if name:
             used[name] += ticks
         if name == "postgres" and BENCH_DATABASE:
@@ -492,17 +512,16 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
             "-s", str(LUA), url, "--", nonce, str(seconds), form_version,
             *(["fixed-boundary"] if fixed_boundary else [])]
     groups = {"server": server.proc.pid, "bench": os.getpgrp()}
-    if merger is not None:
-        groups["merge"] = merger.proc.pid
+    pids = {"merge": merger.pid} if merger is not None else {}
     queue_before = merger.probe() if merger is not None else None
-    before = cpu_ticks(groups)
+    before = cpu_ticks(groups, pids)
     t0 = time.monotonic()
     proc = procs.start(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        errors="replace")
     groups["wrk"] = proc.pid
     after: dict = {}
     def window_end() -> None:
-        after.update(ticks=cpu_ticks(groups), at=time.monotonic())
+        after.update(ticks=cpu_ticks(groups, pids), at=time.monotonic())
         if merger is not None:
             after["queue"] = merger.probe()
 
@@ -754,8 +773,8 @@ def main(argv: list[str] | None = None) -> int:
             if merger is not None:  # the queue must drain after the load; the next point starts with it empty
                 point.merge.update(merger.drain(args.merge_drain))
                 point.merge["nice"] = merger.nice()
-                if merger.proc.poll() is not None:
-                    raise RuntimeError(f"merge worker exited ({merger.proc.returncode}); log:\n{tail(merger.log)}")
+                if not merger.alive():
+                    raise RuntimeError(f"merge worker exited; log:\n{tail(merger.log)}")
             if warm:
                 if point.problems:
                     point_done(point)
@@ -812,14 +831,17 @@ def main(argv: list[str] | None = None) -> int:
                 if "with" in merge_modes:
                     with psycopg.connect(backend.url, autocommit=True) as conn:  # earlier points' queue, unmerged
                         dropped = conn.execute("DELETE FROM merge_queue").rowcount
-                    merge_env = {**env, **({"TAIZHANG_MERGE_NICE": str(args.merge_nice)}
-                                           if args.merge_nice is not None else {})}
-                    merger = MergeWorker(procs, merge_env, work / f"{name}-merge-{spec.kind}.log", backend.url)
-                    print(f"  merge worker beside it, as `taizhang serve` starts it: {' '.join(merger.command)}"
-                          f" (TAIZHANG_MERGE_NICE={merge_env.get('TAIZHANG_MERGE_NICE', 'unset: default')}; "
-                          f"{dropped} queue entries of the points without it removed unmerged)", flush=True)
+                    server.stop()  # again, with the merge worker in its session, as `taizhang serve` runs both
+                    beside = MergeWorker.command(args.merge_nice)
+                    server = Server(procs, spec, server.app_spec, env, log, beside=beside)
+                    if not server.wait_ready(token):
+                        raise RuntimeError(f"server did not start; log:\n{tail(log)}")
+                    merger = MergeWorker(server, backend.url)
+                    print(f"  again with the merge worker beside it, started as `taizhang serve` starts it, in "
+                          f"gunicorn's session: {' '.join(beside)} (pid {merger.pid}; TAIZHANG_MERGE_NICE="
+                          f"{args.merge_nice if args.merge_nice is not None else 'unset: the default'}; {dropped} "
+                          f"queue entries of the points without it removed unmerged)", flush=True)
                     load(server, token, f"{name}+merge", backend, form_version, merger=merger)
-                    merger.stop()
                 server.stop()
                 if server.log.exists() and "Traceback" in server.log.read_text(errors="replace"):
                     print(f"  note: tracebacks in the server log {server.log}:\n{tail(server.log, 15)}")
