@@ -492,6 +492,7 @@ class Point:
     wrk: dict = field(default_factory=dict)
     merge: dict = field(default_factory=dict)  # the merge worker beside intake: rate, queue at the end, drain
     cpu_ratio: float | None = None  # the bare app's CPU per submission / this point's (app, merge worker, its db)
+    peak_rss_mib: dict = field(default_factory=dict)  # VmHWM so far: the largest gunicorn process, the merge worker
 
     def cpu_ms(self) -> tuple[float, float] | None:
         """Milliseconds of CPU per submission: the app's processes (gunicorn and the merge worker), and the
@@ -533,6 +534,7 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
         timer.cancel()
         procs.stop(proc)
     point = Point(target, server.spec.label, concurrency, threads, seconds, warmup=warmup)
+    point.peak_rss_mib = peak_rss(server, merger)
     if after:
         point.cpu = cpu_share(before, after["ticks"], after["at"] - t0)
         if merger is not None and after.get("queue"):
@@ -564,6 +566,27 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
     if errors:
         point.wrk["note"] = f"socket errors {errors}"
     return point, nonce
+
+
+def _vm_hwm_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def peak_rss(server: Server, merger: "MergeWorker | None") -> dict:
+    """Peak resident memory so far (the kernel's VmHWM), MiB: the largest of gunicorn's processes, the merge
+    worker."""
+    merge_pid = merger.pid if merger is not None else None
+    found = [_vm_hwm_mib(pid) for pid in Processes.group_members(server.proc.pid) if pid != merge_pid]
+    peaks = {"server": round(max((f for f in found if f), default=0.0), 1)}
+    if merge_pid:
+        peaks["merge"] = round(_vm_hwm_mib(merge_pid) or 0.0, 1)
+    return peaks
 
 
 def verify_rows(backend: Backend, point: Point, nonce: str, before: int) -> int:
@@ -598,6 +621,8 @@ def point_line(point: Point) -> str:
         cpu += (f"\n          merge worker (nice {m.get('nice')}): {m.get('merged_per_s', 0):.1f} merged/s in the window; "
                 f"queue {m.get('queued_start')} -> {m.get('queued_end')} entries, oldest {m.get('oldest_end_s')}s old "
                 f"at the window's end; {drained}; entries with failed attempts {m.get('failing', 0)}")
+    if point.peak_rss_mib:
+        cpu += "; peak RSS " + ", ".join(f"{k} {v:.0f} MiB" for k, v in point.peak_rss_mib.items())
     return (f"    c={point.concurrency:<2} (wrk -t {point.wrk_threads}): {point.subs_per_s:7.1f} submissions/s "
             f"({point.requests_per_s:7.1f} requests/s); latency per request p50 {point.p50_ms:.2f} ms, "
             f"p95 {point.p95_ms:.2f} ms, p99 {point.p99_ms:.2f} ms\n"
