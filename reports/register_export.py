@@ -78,21 +78,23 @@ class GroupRows:
 
 
 class _Words:
-    """The words of the code columns in a language, each code looked up once (a county has 800,000 rows and a few
-    dozen codes), with how wide each prints."""
+    """The words of a row's code columns in a language (sex, relationship, lives, hukou, status, tier), each set of
+    codes looked up once (a county has 800,000 rows and a few hundred sets), with how wide each word prints."""
 
     def __init__(self, language: str) -> None:
         self.language = language
-        self.known: dict[tuple[str, str | None], tuple[str, int]] = {}
+        self.known: dict[tuple, tuple[tuple[str, ...], tuple[int, ...]]] = {}
 
-    def __call__(self, list_name: str, code: str | None) -> tuple[str, int]:
-        found = self.known.get((list_name, code))
+    def __call__(self, codes: tuple) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        found = self.known.get(codes)
         if found is None:
-            word = (code_label(list_name, code, self.language) or code) if code else ""
-            found = self.known[(list_name, code)] = (word, text_width(word))
+            words = tuple((code_label(list_name, code, self.language) or code) if code else ""
+                          for list_name, code in zip(_CODE_LISTS, codes))
+            found = self.known[codes] = (words, tuple(text_width(word) for word in words))
         return found
 
 
+_CODE_LISTS = tuple(CODE_LISTS[field] for field in ("sex", "relationship", "lives", "hukou", "status", "tier"))
 _SEPARATOR = "\ue000"      # between a row's texts run together for one check (`is_plain_row`)
 _EARLIEST_SERIAL = dt.date(1900, 3, 1)      # before it Excel's serial dates are off by one (its 29 February 1900)
 
@@ -111,6 +113,8 @@ class _Sheet:
         self.widths.see_headers(0, self.headers)
         self.widths.see(self.date_col, dt.date.min)
         self.seen = [0] * len(self.headers)
+        self.codes_seen: set[tuple] = set()          # the sets of codes of the sheet's rows so far (their widths seen)
+        self.code_cols = tuple(len(lead) + col for col in (3, 6, 8, 9, 10, 11))
         write_title(self.worksheet, formats, title, subtitle)
         self.worksheet.set_row(2, self.widths.height(self.headers))
         self.worksheet.write_row(2, 0, self.headers, formats.header)
@@ -129,12 +133,8 @@ class _Sheet:
         text, date = self.styles[new_household]
         (household_no, address, name, sex, birth_date, id_number, relationship, phone, lives, hukou, status,
          tier) = person
-        sex, sex_wide = words("sex", sex)
-        relationship, relationship_wide = words("relationship", relationship)
-        lives, lives_wide = words("residence", lives)
-        hukou, hukou_wide = words("hukou", hukou)
-        status, status_wide = words("status", status)
-        tier, tier_wide = words("tier", tier)
+        codes = (sex, relationship, lives, hukou, status, tier)
+        (sex, relationship, lives, hukou, status, tier), code_widths = words(codes)
         before = (*lead, household_no or "", address or "", name or "", sex)
         after = (id_number or "", relationship, phone or "", lives, hukou, status, tier)
         seen, offset = self.seen, len(lead)
@@ -144,10 +144,10 @@ class _Sheet:
                 wide = len(value) if value.isascii() else text_width(value)
                 if wide > seen[col]:
                     seen[col] = wide
-        for col, wide in ((offset + 3, sex_wide), (offset + 6, relationship_wide), (offset + 8, lives_wide),
-                          (offset + 9, hukou_wide), (offset + 10, status_wide), (offset + 11, tier_wide)):
-            if wide > seen[col]:
-                seen[col] = wide
+        if codes not in self.codes_seen:
+            self.codes_seen.add(codes)
+            for col, wide in zip(self.code_cols, code_widths):
+                seen[col] = max(seen[col], wide)
         r = str(self.rows.next_row + 1)
         joined = _SEPARATOR.join((*before, *after))
         if is_plain_row(joined, _SEPARATOR):
