@@ -310,6 +310,23 @@ def test_the_countys_register_export_has_a_sheet_per_town(town, create_collector
         select(AuditEvent).where(AuditEvent.action.like("export.register%")))]
     db.session.rollback()
     assert events == [("export.register", None, 4)]
+    # On the web likewise, offered to the county user; in full only posted with a reason.
+    county = WebClient(town["server"].url)
+    assert county.sign_in("county", PASSWORD).status_code == 302
+    assert 'value="全县">全县（每镇一个工作表）' in county.get("/reports").text
+    answer = county.get("/reports/register.xlsx", params={"area": "全县"})
+    assert answer.status_code == 200 and int(answer.headers["Content-Length"]) == len(answer.content)
+    assert answer.headers["Content-Disposition"].startswith("attachment; filename=\"quanxian_")
+    assert openpyxl.load_workbook(io.BytesIO(answer.content)).sheetnames == ["目录 Index", "白马镇", "青山镇"]
+    assert sheet_rows(answer.content, "白马镇")[3][7] == "5107**********0023"
+    full = county.post("/reports/register.xlsx", {"area": "全县", "full": "1", "reason": "县里核对身份证号"})
+    assert full.status_code == 200 and sheet_rows(full.content, "白马镇")[3][7:10] == (
+        "510722197001010023", "户主", "13912345678")
+    assert 'value="全县"' not in officer(town).get("/reports").text.split('id="register-export"')[1].split("</form>")[0]
+    events = [(event.action, event.area_path, event.reason) for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("export.register%")).order_by(AuditEvent.id))]
+    db.session.rollback()
+    assert events[1:] == [("export.register", None, None), ("export.register.full", None, "县里核对身份证号")]
     # A town's export (by the county user too) keeps a sheet per group; the county is not a town officer's.
     result = runner.invoke(cli, ["report", "register", "青山镇", "--out", str(out), "--user", "county"])
     assert result.exit_code == 0, result.output
