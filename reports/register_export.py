@@ -272,8 +272,8 @@ def build_register_export(groups: Iterable[GroupRows], output: str | BinaryIO, *
 
 
 def register_export_bytes(groups: Iterable[GroupRows], *, exported_at: dt.datetime | None = None,
-                          language: str = "zh") -> bytes:
+                          language: str = "zh", by_town: bool = False) -> bytes:
     """The export as bytes, for small inputs (a village); a county should stream to a file."""
     output = io.BytesIO()
-    build_register_export(groups, output, exported_at=exported_at, language=language)
+    build_register_export(groups, output, exported_at=exported_at, language=language, by_town=by_town)
     return output.getvalue()

@@ -274,12 +274,13 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()     # day 0 of Excel's serial d
 
 
 def text_cell(ref: str, style: str, value: str) -> str:
-    """A cell holding `value` as an inline string, as xlsxwriter writes it in a constant-memory sheet; `style`
-    from `RowStream.style`."""
+    """A cell holding `value` (under 32,767 characters: xlsxwriter would cut it, this does not) as an inline string,
+    as xlsxwriter writes it in a constant-memory sheet; `style` from `RowStream.style`."""
     if _NOT_PLAIN.search(value) is None:
         return f'<c r="{ref}"{style} t="inlineStr"><is><t>{value}</t></is></c>'
-    escaped = XMLwriter._escape_control_characters(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    value = XMLwriter._escape_control_characters(value)
     preserve = ' xml:space="preserve"' if _preserve_whitespace(value) else ""
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{preserve}>{escaped}</t></is></c>'
 
 
@@ -310,7 +311,7 @@ class RowStream:
     each row in order, `close()`; then only the sheet's settings (widths, print setup, autofilter), no more cells."""
 
     def __init__(self, worksheet: Worksheet, first_row: int, columns: int) -> None:
-        if not worksheet.constant_memory or worksheet.previous_row >= first_row:
+        if not worksheet.constant_memory or worksheet.previous_row > first_row or worksheet.table.get(first_row):
             raise ValueError("a row stream needs a constant-memory sheet whose rows so far are above it")
         worksheet._write_single_row(first_row)      # the last row written with xlsxwriter goes to the file first
         self.worksheet, self.columns = worksheet, columns
@@ -327,6 +328,8 @@ class RowStream:
         """Write the next row, its cells' XML given (their references name row `next_row` + 1); returns the row's
         number (0-based)."""
         number = self.next_row
+        if number >= self.worksheet.xls_rowmax:
+            raise ValueError(f"a sheet holds at most {self.worksheet.xls_rowmax:,} rows")
         self.next_row += 1
         self._pending.append(f'<row r="{number + 1}">{cells}</row>')
         if len(self._pending) >= 512:
