@@ -56,14 +56,6 @@ class PersonRow(NamedTuple):
     status: str
     tier: str
 
-    def values(self, language: str) -> tuple[str, ...]:
-        """The row's text cells in column order (the birth date's place empty), codes in the language's words."""
-        def word(field: str) -> str:
-            code = getattr(self, field)
-            return code_label(CODE_LISTS[field], code, language) or code
-        return (self.household_no, self.address, self.name, word("sex"), "", self.id_number, word("relationship"),
-                self.phone, word("lives"), word("hukou"), word("status"), word("tier"))
-
 
 @dataclasses.dataclass(frozen=True)
 class GroupRows:
