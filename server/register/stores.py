@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from server.register import queries
+from server.register import queries, summaries
 from sync.consent import ItemRef, withdrawn_anchor, withdrawn_items
 from sync.merge import FieldValue, RecordPlan, RecordState, VisitRef, fold_record
 from sync.replay import ReplayAliases, VisitEntry
@@ -76,6 +76,7 @@ class _DerivedRows:
         self.anchors: list[dict] = []      # person_uuid is re-pointed when a person is merged
         self.submission_records: list[dict] = []
         self.service_items: list[dict] = []    # person_uuid, household_uuid re-pointed when a record is merged
+        self.summarised: set[str] = set()      # records whose schedule summary to work out again besides those written
 
     def _note_values(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *,
                      submission_id: int | None, decision_id: int | None) -> None:
@@ -131,6 +132,17 @@ class _DerivedRows:
         queries.add_field_values(self.field_values)
         queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
                          submission_records=self.submission_records, service_items=self.service_items)
+        summaries.refresh(self.summary_records())
+
+    # ---- the schedule summary (server.register.summaries) ---------------------------------------------------------
+
+    def summary_records(self) -> set[str] | None:
+        """The records whose schedule summary this flush may change (None: every record): those written, and
+        `summarised` (set by a replay: the records of the visits it forgot)."""
+        return self.summarised | {row["record_uuid"] for row in self.field_values} | {
+            uuid for rows, column in ((self.events, "person_uuid"), (self.anchors, "person_uuid"),
+                                      (self.visits, "household_uuid"), (self.visits, "person_uuid"))
+            for row in rows if (uuid := row[column])}
 
 
 class DatabaseStore(_DerivedRows):
@@ -248,6 +260,12 @@ class MemoryStore(_DerivedRows):
 
     def record_keys(self) -> set[tuple[str, str]]:
         return set(self.records) | self.removed
+
+    def summary_records(self) -> set[str] | None:
+        """A rebuild: every record; a partial replay: the records it replayed and those its rows name."""
+        if self.only is None:
+            return None
+        return super().summary_records() | self.only | {uuid for _, uuid in self.record_keys()}
 
     def flush(self) -> None:
         for kind in ("household", "person"):
