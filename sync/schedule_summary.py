@@ -13,9 +13,9 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sync.periods import as_utc
-from sync.schedules import Anchor, VisitDone
+from sync.schedules import Anchor, VisitDone, tiers_from
 
-__all__ = ["household_visits_text", "followups_text", "tiers_text", "anchors_text", "household_visits_of",
+__all__ = ["SummaryReader", "household_visits_text", "followups_text", "tiers_text", "anchors_text", "household_visits_of",
            "followups_of", "tier_changes_of", "anchors_of"]
 
 _date = dt.date.fromisoformat
@@ -36,6 +36,40 @@ def tiers_text(changes: Iterable[tuple[dt.datetime, str | None]]) -> str:
 
 def anchors_text(anchors: Iterable[tuple[str, dt.date]]) -> str:
     return ",".join(f"{kind}:{day.isoformat()}" for kind, day in sorted(anchors))
+
+
+class _Visits(dict):
+    """"2026-03-05" (a household visit) or "2026-03-05:tier_key" (a follow-up) → VisitDone, each made once."""
+
+    def __missing__(self, item: str) -> VisitDone:
+        found = self[item] = VisitDone(_date(item[:10]), item[11:] or None) if len(item) > 10 else VisitDone(
+            _date(item))
+        return found
+
+
+class SummaryReader:
+    """Reads summary text back into sync.schedules' inputs. A county's rows repeat the same few hundred days, follow-up
+    types and tier instants: each distinct piece is turned into its value once (kept for the reader's life)."""
+
+    def __init__(self, timezone: str) -> None:
+        self.timezone = timezone
+        self._visit = _Visits().__getitem__
+        self._tiers: dict[str, tuple[tuple[dt.date, str | None], ...]] = {}
+
+    def household_visits(self, text: str | None) -> tuple[VisitDone, ...]:
+        return tuple(map(self._visit, text.split(","))) if text else ()
+
+    def followups(self, text: str | None) -> tuple[VisitDone, ...]:
+        return tuple(map(self._visit, text.split(","))) if text else ()
+
+    def tiers(self, text: str | None) -> tuple[tuple[dt.date, str | None], ...]:
+        """As sync.schedules.tiers_from: each change from the day it was made where the town is."""
+        if not text:
+            return ()
+        found = self._tiers.get(text)
+        if found is None:
+            found = self._tiers[text] = tiers_from(tier_changes_of(text), self.timezone)
+        return found
 
 
 def household_visits_of(text: str | None) -> tuple[VisitDone, ...]:

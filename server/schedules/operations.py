@@ -28,7 +28,7 @@ from sync.phone_lists import (
     households_csv,
     people_csv,
 )
-from sync.schedule_summary import anchors_of, followups_of, household_visits_of, tier_changes_of
+from sync.schedule_summary import SummaryReader, anchors_of
 from sync.schedules import Flag, PersonSchedule, ReferralMade, Schedule, VisitAgreed, flags_for, tiers_from
 from sync.services import CLOSING_RESULTS
 
@@ -101,30 +101,29 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
     agreed = _agreed_visits_of(people, agreements)
     schedules = []
     households: dict[str | None, tuple] = {}    # a household's visits read once for all its people
-    timezone = schedule.timezone
+    read = SummaryReader(schedule.timezone)
     for uuid, row in people.items():
         summary = summaries[uuid]
         if not (summary.scheduled or uuid in referrals or uuid in agreed):
             continue
         home = households.get(row.household_uuid)
         if home is None:
-            home = households[row.household_uuid] = household_visits_of(summary.household_visits)
+            home = households[row.household_uuid] = read.household_visits(summary.household_visits)
         schedules.append(PersonSchedule(
-            person=uuid, tiers=tiers_from(tier_changes_of(summary.tiers), timezone),
-            visits=home + followups_of(summary.followups) if summary.followups else home,
-            anchors=anchors_of(summary.anchors), active_until=_active_until(row, summary),
-            referrals=tuple(referrals.get(uuid, ())), agreed=tuple(agreed.get(uuid, ()))))
+            uuid, read.tiers(summary.tiers), home + read.followups(summary.followups) if summary.followups else home,
+            anchors_of(summary.anchors) if summary.anchors else (), _active_until(row, summary),
+            tuple(referrals.get(uuid, ())), tuple(agreed.get(uuid, ()))))
     return people, schedules
 
 
 def _active_until(row, summary) -> dt.date | None:
     """When a person who died or moved away did so (their latest such event; the earlier of the two if both;
     date.min if none is dated), as server.schedules.queries.end_dates; None: neither."""
-    ends = [day for day, ended in ((summary.died_on, row.status == "died"),
-                                   (summary.moved_out_on, row.residence == "moved_away")) if ended and day]
-    if row.status == "died" or row.residence == "moved_away":
-        return min(ends) if ends else dt.date.min
-    return None
+    died, moved = row.status == "died", row.residence == "moved_away"
+    if not (died or moved):
+        return None
+    ends = [day for day, ended in ((summary.died_on, died), (summary.moved_out_on, moved)) if ended and day]
+    return min(ends) if ends else dt.date.min
 
 
 def recomputed_person_schedules(path: str, schedule: Schedule, *, people: dict | None = None
@@ -169,8 +168,10 @@ def _referrals_of(path: str, people: dict | None) -> dict[str, list[ReferralMade
 def _agreed_visits_of(people: dict, agreements) -> dict[str, list[VisitAgreed]]:
     """Next visits agreed with these people's households (service_queries.agreed_visits: for the household head; a
     follow-up's for its person)."""
+    agreed_with = {agreement.household_uuid for agreement in agreements}
     heads: dict[str, str] = {}
-    for uuid, row in sorted(people.items(), key=lambda item: (item[1].relationship != "head", item[1].name or "")):
+    for uuid, row in sorted(((uuid, row) for uuid, row in people.items() if row.household_uuid in agreed_with),
+                            key=lambda item: (item[1].relationship != "head", item[1].name or "", item[0])):
         heads.setdefault(row.household_uuid, uuid)
     found: dict[str, list[VisitAgreed]] = defaultdict(list)
     for agreement in agreements:

@@ -95,14 +95,19 @@ def scheduled_people(path: str):
 # ---- from the schedule summary (server.register.summaries): one row per person, no visit rows -------------------
 
 _OWN, _HOME = aliased(ScheduleSummary), aliased(ScheduleSummary)
-_SUMMARISED = (_PEOPLE.add_columns(_OWN.visits.label("followups"), _OWN.tiers, _OWN.anchors, _OWN.died_on,
-                                   _OWN.moved_out_on, _OWN.scheduled, _HOME.visits.label("household_visits"))
+# What flags and the pages showing them read of a person (name, household, group), and the two summaries.
+_SUMMARISED = (select(Person.uuid, Person.household_uuid, Person.name, Person.relationship, Person.residence,
+                      Person.status, Household.household_no, Household.group_id, _OWN.visits.label("followups"),
+                      _OWN.tiers, _OWN.anchors, _OWN.died_on, _OWN.moved_out_on, _OWN.scheduled,
+                      _HOME.visits.label("household_visits"))
+               .join(Household, Household.uuid == Person.household_uuid)
                .outerjoin(_HOME, (_HOME.record_kind == "household") & (_HOME.record_uuid == Person.household_uuid)))
 
 
 def summarised_people(path: str):
-    """As scheduled_people for the people with a tier (ever) or an anchor, each with their schedule summary and
-    their household's (Summary's columns): two summary rows a person, read by key."""
+    """The people of the area with a tier (ever) or an anchor (uuid, household, name, relationship, residence,
+    status, household number, group), each with their schedule summary and their household's (Summary's
+    columns)."""
     return db.session.execute(_SUMMARISED.join(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
                               .where(_groups_of(path), _OWN.scheduled.is_(True))).all()
 
