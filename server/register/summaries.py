@@ -8,7 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import BigInteger, Date, DateTime, String, cast, delete, func, insert, literal, null, select, union_all
 
 from server.extensions import db
 from server.register.models import LifeEventRecord, RegisterFieldValue, ScheduleSummary, ServiceAnchor, Visit
@@ -51,43 +51,52 @@ def fill(connection) -> None:
 
 
 def summary_rows(uuids: list[str] | None, *, execute=None) -> list[dict]:
-    """The summary rows of these records (None: of every record), read from the register's tables (through
-    `execute`: the session's by default)."""
+    """The summary rows of these records (None: of every record), read from the register's tables in one statement
+    (one round trip for the live merge; through `execute`: the session's by default)."""
     execute = execute or db.session.execute
 
     def where(column):
         return () if uuids is None else (column.in_(uuids),)
 
-    household_visits: dict[str, list[dt.date]] = defaultdict(list)
-    for uuid, day in execute(select(Visit.household_uuid, Visit.visit_date).where(
+    no_day, no_text, no_at, no_number = (cast(null(), Date), cast(null(), String), cast(null(), DateTime(timezone=True)),
+                                         cast(null(), BigInteger))
+    parts = union_all(
+        select(literal("h"), Visit.household_uuid, Visit.visit_date, no_text, no_at, no_number, no_number).where(
             Visit.form == "household_visit", Visit.completed.is_(True), Visit.visit_date.is_not(None),
-            Visit.household_uuid.is_not(None), *where(Visit.household_uuid))):
-        household_visits[uuid].append(day)
+            Visit.household_uuid.is_not(None), *where(Visit.household_uuid)),
+        select(literal("f"), Visit.person_uuid, Visit.visit_date, Visit.followup_type, no_at, no_number,
+               no_number).where(Visit.form == "followup", Visit.completed.is_(True), Visit.visit_date.is_not(None),
+                                Visit.person_uuid.is_not(None), *where(Visit.person_uuid)),
+        select(literal("t"), RegisterFieldValue.record_uuid, no_day, RegisterFieldValue.value,
+               RegisterFieldValue.visited_at, RegisterFieldValue.version, RegisterFieldValue.id).where(
+            RegisterFieldValue.field == "tier", RegisterFieldValue.record_kind == "person",
+            *where(RegisterFieldValue.record_uuid)),
+        select(literal("a"), ServiceAnchor.person_uuid, ServiceAnchor.anchor_date, ServiceAnchor.kind, no_at,
+               no_number, no_number).where(*where(ServiceAnchor.person_uuid)),
+        select(literal("e"), LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date), LifeEventRecord.kind,
+               no_at, no_number, no_number)
+        .where(LifeEventRecord.kind.in_(("death", "moved_out")), LifeEventRecord.event_date.is_not(None),
+               *where(LifeEventRecord.person_uuid))
+        .group_by(LifeEventRecord.person_uuid, LifeEventRecord.kind))
+    household_visits: dict[str, list[dt.date]] = defaultdict(list)
     people: dict[str, dict] = defaultdict(lambda: dict(followups=[], tiers=[], anchors=[], died_on=None,
                                                        moved_out_on=None))
-    for uuid, day, kind in execute(select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
-            Visit.form == "followup", Visit.completed.is_(True), Visit.visit_date.is_not(None),
-            Visit.person_uuid.is_not(None), *where(Visit.person_uuid))):
-        people[uuid]["followups"].append((day, kind))
-    for uuid, at, value in execute(
-            select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
-            .where(RegisterFieldValue.field == "tier", RegisterFieldValue.record_kind == "person",
-                   *where(RegisterFieldValue.record_uuid))
-            .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
-        people[uuid]["tiers"].append((at, value))
-    for uuid, kind, day in execute(select(ServiceAnchor.person_uuid, ServiceAnchor.kind,
-                                                     ServiceAnchor.anchor_date).where(*where(ServiceAnchor.person_uuid))):
-        people[uuid]["anchors"].append((kind, day))
-    for uuid, kind, day in execute(
-            select(LifeEventRecord.person_uuid, LifeEventRecord.kind, func.max(LifeEventRecord.event_date))
-            .where(LifeEventRecord.kind.in_(("death", "moved_out")), LifeEventRecord.event_date.is_not(None),
-                   *where(LifeEventRecord.person_uuid))
-            .group_by(LifeEventRecord.person_uuid, LifeEventRecord.kind)):
-        people[uuid]["died_on" if kind == "death" else "moved_out_on"] = day
+    for part, uuid, day, text, at, version, row_id in execute(parts):
+        if part == "h":
+            household_visits[uuid].append(day)
+        elif part == "f":
+            people[uuid]["followups"].append((day, text))
+        elif part == "t":
+            people[uuid]["tiers"].append((version, row_id, at, text))
+        elif part == "a":
+            people[uuid]["anchors"].append((text, day))
+        else:
+            people[uuid]["died_on" if text == "death" else "moved_out_on"] = day
     rows = [dict(record_kind="household", record_uuid=uuid, visits=household_visits_text(days), tiers="", anchors="",
                  scheduled=False) for uuid, days in household_visits.items()]
     rows += [dict(record_kind="person", record_uuid=uuid, visits=followups_text(found["followups"]),
-                  tiers=tiers_text(found["tiers"]), anchors=anchors_text(found["anchors"]), died_on=found["died_on"],
+                  tiers=tiers_text((at, tier) for _, _, at, tier in sorted(found["tiers"], key=lambda t: t[:2])),
+                  anchors=anchors_text(found["anchors"]), died_on=found["died_on"],
                   moved_out_on=found["moved_out_on"], scheduled=bool(found["tiers"] or found["anchors"]))
              for uuid, found in people.items()]
     return rows
