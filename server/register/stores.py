@@ -132,17 +132,21 @@ class _DerivedRows:
         queries.add_field_values(self.field_values)
         queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
                          submission_records=self.submission_records, service_items=self.service_items)
-        summaries.refresh(self.summary_records())
+        summaries.refresh(*self.summary_records())
 
     # ---- the schedule summary (server.register.summaries) ---------------------------------------------------------
 
-    def summary_records(self) -> set[str] | None:
-        """The records whose schedule summary this flush may change (None: every record): those written, and
-        `summarised` (set by a replay: the records of the visits it forgot)."""
-        return self.summarised | {row["record_uuid"] for row in self.field_values} | {
-            uuid for rows, column in ((self.events, "person_uuid"), (self.anchors, "person_uuid"),
-                                      (self.visits, "household_uuid"), (self.visits, "person_uuid"))
-            for row in rows if (uuid := row[column])}
+    def summary_records(self) -> tuple[set[str] | None, set[str] | None]:
+        """The households and people whose schedule summary this flush may change (None, None: every record):
+        completed visits, follow-ups, tiers, anchors and ends written, and `summarised` (set by a replay: the
+        records of the visits it forgot)."""
+        counted = [row for row in self.visits if row.get("completed") and row.get("visit_date")]
+        households = {row["household_uuid"] for row in counted if row["form"] == "household_visit"}
+        people = {row["person_uuid"] for row in counted if row["form"] == "followup"} | {
+            row["record_uuid"] for row in self.field_values if row["field"] == "tier"} | {
+            row["person_uuid"] for row in self.events if row["kind"] in ("death", "moved_out")} | {
+            row["person_uuid"] for row in self.anchors}
+        return (households | self.summarised) - {None}, (people | self.summarised) - {None}
 
 
 class DatabaseStore(_DerivedRows):
@@ -261,11 +265,14 @@ class MemoryStore(_DerivedRows):
     def record_keys(self) -> set[tuple[str, str]]:
         return set(self.records) | self.removed
 
-    def summary_records(self) -> set[str] | None:
-        """A rebuild: every record; a partial replay: the records it replayed and those its rows name."""
+    def summary_records(self) -> tuple[set[str] | None, set[str] | None]:
+        """A rebuild: every record; a partial replay: the records it replayed and forgot, and those its rows name."""
         if self.only is None:
-            return None
-        return super().summary_records() | self.only | {uuid for _, uuid in self.record_keys()}
+            return None, None
+        uuids = {uuid for found in super().summary_records() for uuid in found} | self.only | {
+            uuid for _, uuid in self.record_keys()} | {uuid for row in self.visits
+                                                       for uuid in (row["household_uuid"], row["person_uuid"]) if uuid}
+        return uuids, uuids
 
     def flush(self) -> None:
         for kind in ("household", "person"):

@@ -30,58 +30,80 @@ def _chunks(uuids: set[str] | None) -> Iterable[list[str] | None]:
         yield ordered[start:start + _CHUNK]
 
 
-def refresh(uuids: set[str] | None) -> None:
-    """Work out again the summary rows of these records (person or household uuids; None: every record), from the
-    register as it stands in this transaction. A record without visits, tiers, anchors or life events has none."""
-    if uuids is not None and not uuids:
+def refresh(households: set[str] | None, people: set[str] | None) -> None:
+    """Work out again the summary rows of these households and people (both None: every record), from the register
+    as it stands in this transaction. A record without completed visits, tiers, anchors or ends has none."""
+    if households is None and people is None:
+        db.session.execute(delete(ScheduleSummary))
+        _insert(summary_rows(None, None))
         return
-    for chunk in _chunks(uuids):
-        statement = delete(ScheduleSummary)
-        db.session.execute(statement if chunk is None else statement.where(ScheduleSummary.record_uuid.in_(chunk)))
-    for chunk in _chunks(uuids):
-        bulk_insert(ScheduleSummary, summary_rows(chunk))
+    for kind, uuids in (("household", households), ("person", people)):
+        for chunk in _chunks(uuids or set()):
+            db.session.execute(delete(ScheduleSummary).where(ScheduleSummary.record_kind == kind,
+                                                             ScheduleSummary.record_uuid.in_(chunk)))
+            _insert(summary_rows(chunk, []) if kind == "household" else summary_rows([], chunk))
+
+
+def _insert(rows: list[dict]) -> None:
+    """A few rows (the live merge) by INSERT, many (a rebuild) by COPY."""
+    if len(rows) > 100:
+        bulk_insert(ScheduleSummary, rows)
+    elif rows:
+        db.session.execute(insert(ScheduleSummary), rows)
 
 
 def fill(connection) -> None:
     """Every summary row, on a connection of its own (the migration that adds the table: a register already
     there has its flags at once)."""
-    rows = summary_rows(None, execute=connection.execute)
+    rows = summary_rows(None, None, execute=connection.execute)
     if rows:
         connection.execute(insert(ScheduleSummary.__table__), rows)
 
 
-def summary_rows(uuids: list[str] | None, *, execute=None) -> list[dict]:
-    """The summary rows of these records (None: of every record), read from the register's tables in one statement
-    (one round trip for the live merge; through `execute`: the session's by default)."""
+def summary_rows(households: list[str] | None, people: list[str] | None, *, execute=None) -> list[dict]:
+    """The summary rows of these households and people (None: every one), read from the register's tables in one
+    statement (one round trip for the live merge; through `execute`: the session's by default)."""
     execute = execute or db.session.execute
 
     def where(column):
+        uuids = households if column is Visit.household_uuid else people
         return () if uuids is None else (column.in_(uuids),)
 
-    no_day, no_text, no_at, no_number = (cast(null(), Date), cast(null(), String), cast(null(), DateTime(timezone=True)),
-                                         cast(null(), BigInteger))
-    parts = union_all(
-        select(literal("h"), Visit.household_uuid, Visit.visit_date, no_text, no_at, no_number, no_number).where(
+    def part(name, uuid, day=None, text=None, at=None, version=None, row_id=None):
+        """One source's rows, in the columns every part shares (typed NULL where it has none)."""
+        return select(literal(name).label("part"), uuid.label("uuid"),
+                      (cast(null(), Date) if day is None else day).label("day"),
+                      (cast(null(), String) if text is None else text).label("text"),
+                      (cast(null(), DateTime(timezone=True)) if at is None else at).label("at"),
+                      (cast(null(), BigInteger) if version is None else version).label("version"),
+                      (cast(null(), BigInteger) if row_id is None else row_id).label("row_id"))
+
+    household_parts = [
+        part("h", Visit.household_uuid, Visit.visit_date).where(
             Visit.form == "household_visit", Visit.completed.is_(True), Visit.visit_date.is_not(None),
-            Visit.household_uuid.is_not(None), *where(Visit.household_uuid)),
-        select(literal("f"), Visit.person_uuid, Visit.visit_date, Visit.followup_type, no_at, no_number,
-               no_number).where(Visit.form == "followup", Visit.completed.is_(True), Visit.visit_date.is_not(None),
-                                Visit.person_uuid.is_not(None), *where(Visit.person_uuid)),
-        select(literal("t"), RegisterFieldValue.record_uuid, no_day, RegisterFieldValue.value,
-               RegisterFieldValue.visited_at, RegisterFieldValue.version, RegisterFieldValue.id).where(
+            Visit.household_uuid.is_not(None), *where(Visit.household_uuid))]
+    person_parts = [
+        part("f", Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
+            Visit.form == "followup", Visit.completed.is_(True), Visit.visit_date.is_not(None),
+            Visit.person_uuid.is_not(None), *where(Visit.person_uuid)),
+        part("t", RegisterFieldValue.record_uuid, text=RegisterFieldValue.value, at=RegisterFieldValue.visited_at,
+             version=RegisterFieldValue.version, row_id=RegisterFieldValue.id).where(
             RegisterFieldValue.field == "tier", RegisterFieldValue.record_kind == "person",
             *where(RegisterFieldValue.record_uuid)),
-        select(literal("a"), ServiceAnchor.person_uuid, ServiceAnchor.anchor_date, ServiceAnchor.kind, no_at,
-               no_number, no_number).where(*where(ServiceAnchor.person_uuid)),
-        select(literal("e"), LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date), LifeEventRecord.kind,
-               no_at, no_number, no_number)
+        part("a", ServiceAnchor.person_uuid, ServiceAnchor.anchor_date, ServiceAnchor.kind).where(
+            *where(ServiceAnchor.person_uuid)),
+        part("e", LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date), LifeEventRecord.kind)
         .where(LifeEventRecord.kind.in_(("death", "moved_out")), LifeEventRecord.event_date.is_not(None),
                *where(LifeEventRecord.person_uuid))
-        .group_by(LifeEventRecord.person_uuid, LifeEventRecord.kind))
+        .group_by(LifeEventRecord.person_uuid, LifeEventRecord.kind)]
+    parts = (household_parts if households is None or households else []) + (
+        person_parts if people is None or people else [])
+    if not parts:
+        return []
     household_visits: dict[str, list[dt.date]] = defaultdict(list)
     people: dict[str, dict] = defaultdict(lambda: dict(followups=[], tiers=[], anchors=[], died_on=None,
                                                        moved_out_on=None))
-    for part, uuid, day, text, at, version, row_id in execute(parts):
+    for part, uuid, day, text, at, version, row_id in execute(union_all(*parts) if len(parts) > 1 else parts[0]):
         if part == "h":
             household_visits[uuid].append(day)
         elif part == "f":
@@ -93,7 +115,7 @@ def summary_rows(uuids: list[str] | None, *, execute=None) -> list[dict]:
         else:
             people[uuid]["died_on" if text == "death" else "moved_out_on"] = day
     rows = [dict(record_kind="household", record_uuid=uuid, visits=household_visits_text(days), tiers="", anchors="",
-                 scheduled=False) for uuid, days in household_visits.items()]
+                 died_on=None, moved_out_on=None, scheduled=False) for uuid, days in household_visits.items()]
     rows += [dict(record_kind="person", record_uuid=uuid, visits=followups_text(found["followups"]),
                   tiers=tiers_text((at, tier) for _, _, at, tier in sorted(found["tiers"], key=lambda t: t[:2])),
                   anchors=anchors_text(found["anchors"]), died_on=found["died_on"],

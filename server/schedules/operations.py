@@ -100,19 +100,22 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
         summaries = queries.summaries_of(people)
     agreed = _agreed_visits_of(people, agreements)
     schedules = []
-    households: dict[str | None, tuple] = {}    # a household's visits read once for all its people
+    homes: dict[str | None, tuple] = {}    # a household's visits read once for all its people
     read = SummaryReader(schedule.timezone)
-    for uuid, row in people.items():
+    household_visits, followups_of, tiers_of = read.household_visits, read.followups, read.tiers
+    for uuid, row in people.items():   # (a county's 270,000 people: kept lean)
         summary = summaries[uuid]
         if not (summary.scheduled or uuid in referrals or uuid in agreed):
             continue
-        home = households.get(row.household_uuid)
+        home = homes.get(row.household_uuid)
         if home is None:
-            home = households[row.household_uuid] = read.household_visits(summary.household_visits)
+            home = homes[row.household_uuid] = household_visits(summary.household_visits)
+        followups = summary.followups
         schedules.append(PersonSchedule(
-            uuid, read.tiers(summary.tiers), home + read.followups(summary.followups) if summary.followups else home,
-            anchors_of(summary.anchors) if summary.anchors else (), _active_until(row, summary),
-            tuple(referrals.get(uuid, ())), tuple(agreed.get(uuid, ()))))
+            uuid, tiers_of(summary.tiers), home + followups_of(followups) if followups else home,
+            anchors_of(summary.anchors) if summary.anchors else (),
+            _active_until(row, summary) if row.status == "died" or row.residence == "moved_away" else None,
+            tuple(referrals[uuid]) if uuid in referrals else (), tuple(agreed[uuid]) if uuid in agreed else ()))
     return people, schedules
 
 

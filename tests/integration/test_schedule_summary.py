@@ -152,7 +152,7 @@ def test_summary_flags_are_the_recomputed_flags_on_ten_random_dates_and_a_rebuil
     live = summary_table()
     assert live == sorted((row["record_kind"], row["record_uuid"], row["visits"], row["tiers"], row["anchors"],
                            row.get("died_on"), row.get("moved_out_on"), row["scheduled"])
-                          for row in summaries.summary_rows(None))
+                          for row in summaries.summary_rows(None, None))
     rebuild_register()
     commit()
     assert summary_table() == live
