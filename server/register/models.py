@@ -313,7 +313,7 @@ class ScheduleSummary(db.Model):
     __tablename__ = "schedule_summary"
 
     record_kind: Mapped[str] = mapped_column(String(10), primary_key=True)    # "person" or "household"
-    record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)   # (a purge: by uuid alone)
     # household: its completed household visits ("2026-01-05,2026-02-11"); person: their completed follow-ups
     # ("2026-03-05:tier_key,…"); by date.
     visits: Mapped[str] = mapped_column(Text, default="")

@@ -4,7 +4,7 @@ Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-05 10:00:00
 
-The rows are filled from the register as it stands (server.register.summaries.refresh), so an upgraded register
+The rows are filled from the register as it stands (server.register.summaries.fill), so an upgraded register
 has its flags at once; later merges, replays and rebuilds keep them.
 """
 from alembic import op
