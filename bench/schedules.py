@@ -144,12 +144,12 @@ def build_county(towns: int, rng: random.Random) -> dict[int, str]:
                         for i, (h, p, d, kind) in enumerate(visits, start=1)])
     commit()
     started = time.perf_counter()
-    summaries.refresh(None)   # the tables were written directly: their summaries as a rebuild writes them
+    summaries.refresh(None, None)   # the tables were written directly: their summaries as a rebuild writes them
     commit()
     summary_seconds = time.perf_counter() - started
     db.session.execute(text("ANALYZE"))
     commit()
-    print(f"schedule summary filled (server.register.summaries.refresh(None), as a rebuild does): "
+    print(f"schedule summary filled (server.register.summaries.refresh(None, None), as a rebuild does): "
           f"{db.session.scalar(select(func.count()).select_from(ScheduleSummary)):,} rows in {summary_seconds:.1f} s")
     print(f"county: {len(groups):,} groups, {len(households):,} households, {len(people):,} people, "
           f"{len(tiers):,} with a tier, {len(anchors):,} anchors, {len(visits):,} completed visits")
