@@ -8,7 +8,7 @@ villages × 30 groups, ~133 people per group in households of 1–6 (20 towns �
 people with a service tier (key 10 %, general 15 %, follow-up 8 %, given on 1 January), a birth or an operation
 told for 1 % in the last two months, and a year of completed household visits (about one a month per household,
 some months missed) plus follow-ups. The schedule summary (server.register.summaries) is then filled by the code a
-rebuild runs (`refresh(None)`), timed and reported. Then, timed:
+rebuild runs (`refresh(None, None)`), timed and reported. Then, timed:
 
 * **county flags**: `flags_in_area` for the whole county as of today (the summary read and the pure computation),
   the path `GET /api/v1/due` takes, against its 5 s limit; the pure computation (`flags_for`) on inputs already in
