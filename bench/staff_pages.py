@@ -646,6 +646,9 @@ def measure(app, requests: int, only: str | None) -> None:
                 notes.append(f"{reader}: {name} ({url}) answered {found['status']}: not timed")
                 continue
             results.append((reader, name, url, found))
+            print(f"  measured {reader} {name}: p50 {statistics.median(found['timings']):.1f} ms, p95 "
+                  f"{p95(found['timings']):.1f} ms, first {found['first']:.0f} ms, load {os.getloadavg()[0]:.1f}",
+                  flush=True)
     load_after = os.getloadavg()
     with app.app_context():
         towns = db.session.scalar(text("SELECT count(*) FROM area WHERE kind = 'town'"))

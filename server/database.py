@@ -27,13 +27,17 @@ def configure_engine(engine: Engine) -> None:
     instead of failing (autocommit lookups excepted). PostgreSQL: no JIT compilation (a page's queries take
     milliseconds; compiling the larger ones took most of their time), and a plan for each statement's own values,
     never a generic one: psycopg prepares a statement run five times, and PostgreSQL's generic plan of an area's
-    path prefix (`path LIKE :p || '%'`) cannot use the path's index (4–5× slower: docs/benchmarks.md § Issue 18)."""
+    path prefix (`path LIKE :p || '%'`) cannot use the path's index (4–5× slower: docs/benchmarks.md § Issue 18).
+    And random reads priced as on an SSD (random_page_cost 1.1, not the default 4 of spinning disks): with 4, a
+    village's inbox on a county read all 2.25 million submissions (400 ms) instead of its 31 groups' by the index
+    (12 ms; docs/benchmarks.md § Issue 22)."""
     if engine.dialect.name == "postgresql":
         @event.listens_for(engine, "connect")
         def _postgresql_settings(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("SET jit = off")
             cursor.execute("SET plan_cache_mode = force_custom_plan")
+            cursor.execute("SET random_page_cost = 1.1")
             cursor.close()
             dbapi_connection.commit()
         return

@@ -20,7 +20,8 @@ from server.register.queries import INBOX_ORDERS
 from server.register.replays import rebuild_register
 from server.register.schemas import INBOX_SORTS
 from server.services import browsing as service_pages
-from tests.conftest import ROOT, merge_all
+from server.users.operations import add_user
+from tests.conftest import REALM, ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
 
@@ -109,8 +110,12 @@ def test_the_inbox_is_a_work_queue_in_names_and_labels_paged_with_counts(village
 
 def test_the_inbox_counts_only_up_to_a_cap_and_says_more_than_beyond_it(village, monkeypatch):
     """A county's inbox holds millions of visits: the count stops at server.database.COUNT_CAP rows (or the end of
-    the page asked for) and says "more than"; the next page is still linked, and the last page counts exactly."""
-    cadre = village["cadre"]
+    the page asked for) and says "more than"; the next page is still linked, and the last page counts exactly. (An
+    area's inbox is counted exactly.)"""
+    add_user("county_reader", "county_admin", None, realm=REALM, password=PASSWORD)
+    commit()
+    cadre = WebClient(village["server"].url)
+    cadre.sign_in("county_reader", PASSWORD)
     monkeypatch.setattr(browsing, "INBOX_PAGE_SIZE", 1)
     monkeypatch.setattr(database, "COUNT_CAP", 1)
     first, second, third = (cadre.get("/inbox", params={"page": page}).text for page in (1, 2, 3))
@@ -118,6 +123,7 @@ def test_the_inbox_counts_only_up_to_a_cap_and_says_more_than_beyond_it(village,
     assert '<p id="inbox-count">第 2–2 条，共超过 2 条</p>' in second and 'rel="next" href="/inbox?page=3"' in second
     assert '<p id="inbox-count">第 3–3 条，共 3 条</p>' in third and 'rel="next"' not in third
     assert '<option value="dongcun1" >dongcun1</option>' in first    # the collectors' menu: a skip scan
+    assert '<p id="inbox-count">第 1–1 条，共 3 条</p>' in village["cadre"].get("/inbox").text
 
 
 def test_conflicts_are_paged_oldest_first_with_counts(village, monkeypatch):
