@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Staff-page benchmark: every page a village cadre and a town officer work from, on a town of ~40,000 people.
 
-    .venv/bin/python bench/staff_pages.py [--requests 20] [--reuse] [--only inbox] [--villages 10]
+    .venv/bin/python bench/staff_pages.py [--requests 20] [--reuse] [--only inbox,audit] [--villages 10]
+    .venv/bin/python bench/staff_pages.py --towns 20 --pg-database taizhang_bench_pages   # the county (issue 22)
 
 Builds the town of bench/register_pages.py (its `build_town`: 300 groups, ~40,000 people, a year of visits with
 their service records, life events, follow-ups) in a fresh database `taizhang_bench_staff`, then adds what the
@@ -14,8 +15,11 @@ collector account per group and a cadre per village; reviews of most visits olde
 100,000 events over the year; and the XML of the few visits whose pages are timed (a registration, a visit with its
 service record, a follow-up, an attempt).
 
+With `--towns N` the town is then cloned in SQL into N-1 more (clone_towns: ~800,000 people for 20), and a county
+account is added.
+
 Then, in a process of its own (as a server would be), signed in through the Flask test client (no network) as a
-village cadre (青山镇/1村) and as a town officer (青山镇), it requests every page of PAGES `--requests` times after
+village cadre (青山镇/1村), as a town officer (青山镇) and as the county, it requests every page of PAGES `--requests` times after
 one untimed request and prints p50 and p95 per page, slowest first, with the p95 as a share of the 300 ms limit and
 as a multiple of the same run's floor (the sign-in page, which reads no data), and the SQL statements a request
 runs and the time they take. Exits 0: figures are printed, never asserted. `--only` keeps the pages whose name or
@@ -30,6 +34,7 @@ import hashlib
 import os
 import platform
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -68,13 +73,15 @@ from sync.search_keys import person_search_columns
 from tests.register_visits import Member, followup_visit, household_visit
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DATABASE = "taizhang_bench_staff"
+DATABASE = os.environ.get("TAIZHANG_BENCH_STAFF_DB", "taizhang_bench_staff")   # --pg-database sets it
 PG_BENCH = f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
 AS_OF = "2026-12-04"       # the due list's day: the town's year of visits ends in November 2026
 GIVEN_SECOND = "兰英华芳珍梅凤云红霞平明军伟林"
 REGION = "510722"          # a Sichuan county's region code, for the ID numbers
 
-BOTH, CADRE, OFFICER = ("cadre", "officer"), ("cadre",), ("officer",)
+# BOTH: every staff reader (the name is from when there were two); OFFICER: the town office and the county.
+BOTH, CADRE, OFFICER = ("cadre", "officer", "county"), ("cadre",), ("officer", "county")
+READERS = {"cadre": "cadre", "officer": "officer", "county": "county"}   # reader → account
 
 # The pages: (name, path, query arguments, who requests it). `{name}` in a path or an argument is filled from the
 # samples `choose_samples` picks (`{area}` is the reader's area one level down: a group for the cadre, a village for
@@ -89,6 +96,7 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
     ("inbox, collector + period", "/inbox", {"collector": "{collector}", "since": "2026-11-01",
                                              "until": "2026-11-30"}, BOTH),
     ("inbox, page 20", "/inbox", {"page": "20"}, BOTH),
+    ("inbox, page 50", "/inbox", {"page": "50"}, BOTH),
     ("visit: registration", "/visits/{registration}", {}, BOTH),
     ("visit: services", "/visits/{services_visit}", {}, BOTH),
     ("visit: follow-up", "/visits/{followup}", {}, BOTH),
@@ -118,6 +126,20 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
     ("meeting sheet (a village)", "/meetings", {"area": "青山镇/1村", "month": "2026-11"}, BOTH),
     ("re-checks", "/rechecks", {"month": "2026-11"}, OFFICER),
     ("collector monitoring", "/monitoring", {}, BOTH),
+    ("re-checks of a village", "/rechecks/{village_id}/2026-11", {}, OFFICER),
+    ("moves", "/moves", {}, BOTH),
+    ("notices", "/notices", {}, BOTH),
+    ("new notice", "/notices/new", {"person": "{person}"}, OFFICER),
+    ("purge (dry run)", "/privacy/purge", {}, OFFICER),
+    ("person: own copies", "/people/{person}/copies", {}, BOTH),
+    ("person: correct", "/people/{person}/correct", {}, BOTH),
+    ("person: tier", "/people/{person}/tier", {}, BOTH),
+    ("person: consent", "/people/{person}/consent", {}, BOTH),
+    ("person: move out", "/people/{person}/move", {}, BOTH),
+    ("household: new member", "/households/{household}/members/new", {}, BOTH),
+    ("due, page 2", "/due", {"as_of": AS_OF, "page": "2"}, BOTH),
+    ("duplicates, page 2", "/duplicates", {"page": "2"}, BOTH),
+    ("audit, page 50", "/audit", {"page": "50"}, OFFICER),
 ]
 
 
@@ -418,6 +440,105 @@ def _visit_samples() -> dict:
             "ORDER BY v.visit_date DESC, v.submission_id LIMIT 1")))
 
 
+# ---- the county: the town cloned in SQL ------------------------------------------------------------------------
+
+TOWN_NAMES = ("青山镇", "白鹤镇", "金桥镇", "柳溪镇", "石门镇", "龙泉镇", "新店镇", "桂花镇", "永兴镇", "太平镇",
+              "安乐镇", "红岩镇", "三江镇", "黄桷镇", "清平镇", "双河镇", "兴隆镇", "高桥镇", "万福镇", "长乐镇")
+AREA_STEP, ID_STEP = 10_000, 10_000_000    # town k's area and user ids are town 1's + (k-1)·AREA_STEP, other ids +ID_STEP
+
+# Per table, how town k's copy of a column is made from town 1's (other columns are copied as they are):
+# area/user: id + (k-1)·AREA_STEP; id: + (k-1)·ID_STEP; key: a record's uuid, an instanceID or an item key with
+# "t<k>." before it (a prefix keeps the order of a candidate pair's two uuids); path: a materialised path with every id moved; uuid4: a new uuid; hash: a
+# new SHA-256 (a token's).
+CLONED = {
+    "area": dict(id="area", parent_id="area", path="path"),
+    "app_user": dict(id="user", area_id="area", token_hash="hash"),
+    "household": dict(uuid="key", group_id="area"),
+    "person": dict(uuid="key", household_uuid="key"),
+    "submission": dict(id="id", instance_id="key", root_instance_id="key", deprecated_id="key", submitter_id="user",
+                       area_id="area"),
+    "visit": dict(submission_id="id", household_uuid="key", person_uuid="key"),
+    "visit_review": dict(submission_id="id", reviewed_by="user"),
+    "service_item": dict(id="id", submission_id="id", item_key="key", household_uuid="key", person_uuid="key",
+                         refers_to="key"),
+    "life_event": dict(id="id", person_uuid="key", submission_id="id", decision_id="id", group_id="area",
+                       destination_id="area"),
+    "register_field_value": dict(id="id", record_uuid="key", submission_id="id", instance_id="key",
+                                 decision_id="id"),
+    "register_decision": dict(id="id", subject_uuid="key", after_submission_id="id", candidate_id="id",
+                              decided_by="user", undone_by="user", uuid="uuid4", area_path="path"),
+    "register_conflict": dict(id="id", record_uuid="key", instance_id="key", other_instance_id="key"),
+    "duplicate_candidate": dict(id="id", village_id="area", a_uuid="key", b_uuid="key", departed_uuid="key",
+                                decided_by="user"),
+    "person_match_key": dict(person_uuid="key", village_id="area"),
+    "service_anchor": dict(id="id", person_uuid="key", submission_id="id"),
+    "audit_event": dict(id="id", user_id="user", area_path="path"),
+    "submission_record": dict(submission_id="id", record_uuid="key"),
+}
+CLONE_FUNCTIONS = r"""
+CREATE FUNCTION pg_temp.moved_path(p text, k int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p IS NULL OR p = '/' THEN p ELSE '/' || (
+    SELECT string_agg((x::int + (k - 1) * {step})::text, '/' ORDER BY n)
+    FROM unnest(string_to_array(trim(both '/' from p), '/')) WITH ORDINALITY t(x, n)) || '/' END $$;
+CREATE FUNCTION pg_temp.town_key(x text, k int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT 't' || k || '.' || x $$;
+"""
+
+
+def clone_towns(database_url: str, towns: int) -> dict:
+    """Towns 2…`towns` as copies of the first (青山镇), in SQL: every row of the register, its visits and service
+    record, decisions, reviews, duplicates, conflicts, accounts and audit log, with new ids, record keys, paths and
+    names; one statement a table. Deterministic (the first town's rows and k only)."""
+    if towns <= 1:
+        return {}
+    counts = {}
+    with psycopg.connect(database_url) as conn:
+        conn.execute(CLONE_FUNCTIONS.format(step=AREA_STEP))
+        columns = {}
+        for table, column in conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "ORDER BY table_name, ordinal_position"):
+            columns.setdefault(table, []).append(column)
+        expressions = {
+            "area": "{c} + (k - 1) * %d" % AREA_STEP, "user": "{c} + (k - 1) * %d" % AREA_STEP,
+            "id": "{c} + (k - 1)::bigint * %d" % ID_STEP, "key": "pg_temp.town_key({c}, k)",
+            "path": "pg_temp.moved_path({c}, k)", "uuid4": "CASE WHEN {c} IS NULL THEN NULL ELSE "
+            "(md5({c} || '~' || k))::uuid::text END",
+            "hash": "encode(sha256(convert_to({c} || '~' || k, 'UTF8')), 'hex')"}
+        names = "(ARRAY[%s])[k]" % ", ".join(f"'{name}'" for name in TOWN_NAMES)
+        for table, kinds in CLONED.items():
+            made = []
+            for column in columns[table]:
+                if column in kinds:
+                    made.append(expressions[kinds[column]].format(c=column))
+                elif (table, column) == ("area", "name"):
+                    made.append(f"CASE WHEN kind = 'town' THEN {names} ELSE name END")
+                elif (table, column) == ("area", "full_name"):
+                    made.append(f"{names} || substr(full_name, {len(TOWN_NAMES[0]) + 1})")
+                elif (table, column) == ("app_user", "username"):
+                    made.append(f"CASE WHEN role = 'collector' THEN 'c' || (area_id + (k - 1) * {AREA_STEP}) "
+                                "ELSE username || '_t' || k END")
+                elif (table, column) == ("submission", "collector_name"):
+                    made.append(f"'c' || (area_id + (k - 1) * {AREA_STEP})")
+                elif (table, column) == ("audit_event", "subject"):
+                    made.append("CASE WHEN action IN ('person.read', 'household.read') "
+                                "THEN pg_temp.town_key(subject, k) ELSE subject END")
+                else:
+                    made.append(column)
+            where = " WHERE role <> 'county_admin'" if table == "app_user" else ""
+            started = time.perf_counter()
+            cursor = conn.execute(f"INSERT INTO {table} ({', '.join(columns[table])}) SELECT {', '.join(made)} "
+                                  f"FROM {table}, generate_series(2, {towns}) k{where}")
+            counts[table] = cursor.rowcount
+            print(f"  cloned {table}: {cursor.rowcount:,} rows in {time.perf_counter() - started:.0f} s", flush=True)
+        for table, column in conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' "
+                "AND column_default LIKE 'nextval%'").fetchall():
+            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                         f"(SELECT coalesce(max({column}), 1) FROM {table}))")
+    return counts
+
+
 # ---- measuring --------------------------------------------------------------------------------------------------
 
 def choose_samples() -> dict:
@@ -451,7 +572,7 @@ def choose_samples() -> dict:
 
 
 def area_of(reader: str) -> str:
-    return "青山镇/1村/1组" if reader == "cadre" else "青山镇/1村"
+    return {"cadre": "青山镇/1村/1组", "officer": "青山镇/1村", "county": "青山镇"}[reader]
 
 
 class StatementCounter:
@@ -511,12 +632,12 @@ def measure(app, requests: int, only: str | None) -> None:
     floors = {}
     for reader in BOTH:
         client = app.test_client()
-        sign_in(client, "cadre" if reader == "cadre" else "officer")
+        sign_in(client, READERS[reader])
         floor = timed(client, "/login", {}, requests, counter)
         floors[reader] = p95(floor["timings"])
         results.append((reader, "sign-in (floor)", "/login", floor))
         for name, path, params, readers in PAGES:
-            if reader not in readers or (only and only not in name and only not in path):
+            if reader not in readers or (only and not any(part in name or part in path for part in only.split(","))):
                 continue
             url = fill(path, samples, reader)
             arguments = {key: fill(value, samples, reader) for key, value in params.items()}
@@ -525,9 +646,18 @@ def measure(app, requests: int, only: str | None) -> None:
                 notes.append(f"{reader}: {name} ({url}) answered {found['status']}: not timed")
                 continue
             results.append((reader, name, url, found))
+            print(f"  measured {reader} {name}: p50 {statistics.median(found['timings']):.1f} ms, p95 "
+                  f"{p95(found['timings']):.1f} ms, first {found['first']:.0f} ms, load {os.getloadavg()[0]:.1f}",
+                  flush=True)
     load_after = os.getloadavg()
+    with app.app_context():
+        towns = db.session.scalar(text("SELECT count(*) FROM area WHERE kind = 'town'"))
+        people = db.session.scalar(text("SELECT count(*) FROM person"))
+        db.session.remove()
     print(f"\nstaff pages, {requests} requests each after one untimed (Flask test client, one process); limit "
-          f"{LIMIT_MS} ms; cadre = 青山镇/1村, officer = 青山镇 (the whole town)")
+          f"{LIMIT_MS} ms; cadre = 青山镇/1村, officer = 青山镇 (a town), county = all {towns} towns "
+          f"({people:,} people)")
+    print(f"peak RSS of the measuring process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(f"PostgreSQL: {settings} (PGOPTIONS={os.environ.get('PGOPTIONS', '')!r})")
     print(f"load average (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in load_before)} before, "
           f"{', '.join(f'{x:.2f}' for x in load_after)} after ({os.cpu_count()} cores)")
@@ -554,9 +684,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20, help="timed requests per page (after one untimed)")
     parser.add_argument("--villages", type=int, default=10, help="villages of 30 groups (1: a quick trial)")
     parser.add_argument("--seed", type=int, default=20261205)
-    parser.add_argument("--only", help="only the pages whose name or path holds this text")
+    parser.add_argument("--only", help="only the pages whose name or path holds this text (or one of these, "
+                        "comma-separated)")
     parser.add_argument("--reuse", action="store_true", help="measure the town the previous run built")
+    parser.add_argument("--towns", type=int, default=1, help="towns (20: the county, ~800,000 people): the first "
+                        "built, the others cloned from it in SQL")
+    parser.add_argument("--pg-database", default=DATABASE, help="the benchmark database (dropped and made again)")
     args = parser.parse_args()
+    if args.pg_database != DATABASE:    # a fresh process, so that the module's names follow
+        os.environ["TAIZHANG_BENCH_STAFF_DB"] = args.pg_database
+        os.execv(sys.executable, [sys.executable, __file__, *sys.argv[1:]])
     if not args.reuse:
         print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL; "
               f"load average {os.getloadavg()[0]:.2f}")
@@ -567,6 +704,16 @@ def main() -> None:
             added = add_staff_work(random.Random(args.seed + 1))
             db.session.remove()
             db.engine.dispose()
+        cloned_at = time.perf_counter()
+        cloned = clone_towns(PG_BENCH.replace("+psycopg", ""), args.towns)
+        with app.app_context():
+            add_user("county", "county_admin", None, realm="taizhang", password=PASSWORD)
+            commit()
+            db.session.remove()
+            db.engine.dispose()
+        if cloned:
+            print(f"county: {args.towns} towns, cloned in {time.perf_counter() - cloned_at:.0f} s: "
+                  + ", ".join(f"{table} {rows:,}" for table, rows in cloned.items()), flush=True)
         with psycopg.connect(PG_BENCH.replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
         print(f"town: {built['groups']} groups, {built['households']:,} households, {built['people']:,} people "

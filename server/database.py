@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
-__all__ = ["configure_engine", "commit", "database_unavailable", "lookup_connection", "translating_db_errors", "translate_db_error"]
+__all__ = ["COUNT_CAP", "counted_up_to", "configure_engine", "commit", "database_unavailable", "lookup_connection", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
@@ -27,13 +27,17 @@ def configure_engine(engine: Engine) -> None:
     instead of failing (autocommit lookups excepted). PostgreSQL: no JIT compilation (a page's queries take
     milliseconds; compiling the larger ones took most of their time), and a plan for each statement's own values,
     never a generic one: psycopg prepares a statement run five times, and PostgreSQL's generic plan of an area's
-    path prefix (`path LIKE :p || '%'`) cannot use the path's index (4–5× slower: docs/benchmarks.md § Issue 18)."""
+    path prefix (`path LIKE :p || '%'`) cannot use the path's index (4–5× slower: docs/benchmarks.md § Issue 18).
+    And random reads priced as on an SSD (random_page_cost 1.1, not the default 4 of spinning disks): with 4, a
+    village's inbox on a county read all 2.25 million submissions (400 ms) instead of its 31 groups' by the index
+    (12 ms; docs/benchmarks.md § Issue 22)."""
     if engine.dialect.name == "postgresql":
         @event.listens_for(engine, "connect")
         def _postgresql_settings(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("SET jit = off")
             cursor.execute("SET plan_cache_mode = force_custom_plan")
+            cursor.execute("SET random_page_cost = 1.1")
             cursor.close()
             dbapi_connection.commit()
         return
@@ -108,3 +112,16 @@ def commit() -> None:
     """The single commit point of a request or command."""
     with translating_db_errors():
         db.session.commit()
+
+
+# Lists count what they find only up to this many rows past the page shown (a county's inbox holds millions): a page
+# then says "more than 10,000" instead of reading every row on every request.
+COUNT_CAP = 10_000
+
+
+def counted_up_to(query, offset: int, limit: int) -> tuple[int, bool]:
+    """How many rows `query` finds, and whether there are more: counted exactly up to COUNT_CAP or the end of the
+    page asked for (whichever is further); beyond that (cap, True)."""
+    cap = max(COUNT_CAP, offset + limit)
+    found = db.session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
+    return (cap, True) if found > cap else (found, False)

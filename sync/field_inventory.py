@@ -635,6 +635,10 @@ NON_PERSONAL_TABLES: tuple[NonPersonalTable, ...] = (
     NonPersonalTable("report_run", ("id", "kind", "area_id", "month", "produced_at", "produced_by"),
                      "某区域月报的生成时间（下一份列出此后到达的访视）",
                      "When an area's monthly report was produced (the next one lists what arrived after it)"),
+    NonPersonalTable("register_change", ("shard", "changes"),
+                     "登记册的改动计数（只有计数，不含内容），首页统计据此判断是否需要重新统计",
+                     "How many writes the register has had (counts only, no content): the home figures are counted "
+                     "again when it changes"),
 )
 """Tables that hold no personal data, with their columns and why."""
 

@@ -8,7 +8,9 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 
 from server.areas.models import Area
+from server.areas.queries import inside_area
 from server.audit.models import AuditEvent
+from server.database import counted_up_to
 from server.extensions import db
 from server.users.models import User
 
@@ -28,13 +30,14 @@ class AuditEntry(NamedTuple):
 
 class AuditPage(NamedTuple):
     entries: list[AuditEntry]
-    total: int                     # how many events the area's log holds
+    total: int                     # how many events the area's log holds (counted up to a cap: see `more`)
+    more: bool = False             # True: more than `total` (server.database.counted_up_to)
 
 
-def _events(area_path: str | None):
-    query = select(AuditEvent)
+def _events(area_path: str | None, *columns):
+    query = select(*(columns or (AuditEvent,)))
     if area_path is not None:
-        query = query.where(AuditEvent.area_path.startswith(area_path))
+        query = query.where(inside_area(AuditEvent.area_path, area_path))
     return query
 
 
@@ -45,8 +48,9 @@ def page(area_path: str | None, number: int = 1, size: int | None = None) -> Aud
                                             Area.full_name)
              .outerjoin(User, User.id == AuditEvent.user_id).outerjoin(Area, Area.path == AuditEvent.area_path)
              .order_by(AuditEvent.id.desc()).offset((number - 1) * size).limit(size))
-    total = db.session.scalar(select(func.count()).select_from(_events(area_path).subquery()))
-    return AuditPage([AuditEntry(row.AuditEvent, row.who, row.full_name) for row in db.session.execute(query)], total)
+    total, more = counted_up_to(_events(area_path, AuditEvent.id), (number - 1) * size, size)
+    return AuditPage([AuditEntry(row.AuditEvent, row.who, row.full_name) for row in db.session.execute(query)],
+                     total, more)
 
 
 def display_names(usernames: set[str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import BigId, db
@@ -10,6 +10,8 @@ from server.extensions import BigId, db
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
+    # an area's events (the audit page of a town office) read by the path's beginning (migration 0023)
+    __table_args__ = (Index("ix_audit_event_area_path", "area_path", postgresql_ops={"area_path": "varchar_pattern_ops"}),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -21,7 +21,7 @@ def audit_page():
     if not number.isdigit() or not 0 < int(number) < 1_000_000:
         raise BadRequest("page must be a whole number from 1")
     page = int(number)
-    rows, total = service_pages.audit_log(require_staff(), page, "zh" if str(get_locale()) == "zh" else "en")
+    rows, total, more = service_pages.audit_log(require_staff(), page, "zh" if str(get_locale()) == "zh" else "en")
     first = (page - 1) * listing.PAGE_SIZE
-    return render_template("audit/log.html", rows=rows, total=total, page=page, first=first + 1 if rows else 0,
+    return render_template("audit/log.html", rows=rows, total=total, more=more, page=page, first=first + 1 if rows else 0,
                            last=first + len(rows))

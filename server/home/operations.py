@@ -97,18 +97,26 @@ def _count_scheduled(path: str | None, as_of: dt.date) -> dict[int, GroupFigures
     return dict(found)
 
 
+def _count_aggregates(path: str | None, month) -> dict[str, dict[int, int]]:
+    """The aggregate counts per group of an area: completed visits and life events of the month, the review
+    backlog (at county size each reads hundreds of thousands of rows: kept by server.schedules.counted)."""
+    return {"completed": queries.completed_visits_by_group(path, month.start, month.end),
+            "changes": queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end),
+            "unreviewed": queries.unreviewed_by_group(path)}
+
+
 def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFigures], Counted]:
-    """Every group's figures of an area: the schedule's as last counted (server.schedules.counted), and the aggregate counts
-    (completed visits, life events, the review backlog) as they are now, read on every request."""
+    """Every group's figures of an area: the schedule's and the aggregate counts (completed visits, life events, the
+    review backlog), each as last counted (server.schedules.counted: counted again once anything they are counted
+    from changes); the schedule's count says when it was made."""
     scheduled = counted(("home figures", path, as_of, current_schedule()),
                         functools.partial(_count_scheduled, path, as_of))
     month = month_of(as_of)
+    aggregates = counted(("home counts", path, month.start), functools.partial(_count_aggregates, path, month))
     found: dict[int, GroupFigures] = defaultdict(GroupFigures)
     for group, figures in scheduled.value.items():
         found[group] = dataclasses.replace(figures)
-    for column, counts in (("completed", queries.completed_visits_by_group(path, month.start, month.end)),
-                           ("changes", queries.life_events_by_group(path, LISTED_KINDS, month.start, month.end)),
-                           ("unreviewed", queries.unreviewed_by_group(path))):
+    for column, counts in aggregates.value.items():
         for group, count in counts.items():
             setattr(found[group], column, count)
     return dict(found), scheduled

@@ -4,11 +4,13 @@ phone itself, submissions per week and the share of visits completed; and record
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from server import clock
 from server.monitoring import queries
 from server.principal import Principal
+from server.schedules.counted import counted
 from sync.access import STAFF_ROLES
 from sync.dashboard import not_synced_since
 from sync.errors import Forbidden
@@ -63,6 +65,12 @@ def _device(user_agent: str | None) -> str | None:
     return device.describe() if device else None
 
 
+def _submission_figures(path: str | None, instants: tuple, first: dt.date, last: dt.date) -> tuple[dict, dict, dict]:
+    """Each collector's latest submission, submissions per week and visits by outcome from `first` to `last`."""
+    return (queries.latest_submissions(path), queries.submissions_per_week(path, list(instants)),
+            queries.visit_outcomes(path, first, last))
+
+
 def collector_monitoring(principal: Principal, *, days: int, now: dt.datetime | None = None) -> Monitoring:
     """The collectors of the reader's area (a cadre's village, a town's, the county's), each figure counted in one
     grouped query for all of them."""
@@ -71,12 +79,15 @@ def collector_monitoring(principal: Principal, *, days: int, now: dt.datetime | 
     now = now or clock.now()
     path, timezone = principal.area_path, clock.timezone()
     weeks = weeks_back(clock.date_of(now), WEEKS)
-    latest = queries.latest_submissions(path)
+    instants = tuple(week.instants(timezone) for week in weeks)
+    # Read from every submission and visit of the area's weeks (at county size, hundreds of thousands): kept while
+    # they are unchanged (server.schedules.counted), as the home pages' figures.
+    first, last = weeks[0].start, weeks[-1].end
+    latest, weekly, outcomes = counted(("monitoring", path, instants),
+                                       functools.partial(_submission_figures, path, instants, first, last)).value
     forms: dict[int, list[queries.FormOnPhone]] = {}
     for form in queries.forms_on_phones(path):
         forms.setdefault(form.user_id, []).append(form)
-    weekly = queries.submissions_per_week(path, [week.instants(timezone) for week in weeks])
-    outcomes = queries.visit_outcomes(path, weeks[0].start, weeks[-1].end)
     rows = []
     for collector in queries.collectors_in(path):
         last = latest.get(collector.id)

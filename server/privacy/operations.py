@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from server.audit.queries import record
+from server.extensions import db
 from server.principal import Principal
 from server.privacy import queries
 from server.privacy.consent import ConsentScrub, pending_withdrawals
@@ -19,6 +21,7 @@ from server.privacy.consent import scrub_submission as blank_consented
 from server.register import queries as register_queries
 from server.register.matching import index_people
 from server.register.replays import replay_records
+from server.schedules.counted import counted
 from sync.access import TOWN_OFFICE_ROLES
 from sync.errors import Forbidden, RetentionPeriodTooShort, RetentionRuleUnknown
 from sync.privacy import RETENTION_RULES, PeriodTooShort
@@ -145,11 +148,23 @@ def purge_preview(principal: Principal, as_of: dt.date) -> tuple[PurgeReport, li
     named (the run itself is the administrator's command)."""
     if principal.role not in TOWN_OFFICE_ROLES:
         raise Forbidden("the purge's dry run is for the town office")
-    report = plan(as_of)
+    # The plan reads every person of the county (seconds at county size), and its tally per village and rule walks
+    # the county's selections: on PostgreSQL both made once and kept while the register is unchanged
+    # (server.schedules.counted: its fingerprint there sees every write to visits, submissions (a scrub too),
+    # decisions and reviews; SQLite's counts rows and would miss a scrub, so there they are made afresh).
+    if db.engine.dialect.name == "postgresql":
+        return counted(("purge preview", principal.area_path, as_of),
+                       functools.partial(_preview, principal.area_path, as_of)).value
+    return _preview(principal.area_path, as_of)
+
+
+def _preview(area_path: str | None, as_of: dt.date) -> tuple[PurgeReport, list[PreviewRow]]:
+    """The plan (the county's: on PostgreSQL kept once for every area) and an area's tally of it."""
+    report = (counted(("purge plan", as_of), functools.partial(plan, as_of)).value
+              if db.engine.dialect.name == "postgresql" else plan(as_of))
     paths = queries.village_paths(selection.village_id for selection in report.selections)
     tally = Counter((selection.village_id, selection.rule) for selection in report.selections
-                    if principal.area_path is None or paths.get(selection.village_id, "").startswith(
-                        principal.area_path))
+                    if area_path is None or paths.get(selection.village_id, "").startswith(area_path))
     rows = sorted((PreviewRow(report.village_names.get(village_id, "-"), rule, count)
                    for (village_id, rule), count in tally.items()), key=lambda row: (row.village, row.rule))
     return report, rows

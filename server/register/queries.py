@@ -9,10 +9,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, true, union_all, update
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
+from server.areas.queries import inside_area
+from server.database import counted_up_to
 from server.extensions import db
 from server.forms.models import Form
 from server.register.models import (
@@ -897,9 +899,35 @@ def save_review(submission_id: int, **values) -> None:
 
 class InboxPage(NamedTuple):
     rows: list          # this page's rows (see inbox)
-    total: int          # how many the filters find
+    total: int          # how many the filters find (counted up to a cap: see `more`)
     collectors: list    # (user name, display name) of the collectors whose visits the area holds
     people: dict        # submission id → the names of the people it is about (people_of_submissions)
+    more: bool = False  # True: more than `total` match (not counted further: server.database.counted_up_to)
+
+
+def visit_collectors(area_path: str | None, forms: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """(user name, display name) of the collectors who sent submissions of these forms in an area's groups: read per
+    group and form as a skip scan of the index submission (area_id, form_id, collector_name) (one look-up per
+    collector found), not by reading every submission of the area."""
+    groups = (select(Area.id.label("area_id"), Form.id.label("form_id")).select_from(Area).join(Form, true())
+              .where(Form.xml_form_id.in_(forms)))
+    if area_path is not None:
+        groups = groups.where(inside_area(Area.path, area_path))
+
+    def first_after(area_id, form_id, after=None):
+        query = select(func.min(Submission.collector_name)).where(Submission.area_id == area_id,
+                                                                   Submission.form_id == form_id)
+        return (query if after is None else query.where(Submission.collector_name > after)).scalar_subquery()
+
+    start = groups.subquery()
+    names = select(start.c.area_id, start.c.form_id,
+                   first_after(start.c.area_id, start.c.form_id).label("name")).cte("names", recursive=True)
+    names = names.union_all(select(names.c.area_id, names.c.form_id,
+                                   first_after(names.c.area_id, names.c.form_id, names.c.name))
+                            .where(names.c.name.is_not(None)))
+    found = select(names.c.name).where(names.c.name.is_not(None)).distinct().subquery()
+    return [(name, display) for name, display in db.session.execute(
+        select(found.c.name, User.display_name).outerjoin(User, User.username == found.c.name))]
 
 
 # The inbox's orders by name (the first is the default): each ends with the submission id, so pages never overlap.
@@ -935,7 +963,6 @@ def inbox(area_path: str | None, *, group_id: int | None = None, village_id: int
              .where(Form.xml_form_id.in_(["household_visit", "followup"])))
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
-    everyone = query
     if group_id is not None:
         query = query.where(Area.id == group_id)
     if village_id is not None:
@@ -950,12 +977,26 @@ def inbox(area_path: str | None, *, group_id: int | None = None, village_id: int
         query = query.where(VisitReview.state.is_(None))
     elif state:
         query = query.where(VisitReview.state == state)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = db.session.execute(query.order_by(*INBOX_ORDERS[sort]()).offset(offset or None).limit(limit)).all()
-    named = everyone.subquery()
-    collectors = db.session.execute(select(named.c.collector_name, named.c.collector_display_name).distinct()).all()
+    # The county's inbox (millions of visits) is counted up to a cap; an area's exactly (a town's: ~100,000 index
+    # entries): with a LIMIT PostgreSQL would read the whole county's submissions newest first, looking for the area's.
+    total, more = (counted_up_to(query, offset, limit) if area_path is None
+                   else (db.session.scalar(select(func.count()).select_from(query.subquery())), False))
+    order = INBOX_ORDERS[sort]()
+    if area_path is not None and sort in ("received", "received_first"):
+        # Sorted after reading the area's submissions (by the groups' index), not by walking the primary key of
+        # the whole county's newest first and keeping the area's: one village is 1/200 of a county, so page 50
+        # walked half a million rows.
+        order = (Submission.id + 0).desc() if sort == "received" else (Submission.id + 0).asc(),
+    # The page's ids first (the household and its head are not joined for them: PostgreSQL drops an outer join whose
+    # columns are not read, where it joined a village's 12,000 visits to the county's every household), then the
+    # page's 50 rows in full by their ids.
+    ids = list(db.session.scalars(query.with_only_columns(Submission.id).order_by(*order)
+                                  .offset(offset or None).limit(limit)))
+    found = {row.id: row for row in db.session.execute(query.where(Submission.id.in_(ids)))} if ids else {}
+    rows = [found[submission_id] for submission_id in ids]
+    collectors = visit_collectors(area_path, ("household_visit", "followup"))
     return InboxPage(rows, total, sorted((row[0], row[1] or row[0]) for row in collectors if row[0]),
-                     people_of_submissions(row.id for row in rows))
+                     people_of_submissions(row.id for row in rows), more)
 
 
 def people_of_submissions(submission_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -142,14 +142,20 @@ def undo(decision_id: int):
 
 @bp.get("/conflicts")
 def conflicts():
-    found = service_pages.conflict_page(require_staff(), _language())
+    number = request.args.get("page", "1")
+    if not number.isdigit() or not 0 < int(number) < 1_000_000:
+        raise BadRequest("page must be a whole number from 1")
+    page = int(number)
+    found, total = service_pages.conflict_page(require_staff(), _language(), page)
     commit()
+    first = (page - 1) * service_pages.CONFLICTS_PAGE_SIZE
     language = _language()
     # A corrected value is chosen from the field's list, or picked as a date: never typed where a list exists.
     choices = {field.partition(":")[2]: [(code, code_label(list_name, code, language))
                                          for code in CODE_LABELS[list_name]]
                for field, list_name in CHOICE_FIELDS.items()}
-    return render_template("register/conflicts.html", conflicts=found, choices=choices, date_fields={"birth_date"})
+    return render_template("register/conflicts.html", conflicts=found, choices=choices, date_fields={"birth_date"},
+                           total=total, page=page, first=first + 1 if found else 0, last=first + len(found))
 
 
 @bp.post("/conflicts/<int:conflict_id>")
@@ -183,7 +189,8 @@ def inbox():
     commit()
     first = (filters["page"] - 1) * browsing.INBOX_PAGE_SIZE
     rows = [_inbox_row(row, found.people.get(row.id, [])) for row in found.rows]
-    return render_template("register/inbox.html", visits=rows, total=found.total, sorts=_INBOX_SORT_WORDS,
+    return render_template("register/inbox.html", visits=rows, total=found.total, more=found.more,
+                           sorts=_INBOX_SORT_WORDS,
                            first=first + 1 if found.rows else 0, last=first + len(found.rows),
                            page=filters["page"], collectors=found.collectors, groups=groups, filters=request.args)
 

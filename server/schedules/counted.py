@@ -33,7 +33,7 @@ class _Counts:
     """The most recent KEEP counts, keyed by what they count and the fingerprint of the data they count from
     (server.schedules.queries.register_fingerprint: a count is never taken for fresh when anything has changed)."""
 
-    KEEP = 16
+    KEEP = 256     # a county server's readers: every town's and village's figures, the purge plan
 
     def __init__(self) -> None:
         self._entries: OrderedDict[Hashable, tuple[tuple, Counted]] = OrderedDict()

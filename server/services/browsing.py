@@ -47,7 +47,7 @@ from sync.visits import COMPLETED, OUTSIDE, read_visit
 __all__ = ["ItemView", "DecisionView", "Correction", "VisitHeader", "VisitPage", "TimelineVisit", "Namer",
            "PersonFields", "HistoryRow", "MergeRow", "ChangeRow", "PersonView", "HouseholdView", "ConflictView",
            "ConflictChoice", "PairView", "DepartedView", "visit_page", "person_page", "household_page", "item_views", "duplicate_page",
-           "conflict_page", "pair_names", "DUPLICATES_PAGE_SIZE", "AuditRow", "audit_log"]
+           "conflict_page", "CONFLICTS_PAGE_SIZE", "pair_names", "DUPLICATES_PAGE_SIZE", "AuditRow", "audit_log"]
 
 # ---- words ----------------------------------------------------------------------------------------------------
 
@@ -792,6 +792,7 @@ class PairView:
 
 
 DUPLICATES_PAGE_SIZE = 20
+CONFLICTS_PAGE_SIZE = 50     # a county holds thousands of open conflicts: a page at a time
 
 
 def duplicate_page(principal: Principal, page: int, language: str) -> tuple[list[PairView], int]:
@@ -848,9 +849,11 @@ def _choice_value(field_name: str, value: str, token: str) -> str:
     return token if field_name in MASKED_FIELDS else value
 
 
-def conflict_page(principal: Principal, language: str) -> list[ConflictView]:
-    """The open conflicts of the reader's area in words: the field's label, both values' labels and their visits."""
-    found = browsing.conflict_queue(principal)
+def conflict_page(principal: Principal, language: str, page: int = 1) -> tuple[list[ConflictView], int]:
+    """A page of the open conflicts of the reader's area (oldest first, CONFLICTS_PAGE_SIZE a page) in words: the
+    field's label, both values' labels and their visits; and how many the area has (a county: thousands)."""
+    every = browsing.conflict_queue(principal)
+    found = every[(page - 1) * CONFLICTS_PAGE_SIZE:page * CONFLICTS_PAGE_SIZE]
     namer = Namer(language)
     by_instance = register_queries.submissions_by_instance(
         {instance for item in found for instance in (item.conflict.instance_id, item.conflict.other_instance_id)})
@@ -873,7 +876,7 @@ def conflict_page(principal: Principal, language: str) -> list[ConflictView]:
                             namer.value(conflict.field, conflict.other_value),
                             namer.submission(by_instance.get(conflict.other_instance_id)), False)],
             (conflict.instance_id, conflict.other_instance_id)))
-    return views
+    return views, len(every)
 
 
 @dataclass(frozen=True)
@@ -927,8 +930,9 @@ class AuditRow:
 _USER_ACTIONS = ("collector.create", "collector.token", ".revoke", ".activate")
 
 
-def audit_log(principal: Principal, page: int, language: str) -> tuple[list[AuditRow], int]:
-    """A page of the audit log of the reader's area (the town office's), newest first, in words; and its size."""
+def audit_log(principal: Principal, page: int, language: str) -> tuple[list[AuditRow], int, bool]:
+    """A page of the audit log of the reader's area (the town office's), newest first, in words; its size, and
+    whether it holds more than that (counted up to a cap: server.database.counted_up_to)."""
     if principal.role not in TOWN_OFFICE_ROLES:
         raise Forbidden("the audit log is for the town office")
     found = listing.page(principal.area_path, page)
@@ -959,7 +963,7 @@ def audit_log(principal: Principal, page: int, language: str) -> tuple[list[Audi
         rows.append(AuditRow(event.at, entry.username or "", audit_action_label(event.action, language),
                              entry.area_name, shown, "" if shown.text else subject, event.records,
                              event.reason or ""))
-    return rows, found.total
+    return rows, found.total, found.more
 
 
 def _subject_kind(action: str) -> str | None:

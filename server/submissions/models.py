@@ -3,7 +3,7 @@ the intake writes for the register."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import BigId, db
@@ -13,6 +13,10 @@ class Submission(db.Model):
     """One version of one filled form; an edit (meta/deprecatedID) is a new row in the same chain."""
 
     __tablename__ = "submission"
+    # the collectors of an area's visits (the inbox's menu) and each collector's last sync (the home pages), one
+    # look-up per collector (migration 0023)
+    __table_args__ = (Index("ix_submission_area_form_collector", "area_id", "form_id", "collector_name"),
+                      Index("ix_submission_submitter_received", "submitter_id", "received_at"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     instance_id: Mapped[str] = mapped_column(String(255), unique=True)

@@ -294,8 +294,8 @@ def test_an_older_backup_is_migrated_after_the_restore(town, other_target, tmp_p
             1, "Error: 这个备份不能恢复到这个数据库，没有做任何改动。 / This backup cannot be restored into this database; "
                "nothing was changed. (the database has tables the backup lacks (archived_report, auth_throttle, "
                "collector_form_download, digest_nonce_use, month_signoff, month_signoff_step, person_copy, "
-               "purged_record, recheck, recheck_finding, recheck_household, recheck_sample, report_run, "
-               "schedule_summary, service_item, service_notice, service_notice_step, staff_session): its "
+               "purged_record, recheck, recheck_finding, recheck_household, recheck_sample, register_change, "
+               "report_run, schedule_summary, service_item, service_notice, service_notice_step, staff_session): its "
                "schema is newer; "
                "restore into a new, empty database (createdb) instead)\n")
     else:  # the whole database file is replaced

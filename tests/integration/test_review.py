@@ -7,17 +7,21 @@ import re
 
 import pytest
 from lxml import etree
+from sqlalchemy import select
 
+from server import database
 from server.areas.operations import find_area
 from server.database import commit
 from server.extensions import db
 from server.register import browsing
 from server.register import queries as register_queries
-from server.register.models import Person
+from server.register.models import Person, RegisterConflict
 from server.register.queries import INBOX_ORDERS
 from server.register.replays import rebuild_register
 from server.register.schemas import INBOX_SORTS
-from tests.conftest import ROOT, merge_all
+from server.services import browsing as service_pages
+from server.users.operations import add_user
+from tests.conftest import REALM, ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.web import WebClient
 
@@ -102,6 +106,45 @@ def test_the_inbox_is_a_work_queue_in_names_and_labels_paged_with_counts(village
     assert '<p id="inbox-count">第 3–3 条，共 3 条</p>' in second and 'rel="prev" href="/inbox?page=1"' in second
     assert visit_ids(first) + visit_ids(second) == visit_ids(page)
     assert cadre.get("/inbox", params={"page": "0"}).status_code == 400
+
+
+def test_the_inbox_counts_only_up_to_a_cap_and_says_more_than_beyond_it(village, monkeypatch):
+    """A county's inbox holds millions of visits: the count stops at server.database.COUNT_CAP rows (or the end of
+    the page asked for) and says "more than"; the next page is still linked, and the last page counts exactly. (An
+    area's inbox is counted exactly.)"""
+    add_user("county_reader", "county_admin", None, realm=REALM, password=PASSWORD)
+    commit()
+    cadre = WebClient(village["server"].url)
+    cadre.sign_in("county_reader", PASSWORD)
+    monkeypatch.setattr(browsing, "INBOX_PAGE_SIZE", 1)
+    monkeypatch.setattr(database, "COUNT_CAP", 1)
+    first, second, third = (cadre.get("/inbox", params={"page": page}).text for page in (1, 2, 3))
+    assert '<p id="inbox-count">第 1–1 条，共超过 1 条</p>' in first and 'rel="next" href="/inbox?page=2"' in first
+    assert '<p id="inbox-count">第 2–2 条，共超过 2 条</p>' in second and 'rel="next" href="/inbox?page=3"' in second
+    assert '<p id="inbox-count">第 3–3 条，共 3 条</p>' in third and 'rel="next"' not in third
+    assert '<option value="dongcun1" >dongcun1</option>' in first    # the collectors' menu: a skip scan
+    assert '<p id="inbox-count">第 1–1 条，共 3 条</p>' in village["cadre"].get("/inbox").text
+
+
+def test_conflicts_are_paged_oldest_first_with_counts(village, monkeypatch):
+    """A county holds thousands of open conflicts: CONFLICTS_PAGE_SIZE a page, "1–50 of N" and the next page linked
+    once there is more than one page (one page reads as before, without a count)."""
+    cadre = village["cadre"]
+    assert 'id="conflicts-count"' not in cadre.get("/conflicts").text
+    first_conflict = db.session.scalars(select(RegisterConflict)).one()
+    db.session.add(RegisterConflict(record_uuid=first_conflict.record_uuid, field="name", value="王秀英",
+                                    instance_id=first_conflict.instance_id, other_value="王秀云",
+                                    other_instance_id=first_conflict.other_instance_id, state="open"))
+    db.session.commit()
+    second_id = db.session.scalars(select(RegisterConflict.id).order_by(RegisterConflict.id.desc())).first()
+    db.session.rollback()
+    monkeypatch.setattr(service_pages, "CONFLICTS_PAGE_SIZE", 1)
+    one, two = cadre.get("/conflicts").text, cadre.get("/conflicts", params={"page": 2}).text
+    assert f'id="conflict-{first_conflict.id}"' in one and f'id="conflict-{second_id}"' not in one
+    assert '<p id="conflicts-count">第 1–1 条，共 2 条</p>' in one and 'rel="next" href="/conflicts?page=2"' in one
+    assert f'id="conflict-{second_id}"' in two and 'rel="prev" href="/conflicts?page=1"' in two
+    assert '<p id="conflicts-count">第 2–2 条，共 2 条</p>' in two and 'rel="next"' not in two
+    assert cadre.get("/conflicts", params={"page": "0"}).status_code == 400
 
 
 def test_the_inbox_names_the_people_of_each_visit_and_sorts_as_asked(village):
