@@ -33,6 +33,9 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
 
+from psycopg._copy_base import format_row_text  # Copy.write_row's formatter (psycopg 3.3)
+from psycopg.adapt import Transformer
+
 from server.register import queries, rebuild_queries
 from server.register.matching import person_records
 from server.register.stores import MemoryStore, _row_values
@@ -72,6 +75,7 @@ class RebuildTally:
     applied: int = 0
     workers: int = 1
     wall: dict[str, float] = field(default_factory=dict)         # forget, drop, read, replay, load, indexes
+    main_cpu: dict[str, float] = field(default_factory=dict)     # the same steps' CPU seconds in this process
     worker_cpu: dict[str, float] = field(default_factory=dict)   # parse, replay, format, match_keys (summed)
     worker_peak_rss_kib: list[int] = field(default_factory=list)
     crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
@@ -156,43 +160,32 @@ def _hand_over(ids: list[int]) -> list[tuple[StoredSubmission, Visit | None]]:
     return [_READ.pop(submission_id) for submission_id in ids]
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_ESCAPES)
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+_TRANSFORMER = Transformer()   # psycopg's adapters without a connection: the text COPY's write_row writes
 
 
-_ESCAPES = str.maketrans({"\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-                          "\v": "\\v"})
+def _copy_row(values: tuple, buffer: bytearray) -> None:
+    """One row in COPY's text format, as psycopg's Copy.write_row formats it (its C formatter)."""
+    format_row_text(values, _TRANSFORMER, buffer)
 
 
 def _runs(rows: list[dict], columns: list[str], *, copy: bool) -> list[tuple[tuple, object]]:
     """Rows as (key, block) runs of consecutive rows of one key: COPY text (PostgreSQL) or the rows (SQLite)."""
     runs: list[tuple[tuple, object]] = []
-    block: list = []
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    block: bytearray | list = bytearray() if copy else []
     current = None
     for row in rows:
         key = row["_key"]
         if key != current and block:
-            runs.append((current, "".join(block).encode() if copy else block))
-            block = []
+            runs.append((current, bytes(block) if copy else block))
+            block = bytearray() if copy else []
         current = key
         if copy:
-            block.append("\t".join([_copy_text(row[column]) for column in columns]) + "\n")
+            _copy_row(values(row), block)
         else:
-            block.append({column: row[column] for column in columns})
+            block.append(dict(zip(columns, values(row), strict=True)))
     if block:
-        runs.append((current, "".join(block).encode() if copy else block))
+        runs.append((current, bytes(block) if copy else block))
     return runs
 
 
@@ -327,12 +320,13 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
     """Forget the derived register and replay every effective submission and every decision in force in `workers`
     processes (the caller commits). Gives exactly the register `replays.rebuild_register(workers=1)` gives."""
     tally = RebuildTally(workers=workers)
-    clock = time.perf_counter()
+    clock = time.perf_counter(), time.process_time()
 
     def lap(step: str) -> None:
         nonlocal clock
-        now = time.perf_counter()
-        tally.wall[step] = tally.wall.get(step, 0.0) + now - clock
+        now = time.perf_counter(), time.process_time()
+        tally.wall[step] = now[0] - clock[0]
+        tally.main_cpu[step] = now[1] - clock[1]
         clock = now
 
     postgresql = rebuild_queries.is_postgresql()
