@@ -50,6 +50,7 @@ __all__ = ["RebuildTally", "rebuild_in_parallel", "PlainDecision"]
 
 _BATCH = 500              # submissions sent to a process at a time
 _IN_FLIGHT = 4            # batches waiting per process (memory stays bounded while the database streams)
+_CHUNK = 2000             # submissions (whole parts) replayed at a time in a process
 _TABLES = ("field_values", "events", "conflicts", "visits", "anchors", "submission_records", "service_items")
 _TABLE_NAMES = {"field_values": "register_field_value", "events": "life_event", "conflicts": "register_conflict",
                 "visits": "visit", "anchors": "service_anchor", "submission_records": "submission_record",
@@ -200,22 +201,37 @@ class _IdentityRow(NamedTuple):
     village_id: int | None
 
 
-def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]], decisions: list[PlainDecision],
-                  purged: PurgedRecords, areas: _Areas, copy: bool) -> dict:
-    """Replay the parts this process holds (its submissions and those received) with their decisions; answer the
-    rows of every derived table as keyed runs, the match keys, and the CPU each step took."""
-    cpu = {}
-    started = time.process_time()
+def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
+                  chunks: list[tuple[list[int], list[PlainDecision]]], purged: PurgedRecords, areas: _Areas,
+                  copy: bool) -> dict:
+    """Replay the parts this process holds (its submissions and those received), a chunk of whole parts at a time
+    (the memory a replay's rows take is one chunk's), each with its decisions; answer, per derived table, its
+    columns and a list of keyed runs per chunk (the match keys too), and the CPU each step took."""
     for row, visit in received:
         _READ[row.id] = (row, visit)
-    rows = sorted((row for row, _ in _READ.values()), key=lambda row: row.id)
-    store = _PartStore(areas)
-    applied = replay(store, rows, decisions, only=None, purged=purged,
-                     visit_of=lambda row: _READ[row.id][1], mark=store.mark)
-    store.mark(None)
+    cpu = dict.fromkeys(("replay", "format", "match_keys"), 0.0)
+    tables: dict[str, tuple[list[str], list[list]]] = {}
+    applied = 0
+    for ids, decisions in chunks:
+        started = time.process_time()
+        rows = sorted((_READ[submission_id][0] for submission_id in ids), key=lambda row: row.id)
+        store = _PartStore(areas)
+        applied += replay(store, rows, decisions, only=None, purged=purged,
+                          visit_of=lambda row: _READ[row.id][1], mark=store.mark)
+        store.mark(None)
+        for submission_id in ids:
+            del _READ[submission_id]
+        cpu["replay"] += time.process_time() - started
+        for name, (columns, runs) in _chunk_tables(store, areas, copy, cpu).items():
+            tables.setdefault(name, (columns, []))[1].append(runs)
+        del store, rows
     _READ.clear()
-    cpu["replay"] = time.process_time() - started
+    return dict(applied=applied, tables=tables, cpu=cpu,
+                peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
+
+def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, float]) -> dict[str, tuple]:
+    """A replayed chunk's rows: (columns, keyed runs) per derived table, the match keys computed here."""
     started = time.process_time()
     tables = {}
     for name in _TABLES:
@@ -234,7 +250,7 @@ def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]], decisio
             found.sort(key=itemgetter("_key"))
             tables[kind] = (columns, _runs([{column: row.get(column) for column in columns} | {"_key": row["_key"]}
                                             for row in found], columns, copy=copy))
-    cpu["format"] = time.process_time() - started
+    cpu["format"] += time.process_time() - started
 
     started = time.process_time()
     identities = []
@@ -251,9 +267,8 @@ def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]], decisio
     if keys:
         tables["person_match_key"] = (["person_uuid", "key", "village_id"],
                                       _runs(keys, ["person_uuid", "key", "village_id"], copy=copy))
-    cpu["match_keys"] = time.process_time() - started
-    return dict(applied=applied, tables=tables, cpu=cpu,
-                peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    cpu["match_keys"] += time.process_time() - started
+    return tables
 
 
 # ---- in the rebuild's process ---------------------------------------------------------------------------------------
@@ -314,6 +329,37 @@ def _shards_of_villages(counts: dict[int | None, int], areas: _Areas, workers: i
         shard_of[village] = shard
         load[shard] += count
     return shard_of
+
+
+def _chunks(shard_of: dict[int, int], owner: dict, parts: _Parts, decisions: list[PlainDecision],
+            decision_nodes: dict[int, list], workers: int) -> list[list[tuple[list[int], list[PlainDecision]]]]:
+    """Each process's parts, in chunks of whole parts of about _CHUNK submissions, with their decisions (those of
+    a part without submissions go with the first process's first chunk)."""
+    members: list[dict] = [defaultdict(list) for _ in range(workers)]
+    for submission_id in sorted(shard_of):
+        root = parts.find(submission_id)
+        members[owner[root]][root].append(submission_id)
+    decided: dict = defaultdict(list)
+    for decision in decisions:
+        nodes = decision_nodes[decision.id]
+        root = parts.find(nodes[0]) if nodes else None
+        decided[root if root in owner else None].append(decision)
+    chunks: list[list[tuple[list[int], list[PlainDecision]]]] = [[] for _ in range(workers)]
+    for shard, found in enumerate(members):
+        ids: list[int] = []
+        chosen: list[PlainDecision] = []
+        for root, submission_ids in found.items():
+            ids += submission_ids
+            chosen += decided.pop(root, [])
+            if len(ids) >= _CHUNK:
+                chunks[shard].append((ids, chosen))
+                ids, chosen = [], []
+        if ids or chosen:
+            chunks[shard].append((ids, chosen))
+    loose = [decision for found in decided.values() for decision in found]
+    if loose:
+        chunks[0][:1] = [(chunks[0][0][0] if chunks[0] else [], (chunks[0][0][1] if chunks[0] else []) + loose)]
+    return chunks
 
 
 def rebuild_in_parallel(workers: int) -> RebuildTally:
@@ -406,14 +452,11 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
         for shard, targets in enumerate(moving):
             for to, ids in targets.items():
                 received[to] += shards[shard].submit(_hand_over, ids).result()
-        decided: list[list[PlainDecision]] = [[] for _ in shards]
-        for decision in decisions:
-            nodes = decision_nodes[decision.id]
-            decided[owner.get(parts.find(nodes[0]), 0) if nodes else 0].append(decision)
+        chunks = _chunks(shard_of, owner, parts, decisions, decision_nodes, workers)
         del parts, holders, owner, shard_of, known, by_instance, chains
 
         # Replay in every process.
-        replays = [shards[shard].submit(_replay_parts, received[shard], decided[shard], purged, areas, postgresql)
+        replays = [shards[shard].submit(_replay_parts, received[shard], chunks[shard], purged, areas, postgresql)
                    for shard in range(workers)]
         results = [future.result() for future in replays]
         lap("replay")
@@ -434,7 +477,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
         if not found:
             continue
         columns = found[0][0]
-        merged = heapq.merge(*(runs for _, runs in found), key=itemgetter(0))
+        merged = heapq.merge(*(runs for _, chunked in found for runs in chunked), key=itemgetter(0))
         if postgresql:
             rebuild_queries.copy_blocks(name, columns, (block for _, block in merged))
         else:
