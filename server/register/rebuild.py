@@ -49,7 +49,7 @@ from sync.visits import Visit
 __all__ = ["RebuildTally", "rebuild_in_parallel", "PlainDecision"]
 
 _BATCH = 500              # submissions sent to a process at a time
-_IN_FLIGHT = 4            # batches waiting per process (memory stays bounded while the database streams)
+_IN_FLIGHT = 32           # batches waiting per process (memory stays bounded while the database streams)
 _CHUNK = 2000             # submissions (whole parts) replayed at a time in a process
 _TABLES = ("field_values", "events", "conflicts", "visits", "anchors", "submission_records", "service_items")
 _TABLE_NAMES = {"field_values": "register_field_value", "events": "life_event", "conflicts": "register_conflict",
