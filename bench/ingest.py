@@ -22,6 +22,7 @@ import os
 import platform
 import re
 import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -153,7 +154,9 @@ def ensure_wrk() -> str:
 
 @dataclass(frozen=True)
 class ServerSpec:
-    """gunicorn settings: `gthread:2x4` (2 workers x 4 threads) or `sync:3` (3 sync workers)."""
+    """gunicorn settings: `gthread:2x4` (2 workers x 4 threads), `buffered:2x4` (`taizhang serve`'s worker class,
+    server.wsgi.BufferedWorker: waitress reads each request whole, then one of 4 threads runs the app) or `sync:3`
+    (3 sync workers)."""
 
     kind: str
     workers: int
@@ -161,34 +164,38 @@ class ServerSpec:
 
     @classmethod
     def parse(cls, text: str) -> "ServerSpec":
-        match = re.fullmatch(r"(gthread):(\d+)x(\d+)|(sync):(\d+)", text.strip())
+        match = re.fullmatch(r"(gthread|buffered):(\d+)x(\d+)|(sync):(\d+)", text.strip())
         if not match:
-            raise argparse.ArgumentTypeError(f"server spec {text!r}: use gthread:WxT or sync:W")
+            raise argparse.ArgumentTypeError(f"server spec {text!r}: use gthread:WxT, buffered:WxT or sync:W")
         if match.group(1):
-            return cls("gthread", int(match.group(2)), int(match.group(3)))
+            return cls(match.group(1), int(match.group(2)), int(match.group(3)))
         return cls("sync", int(match.group(5)), 1)
 
     @property
     def label(self) -> str:
-        return f"gthread {self.workers}x{self.threads}" if self.kind == "gthread" else f"sync x{self.workers}"
+        return f"sync x{self.workers}" if self.kind == "sync" else f"{self.kind} {self.workers}x{self.threads}"
 
     def gunicorn_args(self) -> list[str]:
-        args = ["-w", str(self.workers), "-k", self.kind]
-        if self.kind == "gthread":
+        args = ["-w", str(self.workers), "-k", "server.wsgi.BufferedWorker" if self.kind == "buffered" else self.kind]
+        if self.kind != "sync":
             args += ["--threads", str(self.threads)]
         return args
 
 
 class Server:
-    """One gunicorn master (and its workers) serving `app_spec` on a free port."""
+    """One gunicorn master (and its workers) serving `app_spec` on a free port; with `beside`, a command started
+    just before gunicorn in the same session and process group, as `taizhang serve` starts its merge worker (so the
+    kernel schedules both in one autogroup, where the merge worker's nice value counts against gunicorn's)."""
 
     def __init__(self, procs: Processes, spec: ServerSpec, app_spec: str, env: dict, log: Path,
-                 extra: list[str] = ()) -> None:
+                 extra: list[str] = (), beside: list[str] | None = None) -> None:
         self.procs, self.spec, self.app_spec, self.env, self.log = procs, spec, app_spec, env, log
         self.port = free_port()
         args = [str(BIN / "gunicorn"), *spec.gunicorn_args(), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
                 "--graceful-timeout", "5", "--log-level", "warning", *extra, app_spec]
         self.command = args
+        if beside:  # sh starts the command, then becomes gunicorn's master (exec): one session, one group
+            args = ["/bin/sh", "-c", f'{shlex.join(beside)} & exec "$@"', "sh", *args]
         with open(log, "ab") as out:  # gunicorn's error log and anything the app writes to stderr
             self.proc = procs.start(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -216,6 +223,80 @@ class Server:
 
     def stop(self) -> None:
         self.procs.stop(self.proc)
+
+
+class MergeWorker:
+    """The register's merge worker beside the server, started as `taizhang serve` starts it (`python -c "from
+    server.cli import main; main()" register merge --loop`, the same environment, in gunicorn's session; its CPU
+    priority is the one TAIZHANG_MERGE_NICE gives it), and the merge queue read through its own connections."""
+
+    @staticmethod
+    def command(nice: int | None) -> list[str]:
+        """What Server(beside=…) runs: `taizhang serve`'s command, TAIZHANG_MERGE_NICE set for it alone."""
+        setting = ["env", f"TAIZHANG_MERGE_NICE={nice}"] if nice is not None else []
+        return [*setting, sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--loop"]
+
+    def __init__(self, server: "Server", pg_url: str) -> None:
+        self.server, self.log, self.pg_url = server, server.log, pg_url
+        self.pid = None
+        deadline = time.monotonic() + 30
+        while self.pid is None and time.monotonic() < deadline:
+            for pid in Processes.group_members(server.proc.pid):
+                try:
+                    if b"register\0merge\0--loop" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                        self.pid = pid
+                except OSError:
+                    continue
+            time.sleep(0.2)
+        if self.pid is None:
+            raise RuntimeError(f"no merge worker beside the server; log:\n{tail(self.log)}")
+
+    def alive(self) -> bool:
+        return Path(f"/proc/{self.pid}").exists()
+
+    def nice(self) -> int | None:
+        """The merge worker's nice value, as the kernel has it (None until the process has set it)."""
+        try:
+            raw = Path(f"/proc/{self.pid}/stat").read_text()
+            return int(raw[raw.rindex(")") + 2:].split()[16])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def probe(self) -> dict:
+        """Submissions stored, queue entries (and those with failed attempts), age of the oldest entry."""
+        with psycopg.connect(self.pg_url, autocommit=True) as conn:
+            stored, queued, failing, oldest = conn.execute(
+                "SELECT (SELECT count(*) FROM submission), count(*), count(*) FILTER (WHERE attempts > 0), "
+                "coalesce(extract(epoch FROM now() - min(enqueued_at)), 0) FROM merge_queue").fetchone()
+        return {"stored": stored, "queued": queued, "failing": failing, "oldest_s": float(oldest),
+                "at": time.monotonic()}
+
+    @staticmethod
+    def window(before: dict | None, after: dict, seconds: float) -> dict:
+        """What the merge worker did while intake was measured: merged = stored - growth of the queue."""
+        if not before or seconds <= 0:
+            return {}
+        merged = (after["stored"] - before["stored"]) - (after["queued"] - before["queued"])
+        return {"merged_per_s": round(merged / seconds, 1), "queued_start": before["queued"],
+                "queued_end": after["queued"], "oldest_end_s": round(after["oldest_s"], 1),
+                "failing_end": after["failing"]}
+
+    def drain(self, timeout: float) -> dict:
+        """Wait until every queue entry without a failed attempt is merged; the time it took and the rate."""
+        start = self.probe()
+        while True:
+            now = self.probe()
+            if now["queued"] - now["failing"] == 0 or now["at"] - start["at"] > timeout:
+                break
+            if not self.alive():
+                raise RuntimeError(f"merge worker exited; log:\n{tail(self.log)}")
+            time.sleep(0.5)
+        seconds = now["at"] - start["at"]
+        merged = start["queued"] - now["queued"]
+        return {"drain_s": round(seconds, 1), "drained": now["queued"] - now["failing"] == 0,
+                "drain_rate": round(merged / seconds, 1) if seconds > 0.5 else None, "left": now["queued"],
+                "failing": now["failing"]}
+
 
 
 # ---- backends ---------------------------------------------------------------------------------------------
@@ -331,15 +412,23 @@ def run_demo(env: dict) -> tuple[str, str]:
 
 # ---- CPU accounting ---------------------------------------------------------------------------------------
 
-def cpu_ticks(groups: dict[str, int]) -> dict[str, int] | None:
+# The bench database's name: PostgreSQL backends serving it (their title names it) are counted apart ("db_own"),
+# since other work on the machine may use the same PostgreSQL server.
+BENCH_DATABASE: str | None = None
+
+
+def cpu_ticks(groups: dict[str, int], pids: dict[str, int] | None = None) -> dict[str, int] | None:
     """CPU ticks used so far: by the whole machine ("busy"), by each named process group (gunicorn and wrk
-    run in groups of their own), by PostgreSQL's processes, and by this script."""
+    run in groups of their own), by PostgreSQL's processes (and among them the backends of the bench database),
+    and by this script."""
     try:
         fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     except (OSError, ValueError):
         return None
-    used = {"busy": sum(fields) - fields[3] - fields[4], **{name: 0 for name in groups}, "postgres": 0}
+    used = {"busy": sum(fields) - fields[3] - fields[4], **{name: 0 for name in groups},
+            **{name: 0 for name in (pids or {})}, "postgres": 0, "db_own": 0}
     by_pgid = {pgid: name for name, pgid in groups.items()}
+    by_pid = {pid: name for name, pid in (pids or {}).items()}  # one process apart from its group
     per_process: dict[int, int] = {}  # the server's worker processes one by one
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -350,9 +439,16 @@ def cpu_ticks(groups: dict[str, int]) -> dict[str, int] | None:
             continue  # gone meanwhile
         comm, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
         pgid, ticks = int(rest[2]), int(rest[11]) + int(rest[12])
-        name = by_pgid.get(pgid) or ("postgres" if comm.startswith("postgres") else None)
+        name = by_pid.get(int(entry)) or by_pgid.get(pgid) or ("postgres" if comm.startswith("postgres") else None)
         if name:
             used[name] += ticks
+        if name == "postgres" and BENCH_DATABASE:
+            try:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                title = ""
+            if f" {BENCH_DATABASE} " in title:
+                used["db_own"] += ticks
         if name == "server" and int(entry) != pgid:  # the workers, not the master
             per_process[int(entry)] = ticks
     return {**used, "server_processes": per_process}
@@ -364,7 +460,7 @@ def cpu_share(before: dict | None, after: dict | None, seconds: float) -> dict[s
         return {}
     hz = os.sysconf("SC_CLK_TCK")
     share = {k: max(after[k] - before.get(k, 0), 0) / hz / seconds for k in after if k != "server_processes"}
-    share["elsewhere"] = max(share.pop("busy") - sum(share.values()), 0.0)
+    share["elsewhere"] = max(share.pop("busy") - sum(v for k, v in share.items() if k != "db_own"), 0.0)
     result: dict = {k: round(v, 2) for k, v in share.items()}
     pids = after["server_processes"]
     old = before.get("server_processes", {})
@@ -394,11 +490,22 @@ class Point:
     warmup: bool = False
     problems: list[str] = field(default_factory=list)
     wrk: dict = field(default_factory=dict)
+    merge: dict = field(default_factory=dict)  # the merge worker beside intake: rate, queue at the end, drain
+    cpu_ratio: float | None = None  # the bare app's CPU per submission / this point's (app, merge worker, its db)
+    peak_rss_mib: dict = field(default_factory=dict)  # VmHWM so far: the largest gunicorn process, the merge worker
+
+    def cpu_ms(self) -> tuple[float, float] | None:
+        """Milliseconds of CPU per submission: the app's processes (gunicorn and the merge worker), and the
+        PostgreSQL backends of the bench database. Less moved by other work on the machine than the rates."""
+        if not self.subs_per_s or "server" not in self.cpu:
+            return None
+        app = self.cpu["server"] + self.cpu.get("merge", 0.0)
+        return 1000 * app / self.subs_per_s, 1000 * self.cpu.get("db_own", 0.0) / self.subs_per_s
 
 
 def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: int, drain: int,
             form_version: str, fixed_boundary: bool, target: str, server: Server,
-            warmup: bool = False) -> tuple[Point, str]:
+            warmup: bool = False, merger: "MergeWorker | None" = None) -> tuple[Point, str]:
     # wrk -t min(N,2); wrk gives each thread N // threads connections, so an odd N gets one thread (all N used)
     threads = 2 if concurrency % 2 == 0 else 1
     nonce = secrets.token_hex(6)
@@ -406,13 +513,20 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
             "-s", str(LUA), url, "--", nonce, str(seconds), form_version,
             *(["fixed-boundary"] if fixed_boundary else [])]
     groups = {"server": server.proc.pid, "bench": os.getpgrp()}
-    before = cpu_ticks(groups)
+    pids = {"merge": merger.pid} if merger is not None else {}
+    queue_before = merger.probe() if merger is not None else None
+    before = cpu_ticks(groups, pids)
     t0 = time.monotonic()
     proc = procs.start(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                        errors="replace")
     groups["wrk"] = proc.pid
     after: dict = {}
-    timer = threading.Timer(seconds, lambda: after.update(ticks=cpu_ticks(groups), at=time.monotonic()))
+    def window_end() -> None:
+        after.update(ticks=cpu_ticks(groups, pids), at=time.monotonic())
+        if merger is not None:
+            after["queue"] = merger.probe()
+
+    timer = threading.Timer(seconds, window_end)
     timer.start()
     try:
         output, _ = proc.communicate(timeout=seconds + drain + 120)
@@ -420,8 +534,11 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
         timer.cancel()
         procs.stop(proc)
     point = Point(target, server.spec.label, concurrency, threads, seconds, warmup=warmup)
+    point.peak_rss_mib = peak_rss(server, merger)
     if after:
         point.cpu = cpu_share(before, after["ticks"], after["at"] - t0)
+        if merger is not None and after.get("queue"):
+            point.merge = merger.window(queue_before, after["queue"], after["at"] - t0)
     match = re.search(r"^INGEST_RESULT (\{.*\})$", output, re.M)
     if proc.returncode != 0 or not match:
         point.problems.append(f"wrk failed (exit {proc.returncode}):\n{output}")
@@ -451,6 +568,27 @@ def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: 
     return point, nonce
 
 
+def _vm_hwm_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def peak_rss(server: Server, merger: "MergeWorker | None") -> dict:
+    """Peak resident memory so far (the kernel's VmHWM), MiB: the largest of gunicorn's processes, the merge
+    worker."""
+    merge_pid = merger.pid if merger is not None else None
+    found = [_vm_hwm_mib(pid) for pid in Processes.group_members(server.proc.pid) if pid != merge_pid]
+    peaks = {"server": round(max((f for f in found if f), default=0.0), 1)}
+    if merge_pid:
+        peaks["merge"] = round(_vm_hwm_mib(merge_pid) or 0.0, 1)
+    return peaks
+
+
 def verify_rows(backend: Backend, point: Point, nonce: str, before: int) -> int:
     """The rows this run added must be exactly its 201s, all with this run's instanceIDs."""
     total = backend.count()
@@ -476,6 +614,15 @@ def point_line(point: Point) -> str:
     if unbalanced(point):
         cpu += "\n          note: one worker was much busier than the other (wrk's keep-alive connections stay " \
                "with the worker that accepted them; on SQLite also lock waits)"
+    m = point.merge
+    if m:
+        drained = (f"drained {m['drain_s']:.1f}s after the window ({m['drain_rate'] or '-'} merged/s while draining)"
+                   if m.get("drained") else f"NOT drained after {m.get('drain_s')}s ({m.get('left')} left)")
+        cpu += (f"\n          merge worker (nice {m.get('nice')}): {m.get('merged_per_s', 0):.1f} merged/s in the window; "
+                f"queue {m.get('queued_start')} -> {m.get('queued_end')} entries, oldest {m.get('oldest_end_s')}s old "
+                f"at the window's end; {drained}; entries with failed attempts {m.get('failing', 0)}")
+    if point.peak_rss_mib:
+        cpu += "; peak RSS " + ", ".join(f"{k} {v:.0f} MiB" for k, v in point.peak_rss_mib.items())
     return (f"    c={point.concurrency:<2} (wrk -t {point.wrk_threads}): {point.subs_per_s:7.1f} submissions/s "
             f"({point.requests_per_s:7.1f} requests/s); latency per request p50 {point.p50_ms:.2f} ms, "
             f"p95 {point.p95_ms:.2f} ms, p99 {point.p99_ms:.2f} ms\n"
@@ -490,7 +637,8 @@ def unbalanced(point: Point) -> bool:
 
 def table(points: list[Point], several_servers: bool) -> str:
     head = ["backend", *(["server"] if several_servers else []), "conc", "subs/s", "req/s", "p50 ms", "p95 ms",
-            "p99 ms", "ratio to bare", "stored ok", "CPU app", "CPU db", "CPU other", "workers"]
+            "p99 ms", "ratio to bare", "stored ok", "CPU app", "CPU merge", "CPU db", "CPU other", "merged/s",
+            "lag end", "ms/sub app+merge", "ms/sub db", "CPU ratio", "workers"]
     rows = []
     for p in points:
         rows.append([p.target, *([p.server] if several_servers else []), str(p.concurrency),
@@ -498,7 +646,13 @@ def table(points: list[Point], several_servers: bool) -> str:
                      f"{p.p99_ms:.2f}", "1.00 (ceiling)" if p.target == "bare" else
                      (f"{p.ratio:.2f}" if p.ratio is not None else "-"),
                      ("n/a" if p.target == "bare" else "yes") if not p.problems else "NO",
-                     *(f"{p.cpu[k]:.2f}" if k in p.cpu else "?" for k in ("server", "postgres", "elsewhere")),
+                     *(f"{p.cpu[k]:.2f}" if k in p.cpu else ("-" if k == "merge" else "?")
+                       for k in ("server", "merge", "postgres", "elsewhere")),
+                     f"{p.merge['merged_per_s']:.0f}" if "merged_per_s" in p.merge else "-",
+                     f"{p.merge['queued_end']} ({p.merge['oldest_end_s']:.0f}s)" if "queued_end" in p.merge else "-",
+                     *((f"{p.cpu_ms()[0]:.2f}", f"{p.cpu_ms()[1]:.2f}" if p.target != "bare" else "-")
+                       if p.cpu_ms() else ("?", "?")),
+                     "1.00" if p.target == "bare" else (f"{p.cpu_ratio:.2f}" if p.cpu_ratio is not None else "-"),
                      "unbalanced" if unbalanced(p) else ""])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     numeric = {i for i, h in enumerate(head) if h not in ("backend", "server", "stored ok", "workers")}
@@ -563,6 +717,15 @@ def main(argv: list[str] | None = None) -> int:
                         s.split(",") if x.strip()],
                         help="gunicorn settings to compare, e.g. gthread:2x4,sync:3 (default gthread:2x4)")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare Flask ceiling")
+    parser.add_argument("--merge-worker", choices=("both", "with", "without"), default="both",
+                        help="PostgreSQL: measure intake with the register's merge worker running beside the server "
+                             "as `taizhang serve` runs it, without it, or both, one after the other (default both; "
+                             "SQLite: always without)")
+    parser.add_argument("--merge-nice", type=int, default=None,
+                        help="TAIZHANG_MERGE_NICE for the merge worker (default: unset, i.e. the server's default)")
+    parser.add_argument("--merge-drain", type=float, default=600,
+                        help="after each point with the merge worker, wait at most this many seconds for the queue "
+                             "to drain (default 600)")
     parser.add_argument("--pg-admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="where to drop and create the bench database")
     parser.add_argument("--pg-database", default="taizhang_bench")
@@ -573,6 +736,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(backends) - {"postgresql", "sqlite"}
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
+    global BENCH_DATABASE
+    BENCH_DATABASE = args.pg_database if "postgresql" in backends else None
+    merge_worker_modes = ["without", "with"] if args.merge_worker == "both" else [args.merge_worker]
     concurrency = [int(c) for c in args.concurrency.split(",") if c.strip()]
     if not concurrency or min(concurrency) < 1:
         parser.error("--concurrency: positive integers")
@@ -618,16 +784,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      FAILED: {problem}", flush=True)
 
     def load(server: Server, token: str, target: str, backend: Backend | None,
-             form_version: str = DEFAULT_FORM_VERSION) -> None:
+             form_version: str = DEFAULT_FORM_VERSION, merger: MergeWorker | None = None) -> None:
         rows = backend.count() if backend else 0
         plan = ([(max(concurrency), args.warmup, True)] if args.warmup > 0 else []) + \
                [(c, args.seconds, False) for c in concurrency]
         for c, seconds, warm in plan:
             point, nonce = run_wrk(wrk, procs, server.url(token), concurrency=c, seconds=seconds,
                                    drain=args.drain, form_version=form_version,
-                                   fixed_boundary=args.fixed_boundary, target=target, server=server, warmup=warm)
+                                   fixed_boundary=args.fixed_boundary, target=target, server=server, warmup=warm,
+                                   merger=merger)
             if backend and point.wrk:
                 rows = verify_rows(backend, point, nonce, rows)
+            if merger is not None:  # the queue must drain after the load; the next point starts with it empty
+                point.merge.update(merger.drain(args.merge_drain))
+                point.merge["nice"] = merger.nice()
+                if not merger.alive():
+                    raise RuntimeError(f"merge worker exited; log:\n{tail(merger.log)}")
             if warm:
                 if point.problems:
                     point_done(point)
@@ -645,7 +817,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"bare Flask ceiling (bench/bare_app.py), gunicorn {spec.label}", flush=True)
                 log = work / f"bare-{spec.kind}-{spec.workers}x{spec.threads}.log"
                 env = {k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_")}
-                server = Server(procs, spec, "bare_app:app", env, log, extra=["--pythonpath", str(BENCH)])
+                # bench.bare_app (a namespace package from the checkout), not --pythonpath bench: bench/reports.py
+                # would hide the reports package the worker class server.wsgi.BufferedWorker imports
+                server = Server(procs, spec, "bench.bare_app:app", env, log)
                 token = secrets.token_urlsafe(48)[:64]
                 if not server.wait_ready(token):
                     raise RuntimeError(f"bare app did not start; log:\n{tail(log)}")
@@ -676,7 +850,23 @@ def main(argv: list[str] | None = None) -> int:
                     if not server.wait_ready(token):
                         raise RuntimeError(f"server did not start; log:\n{tail(log)}")
                 print(f"  {' '.join(server.command)}", flush=True)
-                load(server, token, name, backend, form_version)
+                merge_modes = merge_worker_modes if name == "postgresql" else ["without"]
+                if "without" in merge_modes:
+                    load(server, token, name, backend, form_version)
+                if "with" in merge_modes:
+                    with psycopg.connect(backend.url, autocommit=True) as conn:  # earlier points' queue, unmerged
+                        dropped = conn.execute("DELETE FROM merge_queue").rowcount
+                    server.stop()  # again, with the merge worker in its session, as `taizhang serve` runs both
+                    beside = MergeWorker.command(args.merge_nice)
+                    server = Server(procs, spec, server.app_spec, env, log, beside=beside)
+                    if not server.wait_ready(token):
+                        raise RuntimeError(f"server did not start; log:\n{tail(log)}")
+                    merger = MergeWorker(server, backend.url)
+                    print(f"  again with the merge worker beside it, started as `taizhang serve` starts it, in "
+                          f"gunicorn's session: {' '.join(beside)} (pid {merger.pid}; TAIZHANG_MERGE_NICE="
+                          f"{args.merge_nice if args.merge_nice is not None else 'unset: the default'}; {dropped} "
+                          f"queue entries of the points without it removed unmerged)", flush=True)
+                    load(server, token, f"{name}+merge", backend, form_version, merger=merger)
                 server.stop()
                 if server.log.exists() and "Traceback" in server.log.read_text(errors="replace"):
                     print(f"  note: tracebacks in the server log {server.log}:\n{tail(server.log, 15)}")
@@ -695,9 +885,13 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
 
     ceiling = {(p.server, p.concurrency): p.subs_per_s for p in points if p.target == "bare"}
+    bare_ms = {(p.server, p.concurrency): p.cpu_ms() for p in points if p.target == "bare"}
     for p in points:
         if p.target != "bare" and ceiling.get((p.server, p.concurrency)):
             p.ratio = p.subs_per_s / ceiling[(p.server, p.concurrency)]
+        bare, mine = bare_ms.get((p.server, p.concurrency)), p.cpu_ms()
+        if p.target != "bare" and bare and mine and sum(mine):
+            p.cpu_ratio = bare[0] / sum(mine)
 
     elapsed = time.monotonic() - started
     several = len(args.servers) > 1
@@ -708,7 +902,15 @@ def main(argv: list[str] | None = None) -> int:
     print("CPU = cores busy during the window: app = gunicorn and its workers, db = PostgreSQL processes, other = "
           "everything else\nexcept wrk (noise from other work on the machine; SQLite runs inside the app). "
           "workers = unbalanced when one gunicorn\nworker was much busier than another (wrk's keep-alive "
-          "connections stay with the worker that accepted them).\n")
+          "connections stay with the worker that accepted them).\n"
+          "backend+merge = the register's merge worker running beside the server as `taizhang serve` runs it (CPU "
+          "merge: its process;\nits queries are in CPU db); merged/s = its rate in the window; lag end = queue "
+          "entries (and the oldest one's age) at the\nwindow's end; after each such point the queue is left to "
+          "drain (see the lines above).\n"
+          "ms/sub = CPU milliseconds per submission: app+merge = gunicorn and the merge worker, db = the PostgreSQL "
+          "backends of the\nbench database. CPU ratio = the bare app's CPU per submission / (app+merge + db): what "
+          "the ratio to bare would be on an\nidle machine where both are CPU-bound (wrk's share left out); less moved "
+          "by other work than the rates.\n")
     print(table(points, several))
     print()
     print(TARGET_NOTE)

@@ -123,6 +123,13 @@ def load_config(overrides: dict | None = None) -> dict:
         **{rule.config_key: _int(rule.config_key, rule.default_days) for rule in RETENTION_RULES.values()},
         "TAIZHANG_SERVICE_AGE_LIMIT": _int("TAIZHANG_SERVICE_AGE_LIMIT", SERVICE_AGE_LIMIT),
         "TAIZHANG_SCHEDULE_FILE": os.environ.get("TAIZHANG_SCHEDULE_FILE", ""),
+        # A read replica of the database (a PostgreSQL hot standby), e.g. postgresql+psycopg://…@replica-host/taizhang:
+        # the indicators read there (server.replica; docs/province.md). Empty: every read goes to the database above.
+        "TAIZHANG_REPLICA_DATABASE_URL": os.environ.get("TAIZHANG_REPLICA_DATABASE_URL", ""),
+        # The merge worker (`taizhang serve`, `taizhang register merge --loop`) lowers its CPU priority by this nice
+        # increment (0-19; 0 = as the app servers), so that on a busy server intake answers Collect first and merging
+        # lags and catches up (docs/deploy.md).
+        "TAIZHANG_MERGE_NICE": min(max(_int("TAIZHANG_MERGE_NICE", 10), 0), 19),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
         "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),
         # No pre-ping round trip per request: a connection lost with a database restart fails that one request
@@ -157,4 +164,6 @@ def load_config(overrides: dict | None = None) -> dict:
     }
     config["MAX_CONTENT_LENGTH"] = config["TAIZHANG_MAX_SUBMISSION_BYTES"]
     config.update(overrides)
+    if config["TAIZHANG_REPLICA_DATABASE_URL"] and "SQLALCHEMY_BINDS" not in overrides:
+        config["SQLALCHEMY_BINDS"] = {"replica": config["TAIZHANG_REPLICA_DATABASE_URL"]}
     return config

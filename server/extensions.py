@@ -2,18 +2,19 @@
 
 from pathlib import Path
 
-from flask import request, session
+from flask import g, has_app_context, request, session
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import BigInteger, Integer, MetaData
 
 __all__ = ["db", "migrate", "compress", "csrf", "babel", "limiter", "LANGUAGES", "select_locale", "BigId",
-           "MIGRATIONS_DIR"]
+           "MIGRATIONS_DIR", "REPLICA_BIND", "REPLICA_READS", "RoutingSession"]
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 naming_convention = {
@@ -24,7 +25,25 @@ naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention))
+# The bind key of the read replica's engine (TAIZHANG_REPLICA_DATABASE_URL), and the flag server.replica sets while
+# a block's SELECTs may read there.
+REPLICA_BIND = "replica"
+REPLICA_READS = "taizhang_replica_reads"
+
+
+class RoutingSession(Session):
+    """The app's session: inside `server.replica.replica_reads()`, and only when a replica is configured, a SELECT
+    goes to the replica's engine; everything else (writes, flushes, `connection()`, any statement outside such a
+    block) to the primary, as always."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        if (bind is None and clause is not None and getattr(clause, "is_select", False) and not self._flushing
+                and has_app_context() and g.get(REPLICA_READS) and REPLICA_BIND in self._db.engines):
+            return self._db.engines[REPLICA_BIND]
+        return super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
+
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=naming_convention), session_options={"class_": RoutingSession})
 # Row ids that outgrow 32 bits (BIGINT), as SQLite's INTEGER so that its primary keys stay rowid aliases.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -36,6 +55,14 @@ compress = Compress()
 # the web blueprints call csrf.protect() before each request).
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])   # storage: RATELIMIT_STORAGE_URI
+
+
+@limiter.request_filter
+def _openrosa_not_rate_limited() -> bool:
+    """Collect's requests skip flask-limiter's per-request work: no OpenRosa route has a rate limit (only the web
+    sign-in has one); Collect's failed sign-ins are limited by server.users.guard instead. A limit put on an OpenRosa
+    route would need this filter gone."""
+    return request.blueprint in ("openrosa", "openrosa_token")
 babel = Babel()
 
 LANGUAGES = ("zh", "en")

@@ -38,6 +38,12 @@ class LookupCache:
                 self._entries[key] = value
         return value
 
+    def discard(self, key: Hashable) -> None:
+        """Forget one entry (a change this process made)."""
+        if self._entries is not None:
+            with self._lock:
+                self._entries.pop(key, None)
+
     def clear(self) -> None:
         if self._entries is not None:
             with self._lock:

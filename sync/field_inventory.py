@@ -130,7 +130,7 @@ TABLE_SECTIONS = {
     "household": "household",
     "visit": "visit", "submission": "visit", "submission_attachment": "visit", "submission_record": "visit",
     "visit_review": "visit",
-    "service_item": "service", "service_anchor": "service",
+    "service_item": "service", "service_anchor": "service", "schedule_summary": "service",
     "register_decision": "register", "register_conflict": "register", "duplicate_candidate": "register",
     "service_notice": "notice", "service_notice_step": "notice", "person_copy": "person", "purged_record": "register",
     "recheck_sample": "recheck", "recheck_household": "recheck", "recheck": "recheck", "recheck_finding": "recheck",
@@ -326,6 +326,18 @@ FIELDS: tuple[Field, ...] = (
          "operation, a pregnancy she told of", ALL, SENSITIVE, "service"),
     _col("service_anchor", "anchor_date", "事件日期：应随访日期", "Its day: when follow-ups are due", ALL, SENSITIVE,
          "service"),
+    *_technical("schedule_summary", "record_kind", "record_uuid", "scheduled"),
+    _col("schedule_summary", "visits", "完成访视的日期（户）或随访日期和类别（人员）：由访视得出，待随访名单和逾期标记读它",
+         "Days of the completed visits (a household) or follow-ups with their type (a person): derived from the "
+         "visits, read by due lists and overdue flags", ALL, PERSONAL, "person"),
+    _col("schedule_summary", "tiers", "服务分级及其变更时间：由分级历史得出", "Service tiers and when each was set: "
+         "derived from the tier history", STAFF, SENSITIVE, "person"),
+    _col("schedule_summary", "anchors", "随访起算事件及日期：由访视得出", "Events follow-ups count from, with their "
+         "days: derived from the visits", ALL, SENSITIVE, "service"),
+    _col("schedule_summary", "died_on", "死亡日期：由人员事件得出", "Day of death: derived from life events", STAFF,
+         SENSITIVE, "person"),
+    _col("schedule_summary", "moved_out_on", "迁出日期：由人员事件得出", "Day of moving away: derived from life events",
+         STAFF, PERSONAL, "person"),
     # ---- keeping the register -----------------------------------------------------------------------------------
     *_technical("person_match_key", "person_uuid", "village_id"),
     _col("person_match_key", "key", "查重索引键（由姓名、出生日期、证件号、手机号得出）", "Duplicate check key (from "

@@ -360,11 +360,13 @@ def flags_for(person: PersonSchedule, schedule: Schedule, as_of: dt.date) -> lis
         for rule in schedule.events:
             flags += [_event_flag(person, rule, anchor, visits, as_of) for anchor in sorted(set(person.anchors))
                       if anchor.kind == rule.anchor and anchor.day <= as_of]
-    flags += [_referral_flag(person, schedule.referral, referral, as_of) for referral in sorted(person.referrals)
-              if referral.day <= as_of and (referral.closed_on is None or referral.closed_on > as_of)]
-    agreements = [agreed for agreed in person.agreed if agreed.agreed_on <= as_of]
-    if agreements:
-        flags.append(_agreed_flag(person, schedule.agreed_visit, max(agreements), as_of))
+    if person.referrals:
+        flags += [_referral_flag(person, schedule.referral, referral, as_of) for referral in sorted(person.referrals)
+                  if referral.day <= as_of and (referral.closed_on is None or referral.closed_on > as_of)]
+    if person.agreed:
+        agreements = [agreed for agreed in person.agreed if agreed.agreed_on <= as_of]
+        if agreements:
+            flags.append(_agreed_flag(person, schedule.agreed_visit, max(agreements), as_of))
     return flags
 
 
@@ -399,8 +401,8 @@ def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of
     current = period_of(rule.period, as_of)
     if person.tier_on(current.start) != rule.tier:
         return None
-    qualifying = [visit.day for visit in person.visits
-                  if visit.day <= as_of and (visit.followup_type is None or visit.followup_type == rule.code)]
+    code = rule.code
+    qualifying = [day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)]
     last = max(qualifying) if qualifying else None
     if last is not None and last >= current.start:
         return Flag(person.person, rule.code, "done", current.start, current.end, period=current, last_visit=last)

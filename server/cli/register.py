@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from server.areas.operations import find_area
 from server.cli.acting_user import as_user, principal
+from server.cli.priority import lower_merge_priority
 from server.database import commit
 from server.register.decisions import mark_distinct, merge_candidate, move_household, set_tier, undo_decision
 from server.register.duplicates import scan_duplicates
@@ -32,7 +34,10 @@ def register():
 @click.option("--interval", default=1.0, show_default=True, help="seconds between polls of an empty queue")
 @with_appcontext
 def register_merge(loop: bool, interval: float):
-    """Merge queued submissions into the register, oldest first, one transaction each."""
+    """Merge queued submissions into the register, oldest first, one transaction each. With --loop the process runs
+    at a lower CPU priority (TAIZHANG_MERGE_NICE, default 10), so intake comes first on a busy server."""
+    if loop:
+        lower_merge_priority(current_app.config["TAIZHANG_MERGE_NICE"])
     tally = run_merge_worker(loop=loop, interval=interval, warn=lambda message: click.echo(message, err=True))
     failed = f", {tally.failed} failed attempt(s)" if tally.failed else ""
     click.echo(f"merged {tally.merged} submission(s){failed}")

@@ -3,13 +3,17 @@ says (filename*=UTF-8''…), with an ASCII name in pinyin for the clients that r
 
 from __future__ import annotations
 
+import os
 import re
+from typing import BinaryIO
 from urllib.parse import quote
 
 from flask import Response, request
 from pypinyin import lazy_pinyin
+from werkzeug.wsgi import wrap_file
 
-__all__ = ["XLSX", "file_name", "content_disposition", "xlsx_download", "named_download", "full_export_asked"]
+__all__ = ["XLSX", "file_name", "content_disposition", "xlsx_download", "xlsx_file_download", "named_download",
+           "full_export_asked"]
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _NOT_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')     # what no file name may hold (Windows' list, the widest)
@@ -44,6 +48,16 @@ def xlsx_download(content: bytes, area_full_name: str, period: str, report: str,
     """The workbook as a download named by file_name."""
     return Response(content, mimetype=XLSX, headers={
         "Content-Disposition": content_disposition(area_full_name, period, report, ascii_report)})
+
+
+def xlsx_file_download(file: BinaryIO, area_full_name: str, period: str, report: str, ascii_report: str) -> Response:
+    """A workbook written to a file (a temporary one: a county's register is tens of MB) as a download named by
+    file_name, sent from the file in blocks; the file is closed when the response is."""
+    size = file.seek(0, os.SEEK_END)
+    file.seek(0)
+    return Response(wrap_file(request.environ, file), mimetype=XLSX, direct_passthrough=True, headers={
+        "Content-Disposition": content_disposition(area_full_name, period, report, ascii_report),
+        "Content-Length": str(size)})
 
 
 def named_download(content: bytes, name: str, mimetype: str = XLSX) -> Response:

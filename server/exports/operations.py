@@ -42,7 +42,7 @@ from sync.monthly_change import (
     synced_in_time,
 )
 from sync.periods import month_of, month_start, next_month
-from sync.privacy import export_action, export_reason, mask_value
+from sync.privacy import MASKED_FIELDS, export_action, export_reason
 from sync.schedules import flags_for
 from sync.service_counts import (
     ChoiceWords,
@@ -260,34 +260,44 @@ def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *
 def register_export(principal: Principal, area_full_name: str, output: str | BinaryIO, *,
                     language: str = "zh", full: bool = False, reason: str | None = None) -> int:
     """台账: the area's people, one sheet per group (named by the group), codes in the `language`'s words, streamed
-    to `output`; returns how many people. ID numbers and phones masked unless `full`, which needs a `reason`
-    (audited with it; none: ExportReasonRequired, nothing written)."""
+    to `output`; returns how many people. The county's (`COUNTY`, for a reader of the whole county): one sheet per
+    town, village and group in columns (6,000 group sheets would be unusable), the index listing every group. ID
+    numbers and phones masked unless `full`, which needs a `reason` (audited with it; none: ExportReasonRequired,
+    nothing written)."""
     reason = export_reason(full, reason)
-    area = _area(principal, area_full_name)
+    area = _report_area(principal, area_full_name)
+    county = isinstance(area, _WholeCounty)
     count = 0
-    shown = (lambda field, value: value) if full else mask_value
+    id_number, phone = ((lambda value: value), (lambda value: value)) if full else (
+        MASKED_FIELDS["id_number"], MASKED_FIELDS["phone"])
+
+    dates: dict[str | None, dt.date | None] = {}       # a county's 800,000 birth dates are ~30,000 days
 
     def people_of(rows):
         nonlocal count
         for row in rows:
             count += 1
-            yield PersonRow(household_no=row.household_no or "", address=row.address or "", name=row.name or "",
-                            sex=row.sex or "", birth_date=_date(row.birth_date),
-                            id_number=shown("id_number", row.id_number) or "",
-                            relationship=row.relationship or "", phone=shown("phone", row.phone) or "",
-                            lives=row.residence or "", hukou=row.hukou or "", status=row.status or "",
-                            tier=row.tier or "")
+            birth_date = dates.get(row.birth_date, dates)
+            if birth_date is dates:
+                birth_date = dates[row.birth_date] = _date(row.birth_date)
+            yield PersonRow(row.household_no or "", row.address or "", row.name or "", row.sex or "", birth_date,
+                            id_number(row.id_number) or "", row.relationship or "", phone(row.phone) or "",
+                            row.residence or "", row.hukou or "", row.status or "", row.tier or "")
 
-    named = queries.groups_with_people(area.path)
-    sheets = dict(zip((group.group for group in named), group_sheet_names(
-        ((group.village, group.name) for group in named), {"目录 index"})))
+    if county:
+        sheets = {}
+    else:
+        named = queries.groups_with_people(area.path)
+        sheets = dict(zip((group.group for group in named), group_sheet_names(
+            ((group.village, group.name) for group in named), {"目录 index"})))
     groups = (GroupRows(town=group.split("/")[0], village=village, group=name, people=people_of(rows),
-                        sheet=sheets[group])
+                        sheet=sheets.get(group, ""))
               for (village, group, name), rows in itertools.groupby(
                   queries.register_people(area.path), key=lambda row: (row.village, row.group, row.group_name)))
-    build_register_export(groups, output, exported_at=clock.wall_time(clock.now()), language=language)
-    audit.record(principal.id, export_action("export.register", full), area_path=area.path, records=count,
-                 reason=reason)
+    build_register_export(groups, output, exported_at=clock.wall_time(clock.now()), language=language,
+                          by_town=county)
+    audit.record(principal.id, export_action("export.register", full), area_path=None if county else area.path,
+                 records=count, reason=reason)
     return count
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
+import tempfile
 
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
@@ -11,7 +11,7 @@ from flask_babel import get_locale
 from server import clock
 from server.accounts.session import require_staff
 from server.database import commit
-from server.exports.downloads import full_export_asked, xlsx_download
+from server.exports.downloads import full_export_asked, xlsx_download, xlsx_file_download
 from server.exports.operations import COUNTY, coverage_report, monthly_change_report, register_export
 from server.extensions import csrf
 from server.register.queries import groups_in
@@ -57,12 +57,17 @@ def coverage():
 
 @bp.route("/reports/register.xlsx", methods=["GET", "POST"])
 def register():
-    """A village's or town's register (a few MB), codes in the reader's language, ID numbers and phones masked
-    (posted with `full` and a reason: in full); a county's is exported with `taizhang report register`."""
-    output = io.BytesIO()
-    area = request.values.get("area", "")
-    full, reason = full_export_asked()
-    register_export(require_staff(), area, output, language="zh" if str(get_locale()) == "zh" else "en", full=full,
-                    reason=reason)
-    commit()
-    return xlsx_download(output.getvalue(), area, f"{clock.today():%Y-%m}", "台账", "register")
+    """A village's or town's register (a few MB), or the county's (全县, one sheet per town: tens of MB, about a
+    minute), codes in the reader's language, ID numbers and phones masked (posted with `full` and a reason: in
+    full); written to a temporary file and sent from it."""
+    output = tempfile.TemporaryFile()
+    try:
+        area = request.values.get("area", "")
+        full, reason = full_export_asked()
+        register_export(require_staff(), area, output, language="zh" if str(get_locale()) == "zh" else "en",
+                        full=full, reason=reason)
+        commit()
+    except BaseException:
+        output.close()
+        raise
+    return xlsx_file_download(output, area, f"{clock.today():%Y-%m}", "台账", "register")

@@ -91,7 +91,7 @@ def submission_post(token: str | None = None):
             principal, xml, files, blobs=blob_store(),
             max_attachment_bytes=limits.attachment_bytes,
             device_id=request.args.get("deviceID"), user_agent=request.user_agent.string,
-            now=clock.now())
+            now=clock.now(), on_its_own=True)
         commit()
     if result.attachments_missing:
         text = (f"已收到表单，还缺 {result.attachments_missing} 个附件，请继续发送。 / "

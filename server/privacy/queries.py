@@ -25,6 +25,7 @@ from server.register.models import (
     RegisterConflict,
     RegisterDecision,
     RegisterFieldValue,
+    ScheduleSummary,
     ServiceAnchor,
     ServiceItemRecord,
     SubmissionRecord,
@@ -178,6 +179,7 @@ def forget_people(uuids: set[str]) -> None:
             delete(SubmissionRecord).where(SubmissionRecord.record_uuid.in_(uuids)),
             delete(ServiceItemRecord).where(ServiceItemRecord.person_uuid.in_(uuids)),
             delete(Person).where(Person.uuid.in_(uuids)),
+            delete(ScheduleSummary).where(ScheduleSummary.record_uuid.in_(uuids)),
             # Rows that are also a record of work done (a re-check's accuracy, a notice answered, a copy handed
             # over) keep that it was done, not who it was about.
             update(RecheckFinding).where(RecheckFinding.person_uuid.in_(uuids)).values(

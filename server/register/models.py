@@ -303,3 +303,22 @@ class PurgedRecord(db.Model):
     rule: Mapped[str] = mapped_column(String(30), primary_key=True)    # a name of sync.privacy.RETENTION_RULES
     purged_on: Mapped[date] = mapped_column(Date)
     after_submission_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class ScheduleSummary(db.Model):
+    """What the visit schedule needs of one person or household, one row each (server.register.summaries): kept at
+    merge time from the visits, tier history, anchors and life events, so flags read one row per person instead of
+    every visit. Holds every date (not a count), so flags of any past date reproduce."""
+
+    __tablename__ = "schedule_summary"
+
+    record_kind: Mapped[str] = mapped_column(String(10), primary_key=True)    # "person" or "household"
+    record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)   # (a purge: by uuid alone)
+    # household: its completed household visits ("2026-01-05,2026-02-11"); person: their completed follow-ups
+    # ("2026-03-05:tier_key,…"); by date.
+    visits: Mapped[str] = mapped_column(Text, default="")
+    tiers: Mapped[str] = mapped_column(Text, default="")        # person: "<instant>=<tier>;…", oldest first
+    anchors: Mapped[str] = mapped_column(Text, default="")      # person: "birth:2026-10-01,…"
+    died_on: Mapped[date | None] = mapped_column(Date)          # person: the latest death event's day
+    moved_out_on: Mapped[date | None] = mapped_column(Date)     # person: the latest move out's day
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)   # person: a tier (ever) or an anchor

@@ -16,8 +16,8 @@ How it runs (docs/register.md § How a full rebuild runs):
    into a store that knows the areas from a copy, computes the match keys, and formats its rows for COPY, each
    row tagged with the key of the visit or decision that wrote it.
 5. **Load**: each table's rows are merged by that key (a key belongs to one part, hence to one process), so rows
-   get their ids in the order one process replaying everything gives them; then the indexes and constraints are
-   created again as they were.
+   get their ids in the order one process replaying everything gives them; the schedule summary is worked out
+   again from them (server.register.summaries); then the indexes and constraints are created again as they were.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import NamedTuple
 from psycopg._copy_base import format_row_text  # Copy.write_row's formatter (psycopg 3.3)
 from psycopg.adapt import Transformer
 
-from server.register import queries, rebuild_queries
+from server.register import queries, rebuild_queries, summaries
 from server.register.matching import person_records
 from server.register.stores import MemoryStore, _row_values
 from sync.decisions import ADD_PERSON, DECISION_KINDS, new_person_fields
@@ -484,6 +484,8 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
             rebuild_queries.insert_rows(name, [row for _, block in merged for row in block])
     del results
     lap("load")
+    summaries.refresh(None, None)
+    lap("summary")
     rebuild_queries.create_definitions(definitions)
     lap("indexes")
     return tally

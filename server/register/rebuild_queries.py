@@ -23,6 +23,7 @@ from server.register.models import (
     PersonMatchKey,
     RegisterConflict,
     RegisterFieldValue,
+    ScheduleSummary,
     ServiceAnchor,
     ServiceItemRecord,
     SubmissionRecord,
@@ -36,8 +37,9 @@ __all__ = ["DERIVED_MODELS", "DerivedDefinition", "AreaRow", "is_postgresql", "e
            "submission_batches", "copy_blocks", "insert_rows"]
 
 DERIVED_MODELS = (RegisterFieldValue, LifeEventRecord, ServiceAnchor, RegisterConflict, Visit, ServiceItemRecord,
-                  SubmissionRecord, PersonMatchKey, Person, Household)
-"""The tables a replay derives from the submissions and decisions (what forget_everything empties but the queue)."""
+                  SubmissionRecord, PersonMatchKey, Person, Household, ScheduleSummary)
+"""The tables a replay derives from the submissions and decisions (what forget_everything empties but the queue,
+and the schedule summary a full rebuild works out again: server.register.summaries)."""
 
 
 class DerivedDefinition(NamedTuple):

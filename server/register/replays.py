@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from server.register import queries, rebuild_queries
+from server.register import queries, rebuild_queries, summaries
 from server.register.matching import index_people, index_villages
 from server.register.rebuild import rebuild_in_parallel
 from server.register.stores import MemoryStore
@@ -98,9 +98,11 @@ def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) ->
     verdicts: dict[int, str | None] = {}   # whether each visit was refused before this replay
     submission_ids = set(extra_submissions)
     purged = queries.purged_records()
+    forgotten: set[str] = set()            # the records of the visits forgotten (their schedule summaries change)
     while True:
         submission_ids |= queries.submissions_touching(records)   # (those forgotten already are in the set)
         verdicts.update(queries.refusals(submission_ids - set(verdicts)))
+        forgotten |= summaries.visited_records(submission_ids)
         queries.forget_records(records, submission_ids)
         store = MemoryStore(only=records)
         replay(store, queries.submission_rows(submission_ids), _with_every_replay(
@@ -116,5 +118,6 @@ def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) ->
         more_records, more_decisions = _closure(changed)
         records |= more_records
         decisions += [decision for decision in more_decisions if decision not in decisions]
+    store.summarised |= forgotten
     store.flush()
     return store.record_keys()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 
-from server.register import queries
+from server.register import queries, summaries
 from sync.consent import ItemRef, withdrawn_anchor, withdrawn_items
 from sync.merge import FieldValue, RecordPlan, RecordState, VisitRef, fold_record
 from sync.replay import ReplayAliases, VisitEntry
@@ -76,6 +76,7 @@ class _DerivedRows:
         self.anchors: list[dict] = []      # person_uuid is re-pointed when a person is merged
         self.submission_records: list[dict] = []
         self.service_items: list[dict] = []    # person_uuid, household_uuid re-pointed when a record is merged
+        self.summarised: set[str] = set()      # records whose schedule summary to work out again besides those written
 
     def _note_values(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *,
                      submission_id: int | None, decision_id: int | None) -> None:
@@ -141,6 +142,21 @@ class _DerivedRows:
         queries.add_field_values(self.field_values)
         queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
                          submission_records=self.submission_records, service_items=self.service_items)
+        summaries.refresh(*self.summary_records())
+
+    # ---- the schedule summary (server.register.summaries) ---------------------------------------------------------
+
+    def summary_records(self) -> tuple[set[str] | None, set[str] | None]:
+        """The households and people whose schedule summary this flush may change (None, None: every record):
+        completed visits, follow-ups, tiers, anchors and ends written, and `summarised` (set by a replay: the
+        records of the visits it forgot)."""
+        counted = [row for row in self.visits if row.get("completed") and row.get("visit_date")]
+        households = {row["household_uuid"] for row in counted if row["form"] == "household_visit"}
+        people = {row["person_uuid"] for row in counted if row["form"] == "followup"} | {
+            row["record_uuid"] for row in self.field_values if row["field"] == "tier"} | {
+            row["person_uuid"] for row in self.events if row["kind"] in ("death", "moved_out")} | {
+            row["person_uuid"] for row in self.anchors}
+        return (households | self.summarised) - {None}, (people | self.summarised) - {None}
 
 
 class DatabaseStore(_DerivedRows):
@@ -258,6 +274,15 @@ class MemoryStore(_DerivedRows):
 
     def record_keys(self) -> set[tuple[str, str]]:
         return set(self.records) | self.removed
+
+    def summary_records(self) -> tuple[set[str] | None, set[str] | None]:
+        """A rebuild: every record; a partial replay: the records it replayed and forgot, and those its rows name."""
+        if self.only is None:
+            return None, None
+        uuids = {uuid for found in super().summary_records() for uuid in found} | self.only | {
+            uuid for _, uuid in self.record_keys()} | {uuid for row in self.visits
+                                                       for uuid in (row["household_uuid"], row["person_uuid"]) if uuid}
+        return uuids, uuids
 
     def flush(self) -> None:
         for kind in ("household", "person"):

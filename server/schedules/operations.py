@@ -28,10 +28,12 @@ from sync.phone_lists import (
     households_csv,
     people_csv,
 )
+from sync.schedule_summary import SummaryReader, anchors_of
 from sync.schedules import Flag, PersonSchedule, ReferralMade, Schedule, VisitAgreed, flags_for, tiers_from
 from sync.services import CLOSING_RESULTS
 
-__all__ = ["current_schedule", "AreaFlags", "flags_in_area", "flags_of_people", "phone_lists", "person_schedules"]
+__all__ = ["current_schedule", "AreaFlags", "flags_in_area", "flags_of_people", "phone_lists", "person_schedules",
+           "recomputed_person_schedules"]
 
 
 @dataclass(frozen=True)
@@ -68,22 +70,75 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
     return AreaFlags(schedule, as_of, flags, people, counted_at, fresh)
 
 
-def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None) -> tuple[dict, list[Flag]]:
-    """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids)."""
-    people, schedules = person_schedules(path, schedule, people=people)
+def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None,
+                    recomputed: bool = False) -> tuple[dict, list[Flag]]:
+    """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids).
+    `recomputed`: from the register's visit rows instead of the schedule summary (the reference the tests compare
+    the summary with)."""
+    read = recomputed_person_schedules if recomputed else person_schedules
+    people, schedules = read(path, schedule, people=people)
     return people, [flag for person in schedules for flag in flags_for(person, schedule, as_of)]
 
 
 def person_schedules(path: str, schedule: Schedule, *, people: dict | None = None
                      ) -> tuple[dict, list[PersonSchedule]]:
-    """What the schedule needs of each scheduled person of an area (or of the given people): tier history, anchors,
-    completed visits, when they died or moved away; with the people's rows by uuid."""
+    """What the schedule needs of each scheduled person of an area (or of the given people), from the schedule
+    summary (server.register.summaries: one row a person and one a household, never the visit rows): tier history,
+    anchors, completed visits, when they died or moved away; with the people's rows by uuid."""
+    if people is None:
+        agreements = service_queries.agreed_visits_in(path)
+        people = {row.uuid: row for row in queries.summarised_people(path)}
+        referrals = _referrals_of(path, None)
+        others = set(referrals) - set(people)
+        households = {agreement.household_uuid for agreement in agreements}
+        if others or households:
+            people.update((row.uuid, row) for row in queries.summarised_members(others, households))
+        summaries = people
+    else:
+        agreements = service_queries.agreed_visits({row.household_uuid for row in people.values()})
+        referrals = _referrals_of(path, people)
+        summaries = queries.summaries_of(people)
+    agreed = _agreed_visits_of(people, agreements)
+    schedules = []
+    homes: dict[str | None, tuple] = {}    # a household's visits read once for all its people
+    read = SummaryReader(schedule.timezone)
+    household_visits, followups_of, tiers_of = read.household_visits, read.followups, read.tiers
+    for uuid, row in people.items():   # (a county's 270,000 people: kept lean)
+        summary = summaries[uuid]
+        if not (summary.scheduled or uuid in referrals or uuid in agreed):
+            continue
+        home = homes.get(row.household_uuid)
+        if home is None:
+            home = homes[row.household_uuid] = household_visits(summary.household_visits)
+        followups = summary.followups
+        schedules.append(PersonSchedule(
+            uuid, tiers_of(summary.tiers), home + followups_of(followups) if followups else home,
+            anchors_of(summary.anchors) if summary.anchors else (),
+            _active_until(row, summary) if row.status == "died" or row.residence == "moved_away" else None,
+            tuple(referrals[uuid]) if uuid in referrals else (), tuple(agreed[uuid]) if uuid in agreed else ()))
+    return people, schedules
+
+
+def _active_until(row, summary) -> dt.date | None:
+    """When a person who died or moved away did so (their latest such event; the earlier of the two if both;
+    date.min if none is dated), as server.schedules.queries.end_dates; None: neither."""
+    died, moved = row.status == "died", row.residence == "moved_away"
+    if not (died or moved):
+        return None
+    ends = [day for day, ended in ((summary.died_on, died), (summary.moved_out_on, moved)) if ended and day]
+    return min(ends) if ends else dt.date.min
+
+
+def recomputed_person_schedules(path: str, schedule: Schedule, *, people: dict | None = None
+                                ) -> tuple[dict, list[PersonSchedule]]:
+    """As person_schedules, read from the register's own rows (every visit of the people's households): the
+    reference the schedule summary is checked against."""
     if people is None:
         people = {row.uuid: row for row in queries.scheduled_people(path)}
     tiers = queries.tier_history(set(people))
     anchors = queries.anchors_of(set(people))
     referrals = _referrals_of(path, people)
-    agreed = _agreed_visits_of(people)
+    agreed = _agreed_visits_of(people, service_queries.agreed_visits({row.household_uuid for row in people.values()}))
     # Only people with a tier, an event, a referral or an agreed visit are scheduled; only their visits and ends
     # are read.
     scheduled = {uuid: row for uuid, row in people.items()
@@ -101,24 +156,28 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
         for uuid, row in scheduled.items()]
 
 
-def _referrals_of(path: str, people: dict) -> dict[str, list[ReferralMade]]:
-    """The referrals of these people (sync.services), with the day a result closed them."""
+def _referrals_of(path: str, people: dict | None) -> dict[str, list[ReferralMade]]:
+    """The referrals of these people (None: of anyone living in the area) (sync.services), with the day a result
+    closed them."""
     found: dict[str, list[ReferralMade]] = defaultdict(list)
     for placed in service_queries.referrals_of_people_in(path):   # made here, or before they moved here
         state = placed.state
-        if placed.person_uuid in people and placed.visit_date is not None:
+        if (people is None or placed.person_uuid in people) and placed.visit_date is not None:
             closed = clock.date_of(state.result_at) if state.result in CLOSING_RESULTS and state.result_at else None
             found[placed.person_uuid].append(ReferralMade(placed.visit_date, placed.key, closed, placed.item.place))
     return found
 
 
-def _agreed_visits_of(people: dict) -> dict[str, list[VisitAgreed]]:
-    """Next visits agreed with these people's households (for the household head; a follow-up's for its person)."""
+def _agreed_visits_of(people: dict, agreements) -> dict[str, list[VisitAgreed]]:
+    """Next visits agreed with these people's households (service_queries.agreed_visits: for the household head; a
+    follow-up's for its person)."""
+    agreed_with = {agreement.household_uuid for agreement in agreements}
     heads: dict[str, str] = {}
-    for uuid, row in sorted(people.items(), key=lambda item: (item[1].relationship != "head", item[1].name or "")):
+    for uuid, row in sorted(((uuid, row) for uuid, row in people.items() if row.household_uuid in agreed_with),
+                            key=lambda item: (item[1].relationship != "head", item[1].name or "", item[0])):
         heads.setdefault(row.household_uuid, uuid)
     found: dict[str, list[VisitAgreed]] = defaultdict(list)
-    for agreement in service_queries.agreed_visits({row.household_uuid for row in people.values()}):
+    for agreement in agreements:
         person = agreement.person_uuid if agreement.person_uuid in people else heads.get(agreement.household_uuid)
         if person is not None:
             found[person].append(VisitAgreed(agreement.agreed_on, agreement.next_visit))

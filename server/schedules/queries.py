@@ -19,6 +19,7 @@ from server.register.models import (
     Person,
     RegisterDecision,
     RegisterFieldValue,
+    ScheduleSummary,
     ServiceAnchor,
     ServiceItemRecord,
     Visit,
@@ -27,7 +28,8 @@ from server.register.models import (
 from server.submissions.models import Submission
 from sync.schedules import Anchor, VisitDone
 
-__all__ = ["register_fingerprint", "households_in", "people_in", "scheduled_people", "TierChange", "tier_history", "anchors_of",
+__all__ = ["register_fingerprint", "households_in", "people_in", "scheduled_people", "summarised_people",
+           "summarised_members", "Summary", "summaries_of", "TierChange", "tier_history", "anchors_of",
            "CompletedVisits", "completed_visits", "end_dates", "review_notes", "destination_names",
            "expected_arrivals"]
 
@@ -88,6 +90,66 @@ def _scheduled(path: str):
 def scheduled_people(path: str):
     """As people_in, for the people a schedule concerns only."""
     return db.session.execute(_PEOPLE.where(_groups_of(path), Person.uuid.in_(_scheduled(path)))).all()
+
+
+# ---- from the schedule summary (server.register.summaries): one row per person, no visit rows -------------------
+
+_OWN, _HOME = aliased(ScheduleSummary), aliased(ScheduleSummary)
+# What flags and the pages showing them read of a person (name, household, group), and the two summaries.
+_SUMMARISED = (select(Person.uuid, Person.household_uuid, Person.name, Person.relationship, Person.residence,
+                      Person.status, Household.household_no, Household.group_id, _OWN.visits.label("followups"),
+                      _OWN.tiers, _OWN.anchors, _OWN.died_on, _OWN.moved_out_on, _OWN.scheduled,
+                      _HOME.visits.label("household_visits"))
+               .join(Household, Household.uuid == Person.household_uuid)
+               .outerjoin(_HOME, (_HOME.record_kind == "household") & (_HOME.record_uuid == Person.household_uuid)))
+
+
+def summarised_people(path: str):
+    """The people of the area with a tier (ever) or an anchor (uuid, household, name, relationship, residence,
+    status, household number, group), each with their schedule summary and their household's (Summary's
+    columns)."""
+    return db.session.connection().execute(   # (Core: a county's rows without the ORM's bookkeeping)
+        _SUMMARISED.join(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
+        .where(_groups_of(path), _OWN.scheduled.is_(True))).all()
+
+
+def summarised_members(people, households):
+    """As summarised_people, for these people and every member of these households (a referral or an agreed visit
+    makes them due), whether scheduled or not."""
+    query = _SUMMARISED.outerjoin(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
+    found = {}
+    for column, uuids in ((Person.uuid, people), (Person.household_uuid, households)):
+        for matching in _matching(column, uuids):
+            found.update((row.uuid, row) for row in db.session.execute(query.where(matching)))
+    return list(found.values())
+
+
+class Summary(NamedTuple):
+    """A person's schedule summary with their household's visits (the text of sync.schedule_summary)."""
+
+    followups: str | None
+    tiers: str | None
+    anchors: str | None
+    died_on: dt.date | None
+    moved_out_on: dt.date | None
+    scheduled: bool | None
+    household_visits: str | None
+
+
+def summaries_of(people: dict) -> dict[str, Summary]:
+    """The summaries of these people (uuid → row with household_uuid), by key."""
+    own: dict[str, tuple] = {}
+    homes: dict[str, str] = {}
+    for matching in _matching(ScheduleSummary.record_uuid, set(people)):
+        for row in db.session.execute(select(ScheduleSummary.record_uuid, ScheduleSummary.visits,
+                                             ScheduleSummary.tiers, ScheduleSummary.anchors, ScheduleSummary.died_on,
+                                             ScheduleSummary.moved_out_on, ScheduleSummary.scheduled)
+                                      .where(matching, ScheduleSummary.record_kind == "person")):
+            own[row[0]] = tuple(row[1:])
+    for matching in _matching(ScheduleSummary.record_uuid, {row.household_uuid for row in people.values()}):
+        homes.update(db.session.execute(select(ScheduleSummary.record_uuid, ScheduleSummary.visits)
+                                        .where(matching, ScheduleSummary.record_kind == "household")).all())
+    return {uuid: Summary(*own.get(uuid, (None,) * 6), homes.get(row.household_uuid)) for uuid, row in people.items()}
 
 
 # The reads below take sets of uuids and look them up by index: on PostgreSQL as one array parameter

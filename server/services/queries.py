@@ -23,7 +23,7 @@ from sync.services import ItemChange, ItemState, ServiceItem, item_state
 __all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "chunks", "items_query", "placed", "items_in",
            "referrals_of_people_in",
            "changes_about",
-           "agreed_visits", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
+           "agreed_visits", "agreed_visits_in", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
            "visits_by_id", "HouseholdLabel", "household_labels"]
 
 SERVICE_DECISION_KINDS = ("referral_result", "support_outcome", "correct_service")
@@ -190,18 +190,31 @@ def agreed_visits(household_uuids: set[str]) -> list[AgreedVisit]:
     """Next visits agreed on visits to these households (each household's, or follow-up person's, latest)."""
     found = []
     for chunk in chunks(household_uuids):
-        # Only the latest agreement of each household and follow-up person leaves the database: a town has tens of
-        # thousands of them over a year, and the due list reads every household of the area.
-        rank = func.row_number().over(partition_by=(Visit.household_uuid, Visit.person_uuid),
-                                      order_by=(Visit.visit_date.desc(), Visit.submission_id.desc()))
-        ranked = (select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit,
-                         rank.label("rank"))
-                  .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
-                         Visit.household_uuid.in_(chunk)).subquery())
-        found += [AgreedVisit(row.household_uuid, row.person_uuid, row.visit_date, row.next_visit)
-                  for row in db.session.execute(select(ranked.c.household_uuid, ranked.c.person_uuid,
-                                                       ranked.c.visit_date, ranked.c.next_visit)
-                                                .where(ranked.c.rank == 1))]
+        found += _latest_agreements(Visit.household_uuid.in_(chunk))
+    return _agreements_sorted(found)
+
+
+def agreed_visits_in(area_path: str) -> list[AgreedVisit]:
+    """As agreed_visits, for every household of an area (read through the visits that agreed one)."""
+    lives, there = aliased(Household), aliased(Area)
+    return _agreements_sorted(_latest_agreements(Visit.household_uuid.in_(
+        select(lives.uuid).join(there, there.id == lives.group_id).where(inside_area(there.path, area_path)))))
+
+
+def _latest_agreements(households) -> list[AgreedVisit]:
+    # Only the latest agreement of each household and follow-up person leaves the database: a town has tens of
+    # thousands of them over a year, and the due list reads every household of the area.
+    rank = func.row_number().over(partition_by=(Visit.household_uuid, Visit.person_uuid),
+                                  order_by=(Visit.visit_date.desc(), Visit.submission_id.desc()))
+    ranked = (select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit, rank.label("rank"))
+              .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
+                     households).subquery())
+    return [AgreedVisit(row.household_uuid, row.person_uuid, row.visit_date, row.next_visit)
+            for row in db.session.execute(select(ranked.c.household_uuid, ranked.c.person_uuid, ranked.c.visit_date,
+                                                 ranked.c.next_visit).where(ranked.c.rank == 1))]
+
+
+def _agreements_sorted(found: list[AgreedVisit]) -> list[AgreedVisit]:
     # A household's own agreement (no person) sorts before its follow-ups' (None cannot be compared with a uuid).
     return sorted(found, key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "", agreed.agreed_on,
                                              agreed.next_visit))

@@ -54,8 +54,12 @@ class IntakeResult:
 
 def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFile], *, blobs: BlobStore,
                        max_attachment_bytes: int, device_id: str | None, user_agent: str | None,
-                       now: datetime, origin: Origin | None = None) -> IntakeResult:
-    """Accept one POST of a submission; a retry or a later part of a split upload adds only missing files."""
+                       now: datetime, origin: Origin | None = None, on_its_own: bool = False) -> IntakeResult:
+    """Accept one POST of a submission; a retry or a later part of a split upload adds only missing files.
+
+    `on_its_own`: the caller writes nothing else in this transaction (Collect's POST). A new submission without
+    attachments is then stored and queued by one statement committed at once (PostgreSQL; see
+    queries.insert_submission); anything else waits for the caller's commit as usual."""
     replicated = origin is not None
     origin = origin or Origin(principal.area_id, principal.area_path, principal.username, now)
     for incoming in files:
@@ -97,11 +101,10 @@ def receive_submission(principal: Principal, xml: bytes, files: list[IncomingFil
         "area_id": origin.area_id, "collector_name": origin.collector_name[:64],
         "device_id": (device_id or None) and device_id[:255], "user_agent": (user_agent or None) and user_agent[:500],
         "received_at": origin.received_at,
-    })
+    }, queued_at=now, on_its_own=on_its_own and not expected and envelope.deprecated_id is None)
     created = submission_id is not None
     if created:
         queries.adopt_later_versions(envelope.instance_id, root_instance_id)
-        queries.enqueue_merge(submission_id, now)
     else:
         stored = queries.by_instance_id(envelope.instance_id)
         if stored is None:  # not this instanceID: another edit already replaced the same version

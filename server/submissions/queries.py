@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import DateTime, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.database import lookup_connection
+from server.database import lookup_connection, translating_db_errors
 from server.extensions import db
 from server.submissions.models import MergeQueueEntry, Submission, SubmissionAttachment
 
@@ -41,16 +41,44 @@ _INSERT_SUBMISSION = {
 }
 
 
-def insert_submission(values: dict) -> int | None:
-    """Insert a submission; None when its instanceID, or the version it replaces, is already stored (committed, or
-    committing concurrently)."""
+_ENQUEUE = MergeQueueEntry.__table__.insert()
+
+
+def _insert_and_queue():
+    """PostgreSQL: the INSERT … ON CONFLICT DO NOTHING of the submission and the INSERT of its queue entry as one
+    statement (a data-modifying WITH), so intake makes one round trip before COMMIT."""
+    table = Submission.__table__
+    stored = (postgresql.insert(table).values({column.name: bindparam(column.name) for column in table.c
+                                               if column.name != "id"})
+              .on_conflict_do_nothing().returning(table.c.id).cte("stored"))
+    queued = MergeQueueEntry.__table__.insert().from_select(
+        ["submission_id", "enqueued_at"],
+        select(stored.c.id, bindparam("queued_at", type_=DateTime(timezone=True)))).cte("queued")
+    return select(stored.c.id).add_cte(queued)
+
+
+_INSERT_AND_QUEUE = _insert_and_queue()
+
+
+def insert_submission(values: dict, *, queued_at: datetime, on_its_own: bool = False) -> int | None:
+    """Insert a submission and queue it for the register, in the intake's own transaction (a crash loses nothing);
+    None, and nothing queued, when its instanceID, or the version it replaces, is already stored (committed, or
+    committing concurrently).
+
+    `on_its_own`: the request writes nothing else (a new submission without attachments: Collect's usual POST). On
+    PostgreSQL the one statement then runs on an autocommit connection and is committed when it returns, as its own
+    transaction: no BEGIN and COMMIT round trips; the request's commit has nothing left to do."""
+    if on_its_own and db.engine.dialect.name == "postgresql":
+        parameters = {**values, "queued_at": queued_at}
+        with translating_db_errors(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as alone:
+            return alone.execute(_INSERT_AND_QUEUE, parameters).scalar()
     connection = db.session.connection()
-    return connection.execute(_INSERT_SUBMISSION[connection.dialect.name], values).scalar()
-
-
-def enqueue_merge(submission_id: int, now: datetime) -> None:
-    """Queue a new submission for the register, in the intake's own transaction (a crash loses nothing)."""
-    db.session.add(MergeQueueEntry(submission_id=submission_id, enqueued_at=now))
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_INSERT_AND_QUEUE, {**values, "queued_at": queued_at}).scalar()
+    submission_id = connection.execute(_INSERT_SUBMISSION[connection.dialect.name], values).scalar()
+    if submission_id is not None:
+        connection.execute(_ENQUEUE, {"submission_id": submission_id, "enqueued_at": queued_at})
+    return submission_id
 
 
 def adopt_later_versions(instance_id: str, root_instance_id: str) -> None:

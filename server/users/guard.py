@@ -12,6 +12,7 @@ from flask import current_app
 from server import clock
 from server.database import lookup_connection
 from server.extensions import db
+from server.lookup_cache import lookup_cache
 from server.users import queries
 from sync.errors import SignInLocked
 
@@ -47,24 +48,42 @@ class SignInAttempt:
         return limits
 
     def check(self) -> None:
-        """SignInLocked (429, with the seconds to wait) while the user name or the address is locked."""
+        """SignInLocked (429, with the seconds to wait) while the user name or the address is locked.
+
+        A sign-in by token (no user name) reads the address's counts through the per-process look-up cache: a token
+        cannot be guessed, so a lock set by another worker may reach this one within TAIZHANG_LOOKUP_CACHE_SECONDS
+        (this worker's own failures forget its copy at once, and every failure is counted in the database at once),
+        and Collect's HEAD and POST cost no query here. A sign-in by name (a password that could be guessed) reads
+        the counts every time."""
         limits = self._limits()
         if not limits:
             return
         now = clock.now()
-        with lookup_connection() as connection:
-            rows = queries.throttle_rows(connection, list(limits))
+        if self.username is None:
+            rows = lookup_cache().get(self._cache_key(limits), lambda: self._read(limits))
+        else:
+            rows = self._read(limits)
         self._failures_on_record = any(row.key.startswith("user:") and row.failures for row in rows)
         until = max((row.locked_until for row in rows if row.locked_until is not None and row.locked_until > now),
                     default=None)
         if until is not None:
             raise SignInLocked(retry_after=max(1, math.ceil((until - now).total_seconds())))
 
+    @staticmethod
+    def _read(limits: dict[str, int]) -> tuple[queries.ThrottleCount, ...]:
+        with lookup_connection() as connection:
+            return tuple(queries.throttle_rows(connection, list(limits)))
+
+    @staticmethod
+    def _cache_key(limits: dict[str, int]) -> tuple:
+        return ("throttle", *limits)
+
     def failed(self) -> None:
         """Count a failure for the name and the address; the one that reaches a limit locks it (audited)."""
         limits = self._limits()
         if not limits:
             return
+        lookup_cache().discard(self._cache_key({key: 0 for key in limits if key.startswith("address:")}))
         config = current_app.config
         now = clock.now()
         window = dt.timedelta(seconds=config["TAIZHANG_SIGNIN_WINDOW"])

@@ -295,7 +295,7 @@ def test_an_older_backup_is_migrated_after_the_restore(town, other_target, tmp_p
                "nothing was changed. (the database has tables the backup lacks (archived_report, auth_throttle, "
                "collector_form_download, digest_nonce_use, month_signoff, month_signoff_step, person_copy, "
                "purged_record, recheck, recheck_finding, recheck_household, recheck_sample, report_run, "
-               "service_item, service_notice, service_notice_step, staff_session): its "
+               "schedule_summary, service_item, service_notice, service_notice_step, staff_session): its "
                "schema is newer; "
                "restore into a new, empty database (createdb) instead)\n")
     else:  # the whole database file is replaced

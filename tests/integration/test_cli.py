@@ -140,3 +140,24 @@ def test_serve_demo_is_the_main_job(cli_env):
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
         process.stdout.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the nice value from /proc")
+def test_the_merge_worker_loop_runs_at_a_lower_cpu_priority(cli_env):
+    """`taizhang register merge --loop` (what `taizhang serve` starts beside gunicorn) lowers its priority by
+    TAIZHANG_MERGE_NICE, so intake answers Collect first on a busy server."""
+    run(cli_env, "db", "upgrade")
+    worker = subprocess.Popen([TAIZHANG, "register", "merge", "--loop"], env={**cli_env, "TAIZHANG_MERGE_NICE": "7"},
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, nice = time.monotonic() + 60, None
+        while time.monotonic() < deadline and worker.poll() is None:
+            stat = Path(f"/proc/{worker.pid}/stat").read_text()
+            nice = int(stat[stat.rindex(")") + 2:].split()[16])
+            if nice == os.nice(0) + 7:
+                break
+            time.sleep(0.2)
+        assert nice == os.nice(0) + 7
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)

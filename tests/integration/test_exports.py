@@ -23,6 +23,7 @@ from server.services.operations import record_referral_result
 from server.services.queries import items_in
 from server.submissions.models import Submission
 from server.users.models import User
+from server.users.operations import add_user
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
 from sync.services import layout_for
@@ -266,6 +267,72 @@ def test_reports_from_the_command_line(town, tmp_path):
                                  "--user", "qingshan_officer"])
     assert result.exit_code == 0, result.output
     assert openpyxl.load_workbook(monthly).sheetnames
+
+
+def test_the_countys_register_export_has_a_sheet_per_town(town, create_collector, tmp_path):
+    """A county user exports the whole county (全县): one sheet per town (6,000 group sheets would be unusable), the
+    people of every town with their village and group in the first columns, ID numbers and phones masked; the index
+    lists every group, linked to its first row; audited as the county's. A town's export keeps its group sheets; a
+    town officer may not export the county."""
+    baima = town["server"].client(token=create_collector("白马镇/南村/第二组").token)
+    assert baima.submit(household_visit(
+        household="88888888-0000-4000-8000-000000000003", new=("201", "南村二组1号"),
+        members=[Member("陈静", "female", "1970-01-01", id_number="510722197001010023", phone="13912345678")],
+        start="2026-10-10T09:00:00.000+08:00")).status_code == 201
+    merge_all()
+    add_user("county", "county_admin", None, realm="taizhang", password=PASSWORD)
+    commit()
+    out = tmp_path / "county.xlsx"
+    runner = town["server"].app.test_cli_runner()
+    result = runner.invoke(cli, ["report", "register", "全县", "--out", str(out), "--user", "county"])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"{out}: 4 people\n"
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == ["目录 Index", "白马镇", "青山镇"]
+    content = out.read_bytes()
+    qingshan = sheet_rows(content, "青山镇")
+    assert qingshan[0][0] == "青山镇 台账 Register"
+    assert qingshan[2][:4] == ("村 Village", "小组 Group", "户号 Household no.", "地址 Address")
+    assert [row[:5] for row in qingshan[3:]] == [("东村", "第一组", "001", "东村一组1号", "张伟"),
+                                                 ("东村", "第一组", "001", "东村一组1号", "李芳"),
+                                                 ("东村", "第一组", "001", "东村一组1号", "张小宝")]
+    [chen] = sheet_rows(content, "白马镇")[3:]
+    assert chen[:5] == ("南村", "第二组", "201", "南村二组1号", "陈静") and chen[6] == dt.datetime(1970, 1, 1)
+    assert (chen[7], chen[9]) == ("5107**********0023", "139****5678")         # masked
+    assert workbook["青山镇"]["G4"].number_format == workbook["青山镇"]["G5"].number_format == "yyyy-mm-dd"
+    assert workbook["青山镇"].auto_filter.ref == "A3:N6"
+    index = workbook["目录 Index"]
+    assert [row[:6] for row in sheet_rows(content, "目录 Index")[3:]] == [
+        ("白马镇", "南村", "第二组", "白马镇", 1, 1), ("青山镇", "东村", "第一组", "青山镇", 3, 1)]
+    assert index["D4"].hyperlink.location == "'白马镇'!A4"
+    assert unreadable_cells(content) == []
+    events = [(event.action, event.area_path, event.records) for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("export.register%")))]
+    db.session.rollback()
+    assert events == [("export.register", None, 4)]
+    # On the web likewise, offered to the county user; in full only posted with a reason.
+    county = WebClient(town["server"].url)
+    assert county.sign_in("county", PASSWORD).status_code == 302
+    assert 'value="全县">全县（每镇一个工作表）' in county.get("/reports").text
+    answer = county.get("/reports/register.xlsx", params={"area": "全县"})
+    assert answer.status_code == 200 and int(answer.headers["Content-Length"]) == len(answer.content)
+    assert answer.headers["Content-Disposition"].startswith("attachment; filename=\"quanxian_")
+    assert openpyxl.load_workbook(io.BytesIO(answer.content)).sheetnames == ["目录 Index", "白马镇", "青山镇"]
+    assert sheet_rows(answer.content, "白马镇")[3][7] == "5107**********0023"
+    full = county.post("/reports/register.xlsx", {"area": "全县", "full": "1", "reason": "县里核对身份证号"})
+    assert full.status_code == 200 and sheet_rows(full.content, "白马镇")[3][7:10] == (
+        "510722197001010023", "户主", "13912345678")
+    assert 'value="全县"' not in officer(town).get("/reports").text.split('id="register-export"')[1].split("</form>")[0]
+    events = [(event.action, event.area_path, event.reason) for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action.like("export.register%")).order_by(AuditEvent.id))]
+    db.session.rollback()
+    assert events[1:] == [("export.register", None, None), ("export.register.full", None, "县里核对身份证号")]
+    # A town's export (by the county user too) keeps a sheet per group; the county is not a town officer's.
+    result = runner.invoke(cli, ["report", "register", "青山镇", "--out", str(out), "--user", "county"])
+    assert result.exit_code == 0, result.output
+    assert openpyxl.load_workbook(out).sheetnames == ["目录 Index", "第一组"]
+    result = runner.invoke(cli, ["report", "register", "全县", "--out", str(out), "--user", "qingshan_officer"])
+    assert result.exit_code != 0
 
 
 def test_the_coverage_report_counts_the_months_visits_and_lists_the_overdue(town):

@@ -31,6 +31,7 @@ from server.register.models import (
     PurgedRecord,
     RegisterDecision,
     RegisterFieldValue,
+    ScheduleSummary,
     ServiceAnchor,
     ServiceItemRecord,
     SubmissionRecord,
@@ -121,6 +122,8 @@ def everything() -> dict:
                              for r in db.session.scalars(select(Visit)))
     found["xml"] = sorted((r.id, r.xml_sha256) for r in db.session.scalars(select(Submission)))
     found["tombstones"] = sorted((r.uuid, r.rule) for r in db.session.scalars(select(PurgedRecord)))
+    found["schedule_summary"] = sorted((r.record_kind, r.record_uuid, r.visits, r.tiers, r.anchors, r.died_on,
+                                        r.moved_out_on) for r in db.session.scalars(select(ScheduleSummary)))
     db.session.rollback()
     return found
 
@@ -130,7 +133,8 @@ def rows_naming(uuid: str) -> int:
         (Person, Person.uuid), (RegisterFieldValue, RegisterFieldValue.record_uuid),
         (LifeEventRecord, LifeEventRecord.person_uuid), (ServiceAnchor, ServiceAnchor.person_uuid),
         (ServiceItemRecord, ServiceItemRecord.person_uuid), (SubmissionRecord, SubmissionRecord.record_uuid),
-        (PersonMatchKey, PersonMatchKey.person_uuid), (Visit, Visit.person_uuid)))
+        (PersonMatchKey, PersonMatchKey.person_uuid), (Visit, Visit.person_uuid),
+        (ScheduleSummary, ScheduleSummary.record_uuid)))
     db.session.rollback()
     return count
 
@@ -175,7 +179,8 @@ def test_dry_run_then_purge_removes_exactly_that_and_rebuild_keeps_it_out(county
     assert lines[1:-1] == DRY_RUN[1:-1]   # the same per village and rule as the dry run
     assert lines[-1].startswith("total 4; ")
 
-    # The purged people's rows are gone, with their content in every raw submission; the XML stays well formed.
+    # The purged people's rows are gone (their schedule summaries too), with their content in every raw
+    # submission; the XML stays well formed.
     assert rows_naming(MOTHER.uuid) == 0 and rows_naming(XI_WIFE.uuid) == 0
     for row in db.session.scalars(select(Submission)):
         text = bytes(row.xml).decode("utf-8")

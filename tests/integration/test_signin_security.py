@@ -18,6 +18,7 @@ from server import clock, create_app
 from server.areas.operations import find_area
 from server.audit.models import AuditEvent
 from server.extensions import db
+from server.lookup_cache import LookupCache
 from server.users import credentials
 from server.users.credentials import make_nonce
 from server.users.models import AuthThrottle, User
@@ -177,6 +178,26 @@ def test_failures_from_one_address_lock_it_for_every_name_and_token(server, coll
     assert audit_events() == [("signin.locked", "address:127.0.0.1", None, None)]
     limits["at"] += dt.timedelta(seconds=601)
     assert server.client(token=collector.token).form_list().status_code == 200
+
+
+def test_a_lock_set_by_another_worker_reaches_token_sign_ins_within_the_lookup_cache_time(server, collector, limits,
+                                                                                          monkeypatch):
+    """Collect's HEAD and POST by token read the address's counts through the per-process look-up cache (no query
+    per request); a sign-in by name reads them every time."""
+    ticks = {"now": 0.0}
+    monkeypatch.setitem(server.app.extensions, "taizhang_lookup_cache", LookupCache(5, timer=lambda: ticks["now"]))
+    phone = server.client(token=collector.token)
+    assert phone.form_list().status_code == 200  # the address's counts (none) now cached in this process
+    with server.app.app_context():  # another worker locks the address
+        db.session.add(AuthThrottle(key="address:127.0.0.1", failures=5, window_started=limits["at"],
+                                    locked_until=limits["at"] + dt.timedelta(seconds=600)))
+        db.session.commit()
+    assert phone.form_list().status_code == 200  # at most the cache's 5 seconds late
+    assert server.client(collector.username, collector.password).form_list().status_code == 429  # at once
+    ticks["now"] += 6
+    assert phone.form_list().status_code == 429
+    limits["at"] += dt.timedelta(seconds=601)
+    assert phone.form_list().status_code == 200  # the lock's end read from the cached counts
 
 
 def test_counts_whose_window_has_passed_are_forgotten(server, visit_form, limits):

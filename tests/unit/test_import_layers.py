@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 # name, a pattern such as server.*.views, else its package (server.areas for server.areas.operations).
 LAYERS = [
     ("core", ["server.extensions", "server.config", "server.clock", "server.database", "server.storage",
-              "server.boundary", "server.lookup_cache", "server.principal",
+              "server.boundary", "server.lookup_cache", "server.principal", "server.replica",
               "server.schedules.current"]),   # the schedule in force: the town's time zone, which the clock reads
     # The audit log's table and writer: every layer above records what people read and did.
     ("audit log", ["server.audit.models", "server.audit.queries"]),

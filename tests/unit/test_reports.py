@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import io
 import posixpath
+import re
 import zipfile
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ from reports.monthly_change import (
     build_monthly_change_report,
 )
 from reports.register_export import GroupRows, PersonRow, build_register_export, register_export_bytes
-from reports.workbook import group_sheet_names, sheet_name
+from reports.workbook import RowStream, excel_serial, group_sheet_names, new_workbook, sheet_name, text_cell
 from sync.service_counts import SummaryTable
 
 D = dt.date
@@ -370,6 +371,66 @@ def test_register_export_writes_to_a_path(tmp_path):
     path = tmp_path / "register.xlsx"
     build_register_export(register_groups(), str(path))
     assert openpyxl.load_workbook(path)["二组"]["C4"].value == "陈静"
+
+
+ODD_TEXTS = ("plain", " leading", "trailing ", "a&b<c>d\"'", "x\x01y", "_x0041_", "\x1f", "中 文", "\ufffe", "a\nb", "\t",
+             "=HYPERLINK(\"http://x\")", "")
+
+
+def test_a_row_stream_writes_the_cells_xlsxwriter_writes(tmp_path):
+    """The same cells (odd texts, a date, a blank, each with a format) written by xlsxwriter and by a RowStream
+    under a header row: the same sheet data and dimension, byte for byte."""
+    path = tmp_path / "twins.xlsx"
+    workbook = new_workbook(str(path), constant_memory=True)
+    text, date = workbook.add_format({"bold": True}), workbook.add_format({"num_format": "yyyy-mm-dd"})
+    days = (dt.date(1990, 5, 17), dt.date(1900, 3, 1), dt.date(2026, 12, 31), dt.date(1899, 6, 1))
+    own, streamed = workbook.add_worksheet("own"), workbook.add_worksheet("streamed")
+    for sheet in (own, streamed):
+        sheet.write_row(0, 0, ("header", "header"), text)
+    for row, value in enumerate(ODD_TEXTS, start=1):
+        own.write_string(row, 0, value, text) if value else own.write_blank(row, 0, None, text)
+        own.write_datetime(row, 1, days[row % len(days)], date)
+    stream = RowStream(streamed, 1, 2)
+    for row, value in enumerate(ODD_TEXTS, start=1):
+        day = days[row % len(days)]
+        serial = excel_serial(day) if day >= dt.date(1900, 3, 1) else f"{streamed._convert_date_time(day):.16G}"
+        cell = text_cell(f"A{row + 1}", RowStream.style(text), value) if value else \
+            f'<c r="A{row + 1}"{RowStream.style(text)}/>'
+        assert stream.row(f'{cell}<c r="B{row + 1}"{RowStream.style(date)}><v>{serial}</v></c>') == row
+    assert stream.close() == len(ODD_TEXTS)
+    workbook.close()
+    with zipfile.ZipFile(path) as archive:
+        parts = [archive.read(f"xl/worksheets/sheet{number}.xml").decode() for number in (1, 2)]
+
+    def data(xml: str) -> tuple[str, str]:
+        return (re.search(r"<dimension[^>]*>", xml).group(0), re.search(r"<sheetData>.*</sheetData>", xml, re.S).group(0))
+
+    assert data(parts[0]) == data(parts[1])
+    assert "_x005F_x0041_" in parts[1] and 'xml:space="preserve"> leading' in parts[1] and "a&amp;b&lt;c" in parts[1]
+
+
+def test_the_countys_export_has_a_sheet_per_town_with_village_and_group_columns():
+    groups = [GroupRows("白马镇", "南村", "第一组", [person("001", "李秀英", "head")]),
+              GroupRows("青山镇", "东村", "第一组", [person("001", "张伟", "head"), person("001", "李芳", "spouse")]),
+              GroupRows("青山镇", "西村", "第一组", [person("001", "陈静", "head", address=" 西村 ")])]
+    workbook = load(register_export_bytes(groups, by_town=True))
+    assert workbook.sheetnames == ["目录 Index", "白马镇", "青山镇"]
+    sheet = workbook["青山镇"]
+    assert sheet["A1"].value == "青山镇 台账 Register"
+    assert row_values(sheet, 3)[:3] == ["村 Village", "小组 Group", "户号 Household no."]
+    assert [row_values(sheet, row)[:5] for row in (4, 5, 6)] == [
+        ["东村", "第一组", "001", "东村001号", "张伟"], ["东村", "第一组", "001", "东村001号", "李芳"],
+        ["西村", "第一组", "001", " 西村 ", "陈静"]]
+    # the same household number in the next group is another household: a line above it
+    assert [sheet.cell(row, 1).border.top.style for row in (4, 5, 6)] == ["thin", None, "thin"]
+    assert sheet["G5"].value == dt.datetime(1990, 5, 17) and sheet["G5"].number_format == "yyyy-mm-dd"
+    assert_print_setup(sheet, autofilter="A3:N6")
+    index = workbook["目录 Index"]
+    assert [row_values(index, row) for row in (4, 5, 6)] == [["白马镇", "南村", "第一组", "白马镇", 1, 1],
+                                                             ["青山镇", "东村", "第一组", "青山镇", 2, 1],
+                                                             ["青山镇", "西村", "第一组", "青山镇", 1, 1]]
+    assert [index.cell(row, 4).hyperlink.location for row in (4, 5, 6)] == ["'白马镇'!A4", "'青山镇'!A4",
+                                                                             "'青山镇'!A6"]
 
 
 def test_sheet_names_are_valid_and_unique():

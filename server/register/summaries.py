@@ -1,0 +1,136 @@
+"""The schedule summary kept at merge time: one row per person and household (ScheduleSummary) worked out again from
+the register's visits, tier history, anchors and life events for the records a merge, replay or rebuild touched, in
+the same transaction (both stores call `refresh` when they are flushed; a rebuild refreshes every row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import BigInteger, Date, DateTime, String, cast, delete, func, insert, literal, null, select, union_all
+
+from server.extensions import db
+from server.register.models import LifeEventRecord, RegisterFieldValue, ScheduleSummary, ServiceAnchor, Visit
+from server.register.queries import bulk_insert
+from sync.schedule_summary import anchors_text, followups_text, household_visits_text, tiers_text
+
+__all__ = ["refresh", "fill", "visited_records", "summary_rows"]
+
+_CHUNK = 900   # uuids per IN (…): below SQLite's limit of bound parameters
+
+
+def _chunks(uuids: set[str] | None) -> Iterable[list[str] | None]:
+    """The uuids in lists short enough for one IN (…); None (every record): one pass without a condition."""
+    if uuids is None:
+        yield None
+        return
+    ordered = sorted(uuids)
+    for start in range(0, len(ordered), _CHUNK):
+        yield ordered[start:start + _CHUNK]
+
+
+def refresh(households: set[str] | None, people: set[str] | None) -> None:
+    """Work out again the summary rows of these households and people (both None: every record), from the register
+    as it stands in this transaction. A record without completed visits, tiers, anchors or ends has none."""
+    if households is None and people is None:
+        db.session.execute(delete(ScheduleSummary))
+        _insert(summary_rows(None, None))
+        return
+    for kind, uuids in (("household", households), ("person", people)):
+        for chunk in _chunks(uuids or set()):
+            db.session.execute(delete(ScheduleSummary).where(ScheduleSummary.record_kind == kind,
+                                                             ScheduleSummary.record_uuid.in_(chunk)))
+            _insert(summary_rows(chunk, []) if kind == "household" else summary_rows([], chunk))
+
+
+def _insert(rows: list[dict]) -> None:
+    """A few rows (the live merge) by INSERT, many (a rebuild) by COPY."""
+    if len(rows) > 100:
+        bulk_insert(ScheduleSummary, rows)
+    elif rows:
+        db.session.execute(insert(ScheduleSummary), rows)
+
+
+def fill(connection) -> None:
+    """Every summary row, on a connection of its own (the migration that adds the table: a register already
+    there has its flags at once)."""
+    rows = summary_rows(None, None, execute=connection.execute)
+    if rows:
+        connection.execute(insert(ScheduleSummary.__table__), rows)
+
+
+def summary_rows(households: list[str] | None, people: list[str] | None, *, execute=None) -> list[dict]:
+    """The summary rows of these households and people (None: every one), read from the register's tables in one
+    statement (one round trip for the live merge; through `execute`: the session's by default)."""
+    execute = execute or db.session.execute
+
+    def where(column):
+        uuids = households if column is Visit.household_uuid else people
+        return () if uuids is None else (column.in_(uuids),)
+
+    def part(name, uuid, day=None, text=None, at=None, version=None, row_id=None):
+        """One source's rows, in the columns every part shares (typed NULL where it has none)."""
+        return select(literal(name).label("part"), uuid.label("uuid"),
+                      (cast(null(), Date) if day is None else day).label("day"),
+                      (cast(null(), String) if text is None else text).label("text"),
+                      (cast(null(), DateTime(timezone=True)) if at is None else at).label("at"),
+                      (cast(null(), BigInteger) if version is None else version).label("version"),
+                      (cast(null(), BigInteger) if row_id is None else row_id).label("row_id"))
+
+    household_parts = [
+        part("h", Visit.household_uuid, Visit.visit_date).where(
+            Visit.form == "household_visit", Visit.completed.is_(True), Visit.visit_date.is_not(None),
+            Visit.household_uuid.is_not(None), *where(Visit.household_uuid))]
+    person_parts = [
+        part("f", Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
+            Visit.form == "followup", Visit.completed.is_(True), Visit.visit_date.is_not(None),
+            Visit.person_uuid.is_not(None), *where(Visit.person_uuid)),
+        part("t", RegisterFieldValue.record_uuid, text=RegisterFieldValue.value, at=RegisterFieldValue.visited_at,
+             version=RegisterFieldValue.version, row_id=RegisterFieldValue.id).where(
+            RegisterFieldValue.field == "tier", RegisterFieldValue.record_kind == "person",
+            *where(RegisterFieldValue.record_uuid)),
+        part("a", ServiceAnchor.person_uuid, ServiceAnchor.anchor_date, ServiceAnchor.kind).where(
+            *where(ServiceAnchor.person_uuid)),
+        part("e", LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date), LifeEventRecord.kind)
+        .where(LifeEventRecord.kind.in_(("death", "moved_out")), LifeEventRecord.event_date.is_not(None),
+               *where(LifeEventRecord.person_uuid))
+        .group_by(LifeEventRecord.person_uuid, LifeEventRecord.kind)]
+    parts = (household_parts if households is None or households else []) + (
+        person_parts if people is None or people else [])
+    if not parts:
+        return []
+    household_visits: dict[str, list[dt.date]] = defaultdict(list)
+    people: dict[str, dict] = defaultdict(lambda: dict(followups=[], tiers=[], anchors=[], died_on=None,
+                                                       moved_out_on=None))
+    for part, uuid, day, text, at, version, row_id in execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+        if part == "h":
+            household_visits[uuid].append(day)
+        elif part == "f":
+            people[uuid]["followups"].append((day, text))
+        elif part == "t":
+            people[uuid]["tiers"].append((version, row_id, at, text))
+        elif part == "a":
+            people[uuid]["anchors"].append((text, day))
+        else:
+            people[uuid]["died_on" if text == "death" else "moved_out_on"] = day
+    rows = [dict(record_kind="household", record_uuid=uuid, visits=household_visits_text(days), tiers="", anchors="",
+                 died_on=None, moved_out_on=None, scheduled=False) for uuid, days in household_visits.items()]
+    rows += [dict(record_kind="person", record_uuid=uuid, visits=followups_text(found["followups"]),
+                  tiers=tiers_text((at, tier) for _, _, at, tier in sorted(found["tiers"], key=lambda t: t[:2])),
+                  anchors=anchors_text(found["anchors"]), died_on=found["died_on"],
+                  moved_out_on=found["moved_out_on"], scheduled=bool(found["tiers"] or found["anchors"]))
+             for uuid, found in people.items()]
+    return rows
+
+
+def visited_records(submission_ids: set[int]) -> set[str]:
+    """The households and people of these submissions' visit rows (before a replay forgets them: their summaries
+    change even if the replay does not put the visits back)."""
+    found: set[str] = set()
+    ordered = sorted(submission_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        for household, person in db.session.execute(select(Visit.household_uuid, Visit.person_uuid).where(
+                Visit.submission_id.in_(ordered[start:start + _CHUNK]))):
+            found |= {uuid for uuid in (household, person) if uuid}
+    return found

@@ -1,0 +1,96 @@
+"""The schedule summary's text columns: what one person or household's flags need, written and read back (pure).
+
+A person's or household's row (server.register.summaries) keeps every completed visit date, every tier change and
+anchor, as short text that SQLite and PostgreSQL both hold, so `sync.schedules.flags_for` can be asked about any
+as-of date from one row per person instead of every visit row: household visits "2026-01-05,2026-02-11" (by date),
+a person's follow-ups "2026-03-05:tier_key,…", tier changes "<instant in UTC>=<tier>;…" (oldest first, "" for
+none), anchors "birth:2026-10-01,…".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sync.periods import as_utc
+from sync.schedules import Anchor, VisitDone, tiers_from
+
+__all__ = ["SummaryReader", "household_visits_text", "followups_text", "tiers_text", "anchors_text", "household_visits_of",
+           "followups_of", "tier_changes_of", "anchors_of"]
+
+_date = dt.date.fromisoformat
+
+
+def household_visits_text(days: Iterable[dt.date]) -> str:
+    return ",".join(day.isoformat() for day in sorted(days))
+
+
+def followups_text(visits: Iterable[tuple[dt.date, str | None]]) -> str:
+    return ",".join(f"{day.isoformat()}:{kind or ''}" for day, kind in sorted(visits, key=lambda v: (v[0], v[1] or "")))
+
+
+def tiers_text(changes: Iterable[tuple[dt.datetime, str | None]]) -> str:
+    """Tier changes in the order given (the register's: version, then row)."""
+    return ";".join(f"{as_utc(at).isoformat()}={tier or ''}" for at, tier in changes)
+
+
+def anchors_text(anchors: Iterable[tuple[str, dt.date]]) -> str:
+    return ",".join(f"{kind}:{day.isoformat()}" for kind, day in sorted(anchors))
+
+
+class _Visits(dict):
+    """"2026-03-05" (a household visit) or "2026-03-05:tier_key" (a follow-up) → VisitDone, each made once."""
+
+    def __missing__(self, item: str) -> VisitDone:
+        found = self[item] = VisitDone(_date(item[:10]), item[11:] or None) if len(item) > 10 else VisitDone(
+            _date(item))
+        return found
+
+
+class SummaryReader:
+    """Reads summary text back into sync.schedules' inputs. A county's rows repeat the same few hundred days, follow-up
+    types and tier instants: each distinct piece is turned into its value once (kept for the reader's life)."""
+
+    def __init__(self, timezone: str) -> None:
+        self.timezone = timezone
+        self._visit = _Visits().__getitem__
+        self._tiers: dict[str, tuple[tuple[dt.date, str | None], ...]] = {}
+
+    def household_visits(self, text: str | None) -> tuple[VisitDone, ...]:
+        return tuple(map(self._visit, text.split(","))) if text else ()
+
+    def followups(self, text: str | None) -> tuple[VisitDone, ...]:
+        return tuple(map(self._visit, text.split(","))) if text else ()
+
+    def tiers(self, text: str | None) -> tuple[tuple[dt.date, str | None], ...]:
+        """As sync.schedules.tiers_from: each change from the day it was made where the town is."""
+        if not text:
+            return ()
+        found = self._tiers.get(text)
+        if found is None:
+            found = self._tiers[text] = tiers_from(tier_changes_of(text), self.timezone)
+        return found
+
+
+def household_visits_of(text: str | None) -> tuple[VisitDone, ...]:
+    return tuple(VisitDone(_date(day)) for day in text.split(",")) if text else ()
+
+
+def followups_of(text: str | None) -> tuple[VisitDone, ...]:
+    if not text:
+        return ()
+    return tuple(VisitDone(_date(item[:10]), item[11:] or None) for item in text.split(","))
+
+
+def tier_changes_of(text: str | None) -> tuple[tuple[dt.datetime, str], ...]:
+    """(instant, tier or "") as the register's tier history holds them, for sync.schedules.tiers_from."""
+    if not text:
+        return ()
+    return tuple((dt.datetime.fromisoformat(at), tier) for at, _, tier in (item.partition("=")
+                                                                          for item in text.split(";")))
+
+
+def anchors_of(text: str | None) -> tuple[Anchor, ...]:
+    if not text:
+        return ()
+    return tuple(Anchor(kind, _date(day)) for kind, _, day in (item.partition(":") for item in text.split(",")))
