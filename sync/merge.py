@@ -29,7 +29,8 @@ from dataclasses import dataclass, field, replace
 from sync.visits import LifeEvent, PersonObservation
 
 __all__ = ["FieldValue", "RecordState", "Conflict", "RecordPlan", "VisitRef", "plan_record", "apply_plan",
-           "replay_record", "effective_versions", "SubmissionVersion", "fold_record", "DecisionPoint", "replay_order"]
+           "replay_record", "effective_versions", "SubmissionVersion", "fold_record", "DecisionPoint", "replay_order",
+           "keyed_replay_order"]
 
 
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
@@ -216,9 +217,17 @@ class DecisionPoint:
 def replay_order(versions: Iterable[SubmissionVersion], decisions: Iterable[DecisionPoint]
                  ) -> list[SubmissionVersion | DecisionPoint]:
     """Effective submission versions and decisions, merged into the one order a replay applies them in."""
+    return [item for _, item in keyed_replay_order(versions, decisions)]
+
+
+def keyed_replay_order(versions: Iterable[SubmissionVersion], decisions: Iterable[DecisionPoint]
+                       ) -> list[tuple[tuple[int, int, int], SubmissionVersion | DecisionPoint]]:
+    """replay_order with each item's sort key: the key depends only on the item (and its edit chain), so a replay of
+    part of the register (records no decision or visit joins to the rest) gives its items the keys, and the order,
+    they have in the whole replay."""
     keyed = [((position, 0, 0), version) for position, version in _positioned_versions(versions)]
     keyed += [((decision.after, 1, decision.id), decision) for decision in decisions]
-    return [item for _, item in sorted(keyed, key=lambda pair: pair[0])]
+    return sorted(keyed, key=lambda pair: pair[0])
 
 
 def _positioned_versions(versions: Iterable[SubmissionVersion]) -> list[tuple[int, SubmissionVersion]]:

@@ -11,7 +11,7 @@ sync.decisions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import NamedTuple, Protocol
 
@@ -24,8 +24,8 @@ from sync.merge import (
     SubmissionVersion,
     VisitRef,
     apply_plan,
+    keyed_replay_order,
     plan_record,
-    replay_order,
 )
 from sync.retention import PurgedRecords
 from sync.scope import RegisterLookup, refusal
@@ -224,10 +224,15 @@ def merge_record(store: RegisterStore, kind: str, observation: PersonObservation
 
 
 def replay(store: RegisterStore, submissions: Iterable[StoredSubmission], decisions: Iterable[DecisionRow], *,
-           only: set[str] | None, purged: PurgedRecords | None = None) -> int:
+           only: set[str] | None, purged: PurgedRecords | None = None,
+           visit_of: Callable[[StoredSubmission], Visit | None] | None = None,
+           mark: Callable[[tuple[int, int, int]], None] | None = None) -> int:
     """Apply stored submissions and decisions in force in their one order (sync.merge.replay_order); returns how
     many visits were merged. `only`: the records a partial replay rebuilds (None: all of them). `purged`: the
-    tombstones of purged records; a decision naming a person purged is skipped."""
+    tombstones of purged records; a decision naming a person purged is skipped. `visit_of`: a submission's visit
+    when it was read already (default: register_visit of its XML); `mark`: told each item's key in the order
+    (sync.merge.keyed_replay_order) before it is applied."""
+    visit_of = visit_of or (lambda row: register_visit(row.xml))
     by_instance = {row.instance_id: row for row in submissions}
     versions = [SubmissionVersion(row.instance_id, row.deprecated_id, arrival=row.id) for row in by_instance.values()]
     by_decision = {decision.id: decision for decision in decisions}
@@ -236,7 +241,9 @@ def replay(store: RegisterStore, submissions: Iterable[StoredSubmission], decisi
                 if DECISION_KINDS[decision.kind].takes_visit_out}
     aliases = ReplayAliases()
     applied = 0
-    for item in replay_order(versions, points):
+    for key, item in keyed_replay_order(versions, points):
+        if mark is not None:
+            mark(key)
         if isinstance(item, DecisionPoint):
             decision = by_decision[item.id]
             if purged and purged.names_purged(aliases.resolve(decision.subject_uuid), decision.subject_uuid,
@@ -245,7 +252,7 @@ def replay(store: RegisterStore, submissions: Iterable[StoredSubmission], decisi
             DECISION_KINDS[decision.kind].replay(store, decision, aliases, only=only, merge_record=merge_record)
             continue
         row = by_instance[item.instance_id]
-        while row is not None and row.id not in left_out and (visit := register_visit(row.xml)) is not None:
+        while row is not None and row.id not in left_out and (visit := visit_of(row)) is not None:
             if apply_visit(store, row.id, visit, row.area_id, aliases, only=only,
                            chain=_versions_replaced(row, by_instance), purged=purged) is None:
                 applied += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -42,11 +44,13 @@ def register_merge(loop: bool, interval: float):
 
 
 @register.command("rebuild")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="processes that read and replay the submissions (default: one per CPU core)")
 @with_appcontext
-def register_rebuild():
+def register_rebuild(workers: int | None):
     """Rebuild the register from every raw submission and the recorded decisions (the same result as merging
-    them as they came)."""
-    applied = rebuild_register()
+    them as they came), in several processes by village (docs/register.md § How a full rebuild runs)."""
+    applied = rebuild_register(workers or os.cpu_count() or 1)
     commit()
     click.echo(f"register rebuilt from {applied} submission(s)")
 

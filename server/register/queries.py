@@ -181,13 +181,12 @@ def add_field_values(rows: list[dict]) -> None:
 
 
 def event_row(person_uuid: str, event, submission_id: int | None, decision_id: int | None = None, *,
-              group_id: int | None = None) -> dict:
+              group_id: int | None = None, destination_id: int | None = None) -> dict:
     """A life event's row: `group_id` the group the person lived in when it happened; a move's destination is
-    kept by its area's id (docs/moves.md)."""
-    destination = destination_area(event.destination) if event.destination else None
+    kept by its area's id (`destination_id`: destination_area of event.destination; docs/moves.md)."""
     return dict(person_uuid=person_uuid, kind=event.kind, event_date=event.date, place=event.place,
                 spouse_name=event.spouse_name, submission_id=submission_id, decision_id=decision_id,
-                group_id=group_id, destination_id=destination.id if destination is not None else None)
+                group_id=group_id, destination_id=destination_id)
 
 
 class DestinationArea(NamedTuple):

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from server.register import queries, summaries
+from server.register import queries, rebuild_queries, summaries
 from server.register.matching import index_people, index_villages
+from server.register.rebuild import rebuild_in_parallel
 from server.register.stores import MemoryStore
 from sync.decisions import DECISION_KINDS, DecisionRow, ReplayScope
 from sync.replay import raw_uuids, register_visit, replay
@@ -20,14 +21,21 @@ from sync.replay import raw_uuids, register_visit, replay
 __all__ = ["rebuild_register", "replay_decision", "replay_records", "replay_visit", "chain_uuids"]
 
 
-def rebuild_register() -> int:
-    """Forget the derived register and replay every effective submission and every decision in force."""
-    queries.forget_everything()
+def rebuild_register(workers: int = 1) -> int:
+    """Forget the derived register and replay every effective submission and every decision in force; returns how
+    many visits were merged. `workers` > 1: in that many processes (server.register.rebuild, the same result). The
+    derived tables' indexes and constraints are dropped during the bulk load and re-created after (PostgreSQL)."""
+    if workers > 1:
+        return rebuild_in_parallel(workers).applied
+    rebuild_queries.empty_derived()
+    definitions = rebuild_queries.derived_definitions() if rebuild_queries.is_postgresql() else []
+    rebuild_queries.drop_definitions(definitions)
     store = MemoryStore()
     applied = replay(store, queries.submission_rows(), queries.decisions_in_force(), only=None,
                      purged=queries.purged_records())
     store.flush()
     index_villages(None)
+    rebuild_queries.create_definitions(definitions)
     return applied
 
 

@@ -85,20 +85,30 @@ class _DerivedRows:
                               for name, value in plan.updates.items()]
         if plan.event is not None and kind == "person":
             group = self.household_group(after.values().get("household") or "")
+            destination = self.destination(plan.event.destination) if plan.event.destination else None
             self.events.append(queries.event_row(plan.uuid, plan.event, submission_id, decision_id,
-                                                 group_id=int(group) if group else None))
+                                                 group_id=int(group) if group else None,
+                                                 destination_id=destination.id if destination is not None else None))
 
     def household_group(self, household_uuid: str) -> str | None:
         """A household's group id as the register holds it at this point ("" or None: none)."""
         return queries.household_group(household_uuid) if household_uuid else None
 
+    def destination(self, full_name: str) -> queries.DestinationArea | None:
+        """The village or town of that full name (the areas as stored; the parallel rebuild's store reads a copy)."""
+        return queries.destination_area(full_name)
+
+    def area(self, area_id: int):
+        """An area's kind and path (queries.area_path)."""
+        return queries.area_path(area_id)
+
     def destination_known(self, full_name: str) -> bool:
-        return queries.destination_area(full_name) is not None
+        return self.destination(full_name) is not None
 
     def expected_in(self, person_uuid: str, group: str) -> bool:
         """Whether the person moved out towards the village or town holding this group and has not arrived."""
         destination = self.departure_path(person_uuid)
-        group_area = queries.area_path(int(group)) if group and group.isdigit() else None
+        group_area = self.area(int(group)) if group and group.isdigit() else None
         return destination is not None and group_area is not None and group_area.path.startswith(destination)
 
     def departure_path(self, person_uuid: str) -> str | None:
@@ -220,7 +230,7 @@ class MemoryStore(_DerivedRows):
         if state.values().get("residence") != "moved_away":
             return None
         moves = [row for row in self.events if row["person_uuid"] == person_uuid and row["kind"] == "moved_out"]
-        destination = queries.area_path(moves[-1]["destination_id"]) if moves and moves[-1]["destination_id"] else None
+        destination = self.area(moves[-1]["destination_id"]) if moves and moves[-1]["destination_id"] else None
         return destination.path if destination is not None else None
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Rebuild benchmark: the full rebuild in N processes against the parse-only ceiling in N processes, same run.
+
+    .venv/bin/python bench/rebuild.py [--towns 1] [--workers N] [--updates 2000] [--no-serial]
+
+Builds bench/register.py's register (its builders: areas, collectors, the household_visit form, one registration
+visit per household and `--updates` later visits, services on a share of them) in a fresh PostgreSQL database
+(`--pg-database`, default `taizhang_bench_rebuild`), merges it once (a rebuild in one process, timed as the
+baseline unless `--no-serial`), then times, each after the same warm-up of the process pool:
+
+* **parse only (ceiling)**: every submission streamed from the database in batches to N processes
+  (ProcessPoolExecutor, forkserver, as the rebuild does), each reading its visits with the project's reader
+  (`sync.replay.register_visit`, i.e. `read_visit`) and nothing else;
+* **rebuild**: `server.register.rebuild.rebuild_in_parallel(N)` (`taizhang rebuild --workers N`) and its commit;
+
+and prints the rate of each, the ratio (target ≥ 0.5), where the rebuild's time went (wall seconds of each step in
+the main process, CPU seconds of the workers' steps), the peak RSS of the main process and of each worker, and the
+load average before and after. It checks that the parallel rebuild gives exactly the rows the one-process rebuild
+gave (every derived table, all columns but the id, in id order: a SHA-256 per table) and exits 1 otherwise.
+Nothing is asserted about speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import random
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
+
+from sqlalchemy import select, text
+
+from bench.register import Register, ServiceAnswers, Timing, registrations, updates
+from server.database import commit
+from server.extensions import db
+from server.register import rebuild_queries
+from server.register.rebuild import rebuild_in_parallel
+from server.register.replays import rebuild_register
+from sync.replay import register_visit
+
+
+def _parse_only(rows) -> tuple[int, float]:
+    started = time.process_time()
+    for row in rows:
+        register_visit(row.xml)
+    return len(rows), time.process_time() - started
+
+
+def _peak_rss(_=None) -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["server.register.rebuild"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+def parse_ceiling(workers: int, batch: int = 500) -> dict:
+    """Stream every submission to `workers` processes that only read them (the rebuild's batches and pool)."""
+    started = time.perf_counter()
+    counted, cpu, in_flight = 0, 0.0, []
+    with _pool(workers) as pool:
+        for rows in rebuild_queries.submission_batches(batch * workers):
+            for start in range(0, len(rows), batch):
+                in_flight.append(pool.submit(_parse_only, rows[start:start + batch]))
+            while len(in_flight) > 4 * workers:
+                done, seconds = in_flight.pop(0).result()
+                counted, cpu = counted + done, cpu + seconds
+        for future in in_flight:
+            done, seconds = future.result()
+            counted, cpu = counted + done, cpu + seconds
+        rss = list(pool.map(_peak_rss, range(workers)))
+    db.session.rollback()
+    wall = time.perf_counter() - started
+    return dict(submissions=counted, wall=wall, rate=counted / wall, cpu=cpu, rss=rss)
+
+
+def derived_digest() -> dict[str, tuple[int, str]]:
+    """Rows and a SHA-256 of every derived table (all columns but the id, in id or key order)."""
+    found = {}
+    for model in rebuild_queries.DERIVED_MODELS:
+        columns = [column for column in model.__table__.columns if column.name != "id"]
+        order = [model.__table__.c.id] if "id" in model.__table__.c else list(model.__table__.primary_key.columns)
+        digest, count = hashlib.sha256(), 0
+        for row in db.session.execute(select(*columns).order_by(*order).execution_options(yield_per=20000)):
+            digest.update(repr(tuple(row)).encode())
+            count += 1
+        found[model.__tablename__] = (count, digest.hexdigest()[:16])
+    db.session.rollback()
+    return found
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--towns", type=int, default=1, help="towns of 10 villages × 30 groups (a county: 20)")
+    parser.add_argument("--households-per-group", type=int, default=37, help="37 ≈ 40,000 people per town")
+    parser.add_argument("--updates", type=int, default=2000, help="later visits (after the registrations)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--seed", type=int, default=20261122)
+    parser.add_argument("--service-share", type=float, default=0.35)
+    parser.add_argument("--no-serial", action="store_true", help="skip the one-process rebuild (the register is "
+                        "merged by a parallel one first; rows are then not compared)")
+    parser.add_argument("--pg-database", default="taizhang_bench_rebuild")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; workers {args.workers}; load average before: {load()}")
+
+    started = time.perf_counter()
+    rng, services = random.Random(args.seed), ServiceAnswers(args.seed, args.service_share)
+    register = Register("postgresql", args.towns, pg_database=args.pg_database)
+    households, submissions = [], []
+    for group, household, members, xml in registrations(rng, register.groups, args.households_per_group, services):
+        households.append((group, household, members))
+        submissions.append((group, xml))
+    register.store(submissions, queued=False)
+    register.store(list(updates(rng, households, args.updates, services)), queued=False)
+    total = len(submissions) + args.updates
+    del submissions
+    print(f"built {total:,} submissions ({len(households):,} households) in {time.perf_counter() - started:.0f} s")
+    del households
+
+    serial = None
+    if not args.no_serial:
+        started = time.perf_counter()
+        applied = rebuild_register()
+        commit()
+        serial = dict(applied=applied, wall=time.perf_counter() - started, digest=derived_digest())
+    else:   # the register as it stands before the timed rebuild, quicker
+        rebuild_in_parallel(args.workers)
+        commit()
+    db.session.execute(text("ANALYZE"))
+    commit()
+
+    started = time.perf_counter()
+    with _pool(args.workers) as pool:   # the forkserver started and the modules imported, once, for both runs
+        list(pool.map(_peak_rss, range(args.workers)))
+    warm_up = time.perf_counter() - started
+
+    loads = [load()]
+    with Timing(args.pg_database) as ceiling_timing:
+        ceiling = parse_ceiling(args.workers)
+    loads.append(load())
+    started = time.perf_counter()
+    with Timing(args.pg_database) as rebuild_timing:
+        tally = rebuild_in_parallel(args.workers)
+        commit()
+    rebuild_wall = time.perf_counter() - started
+    loads.append(load())
+    parallel_digest = derived_digest()
+    db.session.execute(text("SELECT 1"))
+    register.close()
+
+    rate = tally.applied / rebuild_wall
+    print(f"\n{args.towns} town(s): {total:,} submissions, {tally.applied:,} merged; "
+          f"{sum(count for count, _ in parallel_digest.values()):,} derived rows "
+          f"({parallel_digest['register_field_value'][0]:,} field values)")
+    print(f"  process pool warm-up (forkserver, imports; once, before both): {warm_up:.1f} s")
+    print(f"  parse only (ceiling), {args.workers} processes: {ceiling['rate']:8,.0f} submissions/s "
+          f"({ceiling['wall']:.1f} s; CPU s: workers {ceiling['cpu']:.1f}, main {ceiling_timing.cpu:.1f}, "
+          f"PostgreSQL {ceiling_timing.db_cpu:.1f})   load {loads[0]}")
+    print(f"  rebuild, {args.workers} processes:              {rate:8,.0f} submissions/s "
+          f"({rebuild_wall:.1f} s; CPU s: workers {sum(tally.worker_cpu.values()):.1f}, main {rebuild_timing.cpu:.1f}, "
+          f"PostgreSQL {rebuild_timing.db_cpu:.1f})   load {loads[1]}")
+    print(f"  ratio rebuild / ceiling:              {rate / ceiling['rate']:8.2f}   (target ≥ 0.5)")
+    if serial is not None:
+        serial_rate = serial["applied"] / serial["wall"]
+        print(f"  rebuild, 1 process (before):          {serial_rate:8,.0f} submissions/s ({serial['wall']:.1f} s; "
+              f"{serial_rate / ceiling['rate']:.2f} of the ceiling)")
+    print("  rebuild's steps, wall s (main process): " + ", ".join(
+        f"{step} {seconds:.2f}" for step, seconds in tally.wall.items()))
+    print("  rebuild's steps, CPU s (main process):  " + ", ".join(
+        f"{step} {seconds:.2f}" for step, seconds in tally.main_cpu.items()))
+    print("  workers' CPU s (summed):                " + ", ".join(
+        f"{step} {seconds:.2f}" for step, seconds in tally.worker_cpu.items()))
+    print(f"  visits handed to another process (a part across villages of two processes): {tally.crossing_visits:,}")
+    print(f"  peak RSS: main {_peak_rss() / 1024:,.0f} MiB; rebuild workers "
+          + ", ".join(f"{kib / 1024:,.0f}" for kib in tally.worker_peak_rss_kib)
+          + " MiB; ceiling workers " + ", ".join(f"{kib / 1024:,.0f}" for kib in ceiling["rss"]) + " MiB")
+    print(f"  load average after: {loads[2]}")
+    if serial is not None:
+        same = serial["digest"] == parallel_digest
+        print(f"  rows of the parallel rebuild = rows of the one-process rebuild: {'yes' if same else 'NO'}")
+        if not same:
+            for table, value in serial["digest"].items():
+                print(f"    {table}: {value} / {parallel_digest[table]}")
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

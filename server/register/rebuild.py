@@ -1,0 +1,491 @@
+"""The full rebuild in worker processes: submissions read by village in parallel, the register replayed in parallel
+in parts that share no record, the rows bulk-loaded in the one order a single replay gives them.
+
+How it runs (docs/register.md § How a full rebuild runs):
+
+1. The derived tables are emptied and (PostgreSQL) their secondary indexes, unique constraints and foreign keys
+   dropped (rebuild_queries); all in the rebuild's transaction.
+2. **Read**: the submissions are streamed to `workers` processes, each village's to one process; each process
+   reads its visits (`sync.replay.register_visit`), keeps them, and answers with the uuids each visit names.
+3. **Parts**: records meet only through the visits that name them, edit chains (deprecatedID), service items that
+   refer to another visit's items, and decisions (merges, moves, a person added to a household, consent withdrawn
+   from a household's services: every record a decision names). Those links make connected parts; a part lies in
+   one process unless a visit or a decision joins villages of two processes (a move, a collector's visit about a
+   household of another village): its visits then go to the process holding most of them.
+4. **Replay**: each process replays its parts (`sync.replay.replay`, one order: `sync.merge.keyed_replay_order`)
+   into a store that knows the areas from a copy, computes the match keys, and formats its rows for COPY, each
+   row tagged with the key of the visit or decision that wrote it.
+5. **Load**: each table's rows are merged by that key (a key belongs to one part, hence to one process), so rows
+   get their ids in the order one process replaying everything gives them; the schedule summary is worked out
+   again from them (server.register.summaries); then the indexes and constraints are created again as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import multiprocessing
+import resource
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import NamedTuple
+
+from psycopg._copy_base import format_row_text  # Copy.write_row's formatter (psycopg 3.3)
+from psycopg.adapt import Transformer
+
+from server.register import queries, rebuild_queries, summaries
+from server.register.matching import person_records
+from server.register.stores import MemoryStore, _row_values
+from sync.decisions import ADD_PERSON, DECISION_KINDS, new_person_fields
+from sync.errors import TaizhangError
+from sync.identity import block_keys
+from sync.replay import StoredSubmission, named_uuids, register_visit, replay
+from sync.retention import PurgedRecords
+from sync.visits import Visit
+
+__all__ = ["RebuildTally", "rebuild_in_parallel", "PlainDecision"]
+
+_BATCH = 500              # submissions sent to a process at a time
+_IN_FLIGHT = 32           # batches waiting per process (memory stays bounded while the database streams)
+_CHUNK = 2000             # submissions (whole parts) replayed at a time in a process
+_TABLES = ("field_values", "events", "conflicts", "visits", "anchors", "submission_records", "service_items")
+_TABLE_NAMES = {"field_values": "register_field_value", "events": "life_event", "conflicts": "register_conflict",
+                "visits": "visit", "anchors": "service_anchor", "submission_records": "submission_record",
+                "service_items": "service_item"}
+
+
+class PlainDecision(NamedTuple):
+    """A decision in force as a replay reads it (sync.decisions.DecisionRow), to send to a process."""
+
+    id: int
+    kind: str
+    subject_uuid: str
+    target: str
+    field: str | None
+    after_submission_id: int
+    decided_at: dt.datetime
+
+
+@dataclass
+class RebuildTally:
+    """What a rebuild did and where its time went (wall seconds in this process; CPU seconds in the workers)."""
+
+    applied: int = 0
+    workers: int = 1
+    wall: dict[str, float] = field(default_factory=dict)         # forget, drop, read, replay, load, indexes
+    main_cpu: dict[str, float] = field(default_factory=dict)     # the same steps' CPU seconds in this process
+    worker_cpu: dict[str, float] = field(default_factory=dict)   # parse, replay, format, match_keys (summed)
+    worker_peak_rss_kib: list[int] = field(default_factory=list)
+    crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
+
+
+class _Areas:
+    """The areas as a replay asks about them, copied for the worker processes."""
+
+    def __init__(self, rows: list[rebuild_queries.AreaRow]) -> None:
+        self.by_id = {row.id: row for row in rows}
+        self.destinations = {row.full_name: queries.DestinationArea(row.id, row.path) for row in rows
+                             if row.kind in ("village", "town")}
+
+    def village_of(self, area_id: int | None) -> int | None:
+        row = self.by_id.get(area_id) if area_id is not None else None
+        return row.parent_id if row is not None and row.kind == "group" else area_id
+
+
+class _Place(NamedTuple):
+    kind: str
+    path: str
+
+
+class _PartStore(MemoryStore):
+    """A full replay of some parts of the register in a worker process: areas from the copy, nothing stored
+    (the derived tables are empty during a full rebuild), every row tagged with the key of the item that wrote
+    it (`mark`), and each record with the key of its first version."""
+
+    def __init__(self, areas: _Areas) -> None:
+        super().__init__()
+        self.areas = areas
+        self.key: tuple[int, int, int] | None = None
+        self.first_key: dict[tuple[str, str], tuple[int, int, int]] = {}
+
+    def mark(self, key: tuple[int, int, int] | None) -> None:
+        """The rows written since the last mark were written by the item of the last key."""
+        for name in _TABLES:
+            rows = getattr(self, name)
+            index = len(rows) - 1
+            while index >= 0 and "_key" not in rows[index]:
+                rows[index]["_key"] = self.key
+                index -= 1
+        self.key = key
+
+    def household_group(self, household_uuid: str) -> str | None:
+        state = self.records.get(("household", household_uuid))
+        return state.values().get("group", "") if state is not None else None
+
+    def destination(self, full_name: str) -> queries.DestinationArea | None:
+        return self.areas.destinations.get(full_name)
+
+    def area(self, area_id: int):
+        row = self.areas.by_id.get(area_id)
+        return _Place(row.kind, row.path) if row is not None else None
+
+    def save(self, kind, plan, after, ref, *, submission_id, decision_id) -> None:
+        self.first_key.setdefault((kind, plan.uuid), self.key)
+        super().save(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
+
+
+# ---- in the worker processes --------------------------------------------------------------------------------------
+
+_READ: dict[int, tuple[StoredSubmission, Visit | None]] = {}   # this process's submissions (without XML), read
+
+
+def _read_batch(rows: list[StoredSubmission]) -> tuple[list[tuple[int, tuple[str, ...], tuple[str, ...]]], float]:
+    """Read a batch of submissions and keep them; answer, for each visit, the uuids it names and the visits its
+    service items refer to (by instanceID)."""
+    started = time.process_time()
+    named = []
+    for row in rows:
+        visit = register_visit(row.xml)
+        _READ[row.id] = (row._replace(xml=b""), visit)
+        if visit is not None:
+            refers = {item.refers_to.rpartition("#")[0] for item in visit.services.items if item.refers_to}
+            named.append((row.id, tuple(named_uuids(visit)), tuple(refers)))
+    return named, time.process_time() - started
+
+
+def _hand_over(ids: list[int]) -> list[tuple[StoredSubmission, Visit | None]]:
+    """Give up these submissions (read) to another process."""
+    return [_READ.pop(submission_id) for submission_id in ids]
+
+
+_TRANSFORMER = Transformer()   # psycopg's adapters without a connection: the text COPY's write_row writes
+
+
+def _copy_row(values: tuple, buffer: bytearray) -> None:
+    """One row in COPY's text format, as psycopg's Copy.write_row formats it (its C formatter)."""
+    format_row_text(values, _TRANSFORMER, buffer)
+
+
+def _runs(rows: list[dict], columns: list[str], *, copy: bool) -> list[tuple[tuple, object]]:
+    """Rows as (key, block) runs of consecutive rows of one key: COPY text (PostgreSQL) or the rows (SQLite)."""
+    runs: list[tuple[tuple, object]] = []
+    values = itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    block: bytearray | list = bytearray() if copy else []
+    current = None
+    for row in rows:
+        key = row["_key"]
+        if key != current and block:
+            runs.append((current, bytes(block) if copy else block))
+            block = bytearray() if copy else []
+        current = key
+        if copy:
+            _copy_row(values(row), block)
+        else:
+            block.append(dict(zip(columns, values(row), strict=True)))
+    if block:
+        runs.append((current, bytes(block) if copy else block))
+    return runs
+
+
+class _IdentityRow(NamedTuple):
+    uuid: str
+    household_uuid: str | None
+    name: str | None
+    sex: str | None
+    birth_date: str | None
+    id_number: str | None
+    phone: str | None
+    village_id: int | None
+
+
+def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
+                  chunks: list[tuple[list[int], list[PlainDecision]]], purged: PurgedRecords, areas: _Areas,
+                  copy: bool) -> dict:
+    """Replay the parts this process holds (its submissions and those received), a chunk of whole parts at a time
+    (the memory a replay's rows take is one chunk's), each with its decisions; answer, per derived table, its
+    columns and a list of keyed runs per chunk (the match keys too), and the CPU each step took."""
+    for row, visit in received:
+        _READ[row.id] = (row, visit)
+    cpu = dict.fromkeys(("replay", "format", "match_keys"), 0.0)
+    tables: dict[str, tuple[list[str], list[list]]] = {}
+    applied = 0
+    for ids, decisions in chunks:
+        started = time.process_time()
+        rows = sorted((_READ[submission_id][0] for submission_id in ids), key=lambda row: row.id)
+        store = _PartStore(areas)
+        applied += replay(store, rows, decisions, only=None, purged=purged,
+                          visit_of=lambda row: _READ[row.id][1], mark=store.mark)
+        store.mark(None)
+        for submission_id in ids:
+            del _READ[submission_id]
+        cpu["replay"] += time.process_time() - started
+        for name, (columns, runs) in _chunk_tables(store, areas, copy, cpu).items():
+            tables.setdefault(name, (columns, []))[1].append(runs)
+        del store, rows
+    _READ.clear()
+    return dict(applied=applied, tables=tables, cpu=cpu,
+                peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, float]) -> dict[str, tuple]:
+    """A replayed chunk's rows: (columns, keyed runs) per derived table, the match keys computed here."""
+    started = time.process_time()
+    tables = {}
+    for name in _TABLES:
+        found = getattr(store, name)
+        if found:
+            columns = [column for column in found[0] if column != "_key"]
+            tables[_TABLE_NAMES[name]] = (columns, _runs(found, columns, copy=copy))
+    records = {"household": [], "person": []}
+    for (kind, uuid), state in store.records.items():
+        row = queries._columns(kind, uuid, _row_values(kind, state), state.version)
+        row["_key"] = store.first_key[(kind, uuid)]
+        records[kind].append(row)
+    for kind, found in records.items():
+        if found:
+            columns = [column.name for column in queries.RECORD_MODELS[kind].__table__.columns]
+            found.sort(key=itemgetter("_key"))
+            tables[kind] = (columns, _runs([{column: row.get(column) for column in columns} | {"_key": row["_key"]}
+                                            for row in found], columns, copy=copy))
+    cpu["format"] += time.process_time() - started
+
+    started = time.process_time()
+    identities = []
+    for row in records["person"]:
+        household = store.records.get(("household", row.get("household_uuid") or ""))
+        group = household.values().get("group") if household is not None else None
+        area = areas.by_id.get(int(group)) if group and group.isdigit() else None
+        if area is not None:
+            identities.append(_IdentityRow(row["uuid"], row.get("household_uuid"), row.get("name"), row.get("sex"),
+                                           row.get("birth_date"), row.get("id_number"), row.get("phone"),
+                                           area.parent_id))
+    keys = [{"person_uuid": record.id, "key": key, "village_id": village, "_key": ()}
+            for record, village in person_records(identities) for key in dict.fromkeys(block_keys(record))]
+    if keys:
+        tables["person_match_key"] = (["person_uuid", "key", "village_id"],
+                                      _runs(keys, ["person_uuid", "key", "village_id"], copy=copy))
+    cpu["match_keys"] += time.process_time() - started
+    return tables
+
+
+# ---- in the rebuild's process ---------------------------------------------------------------------------------------
+
+class _Parts:
+    """Union-find over submissions (ints) and record uuids (strings)."""
+
+    def __init__(self) -> None:
+        self.parent: dict = {}
+
+    def find(self, node):
+        parent = self.parent.setdefault(node, node)
+        if parent == node:
+            return node
+        root = node
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[node] != root:
+            self.parent[node], node = root, self.parent[node]
+        return root
+
+    def join(self, first, *others) -> None:
+        root = self.find(first)
+        for other in others:
+            other_root = self.find(other)
+            if other_root != root:
+                self.parent[other_root] = root
+
+
+def _decision_nodes(decision: PlainDecision, by_instance: dict[str, int], known: set[str]) -> list:
+    """What a decision joins: the records it names (a target that is a record), or the visit it is about."""
+    kind = DECISION_KINDS[decision.kind]
+    if kind.subject_is_visit:
+        return [int(decision.subject_uuid)] if decision.subject_uuid.isdigit() else []
+    if kind.subject_is_service_item:
+        submission = by_instance.get(decision.subject_uuid.rpartition("#")[0])
+        return [submission] if submission is not None else []
+    nodes = set(kind.joined(decision.subject_uuid, decision.target))
+    if decision.target in known:
+        nodes.add(decision.target)
+    if kind is ADD_PERSON:
+        try:
+            nodes.add(new_person_fields(decision.target)[0])
+        except TaizhangError:
+            pass
+    return sorted(nodes)
+
+
+def _shards_of_villages(counts: dict[int | None, int], areas: _Areas, workers: int) -> dict[int | None, int]:
+    """Each village to a process, the busiest villages first to the least loaded process."""
+    by_village: Counter = Counter()
+    for area_id, count in counts.items():
+        by_village[areas.village_of(area_id)] += count
+    load = [0] * workers
+    shard_of = {}
+    for village, count in sorted(by_village.items(), key=lambda item: (-item[1], item[0] or 0)):
+        shard = min(range(workers), key=lambda index: load[index])
+        shard_of[village] = shard
+        load[shard] += count
+    return shard_of
+
+
+def _chunks(shard_of: dict[int, int], owner: dict, parts: _Parts, decisions: list[PlainDecision],
+            decision_nodes: dict[int, list], workers: int) -> list[list[tuple[list[int], list[PlainDecision]]]]:
+    """Each process's parts, in chunks of whole parts of about _CHUNK submissions, with their decisions (those of
+    a part without submissions go with the first process's first chunk)."""
+    members: list[dict] = [defaultdict(list) for _ in range(workers)]
+    for submission_id in sorted(shard_of):
+        root = parts.find(submission_id)
+        members[owner[root]][root].append(submission_id)
+    decided: dict = defaultdict(list)
+    for decision in decisions:
+        nodes = decision_nodes[decision.id]
+        root = parts.find(nodes[0]) if nodes else None
+        decided[root if root in owner else None].append(decision)
+    chunks: list[list[tuple[list[int], list[PlainDecision]]]] = [[] for _ in range(workers)]
+    for shard, found in enumerate(members):
+        ids: list[int] = []
+        chosen: list[PlainDecision] = []
+        for root, submission_ids in found.items():
+            ids += submission_ids
+            chosen += decided.pop(root, [])
+            if len(ids) >= _CHUNK:
+                chunks[shard].append((ids, chosen))
+                ids, chosen = [], []
+        if ids or chosen:
+            chunks[shard].append((ids, chosen))
+    loose = [decision for found in decided.values() for decision in found]
+    if loose:
+        chunks[0][:1] = [(chunks[0][0][0] if chunks[0] else [], (chunks[0][0][1] if chunks[0] else []) + loose)]
+    return chunks
+
+
+def rebuild_in_parallel(workers: int) -> RebuildTally:
+    """Forget the derived register and replay every effective submission and every decision in force in `workers`
+    processes (the caller commits). Gives exactly the register `replays.rebuild_register(workers=1)` gives."""
+    tally = RebuildTally(workers=workers)
+    clock = time.perf_counter(), time.process_time()
+
+    def lap(step: str) -> None:
+        nonlocal clock
+        now = time.perf_counter(), time.process_time()
+        tally.wall[step] = now[0] - clock[0]
+        tally.main_cpu[step] = now[1] - clock[1]
+        clock = now
+
+    postgresql = rebuild_queries.is_postgresql()
+    rebuild_queries.empty_derived()
+    lap("forget")
+    definitions = rebuild_queries.derived_definitions() if postgresql else []
+    rebuild_queries.drop_definitions(definitions)
+    lap("drop")
+
+    areas = _Areas(rebuild_queries.area_rows())
+    purged = queries.purged_records()
+    decisions = [PlainDecision(d.id, d.kind, d.subject_uuid, d.target, d.field, d.after_submission_id,
+                               d.decided_at) for d in queries.decisions_in_force()]
+    shard_of_village = _shards_of_villages(rebuild_queries.submission_counts(), areas, workers)
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    shards = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(workers)]
+    tally.worker_cpu = defaultdict(float)
+    try:
+        # Read, each village in one process.
+        shard_of: dict[int, int] = {}
+        by_instance: dict[str, int] = {}
+        chains: list[tuple[int, str]] = []
+        parts = _Parts()
+        pending: list[list[Future]] = [[] for _ in shards]
+        answers: list[Future] = []
+        for batch in rebuild_queries.submission_batches(_BATCH * workers):
+            split: list[list[StoredSubmission]] = [[] for _ in shards]
+            for row in batch:
+                shard = shard_of_village.get(areas.village_of(row.area_id), row.id % workers)
+                shard_of[row.id] = shard
+                split[shard].append(row)
+                if row.deprecated_id:
+                    chains.append((row.id, row.deprecated_id))
+                other = by_instance.setdefault(row.instance_id, row.id)
+                if other != row.id:
+                    parts.join(other, row.id)
+            for shard, rows in enumerate(split):
+                for start in range(0, len(rows), _BATCH):
+                    if len(pending[shard]) >= _IN_FLIGHT:
+                        wait(pending[shard][:1])
+                        pending[shard] = [future for future in pending[shard] if not future.done()]
+                    future = shards[shard].submit(_read_batch, rows[start:start + _BATCH])
+                    pending[shard].append(future)
+                    answers.append(future)
+            del batch, split
+        known: set[str] = set()
+        for future in answers:
+            named, cpu = future.result()
+            tally.worker_cpu["parse"] += cpu
+            for submission_id, uuids, refers in named:
+                parts.join(submission_id, *uuids, *(by_instance[instance] for instance in refers
+                                                    if instance in by_instance))
+                known.update(uuids)
+        del answers
+        lap("read")
+
+        # Parts: edit chains and decisions join too; each part goes to the process holding most of its visits.
+        for submission_id, deprecated_id in chains:
+            if deprecated_id in by_instance:
+                parts.join(submission_id, by_instance[deprecated_id])
+        decision_nodes = {decision.id: _decision_nodes(decision, by_instance, known) for decision in decisions}
+        for nodes in decision_nodes.values():
+            if nodes:
+                parts.join(*nodes)
+        holders: dict = defaultdict(Counter)
+        for submission_id, shard in shard_of.items():
+            holders[parts.find(submission_id)][shard] += 1
+        owner = {root: counter.most_common(1)[0][0] for root, counter in holders.items()}
+        moving: list[dict[int, list[int]]] = [defaultdict(list) for _ in shards]   # from → to → ids
+        for submission_id, shard in shard_of.items():
+            to = owner[parts.find(submission_id)]
+            if to != shard:
+                moving[shard][to].append(submission_id)
+                tally.crossing_visits += 1
+        received: list[list] = [[] for _ in shards]
+        for shard, targets in enumerate(moving):
+            for to, ids in targets.items():
+                received[to] += shards[shard].submit(_hand_over, ids).result()
+        chunks = _chunks(shard_of, owner, parts, decisions, decision_nodes, workers)
+        del parts, holders, owner, shard_of, known, by_instance, chains
+
+        # Replay in every process.
+        replays = [shards[shard].submit(_replay_parts, received[shard], chunks[shard], purged, areas, postgresql)
+                   for shard in range(workers)]
+        results = [future.result() for future in replays]
+        lap("replay")
+    finally:
+        for shard in shards:
+            shard.shutdown(wait=True, cancel_futures=True)
+
+    # Load: each table's runs merged by key, so ids come in the order of one replay of everything.
+    tally.applied = sum(result["applied"] for result in results)
+    for result in results:
+        for step, seconds in result["cpu"].items():
+            tally.worker_cpu[step] += seconds
+        tally.worker_peak_rss_kib.append(result["peak_rss_kib"])
+    tally.worker_cpu = dict(tally.worker_cpu)
+    names = dict.fromkeys(name for result in results for name in result["tables"])
+    for name in ("household", "person", *[table for table in names if table not in ("household", "person")]):
+        found = [result["tables"][name] for result in results if name in result["tables"]]
+        if not found:
+            continue
+        columns = found[0][0]
+        merged = heapq.merge(*(runs for _, chunked in found for runs in chunked), key=itemgetter(0))
+        if postgresql:
+            rebuild_queries.copy_blocks(name, columns, (block for _, block in merged))
+        else:
+            rebuild_queries.insert_rows(name, [row for _, block in merged for row in block])
+    del results
+    lap("load")
+    summaries.refresh(None, None)
+    lap("summary")
+    rebuild_queries.create_definitions(definitions)
+    lap("indexes")
+    return tally
