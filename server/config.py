@@ -123,6 +123,11 @@ def load_config(overrides: dict | None = None) -> dict:
         **{rule.config_key: _int(rule.config_key, rule.default_days) for rule in RETENTION_RULES.values()},
         "TAIZHANG_SERVICE_AGE_LIMIT": _int("TAIZHANG_SERVICE_AGE_LIMIT", SERVICE_AGE_LIMIT),
         "TAIZHANG_SCHEDULE_FILE": os.environ.get("TAIZHANG_SCHEDULE_FILE", ""),
+        # Merge workers running side by side (`taizhang serve`, `taizhang register merge`; server.register.worker):
+        # default 2 on PostgreSQL (one per core of a small server), always 1 on SQLite (its write lock serialises).
+        "TAIZHANG_MERGE_WORKERS": 1 if database_url.startswith("sqlite") else _int("TAIZHANG_MERGE_WORKERS", 2),
+        # Submissions of one village a merge worker merges in one transaction.
+        "TAIZHANG_MERGE_BATCH": _int("TAIZHANG_MERGE_BATCH", 50),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
         "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),
         # No pre-ping round trip per request: a connection lost with a database restart fails that one request

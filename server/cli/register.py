@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from server.areas.operations import find_area
 from server.cli.acting_user import as_user, principal
 from server.database import commit
+from server.extensions import db
 from server.register.decisions import mark_distinct, merge_candidate, move_household, set_tier, undo_decision
 from server.register.duplicates import scan_duplicates
 from server.register.queries import open_candidates
@@ -17,7 +23,7 @@ from server.schedules.current import current_schedule
 from sync.households import HOUSEHOLD_REASONS
 from sync.identity import REASONS
 
-__all__ = ["register", "register_rebuild"]
+__all__ = ["register", "register_rebuild", "start_merge_workers", "wait_for_workers"]
 
 
 @click.group()
@@ -28,12 +34,50 @@ def register():
 @register.command("merge")
 @click.option("--loop", is_flag=True, help="keep merging as submissions arrive (the merge worker)")
 @click.option("--interval", default=1.0, show_default=True, help="seconds between polls of an empty queue")
+@click.option("--workers", type=int, default=None,
+              help="worker processes side by side, one village each at a time (default TAIZHANG_MERGE_WORKERS; "
+                   "always 1 on SQLite)")
+@click.option("--batch", type=int, default=None,
+              help="submissions of one village merged per transaction (default TAIZHANG_MERGE_BATCH)")
 @with_appcontext
-def register_merge(loop: bool, interval: float):
-    """Merge queued submissions into the register, oldest first, one transaction each."""
-    tally = run_merge_worker(loop=loop, interval=interval, warn=lambda message: click.echo(message, err=True))
+def register_merge(loop: bool, interval: float, workers: int | None, batch: int | None):
+    """Merge queued submissions into the register: batches of one village, oldest first, one transaction each."""
+    config = current_app.config
+    workers = workers or config["TAIZHANG_MERGE_WORKERS"]
+    batch = batch or config["TAIZHANG_MERGE_BATCH"]
+    if workers > 1 and db.engine.dialect.name != "postgresql":
+        click.echo("SQLite: one merge worker (its write lock serialises merges anyway)", err=True)
+        workers = 1
+    if workers > 1:
+        db.session.remove()
+        db.engine.dispose()   # each worker opens its own connections
+        sys.exit(wait_for_workers(start_merge_workers(workers, loop=loop, interval=interval, batch=batch)))
+    tally = run_merge_worker(loop=loop, interval=interval, batch_size=batch,
+                             warn=lambda message: click.echo(message, err=True))
     failed = f", {tally.failed} failed attempt(s)" if tally.failed else ""
     click.echo(f"merged {tally.merged} submission(s){failed}")
+
+
+def start_merge_workers(count: int, *, loop: bool, interval: float = 1.0,
+                        batch: int | None = None) -> list[subprocess.Popen]:
+    """Start `count` merge worker processes (`taizhang register merge --workers 1`)."""
+    command = [sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--workers", "1",
+               "--interval", str(interval), *(["--loop"] if loop else []), *(["--batch", str(batch)] if batch else [])]
+    return [subprocess.Popen(command) for _ in range(count)]
+
+
+def wait_for_workers(processes: list[subprocess.Popen]) -> int:
+    """Wait for these worker processes, passing SIGTERM and SIGINT on to them; the first non-zero exit status."""
+    def stop(signum, _frame):
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return next((status for status in [process.wait() for process in processes] if status), 0)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @register.command("rebuild")

@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, union_all, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Row, and_, case, delete, event, func, insert, or_, select, text, union_all, update
+from sqlalchemy.orm import Session, aliased
 
 from server.areas.models import Area
 from server.extensions import db
@@ -62,6 +62,124 @@ def claim_next() -> StoredSubmission | None:
     return submission_rows({submission_id})[0]
 
 
+# PostgreSQL advisory lock keys (two int4s): the whole register (held shared by a merge worker's batch, exclusive by
+# any replay) and one village's queue (held by the worker merging a batch of it). See server.register.worker.
+REGISTER_LOCK = (0x7A4D, 0)
+VILLAGE_LOCK = 0x7A4E
+CLAIM_WINDOW = 1000  # queue entries looked at to find a village no other worker holds
+
+
+class NeedsWholeRegister(Exception):  # noqa: N818 - a signal to the merge worker, not an error
+    """A merge holding the register shared (one village) met something that needs it whole: a replay or an arrival
+    from another village. The worker rolls the batch back and merges it again holding the register exclusively."""
+
+
+class QueuedEntry(NamedTuple):
+    submission_id: int
+    village_id: int
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _advisory(function: str, key: tuple[int, int]):
+    """Call one of PostgreSQL's transaction-level advisory lock functions on a two-part key."""
+    return db.session.scalar(text(f"SELECT {function}(CAST(:a AS integer), CAST(:b AS integer))"),
+                             dict(a=key[0], b=key[1]))
+
+
+def lock_register() -> None:
+    """Hold the whole register for this transaction (PostgreSQL; SQLite's write lock serialises already): every
+    replay takes it, so no merge worker writes records while their past is replayed. A merge worker holding the
+    register shared (one village's batch) cannot take it: NeedsWholeRegister sends it back to merge exclusively."""
+    held = db.session.info.get("register_lock")
+    if held == "shared":
+        raise NeedsWholeRegister()
+    if held is None and _on_postgresql():
+        _advisory("pg_advisory_xact_lock", REGISTER_LOCK)
+        db.session.info["register_lock"] = "exclusive"
+
+
+def _village_of_submission():
+    """A submission's village id (its collector's group's village; 0 for a submission of no group)."""
+    return func.coalesce(case((Area.kind == "group", Area.parent_id), else_=Area.id), 0)
+
+
+def queued_entries(limit: int, village_id: int | None = None) -> list[QueuedEntry]:
+    """The oldest eligible queue entries (of one village), in arrival order, with their village."""
+    village = _village_of_submission()
+    query = (select(MergeQueueEntry.submission_id, village.label("village_id"))
+             .join(Submission, Submission.id == MergeQueueEntry.submission_id)
+             .outerjoin(Area, Area.id == Submission.area_id)
+             .where(MergeQueueEntry.attempts < MAX_ATTEMPTS).order_by(MergeQueueEntry.submission_id).limit(limit))
+    if village_id is not None:
+        query = query.where(village == village_id)
+    return [QueuedEntry(row.submission_id, row.village_id) for row in db.session.execute(query)]
+
+
+def claim_batch(size: int, *, village_id: int | None = None, exclusive: bool = False) -> list[StoredSubmission]:
+    """Up to `size` queued submissions of one village, oldest first: the village of the oldest entry no other
+    worker holds (or `village_id`). On PostgreSQL the register is held shared and the village exclusively for this
+    transaction (`exclusive`: the whole register), so workers merge different villages side by side and each
+    village in arrival order; an empty list when every queued village is held by another worker."""
+    postgresql = _on_postgresql()
+    if postgresql:
+        _advisory("pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared", REGISTER_LOCK)
+        db.session.info["register_lock"] = "exclusive" if exclusive else "shared"
+    if village_id is None:
+        villages = list(dict.fromkeys(entry.village_id for entry in queued_entries(CLAIM_WINDOW)))
+        if not postgresql or exclusive:
+            villages = villages[:1]
+        village_id = next((village for village in villages if exclusive or not postgresql
+                           or _advisory("pg_try_advisory_xact_lock", (VILLAGE_LOCK, village))), None)
+        if village_id is None:
+            return []
+    elif postgresql and not exclusive:
+        _advisory("pg_advisory_xact_lock", (VILLAGE_LOCK, village_id))
+    # Read again under the lock: another worker may have merged some of them meanwhile.
+    return submission_rows({entry.submission_id for entry in queued_entries(size, village_id)})
+
+
+def touched_after(uuids: set[str]) -> dict[str, int]:
+    """For each of these records, the newest submission that named it (merged, or refused)."""
+    if not uuids:
+        return {}
+    return dict(db.session.execute(select(SubmissionRecord.record_uuid, func.max(SubmissionRecord.submission_id))
+                                   .where(SubmissionRecord.record_uuid.in_(uuids))
+                                   .group_by(SubmissionRecord.record_uuid)).all())
+
+
+def decisions_placed_after(submission_id: int) -> list[RegisterDecision]:
+    """Decisions in force placed after this submission in arrival order (taken while it waited in the queue)."""
+    return list(db.session.scalars(select(RegisterDecision).where(
+        RegisterDecision.undone_at.is_(None), RegisterDecision.after_submission_id >= submission_id)))
+
+
+def merge_steps(uuids: set[str]) -> dict[str, str]:
+    """merged_into for these uuids and, at any depth, for the records they were merged into."""
+    steps: dict[str, str] = {}
+    pending = set(uuids)
+    while pending:
+        found = merged_into(pending)
+        steps |= found
+        pending = set(found.values()) - set(steps)
+    return steps
+
+
+def village_of(submission_id: int) -> int:
+    """The village a submission's queue entry belongs to (0: no group)."""
+    return db.session.scalar(select(_village_of_submission()).select_from(Submission)
+                             .outerjoin(Area, Area.id == Submission.area_id).where(Submission.id == submission_id))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_register_lock(session, transaction) -> None:
+    """Transaction-level locks end with the transaction: so does the note of the register lock held."""
+    if transaction.parent is None:
+        session.info.pop("register_lock", None)
+
+
 def _oldest_eligible(what):
     """The queue entry merged next: the oldest one not yet given up on."""
     return (select(what).where(MergeQueueEntry.attempts < MAX_ATTEMPTS)
@@ -93,9 +211,11 @@ def chain_ids(submission_id: int) -> set[int]:
         rows |= linked
 
 
-def note_failure(error: str) -> int | None:
-    """Count a failed attempt on the oldest eligible entry (the one that just failed); return its submission id."""
-    entry = db.session.scalar(_oldest_eligible(MergeQueueEntry))
+def note_failure(error: str, submission_id: int | None = None) -> int | None:
+    """Count a failed attempt on this submission's entry (None: the oldest eligible one, the one that just failed);
+    return its submission id."""
+    entry = db.session.scalar(_oldest_eligible(MergeQueueEntry) if submission_id is None else select(
+        MergeQueueEntry).where(MergeQueueEntry.submission_id == submission_id))
     if entry is None:
         return None
     entry.attempts += 1
@@ -103,8 +223,8 @@ def note_failure(error: str) -> int | None:
     return entry.submission_id
 
 
-def dequeue(submission_id: int) -> None:
-    db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id == submission_id))
+def dequeue(*submission_ids: int) -> None:
+    db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id.in_(submission_ids)))
 
 
 def record_state(kind: str, uuid: str) -> RecordState | None:

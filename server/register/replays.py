@@ -22,6 +22,7 @@ __all__ = ["rebuild_register", "replay_decision", "replay_records", "replay_visi
 
 def rebuild_register() -> int:
     """Forget the derived register and replay every effective submission and every decision in force."""
+    queries.lock_register()
     queries.forget_everything()
     store = MemoryStore()
     applied = replay(store, queries.submission_rows(), queries.decisions_in_force(), only=None,
@@ -86,6 +87,7 @@ def _with_every_replay(decisions: list) -> list:
 def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) -> set[tuple[str, str]]:
     """Forget these records (and those joined to them by decisions) and replay them; returns (kind, uuid) of the
     records now in the register among them."""
+    queries.lock_register()   # no merge worker writes records while their past is replayed
     records, decisions = _closure(uuids)
     verdicts: dict[int, str | None] = {}   # whether each visit was refused before this replay
     submission_ids = set(extra_submissions)

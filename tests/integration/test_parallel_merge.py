@@ -1,0 +1,112 @@
+"""Merge workers side by side (server.register.worker): batches of one village, several processes against one
+PostgreSQL database; every submission merged exactly once and the register what a rebuild makes of it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from bench.county import plan_county, submissions
+from server.database import commit
+from server.extensions import db
+from server.register import queries as register_queries
+from server.register import worker
+from server.register.models import Visit
+from server.register.replays import rebuild_register
+from server.submissions.models import MergeQueueEntry, Submission
+from tests.conftest import ROOT, command_env, taizhang
+
+XLSFORMS = ROOT / "xlsforms"
+
+
+def send_town(server, create_collector, publish, *, villages: int, households: int, months: int, seed: int,
+              kinds: set[str] = frozenset()) -> int:
+    """A synthetic town of several villages (registrations, visits, follow-ups, edits, a duplicate, retries) sent
+    as Collect sends it and left queued; how many distinct submissions were stored."""
+    media = list((XLSFORMS / "fixtures").glob("*.csv"))
+    publish(XLSFORMS / "household_visit.xlsx", media=media)
+    publish(XLSFORMS / "followup.xlsx", media=media)
+    plan = plan_county(seed, towns=1, villages_per_town=villages, groups_per_village=1,
+                       households_per_group=households)
+    phones = {group.collector: server.client(token=create_collector(group.area, username=group.collector).token,
+                                             device_id=f"collect:{group.collector}")
+              for group in plan.groups}
+    stream = list(submissions(plan, months=months))
+    for item in stream:
+        assert phones[item.collector].submit(item.xml).status_code == 201
+    assert kinds <= {item.kind for item in stream}
+    return len({item.instance_id for item in stream})
+
+
+def visit_rows() -> list[tuple]:
+    rows = sorted((row.submission_id, row.refusal or "") for row in db.session.scalars(select(Visit)))
+    db.session.rollback()
+    return rows
+
+
+def assert_merged_once_and_rebuilt_alike(stored: int) -> None:
+    assert db.session.scalar(select(func.count()).select_from(MergeQueueEntry)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Submission)) == stored
+    live_visits = visit_rows()
+    assert not [sid for sid, times in Counter(sid for sid, _ in live_visits).items() if times > 1]
+    live = register_queries.register_snapshot()
+    db.session.rollback()
+    rebuild_register()
+    commit()
+    assert visit_rows() == live_visits
+    assert register_queries.register_snapshot() == live
+    db.session.rollback()
+
+
+def test_three_workers_merge_a_town_of_three_villages_as_a_rebuild_does(server, create_collector, publish):
+    stored = send_town(server, create_collector, publish, villages=3, households=15, months=8, seed=10,
+                       kinds={"edit", "duplicate", "followup"})
+    db.session.remove()
+    # Three processes, batches of 5 (on SQLite the command runs one worker).
+    result = taizhang(command_env(server.app), "register", "merge", "--workers", "3", "--batch", "5")
+    assert result.returncode == 0, result.stderr
+    assert "failed" not in result.stdout + result.stderr
+    merged = [int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("merged ")]
+    assert sum(merged) == stored
+    if server.backend == "postgresql":   # side by side: each worker took villages of its own
+        assert len(merged) == 3 and sum(count > 0 for count in merged) >= 2, merged
+    assert_merged_once_and_rebuilt_alike(stored)
+
+
+def test_a_bad_submission_in_a_batch_does_not_hold_up_the_others(server, create_collector, publish, monkeypatch):
+    stored = send_town(server, create_collector, publish, villages=2, households=6, months=3, seed=3)
+    bad = db.session.scalars(select(Submission.id).order_by(Submission.id)).all()[7]
+    db.session.rollback()
+    apply_visit = worker.apply_visit
+
+    def failing(store, submission_id, *args, **kwargs):
+        if submission_id == bad:
+            raise RuntimeError("injected")
+        return apply_visit(store, submission_id, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "apply_visit", failing)
+    warnings = []
+    tally = worker.run_merge_worker(loop=False, interval=0.01, warn=warnings.append, batch_size=10)
+    assert (tally.merged, tally.failed) == (stored - 1, register_queries.MAX_ATTEMPTS)
+    entry = db.session.scalars(select(MergeQueueEntry)).one()
+    assert (entry.submission_id, entry.attempts, entry.last_error) == (bad, register_queries.MAX_ATTEMPTS,
+                                                                      "RuntimeError")
+    assert warnings == [f"merge of submission {bad} failed (RuntimeError); will retry"] * 3
+    db.session.rollback()
+    # Once it can be merged (a person reset its attempts), the register is what a rebuild makes of it.
+    monkeypatch.setattr(worker, "apply_visit", apply_visit)
+    db.session.execute(MergeQueueEntry.__table__.update().values(attempts=0))
+    commit()
+    assert worker.run_merge_worker(loop=False, interval=0.01, warn=warnings.append).merged == 1
+    assert_merged_once_and_rebuilt_alike(stored)
+
+
+@pytest.mark.parametrize("batch", [1, 50])
+def test_batches_in_one_process_give_the_register_a_rebuild_gives(server, create_collector, publish, batch):
+    stored = send_town(server, create_collector, publish, villages=3, households=15, months=8, seed=5,
+                       kinds={"edit", "followup"})
+    tally = worker.run_merge_worker(loop=False, interval=0.01, warn=print, batch_size=batch)
+    assert (tally.merged, tally.failed) == (stored, 0)
+    assert_merged_once_and_rebuilt_alike(stored)
