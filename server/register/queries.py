@@ -128,11 +128,15 @@ def claim_batch(size: int, *, village_id: int | None = None, exclusive: bool = F
         _advisory("pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared", REGISTER_LOCK)
         db.session.info["register_lock"] = "exclusive" if exclusive else "shared"
     if village_id is None:
-        villages = list(dict.fromkeys(entry.village_id for entry in queued_entries(CLAIM_WINDOW)))
-        if not postgresql or exclusive:
-            villages = villages[:1]
-        village_id = next((village for village in villages if exclusive or not postgresql
-                           or _advisory("pg_try_advisory_xact_lock", (VILLAGE_LOCK, village))), None)
+        tried: set[int] = set()
+        for window in (1, CLAIM_WINDOW) if postgresql and not exclusive else (1,):
+            villages = [village for village in dict.fromkeys(entry.village_id for entry in queued_entries(window))
+                        if village not in tried]
+            tried |= set(villages)
+            village_id = next((village for village in villages if exclusive or not postgresql
+                               or _advisory("pg_try_advisory_xact_lock", (VILLAGE_LOCK, village))), None)
+            if village_id is not None:
+                break
         if village_id is None:
             return []
     elif postgresql and not exclusive:

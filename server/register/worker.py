@@ -69,12 +69,12 @@ def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None
     touched = queries.touched_after(set(steps) | set(steps.values()) | {
         uuid for visit in visits.values() if visit is not None for uuid in named_uuids(visit)})
     placed_after = queries.decisions_placed_after(batch[0].id)
-    outcomes = []
+    outcomes, changed, created = [], set(), set()
+    now = now or clock.now()
     for claimed in batch:
         visit = visits[claimed.id]
         outcome = MergeOutcome(claimed.id, applied=False)
         if visit is not None:
-            now = now or clock.now()
             names = named_uuids(visit)
             records = _with_merged(names, steps)
             late = (any(touched.get(uuid, 0) > claimed.id for uuid in records)
@@ -84,7 +84,7 @@ def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None
                 replayed = replay_records(raw_uuids(visit) | chain_uuids(claimed.id),
                                           extra_submissions=queries.chain_ids(claimed.id) | {claimed.id})
                 outcome = MergeOutcome(claimed.id, applied=True, replayed_records=len(replayed))
-                changed = {uuid for kind, uuid in replayed if kind == "person"}
+                changed |= {uuid for kind, uuid in replayed if kind == "person"}
             else:
                 if any(observation.arrival for observation in visit.people):
                     queries.lock_register()   # it may change a record of the village the person left
@@ -94,10 +94,12 @@ def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None
                             purged=queries.purged_records(names | {aliases.resolve(uuid) for uuid in names}))
                 store.flush()
                 outcome = MergeOutcome(claimed.id, applied=True)
-                changed = store.identity_changed
-                check_households(store.created_households, now=now)
-            check_duplicates(changed, after=claimed.id, now=now)
+                changed |= store.identity_changed
+                created |= store.created_households
         outcomes.append(outcome)
+    # The duplicate check once for the batch, after its last visit (its automatic merges are placed there).
+    check_households(created, now=now)
+    check_duplicates(changed, after=batch[-1].id, now=now)
     queries.dequeue(*(claimed.id for claimed in batch))
     return outcomes
 
