@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import subprocess
 import sys
@@ -63,7 +64,13 @@ def start_merge_workers(count: int, *, loop: bool, interval: float = 1.0,
     """Start `count` merge worker processes (`taizhang register merge --workers 1`)."""
     command = [sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--workers", "1",
                "--interval", str(interval), *(["--loop"] if loop else []), *(["--batch", str(batch)] if batch else [])]
-    return [subprocess.Popen(command) for _ in range(count)]
+    return [subprocess.Popen(command, preexec_fn=_end_with_parent if sys.platform == "linux" else None)
+            for _ in range(count)]
+
+
+def _end_with_parent() -> None:
+    """In a worker process (Linux): a SIGTERM when the process that started it dies, even by SIGKILL."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
 
 
 def wait_for_workers(processes: list[subprocess.Popen]) -> int:
