@@ -190,9 +190,11 @@ def _oldest_eligible(what):
             .order_by(MergeQueueEntry.submission_id).limit(1))
 
 
-def is_superseded(instance_id: str) -> bool:
-    """Whether an edit of this version was stored already (it arrived first)."""
-    return db.session.scalar(select(Submission.id).where(Submission.deprecated_id == instance_id)) is not None
+def superseded(instance_ids: set[str]) -> set[str]:
+    """Those of these versions an edit of which was stored already (it arrived first)."""
+    if not instance_ids:
+        return set()
+    return set(db.session.scalars(select(Submission.deprecated_id).where(Submission.deprecated_id.in_(instance_ids))))
 
 
 def chain_ids(submission_id: int) -> set[int]:
@@ -666,11 +668,16 @@ def villages_with_people() -> list[int]:
                                    .distinct().order_by(_group.parent_id)))
 
 
-def set_match_keys(person_uuid: str, village_id: int | None, keys: list[str]) -> None:
-    db.session.execute(delete(PersonMatchKey).where(PersonMatchKey.person_uuid == person_uuid))
-    if village_id is not None and keys:
-        db.session.execute(insert(PersonMatchKey), [dict(person_uuid=person_uuid, key=key, village_id=village_id)
-                                                    for key in dict.fromkeys(keys)])
+def set_match_keys(keys: dict[str, tuple[int | None, list[str]]]) -> None:
+    """Replace these people's match keys (person uuid → their village and keys; no village: none), in two
+    statements."""
+    if not keys:
+        return
+    db.session.execute(delete(PersonMatchKey).where(PersonMatchKey.person_uuid.in_(keys)))
+    rows = [dict(person_uuid=uuid, key=key, village_id=village_id) for uuid, (village_id, found) in keys.items()
+            if village_id is not None for key in dict.fromkeys(found)]
+    if rows:
+        db.session.execute(insert(PersonMatchKey), rows)
 
 
 def replace_match_keys(rows: list[dict], villages: list[int] | None = None) -> None:

@@ -69,6 +69,7 @@ def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None
     touched = queries.touched_after(set(steps) | set(steps.values()) | {
         uuid for visit in visits.values() if visit is not None for uuid in named_uuids(visit)})
     placed_after = queries.decisions_placed_after(batch[0].id)
+    superseded = queries.superseded({visit.instance_id for visit in visits.values() if visit is not None})
     outcomes, changed, created = [], set(), set()
     now = now or clock.now()
     for claimed in batch:
@@ -80,7 +81,7 @@ def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None
             late = (any(touched.get(uuid, 0) > claimed.id for uuid in records)
                     or any(_concerns(decision, records) for decision in placed_after
                            if decision.after_submission_id >= claimed.id))
-            if claimed.deprecated_id or late or queries.is_superseded(visit.instance_id):
+            if claimed.deprecated_id or late or visit.instance_id in superseded:
                 replayed = replay_records(raw_uuids(visit) | chain_uuids(claimed.id),
                                           extra_submissions=queries.chain_ids(claimed.id) | {claimed.id})
                 outcome = MergeOutcome(claimed.id, applied=True, replayed_records=len(replayed))
