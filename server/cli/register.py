@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ctypes
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -52,19 +54,35 @@ def register_merge(loop: bool, interval: float, workers: int | None, batch: int 
     if workers > 1:
         db.session.remove()
         db.engine.dispose()   # each worker opens its own connections
-        sys.exit(wait_for_workers(start_merge_workers(workers, loop=loop, interval=interval, batch=batch)))
+        processes = start_merge_workers(workers, loop=loop, interval=interval, batch=batch, tally=True)
+        status = wait_for_workers(processes)
+        tallies = [json.loads(process.stdout.read() or "{}") for process in processes]
+        _echo_tally(sum(tally.get("merged", 0) for tally in tallies), sum(tally.get("failed", 0) for tally in tallies))
+        sys.exit(status)
     tally = run_merge_worker(loop=loop, interval=interval, batch_size=batch,
                              warn=lambda message: click.echo(message, err=True))
-    failed = f", {tally.failed} failed attempt(s)" if tally.failed else ""
-    click.echo(f"merged {tally.merged} submission(s){failed}")
+    if os.environ.get(_TALLY_AS_JSON):
+        click.echo(json.dumps(dict(merged=tally.merged, failed=tally.failed)))
+    else:
+        _echo_tally(tally.merged, tally.failed)
 
 
-def start_merge_workers(count: int, *, loop: bool, interval: float = 1.0,
-                        batch: int | None = None) -> list[subprocess.Popen]:
-    """Start `count` merge worker processes (`taizhang register merge --workers 1`)."""
+_TALLY_AS_JSON = "TAIZHANG_MERGE_TALLY_JSON"   # a worker started by start_merge_workers(tally=True) reports so
+
+
+def _echo_tally(merged: int, failed: int) -> None:
+    click.echo(f"merged {merged} submission(s)" + (f", {failed} failed attempt(s)" if failed else ""))
+
+
+def start_merge_workers(count: int, *, loop: bool, interval: float = 1.0, batch: int | None = None,
+                        tally: bool = False) -> list[subprocess.Popen]:
+    """Start `count` merge worker processes (`taizhang register merge --workers 1`); `tally`: each reports what it
+    merged as JSON on its stdout (a pipe)."""
     command = [sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--workers", "1",
                "--interval", str(interval), *(["--loop"] if loop else []), *(["--batch", str(batch)] if batch else [])]
-    return [subprocess.Popen(command, preexec_fn=_end_with_parent if sys.platform == "linux" else None)
+    env = {**os.environ, _TALLY_AS_JSON: "1"} if tally else None
+    return [subprocess.Popen(command, env=env, stdout=subprocess.PIPE if tally else None, text=True,
+                             preexec_fn=_end_with_parent if sys.platform == "linux" else None)
             for _ in range(count)]
 
 

@@ -85,10 +85,7 @@ def test_three_workers_merge_a_town_of_three_villages_as_a_rebuild_does(server, 
     result = taizhang(command_env(server.app), "register", "merge", "--workers", "3", "--batch", "5")
     assert result.returncode == 0, result.stderr
     assert "failed" not in result.stdout + result.stderr
-    merged = [int(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("merged ")]
-    assert sum(merged) == stored
-    if server.backend == "postgresql":   # side by side: each worker took villages of its own
-        assert len(merged) == 3 and sum(count > 0 for count in merged) >= 2, merged
+    assert result.stdout == f"merged {stored} submission(s)\n"
     assert_merged_once_and_rebuilt_alike(stored)
 
 
