@@ -395,10 +395,9 @@ def _merge_with_workers(url: str, database: str | None, workers: int, batch: int
             process.stdin.flush()
         peaks, tallies = [], []
         for process in processes:
-            _, status, usage = os.wait4(process.pid, 0)
-            process.returncode = os.waitstatus_to_exitcode(status)
+            process.wait()
             tallies.append(json.loads(process.stdout.read().strip().splitlines()[-1]))
-            peaks.append(usage.ru_maxrss / 1024)
+            peaks.append(tallies[-1]["peak_kib"] / 1024)
     # The workers' CPU (this process does nothing meanwhile) as the step's own.
     timing.cpu = sum(tally["cpu"] for tally in tallies) + (time.process_time() - started)
     return MergeRun(workers, batch, sum(tally["merged"] for tally in tallies),
@@ -417,8 +416,11 @@ def merge_worker_process(url: str, batch: int) -> None:
         started = time.process_time()
         tally = run_merge_worker(loop=False, interval=0.02, batch_size=batch,
                                  warn=lambda message: print(message, file=sys.stderr))
-        print(json.dumps(dict(merged=tally.merged, failed=tally.failed, cpu=time.process_time() - started)),
-              flush=True)
+        # VmHWM: this program's own peak (ru_maxrss would keep the bench process's, copied by the fork before exec).
+        peak_kib = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                        if line.startswith("VmHWM:"))
+        print(json.dumps(dict(merged=tally.merged, failed=tally.failed, cpu=time.process_time() - started,
+                              peak_kib=peak_kib)), flush=True)
         db.session.remove()
     shutil.rmtree(instance, ignore_errors=True)
 
