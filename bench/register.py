@@ -9,10 +9,15 @@ dates, valid resident ID numbers for most, phones for most adults), stored as ra
 
 * **rebuild**: `taizhang rebuild`'s `rebuild_register()` over every submission, against the same-run ceiling of
   only parsing those submissions (`read_visit`), which any rebuild must do;
-* **merge worker**: `--updates` visits to existing households (phone numbers corrected, people leaving to work,
-  births, moves within the group), queued as intake queues them and merged one transaction each by the merge
-  worker's own loop (`merge_next` + commit, duplicate check included), into the full register and, as the
-  baseline, into a register of one village made the same way: the ratio shows what the register's size costs;
+* **merge workers**: `--updates` visits to existing households (phone numbers corrected, people leaving to work,
+  births, moves within the group; households drawn from every village, so the queue spreads over the villages),
+  queued as intake queues them and merged by `--merge` runs `WORKERSxBATCH` (default `1x1,1x50,2x50,3x50`): that
+  many worker processes (`--merge-worker`, the worker's own loop `run_merge_worker`, duplicate check included),
+  connected first and then timed from a go to the last one's exit; every run but the last on a copy of the queued
+  database (`CREATE DATABASE … TEMPLATE`), the last on the register itself. Each prints visits/s as a ratio to
+  500/s and to the parse-only ceiling of the same update visits (`read_visit`, one process, same run), the workers'
+  CPU a visit and the largest worker's peak RSS (its VmHWM). The one-village baseline (`--skip-baseline` leaves it
+  out) shows what the register's size costs;
 * **rebuild after the updates**: `rebuild_register()` again, over the registration and the update visits, and a
   check that it gives back exactly the derived rows the merge worker wrote for every visit: the `visit` rows and,
   where the code has them, the `service_item` rows (every column but the id).
@@ -29,7 +34,8 @@ Each step prints its rate (wall clock) and its CPU per visit: this process's, an
 the bench database (CPU time hardly moves when other work shares the machine; wall time does).
 
 PostgreSQL uses database `taizhang_bench_register` (`--pg-database`; dropped and recreated). Figures are printed,
-never asserted; the script exits 1 if the rebuild after the updates does not give back the same rows.
+never asserted; the script exits 1 if the rebuild after the updates does not give back the same rows or the same
+register (`register_snapshot`).
 """
 
 from __future__ import annotations
@@ -398,7 +404,8 @@ def _merge_with_workers(url: str, database: str | None, workers: int, batch: int
             process.wait()
             tallies.append(json.loads(process.stdout.read().strip().splitlines()[-1]))
             peaks.append(tallies[-1]["peak_kib"] / 1024)
-    # The workers' CPU (this process does nothing meanwhile) as the step's own.
+    # The workers' CPU (this process does nothing meanwhile) as the step's own; the database's is not known (the
+    # workers' server processes are gone by the end).
     timing.cpu = sum(tally["cpu"] for tally in tallies) + (time.process_time() - started)
     return MergeRun(workers, batch, sum(tally["merged"] for tally in tallies),
                     sum(tally["failed"] for tally in tallies), timing, max(peaks), os.getloadavg())
@@ -528,7 +535,8 @@ def main() -> None:
         for merge in run["merges"]:
             print(f"  merge worker {merge.workers}×, batch {merge.batch:>3}: {merge.rate:8,.0f} visits/s "
                   f"= {merge.rate / 500:.2f} of 500/s, {merge.rate / run['update_parse_rate']:.3f} of the parse "
-                  f"ceiling ({merge.merged:,} visits in {merge.timing.wall:.1f} s; {merge.timing.per(merge.merged)}; "
+                  f"ceiling ({merge.merged:,} visits in {merge.timing.wall:.1f} s; workers' CPU "
+                  f"{1000 * merge.timing.cpu / merge.merged:.2f} ms each; "
                   f"peak RSS of a worker {merge.peak_rss_mib:,.0f} MiB; load {merge.load[0]:.2f})"
                   + (f"; {merge.failed} FAILED attempt(s)" if merge.failed else ""))
         print(f"  register after the last merge = rebuild (register_snapshot): "
