@@ -89,16 +89,36 @@ def _advisory(function: str, key: tuple[int, int]):
                              dict(a=key[0], b=key[1]))
 
 
-def lock_register() -> None:
+def lock_register(records: set[str] | None = None) -> None:
     """Hold the whole register for this transaction (PostgreSQL; SQLite's write lock serialises already): every
     replay takes it, so no merge worker writes records while their past is replayed. A merge worker holding the
-    register shared (one village's batch) cannot take it: NeedsWholeRegister sends it back to merge exclusively."""
+    register shared (one village's batch) cannot take it — NeedsWholeRegister sends it back to merge exclusively —
+    unless every one of `records` (those a replay rewrites) lives in the village it holds: no other worker writes
+    them (a visit confirming an arrival, the one merge that changes another village's record, holds the register
+    whole)."""
     held = db.session.info.get("register_lock")
     if held == "shared":
-        raise NeedsWholeRegister()
+        village = db.session.info.get("register_village")
+        if records is None or village is None or set(record_villages(records).values()) != {village}:
+            raise NeedsWholeRegister()
+        return
     if held is None and _on_postgresql():
         _advisory("pg_advisory_xact_lock", REGISTER_LOCK)
         db.session.info["register_lock"] = "exclusive"
+
+
+def record_villages(uuids: set[str]) -> dict[str, int | None]:
+    """The village each of these records (households, people) lives in now; None: not in the register."""
+    found: dict[str, int | None] = dict.fromkeys(uuids)
+    if not uuids:
+        return found
+    group = aliased(Area)
+    found.update(db.session.execute(select(Household.uuid, group.parent_id).join(group, group.id == Household.group_id)
+                                    .where(Household.uuid.in_(uuids))).all())
+    found.update(db.session.execute(select(Person.uuid, group.parent_id)
+                                    .join(Household, Household.uuid == Person.household_uuid)
+                                    .join(group, group.id == Household.group_id).where(Person.uuid.in_(uuids))).all())
+    return found
 
 
 def _village_of_submission():
@@ -127,6 +147,7 @@ def claim_batch(size: int, *, village_id: int | None = None, exclusive: bool = F
     if postgresql:
         _advisory("pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared", REGISTER_LOCK)
         db.session.info["register_lock"] = "exclusive" if exclusive else "shared"
+        db.session.info.pop("register_village", None)
     if village_id is None:
         tried: set[int] = set()
         for window in (1, CLAIM_WINDOW) if postgresql and not exclusive else (1,):
@@ -141,6 +162,8 @@ def claim_batch(size: int, *, village_id: int | None = None, exclusive: bool = F
             return []
     elif postgresql and not exclusive:
         _advisory("pg_advisory_xact_lock", (VILLAGE_LOCK, village_id))
+    if postgresql and not exclusive:
+        db.session.info["register_village"] = village_id
     # Read again under the lock: another worker may have merged some of them meanwhile.
     return submission_rows({entry.submission_id for entry in queued_entries(size, village_id)})
 
@@ -182,6 +205,7 @@ def _forget_register_lock(session, transaction) -> None:
     """Transaction-level locks end with the transaction: so does the note of the register lock held."""
     if transaction.parent is None:
         session.info.pop("register_lock", None)
+        session.info.pop("register_village", None)
 
 
 def _oldest_eligible(what):

@@ -87,12 +87,12 @@ def _with_every_replay(decisions: list) -> list:
 def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) -> set[tuple[str, str]]:
     """Forget these records (and those joined to them by decisions) and replay them; returns (kind, uuid) of the
     records now in the register among them."""
-    queries.lock_register()   # no merge worker writes records while their past is replayed
     records, decisions = _closure(uuids)
     verdicts: dict[int, str | None] = {}   # whether each visit was refused before this replay
     submission_ids = set(extra_submissions)
     purged = queries.purged_records()
     while True:
+        queries.lock_register(records)   # no merge worker writes these records while their past is replayed
         submission_ids |= queries.submissions_touching(records)   # (those forgotten already are in the set)
         verdicts.update(queries.refusals(submission_ids - set(verdicts)))
         queries.forget_records(records, submission_ids)
