@@ -5,9 +5,10 @@ and merges them in one transaction. Several workers (processes, TAIZHANG_MERGE_W
 PostgreSQL, which is the lock manager: a batch holds the register shared and its village exclusively
 (transaction-level advisory locks, server.register.queries.claim_batch), so two workers never merge the same
 village at once and each village is merged in arrival order (submission id). Record versions then come out as a
-rebuild numbers them. What crosses villages is merged holding the whole register: every replay (an edit, an
-original arriving after its edit, an automatic merge, a decision) takes it exclusively, and a batch that meets one
-is rolled back and merged again so (NeedsWholeRegister). A submission merged after something placed later in
+rebuild numbers them. What crosses villages is merged holding the whole register: a replay (an edit, an original
+arriving after its edit, an automatic merge, a decision) takes it exclusively unless its records all live in the
+worker's village, and so does a visit confirming an arrival; a batch that meets one is rolled back and merged again
+so (NeedsWholeRegister). A submission merged after something placed later in
 arrival order touched its records (another village's visit, a decision taken while it waited) is merged as a
 replay of those records, as an edit is, so the register stays what a rebuild gives. On SQLite one worker runs (its
 write lock serialises anyway).
