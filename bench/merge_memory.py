@@ -117,7 +117,7 @@ def analyze(database_url: str) -> None:
 def merge(env: dict) -> tuple[int, float, str]:
     """Run the merge worker until the queue is empty: (peak RSS in KiB, seconds, its last line)."""
     started = time.perf_counter()
-    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "register", "merge"], env=env, cwd=ROOT,
+    worker = subprocess.Popen([sys.executable, "-m", "server.cli", "register", "merge", "--workers", "1"], env=env, cwd=ROOT,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     output = worker.stdout.read().decode()
     _pid, status, usage = os.wait4(worker.pid, 0)

@@ -9,10 +9,15 @@ dates, valid resident ID numbers for most, phones for most adults), stored as ra
 
 * **rebuild**: `taizhang rebuild`'s `rebuild_register()` over every submission, against the same-run ceiling of
   only parsing those submissions (`read_visit`), which any rebuild must do;
-* **merge worker**: `--updates` visits to existing households (phone numbers corrected, people leaving to work,
-  births, moves within the group), queued as intake queues them and merged one transaction each by the merge
-  worker's own loop (`merge_next` + commit, duplicate check included), into the full register and, as the
-  baseline, into a register of one village made the same way: the ratio shows what the register's size costs;
+* **merge workers**: `--updates` visits to existing households (phone numbers corrected, people leaving to work,
+  births, moves within the group; households drawn from every village, so the queue spreads over the villages),
+  queued as intake queues them and merged by `--merge` runs `WORKERSxBATCH` (default `1x1,1x50,2x50,3x50`): that
+  many worker processes (`--merge-worker`, the worker's own loop `run_merge_worker`, duplicate check included),
+  connected first and then timed from a go to the last one's exit; every run but the last on a copy of the queued
+  database (`CREATE DATABASE … TEMPLATE`), the last on the register itself. Each prints visits/s as a ratio to
+  500/s and to the parse-only ceiling of the same update visits (`read_visit`, one process, same run), the workers'
+  CPU a visit and the largest worker's peak RSS (its VmHWM). The one-village baseline (`--skip-baseline` leaves it
+  out) shows what the register's size costs;
 * **rebuild after the updates**: `rebuild_register()` again, over the registration and the update visits, and a
   check that it gives back exactly the derived rows the merge worker wrote for every visit: the `visit` rows and,
   where the code has them, the `service_item` rows (every column but the id).
@@ -29,7 +34,8 @@ Each step prints its rate (wall clock) and its CPU per visit: this process's, an
 the bench database (CPU time hardly moves when other work shares the machine; wall time does).
 
 PostgreSQL uses database `taizhang_bench_register` (`--pg-database`; dropped and recreated). Figures are printed,
-never asserted; the script exits 1 if the rebuild after the updates does not give back the same rows.
+never asserted; the script exits 1 if the rebuild after the updates does not give back the same rows or the same
+register (`register_snapshot`).
 """
 
 from __future__ import annotations
@@ -37,13 +43,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import json
 import os
 import platform
 import random
 import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from lxml import etree
@@ -63,9 +73,10 @@ from server.extensions import db
 from server.forms.models import Form
 from server.forms.operations import publish_form
 from server.register import models as register_models
+from server.register import queries as register_queries
 from server.register.models import Household, Person, RegisterFieldValue, Visit
 from server.register.replays import rebuild_register
-from server.register.worker import merge_next
+from server.register.worker import run_merge_worker
 from server.storage import blob_store
 from server.submissions.models import MergeQueueEntry, Submission
 from server.users.models import User
@@ -246,6 +257,7 @@ class Register:
             url = PG_SERVER + pg_database
         else:
             url = f"sqlite:///{self.instance}/bench.sqlite3"
+        self.url, self.backend, self.pg_database = url, backend, pg_database
         self.app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": self.instance, "SECRET_KEY": "bench"})
         self.context = self.app.app_context()
         self.context.push()
@@ -327,8 +339,105 @@ class Register:
         self.context.pop()
 
 
+@dataclass
+class MergeRun:
+    """One merge of the queued updates: `workers` processes, `batch` submissions a transaction."""
+
+    workers: int
+    batch: int
+    merged: int
+    failed: int
+    timing: Timing
+    peak_rss_mib: float         # the largest worker's peak RSS
+    load: tuple[float, float, float]
+
+    @property
+    def rate(self) -> float:
+        return self.merged / self.timing.wall
+
+
+def merge_runs(register: Register, configs: tuple[tuple[int, int], ...], queued: int) -> list[MergeRun]:
+    """Merge the queue once per (workers, batch): every run but the last on a copy of the database as it stands
+    (PostgreSQL: CREATE DATABASE … TEMPLATE; SQLite: a copy of the file), the last on the register itself."""
+    runs = []
+    db.session.remove()
+    db.engine.dispose()   # a template database must have no other sessions
+    for number, (workers, batch) in enumerate(configs):
+        last = number == len(configs) - 1
+        if register.backend == "postgresql":
+            database = register.pg_database if last else f"{register.pg_database}_copy"
+            if not last:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                    conn.execute(f'CREATE DATABASE "{database}" TEMPLATE "{register.pg_database}"')
+            url = PG_SERVER + database
+        else:
+            workers = 1   # SQLite's write lock serialises merges: one worker
+            source = Path(register.instance) / "bench.sqlite3"
+            target = source if last else Path(register.instance) / "copy.sqlite3"
+            if not last:
+                shutil.copyfile(source, target)
+            url, database = f"sqlite:///{target}", None
+        runs.append(_merge_with_workers(url, database, workers, batch))
+        if register.backend == "postgresql" and not last:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if runs[-1].merged != queued:
+            print(f"  !! {workers} worker(s), batch {batch}: merged {runs[-1].merged} of {queued}")
+    return runs
+
+
+def _merge_with_workers(url: str, database: str | None, workers: int, batch: int) -> MergeRun:
+    """Start the worker processes, let them connect, then time them from the go to the last one's exit."""
+    processes = [subprocess.Popen([sys.executable, __file__, "--merge-worker", url, "--batch", str(batch)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for _ in range(workers)]
+    for process in processes:
+        assert process.stdout.readline().strip() == "ready"
+    with Timing(database) as timing:
+        started = time.process_time()
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        peaks, tallies = [], []
+        for process in processes:
+            process.wait()
+            tallies.append(json.loads(process.stdout.read().strip().splitlines()[-1]))
+            peaks.append(tallies[-1]["peak_kib"] / 1024)
+    # The workers' CPU (this process does nothing meanwhile) as the step's own; the database's is not known (the
+    # workers' server processes are gone by the end).
+    timing.cpu = sum(tally["cpu"] for tally in tallies) + (time.process_time() - started)
+    return MergeRun(workers, batch, sum(tally["merged"] for tally in tallies),
+                    sum(tally["failed"] for tally in tallies), timing, max(peaks), os.getloadavg())
+
+
+def merge_worker_process(url: str, batch: int) -> None:
+    """One merge worker (`--merge-worker`): connect, say ready, wait for the go, drain the queue, print a tally."""
+    instance = tempfile.mkdtemp(prefix="taizhang-bench-worker-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"})
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        db.session.rollback()
+        print("ready", flush=True)
+        sys.stdin.readline()
+        started = time.process_time()
+        tally = run_merge_worker(loop=False, interval=0.02, batch_size=batch,
+                                 warn=lambda message: print(message, file=sys.stderr))
+        # VmHWM: this program's own peak (ru_maxrss would keep the bench process's, copied by the fork before exec).
+        peak_kib = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
+                        if line.startswith("VmHWM:"))
+        print(json.dumps(dict(merged=tally.merged, failed=tally.failed, cpu=time.process_time() - started,
+                              peak_kib=peak_kib)), flush=True)
+        db.session.remove()
+    shutil.rmtree(instance, ignore_errors=True)
+
+
 def build(backend: str, towns: int, households_per_group: int, update_count: int, seed: int,
-          villages_only: int | None = None, *, service_share: float, pg_database: str) -> dict:
+          villages_only: int | None = None, *, service_share: float, pg_database: str,
+          merge_configs: tuple[tuple[int, int], ...] = ((1, 1),)) -> dict:
+    """Build a register, rebuild it, queue the updates and merge them with each (workers, batch) of
+    `merge_configs` (each on a copy of the queued register but the last, which merges the register itself), then
+    rebuild again and compare."""
     rng = random.Random(seed)
     services = ServiceAnswers(seed, service_share)
     register = Register(backend, towns, villages_only, pg_database)
@@ -349,16 +458,19 @@ def build(backend: str, towns: int, households_per_group: int, update_count: int
     households_n, people_n, values_n = register.counts()
     items_after_rebuild = register.service_items()
 
-    register.store(list(updates(rng, households, update_count, services)), queued=True)
+    updates_stored = list(updates(rng, households, update_count, services))
+    register.store(updates_stored, queued=True)
     if backend == "postgresql":   # the planner's statistics of the rebuilt tables, as autovacuum would gather them
         db.session.execute(text("ANALYZE"))
         commit()
-    with Timing(database) as merge:
-        merged = 0
-        while merge_next() is not None:
-            commit()
-            merged += 1
-        commit()
+    update_xml = [xml for _, xml in updates_stored]
+    with Timing(database) as update_parse:
+        for xml in update_xml:
+            read_visit(xml)
+    merges = merge_runs(register, merge_configs, len(update_xml))
+    merge, merged = merges[-1].timing, merges[-1].merged
+    live = register_queries.register_snapshot()
+    db.session.rollback()
 
     merged_rows = register.derived_snapshot()
     items_after_merge = register.service_items()
@@ -366,11 +478,14 @@ def build(backend: str, towns: int, households_per_group: int, update_count: int
         reapplied = rebuild_register()
         commit()
     rebuilt_rows = register.derived_snapshot()
+    same_register = register_queries.register_snapshot() == live
+    db.session.rollback()
     register.close()
     return dict(submissions=len(submissions), applied=applied, households=households_n, people=people_n,
                 field_values=values_n, parse=parse, parse_rate=len(submissions) / parse.wall,
                 rebuild=rebuild, rebuild_rate=applied / rebuild.wall, merged=merged, merge=merge,
-                merge_rate=merged / merge.wall, items_after_rebuild=items_after_rebuild,
+                merge_rate=merged / merge.wall, merges=merges, same_register=same_register,
+                update_parse_rate=len(update_xml) / update_parse.wall, items_after_rebuild=items_after_rebuild,
                 items_after_merge=items_after_merge, reapplied=reapplied, second=second,
                 second_rate=reapplied / second.wall,
                 same_rows={table: (rows == rebuilt_rows.get(table), len(rows)) for table, rows in merged_rows.items()})
@@ -386,16 +501,28 @@ def main() -> None:
     parser.add_argument("--service-share", type=float, default=0.35,
                         help="share of the visits with a service record (0: none, nor closing answers)")
     parser.add_argument("--pg-database", default="taizhang_bench_register")
+    parser.add_argument("--merge", default="1x1,1x50,2x50,3x50",
+                        help="merge runs as WORKERSxBATCH, comma-separated (each on a copy of the queued register)")
+    parser.add_argument("--skip-baseline", action="store_true", help="no one-village baseline")
+    parser.add_argument("--merge-worker", metavar="URL", help=argparse.SUPPRESS)   # one worker process (internal)
+    parser.add_argument("--batch", type=int, default=50, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.merge_worker:
+        merge_worker_process(args.merge_worker, args.batch)
+        return
+    configs = tuple(tuple(int(part) for part in item.split("x")) for item in args.merge.split(","))
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, backend {args.backend}; "
           f"service share {args.service_share}; service record in this code: "
           f"{'yes' if SERVICE_ITEMS is not None else 'no (its answers are ignored)'}")
+    print(f"load average at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    options = dict(service_share=args.service_share, pg_database=args.pg_database)
-    baseline = build(args.backend, 1, args.households_per_group, args.updates, args.seed, villages_only=1, **options)
+    options = dict(service_share=args.service_share, pg_database=args.pg_database, merge_configs=configs)
+    runs = [] if args.skip_baseline else [("one village (baseline)", build(
+        args.backend, 1, args.households_per_group, args.updates, args.seed, villages_only=1, **options))]
     full = build(args.backend, args.towns, args.households_per_group, args.updates, args.seed, **options)
+    runs.append((f"{args.towns} town(s)", full))
     same = True
-    for label, run in (("one village (baseline)", baseline), (f"{args.towns} town(s)", full)):
+    for label, run in runs:
         print(f"\n{label}: {run['households']:,} households, {run['people']:,} people, "
               f"{run['field_values']:,} field values from {run['submissions']:,} registration visits")
         print(f"  parse only (ceiling):  {run['parse_rate']:8,.0f} submissions/s "
@@ -403,8 +530,18 @@ def main() -> None:
         print(f"  rebuild:               {run['rebuild_rate']:8,.0f} submissions/s "
               f"({run['rebuild'].wall:.1f} s; {run['rebuild_rate'] / run['parse_rate']:.2f} of the ceiling; "
               f"target 5,000/s; {run['rebuild'].per(run['applied'])})")
-        print(f"  merge worker:          {run['merge_rate']:8,.0f} submissions/s ({run['merged']:,} visits; "
-              f"{run['merge'].per(run['merged'])})")
+        print(f"  parse only, the {run['merges'][-1].merged + 0:,} update visits (merge ceiling, one process): "
+              f"{run['update_parse_rate']:,.0f}/s")
+        for merge in run["merges"]:
+            print(f"  merge worker {merge.workers}×, batch {merge.batch:>3}: {merge.rate:8,.0f} visits/s "
+                  f"= {merge.rate / 500:.2f} of 500/s, {merge.rate / run['update_parse_rate']:.3f} of the parse "
+                  f"ceiling ({merge.merged:,} visits in {merge.timing.wall:.1f} s; workers' CPU "
+                  f"{1000 * merge.timing.cpu / merge.merged:.2f} ms each; "
+                  f"peak RSS of a worker {merge.peak_rss_mib:,.0f} MiB; load {merge.load[0]:.2f})"
+                  + (f"; {merge.failed} FAILED attempt(s)" if merge.failed else ""))
+        print(f"  register after the last merge = rebuild (register_snapshot): "
+              f"{'yes' if run['same_register'] else 'NO'}")
+        same = same and run["same_register"]
         print(f"  rebuild, all visits:   {run['second_rate']:8,.0f} submissions/s "
               f"({run['reapplied']:,} visits in {run['second'].wall:.1f} s; "
               f"{run['second_rate'] / run['parse_rate']:.2f} of the ceiling; {run['second'].per(run['reapplied'])})")
@@ -416,9 +553,11 @@ def main() -> None:
             print(f"  {table} rows after the merge worker = after the rebuild: {'yes' if equal else 'NO'} "
                   f"({rows:,} rows)")
             same = same and equal
-    print(f"\nmerge worker at {args.towns} town(s) / one village: {full['merge_rate'] / baseline['merge_rate']:.2f}")
+    if len(runs) == 2:
+        print(f"\nmerge worker at {args.towns} town(s) / one village (the last merge run): "
+              f"{full['merge_rate'] / runs[0][1]['merge_rate']:.2f}")
     print(f"machine busy during the run: load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+    print(f"peak RSS of this process (builds, parses, rebuilds): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     if not same:
         sys.exit(1)
 

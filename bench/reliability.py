@@ -12,9 +12,9 @@ rebuild from the raw submissions.
 * **Clients**: `--clients` threads, each owning some collectors' phones (a phone sends its forms one after the
   other, as Collect does): `HEAD /key/<token>/submission`, then the multipart POST. A connection error, a timeout
   or a 5xx is retried with backoff (0.25 s doubling to 4 s) until a 201 or `--give-up` seconds.
-* **Servers**: `--app-servers` gunicorn instances (gthread 2x4 each), each with its own merge worker
-  (`taizhang register merge --loop`), sharing one PostgreSQL database and one attachment folder; with two, nginx
-  in front balances them (installed from Debian if missing). Nothing one process needs lives in another.
+* **Servers**: `--app-servers` gunicorn instances (gthread 2x4 each), each with `--merge-workers` merge workers of
+  its own (`taizhang register merge --loop --workers 1`; several merge side by side, a village each at a
+  time), sharing one PostgreSQL database and one attachment folder; with two, nginx in front balances them (installed from Debian if missing). Nothing one process needs lives in another.
 * **Faults** (`faults`): `kill-server` SIGKILLs every gunicorn and merge-worker process every `--every` seconds
   and starts them again; `restart-postgres` restarts the PostgreSQL cluster (`pg_ctlcluster … restart -m
   immediate`, a crash for the clients) every `--every` seconds.
@@ -103,10 +103,11 @@ def prepare(instance: Path, groups: dict[str, str]) -> dict[str, str]:
 
 
 class Servers:
-    """The app servers (gunicorn + a merge worker each) and, with two, nginx in front."""
+    """The app servers (gunicorn + `merge_workers` merge workers each, all merging side by side, one village each
+    at a time: server.register.worker) and, with two, nginx in front."""
 
-    def __init__(self, procs: Processes, work: Path, count: int) -> None:
-        self.procs, self.work, self.count = procs, work, count
+    def __init__(self, procs: Processes, work: Path, count: int, merge_workers: int = 1) -> None:
+        self.procs, self.work, self.count, self.merge_workers = procs, work, count, merge_workers
         self.env = {**{k: v for k, v in os.environ.items() if not k.startswith("TAIZHANG_")},
                     "TAIZHANG_DATABASE_URL": PG_URL, "TAIZHANG_INSTANCE_DIR": str(work / "instance"),
                     "TAIZHANG_MIGRATE_ON_START": "0", "PYTHONUNBUFFERED": "1"}
@@ -127,9 +128,10 @@ class Servers:
                     [str(BIN / "gunicorn"), *SERVER.gunicorn_args(), "-b", f"127.0.0.1:{port}", "--timeout", "120",
                      "--graceful-timeout", "5", "--log-level", "warning", "server.wsgi:app"],
                     cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT))
-                self.workers.append(self.procs.start(
-                    [str(BIN / "taizhang"), "register", "merge", "--loop"], cwd=ROOT, env=self.env, stdout=out,
-                    stderr=subprocess.STDOUT))
+                for _ in range(self.merge_workers):   # one process each (a SIGKILL then leaves no orphan)
+                    self.workers.append(self.procs.start(
+                        [str(BIN / "taizhang"), "register", "merge", "--loop", "--workers", "1"], cwd=ROOT,
+                        env=self.env, stdout=out, stderr=subprocess.STDOUT))
         if self.count > 1 and self.proxy is None:
             self.proxy = self.procs.start(["nginx", "-c", str(self._nginx_conf()), "-g", "daemon off;"],
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -365,7 +367,7 @@ def run(args) -> int:
           f"phones ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}); {args.clients} clients, "
           f"{args.app_servers} app server(s); work dir {work}", flush=True)
     tokens = prepare(work / "instance", groups)
-    servers = Servers(procs, work, args.app_servers)
+    servers = Servers(procs, work, args.app_servers, args.merge_workers)
     tally = Tally()
     sent = {item.instance_id: hashlib.sha256(item.xml).hexdigest() for item in stream}
     problems: list[str] = []
@@ -463,6 +465,7 @@ def pg_version() -> str:
 
 
 def main() -> int:
+    global DATABASE, PG_URL   # --pg-database
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("load", "faults"))
     parser.add_argument("--submissions", type=int, help="how many (default: 100000 for load, 10000 for faults)")
@@ -470,6 +473,9 @@ def main() -> int:
     parser.add_argument("--rate", type=float, help="submissions a second at most, all clients together (default: "
                                                    "as fast as they go)")
     parser.add_argument("--app-servers", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--merge-workers", type=int, default=1,
+                        help="merge worker processes beside each app server (all against the one database)")
+    parser.add_argument("--pg-database", default=DATABASE, help="the database (dropped and recreated)")
     parser.add_argument("--fault", choices=("kill-server", "restart-postgres"), default="kill-server")
     parser.add_argument("--every", type=float, default=15.0, help="seconds between faults (default 15)")
     parser.add_argument("--towns", type=int, default=2, help="towns of the synthetic county to draw from")
@@ -478,6 +484,7 @@ def main() -> int:
                         help="seconds a client keeps retrying one submission, and the merge queue may take to drain")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs) even when all is well")
     args = parser.parse_args()
+    DATABASE, PG_URL = args.pg_database, PG_URL.replace(DATABASE, args.pg_database)
     args.submissions = args.submissions or (100_000 if args.command == "load" else 10_000)
     return run(args)
 

@@ -130,6 +130,11 @@ def load_config(overrides: dict | None = None) -> dict:
         # increment (0-19; 0 = as the app servers), so that on a busy server intake answers Collect first and merging
         # lags and catches up (docs/deploy.md).
         "TAIZHANG_MERGE_NICE": min(max(_int("TAIZHANG_MERGE_NICE", 10), 0), 19),
+        # Merge workers running side by side (`taizhang serve`, `taizhang register merge`; server.register.worker):
+        # default 2 on PostgreSQL (one per core of a small server), always 1 on SQLite (its write lock serialises).
+        "TAIZHANG_MERGE_WORKERS": 1 if database_url.startswith("sqlite") else _int("TAIZHANG_MERGE_WORKERS", 2),
+        # Submissions of one village a merge worker merges in one transaction.
+        "TAIZHANG_MERGE_BATCH": _int("TAIZHANG_MERGE_BATCH", 50),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
         "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),
         # No pre-ping round trip per request: a connection lost with a database restart fails that one request

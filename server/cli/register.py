@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
+import signal
+import subprocess
+import sys
 
 import click
 from flask import current_app
@@ -12,6 +17,7 @@ from server.areas.operations import find_area
 from server.cli.acting_user import as_user, principal
 from server.cli.priority import lower_merge_priority
 from server.database import commit
+from server.extensions import db
 from server.register.decisions import mark_distinct, merge_candidate, move_household, set_tier, undo_decision
 from server.register.duplicates import scan_duplicates
 from server.register.queries import open_candidates
@@ -21,7 +27,7 @@ from server.schedules.current import current_schedule
 from sync.households import HOUSEHOLD_REASONS
 from sync.identity import REASONS
 
-__all__ = ["register", "register_rebuild"]
+__all__ = ["register", "register_rebuild", "start_merge_workers", "wait_for_workers"]
 
 
 @click.group()
@@ -32,15 +38,76 @@ def register():
 @register.command("merge")
 @click.option("--loop", is_flag=True, help="keep merging as submissions arrive (the merge worker)")
 @click.option("--interval", default=1.0, show_default=True, help="seconds between polls of an empty queue")
+@click.option("--workers", type=int, default=None,
+              help="worker processes side by side, one village each at a time (default TAIZHANG_MERGE_WORKERS; "
+                   "always 1 on SQLite)")
+@click.option("--batch", type=int, default=None,
+              help="submissions of one village merged per transaction (default TAIZHANG_MERGE_BATCH)")
 @with_appcontext
-def register_merge(loop: bool, interval: float):
-    """Merge queued submissions into the register, oldest first, one transaction each. With --loop the process runs
-    at a lower CPU priority (TAIZHANG_MERGE_NICE, default 10), so intake comes first on a busy server."""
+def register_merge(loop: bool, interval: float, workers: int | None, batch: int | None):
+    """Merge queued submissions into the register: batches of one village, oldest first, one transaction each. With
+    --loop the workers run at a lower CPU priority (TAIZHANG_MERGE_NICE, default 10), so intake comes first on a busy
+    server."""
+    config = current_app.config
+    workers = workers or config["TAIZHANG_MERGE_WORKERS"]
+    batch = batch or config["TAIZHANG_MERGE_BATCH"]
+    if workers > 1 and db.engine.dialect.name != "postgresql":
+        click.echo("SQLite: one merge worker (its write lock serialises merges anyway)", err=True)
+        workers = 1
+    if workers > 1:
+        db.session.remove()
+        db.engine.dispose()   # each worker opens its own connections
+        processes = start_merge_workers(workers, loop=loop, interval=interval, batch=batch, tally=True)
+        status = wait_for_workers(processes)
+        tallies = [json.loads(process.stdout.read() or "{}") for process in processes]
+        _echo_tally(sum(tally.get("merged", 0) for tally in tallies), sum(tally.get("failed", 0) for tally in tallies))
+        sys.exit(status)
     if loop:
-        lower_merge_priority(current_app.config["TAIZHANG_MERGE_NICE"])
-    tally = run_merge_worker(loop=loop, interval=interval, warn=lambda message: click.echo(message, err=True))
-    failed = f", {tally.failed} failed attempt(s)" if tally.failed else ""
-    click.echo(f"merged {tally.merged} submission(s){failed}")
+        lower_merge_priority(config["TAIZHANG_MERGE_NICE"])
+    tally = run_merge_worker(loop=loop, interval=interval, batch_size=batch,
+                             warn=lambda message: click.echo(message, err=True))
+    if os.environ.get(_TALLY_AS_JSON):
+        click.echo(json.dumps(dict(merged=tally.merged, failed=tally.failed)))
+    else:
+        _echo_tally(tally.merged, tally.failed)
+
+
+_TALLY_AS_JSON = "TAIZHANG_MERGE_TALLY_JSON"   # a worker started by start_merge_workers(tally=True) reports so
+
+
+def _echo_tally(merged: int, failed: int) -> None:
+    click.echo(f"merged {merged} submission(s)" + (f", {failed} failed attempt(s)" if failed else ""))
+
+
+def start_merge_workers(count: int, *, loop: bool, interval: float = 1.0, batch: int | None = None,
+                        tally: bool = False) -> list[subprocess.Popen]:
+    """Start `count` merge worker processes (`taizhang register merge --workers 1`); `tally`: each reports what it
+    merged as JSON on its stdout (a pipe)."""
+    command = [sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--workers", "1",
+               "--interval", str(interval), *(["--loop"] if loop else []), *(["--batch", str(batch)] if batch else [])]
+    env = {**os.environ, _TALLY_AS_JSON: "1"} if tally else None
+    return [subprocess.Popen(command, env=env, stdout=subprocess.PIPE if tally else None, text=True,
+                             preexec_fn=_end_with_parent if sys.platform == "linux" else None)
+            for _ in range(count)]
+
+
+def _end_with_parent() -> None:
+    """In a worker process (Linux): a SIGTERM when the process that started it dies, even by SIGKILL."""
+    ctypes.CDLL(None).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+
+
+def wait_for_workers(processes: list[subprocess.Popen]) -> int:
+    """Wait for these worker processes, passing SIGTERM and SIGINT on to them; the first non-zero exit status."""
+    def stop(signum, _frame):
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signum)
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return next((status for status in [process.wait() for process in processes] if status), 0)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @register.command("rebuild")

@@ -1,8 +1,7 @@
-"""`taizhang serve` and `taizhang demo`: migrate, seed the demo, and run gunicorn beside a merge worker."""
+"""`taizhang serve` and `taizhang demo`: migrate, seed the demo, and run gunicorn beside the merge workers."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 
 import click
@@ -13,6 +12,7 @@ from sqlalchemy import text
 
 from server import MIGRATIONS_DIR
 from server.cli.forms import print_publish
+from server.cli.register import start_merge_workers
 from server.cli.users import print_credentials
 from server.demo import DemoResult, seed_demo
 from server.extensions import db
@@ -81,7 +81,7 @@ def _upgrade() -> None:
 @with_appcontext
 def serve(demo, host, port, workers, threads):
     """Apply migrations, then serve with gunicorn (worker processes whose event loop reads each request whole before
-    a thread runs it: slow clients hold no thread) and a register merge worker."""
+    a thread runs it: slow clients hold no thread) and the register merge workers (TAIZHANG_MERGE_WORKERS)."""
     current_app.config["TAIZHANG_PUBLIC_URL"] = current_app.config["TAIZHANG_PUBLIC_URL"] or f"http://{host}:{port}"
     if current_app.config["TAIZHANG_MIGRATE_ON_START"]:
         _upgrade()
@@ -91,10 +91,12 @@ def serve(demo, host, port, workers, threads):
     sys.stdout.flush()
     db.session.remove()  # ends the demo's last lookup: on SQLite its transaction would hold the write lock
     db.engine.dispose()  # workers open their own connections
-    merge_worker = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()",
-                                     "register", "merge", "--loop"])
+    merge_workers = start_merge_workers(current_app.config["TAIZHANG_MERGE_WORKERS"], loop=True,
+                                        batch=current_app.config["TAIZHANG_MERGE_BATCH"])
     try:
         run_gunicorn(f"{host}:{port}", workers=workers, threads=threads)
     finally:
-        merge_worker.terminate()
-        merge_worker.wait(timeout=30)
+        for merge_worker in merge_workers:
+            merge_worker.terminate()
+        for merge_worker in merge_workers:
+            merge_worker.wait(timeout=30)

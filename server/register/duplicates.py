@@ -30,16 +30,18 @@ def check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
     """The incremental check: compare each changed person with the people of their village sharing a block key.
     An automatic pair is merged at once (the changed record into the one already there); others are queued."""
     found = index_people(uuids)
+    present = set(found)   # those in the register (an automatic merge below takes away the person it merges)
     for uuid, (record, village) in sorted(found.items()):
-        if not queries.person_exists(uuid):
-            continue  # merged away by an earlier automatic merge in this loop
+        if uuid not in present:
+            continue
         others = queries.people_sharing_keys(village, block_keys(record), exclude=uuid, largest_block=LARGEST_BLOCK)
         for candidate in candidates_for(record, [other for other, _ in person_records(queries.identity_rows(others))]):
             row = queue_candidate(candidate, village, now)
-            if row is not None and queries.person_exists(uuid):
+            if row is not None and uuid in present:
                 _merge_automatically(row, uuid, candidate.b if candidate.a == uuid else candidate.a, village, now,
                                      after=after)
-    check_arrivals({uuid for uuid in found if queries.person_exists(uuid)}, now=now)
+                present.discard(uuid)
+    check_arrivals(present, now=now)
 
 
 def check_households(created: set[str], *, now: dt.datetime) -> None:

@@ -45,9 +45,8 @@ def _date(value: str | None) -> dt.date | None:
 def index_people(uuids: set[str]) -> dict[str, tuple[PersonRecord, int]]:
     """Refresh these people's match keys; returns the ones still in the register (merged-away ones drop out)."""
     found = {record.id: (record, village) for record, village in person_records(queries.identity_rows(uuids))}
-    for uuid in uuids:
-        record, village = found.get(uuid, (None, None))
-        queries.set_match_keys(uuid, village, block_keys(record) if record else [])
+    queries.set_match_keys({uuid: (found[uuid][1], block_keys(found[uuid][0])) if uuid in found else (None, [])
+                            for uuid in uuids})
     return found
 
 

@@ -9,8 +9,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, case, delete, func, insert, or_, select, true, union_all, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Row, and_, case, delete, event, func, insert, or_, select, text, true, union_all, update
+from sqlalchemy.orm import Session, aliased
 
 from server.areas.models import Area
 from server.areas.queries import inside_area
@@ -64,15 +64,163 @@ def claim_next() -> StoredSubmission | None:
     return submission_rows({submission_id})[0]
 
 
+# PostgreSQL advisory lock keys (two int4s): the whole register (held shared by a merge worker's batch, exclusive by
+# any replay) and one village's queue (held by the worker merging a batch of it). See server.register.worker.
+REGISTER_LOCK = (0x7A4D, 0)
+VILLAGE_LOCK = 0x7A4E
+CLAIM_WINDOW = 1000  # queue entries looked at to find a village no other worker holds
+
+
+class NeedsWholeRegister(Exception):  # noqa: N818 - a signal to the merge worker, not an error
+    """A merge holding the register shared (one village) met something that needs it whole: a replay or an arrival
+    from another village. The worker rolls the batch back and merges it again holding the register exclusively."""
+
+
+class QueuedEntry(NamedTuple):
+    submission_id: int
+    village_id: int
+
+
+def _on_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+def _advisory(function: str, key: tuple[int, int]):
+    """Call one of PostgreSQL's transaction-level advisory lock functions on a two-part key."""
+    return db.session.scalar(text(f"SELECT {function}(CAST(:a AS integer), CAST(:b AS integer))"),
+                             dict(a=key[0], b=key[1]))
+
+
+def lock_register(records: set[str] | None = None) -> None:
+    """Hold the whole register for this transaction (PostgreSQL; SQLite's write lock serialises already): every
+    replay takes it, so no merge worker writes records while their past is replayed. A merge worker holding the
+    register shared (one village's batch) cannot take it — NeedsWholeRegister sends it back to merge exclusively —
+    unless every one of `records` (those a replay rewrites) lives in the village it holds: no other worker writes
+    them (a visit confirming an arrival, the one merge that changes another village's record, holds the register
+    whole)."""
+    held = db.session.info.get("register_lock")
+    if held == "shared":
+        village = db.session.info.get("register_village")
+        if records is None or village is None or set(record_villages(records).values()) != {village}:
+            raise NeedsWholeRegister()
+        return
+    if held is None and _on_postgresql():
+        _advisory("pg_advisory_xact_lock", REGISTER_LOCK)
+        db.session.info["register_lock"] = "exclusive"
+
+
+def record_villages(uuids: set[str]) -> dict[str, int | None]:
+    """The village each of these records (households, people) lives in now; None: not in the register."""
+    found: dict[str, int | None] = dict.fromkeys(uuids)
+    if not uuids:
+        return found
+    group = aliased(Area)
+    found.update(db.session.execute(select(Household.uuid, group.parent_id).join(group, group.id == Household.group_id)
+                                    .where(Household.uuid.in_(uuids))).all())
+    found.update(db.session.execute(select(Person.uuid, group.parent_id)
+                                    .join(Household, Household.uuid == Person.household_uuid)
+                                    .join(group, group.id == Household.group_id).where(Person.uuid.in_(uuids))).all())
+    return found
+
+
+def _village_of_submission():
+    """A submission's village id (its collector's group's village; 0 for a submission of no group)."""
+    return func.coalesce(case((Area.kind == "group", Area.parent_id), else_=Area.id), 0)
+
+
+def queued_entries(limit: int, village_id: int | None = None) -> list[QueuedEntry]:
+    """The oldest eligible queue entries (of one village), in arrival order, with their village."""
+    village = _village_of_submission()
+    query = (select(MergeQueueEntry.submission_id, village.label("village_id"))
+             .join(Submission, Submission.id == MergeQueueEntry.submission_id)
+             .outerjoin(Area, Area.id == Submission.area_id)
+             .where(MergeQueueEntry.attempts < MAX_ATTEMPTS).order_by(MergeQueueEntry.submission_id).limit(limit))
+    if village_id is not None:
+        query = query.where(village == village_id)
+    return [QueuedEntry(row.submission_id, row.village_id) for row in db.session.execute(query)]
+
+
+def claim_batch(size: int, *, village_id: int | None = None, exclusive: bool = False) -> list[StoredSubmission]:
+    """Up to `size` queued submissions of one village, oldest first: the village of the oldest entry no other
+    worker holds (or `village_id`). On PostgreSQL the register is held shared and the village exclusively for this
+    transaction (`exclusive`: the whole register), so workers merge different villages side by side and each
+    village in arrival order; an empty list when every queued village is held by another worker."""
+    postgresql = _on_postgresql()
+    if postgresql:
+        _advisory("pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared", REGISTER_LOCK)
+        db.session.info["register_lock"] = "exclusive" if exclusive else "shared"
+        db.session.info.pop("register_village", None)
+    if village_id is None:
+        tried: set[int] = set()
+        for window in (1, CLAIM_WINDOW) if postgresql and not exclusive else (1,):
+            villages = [village for village in dict.fromkeys(entry.village_id for entry in queued_entries(window))
+                        if village not in tried]
+            tried |= set(villages)
+            village_id = next((village for village in villages if exclusive or not postgresql
+                               or _advisory("pg_try_advisory_xact_lock", (VILLAGE_LOCK, village))), None)
+            if village_id is not None:
+                break
+        if village_id is None:
+            return []
+    elif postgresql and not exclusive:
+        _advisory("pg_advisory_xact_lock", (VILLAGE_LOCK, village_id))
+    if postgresql and not exclusive:
+        db.session.info["register_village"] = village_id
+    # Read again under the lock: another worker may have merged some of them meanwhile.
+    return submission_rows({entry.submission_id for entry in queued_entries(size, village_id)})
+
+
+def touched_after(uuids: set[str]) -> dict[str, int]:
+    """For each of these records, the newest submission that named it (merged, or refused)."""
+    if not uuids:
+        return {}
+    return dict(db.session.execute(select(SubmissionRecord.record_uuid, func.max(SubmissionRecord.submission_id))
+                                   .where(SubmissionRecord.record_uuid.in_(uuids))
+                                   .group_by(SubmissionRecord.record_uuid)).all())
+
+
+def decisions_placed_after(submission_id: int) -> list[RegisterDecision]:
+    """Decisions in force placed after this submission in arrival order (taken while it waited in the queue)."""
+    return list(db.session.scalars(select(RegisterDecision).where(
+        RegisterDecision.undone_at.is_(None), RegisterDecision.after_submission_id >= submission_id)))
+
+
+def merge_steps(uuids: set[str]) -> dict[str, str]:
+    """merged_into for these uuids and, at any depth, for the records they were merged into."""
+    steps: dict[str, str] = {}
+    pending = set(uuids)
+    while pending:
+        found = merged_into(pending)
+        steps |= found
+        pending = set(found.values()) - set(steps)
+    return steps
+
+
+def village_of(submission_id: int) -> int:
+    """The village a submission's queue entry belongs to (0: no group)."""
+    return db.session.scalar(select(_village_of_submission()).select_from(Submission)
+                             .outerjoin(Area, Area.id == Submission.area_id).where(Submission.id == submission_id))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_register_lock(session, transaction) -> None:
+    """Transaction-level locks end with the transaction: so does the note of the register lock held."""
+    if transaction.parent is None:
+        session.info.pop("register_lock", None)
+        session.info.pop("register_village", None)
+
+
 def _oldest_eligible(what):
     """The queue entry merged next: the oldest one not yet given up on."""
     return (select(what).where(MergeQueueEntry.attempts < MAX_ATTEMPTS)
             .order_by(MergeQueueEntry.submission_id).limit(1))
 
 
-def is_superseded(instance_id: str) -> bool:
-    """Whether an edit of this version was stored already (it arrived first)."""
-    return db.session.scalar(select(Submission.id).where(Submission.deprecated_id == instance_id)) is not None
+def superseded(instance_ids: set[str]) -> set[str]:
+    """Those of these versions an edit of which was stored already (it arrived first)."""
+    if not instance_ids:
+        return set()
+    return set(db.session.scalars(select(Submission.deprecated_id).where(Submission.deprecated_id.in_(instance_ids))))
 
 
 def chain_ids(submission_id: int) -> set[int]:
@@ -95,9 +243,11 @@ def chain_ids(submission_id: int) -> set[int]:
         rows |= linked
 
 
-def note_failure(error: str) -> int | None:
-    """Count a failed attempt on the oldest eligible entry (the one that just failed); return its submission id."""
-    entry = db.session.scalar(_oldest_eligible(MergeQueueEntry))
+def note_failure(error: str, submission_id: int | None = None) -> int | None:
+    """Count a failed attempt on this submission's entry (None: the oldest eligible one, the one that just failed);
+    return its submission id."""
+    entry = db.session.scalar(_oldest_eligible(MergeQueueEntry) if submission_id is None else select(
+        MergeQueueEntry).where(MergeQueueEntry.submission_id == submission_id))
     if entry is None:
         return None
     entry.attempts += 1
@@ -105,8 +255,8 @@ def note_failure(error: str) -> int | None:
     return entry.submission_id
 
 
-def dequeue(submission_id: int) -> None:
-    db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id == submission_id))
+def dequeue(*submission_ids: int) -> None:
+    db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id.in_(submission_ids)))
 
 
 def record_state(kind: str, uuid: str) -> RecordState | None:
@@ -543,11 +693,16 @@ def villages_with_people() -> list[int]:
                                    .distinct().order_by(_group.parent_id)))
 
 
-def set_match_keys(person_uuid: str, village_id: int | None, keys: list[str]) -> None:
-    db.session.execute(delete(PersonMatchKey).where(PersonMatchKey.person_uuid == person_uuid))
-    if village_id is not None and keys:
-        db.session.execute(insert(PersonMatchKey), [dict(person_uuid=person_uuid, key=key, village_id=village_id)
-                                                    for key in dict.fromkeys(keys)])
+def set_match_keys(keys: dict[str, tuple[int | None, list[str]]]) -> None:
+    """Replace these people's match keys (person uuid → their village and keys; no village: none), in two
+    statements."""
+    if not keys:
+        return
+    db.session.execute(delete(PersonMatchKey).where(PersonMatchKey.person_uuid.in_(keys)))
+    rows = [dict(person_uuid=uuid, key=key, village_id=village_id) for uuid, (village_id, found) in keys.items()
+            if village_id is not None for key in dict.fromkeys(found)]
+    if rows:
+        db.session.execute(insert(PersonMatchKey), rows)
 
 
 def replace_match_keys(rows: list[dict], villages: list[int] | None = None) -> None:

@@ -24,7 +24,9 @@ __all__ = ["rebuild_register", "replay_decision", "replay_records", "replay_visi
 def rebuild_register(workers: int = 1) -> int:
     """Forget the derived register and replay every effective submission and every decision in force; returns how
     many visits were merged. `workers` > 1: in that many processes (server.register.rebuild, the same result). The
-    derived tables' indexes and constraints are dropped during the bulk load and re-created after (PostgreSQL)."""
+    derived tables' indexes and constraints are dropped during the bulk load and re-created after (PostgreSQL).
+    The register is held whole meanwhile (no merge worker or decision runs beside it)."""
+    queries.lock_register()
     if workers > 1:
         return rebuild_in_parallel(workers).applied
     rebuild_queries.empty_derived()
@@ -100,6 +102,7 @@ def replay_records(uuids: set[str], *, extra_submissions: Iterable[int] = ()) ->
     purged = queries.purged_records()
     forgotten: set[str] = set()            # the records of the visits forgotten (their schedule summaries change)
     while True:
+        queries.lock_register(records)   # no merge worker writes these records while their past is replayed
         submission_ids |= queries.submissions_touching(records)   # (those forgotten already are in the set)
         verdicts.update(queries.refusals(submission_ids - set(verdicts)))
         forgotten |= summaries.visited_records(submission_ids)

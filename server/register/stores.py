@@ -172,8 +172,15 @@ class DatabaseStore(_DerivedRows):
         return queries.record_state(kind, uuid)
 
     def lookup(self, aliases: ReplayAliases, chain: frozenset[int]) -> RegisterLookup:
-        """The register as it stands: every record is here."""
-        return RegisterLookup(aliases.resolve, queries.household_group, queries.household_of, self.expected_in,
+        """The register as it stands: every record is here (a household's group read once: a visit is judged
+        before it changes anything)."""
+        groups: dict[str, str | None] = {}
+
+        def household_group(uuid: str) -> str | None:
+            if uuid not in groups:
+                groups[uuid] = queries.household_group(uuid)
+            return groups[uuid]
+        return RegisterLookup(aliases.resolve, household_group, queries.household_of, self.expected_in,
                               self.destination_known)
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,

@@ -1,10 +1,22 @@
-"""The merge worker: the queue of submissions waiting to be merged into the register, taken in arrival order.
+"""The merge worker: the queue of submissions waiting to be merged into the register, in batches of one village.
 
-Submissions are merged in arrival order (submission id), one at a time: the merge worker locks the oldest queue
-entry (FOR UPDATE, not SKIP LOCKED: a second worker waits instead of overtaking, which keeps record versions
-deterministic, so a rebuild reproduces the live register exactly). Intake only stores and queues, so Collect gets
-its 201 at once and a crash between acceptance and merge leaves the entry queued. A new submission is merged into
-the stored records directly; an edit (or an original arriving after its edit) is a replay (server.register.replays).
+A worker claims a batch (up to TAIZHANG_MERGE_BATCH, default 50) of one village's queued submissions, oldest first,
+and merges them in one transaction. Several workers (processes, TAIZHANG_MERGE_WORKERS) run side by side on
+PostgreSQL, which is the lock manager: a batch holds the register shared and its village exclusively
+(transaction-level advisory locks, server.register.queries.claim_batch), so two workers never merge the same
+village at once and each village is merged in arrival order (submission id). Record versions then come out as a
+rebuild numbers them. What crosses villages is merged holding the whole register: a replay (an edit, an original
+arriving after its edit, an automatic merge, a decision) takes it exclusively unless its records all live in the
+worker's village, and so does a visit confirming an arrival; a batch that meets one is rolled back and merged again
+so (NeedsWholeRegister). A submission merged after something placed later in
+arrival order touched its records (another village's visit, a decision taken while it waited) is merged as a
+replay of those records, as an edit is, so the register stays what a rebuild gives. On SQLite one worker runs (its
+write lock serialises anyway).
+
+A batch that fails is rolled back and merged again one submission per transaction, so only the bad one has its
+attempt counted (after MAX_ATTEMPTS it is left for a person); a database outage is waited out and counts none.
+Intake only stores and queues, so Collect gets its 201 at once and a crash between acceptance and merge leaves the
+entry queued. A new submission is merged into the stored records directly (server.register.stores.DatabaseStore).
 """
 
 from __future__ import annotations
@@ -21,12 +33,15 @@ from server.register import queries
 from server.register.duplicates import check_duplicates, check_households
 from server.register.replays import chain_uuids, replay_records
 from server.register.stores import DatabaseStore, StoredAliases
-from sync.replay import apply_visit, named_uuids, raw_uuids, register_visit
+from sync.decisions import DECISION_KINDS
+from sync.replay import StoredSubmission, apply_visit, named_uuids, raw_uuids, register_visit
 
-__all__ = ["MergeOutcome", "MergeTally", "merge_next", "note_merge_failure", "run_merge_worker"]
+__all__ = ["DEFAULT_BATCH", "MergeOutcome", "MergeTally", "merge_batch", "merge_next", "note_merge_failure",
+           "run_merge_worker"]
 
 # The longest wait between tries while the database is unavailable, in seconds.
 LONGEST_OUTAGE_WAIT = 30
+DEFAULT_BATCH = 50   # submissions merged in one transaction (TAIZHANG_MERGE_BATCH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,34 +56,79 @@ def merge_next(*, now: dt.datetime | None = None) -> MergeOutcome | None:
     claimed = queries.claim_next()
     if claimed is None:
         return None
-    visit = register_visit(claimed.xml)
-    outcome = MergeOutcome(claimed.id, applied=False)
-    if visit is not None:
-        now = now or clock.now()
-        if claimed.deprecated_id or queries.is_superseded(visit.instance_id):
-            replayed = replay_records(raw_uuids(visit) | chain_uuids(claimed.id),
-                                      extra_submissions=queries.chain_ids(claimed.id))
-            outcome = MergeOutcome(claimed.id, applied=True, replayed_records=len(replayed))
-            changed = {uuid for kind, uuid in replayed if kind == "person"}
-        else:
-            store = DatabaseStore()
-            named = named_uuids(visit)
-            aliases = StoredAliases(named)
-            apply_visit(store, claimed.id, visit, claimed.area_id, aliases, only=None,
-                        purged=queries.purged_records(named | {aliases.resolve(uuid) for uuid in named}))
-            store.flush()
-            outcome = MergeOutcome(claimed.id, applied=True)
-            changed = store.identity_changed
-            check_households(store.created_households, now=now)
-        check_duplicates(changed, after=claimed.id, now=now)
-    queries.dequeue(claimed.id)
+    (outcome,) = merge_batch([claimed], now=now)
     return outcome
 
 
-def note_merge_failure(error: BaseException) -> int | None:
+def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None) -> list[MergeOutcome]:
+    """Merge these claimed submissions (of one village, in arrival order) and take them off the queue; the caller
+    commits. Raises NeedsWholeRegister when one of them needs the register whole and it is held shared."""
+    if not batch:
+        return []
+    visits = {claimed.id: register_visit(claimed.xml) for claimed in batch}
+    steps = queries.merge_steps({uuid for visit in visits.values() if visit is not None for uuid in named_uuids(visit)})
+    touched = queries.touched_after(set(steps) | set(steps.values()) | {
+        uuid for visit in visits.values() if visit is not None for uuid in named_uuids(visit)})
+    placed_after = queries.decisions_placed_after(batch[0].id)
+    superseded = queries.superseded({visit.instance_id for visit in visits.values() if visit is not None})
+    outcomes, changed, created = [], set(), set()
+    now = now or clock.now()
+    for claimed in batch:
+        visit = visits[claimed.id]
+        outcome = MergeOutcome(claimed.id, applied=False)
+        if visit is not None:
+            names = named_uuids(visit)
+            records = _with_merged(names, steps)
+            late = (any(touched.get(uuid, 0) > claimed.id for uuid in records)
+                    or any(_concerns(decision, records) for decision in placed_after
+                           if decision.after_submission_id >= claimed.id))
+            if claimed.deprecated_id or late or visit.instance_id in superseded:
+                replayed = replay_records(raw_uuids(visit) | chain_uuids(claimed.id),
+                                          extra_submissions=queries.chain_ids(claimed.id) | {claimed.id})
+                outcome = MergeOutcome(claimed.id, applied=True, replayed_records=len(replayed))
+                changed |= {uuid for kind, uuid in replayed if kind == "person"}
+            else:
+                if any(observation.arrival for observation in visit.people):
+                    queries.lock_register()   # it may change a record of the village the person left
+                store = DatabaseStore()
+                aliases = StoredAliases(names)
+                apply_visit(store, claimed.id, visit, claimed.area_id, aliases, only=None,
+                            purged=queries.purged_records(names | {aliases.resolve(uuid) for uuid in names}))
+                store.flush()
+                outcome = MergeOutcome(claimed.id, applied=True)
+                changed |= store.identity_changed
+                created |= store.created_households
+        outcomes.append(outcome)
+    # The duplicate check once for the batch, after its last visit (its automatic merges are placed there).
+    check_households(created, now=now)
+    check_duplicates(changed, after=batch[-1].id, now=now)
+    queries.dequeue(*(claimed.id for claimed in batch))
+    return outcomes
+
+
+def _with_merged(names: set[str], steps: dict[str, str]) -> set[str]:
+    """These uuids and the records they were merged into, at any depth."""
+    found, pending = set(names), list(names)
+    while pending:
+        step = steps.get(pending.pop())
+        if step is not None and step not in found:
+            found.add(step)
+            pending.append(step)
+    return found
+
+
+def _concerns(decision, uuids: set[str]) -> bool:
+    """Whether a decision placed later in arrival order may change how a visit naming these records merges: any
+    but another village's automatic merge (it joins two people of its own village only)."""
+    automatic = DECISION_KINDS[decision.kind].automatic and decision.decided_by is None
+    return not automatic or bool({decision.subject_uuid, decision.target} & uuids)
+
+
+def note_merge_failure(error: BaseException, submission_id: int | None = None) -> int | None:
     """After a failed merge was rolled back: count the attempt on its queue entry (the error's type only: messages
-    can quote personal data). After MAX_ATTEMPTS the entry is left for a person and the worker moves on."""
-    return queries.note_failure(type(error).__name__)
+    can quote personal data; None: the oldest eligible entry). After MAX_ATTEMPTS the entry is left for a person and
+    the worker moves on."""
+    return queries.note_failure(type(error).__name__, submission_id)
 
 
 @dataclass
@@ -79,36 +139,61 @@ class MergeTally:
     failed: int = 0
 
 
-def run_merge_worker(*, loop: bool, interval: float, warn: Callable[[str], None]) -> MergeTally:
-    """Merge queued submissions, oldest first, one transaction each, until the queue is empty; with `loop`, for ever,
-    polling an empty queue every `interval` seconds. A submission that fails is noted for a retry and the worker goes
-    on; a database outage is waited out (the wait doubling up to LONGEST_OUTAGE_WAIT) and counts no attempt. Both
-    are told to `warn`."""
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone with the database
+        db.session.remove()
+
+
+def run_merge_worker(*, loop: bool, interval: float, warn: Callable[[str], None],
+                     batch_size: int = DEFAULT_BATCH) -> MergeTally:
+    """Merge queued submissions, a batch of one village per transaction, until the queue is empty (or every
+    village left is held by another worker); with `loop`, for ever, polling every `interval` seconds when there is
+    nothing to take. A batch that fails is merged again one submission at a time: one that fails alone is noted for
+    a retry and the worker goes on; a database outage is waited out (the wait doubling up to LONGEST_OUTAGE_WAIT)
+    and counts no attempt. Both are told to `warn`."""
     tally = MergeTally()
     outages = 0
+    singles = 0             # submissions of `village` to merge one per transaction (after a batch failed)
+    village = None          # the village to take next (None: any)
+    exclusive = False       # the next batch holds the whole register
     while True:
+        batch: list[StoredSubmission] = []
         try:
-            outcome = merge_next()
+            batch = queries.claim_batch(1 if singles else batch_size, village_id=village, exclusive=exclusive)
+            merge_batch(batch)
             commit()
+        except queries.NeedsWholeRegister:
+            _rollback()
+            exclusive = True
+            village = queries.village_of(batch[0].id) if batch else None
+            continue
         except Exception as exc:  # noqa: BLE001 - one bad submission must not stop the register
-            try:
-                db.session.rollback()
-            except Exception:  # noqa: BLE001 - the connection may be gone with the database
-                db.session.remove()
+            _rollback()
             if database_unavailable(exc):  # not the submission's fault: wait, and count no attempt
                 outages += 1
                 warn(f"database unavailable ({type(exc).__name__}); merging resumes when it is back")
                 time.sleep(min(interval * 2 ** min(outages, 5), LONGEST_OUTAGE_WAIT))
                 continue
-            submission_id = note_merge_failure(exc)
+            if len(batch) > 1:   # find the bad one: merge the batch again, one at a time
+                singles, village, exclusive = len(batch), queries.village_of(batch[0].id), False
+                continue
+            submission_id = note_merge_failure(exc, batch[0].id if batch else None)
             commit()
             tally.failed += 1
             warn(f"merge of submission {submission_id} failed ({type(exc).__name__}); will retry")
+            singles = max(singles - 1, 0)
+            village = village if singles else None
+            exclusive = False
             continue
         outages = 0
-        if outcome is not None:
-            tally.merged += 1
+        tally.merged += len(batch)
+        singles = max(singles - 1, 0) if batch else 0
+        village = village if singles else None
+        exclusive = False
+        if batch:
             continue
-        if not loop:
+        if not loop and not queries.queued_entries(1):
             return tally
         time.sleep(interval)
