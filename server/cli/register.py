@@ -49,6 +49,8 @@ def register_merge(loop: bool, interval: float, workers: int | None, batch: int 
     --loop the workers run at a lower CPU priority (TAIZHANG_MERGE_NICE, default 10), so intake comes first on a busy
     server."""
     config = current_app.config
+    if loop:   # before any worker process starts: they inherit it
+        lower_merge_priority(config["TAIZHANG_MERGE_NICE"])
     workers = workers or config["TAIZHANG_MERGE_WORKERS"]
     batch = batch or config["TAIZHANG_MERGE_BATCH"]
     if workers > 1 and db.engine.dialect.name != "postgresql":
@@ -57,13 +59,12 @@ def register_merge(loop: bool, interval: float, workers: int | None, batch: int 
     if workers > 1:
         db.session.remove()
         db.engine.dispose()   # each worker opens its own connections
-        processes = start_merge_workers(workers, loop=loop, interval=interval, batch=batch, tally=True)
+        processes = start_merge_workers(workers, loop=loop, interval=interval, batch=batch, tally=True,
+                                        lowered=True)
         status = wait_for_workers(processes)
         tallies = [json.loads(process.stdout.read() or "{}") for process in processes]
         _echo_tally(sum(tally.get("merged", 0) for tally in tallies), sum(tally.get("failed", 0) for tally in tallies))
         sys.exit(status)
-    if loop:
-        lower_merge_priority(config["TAIZHANG_MERGE_NICE"])
     tally = run_merge_worker(loop=loop, interval=interval, batch_size=batch,
                              warn=lambda message: click.echo(message, err=True))
     if os.environ.get(_TALLY_AS_JSON):
@@ -80,12 +81,13 @@ def _echo_tally(merged: int, failed: int) -> None:
 
 
 def start_merge_workers(count: int, *, loop: bool, interval: float = 1.0, batch: int | None = None,
-                        tally: bool = False) -> list[subprocess.Popen]:
+                        tally: bool = False, lowered: bool = False) -> list[subprocess.Popen]:
     """Start `count` merge worker processes (`taizhang register merge --workers 1`); `tally`: each reports what it
-    merged as JSON on its stdout (a pipe)."""
+    merged as JSON on its stdout (a pipe); `lowered`: this process runs at the merge's priority already, which they
+    inherit (else each lowers its own by TAIZHANG_MERGE_NICE)."""
     command = [sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--workers", "1",
                "--interval", str(interval), *(["--loop"] if loop else []), *(["--batch", str(batch)] if batch else [])]
-    env = {**os.environ, _TALLY_AS_JSON: "1"} if tally else None
+    env = {**os.environ, **({_TALLY_AS_JSON: "1"} if tally else {}), **({"TAIZHANG_MERGE_NICE": "0"} if lowered else {})}
     return [subprocess.Popen(command, env=env, stdout=subprocess.PIPE if tally else None, text=True,
                              preexec_fn=_end_with_parent if sys.platform == "linux" else None)
             for _ in range(count)]
