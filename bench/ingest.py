@@ -438,8 +438,10 @@ def cpu_ticks(groups: dict[str, int], pids: dict[str, int] | None = None) -> dic
         except OSError:
             continue  # gone meanwhile
         comm, rest = raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
-        pgid, ticks = int(rest[2]), int(rest[11]) + int(rest[12])
-        name = by_pid.get(int(entry)) or by_pgid.get(pgid) or ("postgres" if comm.startswith("postgres") else None)
+        ppid, pgid, ticks = int(rest[1]), int(rest[2]), int(rest[11]) + int(rest[12])
+        # (a process counted apart counts with its children: `register merge` starts TAIZHANG_MERGE_WORKERS workers)
+        name = (by_pid.get(int(entry)) or by_pid.get(ppid) or by_pgid.get(pgid)
+                or ("postgres" if comm.startswith("postgres") else None))
         if name:
             used[name] += ticks
         if name == "postgres" and BENCH_DATABASE:
@@ -449,7 +451,7 @@ def cpu_ticks(groups: dict[str, int], pids: dict[str, int] | None = None) -> dic
                 title = ""
             if f" {BENCH_DATABASE} " in title:
                 used["db_own"] += ticks
-        if name == "server" and int(entry) != pgid:  # the workers, not the master
+        if name == "server" and int(entry) != pgid:  # the gunicorn workers, not the master
             per_process[int(entry)] = ticks
     return {**used, "server_processes": per_process}
 
@@ -581,12 +583,23 @@ def _vm_hwm_mib(pid: int) -> float | None:
 def peak_rss(server: Server, merger: "MergeWorker | None") -> dict:
     """Peak resident memory so far (the kernel's VmHWM), MiB: the largest of gunicorn's processes, the merge
     worker."""
-    merge_pid = merger.pid if merger is not None else None
-    found = [_vm_hwm_mib(pid) for pid in Processes.group_members(server.proc.pid) if pid != merge_pid]
+    merging = {merger.pid, *_children(merger.pid)} if merger is not None else set()
+    found = [_vm_hwm_mib(pid) for pid in Processes.group_members(server.proc.pid) if pid not in merging]
     peaks = {"server": round(max((f for f in found if f), default=0.0), 1)}
-    if merge_pid:
-        peaks["merge"] = round(_vm_hwm_mib(merge_pid) or 0.0, 1)
+    if merging:   # the largest of the merge processes (`register merge` and the workers it started)
+        peaks["merge"] = round(max((_vm_hwm_mib(pid) or 0.0 for pid in merging), default=0.0), 1)
     return peaks
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux: /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in children.read_text().split()]
+        except OSError:
+            continue
+    return found
 
 
 def verify_rows(backend: Backend, point: Point, nonce: str, before: int) -> int:
