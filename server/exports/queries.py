@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import NamedTuple
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -164,14 +164,21 @@ def visit_outcomes(path: str, since: dt.date, until: dt.date) -> list[VisitOutco
     """The outcome of every visit in the area dated from `since` to `until` (inclusive), by the village of the
     household visited (a household not in the register: the collector's group's); visits the merge refused as
     outside their collector's group are left out."""
-    group_id = func.coalesce(Household.group_id, Submission.area_id)
-    rows = db.session.execute(
-        select(_village.name.label("village"), Visit.visit_date, Visit.outcome)
-        .join(Submission, Submission.id == Visit.submission_id)
-        .outerjoin(Household, Household.uuid == Visit.household_uuid)
-        .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
-        .where(_group.path.startswith(path), Visit.refusal.is_(None), Visit.visit_date >= since,
-               Visit.visit_date <= until))
+    # Two index-driven halves instead of one join on coalesce(household's group, collector's group), which no index
+    # serves (it read every visit of the month in the county for one village): the visits of the area's households,
+    # then those of the area's collectors to a household not in the register (or in no group).
+    def in_area(query):
+        return (query.join(_village, _village.id == _group.parent_id)
+                .where(_group.path.startswith(path), Visit.refusal.is_(None), Visit.visit_date >= since,
+                       Visit.visit_date <= until))
+    columns = (_village.name.label("village"), Visit.visit_date, Visit.outcome)
+    registered = in_area(select(*columns).select_from(_group).join(Household, Household.group_id == _group.id)
+                         .join(Visit, Visit.household_uuid == Household.uuid))
+    unregistered = in_area(select(*columns).select_from(_group).join(Submission, Submission.area_id == _group.id)
+                           .join(Visit, Visit.submission_id == Submission.id)
+                           .outerjoin(Household, Household.uuid == Visit.household_uuid)
+                           .where(Household.group_id.is_(None)))
+    rows = db.session.execute(union_all(registered, unregistered))
     return [VisitOutcome(row.village, row.visit_date, row.outcome) for row in rows]
 
 
