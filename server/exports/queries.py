@@ -14,7 +14,13 @@ from server.areas.models import Area
 from server.exports.models import ReportRun
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterDecision, Visit
-from server.register.queries import area_full_names, departure_group_id, event_group_id, event_household_uuid
+from server.register.queries import (
+    area_full_names,
+    departure_group_id,
+    event_group_id,
+    event_household_uuid,
+    event_in_area,
+)
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.monthly_change import move_place
@@ -120,7 +126,7 @@ def dated_events(path: str) -> list[GroupEvent]:
         .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
         .outerjoin(Submission, Submission.id == LifeEventRecord.submission_id)
         .outerjoin(RegisterDecision, RegisterDecision.id == LifeEventRecord.decision_id)
-        .where(_group.path.startswith(path), LifeEventRecord.event_date.is_not(None)))
+        .where(event_in_area(path), _group.path.startswith(path), LifeEventRecord.event_date.is_not(None)))
     return [GroupEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at), row.person_uuid,
                        row.id) for row in rows]
 
@@ -151,7 +157,8 @@ def person_events(path: str, since: dt.date, until: dt.date) -> list[PersonEvent
         .outerjoin(RegisterDecision, RegisterDecision.id == LifeEventRecord.decision_id)
         .outerjoin(User, User.username == Submission.collector_name)
         .outerjoin(decider, decider.id == RegisterDecision.decided_by)
-        .where(_group.path.startswith(path), LifeEventRecord.event_date >= since, LifeEventRecord.event_date <= until)))
+        .where(event_in_area(path), _group.path.startswith(path), LifeEventRecord.event_date >= since,
+               LifeEventRecord.event_date <= until)))
     names = area_full_names([*(row.destination_id for row in rows), *(row.left_group_id for row in rows)])
     return [PersonEvent(row.village, row.group, row.kind, row.event_date, as_utc(row.received_at), row.name or "",
                         row.household_no or "", row.head_name or "",

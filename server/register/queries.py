@@ -869,6 +869,24 @@ def event_group_id(household=Household):
     return func.coalesce(LifeEventRecord.group_id, household.group_id)
 
 
+def event_in_area(area_path: str | None):
+    """SQL: a condition that a life event happened in one of an area's groups (event_group_id inside the area),
+    which the statement joining on event_group_id() must also check: it lets PostgreSQL find the area's events by
+    index from its groups (those that keep their group, then those that do not by the group of the person's
+    household now) instead of placing every event of the county to keep a village's (no index serves a coalesce).
+    The whole county (None or "/"): no condition, every event is read anyway."""
+    if area_path is None or area_path == "/":
+        return true()
+    group = aliased(Area)
+    kept = (select(LifeEventRecord.id).join(group, group.id == LifeEventRecord.group_id)
+            .where(inside_area(group.path, area_path)))
+    by_household = (select(LifeEventRecord.id).join(Person, Person.uuid == LifeEventRecord.person_uuid)
+                    .join(Household, Household.uuid == Person.household_uuid)
+                    .join(group, group.id == Household.group_id)
+                    .where(LifeEventRecord.group_id.is_(None), inside_area(group.path, area_path)))
+    return LifeEventRecord.id.in_(union_all(kept, by_household))
+
+
 def event_household_uuid(group_id, household=Household, person=Person):
     """SQL: the household the person of a life event lived in when it happened: their `household` now when it is
     in the event's group, else the last household of that group the register recorded them in (a person who has

@@ -14,7 +14,13 @@ from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
-from server.register.queries import area_full_names, departure_group_id, event_group_id, event_household_uuid
+from server.register.queries import (
+    area_full_names,
+    departure_group_id,
+    event_group_id,
+    event_household_uuid,
+    event_in_area,
+)
 from server.services.queries import ITEMS_ORDER, chunks, items_query, placed
 from server.submissions.models import Submission
 from server.users.models import User
@@ -118,7 +124,7 @@ def life_events(area_path: str | None, kinds: Iterable[str], since: dt.date | No
              .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
              .outerjoin(_then, _then.uuid == event_household_uuid(group_id)))
     if area_path is not None:
-        query = query.where(inside_area(_group.path, area_path))
+        query = query.where(event_in_area(area_path), inside_area(_group.path, area_path))
     query = query.where(LifeEventRecord.kind.in_(list(kinds)), _dated_in(since, until))
     day = func.coalesce(LifeEventRecord.event_date, _visit_date_of_event())
     return Listing(query, (day, LifeEventRecord.id), EventRecord, _with_move_ends)
@@ -182,7 +188,7 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
                   .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
                   .outerjoin(_then, _then.uuid == event_household_uuid(group_id)))
     if area_path is not None:
-        left_since = left_since.where(inside_area(_group.path, area_path))
+        left_since = left_since.where(event_in_area(area_path), inside_area(_group.path, area_path))
     left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"),
                                   _dated_in(since, until))
     both = union_all(away_now, left_since).subquery()
