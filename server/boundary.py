@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from flask import Flask, request
 from marshmallow import Schema, ValidationError
@@ -13,13 +13,25 @@ from werkzeug.routing import IntegerConverter
 
 from sync.errors import BadRequest, NulCharacter, ValueOutOfRange
 
-__all__ = ["MAX_DATE", "MIN_DATE", "BoundarySchema", "BoundedIntegerConverter", "check_date", "check_int", "init_app"]
+__all__ = ["MAX_DATE", "MIN_DATE", "BoundarySchema", "BoundedIntegerConverter", "check_date", "check_int", "chunks",
+           "init_app"]
 
 # Every integer column is at most 64 bits; every date a person, visit or report names lies in these years, and a
 # few years of arithmetic around them (due dates, months, time zones) can never leave the calendar.
 MAX_INT = 2 ** 63 - 1
 MIN_DATE = dt.date(1900, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
+
+# Values bound in one IN (…): below SQLite's limit of bound parameters per statement.
+IN_LIST_SIZE = 900
+
+
+def chunks(keys: Iterable, size: int = IN_LIST_SIZE) -> Iterator[list]:
+    """The distinct keys, sorted, in lists short enough for one IN (…)."""
+    ordered = sorted(set(keys))
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
+
 
 # Views that read the body as a stream (the OpenRosa multipart parser): Werkzeug must not parse it first.
 _STREAMED_BODIES = frozenset({"openrosa.submission_post", "openrosa_token.submission_post", "replication.receive"})

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from server.areas.models import Area
 from server.areas.queries import inside_area
+from server.boundary import chunks
 from server.database import counted_up_to
 from server.extensions import db
 from server.forms.models import Form
@@ -915,11 +916,9 @@ def departure_group_id():
 
 def area_full_names(area_ids: Iterable[int | None]) -> dict[int, str]:
     """area id → full name, for these ids."""
-    wanted = sorted({area_id for area_id in area_ids if area_id is not None})
     found: dict[int, str] = {}
-    for start in range(0, len(wanted), 900):
-        found.update(db.session.execute(select(Area.id, Area.full_name)
-                                        .where(Area.id.in_(wanted[start:start + 900]))).all())
+    for chunk in chunks(area_id for area_id in area_ids if area_id is not None):
+        found.update(db.session.execute(select(Area.id, Area.full_name).where(Area.id.in_(chunk))).all())
     return found
 
 

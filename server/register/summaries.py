@@ -6,29 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
 
 from sqlalchemy import BigInteger, Date, DateTime, String, cast, delete, func, insert, literal, null, select, union_all
 
+from server.boundary import chunks
 from server.extensions import db
 from server.register.models import LifeEventRecord, RegisterFieldValue, ScheduleSummary, ServiceAnchor, Visit
 from server.register.queries import bulk_insert
 from sync.schedule_summary import anchors_text, followups_text, household_visits_text, tiers_text
 
 __all__ = ["refresh", "fill", "visited_records", "summary_rows"]
-
-_CHUNK = 900   # uuids per IN (…): below SQLite's limit of bound parameters
-
-
-def _chunks(uuids: set[str] | None) -> Iterable[list[str] | None]:
-    """The uuids in lists short enough for one IN (…); None (every record): one pass without a condition."""
-    if uuids is None:
-        yield None
-        return
-    ordered = sorted(uuids)
-    for start in range(0, len(ordered), _CHUNK):
-        yield ordered[start:start + _CHUNK]
-
 
 def refresh(households: set[str] | None, people: set[str] | None) -> None:
     """Work out again the summary rows of these households and people (both None: every record), from the register
@@ -38,7 +25,7 @@ def refresh(households: set[str] | None, people: set[str] | None) -> None:
         _insert(summary_rows(None, None))
         return
     for kind, uuids in (("household", households), ("person", people)):
-        for chunk in _chunks(uuids or set()):
+        for chunk in chunks(uuids or ()):
             db.session.execute(delete(ScheduleSummary).where(ScheduleSummary.record_kind == kind,
                                                              ScheduleSummary.record_uuid.in_(chunk)))
             _insert(summary_rows(chunk, []) if kind == "household" else summary_rows([], chunk))
@@ -128,9 +115,8 @@ def visited_records(submission_ids: set[int]) -> set[str]:
     """The households and people of these submissions' visit rows (before a replay forgets them: their summaries
     change even if the replay does not put the visits back)."""
     found: set[str] = set()
-    ordered = sorted(submission_ids)
-    for start in range(0, len(ordered), _CHUNK):
+    for chunk in chunks(submission_ids):
         for household, person in db.session.execute(select(Visit.household_uuid, Visit.person_uuid).where(
-                Visit.submission_id.in_(ordered[start:start + _CHUNK]))):
+                Visit.submission_id.in_(chunk))):
             found |= {uuid for uuid in (household, person) if uuid}
     return found

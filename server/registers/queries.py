@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.areas.queries import inside_area
+from server.boundary import chunks
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
 from server.register.queries import (
@@ -21,7 +22,7 @@ from server.register.queries import (
     event_household_uuid,
     event_in_area,
 )
-from server.services.queries import ITEMS_ORDER, chunks, items_query, placed
+from server.services.queries import ITEMS_ORDER, items_query, placed
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.monthly_change import move_place, place_name

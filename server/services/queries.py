@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 from server.areas.queries import inside_area
+from server.boundary import chunks
 from server.extensions import db
 from server.forms.models import Form, FormVersion
 from server.register.models import Household, Person, RegisterDecision, ServiceItemRecord, Visit
@@ -20,7 +21,7 @@ from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
-__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "chunks", "items_query", "placed", "items_in",
+__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "items_query", "placed", "items_in",
            "referrals_of_people_in",
            "changes_about",
            "agreed_visits", "agreed_visits_in", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
@@ -81,13 +82,6 @@ def changes_about(keys: Iterable[str]) -> dict[str, list[ItemChange]]:
                 changes[row.refers_to].append(ItemChange(as_utc(row.visited_at), "referral_result", None, row.code,
                                                          by_visit=True))
     return changes
-
-
-def chunks(keys: Iterable, size: int = 900) -> Iterable[list]:
-    """The distinct keys, sorted, in lists short enough for one IN (…) (below SQLite's limit of bound parameters)."""
-    ordered = sorted(set(keys))
-    for start in range(0, len(ordered), size):
-        yield ordered[start:start + size]
 
 
 def _placed_query():
@@ -282,11 +276,10 @@ def decisions_about(keys: Iterable[str]) -> dict[str, list[ItemDecision]]:
 
 def visits_by_id(submission_ids: Iterable[int]) -> dict[int, Visit]:
     """Visit rows by submission id (visits in the register)."""
-    ids = sorted(set(submission_ids))
     found: dict[int, Visit] = {}
-    for start in range(0, len(ids), 900):
+    for chunk in chunks(submission_ids):
         found.update((visit.submission_id, visit) for visit in db.session.scalars(
-            select(Visit).where(Visit.submission_id.in_(ids[start:start + 900]))))
+            select(Visit).where(Visit.submission_id.in_(chunk))))
     return found
 
 
