@@ -41,7 +41,7 @@ from sqlalchemy import select, text
 from bench.register import Register, ServiceAnswers, Timing, registrations, updates
 from server.database import commit
 from server.extensions import db
-from server.register import rebuild_queries
+from server.register import queries, rebuild_queries
 from server.register.rebuild import rebuild_in_parallel
 from server.register.replays import rebuild_register
 from sync.replay import register_visit
@@ -87,7 +87,7 @@ def parse_ceiling(workers: int, batch: int = 500) -> dict:
 def derived_digest() -> dict[str, tuple[int, str]]:
     """Rows and a SHA-256 of every derived table (all columns but the id, in id or key order)."""
     found = {}
-    for model in rebuild_queries.DERIVED_MODELS:
+    for model in queries.DERIVED_MODELS:
         columns = [column for column in model.__table__.columns if column.name != "id"]
         order = [model.__table__.c.id] if "id" in model.__table__.c else list(model.__table__.primary_key.columns)
         digest, count = hashlib.sha256(), 0

@@ -28,6 +28,7 @@ from server.register.models import (
     RegisterConflict,
     RegisterDecision,
     RegisterFieldValue,
+    ScheduleSummary,
     ServiceAnchor,
     ServiceItemRecord,
     SubmissionRecord,
@@ -82,7 +83,8 @@ class QueuedEntry(NamedTuple):
     village_id: int
 
 
-def _on_postgresql() -> bool:
+def on_postgresql() -> bool:
+    """Whether the register is on PostgreSQL (advisory locks, TRUNCATE, catalog definitions); else SQLite."""
     return db.session.get_bind().dialect.name == "postgresql"
 
 
@@ -105,7 +107,7 @@ def lock_register(records: set[str] | None = None) -> None:
         if records is None or village is None or set(record_villages(records).values()) != {village}:
             raise NeedsWholeRegister()
         return
-    if held is None and _on_postgresql():
+    if held is None and on_postgresql():
         _advisory("pg_advisory_xact_lock", REGISTER_LOCK)
         db.session.info["register_lock"] = "exclusive"
 
@@ -146,7 +148,7 @@ def claim_batch(size: int, *, village_id: int | None = None, exclusive: bool = F
     worker holds (or `village_id`). On PostgreSQL the register is held shared and the village exclusively for this
     transaction (`exclusive`: the whole register), so workers merge different villages side by side and each
     village in arrival order; an empty list when every queued village is held by another worker."""
-    postgresql = _on_postgresql()
+    postgresql = on_postgresql()
     if postgresql:
         _advisory("pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared", REGISTER_LOCK)
         db.session.info["register_lock"] = "exclusive" if exclusive else "shared"
@@ -464,11 +466,16 @@ def forget_records(uuids: set[str], submission_ids: set[int]) -> None:
     db.session.execute(delete(SubmissionRecord).where(SubmissionRecord.submission_id.in_(submission_ids)))
 
 
+DERIVED_MODELS = (RegisterFieldValue, LifeEventRecord, ServiceAnchor, RegisterConflict, Visit, ServiceItemRecord,
+                  SubmissionRecord, PersonMatchKey, Person, Household, ScheduleSummary)
+"""The tables a replay derives from the submissions and decisions (with the schedule summary, which a full rebuild
+works out again: server.register.summaries)."""
+
+
 def forget_everything() -> None:
-    """Remove the whole derived register (not the decisions, nor the review queue: people made those)."""
-    for model in (RegisterFieldValue, LifeEventRecord, ServiceAnchor, RegisterConflict, Visit, ServiceItemRecord,
-                  SubmissionRecord, PersonMatchKey,
-                  Person, Household, MergeQueueEntry):
+    """Remove the whole derived register and empty the merge queue (not the decisions, nor the review queue: people
+    made those)."""
+    for model in (*DERIVED_MODELS, MergeQueueEntry):
         db.session.execute(delete(model))
 
 

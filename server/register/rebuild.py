@@ -375,7 +375,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
         tally.main_cpu[step] = now[1] - clock[1]
         clock = now
 
-    postgresql = rebuild_queries.is_postgresql()
+    postgresql = queries.on_postgresql()
     rebuild_queries.empty_derived()
     lap("forget")
     definitions = rebuild_queries.derived_definitions() if postgresql else []

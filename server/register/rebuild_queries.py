@@ -1,8 +1,8 @@
 """The SQL of the full rebuild: the derived tables emptied, their indexes and constraints read from the catalog,
 dropped and re-created, the submissions streamed, the areas copied, and rows bulk-loaded.
 
-The derived tables are those `queries.forget_everything` empties (the merge queue aside). Their secondary indexes,
-unique constraints and foreign keys are read from PostgreSQL's catalog (`pg_get_indexdef`,
+The derived tables are `queries.DERIVED_MODELS` (what `queries.forget_everything` empties, with the merge queue).
+Their secondary indexes, unique constraints and foreign keys are read from PostgreSQL's catalog (`pg_get_indexdef`,
 `pg_get_constraintdef`), so an index a migration adds is dropped and re-created like the others; primary keys stay.
 """
 
@@ -16,30 +16,13 @@ from sqlalchemy import delete, func, insert, select, text
 from server.areas.models import Area
 from server.extensions import db
 from server.register import queries
-from server.register.models import (
-    Household,
-    LifeEventRecord,
-    Person,
-    PersonMatchKey,
-    RegisterConflict,
-    RegisterFieldValue,
-    ScheduleSummary,
-    ServiceAnchor,
-    ServiceItemRecord,
-    SubmissionRecord,
-    Visit,
-)
 from server.submissions.models import MergeQueueEntry, Submission
 from sync.replay import StoredSubmission
 
-__all__ = ["DERIVED_MODELS", "DerivedDefinition", "AreaRow", "is_postgresql", "empty_derived",
+__all__ = ["DerivedDefinition", "AreaRow", "empty_derived",
            "derived_definitions", "drop_definitions", "create_definitions", "area_rows", "submission_counts",
            "submission_batches", "copy_blocks", "insert_rows"]
 
-DERIVED_MODELS = (RegisterFieldValue, LifeEventRecord, ServiceAnchor, RegisterConflict, Visit, ServiceItemRecord,
-                  SubmissionRecord, PersonMatchKey, Person, Household, ScheduleSummary)
-"""The tables a replay derives from the submissions and decisions (what forget_everything empties but the queue,
-and the schedule summary a full rebuild works out again: server.register.summaries)."""
 
 
 class DerivedDefinition(NamedTuple):
@@ -59,23 +42,19 @@ class AreaRow(NamedTuple):
     full_name: str
 
 
-def is_postgresql() -> bool:
-    return db.session.connection().dialect.name == "postgresql"
-
-
 def empty_derived() -> None:
     """forget_everything for a full rebuild: on PostgreSQL the derived tables are truncated (no table refers to
     them), which leaves no dead rows behind; the merge queue is emptied as forget_everything empties it."""
-    if not is_postgresql():
+    if not queries.on_postgresql():
         queries.forget_everything()
         return
-    names = ", ".join(f'"{model.__tablename__}"' for model in DERIVED_MODELS)
+    names = ", ".join(f'"{model.__tablename__}"' for model in queries.DERIVED_MODELS)
     db.session.execute(text(f"TRUNCATE {names}"))
     db.session.execute(delete(MergeQueueEntry))
 
 
 def _table_oids() -> str:
-    return "ARRAY[" + ", ".join(f"'\"{model.__tablename__}\"'::regclass" for model in DERIVED_MODELS) + "]"
+    return "ARRAY[" + ", ".join(f"'\"{model.__tablename__}\"'::regclass" for model in queries.DERIVED_MODELS) + "]"
 
 
 def derived_definitions() -> list[DerivedDefinition]:
@@ -155,5 +134,5 @@ def copy_blocks(table: str, columns: list[str], blocks: Iterable[bytes]) -> None
 def insert_rows(table: str, rows: list[dict]) -> None:
     """Insert rows of a derived table (SQLite: executemany)."""
     if rows:
-        model = next(model for model in DERIVED_MODELS if model.__tablename__ == table)
+        model = next(model for model in queries.DERIVED_MODELS if model.__tablename__ == table)
         db.session.execute(insert(model.__table__), rows)

@@ -30,7 +30,7 @@ def rebuild_register(workers: int = 1) -> int:
     if workers > 1:
         return rebuild_in_parallel(workers).applied
     rebuild_queries.empty_derived()
-    definitions = rebuild_queries.derived_definitions() if rebuild_queries.is_postgresql() else []
+    definitions = rebuild_queries.derived_definitions() if queries.on_postgresql() else []
     rebuild_queries.drop_definitions(definitions)
     store = MemoryStore()
     applied = replay(store, queries.submission_rows(), queries.decisions_in_force(), only=None,

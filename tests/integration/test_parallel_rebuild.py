@@ -48,7 +48,7 @@ def group_id(full_name: str) -> int:
 def derived_rows() -> dict[str, list[tuple]]:
     """Every row of every derived table, all columns but the id, in id order (the order pages read ties in)."""
     found = {}
-    for model in rebuild_queries.DERIVED_MODELS:
+    for model in register_queries.DERIVED_MODELS:
         columns = [column for column in model.__table__.columns if column.name != "id"]
         order = [model.__table__.c.id] if "id" in model.__table__.c else list(model.__table__.primary_key.columns)
         found[model.__tablename__] = [tuple(row) for row in db.session.execute(select(*columns).order_by(*order))]
@@ -57,7 +57,7 @@ def derived_rows() -> dict[str, list[tuple]]:
 
 
 def definitions() -> list:
-    found = sorted(rebuild_queries.derived_definitions()) if rebuild_queries.is_postgresql() else sorted(
+    found = sorted(rebuild_queries.derived_definitions()) if register_queries.on_postgresql() else sorted(
         tuple(row) for row in db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")))
     db.session.rollback()
     return found
