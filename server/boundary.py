@@ -8,13 +8,13 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from flask import Flask, request
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.routing import IntegerConverter
 
 from sync.errors import BadRequest, NulCharacter, ValueOutOfRange
 
 __all__ = ["MAX_DATE", "MIN_DATE", "BoundarySchema", "BoundedIntegerConverter", "check_date", "check_int", "chunks",
-           "init_app"]
+           "init_app", "text_field"]
 
 # Every integer column is at most 64 bits; every date a person, visit or report names lies in these years, and a
 # few years of arithmetic around them (due dates, months, time zones) can never leave the calendar.
@@ -31,6 +31,12 @@ def chunks(keys: Iterable, size: int = IN_LIST_SIZE) -> Iterator[list]:
     ordered = sorted(set(keys))
     for start in range(0, len(ordered), size):
         yield ordered[start:start + size]
+
+
+def text_field(limit: int) -> fields.String:
+    """A form's text of at most `limit` characters, empty when not sent (what the value may be is the operations'
+    rule)."""
+    return fields.String(load_default="", validate=validate.Length(max=limit))
 
 
 # Views that read the body as a stream (the OpenRosa multipart parser): Werkzeug must not parse it first.

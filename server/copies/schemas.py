@@ -3,29 +3,25 @@ may be is sync.privacy's rule, checked by the operations)."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, fields, validate
+from marshmallow import EXCLUDE
 
-from server.boundary import BoundarySchema
+from server.boundary import BoundarySchema, text_field
 
 __all__ = ["RequestForm", "HandOverForm"]
-
-
-def _text(limit: int):
-    return fields.String(load_default="", validate=validate.Length(max=limit))
 
 
 class RequestForm(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 
-    requested_by = _text(300)
-    requester = _text(20)
-    format = _text(10)
-    day = _text(10)
+    requested_by = text_field(300)
+    requester = text_field(20)
+    format = text_field(10)
+    day = text_field(10)
 
 
 class HandOverForm(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 
-    handed_to = _text(300)
+    handed_to = text_field(300)

@@ -5,35 +5,31 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, fields, validate
 
-from server.boundary import BoundarySchema
+from server.boundary import BoundarySchema, text_field
 from server.corrections.operations import MAX_NOTE
 
 __all__ = ["CorrectionForm", "TierForm", "NewMemberForm", "ConsentForm"]
-
-
-def _text(limit: int = 200):
-    return fields.String(load_default="", validate=validate.Length(max=limit))
 
 
 class _Form(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 
-    note = _text(MAX_NOTE)
+    note = text_field(MAX_NOTE)
 
 
 class CorrectionForm(_Form):
-    value = _text()
+    value = text_field(200)
 
 
 class TierForm(_Form):
-    tier = _text(40)
+    tier = text_field(40)
 
 
 class NewMemberForm(_Form):
     event = fields.String(load_default="registered", validate=validate.OneOf(("birth", "registered")))
-    name, sex, birth_date, id_number = _text(), _text(), _text(), _text()
-    relationship, phone, residence, hukou = _text(), _text(), _text(), _text()
+    name, sex, birth_date, id_number = text_field(200), text_field(200), text_field(200), text_field(200)
+    relationship, phone, residence, hukou = text_field(200), text_field(200), text_field(200), text_field(200)
 
 
 class ConsentForm(BoundarySchema):
@@ -43,6 +39,6 @@ class ConsentForm(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 
-    day = _text(10)
-    note = _text(2000)
-    confirm = _text(10)
+    day = text_field(10)
+    note = text_field(2000)
+    confirm = text_field(10)

@@ -3,31 +3,27 @@ operations' rule)."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, fields, validate
+from marshmallow import EXCLUDE
 
-from server.boundary import BoundarySchema
+from server.boundary import BoundarySchema, text_field
 from server.moves.operations import MAX_PLACE
 
 __all__ = ["MoveForm", "ArrivalForm"]
-
-
-def _text(limit: int):
-    return fields.String(load_default="", validate=validate.Length(max=limit))
 
 
 class MoveForm(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 
-    destination = _text(200)
-    place = _text(MAX_PLACE)
-    day = _text(10)
+    destination = text_field(200)
+    place = text_field(MAX_PLACE)
+    day = text_field(10)
 
 
 class ArrivalForm(BoundarySchema):
     class Meta:
         unknown = EXCLUDE
 
-    household = _text(64)
-    relationship = _text(20)
-    day = _text(10)
+    household = text_field(64)
+    relationship = text_field(20)
+    day = text_field(10)

@@ -94,7 +94,7 @@ def _covered(withdrawals) -> dict[int, tuple[set[str], set[str]]]:
         people = _with_merged({withdrawal.person_uuid})
         households = _with_merged({withdrawal.household_uuid})
         named = register_queries.submissions_touching(people | households, up_to=withdrawal.after_submission_id)
-        for submission_id in {version for found in named for version in register_queries.chain_ids(found)}:
+        for submission_id in register_queries.chain_ids(named):
             covered[submission_id][0].update(people)
             covered[submission_id][1].update(households)
     return covered

@@ -111,7 +111,7 @@ def purge(as_of: dt.date, *, by: int | None, overrides: Mapping[str, int] | None
             queries.replace_xml(row.id, xml, hashlib.sha256(xml).hexdigest())
             scrubbed += 1
     # (with the submissions still queued: merged later, they are applied without what was purged)
-    touched = queries.chains_of(register_queries.submissions_touching(people) | locations) | (
+    touched = register_queries.chain_ids(register_queries.submissions_touching(people) | locations) | (
         queries.queued_submissions() if people else set())
     for row in queries.submission_xml(touched):
         xml = scrub_submission(row.xml, targets, location=row.id in locations)

@@ -35,7 +35,7 @@ from server.submissions.models import MergeQueueEntry, Submission
 from sync.retention import PURGED_NAME, LocationFacts, PersonFacts, Selection, scrubbed_decision
 
 __all__ = ["person_facts", "location_facts", "village_names", "village_paths", "identifying_words", "queued_submissions",
-           "chains_of", "submission_xml", "replace_xml", "add_tombstones", "last_submission_id", "forget_people",
+           "submission_xml", "replace_xml", "add_tombstones", "last_submission_id", "forget_people",
            "clear_locations", "scrub_decisions"]
 
 _MOVES = ("moved_out", "moved_in", "returned")
@@ -130,14 +130,6 @@ def queued_submissions() -> set[int]:
 class StoredXml(NamedTuple):
     id: int
     xml: bytes
-
-
-def chains_of(submission_ids: set[int]) -> set[int]:
-    """These submissions and every version of their edit chains (by root, in one query for all of them)."""
-    if not submission_ids:
-        return set()
-    roots = set(db.session.scalars(select(Submission.root_instance_id).where(Submission.id.in_(submission_ids))))
-    return set(db.session.scalars(select(Submission.id).where(Submission.root_instance_id.in_(roots))))
 
 
 def submission_xml(ids: set[int]) -> list[StoredXml]:

@@ -226,24 +226,27 @@ def superseded(instance_ids: set[str]) -> set[str]:
     return set(db.session.scalars(select(Submission.deprecated_id).where(Submission.deprecated_id.in_(instance_ids))))
 
 
-def chain_ids(submission_id: int) -> set[int]:
-    """Ids of every stored version in the same edit chain as this submission: those sharing its root, and any
+def chain_ids(submission_ids: Iterable[int]) -> set[int]:
+    """Ids of every stored version in the edit chains of these submissions: those sharing a root with one, and any
     joined to them by a deprecatedID link (two versions of a chain stored at the same instant on PostgreSQL can
     each miss the other's root)."""
-    root = db.session.scalar(select(Submission.root_instance_id).where(Submission.id == submission_id))
-    rows = {row.id: row for row in db.session.execute(
-        select(Submission.id, Submission.instance_id, Submission.deprecated_id)
-        .where(Submission.root_instance_id == root))}
+    roots = {row.root_instance_id for row in _versions(Submission.id, submission_ids)}
+    rows = {row.id: row for row in _versions(Submission.root_instance_id, roots)}
     while True:
-        instance_ids = {row.instance_id for row in rows.values()}
-        replaced = {row.deprecated_id for row in rows.values() if row.deprecated_id}
-        linked = {row.id: row for row in db.session.execute(
-            select(Submission.id, Submission.instance_id, Submission.deprecated_id)
-            .where(Submission.id.not_in(list(rows)), or_(Submission.deprecated_id.in_(instance_ids),
-                                                   Submission.instance_id.in_(replaced))))}
+        linked = {row.id: row for row in (
+            _versions(Submission.deprecated_id, {row.instance_id for row in rows.values()})
+            + _versions(Submission.instance_id, {row.deprecated_id for row in rows.values() if row.deprecated_id}))
+            if row.id not in rows}
         if not linked:
             return set(rows)
         rows |= linked
+
+
+def _versions(column, values: Iterable) -> list[Row]:
+    """The stored versions whose `column` is one of these values: id, instanceID, the one it replaces, root."""
+    return [row for part in chunks(values) for row in db.session.execute(
+        select(Submission.id, Submission.instance_id, Submission.deprecated_id, Submission.root_instance_id)
+        .where(column.in_(part)))]
 
 
 def note_failure(error: str, submission_id: int | None = None) -> int | None:

@@ -64,7 +64,7 @@ def replay_visit(submission_id: int) -> None:
 def chain_uuids(submission_id: int) -> set[str]:
     """The register uuids named by every version of a submission's edit chain."""
     uuids: set[str] = set()
-    for row in queries.submission_rows(queries.chain_ids(submission_id)):
+    for row in queries.submission_rows(queries.chain_ids({submission_id})):
         chained = register_visit(row.xml)
         if chained is not None:
             uuids |= raw_uuids(chained)

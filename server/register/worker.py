@@ -84,7 +84,7 @@ def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None
                            if decision.after_submission_id >= claimed.id))
             if claimed.deprecated_id or late or visit.instance_id in superseded:
                 replayed = replay_records(raw_uuids(visit) | chain_uuids(claimed.id),
-                                          extra_submissions=queries.chain_ids(claimed.id) | {claimed.id})
+                                          extra_submissions=queries.chain_ids({claimed.id}) | {claimed.id})
                 outcome = MergeOutcome(claimed.id, applied=True, replayed_records=len(replayed))
                 changed |= {uuid for kind, uuid in replayed if kind == "person"}
             else:

@@ -175,7 +175,7 @@ def test_an_edit_of_an_edit_arriving_before_the_edit_it_replaces_is_refused_unti
     # still found through the deprecatedID links.
     db.session.execute(update(Submission).where(Submission.instance_id == "uuid:edit-b")
                        .values(root_instance_id="uuid:edit-a"))
-    assert register_queries.chain_ids(ids["uuid:edit-b"]) == register_queries.chain_ids(ids[instance_id]) == set(
+    assert register_queries.chain_ids({ids["uuid:edit-b"]}) == register_queries.chain_ids({ids[instance_id]}) == set(
         ids.values())
     db.session.rollback()
     live = register_queries.register_snapshot()
