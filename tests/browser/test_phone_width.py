@@ -5,6 +5,14 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from sqlalchemy import select
+
+from server import database
+from server.audit import listing
+from server.extensions import db
+from server.register import browsing
+from server.register.models import RegisterConflict
+from server.services import browsing as service_pages
 
 PHONE, OFFICE = 390, 1280
 CADRE_LINKS = ["待访视与逾期", "已同步的访视", "冲突", "疑似重复", "查询", "登记册", "报表"]
@@ -112,3 +120,43 @@ def test_the_main_pages_at_a_phone_and_an_office_width(county, browser, sign_in_
             wide[name] = scroll
         screenshot(f"{name}-{width}", whole=True)
     assert wide == {}
+
+
+def test_on_a_phone_long_lists_page_by_touch_and_counts_stop_at_a_cap(county, browser, sign_in_as, screen, screenshot,
+                                                                       monkeypatch):
+    """A county's lists are long: the conflicts go a page at a time ("1–1 of 2", a 44 px Next and Previous), and the
+    county's inbox and audit log stop counting at the cap and say "more than" while Next still leads on."""
+    assert len(db.session.scalars(select(RegisterConflict)).all()) == 2     # both in 东村
+    db.session.rollback()
+    monkeypatch.setattr(service_pages, "CONFLICTS_PAGE_SIZE", 1)
+    monkeypatch.setattr(browsing, "INBOX_PAGE_SIZE", 1)
+    monkeypatch.setattr(listing, "PAGE_SIZE", 1)
+    monkeypatch.setattr(database, "COUNT_CAP", 1)
+    screen(PHONE)
+    sign_in_as("dongcun_cadre")
+    browser.get(f"{county.server.url}/conflicts")
+    assert browser.find_element(By.ID, "conflicts-count").text == "第 1–1 条，共 2 条"
+    assert len(browser.find_elements(By.CSS_SELECTOR, "section[id^=conflict-]")) == 1
+    following = browser.find_element(By.CSS_SELECTOR, "nav.pages a[rel=next]")
+    assert box(following)[1] >= 44 and browser.execute_script("return document.documentElement.scrollWidth") == PHONE
+    screenshot("conflicts-paged-390")
+    following.click()
+    assert browser.find_element(By.ID, "conflicts-count").text == "第 2–2 条，共 2 条"
+    assert browser.find_elements(By.CSS_SELECTOR, "nav.pages a[rel=next]") == []
+    previous = browser.find_element(By.CSS_SELECTOR, "nav.pages a[rel=prev]")
+    assert box(previous)[1] >= 44
+    previous.click()
+    assert browser.find_element(By.ID, "conflicts-count").text == "第 1–1 条，共 2 条"
+
+    browser.delete_all_cookies()
+    sign_in_as("county_admin")
+    for path, count, expected in (("/inbox", "inbox-count", ["第 1–1 条，共超过 1 条", "第 2–2 条，共超过 2 条"]),
+                                  ("/audit", "audit-count", ["第 1–1 条，共超过 1 条", "第 2–2 条，共超过 2 条"])):
+        browser.get(county.server.url + path)
+        assert browser.find_element(By.ID, count).text == expected[0]
+        browser.find_element(By.CSS_SELECTOR, "nav.pages a[rel=next]").click()
+        assert browser.find_element(By.ID, count).text == expected[1]
+        newer, older = browser.find_elements(By.CSS_SELECTOR, "nav.pages a")     # apart, not one tap target
+        assert older.rect["x"] - (newer.rect["x"] + newer.rect["width"]) >= 16
+        assert browser.execute_script("return document.documentElement.scrollWidth") == PHONE
+    screenshot("audit-more-than-390")
