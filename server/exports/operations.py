@@ -206,7 +206,8 @@ def village_service_counts(path: str, month: dt.date, last_day: dt.date) -> dict
     stand (corrections applied); the referrals of every month up to this one, for those closed in it and still open
     at its end. Only figures; the caller has checked that the area is the reader's."""
     village_of = {group_id: named.village for group_id, named in queries.group_names(path).items()}
-    visits = [VisitRow(row.village, row.day, row.outcome) for row in queries.visit_outcomes(path, month, last_day)]
+    visits = [VisitRow(row.village, row.day, row.outcome)
+              for row in queries.visit_outcomes_by_village(path, month, last_day)]
     placed = [*items_in(path, ("service", "supply", "support_request"), since=month, until=last_day),
               *items_in(path, ("referral",), until=last_day)]
     items = [ItemRow(village_of[item.group_id], item.item.kind, item.item.code, item.visit_date,

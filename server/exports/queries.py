@@ -27,7 +27,7 @@ from sync.monthly_change import move_place
 from sync.periods import as_utc
 
 __all__ = ["GroupName", "GroupEvent", "PersonEvent", "VisitOutcome", "dated_events", "person_events",
-           "visit_outcomes", "groups_in", "group_names", "collectors_by_group", "receipts", "PRODUCED_RUN",
+           "visit_outcomes_by_village", "groups_in", "group_names", "collectors_by_group", "receipts", "PRODUCED_RUN",
            "SUBMITTED_RUN", "previous_run", "add_run", "groups_with_people", "register_people"]
 
 _group, _village, _head, _then = aliased(Area), aliased(Area), aliased(Person), aliased(Household)
@@ -167,7 +167,7 @@ def person_events(path: str, since: dt.date, until: dt.date) -> list[PersonEvent
                         row.spouse_name, row.submission_id, row.collector or "") for row in rows]
 
 
-def visit_outcomes(path: str, since: dt.date, until: dt.date) -> list[VisitOutcome]:
+def visit_outcomes_by_village(path: str, since: dt.date, until: dt.date) -> list[VisitOutcome]:
     """The outcome of every visit in the area dated from `since` to `until` (inclusive), by the village of the
     household visited (a household not in the register: the collector's group's); visits the merge refused as
     outside their collector's group are left out."""
