@@ -31,15 +31,16 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from sync.errors import ScheduleInvalid
-from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, period_key, period_of
+from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, period_of
 
 __all__ = ["ANCHOR_KINDS", "STATUSES", "TierRule", "EventRule", "ReferralRule", "AgreedVisitRule", "Schedule",
            "parse_schedule", "default_schedule", "VisitDone", "Anchor", "ReferralMade", "VisitAgreed", "PersonSchedule",
@@ -249,8 +250,10 @@ class VisitAgreed:
     day: dt.date
 
 
-@dataclass(frozen=True)
-class PersonSchedule:
+class PersonSchedule(NamedTuple):
+    """What the schedule needs of one person. (A named tuple, as VisitDone: a county makes 270,000 of them for
+    one read, and a frozen dataclass costs several times as much to make.)"""
+
     person: str
     tiers: tuple[tuple[dt.date, str | None], ...] = ()   # (from which day, tier or None), oldest first
     visits: tuple[VisitDone, ...] = ()
@@ -274,9 +277,9 @@ def tiers_from(changes: Iterable[tuple[dt.datetime, str]], timezone: str) -> tup
     return tuple((local_date(at, timezone), tier or None) for at, tier in changes)
 
 
-@dataclass(frozen=True)
-class Flag:
-    """What one rule asks of one person on the as-of date, with everything needed to explain it."""
+class Flag(NamedTuple):
+    """What one rule asks of one person on the as-of date, with everything needed to explain it. (A named tuple,
+    as PersonSchedule: a county raises 270,000 of them.)"""
 
     person: str
     rule: str
@@ -288,7 +291,7 @@ class Flag:
     missed: tuple[Period, ...] = ()         # tier rules: the periods without a visit, oldest first
     period: Period | None = None            # tier rules: the current period
     last_visit: dt.date | None = None       # the last qualifying visit on or before the as-of date
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = MappingProxyType({})    # (read only: the default is shared)
 
     @property
     def key(self) -> str:
@@ -402,21 +405,22 @@ def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of
     if person.tier_on(current.start) != rule.tier:
         return None
     code = rule.code
-    qualifying = [day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)]
-    last = max(qualifying) if qualifying else None
+    last = max((day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)), default=None)
     if last is not None and last >= current.start:
-        return Flag(person.person, rule.code, "done", current.start, current.end, period=current, last_visit=last)
-    visited = {period_key(rule.period, day) for day in qualifying}
+        return Flag(person.person, code, "done", current.start, current.end, period=current, last_visit=last)
+    # Every qualifying visit is on or before `last`: the periods after the one it fell in had none (missed while
+    # the person held the tier on their first day, at most lookback_periods back), the one it fell in had one.
     missed: list[Period] = []
     period = current.previous()
-    while (len(missed) < schedule.lookback_periods and person.tier_on(period.start) == rule.tier
-           and period_key(rule.period, period.start) not in visited):
-        missed.insert(0, period)
+    while (len(missed) < schedule.lookback_periods and (last is None or last < period.start)
+           and person.tier_on(period.start) == rule.tier):
+        missed.append(period)
         period = period.previous()
     if missed:
-        return Flag(person.person, rule.code, "overdue", missed[0].start, missed[0].end,
+        missed.reverse()
+        return Flag(person.person, code, "overdue", missed[0].start, missed[0].end,
                     overdue_days=(as_of - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
-    return Flag(person.person, rule.code, "due", current.start, current.end, period=current, last_visit=last)
+    return Flag(person.person, code, "due", current.start, current.end, period=current, last_visit=last)
 
 
 def _event_flag(person: PersonSchedule, rule: EventRule, anchor: Anchor, visits: list[VisitDone],
