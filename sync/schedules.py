@@ -29,6 +29,7 @@ People who died or moved away (`active_until` on or before the as-of date) have 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -355,9 +356,9 @@ def flags_for(person: PersonSchedule, schedule: Schedule, as_of: dt.date) -> lis
         return []
     flags = []
     if person.tiers:
-        tiers_held = {tier for _, tier in person.tiers if tier}
+        held = [tier for _, tier in person.tiers]
         flags += [flag for rule in schedule.tiers
-                  if rule.tier in tiers_held and (flag := _tier_flag(person, rule, schedule, as_of))]
+                  if rule.tier in held and (flag := _tier_flag(person, rule, schedule, as_of))]
     if person.anchors:
         visits = sorted((visit for visit in person.visits if visit.day <= as_of), key=lambda visit: visit.day)
         for rule in schedule.events:
@@ -401,26 +402,35 @@ def _agreed_flag(person: PersonSchedule, rule: AgreedVisitRule, agreed: VisitAgr
 
 
 def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of: dt.date) -> Flag | None:
-    current = period_of(rule.period, as_of)
+    current, *before = _periods_back(rule.period, as_of, schedule.lookback_periods)
     if person.tier_on(current.start) != rule.tier:
         return None
     code = rule.code
-    last = max((day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)), default=None)
+    last = max([day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)], default=None)
     if last is not None and last >= current.start:
         return Flag(person.person, code, "done", current.start, current.end, period=current, last_visit=last)
     # Every qualifying visit is on or before `last`: the periods after the one it fell in had none (missed while
     # the person held the tier on their first day, at most lookback_periods back), the one it fell in had one.
-    missed: list[Period] = []
-    period = current.previous()
-    while (len(missed) < schedule.lookback_periods and (last is None or last < period.start)
-           and person.tier_on(period.start) == rule.tier):
+    missed = []
+    for period in before:
+        if (last is not None and last >= period.start) or person.tier_on(period.start) != rule.tier:
+            break
         missed.append(period)
-        period = period.previous()
     if missed:
         missed.reverse()
         return Flag(person.person, code, "overdue", missed[0].start, missed[0].end,
                     overdue_days=(as_of - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
     return Flag(person.person, code, "due", current.start, current.end, period=current, last_visit=last)
+
+
+@functools.lru_cache(maxsize=256)
+def _periods_back(kind: str, as_of: dt.date, lookback: int) -> tuple[Period, ...]:
+    """The period of its kind containing `as_of`, then the `lookback` ones before it, newest first (the same for
+    every person of a read)."""
+    periods = [period_of(kind, as_of)]
+    while len(periods) <= lookback:
+        periods.append(periods[-1].previous())
+    return tuple(periods)
 
 
 def _event_flag(person: PersonSchedule, rule: EventRule, anchor: Anchor, visits: list[VisitDone],
