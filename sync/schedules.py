@@ -402,17 +402,18 @@ def _agreed_flag(person: PersonSchedule, rule: AgreedVisitRule, agreed: VisitAgr
 
 
 def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of: dt.date) -> Flag | None:
-    current, *before = _periods_back(rule.period, as_of, schedule.lookback_periods)
+    periods = _periods_back(rule.period, as_of, schedule.lookback_periods)
+    current = periods[0]
     if person.tier_on(current.start) != rule.tier:
         return None
     code = rule.code
     last = max([day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)], default=None)
     if last is not None and last >= current.start:
-        return Flag(person.person, code, "done", current.start, current.end, period=current, last_visit=last)
+        return Flag(person.person, code, "done", current.start, current.end, 0, None, (), current, last)
     # Every qualifying visit is on or before `last`: the periods after the one it fell in had none (missed while
     # the person held the tier on their first day, at most lookback_periods back), the one it fell in had one.
     missed = []
-    for period in before:
+    for period in periods[1:]:
         if (last is not None and last >= period.start) or person.tier_on(period.start) != rule.tier:
             break
         missed.append(period)
