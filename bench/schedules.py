@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import os
 import platform
 import random
@@ -156,6 +157,10 @@ def build_county(towns: int, rng: random.Random) -> dict[int, str]:
     return {group: f"t{group}" for group in groups}
 
 
+def _order(flag) -> tuple:
+    return flag.key, flag.status
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--towns", type=int, default=20)
@@ -181,29 +186,34 @@ def main() -> None:
         print(f"load average before the timed runs: {load()}")
         for name, area, limit in (("county", None, COUNTY_LIMIT), ("town 镇01", "镇01", TOWN_LIMIT)):
             path = find_area(area).path if area else "/"
+            gc.collect()   # (untimed: as in a server process, the previous read's garbage is not this one's to sweep)
             started, cpu = time.perf_counter(), time.process_time()
             found = operations.flags_in_area(admin, area, TODAY)
             seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             commit()
             counts = summarise(found.flags)
-            # The pure computation alone, on the inputs already read (the same run).
+            # The pure computation alone, on the inputs already read (the same run), the garbage collector paused
+            # as flags_of_people pauses it.
             _, schedules = operations.person_schedules(path, found.schedule)
+            gc.disable()
             started = time.perf_counter()
             computed = [flag for person in schedules for flag in flags_for(person, found.schedule, TODAY)]
             compute_seconds = time.perf_counter() - started
+            gc.enable()
             assert len(computed) == len(found.flags)
             # The old read (every visit row), the same run.
-            started = time.perf_counter()
+            started, old_cpu = time.perf_counter(), time.process_time()
             _, old = operations.flags_of_people(path, found.schedule, TODAY, recomputed=True)
-            old_seconds = time.perf_counter() - started
+            old_seconds, old_cpu = time.perf_counter() - started, time.process_time() - old_cpu
             commit()
-            same = sorted(flag.key + flag.status for flag in old) == sorted(flag.key + flag.status
-                                                                          for flag in found.flags)
+            same = sorted(old, key=_order) == sorted(found.flags, key=_order)   # every field of every flag
             print(f"\n{name} flags as of {TODAY}: {len(found.flags):,} flags ({counts}) in {seconds:.2f} s = "
                   f"{seconds / limit:.2f} of the {limit:g} s limit ({cpu:.2f} s CPU in this process); the pure computation alone {compute_seconds:.2f} s "
                   f"({len(schedules):,} people); read from the visit rows instead (the old path, same run) "
-                  f"{old_seconds:.2f} s, so the summary takes {seconds / old_seconds:.2f} of it; same flags: {same}; "
+                  f"{old_seconds:.2f} s ({old_cpu:.2f} s CPU), so the summary takes {seconds / old_seconds:.2f} of it "
+                  f"({cpu / old_cpu:.2f} of its CPU); same flags: {same}; "
                   f"load average {load()}")
+            del found, schedules, computed, old
 
         # What the live merge adds: the summary of the household a visit went to, worked out again (rolled back).
         households = rng.sample(sorted(db.session.scalars(select(Household.uuid).limit(50_000))), 200)

@@ -29,17 +29,19 @@ People who died or moved away (`active_until` on or before the as-of date) have 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
+from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from sync.errors import ScheduleInvalid
-from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, period_key, period_of
+from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, period_of
 
 __all__ = ["ANCHOR_KINDS", "STATUSES", "TierRule", "EventRule", "ReferralRule", "AgreedVisitRule", "Schedule",
            "parse_schedule", "default_schedule", "VisitDone", "Anchor", "ReferralMade", "VisitAgreed", "PersonSchedule",
@@ -249,8 +251,10 @@ class VisitAgreed:
     day: dt.date
 
 
-@dataclass(frozen=True)
-class PersonSchedule:
+class PersonSchedule(NamedTuple):
+    """What the schedule needs of one person. (A named tuple, as VisitDone: a county makes 270,000 of them for
+    one read, and a frozen dataclass costs several times as much to make.)"""
+
     person: str
     tiers: tuple[tuple[dt.date, str | None], ...] = ()   # (from which day, tier or None), oldest first
     visits: tuple[VisitDone, ...] = ()
@@ -274,9 +278,9 @@ def tiers_from(changes: Iterable[tuple[dt.datetime, str]], timezone: str) -> tup
     return tuple((local_date(at, timezone), tier or None) for at, tier in changes)
 
 
-@dataclass(frozen=True)
-class Flag:
-    """What one rule asks of one person on the as-of date, with everything needed to explain it."""
+class Flag(NamedTuple):
+    """What one rule asks of one person on the as-of date, with everything needed to explain it. (A named tuple,
+    as PersonSchedule: a county raises 270,000 of them.)"""
 
     person: str
     rule: str
@@ -288,7 +292,7 @@ class Flag:
     missed: tuple[Period, ...] = ()         # tier rules: the periods without a visit, oldest first
     period: Period | None = None            # tier rules: the current period
     last_visit: dt.date | None = None       # the last qualifying visit on or before the as-of date
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = MappingProxyType({})    # (read only: the default is shared)
 
     @property
     def key(self) -> str:
@@ -352,9 +356,9 @@ def flags_for(person: PersonSchedule, schedule: Schedule, as_of: dt.date) -> lis
         return []
     flags = []
     if person.tiers:
-        tiers_held = {tier for _, tier in person.tiers if tier}
+        held = [tier for _, tier in person.tiers]
         flags += [flag for rule in schedule.tiers
-                  if rule.tier in tiers_held and (flag := _tier_flag(person, rule, schedule, as_of))]
+                  if rule.tier in held and (flag := _tier_flag(person, rule, schedule, as_of))]
     if person.anchors:
         visits = sorted((visit for visit in person.visits if visit.day <= as_of), key=lambda visit: visit.day)
         for rule in schedule.events:
@@ -398,25 +402,36 @@ def _agreed_flag(person: PersonSchedule, rule: AgreedVisitRule, agreed: VisitAgr
 
 
 def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of: dt.date) -> Flag | None:
-    current = period_of(rule.period, as_of)
+    periods = _periods_back(rule.period, as_of, schedule.lookback_periods)
+    current = periods[0]
     if person.tier_on(current.start) != rule.tier:
         return None
     code = rule.code
-    qualifying = [day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)]
-    last = max(qualifying) if qualifying else None
+    last = max([day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)], default=None)
     if last is not None and last >= current.start:
-        return Flag(person.person, rule.code, "done", current.start, current.end, period=current, last_visit=last)
-    visited = {period_key(rule.period, day) for day in qualifying}
-    missed: list[Period] = []
-    period = current.previous()
-    while (len(missed) < schedule.lookback_periods and person.tier_on(period.start) == rule.tier
-           and period_key(rule.period, period.start) not in visited):
-        missed.insert(0, period)
-        period = period.previous()
+        return Flag(person.person, code, "done", current.start, current.end, 0, None, (), current, last)
+    # Every qualifying visit is on or before `last`: the periods after the one it fell in had none (missed while
+    # the person held the tier on their first day, at most lookback_periods back), the one it fell in had one.
+    missed = []
+    for period in periods[1:]:
+        if (last is not None and last >= period.start) or person.tier_on(period.start) != rule.tier:
+            break
+        missed.append(period)
     if missed:
-        return Flag(person.person, rule.code, "overdue", missed[0].start, missed[0].end,
+        missed.reverse()
+        return Flag(person.person, code, "overdue", missed[0].start, missed[0].end,
                     overdue_days=(as_of - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
-    return Flag(person.person, rule.code, "due", current.start, current.end, period=current, last_visit=last)
+    return Flag(person.person, code, "due", current.start, current.end, period=current, last_visit=last)
+
+
+@functools.lru_cache(maxsize=256)
+def _periods_back(kind: str, as_of: dt.date, lookback: int) -> tuple[Period, ...]:
+    """The period of its kind containing `as_of`, then the `lookback` ones before it, newest first (the same for
+    every person of a read)."""
+    periods = [period_of(kind, as_of)]
+    while len(periods) <= lookback:
+        periods.append(periods[-1].previous())
+    return tuple(periods)
 
 
 def _event_flag(person: PersonSchedule, rule: EventRule, anchor: Anchor, visits: list[VisitDone],

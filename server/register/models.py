@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -143,6 +144,10 @@ class Visit(db.Model):
     longitude: Mapped[float | None] = mapped_column(Float)
     altitude: Mapped[float | None] = mapped_column(Float)
     accuracy: Mapped[float | None] = mapped_column(Float)
+
+    # The visits that agreed a next visit, by household (due lists read them for a whole town or county).
+    __table_args__ = (Index("ix_visit_agreed_household", "household_uuid",
+                            postgresql_where=text("next_visit IS NOT NULL"), sqlite_where=text("next_visit IS NOT NULL")),)
 
 
 class ServiceItemRecord(db.Model):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import gc
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -76,8 +78,25 @@ def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: di
     `recomputed`: from the register's visit rows instead of the schedule summary (the reference the tests compare
     the summary with)."""
     read = recomputed_person_schedules if recomputed else person_schedules
-    people, schedules = read(path, schedule, people=people)
-    return people, [flag for person in schedules for flag in flags_for(person, schedule, as_of)]
+    with _collector_paused():
+        people, schedules = read(path, schedule, people=people)
+        return people, [flag for person in schedules for flag in flags_for(person, schedule, as_of)]
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector held off while an area's flags are read and worked out: a county's make
+    a million small tuples that hold no cycles (rows, schedules, flags), and the collector walked every one of them
+    again and again (a third of the county's CPU time); reference counting still frees them. Not resumed here if
+    someone else (another request's thread) had paused it already."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def person_schedules(path: str, schedule: Schedule, *, people: dict | None = None
@@ -87,45 +106,45 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
     anchors, completed visits, when they died or moved away; with the people's rows by uuid."""
     if people is None:
         agreements = service_queries.agreed_visits_in(path)
-        people = {row.uuid: row for row in queries.summarised_people(path)}
+        people = {row[0]: row for row in queries.summarised_people(path)}
         referrals = _referrals_of(path, None)
         others = set(referrals) - set(people)
         households = {agreement.household_uuid for agreement in agreements}
         if others or households:
             people.update((row.uuid, row) for row in queries.summarised_members(others, households))
-        summaries = people
+        summarised = people.values()
     else:
         agreements = service_queries.agreed_visits({row.household_uuid for row in people.values()})
         referrals = _referrals_of(path, people)
         summaries = queries.summaries_of(people)
+        summarised = [queries.Summarised(uuid, row.household_uuid, None, None, row.residence, row.status, None, None,
+                                         *summaries[uuid]) for uuid, row in people.items()]   # (what is read below)
     agreed = _agreed_visits_of(people, agreements)
     schedules = []
     homes: dict[str | None, tuple] = {}    # a household's visits read once for all its people
     read = SummaryReader(schedule.timezone)
     household_visits, followups_of, tiers_of = read.household_visits, read.followups, read.tiers
-    for uuid, row in people.items():   # (a county's 270,000 people: kept lean)
-        summary = summaries[uuid]
-        if not (summary.scheduled or uuid in referrals or uuid in agreed):
+    # A county's 270,000 rows, unpacked by position (queries.Summarised): kept lean.
+    for (uuid, household, _, _, residence, status, _, _, followups, tiers, anchors, died_on, moved_out_on, scheduled,
+         home_visits) in summarised:
+        if not (scheduled or uuid in referrals or uuid in agreed):
             continue
-        home = homes.get(row.household_uuid)
+        home = homes.get(household)
         if home is None:
-            home = homes[row.household_uuid] = household_visits(summary.household_visits)
-        followups = summary.followups
+            home = homes[household] = household_visits(home_visits)
+        died, moved = status == "died", residence == "moved_away"
         schedules.append(PersonSchedule(
-            uuid, tiers_of(summary.tiers), home + followups_of(followups) if followups else home,
-            anchors_of(summary.anchors) if summary.anchors else (),
-            _active_until(row, summary) if row.status == "died" or row.residence == "moved_away" else None,
+            uuid, tiers_of(tiers), home + followups_of(followups) if followups else home,
+            anchors_of(anchors) if anchors else (),
+            _active_until(died, moved, died_on, moved_out_on) if died or moved else None,
             tuple(referrals[uuid]) if uuid in referrals else (), tuple(agreed[uuid]) if uuid in agreed else ()))
     return people, schedules
 
 
-def _active_until(row, summary) -> dt.date | None:
-    """When a person who died or moved away did so (their latest such event; the earlier of the two if both;
-    date.min if none is dated), as server.schedules.queries.end_dates; None: neither."""
-    died, moved = row.status == "died", row.residence == "moved_away"
-    if not (died or moved):
-        return None
-    ends = [day for day, ended in ((summary.died_on, died), (summary.moved_out_on, moved)) if ended and day]
+def _active_until(died: bool, moved: bool, died_on: dt.date | None, moved_out_on: dt.date | None) -> dt.date:
+    """When a person who died or moved away did so (their latest such event, from the summary; the earlier of the
+    two if both; date.min if none is dated), as server.schedules.queries.end_dates."""
+    ends = [day for day, ended in ((died_on, died), (moved_out_on, moved)) if ended and day]
     return min(ends) if ends else dt.date.min
 
 
@@ -172,6 +191,8 @@ def _agreed_visits_of(people: dict, agreements) -> dict[str, list[VisitAgreed]]:
     """Next visits agreed with these people's households (service_queries.agreed_visits: for the household head; a
     follow-up's for its person)."""
     agreed_with = {agreement.household_uuid for agreement in agreements}
+    if not agreed_with:
+        return {}
     heads: dict[str, str] = {}
     for uuid, row in sorted(((uuid, row) for uuid, row in people.items() if row.household_uuid in agreed_with),
                             key=lambda item: (item[1].relationship != "head", item[1].name or "", item[0])):

@@ -5,6 +5,7 @@ and an undo; a rebuild writes the same summary the live merge kept; a purge leav
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import random
 
 import pytest
@@ -19,7 +20,7 @@ from server.register.models import ScheduleSummary
 from server.register.replays import rebuild_register
 from server.schedules import operations, queries
 from server.users.queries import principal_by_username
-from sync.schedules import default_schedule
+from sync.schedules import default_schedule, flags_for
 from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, followup_visit, household_visit
 
@@ -161,3 +162,24 @@ def test_summary_flags_are_the_recomputed_flags_on_ten_random_dates_and_a_rebuil
 
 def _group_path(full_name: str) -> str:
     return find_area(full_name).path
+
+
+def test_flags_are_worked_out_with_the_garbage_collector_paused_and_it_runs_again_after(phones, monkeypatch):
+    cadre = principal_by_username("dongcun_cadre")
+    person = Member("王秀英", "female", "1940-05-06", relationship="head")
+    send(phones[FIRST], household_visit(household=H1, new=("001", "东村1号"), start=at("2026-01-05"),
+                                        members=[person]))
+    merge_all()
+    set_tier(cadre, person.uuid, "key", tiers=TIERS, now=utc("2026-01-20"))
+    commit()
+    seen = []
+    monkeypatch.setattr(operations, "flags_for", lambda *args: seen.append(gc.isenabled()) or flags_for(*args))
+    assert gc.isenabled()
+    assert [flag.status for flag in flags("/", dt.date(2026, 3, 1), recomputed=False)] == ["overdue"]
+    assert seen == [False] and gc.isenabled()
+    gc.disable()    # paused by someone else (another request's thread): left as it was
+    try:
+        flags("/", dt.date(2026, 3, 1), recomputed=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sync.errors import ScheduleInvalid
-from sync.periods import Period
+from sync.periods import Period, period_of
 from sync.schedules import (
     Anchor,
     PersonSchedule,
@@ -125,6 +127,42 @@ def test_flags_as_of_a_past_date_reproduce():
     assert flag(person, D(2026, 11, 1), "tier_key").status == "overdue"
     assert flag(person, D(2026, 11, 22), "tier_key").status == "done"
     assert flag(person, D(2026, 11, 1), "tier_key") == flag(person, D(2026, 11, 1), "tier_key")
+
+
+def _period_by_period(person: PersonSchedule, rule, as_of: dt.date):
+    """The tier rule as docs/schedules.md states it, period by period (every visited period looked up): status,
+    missed periods and last visit, for the test below."""
+    current = period_of(rule.period, as_of)
+    if person.tier_on(current.start) != rule.tier:
+        return None
+    qualifying = [visit.day for visit in person.visits
+                  if visit.day <= as_of and visit.followup_type in (None, rule.code)]
+    last = max(qualifying, default=None)
+    if any(day in current for day in qualifying):
+        return "done", (), last
+    missed, period = [], current.previous()
+    while (len(missed) < SCHEDULE.lookback_periods and person.tier_on(period.start) == rule.tier
+           and not any(day in period for day in qualifying)):
+        missed.insert(0, period)
+        period = period.previous()
+    return ("overdue" if missed else "due"), tuple(missed), last
+
+
+_DAYS = st.dates(D(2024, 1, 1), D(2027, 6, 30))
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.lists(st.tuples(_DAYS, st.sampled_from(("key", "general", "followup", None))), max_size=4),
+       visits=st.lists(st.tuples(_DAYS, st.sampled_from((None, "tier_key", "tier_general", "postpartum"))),
+                       max_size=12),
+       as_of=_DAYS)
+def test_tier_flags_are_the_period_by_period_reading(changes, visits, as_of):
+    person = PersonSchedule("p", tiers=tuple(sorted(changes, key=lambda change: change[0])),
+                            visits=tuple(VisitDone(day, kind) for day, kind in visits))
+    for rule in SCHEDULE.tiers:
+        expected = _period_by_period(person, rule, as_of)
+        found = flag(person, as_of, rule.code)
+        assert (found and (found.status, found.missed, found.last_visit)) == (expected or None), rule.code
 
 
 # ---- event windows -------------------------------------------------------------------------------------------
