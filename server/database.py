@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Connection, Engine
@@ -12,7 +13,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
-__all__ = ["COUNT_CAP", "counted_up_to", "configure_engine", "commit", "database_unavailable", "lookup_connection", "translating_db_errors", "translate_db_error"]
+__all__ = ["COUNT_CAP", "counted_up_to", "configure_engine", "commit", "database_unavailable", "driver_autocommit",
+           "lookup_connection", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
@@ -96,6 +98,30 @@ def lookup_connection() -> Iterator[Connection]:
     """
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         yield connection
+
+
+@contextmanager
+def driver_autocommit() -> Iterator[Any]:
+    """PostgreSQL: a pooled connection as the driver's own (psycopg) connection, in autocommit, for the one statement
+    of Collect's usual POST, the hottest path of the server: SQLAlchemy's own work for a statement (execution context,
+    result, setting and resetting the isolation level) cost 0.4 ms of CPU a submission, half of the app's work for the
+    statement (docs/benchmarks.md § Issue 22 (round 2), intake). Statements run with the driver's parameter style and
+    types. A driver error becomes a TaizhangError as translate_db_error says (a lost database: 503); a lost
+    connection leaves the pool, with the others made before it."""
+    pooled = db.engine.raw_connection()
+    driver = pooled.driver_connection
+    try:
+        driver.autocommit = True
+        yield driver
+    except driver.Error as exc:   # psycopg.Error: the same exception classes SQLAlchemy wraps
+        if driver.broken:   # the database went away: the pool's other connections are replaced too, as SQLAlchemy
+            db.engine.pool._invalidate(pooled, exc)   # does on a disconnect (Connection._handle_dbapi_exception)
+        raise translate_db_error(DBAPIError.instance(None, None, exc, driver.Error,
+                                                     connection_invalidated=driver.broken)) from exc
+    finally:
+        if not driver.closed:
+            driver.autocommit = False   # as the pool hands its connections out
+        pooled.close()
 
 
 @contextmanager
