@@ -135,9 +135,13 @@ def translating_db_errors():
 
 
 def commit() -> None:
-    """The single commit point of a request or command."""
+    """The single commit point of a request or command; nothing to do when no transaction began and nothing waits to
+    be flushed (Collect's usual POST wrote on a connection of its own: an empty commit cost it 70 µs of CPU)."""
+    session = db.session()
+    if not session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        return
     with translating_db_errors():
-        db.session.commit()
+        session.commit()
 
 
 # Lists count what they find only up to this many rows past the page shown (a county's inbox holds millions): a page
