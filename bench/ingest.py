@@ -231,10 +231,12 @@ class MergeWorker:
     priority is the one TAIZHANG_MERGE_NICE gives it), and the merge queue read through its own connections."""
 
     @staticmethod
-    def command(nice: int | None) -> list[str]:
-        """What Server(beside=…) runs: `taizhang serve`'s command, TAIZHANG_MERGE_NICE set for it alone."""
-        setting = ["env", f"TAIZHANG_MERGE_NICE={nice}"] if nice is not None else []
-        return [*setting, sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--loop"]
+    def command(nice: int | None, gather: float | None = None) -> list[str]:
+        """What Server(beside=…) runs: `taizhang serve`'s command, TAIZHANG_MERGE_NICE and TAIZHANG_MERGE_GATHER
+        set for it alone."""
+        setting = [*([f"TAIZHANG_MERGE_NICE={nice}"] if nice is not None else []),
+                   *([f"TAIZHANG_MERGE_GATHER={gather}"] if gather is not None else [])]
+        return [*(["env", *setting] if setting else []), sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--loop"]
 
     def __init__(self, server: "Server", pg_url: str) -> None:
         self.server, self.log, self.pg_url = server, server.log, pg_url
@@ -499,10 +501,15 @@ class Point:
     def cpu_ms(self) -> tuple[float, float] | None:
         """Milliseconds of CPU per submission: the app's processes (gunicorn and the merge worker), and the
         PostgreSQL backends of the bench database. Less moved by other work on the machine than the rates."""
+        parts = self.cpu_ms_parts()
+        return None if parts is None else (parts[0] + parts[1], parts[2])
+
+    def cpu_ms_parts(self) -> tuple[float, float, float] | None:
+        """Milliseconds of CPU per submission of gunicorn, of the merge worker (its processes), and of the
+        PostgreSQL backends of the bench database (the merge worker's included)."""
         if not self.subs_per_s or "server" not in self.cpu:
             return None
-        app = self.cpu["server"] + self.cpu.get("merge", 0.0)
-        return 1000 * app / self.subs_per_s, 1000 * self.cpu.get("db_own", 0.0) / self.subs_per_s
+        return tuple(1000 * self.cpu.get(part, 0.0) / self.subs_per_s for part in ("server", "merge", "db_own"))
 
 
 def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: int, drain: int,
@@ -651,7 +658,7 @@ def unbalanced(point: Point) -> bool:
 def table(points: list[Point], several_servers: bool) -> str:
     head = ["backend", *(["server"] if several_servers else []), "conc", "subs/s", "req/s", "p50 ms", "p95 ms",
             "p99 ms", "ratio to bare", "stored ok", "CPU app", "CPU merge", "CPU db", "CPU other", "merged/s",
-            "lag end", "ms/sub app+merge", "ms/sub db", "CPU ratio", "workers"]
+            "lag end", "ms/sub app", "ms/sub merge", "ms/sub db", "CPU ratio", "workers"]
     rows = []
     for p in points:
         rows.append([p.target, *([p.server] if several_servers else []), str(p.concurrency),
@@ -663,8 +670,10 @@ def table(points: list[Point], several_servers: bool) -> str:
                        for k in ("server", "merge", "postgres", "elsewhere")),
                      f"{p.merge['merged_per_s']:.0f}" if "merged_per_s" in p.merge else "-",
                      f"{p.merge['queued_end']} ({p.merge['oldest_end_s']:.0f}s)" if "queued_end" in p.merge else "-",
-                     *((f"{p.cpu_ms()[0]:.2f}", f"{p.cpu_ms()[1]:.2f}" if p.target != "bare" else "-")
-                       if p.cpu_ms() else ("?", "?")),
+                     *((f"{p.cpu_ms_parts()[0]:.2f}",
+                        f"{p.cpu_ms_parts()[1]:.2f}" if p.target.endswith("+merge") else "-",
+                        f"{p.cpu_ms_parts()[2]:.2f}" if p.target != "bare" else "-")
+                       if p.cpu_ms_parts() else ("?", "?", "?")),
                      "1.00" if p.target == "bare" else (f"{p.cpu_ratio:.2f}" if p.cpu_ratio is not None else "-"),
                      "unbalanced" if unbalanced(p) else ""])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -736,6 +745,9 @@ def main(argv: list[str] | None = None) -> int:
                              "SQLite: always without)")
     parser.add_argument("--merge-nice", type=int, default=None,
                         help="TAIZHANG_MERGE_NICE for the merge worker (default: unset, i.e. the server's default)")
+    parser.add_argument("--merge-gather", type=float, default=None,
+                        help="TAIZHANG_MERGE_GATHER for the merge worker (default: unset, i.e. the server's default; "
+                             "0: claim again at once after a batch that was not full)")
     parser.add_argument("--merge-drain", type=float, default=600,
                         help="after each point with the merge worker, wait at most this many seconds for the queue "
                              "to drain (default 600)")
@@ -870,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
                     with psycopg.connect(backend.url, autocommit=True) as conn:  # earlier points' queue, unmerged
                         dropped = conn.execute("DELETE FROM merge_queue").rowcount
                     server.stop()  # again, with the merge worker in its session, as `taizhang serve` runs both
-                    beside = MergeWorker.command(args.merge_nice)
+                    beside = MergeWorker.command(args.merge_nice, args.merge_gather)
                     server = Server(procs, spec, server.app_spec, env, log, beside=beside)
                     if not server.wait_ready(token):
                         raise RuntimeError(f"server did not start; log:\n{tail(log)}")
@@ -920,8 +932,8 @@ def main(argv: list[str] | None = None) -> int:
           "merge: its process;\nits queries are in CPU db); merged/s = its rate in the window; lag end = queue "
           "entries (and the oldest one's age) at the\nwindow's end; after each such point the queue is left to "
           "drain (see the lines above).\n"
-          "ms/sub = CPU milliseconds per submission: app+merge = gunicorn and the merge worker, db = the PostgreSQL "
-          "backends of the\nbench database. CPU ratio = the bare app's CPU per submission / (app+merge + db): what "
+          "ms/sub = CPU milliseconds per submission: app = gunicorn, merge = the merge worker, db = the PostgreSQL "
+          "backends of the\nbench database. CPU ratio = the bare app's CPU per submission / (app + merge + db): what "
           "the ratio to bare would be on an\nidle machine where both are CPU-bound (wrk's share left out); less moved "
           "by other work than the rates.\n")
     print(table(points, several))
