@@ -135,9 +135,6 @@ def load_config(overrides: dict | None = None) -> dict:
         "TAIZHANG_MERGE_WORKERS": 1 if database_url.startswith("sqlite") else _int("TAIZHANG_MERGE_WORKERS", 2),
         # Submissions of one village a merge worker merges in one transaction.
         "TAIZHANG_MERGE_BATCH": _int("TAIZHANG_MERGE_BATCH", 50),
-        # A looping merge worker, after a batch smaller than that, waits until the oldest entry left has waited this
-        # many seconds before it claims again: full batches while submissions stream in (server.register.worker).
-        "TAIZHANG_MERGE_GATHER": float(os.environ.get("TAIZHANG_MERGE_GATHER") or 0.5),
         # Apply pending migrations when the app starts serving (`taizhang serve`).
         "TAIZHANG_MIGRATE_ON_START": _bool(os.environ.get("TAIZHANG_MIGRATE_ON_START"), True),
         # No pre-ping round trip per request: a connection lost with a database restart fails that one request

@@ -65,7 +65,7 @@ def register_merge(loop: bool, interval: float, workers: int | None, batch: int 
         tallies = [json.loads(process.stdout.read() or "{}") for process in processes]
         _echo_tally(sum(tally.get("merged", 0) for tally in tallies), sum(tally.get("failed", 0) for tally in tallies))
         sys.exit(status)
-    tally = run_merge_worker(loop=loop, interval=interval, batch_size=batch, gather=config["TAIZHANG_MERGE_GATHER"],
+    tally = run_merge_worker(loop=loop, interval=interval, batch_size=batch,
                              warn=lambda message: click.echo(message, err=True))
     if os.environ.get(_TALLY_AS_JSON):
         click.echo(json.dumps(dict(merged=tally.merged, failed=tally.failed)))

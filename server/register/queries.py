@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.boundary import chunks
-from server.database import counted_up_to, lookup_connection
+from server.database import counted_up_to
 from server.extensions import db
 from server.forms.models import Form
 from server.register.models import (
@@ -244,12 +244,6 @@ def chain_ids(submission_id: int) -> set[int]:
         if not linked:
             return set(rows)
         rows |= linked
-
-
-def oldest_queued_at() -> dt.datetime | None:
-    """When the oldest queue entry still to merge was queued (None: nothing to merge); read outside any transaction."""
-    with lookup_connection() as connection:
-        return _utc(connection.scalar(_oldest_eligible(MergeQueueEntry.enqueued_at)))
 
 
 def note_failure(error: str, submission_id: int | None = None) -> int | None:

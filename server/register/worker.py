@@ -15,11 +15,6 @@ write lock serialises anyway).
 
 A batch that fails is rolled back and merged again one submission per transaction, so only the bad one has its
 attempt counted (after MAX_ATTEMPTS it is left for a person); a database outage is waited out and counts none.
-A looping worker gathers: after a batch smaller than the batch size it waits until the oldest entry left is
-TAIZHANG_MERGE_GATHER seconds old (default 0.5) before it claims again, so that while submissions stream in it
-merges full batches (a minimal visit costs 0.5 ms of the worker's CPU in a batch of 50, 2.2-2.8 ms in a batch of 4:
-docs/benchmarks.md § Issue 22 (round 2), intake) instead of chasing each arrival with a batch of its own; an entry
-waits at most that long for company, and a backlog older than that is merged at once.
 Intake only stores and queues, so Collect gets its 201 at once and a crash between acceptance and merge leaves the
 entry queued. A new submission is merged into the stored records directly (server.register.stores.DatabaseStore).
 """
@@ -41,8 +36,8 @@ from server.register.stores import DatabaseStore, StoredAliases
 from sync.decisions import DECISION_KINDS
 from sync.replay import StoredSubmission, apply_visit, named_uuids, raw_uuids, register_visit
 
-__all__ = ["DEFAULT_BATCH", "MergeOutcome", "MergeTally", "gather_wait", "merge_batch", "merge_next",
-           "note_merge_failure", "run_merge_worker"]
+__all__ = ["DEFAULT_BATCH", "MergeOutcome", "MergeTally", "merge_batch", "merge_next", "note_merge_failure",
+           "run_merge_worker"]
 
 # The longest wait between tries while the database is unavailable, in seconds.
 LONGEST_OUTAGE_WAIT = 30
@@ -144,14 +139,6 @@ class MergeTally:
     failed: int = 0
 
 
-def gather_wait(oldest_queued_at: dt.datetime | None, now: dt.datetime, gather: float) -> float:
-    """Seconds to wait before the next claim after a batch that was not full: until the oldest entry left has waited
-    `gather` seconds (none if it has, or if nothing is left: an empty queue is polled every `interval` anyway)."""
-    if oldest_queued_at is None:
-        return 0.0
-    return min(max(gather - (now - oldest_queued_at).total_seconds(), 0.0), gather)
-
-
 def _rollback() -> None:
     try:
         db.session.rollback()
@@ -160,13 +147,12 @@ def _rollback() -> None:
 
 
 def run_merge_worker(*, loop: bool, interval: float, warn: Callable[[str], None],
-                     batch_size: int = DEFAULT_BATCH, gather: float = 0.0) -> MergeTally:
+                     batch_size: int = DEFAULT_BATCH) -> MergeTally:
     """Merge queued submissions, a batch of one village per transaction, until the queue is empty (or every
     village left is held by another worker); with `loop`, for ever, polling every `interval` seconds when there is
     nothing to take. A batch that fails is merged again one submission at a time: one that fails alone is noted for
     a retry and the worker goes on; a database outage is waited out (the wait doubling up to LONGEST_OUTAGE_WAIT)
-    and counts no attempt. Both are told to `warn`. With `loop`, a batch smaller than `batch_size` is followed by a
-    wait until the oldest entry left is `gather` seconds old (gather_wait)."""
+    and counts no attempt. Both are told to `warn`."""
     tally = MergeTally()
     outages = 0
     singles = 0             # submissions of `village` to merge one per transaction (after a batch failed)
@@ -207,8 +193,6 @@ def run_merge_worker(*, loop: bool, interval: float, warn: Callable[[str], None]
         village = village if singles else None
         exclusive = False
         if batch:
-            if loop and gather > 0 and len(batch) < batch_size and not singles:
-                time.sleep(gather_wait(queries.oldest_queued_at(), clock.now(), gather))
             continue
         if not loop and not queries.queued_entries(1):
             return tally
