@@ -231,12 +231,10 @@ class MergeWorker:
     priority is the one TAIZHANG_MERGE_NICE gives it), and the merge queue read through its own connections."""
 
     @staticmethod
-    def command(nice: int | None, gather: float | None = None) -> list[str]:
-        """What Server(beside=…) runs: `taizhang serve`'s command, TAIZHANG_MERGE_NICE and TAIZHANG_MERGE_GATHER
-        set for it alone."""
-        setting = [*([f"TAIZHANG_MERGE_NICE={nice}"] if nice is not None else []),
-                   *([f"TAIZHANG_MERGE_GATHER={gather}"] if gather is not None else [])]
-        return [*(["env", *setting] if setting else []), sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--loop"]
+    def command(nice: int | None) -> list[str]:
+        """What Server(beside=…) runs: `taizhang serve`'s command, TAIZHANG_MERGE_NICE set for it alone."""
+        setting = ["env", f"TAIZHANG_MERGE_NICE={nice}"] if nice is not None else []
+        return [*setting, sys.executable, "-c", "from server.cli import main; main()", "register", "merge", "--loop"]
 
     def __init__(self, server: "Server", pg_url: str) -> None:
         self.server, self.log, self.pg_url = server, server.log, pg_url
@@ -745,9 +743,6 @@ def main(argv: list[str] | None = None) -> int:
                              "SQLite: always without)")
     parser.add_argument("--merge-nice", type=int, default=None,
                         help="TAIZHANG_MERGE_NICE for the merge worker (default: unset, i.e. the server's default)")
-    parser.add_argument("--merge-gather", type=float, default=None,
-                        help="TAIZHANG_MERGE_GATHER for the merge worker (default: unset, i.e. the server's default; "
-                             "0: claim again at once after a batch that was not full)")
     parser.add_argument("--merge-drain", type=float, default=600,
                         help="after each point with the merge worker, wait at most this many seconds for the queue "
                              "to drain (default 600)")
@@ -882,7 +877,7 @@ def main(argv: list[str] | None = None) -> int:
                     with psycopg.connect(backend.url, autocommit=True) as conn:  # earlier points' queue, unmerged
                         dropped = conn.execute("DELETE FROM merge_queue").rowcount
                     server.stop()  # again, with the merge worker in its session, as `taizhang serve` runs both
-                    beside = MergeWorker.command(args.merge_nice, args.merge_gather)
+                    beside = MergeWorker.command(args.merge_nice)
                     server = Server(procs, spec, server.app_spec, env, log, beside=beside)
                     if not server.wait_ready(token):
                         raise RuntimeError(f"server did not start; log:\n{tail(log)}")
