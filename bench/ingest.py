@@ -499,10 +499,15 @@ class Point:
     def cpu_ms(self) -> tuple[float, float] | None:
         """Milliseconds of CPU per submission: the app's processes (gunicorn and the merge worker), and the
         PostgreSQL backends of the bench database. Less moved by other work on the machine than the rates."""
+        parts = self.cpu_ms_parts()
+        return None if parts is None else (parts[0] + parts[1], parts[2])
+
+    def cpu_ms_parts(self) -> tuple[float, float, float] | None:
+        """Milliseconds of CPU per submission of gunicorn, of the merge worker (its processes), and of the
+        PostgreSQL backends of the bench database (the merge worker's included)."""
         if not self.subs_per_s or "server" not in self.cpu:
             return None
-        app = self.cpu["server"] + self.cpu.get("merge", 0.0)
-        return 1000 * app / self.subs_per_s, 1000 * self.cpu.get("db_own", 0.0) / self.subs_per_s
+        return tuple(1000 * self.cpu.get(part, 0.0) / self.subs_per_s for part in ("server", "merge", "db_own"))
 
 
 def run_wrk(wrk: str, procs: Processes, url: str, *, concurrency: int, seconds: int, drain: int,
@@ -651,7 +656,7 @@ def unbalanced(point: Point) -> bool:
 def table(points: list[Point], several_servers: bool) -> str:
     head = ["backend", *(["server"] if several_servers else []), "conc", "subs/s", "req/s", "p50 ms", "p95 ms",
             "p99 ms", "ratio to bare", "stored ok", "CPU app", "CPU merge", "CPU db", "CPU other", "merged/s",
-            "lag end", "ms/sub app+merge", "ms/sub db", "CPU ratio", "workers"]
+            "lag end", "ms/sub app", "ms/sub merge", "ms/sub db", "CPU ratio", "workers"]
     rows = []
     for p in points:
         rows.append([p.target, *([p.server] if several_servers else []), str(p.concurrency),
@@ -663,8 +668,10 @@ def table(points: list[Point], several_servers: bool) -> str:
                        for k in ("server", "merge", "postgres", "elsewhere")),
                      f"{p.merge['merged_per_s']:.0f}" if "merged_per_s" in p.merge else "-",
                      f"{p.merge['queued_end']} ({p.merge['oldest_end_s']:.0f}s)" if "queued_end" in p.merge else "-",
-                     *((f"{p.cpu_ms()[0]:.2f}", f"{p.cpu_ms()[1]:.2f}" if p.target != "bare" else "-")
-                       if p.cpu_ms() else ("?", "?")),
+                     *((f"{p.cpu_ms_parts()[0]:.2f}",
+                        f"{p.cpu_ms_parts()[1]:.2f}" if p.target.endswith("+merge") else "-",
+                        f"{p.cpu_ms_parts()[2]:.2f}" if p.target != "bare" else "-")
+                       if p.cpu_ms_parts() else ("?", "?", "?")),
                      "1.00" if p.target == "bare" else (f"{p.cpu_ratio:.2f}" if p.cpu_ratio is not None else "-"),
                      "unbalanced" if unbalanced(p) else ""])
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -920,8 +927,8 @@ def main(argv: list[str] | None = None) -> int:
           "merge: its process;\nits queries are in CPU db); merged/s = its rate in the window; lag end = queue "
           "entries (and the oldest one's age) at the\nwindow's end; after each such point the queue is left to "
           "drain (see the lines above).\n"
-          "ms/sub = CPU milliseconds per submission: app+merge = gunicorn and the merge worker, db = the PostgreSQL "
-          "backends of the\nbench database. CPU ratio = the bare app's CPU per submission / (app+merge + db): what "
+          "ms/sub = CPU milliseconds per submission: app = gunicorn, merge = the merge worker, db = the PostgreSQL "
+          "backends of the\nbench database. CPU ratio = the bare app's CPU per submission / (app + merge + db): what "
           "the ratio to bare would be on an\nidle machine where both are CPU-bound (wrk's share left out); less moved "
           "by other work than the rates.\n")
     print(table(points, several))

@@ -13,7 +13,7 @@ from server import (
     boundary,
     models,  # noqa: F401  (every table registered before Alembic looks)
 )
-from server.accounts.session import current_staff
+from server.accounts.session import CookieSessions, current_staff
 from server.accounts.views import bp as accounts_bp
 from server.archive.views import bp as archive_bp
 from server.audit.views import bp as audit_bp
@@ -52,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     config = load_config(test_config)
     app = Flask(__name__, instance_path=str(config["INSTANCE_DIR"]))
     app.config.from_mapping(config)
+    app.session_interface = CookieSessions()
     boundary.init_app(app)  # the bounded <int:…> converter first: routes compile their converters when added
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from flask import g, session
+from flask.sessions import SecureCookieSessionInterface
 
 from server.accounts import operations
 from server.principal import Principal
 from sync.errors import LoginRequired
 
-__all__ = ["close_session", "current_staff", "open_session", "require_staff", "session_key"]
+__all__ = ["CookieSessions", "close_session", "current_staff", "open_session", "require_staff", "session_key"]
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the cookie's signer for a request that carries no session
+    cookie (every request of Collect's): the same empty session, for a sixth less of the CPU a HEAD /submission costs
+    the app (docs/benchmarks.md § Issue 22 (round 2), intake)."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def session_key() -> str | None:

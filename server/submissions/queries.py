@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from server.database import lookup_connection, translating_db_errors
+from server.database import driver_autocommit, lookup_connection
 from server.extensions import db
 from server.submissions.models import MergeQueueEntry, Submission, SubmissionAttachment
 
@@ -58,6 +58,7 @@ def _insert_and_queue():
 
 
 _INSERT_AND_QUEUE = _insert_and_queue()
+_INSERT_AND_QUEUE_SQL = str(_INSERT_AND_QUEUE.compile(dialect=postgresql.psycopg.dialect()))
 
 
 def insert_submission(values: dict, *, queued_at: datetime, on_its_own: bool = False) -> int | None:
@@ -67,11 +68,12 @@ def insert_submission(values: dict, *, queued_at: datetime, on_its_own: bool = F
 
     `on_its_own`: the request writes nothing else (a new submission without attachments: Collect's usual POST). On
     PostgreSQL the one statement then runs on an autocommit connection and is committed when it returns, as its own
-    transaction: no BEGIN and COMMIT round trips; the request's commit has nothing left to do."""
+    transaction: no BEGIN and COMMIT round trips; the request's commit has nothing left to do. It goes to the driver
+    directly (server.database.driver_autocommit), prepared once per connection."""
     if on_its_own and db.engine.dialect.name == "postgresql":
-        parameters = {**values, "queued_at": queued_at}
-        with translating_db_errors(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as alone:
-            return alone.execute(_INSERT_AND_QUEUE, parameters).scalar()
+        with driver_autocommit() as alone:
+            row = alone.execute(_INSERT_AND_QUEUE_SQL, {**values, "queued_at": queued_at}, prepare=True).fetchone()
+        return row[0] if row else None
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         return connection.execute(_INSERT_AND_QUEUE, {**values, "queued_at": queued_at}).scalar()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 
+import pytest
 import requests
+from sqlalchemy import text
 
+from server.extensions import db
 from sync.errors import EditOriginalUnknown, EditOutsideGroup, Forbidden
 from tests.collect import visit_xml
 from tests.conftest import FIXTURES, stored_attachments, stored_submissions
@@ -186,3 +189,24 @@ def test_form_version_published_earlier_still_accepts_visits(server, collector, 
     publish(newer)
     old = plain_submission("visit_with_media", "3", f"uuid:{uuid.uuid4()}", {"household": "h", "photo": "", "signature": ""})
     assert server.client(collector.username, collector.password).submit(old).status_code == 201
+
+
+def test_a_database_restart_fails_one_submission_with_503_and_the_next_is_stored(server, collector):
+    """Collect's usual POST writes through the driver's own connection (server.database.driver_autocommit): a
+    connection the database dropped answers 503 once (Collect keeps the form and retries), and the pool's other
+    dropped connections go with it, so the retry is stored."""
+    if server.backend != "postgresql":
+        pytest.skip("the driver's own connection is PostgreSQL's path")
+    client = server.client(token=collector.token)
+    assert client.submit(visit_xml()).status_code == 201   # look-ups cached, connections in the pool
+    spares = [db.engine.raw_connection() for _ in range(3)]
+    with db.engine.connect() as keeper:   # held out of the pool: the requests get the dropped ones
+        for spare in spares:
+            spare.close()
+        keeper.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+        keeper.commit()
+        xml = visit_xml()
+        answers = [client.submit(xml).status_code for _ in range(2)]
+    assert answers == [503, 201]
+    assert len(stored_submissions()) == 2
