@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sync.errors import BadRequest
 
-__all__ = ["parse_month", "DEFAULT_TIMEZONE", "PERIOD_KINDS", "as_utc", "local_date", "local_time", "Period", "period_of", "period_key",
+__all__ = ["parse_month", "DEFAULT_TIMEZONE", "PERIOD_KINDS", "as_utc", "local_date", "local_time", "Period", "period_of",
            "month_start", "next_month", "month_of", "months_back"]
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -72,16 +72,6 @@ def period_of(kind: str, day: dt.date) -> Period:
     start = dt.date(day.year, first_month, 1)
     following = dt.date(day.year + (first_month + months > 12), (first_month + months - 1) % 12 + 1, 1)
     return Period(kind, start, following - dt.timedelta(days=1))
-
-
-def period_key(kind: str, day: dt.date) -> tuple[int, int]:
-    """Which period of its kind a day (a visit's date) counts for, cheaply comparable: (year, month),
-    (year, quarter) or (year, 0)."""
-    if kind == "month":
-        return day.year, day.month
-    if kind == "quarter":
-        return day.year, (day.month - 1) // 3
-    return day.year, 0
 
 
 def month_start(day: dt.date) -> dt.date:
