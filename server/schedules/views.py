@@ -75,7 +75,7 @@ def due_page():
     outside theirs, or none such, is refused on the page itself."""
     csrf.protect()
     principal = require_staff()
-    choices = area_choices(principal)
+    choices = area_choices(principal, request.args.get("area", ""))
     asked = request.args.get("area", "")
     page = dict(choices=choices, own_path=principal.area_path, everywhere=principal.area_path is None,
                 selected="" if any(area.full_name == asked and area.path == principal.area_path for area in choices)
