@@ -216,9 +216,9 @@ def test_the_county_sees_its_towns_in_sum_then_picks_a_town_and_a_village(town):
     assert re.findall(r'<tr id="monitor-([a-z0-9]+)"', dongcun) == ["d1", "d2"]
     assert f'id="area-up" href="/monitoring?area={quote("青山镇")}">' in dongcun
     assert [words for _, words in choices(dongcun)] == ["第一组", "第二组"]
-    # The county's home names a silent collector with a link to their village's page.
+    # The county's home counts the silent collectors of each town, with a link to the town's page.
     home = county.get("/home").text
-    assert f'href="/monitoring?area={quote("青山镇/东村")}#monitor-d2"' in home
+    assert f'href="/monitoring?area={quote("青山镇")}">青山镇</a>' in home and "#monitor-d2" not in home
 
 
 def test_an_area_outside_the_readers_or_unknown_is_refused(town):
