@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from dataclasses import dataclass
 
 from server import clock
@@ -138,18 +139,18 @@ def collector_monitoring(principal: Principal, *, days: int, area: str | None = 
 def _towns(towns: list[AreaRow], latest: dict, weekly: dict, outcomes: dict, now: dt.datetime, days: int,
            weeks: int) -> list[TownMonitor]:
     """Each town's collectors in sum: active and revoked, silent, submissions per week and visits by outcome."""
-    sums = {town.path: {"active": 0, "revoked": 0, "silent": 0, "weekly": [0] * weeks, "outcomes": {}}
-            for town in towns}
+    active, revoked, silent = Counter(), Counter(), Counter()
+    per_week = {town.path: [0] * weeks for town in towns}
+    by_outcome: dict[str, Counter] = {town.path: Counter() for town in towns}
     for collector in queries.collectors_in(None):
-        town = sums.get("/" + collector.group_path.strip("/").split("/")[0] + "/")
-        if town is None:
+        town = "/" + collector.group_path.strip("/").split("/")[0] + "/"
+        if town not in per_week:
             continue
         last = latest.get(collector.id)
-        town["active" if collector.active else "revoked"] += 1
-        town["silent"] += collector.active and not_synced_since(last.received_at if last else None, now, days)
+        (active if collector.active else revoked)[town] += 1
+        silent[town] += collector.active and not_synced_since(last.received_at if last else None, now, days)
         for index, count in enumerate(weekly.get(collector.id, ())):
-            town["weekly"][index] += count
-        for outcome, count in outcomes.get(collector.id, {}).items():
-            town["outcomes"][outcome] = town["outcomes"].get(outcome, 0) + count
-    return [TownMonitor(town, sums[town.path]["active"], sums[town.path]["revoked"], sums[town.path]["silent"],
-                        tuple(sums[town.path]["weekly"]), sums[town.path]["outcomes"]) for town in towns]
+            per_week[town][index] += count
+        by_outcome[town].update(outcomes.get(collector.id, {}))
+    return [TownMonitor(town, active[town.path], revoked[town.path], silent[town.path], tuple(per_week[town.path]),
+                        dict(by_outcome[town.path])) for town in towns]
