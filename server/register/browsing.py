@@ -199,10 +199,12 @@ def inbox(principal: Principal, *, page: int = 1, **filters) -> tuple[queries.In
     the filters), and the menus to filter by."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden("the inbox is for village cadres and the town office")
-    found = queries.inbox(principal.area_path, offset=(page - 1) * INBOX_PAGE_SIZE, limit=INBOX_PAGE_SIZE, **filters)
-    audit.record(principal.id, "inbox.read", area_path=principal.area_path, records=len(found.rows))
     village = _chosen_village(principal, filters.get("village_id"), filters.get("group_id"))
     scope = village or principal.area_path     # None: the whole county, with no village chosen
+    # Read inside the village chosen (the same rows: the filter names it): the county's inbox of one village is
+    # then counted and sorted among the village's submissions, not found by walking the county's newest first.
+    found = queries.inbox(scope, offset=(page - 1) * INBOX_PAGE_SIZE, limit=INBOX_PAGE_SIZE, **filters)
+    audit.record(principal.id, "inbox.read", area_path=principal.area_path, records=len(found.rows))
     villages = [] if principal.role == "village_cadre" else area_queries.villages_in(principal.area_path)
     if scope is None:
         return found, InboxMenus(villages, [])

@@ -349,6 +349,8 @@ def test_the_inbox_menus_offer_villages_then_a_villages_groups_and_collectors(vi
     assert menu(chosen, "group_id") == [(str(first), "青山镇 › 东村 › 第一组"), (str(second), "青山镇 › 东村 › 第二组")]
     assert menu(chosen, "collector") == [("dongcun1", "李四"), ("dongcun2", "王五")]
     assert 'type="hidden" name="village_id"' not in chosen
+    assert visit_ids(chosen) == visit_ids(village["cadre"].get("/inbox").text)      # the village's visits, all of them
+    assert '<p id="inbox-count">第 1–' in chosen and "超过" not in chosen
     by_group = county.get("/inbox", params={"group_id": second}).text      # a group: its village's menus
     assert menu(by_group, "group_id") == menu(chosen, "group_id") and menu(by_group, "village_id") == menu(whole, "village_id")
     officer = signed_in(village, "qingshan_officer").get("/inbox").text
