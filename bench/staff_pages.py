@@ -97,6 +97,7 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
                                              "until": "2026-11-30"}, BOTH),
     ("inbox, page 20", "/inbox", {"page": "20"}, BOTH),
     ("inbox, page 50", "/inbox", {"page": "50"}, BOTH),
+    ("inbox, a village", "/inbox", {"village_id": "{village_id}"}, BOTH),
     ("visit: registration", "/visits/{registration}", {}, BOTH),
     ("visit: services", "/visits/{services_visit}", {}, BOTH),
     ("visit: follow-up", "/visits/{followup}", {}, BOTH),
@@ -116,6 +117,7 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
     *((f"register {name}", f"/registers/{name}", PERIOD, BOTH) for name in REGISTERS),
     ("reports", "/reports", {}, BOTH),
     ("collectors", "/collectors", {}, OFFICER),
+    ("collectors, an area", "/collectors", {"area": "{area}"}, OFFICER),   # the county: a town, the office: a village
     ("audit", "/audit", {}, OFFICER),
     ("password", "/account/password", {}, BOTH),
     ("month sign-off (a village)", "/months/{village_id}/2026-11", {}, BOTH),
@@ -126,6 +128,7 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
     ("meeting sheet (a village)", "/meetings", {"area": "青山镇/1村", "month": "2026-11"}, BOTH),
     ("re-checks", "/rechecks", {"month": "2026-11"}, OFFICER),
     ("collector monitoring", "/monitoring", {}, BOTH),
+    ("collector monitoring, an area", "/monitoring", {"area": "{area}"}, BOTH),
     ("re-checks of a village", "/rechecks/{village_id}/2026-11", {}, OFFICER),
     ("moves", "/moves", {}, BOTH),
     ("notices", "/notices", {}, BOTH),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -27,7 +27,7 @@ from sync.schedules import Schedule
 from sync.service_counts import ItemRow, service_counts
 
 __all__ = ["LEVELS", "UNITS", "Tally", "Value", "Indicator", "INDICATORS", "KEY_INDICATORS", "indicator_named",
-           "values_of", "roll_up", "followup_tally", "report_due_date", "ReportMonth", "report_tallies",
+           "values_of", "total_of", "roll_up", "followup_tally", "report_due_date", "ReportMonth", "report_tallies",
            "ServiceItem", "service_tallies", "months_in", "VisitWindow", "visit_window", "parse_period",
            "period_code"]
 
@@ -71,9 +71,7 @@ class Tally:
     requests_decided: int = 0
 
     def __add__(self, other: Tally) -> Tally:
-        sums = {name.name: getattr(self, name.name) + getattr(other, name.name)
-                for name in dataclasses.fields(self) if name.name != "supplies"}
-        return Tally(**sums, supplies=dict(Counter(self.supplies) + Counter(other.supplies)))
+        return total_of((self, other))
 
     @property
     def due(self) -> int:
@@ -205,15 +203,30 @@ def values_of(tally: Tally, level: str) -> dict[str, Value]:
     return {code: indicator.value(tally, level) for code, indicator in INDICATORS.items()}
 
 
+_COUNTS = tuple(name.name for name in dataclasses.fields(Tally) if name.name != "supplies")
+
+
+def total_of(tallies: Iterable[Tally]) -> Tally:
+    """The tallies added up in one pass (a county's thousands of groups: no Tally made per addition); supplies by
+    item code, as Counter addition keeps them (positive quantities only)."""
+    sums = dict.fromkeys(_COUNTS, 0)
+    supplies: Counter = Counter()
+    for tally in tallies:
+        for name in _COUNTS:
+            sums[name] += getattr(tally, name)
+        supplies.update(tally.supplies)
+    return Tally(**sums, supplies={code: quantity for code, quantity in supplies.items() if quantity > 0})
+
+
 def roll_up(tallies: Mapping[Hashable, Tally], unit_of: Callable[[Hashable], Unit | None]) -> dict[Unit, Tally]:
     """The tallies added up per unit (`unit_of(key)`: the village, town … a group or village counts in; None: not
     counted): numerators and denominators are added, never rates."""
-    sums: dict = {}
+    members: dict = defaultdict(list)
     for key, tally in tallies.items():
         unit = unit_of(key)
         if unit is not None:
-            sums[unit] = sums[unit] + tally if unit in sums else tally
-    return sums
+            members[unit].append(tally)
+    return {unit: total_of(found) for unit, found in members.items()}
 
 
 def followup_tally(outcomes: Outcomes) -> Tally:

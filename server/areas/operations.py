@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from server.areas import queries
 from server.areas.models import AREA_KINDS, Area
 from server.principal import Principal
 from sync.access import STAFF_ROLES, area_contains
 from sync.errors import BadRequest, Forbidden, NotFound, OutsideArea, RecordNotFound
 
-__all__ = ["area_parts", "ensure_area", "find_area", "staff_area", "village_in_area"]
+__all__ = ["area_parts", "ensure_area", "find_area", "staff_area", "village_in_area", "DrillDown", "drill_down"]
 
 
 NAME_LENGTH = 100
@@ -65,3 +67,35 @@ def village_in_area(principal: Principal, village_id: int, *, roles: frozenset[s
     if not area_contains(principal.area_path, village.path):
         raise OutsideArea(f"village {village_id}")
     return village
+
+
+@dataclass(frozen=True)
+class DrillDown:
+    """The area a page of the reader's shows (None: the whole county), the areas one step inside it to narrow it
+    to, and the full name of the area one step out ("": the reader's own; None: this is the reader's own)."""
+
+    area: queries.AreaRow | None
+    inside: list[queries.AreaRow]
+    up: str | None
+
+    @property
+    def path(self) -> str | None:
+        return None if self.area is None else self.area.path
+
+
+def drill_down(principal: Principal, full_name: str | None, *, refusal: str) -> DrillDown:
+    """The area a staff member asks a page of by full name (see staff_area), or by default their own, with the
+    areas inside it: a county reader picks a town, then a village, instead of reading every group at once."""
+    if principal.role not in STAFF_ROLES:
+        raise Forbidden(refusal)
+    if not full_name:
+        area = None if principal.area_path is None else queries.area_by_path(principal.area_path)
+        return DrillDown(area, queries.children_of(area.id if area else None), None)
+    found = staff_area(principal, full_name, refusal=refusal)
+    area = queries.AreaRow(found.id, found.kind, found.parent_id, found.path, found.full_name)
+    if area.path == principal.area_path:
+        up = None
+    else:   # the parent, named unless it is the reader's own area
+        parent_path = "/".join(area.path.split("/")[:-2]) + "/" if area.parent_id is not None else None
+        up = "" if parent_path == principal.area_path else area.full_name.rsplit("/", 1)[0]
+    return DrillDown(area, queries.children_of(area.id), up)

@@ -71,6 +71,12 @@ def villages_in(path: str | None) -> list[AreaRow]:
     return [AreaRow(*row) for row in db.session.execute(query)]
 
 
+def children_of(area_id: int | None) -> list[AreaRow]:
+    """The areas directly inside an area (the towns for None), by full name: the next step of a drill-down."""
+    parent = Area.parent_id.is_(None) if area_id is None else Area.parent_id == area_id
+    return [AreaRow(*row) for row in db.session.execute(_AREA_ROW.where(parent).order_by(Area.full_name))]
+
+
 def areas_under(path: str | None) -> list[AreaRow]:
     """The area with this path and every area inside it (everywhere for None), by full name."""
     query = _AREA_ROW.order_by(Area.full_name)

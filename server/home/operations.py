@@ -4,7 +4,7 @@ town office and the county watch in the audit log: unusual reading by their staf
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 import datetime as dt
 import functools
 from collections import defaultdict
@@ -115,7 +115,7 @@ def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFig
     aggregates = counted(("home counts", path, month.start), functools.partial(_count_aggregates, path, month))
     found: dict[int, GroupFigures] = defaultdict(GroupFigures)
     for group, figures in scheduled.value.items():
-        found[group] = dataclasses.replace(figures)
+        found[group] = copy.copy(figures)      # the kept figures stay as counted
     for column, counts in aggregates.value.items():
         for group, count in counts.items():
             setattr(found[group], column, count)

@@ -35,6 +35,7 @@ from sync.indicators import (
     report_tallies,
     roll_up,
     service_tallies,
+    total_of,
     values_of,
     visit_window,
 )
@@ -133,7 +134,7 @@ def area_indicators(principal: Principal, area_full_name: str | None, period: Pe
     sums = roll_up(tallies, lambda area_id: ancestor(area_id, unit_kind)) if unit_kind else {}
     rows = [IndicatorRow(unit, unit_kind, sums.get(unit.id, Tally()), values_of(sums.get(unit.id, Tally()), unit_kind))
             for unit in units]
-    total_tally = sum(tallies.values(), Tally())
+    total_tally = total_of(tallies.values())
     level = _LEVEL[kind]
     total = IndicatorRow(area, level, total_tally, values_of(total_tally, level))
     return IndicatorTable(area, level, unit_kind, period, as_of, rows, total, _supply_items(total_tally), counted_at,

@@ -74,7 +74,7 @@ def indicators_page():
     period, an area outside theirs or none such is said on the page itself."""
     csrf.protect()
     principal = require_staff()
-    choices = area_choices(principal)
+    choices = area_choices(principal, request.args.get("area", ""))
     asked_area, asked_period = request.args.get("area", ""), request.args.get("period", "")
     page = dict(choices=choices, own_path=principal.area_path, everywhere=principal.area_path is None,
                 selected="" if any(area.full_name == asked_area and area.path == principal.area_path

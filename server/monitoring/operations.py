@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from dataclasses import dataclass
 
 from server import clock
+from server.areas.operations import DrillDown, drill_down
+from server.areas.queries import AreaRow
 from server.monitoring import queries
 from server.principal import Principal
 from server.schedules.counted import counted
@@ -16,7 +19,7 @@ from sync.dashboard import not_synced_since
 from sync.errors import Forbidden
 from sync.monitoring import Week, collect_device, completed_share, weeks_back
 
-__all__ = ["WEEKS", "record_form_download", "CollectorMonitor", "Monitoring", "collector_monitoring"]
+__all__ = ["WEEKS", "record_form_download", "CollectorMonitor", "TownMonitor", "Monitoring", "collector_monitoring"]
 
 WEEKS = 4
 """How many weeks (the current one included) submissions and visits are counted over."""
@@ -54,10 +57,32 @@ class CollectorMonitor:
 
 
 @dataclass(frozen=True)
+class TownMonitor:
+    """A town's collectors in sum, as the county's monitoring page shows them before a town is chosen."""
+
+    town: AreaRow
+    active: int
+    revoked: int
+    silent: int                             # active and not synced for the alert's days (or never)
+    weekly: tuple[int, ...]
+    outcomes: dict[str, int]
+
+    @property
+    def attempted(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def completed_share(self) -> float | None:
+        return completed_share(self.outcomes)
+
+
+@dataclass(frozen=True)
 class Monitoring:
-    rows: list[CollectorMonitor]
+    rows: list[CollectorMonitor]            # the collectors of the area shown (none for the whole county)
+    towns: list[TownMonitor]                # the whole county: its towns in sum, each to be chosen
     weeks: list[Week]
     days: int                               # the sync alert's days
+    view: DrillDown
 
 
 def _device(user_agent: str | None) -> str | None:
@@ -71,13 +96,16 @@ def _submission_figures(path: str | None, instants: tuple, first: dt.date, last:
             queries.visit_outcomes(path, first, last))
 
 
-def collector_monitoring(principal: Principal, *, days: int, now: dt.datetime | None = None) -> Monitoring:
-    """The collectors of the reader's area (a cadre's village, a town's, the county's), each figure counted in one
-    grouped query for all of them."""
+def collector_monitoring(principal: Principal, *, days: int, area: str | None = None,
+                         now: dt.datetime | None = None) -> Monitoring:
+    """The collectors of an area of the reader's (by full name; by default their own: a cadre's village, a town's),
+    each figure counted in one grouped query for all of them; for the whole county, its towns in sum (six thousand
+    collectors are not read on one page: the reader picks a town, then a village)."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden("collector monitoring is for village cadres and the town office")
+    view = drill_down(principal, area, refusal="collector monitoring is for village cadres and the town office")
     now = now or clock.now()
-    path, timezone = principal.area_path, clock.timezone()
+    path, timezone = view.path, clock.timezone()
     weeks = weeks_back(clock.date_of(now), WEEKS)
     instants = tuple(week.instants(timezone) for week in weeks)
     # Read from every submission and visit of the area's weeks (at county size, hundreds of thousands): kept while
@@ -85,6 +113,9 @@ def collector_monitoring(principal: Principal, *, days: int, now: dt.datetime | 
     first, last = weeks[0].start, weeks[-1].end
     latest, weekly, outcomes = counted(("monitoring", path, instants),
                                        functools.partial(_submission_figures, path, instants, first, last)).value
+    if path is None:
+        return Monitoring([], _towns(view.inside, latest, weekly, outcomes, now, days, len(weeks)), weeks, days,
+                          view)
     forms: dict[int, list[queries.FormOnPhone]] = {}
     for form in queries.forms_on_phones(path):
         forms.setdefault(form.user_id, []).append(form)
@@ -102,4 +133,24 @@ def collector_monitoring(principal: Principal, *, days: int, now: dt.datetime | 
             last_download=downloaded.downloaded_at if downloaded else None, forms=held,
             weekly=weekly.get(collector.id, (0,) * len(weeks)), outcomes=by_outcome,
             completed_share=completed_share(by_outcome)))
-    return Monitoring(rows, weeks, days)
+    return Monitoring(rows, [], weeks, days, view)
+
+
+def _towns(towns: list[AreaRow], latest: dict, weekly: dict, outcomes: dict, now: dt.datetime, days: int,
+           weeks: int) -> list[TownMonitor]:
+    """Each town's collectors in sum: active and revoked, silent, submissions per week and visits by outcome."""
+    active, revoked, silent = Counter(), Counter(), Counter()
+    per_week = {town.path: [0] * weeks for town in towns}
+    by_outcome: dict[str, Counter] = {town.path: Counter() for town in towns}
+    for collector in queries.collectors_in(None):
+        town = "/" + collector.group_path.strip("/").split("/")[0] + "/"
+        if town not in per_week:
+            continue
+        last = latest.get(collector.id)
+        (active if collector.active else revoked)[town] += 1
+        silent[town] += collector.active and not_synced_since(last.received_at if last else None, now, days)
+        for index, count in enumerate(weekly.get(collector.id, ())):
+            per_week[town][index] += count
+        by_outcome[town].update(outcomes.get(collector.id, {}))
+    return [TownMonitor(town, active[town.path], revoked[town.path], silent[town.path], tuple(per_week[town.path]),
+                        dict(by_outcome[town.path])) for town in towns]

@@ -39,6 +39,7 @@ class MonitoredCollector(NamedTuple):
     display_name: str
     active: bool
     group_full_name: str
+    group_path: str = ""
 
 
 def _collectors(path: str | None):
@@ -48,13 +49,13 @@ def _collectors(path: str | None):
 
 def collectors_in(path: str | None) -> list[MonitoredCollector]:
     """The collectors (active or revoked) of the groups inside an area, by group and name."""
-    query = (select(User.id, User.username, User.display_name, User.active, Area.full_name)
+    query = (select(User.id, User.username, User.display_name, User.active, Area.full_name, Area.path)
              .join(Area, Area.id == User.area_id).where(User.role == "collector")
              .order_by(Area.full_name, User.display_name, User.username))
     if path is not None:
         query = query.where(inside_area(Area.path, path))
-    return [MonitoredCollector(row.id, row.username, row.display_name or row.username, row.active, row.full_name)
-            for row in db.session.execute(query)]
+    return [MonitoredCollector(row.id, row.username, row.display_name or row.username, row.active, row.full_name,
+                               row.path) for row in db.session.execute(query)]
 
 
 class LatestSubmission(NamedTuple):

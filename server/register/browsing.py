@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import NamedTuple
 
+from server.areas import queries as area_queries
 from server.audit import queries as audit
 from server.principal import Principal
 from server.register import queries
@@ -184,14 +185,39 @@ def conflict_queue(principal: Principal) -> list:
 INBOX_PAGE_SIZE = 50
 
 
-def inbox(principal: Principal, *, page: int = 1, **filters) -> tuple[queries.InboxPage, list]:
+class InboxMenus(NamedTuple):
+    """What the inbox's filters offer besides its collectors (InboxPage.collectors): the villages (to a reader above
+    one), and the groups of the village chosen or of the reader's own area (none for the whole county until a
+    village is chosen: its collectors likewise)."""
+
+    villages: list
+    groups: list
+
+
+def inbox(principal: Principal, *, page: int = 1, **filters) -> tuple[queries.InboxPage, InboxMenus]:
     """Synced visits of the reader's area, newest first, a page of INBOX_PAGE_SIZE at a time (see queries.inbox for
-    the filters), and the area's groups to filter by."""
+    the filters), and the menus to filter by."""
     if principal.role not in STAFF_ROLES:
         raise Forbidden("the inbox is for village cadres and the town office")
-    found = queries.inbox(principal.area_path, offset=(page - 1) * INBOX_PAGE_SIZE, limit=INBOX_PAGE_SIZE, **filters)
+    village = _chosen_village(principal, filters.get("village_id"), filters.get("group_id"))
+    scope = village or principal.area_path     # None: the whole county, with no village chosen
+    # Read inside the village chosen (the same rows: the filter names it): the county's inbox of one village is
+    # then counted and sorted among the village's submissions, not found by walking the county's newest first.
+    found = queries.inbox(scope, offset=(page - 1) * INBOX_PAGE_SIZE, limit=INBOX_PAGE_SIZE, **filters)
     audit.record(principal.id, "inbox.read", area_path=principal.area_path, records=len(found.rows))
-    return found, queries.groups_in(principal.area_path)
+    villages = [] if principal.role == "village_cadre" else area_queries.villages_in(principal.area_path)
+    if scope is None:
+        return found, InboxMenus(villages, [])
+    return found._replace(collectors=queries.inbox_collectors(scope)), InboxMenus(villages, queries.groups_in(scope))
+
+
+def _chosen_village(principal: Principal, village_id: int | None, group_id: int | None) -> str | None:
+    """The path of the village the inbox is filtered to (by its id, or a group's), when inside the reader's area."""
+    area = area_queries.by_id(village_id if village_id is not None else group_id) if (
+        village_id is not None or group_id is not None) else None
+    if area is None or area.kind not in ("village", "group") or not area_contains(principal.area_path, area.path):
+        return None
+    return "/".join(area.path.split("/")[:3]) + "/"
 
 
 @dataclass(frozen=True)

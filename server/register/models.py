@@ -122,6 +122,8 @@ class Visit(db.Model):
     """One per applied submission version: what kind of visit, where, when on the phone, with what outcome."""
 
     __tablename__ = "visit"
+    # a form's visits of a period (the follow-up register of an area: a month's follow-ups, then their people)
+    __table_args__ = (Index("ix_visit_form_date", "form", "visit_date"),)
 
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
     form: Mapped[str] = mapped_column(String(100))

@@ -1078,10 +1078,14 @@ def save_review(submission_id: int, **values) -> None:
     db.session.add(review)
 
 
+INBOX_FORMS = ("household_visit", "followup")
+"""The forms whose submissions the inbox lists."""
+
+
 class InboxPage(NamedTuple):
     rows: list          # this page's rows (see inbox)
     total: int          # how many the filters find (counted up to a cap: see `more`)
-    collectors: list    # (user name, display name) of the collectors whose visits the area holds
+    collectors: list    # (user name, display name) of the collectors the menu offers (filled in by the caller)
     people: dict        # submission id → the names of the people it is about (people_of_submissions)
     more: bool = False  # True: more than `total` match (not counted further: server.database.counted_up_to)
 
@@ -1141,7 +1145,7 @@ def inbox(area_path: str | None, *, group_id: int | None = None, village_id: int
              .outerjoin(Visit, Visit.submission_id == Submission.id)
              .outerjoin(Household, Household.uuid == Visit.household_uuid)
              .outerjoin(VisitReview, VisitReview.submission_id == Submission.id)
-             .where(Form.xml_form_id.in_(["household_visit", "followup"])))
+             .where(Form.xml_form_id.in_(INBOX_FORMS)))
     if area_path is not None:
         query = query.where(Area.path.startswith(area_path))
     if group_id is not None:
@@ -1175,9 +1179,12 @@ def inbox(area_path: str | None, *, group_id: int | None = None, village_id: int
                                   .offset(offset or None).limit(limit)))
     found = {row.id: row for row in db.session.execute(query.where(Submission.id.in_(ids)))} if ids else {}
     rows = [found[submission_id] for submission_id in ids]
-    collectors = visit_collectors(area_path, ("household_visit", "followup"))
-    return InboxPage(rows, total, sorted((row[0], row[1] or row[0]) for row in collectors if row[0]),
-                     people_of_submissions(row.id for row in rows), more)
+    return InboxPage(rows, total, [], people_of_submissions(row.id for row in rows), more)
+
+
+def inbox_collectors(area_path: str) -> list[tuple[str, str]]:
+    """(user name, display name or user name) of the collectors whose visits an area's inbox holds, by user name."""
+    return sorted((name, display or name) for name, display in visit_collectors(area_path, INBOX_FORMS) if name)
 
 
 def people_of_submissions(submission_ids: Iterable[int]) -> dict[int, list[str]]:

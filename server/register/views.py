@@ -185,14 +185,15 @@ def settle_conflict(conflict_id: int):
 @bp.get("/inbox")
 def inbox():
     filters = InboxFilters().load({name: value for name, value in request.args.items() if value})
-    found, groups = browsing.inbox(require_staff(), **filters)
+    found, menus = browsing.inbox(require_staff(), **filters)
     commit()
     first = (filters["page"] - 1) * browsing.INBOX_PAGE_SIZE
     rows = [_inbox_row(row, found.people.get(row.id, [])) for row in found.rows]
     return render_template("register/inbox.html", visits=rows, total=found.total, more=found.more,
                            sorts=_INBOX_SORT_WORDS,
                            first=first + 1 if found.rows else 0, last=first + len(found.rows),
-                           page=filters["page"], collectors=found.collectors, groups=groups, filters=request.args)
+                           page=filters["page"], collectors=found.collectors, groups=menus.groups,
+                           villages=menus.villages, filters=request.args)
 
 
 _INBOX_SORT_WORDS = {"received": lambda: _("Newest received first"), "received_first": lambda: _("Oldest received first"),

@@ -55,10 +55,16 @@ def register(name: str) -> Register:
     return found
 
 
-def area_choices(principal: Principal) -> list[AreaName]:
-    """The areas a reader may ask a register of: their own, and the villages and groups in it, by name."""
+def area_choices(principal: Principal, asked: int | str | None = None) -> list[AreaName]:
+    """The areas a reader may ask a register (the due list, the indicators) of, by name: their own, the towns and
+    villages in it, and the groups of one village, theirs or that of the area asked for (by id or full name) — a
+    county's menu offers its villages, then a village's groups, not six thousand groups at once."""
     _staff(principal)
-    return queries.areas_within(principal.area_path)
+    area = (queries.area_by_id(asked) if isinstance(asked, int) else
+            queries.area_by_name(asked) if asked else None)
+    path = area.path if area is not None and area_contains(principal.area_path, area.path) else principal.area_path
+    ids = (path or "").strip("/").split("/")
+    return queries.area_menu(principal.area_path, f"/{ids[0]}/{ids[1]}/" if len(ids) >= 2 else None)
 
 
 @dataclass(frozen=True)
@@ -80,8 +86,7 @@ def filters_for(principal: Principal, *, area_id: int | None = None, since: dt.d
     month, or from its start)."""
     _staff(principal)
     if area_id is None:
-        area = next((area for area in queries.areas_within(principal.area_path) if area.path == principal.area_path),
-                    None)
+        area = None if principal.area_path is None else queries.area_by_path(principal.area_path)
     else:
         area = queries.area_by_id(area_id)
         if area is None:

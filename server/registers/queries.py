@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, or_, select, true, union_all
+from sqlalchemy import and_, false, func, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -28,7 +28,8 @@ from server.users.models import User
 from sync.monthly_change import move_place, place_name
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
-           "followup_visits", "service_items", "services_given", "areas_within", "area_by_id", "group_names"]
+           "followup_visits", "service_items", "services_given", "area_menu", "area_by_id",
+           "area_by_name", "area_by_path", "group_names"]
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
@@ -273,12 +274,26 @@ class AreaName(NamedTuple):
     path: str
 
 
-def areas_within(area_path: str | None) -> list[AreaName]:
-    """An area and every area inside it (None: all), town before its villages before their groups, by name."""
-    query = select(Area.id, Area.kind, Area.full_name, Area.path).order_by(Area.full_name)
+def area_menu(area_path: str | None, village_path: str | None) -> list[AreaName]:
+    """An area and the towns and villages inside it (None: all), and the groups of one village (None: none), by
+    name: a menu that offers a county's villages, not its six thousand groups."""
+    groups = inside_area(Area.path, village_path) if village_path is not None else false()
+    query = (select(Area.id, Area.kind, Area.full_name, Area.path).where(or_(Area.kind != "group", groups))
+             .order_by(Area.full_name))
     if area_path is not None:
         query = query.where(inside_area(Area.path, area_path))
     return [AreaName(**row._mapping) for row in db.session.execute(query)]
+
+
+def area_by_name(full_name: str) -> AreaName | None:
+    row = db.session.execute(select(Area.id, Area.kind, Area.full_name, Area.path)
+                             .where(Area.full_name == full_name)).first()
+    return None if row is None else AreaName(**row._mapping)
+
+
+def area_by_path(path: str) -> AreaName | None:
+    row = db.session.execute(select(Area.id, Area.kind, Area.full_name, Area.path).where(Area.path == path)).first()
+    return None if row is None else AreaName(**row._mapping)
 
 
 def area_by_id(area_id: int) -> AreaName | None:

@@ -51,7 +51,7 @@ def page(name: str):
     principal = require_staff()
     chosen = operations.register(name)
     loaded, problems = read_filters(request.args)
-    choices = operations.area_choices(principal)
+    choices = operations.area_choices(principal, loaded["area"])
 
     def refused(messages: list[str], status: int):
         db.session.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 
 from flask import Blueprint, jsonify, render_template, request
@@ -36,8 +37,13 @@ def _area_flags(principal, *, kept: bool = False) -> AreaFlags:
     return found
 
 
+def _overdue_order(flag) -> tuple:
+    """Most overdue first, then due longest, then by key (every flag has its own)."""
+    return -flag.overdue_days, flag.due_since, flag.key
+
+
 def _most_overdue_first(flags) -> list:
-    return sorted(flags, key=lambda f: (-f.overdue_days, f.due_since, f.key))
+    return sorted(flags, key=_overdue_order)
 
 
 def _rows(found: AreaFlags) -> list[dict]:
@@ -75,7 +81,7 @@ def due_page():
     outside theirs, or none such, is refused on the page itself."""
     csrf.protect()
     principal = require_staff()
-    choices = area_choices(principal)
+    choices = area_choices(principal, request.args.get("area", ""))
     asked = request.args.get("area", "")
     page = dict(choices=choices, own_path=principal.area_path, everywhere=principal.area_path is None,
                 selected="" if any(area.full_name == asked and area.path == principal.area_path for area in choices)
@@ -95,8 +101,9 @@ def due_page():
         return render_template("schedules/due.html", found=None, rows=[], messages=[
             _("There is no such area: choose one from the list.")], **page), 404
     number = DueQuery().load(_arguments())["page"]
-    flags = _most_overdue_first(found.flags)
-    shown = flags[(number - 1) * DUE_PAGE_SIZE:number * DUE_PAGE_SIZE]
+    flags = found.flags
+    # The page's flags only are put in order (a county holds hundreds of thousands: not sorted on every request).
+    shown = heapq.nsmallest(number * DUE_PAGE_SIZE, flags, key=_overdue_order)[(number - 1) * DUE_PAGE_SIZE:]
     language = "zh" if str(get_locale()) == "zh" else "en"
     households = household_labels({found.people[flag.person].household_uuid for flag in shown})
     rows = [_page_row(found, flag, households, language) for flag in shown]

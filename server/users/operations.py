@@ -22,6 +22,7 @@ __all__ = [
     "activate_account",
     "add_user",
     "collector_groups",
+    "collectors_by_town",
     "collectors_for",
     "managed_collector",
     "may_manage",
@@ -141,23 +142,35 @@ def may_manage(principal, role: str, area_path: str | None, user_id: int) -> boo
             and area_path is not None and area_contains(principal.area_path, area_path))
 
 
-def collectors_for(principal) -> list[queries.UserInArea]:
-    """The collectors of the officer's area, with their groups."""
-    _may_onboard(principal, principal.area_path)
-    return queries.collectors_in(principal.area_path)
+def collectors_for(principal, path: str | None = None) -> list[queries.UserInArea]:
+    """The collectors of an area of the officer's (by default their own), with their groups."""
+    path = principal.area_path if path is None else path
+    _may_onboard(principal, path)
+    return queries.collectors_in(path)
 
 
-def accounts_for(principal) -> list[queries.UserInArea]:
-    """The other accounts the officer manages (village cadres; for the county also town officers)."""
-    _may_onboard(principal, principal.area_path)
-    roles = tuple(role for role in MANAGED_ROLES[principal.role] if role != "collector")
-    return queries.managed_accounts_in(principal.area_path, roles)
+def collectors_by_town(principal) -> dict[int, queries.TownCollectors]:
+    """The county's collectors counted by town (town id → counts): what its page shows before a town is chosen."""
+    _may_onboard(principal, None)
+    return queries.collectors_by_town()
 
 
-def collector_groups(principal) -> list[queries.GroupChoice]:
-    """The groups a new collector of the officer's may belong to: those of their area, by name."""
-    _may_onboard(principal, principal.area_path)
-    return queries.groups_within(principal.area_path)
+def accounts_for(principal, path: str | None = None) -> list[queries.UserInArea]:
+    """The other accounts the officer manages in an area of theirs (by default their own): village cadres, and for
+    the county also town officers (only those for the whole county: its cadres are listed town by town)."""
+    path = principal.area_path if path is None else path
+    _may_onboard(principal, path)
+    roles = tuple(role for role in MANAGED_ROLES[principal.role] if role != "collector"
+                  and (path is not None or role != "village_cadre"))
+    return queries.managed_accounts_in(path, roles)
+
+
+def collector_groups(principal, path: str | None = None) -> list[queries.GroupChoice]:
+    """The groups a new collector of the officer's may belong to: those of an area of theirs (by default their
+    own), by name."""
+    path = principal.area_path if path is None else path
+    _may_onboard(principal, path)
+    return queries.groups_within(path)
 
 
 def onboard_collector(principal, username: str, display_name: str, group_id: int, *, realm: str) -> CollectorCode:

@@ -101,6 +101,26 @@ def collectors_in(area_path: str | None) -> list[UserInArea]:
     return _users_in_areas(query)
 
 
+class TownCollectors(NamedTuple):
+    """A town's collectors counted: active, revoked, and active without a QR code yet."""
+
+    active: int
+    revoked: int
+    without_code: int
+
+
+def collectors_by_town() -> dict[int, TownCollectors]:
+    """Every collector of the county counted by the town of their group (town id → counts)."""
+    counts: dict[int, list[int]] = {}
+    query = select(User.active, User.token_hash.is_not(None).label("has_code"), Area.path).join(
+        Area, Area.id == User.area_id).where(User.role == "collector")
+    for row in db.session.execute(query):
+        town = counts.setdefault(int(row.path.strip("/").split("/")[0]), [0, 0, 0])
+        town[0 if row.active else 1] += 1
+        town[2] += row.active and not row.has_code
+    return {town: TownCollectors(*figures) for town, figures in counts.items()}
+
+
 def groups_within(area_path: str | None) -> list[GroupChoice]:
     """The groups inside an area (all of them for the county), by full name."""
     query = select(Area.id, Area.full_name).where(Area.kind == "group").order_by(Area.full_name)

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from server.accounts.session import require_staff
+from server.areas.operations import drill_down
 from server.database import commit
 from server.extensions import csrf, db
 from server.submissions.queries import last_received
@@ -25,6 +26,7 @@ from server.users.operations import (
     accounts_for,
     activate_account,
     collector_groups,
+    collectors_by_town,
     collectors_for,
     managed_collector,
     onboard_collector,
@@ -59,17 +61,25 @@ def _refused(message: str | None = None):
     return render_template("users/refused.html", message=message), 403
 
 
-def _collectors_page(principal, *, messages: tuple[str, ...] = (), form=None, status: int = 200):
-    collectors = collectors_for(principal)
+def _collectors_page(principal, *, area: str | None = None, messages: tuple[str, ...] = (), form=None,
+                     status: int = 200):
+    """The collectors and accounts of an area of the officer's (by default their own; the whole county: its towns
+    counted, each to be chosen, and its town officers)."""
+    collector_groups(principal)   # the town office's page only (Forbidden for anyone else)
+    view = drill_down(principal, area, refusal="collectors are set up by the town office of their group")
+    if view.path is None:
+        collectors, towns, groups = [], collectors_by_town(principal), []
+    else:
+        collectors, towns, groups = collectors_for(principal, view.path), {}, collector_groups(principal, view.path)
     synced = last_received([row.user.id for row in collectors])
-    return render_template("users/collectors.html", collectors=collectors, accounts=accounts_for(principal),
-                           groups=collector_groups(principal), last_sync=synced, messages=messages,
-                           form=form or {}), status
+    return render_template("users/collectors.html", collectors=collectors, towns=towns, view=view,
+                           accounts=accounts_for(principal, view.path), groups=groups, last_sync=synced,
+                           messages=messages, form=form or {}), status
 
 
 @bp.get("/collectors")
 def collectors():
-    return _collectors_page(require_staff())
+    return _collectors_page(require_staff(), area=request.args.get("area"))
 
 
 _FORM_PROBLEMS = {

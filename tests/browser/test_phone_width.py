@@ -160,3 +160,32 @@ def test_on_a_phone_long_lists_page_by_touch_and_counts_stop_at_a_cap(county, br
         assert older.rect["x"] - (newer.rect["x"] + newer.rect["width"]) >= 16
         assert browser.execute_script("return document.documentElement.scrollWidth") == PHONE
     screenshot("audit-more-than-390")
+
+
+@pytest.mark.parametrize("width", [PHONE, OFFICE])
+def test_the_countys_drill_down_pages_fit_a_phone(county, browser, sign_in_as, screen, screenshot, width):
+    """The county's pages that list its towns first (collectors, monitoring, the inbox's village menu, the home's
+    silent collectors per town), and a town's page reached from them: nothing wider than the screen."""
+    screen(width)
+    base = county.server.url
+    sign_in_as("county_admin")
+    pages = {"county-collectors": "/collectors", "county-monitoring": "/monitoring", "county-inbox": "/inbox",
+             "county-home": "/home", "county-register": "/registers/supplies?since=2026-11-01&until=2026-11-30"}
+    wide = {}
+    for name, path in pages.items():
+        browser.get(base + path)
+        scroll = browser.execute_script("return document.documentElement.scrollWidth")
+        if scroll > width:
+            wide[name] = scroll
+        screenshot(f"{name}-{width}", whole=True)
+    browser.get(base + "/monitoring")
+    browser.find_element(By.LINK_TEXT, "青山镇").click()
+    assert "/monitoring?area=" in browser.current_url
+    assert browser.find_elements(By.CSS_SELECTOR, "#monitoring tbody tr")      # the town's collectors, one by one
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    screenshot(f"county-monitoring-town-{width}", whole=True)
+    browser.get(base + "/collectors")
+    browser.find_element(By.LINK_TEXT, "青山镇").click()
+    assert browser.find_elements(By.CSS_SELECTOR, "#collectors tbody tr")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    assert wide == {}

@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import re
 import uuid
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +18,9 @@ from server.areas.queries import by_full_name
 from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
+from server.users.operations import add_user
 from sync.collect_settings import decode_settings
+from tests.conftest import REALM
 from tests.submission_xml import plain_submission
 from tests.web import WebClient
 
@@ -187,3 +190,30 @@ def test_a_bad_new_collector_gets_a_message_on_the_page(office, form, status, me
     assert re.findall(r'<p class="error message">([^<]+)</p>', page.text) == [message]
     assert f'value="{html.escape(form["username"])}"' in page.text    # what was typed is kept
     assert '<div id="qr">' not in page.text
+
+
+def test_the_county_counts_collectors_by_town_then_lists_a_towns(office):
+    add_user("county_admin_x", "county_admin", None, realm=REALM, password=PASSWORD)
+    commit()
+    county = WebClient(office["server"].url)
+    county.sign_in("county_admin_x", PASSWORD)
+    page = county.get("/collectors").text
+    assert '<tr id="collector-' not in page and '<select id="group"' not in page
+    rows = re.findall(r'<tr id="town-(\d+)">\s*<td class="name"><a href="([^"]+)">([^<]+)</a></td>\s*'
+                      r'<td class="active">(\d+)</td><td class="revoked">(\d+)</td>\s*<td class="without-code">(\d+)</td>',
+                      page)
+    assert rows == [(area_id("白沙镇"), f"/collectors?area={quote('白沙镇')}", "白沙镇", "1", "0", "0"),
+                    (area_id("青山镇"), f"/collectors?area={quote('青山镇')}", "青山镇", "1", "0", "0")]
+    # The whole county lists its town officers; a town's village cadres are listed with the town.
+    assert re.findall(r'<tr id="account-([a-z_]+)">', page) == ["baisha_officer", "qingshan_officer"]
+    assert '<p id="choose-town">请先在上面选择一个镇，再为它的某个组设置信息员。</p>' in page
+
+    qingshan = county.get("/collectors", params={"area": "青山镇"}).text
+    assert re.findall(r'<tr id="collector-([a-z0-9_]+)">', qingshan) == ["collector1"]
+    assert re.findall(r'<tr id="account-([a-z_]+)">', qingshan) == ["qingshan_officer", "dongcun_cadre"]
+    menu = qingshan.split('<select id="group" name="group" required>', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="(\d*)">([^<]+)</option>', menu) == [
+        ("", "请选择小组"), (area_id("青山镇/东村/第二组"), "青山镇 › 东村 › 第二组")]
+    assert f'id="monitoring-link" href="/monitoring?area={quote("青山镇")}"' in qingshan
+    officer_page = office["web"].get("/collectors", params={"area": "白沙镇"})
+    assert officer_page.status_code == 403

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import quote
 
 import pytest
 from requests.auth import HTTPDigestAuth
@@ -214,6 +215,11 @@ def test_the_county_sees_the_same_per_town(town):
     assert row_of(page, "dashboard", "白水镇") == {
         "asked": "1", "done": "1", "completed": "1", "overdue-people": "0", "changes": "0", "unreviewed": "2",
         "collectors": "1", "last-sync": "2026-11-20 08:00"}
+    # Collectors not synced lately are counted per town (a county has thousands), each town's linked to its page.
+    silent = re.search(r'<table id="silent-towns">.*?</table>', page, re.S).group(0)
+    assert re.findall(r'<tr><td><a href="([^"]+)">([^<]+)</a></td>\s*<td class="number">([^<]+)</td></tr>', silent) == [
+        (f"/monitoring?area={quote('青山镇')}", "青山镇", "3 人中 2 人")]
+    assert 'id="silent-collectors"' not in page
     # The other town's office sees its own town only.
     other = home(town, "baishui_officer")
     assert row_of(other, "dashboard", "白水镇/南村")["done"] == "1"

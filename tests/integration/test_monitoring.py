@@ -8,13 +8,18 @@ import datetime as dt
 import html
 import re
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
+from server.areas.operations import ensure_area
+from server.areas.queries import by_full_name
+from server.database import commit
 from server.extensions import db
 from server.users.models import CollectorFormDownload, User
-from tests.conftest import FIXTURES, ROOT, merge_all
+from server.users.operations import add_user
+from tests.conftest import FIXTURES, REALM, ROOT, merge_all
 from tests.register_visits import Member, household_visit
 from tests.staffed_town import staffed_town
 from tests.web import WebClient
@@ -163,3 +168,65 @@ def test_the_town_office_sees_every_village_and_the_home_pages_link_here(town):
     assert 'href="/monitoring#monitor-d2"' in dashboard and 'id="monitoring-link"' in dashboard
     todo = signed_in(town, "dongcun_cadre").get("/home").text
     assert 'href="/monitoring#monitor-d2"' in todo and 'href="/monitoring#monitor-x1"' not in todo
+
+
+def town_cells(page: str, town: str) -> dict[str, str]:
+    """A town's row of the county's monitoring table: its cells' words by class."""
+    row = re.search(rf'<tr id="town-{area_id(town)}"[^>]*>(.*?)</tr>', page, re.S).group(1)
+    return {name: " ".join(html.unescape(re.sub(r"<[^>]+>", " ", value)).split())
+            for name, value in re.findall(r'<td class="([a-z-]+)"[^>]*>(.*?)</td>', row, re.S)}
+
+
+def area_id(full_name: str) -> int:
+    found = by_full_name(full_name).id
+    db.session.rollback()
+    return found
+
+
+def choices(page: str) -> list[tuple[str, str]]:
+    """The drill-down's links one step in: (address, words)."""
+    nav = page.split('<nav class="drill-down" id="drill-down">', 1)[1].split("</nav>", 1)[0]
+    return [(html.unescape(href), words) for href, words in re.findall(r'<a class="area-choice" href="([^"]+)">([^<]+)</a>', nav)]
+
+
+def test_the_county_sees_its_towns_in_sum_then_picks_a_town_and_a_village(town):
+    ensure_area("白沙镇/南村/第一组")
+    add_user("nancun1", "collector", "白沙镇/南村/第一组", realm=REALM, display_name="赵敏", with_token=True)
+    add_user("county", "county_admin", None, realm=REALM, display_name="县局", password=PASSWORD)
+    commit()
+    county = signed_in(town, "county")
+    page = county.get("/monitoring").text
+    assert 'id="monitor-' not in page          # no collector listed until a town is chosen
+    assert town_cells(page, "青山镇") == {
+        "name": "青山镇", "collectors": "3", "synced": "2 人 7 天未同步",
+        "weekly": "10-26–11-01: 0 11-02–11-08: 1 11-09–11-15: 2 11-16–11-22: 1", "completed": "75% (3 / 4)"}
+    assert town_cells(page, "白沙镇") == {
+        "name": "白沙镇", "collectors": "1", "synced": "1 人 7 天未同步",
+        "weekly": "10-26–11-01: 0 11-02–11-08: 0 11-09–11-15: 0 11-16–11-22: 0", "completed": "没有访视"}
+    assert f'href="/monitoring?area={quote("青山镇")}"' in page
+
+    qingshan = county.get("/monitoring", params={"area": "青山镇"}).text
+    assert re.findall(r'<tr id="monitor-([a-z0-9]+)"', qingshan) == ["d1", "d2", "x1"]
+    assert cells(qingshan, "d1")["completed"] == "67% (2 / 3) 已完成 2 · 无人在家 1"
+    assert choices(qingshan) == [(f"/monitoring?area={quote('青山镇/东村')}", "东村"),
+                                 (f"/monitoring?area={quote('青山镇/西村')}", "西村")]
+    assert 'id="area-up" href="/monitoring">' in qingshan
+
+    dongcun = county.get("/monitoring", params={"area": "青山镇/东村"}).text
+    assert re.findall(r'<tr id="monitor-([a-z0-9]+)"', dongcun) == ["d1", "d2"]
+    assert f'id="area-up" href="/monitoring?area={quote("青山镇")}">' in dongcun
+    assert [words for _, words in choices(dongcun)] == ["第一组", "第二组"]
+    # The county's home counts the silent collectors of each town, with a link to the town's page.
+    home = county.get("/home").text
+    assert f'href="/monitoring?area={quote("青山镇")}">青山镇</a>' in home and "#monitor-d2" not in home
+
+
+def test_an_area_outside_the_readers_or_unknown_is_refused(town):
+    officer = signed_in(town, "qingshan_officer")
+    assert officer.get("/monitoring", params={"area": "青山镇/东村"}).status_code == 200
+    ensure_area("白沙镇/南村")
+    commit()
+    assert officer.get("/monitoring", params={"area": "白沙镇"}).status_code == 403
+    assert officer.get("/monitoring", params={"area": "无此镇"}).status_code == 404
+    own = officer.get("/monitoring", params={"area": "青山镇"}).text
+    assert 'id="area-up"' not in own and re.findall(r'<tr id="monitor-([a-z0-9]+)"', own) == ["d1", "d2", "x1"]

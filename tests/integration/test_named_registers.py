@@ -340,6 +340,12 @@ def test_fifty_rows_a_page(village):
     assert workbook.max_row == 3 + 56
 
 
+def area_id(full_name: str) -> int:
+    found = by_full_name(full_name).id
+    db.session.rollback()
+    return found
+
+
 def test_the_town_office_and_the_county_read_every_village(village):
     add_user("county", "county_admin", None, realm=REALM, password=PASSWORD)
     commit()
@@ -348,7 +354,20 @@ def test_the_town_office_and_the_county_read_every_village(village):
         reader.sign_in(username, PASSWORD)
         page = reader.get("/registers/births").text
         assert re.findall(r"<option [^>]*selected>([^<]+)</option>", page) == [selected]
-        assert re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', page) == [
-            "青山镇", "青山镇 › 东村", "青山镇 › 东村 › 第一组", "青山镇 › 西村"]   # by their names
+        # By their names: the town and its villages; a village's groups once the village (or a group) is asked for.
+        assert re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', page) == ["青山镇", "青山镇 › 东村", "青山镇 › 西村"]
         assert table_rows(page) == [["东村", "第一组", "001", "王小宝", "男", "2026-12-08", "2026-12-10", "访视"]]
+        for asked in ("青山镇/东村", "青山镇/东村/第一组"):
+            narrowed = reader.get("/registers/births", params={"area": area_id(asked)}).text
+            assert re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', narrowed) == [
+                "青山镇", "青山镇 › 东村", "青山镇 › 东村 › 第一组", "青山镇 › 西村"]
+            assert re.findall(r"<option [^>]*selected>([^<]+)</option>", narrowed) == [asked.replace("/", " › ")]
+            assert table_rows(narrowed) == [["东村", "第一组", "001", "王小宝", "男", "2026-12-08", "2026-12-10",
+                                             "访视"]]
+        due = reader.get("/due", params={"area": "青山镇/东村"}).text
+        assert re.findall(r'<option value="[^"]*"[^>]*>([^<]+)</option>', due)[-3:] == [
+            "青山镇 › 东村", "青山镇 › 东村 › 第一组", "青山镇 › 西村"]
+        assert "青山镇 › 东村 › 第一组" not in reader.get("/due").text
     assert "全部区域" not in village["cadre"].get("/registers/births").text
+    assert re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', village["cadre"].get("/registers/births").text) == [
+        "青山镇 › 东村", "青山镇 › 东村 › 第一组"]       # a cadre's menu: the village and its groups

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server import clock
 from server.areas.operations import ensure_area
+from server.areas.queries import by_full_name
 from server.audit import listing
 from server.audit.models import AuditEvent
 from server.database import commit
@@ -324,3 +325,36 @@ def test_the_pages_in_english_use_the_english_labels(village):
     assert "<li>Registered · 2026-11-01</li>" in page
     conflicts = readable(english.get("/conflicts").text, ENGLISH_CODES)
     assert f'<a href="/people/{village["li"].uuid}">李强</a> · Where they live</h2>' in conflicts
+
+
+def menu(page: str, name: str) -> list[tuple[str, str]]:
+    """A filter menu's options: (value, words), the first ("all") left out."""
+    found = re.search(rf'<select name="{name}">(.*?)</select>', page, re.S)
+    return [] if found is None else re.findall(r'<option value="([^"]+)" ?[^>]*>([^<]+)</option>', found.group(1))
+
+
+def test_the_inbox_menus_offer_villages_then_a_villages_groups_and_collectors(village):
+    add_user("county", "county_admin", None, realm=REALM, password=PASSWORD)
+    commit()
+    dongcun, xicun = (by_full_name(name).id for name in ("青山镇/东村", "青山镇/西村"))
+    first, second = (by_full_name(name).id for name in ("青山镇/东村/第一组", "青山镇/东村/第二组"))
+    db.session.rollback()
+    county = signed_in(village, "county")
+    whole = county.get("/inbox").text
+    assert menu(whole, "village_id") == [(str(dongcun), "青山镇 › 东村"), (str(xicun), "青山镇 › 西村")]
+    assert menu(whole, "group_id") == [] and menu(whole, "collector") == []   # the county picks a village first
+    assert len(visit_ids(whole)) == len(visit_ids(signed_in(village, "qingshan_officer").get("/inbox").text)) > 0
+    chosen = county.get("/inbox", params={"village_id": dongcun}).text
+    assert re.findall(r'<option value="(\d+)" selected>', chosen) == [str(dongcun)]
+    assert menu(chosen, "group_id") == [(str(first), "青山镇 › 东村 › 第一组"), (str(second), "青山镇 › 东村 › 第二组")]
+    assert menu(chosen, "collector") == [("dongcun1", "李四"), ("dongcun2", "王五")]
+    assert 'type="hidden" name="village_id"' not in chosen
+    assert visit_ids(chosen) == visit_ids(village["cadre"].get("/inbox").text)      # the village's visits, all of them
+    assert '<p id="inbox-count">第 1–' in chosen and "超过" not in chosen
+    by_group = county.get("/inbox", params={"group_id": second}).text      # a group: its village's menus
+    assert menu(by_group, "group_id") == menu(chosen, "group_id") and menu(by_group, "village_id") == menu(whole, "village_id")
+    officer = signed_in(village, "qingshan_officer").get("/inbox").text
+    assert menu(officer, "village_id") == menu(whole, "village_id")
+    assert menu(officer, "group_id") == menu(chosen, "group_id") and menu(officer, "collector") == [("dongcun1", "李四"), ("dongcun2", "王五")]
+    cadre = village["cadre"].get("/inbox", params={"village_id": dongcun}).text
+    assert menu(cadre, "village_id") == [] and f'<input type="hidden" name="village_id" value="{dongcun}">' in cadre

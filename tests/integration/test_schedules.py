@@ -188,12 +188,14 @@ def test_the_due_page_chooses_the_area_from_a_menu_and_refuses_another(town):
     assert [event.action for event in db.session.scalars(select(AuditEvent).where(AuditEvent.action == "due.read"))] == [
         "due.read"] * 3
     db.session.rollback()
-    # The town office chooses among the town's villages and groups.
+    # The town office chooses among the town's villages, then a village's groups.
     add_user("qingshan_officer", "town_officer", "青山镇", realm=REALM, password="cadre-password")
     commit()
     officer = WebClient(town["server"].url)
     officer.sign_in("qingshan_officer", "cadre-password")
     assert [words for _value, words, _selected in area_menu(officer.get("/due").text)] == [
+        "青山镇", "青山镇 › 东村", "青山镇 › 西村"]
+    assert [words for _value, words, _selected in area_menu(officer.get("/due", params={"area": "青山镇/东村"}).text)] == [
         "青山镇", "青山镇 › 东村", "青山镇 › 东村 › 第一组", "青山镇 › 东村 › 第二组", "青山镇 › 西村"]
 
 
