@@ -262,29 +262,37 @@ def dequeue(*submission_ids: int) -> None:
     db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id.in_(submission_ids)))
 
 
-def record_state(kind: str, uuid: str) -> RecordState | None:
+def record_states(kind: str, uuids: set[str]) -> dict[str, tuple[Household | Person, RecordState]]:
+    """These records of one kind as they stand, with their rows (to write them back: save_record), read in two
+    statements; those not in the register are left out."""
     model = RECORD_MODELS[kind]
-    version = db.session.scalar(select(model.version).where(model.uuid == uuid))
-    if version is None:
-        return None
-    history: dict[str, tuple[FieldValue, ...]] = {}
-    for row in db.session.scalars(select(RegisterFieldValue).where(
-            RegisterFieldValue.record_kind == kind, RegisterFieldValue.record_uuid == uuid)
-            .order_by(RegisterFieldValue.version, RegisterFieldValue.id)):
-        history[row.field] = history.get(row.field, ()) + (
-            FieldValue(row.value, row.version, VisitRef(row.instance_id, _utc(row.visited_at))),)
-    return RecordState(uuid=uuid, version=version, history=history)
+    rows = {row.uuid: row for chunk in chunks(uuids) for row in db.session.scalars(
+        select(model).where(model.uuid.in_(chunk)))}
+    history: dict[str, dict[str, tuple[FieldValue, ...]]] = {uuid: {} for uuid in rows}
+    for chunk in chunks(rows):
+        for value in db.session.execute(
+                select(RegisterFieldValue.record_uuid, RegisterFieldValue.field, RegisterFieldValue.value,
+                       RegisterFieldValue.version, RegisterFieldValue.instance_id, RegisterFieldValue.visited_at)
+                .where(RegisterFieldValue.record_kind == kind, RegisterFieldValue.record_uuid.in_(chunk))
+                .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
+            fields = history[value.record_uuid]
+            fields[value.field] = fields.get(value.field, ()) + (
+                FieldValue(value.value, value.version, VisitRef(value.instance_id, _utc(value.visited_at))),)
+    return {uuid: (row, RecordState(uuid=uuid, version=row.version, history=history[uuid]))
+            for uuid, row in rows.items()}
 
 
-def save_record(kind: str, uuid: str, values: dict[str, str], version: int) -> None:
-    """Write the record's current values (the denormalised row the pages and reports read)."""
+def save_record(kind: str, uuid: str, values: dict[str, str], version: int,
+                row: Household | Person | None) -> Household | Person:
+    """Write the record's current values (the denormalised row the pages and reports read) into its row as read
+    (record_states; None: a new record); returns the row."""
     model = RECORD_MODELS[kind]
-    row = db.session.get(model, uuid)
     if row is None:
         row = model(uuid=uuid, version=version)
         db.session.add(row)
     for column, value in _columns(kind, uuid, values, version).items():
         setattr(row, column, value)
+    return row
 
 
 def _columns(kind: str, uuid: str, values: dict[str, str], version: int) -> dict[str, object]:

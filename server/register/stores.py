@@ -14,7 +14,7 @@ from sync.search_keys import person_search_columns
 from sync.services import ServiceItem
 from sync.visits import AnchorObservation, Visit
 
-__all__ = ["DatabaseStore", "MemoryStore", "StoredAliases"]
+__all__ = ["DatabaseStore", "MemoryStore"]
 
 _VISIT_FIELDS = tuple(field.name for field in dataclasses.fields(VisitEntry))
 
@@ -30,22 +30,6 @@ def _row_values(kind: str, state: RecordState) -> dict[str, str | None]:
     rows through this, so the live merge and a rebuild give the same rows)."""
     values = state.values()
     return values | person_search_columns(values) if kind == "person" else values
-
-
-class StoredAliases(ReplayAliases):
-    """Merged-away uuids resolved through the decisions in force (the live merge: every decision is in the past);
-    the uuids a visit names are looked up in one query, further steps as they are met."""
-
-    def __init__(self, uuids: set[str]) -> None:
-        super().__init__(queries.merged_into(uuids))
-
-    def resolve(self, uuid: str) -> str:
-        seen = set()
-        while uuid not in seen and (step := self.merged_into.get(uuid)) is not None:
-            seen.add(uuid)
-            self.merged_into.update(queries.merged_into({step}))
-            uuid = step
-        return uuid
 
 
 def settle_conflict(row: dict, rows: list[dict], *, stored: bool = False) -> None:
@@ -160,32 +144,79 @@ class _DerivedRows:
 
 
 class DatabaseStore(_DerivedRows):
-    """Records read from and written to the database one by one: the live merge of a new submission (decisions
-    are only ever replayed, into a MemoryStore, so this store does not fold records)."""
+    """Records read from and written to the database: the live merge of new submissions, a run of a batch's visits
+    in one store (decisions are only ever replayed, into a MemoryStore, so this store does not fold records). The
+    records the visits name are read at once (`read`); their states, households' groups and people's households
+    are then kept as the visits change them, and the rows the visits derive (history, visits, events, …) are
+    written when the store is flushed, with the schedule summaries they change: before anything reads those rows
+    from the database (a replay), and at the end of the batch."""
 
     def __init__(self) -> None:
         super().__init__()
         self.identity_changed: set[str] = set()
         self.created_households: set[str] = set()
+        self.records: dict[tuple[str, str], RecordState | None] = {}   # None: not in the register
+        self.groups: dict[str, str | None] = {}   # a household's group id ("": none; None: not in the register)
+        self.homes: dict[str, str | None] = {}    # a person's household (None: not in the register)
+        self.rows: dict[tuple[str, str], object] = {}   # the records' rows, as read and saved
+
+    def read(self, uuids: set[str], kinds: tuple[str, ...] = ("household", "person")) -> None:
+        """Read the records of these uuids (households and people alike) not read yet: two statements a kind."""
+        for kind in kinds:
+            wanted = {uuid for uuid in uuids if (kind, uuid) not in self.records}
+            found = queries.record_states(kind, wanted)
+            for uuid in wanted:
+                row, state = found.get(uuid, (None, None))
+                self.records[(kind, uuid)] = state
+                self._keep(kind, uuid, row)
+
+    def _keep(self, kind: str, uuid: str, row) -> None:
+        """Note a record's household group or household from its row (None: not in the register)."""
+        if row is not None:
+            self.rows[(kind, uuid)] = row
+        if kind == "household":
+            self.groups[uuid] = None if row is None else ("" if row.group_id is None else str(row.group_id))
+        else:
+            self.homes[uuid] = None if row is None else row.household_uuid
 
     def state(self, kind: str, uuid: str) -> RecordState | None:
-        return queries.record_state(kind, uuid)
+        if (kind, uuid) not in self.records:
+            self.read({uuid}, (kind,))
+        return self.records[(kind, uuid)]
+
+    def household_group(self, household_uuid: str) -> str | None:
+        if not household_uuid:
+            return None
+        if household_uuid not in self.groups:
+            self.groups[household_uuid] = queries.household_group(household_uuid)
+        return self.groups[household_uuid]
+
+    def household_of(self, person_uuid: str) -> str | None:
+        if person_uuid not in self.homes:
+            self.homes[person_uuid] = queries.household_of(person_uuid)
+        return self.homes[person_uuid]
+
+    def departure_path(self, person_uuid: str) -> str | None:
+        """As stored, or as this store's visits left it: moved away, and their last move out's destination."""
+        moves = [row for row in self.events if row["person_uuid"] == person_uuid and row["kind"] == "moved_out"]
+        if not moves:
+            return super().departure_path(person_uuid)
+        state = self.records.get(("person", person_uuid))
+        if state is None or state.values().get("residence") != "moved_away":
+            return None
+        destination = self.area(moves[-1]["destination_id"]) if moves[-1]["destination_id"] else None
+        return destination.path if destination is not None else None
 
     def lookup(self, aliases: ReplayAliases, chain: frozenset[int]) -> RegisterLookup:
-        """The register as it stands: every record is here (a household's group read once: a visit is judged
-        before it changes anything)."""
-        groups: dict[str, str | None] = {}
-
-        def household_group(uuid: str) -> str | None:
-            if uuid not in groups:
-                groups[uuid] = queries.household_group(uuid)
-            return groups[uuid]
-        return RegisterLookup(aliases.resolve, household_group, queries.household_of, self.expected_in,
+        """The register as it stands: every record is here."""
+        return RegisterLookup(aliases.resolve, self.household_group, self.household_of, self.expected_in,
                               self.destination_known)
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
-        queries.save_record(kind, plan.uuid, _row_values(kind, after), after.version)
+        self._keep(kind, plan.uuid, queries.save_record(kind, plan.uuid, _row_values(kind, after), after.version,
+                                                        self.rows.get((kind, plan.uuid))))
+        self.records[(kind, plan.uuid)] = after
         self._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
         for row in map(queries.conflict_row, plan.conflicts):
             settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
