@@ -731,16 +731,23 @@ def replace_match_keys(rows: list[dict], villages: list[int] | None = None) -> N
         bulk_insert(PersonMatchKey, rows)
 
 
-def people_sharing_keys(village_id: int, keys: list[str], exclude: str, *, largest_block: int) -> set[str]:
-    """People of the village sharing one of these keys, leaving out keys held by more than `largest_block` people
-    (placeholders, as the full scan leaves them out)."""
-    if not keys:
-        return set()
-    leads = (select(PersonMatchKey.key).where(PersonMatchKey.village_id == village_id, PersonMatchKey.key.in_(keys))
-             .group_by(PersonMatchKey.key).having(func.count() <= largest_block + 1))
-    return set(db.session.scalars(select(PersonMatchKey.person_uuid).distinct().where(
-        PersonMatchKey.village_id == village_id, PersonMatchKey.key.in_(leads),
-        PersonMatchKey.person_uuid != exclude)))
+def people_sharing_keys(people: dict[str, tuple[int, list[str]]], *, largest_block: int) -> dict[str, set[str]]:
+    """For each of these people (uuid → their village and keys): the others of their village sharing one of their
+    keys, leaving out keys held by more than `largest_block` + 1 people of the village (placeholders, as the full
+    scan leaves them out); one statement for them all (a few hundred keys)."""
+    villages = sorted({village for village, _ in people.values()})
+    holders: dict[tuple[int, str], set[str]] = {}
+    for chunk in chunks({key for _, keys in people.values() for key in keys}):
+        leads = (select(PersonMatchKey.village_id, PersonMatchKey.key)
+                 .where(PersonMatchKey.village_id.in_(villages), PersonMatchKey.key.in_(chunk))
+                 .group_by(PersonMatchKey.village_id, PersonMatchKey.key)
+                 .having(func.count() <= largest_block + 1).subquery())
+        for row in db.session.execute(
+                select(PersonMatchKey.village_id, PersonMatchKey.key, PersonMatchKey.person_uuid)
+                .join(leads, and_(leads.c.village_id == PersonMatchKey.village_id, leads.c.key == PersonMatchKey.key))):
+            holders.setdefault((row.village_id, row.key), set()).add(row.person_uuid)
+    return {uuid: set().union(*(holders.get((village, key), ()) for key in keys)) - {uuid}
+            for uuid, (village, keys) in people.items()}
 
 
 def candidate(candidate_id: int) -> DuplicateCandidate | None:
@@ -1259,18 +1266,23 @@ _PLACED_IDENTITY = (_PERSON_IDENTITY.add_columns(_village.name.label("village_na
                     .join(_village, _village.id == _group.parent_id).outerjoin(_town, _town.id == _village.parent_id))
 
 
-def departed_sharing_keys(keys: list[str], *, village_id: int, largest_block: int) -> set[str]:
-    """People recorded as moved away from villages other than this one who share one of these keys (by the key
-    index alone, county-wide); a key more than `largest_block` people who moved away share is a placeholder and
-    not followed."""
-    if not keys:
-        return set()
-    rows = db.session.execute(
-        select(PersonMatchKey.key, PersonMatchKey.person_uuid, PersonMatchKey.village_id)
-        .join(Person, Person.uuid == PersonMatchKey.person_uuid)
-        .where(PersonMatchKey.key.in_(keys), Person.residence == "moved_away")).all()
-    holders = Counter(row.key for row in rows)    # one look-up by the key index; the placeholders counted here
-    return {row.person_uuid for row in rows if holders[row.key] <= largest_block and row.village_id != village_id}
+def departed_sharing_keys(arrivals: dict[str, tuple[list[str], int]], *, largest_block: int) -> dict[str, set[str]]:
+    """For each of these people (uuid → their keys and village): the people recorded as moved away from other
+    villages who share one of their keys (by the key index alone, county-wide), in one look-up for them all; a key
+    more than `largest_block` people who moved away share is a placeholder and not followed."""
+    rows = []
+    for chunk in _chunks(sorted({key for keys, _ in arrivals.values() for key in keys})):
+        rows += db.session.execute(
+            select(PersonMatchKey.key, PersonMatchKey.person_uuid, PersonMatchKey.village_id)
+            .join(Person, Person.uuid == PersonMatchKey.person_uuid)
+            .where(PersonMatchKey.key.in_(chunk), Person.residence == "moved_away")).all()
+    holders = Counter(row.key for row in rows)    # the placeholders counted here
+    by_key: dict[str, list[Row]] = {}
+    for row in rows:
+        if holders[row.key] <= largest_block:
+            by_key.setdefault(row.key, []).append(row)
+    return {uuid: {row.person_uuid for key in set(keys) for row in by_key.get(key, ()) if row.village_id != village}
+            for uuid, (keys, village) in arrivals.items()}
 
 
 def departure_rows(uuids: set[str]) -> list[Row]:
