@@ -9,7 +9,23 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, case, delete, event, func, insert, or_, select, text, true, union_all, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from server.areas.models import Area
@@ -262,12 +278,21 @@ def dequeue(*submission_ids: int) -> None:
     db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id.in_(submission_ids)))
 
 
-def record_states(kind: str, uuids: set[str]) -> dict[str, tuple[Household | Person, RecordState]]:
-    """These records of one kind as they stand, with their rows (to write them back: save_record), read in two
-    statements; those not in the register are left out."""
+class StoredRecord(NamedTuple):
+    """A record as it stands: its state, and where it lives (a household's group id as the "group" field holds it,
+    "" for none; a person's household)."""
+
+    state: RecordState
+    group: str | None = None
+    household_uuid: str | None = None
+
+
+def record_states(kind: str, uuids: set[str]) -> dict[str, StoredRecord]:
+    """These records of one kind as they stand, read in two statements; those not in the register are left out."""
     model = RECORD_MODELS[kind]
-    rows = {row.uuid: row for chunk in chunks(uuids) for row in db.session.scalars(
-        select(model).where(model.uuid.in_(chunk)))}
+    place = Household.group_id if kind == "household" else Person.household_uuid
+    rows = {row.uuid: row for chunk in chunks(uuids) for row in db.session.execute(
+        select(model.uuid, model.version, place.label("place")).where(model.uuid.in_(chunk)))}
     history: dict[str, dict[str, tuple[FieldValue, ...]]] = {uuid: {} for uuid in rows}
     for chunk in chunks(rows):
         for value in db.session.execute(
@@ -278,21 +303,31 @@ def record_states(kind: str, uuids: set[str]) -> dict[str, tuple[Household | Per
             fields = history[value.record_uuid]
             fields[value.field] = fields.get(value.field, ()) + (
                 FieldValue(value.value, value.version, VisitRef(value.instance_id, _utc(value.visited_at))),)
-    return {uuid: (row, RecordState(uuid=uuid, version=row.version, history=history[uuid]))
+    return {uuid: StoredRecord(RecordState(uuid=uuid, version=row.version, history=history[uuid]),
+                               *(("" if row.place is None else str(row.place), None) if kind == "household"
+                                 else (None, row.place)))
             for uuid, row in rows.items()}
 
 
-def save_record(kind: str, uuid: str, values: dict[str, str], version: int,
-                row: Household | Person | None) -> Household | Person:
-    """Write the record's current values (the denormalised row the pages and reports read) into its row as read
-    (record_states; None: a new record); returns the row."""
-    model = RECORD_MODELS[kind]
-    if row is None:
-        row = model(uuid=uuid, version=version)
-        db.session.add(row)
-    for column, value in _columns(kind, uuid, values, version).items():
-        setattr(row, column, value)
-    return row
+def update_records(kind: str, records: list[tuple[str, dict[str, str], int]]) -> None:
+    """Write the current rows of these records, in the register already: (uuid, values, version); one
+    executemany for the records whose values fill the same columns."""
+    table = RECORD_MODELS[kind].__table__
+    alike: dict[tuple[str, ...], list[dict]] = {}
+    for uuid, values, version in records:
+        columns = _columns(kind, uuid, values, version)
+        del columns["uuid"]
+        alike.setdefault(tuple(columns), []).append(dict(columns, record_uuid=uuid))
+    for rows in alike.values():
+        db.session.execute(update(table).where(table.c.uuid == bindparam("record_uuid")), rows)
+
+
+def record_place(kind: str, values: dict[str, str], place: str | None) -> str | None:
+    """Where a record lives once written with these values (StoredRecord.group or .household_uuid; `place`:
+    before, None for a new record: a field a record's values leave out keeps its column)."""
+    if kind == "household":
+        return str(_columns(kind, "", values, 0)["group_id"]) if "group" in values else (place or "")
+    return values["household"] if "household" in values else place
 
 
 def _columns(kind: str, uuid: str, values: dict[str, str], version: int) -> dict[str, object]:
@@ -362,6 +397,13 @@ def destination_area(full_name: str) -> DestinationArea | None:
     row = db.session.execute(select(Area.id, Area.path).where(Area.full_name == full_name,
                                                               Area.kind.in_(("village", "town")))).first()
     return DestinationArea(row.id, row.path) if row else None
+
+
+def last_move_destination(person_uuid: str) -> int | None:
+    """The destination (an area id) of a person's last move out as stored; None: none, or not a known place."""
+    return db.session.scalar(select(LifeEventRecord.destination_id)
+                             .where(LifeEventRecord.person_uuid == person_uuid, LifeEventRecord.kind == "moved_out")
+                             .order_by(LifeEventRecord.id.desc()).limit(1))
 
 
 def open_departure_path(person_uuid: str) -> str | None:
@@ -710,13 +752,20 @@ def villages_with_people() -> list[int]:
 
 
 def set_match_keys(keys: dict[str, tuple[int | None, list[str]]]) -> None:
-    """Replace these people's match keys (person uuid → their village and keys; no village: none), in two
-    statements."""
+    """Replace these people's match keys (person uuid → their village and keys; no village: none): the keys they
+    hold are read, and only those that change are deleted and inserted (most changes, a phone number corrected,
+    change none)."""
     if not keys:
         return
-    db.session.execute(delete(PersonMatchKey).where(PersonMatchKey.person_uuid.in_(keys)))
-    rows = [dict(person_uuid=uuid, key=key, village_id=village_id) for uuid, (village_id, found) in keys.items()
-            if village_id is not None for key in dict.fromkeys(found)]
+    wanted = {(uuid, key, village_id) for uuid, (village_id, found) in keys.items() if village_id is not None
+              for key in found}
+    held = {tuple(row) for chunk in chunks(keys) for row in db.session.execute(
+        select(PersonMatchKey.person_uuid, PersonMatchKey.key, PersonMatchKey.village_id)
+        .where(PersonMatchKey.person_uuid.in_(chunk)))}
+    for chunk in chunks((uuid, key) for uuid, key, _ in held - wanted):
+        db.session.execute(delete(PersonMatchKey).where(tuple_(PersonMatchKey.person_uuid, PersonMatchKey.key)
+                                                        .in_(chunk)))
+    rows = [dict(person_uuid=uuid, key=key, village_id=village_id) for uuid, key, village_id in sorted(wanted - held)]
     if rows:
         db.session.execute(insert(PersonMatchKey), rows)
 

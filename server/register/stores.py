@@ -147,18 +147,19 @@ class DatabaseStore(_DerivedRows):
     """Records read from and written to the database: the live merge of new submissions, a run of a batch's visits
     in one store (decisions are only ever replayed, into a MemoryStore, so this store does not fold records). The
     records the visits name are read at once (`read`); their states, households' groups and people's households
-    are then kept as the visits change them, and the rows the visits derive (history, visits, events, …) are
-    written when the store is flushed, with the schedule summaries they change: before anything reads those rows
-    from the database (a replay), and at the end of the batch."""
+    are then kept as the visits change them, and written when the store is flushed with the rows the visits
+    derive (history, visits, events, …) and the schedule summaries they change: before anything reads them from
+    the database (a replay), and at the end of the batch."""
 
     def __init__(self) -> None:
         super().__init__()
         self.identity_changed: set[str] = set()
         self.created_households: set[str] = set()
         self.records: dict[tuple[str, str], RecordState | None] = {}   # None: not in the register
+        self.stored: set[tuple[str, str]] = set()    # those with a row in the database
+        self.saved: dict[tuple[str, str], RecordState] = {}   # to write when flushed
         self.groups: dict[str, str | None] = {}   # a household's group id ("": none; None: not in the register)
         self.homes: dict[str, str | None] = {}    # a person's household (None: not in the register)
-        self.rows: dict[tuple[str, str], object] = {}   # the records' rows, as read and saved
 
     def read(self, uuids: set[str], kinds: tuple[str, ...] = ("household", "person")) -> None:
         """Read the records of these uuids (households and people alike) not read yet: two statements a kind."""
@@ -166,18 +167,14 @@ class DatabaseStore(_DerivedRows):
             wanted = {uuid for uuid in uuids if (kind, uuid) not in self.records}
             found = queries.record_states(kind, wanted)
             for uuid in wanted:
-                row, state = found.get(uuid, (None, None))
-                self.records[(kind, uuid)] = state
-                self._keep(kind, uuid, row)
-
-    def _keep(self, kind: str, uuid: str, row) -> None:
-        """Note a record's household group or household from its row (None: not in the register)."""
-        if row is not None:
-            self.rows[(kind, uuid)] = row
-        if kind == "household":
-            self.groups[uuid] = None if row is None else ("" if row.group_id is None else str(row.group_id))
-        else:
-            self.homes[uuid] = None if row is None else row.household_uuid
+                record = found.get(uuid)
+                self.records[(kind, uuid)] = record.state if record is not None else None
+                if record is not None:
+                    self.stored.add((kind, uuid))
+                if kind == "household":
+                    self.groups[uuid] = record.group if record is not None else None
+                else:
+                    self.homes[uuid] = record.household_uuid if record is not None else None
 
     def state(self, kind: str, uuid: str) -> RecordState | None:
         if (kind, uuid) not in self.records:
@@ -197,14 +194,14 @@ class DatabaseStore(_DerivedRows):
         return self.homes[person_uuid]
 
     def departure_path(self, person_uuid: str) -> str | None:
-        """As stored, or as this store's visits left it: moved away, and their last move out's destination."""
-        moves = [row for row in self.events if row["person_uuid"] == person_uuid and row["kind"] == "moved_out"]
-        if not moves:
-            return super().departure_path(person_uuid)
-        state = self.records.get(("person", person_uuid))
+        """Moved away (as this store holds them), and their last move out's destination: the last this store's
+        visits recorded, else the last stored."""
+        state = self.state("person", person_uuid)
         if state is None or state.values().get("residence") != "moved_away":
             return None
-        destination = self.area(moves[-1]["destination_id"]) if moves[-1]["destination_id"] else None
+        moves = [row for row in self.events if row["person_uuid"] == person_uuid and row["kind"] == "moved_out"]
+        destination_id = moves[-1]["destination_id"] if moves else queries.last_move_destination(person_uuid)
+        destination = self.area(destination_id) if destination_id is not None else None
         return destination.path if destination is not None else None
 
     def lookup(self, aliases: ReplayAliases, chain: frozenset[int]) -> RegisterLookup:
@@ -214,9 +211,12 @@ class DatabaseStore(_DerivedRows):
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
-        self._keep(kind, plan.uuid, queries.save_record(kind, plan.uuid, _row_values(kind, after), after.version,
-                                                        self.rows.get((kind, plan.uuid))))
-        self.records[(kind, plan.uuid)] = after
+        values = _row_values(kind, after)
+        if kind == "household":
+            self.groups[plan.uuid] = queries.record_place(kind, values, self.groups.get(plan.uuid))
+        else:
+            self.homes[plan.uuid] = queries.record_place(kind, values, self.homes.get(plan.uuid))
+        self.records[(kind, plan.uuid)] = self.saved[(kind, plan.uuid)] = after
         self._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
         for row in map(queries.conflict_row, plan.conflicts):
             settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
@@ -226,6 +226,11 @@ class DatabaseStore(_DerivedRows):
             self.created_households.add(plan.uuid)
 
     def flush(self) -> None:
+        for kind in ("household", "person"):
+            saved = [(uuid, _row_values(kind, state), state.version)
+                     for (record_kind, uuid), state in self.saved.items() if record_kind == kind]
+            queries.add_records(kind, [record for record in saved if (kind, record[0]) not in self.stored])
+            queries.update_records(kind, [record for record in saved if (kind, record[0]) in self.stored])
         self._flush_rows()
 
 
