@@ -16,7 +16,8 @@ dates, valid resident ID numbers for most, phones for most adults), stored as ra
   connected first and then timed from a go to the last one's exit; every run but the last on a copy of the queued
   database (`CREATE DATABASE … TEMPLATE`), the last on the register itself. Each prints visits/s as a ratio to
   500/s and to the parse-only ceiling of the same update visits (`read_visit`, one process, same run), the workers'
-  CPU a visit and the largest worker's peak RSS (its VmHWM). The one-village baseline (`--skip-baseline` leaves it
+  CPU a visit, their PostgreSQL backends' CPU a visit (each worker's backend read from /proc) and the largest
+  worker's peak RSS (its VmHWM). The one-village baseline (`--skip-baseline` leaves it
   out) shows what the register's size costs;
 * **rebuild after the updates**: `rebuild_register()` again, over the registration and the update visits, and a
   check that it gives back exactly the derived rows the merge worker wrote for every visit: the `visit` rows and,
@@ -350,6 +351,7 @@ class MergeRun:
     timing: Timing
     peak_rss_mib: float         # the largest worker's peak RSS
     load: tuple[float, float, float]
+    db_cpu: float = 0.0         # the CPU seconds of the workers' PostgreSQL backends
 
     @property
     def rate(self) -> float:
@@ -408,7 +410,8 @@ def _merge_with_workers(url: str, database: str | None, workers: int, batch: int
     # workers' server processes are gone by the end).
     timing.cpu = sum(tally["cpu"] for tally in tallies) + (time.process_time() - started)
     return MergeRun(workers, batch, sum(tally["merged"] for tally in tallies),
-                    sum(tally["failed"] for tally in tallies), timing, max(peaks), os.getloadavg())
+                    sum(tally["failed"] for tally in tallies), timing, max(peaks), os.getloadavg(),
+                    sum(tally["db_cpu"] for tally in tallies))
 
 
 def merge_worker_process(url: str, batch: int) -> None:
@@ -416,20 +419,34 @@ def merge_worker_process(url: str, batch: int) -> None:
     instance = tempfile.mkdtemp(prefix="taizhang-bench-worker-")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": instance, "SECRET_KEY": "bench"})
     with app.app_context():
-        db.session.execute(text("SELECT 1"))
+        backend = db.session.scalar(text("SELECT pg_backend_pid()")) if url.startswith("postgresql") else None
         db.session.rollback()
         print("ready", flush=True)
         sys.stdin.readline()
-        started = time.process_time()
+        started, backend_started = time.process_time(), _process_cpu(backend)
         tally = run_merge_worker(loop=False, interval=0.02, batch_size=batch,
                                  warn=lambda message: print(message, file=sys.stderr))
+        db_cpu = _process_cpu(backend) - backend_started
         # VmHWM: this program's own peak (ru_maxrss would keep the bench process's, copied by the fork before exec).
         peak_kib = next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines()
                         if line.startswith("VmHWM:"))
         print(json.dumps(dict(merged=tally.merged, failed=tally.failed, cpu=time.process_time() - started,
-                              peak_kib=peak_kib)), flush=True)
+                              db_cpu=db_cpu, peak_kib=peak_kib)), flush=True)
         db.session.remove()
     shutil.rmtree(instance, ignore_errors=True)
+
+
+def _process_cpu(pid: int | None) -> float:
+    """CPU seconds of a process of this machine (the worker's PostgreSQL backend; 0 for none, or when not
+    readable)."""
+    if pid is None:
+        return 0.0
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def build(backend: str, towns: int, households_per_group: int, update_count: int, seed: int,
@@ -536,7 +553,8 @@ def main() -> None:
             print(f"  merge worker {merge.workers}×, batch {merge.batch:>3}: {merge.rate:8,.0f} visits/s "
                   f"= {merge.rate / 500:.2f} of 500/s, {merge.rate / run['update_parse_rate']:.3f} of the parse "
                   f"ceiling ({merge.merged:,} visits in {merge.timing.wall:.1f} s; workers' CPU "
-                  f"{1000 * merge.timing.cpu / merge.merged:.2f} ms each; "
+                  f"{1000 * merge.timing.cpu / merge.merged:.2f} ms each, their PostgreSQL backends' "
+                  f"{1000 * merge.db_cpu / merge.merged:.2f} ms; "
                   f"peak RSS of a worker {merge.peak_rss_mib:,.0f} MiB; load {merge.load[0]:.2f})"
                   + (f"; {merge.failed} FAILED attempt(s)" if merge.failed else ""))
         print(f"  register after the last merge = rebuild (register_snapshot): "

@@ -8,6 +8,7 @@ import datetime as dt
 from flask import current_app
 
 from server import clock
+from server.boundary import chunks
 from server.register import queries
 from server.register.decisions import record_decision
 from server.register.matching import (
@@ -31,17 +32,33 @@ def check_duplicates(uuids: set[str], *, after: int, now: dt.datetime) -> None:
     An automatic pair is merged at once (the changed record into the one already there); others are queued."""
     found = index_people(uuids)
     present = set(found)   # those in the register (an automatic merge below takes away the person it merges)
+    neighbours: dict[str, list] = {}
     for uuid, (record, village) in sorted(found.items()):
         if uuid not in present:
             continue
-        others = queries.people_sharing_keys(village, block_keys(record), exclude=uuid, largest_block=LARGEST_BLOCK)
-        for candidate in candidates_for(record, [other for other, _ in person_records(queries.identity_rows(others))]):
+        if uuid not in neighbours:   # read for every person left at once, and again after an automatic merge
+            neighbours = _neighbours({other: found[other] for other in present if other >= uuid})
+        for candidate in candidates_for(record, neighbours[uuid]):
             row = queue_candidate(candidate, village, now)
             if row is not None and uuid in present:
                 _merge_automatically(row, uuid, candidate.b if candidate.a == uuid else candidate.a, village, now,
                                      after=after)
                 present.discard(uuid)
+                neighbours = {}   # the merge changed the register
     check_arrivals(present, now=now)
+
+
+def _neighbours(people: dict[str, tuple]) -> dict[str, list]:
+    """For each of these people (uuid → record, village): the records of the people of their village sharing one
+    of their block keys (queries.people_sharing_keys), read in two statements for them all."""
+    sharing = queries.people_sharing_keys({uuid: (village, block_keys(record))
+                                           for uuid, (record, village) in people.items()},
+                                          largest_block=LARGEST_BLOCK)
+    records = {}
+    for chunk in chunks(set().union(*sharing.values())):
+        records |= {record.id: record for record, _ in person_records(queries.identity_rows(set(chunk)))}
+    return {uuid: [records[other] for other in sorted(others) if other in records]
+            for uuid, others in sharing.items()}
 
 
 def check_households(created: set[str], *, now: dt.datetime) -> None:
@@ -81,12 +98,16 @@ def check_arrivals(uuids: set[str], *, now: dt.datetime) -> None:
     with the people who moved away from other villages sharing one of their keys, and each who moved away with the
     arrivals sharing one of theirs; pairs are queued, never merged."""
     as_of, days = clock.date_of(now), _match_days()
-    for arrival in arrivals(queries.arrival_rows(uuids, ARRIVAL_EVENTS)):
-        village = int(arrival.record.village)
-        found = queries.departed_sharing_keys(block_keys(arrival.record, as_of=as_of), village_id=village,
-                                              largest_block=LARGEST_BLOCK)
-        for pair in move_candidates(arrival, departures(queries.departure_rows(found)), as_of=as_of, days=days):
-            queue_move_pair(pair, village, now)
+    found = arrivals(queries.arrival_rows(uuids, ARRIVAL_EVENTS))
+    sharing = queries.departed_sharing_keys({arrival.record.id: (block_keys(arrival.record, as_of=as_of),
+                                                                 int(arrival.record.village)) for arrival in found},
+                                            largest_block=LARGEST_BLOCK)
+    gone = {departure.record.id: departure
+            for departure in departures(queries.departure_rows(set().union(set(), *sharing.values())))}
+    for arrival in found:
+        their = [gone[uuid] for uuid in sorted(sharing[arrival.record.id]) if uuid in gone]
+        for pair in move_candidates(arrival, their, as_of=as_of, days=days):
+            queue_move_pair(pair, int(arrival.record.village), now)
     _queue_moves(departures(queries.departure_rows(uuids)), as_of, days, now)
 
 

@@ -9,7 +9,23 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import Row, and_, case, delete, event, func, insert, or_, select, text, true, union_all, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from server.areas.models import Area
@@ -265,29 +281,56 @@ def dequeue(*submission_ids: int) -> None:
     db.session.execute(delete(MergeQueueEntry).where(MergeQueueEntry.submission_id.in_(submission_ids)))
 
 
-def record_state(kind: str, uuid: str) -> RecordState | None:
-    model = RECORD_MODELS[kind]
-    version = db.session.scalar(select(model.version).where(model.uuid == uuid))
-    if version is None:
-        return None
-    history: dict[str, tuple[FieldValue, ...]] = {}
-    for row in db.session.scalars(select(RegisterFieldValue).where(
-            RegisterFieldValue.record_kind == kind, RegisterFieldValue.record_uuid == uuid)
-            .order_by(RegisterFieldValue.version, RegisterFieldValue.id)):
-        history[row.field] = history.get(row.field, ()) + (
-            FieldValue(row.value, row.version, VisitRef(row.instance_id, _utc(row.visited_at))),)
-    return RecordState(uuid=uuid, version=version, history=history)
+class StoredRecord(NamedTuple):
+    """A record as it stands: its state, and where it lives (a household's group id as the "group" field holds it,
+    "" for none; a person's household)."""
+
+    state: RecordState
+    group: str | None = None
+    household_uuid: str | None = None
 
 
-def save_record(kind: str, uuid: str, values: dict[str, str], version: int) -> None:
-    """Write the record's current values (the denormalised row the pages and reports read)."""
+def record_states(kind: str, uuids: set[str]) -> dict[str, StoredRecord]:
+    """These records of one kind as they stand, read in two statements; those not in the register are left out."""
     model = RECORD_MODELS[kind]
-    row = db.session.get(model, uuid)
-    if row is None:
-        row = model(uuid=uuid, version=version)
-        db.session.add(row)
-    for column, value in _columns(kind, uuid, values, version).items():
-        setattr(row, column, value)
+    place = Household.group_id if kind == "household" else Person.household_uuid
+    rows = {row.uuid: row for chunk in chunks(uuids) for row in db.session.execute(
+        select(model.uuid, model.version, place.label("place")).where(model.uuid.in_(chunk)))}
+    history: dict[str, dict[str, tuple[FieldValue, ...]]] = {uuid: {} for uuid in rows}
+    for chunk in chunks(rows):
+        for value in db.session.execute(
+                select(RegisterFieldValue.record_uuid, RegisterFieldValue.field, RegisterFieldValue.value,
+                       RegisterFieldValue.version, RegisterFieldValue.instance_id, RegisterFieldValue.visited_at)
+                .where(RegisterFieldValue.record_kind == kind, RegisterFieldValue.record_uuid.in_(chunk))
+                .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
+            fields = history[value.record_uuid]
+            fields[value.field] = fields.get(value.field, ()) + (
+                FieldValue(value.value, value.version, VisitRef(value.instance_id, _utc(value.visited_at))),)
+    return {uuid: StoredRecord(RecordState(uuid=uuid, version=row.version, history=history[uuid]),
+                               *(("" if row.place is None else str(row.place), None) if kind == "household"
+                                 else (None, row.place)))
+            for uuid, row in rows.items()}
+
+
+def update_records(kind: str, records: list[tuple[str, dict[str, str], int]]) -> None:
+    """Write the current rows of these records, in the register already: (uuid, values, version); one
+    executemany for the records whose values fill the same columns."""
+    table = RECORD_MODELS[kind].__table__
+    alike: dict[tuple[str, ...], list[dict]] = {}
+    for uuid, values, version in records:
+        columns = _columns(kind, uuid, values, version)
+        del columns["uuid"]
+        alike.setdefault(tuple(columns), []).append(dict(columns, record_uuid=uuid))
+    for rows in alike.values():
+        db.session.execute(update(table).where(table.c.uuid == bindparam("record_uuid")), rows)
+
+
+def record_place(kind: str, values: dict[str, str], place: str | None) -> str | None:
+    """Where a record lives once written with these values (StoredRecord.group or .household_uuid; `place`:
+    before, None for a new record: a field a record's values leave out keeps its column)."""
+    if kind == "household":
+        return str(_columns(kind, "", values, 0)["group_id"]) if "group" in values else (place or "")
+    return values["household"] if "household" in values else place
 
 
 def _columns(kind: str, uuid: str, values: dict[str, str], version: int) -> dict[str, object]:
@@ -357,6 +400,13 @@ def destination_area(full_name: str) -> DestinationArea | None:
     row = db.session.execute(select(Area.id, Area.path).where(Area.full_name == full_name,
                                                               Area.kind.in_(("village", "town")))).first()
     return DestinationArea(row.id, row.path) if row else None
+
+
+def last_move_destination(person_uuid: str) -> int | None:
+    """The destination (an area id) of a person's last move out as stored; None: none, or not a known place."""
+    return db.session.scalar(select(LifeEventRecord.destination_id)
+                             .where(LifeEventRecord.person_uuid == person_uuid, LifeEventRecord.kind == "moved_out")
+                             .order_by(LifeEventRecord.id.desc()).limit(1))
 
 
 def open_departure_path(person_uuid: str) -> str | None:
@@ -705,13 +755,20 @@ def villages_with_people() -> list[int]:
 
 
 def set_match_keys(keys: dict[str, tuple[int | None, list[str]]]) -> None:
-    """Replace these people's match keys (person uuid → their village and keys; no village: none), in two
-    statements."""
+    """Replace these people's match keys (person uuid → their village and keys; no village: none): the keys they
+    hold are read, and only those that change are deleted and inserted (most changes, a phone number corrected,
+    change none)."""
     if not keys:
         return
-    db.session.execute(delete(PersonMatchKey).where(PersonMatchKey.person_uuid.in_(keys)))
-    rows = [dict(person_uuid=uuid, key=key, village_id=village_id) for uuid, (village_id, found) in keys.items()
-            if village_id is not None for key in dict.fromkeys(found)]
+    wanted = {(uuid, key, village_id) for uuid, (village_id, found) in keys.items() if village_id is not None
+              for key in found}
+    held = {tuple(row) for chunk in chunks(keys) for row in db.session.execute(
+        select(PersonMatchKey.person_uuid, PersonMatchKey.key, PersonMatchKey.village_id)
+        .where(PersonMatchKey.person_uuid.in_(chunk)))}
+    for chunk in chunks((uuid, key) for uuid, key, _ in held - wanted):
+        db.session.execute(delete(PersonMatchKey).where(tuple_(PersonMatchKey.person_uuid, PersonMatchKey.key)
+                                                        .in_(chunk)))
+    rows = [dict(person_uuid=uuid, key=key, village_id=village_id) for uuid, key, village_id in sorted(wanted - held)]
     if rows:
         db.session.execute(insert(PersonMatchKey), rows)
 
@@ -726,16 +783,23 @@ def replace_match_keys(rows: list[dict], villages: list[int] | None = None) -> N
         bulk_insert(PersonMatchKey, rows)
 
 
-def people_sharing_keys(village_id: int, keys: list[str], exclude: str, *, largest_block: int) -> set[str]:
-    """People of the village sharing one of these keys, leaving out keys held by more than `largest_block` people
-    (placeholders, as the full scan leaves them out)."""
-    if not keys:
-        return set()
-    leads = (select(PersonMatchKey.key).where(PersonMatchKey.village_id == village_id, PersonMatchKey.key.in_(keys))
-             .group_by(PersonMatchKey.key).having(func.count() <= largest_block + 1))
-    return set(db.session.scalars(select(PersonMatchKey.person_uuid).distinct().where(
-        PersonMatchKey.village_id == village_id, PersonMatchKey.key.in_(leads),
-        PersonMatchKey.person_uuid != exclude)))
+def people_sharing_keys(people: dict[str, tuple[int, list[str]]], *, largest_block: int) -> dict[str, set[str]]:
+    """For each of these people (uuid → their village and keys): the others of their village sharing one of their
+    keys, leaving out keys held by more than `largest_block` + 1 people of the village (placeholders, as the full
+    scan leaves them out); one statement for them all (a few hundred keys)."""
+    villages = sorted({village for village, _ in people.values()})
+    holders: dict[tuple[int, str], set[str]] = {}
+    for chunk in chunks({key for _, keys in people.values() for key in keys}):
+        leads = (select(PersonMatchKey.village_id, PersonMatchKey.key)
+                 .where(PersonMatchKey.village_id.in_(villages), PersonMatchKey.key.in_(chunk))
+                 .group_by(PersonMatchKey.village_id, PersonMatchKey.key)
+                 .having(func.count() <= largest_block + 1).subquery())
+        for row in db.session.execute(
+                select(PersonMatchKey.village_id, PersonMatchKey.key, PersonMatchKey.person_uuid)
+                .join(leads, and_(leads.c.village_id == PersonMatchKey.village_id, leads.c.key == PersonMatchKey.key))):
+            holders.setdefault((row.village_id, row.key), set()).add(row.person_uuid)
+    return {uuid: set().union(*(holders.get((village, key), ()) for key in keys)) - {uuid}
+            for uuid, (village, keys) in people.items()}
 
 
 def candidate(candidate_id: int) -> DuplicateCandidate | None:
@@ -1261,18 +1325,23 @@ _PLACED_IDENTITY = (_PERSON_IDENTITY.add_columns(_village.name.label("village_na
                     .join(_village, _village.id == _group.parent_id).outerjoin(_town, _town.id == _village.parent_id))
 
 
-def departed_sharing_keys(keys: list[str], *, village_id: int, largest_block: int) -> set[str]:
-    """People recorded as moved away from villages other than this one who share one of these keys (by the key
-    index alone, county-wide); a key more than `largest_block` people who moved away share is a placeholder and
-    not followed."""
-    if not keys:
-        return set()
-    rows = db.session.execute(
-        select(PersonMatchKey.key, PersonMatchKey.person_uuid, PersonMatchKey.village_id)
-        .join(Person, Person.uuid == PersonMatchKey.person_uuid)
-        .where(PersonMatchKey.key.in_(keys), Person.residence == "moved_away")).all()
-    holders = Counter(row.key for row in rows)    # one look-up by the key index; the placeholders counted here
-    return {row.person_uuid for row in rows if holders[row.key] <= largest_block and row.village_id != village_id}
+def departed_sharing_keys(arrivals: dict[str, tuple[list[str], int]], *, largest_block: int) -> dict[str, set[str]]:
+    """For each of these people (uuid → their keys and village): the people recorded as moved away from other
+    villages who share one of their keys (by the key index alone, county-wide), in one look-up for them all; a key
+    more than `largest_block` people who moved away share is a placeholder and not followed."""
+    rows = []
+    for chunk in _chunks(sorted({key for keys, _ in arrivals.values() for key in keys})):
+        rows += db.session.execute(
+            select(PersonMatchKey.key, PersonMatchKey.person_uuid, PersonMatchKey.village_id)
+            .join(Person, Person.uuid == PersonMatchKey.person_uuid)
+            .where(PersonMatchKey.key.in_(chunk), Person.residence == "moved_away")).all()
+    holders = Counter(row.key for row in rows)    # the placeholders counted here
+    by_key: dict[str, list[Row]] = {}
+    for row in rows:
+        if holders[row.key] <= largest_block:
+            by_key.setdefault(row.key, []).append(row)
+    return {uuid: {row.person_uuid for key in set(keys) for row in by_key.get(key, ()) if row.village_id != village}
+            for uuid, (keys, village) in arrivals.items()}
 
 
 def departure_rows(uuids: set[str]) -> list[Row]:

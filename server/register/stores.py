@@ -14,7 +14,7 @@ from sync.search_keys import person_search_columns
 from sync.services import ServiceItem
 from sync.visits import AnchorObservation, Visit
 
-__all__ = ["DatabaseStore", "MemoryStore", "StoredAliases"]
+__all__ = ["DatabaseStore", "MemoryStore"]
 
 _VISIT_FIELDS = tuple(field.name for field in dataclasses.fields(VisitEntry))
 
@@ -30,22 +30,6 @@ def _row_values(kind: str, state: RecordState) -> dict[str, str | None]:
     rows through this, so the live merge and a rebuild give the same rows)."""
     values = state.values()
     return values | person_search_columns(values) if kind == "person" else values
-
-
-class StoredAliases(ReplayAliases):
-    """Merged-away uuids resolved through the decisions in force (the live merge: every decision is in the past);
-    the uuids a visit names are looked up in one query, further steps as they are met."""
-
-    def __init__(self, uuids: set[str]) -> None:
-        super().__init__(queries.merged_into(uuids))
-
-    def resolve(self, uuid: str) -> str:
-        seen = set()
-        while uuid not in seen and (step := self.merged_into.get(uuid)) is not None:
-            seen.add(uuid)
-            self.merged_into.update(queries.merged_into({step}))
-            uuid = step
-        return uuid
 
 
 def settle_conflict(row: dict, rows: list[dict], *, stored: bool = False) -> None:
@@ -160,32 +144,79 @@ class _DerivedRows:
 
 
 class DatabaseStore(_DerivedRows):
-    """Records read from and written to the database one by one: the live merge of a new submission (decisions
-    are only ever replayed, into a MemoryStore, so this store does not fold records)."""
+    """Records read from and written to the database: the live merge of new submissions, a run of a batch's visits
+    in one store (decisions are only ever replayed, into a MemoryStore, so this store does not fold records). The
+    records the visits name are read at once (`read`); their states, households' groups and people's households
+    are then kept as the visits change them, and written when the store is flushed with the rows the visits
+    derive (history, visits, events, …) and the schedule summaries they change: before anything reads them from
+    the database (a replay), and at the end of the batch."""
 
     def __init__(self) -> None:
         super().__init__()
         self.identity_changed: set[str] = set()
         self.created_households: set[str] = set()
+        self.records: dict[tuple[str, str], RecordState | None] = {}   # None: not in the register
+        self.stored: set[tuple[str, str]] = set()    # those with a row in the database
+        self.saved: dict[tuple[str, str], RecordState] = {}   # to write when flushed
+        self.groups: dict[str, str | None] = {}   # a household's group id ("": none; None: not in the register)
+        self.homes: dict[str, str | None] = {}    # a person's household (None: not in the register)
+
+    def read(self, uuids: set[str], kinds: tuple[str, ...] = ("household", "person")) -> None:
+        """Read the records of these uuids (households and people alike) not read yet: two statements a kind."""
+        for kind in kinds:
+            wanted = {uuid for uuid in uuids if (kind, uuid) not in self.records}
+            found = queries.record_states(kind, wanted)
+            for uuid in wanted:
+                record = found.get(uuid)
+                self.records[(kind, uuid)] = record.state if record is not None else None
+                if record is not None:
+                    self.stored.add((kind, uuid))
+                if kind == "household":
+                    self.groups[uuid] = record.group if record is not None else None
+                else:
+                    self.homes[uuid] = record.household_uuid if record is not None else None
 
     def state(self, kind: str, uuid: str) -> RecordState | None:
-        return queries.record_state(kind, uuid)
+        if (kind, uuid) not in self.records:
+            self.read({uuid}, (kind,))
+        return self.records[(kind, uuid)]
+
+    def household_group(self, household_uuid: str) -> str | None:
+        if not household_uuid:
+            return None
+        if household_uuid not in self.groups:
+            self.groups[household_uuid] = queries.household_group(household_uuid)
+        return self.groups[household_uuid]
+
+    def household_of(self, person_uuid: str) -> str | None:
+        if person_uuid not in self.homes:
+            self.homes[person_uuid] = queries.household_of(person_uuid)
+        return self.homes[person_uuid]
+
+    def departure_path(self, person_uuid: str) -> str | None:
+        """Moved away (as this store holds them), and their last move out's destination: the last this store's
+        visits recorded, else the last stored."""
+        state = self.state("person", person_uuid)
+        if state is None or state.values().get("residence") != "moved_away":
+            return None
+        moves = [row for row in self.events if row["person_uuid"] == person_uuid and row["kind"] == "moved_out"]
+        destination_id = moves[-1]["destination_id"] if moves else queries.last_move_destination(person_uuid)
+        destination = self.area(destination_id) if destination_id is not None else None
+        return destination.path if destination is not None else None
 
     def lookup(self, aliases: ReplayAliases, chain: frozenset[int]) -> RegisterLookup:
-        """The register as it stands: every record is here (a household's group read once: a visit is judged
-        before it changes anything)."""
-        groups: dict[str, str | None] = {}
-
-        def household_group(uuid: str) -> str | None:
-            if uuid not in groups:
-                groups[uuid] = queries.household_group(uuid)
-            return groups[uuid]
-        return RegisterLookup(aliases.resolve, household_group, queries.household_of, self.expected_in,
+        """The register as it stands: every record is here."""
+        return RegisterLookup(aliases.resolve, self.household_group, self.household_of, self.expected_in,
                               self.destination_known)
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
-        queries.save_record(kind, plan.uuid, _row_values(kind, after), after.version)
+        values = _row_values(kind, after)
+        if kind == "household":
+            self.groups[plan.uuid] = queries.record_place(kind, values, self.groups.get(plan.uuid))
+        else:
+            self.homes[plan.uuid] = queries.record_place(kind, values, self.homes.get(plan.uuid))
+        self.records[(kind, plan.uuid)] = self.saved[(kind, plan.uuid)] = after
         self._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
         for row in map(queries.conflict_row, plan.conflicts):
             settle_conflict(row, self.conflicts, stored=queries.settle_stored_conflict(row))
@@ -195,6 +226,11 @@ class DatabaseStore(_DerivedRows):
             self.created_households.add(plan.uuid)
 
     def flush(self) -> None:
+        for kind in ("household", "person"):
+            saved = [(uuid, _row_values(kind, state), state.version)
+                     for (record_kind, uuid), state in self.saved.items() if record_kind == kind]
+            queries.add_records(kind, [record for record in saved if (kind, record[0]) not in self.stored])
+            queries.update_records(kind, [record for record in saved if (kind, record[0]) in self.stored])
         self._flush_rows()
 
 

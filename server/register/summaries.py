@@ -7,7 +7,22 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import BigInteger, Date, DateTime, String, cast, delete, func, insert, literal, null, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from server.boundary import chunks
 from server.extensions import db
@@ -24,11 +39,14 @@ def refresh(households: set[str] | None, people: set[str] | None) -> None:
         db.session.execute(delete(ScheduleSummary))
         _insert(summary_rows(None, None))
         return
-    for kind, uuids in (("household", households), ("person", people)):
-        for chunk in chunks(uuids or ()):
-            db.session.execute(delete(ScheduleSummary).where(ScheduleSummary.record_kind == kind,
-                                                             ScheduleSummary.record_uuid.in_(chunk)))
-            _insert(summary_rows(chunk, []) if kind == "household" else summary_rows([], chunk))
+    # Households and people together: a live merge's batch rewrites its rows in three statements.
+    for chunk in chunks([("household", uuid) for uuid in households or ()] + [("person", uuid) for uuid in people or ()]):
+        chunk_households = [uuid for kind, uuid in chunk if kind == "household"]
+        chunk_people = [uuid for kind, uuid in chunk if kind == "person"]
+        db.session.execute(delete(ScheduleSummary).where(or_(
+            and_(ScheduleSummary.record_kind == "household", ScheduleSummary.record_uuid.in_(chunk_households)),
+            and_(ScheduleSummary.record_kind == "person", ScheduleSummary.record_uuid.in_(chunk_people)))))
+        _insert(summary_rows(chunk_households, chunk_people))
 
 
 def _insert(rows: list[dict]) -> None:

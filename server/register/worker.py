@@ -32,9 +32,9 @@ from server.extensions import db
 from server.register import queries
 from server.register.duplicates import check_duplicates, check_households
 from server.register.replays import chain_uuids, replay_records
-from server.register.stores import DatabaseStore, StoredAliases
+from server.register.stores import DatabaseStore
 from sync.decisions import DECISION_KINDS
-from sync.replay import StoredSubmission, apply_visit, named_uuids, raw_uuids, register_visit
+from sync.replay import ReplayAliases, StoredSubmission, apply_visit, named_uuids, raw_uuids, register_visit
 
 __all__ = ["DEFAULT_BATCH", "MergeOutcome", "MergeTally", "merge_batch", "merge_next", "note_merge_failure",
            "run_merge_worker"]
@@ -66,44 +66,53 @@ def merge_batch(batch: list[StoredSubmission], *, now: dt.datetime | None = None
     if not batch:
         return []
     visits = {claimed.id: register_visit(claimed.xml) for claimed in batch}
-    steps = queries.merge_steps({uuid for visit in visits.values() if visit is not None for uuid in named_uuids(visit)})
-    touched = queries.touched_after(set(steps) | set(steps.values()) | {
-        uuid for visit in visits.values() if visit is not None for uuid in named_uuids(visit)})
+    names = {claimed.id: named_uuids(visit) for claimed in batch if (visit := visits[claimed.id]) is not None}
+    steps = queries.merge_steps(set().union(*names.values()))
+    named = {submission_id: _with_merged(uuids, steps) for submission_id, uuids in names.items()}
+    every = set().union(*named.values())   # the uuids the batch names and those they were merged into
+    touched = queries.touched_after(every)
     placed_after = queries.decisions_placed_after(batch[0].id)
     superseded = queries.superseded({visit.instance_id for visit in visits.values() if visit is not None})
+    aliases = ReplayAliases(steps)   # every step of every uuid the batch names: no decision is taken meanwhile
+    purged = queries.purged_records(every)
     outcomes, changed, created = [], set(), set()
+    store = DatabaseStore()
+    store.read(every)
     now = now or clock.now()
     for claimed in batch:
         visit = visits[claimed.id]
         outcome = MergeOutcome(claimed.id, applied=False)
         if visit is not None:
-            names = named_uuids(visit)
-            records = _with_merged(names, steps)
+            records = named[claimed.id]
             late = (any(touched.get(uuid, 0) > claimed.id for uuid in records)
                     or any(_concerns(decision, records) for decision in placed_after
                            if decision.after_submission_id >= claimed.id))
             if claimed.deprecated_id or late or visit.instance_id in superseded:
+                _flush(store, changed, created)   # the replay reads what the visits before it wrote
                 replayed = replay_records(raw_uuids(visit) | chain_uuids(claimed.id),
                                           extra_submissions=queries.chain_ids({claimed.id}) | {claimed.id})
+                store = DatabaseStore()           # and rewrites records this store may have read
                 outcome = MergeOutcome(claimed.id, applied=True, replayed_records=len(replayed))
                 changed |= {uuid for kind, uuid in replayed if kind == "person"}
             else:
                 if any(observation.arrival for observation in visit.people):
                     queries.lock_register()   # it may change a record of the village the person left
-                store = DatabaseStore()
-                aliases = StoredAliases(names)
-                apply_visit(store, claimed.id, visit, claimed.area_id, aliases, only=None,
-                            purged=queries.purged_records(names | {aliases.resolve(uuid) for uuid in names}))
-                store.flush()
+                apply_visit(store, claimed.id, visit, claimed.area_id, aliases, only=None, purged=purged)
                 outcome = MergeOutcome(claimed.id, applied=True)
-                changed |= store.identity_changed
-                created |= store.created_households
         outcomes.append(outcome)
+    _flush(store, changed, created)
     # The duplicate check once for the batch, after its last visit (its automatic merges are placed there).
     check_households(created, now=now)
     check_duplicates(changed, after=batch[-1].id, now=now)
     queries.dequeue(*(claimed.id for claimed in batch))
     return outcomes
+
+
+def _flush(store: DatabaseStore, changed: set[str], created: set[str]) -> None:
+    """Write what the store's visits derived; note the people whose identity changed and the households created."""
+    store.flush()
+    changed |= store.identity_changed
+    created |= store.created_households
 
 
 def _with_merged(names: set[str], steps: dict[str, str]) -> set[str]:

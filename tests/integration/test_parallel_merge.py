@@ -3,6 +3,7 @@ PostgreSQL database; every submission merged exactly once and the register what 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 
 import pytest
@@ -14,7 +15,7 @@ from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register import worker
-from server.register.models import RegisterDecision, Visit
+from server.register.models import Person, RegisterConflict, RegisterDecision, Visit
 from server.register.replays import rebuild_register
 from server.submissions.models import MergeQueueEntry, Submission
 from server.users.queries import principal_by_username
@@ -200,3 +201,39 @@ def test_a_visit_waiting_while_a_cadre_decides_about_its_person_is_merged_as_a_r
     rebuild_register()
     commit()
     assert register() == live
+
+
+def test_visits_to_one_household_within_one_batch_merge_as_a_rebuild_does(server, create_collector, publish):
+    """One batch holds a household's registration and every visit after it: each visit reads the records as the
+    visits before it in the batch left them (versions, the conflicts they made, a move out), around the replay of
+    an edit in the middle of the batch."""
+    publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
+    phone = server.client(token=create_collector().token)
+    household = str(uuid.uuid4())
+    head = Member("吴刚", "male", "1979-08-08", phone="13811112222")
+    spouse = Member("吴芳", "female", "1981-02-02", relationship="spouse")
+    first = f"uuid:{uuid.uuid4()}"
+
+    def correct(number: str, day: int, base_version: int, **edit) -> bytes:
+        return household_visit(household=household, base_version=1, start=f"2026-11-{day:02d}T09:00:00.000+08:00",
+                               updates=[dict(person_uuid=head.uuid, base_version=base_version,
+                                             change="details_corrected", phone_now=number)], **edit)
+    sent = [household_visit(household=household, new=("008", "东村一组8号"), start="2026-11-01T09:00:00.000+08:00",
+                            members=[head, spouse]),
+            correct("13900000001", 2, 1, instance_id=first),
+            correct("13900000002", 4, 1),    # the same version seen as the first: a conflict
+            correct("13900000003", 3, 1),    # made before the one above, sent after it: loses, a second conflict
+            household_visit(household=household, base_version=1, start="2026-11-05T09:00:00.000+08:00", updates=[
+                dict(person_uuid=spouse.uuid, base_version=1, change="moved_out", event_date="2026-11-05",
+                     place="白水镇")]),
+            correct("13900000004", 6, 1, deprecated_id=first),   # an edit of the first: replayed in the batch
+            correct("13900000005", 7, 4)]
+    for xml in sent:
+        assert phone.submit(xml).status_code == 201
+    tally = worker.run_merge_worker(loop=False, interval=0.01, warn=print, batch_size=50)
+    assert (tally.merged, tally.failed) == (len(sent), 0)
+    assert db.session.get(Person, head.uuid).phone == "13900000005"
+    assert db.session.get(Person, spouse.uuid).residence == "moved_away"
+    assert db.session.scalar(select(func.count()).select_from(RegisterConflict)) > 0
+    db.session.rollback()
+    assert_merged_once_and_rebuilt_alike(len(sent))
