@@ -23,12 +23,14 @@ How it runs (docs/register.md § How a full rebuild runs):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import heapq
 import multiprocessing
 import resource
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
@@ -44,6 +46,7 @@ from sync.errors import TaizhangError
 from sync.identity import block_keys
 from sync.replay import StoredSubmission, named_uuids, register_visit, replay
 from sync.retention import PurgedRecords
+from sync.scope import RegisterLookup
 from sync.visits import Visit
 
 __all__ = ["RebuildTally", "rebuild_in_parallel", "PlainDecision"]
@@ -52,6 +55,10 @@ _BATCH = 500              # submissions sent to a process at a time
 _IN_FLIGHT = 32           # batches waiting per process (memory stays bounded while the database streams)
 _CHUNK = 2000             # submissions (whole parts) replayed at a time in a process
 _TABLES = ("field_values", "events", "conflicts", "visits", "anchors", "submission_records", "service_items")
+_WRITTEN = {   # the tables whose rows nothing changes once written, and their columns (queries' row functions)
+    "field_values": ["record_kind", "record_uuid", "field", "value", "version", "submission_id", "decision_id",
+                     "instance_id", "visited_at"],
+    "submission_records": ["submission_id", "record_uuid"]}
 _TABLE_NAMES = {"field_values": "register_field_value", "events": "life_event", "conflicts": "register_conflict",
                 "visits": "visit", "anchors": "service_anchor", "submission_records": "submission_record",
                 "service_items": "service_item"}
@@ -103,27 +110,64 @@ class _Place(NamedTuple):
 class _PartStore(MemoryStore):
     """A full replay of some parts of the register in a worker process: areas from the copy, nothing stored
     (the derived tables are empty during a full rebuild), every row tagged with the key of the item that wrote
-    it (`mark`), and each record with the key of its first version."""
+    it (`mark`), and each record with the key of its first version.
 
-    def __init__(self, areas: _Areas) -> None:
+    For COPY (`copy`), the rows nothing changes once written (field values, submission records) are formatted as
+    they are written: each item's rows become one keyed run of COPY text at the next mark, and a field value never
+    becomes a dict."""
+
+    def __init__(self, areas: _Areas, copy: bool) -> None:
         super().__init__()
         self.areas = areas
+        self.copy = copy
         self.key: tuple[int, int, int] | None = None
         self.first_key: dict[tuple[str, str], tuple[int, int, int]] = {}
+        self.written: dict[str, list[tuple[tuple[int, int, int], bytes]]] = {name: [] for name in _WRITTEN}
 
     def mark(self, key: tuple[int, int, int] | None) -> None:
         """The rows written since the last mark were written by the item of the last key."""
         for name in _TABLES:
             rows = getattr(self, name)
+            if self.copy and name in _WRITTEN:
+                if rows:
+                    self.written[name].append((self.key, _lines(rows, _WRITTEN[name])))
+                    setattr(self, name, [])
+                continue
             index = len(rows) - 1
             while index >= 0 and "_key" not in rows[index]:
                 rows[index]["_key"] = self.key
                 index -= 1
         self.key = key
 
+    def _note_values(self, kind, plan, after, ref, *, submission_id, decision_id) -> None:
+        """queries.field_value_row's rows, as lines of COPY text (the values a plan sets share all but two
+        columns)."""
+        if not self.copy:
+            super()._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
+            return
+        if plan.updates:
+            head = f"{_text(kind)}\t{_text(plan.uuid)}\t"
+            tail = _line((plan.new_version, submission_id, decision_id, ref.instance_id,
+                          queries._utc(ref.visited_at)))
+            self.field_values += [f"{head}{_text(name)}\t{_text(value)}\t{tail}"
+                                  for name, value in plan.updates.items()]
+        self._note_event(kind, plan, after, submission_id=submission_id, decision_id=decision_id)
+
+    def lookup(self, aliases, chain) -> RegisterLookup:
+        """MemoryStore.lookup of a full replay: a record not replayed (yet) is not there."""
+        def current(kind: str, name: str, missing: str | None):
+            def read(uuid: str) -> str | None:
+                state = self.records.get((kind, uuid))
+                value = state.current(name) if state is not None else None
+                return None if state is None else value.value if value is not None else missing
+            return read
+        return RegisterLookup(aliases.resolve, current("household", "group", ""), current("person", "household", None),
+                              self.expected_in, self.destination_known)
+
     def household_group(self, household_uuid: str) -> str | None:
         state = self.records.get(("household", household_uuid))
-        return state.values().get("group", "") if state is not None else None
+        value = state.current("group") if state is not None else None
+        return None if state is None else value.value if value is not None else ""
 
     def destination(self, full_name: str) -> queries.DestinationArea | None:
         return self.areas.destinations.get(full_name)
@@ -142,17 +186,30 @@ class _PartStore(MemoryStore):
 _READ: dict[int, tuple[StoredSubmission, Visit | None]] = {}   # this process's submissions (without XML), read
 
 
+@contextmanager
+def _collector_off():
+    """The cyclic garbage collector off while a process builds what it keeps (its visits read, a chunk's records
+    and rows): it would walk them again at every full collection (a third of the replay's CPU), and they hold no
+    cycles (reference counting frees them); it runs again as usual after."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _read_batch(rows: list[StoredSubmission]) -> tuple[list[tuple[int, tuple[str, ...], tuple[str, ...]]], float]:
     """Read a batch of submissions and keep them; answer, for each visit, the uuids it names and the visits its
     service items refer to (by instanceID)."""
     started = time.process_time()
     named = []
-    for row in rows:
-        visit = register_visit(row.xml)
-        _READ[row.id] = (row._replace(xml=b""), visit)
-        if visit is not None:
-            refers = {item.refers_to.rpartition("#")[0] for item in visit.services.items if item.refers_to}
-            named.append((row.id, tuple(named_uuids(visit)), tuple(refers)))
+    with _collector_off():
+        for row in rows:
+            visit = register_visit(row.xml)
+            _READ[row.id] = (row._replace(xml=b""), visit)
+            if visit is not None:
+                refers = {item.refers_to.rpartition("#")[0] for item in visit.services.items if item.refers_to}
+                named.append((row.id, tuple(named_uuids(visit)), tuple(refers)))
     return named, time.process_time() - started
 
 
@@ -162,11 +219,34 @@ def _hand_over(ids: list[int]) -> list[tuple[StoredSubmission, Visit | None]]:
 
 
 _TRANSFORMER = Transformer()   # psycopg's adapters without a connection: the text COPY's write_row writes
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_row(values: tuple, buffer: bytearray) -> None:
     """One row in COPY's text format, as psycopg's Copy.write_row formats it (its C formatter)."""
     format_row_text(values, _TRANSFORMER, buffer)
+
+
+def _line(values: tuple) -> str:
+    """_copy_row's line as text."""
+    buffer = bytearray()
+    format_row_text(values, _TRANSFORMER, buffer)
+    return buffer.decode()
+
+
+def _text(value: str | None) -> str:
+    """A text column's value as COPY's text format writes it (the same value psycopg's formatter gives)."""
+    if value is None:
+        return "\\N"
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _lines(rows: list, columns: list[str]) -> bytes:
+    """Rows (lines of COPY text already, or dicts) as one block of COPY text."""
+    values = itemgetter(*columns)
+    return "".join(row if isinstance(row, str) else _line(values(row)) for row in rows).encode()
 
 
 def _runs(rows: list[dict], columns: list[str], *, copy: bool) -> list[tuple[tuple, object]]:
@@ -190,6 +270,20 @@ def _runs(rows: list[dict], columns: list[str], *, copy: bool) -> list[tuple[tup
     return runs
 
 
+def _record_runs(found: list[tuple[tuple, dict]], columns: list[str], *, copy: bool) -> list[tuple[tuple, object]]:
+    """Records' rows (key, columns), in key order, as _runs gives them."""
+    runs: list[tuple[tuple, object]] = []
+    for key, row in found:
+        values = [row.get(column) for column in columns]
+        if not runs or runs[-1][0] != key:
+            runs.append((key, bytearray() if copy else []))
+        if copy:
+            _copy_row(values, runs[-1][1])
+        else:
+            runs[-1][1].append(dict(zip(columns, values, strict=True)))
+    return [(key, bytes(block) if copy else block) for key, block in runs]
+
+
 class _IdentityRow(NamedTuple):
     uuid: str
     household_uuid: str | None
@@ -207,6 +301,11 @@ def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
     """Replay the parts this process holds (its submissions and those received), a chunk of whole parts at a time
     (the memory a replay's rows take is one chunk's), each with its decisions; answer, per derived table, its
     columns and a list of keyed runs per chunk (the match keys too), and the CPU each step took."""
+    with _collector_off():
+        return _replay_chunks(received, chunks, purged, areas, copy)
+
+
+def _replay_chunks(received, chunks, purged, areas, copy) -> dict:
     for row, visit in received:
         _READ[row.id] = (row, visit)
     cpu = dict.fromkeys(("replay", "format", "match_keys"), 0.0)
@@ -215,7 +314,7 @@ def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
     for ids, decisions in chunks:
         started = time.process_time()
         rows = sorted((_READ[submission_id][0] for submission_id in ids), key=lambda row: row.id)
-        store = _PartStore(areas)
+        store = _PartStore(areas, copy)
         applied += replay(store, rows, decisions, only=None, purged=purged,
                           visit_of=lambda row: _READ[row.id][1], mark=store.mark)
         store.mark(None)
@@ -235,6 +334,10 @@ def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, f
     started = time.process_time()
     tables = {}
     for name in _TABLES:
+        if copy and name in _WRITTEN:
+            if store.written[name]:
+                tables[_TABLE_NAMES[name]] = (_WRITTEN[name], store.written[name])
+            continue
         found = getattr(store, name)
         if found:
             columns = [column for column in found[0] if column != "_key"]
@@ -242,19 +345,17 @@ def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, f
     records = {"household": [], "person": []}
     for (kind, uuid), state in store.records.items():
         row = queries._columns(kind, uuid, _row_values(kind, state), state.version)
-        row["_key"] = store.first_key[(kind, uuid)]
-        records[kind].append(row)
+        records[kind].append((store.first_key[(kind, uuid)], row))
     for kind, found in records.items():
         if found:
             columns = [column.name for column in queries.RECORD_MODELS[kind].__table__.columns]
-            found.sort(key=itemgetter("_key"))
-            tables[kind] = (columns, _runs([{column: row.get(column) for column in columns} | {"_key": row["_key"]}
-                                            for row in found], columns, copy=copy))
+            found.sort(key=itemgetter(0))
+            tables[kind] = (columns, _record_runs(found, columns, copy=copy))
     cpu["format"] += time.process_time() - started
 
     started = time.process_time()
     identities = []
-    for row in records["person"]:
+    for _, row in records["person"]:
         household = store.records.get(("household", row.get("household_uuid") or ""))
         group = household.values().get("group") if household is not None else None
         area = areas.by_id.get(int(group)) if group and group.isdigit() else None
