@@ -477,6 +477,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
         clock = now
 
     postgresql = queries.on_postgresql()
+    rebuild_queries.bulk_transaction()
     rebuild_queries.empty_derived()
     lap("forget")
     definitions = rebuild_queries.derived_definitions() if postgresql else []
