@@ -26,9 +26,13 @@ import datetime as dt
 import gc
 import heapq
 import multiprocessing
+import os
+import pickle
 import resource
+import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +91,7 @@ class RebuildTally:
     worker_cpu: dict[str, float] = field(default_factory=dict)   # parse, replay, format, match_keys (summed)
     worker_peak_rss_kib: list[int] = field(default_factory=list)
     crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
+    spilled_bytes: int = 0      # the workers' rows, written to files from the replay to the load
 
 
 class _Areas:
@@ -297,19 +302,37 @@ class _IdentityRow(NamedTuple):
 
 def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
                   chunks: list[tuple[list[int], list[PlainDecision]]], purged: PurgedRecords, areas: _Areas,
-                  copy: bool) -> dict:
+                  copy: bool, spill: str) -> dict:
     """Replay the parts this process holds (its submissions and those received), a chunk of whole parts at a time
-    (the memory a replay's rows take is one chunk's), each with its decisions; answer, per derived table, its
-    columns and a list of keyed runs per chunk (the match keys too), and the CPU each step took."""
+    (the memory a replay's rows take is one chunk's), each with its decisions; write each chunk's keyed runs of
+    each derived table (the match keys too) to a file of the table in `spill`; answer, per table, its columns and
+    the segments of its file (one a chunk, each in key order), and the CPU each step took."""
     with _collector_off():
-        return _replay_chunks(received, chunks, purged, areas, copy)
+        return _replay_chunks(received, chunks, purged, areas, copy, spill)
 
 
-def _replay_chunks(received, chunks, purged, areas, copy) -> dict:
+def _spill(path: str, runs: list) -> tuple[str, int, int]:
+    """Append keyed runs to a file: (path, start, end) of the segment they take."""
+    with open(path, "ab") as file:
+        start = file.tell()
+        for run in runs:
+            pickle.dump(run, file, protocol=pickle.HIGHEST_PROTOCOL)
+        return path, start, file.tell()
+
+
+def _spilled(path: str, start: int, end: int) -> Iterator[tuple]:
+    """The keyed runs of a segment _spill wrote, read as they are merged."""
+    with open(path, "rb") as file:
+        file.seek(start)
+        while file.tell() < end:
+            yield pickle.load(file)
+
+
+def _replay_chunks(received, chunks, purged, areas, copy, spill) -> dict:
     for row, visit in received:
         _READ[row.id] = (row, visit)
     cpu = dict.fromkeys(("replay", "format", "match_keys"), 0.0)
-    tables: dict[str, tuple[list[str], list[list]]] = {}
+    tables: dict[str, tuple[list[str], list[tuple[str, int, int]]]] = {}
     applied = 0
     for ids, decisions in chunks:
         started = time.process_time()
@@ -322,7 +345,8 @@ def _replay_chunks(received, chunks, purged, areas, copy) -> dict:
             del _READ[submission_id]
         cpu["replay"] += time.process_time() - started
         for name, (columns, runs) in _chunk_tables(store, areas, copy, cpu).items():
-            tables.setdefault(name, (columns, []))[1].append(runs)
+            segment = _spill(os.path.join(spill, f"{os.getpid()}-{name}"), runs)
+            tables.setdefault(name, (columns, []))[1].append(segment)
         del store, rows
     _READ.clear()
     return dict(applied=applied, tables=tables, cpu=cpu,
@@ -491,101 +515,105 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
     shard_of_village = _shards_of_villages(rebuild_queries.submission_counts(), areas, workers)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    shards = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(workers)]
-    tally.worker_cpu = defaultdict(float)
-    try:
-        # Read, each village in one process.
-        shard_of: dict[int, int] = {}
-        by_instance: dict[str, int] = {}
-        chains: list[tuple[int, str]] = []
-        parts = _Parts()
-        pending: list[list[Future]] = [[] for _ in shards]
-        answers: list[Future] = []
-        for batch in rebuild_queries.submission_batches(_BATCH * workers):
-            split: list[list[StoredSubmission]] = [[] for _ in shards]
-            for row in batch:
-                shard = shard_of_village.get(areas.village_of(row.area_id), row.id % workers)
-                shard_of[row.id] = shard
-                split[shard].append(row)
-                if row.deprecated_id:
-                    chains.append((row.id, row.deprecated_id))
-                other = by_instance.setdefault(row.instance_id, row.id)
-                if other != row.id:
-                    parts.join(other, row.id)
-            for shard, rows in enumerate(split):
-                for start in range(0, len(rows), _BATCH):
-                    if len(pending[shard]) >= _IN_FLIGHT:
-                        wait(pending[shard][:1])
-                        pending[shard] = [future for future in pending[shard] if not future.done()]
-                    future = shards[shard].submit(_read_batch, rows[start:start + _BATCH])
-                    pending[shard].append(future)
-                    answers.append(future)
-            del batch, split
-        known: set[str] = set()
-        for future in answers:
-            named, cpu = future.result()
-            tally.worker_cpu["parse"] += cpu
-            for submission_id, uuids, refers in named:
-                parts.join(submission_id, *uuids, *(by_instance[instance] for instance in refers
-                                                    if instance in by_instance))
-                known.update(uuids)
-        del answers
-        lap("read")
+    with tempfile.TemporaryDirectory(prefix="taizhang-rebuild-") as spill:   # the workers' rows, until loaded
+        shards = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(workers)]
+        tally.worker_cpu = defaultdict(float)
+        try:
+            # Read, each village in one process.
+            shard_of: dict[int, int] = {}
+            by_instance: dict[str, int] = {}
+            chains: list[tuple[int, str]] = []
+            parts = _Parts()
+            pending: list[list[Future]] = [[] for _ in shards]
+            answers: list[Future] = []
+            for batch in rebuild_queries.submission_batches(_BATCH * workers):
+                split: list[list[StoredSubmission]] = [[] for _ in shards]
+                for row in batch:
+                    shard = shard_of_village.get(areas.village_of(row.area_id), row.id % workers)
+                    shard_of[row.id] = shard
+                    split[shard].append(row)
+                    if row.deprecated_id:
+                        chains.append((row.id, row.deprecated_id))
+                    other = by_instance.setdefault(row.instance_id, row.id)
+                    if other != row.id:
+                        parts.join(other, row.id)
+                for shard, rows in enumerate(split):
+                    for start in range(0, len(rows), _BATCH):
+                        if len(pending[shard]) >= _IN_FLIGHT:
+                            wait(pending[shard][:1])
+                            pending[shard] = [future for future in pending[shard] if not future.done()]
+                        future = shards[shard].submit(_read_batch, rows[start:start + _BATCH])
+                        pending[shard].append(future)
+                        answers.append(future)
+                del batch, split
+            known: set[str] = set()
+            for future in answers:
+                named, cpu = future.result()
+                tally.worker_cpu["parse"] += cpu
+                for submission_id, uuids, refers in named:
+                    parts.join(submission_id, *uuids, *(by_instance[instance] for instance in refers
+                                                        if instance in by_instance))
+                    known.update(uuids)
+            del answers
+            lap("read")
 
-        # Parts: edit chains and decisions join too; each part goes to the process holding most of its visits.
-        for submission_id, deprecated_id in chains:
-            if deprecated_id in by_instance:
-                parts.join(submission_id, by_instance[deprecated_id])
-        decision_nodes = {decision.id: _decision_nodes(decision, by_instance, known) for decision in decisions}
-        for nodes in decision_nodes.values():
-            if nodes:
-                parts.join(*nodes)
-        holders: dict = defaultdict(Counter)
-        for submission_id, shard in shard_of.items():
-            holders[parts.find(submission_id)][shard] += 1
-        owner = {root: counter.most_common(1)[0][0] for root, counter in holders.items()}
-        moving: list[dict[int, list[int]]] = [defaultdict(list) for _ in shards]   # from → to → ids
-        for submission_id, shard in shard_of.items():
-            to = owner[parts.find(submission_id)]
-            if to != shard:
-                moving[shard][to].append(submission_id)
-                tally.crossing_visits += 1
-        received: list[list] = [[] for _ in shards]
-        for shard, targets in enumerate(moving):
-            for to, ids in targets.items():
-                received[to] += shards[shard].submit(_hand_over, ids).result()
-        chunks = _chunks(shard_of, owner, parts, decisions, decision_nodes, workers)
-        del parts, holders, owner, shard_of, known, by_instance, chains
+            # Parts: edit chains and decisions join too; each part goes to the process holding most of its visits.
+            for submission_id, deprecated_id in chains:
+                if deprecated_id in by_instance:
+                    parts.join(submission_id, by_instance[deprecated_id])
+            decision_nodes = {decision.id: _decision_nodes(decision, by_instance, known) for decision in decisions}
+            for nodes in decision_nodes.values():
+                if nodes:
+                    parts.join(*nodes)
+            holders: dict = defaultdict(Counter)
+            for submission_id, shard in shard_of.items():
+                holders[parts.find(submission_id)][shard] += 1
+            owner = {root: counter.most_common(1)[0][0] for root, counter in holders.items()}
+            moving: list[dict[int, list[int]]] = [defaultdict(list) for _ in shards]   # from → to → ids
+            for submission_id, shard in shard_of.items():
+                to = owner[parts.find(submission_id)]
+                if to != shard:
+                    moving[shard][to].append(submission_id)
+                    tally.crossing_visits += 1
+            received: list[list] = [[] for _ in shards]
+            for shard, targets in enumerate(moving):
+                for to, ids in targets.items():
+                    received[to] += shards[shard].submit(_hand_over, ids).result()
+            chunks = _chunks(shard_of, owner, parts, decisions, decision_nodes, workers)
+            del parts, holders, owner, shard_of, known, by_instance, chains
 
-        # Replay in every process.
-        replays = [shards[shard].submit(_replay_parts, received[shard], chunks[shard], purged, areas, postgresql)
-                   for shard in range(workers)]
-        results = [future.result() for future in replays]
-        lap("replay")
-    finally:
-        for shard in shards:
-            shard.shutdown(wait=True, cancel_futures=True)
+            # Replay in every process.
+            replays = [shards[shard].submit(_replay_parts, received[shard], chunks[shard], purged, areas, postgresql,
+                                            spill) for shard in range(workers)]
+            results = [future.result() for future in replays]
+            lap("replay")
+        finally:
+            for shard in shards:
+                shard.shutdown(wait=True, cancel_futures=True)
 
-    # Load: each table's runs merged by key, so ids come in the order of one replay of everything.
-    tally.applied = sum(result["applied"] for result in results)
-    for result in results:
-        for step, seconds in result["cpu"].items():
-            tally.worker_cpu[step] += seconds
-        tally.worker_peak_rss_kib.append(result["peak_rss_kib"])
-    tally.worker_cpu = dict(tally.worker_cpu)
-    names = dict.fromkeys(name for result in results for name in result["tables"])
-    for name in ("household", "person", *[table for table in names if table not in ("household", "person")]):
-        found = [result["tables"][name] for result in results if name in result["tables"]]
-        if not found:
-            continue
-        columns = found[0][0]
-        merged = heapq.merge(*(runs for _, chunked in found for runs in chunked), key=itemgetter(0))
-        if postgresql:
-            rebuild_queries.copy_blocks(name, columns, (block for _, block in merged))
-        else:
-            rebuild_queries.insert_rows(name, [row for _, block in merged for row in block])
-    del results
-    lap("load")
+        # Load: each table's runs merged by key, so ids come in the order of one replay of everything.
+        tally.applied = sum(result["applied"] for result in results)
+        for result in results:
+            for step, seconds in result["cpu"].items():
+                tally.worker_cpu[step] += seconds
+            tally.worker_peak_rss_kib.append(result["peak_rss_kib"])
+        tally.worker_cpu = dict(tally.worker_cpu)
+        tally.spilled_bytes = sum(end - start for result in results for _, segments in result["tables"].values()
+                                  for _, start, end in segments)
+        names = dict.fromkeys(name for result in results for name in result["tables"])
+        for name in ("household", "person", *[table for table in names if table not in ("household", "person")]):
+            found = [result["tables"][name] for result in results if name in result["tables"]]
+            if not found:
+                continue
+            columns = found[0][0]
+            merged = heapq.merge(*(_spilled(*segment) for _, segments in found for segment in segments),
+                                 key=itemgetter(0))
+            if postgresql:
+                rebuild_queries.copy_blocks(name, columns, (block for _, block in merged))
+            else:
+                rebuild_queries.insert_rows(name, [row for _, block in merged for row in block])
+        del results
+        lap("load")
     summaries.refresh(None, None)
     lap("summary")
     rebuild_queries.create_definitions(definitions)
