@@ -78,6 +78,11 @@ class RecordState:
         seen = [entry for entry in self.history.get(name, ()) if entry.version <= version]
         return seen[-1].value if seen else None
 
+    def value(self, name: str) -> str | None:
+        """The field's current value (values().get(name) without the others)."""
+        values = self.history.get(name)
+        return values[-1].value if values else None
+
     def values(self) -> dict[str, str]:
         return {name: entries[-1].value for name, entries in self.history.items() if entries}
 

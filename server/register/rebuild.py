@@ -163,16 +163,14 @@ class _PartStore(MemoryStore):
         def current(kind: str, name: str, missing: str | None):
             def read(uuid: str) -> str | None:
                 state = self.records.get((kind, uuid))
-                value = state.current(name) if state is not None else None
-                return None if state is None else value.value if value is not None else missing
+                return None if state is None else state.value(name) or missing
             return read
         return RegisterLookup(aliases.resolve, current("household", "group", ""), current("person", "household", None),
                               self.expected_in, self.destination_known)
 
     def household_group(self, household_uuid: str) -> str | None:
         state = self.records.get(("household", household_uuid))
-        value = state.current("group") if state is not None else None
-        return None if state is None else value.value if value is not None else ""
+        return None if state is None else state.value("group") or ""
 
     def destination(self, full_name: str) -> queries.DestinationArea | None:
         return self.areas.destinations.get(full_name)
@@ -195,11 +193,13 @@ _READ: dict[int, tuple[StoredSubmission, Visit | None]] = {}   # this process's 
 def _collector_off():
     """The cyclic garbage collector off while a process builds what it keeps (its visits read, a chunk's records
     and rows): it would walk them again at every full collection (a third of the replay's CPU), and they hold no
-    cycles (reference counting frees them); it runs again as usual after."""
+    cycles (reference counting frees them). After, what is kept is moved out of its sight (gc.freeze) and it runs
+    again as usual."""
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         gc.enable()
 
 

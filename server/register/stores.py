@@ -88,7 +88,7 @@ class _DerivedRows:
     def _note_event(self, kind: str, plan: RecordPlan, after: RecordState, *, submission_id: int | None,
                     decision_id: int | None) -> None:
         if plan.event is not None and kind == "person":
-            group = self.household_group(after.values().get("household") or "")
+            group = self.household_group(after.value("household") or "")
             destination = self.destination(plan.event.destination) if plan.event.destination else None
             self.events.append(queries.event_row(plan.uuid, plan.event, submission_id, decision_id,
                                                  group_id=int(group) if group else None,
