@@ -211,6 +211,8 @@ def main() -> None:
         f"{step} {seconds:.2f}" for step, seconds in tally.wall.items()))
     print("  rebuild's steps, CPU s (main process):  " + ", ".join(
         f"{step} {seconds:.2f}" for step, seconds in tally.main_cpu.items()))
+    print("  main process's peak RSS after each step, MiB (with the building or --no-serial rebuild before): " +
+          ", ".join(f"{step} {kib / 1024:,.0f}" for step, kib in tally.main_peak_rss_kib.items()))
     print("  workers' CPU s (summed):                " + ", ".join(
         f"{step} {seconds:.2f}" for step, seconds in tally.worker_cpu.items()))
     print(f"  visits handed to another process (a part across villages of two processes): {tally.crossing_visits:,}")

@@ -88,6 +88,7 @@ class RebuildTally:
     workers: int = 1
     wall: dict[str, float] = field(default_factory=dict)         # forget, drop, read, replay, load, indexes
     main_cpu: dict[str, float] = field(default_factory=dict)     # the same steps' CPU seconds in this process
+    main_peak_rss_kib: dict[str, int] = field(default_factory=dict)  # this process's peak RSS at each step's end
     worker_cpu: dict[str, float] = field(default_factory=dict)   # parse, replay, format, match_keys (summed)
     worker_peak_rss_kib: list[int] = field(default_factory=list)
     crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
@@ -498,6 +499,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
         now = time.perf_counter(), time.process_time()
         tally.wall[step] = now[0] - clock[0]
         tally.main_cpu[step] = now[1] - clock[1]
+        tally.main_peak_rss_kib[step] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         clock = now
 
     postgresql = queries.on_postgresql()
