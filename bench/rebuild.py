@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rebuild benchmark: the full rebuild in N processes against the parse-only ceiling in N processes, same run.
 
-    .venv/bin/python bench/rebuild.py [--towns 1] [--workers N] [--updates 2000] [--no-serial]
+    .venv/bin/python bench/rebuild.py [--towns 1] [--workers N] [--updates 2000] [--no-serial] [--reuse]
 
 Builds bench/register.py's register (its builders: areas, collectors, the household_visit form, one registration
 visit per household and `--updates` later visits, services on a share of them) in a fresh PostgreSQL database
@@ -28,7 +28,9 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -36,14 +38,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the checkout first: the imports below are its packages
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
-from bench.register import Register, ServiceAnswers, Timing, registrations, updates
+from bench.register import PG_SERVER, Register, ServiceAnswers, Timing, registrations, updates
+from server import create_app
 from server.database import commit
 from server.extensions import db
 from server.register import queries, rebuild_queries
 from server.register.rebuild import rebuild_in_parallel
 from server.register.replays import rebuild_register
+from server.submissions.models import Submission
 from sync.replay import register_visit
 
 
@@ -99,6 +103,22 @@ def derived_digest() -> dict[str, tuple[int, str]]:
     return found
 
 
+class Existing:
+    """The database of an earlier run, in an app context (--reuse)."""
+
+    def __init__(self, pg_database: str) -> None:
+        self.instance = tempfile.mkdtemp(prefix="taizhang-bench-rebuild-")
+        self.app = create_app({"SQLALCHEMY_DATABASE_URI": PG_SERVER + pg_database, "INSTANCE_DIR": self.instance,
+                               "SECRET_KEY": "bench"})
+        self.context = self.app.app_context()
+        self.context.push()
+
+    def close(self) -> None:
+        db.session.remove()
+        self.context.pop()
+        shutil.rmtree(self.instance, ignore_errors=True)
+
+
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -114,22 +134,31 @@ def main() -> None:
     parser.add_argument("--no-serial", action="store_true", help="skip the one-process rebuild (the register is "
                         "merged by a parallel one first; rows are then not compared)")
     parser.add_argument("--pg-database", default="taizhang_bench_rebuild")
+    parser.add_argument("--reuse", action="store_true", help="rebuild the register already in --pg-database "
+                        "(built by an earlier run) instead of building it again")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; workers {args.workers}; load average before: {load()}")
 
     started = time.perf_counter()
-    rng, services = random.Random(args.seed), ServiceAnswers(args.seed, args.service_share)
-    register = Register("postgresql", args.towns, pg_database=args.pg_database)
-    households, submissions = [], []
-    for group, household, members, xml in registrations(rng, register.groups, args.households_per_group, services):
-        households.append((group, household, members))
-        submissions.append((group, xml))
-    register.store(submissions, queued=False)
-    register.store(list(updates(rng, households, args.updates, services)), queued=False)
-    total = len(submissions) + args.updates
-    del submissions
-    print(f"built {total:,} submissions ({len(households):,} households) in {time.perf_counter() - started:.0f} s")
-    del households
+    if args.reuse:
+        register = Existing(args.pg_database)
+        total = db.session.scalar(select(func.count()).select_from(Submission))
+        db.session.rollback()
+        print(f"reusing {args.pg_database}: {total:,} submissions")
+    else:
+        rng, services = random.Random(args.seed), ServiceAnswers(args.seed, args.service_share)
+        register = Register("postgresql", args.towns, pg_database=args.pg_database)
+        households, submissions = [], []
+        for group, household, members, xml in registrations(rng, register.groups, args.households_per_group,
+                                                            services):
+            households.append((group, household, members))
+            submissions.append((group, xml))
+        register.store(submissions, queued=False)
+        register.store(list(updates(rng, households, args.updates, services)), queued=False)
+        total = len(submissions) + args.updates
+        del submissions
+        print(f"built {total:,} submissions ({len(households):,} households) in {time.perf_counter() - started:.0f} s")
+        del households
 
     serial = None
     if not args.no_serial:
@@ -182,9 +211,13 @@ def main() -> None:
         f"{step} {seconds:.2f}" for step, seconds in tally.wall.items()))
     print("  rebuild's steps, CPU s (main process):  " + ", ".join(
         f"{step} {seconds:.2f}" for step, seconds in tally.main_cpu.items()))
+    print("  main process's peak RSS after each step, MiB (with the building or --no-serial rebuild before): " +
+          ", ".join(f"{step} {kib / 1024:,.0f}" for step, kib in tally.main_peak_rss_kib.items()))
     print("  workers' CPU s (summed):                " + ", ".join(
         f"{step} {seconds:.2f}" for step, seconds in tally.worker_cpu.items()))
     print(f"  visits handed to another process (a part across villages of two processes): {tally.crossing_visits:,}")
+    print(f"  rows the workers wrote to files for the load (the main process reads them as it merges them): "
+          f"{tally.spilled_bytes / 2**20:,.0f} MiB")
     print(f"  peak RSS: main {_peak_rss() / 1024:,.0f} MiB; rebuild workers "
           + ", ".join(f"{kib / 1024:,.0f}" for kib in tally.worker_peak_rss_kib)
           + " MiB; ceiling workers " + ", ".join(f"{kib / 1024:,.0f}" for kib in ceiling["rss"]) + " MiB")

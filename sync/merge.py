@@ -78,6 +78,11 @@ class RecordState:
         seen = [entry for entry in self.history.get(name, ()) if entry.version <= version]
         return seen[-1].value if seen else None
 
+    def value(self, name: str) -> str | None:
+        """The field's current value (values().get(name) without the others)."""
+        values = self.history.get(name)
+        return values[-1].value if values else None
+
     def values(self) -> dict[str, str]:
         return {name: entries[-1].value for name, entries in self.history.items() if entries}
 
@@ -148,12 +153,11 @@ def plan_record(state: RecordState | None, observation: PersonObservation, visit
 
 def apply_plan(state: RecordState | None, plan: RecordPlan, visit: VisitRef) -> RecordState:
     """The record after a plan (pure: returns a new state)."""
-    history = {name: tuple(entries) for name, entries in (state.history.items() if state else ())}
+    history = dict(state.history) if state else {}   # the untouched fields' tuples are shared, not copied
     for name, value in plan.updates.items():
-        history[name] = history.get(name, ()) + (FieldValue(value, plan.new_version, visit),)
+        history[name] = tuple(history.get(name, ())) + (FieldValue(value, plan.new_version, visit),)
     events = (state.events if state else ()) + (((plan.event, visit.instance_id),) if plan.event else ())
-    base = state or RecordState(uuid=plan.uuid, version=0)
-    return replace(base, version=plan.new_version, history=history, events=events)
+    return RecordState(state.uuid if state else plan.uuid, plan.new_version, history, events)
 
 
 def fold_record(kept: RecordState, duplicate: RecordState) -> tuple[RecordState, dict[str, FieldValue],

@@ -178,8 +178,9 @@ def apply_visit(store: RegisterStore, submission_id: int, visit: Visit, area_id:
             # Their arrival was confirmed already (by another phone, or the cadre): applied once.
             observation = replace(observation, fields={}, event=None)
         if only is None or uuid in only:
-            merge_record(store, "person", replace(observation, person_uuid=uuid,
-                                                  fields=_resolved(observation.fields, aliases)),
+            merge_record(store, "person", PersonObservation(uuid, observation.base_version,
+                                                            _resolved(observation.fields, aliases),
+                                                            observation.event, observation.arrival),
                          ref, submission_id=submission_id, redirected=uuid != observation.person_uuid)
     for anchor in visit.anchors:
         uuid = aliases.resolve(anchor.person_uuid)
@@ -207,6 +208,8 @@ def _entry(visit: Visit, household_uuid: str | None, person_uuid: str | None, re
 
 
 def _resolved(fields, aliases) -> dict[str, str]:
+    if not aliases.merged_into:   # nothing merged away (yet): every value is its own
+        return dict(fields)
     return {name: aliases.resolve(value) if name in HOUSEHOLD_REFERENCES else value for name, value in fields.items()}
 
 

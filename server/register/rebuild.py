@@ -23,12 +23,18 @@ How it runs (docs/register.md § How a full rebuild runs):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import heapq
 import multiprocessing
+import os
+import pickle
 import resource
+import tempfile
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import NamedTuple
@@ -44,6 +50,7 @@ from sync.errors import TaizhangError
 from sync.identity import block_keys
 from sync.replay import StoredSubmission, named_uuids, register_visit, replay
 from sync.retention import PurgedRecords
+from sync.scope import RegisterLookup
 from sync.visits import Visit
 
 __all__ = ["RebuildTally", "rebuild_in_parallel", "PlainDecision"]
@@ -52,6 +59,10 @@ _BATCH = 500              # submissions sent to a process at a time
 _IN_FLIGHT = 32           # batches waiting per process (memory stays bounded while the database streams)
 _CHUNK = 2000             # submissions (whole parts) replayed at a time in a process
 _TABLES = ("field_values", "events", "conflicts", "visits", "anchors", "submission_records", "service_items")
+_WRITTEN = {   # the tables whose rows nothing changes once written, and their columns (queries' row functions)
+    "field_values": ["record_kind", "record_uuid", "field", "value", "version", "submission_id", "decision_id",
+                     "instance_id", "visited_at"],
+    "submission_records": ["submission_id", "record_uuid"]}
 _TABLE_NAMES = {"field_values": "register_field_value", "events": "life_event", "conflicts": "register_conflict",
                 "visits": "visit", "anchors": "service_anchor", "submission_records": "submission_record",
                 "service_items": "service_item"}
@@ -77,9 +88,11 @@ class RebuildTally:
     workers: int = 1
     wall: dict[str, float] = field(default_factory=dict)         # forget, drop, read, replay, load, indexes
     main_cpu: dict[str, float] = field(default_factory=dict)     # the same steps' CPU seconds in this process
+    main_peak_rss_kib: dict[str, int] = field(default_factory=dict)  # this process's peak RSS at each step's end
     worker_cpu: dict[str, float] = field(default_factory=dict)   # parse, replay, format, match_keys (summed)
     worker_peak_rss_kib: list[int] = field(default_factory=list)
     crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
+    spilled_bytes: int = 0      # the workers' rows, written to files from the replay to the load
 
 
 class _Areas:
@@ -103,27 +116,62 @@ class _Place(NamedTuple):
 class _PartStore(MemoryStore):
     """A full replay of some parts of the register in a worker process: areas from the copy, nothing stored
     (the derived tables are empty during a full rebuild), every row tagged with the key of the item that wrote
-    it (`mark`), and each record with the key of its first version."""
+    it (`mark`), and each record with the key of its first version.
 
-    def __init__(self, areas: _Areas) -> None:
+    For COPY (`copy`), the rows nothing changes once written (field values, submission records) are formatted as
+    they are written: each item's rows become one keyed run of COPY text at the next mark, and a field value never
+    becomes a dict."""
+
+    def __init__(self, areas: _Areas, copy: bool) -> None:
         super().__init__()
         self.areas = areas
+        self.copy = copy
         self.key: tuple[int, int, int] | None = None
         self.first_key: dict[tuple[str, str], tuple[int, int, int]] = {}
+        self.written: dict[str, list[tuple[tuple[int, int, int], bytes]]] = {name: [] for name in _WRITTEN}
 
     def mark(self, key: tuple[int, int, int] | None) -> None:
         """The rows written since the last mark were written by the item of the last key."""
         for name in _TABLES:
             rows = getattr(self, name)
+            if self.copy and name in _WRITTEN:
+                if rows:
+                    self.written[name].append((self.key, _lines(rows, _WRITTEN[name])))
+                    setattr(self, name, [])
+                continue
             index = len(rows) - 1
             while index >= 0 and "_key" not in rows[index]:
                 rows[index]["_key"] = self.key
                 index -= 1
         self.key = key
 
+    def _note_values(self, kind, plan, after, ref, *, submission_id, decision_id) -> None:
+        """queries.field_value_row's rows, as lines of COPY text (the values a plan sets share all but two
+        columns)."""
+        if not self.copy:
+            super()._note_values(kind, plan, after, ref, submission_id=submission_id, decision_id=decision_id)
+            return
+        if plan.updates:
+            head = f"{_text(kind)}\t{_text(plan.uuid)}\t"
+            tail = _line((plan.new_version, submission_id, decision_id, ref.instance_id,
+                          queries._utc(ref.visited_at)))
+            self.field_values += [f"{head}{_text(name)}\t{_text(value)}\t{tail}"
+                                  for name, value in plan.updates.items()]
+        self._note_event(kind, plan, after, submission_id=submission_id, decision_id=decision_id)
+
+    def lookup(self, aliases, chain) -> RegisterLookup:
+        """MemoryStore.lookup of a full replay: a record not replayed (yet) is not there."""
+        def current(kind: str, name: str, missing: str | None):
+            def read(uuid: str) -> str | None:
+                state = self.records.get((kind, uuid))
+                return None if state is None else state.value(name) or missing
+            return read
+        return RegisterLookup(aliases.resolve, current("household", "group", ""), current("person", "household", None),
+                              self.expected_in, self.destination_known)
+
     def household_group(self, household_uuid: str) -> str | None:
         state = self.records.get(("household", household_uuid))
-        return state.values().get("group", "") if state is not None else None
+        return None if state is None else state.value("group") or ""
 
     def destination(self, full_name: str) -> queries.DestinationArea | None:
         return self.areas.destinations.get(full_name)
@@ -142,17 +190,32 @@ class _PartStore(MemoryStore):
 _READ: dict[int, tuple[StoredSubmission, Visit | None]] = {}   # this process's submissions (without XML), read
 
 
+@contextmanager
+def _collector_off():
+    """The cyclic garbage collector off while a process builds what it keeps (its visits read, a chunk's records
+    and rows): it would walk them again at every full collection (a third of the replay's CPU), and they hold no
+    cycles (reference counting frees them). After, what is kept is moved out of its sight (gc.freeze) and it runs
+    again as usual."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def _read_batch(rows: list[StoredSubmission]) -> tuple[list[tuple[int, tuple[str, ...], tuple[str, ...]]], float]:
     """Read a batch of submissions and keep them; answer, for each visit, the uuids it names and the visits its
     service items refer to (by instanceID)."""
     started = time.process_time()
     named = []
-    for row in rows:
-        visit = register_visit(row.xml)
-        _READ[row.id] = (row._replace(xml=b""), visit)
-        if visit is not None:
-            refers = {item.refers_to.rpartition("#")[0] for item in visit.services.items if item.refers_to}
-            named.append((row.id, tuple(named_uuids(visit)), tuple(refers)))
+    with _collector_off():
+        for row in rows:
+            visit = register_visit(row.xml)
+            _READ[row.id] = (row._replace(xml=b""), visit)
+            if visit is not None:
+                refers = {item.refers_to.rpartition("#")[0] for item in visit.services.items if item.refers_to}
+                named.append((row.id, tuple(named_uuids(visit)), tuple(refers)))
     return named, time.process_time() - started
 
 
@@ -162,11 +225,34 @@ def _hand_over(ids: list[int]) -> list[tuple[StoredSubmission, Visit | None]]:
 
 
 _TRANSFORMER = Transformer()   # psycopg's adapters without a connection: the text COPY's write_row writes
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_row(values: tuple, buffer: bytearray) -> None:
     """One row in COPY's text format, as psycopg's Copy.write_row formats it (its C formatter)."""
     format_row_text(values, _TRANSFORMER, buffer)
+
+
+def _line(values: tuple) -> str:
+    """_copy_row's line as text."""
+    buffer = bytearray()
+    format_row_text(values, _TRANSFORMER, buffer)
+    return buffer.decode()
+
+
+def _text(value: str | None) -> str:
+    """A text column's value as COPY's text format writes it (the same value psycopg's formatter gives)."""
+    if value is None:
+        return "\\N"
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_ESCAPES)
+    return value
+
+
+def _lines(rows: list, columns: list[str]) -> bytes:
+    """Rows (lines of COPY text already, or dicts) as one block of COPY text."""
+    values = itemgetter(*columns)
+    return "".join(row if isinstance(row, str) else _line(values(row)) for row in rows).encode()
 
 
 def _runs(rows: list[dict], columns: list[str], *, copy: bool) -> list[tuple[tuple, object]]:
@@ -190,6 +276,20 @@ def _runs(rows: list[dict], columns: list[str], *, copy: bool) -> list[tuple[tup
     return runs
 
 
+def _record_runs(found: list[tuple[tuple, dict]], columns: list[str], *, copy: bool) -> list[tuple[tuple, object]]:
+    """Records' rows (key, columns), in key order, as _runs gives them."""
+    runs: list[tuple[tuple, object]] = []
+    for key, row in found:
+        values = [row.get(column) for column in columns]
+        if not runs or runs[-1][0] != key:
+            runs.append((key, bytearray() if copy else []))
+        if copy:
+            _copy_row(values, runs[-1][1])
+        else:
+            runs[-1][1].append(dict(zip(columns, values, strict=True)))
+    return [(key, bytes(block) if copy else block) for key, block in runs]
+
+
 class _IdentityRow(NamedTuple):
     uuid: str
     household_uuid: str | None
@@ -203,19 +303,42 @@ class _IdentityRow(NamedTuple):
 
 def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
                   chunks: list[tuple[list[int], list[PlainDecision]]], purged: PurgedRecords, areas: _Areas,
-                  copy: bool) -> dict:
+                  copy: bool, spill: str) -> dict:
     """Replay the parts this process holds (its submissions and those received), a chunk of whole parts at a time
-    (the memory a replay's rows take is one chunk's), each with its decisions; answer, per derived table, its
-    columns and a list of keyed runs per chunk (the match keys too), and the CPU each step took."""
+    (the memory a replay's rows take is one chunk's), each with its decisions; write each chunk's keyed runs of
+    each derived table (the match keys too) to a file of the table in `spill`; answer, per table, its columns and
+    the segments of its file (one a chunk, each in key order), and the CPU each step took."""
+    with _collector_off():
+        return _replay_chunks(received, chunks, purged, areas, copy, spill)
+
+
+def _spill(path: str, runs: list) -> tuple[str, int, int]:
+    """Append keyed runs to a file: (path, start, end) of the segment they take."""
+    with open(path, "ab") as file:
+        start = file.tell()
+        for run in runs:
+            pickle.dump(run, file, protocol=pickle.HIGHEST_PROTOCOL)
+        return path, start, file.tell()
+
+
+def _spilled(path: str, start: int, end: int) -> Iterator[tuple]:
+    """The keyed runs of a segment _spill wrote, read as they are merged."""
+    with open(path, "rb") as file:
+        file.seek(start)
+        while file.tell() < end:
+            yield pickle.load(file)
+
+
+def _replay_chunks(received, chunks, purged, areas, copy, spill) -> dict:
     for row, visit in received:
         _READ[row.id] = (row, visit)
     cpu = dict.fromkeys(("replay", "format", "match_keys"), 0.0)
-    tables: dict[str, tuple[list[str], list[list]]] = {}
+    tables: dict[str, tuple[list[str], list[tuple[str, int, int]]]] = {}
     applied = 0
     for ids, decisions in chunks:
         started = time.process_time()
         rows = sorted((_READ[submission_id][0] for submission_id in ids), key=lambda row: row.id)
-        store = _PartStore(areas)
+        store = _PartStore(areas, copy)
         applied += replay(store, rows, decisions, only=None, purged=purged,
                           visit_of=lambda row: _READ[row.id][1], mark=store.mark)
         store.mark(None)
@@ -223,7 +346,8 @@ def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
             del _READ[submission_id]
         cpu["replay"] += time.process_time() - started
         for name, (columns, runs) in _chunk_tables(store, areas, copy, cpu).items():
-            tables.setdefault(name, (columns, []))[1].append(runs)
+            segment = _spill(os.path.join(spill, f"{os.getpid()}-{name}"), runs)
+            tables.setdefault(name, (columns, []))[1].append(segment)
         del store, rows
     _READ.clear()
     return dict(applied=applied, tables=tables, cpu=cpu,
@@ -235,6 +359,10 @@ def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, f
     started = time.process_time()
     tables = {}
     for name in _TABLES:
+        if copy and name in _WRITTEN:
+            if store.written[name]:
+                tables[_TABLE_NAMES[name]] = (_WRITTEN[name], store.written[name])
+            continue
         found = getattr(store, name)
         if found:
             columns = [column for column in found[0] if column != "_key"]
@@ -242,19 +370,17 @@ def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, f
     records = {"household": [], "person": []}
     for (kind, uuid), state in store.records.items():
         row = queries._columns(kind, uuid, _row_values(kind, state), state.version)
-        row["_key"] = store.first_key[(kind, uuid)]
-        records[kind].append(row)
+        records[kind].append((store.first_key[(kind, uuid)], row))
     for kind, found in records.items():
         if found:
             columns = [column.name for column in queries.RECORD_MODELS[kind].__table__.columns]
-            found.sort(key=itemgetter("_key"))
-            tables[kind] = (columns, _runs([{column: row.get(column) for column in columns} | {"_key": row["_key"]}
-                                            for row in found], columns, copy=copy))
+            found.sort(key=itemgetter(0))
+            tables[kind] = (columns, _record_runs(found, columns, copy=copy))
     cpu["format"] += time.process_time() - started
 
     started = time.process_time()
     identities = []
-    for row in records["person"]:
+    for _, row in records["person"]:
         household = store.records.get(("household", row.get("household_uuid") or ""))
         group = household.values().get("group") if household is not None else None
         area = areas.by_id.get(int(group)) if group and group.isdigit() else None
@@ -373,9 +499,11 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
         now = time.perf_counter(), time.process_time()
         tally.wall[step] = now[0] - clock[0]
         tally.main_cpu[step] = now[1] - clock[1]
+        tally.main_peak_rss_kib[step] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         clock = now
 
     postgresql = queries.on_postgresql()
+    rebuild_queries.bulk_transaction()
     rebuild_queries.empty_derived()
     lap("forget")
     definitions = rebuild_queries.derived_definitions() if postgresql else []
@@ -389,101 +517,105 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
     shard_of_village = _shards_of_villages(rebuild_queries.submission_counts(), areas, workers)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    shards = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(workers)]
-    tally.worker_cpu = defaultdict(float)
-    try:
-        # Read, each village in one process.
-        shard_of: dict[int, int] = {}
-        by_instance: dict[str, int] = {}
-        chains: list[tuple[int, str]] = []
-        parts = _Parts()
-        pending: list[list[Future]] = [[] for _ in shards]
-        answers: list[Future] = []
-        for batch in rebuild_queries.submission_batches(_BATCH * workers):
-            split: list[list[StoredSubmission]] = [[] for _ in shards]
-            for row in batch:
-                shard = shard_of_village.get(areas.village_of(row.area_id), row.id % workers)
-                shard_of[row.id] = shard
-                split[shard].append(row)
-                if row.deprecated_id:
-                    chains.append((row.id, row.deprecated_id))
-                other = by_instance.setdefault(row.instance_id, row.id)
-                if other != row.id:
-                    parts.join(other, row.id)
-            for shard, rows in enumerate(split):
-                for start in range(0, len(rows), _BATCH):
-                    if len(pending[shard]) >= _IN_FLIGHT:
-                        wait(pending[shard][:1])
-                        pending[shard] = [future for future in pending[shard] if not future.done()]
-                    future = shards[shard].submit(_read_batch, rows[start:start + _BATCH])
-                    pending[shard].append(future)
-                    answers.append(future)
-            del batch, split
-        known: set[str] = set()
-        for future in answers:
-            named, cpu = future.result()
-            tally.worker_cpu["parse"] += cpu
-            for submission_id, uuids, refers in named:
-                parts.join(submission_id, *uuids, *(by_instance[instance] for instance in refers
-                                                    if instance in by_instance))
-                known.update(uuids)
-        del answers
-        lap("read")
+    with tempfile.TemporaryDirectory(prefix="taizhang-rebuild-") as spill:   # the workers' rows, until loaded
+        shards = [ProcessPoolExecutor(max_workers=1, mp_context=context) for _ in range(workers)]
+        tally.worker_cpu = defaultdict(float)
+        try:
+            # Read, each village in one process.
+            shard_of: dict[int, int] = {}
+            by_instance: dict[str, int] = {}
+            chains: list[tuple[int, str]] = []
+            parts = _Parts()
+            pending: list[list[Future]] = [[] for _ in shards]
+            answers: list[Future] = []
+            for batch in rebuild_queries.submission_batches(_BATCH * workers):
+                split: list[list[StoredSubmission]] = [[] for _ in shards]
+                for row in batch:
+                    shard = shard_of_village.get(areas.village_of(row.area_id), row.id % workers)
+                    shard_of[row.id] = shard
+                    split[shard].append(row)
+                    if row.deprecated_id:
+                        chains.append((row.id, row.deprecated_id))
+                    other = by_instance.setdefault(row.instance_id, row.id)
+                    if other != row.id:
+                        parts.join(other, row.id)
+                for shard, rows in enumerate(split):
+                    for start in range(0, len(rows), _BATCH):
+                        if len(pending[shard]) >= _IN_FLIGHT:
+                            wait(pending[shard][:1])
+                            pending[shard] = [future for future in pending[shard] if not future.done()]
+                        future = shards[shard].submit(_read_batch, rows[start:start + _BATCH])
+                        pending[shard].append(future)
+                        answers.append(future)
+                del batch, split
+            known: set[str] = set()
+            for future in answers:
+                named, cpu = future.result()
+                tally.worker_cpu["parse"] += cpu
+                for submission_id, uuids, refers in named:
+                    parts.join(submission_id, *uuids, *(by_instance[instance] for instance in refers
+                                                        if instance in by_instance))
+                    known.update(uuids)
+            del answers
+            lap("read")
 
-        # Parts: edit chains and decisions join too; each part goes to the process holding most of its visits.
-        for submission_id, deprecated_id in chains:
-            if deprecated_id in by_instance:
-                parts.join(submission_id, by_instance[deprecated_id])
-        decision_nodes = {decision.id: _decision_nodes(decision, by_instance, known) for decision in decisions}
-        for nodes in decision_nodes.values():
-            if nodes:
-                parts.join(*nodes)
-        holders: dict = defaultdict(Counter)
-        for submission_id, shard in shard_of.items():
-            holders[parts.find(submission_id)][shard] += 1
-        owner = {root: counter.most_common(1)[0][0] for root, counter in holders.items()}
-        moving: list[dict[int, list[int]]] = [defaultdict(list) for _ in shards]   # from → to → ids
-        for submission_id, shard in shard_of.items():
-            to = owner[parts.find(submission_id)]
-            if to != shard:
-                moving[shard][to].append(submission_id)
-                tally.crossing_visits += 1
-        received: list[list] = [[] for _ in shards]
-        for shard, targets in enumerate(moving):
-            for to, ids in targets.items():
-                received[to] += shards[shard].submit(_hand_over, ids).result()
-        chunks = _chunks(shard_of, owner, parts, decisions, decision_nodes, workers)
-        del parts, holders, owner, shard_of, known, by_instance, chains
+            # Parts: edit chains and decisions join too; each part goes to the process holding most of its visits.
+            for submission_id, deprecated_id in chains:
+                if deprecated_id in by_instance:
+                    parts.join(submission_id, by_instance[deprecated_id])
+            decision_nodes = {decision.id: _decision_nodes(decision, by_instance, known) for decision in decisions}
+            for nodes in decision_nodes.values():
+                if nodes:
+                    parts.join(*nodes)
+            holders: dict = defaultdict(Counter)
+            for submission_id, shard in shard_of.items():
+                holders[parts.find(submission_id)][shard] += 1
+            owner = {root: counter.most_common(1)[0][0] for root, counter in holders.items()}
+            moving: list[dict[int, list[int]]] = [defaultdict(list) for _ in shards]   # from → to → ids
+            for submission_id, shard in shard_of.items():
+                to = owner[parts.find(submission_id)]
+                if to != shard:
+                    moving[shard][to].append(submission_id)
+                    tally.crossing_visits += 1
+            received: list[list] = [[] for _ in shards]
+            for shard, targets in enumerate(moving):
+                for to, ids in targets.items():
+                    received[to] += shards[shard].submit(_hand_over, ids).result()
+            chunks = _chunks(shard_of, owner, parts, decisions, decision_nodes, workers)
+            del parts, holders, owner, shard_of, known, by_instance, chains
 
-        # Replay in every process.
-        replays = [shards[shard].submit(_replay_parts, received[shard], chunks[shard], purged, areas, postgresql)
-                   for shard in range(workers)]
-        results = [future.result() for future in replays]
-        lap("replay")
-    finally:
-        for shard in shards:
-            shard.shutdown(wait=True, cancel_futures=True)
+            # Replay in every process.
+            replays = [shards[shard].submit(_replay_parts, received[shard], chunks[shard], purged, areas, postgresql,
+                                            spill) for shard in range(workers)]
+            results = [future.result() for future in replays]
+            lap("replay")
+        finally:
+            for shard in shards:
+                shard.shutdown(wait=True, cancel_futures=True)
 
-    # Load: each table's runs merged by key, so ids come in the order of one replay of everything.
-    tally.applied = sum(result["applied"] for result in results)
-    for result in results:
-        for step, seconds in result["cpu"].items():
-            tally.worker_cpu[step] += seconds
-        tally.worker_peak_rss_kib.append(result["peak_rss_kib"])
-    tally.worker_cpu = dict(tally.worker_cpu)
-    names = dict.fromkeys(name for result in results for name in result["tables"])
-    for name in ("household", "person", *[table for table in names if table not in ("household", "person")]):
-        found = [result["tables"][name] for result in results if name in result["tables"]]
-        if not found:
-            continue
-        columns = found[0][0]
-        merged = heapq.merge(*(runs for _, chunked in found for runs in chunked), key=itemgetter(0))
-        if postgresql:
-            rebuild_queries.copy_blocks(name, columns, (block for _, block in merged))
-        else:
-            rebuild_queries.insert_rows(name, [row for _, block in merged for row in block])
-    del results
-    lap("load")
+        # Load: each table's runs merged by key, so ids come in the order of one replay of everything.
+        tally.applied = sum(result["applied"] for result in results)
+        for result in results:
+            for step, seconds in result["cpu"].items():
+                tally.worker_cpu[step] += seconds
+            tally.worker_peak_rss_kib.append(result["peak_rss_kib"])
+        tally.worker_cpu = dict(tally.worker_cpu)
+        tally.spilled_bytes = sum(end - start for result in results for _, segments in result["tables"].values()
+                                  for _, start, end in segments)
+        names = dict.fromkeys(name for result in results for name in result["tables"])
+        for name in ("household", "person", *[table for table in names if table not in ("household", "person")]):
+            found = [result["tables"][name] for result in results if name in result["tables"]]
+            if not found:
+                continue
+            columns = found[0][0]
+            merged = heapq.merge(*(_spilled(*segment) for _, segments in found for segment in segments),
+                                 key=itemgetter(0))
+            if postgresql:
+                rebuild_queries.copy_blocks(name, columns, (block for _, block in merged))
+            else:
+                rebuild_queries.insert_rows(name, [row for _, block in merged for row in block])
+        del results
+        lap("load")
     summaries.refresh(None, None)
     lap("summary")
     rebuild_queries.create_definitions(definitions)

@@ -2,8 +2,9 @@
 dropped and re-created, the submissions streamed, the areas copied, and rows bulk-loaded.
 
 The derived tables are `queries.DERIVED_MODELS` (what `queries.forget_everything` empties, with the merge queue).
-Their secondary indexes, unique constraints and foreign keys are read from PostgreSQL's catalog (`pg_get_indexdef`,
-`pg_get_constraintdef`), so an index a migration adds is dropped and re-created like the others; primary keys stay.
+Their indexes, primary keys, unique constraints and foreign keys are read from PostgreSQL's catalog
+(`pg_get_indexdef`, `pg_get_constraintdef`), so an index a migration adds is dropped and re-created like the others
+(a primary key too: kept up to date row by row during the load, that of the match keys cost six times its COPY).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from server.register import queries
 from server.submissions.models import MergeQueueEntry, Submission
 from sync.replay import StoredSubmission
 
-__all__ = ["DerivedDefinition", "AreaRow", "empty_derived",
+__all__ = ["DerivedDefinition", "AreaRow", "bulk_transaction", "empty_derived",
            "derived_definitions", "drop_definitions", "create_definitions", "area_rows", "submission_counts",
            "submission_batches", "copy_blocks", "insert_rows"]
 
@@ -30,7 +31,8 @@ class DerivedDefinition(NamedTuple):
 
     table: str          # as regclass prints it (quoted when needed)
     name: str           # the index's or constraint's name (unquoted)
-    kind: str           # "index", or the constraint's type: "u" unique, "x" exclusion, "f" foreign key
+    kind: str           # "index", or the constraint's type: "p" primary key, "u" unique, "x" exclusion,
+                        # "f" foreign key
     definition: str     # CREATE INDEX … (an index) or the constraint's definition (ALTER TABLE … ADD CONSTRAINT)
 
 
@@ -40,6 +42,15 @@ class AreaRow(NamedTuple):
     path: str
     parent_id: int | None
     full_name: str
+
+
+def bulk_transaction() -> None:
+    """Settings for the rest of the rebuild's transaction (PostgreSQL): its commit does not wait for the WAL to
+    reach the disk (the rebuild is one transaction: after a crash it is there whole or not at all, and a rebuild
+    lost can be run again), and the indexes are sorted in memory."""
+    if queries.on_postgresql():
+        db.session.execute(text("SET LOCAL synchronous_commit = off"))
+        db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
 
 
 def empty_derived() -> None:
@@ -58,8 +69,8 @@ def _table_oids() -> str:
 
 
 def derived_definitions() -> list[DerivedDefinition]:
-    """Every secondary index, unique or exclusion constraint and foreign key of the derived tables (PostgreSQL),
-    in an order they can be re-created in: indexes, then unique constraints, then foreign keys."""
+    """Every index, primary key, unique or exclusion constraint and foreign key of the derived tables (PostgreSQL),
+    in an order they can be re-created in: indexes, then primary keys and unique constraints, then foreign keys."""
     tables = _table_oids()
     indexes = db.session.execute(text(f"""
         SELECT i.indrelid::regclass::text AS "table", c.relname AS name, pg_get_indexdef(i.indexrelid) AS definition
@@ -71,7 +82,7 @@ def derived_definitions() -> list[DerivedDefinition]:
     constraints = db.session.execute(text(f"""
         SELECT k.conrelid::regclass::text AS "table", k.conname AS name, k.contype AS kind,
                pg_get_constraintdef(k.oid) AS definition
-        FROM pg_constraint k WHERE k.conrelid = ANY({tables}) AND k.contype IN ('u', 'x', 'f')
+        FROM pg_constraint k WHERE k.conrelid = ANY({tables}) AND k.contype IN ('p', 'u', 'x', 'f')
         ORDER BY k.contype = 'f', 1, 2""")).all()
     return ([DerivedDefinition(row.table, row.name, "index", row.definition) for row in indexes]
             + [DerivedDefinition(row.table, row.name, row.kind, row.definition) for row in constraints])
@@ -92,9 +103,6 @@ def drop_definitions(definitions: Iterable[DerivedDefinition]) -> None:
 
 def create_definitions(definitions: Iterable[DerivedDefinition]) -> None:
     """Re-create them as they were (indexes, unique constraints, then foreign keys, which are checked here)."""
-    definitions = list(definitions)
-    if definitions:
-        db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
     for item in definitions:
         if item.kind == "index":
             db.session.execute(text(item.definition))

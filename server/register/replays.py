@@ -29,6 +29,7 @@ def rebuild_register(workers: int = 1) -> int:
     queries.lock_register()
     if workers > 1:
         return rebuild_in_parallel(workers).applied
+    rebuild_queries.bulk_transaction()
     rebuild_queries.empty_derived()
     definitions = rebuild_queries.derived_definitions() if queries.on_postgresql() else []
     rebuild_queries.drop_definitions(definitions)

@@ -67,8 +67,12 @@ class _DerivedRows:
         self.field_values += [queries.field_value_row(kind, plan.uuid, name, FieldValue(value, plan.new_version, ref),
                                                       submission_id=submission_id, decision_id=decision_id)
                               for name, value in plan.updates.items()]
+        self._note_event(kind, plan, after, submission_id=submission_id, decision_id=decision_id)
+
+    def _note_event(self, kind: str, plan: RecordPlan, after: RecordState, *, submission_id: int | None,
+                    decision_id: int | None) -> None:
         if plan.event is not None and kind == "person":
-            group = self.household_group(after.values().get("household") or "")
+            group = self.household_group(after.value("household") or "")
             destination = self.destination(plan.event.destination) if plan.event.destination else None
             self.events.append(queries.event_row(plan.uuid, plan.event, submission_id, decision_id,
                                                  group_id=int(group) if group else None,

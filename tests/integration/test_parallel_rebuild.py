@@ -89,6 +89,10 @@ def test_a_rebuild_in_two_processes_gives_exactly_the_register_of_one(server, wo
     twin = Member("李village", "female", "1975-05-06", relationship="other")
     send(village, household_visit(household=place_uuid("village", "household"), base_version=1,
                                   start="2026-11-04T09:00:00.000+08:00", members=[twin]))
+    # Values COPY's text format must escape (the workers write field values' lines themselves).
+    send(village, household_visit(household=place_uuid("village", "household"), base_version=1,
+                                  start="2026-11-04T10:00:00.000+08:00",
+                                  members=[Member("赵\\小\t红\n二\r三", "female", "1990-01-02", relationship="other")]))
     send(town, household_visit(household=place_uuid("town", "household"), base_version=1,
                                start="2026-11-05T09:00:00.000+08:00", pregnancy=(place_uuid("town", "head"), "yes", "yes"),
                                supplies=[(place_uuid("town", "child"), "condoms", "5", "yes")]))
@@ -128,6 +132,7 @@ def test_a_rebuild_in_two_processes_gives_exactly_the_register_of_one(server, wo
     commit()
     assert tally.applied == applied > 0
     assert derived_rows() == one
+    assert "赵\\小\t红\n二\r三" in {row[3] for row in one["register_field_value"]}
     assert snapshot() == one_snapshot
     assert export_cells(officer) == exported
     assert definitions() == indexed

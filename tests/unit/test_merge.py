@@ -144,3 +144,13 @@ def test_a_chain_of_edits_keeps_only_the_newest():
     versions = [SubmissionVersion("uuid:1", None, 1), SubmissionVersion("uuid:2", "uuid:1", 2),
                 SubmissionVersion("uuid:3", "uuid:2", 3)]
     assert effective_versions(versions) == [versions[2]]
+
+
+def test_a_record_s_value_is_its_field_s_latest_and_a_save_leaves_the_state_before_it_as_it_was():
+    state = registered(name="王秀英", phone="13800000001")
+    b = visit("b", 2)
+    after = apply_plan(state, plan_record(state, observe(1, phone="13800000002"), b), b)
+    assert (after.value("phone"), after.value("name"), after.value("tier")) == ("13800000002", "王秀英", None)
+    assert [after.value(name) for name in after.values()] == list(after.values().values())
+    assert state.value("phone") == "13800000001" and len(state.history["phone"]) == 1   # the state before: untouched
+    assert after.history["name"] is state.history["name"]   # what the save did not touch is shared, not copied
