@@ -107,26 +107,13 @@ class Summary(NamedTuple):
     household_visits: str | None
 
 
-class Summarised(NamedTuple):
-    """The columns of summarised_people's rows, in their order: a person (what flags and the pages showing them
-    read: name, household, group), then their Summary. (A county's rows are unpacked by position: reading a
-    column of an SQLAlchemy row by name costs ten times as much, a few seconds over 270,000 rows.)"""
-
-    uuid: str
-    household_uuid: str
-    name: str | None
-    relationship: str | None
-    residence: str | None
-    status: str | None
-    household_no: str | None
-    group_id: int
-    followups: str | None
-    tiers: str | None
-    anchors: str | None
-    died_on: dt.date | None
-    moved_out_on: dt.date | None
-    scheduled: bool | None
-    household_visits: str | None
+# The columns of summarised_people's rows, in their order: a person (what flags and the pages showing them read:
+# name, household, group), then their Summary. (A county's rows are unpacked by position: reading a column of an
+# SQLAlchemy row by name costs ten times as much, a few seconds over 270,000 rows.)
+Summarised = NamedTuple("Summarised", [
+    ("uuid", str), ("household_uuid", str), ("name", "str | None"), ("relationship", "str | None"),
+    ("residence", "str | None"), ("status", "str | None"), ("household_no", "str | None"), ("group_id", int),
+    *Summary.__annotations__.items()])
 
 
 _OWN, _HOME = aliased(ScheduleSummary), aliased(ScheduleSummary)
