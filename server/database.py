@@ -14,7 +14,7 @@ from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
 __all__ = ["COUNT_CAP", "counted_up_to", "configure_engine", "commit", "database_unavailable", "driver_autocommit",
-           "lookup_connection", "translating_db_errors", "translate_db_error"]
+           "lookup_connection", "on_postgresql", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
@@ -122,6 +122,12 @@ def driver_autocommit() -> Iterator[Any]:
         if not driver.closed:
             driver.autocommit = False   # as the pool hands its connections out
         pooled.close()
+
+
+def on_postgresql() -> bool:
+    """Whether the database is PostgreSQL (advisory locks, TRUNCATE, catalog definitions, its own indexes); else
+    SQLite."""
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 @contextmanager

@@ -10,9 +10,8 @@ from sqlalchemy import func, literal, select
 from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.audit.models import AuditEvent
-from server.database import counted_up_to
+from server.database import counted_up_to, on_postgresql
 from server.extensions import db
-from server.register.queries import on_postgresql
 from server.users.models import User
 
 __all__ = ["AuditEntry", "AuditPage", "PAGE_SIZE", "page", "display_names"]

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.boundary import chunks
-from server.database import counted_up_to
+from server.database import counted_up_to, on_postgresql
 from server.extensions import db
 from server.forms.models import Form
 from server.register.models import (
@@ -97,11 +97,6 @@ class NeedsWholeRegister(Exception):  # noqa: N818 - a signal to the merge worke
 class QueuedEntry(NamedTuple):
     submission_id: int
     village_id: int
-
-
-def on_postgresql() -> bool:
-    """Whether the register is on PostgreSQL (advisory locks, TRUNCATE, catalog definitions); else SQLite."""
-    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def _advisory(function: str, key: tuple[int, int]):

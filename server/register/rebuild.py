@@ -42,6 +42,7 @@ from typing import NamedTuple
 from psycopg._copy_base import format_row_text  # Copy.write_row's formatter (psycopg 3.3)
 from psycopg.adapt import Transformer
 
+from server.database import on_postgresql
 from server.register import queries, rebuild_queries, summaries
 from server.register.matching import person_records
 from server.register.stores import MemoryStore, _row_values
@@ -502,7 +503,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
         tally.main_peak_rss_kib[step] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         clock = now
 
-    postgresql = queries.on_postgresql()
+    postgresql = on_postgresql()
     rebuild_queries.bulk_transaction()
     rebuild_queries.empty_derived()
     lap("forget")

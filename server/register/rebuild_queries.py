@@ -15,6 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import delete, func, insert, select, text
 
 from server.areas.models import Area
+from server.database import on_postgresql
 from server.extensions import db
 from server.register import queries
 from server.submissions.models import MergeQueueEntry, Submission
@@ -48,7 +49,7 @@ def bulk_transaction() -> None:
     """Settings for the rest of the rebuild's transaction (PostgreSQL): its commit does not wait for the WAL to
     reach the disk (the rebuild is one transaction: after a crash it is there whole or not at all, and a rebuild
     lost can be run again), and the indexes are sorted in memory."""
-    if queries.on_postgresql():
+    if on_postgresql():
         db.session.execute(text("SET LOCAL synchronous_commit = off"))
         db.session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
 
@@ -56,7 +57,7 @@ def bulk_transaction() -> None:
 def empty_derived() -> None:
     """forget_everything for a full rebuild: on PostgreSQL the derived tables are truncated (no table refers to
     them), which leaves no dead rows behind; the merge queue is emptied as forget_everything empties it."""
-    if not queries.on_postgresql():
+    if not on_postgresql():
         queries.forget_everything()
         return
     names = ", ".join(f'"{model.__tablename__}"' for model in queries.DERIVED_MODELS)

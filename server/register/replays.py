@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from server.database import on_postgresql
 from server.register import queries, rebuild_queries, summaries
 from server.register.matching import index_people, index_villages
 from server.register.rebuild import rebuild_in_parallel
@@ -31,7 +32,7 @@ def rebuild_register(workers: int = 1) -> int:
         return rebuild_in_parallel(workers).applied
     rebuild_queries.bulk_transaction()
     rebuild_queries.empty_derived()
-    definitions = rebuild_queries.derived_definitions() if queries.on_postgresql() else []
+    definitions = rebuild_queries.derived_definitions() if on_postgresql() else []
     rebuild_queries.drop_definitions(definitions)
     store = MemoryStore()
     applied = replay(store, queries.submission_rows(), queries.decisions_in_force(), only=None,

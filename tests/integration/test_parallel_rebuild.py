@@ -14,7 +14,7 @@ import openpyxl
 from sqlalchemy import select, text
 
 from server.areas.models import Area
-from server.database import commit
+from server.database import commit, on_postgresql
 from server.extensions import db
 from server.register import queries as register_queries
 from server.register import rebuild, rebuild_queries
@@ -57,7 +57,7 @@ def derived_rows() -> dict[str, list[tuple]]:
 
 
 def definitions() -> list:
-    found = sorted(rebuild_queries.derived_definitions()) if register_queries.on_postgresql() else sorted(
+    found = sorted(rebuild_queries.derived_definitions()) if on_postgresql() else sorted(
         tuple(row) for row in db.session.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")))
     db.session.rollback()
     return found
