@@ -45,7 +45,7 @@ from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, per
 
 __all__ = ["ANCHOR_KINDS", "STATUSES", "TierRule", "EventRule", "ReferralRule", "AgreedVisitRule", "Schedule",
            "parse_schedule", "default_schedule", "VisitDone", "Anchor", "ReferralMade", "VisitAgreed", "PersonSchedule",
-           "tiers_from", "Flag", "flags_for", "summarise"]
+           "tiers_from", "Flag", "flags_for", "most_overdue_first", "summarise"]
 
 ANCHOR_KINDS = ("birth", "operation", "pregnancy_reported")
 STATUSES = ("upcoming", "due", "overdue", "done", "expired")
@@ -348,6 +348,11 @@ _EVENT_STATES = {
     "done": ("已随访", "done"),
     "expired": ("已过随访期", "the window has passed"),
 }
+
+
+def most_overdue_first(flags: Iterable[Flag]) -> list[Flag]:
+    """The order of a due list: most overdue first, then due longest, then by key (every flag has its own)."""
+    return sorted(flags, key=lambda flag: (-flag.overdue_days, flag.due_since, flag.key))
 
 
 def flags_for(person: PersonSchedule, schedule: Schedule, as_of: dt.date) -> list[Flag]:

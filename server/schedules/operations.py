@@ -31,7 +31,16 @@ from sync.phone_lists import (
     people_csv,
 )
 from sync.schedule_summary import SummaryReader, anchors_of
-from sync.schedules import Flag, PersonSchedule, ReferralMade, Schedule, VisitAgreed, flags_for, tiers_from
+from sync.schedules import (
+    Flag,
+    PersonSchedule,
+    ReferralMade,
+    Schedule,
+    VisitAgreed,
+    flags_for,
+    most_overdue_first,
+    tiers_from,
+)
 from sync.services import CLOSING_RESULTS
 
 __all__ = ["current_schedule", "AreaFlags", "flags_in_area", "flags_of_people", "phone_lists", "person_schedules",
@@ -52,7 +61,8 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
                   *, statuses: frozenset[str] | None = None, kept: bool = False) -> AreaFlags:
     """Every flag for the people of an area (the principal's own area by default) as of a date (default today).
     Reads personal data: only staff whose area holds the area asked for, and the read is audited. `kept`: the flags
-    as last worked out for a page (server.schedules.counted: a town's take seconds), saying when."""
+    as last worked out for a page (server.schedules.counted: a town's take seconds), saying when, most overdue
+    first (sync.schedules.most_overdue_first)."""
     refusal = "due lists of an area are for village cadres and the town office"
     if principal.role not in STAFF_ROLES:
         raise Forbidden(refusal)
@@ -61,8 +71,7 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
     as_of = as_of or clock.today()
     counted_at, fresh = None, True
     if kept:
-        found = counted(("flags", path, as_of, schedule), functools.partial(flags_of_people, path or "/", schedule,
-                                                                             as_of))
+        found = counted(("flags", path, as_of, schedule), functools.partial(_due_list, path or "/", schedule, as_of))
         (people, flags), counted_at, fresh = found.value, found.counted_at, found.fresh
     else:
         people, flags = flags_of_people(path or "/", schedule, as_of)
@@ -70,6 +79,13 @@ def flags_in_area(principal: Principal, area_full_name: str | None, as_of: dt.da
         flags = [flag for flag in flags if flag.status in statuses]
     audit.record(principal.id, "due.read", area_path=path, records=len({flag.person for flag in flags}))
     return AreaFlags(schedule, as_of, flags, people, counted_at, fresh)
+
+
+def _due_list(path: str, schedule: Schedule, as_of: dt.date) -> tuple[dict, list[Flag]]:
+    """An area's flags kept for its due list, in the list's order (a county's hundreds of thousands are put in order
+    once when counted, not on every page)."""
+    people, flags = flags_of_people(path, schedule, as_of)
+    return people, most_overdue_first(flags)
 
 
 def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: dict | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 
 from flask import Blueprint, jsonify, render_template, request
@@ -19,6 +18,7 @@ from server.schedules.schemas import DueQuery, FlagOut
 from server.services.browsing import household_label
 from server.services.queries import household_labels
 from sync.errors import Forbidden, NotFound
+from sync.schedules import most_overdue_first
 
 bp = Blueprint("schedules", __name__, template_folder="templates")
 
@@ -37,18 +37,9 @@ def _area_flags(principal, *, kept: bool = False) -> AreaFlags:
     return found
 
 
-def _overdue_order(flag) -> tuple:
-    """Most overdue first, then due longest, then by key (every flag has its own)."""
-    return -flag.overdue_days, flag.due_since, flag.key
-
-
-def _most_overdue_first(flags) -> list:
-    return sorted(flags, key=_overdue_order)
-
-
 def _rows(found: AreaFlags) -> list[dict]:
     rows = []
-    for flag in _most_overdue_first(found.flags):
+    for flag in most_overdue_first(found.flags):
         person = found.people[flag.person]
         rows.append(dict(
             person=flag.person, person_name=person.name or "", household=person.household_uuid,
@@ -102,8 +93,7 @@ def due_page():
             _("There is no such area: choose one from the list.")], **page), 404
     number = DueQuery().load(_arguments())["page"]
     flags = found.flags
-    # The page's flags only are put in order (a county holds hundreds of thousands: not sorted on every request).
-    shown = heapq.nsmallest(number * DUE_PAGE_SIZE, flags, key=_overdue_order)[(number - 1) * DUE_PAGE_SIZE:]
+    shown = flags[(number - 1) * DUE_PAGE_SIZE:number * DUE_PAGE_SIZE]   # kept most overdue first: a page is a slice
     language = "zh" if str(get_locale()) == "zh" else "en"
     households = household_labels({found.people[flag.person].household_uuid for flag in shown})
     rows = [_page_row(found, flag, households, language) for flag in shown]

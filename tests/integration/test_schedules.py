@@ -20,6 +20,7 @@ from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
 from server.register.decisions import set_tier
+from server.schedules import views as schedule_views
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule
@@ -146,6 +147,29 @@ def test_due_lists_are_for_staff_of_the_area_and_every_read_is_audited(town):
     browser.sign_in("dongcun_cadre", "cadre-password")
     page = browser.get("/due?area=青山镇/东村/第一组")
     assert page.status_code == 200 and "<h1>待访视与逾期</h1>" in page.text and "王秀英" not in page.text
+
+
+def test_the_due_page_goes_most_overdue_first_a_page_at_a_time(town, monkeypatch):
+    """The due list's pages, one flag a page here, follow one another most overdue first, then due longest (the
+    area's flags are kept in that order: a county's page is a slice, not a sort of hundreds of thousands)."""
+    people = [Member(name, "female", "1990-05-06") for name in ("王一", "王二", "王三")]
+    register(town, people)
+    cadre = principal_by_username("dongcun_cadre")
+    for person, day in zip(people, (dt.datetime(2026, 10, 5, 2, 0), dt.datetime(2026, 8, 20, 2, 0),
+                                    dt.datetime(2026, 9, 5, 2, 0)), strict=True):
+        set_tier(cadre, person.uuid, "key", tiers=TIERS, now=day.replace(tzinfo=dt.timezone.utc))
+    commit()
+    flags = due(town).json()["flags"]
+    assert [(flag["person_name"], flag["status"], flag["overdue_days"]) for flag in flags] == [
+        ("王二", "overdue", 53), ("王三", "overdue", 22), ("王一", "due", 0)]   # missed: Sep and Oct, Oct, none
+    monkeypatch.setattr(schedule_views, "DUE_PAGE_SIZE", 1)
+    browser = WebClient(town["server"].url)
+    browser.sign_in("dongcun_cadre", "cadre-password")
+    pages = [browser.get("/due", params={"page": number}).text for number in (1, 2, 3)]
+    assert [re.findall(r'<td><a href="/people/([0-9a-f-]+)">', page) for page in pages] == [
+        [flag["person"]] for flag in flags]
+    assert [re.search(r'<p id="due-count">([^<]*)</p>', page).group(1) for page in pages] == [
+        "第 1–1 条，共 3 条", "第 2–2 条，共 3 条", "第 3–3 条，共 3 条"]
 
 
 def area_menu(page: str) -> list[tuple[str, str, bool]]:
