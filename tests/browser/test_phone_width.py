@@ -36,6 +36,18 @@ def screen(browser):
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
+def wider_than_the_screen(browser, base: str, pages: dict[str, str], width: int, screenshot) -> dict[str, int]:
+    """Each page (name → path) opened and photographed whole; those wider than the screen, with their width."""
+    wide = {}
+    for name, path in pages.items():
+        browser.get(base + path)
+        scroll = browser.execute_script("return document.documentElement.scrollWidth")
+        if scroll > width:
+            wide[name] = scroll
+        screenshot(f"{name}-{width}", whole=True)
+    return wide
+
+
 def box(element) -> tuple[int, int]:
     rect = element.rect
     return round(rect["width"]), round(rect["height"])
@@ -112,13 +124,7 @@ def test_the_main_pages_at_a_phone_and_an_office_width(county, browser, sign_in_
              "audit": "/audit", "reports": "/reports", "visit": f"/visits/{county.visits['followup']}",
              "needs": f"/visits/{county.visits['needs']}", "moves": "/moves",
              "move": f"/people/{county.people['王秀英']}/move"}
-    wide = {}
-    for name, path in pages.items():
-        browser.get(base + path)
-        scroll = browser.execute_script("return document.documentElement.scrollWidth")
-        if scroll > width:
-            wide[name] = scroll
-        screenshot(f"{name}-{width}", whole=True)
+    wide = wider_than_the_screen(browser, base, pages, width, screenshot)
     assert wide == {}
 
 
@@ -171,13 +177,7 @@ def test_the_countys_drill_down_pages_fit_a_phone(county, browser, sign_in_as, s
     sign_in_as("county_admin")
     pages = {"county-collectors": "/collectors", "county-monitoring": "/monitoring", "county-inbox": "/inbox",
              "county-home": "/home", "county-register": "/registers/supplies?since=2026-11-01&until=2026-11-30"}
-    wide = {}
-    for name, path in pages.items():
-        browser.get(base + path)
-        scroll = browser.execute_script("return document.documentElement.scrollWidth")
-        if scroll > width:
-            wide[name] = scroll
-        screenshot(f"{name}-{width}", whole=True)
+    wide = wider_than_the_screen(browser, base, pages, width, screenshot)
     browser.get(base + "/monitoring")
     browser.find_element(By.LINK_TEXT, "青山镇").click()
     assert "/monitoring?area=" in browser.current_url
