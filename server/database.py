@@ -6,15 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import any_, bindparam, event, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+from server.boundary import chunks
 from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
 __all__ = ["COUNT_CAP", "counted_up_to", "configure_engine", "commit", "database_unavailable", "driver_autocommit",
-           "lookup_connection", "on_postgresql", "translating_db_errors", "translate_db_error"]
+           "lookup_connection", "matching", "on_postgresql", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
@@ -128,6 +130,18 @@ def on_postgresql() -> bool:
     """Whether the database is PostgreSQL (advisory locks, TRUNCATE, catalog definitions, its own indexes); else
     SQLite."""
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def matching(column, values) -> list:
+    """Conditions `column in values`, one per statement to run, each looked up by index: on PostgreSQL one array
+    parameter (`= ANY(:values)`, one statement, one plan whatever their number), on SQLite IN lists of
+    server.boundary.chunks; none for no values."""
+    ordered = sorted(set(values))
+    if not ordered:
+        return []
+    if on_postgresql():
+        return [column == any_(bindparam(None, ordered, type_=ARRAY(column.type)))]
+    return [column.in_(chunk) for chunk in chunks(ordered)]
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.boundary import chunks
-from server.database import counted_up_to, on_postgresql
+from server.database import counted_up_to, matching, on_postgresql
 from server.extensions import db
 from server.forms.models import Form
 from server.register.models import (
@@ -313,7 +313,7 @@ def update_records(kind: str, records: list[tuple[str, dict[str, str], int]]) ->
     table = RECORD_MODELS[kind].__table__
     alike: dict[tuple[str, ...], list[dict]] = {}
     for uuid, values, version in records:
-        columns = _columns(kind, uuid, values, version)
+        columns = record_columns(kind, uuid, values, version)
         del columns["uuid"]
         alike.setdefault(tuple(columns), []).append(dict(columns, record_uuid=uuid))
     for rows in alike.values():
@@ -324,11 +324,11 @@ def record_place(kind: str, values: dict[str, str], place: str | None) -> str | 
     """Where a record lives once written with these values (StoredRecord.group or .household_uuid; `place`:
     before, None for a new record: a field a record's values leave out keeps its column)."""
     if kind == "household":
-        return str(_columns(kind, "", values, 0)["group_id"]) if "group" in values else (place or "")
+        return str(record_columns(kind, "", values, 0)["group_id"]) if "group" in values else (place or "")
     return values["household"] if "household" in values else place
 
 
-def _columns(kind: str, uuid: str, values: dict[str, str], version: int) -> dict[str, object]:
+def record_columns(kind: str, uuid: str, values: dict[str, str], version: int) -> dict[str, object]:
     """A record's current values as its row's columns (fields without a column live in the history only)."""
     model = RECORD_MODELS[kind]
     columns: dict[str, object] = {"uuid": uuid, "version": version}
@@ -470,7 +470,7 @@ def add_records(kind: str, records: list[tuple[str, dict[str, str], int]]) -> No
     """Insert current rows of records replayed from nothing: (uuid, values, version)."""
     if records:
         model = RECORD_MODELS[kind]
-        rows = [_columns(kind, uuid, values, version) for uuid, values, version in records]
+        rows = [record_columns(kind, uuid, values, version) for uuid, values, version in records]
         bulk_insert(model, rows)
 
 
@@ -1304,7 +1304,6 @@ def service_item_path(key: str) -> str | None:
 # ---- arrivals and departures across villages (sync.arrivals) ---------------------------------------------------
 
 _village, _town = aliased(Area), aliased(Area)
-_KEY_CHUNK = 500   # keys per IN list
 
 
 def _latest_event(kinds: tuple[str, ...]):
@@ -1325,11 +1324,11 @@ def departed_sharing_keys(arrivals: dict[str, tuple[list[str], int]], *, largest
     villages who share one of their keys (by the key index alone, county-wide), in one look-up for them all; a key
     more than `largest_block` people who moved away share is a placeholder and not followed."""
     rows = []
-    for chunk in _chunks(sorted({key for keys, _ in arrivals.values() for key in keys})):
+    for keys_asked in matching(PersonMatchKey.key, {key for keys, _ in arrivals.values() for key in keys}):
         rows += db.session.execute(
             select(PersonMatchKey.key, PersonMatchKey.person_uuid, PersonMatchKey.village_id)
             .join(Person, Person.uuid == PersonMatchKey.person_uuid)
-            .where(PersonMatchKey.key.in_(chunk), Person.residence == "moved_away")).all()
+            .where(keys_asked, Person.residence == "moved_away")).all()
     holders = Counter(row.key for row in rows)    # the placeholders counted here
     by_key: dict[str, list[Row]] = {}
     for row in rows:
@@ -1355,12 +1354,12 @@ def arrival_rows(uuids: set[str], kinds: tuple[str, ...]) -> list[Row]:
     these kinds, with what identifies them, their village and town, and their latest such event (`arrived_on`,
     `origin`: the place as written)."""
     found = []
-    for chunk in _chunks(sorted(uuids)):
+    for people_asked in matching(Person.uuid, uuids):
         found += db.session.execute(
             _PLACED_IDENTITY.add_columns(LifeEventRecord.event_date.label("arrived_on"),
                                          LifeEventRecord.place.label("origin"))
             .join(LifeEventRecord, LifeEventRecord.id == _latest_event(kinds))
-            .where(Person.uuid.in_(chunk), func.coalesce(Person.residence, "") != "moved_away",
+            .where(people_asked, func.coalesce(Person.residence, "") != "moved_away",
                    func.coalesce(Person.status, "") != "died")).all()
     return found
 
@@ -1378,16 +1377,14 @@ def people_with_keys(keys: Iterable[str], *, largest_block: int) -> set[str]:
     """Everyone holding one of these match keys, in any village; a key held by more than `largest_block` people
     is a placeholder and not followed."""
     found: set[str] = set()
-    for chunk in _chunks(sorted(set(keys))):
-        leads = (select(PersonMatchKey.key).where(PersonMatchKey.key.in_(chunk)).group_by(PersonMatchKey.key)
+    for keys_asked in matching(PersonMatchKey.key, set(keys)):
+        leads = (select(PersonMatchKey.key).where(keys_asked).group_by(PersonMatchKey.key)
                  .having(func.count() <= largest_block))
         found |= set(db.session.scalars(select(PersonMatchKey.person_uuid).distinct()
                                         .where(PersonMatchKey.key.in_(leads))))
     return found
 
 
-def _chunks(values: list) -> list[list]:
-    return [values[start:start + _KEY_CHUNK] for start in range(0, len(values), _KEY_CHUNK)]
 # ---- people who move: what each area sees of them (sync.access.person_visibility) --------------------------------
 
 def groups_left(person_uuid: str) -> list[str]:

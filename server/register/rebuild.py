@@ -22,7 +22,6 @@ How it runs (docs/register.md § How a full rebuild runs):
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import heapq
 import multiprocessing
@@ -45,8 +44,8 @@ from psycopg.adapt import Transformer
 from server.database import on_postgresql
 from server.register import queries, rebuild_queries, summaries
 from server.register.matching import person_records
-from server.register.stores import MemoryStore, _row_values
-from sync.decisions import ADD_PERSON, DECISION_KINDS, new_person_fields
+from server.register.stores import MemoryStore, row_values
+from sync.decisions import ADD_PERSON, DECISION_KINDS, DecisionRow, new_person_fields
 from sync.errors import TaizhangError
 from sync.identity import block_keys
 from sync.replay import StoredSubmission, named_uuids, register_visit, replay
@@ -54,7 +53,7 @@ from sync.retention import PurgedRecords
 from sync.scope import RegisterLookup
 from sync.visits import Visit
 
-__all__ = ["RebuildTally", "rebuild_in_parallel", "PlainDecision"]
+__all__ = ["RebuildTally", "rebuild_in_parallel"]
 
 _BATCH = 500              # submissions sent to a process at a time
 _IN_FLIGHT = 32           # batches waiting per process (memory stays bounded while the database streams)
@@ -67,18 +66,6 @@ _WRITTEN = {   # the tables whose rows nothing changes once written, and their c
 _TABLE_NAMES = {"field_values": "register_field_value", "events": "life_event", "conflicts": "register_conflict",
                 "visits": "visit", "anchors": "service_anchor", "submission_records": "submission_record",
                 "service_items": "service_item"}
-
-
-class PlainDecision(NamedTuple):
-    """A decision in force as a replay reads it (sync.decisions.DecisionRow), to send to a process."""
-
-    id: int
-    kind: str
-    subject_uuid: str
-    target: str
-    field: str | None
-    after_submission_id: int
-    decided_at: dt.datetime
 
 
 @dataclass
@@ -303,7 +290,7 @@ class _IdentityRow(NamedTuple):
 
 
 def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
-                  chunks: list[tuple[list[int], list[PlainDecision]]], purged: PurgedRecords, areas: _Areas,
+                  chunks: list[tuple[list[int], list[DecisionRow]]], purged: PurgedRecords, areas: _Areas,
                   copy: bool, spill: str) -> dict:
     """Replay the parts this process holds (its submissions and those received), a chunk of whole parts at a time
     (the memory a replay's rows take is one chunk's), each with its decisions; write each chunk's keyed runs of
@@ -370,7 +357,7 @@ def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, f
             tables[_TABLE_NAMES[name]] = (columns, _runs(found, columns, copy=copy))
     records = {"household": [], "person": []}
     for (kind, uuid), state in store.records.items():
-        row = queries._columns(kind, uuid, _row_values(kind, state), state.version)
+        row = queries.record_columns(kind, uuid, row_values(kind, state), state.version)
         records[kind].append((store.first_key[(kind, uuid)], row))
     for kind, found in records.items():
         if found:
@@ -425,7 +412,7 @@ class _Parts:
                 self.parent[other_root] = root
 
 
-def _decision_nodes(decision: PlainDecision, by_instance: dict[str, int], known: set[str]) -> list:
+def _decision_nodes(decision: DecisionRow, by_instance: dict[str, int], known: set[str]) -> list:
     """What a decision joins: the records it names (a target that is a record), or the visit it is about."""
     kind = DECISION_KINDS[decision.kind]
     if kind.subject_is_visit:
@@ -458,8 +445,8 @@ def _shards_of_villages(counts: dict[int | None, int], areas: _Areas, workers: i
     return shard_of
 
 
-def _chunks(shard_of: dict[int, int], owner: dict, parts: _Parts, decisions: list[PlainDecision],
-            decision_nodes: dict[int, list], workers: int) -> list[list[tuple[list[int], list[PlainDecision]]]]:
+def _chunks(shard_of: dict[int, int], owner: dict, parts: _Parts, decisions: list[DecisionRow],
+            decision_nodes: dict[int, list], workers: int) -> list[list[tuple[list[int], list[DecisionRow]]]]:
     """Each process's parts, in chunks of whole parts of about _CHUNK submissions, with their decisions (those of
     a part without submissions go with the first process's first chunk)."""
     members: list[dict] = [defaultdict(list) for _ in range(workers)]
@@ -471,10 +458,10 @@ def _chunks(shard_of: dict[int, int], owner: dict, parts: _Parts, decisions: lis
         nodes = decision_nodes[decision.id]
         root = parts.find(nodes[0]) if nodes else None
         decided[root if root in owner else None].append(decision)
-    chunks: list[list[tuple[list[int], list[PlainDecision]]]] = [[] for _ in range(workers)]
+    chunks: list[list[tuple[list[int], list[DecisionRow]]]] = [[] for _ in range(workers)]
     for shard, found in enumerate(members):
         ids: list[int] = []
-        chosen: list[PlainDecision] = []
+        chosen: list[DecisionRow] = []
         for root, submission_ids in found.items():
             ids += submission_ids
             chosen += decided.pop(root, [])
@@ -513,8 +500,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
 
     areas = _Areas(rebuild_queries.area_rows())
     purged = queries.purged_records()
-    decisions = [PlainDecision(d.id, d.kind, d.subject_uuid, d.target, d.field, d.after_submission_id,
-                               d.decided_at) for d in queries.decisions_in_force()]
+    decisions = rebuild_queries.decisions_in_force()
     shard_of_village = _shards_of_villages(rebuild_queries.submission_counts(), areas, workers)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])

@@ -12,18 +12,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import Row, delete, func, insert, select, text
 
 from server.areas.models import Area
 from server.database import on_postgresql
 from server.extensions import db
 from server.register import queries
+from server.register.models import RegisterDecision
 from server.submissions.models import MergeQueueEntry, Submission
 from sync.replay import StoredSubmission
 
 __all__ = ["DerivedDefinition", "AreaRow", "bulk_transaction", "empty_derived",
            "derived_definitions", "drop_definitions", "create_definitions", "area_rows", "submission_counts",
-           "submission_batches", "copy_blocks", "insert_rows"]
+           "submission_batches", "copy_blocks", "insert_rows", "decisions_in_force"]
 
 
 
@@ -145,3 +146,13 @@ def insert_rows(table: str, rows: list[dict]) -> None:
     if rows:
         model = next(model for model in queries.DERIVED_MODELS if model.__tablename__ == table)
         db.session.execute(insert(model.__table__), rows)
+
+
+def decisions_in_force() -> list[Row]:
+    """The decisions in force in the order a replay applies them, as rows of sync.decisions.DecisionRow's columns
+    (rows, not ORM objects: they are sent to the worker processes)."""
+    decision = RegisterDecision
+    return db.session.execute(
+        select(decision.id, decision.kind, decision.subject_uuid, decision.target, decision.field,
+               decision.after_submission_id, decision.decided_at)
+        .where(decision.undone_at.is_(None)).order_by(decision.id)).all()

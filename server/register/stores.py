@@ -14,7 +14,7 @@ from sync.search_keys import person_search_columns
 from sync.services import ServiceItem
 from sync.visits import AnchorObservation, Visit
 
-__all__ = ["DatabaseStore", "MemoryStore"]
+__all__ = ["DatabaseStore", "MemoryStore", "row_values"]
 
 _VISIT_FIELDS = tuple(field.name for field in dataclasses.fields(VisitEntry))
 
@@ -25,7 +25,7 @@ IDENTITY_FIELDS = frozenset({"name", "sex", "birth_date", "id_number", "phone", 
 _CHECKED_FIELDS = IDENTITY_FIELDS | {"residence"}
 
 
-def _row_values(kind: str, state: RecordState) -> dict[str, str | None]:
+def row_values(kind: str, state: RecordState) -> dict[str, str | None]:
     """What a record's row holds: its current values, and for a person the name's search keys (both stores write
     rows through this, so the live merge and a rebuild give the same rows)."""
     values = state.values()
@@ -215,7 +215,7 @@ class DatabaseStore(_DerivedRows):
 
     def save(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *, submission_id: int | None,
              decision_id: int | None) -> None:
-        values = _row_values(kind, after)
+        values = row_values(kind, after)
         if kind == "household":
             self.groups[plan.uuid] = queries.record_place(kind, values, self.groups.get(plan.uuid))
         else:
@@ -231,7 +231,7 @@ class DatabaseStore(_DerivedRows):
 
     def flush(self) -> None:
         for kind in ("household", "person"):
-            saved = [(uuid, _row_values(kind, state), state.version)
+            saved = [(uuid, row_values(kind, state), state.version)
                      for (record_kind, uuid), state in self.saved.items() if record_kind == kind]
             queries.add_records(kind, [record for record in saved if (kind, record[0]) not in self.stored])
             queries.update_records(kind, [record for record in saved if (kind, record[0]) in self.stored])
@@ -333,6 +333,6 @@ class MemoryStore(_DerivedRows):
 
     def flush(self) -> None:
         for kind in ("household", "person"):
-            queries.add_records(kind, [(uuid, _row_values(kind, state), state.version)
+            queries.add_records(kind, [(uuid, row_values(kind, state), state.version)
                                        for (record_kind, uuid), state in self.records.items() if record_kind == kind])
         self._flush_rows()

@@ -7,11 +7,11 @@ import datetime as dt
 from collections import defaultdict
 from typing import NamedTuple
 
-from sqlalchemy import String, any_, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
+from server.database import matching
 from server.extensions import db
 from server.register.models import (
     Household,
@@ -141,8 +141,8 @@ def summarised_members(people, households):
     query = _SUMMARISED.outerjoin(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
     found = {}
     for column, uuids in ((Person.uuid, people), (Person.household_uuid, households)):
-        for matching in _matching(column, uuids):
-            found.update((row.uuid, row) for row in db.session.execute(query.where(matching)))
+        for asked in matching(column, uuids):
+            found.update((row.uuid, row) for row in db.session.execute(query.where(asked)))
     return list(found.values())
 
 
@@ -150,29 +150,16 @@ def summaries_of(people: dict) -> dict[str, Summary]:
     """The summaries of these people (uuid → row with household_uuid), by key."""
     own: dict[str, tuple] = {}
     homes: dict[str, str] = {}
-    for matching in _matching(ScheduleSummary.record_uuid, set(people)):
+    for asked in matching(ScheduleSummary.record_uuid, set(people)):
         for row in db.session.execute(select(ScheduleSummary.record_uuid, ScheduleSummary.visits,
                                              ScheduleSummary.tiers, ScheduleSummary.anchors, ScheduleSummary.died_on,
                                              ScheduleSummary.moved_out_on, ScheduleSummary.scheduled)
-                                      .where(matching, ScheduleSummary.record_kind == "person")):
+                                      .where(asked, ScheduleSummary.record_kind == "person")):
             own[row[0]] = tuple(row[1:])
-    for matching in _matching(ScheduleSummary.record_uuid, {row.household_uuid for row in people.values()}):
+    for asked in matching(ScheduleSummary.record_uuid, {row.household_uuid for row in people.values()}):
         homes.update(db.session.execute(select(ScheduleSummary.record_uuid, ScheduleSummary.visits)
-                                        .where(matching, ScheduleSummary.record_kind == "household")).all())
+                                        .where(asked, ScheduleSummary.record_kind == "household")).all())
     return {uuid: Summary(*own.get(uuid, (None,) * 6), homes.get(row.household_uuid)) for uuid, row in people.items()}
-
-
-# The reads below take sets of uuids and look them up by index: on PostgreSQL as one array parameter
-# (`= ANY(:uuids)`), on SQLite in chunks of bound parameters (below its limit on the number of them).
-_CHUNK = 2000
-
-
-def _matching(column, uuids) -> list:
-    """Conditions `column in uuids`, one per query to run."""
-    ordered = sorted(uuids)
-    if db.session.get_bind().dialect.name == "postgresql":
-        return [column == any_(bindparam("uuids", ordered, type_=ARRAY(String)))] if ordered else []
-    return [column.in_(ordered[start:start + _CHUNK]) for start in range(0, len(ordered), _CHUNK)]
 
 
 class TierChange(NamedTuple):
@@ -185,10 +172,10 @@ class TierChange(NamedTuple):
 def tier_history(people) -> dict[str, list[TierChange]]:
     """Each person's tier changes, oldest first."""
     history: dict[str, list] = defaultdict(list)
-    for matching in _matching(RegisterFieldValue.record_uuid, people):
+    for asked in matching(RegisterFieldValue.record_uuid, people):
         for uuid, at, value in db.session.execute(
                 select(RegisterFieldValue.record_uuid, RegisterFieldValue.visited_at, RegisterFieldValue.value)
-                .where(RegisterFieldValue.field == "tier", matching, RegisterFieldValue.record_kind == "person")
+                .where(RegisterFieldValue.field == "tier", asked, RegisterFieldValue.record_kind == "person")
                 .order_by(RegisterFieldValue.record_uuid, RegisterFieldValue.version, RegisterFieldValue.id)):
             history[uuid].append(TierChange(at, value))
     return history
@@ -197,9 +184,9 @@ def tier_history(people) -> dict[str, list[TierChange]]:
 def anchors_of(people) -> dict[str, tuple[Anchor, ...]]:
     """Each person's anchor events (a birth, an operation, a pregnancy told), which follow-ups count from."""
     anchors: dict[str, list] = defaultdict(list)
-    for matching in _matching(ServiceAnchor.person_uuid, people):
+    for asked in matching(ServiceAnchor.person_uuid, people):
         for uuid, kind, day in db.session.execute(
-                select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date).where(matching)):
+                select(ServiceAnchor.person_uuid, ServiceAnchor.kind, ServiceAnchor.anchor_date).where(asked)):
             anchors[uuid].append(Anchor(kind, day))
     return {uuid: tuple(found) for uuid, found in anchors.items()}
 
@@ -214,16 +201,16 @@ class CompletedVisits(NamedTuple):
 def completed_visits(people, households) -> CompletedVisits:
     """The completed household visits to these households and follow-ups of these people (uuids or subqueries)."""
     by_household: dict[str, list] = defaultdict(list)
-    for matching in _matching(Visit.household_uuid, households):
+    for asked in matching(Visit.household_uuid, households):
         for uuid, day in db.session.execute(select(Visit.household_uuid, Visit.visit_date).where(
-                matching, Visit.form == "household_visit", Visit.completed.is_(True),
+                asked, Visit.form == "household_visit", Visit.completed.is_(True),
                 Visit.visit_date.is_not(None))):
             by_household[uuid].append(VisitDone(day))
     by_person: dict[str, list] = defaultdict(list)
-    for matching in _matching(Visit.person_uuid, people):
+    for asked in matching(Visit.person_uuid, people):
         for uuid, day, kind in db.session.execute(
                 select(Visit.person_uuid, Visit.visit_date, Visit.followup_type).where(
-                    matching, Visit.form == "followup", Visit.completed.is_(True),
+                    asked, Visit.form == "followup", Visit.completed.is_(True),
                     Visit.visit_date.is_not(None))):
             by_person[uuid].append(VisitDone(day, kind))
     return CompletedVisits({uuid: tuple(visits) for uuid, visits in by_household.items()},
@@ -234,11 +221,11 @@ def end_dates(people) -> dict[str, dt.date]:
     """When people who died or moved away did so (their latest such event, where the register still says so)."""
     ends: dict[str, dt.date] = {}
     for kind, (column, value) in _ENDING_EVENTS.items():
-        for matching in _matching(LifeEventRecord.person_uuid, people):
+        for asked in matching(LifeEventRecord.person_uuid, people):
             for uuid, day in db.session.execute(
                     select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.event_date))
                     .join(Person, Person.uuid == LifeEventRecord.person_uuid)
-                    .where(matching, LifeEventRecord.kind == kind, column == value,
+                    .where(asked, LifeEventRecord.kind == kind, column == value,
                            LifeEventRecord.event_date.is_not(None))
                     .group_by(LifeEventRecord.person_uuid)):
                 ends[uuid] = min(day, ends.get(uuid, day))
