@@ -27,7 +27,7 @@ from server.audit import queries as audit
 from server.exports import queries
 from server.forms.queries import form_labels
 from server.principal import Principal
-from server.schedules.operations import current_schedule, person_schedules
+from server.schedules.operations import collector_paused, current_schedule, person_schedules
 from server.services.queries import items_in
 from sync.access import STAFF_ROLES
 from sync.coverage import monthly_rates, outcomes_by_group
@@ -228,25 +228,26 @@ def coverage_report(principal: Principal, area_full_name: str, month: dt.date, *
     produced_at = now or clock.now()
     as_of = clock.date_of(produced_at)
     period = month_of(month)
-    people, schedules = person_schedules(area.path, schedule)
-    groups = queries.group_names(area.path)
-    collectors = queries.collectors_by_group(area.path)
-    outcomes = outcomes_by_group(schedules, schedule, period.start, as_of,
-                                 {uuid: row.group_id for uuid, row in people.items()}, groups)
-    rows = tuple(CoverageRow(village=named.village, group=named.name, due=counts.due, on_time=counts.on_time,
-                             late=counts.late, overdue=counts.overdue)
-                 for group_id, named in sorted(groups.items(), key=lambda item: item[1].group)
-                 for counts in (outcomes[group_id],))
-    overdue = []
-    for person in schedules:
-        row = people[person.person]
-        named = groups[row.group_id]
-        for flag in flags_for(person, schedule, as_of):
-            if flag.status == "overdue":
-                rule = schedule.rule(flag.rule)
-                overdue.append(OverdueItem(collectors.get(row.group_id, ""), named.village, named.name, row.name or "",
-                                           row.household_no or "", rule.label_zh, flag.due_since, flag.overdue_days,
-                                           flag.last_visit, flag.explain(schedule, "zh")))
+    with collector_paused():    # a town's schedules and flags, as the due list reads them
+        people, schedules = person_schedules(area.path, schedule)
+        groups = queries.group_names(area.path)
+        collectors = queries.collectors_by_group(area.path)
+        outcomes = outcomes_by_group(schedules, schedule, period.start, as_of,
+                                     {uuid: row.group_id for uuid, row in people.items()}, groups)
+        rows = tuple(CoverageRow(village=named.village, group=named.name, due=counts.due, on_time=counts.on_time,
+                                 late=counts.late, overdue=counts.overdue)
+                     for group_id, named in sorted(groups.items(), key=lambda item: item[1].group)
+                     for counts in (outcomes[group_id],))
+        overdue = []
+        for person in schedules:
+            row = people[person.person]
+            named = groups[row.group_id]
+            for flag in flags_for(person, schedule, as_of):
+                if flag.status == "overdue":
+                    rule = schedule.rule(flag.rule)
+                    overdue.append(OverdueItem(collectors.get(row.group_id, ""), named.village, named.name, row.name or "",
+                                               row.household_no or "", rule.label_zh, flag.due_since, flag.overdue_days,
+                                               flag.last_visit, flag.explain(schedule, "zh")))
     content = build_coverage_report(CoverageReport(
         town=_area_name(area.full_name), period_start=period.start, period_end=period.end, as_of=as_of,
         produced_at=clock.wall_time(produced_at), rows=rows,

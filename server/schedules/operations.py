@@ -43,8 +43,8 @@ from sync.schedules import (
 )
 from sync.services import CLOSING_RESULTS
 
-__all__ = ["current_schedule", "AreaFlags", "flags_in_area", "flags_of_people", "phone_lists", "person_schedules",
-           "recomputed_person_schedules"]
+__all__ = ["current_schedule", "AreaFlags", "collector_paused", "flags_in_area", "flags_of_people", "phone_lists",
+           "person_schedules", "recomputed_person_schedules"]
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,13 @@ def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: di
     `recomputed`: from the register's visit rows instead of the schedule summary (the reference the tests compare
     the summary with)."""
     read = recomputed_person_schedules if recomputed else person_schedules
-    with _collector_paused():
+    with collector_paused():
         people, schedules = read(path, schedule, people=people)
         return people, [flag for person in schedules for flag in flags_for(person, schedule, as_of)]
 
 
 @contextlib.contextmanager
-def _collector_paused():
+def collector_paused():
     """Python's cyclic garbage collector held off while an area's flags are read and worked out: a county's make
     a million small tuples that hold no cycles (rows, schedules, flags), and the collector walked every one of them
     again and again (a third of the county's CPU time); reference counting still frees them. Not resumed here if
