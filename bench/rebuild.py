@@ -44,7 +44,7 @@ from bench.register import PG_SERVER, Register, ServiceAnswers, Timing, registra
 from server import create_app
 from server.database import commit
 from server.extensions import db
-from server.register import queries, rebuild_queries
+from server.register import queries, rebuild, rebuild_queries
 from server.register.rebuild import rebuild_in_parallel
 from server.register.replays import rebuild_register
 from server.submissions.models import Submission
@@ -134,9 +134,13 @@ def main() -> None:
     parser.add_argument("--no-serial", action="store_true", help="skip the one-process rebuild (the register is "
                         "merged by a parallel one first; rows are then not compared)")
     parser.add_argument("--pg-database", default="taizhang_bench_rebuild")
+    parser.add_argument("--visits-in-memory", type=int, default=rebuild._VISITS_IN_MEMORY,
+                        help="visits read a worker keeps in memory until replayed; the rest wait in a file "
+                             "(a smaller figure shows the workers' memory bounded on a town)")
     parser.add_argument("--reuse", action="store_true", help="rebuild the register already in --pg-database "
                         "(built by an earlier run) instead of building it again")
     args = parser.parse_args()
+    rebuild._VISITS_IN_MEMORY = args.visits_in_memory
     print(f"machine: {os.cpu_count()} cores; workers {args.workers}; load average before: {load()}")
 
     started = time.perf_counter()
@@ -216,6 +220,8 @@ def main() -> None:
     print("  workers' CPU s (summed):                " + ", ".join(
         f"{step} {seconds:.2f}" for step, seconds in tally.worker_cpu.items()))
     print(f"  visits handed to another process (a part across villages of two processes): {tally.crossing_visits:,}")
+    print(f"  visits read that waited in a file for their replay (beyond {args.visits_in_memory:,} a worker): "
+          f"{tally.visits_on_disk:,}")
     print(f"  rows the workers wrote to files for the load (the main process reads them as it merges them): "
           f"{tally.spilled_bytes / 2**20:,.0f} MiB")
     print(f"  peak RSS: main {_peak_rss() / 1024:,.0f} MiB; rebuild workers "

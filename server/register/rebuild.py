@@ -58,6 +58,7 @@ __all__ = ["RebuildTally", "rebuild_in_parallel"]
 _BATCH = 500              # submissions sent to a process at a time
 _IN_FLIGHT = 32           # batches waiting per process (memory stays bounded while the database streams)
 _CHUNK = 2000             # submissions (whole parts) replayed at a time in a process
+_VISITS_IN_MEMORY = 10_000   # visits read a process keeps in memory until replayed (the rest wait in a file)
 _TABLES = ("field_values", "events", "conflicts", "visits", "anchors", "submission_records", "service_items")
 _WRITTEN = {   # the tables whose rows nothing changes once written, and their columns (queries' row functions)
     "field_values": ["record_kind", "record_uuid", "field", "value", "version", "submission_id", "decision_id",
@@ -81,6 +82,7 @@ class RebuildTally:
     worker_peak_rss_kib: list[int] = field(default_factory=list)
     crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
     spilled_bytes: int = 0      # the workers' rows, written to files from the replay to the load
+    visits_on_disk: int = 0     # visits read that waited in a file for their replay (beyond _VISITS_IN_MEMORY)
 
 
 class _Areas:
@@ -175,7 +177,45 @@ class _PartStore(MemoryStore):
 
 # ---- in the worker processes --------------------------------------------------------------------------------------
 
-_READ: dict[int, tuple[StoredSubmission, Visit | None]] = {}   # this process's submissions (without XML), read
+class _ReadVisits:
+    """This process's submissions (without their XML) and visits, read and waiting to be replayed: the first
+    `in_memory` as they are, the others pickled to a file in the rebuild's spill folder (a county's year of visits
+    would not fit in a process's memory; a town's stay in memory)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[int, tuple[StoredSubmission, Visit | None]] = {}
+        self.offsets: dict[int, int] = {}
+        self.file = None
+        self.written = 0      # visits that waited in the file
+
+    def add(self, submission_id: int, read: tuple[StoredSubmission, Visit | None], *, in_memory: int,
+            spill: str) -> None:
+        if len(self.kept) < in_memory:
+            self.kept[submission_id] = read
+            return
+        if self.file is None:
+            self.file = tempfile.TemporaryFile(dir=spill)
+        self.file.seek(0, os.SEEK_END)
+        self.offsets[submission_id] = self.file.tell()
+        pickle.dump(read, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.written += 1
+
+    def pop(self, submission_id: int) -> tuple[StoredSubmission, Visit | None]:
+        if submission_id in self.kept:
+            return self.kept.pop(submission_id)
+        self.file.seek(self.offsets.pop(submission_id))
+        return pickle.load(self.file)
+
+    def clear(self) -> None:
+        self.kept.clear()
+        self.offsets.clear()
+        self.written = 0
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+_READ = _ReadVisits()
 
 
 @contextmanager
@@ -192,15 +232,16 @@ def _collector_off():
         gc.enable()
 
 
-def _read_batch(rows: list[StoredSubmission]) -> tuple[list[tuple[int, tuple[str, ...], tuple[str, ...]]], float]:
-    """Read a batch of submissions and keep them; answer, for each visit, the uuids it names and the visits its
-    service items refer to (by instanceID)."""
+def _read_batch(rows: list[StoredSubmission], in_memory: int, spill: str
+                ) -> tuple[list[tuple[int, tuple[str, ...], tuple[str, ...]]], float]:
+    """Read a batch of submissions and keep them (_ReadVisits); answer, for each visit, the uuids it names and the
+    visits its service items refer to (by instanceID)."""
     started = time.process_time()
     named = []
     with _collector_off():
         for row in rows:
             visit = register_visit(row.xml)
-            _READ[row.id] = (row._replace(xml=b""), visit)
+            _READ.add(row.id, (row._replace(xml=b""), visit), in_memory=in_memory, spill=spill)
             if visit is not None:
                 refers = {item.refers_to.rpartition("#")[0] for item in visit.services.items if item.refers_to}
                 named.append((row.id, tuple(named_uuids(visit)), tuple(refers)))
@@ -291,13 +332,13 @@ class _IdentityRow(NamedTuple):
 
 def _replay_parts(received: list[tuple[StoredSubmission, Visit | None]],
                   chunks: list[tuple[list[int], list[DecisionRow]]], purged: PurgedRecords, areas: _Areas,
-                  copy: bool, spill: str) -> dict:
+                  copy: bool, spill: str, in_memory: int) -> dict:
     """Replay the parts this process holds (its submissions and those received), a chunk of whole parts at a time
     (the memory a replay's rows take is one chunk's), each with its decisions; write each chunk's keyed runs of
     each derived table (the match keys too) to a file of the table in `spill`; answer, per table, its columns and
     the segments of its file (one a chunk, each in key order), and the CPU each step took."""
     with _collector_off():
-        return _replay_chunks(received, chunks, purged, areas, copy, spill)
+        return _replay_chunks(received, chunks, purged, areas, copy, spill, in_memory)
 
 
 def _spill(path: str, runs: list) -> tuple[str, int, int]:
@@ -317,28 +358,29 @@ def _spilled(path: str, start: int, end: int) -> Iterator[tuple]:
             yield pickle.load(file)
 
 
-def _replay_chunks(received, chunks, purged, areas, copy, spill) -> dict:
+def _replay_chunks(received, chunks, purged, areas, copy, spill, in_memory) -> dict:
     for row, visit in received:
-        _READ[row.id] = (row, visit)
+        _READ.add(row.id, (row, visit), in_memory=in_memory, spill=spill)
     cpu = dict.fromkeys(("replay", "format", "match_keys"), 0.0)
     tables: dict[str, tuple[list[str], list[tuple[str, int, int]]]] = {}
     applied = 0
     for ids, decisions in chunks:
         started = time.process_time()
-        rows = sorted((_READ[submission_id][0] for submission_id in ids), key=lambda row: row.id)
+        read = {submission_id: _READ.pop(submission_id) for submission_id in ids}
+        rows = sorted((row for row, _ in read.values()), key=lambda row: row.id)
         store = _PartStore(areas, copy)
         applied += replay(store, rows, decisions, only=None, purged=purged,
-                          visit_of=lambda row: _READ[row.id][1], mark=store.mark)
+                          visit_of=lambda row: read[row.id][1], mark=store.mark)
         store.mark(None)
-        for submission_id in ids:
-            del _READ[submission_id]
         cpu["replay"] += time.process_time() - started
         for name, (columns, runs) in _chunk_tables(store, areas, copy, cpu).items():
             segment = _spill(os.path.join(spill, f"{os.getpid()}-{name}"), runs)
             tables.setdefault(name, (columns, []))[1].append(segment)
+        read.clear()
         del store, rows
+    visits_on_disk = _READ.written
     _READ.clear()
-    return dict(applied=applied, tables=tables, cpu=cpu,
+    return dict(applied=applied, tables=tables, cpu=cpu, visits_on_disk=visits_on_disk,
                 peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
@@ -531,7 +573,8 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
                         if len(pending[shard]) >= _IN_FLIGHT:
                             wait(pending[shard][:1])
                             pending[shard] = [future for future in pending[shard] if not future.done()]
-                        future = shards[shard].submit(_read_batch, rows[start:start + _BATCH])
+                        future = shards[shard].submit(_read_batch, rows[start:start + _BATCH], _VISITS_IN_MEMORY,
+                                                      spill)
                         pending[shard].append(future)
                         answers.append(future)
                 del batch, split
@@ -573,7 +616,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
 
             # Replay in every process.
             replays = [shards[shard].submit(_replay_parts, received[shard], chunks[shard], purged, areas, postgresql,
-                                            spill) for shard in range(workers)]
+                                            spill, _VISITS_IN_MEMORY) for shard in range(workers)]
             results = [future.result() for future in replays]
             lap("replay")
         finally:
@@ -582,6 +625,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
 
         # Load: each table's runs merged by key, so ids come in the order of one replay of everything.
         tally.applied = sum(result["applied"] for result in results)
+        tally.visits_on_disk = sum(result["visits_on_disk"] for result in results)
         for result in results:
             for step, seconds in result["cpu"].items():
                 tally.worker_cpu[step] += seconds
