@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from server.audit.queries import record
-from server.extensions import db
+from server.database import on_postgresql
 from server.principal import Principal
 from server.privacy import queries
 from server.privacy.consent import ConsentScrub, pending_withdrawals
@@ -152,7 +152,7 @@ def purge_preview(principal: Principal, as_of: dt.date) -> tuple[PurgeReport, li
     # the county's selections: on PostgreSQL both made once and kept while the register is unchanged
     # (server.schedules.counted: its fingerprint there sees every write to visits, submissions (a scrub too),
     # decisions and reviews; SQLite's counts rows and would miss a scrub, so there they are made afresh).
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         return counted(("purge preview", principal.area_path, as_of),
                        functools.partial(_preview, principal.area_path, as_of)).value
     return _preview(principal.area_path, as_of)
@@ -161,7 +161,7 @@ def purge_preview(principal: Principal, as_of: dt.date) -> tuple[PurgeReport, li
 def _preview(area_path: str | None, as_of: dt.date) -> tuple[PurgeReport, list[PreviewRow]]:
     """The plan (the county's: on PostgreSQL kept once for every area) and an area's tally of it."""
     report = (counted(("purge plan", as_of), functools.partial(plan, as_of)).value
-              if db.engine.dialect.name == "postgresql" else plan(as_of))
+              if on_postgresql() else plan(as_of))
     paths = queries.village_paths(selection.village_id for selection in report.selections)
     tally = Counter((selection.village_id, selection.rule) for selection in report.selections
                     if area_path is None or paths.get(selection.village_id, "").startswith(area_path))

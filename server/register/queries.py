@@ -74,7 +74,7 @@ def claim_next() -> StoredSubmission | None:
     """The oldest queued submission, locked so merges happen one at a time in arrival order (FOR UPDATE on
     PostgreSQL; SQLite's write lock already serialises)."""
     query = _oldest_eligible(MergeQueueEntry.submission_id)
-    if db.session.get_bind().dialect.name == "postgresql":
+    if on_postgresql():
         query = query.with_for_update()  # in order, one at a time (see register.worker)
     submission_id = db.session.scalar(query)
     if submission_id is None:

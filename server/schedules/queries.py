@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
-from server.database import matching
+from server.database import matching, on_postgresql
 from server.extensions import db
 from server.register.models import (
     Household,
@@ -279,7 +279,7 @@ def register_fingerprint() -> tuple:
               select(func.max(Submission.instance_id)).scalar_subquery(),
               select(func.max(RegisterDecision.id)).scalar_subquery(),
               select(func.max(RegisterDecision.uuid)).scalar_subquery())
-    if db.engine.dialect.name == "postgresql":
+    if on_postgresql():
         return tuple(db.session.execute(select(
             select(func.sum(RegisterChange.changes)).scalar_subquery(), *newest)).one())
     return tuple(db.session.execute(select(
