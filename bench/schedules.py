@@ -168,6 +168,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--reuse", action="store_true", help="measure the county built by the previous run")
     parser.add_argument("--pg-database", default="taizhang_bench_schedules", help="the benchmark's own database")
+    parser.add_argument("--town", default="镇01", help="the town measured (full name)")
+    parser.add_argument("--reader", default="admin", help="the county account that reads the flags")
+    parser.add_argument("--no-phone-lists", action="store_true",
+                        help="skip the collectors' lists (a county another bench built, e.g. bench/staff_pages.py's "
+                             "with a year of service records: --reuse --pg-database taizhang_bench_pages --town 青山镇 --reader county)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL")
     rng = random.Random(args.seed)
@@ -182,9 +187,9 @@ def main() -> None:
             tokens = build_county(args.towns, rng)
             print(f"built in {time.perf_counter() - started:.0f} s (untimed)")
 
-        admin = principal_by_username("admin")
+        admin = principal_by_username(args.reader)
         print(f"load average before the timed runs: {load()}")
-        for name, area, limit in (("county", None, COUNTY_LIMIT), ("town 镇01", "镇01", TOWN_LIMIT)):
+        for name, area, limit in (("county", None, COUNTY_LIMIT), (f"town {args.town}", args.town, TOWN_LIMIT)):
             path = find_area(area).path if area else "/"
             gc.collect()   # (untimed: as in a server process, the previous read's garbage is not this one's to sweep)
             started, cpu = time.perf_counter(), time.process_time()
@@ -226,6 +231,9 @@ def main() -> None:
         print(f"\nthe live merge's summary upkeep (one household's row worked out again): {each:.2f} ms a visit "
               f"({each_cpu:.2f} ms CPU in this process); load average {load()}")
 
+    if args.no_phone_lists:
+        print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
+        return
     client = app.test_client()
     groups = rng.sample(sorted(tokens), min(args.samples, len(tokens)))
     timings = []

@@ -124,18 +124,27 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
         agreements = service_queries.agreed_visits_in(path)
         people = {row[0]: row for row in queries.summarised_people(path)}
         referrals = _referrals_of(path, None)
-        others = set(referrals) - set(people)
         households = {agreement.household_uuid for agreement in agreements}
-        if others or households:
-            people.update((row.uuid, row) for row in queries.summarised_members(others, households))
+        # Besides the scheduled, only those a referral or an agreed visit makes due are read (a county's agreed
+        # visits concern 230,000 households: their heads, not their 800,000 members); a follow-up's person counts
+        # where they are a member of a household with an agreed visit, as the register's own read has it.
+        heads = {}
+        for row in queries.summarised_heads(households):
+            heads[row.household_uuid] = row.uuid
+            people.setdefault(row.uuid, row)
+        wanted = (set(referrals) | {agreement.person_uuid for agreement in agreements if agreement.person_uuid}
+                  ) - set(people)
+        people.update((row.uuid, row) for row in queries.summarised_members(wanted)
+                      if row.uuid in referrals or row.household_uuid in households)
         summarised = people.values()
     else:
         agreements = service_queries.agreed_visits({row.household_uuid for row in people.values()})
+        heads = queries.household_heads({agreement.household_uuid for agreement in agreements})
         referrals = _referrals_of(path, people)
         summaries = queries.summaries_of(people)
         summarised = [queries.Summarised(uuid, row.household_uuid, None, None, row.residence, row.status, None, None,
                                          *summaries[uuid]) for uuid, row in people.items()]   # (what is read below)
-    agreed = _agreed_visits_of(people, agreements)
+    agreed = _agreed_visits_of(people, agreements, heads)
     schedules = []
     homes: dict[str | None, tuple] = {}    # a household's visits read once for all its people
     read = SummaryReader(schedule.timezone)
@@ -173,7 +182,9 @@ def recomputed_person_schedules(path: str, schedule: Schedule, *, people: dict |
     tiers = queries.tier_history(set(people))
     anchors = queries.anchors_of(set(people))
     referrals = _referrals_of(path, people)
-    agreed = _agreed_visits_of(people, service_queries.agreed_visits({row.household_uuid for row in people.values()}))
+    agreements = service_queries.agreed_visits({row.household_uuid for row in people.values()})
+    agreed = _agreed_visits_of(people, agreements,
+                               queries.household_heads({agreement.household_uuid for agreement in agreements}))
     # Only people with a tier, an event, a referral or an agreed visit are scheduled; only their visits and ends
     # are read.
     scheduled = {uuid: row for uuid, row in people.items()
@@ -203,20 +214,13 @@ def _referrals_of(path: str, people: dict | None) -> dict[str, list[ReferralMade
     return found
 
 
-def _agreed_visits_of(people: dict, agreements) -> dict[str, list[VisitAgreed]]:
-    """Next visits agreed with these people's households (service_queries.agreed_visits: for the household head; a
-    follow-up's for its person)."""
-    agreed_with = {agreement.household_uuid for agreement in agreements}
-    if not agreed_with:
-        return {}
-    heads: dict[str, str] = {}
-    for uuid, row in sorted(((uuid, row) for uuid, row in people.items() if row.household_uuid in agreed_with),
-                            key=lambda item: (item[1].relationship != "head", item[1].name or "", item[0])):
-        heads.setdefault(row.household_uuid, uuid)
+def _agreed_visits_of(people: dict, agreements, heads: dict[str, str]) -> dict[str, list[VisitAgreed]]:
+    """Next visits agreed with these people's households (service_queries.agreed_visits: for the household's head,
+    `heads` (queries.household_heads); a follow-up's for its person)."""
     found: dict[str, list[VisitAgreed]] = defaultdict(list)
     for agreement in agreements:
         person = agreement.person_uuid if agreement.person_uuid in people else heads.get(agreement.household_uuid)
-        if person is not None:
+        if person in people:
             found[person].append(VisitAgreed(agreement.agreed_on, agreement.next_visit))
     return found
 

@@ -30,7 +30,7 @@ from server.submissions.models import Submission
 from sync.schedules import Anchor, VisitDone
 
 __all__ = ["register_fingerprint", "households_in", "people_in", "scheduled_people", "summarised_people",
-           "summarised_members", "Summary", "Summarised", "summaries_of", "TierChange", "tier_history", "anchors_of",
+           "summarised_members", "summarised_heads", "household_heads", "Summary", "Summarised", "summaries_of", "TierChange", "tier_history", "anchors_of",
            "CompletedVisits", "completed_visits", "end_dates", "review_notes", "destination_names",
            "expected_arrivals"]
 
@@ -135,15 +135,46 @@ def summarised_people(path: str):
         .where(_groups_of(path), _OWN.scheduled.is_(True))).all()
 
 
-def summarised_members(people, households):
-    """As summarised_people, for these people and every member of these households (a referral or an agreed visit
-    makes them due), whether scheduled or not."""
+def summarised_members(people: set[str]):
+    """As summarised_people, for these people, whether scheduled or not (a referral or an agreed visit makes them
+    due)."""
     query = _SUMMARISED.outerjoin(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
-    found = {}
-    for column, uuids in ((Person.uuid, people), (Person.household_uuid, households)):
-        for asked in matching(column, uuids):
-            found.update((row.uuid, row) for row in db.session.execute(query.where(asked)))
-    return list(found.values())
+    return [row for asked in matching(Person.uuid, people)
+            for row in db.session.connection().execute(query.where(asked))]
+
+
+def household_heads(households: set[str]) -> dict[str, str]:
+    """The person of each of these households a visit agreed with the household is due for (_heads_ranked);
+    household uuid → person uuid."""
+    heads: dict[str, str] = {}
+    for asked in matching(Person.household_uuid, households):
+        ranked = _heads_ranked(asked)
+        heads.update(db.session.connection().execute(
+            select(ranked.c.household_uuid, ranked.c.uuid).where(ranked.c.rank == 1)).all())
+    return heads
+
+
+def summarised_heads(households: set[str]):
+    """As summarised_people, for the head of each of these households (household_heads), whether scheduled or not."""
+    query = _SUMMARISED.outerjoin(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
+    found = []
+    for asked in matching(Person.household_uuid, households):
+        ranked = _heads_ranked(asked)
+        found += db.session.connection().execute(
+            query.join(ranked, (ranked.c.uuid == Person.uuid) & (ranked.c.rank == 1))).all()
+    return found
+
+
+def _heads_ranked(households):
+    """The members of some households (a condition on Person.household_uuid) ranked as a household's head is
+    chosen: the member recorded as head first, then by name, then by uuid (in code point order, as Python sorts,
+    whatever the database's collation); rank 1 is the head."""
+    name, uuid = func.coalesce(Person.name, ""), Person.uuid
+    if on_postgresql():
+        name, uuid = name.collate("C"), uuid.collate("C")
+    rank = func.row_number().over(partition_by=Person.household_uuid,
+                                  order_by=(func.coalesce(Person.relationship, "") != "head", name, uuid))
+    return select(Person.household_uuid, Person.uuid, rank.label("rank")).where(households).subquery()
 
 
 def summaries_of(people: dict) -> dict[str, Summary]:

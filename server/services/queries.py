@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.boundary import chunks
+from server.database import matching
 from server.extensions import db
 from server.forms.models import Form, FormVersion
 from server.register.models import Household, Person, RegisterDecision, ServiceItemRecord, Visit
@@ -66,18 +67,20 @@ def changes_about(keys: Iterable[str]) -> dict[str, list[ItemChange]]:
     changes: dict[str, list[ItemChange]] = defaultdict(list)
     if not keys:
         return changes
-    for chunk in chunks(keys):
-        for decision in db.session.scalars(select(RegisterDecision).where(
-                RegisterDecision.subject_uuid.in_(chunk), RegisterDecision.kind.in_(SERVICE_DECISION_KINDS),
-                RegisterDecision.undone_at.is_(None))):
-            changes[decision.subject_uuid].append(ItemChange(as_utc(decision.decided_at), decision.kind,
-                                                             decision.field, decision.target))
-        referral = ServiceItemRecord.__table__.alias("referral")
+    decided = (RegisterDecision.subject_uuid, RegisterDecision.decided_at, RegisterDecision.kind,
+               RegisterDecision.field, RegisterDecision.target)
+    for asked in matching(RegisterDecision.subject_uuid, keys):
+        for subject, decided_at, kind, field, target in db.session.connection().execute(select(*decided).where(
+                asked, RegisterDecision.kind.in_(SERVICE_DECISION_KINDS), RegisterDecision.undone_at.is_(None))
+                .order_by(RegisterDecision.id)):
+            changes[subject].append(ItemChange(as_utc(decided_at), kind, field, target))
+    referral = ServiceItemRecord.__table__.alias("referral")
+    for asked in matching(ServiceItemRecord.refers_to, keys):
         for row in db.session.execute(
                 select(ServiceItemRecord.refers_to, ServiceItemRecord.code, ServiceItemRecord.visited_at)
                 .join(referral, (referral.c.item_key == ServiceItemRecord.refers_to)
                       & (referral.c.person_uuid == ServiceItemRecord.person_uuid))
-                .where(ServiceItemRecord.kind == "referral_result", ServiceItemRecord.refers_to.in_(chunk))):
+                .where(ServiceItemRecord.kind == "referral_result", asked)):
             if row.visited_at is not None:
                 changes[row.refers_to].append(ItemChange(as_utc(row.visited_at), "referral_result", None, row.code,
                                                          by_visit=True))
