@@ -29,10 +29,13 @@ from sync.registers import (
     register_named,
 )
 
-__all__ = ["PAGE_SIZE", "Filters", "RegisterRow", "RegisterPage", "registers", "register", "area_choices",
+__all__ = ["PAGE_SIZE", "EVERYONE_NOW", "Filters", "RegisterRow", "RegisterPage", "registers", "register", "area_choices",
            "filters_for", "register_page", "register_workbook"]
 
 PAGE_SIZE = 50
+EVERYONE_NOW = ("working_away",)
+"""Sources that list everyone of an area as they stand now (not a period's events): everywhere, a county's
+hundreds of thousands, they are shown a town at a time (the county picks a town first; its workbook has them all)."""
 _REFUSAL = "the registers are for village cadres and the town office"
 
 
@@ -222,6 +225,7 @@ class RegisterPage:
     total: int
     page: int                       # 1, 2, … (a page past the last shows the last)
     pages: int
+    town_first: bool = False        # a register of everyone now asked of everywhere: nothing read, a town to pick
 
     @property
     def first(self) -> int:
@@ -243,6 +247,8 @@ def register_page(principal: Principal, chosen: Register, filters: Filters, *, p
                   language: str = "zh") -> RegisterPage:
     """One page (PAGE_SIZE rows) of a register for the filters (from filters_for: the reader's area)."""
     _staff(principal)
+    if filters.area is None and chosen.source.reads in EVERYONE_NOW:
+        return RegisterPage(chosen, filters, [], 0, 1, 1, town_first=True)
     listing = _listing(chosen, filters)
     total = listing.count()
     pages = max(1, -(-total // PAGE_SIZE))
