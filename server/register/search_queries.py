@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from sqlalchemy import Select, func, select, union
+from sqlalchemy import Select, select, union
 
 from server.areas.models import Area
+from server.database import counted_up_to
 from server.extensions import db
 from server.register.models import Household, Person
 from sync.search_keys import SearchTerms
@@ -71,15 +72,16 @@ def find_statement(area_path: str | None, terms: SearchTerms) -> Select | None:
     return found
 
 
-def find_people(area_path: str | None, terms: SearchTerms, limit: int) -> tuple[list[FoundRow], int]:
-    """The first `limit` people of an area matching the terms, by name (pinyin order), and how many match."""
+def find_people(area_path: str | None, terms: SearchTerms, limit: int, cap: int) -> tuple[list[FoundRow], int, bool]:
+    """The first `limit` people of an area matching the terms, by name (pinyin order), how many match (counted up
+    to `cap`), and whether more than that do."""
     found = find_statement(area_path, terms)
     if found is None:
-        return [], 0
-    total = db.session.scalar(select(func.count()).select_from(found.subquery()))
+        return [], 0, False
+    total, more = counted_up_to(found, 0, limit, cap)
     rows = db.session.execute(found.order_by(Person.name_pinyin, Person.name, Person.birth_date, Person.uuid)
                               .limit(limit))
-    return [FoundRow(*row) for row in rows], total
+    return [FoundRow(*row) for row in rows], total, more
 
 
 def household_heads(household_uuids: set[str]) -> dict[str, str]:
