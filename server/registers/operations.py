@@ -133,8 +133,9 @@ class _ItemsAsTheyStand:
 
     def __init__(self, chosen: Register, filters: Filters) -> None:
         source = chosen.source
+        # Only items written with the register's codes, or recoded since, are read; then kept by the code as it stands.
         self.items = [item for item in queries.service_items(filters.area_path, source.kinds, filters.since,
-                                                             filters.until).rows()
+                                                             filters.until, source.codes, or_recoded=True).rows()
                       if source.codes is None or item.item.code in source.codes]
         if chosen.open_filter and filters.open_only:
             self.items = [item for item in self.items if item.state.is_open]

@@ -249,10 +249,12 @@ def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date 
 
 
 def service_items(area_path: str | None, kinds: Iterable[str], since: dt.date | None, until: dt.date | None,
-                  codes: Iterable[str] | None = None) -> Listing:
-    """Service items of these kinds (and codes, as the visit wrote them) of households in an area, on visits dated
-    in the period, oldest visit first, read as they stand a stretch at a time (a page reads its own items' states)."""
-    return Listing(items_query(area_path, kinds, since=since, until=until, codes=codes), ITEMS_ORDER, None, placed)
+                  codes: Iterable[str] | None = None, or_recoded: bool = False) -> Listing:
+    """Service items of these kinds (and codes, as the visit wrote them; `or_recoded`: or as a correction may have
+    made them) of households in an area, on visits dated in the period, oldest visit first, read as they stand a
+    stretch at a time (a page reads its own items' states)."""
+    return Listing(items_query(area_path, kinds, since=since, until=until, codes=codes, or_recoded=or_recoded),
+                   ITEMS_ORDER, None, placed)
 
 
 def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:

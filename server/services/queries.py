@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -139,9 +139,10 @@ ITEMS_ORDER = (ServiceItemRecord.visit_date, ServiceItemRecord.submission_id, Se
 
 
 def items_query(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,
-                until: dt.date | None = None, codes: Iterable[str] | None = None):
-    """The select of items of these kinds (and codes, as the visit wrote them) recorded in an area (None:
-    everywhere) on visits dated from `since` to `until` (inclusive); read its rows with `placed`."""
+                until: dt.date | None = None, codes: Iterable[str] | None = None, or_recoded: bool = False):
+    """The select of items of these kinds (and codes, as the visit wrote them; `or_recoded`: or whose code a
+    correction in force changed, which may have those codes as they stand) recorded in an area (None: everywhere) on
+    visits dated from `since` to `until` (inclusive); read its rows with `placed`."""
     query = _placed_query().where(ServiceItemRecord.kind.in_(list(kinds)))
     if area_path is not None:
         query = query.where(inside_area(Area.path, area_path))
@@ -150,8 +151,16 @@ def items_query(area_path: str | None, kinds: Iterable[str], *, since: dt.date |
     if until is not None:
         query = query.where(ServiceItemRecord.visit_date <= until)
     if codes is not None:
-        query = query.where(ServiceItemRecord.code.in_(list(codes)))
+        written = ServiceItemRecord.code.in_(list(codes))
+        query = query.where(or_(written, _recoded()) if or_recoded else written)
     return query
+
+
+def _recoded():
+    """Items whose code a correction in force changed."""
+    return ServiceItemRecord.item_key.in_(select(RegisterDecision.subject_uuid).where(
+        RegisterDecision.kind == "correct_service", RegisterDecision.field == "code",
+        RegisterDecision.undone_at.is_(None)))
 
 
 def items_in(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,

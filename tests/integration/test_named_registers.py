@@ -23,7 +23,7 @@ from server.database import commit
 from server.extensions import db
 from server.forms.operations import compile_form
 from server.register.models import ServiceItemRecord
-from server.services.operations import record_referral_result, record_support_outcome
+from server.services.operations import correct_service_item, record_referral_result, record_support_outcome
 from server.services.queries import items_in
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
@@ -233,6 +233,15 @@ def test_pre_pregnancy_checks_and_support_requests_with_what_was_decided(village
          "2026-12-15", "1200", "访视"]]
     elderly = cadre.get("/registers/elderly-hardship", params=NOVEMBER).text
     assert "这段时间没有记录。" in elderly
+    # A request recoded by the cadre is in the register of its code as it stands (read by its correction), and no longer
+    # in that of the code the visit wrote.
+    correct_service_item(principal_by_username("dongcun_cadre"), request.key, "code", "elderly_support")
+    commit()
+    assert [row[3:5] for row in table_rows(cadre.get("/registers/elderly-hardship", params=NOVEMBER).text)] == [
+        ["养老关爱", ""]]
+    correct_service_item(principal_by_username("dongcun_cadre"), request.key, "code", "family_benefit")
+    commit()
+    assert "这段时间没有记录。" in cadre.get("/registers/elderly-hardship", params=NOVEMBER).text
 
 
 def test_the_workbook_has_the_pages_rows(village):
