@@ -171,13 +171,14 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
     that last set where they live), and the departures dated in the period of people who are back or gone since
     (where they lived when they left); by village, group, household and name."""
     left = LifeEventRecord.kind == "left_for_work"
-    latest = (select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.id).label("event_id"))
-              .where(left).group_by(LifeEventRecord.person_uuid).subquery())
+    def latest(column):   # of the person's latest departure, looked up by person (not the county's grouped)
+        return (select(column).where(LifeEventRecord.person_uuid == Person.uuid, left)
+                .order_by(LifeEventRecord.id.desc()).limit(1).correlate(Person).scalar_subquery())
+
     columns = (Person.uuid.label("person_uuid"), *_PERSON_COLUMNS, *_PLACE_COLUMNS,
-               LifeEventRecord.event_date.label("left_on"), LifeEventRecord.place.label("destination"),
-               LifeEventRecord.submission_id)
-    away_now = _placed(select(*columns).select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
-                       .outerjoin(LifeEventRecord, LifeEventRecord.id == latest.c.event_id), area_path)
+               latest(LifeEventRecord.event_date).label("left_on"), latest(LifeEventRecord.place).label("destination"),
+               latest(LifeEventRecord.submission_id).label("submission_id"))
+    away_now = _placed(select(*columns).select_from(Person), area_path)
     away_now = away_now.where(Person.residence == "working_away")
     # A departure of someone back or gone since: placed where they lived when they left (they may have moved).
     group_id = event_group_id()
@@ -189,8 +190,8 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
                   .outerjoin(Household, Household.uuid == Person.household_uuid)
                   .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
                   .outerjoin(_then, _then.uuid == event_household_uuid(group_id)))
-    if area_path is not None:
-        left_since = left_since.where(event_in_area(area_path), inside_area(_group.path, area_path))
+    if area_path is not None:   # the period's departures of the county, then placed (not the area's people's events)
+        left_since = left_since.where(inside_area(_group.path, area_path))
     left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"),
                                   _dated_in(since, until))
     both = union_all(away_now, left_since).subquery()
