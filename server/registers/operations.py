@@ -129,22 +129,28 @@ class _Labels:
 
 class _ItemsAsTheyStand:
     """Service items of a register for the filters when which of them belong is known only as they stand (open
-    referrals; codes as corrected): all read, then chosen, in the Listing's shape."""
+    referrals; codes as corrected), in the Listing's shape. By code: the keys of the items written with the
+    register's codes or recoded since are read, the recoded ones placed to read their code as it stands, and a
+    page places its own items only. Open referrals: all placed (whether one is open is its state)."""
 
     def __init__(self, chosen: Register, filters: Filters) -> None:
-        source = chosen.source
-        # Only items written with the register's codes, or recoded since, are read; then kept by the code as it stands.
-        self.items = [item for item in queries.service_items(filters.area_path, source.kinds, filters.since,
-                                                             filters.until, source.codes, or_recoded=True).rows()
-                      if source.codes is None or item.item.code in source.codes]
+        source, self.items = chosen.source, None
         if chosen.open_filter and filters.open_only:
-            self.items = [item for item in self.items if item.state.is_open]
+            self.items = [item for item in queries.service_items(filters.area_path, source.kinds, filters.since,
+                                                                 filters.until, source.codes, or_recoded=True).rows()
+                          if (source.codes is None or item.item.code in source.codes) and item.state.is_open]
+            return
+        found = queries.service_item_keys(filters.area_path, source.kinds, filters.since, filters.until, source.codes)
+        recoded = {item.key: item.item.code
+                   for item in queries.service_items_by_key(key.key for key in found if key.recoded)}
+        self.keys = [key.key for key in found if (recoded[key.key] if key.recoded else key.code) in source.codes]
 
     def count(self) -> int:
-        return len(self.items)
+        return len(self.items if self.items is not None else self.keys)
 
     def rows(self, offset: int = 0, limit: int | None = None) -> list[PlacedItem]:
-        return self.items[offset:None if limit is None else offset + limit]
+        end = None if limit is None else offset + limit
+        return self.items[offset:end] if self.items is not None else queries.service_items_by_key(self.keys[offset:end])
 
 
 def _listing(chosen: Register, filters: Filters):
@@ -197,7 +203,7 @@ def _item_rows(chosen: Register, filters: Filters, placed: list[PlacedItem], lab
     if "prepregnancy_check" in chosen.source.kinds:   # whether the check was done is its referral's result
         referrals = {item.key: item for item in queries.service_items(
             filters.area_path, ("referral",), filters.since, filters.until, codes=("prepregnancy_check",)).rows()}
-    names = queries.group_names(filters.area_path)
+    names = queries.group_names(filters.area_path, (item.group_id for item in placed))
     rows = []
     for item in placed:
         stored, state = item.item, item.state

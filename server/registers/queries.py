@@ -22,13 +22,13 @@ from server.register.queries import (
     event_household_uuid,
     event_in_area,
 )
-from server.services.queries import ITEMS_ORDER, items_query, placed
+from server.services.queries import ITEMS_ORDER, ItemKey, PlacedItem, item_keys, items_of, items_query, placed
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.monthly_change import move_place, place_name
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
-           "followup_visits", "service_items", "services_given", "area_menu", "area_by_id",
+           "followup_visits", "service_items", "service_item_keys", "service_items_by_key", "services_given", "area_menu", "area_by_id",
            "area_by_name", "area_by_path", "group_names"]
 
 _group = aliased(Area, name="group_area")
@@ -258,6 +258,18 @@ def service_items(area_path: str | None, kinds: Iterable[str], since: dt.date | 
                    ITEMS_ORDER, None, placed)
 
 
+def service_item_keys(area_path: str | None, kinds: Iterable[str], since: dt.date | None, until: dt.date | None,
+                      codes: Iterable[str]) -> list[ItemKey]:
+    """The keys of the service items of service_items(…, codes, or_recoded=True), in its order, each with its code
+    as written and whether it was recoded since."""
+    return item_keys(items_query(area_path, kinds, since=since, until=until, codes=codes, or_recoded=True))
+
+
+def service_items_by_key(keys: Iterable[str]) -> list[PlacedItem]:
+    """Service items by key, as they stand, in the order of the keys."""
+    return items_of(keys)
+
+
 def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:
     """The services each of these visits gave: (code, the "other" service's text), in the visit's order."""
     given: dict[int, list[tuple[str, str | None]]] = defaultdict(list)
@@ -309,10 +321,15 @@ class GroupName(NamedTuple):
     group: str
 
 
-def group_names(area_path: str | None) -> dict[int, GroupName]:
-    """The village and group names of each group of an area, by the group's id."""
+def group_names(area_path: str | None, ids: Iterable[int | None] | None = None) -> dict[int, GroupName]:
+    """The village and group names of each group of an area (or of these of its groups: a page's), by the group's
+    id."""
     query = select(_group.id, _village.name.label("village"), _group.name.label("group")).join(
         _village, _village.id == _group.parent_id).where(_group.kind == "group")
     if area_path is not None:
         query = query.where(inside_area(_group.path, area_path))
-    return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}
+    if ids is None:
+        return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}
+    return {row.id: GroupName(row.village, row.group)
+            for chunk in chunks(group_id for group_id in ids if group_id is not None)
+            for row in db.session.execute(query.where(_group.id.in_(chunk)))}

@@ -21,7 +21,7 @@ from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
-__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "items_query", "placed", "items_in",
+__all__ = ["PlacedItem", "item_of", "items_of", "ItemKey", "item_keys", "placed_items", "ITEMS_ORDER", "items_query", "placed", "items_in",
            "referrals_of_people_in",
            "changes_about",
            "agreed_visits", "agreed_visits_in", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
@@ -112,6 +112,29 @@ def _placed(rows) -> list[PlacedItem]:
             person_name=row.register_name or stored.person_name, household_no=row.household_no,
             group_id=row.group_id, group_path=row.group_path, form=row.form, form_version=row.form_version))
     return placed
+
+
+def items_of(keys: Iterable[str]) -> list[PlacedItem]:
+    """Service items by their keys, as they stand, in the order of the keys."""
+    keys = list(keys)
+    found: dict[str, PlacedItem] = {}
+    for chunk in chunks(keys):
+        found.update((item.key, item) for item in _placed(db.session.execute(
+            _placed_query().where(ServiceItemRecord.item_key.in_(chunk)))))
+    return [found[key] for key in keys if key in found]
+
+
+class ItemKey(NamedTuple):
+    key: str
+    code: str | None        # as the visit wrote it
+    recoded: bool           # a correction in force changed the code
+
+
+def item_keys(query) -> list[ItemKey]:
+    """The keys of the items of an `items_query`, in ITEMS_ORDER, with their codes as written and whether a
+    correction recoded them (a light read: no item placed, no decision read)."""
+    return [ItemKey(*row) for row in db.session.execute(query.with_only_columns(
+        ServiceItemRecord.item_key, ServiceItemRecord.code, _recoded()).order_by(*ITEMS_ORDER))]
 
 
 def item_of(key: str) -> PlacedItem | None:
