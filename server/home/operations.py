@@ -206,7 +206,9 @@ def dashboard(principal: Principal, *, days: int, due_day: int) -> Dashboard:
     for group, found in scheduled.value.items():
         if group in unit_of_group:
             row = rows[unit_of_group[group]]
-            row.asked, row.done, row.overdue = row.asked + found.asked, row.done + found.done, row.overdue + found.overdue
+            row.asked += found.asked
+            row.done += found.done
+            row.overdue += found.overdue
     for column, counts in aggregates.items():
         for group, count in counts.items():
             if group in unit_of_group:

@@ -29,8 +29,8 @@ from sync.registers import (
     register_named,
 )
 
-__all__ = ["PAGE_SIZE", "EVERYONE_NOW", "Filters", "RegisterRow", "RegisterPage", "registers", "register", "area_choices",
-           "filters_for", "register_page", "register_workbook"]
+__all__ = ["PAGE_SIZE", "EVERYONE_NOW", "Filters", "RegisterRow", "RegisterPage", "registers", "register",
+           "area_choices", "filters_for", "register_page", "register_workbook"]
 
 PAGE_SIZE = 50
 EVERYONE_NOW = ("working_away",)

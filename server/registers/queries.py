@@ -28,8 +28,8 @@ from server.users.models import User
 from sync.monthly_change import move_place, place_name
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
-           "followup_visits", "service_items", "service_item_keys", "service_items_by_key", "services_given", "area_menu", "area_by_id",
-           "area_by_name", "area_by_path", "group_names"]
+           "followup_visits", "service_items", "service_item_keys", "service_items_by_key", "services_given",
+           "area_menu", "area_by_id", "area_by_name", "area_by_path", "group_names"]
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
@@ -171,6 +171,7 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
     that last set where they live), and the departures dated in the period of people who are back or gone since
     (where they lived when they left); by village, group, household and name."""
     left = LifeEventRecord.kind == "left_for_work"
+
     def latest(column):   # of the person's latest departure, looked up by person (not the county's grouped)
         return (select(column).where(LifeEventRecord.person_uuid == Person.uuid, left)
                 .order_by(LifeEventRecord.id.desc()).limit(1).correlate(Person).scalar_subquery())

@@ -21,7 +21,8 @@ from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
-__all__ = ["PlacedItem", "item_of", "items_of", "ItemKey", "item_keys", "placed_items", "ITEMS_ORDER", "items_query", "placed", "items_in",
+__all__ = ["PlacedItem", "item_of", "items_of", "ItemKey", "item_keys", "placed_items", "ITEMS_ORDER", "items_query",
+           "placed", "items_in",
            "referrals_of_people_in",
            "changes_about",
            "agreed_visits", "agreed_visits_in", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
