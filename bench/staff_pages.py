@@ -116,6 +116,7 @@ PAGES: list[tuple[str, str, dict, tuple[str, ...]]] = [
     ("conflicts", "/conflicts", {}, BOTH),
     ("registers", "/registers/", {}, BOTH),
     *((f"register {name}", f"/registers/{name}", PERIOD, BOTH) for name in REGISTERS),
+    ("register working-away, a town", "/registers/working-away", {**PERIOD, "area": "{town_id}"}, OFFICER),
     ("reports", "/reports", {}, BOTH),
     ("collectors", "/collectors", {}, OFFICER),
     ("collectors, an area", "/collectors", {"area": "{area}"}, OFFICER),   # the county: a town, the office: a village
@@ -571,7 +572,8 @@ def choose_samples() -> dict:
         person=person.uuid, household=household, name=named.name, pinyin=pinyin, pinyin_joined=pinyin.replace(" ", ""),
         initials="".join(syllable[0] for syllable in pinyin.split()), surname=named.name[0],
         phone_start=named.phone[:7], id_start=named.id_number[:10], group_id=str(group.id), collector=f"c{group.id}",
-        village_id=str(db.session.scalar(text("SELECT id FROM area WHERE full_name = '青山镇/1村'"))))
+        village_id=str(db.session.scalar(text("SELECT id FROM area WHERE full_name = '青山镇/1村'"))),
+        town_id=str(db.session.scalar(text("SELECT id FROM area WHERE full_name = '青山镇'"))))
     return samples
 
 

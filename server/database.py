@@ -169,9 +169,9 @@ def commit() -> None:
 COUNT_CAP = 10_000
 
 
-def counted_up_to(query, offset: int, limit: int) -> tuple[int, bool]:
-    """How many rows `query` finds, and whether there are more: counted exactly up to COUNT_CAP or the end of the
-    page asked for (whichever is further); beyond that (cap, True)."""
-    cap = max(COUNT_CAP, offset + limit)
+def counted_up_to(query, offset: int, limit: int, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows `query` finds, and whether there are more: counted exactly up to `cap` (None: COUNT_CAP) or
+    the end of the page asked for (whichever is further); beyond that (cap, True)."""
+    cap = max(COUNT_CAP if cap is None else cap, offset + limit)
     found = db.session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
     return (cap, True) if found > cap else (found, False)

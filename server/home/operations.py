@@ -76,9 +76,6 @@ class GroupFigures:
     oldest_referral: dt.date | None = None     # the day the oldest of them was made
 
 
-GROUP_COLUMNS = ("asked", "done", "overdue", "completed", "changes", "unreviewed")
-
-
 def _count_scheduled(path: str | None, as_of: dt.date) -> dict[int, GroupFigures]:
     """Every group's schedule figures of an area (visits asked for and done, people overdue) and open referrals:
     the schedule's flags of its people in one pass. This is what takes seconds for a town (kept: server.schedules.counted)."""
@@ -105,18 +102,24 @@ def _count_aggregates(path: str | None, month) -> dict[str, dict[int, int]]:
             "unreviewed": queries.unreviewed_by_group(path)}
 
 
-def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFigures], Counted]:
-    """Every group's figures of an area: the schedule's and the aggregate counts (completed visits, life events, the
+def _kept_counts(path: str | None, as_of: dt.date) -> tuple[Counted, dict[str, dict[int, int]]]:
+    """The schedule's figures of every group of an area and the aggregate counts (completed visits, life events, the
     review backlog), each as last counted (server.schedules.counted: counted again once anything they are counted
-    from changes); the schedule's count says when it was made."""
+    from changes); the schedule's count says when it was made. Kept objects: read, never changed."""
     scheduled = counted(("home figures", path, as_of, current_schedule()),
                         functools.partial(_count_scheduled, path, as_of))
     month = month_of(as_of)
     aggregates = counted(("home counts", path, month.start), functools.partial(_count_aggregates, path, month))
+    return scheduled, aggregates.value
+
+
+def _group_figures(path: str | None, as_of: dt.date) -> tuple[dict[int, GroupFigures], Counted]:
+    """Every group's figures of an area (_kept_counts, put together per group)."""
+    scheduled, aggregates = _kept_counts(path, as_of)
     found: dict[int, GroupFigures] = defaultdict(GroupFigures)
     for group, figures in scheduled.value.items():
         found[group] = copy.copy(figures)      # the kept figures stay as counted
-    for column, counts in aggregates.value.items():
+    for column, counts in aggregates.items():
         for group, count in counts.items():
             setattr(found[group], column, count)
     return dict(found), scheduled
@@ -199,12 +202,18 @@ def dashboard(principal: Principal, *, days: int, due_day: int) -> Dashboard:
             if unit is not None:
                 unit_of_group[area.id] = unit
     rows = {unit.id: UnitRow(unit) for unit in units}
-    figures, scheduled = _group_figures(path, as_of)
-    for group, found in figures.items():
+    scheduled, aggregates = _kept_counts(path, as_of)   # added up per unit as kept (a county: 6,000 groups)
+    for group, found in scheduled.value.items():
         if group in unit_of_group:
             row = rows[unit_of_group[group]]
-            for column in GROUP_COLUMNS:
-                setattr(row, column, getattr(row, column) + getattr(found, column))
+            row.asked += found.asked
+            row.done += found.done
+            row.overdue += found.overdue
+    for column, counts in aggregates.items():
+        for group, count in counts.items():
+            if group in unit_of_group:
+                row = rows[unit_of_group[group]]
+                setattr(row, column, getattr(row, column) + count)
     for collector in queries.collector_syncs(path):
         if collector.group_id not in unit_of_group:
             continue

@@ -29,10 +29,13 @@ from sync.registers import (
     register_named,
 )
 
-__all__ = ["PAGE_SIZE", "Filters", "RegisterRow", "RegisterPage", "registers", "register", "area_choices",
-           "filters_for", "register_page", "register_workbook"]
+__all__ = ["PAGE_SIZE", "EVERYONE_NOW", "Filters", "RegisterRow", "RegisterPage", "registers", "register",
+           "area_choices", "filters_for", "register_page", "register_workbook"]
 
 PAGE_SIZE = 50
+EVERYONE_NOW = ("working_away",)
+"""Sources that list everyone of an area as they stand now (not a period's events): everywhere, a county's
+hundreds of thousands, they are shown a town at a time (the county picks a town first; its workbook has them all)."""
 _REFUSAL = "the registers are for village cadres and the town office"
 
 
@@ -126,21 +129,28 @@ class _Labels:
 
 class _ItemsAsTheyStand:
     """Service items of a register for the filters when which of them belong is known only as they stand (open
-    referrals; codes as corrected): all read, then chosen, in the Listing's shape."""
+    referrals; codes as corrected), in the Listing's shape. By code: the keys of the items written with the
+    register's codes or recoded since are read, the recoded ones placed to read their code as it stands, and a
+    page places its own items only. Open referrals: all placed (whether one is open is its state)."""
 
     def __init__(self, chosen: Register, filters: Filters) -> None:
-        source = chosen.source
-        self.items = [item for item in queries.service_items(filters.area_path, source.kinds, filters.since,
-                                                             filters.until).rows()
-                      if source.codes is None or item.item.code in source.codes]
+        source, self.items = chosen.source, None
         if chosen.open_filter and filters.open_only:
-            self.items = [item for item in self.items if item.state.is_open]
+            self.items = [item for item in queries.service_items(filters.area_path, source.kinds, filters.since,
+                                                                 filters.until, source.codes, or_recoded=True).rows()
+                          if (source.codes is None or item.item.code in source.codes) and item.state.is_open]
+            return
+        found = queries.service_item_keys(filters.area_path, source.kinds, filters.since, filters.until, source.codes)
+        recoded = {item.key: item.item.code
+                   for item in queries.service_items_by_key(key.key for key in found if key.recoded)}
+        self.keys = [key.key for key in found if (recoded[key.key] if key.recoded else key.code) in source.codes]
 
     def count(self) -> int:
-        return len(self.items)
+        return len(self.items if self.items is not None else self.keys)
 
     def rows(self, offset: int = 0, limit: int | None = None) -> list[PlacedItem]:
-        return self.items[offset:None if limit is None else offset + limit]
+        end = None if limit is None else offset + limit
+        return self.items[offset:end] if self.items is not None else queries.service_items_by_key(self.keys[offset:end])
 
 
 def _listing(chosen: Register, filters: Filters):
@@ -193,7 +203,7 @@ def _item_rows(chosen: Register, filters: Filters, placed: list[PlacedItem], lab
     if "prepregnancy_check" in chosen.source.kinds:   # whether the check was done is its referral's result
         referrals = {item.key: item for item in queries.service_items(
             filters.area_path, ("referral",), filters.since, filters.until, codes=("prepregnancy_check",)).rows()}
-    names = queries.group_names(filters.area_path)
+    names = queries.group_names(filters.area_path, (item.group_id for item in placed))
     rows = []
     for item in placed:
         stored, state = item.item, item.state
@@ -222,6 +232,7 @@ class RegisterPage:
     total: int
     page: int                       # 1, 2, … (a page past the last shows the last)
     pages: int
+    town_first: bool = False        # a register of everyone now asked of everywhere: nothing read, a town to pick
 
     @property
     def first(self) -> int:
@@ -243,6 +254,8 @@ def register_page(principal: Principal, chosen: Register, filters: Filters, *, p
                   language: str = "zh") -> RegisterPage:
     """One page (PAGE_SIZE rows) of a register for the filters (from filters_for: the reader's area)."""
     _staff(principal)
+    if filters.area is None and chosen.source.reads in EVERYONE_NOW:
+        return RegisterPage(chosen, filters, [], 0, 1, 1, town_first=True)
     listing = _listing(chosen, filters)
     total = listing.count()
     pages = max(1, -(-total // PAGE_SIZE))

@@ -22,14 +22,14 @@ from server.register.queries import (
     event_household_uuid,
     event_in_area,
 )
-from server.services.queries import ITEMS_ORDER, items_query, placed
+from server.services.queries import ITEMS_ORDER, ItemKey, PlacedItem, item_keys, items_of, items_query, placed
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.monthly_change import move_place, place_name
 
 __all__ = ["Listing", "EventRecord", "AwayRecord", "FollowupRecord", "AreaName", "life_events", "working_away",
-           "followup_visits", "service_items", "services_given", "area_menu", "area_by_id",
-           "area_by_name", "area_by_path", "group_names"]
+           "followup_visits", "service_items", "service_item_keys", "service_items_by_key", "services_given",
+           "area_menu", "area_by_id", "area_by_name", "area_by_path", "group_names"]
 
 _group = aliased(Area, name="group_area")
 _village = aliased(Area, name="village_area")
@@ -171,13 +171,15 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
     that last set where they live), and the departures dated in the period of people who are back or gone since
     (where they lived when they left); by village, group, household and name."""
     left = LifeEventRecord.kind == "left_for_work"
-    latest = (select(LifeEventRecord.person_uuid, func.max(LifeEventRecord.id).label("event_id"))
-              .where(left).group_by(LifeEventRecord.person_uuid).subquery())
+
+    def latest(column):   # of the person's latest departure, looked up by person (not the county's grouped)
+        return (select(column).where(LifeEventRecord.person_uuid == Person.uuid, left)
+                .order_by(LifeEventRecord.id.desc()).limit(1).correlate(Person).scalar_subquery())
+
     columns = (Person.uuid.label("person_uuid"), *_PERSON_COLUMNS, *_PLACE_COLUMNS,
-               LifeEventRecord.event_date.label("left_on"), LifeEventRecord.place.label("destination"),
-               LifeEventRecord.submission_id)
-    away_now = _placed(select(*columns).select_from(Person).outerjoin(latest, latest.c.person_uuid == Person.uuid)
-                       .outerjoin(LifeEventRecord, LifeEventRecord.id == latest.c.event_id), area_path)
+               latest(LifeEventRecord.event_date).label("left_on"), latest(LifeEventRecord.place).label("destination"),
+               latest(LifeEventRecord.submission_id).label("submission_id"))
+    away_now = _placed(select(*columns).select_from(Person), area_path)
     away_now = away_now.where(Person.residence == "working_away")
     # A departure of someone back or gone since: placed where they lived when they left (they may have moved).
     group_id = event_group_id()
@@ -189,8 +191,8 @@ def working_away(area_path: str | None, since: dt.date | None, until: dt.date | 
                   .outerjoin(Household, Household.uuid == Person.household_uuid)
                   .join(_group, _group.id == group_id).join(_village, _village.id == _group.parent_id)
                   .outerjoin(_then, _then.uuid == event_household_uuid(group_id)))
-    if area_path is not None:
-        left_since = left_since.where(event_in_area(area_path), inside_area(_group.path, area_path))
+    if area_path is not None:   # the period's departures of the county, then placed (not the area's people's events)
+        left_since = left_since.where(inside_area(_group.path, area_path))
     left_since = left_since.where(left, or_(Person.residence.is_(None), Person.residence != "working_away"),
                                   _dated_in(since, until))
     both = union_all(away_now, left_since).subquery()
@@ -249,10 +251,24 @@ def followup_visits(area_path: str | None, types: Iterable[str], since: dt.date 
 
 
 def service_items(area_path: str | None, kinds: Iterable[str], since: dt.date | None, until: dt.date | None,
-                  codes: Iterable[str] | None = None) -> Listing:
-    """Service items of these kinds (and codes, as the visit wrote them) of households in an area, on visits dated
-    in the period, oldest visit first, read as they stand a stretch at a time (a page reads its own items' states)."""
-    return Listing(items_query(area_path, kinds, since=since, until=until, codes=codes), ITEMS_ORDER, None, placed)
+                  codes: Iterable[str] | None = None, or_recoded: bool = False) -> Listing:
+    """Service items of these kinds (and codes, as the visit wrote them; `or_recoded`: or as a correction may have
+    made them) of households in an area, on visits dated in the period, oldest visit first, read as they stand a
+    stretch at a time (a page reads its own items' states)."""
+    return Listing(items_query(area_path, kinds, since=since, until=until, codes=codes, or_recoded=or_recoded),
+                   ITEMS_ORDER, None, placed)
+
+
+def service_item_keys(area_path: str | None, kinds: Iterable[str], since: dt.date | None, until: dt.date | None,
+                      codes: Iterable[str]) -> list[ItemKey]:
+    """The keys of the service items of service_items(…, codes, or_recoded=True), in its order, each with its code
+    as written and whether it was recoded since."""
+    return item_keys(items_query(area_path, kinds, since=since, until=until, codes=codes, or_recoded=True))
+
+
+def service_items_by_key(keys: Iterable[str]) -> list[PlacedItem]:
+    """Service items by key, as they stand, in the order of the keys."""
+    return items_of(keys)
 
 
 def services_given(submission_ids: Iterable[int]) -> dict[int, list[tuple[str, str | None]]]:
@@ -306,10 +322,15 @@ class GroupName(NamedTuple):
     group: str
 
 
-def group_names(area_path: str | None) -> dict[int, GroupName]:
-    """The village and group names of each group of an area, by the group's id."""
+def group_names(area_path: str | None, ids: Iterable[int | None] | None = None) -> dict[int, GroupName]:
+    """The village and group names of each group of an area (or of these of its groups: a page's), by the group's
+    id."""
     query = select(_group.id, _village.name.label("village"), _group.name.label("group")).join(
         _village, _village.id == _group.parent_id).where(_group.kind == "group")
     if area_path is not None:
         query = query.where(inside_area(_group.path, area_path))
-    return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}
+    if ids is None:
+        return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}
+    return {row.id: GroupName(row.village, row.group)
+            for chunk in chunks(group_id for group_id in ids if group_id is not None)
+            for row in db.session.execute(query.where(_group.id.in_(chunk)))}

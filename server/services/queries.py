@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -22,7 +22,8 @@ from server.users.models import User
 from sync.periods import as_utc
 from sync.services import ItemChange, ItemState, ServiceItem, item_state
 
-__all__ = ["PlacedItem", "item_of", "placed_items", "ITEMS_ORDER", "items_query", "placed", "items_in",
+__all__ = ["PlacedItem", "item_of", "items_of", "ItemKey", "item_keys", "placed_items", "ITEMS_ORDER", "items_query",
+           "placed", "items_in",
            "referrals_of_people_in",
            "changes_about",
            "agreed_visits", "agreed_visits_in", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
@@ -117,6 +118,29 @@ def _placed(rows) -> list[PlacedItem]:
     return placed
 
 
+def items_of(keys: Iterable[str]) -> list[PlacedItem]:
+    """Service items by their keys, as they stand, in the order of the keys."""
+    keys = list(keys)
+    found: dict[str, PlacedItem] = {}
+    for chunk in chunks(keys):
+        found.update((item.key, item) for item in _placed(db.session.execute(
+            _placed_query().where(ServiceItemRecord.item_key.in_(chunk)))))
+    return [found[key] for key in keys if key in found]
+
+
+class ItemKey(NamedTuple):
+    key: str
+    code: str | None        # as the visit wrote it
+    recoded: bool           # a correction in force changed the code
+
+
+def item_keys(query) -> list[ItemKey]:
+    """The keys of the items of an `items_query`, in ITEMS_ORDER, with their codes as written and whether a
+    correction recoded them (a light read: no item placed, no decision read)."""
+    return [ItemKey(*row) for row in db.session.execute(query.with_only_columns(
+        ServiceItemRecord.item_key, ServiceItemRecord.code, _recoded()).order_by(*ITEMS_ORDER))]
+
+
 def item_of(key: str) -> PlacedItem | None:
     """One service item by its key, as it stands."""
     found = _placed(db.session.execute(_placed_query().where(ServiceItemRecord.item_key == key)))
@@ -142,9 +166,10 @@ ITEMS_ORDER = (ServiceItemRecord.visit_date, ServiceItemRecord.submission_id, Se
 
 
 def items_query(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,
-                until: dt.date | None = None, codes: Iterable[str] | None = None):
-    """The select of items of these kinds (and codes, as the visit wrote them) recorded in an area (None:
-    everywhere) on visits dated from `since` to `until` (inclusive); read its rows with `placed`."""
+                until: dt.date | None = None, codes: Iterable[str] | None = None, or_recoded: bool = False):
+    """The select of items of these kinds (and codes, as the visit wrote them; `or_recoded`: or whose code a
+    correction in force changed, which may have those codes as they stand) recorded in an area (None: everywhere) on
+    visits dated from `since` to `until` (inclusive); read its rows with `placed`."""
     query = _placed_query().where(ServiceItemRecord.kind.in_(list(kinds)))
     if area_path is not None:
         query = query.where(inside_area(Area.path, area_path))
@@ -153,8 +178,16 @@ def items_query(area_path: str | None, kinds: Iterable[str], *, since: dt.date |
     if until is not None:
         query = query.where(ServiceItemRecord.visit_date <= until)
     if codes is not None:
-        query = query.where(ServiceItemRecord.code.in_(list(codes)))
+        written = ServiceItemRecord.code.in_(list(codes))
+        query = query.where(or_(written, _recoded()) if or_recoded else written)
     return query
+
+
+def _recoded():
+    """Items whose code a correction in force changed."""
+    return ServiceItemRecord.item_key.in_(select(RegisterDecision.subject_uuid).where(
+        RegisterDecision.kind == "correct_service", RegisterDecision.field == "code",
+        RegisterDecision.undone_at.is_(None)))
 
 
 def items_in(area_path: str | None, kinds: Iterable[str], *, since: dt.date | None = None,

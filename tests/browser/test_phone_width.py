@@ -171,13 +171,21 @@ def test_on_a_phone_long_lists_page_by_touch_and_counts_stop_at_a_cap(county, br
 @pytest.mark.parametrize("width", [PHONE, OFFICE])
 def test_the_countys_drill_down_pages_fit_a_phone(county, browser, sign_in_as, screen, screenshot, width):
     """The county's pages that list its towns first (collectors, monitoring, the inbox's village menu, the home's
-    silent collectors per town), and a town's page reached from them: nothing wider than the screen."""
+    silent collectors per town, the working-away register), and a town's page reached from them: nothing wider than
+    the screen."""
     screen(width)
     base = county.server.url
     sign_in_as("county_admin")
     pages = {"county-collectors": "/collectors", "county-monitoring": "/monitoring", "county-inbox": "/inbox",
-             "county-home": "/home", "county-register": "/registers/supplies?since=2026-11-01&until=2026-11-30"}
+             "county-home": "/home", "county-register": "/registers/supplies?since=2026-11-01&until=2026-11-30",
+             "county-working-away": "/registers/working-away"}
     wide = wider_than_the_screen(browser, base, pages, width, screenshot)
+    browser.get(base + "/registers/working-away")     # everyone working away now: a town at a time
+    assert browser.find_element(By.ID, "summary").text.startswith("全县外出务工人员按镇列出：请选择一个镇。")
+    browser.find_element(By.CSS_SELECTOR, "#towns").find_element(By.LINK_TEXT, "青山镇").click()
+    assert "/registers/working-away?" in browser.current_url and "area=" in browser.current_url
+    assert browser.find_elements(By.CSS_SELECTOR, "#towns") == []
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
     browser.get(base + "/monitoring")
     browser.find_element(By.LINK_TEXT, "青山镇").click()
     assert "/monitoring?area=" in browser.current_url

@@ -14,7 +14,7 @@ import uuid
 import openpyxl
 import pytest
 from lxml import etree
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from server import clock
 from server.areas.queries import by_full_name
@@ -23,7 +23,7 @@ from server.database import commit
 from server.extensions import db
 from server.forms.operations import compile_form
 from server.register.models import ServiceItemRecord
-from server.services.operations import record_referral_result, record_support_outcome
+from server.services.operations import correct_service_item, record_referral_result, record_support_outcome
 from server.services.queries import items_in
 from server.users.operations import add_user
 from server.users.queries import principal_by_username
@@ -233,6 +233,15 @@ def test_pre_pregnancy_checks_and_support_requests_with_what_was_decided(village
          "2026-12-15", "1200", "访视"]]
     elderly = cadre.get("/registers/elderly-hardship", params=NOVEMBER).text
     assert "这段时间没有记录。" in elderly
+    # A request recoded by the cadre is in the register of its code as it stands (read by its correction), and no longer
+    # in that of the code the visit wrote.
+    correct_service_item(principal_by_username("dongcun_cadre"), request.key, "code", "elderly_support")
+    commit()
+    assert [row[3:5] for row in table_rows(cadre.get("/registers/elderly-hardship", params=NOVEMBER).text)] == [
+        ["养老关爱", ""]]
+    correct_service_item(principal_by_username("dongcun_cadre"), request.key, "code", "family_benefit")
+    commit()
+    assert "这段时间没有记录。" in cadre.get("/registers/elderly-hardship", params=NOVEMBER).text
 
 
 def test_the_workbook_has_the_pages_rows(village):
@@ -371,3 +380,26 @@ def test_the_town_office_and_the_county_read_every_village(village):
     assert "全部区域" not in village["cadre"].get("/registers/births").text
     assert re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', village["cadre"].get("/registers/births").text) == [
         "青山镇 › 东村", "青山镇 › 东村 › 第一组"]       # a cadre's menu: the village and its groups
+
+
+def test_the_county_picks_a_town_for_everyone_working_away(village):
+    """Everyone working away is listed a town at a time for the county (its hundreds of thousands are not counted and
+    sorted on each request): the county's page names its towns; a town's page lists them; the workbook has them all."""
+    add_user("county", "county_admin", None, realm=REALM, password=PASSWORD)
+    commit()
+    county = WebClient(village["server"].url)
+    county.sign_in("county", PASSWORD)
+    reads = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "registers.read"))
+    db.session.rollback()
+    everywhere = county.get("/registers/working-away").text
+    assert "全县外出务工人员按镇列出：请选择一个镇。" in everywhere and 'id="register"' not in everywhere
+    (town,) = re.findall(r'<ul id="towns"><li><a href="([^"]+)">青山镇</a></li></ul>', everywhere)
+    assert town.startswith("/registers/working-away?") and f"area={area_id('青山镇')}" in town
+    assert sorted(row[3] for row in table_rows(county.get(html.unescape(town)).text)) == ["王丽", "王伟"]
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "registers.read")) == reads + 1   # the town's page only
+    db.session.rollback()
+    workbook = openpyxl.load_workbook(io.BytesIO(county.get("/registers/working-away.xlsx").content))
+    assert sorted(row[3] for row in workbook.active.iter_rows(min_row=4, values_only=True)) == ["王丽", "王伟"]
+    births = county.get("/registers/births").text   # a period's register is read everywhere as before
+    assert 'id="towns"' not in births and table_rows(births)

@@ -15,6 +15,7 @@ from server.audit.models import AuditEvent
 from server.database import commit
 from server.extensions import db
 from server.register import queries as register_queries
+from server.register import search as people_search
 from server.register import search_queries
 from server.register.replays import rebuild_register
 from sync.identity import id_check_character
@@ -186,7 +187,7 @@ def test_any_input_is_a_page(town, query):
     assert ("张%" == query) == (names(town["cadre"], query) == ["张桂兰", "张伟"])   # % is not a wildcard
 
 
-def test_more_than_fifty_found_shows_fifty_and_says_how_many(server, create_collector, publish):
+def test_more_than_fifty_found_shows_fifty_and_says_how_many(server, create_collector, publish, monkeypatch):
     publish(XLSFORMS / "household_visit.xlsx", media=list((XLSFORMS / "fixtures").glob("*.csv")))
     phone = server.client(token=create_collector("青山镇/东村/第一组").token)
     given = "明华国平建军秀英春梅志强海燕丽娟玉兰桂芳永红德福金凤"
@@ -210,6 +211,13 @@ def test_more_than_fifty_found_shows_fifty_and_says_how_many(server, create_coll
                                 .order_by(AuditEvent.id)).all()
     assert [event.records for event in events] == [50, 3]
     db.session.rollback()
+    # A county's surname finds tens of thousands: they are counted up to a cap, and the page says "more than".
+    monkeypatch.setattr(people_search, "COUNTED_UP_TO", 50)
+    capped = cadre.get("/search", params={"q": "何"}).text
+    assert '<p id="count">共 50 多人，显示前 50 人。请多输入一些内容以缩小范围。</p>' in capped
+    assert ROW.findall(capped) == ROW.findall(page)      # the same fifty, in the same order
+    monkeypatch.setattr(people_search, "COUNTED_UP_TO", 51)
+    assert '<p id="count">共 51 人，显示前 50 人。' in cadre.get("/search", params={"q": "何"}).text
 
 
 def test_every_search_is_audited_with_the_readers_area(town):
