@@ -95,6 +95,8 @@ class MeetingSheet:
     changes: list[GroupChangeRow]
     services: ServiceCounts         # the village's, last month
     due: list[GroupDue]
+    due_counted_at: dt.datetime | None   # the village's flags as last worked out (kept, as the due list's)
+    due_fresh: bool                      # False: visits have arrived since and are being worked in
     referrals: tuple[OpenItem, ...]
     referrals_total: int
     requests: tuple[OpenItem, ...]
@@ -136,7 +138,7 @@ def meeting_sheet(principal: Principal, village_full_name: str | None, month: dt
                for row in counts.groups]
     services = combined(village_service_counts(village.path, last.start, last.end).values())
     groups = group_names(village.path)
-    flags = flags_in_area(principal, village.full_name, as_of, statuses=_OPEN)
+    flags = flags_in_area(principal, village.full_name, as_of, statuses=_OPEN, kept=True)
     referrals = [item for item in items_in(village.path, ("referral",), until=as_of)
                  if item.state.result not in CLOSING_RESULTS]
     requests = [item for item in items_in(village.path, ("support_request",), until=as_of)
@@ -144,7 +146,7 @@ def meeting_sheet(principal: Principal, village_full_name: str | None, month: dt
     audit.record(principal.id, "meeting.read", area_path=village.path, subject=f"{month:%Y-%m}",
                  records=len({flag.person for flag in flags.flags}))
     return MeetingSheet(village, month, last.start, as_of, indicators, changes, services,
-                        _due_by_group(flags, groups),
+                        _due_by_group(flags, groups), flags.counted_at, flags.fresh,
                         tuple(_open_item(item, groups) for item in referrals[:ITEMS_SHOWN]), len(referrals),
                         tuple(_open_item(item, groups) for item in requests[:ITEMS_SHOWN]), len(requests))
 

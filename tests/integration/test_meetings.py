@@ -20,6 +20,7 @@ from server.database import commit
 from server.extensions import db
 from server.indicators.operations import area_indicators
 from server.register.decisions import set_tier
+from server.schedules.counted import wait_for_counts
 from server.users.queries import principal_by_username
 from sync.periods import month_of
 from sync.schedules import default_schedule
@@ -129,6 +130,29 @@ def test_the_sheet_shows_last_months_results_and_this_months_plan(town):
     assert due[1].startswith("第二组 ")
     assert text(section(body, "referrals")) == "何芳（第二组） · 卫生院（服务站）就诊 · 2026-11-15"
     assert text(section(body, "requests")) == "何芳（第二组） · 计生家庭奖励扶助 · 2026-11-03"
+
+
+def test_the_plan_is_the_due_list_as_last_worked_out_and_says_so_while_new_visits_are_worked_in(server, town):
+    """The sheet's people due are the village's flags as the due list keeps them (server.schedules.counted): after
+    a visit arrives, the sheet shows the last count and says so while the new one is worked out; then the new."""
+    cadre = signed_in(town, "dongcun_cadre")
+    first = cadre.get("/meetings?month=2026-12").text
+    assert table_rows(first, "due")[0] == "第一组 2 1 王秀瑛、李芳"
+    assert 'id="flags-counted"' not in first
+    server.app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"] = 600
+    try:
+        town.send("d1", household_visit(household=H1, base_version=1, start="2026-12-01T10:00:00.000+08:00"),
+                  dt.datetime(2026, 12, 1, 2, 0, tzinfo=UTC))
+        merge_all()
+        stale = cadre.get("/meetings?month=2026-12").text
+        assert table_rows(stale, "due")[0] == "第一组 2 1 王秀瑛、李芳"
+        assert re.search(r'<p id="flags-counted" class="stale">统计于 [^<]*正在统计', stale)
+        wait_for_counts()
+        fresh = cadre.get("/meetings?month=2026-12").text
+        assert table_rows(fresh, "due")[0] == "第一组 1 0 李芳"
+        assert 'id="flags-counted"' not in fresh
+    finally:
+        server.app.config["TAIZHANG_DASHBOARD_STALE_SECONDS"] = 0
 
 
 def test_the_town_office_reads_any_of_its_villages_and_nothing_else(town):
