@@ -23,7 +23,7 @@ from server.corrections.views import bp as corrections_bp
 from server.database import configure_engine
 from server.errors import channel, register_error_handlers
 from server.exports.views import bp as exports_bp
-from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, limiter, migrate, select_locale
+from server.extensions import MIGRATIONS_DIR, babel, compress, csrf, db, init_limiter, migrate, select_locale
 from server.home.views import bp as home_bp
 from server.indicators.views import bp as indicators_bp
 from server.lookup_cache import LookupCache
@@ -60,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
     compress.init_app(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_limiter(app)
     babel.init_app(app, locale_selector=select_locale)
     with app.app_context():
         configure_engine(db.engine)
