@@ -14,8 +14,8 @@ from flask_sqlalchemy.session import Session
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import BigInteger, Integer, MetaData
 
-__all__ = ["db", "migrate", "compress", "csrf", "babel", "limiter", "init_limiter", "LANGUAGES", "select_locale", "BigId",
-           "MIGRATIONS_DIR", "REPLICA_BIND", "REPLICA_READS", "RoutingSession"]
+__all__ = ["db", "migrate", "compress", "csrf", "babel", "limiter", "init_limiter", "LANGUAGES", "select_locale",
+           "BigId", "MIGRATIONS_DIR", "REPLICA_BIND", "REPLICA_READS", "RoutingSession"]
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
 naming_convention = {
@@ -77,6 +77,7 @@ def init_limiter(app: Flask) -> None:
         registered[None] = kept + [spare(hook) for hook in registered.get(None, ())[len(kept):]]
 
 
+# flask-limiter's hooks, each run only when the request is not Collect's (what the hook hands on is kept).
 def _spare_before(hook):
     return functools.wraps(hook)(lambda: None if _from_collect() else hook())
 
@@ -87,6 +88,8 @@ def _spare_after(hook):
 
 def _spare_teardown(hook):
     return functools.wraps(hook)(lambda error=None: None if _from_collect() else hook(error))
+
+
 babel = Babel()
 
 LANGUAGES = ("zh", "en")
