@@ -18,7 +18,8 @@ class CookieSessions(SecureCookieSessionInterface):
     the app (docs/benchmarks.md § Issue 22 (round 2), intake)."""
 
     def open_session(self, app, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ   # no cookie at all: none parsed
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 

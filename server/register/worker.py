@@ -42,6 +42,12 @@ __all__ = ["DEFAULT_BATCH", "MergeOutcome", "MergeTally", "merge_batch", "merge_
 # The longest wait between tries while the database is unavailable, in seconds.
 LONGEST_OUTAGE_WAIT = 30
 DEFAULT_BATCH = 50   # submissions merged in one transaction (TAIZHANG_MERGE_BATCH)
+# A looping worker whose batch was not full (it caught up with its village) lets the queue gather until its oldest
+# entry has waited this long (at most its polling interval) before it claims again, in seconds. A batch's fixed cost
+# (its transaction, locks, claim, reads, duplicate check and commit) is several milliseconds: chasing every few
+# arrivals of a busy village with a batch of their own cost more than the visits themselves (docs/benchmarks.md §
+# Issue 22 (round 3), item 6). An entry older than this is claimed at once, so a worker that is behind never waits.
+GATHER_WAIT = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +161,27 @@ def _rollback() -> None:
         db.session.remove()
 
 
+def _gathering_wait(longest: float) -> float:
+    """How long to let the queue gather: until its oldest entry has waited `longest` seconds (all of it when the
+    queue is empty; none when that entry has waited so long already). Read in a transaction of its own, ended before
+    the worker waits; a database gone meanwhile is left for the next claim to meet (no wait)."""
+    try:
+        waited = queries.oldest_queued_wait(clock.now())
+    except Exception:  # noqa: BLE001 - the claim that follows waits an outage out
+        return 0.0
+    finally:
+        _rollback()
+    return longest if waited is None else min(max(longest - waited, 0.0), longest)
+
+
 def run_merge_worker(*, loop: bool, interval: float, warn: Callable[[str], None],
                      batch_size: int = DEFAULT_BATCH) -> MergeTally:
     """Merge queued submissions, a batch of one village per transaction, until the queue is empty (or every
     village left is held by another worker); with `loop`, for ever, polling every `interval` seconds when there is
-    nothing to take. A batch that fails is merged again one submission at a time: one that fails alone is noted for
-    a retry and the worker goes on; a database outage is waited out (the wait doubling up to LONGEST_OUTAGE_WAIT)
-    and counts no attempt. Both are told to `warn`."""
+    nothing to take, and letting the queue gather (GATHER_WAIT) once it has caught up. A batch that fails is merged
+    again one submission at a time: one that fails alone is noted for a retry and the worker goes on; a database
+    outage is waited out (the wait doubling up to LONGEST_OUTAGE_WAIT) and counts no attempt. Both are told to
+    `warn`."""
     tally = MergeTally()
     outages = 0
     singles = 0             # submissions of `village` to merge one per transaction (after a batch failed)
@@ -201,6 +221,10 @@ def run_merge_worker(*, loop: bool, interval: float, warn: Callable[[str], None]
         singles = max(singles - 1, 0) if batch else 0
         village = village if singles else None
         exclusive = False
+        if batch and loop and not singles and len(batch) < batch_size:
+            if wait := _gathering_wait(min(interval, GATHER_WAIT)):
+                time.sleep(wait)
+            continue
         if batch:
             continue
         if not loop and not queries.queued_entries(1):

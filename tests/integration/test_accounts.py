@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import requests
+from flask import request
+from flask_limiter import Limiter
 from sqlalchemy import select, update
 
 from server import create_app
@@ -79,6 +81,19 @@ def test_sign_in_attempts_are_rate_limited(staff, monkeypatch):
     answers = [client.sign_in("dongcun_cadre", "wrong-password").status_code for _ in range(11)]
     assert answers == [401] * 10 + [429]
     assert client.sign_in("dongcun_cadre", PASSWORD).status_code == 429
+
+
+def test_collects_requests_skip_the_rate_limiters_work(staff, monkeypatch):
+    looked_at = []
+    identify = Limiter.identify_request
+    monkeypatch.setattr(Limiter, "identify_request", lambda self: looked_at.append(request.path) or identify(self))
+    client = staff["server"].app.test_client()
+    token = staff["collector"].token
+    assert client.head(f"/key/{token}/submission").status_code == 204
+    assert client.get(f"/key/{token}/formList").status_code == 200
+    assert looked_at == []
+    assert client.get("/login").status_code == 200   # the web's requests still pass through it
+    assert looked_at == ["/login"]
 
 
 def test_changing_the_password_ends_other_sessions(staff):

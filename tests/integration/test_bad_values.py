@@ -168,6 +168,16 @@ def test_a_nul_in_a_header_is_refused(world, header):
     assert stored_submissions() == before
 
 
+def test_a_nul_written_as_an_escape_in_a_quoted_cookie_is_refused(world):
+    # The raw header holds no NUL: the cookie's parser makes one of the escape.
+    before = stored_submissions()
+    response = world.phone.request(
+        "POST", f"{world.phone.base}/submission", headers={"Cookie": 'note="a\\000b"'},
+        files=[("xml_submission_file", ("submission.xml", visit("uuid:" + str(uuid.uuid4())), "text/xml"))])
+    assert_openrosa_error(response, 400, errors.NulCharacter, "note")
+    assert stored_submissions() == before
+
+
 def test_a_nul_in_a_staff_form_and_a_search_is_a_page_in_the_users_language(world):
     response = world.staff.get("/search", params={"q": "王\x00"})
     assert response.status_code == 400

@@ -3,11 +3,13 @@ PostgreSQL database; every submission merged exactly once and the register what 
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import Counter
+from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bench.county import plan_county, submissions
 from server.corrections.operations import set_person_tier
@@ -124,6 +126,50 @@ def test_batches_in_one_process_give_the_register_a_rebuild_gives(server, create
                        kinds={"edit", "followup"})
     tally = worker.run_merge_worker(loop=False, interval=0.01, warn=print, batch_size=batch)
     assert (tally.merged, tally.failed) == (stored, 0)
+    assert_merged_once_and_rebuilt_alike(stored)
+
+
+# ---- a looping worker lets the queue gather once it has caught up ----------------------------------------------
+
+
+class _Stopped(Exception):
+    """Ends a looping merge worker in a test: raised by its first wait."""
+
+
+def _loop_until_first_wait(monkeypatch, *, queued_at: dt.datetime, now: dt.datetime) -> tuple[list[float], int]:
+    """Every queue entry queued at `queued_at`; a looping worker (batches of up to 1,000: each village's one batch
+    is not full) run with its clock at `now` until it first waits: how long it meant to wait, and how many entries
+    were left."""
+    db.session.execute(update(MergeQueueEntry).values(enqueued_at=queued_at))
+    commit()
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        raise _Stopped
+
+    monkeypatch.setattr(worker, "time", SimpleNamespace(sleep=sleep))
+    monkeypatch.setattr(worker, "clock", SimpleNamespace(now=lambda: now))
+    with pytest.raises(_Stopped):
+        worker.run_merge_worker(loop=True, interval=1.0, warn=print, batch_size=1000)
+    left = db.session.scalar(select(func.count()).select_from(MergeQueueEntry))
+    db.session.rollback()
+    return waits, left
+
+
+def test_a_looping_worker_lets_the_queue_gather_after_a_batch_that_was_not_full(server, create_collector, publish,
+                                                                                   monkeypatch):
+    stored = send_town(server, create_collector, publish, villages=3, households=4, months=1, seed=7)
+    queued = dt.datetime(2026, 12, 5, 8, 0, tzinfo=dt.timezone.utc)
+    # The first village merged in one batch; the others' entries have waited 0.1 s: the worker waits the rest of
+    # GATHER_WAIT (a poll of an empty queue would have waited the whole interval, 1 s).
+    waits, left = _loop_until_first_wait(monkeypatch, queued_at=queued, now=queued + dt.timedelta(seconds=0.1))
+    assert waits == [pytest.approx(worker.GATHER_WAIT - 0.1)]
+    assert 0 < left < stored
+    # Entries that have waited longer are merged at once, the two other villages one after the other; then the
+    # queue is empty and it waits GATHER_WAIT.
+    waits, left = _loop_until_first_wait(monkeypatch, queued_at=queued, now=queued + dt.timedelta(seconds=10))
+    assert (waits, left) == ([worker.GATHER_WAIT], 0)
     assert_merged_once_and_rebuilt_alike(stored)
 
 
