@@ -172,7 +172,8 @@ def main() -> None:
     parser.add_argument("--reader", default="admin", help="the county account that reads the flags")
     parser.add_argument("--no-phone-lists", action="store_true",
                         help="skip the collectors' lists (a county another bench built, e.g. bench/staff_pages.py's "
-                             "with a year of service records: --reuse --pg-database taizhang_bench_pages --town 青山镇 --reader county)")
+                             "with a year of service records: --reuse --pg-database taizhang_bench_pages "
+                             "--town 青山镇 --reader county)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {platform.python_version()}, PostgreSQL")
     rng = random.Random(args.seed)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from server.areas.models import Area
 from server.areas.queries import inside_area
 from server.boundary import chunks
+from server.database import matching
 from server.extensions import db
 from server.register.models import Household, LifeEventRecord, Person, RegisterFieldValue, ServiceItemRecord, Visit
 from server.register.queries import (
@@ -332,5 +333,5 @@ def group_names(area_path: str | None, ids: Iterable[int | None] | None = None) 
     if ids is None:
         return {row.id: GroupName(row.village, row.group) for row in db.session.execute(query)}
     return {row.id: GroupName(row.village, row.group)
-            for chunk in chunks(group_id for group_id in ids if group_id is not None)
-            for row in db.session.execute(query.where(_group.id.in_(chunk)))}
+            for asked in matching(_group.id, {group_id for group_id in ids if group_id is not None})
+            for row in db.session.execute(query.where(asked))}

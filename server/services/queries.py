@@ -122,9 +122,8 @@ def items_of(keys: Iterable[str]) -> list[PlacedItem]:
     """Service items by their keys, as they stand, in the order of the keys."""
     keys = list(keys)
     found: dict[str, PlacedItem] = {}
-    for chunk in chunks(keys):
-        found.update((item.key, item) for item in _placed(db.session.execute(
-            _placed_query().where(ServiceItemRecord.item_key.in_(chunk)))))
+    for asked in matching(ServiceItemRecord.item_key, keys):
+        found.update((item.key, item) for item in _placed(db.session.execute(_placed_query().where(asked))))
     return [found[key] for key in keys if key in found]
 
 
