@@ -326,7 +326,7 @@ FIELDS: tuple[Field, ...] = (
          "operation, a pregnancy she told of", ALL, SENSITIVE, "service"),
     _col("service_anchor", "anchor_date", "事件日期：应随访日期", "Its day: when follow-ups are due", ALL, SENSITIVE,
          "service"),
-    *_technical("schedule_summary", "record_kind", "record_uuid", "scheduled"),
+    *_technical("schedule_summary", "record_kind", "record_uuid", "scheduled", "head"),
     _col("schedule_summary", "visits", "完成访视的日期（户）或随访日期和类别（人员）：由访视得出，待随访名单和逾期标记读它",
          "Days of the completed visits (a household) or follow-ups with their type (a person): derived from the "
          "visits, read by due lists and overdue flags", ALL, PERSONAL, "person"),
@@ -338,6 +338,10 @@ FIELDS: tuple[Field, ...] = (
          SENSITIVE, "person"),
     _col("schedule_summary", "moved_out_on", "迁出日期：由人员事件得出", "Day of moving away: derived from life events",
          STAFF, PERSONAL, "person"),
+    _col("schedule_summary", "agreed", "约定再访日期：由访视得出", "Next visits agreed, with the day of the visit "
+         "that agreed each: derived from the visits", ALL, PERSONAL, "person"),
+    _col("schedule_summary", "referrals", "转介及其结果日期：由访视和转介结果得出", "Referrals and when a result closed "
+         "each: derived from the visits and the results recorded", STAFF, SENSITIVE, "service"),
     # ---- keeping the register -----------------------------------------------------------------------------------
     *_technical("person_match_key", "person_uuid", "village_id"),
     _col("person_match_key", "key", "查重索引键（由姓名、出生日期、证件号、手机号得出）", "Duplicate check key (from "

@@ -233,9 +233,9 @@ class Anchor:
     day: dt.date
 
 
-@dataclass(frozen=True, order=True)
-class ReferralMade:
-    """A referral of the person (sync.services): made on `day`, closed (attended or declined) on `closed_on`."""
+class ReferralMade(NamedTuple):
+    """A referral of the person (sync.services): made on `day`, closed (attended or declined) on `closed_on`. (A
+    named tuple, as PersonSchedule.)"""
 
     day: dt.date
     key: str                                  # the service item's key
@@ -243,9 +243,8 @@ class ReferralMade:
     place: str | None = None
 
 
-@dataclass(frozen=True, order=True)
-class VisitAgreed:
-    """A next visit agreed on the visit of `agreed_on`, for `day`."""
+class VisitAgreed(NamedTuple):
+    """A next visit agreed on the visit of `agreed_on`, for `day` (a named tuple: a county has 240,000)."""
 
     agreed_on: dt.date
     day: dt.date

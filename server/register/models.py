@@ -328,4 +328,11 @@ class ScheduleSummary(db.Model):
     anchors: Mapped[str] = mapped_column(Text, default="")      # person: "birth:2026-10-01,…"
     died_on: Mapped[date | None] = mapped_column(Date)          # person: the latest death event's day
     moved_out_on: Mapped[date | None] = mapped_column(Date)     # person: the latest move out's day
-    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)   # person: a tier (ever) or an anchor
+    # person: a tier (ever), an anchor, a next visit agreed on a follow-up of theirs or a referral
+    scheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The open events (sync.schedule_summary): household: the latest next visit agreed with it on a household visit
+    # ("2026-06-15>2026-07-15"), due for its head; person: the latest agreed on their follow-ups in each household.
+    agreed: Mapped[str] = mapped_column(Text, default="", server_default="")
+    referrals: Mapped[str] = mapped_column(Text, default="", server_default="")   # person: their referrals as they stand (JSON)
+    # household with a next visit agreed: its head (open_events.heads_ranked), whom the agreed visit is due for
+    head: Mapped[str | None] = mapped_column(String(64), index=True)

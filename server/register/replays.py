@@ -44,13 +44,19 @@ def rebuild_register(workers: int = 1) -> int:
 
 
 def replay_decision(decision: DecisionRow) -> None:
-    """Replay what a decision (just recorded or just undone) concerns, and re-index the people replayed."""
-    scope: ReplayScope = DECISION_KINDS[decision.kind].replay_scope(decision.subject_uuid, decision.target)
+    """Replay what a decision (just recorded or just undone) concerns, and re-index the people replayed. A decision
+    about a service item changes no record (the item is read with it): its person's schedule summary is worked out
+    again (a referral's result closes it)."""
+    kind = DECISION_KINDS[decision.kind]
+    if kind.subject_is_service_item:
+        summaries.refresh_item(decision.subject_uuid)
+        return
+    scope: ReplayScope = kind.replay_scope(decision.subject_uuid, decision.target)
     if scope.visit is not None:
         replay_visit(scope.visit)
         return
     if not scope.records:
-        return   # it changes no record (a decision about a service item is read with the item)
+        return   # it changes no record
     replayed = replay_records(set(scope.records))
     index_people({uuid for kind, uuid in replayed if kind == "person"})
 

@@ -23,6 +23,8 @@ IDENTITY_FIELDS = frozenset({"name", "sex", "birth_date", "id_number", "phone", 
 # A change of these makes the duplicate check look at a person again: who they are, and whether they moved away
 # (a departure is matched with the arrivals of other villages: sync.arrivals).
 _CHECKED_FIELDS = IDENTITY_FIELDS | {"residence"}
+# The fields a household's head is chosen by (server.register.open_events.heads_ranked), with where one lives.
+_HEAD_FIELDS = frozenset({"household", "name", "relationship", "status", "residence"})
 
 
 def row_values(kind: str, state: RecordState) -> dict[str, str | None]:
@@ -61,12 +63,15 @@ class _DerivedRows:
         self.submission_records: list[dict] = []
         self.service_items: list[dict] = []    # person_uuid, household_uuid re-pointed when a record is merged
         self.summarised: set[str] = set()      # records whose schedule summary to work out again besides those written
+        self.members_changed: set[str] = set()   # people added, moved, renamed or re-related: a household's head
 
     def _note_values(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *,
                      submission_id: int | None, decision_id: int | None) -> None:
         self.field_values += [queries.field_value_row(kind, plan.uuid, name, FieldValue(value, plan.new_version, ref),
                                                       submission_id=submission_id, decision_id=decision_id)
                               for name, value in plan.updates.items()]
+        if kind == "person" and (plan.create or _HEAD_FIELDS & plan.updates.keys()):
+            self.members_changed.add(plan.uuid)
         self._note_event(kind, plan, after, submission_id=submission_id, decision_id=decision_id)
 
     def _note_event(self, kind: str, plan: RecordPlan, after: RecordState, *, submission_id: int | None,
@@ -136,14 +141,19 @@ class _DerivedRows:
 
     def summary_records(self) -> tuple[set[str] | None, set[str] | None]:
         """The households and people whose schedule summary this flush may change (None, None: every record):
-        completed visits, follow-ups, tiers, anchors and ends written, and `summarised` (set by a replay: the
-        records of the visits it forgot)."""
+        completed visits, follow-ups, tiers, anchors and ends written, next visits agreed, referrals and their
+        results, people who may change a household's head (summaries.refresh adds their households) and
+        `summarised` (set by a replay: the records of the visits it forgot)."""
         counted = [row for row in self.visits if row.get("completed") and row.get("visit_date")]
-        households = {row["household_uuid"] for row in counted if row["form"] == "household_visit"}
+        agreeing = [row for row in self.visits if row.get("next_visit")]
+        households = {row["household_uuid"] for row in counted if row["form"] == "household_visit"} | {
+            row["household_uuid"] for row in agreeing}
         people = {row["person_uuid"] for row in counted if row["form"] == "followup"} | {
             row["record_uuid"] for row in self.field_values if row["field"] == "tier"} | {
             row["person_uuid"] for row in self.events if row["kind"] in ("death", "moved_out")} | {
-            row["person_uuid"] for row in self.anchors}
+            row["person_uuid"] for row in self.anchors} | {row["person_uuid"] for row in agreeing} | {
+            row["person_uuid"] for row in self.service_items if row["kind"] in ("referral", "referral_result")} | (
+            self.members_changed)
         return (households | self.summarised) - {None}, (people | self.summarised) - {None}
 
 

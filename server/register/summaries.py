@@ -1,6 +1,7 @@
 """The schedule summary kept at merge time: one row per person and household (ScheduleSummary) worked out again from
-the register's visits, tier history, anchors and life events for the records a merge, replay or rebuild touched, in
-the same transaction (both stores call `refresh` when they are flushed; a rebuild refreshes every row)."""
+the register's visits, tier history, anchors, life events and open events (next visits agreed, a household's head,
+referrals as they stand) for the records a merge, replay, rebuild or service decision touched, in the same
+transaction (both stores call `refresh` when they are flushed; a rebuild refreshes every row)."""
 
 from __future__ import annotations
 
@@ -25,20 +26,42 @@ from sqlalchemy import (
 )
 
 from server.boundary import chunks
+from server.database import matching
 from server.extensions import db
-from server.register.models import LifeEventRecord, RegisterFieldValue, ScheduleSummary, ServiceAnchor, Visit
+from server.register.models import (
+    LifeEventRecord,
+    Person,
+    RegisterFieldValue,
+    ScheduleSummary,
+    ServiceAnchor,
+    ServiceItemRecord,
+    Visit,
+)
+from server.register.open_events import household_heads, latest_agreements, referrals_of
 from server.register.queries import bulk_insert
-from sync.schedule_summary import anchors_text, followups_text, household_visits_text, tiers_text
+from sync.schedule_summary import (
+    agreed_text,
+    anchors_text,
+    followups_text,
+    household_visits_text,
+    referrals_text,
+    tiers_text,
+)
 
-__all__ = ["refresh", "fill", "visited_records", "summary_rows"]
+__all__ = ["refresh", "refresh_item", "fill", "visited_records", "summary_rows"]
+
 
 def refresh(households: set[str] | None, people: set[str] | None) -> None:
     """Work out again the summary rows of these households and people (both None: every record), from the register
-    as it stands in this transaction. A record without completed visits, tiers, anchors or ends has none."""
+    as it stands in this transaction. A record without completed visits, tiers, anchors, ends or open events has
+    none. The households of these people, and those one of them heads, are worked out again too: a person who joins,
+    leaves or is renamed may change a household's head."""
     if households is None and people is None:
         db.session.execute(delete(ScheduleSummary))
         _insert(summary_rows(None, None))
         return
+    households, people = set(households or ()), set(people or ())
+    households |= _homes_and_headed(people)
     # Households and people together: a live merge's batch rewrites its rows in three statements.
     for chunk in chunks([("household", uuid) for uuid in households or ()] + [("person", uuid) for uuid in people or ()]):
         chunk_households = [uuid for kind, uuid in chunk if kind == "household"]
@@ -47,6 +70,25 @@ def refresh(households: set[str] | None, people: set[str] | None) -> None:
             and_(ScheduleSummary.record_kind == "household", ScheduleSummary.record_uuid.in_(chunk_households)),
             and_(ScheduleSummary.record_kind == "person", ScheduleSummary.record_uuid.in_(chunk_people)))))
         _insert(summary_rows(chunk_households, chunk_people))
+
+
+def refresh_item(item_key: str) -> None:
+    """Work out again the summary of the person a service item is about (a decision about it was taken or undone:
+    a referral's result closes it)."""
+    person = db.session.scalar(select(ServiceItemRecord.person_uuid).where(ServiceItemRecord.item_key == item_key))
+    if person is not None:
+        refresh(set(), {person})
+
+
+def _homes_and_headed(people: set[str]) -> set[str]:
+    """The households these people live in, and those whose summary names one of them as head."""
+    found: set[str] = set()
+    for asked in matching(Person.uuid, people):
+        found.update(db.session.scalars(select(Person.household_uuid).where(asked)))
+    for asked in matching(ScheduleSummary.head, people):
+        found.update(db.session.scalars(select(ScheduleSummary.record_uuid).where(
+            asked, ScheduleSummary.record_kind == "household")))
+    return found - {None}
 
 
 def _insert(rows: list[dict]) -> None:
@@ -66,8 +108,9 @@ def fill(connection) -> None:
 
 
 def summary_rows(households: list[str] | None, people: list[str] | None, *, execute=None) -> list[dict]:
-    """The summary rows of these households and people (None: every one), read from the register's tables in one
-    statement (one round trip for the live merge; through `execute`: the session's by default)."""
+    """The summary rows of these households and people (None: every one), read from the register's tables: visits,
+    tiers, anchors and ends in one statement, then the agreements, heads and referrals (a few round trips for the
+    live merge's batch; through `execute`: the session's by default)."""
     execute = execute or db.session.execute
 
     def where(column):
@@ -106,27 +149,59 @@ def summary_rows(households: list[str] | None, people: list[str] | None, *, exec
     if not parts:
         return []
     household_visits: dict[str, list[dt.date]] = defaultdict(list)
-    people: dict[str, dict] = defaultdict(lambda: dict(followups=[], tiers=[], anchors=[], died_on=None,
-                                                       moved_out_on=None))
-    for part, uuid, day, text, at, version, row_id in execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+    people_found: dict[str, dict] = defaultdict(lambda: dict(followups=[], tiers=[], anchors=[], died_on=None,
+                                                             moved_out_on=None))
+    # (Fetched many rows at a time: a county's 2.6 million one by one cost a fifth of its summary.)
+    found = execute(union_all(*parts) if len(parts) > 1 else parts[0]).partitions(10_000)
+    for part, uuid, day, text, at, version, row_id in (row for rows in found for row in rows):
         if part == "h":
             household_visits[uuid].append(day)
         elif part == "f":
-            people[uuid]["followups"].append((day, text))
+            people_found[uuid]["followups"].append((day, text))
         elif part == "t":
-            people[uuid]["tiers"].append((version, row_id, at, text))
+            people_found[uuid]["tiers"].append((version, row_id, at, text))
         elif part == "a":
-            people[uuid]["anchors"].append((text, day))
+            people_found[uuid]["anchors"].append((text, day))
         else:
-            people[uuid]["died_on" if text == "death" else "moved_out_on"] = day
-    rows = [dict(record_kind="household", record_uuid=uuid, visits=household_visits_text(days), tiers="", anchors="",
-                 died_on=None, moved_out_on=None, scheduled=False) for uuid, days in household_visits.items()]
-    rows += [dict(record_kind="person", record_uuid=uuid, visits=followups_text(found["followups"]),
-                  tiers=tiers_text((at, tier) for _, _, at, tier in sorted(found["tiers"], key=lambda t: t[:2])),
-                  anchors=anchors_text(found["anchors"]), died_on=found["died_on"],
-                  moved_out_on=found["moved_out_on"], scheduled=bool(found["tiers"] or found["anchors"]))
-             for uuid, found in people.items()]
+            people_found[uuid]["died_on" if text == "death" else "moved_out_on"] = day
+    # The open events: next visits agreed (a household's own, due for its head; a follow-up's, for its person)
+    # and referrals as they stand.
+    own_agreed: dict[str, tuple] = {}
+    person_agreed: dict[str, list[tuple]] = defaultdict(list)
+    for agreed in latest_agreements(_agreements_of(households, people), execute=execute):
+        if agreed.person_uuid is None:
+            own_agreed[agreed.household_uuid] = (agreed.agreed_on, agreed.next_visit)
+        else:
+            person_agreed[agreed.person_uuid].append((agreed.agreed_on, agreed.next_visit))
+    heads = household_heads(None if households is None else set(own_agreed), execute=execute) if own_agreed else {}
+    referrals: dict[str, list[tuple]] = defaultdict(list)
+    if people is None or people:
+        for referral in referrals_of(None if people is None else set(people), execute=execute):
+            referrals[referral.person_uuid].append(referral[1:])
+    rows = [dict(record_kind="household", record_uuid=uuid, visits=household_visits_text(household_visits.get(uuid, ())),
+                 tiers="", anchors="", died_on=None, moved_out_on=None, scheduled=False,
+                 agreed=agreed_text([own_agreed[uuid]]) if uuid in own_agreed else "", referrals="",
+                 head=heads.get(uuid) if uuid in own_agreed else None)
+            for uuid in household_visits.keys() | own_agreed.keys()]
+    empty = dict(followups=(), tiers=(), anchors=(), died_on=None, moved_out_on=None)
+    for uuid in people_found.keys() | person_agreed.keys() | referrals.keys():
+        found = people_found.get(uuid, empty)
+        rows.append(dict(record_kind="person", record_uuid=uuid, visits=followups_text(found["followups"]),
+                         tiers=tiers_text((at, tier) for _, _, at, tier in sorted(found["tiers"], key=lambda t: t[:2])),
+                         anchors=anchors_text(found["anchors"]), died_on=found["died_on"],
+                         moved_out_on=found["moved_out_on"], agreed=agreed_text(person_agreed.get(uuid, ())),
+                         referrals=referrals_text(referrals.get(uuid, ())), head=None,
+                         scheduled=bool(found["tiers"] or found["anchors"] or uuid in person_agreed
+                                        or uuid in referrals)))
     return rows
+
+
+def _agreements_of(households: list[str] | None, people: list[str] | None):
+    """The visits whose agreements these households' and people's rows hold (None: every visit's)."""
+    if households is None and people is None:
+        return None
+    return or_(and_(Visit.person_uuid.is_(None), Visit.household_uuid.in_(households or ())),
+               Visit.person_uuid.in_(people or ()))
 
 
 def visited_records(submission_ids: set[int]) -> set[str]:

@@ -14,6 +14,7 @@ from server.areas import queries as area_queries
 from server.areas.operations import staff_area
 from server.audit import queries as audit
 from server.principal import Principal
+from server.register import open_events
 from server.schedules import queries
 from server.schedules.counted import counted
 from server.schedules.current import current_schedule
@@ -112,47 +113,35 @@ def collector_paused():
         yield
     finally:
         if paused:
+            # What was made meanwhile and lives on (the area's rows and flags, kept for its pages) is moved out of
+            # the collector's sight first: its next collection would walk every one of them (a second a county).
+            gc.freeze()
             gc.enable()
 
 
 def person_schedules(path: str, schedule: Schedule, *, people: dict | None = None
                      ) -> tuple[dict, list[PersonSchedule]]:
     """What the schedule needs of each scheduled person of an area (or of the given people), from the schedule
-    summary (server.register.summaries: one row a person and one a household, never the visit rows): tier history,
-    anchors, completed visits, when they died or moved away; with the people's rows by uuid."""
+    summary (server.register.summaries: one row a person and one a household, never the visit, referral or member
+    rows): tier history, anchors, completed visits, when they died or moved away, referrals and next visits agreed;
+    with the people's rows by uuid."""
     if people is None:
-        agreements = service_queries.agreed_visits_in(path)
         people = {row[0]: row for row in queries.summarised_people(path)}
-        referrals = _referrals_of(path, None)
-        households = {agreement.household_uuid for agreement in agreements}
-        # Besides the scheduled, only those a referral or an agreed visit makes due are read (a county's agreed
-        # visits concern 230,000 households: their heads, not their 800,000 members); a follow-up's person counts
-        # where they are a member of a household with an agreed visit, as the register's own read has it.
-        heads = {}
-        for row in queries.summarised_heads(households):
-            heads[row.household_uuid] = row.uuid
-            people.setdefault(row.uuid, row)
-        wanted = (set(referrals) | {agreement.person_uuid for agreement in agreements if agreement.person_uuid}
-                  ) - set(people)
-        people.update((row.uuid, row) for row in queries.summarised_members(wanted)
-                      if row.uuid in referrals or row.household_uuid in households)
         summarised = people.values()
     else:
-        agreements = service_queries.agreed_visits({row.household_uuid for row in people.values()})
-        heads = queries.household_heads({agreement.household_uuid for agreement in agreements})
-        referrals = _referrals_of(path, people)
         summaries = queries.summaries_of(people)
         summarised = [queries.Summarised(uuid, row.household_uuid, None, None, row.residence, row.status, None, None,
                                          *summaries[uuid]) for uuid, row in people.items()]   # (what is read below)
-    agreed = _agreed_visits_of(people, agreements, heads)
     schedules = []
     homes: dict[str | None, tuple] = {}    # a household's visits read once for all its people
     read = SummaryReader(schedule.timezone)
-    household_visits, followups_of, tiers_of = read.household_visits, read.followups, read.tiers
-    # A county's 270,000 rows, unpacked by position (queries.Summarised): kept lean.
+    household_visits, followups_of, tiers_of, agreed_of, referrals_of = (
+        read.household_visits, read.followups, read.tiers, read.agreed, read.referrals)
+    # A county's 440,000 rows, unpacked by position (queries.Summarised): kept lean.
     for (uuid, household, _, _, residence, status, _, _, followups, tiers, anchors, died_on, moved_out_on, scheduled,
-         home_visits) in summarised:
-        if not (scheduled or uuid in referrals or uuid in agreed):
+         agreed, referrals, home_visits, home_agreed, head) in summarised:
+        heads_home = head == uuid     # the household's agreed visit is due for its head
+        if not (scheduled or heads_home):
             continue
         home = homes.get(household)
         if home is None:
@@ -162,7 +151,8 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
             uuid, tiers_of(tiers), home + followups_of(followups) if followups else home,
             anchors_of(anchors) if anchors else (),
             _active_until(died, moved, died_on, moved_out_on) if died or moved else None,
-            tuple(referrals[uuid]) if uuid in referrals else (), tuple(agreed[uuid]) if uuid in agreed else ()))
+            referrals_of(referrals) if referrals else (),
+            (agreed_of(home_agreed) if heads_home else ()) + (agreed_of(agreed) if agreed else ())))
     return people, schedules
 
 
@@ -182,9 +172,9 @@ def recomputed_person_schedules(path: str, schedule: Schedule, *, people: dict |
     tiers = queries.tier_history(set(people))
     anchors = queries.anchors_of(set(people))
     referrals = _referrals_of(path, people)
-    agreements = service_queries.agreed_visits({row.household_uuid for row in people.values()})
-    agreed = _agreed_visits_of(people, agreements,
-                               queries.household_heads({agreement.household_uuid for agreement in agreements}))
+    agreements = open_events.agreements_about({row.household_uuid for row in people.values()}, set(people))
+    agreed = _agreed_visits_of(people, agreements, open_events.household_heads(
+        {agreement.household_uuid for agreement in agreements if agreement.person_uuid is None}))
     # Only people with a tier, an event, a referral or an agreed visit are scheduled; only their visits and ends
     # are read.
     scheduled = {uuid: row for uuid, row in people.items()
@@ -215,11 +205,12 @@ def _referrals_of(path: str, people: dict | None) -> dict[str, list[ReferralMade
 
 
 def _agreed_visits_of(people: dict, agreements, heads: dict[str, str]) -> dict[str, list[VisitAgreed]]:
-    """Next visits agreed with these people's households (service_queries.agreed_visits: for the household's head,
-    `heads` (queries.household_heads); a follow-up's for its person)."""
+    """Next visits agreed, for those of these people they are due for: one agreed with a household on a household
+    visit for its head (`heads`: open_events.household_heads), one agreed on a follow-up for its person, wherever
+    they live now."""
     found: dict[str, list[VisitAgreed]] = defaultdict(list)
     for agreement in agreements:
-        person = agreement.person_uuid if agreement.person_uuid in people else heads.get(agreement.household_uuid)
+        person = agreement.person_uuid or heads.get(agreement.household_uuid)
         if person in people:
             found[person].append(VisitAgreed(agreement.agreed_on, agreement.next_visit))
     return found

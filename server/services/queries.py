@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
@@ -17,19 +17,17 @@ from server.database import matching
 from server.extensions import db
 from server.forms.models import Form, FormVersion
 from server.register.models import Household, Person, RegisterDecision, ServiceItemRecord, Visit
+from server.register.open_events import SERVICE_DECISION_KINDS, changes_about, service_item
 from server.submissions.models import Submission
 from server.users.models import User
 from sync.periods import as_utc
-from sync.services import ItemChange, ItemState, ServiceItem, item_state
+from sync.services import ItemState, ServiceItem, item_state
 
 __all__ = ["PlacedItem", "item_of", "items_of", "ItemKey", "item_keys", "placed_items", "ITEMS_ORDER", "items_query",
            "placed", "items_in",
            "referrals_of_people_in",
-           "changes_about",
-           "agreed_visits", "agreed_visits_in", "VisitSource", "visit_source", "ItemDecision", "decisions_about",
+           "VisitSource", "visit_source", "ItemDecision", "decisions_about",
            "visits_by_id", "HouseholdLabel", "household_labels"]
-
-SERVICE_DECISION_KINDS = ("referral_result", "support_outcome", "correct_service")
 
 
 class PlacedItem(NamedTuple):
@@ -54,40 +52,6 @@ class PlacedItem(NamedTuple):
         return self.state.item
 
 
-def _item(row: ServiceItemRecord) -> ServiceItem:
-    return ServiceItem(kind=row.kind, seq=row.seq, person_uuid=row.person_uuid, person_name=row.person_name,
-                       code=row.code, quantity=row.quantity, quantity_text=row.quantity_text, given=row.given,
-                       place=row.place, text=row.text, detail=row.detail, consent=row.consent,
-                       refers_to=row.refers_to, problems=tuple((row.problems or "").split()))
-
-
-def changes_about(keys: Iterable[str]) -> dict[str, list[ItemChange]]:
-    """What was said about these items after their visits: decisions in force, and follow-ups' referral results
-    (a result counts only from a follow-up of the referral's own person)."""
-    keys = set(keys)
-    changes: dict[str, list[ItemChange]] = defaultdict(list)
-    if not keys:
-        return changes
-    decided = (RegisterDecision.subject_uuid, RegisterDecision.decided_at, RegisterDecision.kind,
-               RegisterDecision.field, RegisterDecision.target)
-    for asked in matching(RegisterDecision.subject_uuid, keys):
-        for subject, decided_at, kind, field, target in db.session.connection().execute(select(*decided).where(
-                asked, RegisterDecision.kind.in_(SERVICE_DECISION_KINDS), RegisterDecision.undone_at.is_(None))
-                .order_by(RegisterDecision.id)):
-            changes[subject].append(ItemChange(as_utc(decided_at), kind, field, target))
-    referral = ServiceItemRecord.__table__.alias("referral")
-    for asked in matching(ServiceItemRecord.refers_to, keys):
-        for row in db.session.execute(
-                select(ServiceItemRecord.refers_to, ServiceItemRecord.code, ServiceItemRecord.visited_at)
-                .join(referral, (referral.c.item_key == ServiceItemRecord.refers_to)
-                      & (referral.c.person_uuid == ServiceItemRecord.person_uuid))
-                .where(ServiceItemRecord.kind == "referral_result", asked)):
-            if row.visited_at is not None:
-                changes[row.refers_to].append(ItemChange(as_utc(row.visited_at), "referral_result", None, row.code,
-                                                         by_visit=True))
-    return changes
-
-
 def _placed_query():
     return (select(ServiceItemRecord, Person.name.label("register_name"), Household.household_no, Household.group_id,
                    Area.path.label("group_path"), Visit.form, Visit.form_version)
@@ -110,7 +74,7 @@ def _placed(rows) -> list[PlacedItem]:
         stored = row.ServiceItemRecord
         placed.append(PlacedItem(
             key=stored.item_key, submission_id=stored.submission_id,
-            state=item_state(_item(stored), changes.get(stored.item_key, ())), visit_date=stored.visit_date,
+            state=item_state(service_item(stored), changes.get(stored.item_key, ())), visit_date=stored.visit_date,
             visited_at=as_utc(stored.visited_at) if stored.visited_at else None,
             household_uuid=stored.household_uuid, person_uuid=stored.person_uuid,
             person_name=row.register_name or stored.person_name, household_no=row.household_no,
@@ -206,47 +170,6 @@ def referrals_of_people_in(area_path: str | None) -> list[PlacedItem]:
     if area_path is not None:
         query = query.where(inside_area(there.path, area_path))
     return _placed(db.session.execute(query.order_by(*ITEMS_ORDER)))
-
-
-class AgreedVisit(NamedTuple):
-    household_uuid: str
-    person_uuid: str | None     # a follow-up's person; None: agreed with the household on a household visit
-    agreed_on: dt.date          # the day of the visit that agreed it
-    next_visit: dt.date
-
-
-def agreed_visits(household_uuids: set[str]) -> list[AgreedVisit]:
-    """Next visits agreed on visits to these households (each household's, or follow-up person's, latest)."""
-    found = []
-    for chunk in chunks(household_uuids):
-        found += _latest_agreements(Visit.household_uuid.in_(chunk))
-    return _agreements_sorted(found)
-
-
-def agreed_visits_in(area_path: str) -> list[AgreedVisit]:
-    """As agreed_visits, for every household of an area (read through the visits that agreed one)."""
-    lives, there = aliased(Household), aliased(Area)
-    return _agreements_sorted(_latest_agreements(Visit.household_uuid.in_(
-        select(lives.uuid).join(there, there.id == lives.group_id).where(inside_area(there.path, area_path)))))
-
-
-def _latest_agreements(households) -> list[AgreedVisit]:
-    # Only the latest agreement of each household and follow-up person leaves the database: a town has tens of
-    # thousands of them over a year, and the due list reads every household of the area.
-    rank = func.row_number().over(partition_by=(Visit.household_uuid, Visit.person_uuid),
-                                  order_by=(Visit.visit_date.desc(), Visit.submission_id.desc()))
-    ranked = (select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit, rank.label("rank"))
-              .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
-                     households).subquery())
-    return [AgreedVisit(row.household_uuid, row.person_uuid, row.visit_date, row.next_visit)
-            for row in db.session.execute(select(ranked.c.household_uuid, ranked.c.person_uuid, ranked.c.visit_date,
-                                                 ranked.c.next_visit).where(ranked.c.rank == 1))]
-
-
-def _agreements_sorted(found: list[AgreedVisit]) -> list[AgreedVisit]:
-    # A household's own agreement (no person) sorts before its follow-ups' (None cannot be compared with a uuid).
-    return sorted(found, key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "", agreed.agreed_on,
-                                             agreed.next_visit))
 
 
 # ---- what the staff pages read (server.services.browsing) ----------------------------------------------------------

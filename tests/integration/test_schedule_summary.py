@@ -1,6 +1,7 @@
 """The schedule summary (one row per person and household, kept at merge time) gives the same flags as the register's
 visit rows for any as-of date, after visits, follow-ups, tiers, births and operations, deaths and moves, an edit
-and an undo; a rebuild writes the same summary the live merge kept; a purge leaves none of a purged person's."""
+and an undo, next visits agreed (with a household whose head changes, on a follow-up), referral results recorded
+on the web (and undone) and on a follow-up; a rebuild writes the same summary the live merge kept."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from server.areas.operations import find_area
+from server.corrections.operations import correct_person
 from server.database import commit
 from server.extensions import db
 from server.register import summaries
 from server.register.decisions import set_tier, undo_decision
-from server.register.models import ScheduleSummary
+from server.register.models import Person, ScheduleSummary, ServiceItemRecord
 from server.register.replays import rebuild_register
 from server.schedules import operations, queries
+from server.services.operations import record_referral_result
 from server.users.queries import principal_by_username
 from sync.schedules import default_schedule, flags_for
 from tests.conftest import ROOT, merge_all
@@ -27,8 +30,9 @@ from tests.register_visits import Member, followup_visit, household_visit
 XLSFORMS = ROOT / "xlsforms"
 SCHEDULE = default_schedule()
 TIERS = SCHEDULE.tier_names
-H1, H2, H3 = (f"33333333-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
+H1, H2, H3, H4 = (f"33333333-0000-4000-8000-00000000000{n}" for n in (1, 2, 3, 4))
 FIRST, SECOND = "青山镇/东村/第一组", "青山镇/东村/第二组"
+REFERRING = "uuid:33333333-refer-4000-8000-000000000001"   # 王秀英's follow-up that referred her
 
 
 @pytest.fixture
@@ -58,15 +62,20 @@ def flags(path: str, as_of: dt.date, *, recomputed: bool, people: dict | None = 
     return sorted(found, key=lambda flag: (flag.key, flag.status))
 
 
+SUMMARY_COLUMNS = ("record_kind", "record_uuid", "visits", "tiers", "anchors", "died_on", "moved_out_on", "scheduled",
+                   "agreed", "referrals", "head")
+
+
 def summary_table() -> list[tuple]:
-    return sorted((row.record_kind, row.record_uuid, row.visits, row.tiers, row.anchors, row.died_on,
-                   row.moved_out_on, row.scheduled) for row in db.session.scalars(select(ScheduleSummary)))
+    return sorted(tuple(getattr(row, name) for name in SUMMARY_COLUMNS)
+                  for row in db.session.scalars(select(ScheduleSummary)))
 
 
 def build_register(phones) -> dict[str, Member]:
     """Three households over two groups and a year: household visits (some months missed), follow-ups, tiers
-    given, changed and taken away, a birth and an operation, a death and a move away, an edit, a referral, a next
-    visit agreed and an undone tier."""
+    given, changed and taken away, a birth and an operation, a death and a move away, an edit, referrals and their
+    results (on the web, undone, and on a follow-up), next visits agreed (on household visits, one with a
+    household whose head then changes, and on a follow-up) and an undone tier."""
     cadre = principal_by_username("dongcun_cadre")
     people = {name: Member(name, sex, born, relationship=relationship) for name, sex, born, relationship in (
         ("王强", "male", "1970-03-01", "head"), ("李芳", "female", "1995-01-02", "spouse"),
@@ -91,6 +100,8 @@ def build_register(phones) -> dict[str, Member]:
         send(phones[FIRST], household_visit(household=H2, base_version=1, start=at(day)))
     send(phones[SECOND], household_visit(household=H3, base_version=1, start=at("2026-06-15"),
                                          next_visit="2026-07-15"))
+    send(phones[FIRST], household_visit(household=H2, base_version=1, start=at("2026-05-10"),
+                                        next_visit="2026-06-10"))
     merge_all()
     # A birth and an operation told, their follow-ups (one done in time), a key follow-up, a referral.
     send(phones[FIRST], household_visit(household=H1, base_version=1, start=at("2026-09-20"),
@@ -98,9 +109,10 @@ def build_register(phones) -> dict[str, Member]:
                                         post_operation=(p["王强"].uuid, "2026-09-01")))
     merge_all()
     send(phones[FIRST], followup_visit(person=p["李芳"].uuid, household=H1, followup_type="postpartum",
-                                       start=at("2026-09-25")))
+                                       start=at("2026-09-25"), next_date="2026-10-25"))
     send(phones[FIRST], followup_visit(person=p["王秀英"].uuid, household=H1, followup_type="tier_key",
-                                       start=at("2026-10-03"), referral=("health_centre", "青山镇卫生院", "")))
+                                       start=at("2026-10-03"), referral=("health_centre", "青山镇卫生院", ""),
+                                       instance_id=REFERRING))
     send(phones[FIRST], followup_visit(person=p["张丽"].uuid, household=H2, followup_type="tier_followup",
                                        start=at("2026-10-10")))
     merge_all()
@@ -122,6 +134,42 @@ def build_register(phones) -> dict[str, Member]:
                                         instance_id="uuid:33333333-edit-4000-8000-000000000002",
                                         deprecated_id=original))
     merge_all()
+    # A next visit agreed with H1 (due for its head, 王强), then 李芳 recorded as the head instead: it is due for
+    # her. 王秀英's referral attended (recorded on the web), undone, then a follow-up's result.
+    send(phones[FIRST], household_visit(household=H1, base_version=1, start=at("2026-12-05"),
+                                        next_visit="2026-12-20"))
+    merge_all()
+    correct_person(cadre, p["王强"].uuid, "relationship", "spouse", now=utc("2026-12-06"))
+    correct_person(cadre, p["李芳"].uuid, "relationship", "head", now=utc("2026-12-06"))
+    commit()
+    assert db.session.get(ScheduleSummary, ("household", H1)).head == p["李芳"].uuid
+    # 李芳 splits off a household of her own on the live merge (a visit to the new household): H1's head is 王强
+    # again (neither member left is recorded as head: by name).
+    version = db.session.get(Person, p["李芳"].uuid).version
+    db.session.rollback()
+    send(phones[FIRST], household_visit(household=H4, new=("004", "东村4号"), start=at("2026-12-07"), split_from=H1,
+                                        split_members={p["李芳"].uuid: version}))
+    merge_all()
+    assert db.session.get(ScheduleSummary, ("household", H1)).head == p["王强"].uuid
+    # She comes back to H1, told on a visit to H4 (H1 is not visited): she is H1's head again.
+    version = db.session.get(Person, p["李芳"].uuid).version
+    db.session.rollback()
+    send(phones[FIRST], household_visit(household=H4, base_version=1, start=at("2026-12-08"), updates=[
+        dict(person_uuid=p["李芳"].uuid, base_version=version, change="changed_household", to_household=H1,
+             event_date="2026-12-08")]))
+    merge_all()
+    (referral,) = db.session.scalars(select(ServiceItemRecord.item_key).where(ServiceItemRecord.kind == "referral"))
+    assert referral.startswith(REFERRING)
+    result = record_referral_result(cadre, referral, "attended", now=utc("2026-10-10"))
+    commit()
+    assert "referral" not in {flag.rule for flag in flags("/", dt.date(2026, 10, 20), recomputed=False)}
+    undo_decision(cadre, result, now=utc("2026-10-12"))
+    commit()
+    assert "referral" in {flag.rule for flag in flags("/", dt.date(2026, 10, 20), recomputed=False)}
+    db.session.rollback()   # (the reads' transaction: SQLite's write lock, which the phones' next visit needs)
+    send(phones[FIRST], followup_visit(person=p["王秀英"].uuid, household=H1, followup_type="referral",
+                                       start=at("2026-10-30"), referral_result=(referral, "attended")))
+    merge_all()
     # An undone tier: 王强 was made a key person by mistake.
     decision = set_tier(cadre, p["王强"].uuid, "key", tiers=TIERS, now=utc("2026-04-01"))
     commit()
@@ -133,7 +181,8 @@ def build_register(phones) -> dict[str, Member]:
 def test_summary_flags_are_the_recomputed_flags_on_ten_random_dates_and_a_rebuild_keeps_the_summary(phones):
     people = build_register(phones)
     rng = random.Random(22)
-    days = sorted(dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 450)) for _ in range(10))
+    days = sorted([dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 450)) for _ in range(10)]
+                  + [dt.date(2026, 10, 20)])   # (王秀英's referral open: its web result was undone)
     statuses = set()
     for day in days:
         expected = flags("/", day, recomputed=True)
@@ -148,12 +197,23 @@ def test_summary_flags_are_the_recomputed_flags_on_ten_random_dates_and_a_rebuil
     # The rules reach every kind of input: tiers, an event, a referral, an agreed visit.
     every = {flag.rule for day in days for flag in flags("/", day, recomputed=False)}
     assert {"tier_key", "tier_general", "postpartum", "referral", "agreed_visit"} <= every, every
-    assert people
+    # H1's visit agreed for 20 December is due for its head as the register has it now (李芳, made head, who left
+    # and came back); 李芳's follow-up agreed one for 25 October goes with her; 王秀英's referral was closed by the
+    # follow-up of 30 October, not by the undone result.
+    agreed = [(flag.person, flag.extra["agreed_for"]) for flag in flags("/", dt.date(2026, 12, 21), recomputed=False)
+              if flag.rule == "agreed_visit"]
+    assert (people["李芳"].uuid, "2026-12-20") in agreed and (people["王强"].uuid, "2026-12-20") not in agreed
+    assert (people["李芳"].uuid, "2026-10-25") in [(flag.person, flag.extra["agreed_for"]) for flag in flags(
+        "/", dt.date(2026, 10, 26), recomputed=False) if flag.rule == "agreed_visit"]
+    row = db.session.get(ScheduleSummary, ("household", H1))
+    assert (row.head, row.agreed) == (people["李芳"].uuid, "2026-12-05>2026-12-20")
+    def referrals(day):
+        return [flag.status for flag in flags("/", day, recomputed=False)
+                if flag.rule == "referral" and flag.person == people["王秀英"].uuid]
+    assert (referrals(dt.date(2026, 10, 20)), referrals(dt.date(2026, 10, 30))) == (["due"], [])
 
     live = summary_table()
-    assert live == sorted((row["record_kind"], row["record_uuid"], row["visits"], row["tiers"], row["anchors"],
-                           row.get("died_on"), row.get("moved_out_on"), row["scheduled"])
-                          for row in summaries.summary_rows(None, None))
+    assert live == sorted(tuple(row[name] for name in SUMMARY_COLUMNS) for row in summaries.summary_rows(None, None))
     rebuild_register()
     commit()
     assert summary_table() == live

@@ -4,13 +4,11 @@ Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-05 10:00:00
 
-The rows are filled from the register as it stands (server.register.summaries.fill), so an upgraded register
-has its flags at once; later merges, replays and rebuilds keep them.
+The rows are filled by 0026, which adds the open events to the table (server.register.summaries.fill writes the
+table as it is at the head revision); later merges, replays and rebuilds keep them.
 """
 from alembic import op
 import sqlalchemy as sa
-
-from server.register.summaries import fill
 
 
 # revision identifiers, used by Alembic.
@@ -34,12 +32,6 @@ def upgrade():
     )
     with op.batch_alter_table('schedule_summary', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_schedule_summary_record_uuid'), ['record_uuid'], unique=False)
-    _fill()
-
-
-def _fill():
-    """The summaries of the register already there (the same code a rebuild runs)."""
-    fill(op.get_bind())
 
 
 def downgrade():
