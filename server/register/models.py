@@ -72,7 +72,10 @@ class RegisterFieldValue(db.Model):
 
     __tablename__ = "register_field_value"
     __table_args__ = (CheckConstraint("record_kind IN ('household', 'person')", name="record_kind"),
-                      Index("ix_register_field_value_field_record", "field", "record_uuid"))
+                      Index("ix_register_field_value_field_record", "field", "record_uuid"),
+                      # Only the values a decision wrote (a few): the rest would be one entry each, all NULL.
+                      Index("ix_register_field_value_decision_id", "decision_id",
+                            postgresql_where=text("decision_id IS NOT NULL"), sqlite_where=text("decision_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     record_kind: Mapped[str] = mapped_column(String(10))
@@ -82,7 +85,7 @@ class RegisterFieldValue(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     # The submission that stated the value, or the decision that carried it over (a merge) or set it (a move).
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("register_decision.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("register_decision.id"))
     instance_id: Mapped[str] = mapped_column(String(255))
     visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

@@ -1,13 +1,15 @@
 """keys compared byte by byte (issue 22, the rebuild): on PostgreSQL the register's uuid columns, match keys, service
 item keys and field names take the "C" collation (server.extensions.byte_key), whose comparisons are memcmp, not the
-database collation's; a full rebuild re-creates their indexes a quarter faster. Equality is unchanged, and uuids are
-ASCII of one shape, so no order changes either; SQLite compares bytes already (nothing to do)
+database collation's; a full rebuild re-creates their indexes with a fifth less CPU. Equality is unchanged, and uuids are
+ASCII of one shape, so no order changes either; SQLite compares bytes already (nothing to do). On both, the field
+values' index by decision holds only the values a decision wrote (not one NULL entry for each of the others)
 
 Revision ID: 0028
 Revises: 0025
 Create Date: 2026-12-05 18:10:00
 
 """
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -16,6 +18,7 @@ down_revision = '0025'
 branch_labels = None
 depends_on = None
 
+DECIDED = sa.text("decision_id IS NOT NULL")
 KEYS = {   # table: [(column, length)]
     'household': [('uuid', 64)],
     'person': [('uuid', 64), ('household_uuid', 64)],
@@ -50,7 +53,14 @@ def _collate(collation: str) -> None:
 
 def upgrade():
     _collate("C")
+    with op.batch_alter_table('register_field_value', schema=None) as batch_op:
+        batch_op.drop_index('ix_register_field_value_decision_id')
+        batch_op.create_index('ix_register_field_value_decision_id', ['decision_id'], unique=False,
+                              postgresql_where=DECIDED, sqlite_where=DECIDED)
 
 
 def downgrade():
+    with op.batch_alter_table('register_field_value', schema=None) as batch_op:
+        batch_op.drop_index('ix_register_field_value_decision_id')
+        batch_op.create_index('ix_register_field_value_decision_id', ['decision_id'], unique=False)
     _collate("default")
