@@ -55,6 +55,7 @@ def byte_key(length: int) -> String:
     for it: issue 22, the rebuild); SQLite compares bytes already. Migration 0028 set it on the stored columns."""
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
+
 migrate = Migrate()
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 compress = Compress()
