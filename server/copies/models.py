@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import BigId, db
+from server.extensions import BigId, byte_key, db
 
 
 class PersonCopy(db.Model):
@@ -18,7 +18,7 @@ class PersonCopy(db.Model):
                       CheckConstraint("handed_at IS NULL OR produced_at IS NOT NULL", name="produced_first"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    person_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    person_uuid: Mapped[str] = mapped_column(byte_key(64), index=True)
     area_path: Mapped[str] = mapped_column(String(100))          # the person's group when the request was recorded
     requested_on: Mapped[date] = mapped_column(Date)
     requested_by: Mapped[str] = mapped_column(String(100))       # the name of whoever asked

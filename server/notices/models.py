@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import BigId, db
+from server.extensions import BigId, byte_key, db
 
 
 class ServiceNotice(db.Model):
@@ -23,7 +23,7 @@ class ServiceNotice(db.Model):
     from_outside: Mapped[bool] = mapped_column(Boolean)
     to_place: Mapped[str] = mapped_column(String(200), index=True)
     to_outside: Mapped[bool] = mapped_column(Boolean)
-    person_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_uuid: Mapped[str | None] = mapped_column(byte_key(64), index=True)
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[date | None] = mapped_column(Date)

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import BigId, db
+from server.extensions import BigId, byte_key, db
 
 
 class RecheckSample(db.Model):
@@ -43,7 +43,7 @@ class RecheckHousehold(db.Model):
     __tablename__ = "recheck_household"
 
     sample_id: Mapped[int] = mapped_column(ForeignKey("recheck_sample.id"), primary_key=True)
-    household_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    household_uuid: Mapped[str] = mapped_column(byte_key(64), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer)
 
 
@@ -58,7 +58,7 @@ class Recheck(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     sample_id: Mapped[int] = mapped_column(ForeignKey("recheck_sample.id"), index=True)
-    household_uuid: Mapped[str] = mapped_column(String(64))
+    household_uuid: Mapped[str] = mapped_column(byte_key(64))
     checked_on: Mapped[date] = mapped_column(Date)       # the day the household was re-checked
     source: Mapped[str] = mapped_column(String(5))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"))
@@ -75,7 +75,7 @@ class RecheckFinding(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     recheck_id: Mapped[int] = mapped_column(ForeignKey("recheck.id"), index=True)
-    person_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    person_uuid: Mapped[str | None] = mapped_column(byte_key(64), index=True)
     person_name: Mapped[str] = mapped_column(String(100))
     field: Mapped[str] = mapped_column(String(40))
     register_value: Mapped[str | None] = mapped_column(String(300))

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from server.extensions import BigId, db
+from server.extensions import BigId, byte_key, db
 from sync.decisions import DECISION_KINDS
 from sync.services import COLUMN_LIMITS, ITEM_KINDS
 
@@ -29,7 +29,7 @@ from sync.services import COLUMN_LIMITS, ITEM_KINDS
 class Household(db.Model):
     __tablename__ = "household"
 
-    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uuid: Mapped[str] = mapped_column(byte_key(64), primary_key=True)
     group_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), index=True)
     household_no: Mapped[str | None] = mapped_column(String(32), index=True)
     address: Mapped[str | None] = mapped_column(String(200))
@@ -50,8 +50,8 @@ class Person(db.Model):
                       prefix_index("ix_person_name_initials", "name_initials"),
                       prefix_index("ix_person_id_number", "id_number"), prefix_index("ix_person_phone", "phone"))
 
-    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    uuid: Mapped[str] = mapped_column(byte_key(64), primary_key=True)
+    household_uuid: Mapped[str | None] = mapped_column(byte_key(64), index=True)
     name: Mapped[str | None] = mapped_column(String(100))
     sex: Mapped[str | None] = mapped_column(String(10))
     birth_date: Mapped[str | None] = mapped_column(String(10))
@@ -72,17 +72,20 @@ class RegisterFieldValue(db.Model):
 
     __tablename__ = "register_field_value"
     __table_args__ = (CheckConstraint("record_kind IN ('household', 'person')", name="record_kind"),
-                      Index("ix_register_field_value_field_record", "field", "record_uuid"))
+                      Index("ix_register_field_value_field_record", "field", "record_uuid"),
+                      # Only the values a decision wrote (a few): the rest would be one entry each, all NULL.
+                      Index("ix_register_field_value_decision_id", "decision_id",
+                            postgresql_where=text("decision_id IS NOT NULL"), sqlite_where=text("decision_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     record_kind: Mapped[str] = mapped_column(String(10))
-    record_uuid: Mapped[str] = mapped_column(String(64), index=True)
-    field: Mapped[str] = mapped_column(String(32))
+    record_uuid: Mapped[str] = mapped_column(byte_key(64), index=True)
+    field: Mapped[str] = mapped_column(byte_key(32))
     value: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     # The submission that stated the value, or the decision that carried it over (a merge) or set it (a move).
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("register_decision.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("register_decision.id"))
     instance_id: Mapped[str] = mapped_column(String(255))
     visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -91,7 +94,7 @@ class LifeEventRecord(db.Model):
     __tablename__ = "life_event"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    person_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    person_uuid: Mapped[str] = mapped_column(byte_key(64), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     event_date: Mapped[date | None] = mapped_column(Date)
     place: Mapped[str | None] = mapped_column(String(200))
@@ -112,7 +115,7 @@ class ServiceAnchor(db.Model):
     __tablename__ = "service_anchor"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    person_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    person_uuid: Mapped[str] = mapped_column(byte_key(64), index=True)
     kind: Mapped[str] = mapped_column(String(20))
     anchor_date: Mapped[date] = mapped_column(Date)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
@@ -127,8 +130,8 @@ class Visit(db.Model):
 
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
     form: Mapped[str] = mapped_column(String(100))
-    household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
-    person_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    household_uuid: Mapped[str | None] = mapped_column(byte_key(64), index=True)
+    person_uuid: Mapped[str | None] = mapped_column(byte_key(64), index=True)
     visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     visit_date: Mapped[date | None] = mapped_column(Date)
     outcome: Mapped[str] = mapped_column(String(20))
@@ -164,11 +167,11 @@ class ServiceItemRecord(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    item_key: Mapped[str] = mapped_column(String(300), index=True)   # <instanceID>#<seq>: what decisions name
+    item_key: Mapped[str] = mapped_column(byte_key(300), index=True)   # <instanceID>#<seq>: what decisions name
     kind: Mapped[str] = mapped_column(String(20))
-    household_uuid: Mapped[str | None] = mapped_column(String(64), index=True)
+    household_uuid: Mapped[str | None] = mapped_column(byte_key(64), index=True)
     # The columns a phone's values go into, as long as sync.services.COLUMN_LIMITS (the reader cuts them to it).
-    person_uuid: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["person_uuid"]), index=True)
+    person_uuid: Mapped[str | None] = mapped_column(byte_key(COLUMN_LIMITS["person_uuid"]), index=True)
     person_name: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["person_name"]))
     visit_date: Mapped[date | None] = mapped_column(Date)
     visited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -180,7 +183,7 @@ class ServiceItemRecord(db.Model):
     text: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["detail"]))
     consent: Mapped[bool | None] = mapped_column(Boolean)
-    refers_to: Mapped[str | None] = mapped_column(String(COLUMN_LIMITS["refers_to"]), index=True)
+    refers_to: Mapped[str | None] = mapped_column(byte_key(COLUMN_LIMITS["refers_to"]), index=True)
     problems: Mapped[str | None] = mapped_column(String(200))    # codes of sync.services.PROBLEMS, space-separated
 
 
@@ -188,7 +191,7 @@ class RegisterConflict(db.Model):
     __tablename__ = "register_conflict"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    record_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    record_uuid: Mapped[str] = mapped_column(byte_key(64), index=True)
     field: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(Text)
     instance_id: Mapped[str] = mapped_column(String(255))
@@ -203,7 +206,7 @@ class SubmissionRecord(db.Model):
     __tablename__ = "submission_record"
 
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), primary_key=True)
-    record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    record_uuid: Mapped[str] = mapped_column(byte_key(64), primary_key=True, index=True)
 
 
 
@@ -224,7 +227,7 @@ class RegisterDecision(db.Model):
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid4()))
     kind: Mapped[str] = mapped_column(String(20))
     # merged away, moved, a submission's id (a visit rejected) or a service item's key (<instanceID>#<n>)
-    subject_uuid: Mapped[str] = mapped_column(String(300), index=True)
+    subject_uuid: Mapped[str] = mapped_column(byte_key(300), index=True)
     # the record kept, the new group's id, the tier given ("" for none), a field's value set, or a new person's
     # details (sync.decisions.new_person_target)
     target: Mapped[str] = mapped_column(String(600), index=True)
@@ -258,8 +261,8 @@ class DuplicateCandidate(db.Model):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     record_kind: Mapped[str] = mapped_column(String(10))
     village_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
-    a_uuid: Mapped[str] = mapped_column(String(64), index=True)
-    b_uuid: Mapped[str] = mapped_column(String(64), index=True)
+    a_uuid: Mapped[str] = mapped_column(byte_key(64), index=True)
+    b_uuid: Mapped[str] = mapped_column(byte_key(64), index=True)
     score: Mapped[float] = mapped_column(Float)
     reasons: Mapped[str] = mapped_column(String(300))    # reason codes, space-separated (sync.identity.REASONS)
     automatic: Mapped[bool] = mapped_column(Boolean)
@@ -269,7 +272,7 @@ class DuplicateCandidate(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # A move pair (sync.arrivals): the one of the two who moved out of another village; the other is the arrival,
     # registered anew in `village_id`. None: a pair of one village.
-    departed_uuid: Mapped[str | None] = mapped_column(String(64))
+    departed_uuid: Mapped[str | None] = mapped_column(byte_key(64))
 
 
 class PersonMatchKey(db.Model):
@@ -280,8 +283,8 @@ class PersonMatchKey(db.Model):
     __table_args__ = (Index("ix_person_match_key_village_key", "village_id", "key"),
                       Index("ix_person_match_key_key", "key"))
 
-    person_uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    person_uuid: Mapped[str] = mapped_column(byte_key(64), primary_key=True)
+    key: Mapped[str] = mapped_column(byte_key(120), primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
 
 
@@ -306,7 +309,7 @@ class PurgedRecord(db.Model):
 
     __tablename__ = "purged_record"
 
-    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uuid: Mapped[str] = mapped_column(byte_key(64), primary_key=True)
     rule: Mapped[str] = mapped_column(String(30), primary_key=True)    # a name of sync.privacy.RETENTION_RULES
     purged_on: Mapped[date] = mapped_column(Date)
     after_submission_id: Mapped[int] = mapped_column(BigInteger)
@@ -320,7 +323,7 @@ class ScheduleSummary(db.Model):
     __tablename__ = "schedule_summary"
 
     record_kind: Mapped[str] = mapped_column(String(10), primary_key=True)    # "person" or "household"
-    record_uuid: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)   # (a purge: by uuid alone)
+    record_uuid: Mapped[str] = mapped_column(byte_key(64), primary_key=True, index=True)   # (a purge: by uuid alone)
     # household: its completed household visits ("2026-01-05,2026-02-11"); person: their completed follow-ups
     # ("2026-03-05:tier_key,…"); by date.
     visits: Mapped[str] = mapped_column(Text, default="")

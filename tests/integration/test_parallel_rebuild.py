@@ -12,6 +12,7 @@ import io
 
 import openpyxl
 from sqlalchemy import select, text
+from sqlalchemy.dialects import postgresql
 
 from server.areas.models import Area
 from server.database import commit, on_postgresql
@@ -156,3 +157,21 @@ def test_a_rebuild_in_two_processes_gives_exactly_the_register_of_one(server, wo
     assert twin.uuid not in people and arrival.uuid not in people and HEAD in people
     assert place_uuid("town", "child") not in people
 
+
+
+def test_keys_are_compared_byte_by_byte_on_postgresql(server):
+    """The columns the models declare as byte keys (uuids, match keys, field names: server.extensions.byte_key)
+    are those migration 0028 gave the "C" collation, and no other column has a collation of its own."""
+    if server.backend != "postgresql":
+        return
+    declared = {(table.name, column.name) for table in db.metadata.sorted_tables for column in table.columns
+                if column.type.compile(dialect=postgresql.dialect()).endswith('COLLATE "C"')}
+    stored = {tuple(row) for row in db.session.execute(text(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND collation_name IS NOT NULL"))}
+    collations = set(db.session.scalars(text(
+        "SELECT DISTINCT collation_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND collation_name IS NOT NULL")))
+    db.session.rollback()
+    assert ("register_field_value", "record_uuid") in declared and ("person", "name") not in declared
+    assert stored == declared and collations == {"C"}
