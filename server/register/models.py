@@ -338,4 +338,4 @@ class ScheduleSummary(db.Model):
     agreed: Mapped[str] = mapped_column(Text, default="", server_default="")
     referrals: Mapped[str] = mapped_column(Text, default="", server_default="")   # person: their referrals as they stand (JSON)
     # household with a next visit agreed: its head (open_events.heads_ranked), whom the agreed visit is due for
-    head: Mapped[str | None] = mapped_column(String(64), index=True)
+    head: Mapped[str | None] = mapped_column(byte_key(64), index=True)

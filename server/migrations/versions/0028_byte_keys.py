@@ -5,7 +5,7 @@ ASCII of one shape, so no order changes either; SQLite compares bytes already (n
 values' index by decision holds only the values a decision wrote (not one NULL entry for each of the others)
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-05 18:10:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0028'
-down_revision = '0025'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
@@ -30,7 +30,7 @@ KEYS = {   # table: [(column, length)]
     'service_anchor': [('person_uuid', 64)],
     'service_item': [('household_uuid', 64), ('person_uuid', 64), ('item_key', 300), ('refers_to', 300)],
     'person_match_key': [('person_uuid', 64), ('key', 120)],
-    'schedule_summary': [('record_uuid', 64)],
+    'schedule_summary': [('record_uuid', 64), ('head', 64)],
     'purged_record': [('uuid', 64)],
     'person_copy': [('person_uuid', 64)],
     'recheck': [('household_uuid', 64)],
