@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import DateTime, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.database import driver_autocommit, lookup_connection
@@ -33,32 +33,23 @@ def _insert(table):
 
 
 # No conflict target: a clash on instance_id *or* deprecated_id does nothing. With a target only instance_id would be
-# an arbiter, and on PostgreSQL two identical edits racing could fail on deprecated_id instead of waiting.
-_INSERT_SUBMISSION = {
-    dialect: insert(Submission.__table__).on_conflict_do_nothing()
-    .returning(Submission.__table__.c.id)
-    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+# an arbiter, and on PostgreSQL two identical edits racing could fail on deprecated_id instead of waiting (the same in
+# migration 0027's intake_submission, PostgreSQL's statement).
+_INSERT_SUBMISSION = sqlite.insert(Submission.__table__).on_conflict_do_nothing().returning(Submission.__table__.c.id)
 
 
 _ENQUEUE = MergeQueueEntry.__table__.insert()
 
 
-def _insert_and_queue():
-    """PostgreSQL: the INSERT … ON CONFLICT DO NOTHING of the submission and the INSERT of its queue entry as one
-    statement (a data-modifying WITH), so intake makes one round trip before COMMIT."""
-    table = Submission.__table__
-    stored = (postgresql.insert(table).values({column.name: bindparam(column.name) for column in table.c
-                                               if column.name != "id"})
-              .on_conflict_do_nothing().returning(table.c.id).cte("stored"))
-    queued = MergeQueueEntry.__table__.insert().from_select(
-        ["submission_id", "enqueued_at"],
-        select(stored.c.id, bindparam("queued_at", type_=DateTime(timezone=True)))).cte("queued")
-    return select(stored.c.id).add_cte(queued)
-
-
-_INSERT_AND_QUEUE = _insert_and_queue()
-_INSERT_AND_QUEUE_SQL = str(_INSERT_AND_QUEUE.compile(dialect=postgresql.psycopg.dialect()))
+# PostgreSQL: the INSERT … ON CONFLICT DO NOTHING of the submission and the INSERT of its queue entry in one call of
+# migration 0027's function, which plans them (their foreign-key checks and the register_changed trigger's upsert too)
+# once per connection, with its own plan_cache_mode = auto, not once per submission as the connections'
+# force_custom_plan would: 0.13–0.15 ms of PostgreSQL's CPU a submission (docs/benchmarks.md § Issue 22 (round 4)).
+_INTAKE_SQL = (
+    "SELECT intake_submission(%(instance_id)s::varchar, %(root_instance_id)s::varchar, %(deprecated_id)s::varchar, "
+    "%(form_id)s::integer, %(form_version_id)s::integer, %(xml)s::bytea, %(xml_sha256)s::varchar, "
+    "%(submitter_id)s::integer, %(area_id)s::integer, %(collector_name)s::varchar, %(device_id)s::varchar, "
+    "%(user_agent)s::varchar, %(received_at)s::timestamptz, %(queued_at)s::timestamptz)")
 
 
 def insert_submission(values: dict, *, queued_at: datetime, on_its_own: bool = False) -> int | None:
@@ -72,12 +63,11 @@ def insert_submission(values: dict, *, queued_at: datetime, on_its_own: bool = F
     directly (server.database.driver_autocommit), prepared once per connection."""
     if on_its_own and db.engine.dialect.name == "postgresql":
         with driver_autocommit() as alone:
-            row = alone.execute(_INSERT_AND_QUEUE_SQL, {**values, "queued_at": queued_at}, prepare=True).fetchone()
-        return row[0] if row else None
+            return alone.execute(_INTAKE_SQL, {**values, "queued_at": queued_at}, prepare=True).fetchone()[0]
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        return connection.execute(_INSERT_AND_QUEUE, {**values, "queued_at": queued_at}).scalar()
-    submission_id = connection.execute(_INSERT_SUBMISSION[connection.dialect.name], values).scalar()
+        return connection.exec_driver_sql(_INTAKE_SQL, {**values, "queued_at": queued_at}).scalar()
+    submission_id = connection.execute(_INSERT_SUBMISSION, values).scalar()
     if submission_id is not None:
         connection.execute(_ENQUEUE, {"submission_id": submission_id, "enqueued_at": queued_at})
     return submission_id

@@ -62,3 +62,20 @@ def test_zero_seconds_disables_the_cache():
     cache = LookupCache(0)
     load, calls = counting_loader(["a", "b"])
     assert [cache.get("k", load), cache.get("k", load)] == ["a", "b"]
+
+
+def test_a_full_cache_drops_the_expired_entries_then_the_oldest():
+    clock = Clock()
+    cache = LookupCache(5, maxsize=4, timer=clock)
+    for key in "ab":
+        cache.get(key, lambda key=key: key.upper())
+    clock.now += 6   # a and b expired
+    for key in "cd":
+        cache.get(key, lambda key=key: key.upper())
+    cache.get("e", lambda: "E")   # full: a and b go, the rest stays
+    load, calls = counting_loader(["C2", "E2"])
+    assert [cache.get("c", load), cache.get("e", load)] == ["C", "E"] and not calls
+    for key in "fgh":   # full again, nothing expired: the older half (c, d) goes
+        cache.get(key, lambda key=key: key.upper())
+    assert cache.get("e", load) == "E"
+    assert cache.get("c", load) == "C2"

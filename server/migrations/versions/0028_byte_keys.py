@@ -5,7 +5,7 @@ ASCII of one shape, so no order changes either; SQLite compares bytes already (n
 values' index by decision holds only the values a decision wrote (not one NULL entry for each of the others)
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-05 18:10:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0028'
-down_revision = '0026'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
