@@ -49,6 +49,9 @@ def _collate(collation: str) -> None:
         changes = ", ".join(f'ALTER COLUMN "{column}" TYPE varchar({length}) COLLATE "{collation}"'
                             for column, length in columns)
         op.execute(f'ALTER TABLE "{table}" {changes}')
+        # A column's type changed loses its statistics: without them the planner guesses, and a register's reads
+        # by uuid turned into scans until autovacuum analysed the table again.
+        op.execute(f'ANALYZE "{table}"')
 
 
 def upgrade():
