@@ -73,9 +73,15 @@ class SummaryReader:
         self._visit = _Visits().__getitem__
         self._tiers: dict[str, tuple[tuple[dt.date, str | None], ...]] = {}
         self._agreed: dict[str | None, tuple[VisitAgreed, ...]] = {}
+        self._household_visits: dict[str, tuple[VisitDone, ...]] = {}
 
     def household_visits(self, text: str | None) -> tuple[VisitDone, ...]:
-        return tuple(map(self._visit, text.split(","))) if text else ()
+        if not text:
+            return ()
+        found = self._household_visits.get(text)   # (a group's households are often visited on the same days)
+        if found is None:
+            found = self._household_visits[text] = tuple(map(self._visit, text.split(",")))
+        return found
 
     def followups(self, text: str | None) -> tuple[VisitDone, ...]:
         return tuple(map(self._visit, text.split(","))) if text else ()

@@ -425,9 +425,9 @@ def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of
         missed.append(period)
     if missed:
         missed.reverse()
-        return Flag(person.person, code, "overdue", missed[0].start, missed[0].end,
-                    overdue_days=(as_of - missed[0].end).days, missed=tuple(missed), period=current, last_visit=last)
-    return Flag(person.person, code, "due", current.start, current.end, period=current, last_visit=last)
+        return Flag(person.person, code, "overdue", missed[0].start, missed[0].end, (as_of - missed[0].end).days,
+                    None, tuple(missed), current, last)
+    return Flag(person.person, code, "due", current.start, current.end, 0, None, (), current, last)
 
 
 @functools.lru_cache(maxsize=256)
