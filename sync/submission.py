@@ -75,11 +75,10 @@ def check_instance_id(instance_id: str) -> str:
     Collect writes `uuid:<uuid>`; ODK Central passes any instanceID through, and has crashed on hostile ones
     (getodk/central-backend#1157), so ours are refused at intake, before anything is kept."""
     if instance_id.isascii() and instance_id.isprintable():   # Collect's: only the space is a C or Z character
-        refused = instance_id in (".", "..") or " " in instance_id or "/" in instance_id or "\\" in instance_id
+        refused = " " in instance_id or "/" in instance_id or "\\" in instance_id
     else:
-        refused = instance_id in (".", "..") or any(
-            ch in "/\\" or unicodedata.category(ch)[0] in "CZ" for ch in instance_id)
-    if refused:
+        refused = any(ch in "/\\" or unicodedata.category(ch)[0] in "CZ" for ch in instance_id)
+    if refused or instance_id in (".", ".."):
         raise InstanceIdInvalid(repr(instance_id)[:80])
     return instance_id
 

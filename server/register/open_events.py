@@ -46,10 +46,9 @@ def latest_agreements(condition=None, *, execute=None) -> list[AgreedVisit]:
     ranked = (select(Visit.household_uuid, Visit.person_uuid, Visit.visit_date, Visit.next_visit, rank.label("rank"))
               .where(Visit.next_visit.is_not(None), Visit.refusal.is_(None), Visit.visit_date.is_not(None),
                      Visit.household_uuid.is_not(None), *(() if condition is None else (condition,))).subquery())
-    found = [AgreedVisit(*row) for row in _executor(execute)(select(
+    return _sorted(AgreedVisit(*row) for row in _executor(execute)(select(
         ranked.c.household_uuid, ranked.c.person_uuid, ranked.c.visit_date, ranked.c.next_visit).where(
-        ranked.c.rank == 1))]
-    return sorted(found, key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "", agreed.agreed_on))
+        ranked.c.rank == 1)))
 
 
 def agreements_about(households: set[str], people: set[str]) -> list[AgreedVisit]:
@@ -58,8 +57,12 @@ def agreements_about(households: set[str], people: set[str]) -> list[AgreedVisit
     found = {}
     for asked in matching(Visit.household_uuid, households) + matching(Visit.person_uuid, people):
         found.update(((agreed.household_uuid, agreed.person_uuid), agreed) for agreed in latest_agreements(asked))
-    return sorted(found.values(), key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "",
-                                                      agreed.agreed_on))
+    return _sorted(found.values())
+
+
+def _sorted(agreements: Iterable[AgreedVisit]) -> list[AgreedVisit]:
+    """By household, then person (the household's own first: None cannot be compared with a uuid)."""
+    return sorted(agreements, key=lambda agreed: (agreed.household_uuid, agreed.person_uuid or "", agreed.agreed_on))
 
 
 def heads_ranked(households=None):

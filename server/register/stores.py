@@ -63,7 +63,8 @@ class _DerivedRows:
         self.submission_records: list[dict] = []
         self.service_items: list[dict] = []    # person_uuid, household_uuid re-pointed when a record is merged
         self.summarised: set[str] = set()      # records whose schedule summary to work out again besides those written
-        self.members_changed: set[str] = set()   # people added, moved, renamed or re-related: a household's head
+        # People added, moved, renamed, re-related, dead or moved away: a household's head may have changed.
+        self.members_changed: set[str] = set()
 
     def _note_values(self, kind: str, plan: RecordPlan, after: RecordState, ref: VisitRef, *,
                      submission_id: int | None, decision_id: int | None) -> None:
@@ -135,15 +136,17 @@ class _DerivedRows:
         queries.add_field_values(self.field_values)
         queries.add_rows(events=self.events, conflicts=self.conflicts, visits=self.visits, anchors=self.anchors,
                          submission_records=self.submission_records, service_items=self.service_items)
-        summaries.refresh(*self.summary_records())
+        households, people, members = self.summary_records()
+        summaries.refresh(households, people, members=members)
 
     # ---- the schedule summary (server.register.summaries) ---------------------------------------------------------
 
-    def summary_records(self) -> tuple[set[str] | None, set[str] | None]:
-        """The households and people whose schedule summary this flush may change (None, None: every record):
-        completed visits, follow-ups, tiers, anchors and ends written, next visits agreed, referrals and their
-        results, people who may change a household's head (summaries.refresh adds their households) and
-        `summarised` (set by a replay: the records of the visits it forgot)."""
+    def summary_records(self) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
+        """What this flush may change of the schedule summary (None, None, None: every record): the households and
+        people of the completed visits, follow-ups, tiers, anchors and ends written, of the next visits agreed and
+        of referrals and their results, with `summarised` (set by a replay: the records of the visits it forgot);
+        and the people who may have changed a household's head (`members_changed`: summaries.refresh adds the
+        households they live in and headed)."""
         counted = [row for row in self.visits if row.get("completed") and row.get("visit_date")]
         agreeing = [row for row in self.visits if row.get("next_visit")]
         households = {row["household_uuid"] for row in counted if row["form"] == "household_visit"} | {
@@ -152,9 +155,8 @@ class _DerivedRows:
             row["record_uuid"] for row in self.field_values if row["field"] == "tier"} | {
             row["person_uuid"] for row in self.events if row["kind"] in ("death", "moved_out")} | {
             row["person_uuid"] for row in self.anchors} | {row["person_uuid"] for row in agreeing} | {
-            row["person_uuid"] for row in self.service_items if row["kind"] in ("referral", "referral_result")} | (
-            self.members_changed)
-        return (households | self.summarised) - {None}, (people | self.summarised) - {None}
+            row["person_uuid"] for row in self.service_items if row["kind"] in ("referral", "referral_result")}
+        return (households | self.summarised) - {None}, (people | self.summarised) - {None}, self.members_changed
 
 
 class DatabaseStore(_DerivedRows):
@@ -332,14 +334,15 @@ class MemoryStore(_DerivedRows):
     def record_keys(self) -> set[tuple[str, str]]:
         return set(self.records) | self.removed
 
-    def summary_records(self) -> tuple[set[str] | None, set[str] | None]:
-        """A rebuild: every record; a partial replay: the records it replayed and forgot, and those its rows name."""
+    def summary_records(self) -> tuple[set[str] | None, set[str] | None, set[str] | None]:
+        """A rebuild: every record; a partial replay: the records it replayed and forgot, and those its rows name
+        (any of its people, replayed, merged away or purged, may have changed a household's head)."""
         if self.only is None:
-            return None, None
+            return None, None, None
         uuids = {uuid for found in super().summary_records() for uuid in found} | self.only | {
             uuid for _, uuid in self.record_keys()} | {uuid for row in self.visits
                                                        for uuid in (row["household_uuid"], row["person_uuid"]) if uuid}
-        return uuids, uuids
+        return uuids, uuids, uuids
 
     def flush(self) -> None:
         for kind in ("household", "person"):

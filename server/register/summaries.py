@@ -51,19 +51,18 @@ from sync.schedule_summary import (
 __all__ = ["refresh", "refresh_item", "fill", "visited_records", "summary_rows"]
 
 
-def refresh(households: set[str] | None, people: set[str] | None) -> None:
+def refresh(households: set[str] | None, people: set[str] | None, *, members: set[str] | None = None) -> None:
     """Work out again the summary rows of these households and people (both None: every record), from the register
     as it stands in this transaction. A record without completed visits, tiers, anchors, ends or open events has
-    none. The households of these people, and those one of them heads, are worked out again too: a person who joins,
-    leaves or is renamed may change a household's head."""
+    none. `members`: people who may have changed a household's head (joined, left, renamed, re-related, died or
+    moved away): the households they live in and those they headed are worked out again too."""
     if households is None and people is None:
         db.session.execute(delete(ScheduleSummary))
         _insert(summary_rows(None, None))
         return
-    households, people = set(households or ()), set(people or ())
-    households |= _homes_and_headed(people)
-    # Households and people together: a live merge's batch rewrites its rows in three statements.
-    for chunk in chunks([("household", uuid) for uuid in households or ()] + [("person", uuid) for uuid in people or ()]):
+    households = set(households) | _homes_and_headed(members or set())
+    # Households and people together: a live merge's batch rewrites its rows in a few statements.
+    for chunk in chunks([("household", uuid) for uuid in households] + [("person", uuid) for uuid in people]):
         chunk_households = [uuid for kind, uuid in chunk if kind == "household"]
         chunk_people = [uuid for kind, uuid in chunk if kind == "person"]
         db.session.execute(delete(ScheduleSummary).where(or_(
