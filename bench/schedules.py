@@ -11,7 +11,7 @@ some months missed) plus follow-ups. The schedule summary (server.register.summa
 rebuild runs (`refresh(None, None)`), timed and reported. Then, timed:
 
 * **county flags**: `flags_in_area` for the whole county as of today (the summary read and the pure computation),
-  the path `GET /api/v1/due` takes, against its 5 s limit; the pure computation (`flags_for`) on inputs already in
+  the path `GET /api/v1/due` takes, against its 5 s limit; the pure computation (`flags_of`) on inputs already in
   memory; the same flags read the old way (every visit row: `recomputed_person_schedules`), same run, for the ratio;
 * **one town's flags**: the same for the first town, against its 0.5 s limit;
 * **one collector's lists**: `GET manifest` of the household form through the app (token URL, the lists
@@ -58,7 +58,7 @@ from server.submissions.models import Submission
 from server.users import credentials
 from server.users.models import User
 from server.users.queries import principal_by_username
-from sync.schedules import flags_for, summarise
+from sync.schedules import flags_of, summarise
 from xlsforms.sheets import version_of
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -203,7 +203,7 @@ def main() -> None:
             _, schedules = operations.person_schedules(path, found.schedule)
             gc.disable()
             started = time.perf_counter()
-            computed = [flag for person in schedules for flag in flags_for(person, found.schedule, TODAY)]
+            computed = flags_of(schedules, found.schedule, TODAY)
             compute_seconds = time.perf_counter() - started
             gc.enable()
             assert len(computed) == len(found.flags)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,7 +17,7 @@ from server.extensions import db
 from sync.errors import Conflict, EditAlreadySuperseded, InstanceConflict, ServiceUnavailable, TaizhangError
 
 __all__ = ["COUNT_CAP", "counted_up_to", "configure_engine", "commit", "database_unavailable", "driver_autocommit",
-           "lookup_connection", "matching", "on_postgresql", "translating_db_errors", "translate_db_error"]
+           "lookup_connection", "matching", "on_postgresql", "read_ahead", "translating_db_errors", "translate_db_error"]
 
 # Unique constraints whose violation is a user-facing conflict, by constraint name.
 _CONSTRAINT_ERRORS: dict[str, type[TaizhangError]] = {
@@ -130,6 +131,22 @@ def on_postgresql() -> bool:
     """Whether the database is PostgreSQL (advisory locks, TRUNCATE, catalog definitions, its own indexes); else
     SQLite."""
     return db.session.get_bind().dialect.name == "postgresql"
+
+
+def read_ahead(batches: Iterator[list]) -> Iterator[list]:
+    """The batches of a result streamed from a server-side cursor (Result.partitions), on PostgreSQL each next one
+    fetched in a thread while the caller works on the one before: the database works out the next rows on another
+    core meanwhile, instead of the caller waiting for all of them first (a county's flags read 442,000 rows in a
+    second of the database's time). The caller must not use the session's connection until the batches are done.
+    On SQLite (its connections stay in their own thread, and it reads in the caller's process anyway) as they come."""
+    if not on_postgresql():
+        yield from batches
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") as fetcher:
+        pending = fetcher.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = fetcher.submit(next, batches, None)
+            yield batch
 
 
 def matching(column, values) -> list:

@@ -45,7 +45,7 @@ from sync.periods import DEFAULT_TIMEZONE, PERIOD_KINDS, Period, local_date, per
 
 __all__ = ["ANCHOR_KINDS", "STATUSES", "TierRule", "EventRule", "ReferralRule", "AgreedVisitRule", "Schedule",
            "parse_schedule", "default_schedule", "VisitDone", "Anchor", "ReferralMade", "VisitAgreed", "PersonSchedule",
-           "tiers_from", "Flag", "flags_for", "most_overdue_first", "summarise"]
+           "tiers_from", "Flag", "flags_for", "flags_of", "most_overdue_first", "summarise"]
 
 ANCHOR_KINDS = ("birth", "operation", "pregnancy_reported")
 STATUSES = ("upcoming", "due", "overdue", "done", "expired")
@@ -263,12 +263,7 @@ class PersonSchedule(NamedTuple):
     agreed: tuple[VisitAgreed, ...] = ()
 
     def tier_on(self, day: dt.date) -> str | None:
-        tier = None
-        for since, value in self.tiers:
-            if since > day:
-                break
-            tier = value
-        return tier
+        return _tier_on(self.tiers, day)
 
 
 def tiers_from(changes: Iterable[tuple[dt.datetime, str]], timezone: str) -> tuple[tuple[dt.date, str | None], ...]:
@@ -356,25 +351,45 @@ def most_overdue_first(flags: Iterable[Flag]) -> list[Flag]:
 
 def flags_for(person: PersonSchedule, schedule: Schedule, as_of: dt.date) -> list[Flag]:
     """Every flag the schedule raises for a person on `as_of` (done ones included), tier rules first."""
-    if person.active_until is not None and person.active_until <= as_of:
-        return []
-    flags = []
-    if person.tiers:
-        held = [tier for _, tier in person.tiers]
-        flags += [flag for rule in schedule.tiers
-                  if rule.tier in held and (flag := _tier_flag(person, rule, schedule, as_of))]
-    if person.anchors:
-        visits = sorted((visit for visit in person.visits if visit.day <= as_of), key=lambda visit: visit.day)
-        for rule in schedule.events:
-            flags += [_event_flag(person, rule, anchor, visits, as_of) for anchor in sorted(set(person.anchors))
-                      if anchor.kind == rule.anchor and anchor.day <= as_of]
-    if person.referrals:
-        flags += [_referral_flag(person, schedule.referral, referral, as_of) for referral in sorted(person.referrals)
-                  if referral.day <= as_of and (referral.closed_on is None or referral.closed_on > as_of)]
-    if person.agreed:
-        agreements = [agreed for agreed in person.agreed if agreed.agreed_on <= as_of]
-        if agreements:
-            flags.append(_agreed_flag(person, schedule.agreed_visit, max(agreements), as_of))
+    return flags_of((person,), schedule, as_of)
+
+
+def flags_of(people: Iterable[PersonSchedule], schedule: Schedule, as_of: dt.date) -> list[Flag]:
+    """Every flag for each of these people on `as_of`, person after person, each as flags_for says. What all of them
+    share is worked out once: each tier rule's periods back from `as_of`, the rules' windows. (A county's 440,000
+    people are read at once: the loop is kept lean, the person unpacked by position.)"""
+    tier_rules = [(rule, _periods_back(rule.period, as_of, schedule.lookback_periods)) for rule in schedule.tiers]
+    referral_rule, agreed_rule = schedule.referral, schedule.agreed_visit
+    agreed_overdue = dt.timedelta(days=agreed_rule.overdue_after_day)
+    flags: list[Flag] = []
+    append = flags.append
+    for person in people:
+        _, tiers, visits, anchors, active_until, referrals, agreed = person
+        if active_until is not None and active_until <= as_of:
+            continue
+        if tiers:
+            for rule, periods in tier_rules:
+                held = rule.tier
+                for _, tier in tiers:
+                    if tier == held:
+                        if (flag := _tier_flag(person, rule, periods, as_of)) is not None:
+                            append(flag)
+                        break
+        if anchors:
+            done = sorted((visit for visit in visits if visit.day <= as_of), key=lambda visit: visit.day)
+            for rule in schedule.events:
+                flags += [_event_flag(person, rule, anchor, done, as_of) for anchor in sorted(set(anchors))
+                          if anchor.kind == rule.anchor and anchor.day <= as_of]
+        if referrals:
+            flags += [_referral_flag(person, referral_rule, referral, as_of) for referral in sorted(referrals)
+                      if referral.day <= as_of and (referral.closed_on is None or referral.closed_on > as_of)]
+        if agreed:
+            latest = None
+            for agreement in agreed:
+                if agreement.agreed_on <= as_of and (latest is None or agreement > latest):
+                    latest = agreement
+            if latest is not None:
+                append(_agreed_flag(person, agreed_rule, agreed_overdue, latest, as_of))
     return flags
 
 
@@ -394,33 +409,37 @@ def _referral_flag(person: PersonSchedule, rule: ReferralRule, referral: Referra
                 extra={"item": referral.key, "place": referral.place or "", "made_on": referral.day.isoformat()})
 
 
-def _agreed_flag(person: PersonSchedule, rule: AgreedVisitRule, agreed: VisitAgreed, as_of: dt.date) -> Flag:
+def _agreed_flag(person: PersonSchedule, rule: AgreedVisitRule, overdue_after: dt.timedelta, agreed: VisitAgreed,
+                 as_of: dt.date) -> Flag:
     """The latest agreement made by `as_of`: done once any completed visit after the one that agreed it."""
     agreed_on, day = agreed
-    due_by = day + dt.timedelta(days=rule.overdue_after_day)
-    last = max((visited for visited, _ in person.visits if agreed_on < visited <= as_of), default=None)
+    due_by = day + overdue_after
+    after = [visited for visited, _ in person.visits if agreed_on < visited <= as_of]
     extra = {"agreed_on": agreed_on.isoformat(), "agreed_for": day.isoformat()}
     # (Positional: a county raises 230,000 of these.)
-    if last is not None:
-        return Flag(person.person, rule.code, "done", day, due_by, 0, None, (), None, last, extra)
+    if after:
+        return Flag(person.person, rule.code, "done", day, due_by, 0, None, (), None, max(after), extra)
     status, overdue = _window_status(as_of, day, due_by)
     return Flag(person.person, rule.code, status, day, due_by, overdue, None, (), None, None, extra)
 
 
-def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of: dt.date) -> Flag | None:
-    periods = _periods_back(rule.period, as_of, schedule.lookback_periods)
+def _tier_flag(person: PersonSchedule, rule: TierRule, periods: tuple[Period, ...], as_of: dt.date) -> Flag | None:
+    """The rule's flag for a person who held its tier at some time, judged over `periods` (the current one first,
+    then the lookback: _periods_back); None if the current period did not begin in the tier."""
     current = periods[0]
-    if person.tier_on(current.start) != rule.tier:
+    tiers, tier = person.tiers, rule.tier
+    if _tier_on(tiers, current.start) != tier:
         return None
     code = rule.code
-    last = max([day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)], default=None)
+    qualifying = [day for day, kind in person.visits if day <= as_of and (kind is None or kind == code)]
+    last = max(qualifying) if qualifying else None
     if last is not None and last >= current.start:
         return Flag(person.person, code, "done", current.start, current.end, 0, None, (), current, last)
     # Every qualifying visit is on or before `last`: the periods after the one it fell in had none (missed while
     # the person held the tier on their first day, at most lookback_periods back), the one it fell in had one.
     missed = []
     for period in periods[1:]:
-        if (last is not None and last >= period.start) or person.tier_on(period.start) != rule.tier:
+        if (last is not None and last >= period.start) or _tier_on(tiers, period.start) != tier:
             break
         missed.append(period)
     if missed:
@@ -428,6 +447,16 @@ def _tier_flag(person: PersonSchedule, rule: TierRule, schedule: Schedule, as_of
         return Flag(person.person, code, "overdue", missed[0].start, missed[0].end, (as_of - missed[0].end).days,
                     None, tuple(missed), current, last)
     return Flag(person.person, code, "due", current.start, current.end, 0, None, (), current, last)
+
+
+def _tier_on(tiers: tuple[tuple[dt.date, str | None], ...], day: dt.date) -> str | None:
+    """The tier held on `day` by these changes (PersonSchedule.tiers: oldest first)."""
+    held = None
+    for since, tier in tiers:
+        if since > day:
+            break
+        held = tier
+    return held
 
 
 @functools.lru_cache(maxsize=256)

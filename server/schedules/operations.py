@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import gc
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from server import clock
@@ -38,7 +39,7 @@ from sync.schedules import (
     ReferralMade,
     Schedule,
     VisitAgreed,
-    flags_for,
+    flags_of,
     most_overdue_first,
     tiers_from,
 )
@@ -94,10 +95,10 @@ def flags_of_people(path: str, schedule: Schedule, as_of: dt.date, *, people: di
     """Flags for an area's people a schedule concerns, or for the given people (a group's: read by their uuids).
     `recomputed`: from the register's visit rows instead of the schedule summary (the reference the tests compare
     the summary with)."""
-    read = recomputed_person_schedules if recomputed else person_schedules
+    read = recomputed_person_schedules if recomputed else _streamed_schedules
     with collector_paused():
         people, schedules = read(path, schedule, people=people)
-        return people, [flag for person in schedules for flag in flags_for(person, schedule, as_of)]
+        return people, flags_of(schedules, schedule, as_of)
 
 
 @contextlib.contextmanager
@@ -125,14 +126,26 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
     summary (server.register.summaries: one row a person and one a household, never the visit, referral or member
     rows): tier history, anchors, completed visits, when they died or moved away, referrals and next visits agreed;
     with the people's rows by uuid."""
+    people, schedules = _streamed_schedules(path, schedule, people=people)
+    return people, list(schedules)
+
+
+def _streamed_schedules(path: str, schedule: Schedule, *, people: dict | None = None
+                        ) -> tuple[dict, Iterator[PersonSchedule]]:
+    """As person_schedules, each person's schedule made as their row comes (flags_of_people works each one's flags
+    out while the database reads the next rows): `people` is complete once the schedules are."""
     if people is None:
-        people = {row[0]: row for row in queries.summarised_people(path)}
-        summarised = people.values()
+        people = {}
+        summarised = _kept(queries.summarised_people(path), people)
     else:
         summaries = queries.summaries_of(people)
         summarised = [queries.Summarised(uuid, row.household_uuid, None, None, row.residence, row.status, None, None,
                                          *summaries[uuid]) for uuid, row in people.items()]   # (what is read below)
-    schedules = []
+    return people, _schedules(summarised, schedule)
+
+
+def _schedules(summarised: Iterable, schedule: Schedule) -> Iterator[PersonSchedule]:
+    """The schedules of the people of these rows (queries.Summarised) a schedule concerns."""
     homes: dict[str | None, tuple] = {}    # a household's visits read once for all its people
     read = SummaryReader(schedule.timezone)
     household_visits, followups_of, tiers_of, agreed_of, referrals_of = (
@@ -147,13 +160,19 @@ def person_schedules(path: str, schedule: Schedule, *, people: dict | None = Non
         if home is None:
             home = homes[household] = household_visits(home_visits)
         died, moved = status == "died", residence == "moved_away"
-        schedules.append(PersonSchedule(
+        yield PersonSchedule(
             uuid, tiers_of(tiers), home + followups_of(followups) if followups else home,
             anchors_of(anchors) if anchors else (),
             _active_until(died, moved, died_on, moved_out_on) if died or moved else None,
             referrals_of(referrals) if referrals else (),
-            (agreed_of(home_agreed) if heads_home else ()) + (agreed_of(agreed) if agreed else ())))
-    return people, schedules
+            (agreed_of(home_agreed) if heads_home else ()) + (agreed_of(agreed) if agreed else ()))
+
+
+def _kept(batches, people: dict) -> Iterator:
+    """The rows of the batches, each kept in `people` by uuid as it comes."""
+    for batch in batches:
+        people.update({row[0]: row for row in batch})
+        yield from batch
 
 
 def _active_until(died: bool, moved: bool, died_on: dt.date | None, moved_out_on: dt.date | None) -> dt.date:

@@ -23,7 +23,7 @@ from server.register.replays import rebuild_register
 from server.schedules import operations, queries
 from server.services.operations import record_referral_result
 from server.users.queries import principal_by_username
-from sync.schedules import default_schedule, flags_for
+from sync.schedules import default_schedule, flags_of
 from tests.conftest import ROOT, merge_all
 from tests.register_visits import Member, followup_visit, household_visit
 
@@ -178,8 +178,11 @@ def build_register(phones) -> dict[str, Member]:
     return people
 
 
-def test_summary_flags_are_the_recomputed_flags_on_ten_random_dates_and_a_rebuild_keeps_the_summary(phones):
+def test_summary_flags_are_the_recomputed_flags_on_ten_random_dates_and_a_rebuild_keeps_the_summary(phones,
+                                                                                                    monkeypatch):
     people = build_register(phones)
+    # An area's rows come in batches of two here, each next one read ahead while the ones before are worked out.
+    monkeypatch.setattr(queries, "SUMMARISED_BATCH", 2)
     rng = random.Random(22)
     days = sorted([dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 450)) for _ in range(10)]
                   + [dt.date(2026, 10, 20)])   # (王秀英's referral open: its web result was undone)
@@ -194,6 +197,9 @@ def test_summary_flags_are_the_recomputed_flags_on_ten_random_dates_and_a_rebuil
         assert flags(_group_path(FIRST), day, recomputed=False, people=group) == flags(
             _group_path(FIRST), day, recomputed=True, people=dict(group))
     assert {"done", "due", "overdue"} <= statuses
+    # The rows of every person flagged come with the flags (the pages name them).
+    read, found = operations.flags_of_people("/", SCHEDULE, dt.date(2026, 12, 21))
+    assert {flag.person for flag in found} <= set(read) and len(found) > 2
     # The rules reach every kind of input: tiers, an event, a referral, an agreed visit.
     every = {flag.rule for day in days for flag in flags("/", day, recomputed=False)}
     assert {"tier_key", "tier_general", "postpartum", "referral", "agreed_visit"} <= every, every
@@ -233,7 +239,7 @@ def test_flags_are_worked_out_with_the_garbage_collector_paused_and_it_runs_agai
     set_tier(cadre, person.uuid, "key", tiers=TIERS, now=utc("2026-01-20"))
     commit()
     seen = []
-    monkeypatch.setattr(operations, "flags_for", lambda *args: seen.append(gc.isenabled()) or flags_for(*args))
+    monkeypatch.setattr(operations, "flags_of", lambda *args: seen.append(gc.isenabled()) or flags_of(*args))
     assert gc.isenabled()
     assert [flag.status for flag in flags("/", dt.date(2026, 3, 1), recomputed=False)] == ["overdue"]
     assert seen == [False] and gc.isenabled()

@@ -19,6 +19,7 @@ from sync.schedules import (
     VisitDone,
     default_schedule,
     flags_for,
+    flags_of,
     parse_schedule,
 )
 
@@ -266,6 +267,28 @@ def test_a_visit_agreed_with_the_household_is_due_on_the_day_and_done_by_a_later
     later = PersonSchedule("p", agreed=(agreed, VisitAgreed(dt.date(2026, 11, 18), dt.date(2026, 12, 18))))
     assert [(flag.due_since, flag.status) for flag in flags_for(later, SCHEDULE, dt.date(2026, 11, 25))] == [
         (dt.date(2026, 12, 18), "upcoming")]
+
+
+def test_flags_of_many_people_are_each_persons_flags_in_turn():
+    """What a read's people share (the periods, the rules' windows) is worked out once; nothing of one person's
+    flags leaks into the next one's."""
+    as_of = dt.date(2026, 11, 25)
+    people = [
+        key_person(D(2026, 9, 3)),
+        PersonSchedule("gone", tiers=((D(2025, 1, 1), "key"),), active_until=D(2026, 10, 1)),
+        PersonSchedule("q", tiers=((D(2025, 1, 1), "general"), (D(2026, 10, 2), "key")),
+                       visits=(VisitDone(D(2026, 11, 18), "tier_key"), VisitDone(D(2026, 11, 1))),
+                       agreed=(VisitAgreed(D(2026, 11, 1), D(2026, 11, 20)),)),
+        PersonSchedule("m", anchors=(Anchor("birth", D(2026, 11, 10)),), referrals=(REFERRAL,)),
+        PersonSchedule("r", agreed=(VisitAgreed(D(2026, 11, 1), D(2026, 11, 20)),)),
+    ]
+    found = flags_of(people, SCHEDULE, as_of)
+    assert [(flag.person, flag.rule, flag.status) for flag in found] == [
+        ("p", "tier_key", "overdue"), ("q", "tier_key", "done"), ("q", "tier_general", "done"),
+        ("q", "agreed_visit", "done"),
+        ("m", "postpartum", "overdue"), ("m", "referral", "due"), ("r", "agreed_visit", "due")]
+    assert found == [flag for person in people for flag in flags_for(person, SCHEDULE, as_of)]
+    assert flags_of([], SCHEDULE, as_of) == []
 
 
 @pytest.mark.parametrize("text, problem", [
