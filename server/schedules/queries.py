@@ -137,28 +137,32 @@ _SUMMARISED = (select(*(_SUMMARISED_COLUMNS[name].label(name) for name in Summar
                .outerjoin(_HOME, (_HOME.record_kind == "household") & (_HOME.record_uuid == Person.household_uuid)))
 
 
-# Rows a batch of summarised_people: a county's come in 90 batches, a group's in one.
+# Rows a batch of summarised_people's stream: a county's come in 90 batches.
 SUMMARISED_BATCH = 5_000
 
 
 def summarised_people(path: str) -> Iterator[list]:
     """The people of the area a schedule concerns (a tier ever, an anchor, a follow-up's agreed visit or a referral
     of their own, or the head of a household a visit was agreed with), each with their schedule summary and their
-    household's (Summarised's columns, in its order), in batches: streamed from a server-side cursor and read ahead
-    (server.database.read_ahead), so the database works out a county's next rows while the caller works on the
-    ones before. The session's connection is the stream's until the last batch."""
+    household's (Summarised's columns, in its order), in batches. The whole register's (a county's 440,000 rows)
+    are streamed from a server-side cursor and read ahead (server.database.read_ahead), so PostgreSQL works out the
+    next rows on the other core while the caller works on the ones before; a town's or a smaller area's come in one
+    batch, read at once (PostgreSQL shares such a read among parallel workers, which it never does for a cursor: a
+    town's took twice as long as a cursor). The session's connection is the stream's until the last batch."""
     connection = db.session.connection()   # (Core: a county's rows without the ORM's bookkeeping)
+    streamed = path == "/"
     if on_postgresql():
         # A county's read joins 800,000 people to their rows in hash tables that spill to disk in the default 4 MB
-        # (a third more CPU); and a cursor is planned for all its rows, not for the first tenth (nested loops by
+        # (a third more CPU); and its cursor is planned for all its rows, not for the first tenth (nested loops by
         # index for 800,000 people); for this transaction only.
         connection.execute(text("SET LOCAL work_mem = '64MB'"))
-        connection.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
-    result = connection.execute(
-        _SUMMARISED.outerjoin(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
-        .where(_groups_of(path), _OWN.scheduled.is_(True) | (_HOME.head == Person.uuid)),
-        execution_options={"yield_per": SUMMARISED_BATCH})
-    return read_ahead(result.partitions())
+        if streamed:
+            connection.execute(text("SET LOCAL cursor_tuple_fraction = 1"))
+    statement = (_SUMMARISED.outerjoin(_OWN, (_OWN.record_kind == "person") & (_OWN.record_uuid == Person.uuid))
+                 .where(_groups_of(path), _OWN.scheduled.is_(True) | (_HOME.head == Person.uuid)))
+    if not streamed:
+        return iter([connection.execute(statement).all()])
+    return read_ahead(connection.execute(statement, execution_options={"yield_per": SUMMARISED_BATCH}).partitions())
 
 
 def summaries_of(people: dict) -> dict[str, Summary]:
