@@ -165,24 +165,31 @@ def summarised_people(path: str) -> Iterator[list]:
     return read_ahead(connection.execute(statement, execution_options={"yield_per": SUMMARISED_BATCH}).partitions())
 
 
+# A person's own summary columns and their household's, in Summary's order.
+_OWN_SUMMARY = (ScheduleSummary.visits, ScheduleSummary.tiers, ScheduleSummary.anchors, ScheduleSummary.died_on,
+                ScheduleSummary.moved_out_on, ScheduleSummary.scheduled, ScheduleSummary.agreed,
+                ScheduleSummary.referrals)
+_HOME_SUMMARY = (ScheduleSummary.visits, ScheduleSummary.agreed, ScheduleSummary.head)
+
+
 def summaries_of(people: dict) -> dict[str, Summary]:
-    """The summaries of these people (uuid → row with household_uuid), by key."""
-    own: dict[str, tuple] = {}
-    homes: dict[str, tuple] = {}
-    for asked in matching(ScheduleSummary.record_uuid, set(people)):
-        for row in db.session.execute(select(ScheduleSummary.record_uuid, ScheduleSummary.visits,
-                                             ScheduleSummary.tiers, ScheduleSummary.anchors, ScheduleSummary.died_on,
-                                             ScheduleSummary.moved_out_on, ScheduleSummary.scheduled,
-                                             ScheduleSummary.agreed, ScheduleSummary.referrals)
-                                      .where(asked, ScheduleSummary.record_kind == "person")):
-            own[row[0]] = tuple(row[1:])
-    for asked in matching(ScheduleSummary.record_uuid, {row.household_uuid for row in people.values()}):
-        for row in db.session.execute(select(ScheduleSummary.record_uuid, ScheduleSummary.visits,
-                                             ScheduleSummary.agreed, ScheduleSummary.head)
-                                      .where(asked, ScheduleSummary.record_kind == "household")):
-            homes[row[0]] = tuple(row[1:])
-    return {uuid: Summary(*own.get(uuid, (None,) * 8), *homes.get(row.household_uuid, (None,) * 3))
+    """The summaries of these people (uuid → row with household_uuid), by key (None in every column where there is
+    no summary row)."""
+    own = _summary_rows("person", set(people), _OWN_SUMMARY)
+    homes = _summary_rows("household", {row.household_uuid for row in people.values()}, _HOME_SUMMARY)
+    no_own, no_home = (None,) * len(_OWN_SUMMARY), (None,) * len(_HOME_SUMMARY)
+    return {uuid: Summary(*own.get(uuid, no_own), *homes.get(row.household_uuid, no_home))
             for uuid, row in people.items()}
+
+
+def _summary_rows(kind: str, uuids: set[str], columns: tuple) -> dict[str, tuple]:
+    """These columns of the summary rows of a kind, by record uuid."""
+    found: dict[str, tuple] = {}
+    for asked in matching(ScheduleSummary.record_uuid, uuids):
+        for row in db.session.execute(select(ScheduleSummary.record_uuid, *columns)
+                                      .where(asked, ScheduleSummary.record_kind == kind)):
+            found[row[0]] = tuple(row[1:])
+    return found
 
 
 class TierChange(NamedTuple):
