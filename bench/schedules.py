@@ -11,7 +11,7 @@ some months missed) plus follow-ups. The schedule summary (server.register.summa
 rebuild runs (`refresh(None, None)`), timed and reported. Then, timed:
 
 * **county flags**: `flags_in_area` for the whole county as of today (the summary read and the pure computation),
-  the path `GET /api/v1/due` takes, against its 5 s limit; the pure computation (`flags_of`) on inputs already in
+  the path `GET /api/v1/due` takes, against its 5 s limit: the median of `--reads` reads (each printed); the pure computation (`flags_of`) on inputs already in
   memory; the same flags read the old way (every visit row: `recomputed_person_schedules`), same run, for the ratio;
 * **one town's flags**: the same for the first town, against its 0.5 s limit;
 * **one collector's lists**: `GET manifest` of the household form through the app (token URL, the lists
@@ -170,6 +170,7 @@ def main() -> None:
     parser.add_argument("--pg-database", default="taizhang_bench_schedules", help="the benchmark's own database")
     parser.add_argument("--town", default="镇01", help="the town measured (full name)")
     parser.add_argument("--reader", default="admin", help="the county account that reads the flags")
+    parser.add_argument("--reads", type=int, default=3, help="timed reads of each area's flags (the median counts)")
     parser.add_argument("--no-phone-lists", action="store_true",
                         help="skip the collectors' lists (a county another bench built, e.g. bench/staff_pages.py's "
                              "with a year of service records: --reuse --pg-database taizhang_bench_pages "
@@ -192,11 +193,14 @@ def main() -> None:
         print(f"load average before the timed runs: {load()}")
         for name, area, limit in (("county", None, COUNTY_LIMIT), (f"town {args.town}", args.town, TOWN_LIMIT)):
             path = find_area(area).path if area else "/"
-            gc.collect()   # (untimed: as in a server process, the previous read's garbage is not this one's to sweep)
-            started, cpu = time.perf_counter(), time.process_time()
-            found = operations.flags_in_area(admin, area, TODAY)
-            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-            commit()
+            reads = []   # (wall, CPU in this process) of each read; the median is the figure
+            for _ in range(args.reads):
+                gc.collect()   # (untimed: as in a server process, the previous read's garbage is not this one's)
+                started, cpu = time.perf_counter(), time.process_time()
+                found = operations.flags_in_area(admin, area, TODAY)
+                reads.append((time.perf_counter() - started, time.process_time() - cpu))
+                commit()
+            seconds, cpu = statistics.median(wall for wall, _ in reads), statistics.median(used for _, used in reads)
             counts = summarise(found.flags)
             # The pure computation alone, on the inputs already read (the same run), the garbage collector paused
             # as flags_of_people pauses it.
@@ -213,8 +217,10 @@ def main() -> None:
             old_seconds, old_cpu = time.perf_counter() - started, time.process_time() - old_cpu
             commit()
             same = sorted(old, key=_order) == sorted(found.flags, key=_order)   # every field of every flag
-            print(f"\n{name} flags as of {TODAY}: {len(found.flags):,} flags ({counts}) in {seconds:.2f} s = "
-                  f"{seconds / limit:.2f} of the {limit:g} s limit ({cpu:.2f} s CPU in this process); the pure computation alone {compute_seconds:.2f} s "
+            each = ", ".join(f"{wall:.2f} s ({used:.2f} s CPU)" for wall, used in reads)
+            print(f"\n{name} flags as of {TODAY}: {len(found.flags):,} flags ({counts}) in {seconds:.2f} s (the median "
+                  f"of {len(reads)} reads: {each}) = {seconds / limit:.2f} of the {limit:g} s limit "
+                  f"({cpu:.2f} s CPU in this process); the pure computation alone {compute_seconds:.2f} s "
                   f"({len(schedules):,} people); read from the visit rows instead (the old path, same run) "
                   f"{old_seconds:.2f} s ({old_cpu:.2f} s CPU), so the summary takes {seconds / old_seconds:.2f} of it "
                   f"({cpu / old_cpu:.2f} of its CPU); same flags: {same}; "
