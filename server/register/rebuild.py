@@ -80,6 +80,7 @@ class RebuildTally:
     main_peak_rss_kib: dict[str, int] = field(default_factory=dict)  # this process's peak RSS at each step's end
     worker_cpu: dict[str, float] = field(default_factory=dict)   # parse, replay, format, match_keys (summed)
     worker_peak_rss_kib: list[int] = field(default_factory=list)
+    worker_process_cpu: float = 0.0   # the worker processes' whole CPU (the steps, and receiving and sending)
     crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
     spilled_bytes: int = 0      # the workers' rows, written to files from the replay to the load
     visits_on_disk: int = 0     # visits read that waited in a file for their replay (beyond _VISITS_IN_MEMORY)
@@ -380,8 +381,9 @@ def _replay_chunks(received, chunks, purged, areas, copy, spill, in_memory) -> d
         del store, rows
     visits_on_disk = _READ.written
     _READ.clear()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return dict(applied=applied, tables=tables, cpu=cpu, visits_on_disk=visits_on_disk,
-                peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+                peak_rss_kib=usage.ru_maxrss, process_cpu=usage.ru_utime + usage.ru_stime)
 
 
 def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, float]) -> dict[str, tuple]:
@@ -630,6 +632,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
             for step, seconds in result["cpu"].items():
                 tally.worker_cpu[step] += seconds
             tally.worker_peak_rss_kib.append(result["peak_rss_kib"])
+            tally.worker_process_cpu += result["process_cpu"]
         tally.worker_cpu = dict(tally.worker_cpu)
         tally.spilled_bytes = sum(end - start for result in results for _, segments in result["tables"].values()
                                   for _, start, end in segments)
