@@ -62,6 +62,12 @@ def _peak_rss(_=None) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _usage(_=None) -> tuple[int, float]:
+    """A worker's peak RSS (KiB) and whole CPU seconds (its steps, and receiving and sending)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["server.register.rebuild"])
@@ -82,10 +88,25 @@ def parse_ceiling(workers: int, batch: int = 500) -> dict:
         for future in in_flight:
             done, seconds = future.result()
             counted, cpu = counted + done, cpu + seconds
-        rss = list(pool.map(_peak_rss, range(workers)))
+        usage = _each_worker(pool, workers)
     db.session.rollback()
     wall = time.perf_counter() - started
-    return dict(submissions=counted, wall=wall, rate=counted / wall, cpu=cpu, rss=rss)
+    return dict(submissions=counted, wall=wall, rate=counted / wall, cpu=cpu, rss=[rss for rss, _ in usage],
+                process_cpu=sum(seconds for _, seconds in usage))
+
+
+def _each_worker(pool: ProcessPoolExecutor, workers: int) -> list[tuple[int, float]]:
+    """_usage of each of the pool's processes (asked until every process has answered once)."""
+    found: dict[int, tuple[int, float]] = {}
+    while len(found) < workers:
+        for pid, usage in pool.map(_worker_usage, range(workers)):
+            found.setdefault(pid, usage)
+    return list(found.values())
+
+
+def _worker_usage(_=None) -> tuple[int, tuple[int, float]]:
+    time.sleep(0.05)   # so that each process of the pool takes one
+    return os.getpid(), _usage()
 
 
 def derived_digest() -> dict[str, tuple[int, str]]:
@@ -201,12 +222,18 @@ def main() -> None:
           f"({parallel_digest['register_field_value'][0]:,} field values)")
     print(f"  process pool warm-up (forkserver, imports; once, before both): {warm_up:.1f} s")
     print(f"  parse only (ceiling), {args.workers} processes: {ceiling['rate']:8,.0f} submissions/s "
-          f"({ceiling['wall']:.1f} s; CPU s: workers {ceiling['cpu']:.1f}, main {ceiling_timing.cpu:.1f}, "
+          f"({ceiling['wall']:.1f} s; CPU s: workers {ceiling['cpu']:.1f} (whole processes {ceiling['process_cpu']:.1f}), "
+          f"main {ceiling_timing.cpu:.1f}, "
           f"PostgreSQL {ceiling_timing.db_cpu:.1f})   load {loads[0]}")
     print(f"  rebuild, {args.workers} processes:              {rate:8,.0f} submissions/s "
-          f"({rebuild_wall:.1f} s; CPU s: workers {sum(tally.worker_cpu.values()):.1f}, main {rebuild_timing.cpu:.1f}, "
+          f"({rebuild_wall:.1f} s; CPU s: workers {sum(tally.worker_cpu.values()):.1f} "
+          f"(whole processes {tally.worker_process_cpu:.1f}), main {rebuild_timing.cpu:.1f}, "
           f"PostgreSQL {rebuild_timing.db_cpu:.1f})   load {loads[1]}")
     print(f"  ratio rebuild / ceiling:              {rate / ceiling['rate']:8.2f}   (target ≥ 0.5)")
+    ceiling_cpu = ceiling["process_cpu"] + ceiling_timing.cpu + ceiling_timing.db_cpu
+    rebuild_cpu = tally.worker_process_cpu + rebuild_timing.cpu + rebuild_timing.db_cpu
+    print(f"  CPU ratio (whole processes, PostgreSQL's backend): ceiling {ceiling_cpu:.1f} s / rebuild "
+          f"{rebuild_cpu:.1f} s = {ceiling_cpu / rebuild_cpu:.2f}")
     if serial is not None:
         serial_rate = serial["applied"] / serial["wall"]
         print(f"  rebuild, 1 process (before):          {serial_rate:8,.0f} submissions/s ({serial['wall']:.1f} s; "

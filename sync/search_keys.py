@@ -21,6 +21,7 @@ read up to `TEXT_LENGTH` characters. Nothing is asked when nothing is left (`Sea
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -58,8 +59,10 @@ class NameSearchKeys:
     initials: str | None
 
 
+@functools.lru_cache(maxsize=65536)
 def name_search_keys(name: str | None) -> NameSearchKeys:
-    """张桂兰 → (zhangguilan, zgl); a name without letters → (None, None)."""
+    """张桂兰 → (zhangguilan, zgl); a name without letters → (None, None). Cached: a register's people share
+    names, and a rebuild writes every person's row."""
     syllables = name_key(name).pinyin.split()
     pinyin = "".join(syllables)[:PINYIN_LENGTH]
     initials = "".join(syllable[0] for syllable in syllables)[:INITIALS_LENGTH]

@@ -62,6 +62,7 @@ from sync.retention import PurgedRecords, Tombstone
 from sync.services import ServiceItem, item_key
 
 RECORD_MODELS = {"household": Household, "person": Person}
+_RECORD_COLUMNS = {kind: frozenset(model.__table__.columns.keys()) for kind, model in RECORD_MODELS.items()}
 MAX_ATTEMPTS = 3  # an entry that failed this often stays queued, with its error, for a person to look at
 
 
@@ -348,16 +349,17 @@ def record_place(kind: str, values: dict[str, str], place: str | None) -> str | 
 
 def record_columns(kind: str, uuid: str, values: dict[str, str], version: int) -> dict[str, object]:
     """A record's current values as its row's columns (fields without a column live in the history only)."""
-    model = RECORD_MODELS[kind]
+    names = _RECORD_COLUMNS[kind]
+    person = kind == "person"
     columns: dict[str, object] = {"uuid": uuid, "version": version}
     for name, value in values.items():
-        if (kind, name) == ("person", "household"):
+        if person and name == "household":
             columns["household_uuid"] = value
-        elif (kind, name) == ("household", "group"):
+        elif not person and name == "group":
             columns["group_id"] = int(value)
-        elif (kind, name) == ("person", "tier"):
+        elif person and name == "tier":
             columns["tier"] = value or None
-        elif name in model.__table__.columns and name not in columns:
+        elif name in names and name not in columns:
             columns[name] = value
     return columns
 

@@ -27,6 +27,7 @@ import heapq
 import multiprocessing
 import os
 import pickle
+import re
 import resource
 import tempfile
 import time
@@ -80,6 +81,7 @@ class RebuildTally:
     main_peak_rss_kib: dict[str, int] = field(default_factory=dict)  # this process's peak RSS at each step's end
     worker_cpu: dict[str, float] = field(default_factory=dict)   # parse, replay, format, match_keys (summed)
     worker_peak_rss_kib: list[int] = field(default_factory=list)
+    worker_process_cpu: float = 0.0   # the worker processes' whole CPU (the steps, and receiving and sending)
     crossing_visits: int = 0    # visits moved to another process because a part joined villages of two
     spilled_bytes: int = 0      # the workers' rows, written to files from the replay to the load
     visits_on_disk: int = 0     # visits read that waited in a file for their replay (beyond _VISITS_IN_MEMORY)
@@ -145,9 +147,20 @@ class _PartStore(MemoryStore):
             head = f"{_text(kind)}\t{_text(plan.uuid)}\t"
             tail = _line((plan.new_version, submission_id, decision_id, ref.instance_id,
                           queries._utc(ref.visited_at)))
-            self.field_values += [f"{head}{_text(name)}\t{_text(value)}\t{tail}"
-                                  for name, value in plan.updates.items()]
+            if _plain(plan.updates):
+                self.field_values += [f"{head}{name}\t{value}\t{tail}" for name, value in plan.updates.items()]
+            else:
+                self.field_values += [f"{head}{_text(name)}\t{_text(value)}\t{tail}"
+                                      for name, value in plan.updates.items()]
         self._note_event(kind, plan, after, submission_id=submission_id, decision_id=decision_id)
+
+    def add_visit(self, submission_id, uuids, entry) -> None:
+        """MemoryStore.add_visit, the submission records as lines of COPY text (`copy`)."""
+        if not self.copy:
+            super().add_visit(submission_id, uuids, entry)
+            return
+        super().add_visit(submission_id, set(), entry)
+        self.submission_records += [f"{submission_id}\t{_text(uuid)}\n" for uuid in sorted(uuids)]
 
     def lookup(self, aliases, chain) -> RegisterLookup:
         """MemoryStore.lookup of a full replay: a record not replayed (yet) is not there."""
@@ -255,6 +268,7 @@ def _hand_over(ids: list[int]) -> list[tuple[StoredSubmission, Visit | None]]:
 
 _TRANSFORMER = Transformer()   # psycopg's adapters without a connection: the text COPY's write_row writes
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_ESCAPED = re.compile(r"[\\\t\n\r]")   # what _text escapes
 
 
 def _copy_row(values: tuple, buffer: bytearray) -> None:
@@ -278,10 +292,21 @@ def _text(value: str | None) -> str:
     return value
 
 
+def _plain(texts: dict[str, str | None]) -> bool:
+    """Whether these names and values are all text COPY's text format writes as it is (nothing to escape)."""
+    try:
+        return _ESCAPED.search("".join(texts)) is None and _ESCAPED.search("".join(texts.values())) is None
+    except TypeError:   # a None, written \N
+        return False
+
+
 def _lines(rows: list, columns: list[str]) -> bytes:
     """Rows (lines of COPY text already, or dicts) as one block of COPY text."""
-    values = itemgetter(*columns)
-    return "".join(row if isinstance(row, str) else _line(values(row)) for row in rows).encode()
+    try:
+        return "".join(rows).encode()   # all lines already (the usual case)
+    except TypeError:
+        values = itemgetter(*columns)
+        return "".join(row if isinstance(row, str) else _line(values(row)) for row in rows).encode()
 
 
 def _runs(rows: list[dict], columns: list[str], *, copy: bool) -> list[tuple[tuple, object]]:
@@ -380,8 +405,9 @@ def _replay_chunks(received, chunks, purged, areas, copy, spill, in_memory) -> d
         del store, rows
     visits_on_disk = _READ.written
     _READ.clear()
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     return dict(applied=applied, tables=tables, cpu=cpu, visits_on_disk=visits_on_disk,
-                peak_rss_kib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+                peak_rss_kib=usage.ru_maxrss, process_cpu=usage.ru_utime + usage.ru_stime)
 
 
 def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, float]) -> dict[str, tuple]:
@@ -412,17 +438,25 @@ def _chunk_tables(store: _PartStore, areas: _Areas, copy: bool, cpu: dict[str, f
     identities = []
     for _, row in records["person"]:
         household = store.records.get(("household", row.get("household_uuid") or ""))
-        group = household.values().get("group") if household is not None else None
+        group = household.value("group") if household is not None else None
         area = areas.by_id.get(int(group)) if group and group.isdigit() else None
         if area is not None:
             identities.append(_IdentityRow(row["uuid"], row.get("household_uuid"), row.get("name"), row.get("sex"),
                                            row.get("birth_date"), row.get("id_number"), row.get("phone"),
                                            area.parent_id))
-    keys = [{"person_uuid": record.id, "key": key, "village_id": village, "_key": ()}
-            for record, village in person_records(identities) for key in dict.fromkeys(block_keys(record))]
-    if keys:
-        tables["person_match_key"] = (["person_uuid", "key", "village_id"],
-                                      _runs(keys, ["person_uuid", "key", "village_id"], copy=copy))
+    columns = ["person_uuid", "key", "village_id"]
+    if copy:   # one run (the match keys carry no replay key): a person's lines share all but the key
+        lines = []
+        for record, village in person_records(identities):
+            head, tail = f"{_text(record.id)}\t", "\t\\N\n" if village is None else f"\t{village}\n"
+            lines += [f"{head}{_text(key)}{tail}" for key in dict.fromkeys(block_keys(record))]
+        if lines:
+            tables["person_match_key"] = (columns, [((), "".join(lines).encode())])
+    else:
+        keys = [{"person_uuid": record.id, "key": key, "village_id": village, "_key": ()}
+                for record, village in person_records(identities) for key in dict.fromkeys(block_keys(record))]
+        if keys:
+            tables["person_match_key"] = (columns, _runs(keys, columns, copy=False))
     cpu["match_keys"] += time.process_time() - started
     return tables
 
@@ -630,6 +664,7 @@ def rebuild_in_parallel(workers: int) -> RebuildTally:
             for step, seconds in result["cpu"].items():
                 tally.worker_cpu[step] += seconds
             tally.worker_peak_rss_kib.append(result["peak_rss_kib"])
+            tally.worker_process_cpu += result["process_cpu"]
         tally.worker_cpu = dict(tally.worker_cpu)
         tally.spilled_bytes = sum(end - start for result in results for _, segments in result["tables"].values()
                                   for _, start, end in segments)

@@ -138,8 +138,10 @@ def test_a_rebuild_in_two_processes_gives_exactly_the_register_of_one(server, wo
     assert export_cells(officer) == exported
     assert definitions() == indexed
     assert tally.crossing_visits > 0 and len(tally.worker_peak_rss_kib) == 2   # a part joined two villages
-    # Replayed a part at a time in each process: the same again.
+    assert tally.worker_process_cpu > 0
+    # Replayed a part at a time in each process, and (PostgreSQL) each block of COPY text sent alone: the same again.
     monkeypatch.setattr(rebuild, "_CHUNK", 1)
+    monkeypatch.setattr(rebuild_queries, "_COPY_BUFFER", 1)
     assert rebuild_in_parallel(2).applied == applied
     commit()
     assert derived_rows() == one
