@@ -54,52 +54,47 @@ def referrals_text(referrals: Iterable[tuple[dt.date, str, dt.datetime | None, s
     return json.dumps(found, ensure_ascii=False, separators=(",", ":")) if found else ""
 
 
-class _Visits(dict):
-    """"2026-03-05" (a household visit) or "2026-03-05:tier_key" (a follow-up) → VisitDone, each made once."""
+class _ReadOnce(dict):
+    """Text → what `read` makes of it, each distinct text read once."""
 
-    def __missing__(self, item: str) -> VisitDone:
-        found = self[item] = VisitDone(_date(item[:10]), item[11:] or None) if len(item) > 10 else VisitDone(
-            _date(item))
+    def __init__(self, read) -> None:
+        super().__init__()
+        self.read = read
+
+    def __missing__(self, text: str):
+        found = self[text] = self.read(text)
         return found
+
+
+def _visit_done(item: str) -> VisitDone:
+    """"2026-03-05" (a household visit) or "2026-03-05:tier_key" (a follow-up)."""
+    return VisitDone(_date(item[:10]), item[11:] or None) if len(item) > 10 else VisitDone(_date(item))
 
 
 class SummaryReader:
     """Reads summary text back into sync.schedules' inputs. A county's rows repeat the same few hundred days, follow-up
-    types, tier instants and agreed visits: each distinct piece is turned into its value once (kept for the reader's
-    life)."""
+    types, tier instants and agreed visits, and a group's households are often visited on the same days: each
+    distinct piece is turned into its value once (kept for the reader's life)."""
 
     def __init__(self, timezone: str) -> None:
         self.timezone = timezone
-        self._visit = _Visits().__getitem__
-        self._tiers: dict[str, tuple[tuple[dt.date, str | None], ...]] = {}
-        self._agreed: dict[str | None, tuple[VisitAgreed, ...]] = {}
-        self._household_visits: dict[str, tuple[VisitDone, ...]] = {}
+        self._visit = _ReadOnce(_visit_done).__getitem__
+        self._household_visits = _ReadOnce(lambda text: tuple(map(self._visit, text.split(",")))).__getitem__
+        self._tiers = _ReadOnce(lambda text: tiers_from(tier_changes_of(text), timezone)).__getitem__
+        self._agreed = _ReadOnce(agreed_of).__getitem__
 
     def household_visits(self, text: str | None) -> tuple[VisitDone, ...]:
-        if not text:
-            return ()
-        found = self._household_visits.get(text)   # (a group's households are often visited on the same days)
-        if found is None:
-            found = self._household_visits[text] = tuple(map(self._visit, text.split(",")))
-        return found
+        return self._household_visits(text) if text else ()
 
     def followups(self, text: str | None) -> tuple[VisitDone, ...]:
         return tuple(map(self._visit, text.split(","))) if text else ()
 
     def tiers(self, text: str | None) -> tuple[tuple[dt.date, str | None], ...]:
         """As sync.schedules.tiers_from: each change from the day it was made where the town is."""
-        if not text:
-            return ()
-        found = self._tiers.get(text)
-        if found is None:
-            found = self._tiers[text] = tiers_from(tier_changes_of(text), self.timezone)
-        return found
+        return self._tiers(text) if text else ()
 
     def agreed(self, text: str | None) -> tuple[VisitAgreed, ...]:
-        found = self._agreed.get(text)
-        if found is None:
-            found = self._agreed[text] = agreed_of(text)
-        return found
+        return self._agreed(text) if text else ()
 
     def referrals(self, text: str | None) -> tuple[ReferralMade, ...]:
         """As sync.schedules' ReferralMade: closed on the day its result was recorded where the town is."""

@@ -124,14 +124,16 @@ Summarised = NamedTuple("Summarised", [
     *Summary.__annotations__.items()])
 
 
+# The summary's columns a person's Summary holds, in its order: their own row's, then their household's.
+_OWN_SUMMARY = ("visits", "tiers", "anchors", "died_on", "moved_out_on", "scheduled", "agreed", "referrals")
+_HOME_SUMMARY = ("visits", "agreed", "head")
 _OWN, _HOME = aliased(ScheduleSummary), aliased(ScheduleSummary)
 _SUMMARISED_COLUMNS = dict(
     uuid=Person.uuid, household_uuid=Person.household_uuid, name=Person.name, relationship=Person.relationship,
     residence=Person.residence, status=Person.status, household_no=Household.household_no,
-    group_id=Household.group_id, followups=_OWN.visits, tiers=_OWN.tiers, anchors=_OWN.anchors,
-    died_on=_OWN.died_on, moved_out_on=_OWN.moved_out_on, scheduled=_OWN.scheduled, agreed=_OWN.agreed,
-    referrals=_OWN.referrals, household_visits=_HOME.visits, household_agreed=_HOME.agreed,
-    household_head=_HOME.head)
+    group_id=Household.group_id,
+    **dict(zip(Summary._fields, [getattr(_OWN, column) for column in _OWN_SUMMARY]
+               + [getattr(_HOME, column) for column in _HOME_SUMMARY], strict=True)))
 _SUMMARISED = (select(*(_SUMMARISED_COLUMNS[name].label(name) for name in Summarised._fields))
                .join(Household, Household.uuid == Person.household_uuid)
                .outerjoin(_HOME, (_HOME.record_kind == "household") & (_HOME.record_uuid == Person.household_uuid)))
@@ -165,13 +167,6 @@ def summarised_people(path: str) -> Iterator[list]:
     return read_ahead(connection.execute(statement, execution_options={"yield_per": SUMMARISED_BATCH}).partitions())
 
 
-# A person's own summary columns and their household's, in Summary's order.
-_OWN_SUMMARY = (ScheduleSummary.visits, ScheduleSummary.tiers, ScheduleSummary.anchors, ScheduleSummary.died_on,
-                ScheduleSummary.moved_out_on, ScheduleSummary.scheduled, ScheduleSummary.agreed,
-                ScheduleSummary.referrals)
-_HOME_SUMMARY = (ScheduleSummary.visits, ScheduleSummary.agreed, ScheduleSummary.head)
-
-
 def summaries_of(people: dict) -> dict[str, Summary]:
     """The summaries of these people (uuid → row with household_uuid), by key (None in every column where there is
     no summary row)."""
@@ -182,11 +177,12 @@ def summaries_of(people: dict) -> dict[str, Summary]:
             for uuid, row in people.items()}
 
 
-def _summary_rows(kind: str, uuids: set[str], columns: tuple) -> dict[str, tuple]:
+def _summary_rows(kind: str, uuids: set[str], columns: tuple[str, ...]) -> dict[str, tuple]:
     """These columns of the summary rows of a kind, by record uuid."""
     found: dict[str, tuple] = {}
+    selected = [getattr(ScheduleSummary, column) for column in columns]
     for asked in matching(ScheduleSummary.record_uuid, uuids):
-        for row in db.session.execute(select(ScheduleSummary.record_uuid, *columns)
+        for row in db.session.execute(select(ScheduleSummary.record_uuid, *selected)
                                       .where(asked, ScheduleSummary.record_kind == kind)):
             found[row[0]] = tuple(row[1:])
     return found
